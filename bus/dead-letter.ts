@@ -1,0 +1,154 @@
+/**
+ * Decode at the edge, dead-letter what does not decode.
+ *
+ * Every consumer goes through {@link subscribeDecoding}: a record whose bytes
+ * do not decode is published to the dead-letter topic — with its raw bytes,
+ * the error, and where it came from — and only then is its offset committed,
+ * so nothing is lost and nothing is dropped silently. The consumer carries on
+ * with the next record.
+ *
+ * @module
+ */
+import type { BusPort, BusRecord, DeliveryContext, Subscription } from "./port.ts"
+
+/** The dead-letter topic every service writes to (declared in `topology/`). */
+export const DEAD_LETTER_TOPIC = "chorus.dead-letters"
+
+/** Why a record did not decode: a message, and the field it concerns where one is known. */
+export interface DecodeFailure {
+  readonly message: string
+  readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
+}
+
+export type DecodeResult<A> =
+  | { readonly ok: true; readonly value: A }
+  | { readonly ok: false; readonly error: DecodeFailure }
+
+/** The dead letter as it travels (the `DeadLetter` schema in `schemas/` decodes it). */
+export interface DeadLetterRecord {
+  readonly type: "chorus.DeadLetter"
+  readonly version: 1
+  readonly deadLetteredAt: string
+  readonly consumer: { readonly groupId: string; readonly memberId: string }
+  readonly source: {
+    readonly topic: string
+    readonly partition: number
+    readonly offset: number
+    readonly timestamp: number
+  }
+  readonly error: DecodeFailure
+  readonly raw: {
+    readonly key: string | null
+    /** The record's value bytes, base64. */
+    readonly valueBase64: string
+    readonly headers: Readonly<Record<string, string>>
+  }
+}
+
+/**
+ * Builds the dead letter for a record that failed to decode.
+ *
+ * @example
+ * ```ts
+ * const letter = toDeadLetter(record, { message: "not JSON", issues: [] }, { groupId: "g", memberId: "m" })
+ * letter.source.offset // => record.offset
+ * ```
+ */
+export const toDeadLetter = (
+  record: BusRecord,
+  error: DecodeFailure,
+  context: DeliveryContext,
+  now: () => Date = () => new Date(),
+): DeadLetterRecord => ({
+  type: "chorus.DeadLetter",
+  version: 1,
+  deadLetteredAt: now().toISOString(),
+  consumer: { groupId: context.groupId, memberId: context.memberId },
+  source: {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+  },
+  error,
+  raw: {
+    key: record.key,
+    valueBase64: Buffer.from(record.value).toString("base64"),
+    headers: record.headers,
+  },
+})
+
+/**
+ * Publishes a dead letter, keyed by its source so letters from one partition
+ * stay in order. Resolves once acknowledged.
+ *
+ * @example
+ * ```ts
+ * await publishDeadLetter(bus, record, { message: "bad", issues: [] }, context)
+ * ```
+ */
+export const publishDeadLetter = async (
+  bus: BusPort,
+  record: BusRecord,
+  error: DecodeFailure,
+  context: DeliveryContext,
+): Promise<void> => {
+  const letter = toDeadLetter(record, error, context)
+  await bus.publish([
+    {
+      topic: DEAD_LETTER_TOPIC,
+      key: `${record.topic}/${record.partition}`,
+      value: new TextEncoder().encode(JSON.stringify(letter)),
+      headers: {
+        "chorus-type": letter.type,
+        "chorus-version": String(letter.version),
+        "content-type": "application/json",
+      },
+    },
+  ])
+}
+
+export interface SubscribeDecodingOptions<A> {
+  readonly groupId: string
+  readonly topics: ReadonlyArray<string>
+  readonly fromBeginning?: boolean
+  readonly decode: (record: BusRecord) => DecodeResult<A>
+  readonly handler: (value: A, record: BusRecord, context: DeliveryContext) => Promise<void>
+  /** Told about every dead letter, after it was acknowledged (for logs and metrics). */
+  readonly onDeadLetter?: (record: BusRecord, error: DecodeFailure) => void
+}
+
+/**
+ * Joins a consumer group, decodes each record, hands decoded values to the
+ * handler and dead-letters the rest. Errors thrown by the handler are not
+ * decode failures: they propagate to the adapter, which does not commit, so
+ * the record is redelivered.
+ *
+ * @example
+ * ```ts
+ * const sub = await subscribeDecoding(bus, {
+ *   groupId: "proof-builder",
+ *   topics: ["chorus.messages.observed"],
+ *   decode: decodeEventRecord,
+ *   handler: async (event) => { ... },
+ * })
+ * ```
+ */
+export const subscribeDecoding = <A>(
+  bus: BusPort,
+  options: SubscribeDecodingOptions<A>,
+): Promise<Subscription> =>
+  bus.subscribe({
+    groupId: options.groupId,
+    topics: options.topics,
+    ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+    handler: async (record, context) => {
+      const decoded = options.decode(record)
+      if (decoded.ok) {
+        await options.handler(decoded.value, record, context)
+        return
+      }
+      await publishDeadLetter(bus, record, decoded.error, context)
+      options.onDeadLetter?.(record, decoded.error)
+    },
+  })

@@ -1,0 +1,21 @@
+import { Schema } from "effect"
+import { Lane } from "../lane.ts"
+import { MessageId, TxHash, U256, Uint } from "../primitives.ts"
+
+/** The submitter's transaction kinds. */
+export const DeliveryAction = Schema.Literals(["commit", "deliver", "commitAndDeliver", "retry"])
+export type DeliveryAction = typeof DeliveryAction.Type
+
+/** A transaction the submitter signed and sent (or replaced with a higher fee). */
+export class DeliverySubmitted extends Schema.TaggedClass<DeliverySubmitted>()("DeliverySubmitted", {
+  lane: Lane,
+  action: DeliveryAction,
+  messageIds: Schema.Array(MessageId),
+  transactionHash: TxHash,
+  /** The submitter account's transaction nonce. */
+  nonce: Uint,
+  maxFeePerGas: U256,
+  gasLimit: U256,
+  /** The transaction this one replaces, for a fee bump. */
+  replaces: Schema.NullOr(TxHash),
+}) {}

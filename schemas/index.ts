@@ -1,0 +1,28 @@
+/**
+ * Chorus's events: the branded primitives, every event's `Schema` class, the
+ * envelope with its deterministic id, and the record codec that decodes once,
+ * at the edge.
+ *
+ * @module
+ */
+
+export * from "./canonical-json.ts"
+export * from "./catalog.ts"
+export * from "./decode-error.ts"
+export * from "./envelope.ts"
+export { AttestationSigned } from "./events/attestation-signed.ts"
+export { ChainHalted } from "./events/chain-halted.ts"
+export { CheckpointAttested, Signature } from "./events/checkpoint-attested.ts"
+export { CheckpointProposed } from "./events/checkpoint-proposed.ts"
+export { DeadLetter } from "./events/dead-letter.ts"
+export { DeliveryConfirmed, MessageOutcome } from "./events/delivery-confirmed.ts"
+export { DeliveryFailed } from "./events/delivery-failed.ts"
+export { DeliveryAction, DeliverySubmitted } from "./events/delivery-submitted.ts"
+export { MessageObserved } from "./events/message-observed.ts"
+export { MessageProven } from "./events/message-proven.ts"
+export { RootCommitted } from "./events/root-committed.ts"
+export { WatcherCursor } from "./events/watcher-cursor.ts"
+export * from "./lane.ts"
+export * from "./message.ts"
+export * from "./primitives.ts"
+export * from "./record-codec.ts"

@@ -1,0 +1,158 @@
+/**
+ * fast-check arbitraries for every Chorus event, for property tests here and
+ * in the services.
+ *
+ * @module
+ */
+import fc from "fast-check"
+import type { ChorusEvent } from "../catalog.ts"
+import { AttestationSigned } from "../events/attestation-signed.ts"
+import { ChainHalted } from "../events/chain-halted.ts"
+import { CheckpointAttested, Signature } from "../events/checkpoint-attested.ts"
+import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
+import { DeliveryConfirmed, MessageOutcome } from "../events/delivery-confirmed.ts"
+import { DeliveryFailed } from "../events/delivery-failed.ts"
+import { DeliverySubmitted } from "../events/delivery-submitted.ts"
+import { MessageObserved } from "../events/message-observed.ts"
+import { MessageProven } from "../events/message-proven.ts"
+import { RootCommitted } from "../events/root-committed.ts"
+import { WatcherCursor } from "../events/watcher-cursor.ts"
+import { BlockRef, Checkpoint, Lane } from "../lane.ts"
+import { Message } from "../message.ts"
+import { Address, Bytes32, ChainId, EventId, Hex, MessageId, TxHash, U256 } from "../primitives.ts"
+
+const hexOf = (bytes: number) =>
+  fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}`)
+
+export const address = hexOf(20).map((h) => Address.make(h))
+export const bytes32 = hexOf(32).map((h) => Bytes32.make(h))
+export const messageId = hexOf(32).map((h) => MessageId.make(h))
+export const eventIdArb = hexOf(32).map((h) => EventId.make(h))
+export const txHash = hexOf(32).map((h) => TxHash.make(h))
+export const hex = fc
+  .uint8Array({ maxLength: 64 })
+  .map((b) => Hex.make(`0x${Buffer.from(b).toString("hex")}`))
+export const chainId = fc.integer({ min: 1, max: 2 ** 40 }).map((n) => ChainId.make(n))
+export const uint = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+export const u256 = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }).map((n) => U256.make(n.toString()))
+
+export const lane = fc
+  .record({ srcChainId: chainId, outbox: address, dstChainId: chainId })
+  .map((l) => new Lane(l))
+export const checkpoint = fc
+  .record({ srcChainId: chainId, outbox: address, dstChainId: chainId, root: bytes32, count: uint })
+  .map((c) => new Checkpoint(c))
+export const blockRef = fc.record({ number: uint, hash: bytes32 }).map((b) => new BlockRef(b))
+export const message = fc
+  .record({
+    version: fc.integer({ min: 0, max: 255 }),
+    nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    srcChainId: chainId,
+    sender: address,
+    dstChainId: chainId,
+    recipient: address,
+    gasLimit: u256,
+    body: hex,
+  })
+  .map((m) => new Message(m))
+
+const action = fc.constantFrom("commit", "deliver", "commitAndDeliver", "retry") as fc.Arbitrary<
+  "commit" | "deliver" | "commitAndDeliver" | "retry"
+>
+
+/** One arbitrary per event type; `event` picks any of them. */
+export const events = {
+  MessageObserved: fc
+    .record({
+      message,
+      messageId,
+      outbox: address,
+      block: blockRef,
+      blockTimestamp: uint,
+      transactionHash: txHash,
+      logIndex: uint,
+    })
+    .map((e) => new MessageObserved(e)),
+  CheckpointProposed: fc
+    .record({ checkpoint, previousCount: uint, block: blockRef })
+    .map((e) => new CheckpointProposed(e)),
+  MessageProven: fc
+    .record({
+      checkpoint,
+      kind: fc.constantFrom("range", "single") as fc.Arbitrary<"range" | "single">,
+      start: uint,
+      messages: fc.array(message, { maxLength: 3 }),
+      messageIds: fc.array(messageId, { maxLength: 3 }),
+      proof: fc.array(bytes32, { maxLength: 4 }),
+    })
+    .map((e) => new MessageProven(e)),
+  AttestationSigned: fc
+    .record({ checkpoint, digest: bytes32, operator: address, signature: hex })
+    .map((e) => new AttestationSigned(e)),
+  CheckpointAttested: fc
+    .record({
+      checkpoint,
+      digest: bytes32,
+      epoch: uint,
+      signatures: fc.array(
+        fc.record({ signer: address, signature: hex }).map((s) => new Signature(s)),
+        { maxLength: 4 },
+      ),
+      signedStake: u256,
+      totalStake: u256,
+      thresholdBps: fc.integer({ min: 0, max: 10_000 }),
+    })
+    .map((e) => new CheckpointAttested(e)),
+  RootCommitted: fc
+    .record({ checkpoint, transactionHash: txHash, block: blockRef })
+    .map((e) => new RootCommitted(e)),
+  DeliverySubmitted: fc
+    .record({
+      lane,
+      action,
+      messageIds: fc.array(messageId, { maxLength: 3 }),
+      transactionHash: txHash,
+      nonce: uint,
+      maxFeePerGas: u256,
+      gasLimit: u256,
+      replaces: fc.option(txHash, { nil: null }),
+    })
+    .map((e) => new DeliverySubmitted(e)),
+  DeliveryConfirmed: fc
+    .record({
+      lane,
+      action,
+      transactionHash: txHash,
+      block: blockRef,
+      gasUsed: u256,
+      outcomes: fc.array(
+        fc
+          .record({
+            messageId,
+            result: fc.constantFrom("delivered", "failed", "skipped") as fc.Arbitrary<
+              "delivered" | "failed" | "skipped"
+            >,
+            reason: fc.option(hex, { nil: null }),
+          })
+          .map((o) => new MessageOutcome(o)),
+        { maxLength: 3 },
+      ),
+    })
+    .map((e) => new DeliveryConfirmed(e)),
+  DeliveryFailed: fc
+    .record({
+      lane,
+      action,
+      messageIds: fc.array(messageId, { maxLength: 3 }),
+      transactionHash: fc.option(txHash, { nil: null }),
+      reason: fc.string(),
+      revertData: fc.option(hex, { nil: null }),
+    })
+    .map((e) => new DeliveryFailed(e)),
+  WatcherCursor: fc.record({ chainId, block: blockRef }).map((e) => new WatcherCursor(e)),
+  ChainHalted: fc
+    .record({ chainId, blockNumber: uint, expectedHash: bytes32, observedHash: bytes32, reason: fc.string() })
+    .map((e) => new ChainHalted(e)),
+} satisfies Record<ChorusEvent["_tag"], fc.Arbitrary<ChorusEvent>>
+
+export const event: fc.Arbitrary<ChorusEvent> = fc.oneof(...Object.values(events))

@@ -1,0 +1,37 @@
+import { decodeRecord, type Envelope } from "../../schemas/index.ts"
+import { subscribeDecoding } from "../dead-letter.ts"
+import type { BusPort, BusRecord, DeliveryContext, Subscription } from "../port.ts"
+import { assertDeclared } from "./assert-declared.ts"
+
+export interface SubscribeEventsOptions {
+  readonly groupId: string
+  readonly topics: ReadonlyArray<string>
+  readonly fromBeginning?: boolean
+  readonly handler: (envelope: Envelope, record: BusRecord, context: DeliveryContext) => Promise<void>
+  readonly onDeadLetter?: (record: BusRecord, error: { readonly message: string }) => void
+}
+
+/**
+ * Joins a consumer group on declared topics and hands each decoded envelope
+ * to the handler; records that do not decode are dead-lettered.
+ *
+ * @example
+ * ```ts
+ * await subscribeEvents(bus, {
+ *   groupId: "chorus.proof-builder",
+ *   topics: [TOPICS.messagesObserved.name],
+ *   handler: async (envelope) => { ... },
+ * })
+ * ```
+ */
+export const subscribeEvents = (bus: BusPort, options: SubscribeEventsOptions): Promise<Subscription> => {
+  for (const topic of options.topics) assertDeclared(topic)
+  return subscribeDecoding(bus, {
+    groupId: options.groupId,
+    topics: options.topics,
+    ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+    decode: decodeRecord,
+    handler: options.handler,
+    ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),
+  })
+}

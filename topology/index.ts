@@ -1,0 +1,9 @@
+/**
+ * The topology: every topic and the service graph, declared once.
+ *
+ * @module
+ */
+
+export * from "./render.ts"
+export * from "./services.ts"
+export * from "./topics.ts"

@@ -1,0 +1,140 @@
+/**
+ * Every topic Chorus uses, declared once: name, partitions, key, cleanup
+ * policy, retention, and which event types travel on it.
+ *
+ * Lane topics are keyed by lane (`src-dst`), so each lane's events stay in
+ * order on one partition; chain topics are keyed by chain id. Event logs keep
+ * everything (they are the audit trail and the replay source); only the
+ * watcher cursors are compacted, because only the latest cursor per chain
+ * matters.
+ *
+ * @module
+ */
+import type { TopicSpec } from "../bus/port.ts"
+import type { EventType } from "../schemas/index.ts"
+
+export interface TopicDeclaration extends TopicSpec {
+  readonly description: string
+  /** What the record key is. */
+  readonly key: "lane" | "chain" | "source partition"
+  /** The event types that travel on this topic (empty for raw records such as dead letters). */
+  readonly events: ReadonlyArray<EventType>
+}
+
+const FOREVER = -1
+const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000
+
+/** The topics, by a short name used in code. */
+export const TOPICS = {
+  messagesObserved: {
+    name: "chorus.messages.observed",
+    description: "Messages read from finalized Outbox logs, one per message.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["MessageObserved"],
+  },
+  watcherCursors: {
+    name: "chorus.watcher.cursors",
+    description: "Each chain-watcher's cursor (block number and hash); the latest per chain is kept.",
+    partitions: 3,
+    key: "chain",
+    cleanupPolicy: "compact",
+    retentionMs: FOREVER,
+    events: ["WatcherCursor"],
+  },
+  chainHalts: {
+    name: "chorus.chain.halts",
+    description: "A watcher saw its chain rewritten below finality and stopped.",
+    partitions: 1,
+    key: "chain",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["ChainHalted"],
+  },
+  checkpointsProposed: {
+    name: "chorus.checkpoints.proposed",
+    description: "Lane checkpoints the proof-builder checked against the Outbox, for operators to sign.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["CheckpointProposed"],
+  },
+  messagesProven: {
+    name: "chorus.messages.proven",
+    description: "Range proofs for chunks of a checkpoint's new messages, and a single proof per message.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["MessageProven"],
+  },
+  attestationsSigned: {
+    name: "chorus.attestations.signed",
+    description: "Operator signatures over checkpoints each operator verified on its own RPC.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["AttestationSigned"],
+  },
+  checkpointsAttested: {
+    name: "chorus.checkpoints.attested",
+    description: "Checkpoints whose signatures met the destination's stake threshold.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["CheckpointAttested"],
+  },
+  deliveries: {
+    name: "chorus.deliveries",
+    description: "Submitter outcomes: roots committed, transactions submitted, confirmed or failed.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["RootCommitted", "DeliverySubmitted", "DeliveryConfirmed", "DeliveryFailed"],
+  },
+  deadLetters: {
+    name: "chorus.dead-letters",
+    description: "Records a consumer could not decode, with raw bytes, the error and their origin.",
+    partitions: 1,
+    key: "source partition",
+    cleanupPolicy: "delete",
+    retentionMs: SEVEN_DAYS * 4,
+    events: [],
+  },
+} as const satisfies Record<string, TopicDeclaration>
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]["name"]
+
+/** Every declared topic. */
+export const ALL_TOPICS: ReadonlyArray<TopicDeclaration> = Object.values(TOPICS)
+
+/**
+ * The topic an event type is published on.
+ *
+ * @example
+ * ```ts
+ * topicFor("MessageObserved") // "chorus.messages.observed"
+ * ```
+ */
+export const topicFor = (type: EventType): TopicName => {
+  const topic = Object.values(TOPICS).find((t) => (t.events as ReadonlyArray<string>).includes(type))
+  if (topic === undefined) throw new Error(`No topic carries ${type}; declare it in topology/topics.ts`)
+  return topic.name
+}
+
+/**
+ * Looks a topic up by name.
+ *
+ * @example
+ * ```ts
+ * topicByName("chorus.deliveries")?.partitions // 6
+ * ```
+ */
+export const topicByName = (name: string): TopicDeclaration | undefined =>
+  ALL_TOPICS.find((t) => t.name === name)

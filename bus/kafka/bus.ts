@@ -1,0 +1,447 @@
+/**
+ * The Kafka adapter of the bus port, through kafkajs.
+ *
+ * Invariants:
+ * - One idempotent producer (`idempotent: true`, `maxInFlightRequests: 1`,
+ *   acks = -1) per bus: a publish resolves only once every in-sync replica
+ *   has the records, and a retried batch is never duplicated or reordered.
+ * - Partitions are chosen by the adapter, not inside kafkajs, with kafkajs's
+ *   own `DefaultPartitioner` (murmur2, the Java client's choice) over the
+ *   topic's partition list; every message is then sent with an explicit
+ *   partition, so the adapter knows where each record went and can compute
+ *   its exact offset (see `records.ts`).
+ * - Topics are never created implicitly (`allowAutoTopicCreation: false`):
+ *   `ensureTopics` creates them from the topology, and everything else fails
+ *   with {@link KafkaTopicNotFoundError} when one is missing.
+ * - Every error leaving the adapter is a `KafkaBusError` (see `errors.ts`).
+ * - `close()` stops every subscription gracefully first (in-flight handlers
+ *   finish and commit), then disconnects the producer and the admin client.
+ *
+ * @module
+ */
+import { type Admin, Kafka, Partitioners, type PartitionMetadata, type Producer } from "kafkajs"
+import type {
+  BusPort,
+  BusRecord,
+  EnsureTopicsResult,
+  OutgoingRecord,
+  PartitionWatermarks,
+  ReadRangeOptions,
+  RecordPosition,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "../port.ts"
+import {
+  KafkaClosedError,
+  KafkaConfigError,
+  KafkaTopicNotFoundError,
+  KafkaUnreachableError,
+  translateKafkaError,
+} from "./errors.ts"
+import {
+  type KafkaBusLogger,
+  type KafkaLogLevel,
+  kafkajsLogCreator,
+  stderrLogger,
+  toKafkaJSLevel,
+} from "./logger.ts"
+import { type OffsetLookups, resolvePositions } from "./positions.ts"
+import { readRange } from "./read.ts"
+import { positionsFromResponse, toKafkaMessage } from "./records.ts"
+import { type KafkaConsumerTuning, type KafkaSubscription, startSubscription } from "./subscription.ts"
+
+export interface KafkaBusOptions {
+  /** Bootstrap brokers, `host:port`. */
+  readonly brokers: ReadonlyArray<string>
+  /** Default `chorus`. */
+  readonly clientId?: string
+  /** Where log lines go; default one line per entry on stderr. */
+  readonly logger?: KafkaBusLogger
+  /** Lowest level of kafkajs's own log lines passed to `logger`. Default `warn`. */
+  readonly logLevel?: KafkaLogLevel
+  /**
+   * Bound on `openKafkaBus` reaching a broker. Past it, it fails with
+   * {@link KafkaUnreachableError}. Default 10000.
+   */
+  readonly connectTimeoutMs?: number
+  /** kafkajs `requestTimeout`. Default 30000. */
+  readonly requestTimeoutMs?: number
+  /** kafkajs `retry.retries` for requests (not handlers). Default 5. */
+  readonly retries?: number
+  /** How long a topic's partition list is trusted before it is fetched again. Default 30000. */
+  readonly metadataMaxAgeMs?: number
+  readonly consumer?: KafkaConsumerTuning
+}
+
+const BROKER = /^[^\s:]+:\d{1,5}$/
+
+const validateOptions = (options: KafkaBusOptions): void => {
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+    throw new KafkaConfigError(
+      "no Kafka brokers given",
+      { brokers: options.brokers },
+      "pass brokers as host:port, e.g. KAFKA_BROKERS=127.0.0.1:9092",
+    )
+  }
+  for (const broker of options.brokers) {
+    if (typeof broker !== "string" || !BROKER.test(broker)) {
+      throw new KafkaConfigError(
+        `broker address ${JSON.stringify(broker)} is not host:port`,
+        { brokers: options.brokers },
+        "pass brokers as host:port, e.g. 127.0.0.1:9092",
+      )
+    }
+  }
+}
+
+const validateSpec = (spec: TopicSpec): void => {
+  if (typeof spec.name !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(spec.name)) {
+    throw new KafkaConfigError(`invalid topic name ${JSON.stringify(spec.name)}`, { topic: spec.name })
+  }
+  if (!Number.isSafeInteger(spec.partitions) || spec.partitions < 1) {
+    throw new KafkaConfigError(`topic ${spec.name}: partitions must be a positive integer`, { ...spec })
+  }
+  if (spec.cleanupPolicy !== "delete" && spec.cleanupPolicy !== "compact") {
+    throw new KafkaConfigError(`topic ${spec.name}: cleanupPolicy must be delete or compact`, { ...spec })
+  }
+  if (!Number.isSafeInteger(spec.retentionMs) || spec.retentionMs < -1) {
+    throw new KafkaConfigError(`topic ${spec.name}: retentionMs must be an integer >= -1`, { ...spec })
+  }
+}
+
+const deadline = async <A>(promise: Promise<A>, ms: number, onTimeout: () => Error): Promise<A> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The adapter; {@link openKafkaBus} creates it connected. */
+class KafkaBus implements BusPort {
+  readonly kind = "kafka" as const
+  readonly #brokers: ReadonlyArray<string>
+  readonly #kafka: Kafka
+  readonly #admin: Admin
+  readonly #producer: Producer
+  readonly #logger: KafkaBusLogger
+  readonly #options: KafkaBusOptions
+  // kafkajs's partitioner keeps a round-robin counter per topic for keyless
+  // records; one instance for the bus's lifetime, as inside kafkajs.
+  readonly #partitioner = Partitioners.DefaultPartitioner()
+  readonly #metadata = new Map<string, { readonly at: number; readonly partitions: PartitionMetadata[] }>()
+  readonly #subscriptions = new Set<KafkaSubscription>()
+  #closed: Promise<void> | undefined
+
+  constructor(
+    options: KafkaBusOptions,
+    kafka: Kafka,
+    admin: Admin,
+    producer: Producer,
+    logger: KafkaBusLogger,
+  ) {
+    this.#options = options
+    this.#brokers = [...options.brokers]
+    this.#kafka = kafka
+    this.#admin = admin
+    this.#producer = producer
+    this.#logger = logger
+  }
+
+  #open(operation: string): void {
+    if (this.#closed !== undefined) throw new KafkaClosedError(operation)
+  }
+
+  #error(error: unknown, operation: string, topic?: string, groupId?: string) {
+    return translateKafkaError(error, {
+      operation,
+      brokers: this.#brokers,
+      ...(topic === undefined ? {} : { topic }),
+      ...(groupId === undefined ? {} : { groupId }),
+    })
+  }
+
+  async #partitionMetadata(topic: string, operation: string, fresh = false): Promise<PartitionMetadata[]> {
+    const cached = this.#metadata.get(topic)
+    const maxAge = this.#options.metadataMaxAgeMs ?? 30_000
+    if (!fresh && cached !== undefined && Date.now() - cached.at < maxAge) return cached.partitions
+    let partitions: PartitionMetadata[]
+    try {
+      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] })
+      partitions = [...(topics[0]?.partitions ?? [])].sort((a, b) => a.partitionId - b.partitionId)
+    } catch (error) {
+      this.#metadata.delete(topic)
+      throw this.#error(error, operation, topic)
+    }
+    if (partitions.length === 0) throw new KafkaTopicNotFoundError(topic, operation)
+    this.#metadata.set(topic, { at: Date.now(), partitions })
+    return partitions
+  }
+
+  async ensureTopics(topics: ReadonlyArray<TopicSpec>): Promise<EnsureTopicsResult> {
+    this.#open("ensureTopics")
+    for (const spec of topics) validateSpec(spec)
+    try {
+      const existing = new Set(await this.#admin.listTopics())
+      const missing = topics.filter((spec) => !existing.has(spec.name))
+      if (missing.length === 0) return { created: [], existing: topics.map((spec) => spec.name) }
+      const { brokers } = await this.#admin.describeCluster()
+      const replicationFactor = Math.max(1, Math.min(3, brokers.length))
+      // One request per topic: kafkajs reports "already exists" only for a
+      // whole request, and another process may be creating the same topics.
+      const results = await Promise.all(
+        missing.map(async (spec) => ({
+          name: spec.name,
+          created: await this.#admin.createTopics({
+            waitForLeaders: true,
+            topics: [
+              {
+                topic: spec.name,
+                numPartitions: spec.partitions,
+                replicationFactor,
+                configEntries: [
+                  { name: "cleanup.policy", value: spec.cleanupPolicy },
+                  { name: "retention.ms", value: String(spec.retentionMs) },
+                ],
+              },
+            ],
+          }),
+        })),
+      )
+      const created = new Set(results.filter((result) => result.created).map((result) => result.name))
+      return {
+        created: topics.filter((spec) => created.has(spec.name)).map((spec) => spec.name),
+        existing: topics.filter((spec) => !created.has(spec.name)).map((spec) => spec.name),
+      }
+    } catch (error) {
+      throw this.#error(error, "ensureTopics", topics.length === 1 ? topics[0]!.name : undefined)
+    }
+  }
+
+  async partitions(topic: string): Promise<number> {
+    this.#open("partitions")
+    return (await this.#partitionMetadata(topic, "partitions", true)).length
+  }
+
+  async publish(records: ReadonlyArray<OutgoingRecord>): Promise<ReadonlyArray<RecordPosition>> {
+    this.#open("publish")
+    if (records.length === 0) return []
+    const metadata = new Map<string, PartitionMetadata[]>()
+    for (const record of records) {
+      if (!metadata.has(record.topic)) {
+        metadata.set(record.topic, await this.#partitionMetadata(record.topic, "publish"))
+      }
+    }
+    const partitions = records.map((record) => {
+      const partitionMetadata = metadata.get(record.topic)!
+      if (record.partition !== undefined) {
+        if (
+          !Number.isSafeInteger(record.partition) ||
+          record.partition < 0 ||
+          record.partition >= partitionMetadata.length
+        ) {
+          throw new KafkaConfigError(
+            `partition ${record.partition} does not exist on topic ${record.topic} (${partitionMetadata.length} partitions)`,
+            { topic: record.topic, partition: record.partition, partitions: partitionMetadata.length },
+          )
+        }
+        return record.partition
+      }
+      return this.#partitioner({
+        topic: record.topic,
+        partitionMetadata,
+        message: { key: record.key, value: null },
+      })
+    })
+    const byTopic = new Map<string, ReturnType<typeof toKafkaMessage>[]>()
+    records.forEach((record, index) => {
+      const messages = byTopic.get(record.topic) ?? []
+      messages.push(toKafkaMessage(record, partitions[index]!))
+      byTopic.set(record.topic, messages)
+    })
+    const topic = byTopic.size === 1 ? records[0]!.topic : undefined
+    try {
+      const response = await this.#producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
+      })
+      return positionsFromResponse(records, partitions, response)
+    } catch (error) {
+      // A partition count change or a deleted topic shows up here first.
+      if (topic !== undefined) this.#metadata.delete(topic)
+      else this.#metadata.clear()
+      throw this.#error(error, "publish", topic)
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.#open("subscribe")
+    if (typeof options.groupId !== "string" || options.groupId.length === 0) {
+      throw new KafkaConfigError("groupId must be a non-empty string", { groupId: options.groupId })
+    }
+    if (options.topics.length === 0) {
+      throw new KafkaConfigError("subscribe needs at least one topic", { groupId: options.groupId })
+    }
+    // Fail fast and clearly on a missing topic, before kafkajs retries it.
+    for (const topic of options.topics) await this.#partitionMetadata(topic, "subscribe", true)
+    const subscription = await startSubscription(options, {
+      kafka: this.#kafka,
+      brokers: this.#brokers,
+      logger: this.#logger,
+      tuning: this.#options.consumer ?? {},
+      resolvePosition: async (topic, partition, position) =>
+        (await resolvePositions(this.#lookups, topic, [partition], position)).get(partition)!,
+      onStopped: (stopped) => this.#subscriptions.delete(stopped),
+    })
+    if (this.#closed !== undefined) {
+      await subscription.stop()
+      throw new KafkaClosedError("subscribe")
+    }
+    this.#subscriptions.add(subscription)
+    return subscription
+  }
+
+  read(options: ReadRangeOptions): AsyncIterable<BusRecord> {
+    this.#open("read")
+    return readRange(options, {
+      kafka: this.#kafka,
+      admin: this.#admin,
+      brokers: this.#brokers,
+      logger: this.#logger,
+      lookups: this.#lookups,
+      maxWaitTimeMs: this.#options.consumer?.maxWaitTimeMs ?? 1000,
+    })
+  }
+
+  readonly #lookups: OffsetLookups = {
+    watermarks: (topic) => this.watermarks(topic),
+    offsetsForTimestamp: (topic, timestamp) => this.offsetsForTimestamp(topic, timestamp),
+  }
+
+  async watermarks(topic: string): Promise<ReadonlyArray<PartitionWatermarks>> {
+    this.#open("watermarks")
+    await this.#partitionMetadata(topic, "watermarks")
+    try {
+      const offsets = await this.#admin.fetchTopicOffsets(topic)
+      return offsets
+        .map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }))
+        .sort((a, b) => a.partition - b.partition)
+    } catch (error) {
+      throw this.#error(error, "watermarks", topic)
+    }
+  }
+
+  async offsetsForTimestamp(
+    topic: string,
+    timestamp: number,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+    this.#open("offsetsForTimestamp")
+    if (!Number.isFinite(timestamp)) {
+      throw new KafkaConfigError(`timestamp must be a finite number of milliseconds, got ${timestamp}`, {
+        topic,
+        timestamp,
+      })
+    }
+    await this.#partitionMetadata(topic, "offsetsForTimestamp")
+    try {
+      const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(topic, Math.trunc(timestamp))
+      return offsets
+        .map((entry) => ({ partition: entry.partition, offset: Number(entry.offset) }))
+        .sort((a, b) => a.partition - b.partition)
+    } catch (error) {
+      throw this.#error(error, "offsetsForTimestamp", topic)
+    }
+  }
+
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+    this.#open("committedOffsets")
+    try {
+      const offsets = await this.#admin.fetchOffsets({ groupId, topics: [topic] })
+      return (offsets.find((entry) => entry.topic === topic)?.partitions ?? [])
+        .map((entry) => ({ partition: entry.partition, offset: Number(entry.offset) }))
+        .filter((entry) => entry.offset >= 0)
+        .sort((a, b) => a.partition - b.partition)
+    } catch (error) {
+      throw this.#error(error, "committedOffsets", topic, groupId)
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close()
+    return this.#closed
+  }
+
+  async #close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()))
+    await Promise.all([
+      this.#producer.disconnect().catch((error: unknown) => {
+        this.#logger.warn("close: producer disconnect failed", { error: String(error) })
+      }),
+      this.#admin.disconnect().catch((error: unknown) => {
+        this.#logger.warn("close: admin disconnect failed", { error: String(error) })
+      }),
+    ])
+  }
+}
+
+/**
+ * Connects to Kafka and returns the bus. Fails within `connectTimeoutMs`
+ * with {@link KafkaUnreachableError} when no broker answers.
+ *
+ * @example
+ * ```ts
+ * const bus = await openKafkaBus({ brokers: ["127.0.0.1:9092"], clientId: "proof-builder" })
+ * await bus.publish([{ topic: "chorus.messages.observed", key: "0xabc", value: bytes }])
+ * await bus.close()
+ * ```
+ */
+export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> => {
+  validateOptions(options)
+  const logger = options.logger ?? stderrLogger(options.logLevel ?? "warn")
+  const brokers = [...options.brokers]
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  const kafka = new Kafka({
+    clientId: options.clientId ?? "chorus",
+    brokers,
+    logLevel: toKafkaJSLevel(options.logLevel ?? "warn"),
+    logCreator: kafkajsLogCreator(logger),
+    connectionTimeout: Math.min(3000, connectTimeoutMs),
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    retry: { retries: options.retries ?? 5 },
+  })
+  const admin = kafka.admin()
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Explicit, which is also what silences kafkajs's v2 partitioner warning.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  try {
+    await deadline(
+      (async () => {
+        await admin.connect()
+        // connect() succeeds lazily on some failures; a real request proves
+        // a broker answers.
+        await admin.describeCluster()
+        await producer.connect()
+      })(),
+      connectTimeoutMs,
+      () => new KafkaUnreachableError(brokers, "connect", `no answer within ${connectTimeoutMs} ms`),
+    )
+  } catch (error) {
+    await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+    throw translateKafkaError(error, { operation: "connect", brokers })
+  }
+  return new KafkaBus(options, kafka, admin, producer, logger)
+}

@@ -1,0 +1,100 @@
+/**
+ * The adapter's logger, and the bridge that routes kafkajs's own log lines
+ * into it.
+ *
+ * Invariants:
+ * - kafkajs never writes to the console by itself: its `logCreator` is
+ *   always this bridge, at the level the caller chose (default `warn`).
+ * - The adapter's own lines (a handler failed, a commit failed) go to the
+ *   same logger, so one sink sees everything about the bus.
+ *
+ * @module
+ */
+import { type LogEntry, logLevel } from "kafkajs"
+
+export type KafkaLogLevel = "nothing" | "error" | "warn" | "info" | "debug"
+
+/** Where the adapter's log lines go. */
+export interface KafkaBusLogger {
+  readonly debug: (message: string, fields?: Readonly<Record<string, unknown>>) => void
+  readonly info: (message: string, fields?: Readonly<Record<string, unknown>>) => void
+  readonly warn: (message: string, fields?: Readonly<Record<string, unknown>>) => void
+  readonly error: (message: string, fields?: Readonly<Record<string, unknown>>) => void
+}
+
+const RANK: Record<KafkaLogLevel, number> = { nothing: 0, error: 1, warn: 2, info: 3, debug: 4 }
+
+/** kafkajs's numeric levels for ours. */
+export const toKafkaJSLevel = (level: KafkaLogLevel): logLevel => {
+  switch (level) {
+    case "nothing":
+      return logLevel.NOTHING
+    case "error":
+      return logLevel.ERROR
+    case "warn":
+      return logLevel.WARN
+    case "info":
+      return logLevel.INFO
+    case "debug":
+      return logLevel.DEBUG
+  }
+}
+
+const stringify = (fields: Readonly<Record<string, unknown>> | undefined): string => {
+  if (fields === undefined || Object.keys(fields).length === 0) return ""
+  try {
+    return ` ${JSON.stringify(fields, (_key, value) => (typeof value === "bigint" ? value.toString() : value))}`
+  } catch {
+    return ""
+  }
+}
+
+/**
+ * A logger writing one line per entry to stderr, dropping entries below `level`.
+ *
+ * @example
+ * ```ts
+ * const logger = stderrLogger("info")
+ * logger.warn("handler failed", { topic: "t", offset: 3 })
+ * // stderr: "chorus-bus warn handler failed {"topic":"t","offset":3}"
+ * ```
+ */
+export const stderrLogger = (level: KafkaLogLevel = "warn"): KafkaBusLogger => {
+  const line =
+    (entryLevel: Exclude<KafkaLogLevel, "nothing">) =>
+    (message: string, fields?: Readonly<Record<string, unknown>>): void => {
+      if (RANK[entryLevel] > RANK[level]) return
+      process.stderr.write(`chorus-bus ${entryLevel} ${message}${stringify(fields)}\n`)
+    }
+  return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") }
+}
+
+/**
+ * A kafkajs `logCreator` that forwards to `logger`, prefixing kafkajs's
+ * namespace (`Consumer`, `Runner`, …) so the source stays visible.
+ *
+ * @example
+ * ```ts
+ * new Kafka({ brokers, logLevel: toKafkaJSLevel("warn"), logCreator: kafkajsLogCreator(logger) })
+ * ```
+ */
+export const kafkajsLogCreator =
+  (logger: KafkaBusLogger) =>
+  () =>
+  (entry: LogEntry): void => {
+    const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
+    const text = `kafkajs ${entry.namespace}: ${message}`
+    switch (entry.level) {
+      case logLevel.ERROR:
+        logger.error(text, fields)
+        return
+      case logLevel.WARN:
+        logger.warn(text, fields)
+        return
+      case logLevel.INFO:
+        logger.info(text, fields)
+        return
+      default:
+        logger.debug(text, fields)
+    }
+  }

@@ -1,0 +1,410 @@
+/**
+ * One consumer-group member: a kafkajs consumer driving a {@link RecordHandler}.
+ *
+ * Invariants:
+ * - One kafkajs consumer per subscription, `autoCommit: false`. A record's
+ *   offset + 1 is committed (`consumer.commitOffsets`) only after its
+ *   handler resolved; nothing else ever commits, except `seek`, which
+ *   commits the position it moved to.
+ * - Per partition, one record at a time in offset order: kafkajs's
+ *   `eachMessage` never runs two records of one partition at once, and
+ *   `partitionsConsumedConcurrently` (default 1) only lets different
+ *   partitions overlap.
+ * - A handler that throws (or a commit that fails) is not committed: the
+ *   adapter seeks the partition back to that record and pauses it for a
+ *   backoff (exponential, capped), so the record is redelivered and kafkajs
+ *   never skips it. kafkajs's own reaction to a throwing `eachMessage`
+ *   (retry the whole fetch loop, then crash and restart the consumer, which
+ *   rebalances the whole group) is never triggered.
+ * - While a handler runs, the member keeps heartbeating: kafkajs only
+ *   heartbeats between records, and a handler longer than the session
+ *   timeout would otherwise get the member thrown out of the group.
+ * - `stop()` pauses every partition, lets each in-flight handler finish and
+ *   commit (bounded by `stopTimeoutMs`), then disconnects, which leaves the
+ *   group so its partitions move to the remaining members. kafkajs's
+ *   `consumer.stop()` cannot be used for this: once it has run, kafkajs
+ *   silently drops commits.
+ *
+ * @module
+ */
+import type { Consumer, EachMessagePayload, Kafka } from "kafkajs"
+import type { LogPosition, RecordHandler, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
+import { KafkaBusError, KafkaClosedError, KafkaNotAssignedError, translateKafkaError } from "./errors.ts"
+import type { KafkaBusLogger } from "./logger.ts"
+import { toBusRecord } from "./records.ts"
+
+/** Tuning of the consumers the adapter creates. */
+export interface KafkaConsumerTuning {
+  /** kafkajs default 30000. */
+  readonly sessionTimeoutMs?: number
+  /** kafkajs default 60000. */
+  readonly rebalanceTimeoutMs?: number
+  /** kafkajs default 3000; also the pace of heartbeats while a handler runs. */
+  readonly heartbeatIntervalMs?: number
+  /**
+   * How long a fetch waits for data. It also bounds how late a member learns
+   * of a rebalance, since kafkajs heartbeats between fetches. Default 1000.
+   */
+  readonly maxWaitTimeMs?: number
+  /** Partitions whose handlers may run at the same time in one member. Default 1. */
+  readonly partitionsConsumedConcurrently?: number
+  /** First redelivery delay after a handler failure; doubles up to `retryMaxMs`. Default 100. */
+  readonly retryInitialMs?: number
+  /** Default 5000. */
+  readonly retryMaxMs?: number
+  /** How long `subscribe` waits for the member to join. Default 60000. */
+  readonly joinTimeoutMs?: number
+  /** How long `stop` waits for in-flight handlers before leaving anyway. Default 30000. */
+  readonly stopTimeoutMs?: number
+}
+
+/** What a subscription needs from the bus that owns it. */
+export interface SubscriptionDeps {
+  readonly kafka: Kafka
+  readonly brokers: ReadonlyArray<string>
+  readonly logger: KafkaBusLogger
+  readonly tuning: KafkaConsumerTuning
+  readonly resolvePosition: (topic: string, partition: number, position: LogPosition) => Promise<number>
+  /** Called once the subscription stopped, so the bus forgets it. */
+  readonly onStopped: (subscription: KafkaSubscription) => void
+}
+
+interface PartitionState {
+  /** Settles when the handler (and its commit) in flight finishes. */
+  inFlight: Promise<void> | undefined
+  failures: number
+  retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** Seeks waiting for the in-flight handler; records arriving meanwhile are held back. */
+  seeksPending: number
+  /** The first record held back during a seek, to restore it if the seek fails. */
+  heldBack: string | undefined
+  resumeAfterSeek: (() => void) | undefined
+}
+
+const withTimeout = async <A>(promise: Promise<A>, ms: number): Promise<A | "timeout"> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const flatten = (assignment: Readonly<Record<string, ReadonlyArray<number>>>): TopicPartition[] =>
+  Object.entries(assignment)
+    .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })))
+    .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+
+/**
+ * A running member. Created by {@link startSubscription}; the bus hands it
+ * out as a port {@link Subscription}.
+ */
+export class KafkaSubscription implements Subscription {
+  readonly groupId: string
+  #memberId = ""
+  #assignment: ReadonlyArray<TopicPartition> = []
+  readonly #consumer: Consumer
+  readonly #deps: SubscriptionDeps
+  readonly #topics: ReadonlyArray<string>
+  readonly #handler: RecordHandler
+  readonly #onAssignment: SubscribeOptions["onAssignment"]
+  readonly #partitions = new Map<string, PartitionState>()
+  #stopping = false
+  #stopped: Promise<void> | undefined
+
+  constructor(consumer: Consumer, options: SubscribeOptions, deps: SubscriptionDeps) {
+    this.groupId = options.groupId
+    this.#consumer = consumer
+    this.#deps = deps
+    this.#topics = [...options.topics]
+    this.#handler = options.handler
+    this.#onAssignment = options.onAssignment
+  }
+
+  get memberId(): string {
+    return this.#memberId
+  }
+
+  assignment(): ReadonlyArray<TopicPartition> {
+    return this.#assignment
+  }
+
+  /** Records the member's new identity and assignment (from a GROUP_JOIN). */
+  joined(memberId: string, assignment: Readonly<Record<string, ReadonlyArray<number>>>): void {
+    this.#memberId = memberId
+    this.#assignment = flatten(assignment)
+    if (this.#stopping) return
+    try {
+      this.#onAssignment?.(this.#assignment)
+    } catch (error) {
+      this.#deps.logger.error("onAssignment threw; ignored", { groupId: this.groupId, error: String(error) })
+    }
+  }
+
+  #state(topic: string, partition: number): PartitionState {
+    const key = `${topic}\u0000${partition}`
+    let state = this.#partitions.get(key)
+    if (state === undefined) {
+      state = {
+        inFlight: undefined,
+        failures: 0,
+        retryTimer: undefined,
+        seeksPending: 0,
+        heldBack: undefined,
+        resumeAfterSeek: undefined,
+      }
+      this.#partitions.set(key, state)
+    }
+    return state
+  }
+
+  /** The kafkajs `eachMessage` callback. */
+  readonly eachMessage = async (payload: EachMessagePayload): Promise<void> => {
+    const { topic, partition, message } = payload
+    const state = this.#state(topic, partition)
+    if (this.#stopping) {
+      // Not handled and never committed: the next owner starts from the
+      // last committed offset, which is at or before this record.
+      return
+    }
+    if (state.seeksPending > 0) {
+      state.heldBack ??= message.offset
+      state.resumeAfterSeek ??= payload.pause()
+      return
+    }
+    let settle: () => void = () => {}
+    state.inFlight = new Promise<void>((resolve) => {
+      settle = resolve
+    })
+    try {
+      await this.#handle(payload, state)
+    } finally {
+      state.inFlight = undefined
+      settle()
+    }
+  }
+
+  async #handle(payload: EachMessagePayload, state: PartitionState): Promise<void> {
+    const { topic, partition, message } = payload
+    const record = toBusRecord(topic, partition, message)
+    const interval = this.#deps.tuning.heartbeatIntervalMs ?? 3000
+    const keepAlive = setInterval(() => {
+      // A rebalance noticed here is noticed again by kafkajs after the
+      // record, where it rejoins; nothing to do now.
+      payload.heartbeat().catch(() => {})
+    }, interval)
+    try {
+      await this.#handler(record, { groupId: this.groupId, memberId: this.#memberId })
+    } catch (error) {
+      clearInterval(keepAlive)
+      this.#deps.logger.warn("handler failed; the record will be redelivered", {
+        groupId: this.groupId,
+        topic,
+        partition,
+        offset: record.offset,
+        attempt: state.failures + 1,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      this.#redeliver(payload, state)
+      return
+    } finally {
+      clearInterval(keepAlive)
+    }
+    try {
+      await this.#consumer.commitOffsets([{ topic, partition, offset: String(record.offset + 1) }])
+      state.failures = 0
+    } catch (error) {
+      this.#deps.logger.warn("commit failed; the record will be redelivered", {
+        groupId: this.groupId,
+        topic,
+        partition,
+        offset: record.offset,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      this.#redeliver(payload, state)
+    }
+  }
+
+  /** Rewinds the partition to the failed record and pauses it for a backoff. */
+  #redeliver(payload: EachMessagePayload, state: PartitionState): void {
+    const { topic, partition, message } = payload
+    this.#consumer.seek({ topic, partition, offset: message.offset })
+    if (this.#stopping) return
+    state.failures += 1
+    const initial = this.#deps.tuning.retryInitialMs ?? 100
+    const max = this.#deps.tuning.retryMaxMs ?? 5000
+    const delay = Math.min(max, initial * 2 ** Math.min(state.failures - 1, 30))
+    const resume = payload.pause()
+    clearTimeout(state.retryTimer)
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined
+      if (!this.#stopping) resume()
+    }, delay)
+  }
+
+  async seek(topic: string, partition: number, position: LogPosition): Promise<void> {
+    if (this.#stopping) throw new KafkaClosedError("seek")
+    if (!this.#assignment.some((entry) => entry.topic === topic && entry.partition === partition)) {
+      throw new KafkaNotAssignedError(topic, partition, this.groupId)
+    }
+    const offset = await this.#deps.resolvePosition(topic, partition, position)
+    const state = this.#state(topic, partition)
+    state.seeksPending += 1
+    let target = String(offset)
+    try {
+      await state.inFlight
+      // A failure being retried would seek back on its own; the seek wins.
+      clearTimeout(state.retryTimer)
+      state.retryTimer = undefined
+      state.failures = 0
+      this.#consumer.seek({ topic, partition, offset: target })
+      await this.#consumer.commitOffsets([{ topic, partition, offset: target }])
+    } catch (error) {
+      // Records held back during the seek were resolved by kafkajs without
+      // being handled; rewind to the first of them so none is skipped.
+      if (state.heldBack !== undefined) {
+        target = state.heldBack
+        this.#consumer.seek({ topic, partition, offset: target })
+      }
+      throw translateKafkaError(error, {
+        operation: "seek",
+        brokers: this.#deps.brokers,
+        topic,
+        groupId: this.groupId,
+      })
+    } finally {
+      state.seeksPending -= 1
+      if (state.seeksPending === 0) {
+        state.heldBack = undefined
+        const resume = state.resumeAfterSeek
+        state.resumeAfterSeek = undefined
+        resume?.()
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop()
+    return this.#stopped
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true
+    for (const state of this.#partitions.values()) {
+      clearTimeout(state.retryTimer)
+      state.retryTimer = undefined
+    }
+    try {
+      this.#consumer.pause(this.#topics.map((topic) => ({ topic })))
+    } catch {
+      // Not running yet (subscribe failed before run): nothing to pause.
+    }
+    const inFlight = [...this.#partitions.values()].flatMap((state) =>
+      state.inFlight === undefined ? [] : [state.inFlight],
+    )
+    const timeoutMs = this.#deps.tuning.stopTimeoutMs ?? 30_000
+    if ((await withTimeout(Promise.all(inFlight), timeoutMs)) === "timeout") {
+      this.#deps.logger.warn("stop: handlers still running; leaving without committing them", {
+        groupId: this.groupId,
+        timeoutMs,
+      })
+    }
+    try {
+      await this.#consumer.disconnect()
+    } catch (error) {
+      this.#deps.logger.warn("stop: disconnect failed", { groupId: this.groupId, error: String(error) })
+    } finally {
+      this.#deps.onStopped(this)
+    }
+  }
+}
+
+const deferred = <A>() => {
+  let resolve: (value: A) => void = () => {}
+  let reject: (error: unknown) => void = () => {}
+  const promise = new Promise<A>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/**
+ * Creates the consumer, joins the group and starts handling records.
+ * Resolves once the member has joined and received its assignment (which
+ * may be empty when the group has more members than partitions).
+ *
+ * @example
+ * ```ts
+ * const subscription = await startSubscription(
+ *   { groupId: "proof-builder", topics: ["chorus.messages.observed"], handler },
+ *   deps,
+ * )
+ * subscription.assignment() // => [{ topic: "chorus.messages.observed", partition: 0 }, …]
+ * ```
+ */
+export const startSubscription = async (
+  options: SubscribeOptions,
+  deps: SubscriptionDeps,
+): Promise<KafkaSubscription> => {
+  const { tuning } = deps
+  const context = {
+    operation: "subscribe",
+    brokers: deps.brokers,
+    groupId: options.groupId,
+    ...(options.topics.length === 1 ? { topic: options.topics[0]! } : {}),
+  }
+  const consumer = deps.kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    ...(tuning.sessionTimeoutMs === undefined ? {} : { sessionTimeout: tuning.sessionTimeoutMs }),
+    ...(tuning.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: tuning.rebalanceTimeoutMs }),
+    ...(tuning.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: tuning.heartbeatIntervalMs }),
+    maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 1000,
+  })
+  const subscription = new KafkaSubscription(consumer, options, deps)
+  const joined = deferred<void>()
+  // A crash can reject this before anyone awaits it; the await below sees it.
+  joined.promise.catch(() => {})
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    subscription.joined(event.payload.memberId, event.payload.memberAssignment)
+    joined.resolve()
+  })
+  consumer.on(consumer.events.CRASH, (event) => {
+    const error = translateKafkaError(event.payload.error, context)
+    deps.logger.error(
+      event.payload.restart ? "consumer crashed; kafkajs restarts it" : "consumer crashed for good",
+      { groupId: options.groupId, error: error.message, ...error.details },
+    )
+    if (!event.payload.restart) joined.reject(error)
+  })
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true })
+    // run() resolves after the first join and sync, or after a crash it
+    // reports through the CRASH event; the join is awaited separately.
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently ?? 1,
+      eachMessage: subscription.eachMessage,
+    })
+    const joinTimeoutMs = tuning.joinTimeoutMs ?? 60_000
+    if ((await withTimeout(joined.promise, joinTimeoutMs)) === "timeout") {
+      throw new KafkaBusError(
+        "KAFKA_JOIN_TIMEOUT",
+        `the member did not join group ${options.groupId} within ${joinTimeoutMs} ms`,
+        { groupId: options.groupId, topics: options.topics, brokers: deps.brokers },
+        "check the broker log; on a single broker, offsets.topic.replication.factor must be 1",
+      )
+    }
+    return subscription
+  } catch (error) {
+    await subscription.stop().catch(() => {})
+    throw translateKafkaError(error, context)
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * The embedded durable log: the bus port on local files, in one process.
+ *
+ * Layout under the data directory:
+ * ```
+ * LOCK                          pid of the process that has it open
+ * topics/<topic>/topic.json     partitions, cleanup policy, retention
+ * topics/<topic>/<n>.log        partition n's segment (length + CRC frames)
+ * groups/group-<id>.json        a consumer group's committed offsets
+ * ```
+ *
+ * Invariants (besides those of the port, `../port.ts`):
+ * - `publish` resolves after every record was written to its segment with
+ *   `writeSync` (plus `fdatasync` with `fsync: "always"`): it survives
+ *   `kill -9` of this process; with `fsync: "always"` also power loss.
+ * - Keys go to `toPositive(murmur2(key)) % partitions`, as Kafka's default
+ *   partitioner; keyless records go round-robin.
+ * - Consumer groups live in this process (`group.ts`); their committed
+ *   offsets are persisted, so a reopened bus resumes where it stopped.
+ * - The log keeps every record: `cleanupPolicy` and `retentionMs` are stored
+ *   as metadata only; there is no compaction or deletion. Size a data
+ *   directory for everything ever published to it.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto"
+import { mkdirSync } from "node:fs"
+import { partitionForKey, type RoundRobin, roundRobin } from "../partitioner/index.ts"
+import type {
+  BusPort,
+  BusRecord,
+  EnsureTopicsResult,
+  OutgoingRecord,
+  PartitionWatermarks,
+  ReadRangeOptions,
+  RecordPosition,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "../port.ts"
+import { BusClosedError, PartitionOutOfRangeError, TopicNotFoundError } from "./errors.ts"
+import { ConsumerGroup, resolvePosition } from "./group.ts"
+import { type DataDirLock, lockDataDir } from "./lock.ts"
+import { type EmbeddedBusLogger, stderrLogger } from "./logger.ts"
+import { OffsetStore } from "./offset-store.ts"
+import { type AppendRecord, PartitionLog } from "./segment.ts"
+import { createTopic, loadTopics, segmentFile, validateTopicName, validateTopicSpec } from "./topics.ts"
+
+export interface EmbeddedBusOptions {
+  /** The directory holding the log; created if missing. One open bus per directory. */
+  readonly dataDir: string
+  /**
+   * `"never"` (default): acknowledged writes survive a process crash (`kill -9`).
+   * `"always"`: each publish also `fdatasync`s, so they survive power loss too.
+   */
+  readonly fsync?: "always" | "never"
+  /** Where torn-tail repairs and handler failures are reported. Default: stderr. */
+  readonly logger?: EmbeddedBusLogger
+}
+
+interface Topic {
+  readonly spec: TopicSpec
+  readonly logs: ReadonlyArray<PartitionLog>
+}
+
+/** The embedded adapter; {@link openEmbeddedBus} makes one. */
+export class EmbeddedBus implements BusPort {
+  readonly kind = "embedded" as const
+  readonly dataDir: string
+  private readonly durable: boolean
+  private readonly logger: EmbeddedBusLogger
+  private readonly lock: DataDirLock
+  private readonly offsets: OffsetStore
+  private readonly topics = new Map<string, Topic>()
+  private readonly groups = new Map<string, ConsumerGroup>()
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly keyless: RoundRobin = roundRobin()
+  private state: "open" | "closing" | "closed" = "open"
+  private closing: Promise<void> | undefined
+
+  private constructor(options: EmbeddedBusOptions, lock: DataDirLock, offsets: OffsetStore) {
+    this.dataDir = options.dataDir
+    this.durable = options.fsync === "always"
+    this.logger = options.logger ?? stderrLogger
+    this.lock = lock
+    this.offsets = offsets
+  }
+
+  /** Opens the data directory; see {@link openEmbeddedBus}. */
+  static open(options: EmbeddedBusOptions): EmbeddedBus {
+    mkdirSync(options.dataDir, { recursive: true })
+    const lock = lockDataDir(options.dataDir)
+    try {
+      const bus = new EmbeddedBus(
+        options,
+        lock,
+        OffsetStore.open(options.dataDir, options.fsync === "always"),
+      )
+      try {
+        for (const spec of loadTopics(options.dataDir)) bus.openTopic(spec)
+      } catch (error) {
+        bus.closeLogs()
+        throw error
+      }
+      return bus
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+  }
+
+  async ensureTopics(specs: ReadonlyArray<TopicSpec>): Promise<EnsureTopicsResult> {
+    this.assertOpen("ensure topics")
+    for (const spec of specs) validateTopicSpec(spec)
+    const created: string[] = []
+    const existing: string[] = []
+    for (const spec of specs) {
+      if (this.topics.has(spec.name)) {
+        if (!existing.includes(spec.name) && !created.includes(spec.name)) existing.push(spec.name)
+        continue
+      }
+      createTopic(this.dataDir, spec, this.durable)
+      this.openTopic(spec)
+      created.push(spec.name)
+    }
+    return { created, existing }
+  }
+
+  async partitions(topic: string): Promise<number> {
+    this.assertOpen("read partitions")
+    return this.topic(topic).spec.partitions
+  }
+
+  async publish(records: ReadonlyArray<OutgoingRecord>): Promise<ReadonlyArray<RecordPosition>> {
+    this.assertOpen("publish")
+    // Validate the whole batch first, so a bad record fails it before anything is written.
+    const now = Date.now()
+    const placed = records.map((record) => {
+      const { spec, logs } = this.topic(record.topic)
+      if (!(record.value instanceof Uint8Array)) {
+        throw new TypeError(`record value for ${record.topic} must be a Uint8Array`)
+      }
+      if (record.timestamp !== undefined && !Number.isFinite(record.timestamp)) {
+        throw new RangeError(`record timestamp for ${record.topic} must be a finite number`)
+      }
+      for (const [name, value] of Object.entries(record.headers ?? {})) {
+        if (typeof value !== "string")
+          throw new TypeError(`header ${name} on ${record.topic} must be a string`)
+      }
+      const partition = this.choosePartition(record, spec.partitions)
+      const stored: AppendRecord = {
+        timestamp: Math.trunc(record.timestamp ?? now),
+        key: record.key,
+        value: record.value,
+        headers: record.headers ?? {},
+      }
+      return { log: logs[partition]!, stored }
+    })
+
+    const batches = new Map<PartitionLog, { indices: number[]; records: AppendRecord[] }>()
+    placed.forEach(({ log, stored }, index) => {
+      let batch = batches.get(log)
+      if (batch === undefined) {
+        batch = { indices: [], records: [] }
+        batches.set(log, batch)
+      }
+      batch.indices.push(index)
+      batch.records.push(stored)
+    })
+    const positions: RecordPosition[] = new Array(records.length)
+    for (const [log, batch] of batches) {
+      const first = log.append(batch.records)
+      batch.indices.forEach((index, i) => {
+        positions[index] = { topic: log.topic, partition: log.partition, offset: first + i }
+      })
+    }
+    return positions
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen("subscribe")
+    if (options.topics.length === 0) throw new RangeError("subscribe needs at least one topic")
+    for (const topic of options.topics) this.topic(topic)
+    let group = this.groups.get(options.groupId)
+    if (group === undefined) {
+      group = new ConsumerGroup(options.groupId, {
+        log: (topic, partition) => this.topic(topic).logs[partition]!,
+        partitions: (topic) => this.topic(topic).spec.partitions,
+        offsets: this.offsets,
+        logger: this.logger,
+      })
+      this.groups.set(options.groupId, group)
+    }
+    const memberId = `${options.groupId}-${randomUUID()}`
+    await group.join({
+      memberId,
+      topics: [...options.topics],
+      fromBeginning: options.fromBeginning ?? true,
+      handler: options.handler,
+      ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
+    })
+    const joined = group
+    let stopped: Promise<void> | undefined
+    const subscription: Subscription = {
+      groupId: options.groupId,
+      memberId,
+      assignment: () => joined.assignment(memberId),
+      seek: async (topic, partition, position) => {
+        this.assertOpen("seek")
+        joined.seek(memberId, topic, partition, position)
+      },
+      stop: () => {
+        stopped ??= joined.leave(memberId).finally(() => this.subscriptions.delete(subscription))
+        return stopped
+      },
+    }
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  read(options: ReadRangeOptions): AsyncIterable<BusRecord> {
+    // Bounds are fixed now, at the call, so the range does not follow later writes.
+    let plan: ReadonlyArray<{ log: PartitionLog; from: number; to: number }>
+    try {
+      this.assertOpen("read")
+      const { spec, logs } = this.topic(options.topic)
+      const partitions = options.partitions ?? logs.map((_, partition) => partition)
+      plan = partitions.map((partition) => {
+        const log = logs[partition]
+        if (log === undefined) throw new PartitionOutOfRangeError(options.topic, partition, spec.partitions)
+        return {
+          log,
+          from: resolvePosition(log, options.from),
+          to: resolvePosition(log, options.to ?? "latest"),
+        }
+      })
+    } catch (error) {
+      return failing(error)
+    }
+    return this.iterate(plan)
+  }
+
+  async watermarks(topic: string): Promise<ReadonlyArray<PartitionWatermarks>> {
+    this.assertOpen("read watermarks")
+    return this.topic(topic).logs.map((log) => ({ partition: log.partition, low: log.low, high: log.high }))
+  }
+
+  async offsetsForTimestamp(
+    topic: string,
+    timestamp: number,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+    this.assertOpen("look up offsets")
+    return this.topic(topic).logs.map((log) => ({
+      partition: log.partition,
+      offset: log.offsetForTimestamp(timestamp),
+    }))
+  }
+
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+    this.assertOpen("read committed offsets")
+    this.topic(topic)
+    return this.offsets.committed(groupId, topic)
+  }
+
+  /** Stops every subscription gracefully (in-flight records finish and commit), then closes the files. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = "closing"
+      await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()))
+      this.offsets.stop(true)
+      this.closeLogs()
+      this.lock.release()
+      this.state = "closed"
+    })()
+    return this.closing
+  }
+
+  /**
+   * For tests: drops the bus as `kill -9` would. Consumers stop at once and
+   * commit nothing more (not even a handler in flight that resolves later);
+   * commits not yet written are lost; files and the lock are released so the
+   * same data directory can be reopened in this process.
+   *
+   * @example
+   * ```ts
+   * await bus.crash()
+   * const again = await openEmbeddedBus({ dataDir: bus.dataDir })
+   * ```
+   */
+  async crash(): Promise<void> {
+    if (this.state === "closed") return
+    this.state = "closed"
+    this.closing ??= Promise.resolve()
+    this.offsets.stop(false)
+    for (const group of this.groups.values()) group.abandon()
+    this.subscriptions.clear()
+    this.closeLogs()
+    this.lock.release()
+  }
+
+  private async *iterate(
+    plan: ReadonlyArray<{ log: PartitionLog; from: number; to: number }>,
+  ): AsyncGenerator<BusRecord> {
+    for (const { log, from, to } of plan) {
+      for (let offset = from; offset < to; offset++) {
+        this.assertOpen("read")
+        yield log.read(offset)
+      }
+    }
+  }
+
+  private choosePartition(record: OutgoingRecord, partitions: number): number {
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
+        throw new PartitionOutOfRangeError(record.topic, record.partition, partitions)
+      }
+      return record.partition
+    }
+    if (record.key !== null) return partitionForKey(record.key, partitions)
+    return this.keyless.next(record.topic, partitions)
+  }
+
+  private openTopic(spec: TopicSpec): void {
+    const logs: PartitionLog[] = []
+    try {
+      for (let partition = 0; partition < spec.partitions; partition++) {
+        logs.push(
+          PartitionLog.open({
+            file: segmentFile(this.dataDir, spec.name, partition),
+            topic: spec.name,
+            partition,
+            fsync: this.durable,
+            logger: this.logger,
+          }),
+        )
+      }
+    } catch (error) {
+      for (const log of logs) log.close()
+      throw error
+    }
+    this.topics.set(spec.name, { spec, logs })
+  }
+
+  private topic(name: string): Topic {
+    const topic = this.topics.get(name)
+    if (topic !== undefined) return topic
+    validateTopicName(name)
+    throw new TopicNotFoundError(name)
+  }
+
+  private closeLogs(): void {
+    for (const { logs } of this.topics.values()) for (const log of logs) log.close()
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.state !== "open") throw new BusClosedError(operation)
+  }
+}
+
+/**
+ * Opens (creating if needed) an embedded bus on a data directory. Segments
+ * are scanned on open: torn tails are truncated with a warning, corruption in
+ * the middle fails with `SegmentCorruptError`.
+ *
+ * @example
+ * ```ts
+ * const bus = await openEmbeddedBus({ dataDir: ".data/bus" })
+ * await bus.ensureTopics([{ name: "chorus.x", partitions: 3, cleanupPolicy: "delete", retentionMs: -1 }])
+ * await bus.publish([{ topic: "chorus.x", key: "k", value: new TextEncoder().encode("hi") }])
+ * await bus.close()
+ * ```
+ */
+export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
+  return EmbeddedBus.open(options)
+}
+
+function failing(error: unknown): AsyncIterable<BusRecord> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Delivers one partition's records to one member's handler.
+ *
+ * Invariants:
+ * - One record at a time, in offset order: the next is read only after the
+ *   handler's promise for the previous one settled.
+ * - The offset is committed (as `offset + 1`) only after the handler resolved.
+ *   A handler that rejects is retried on the same record after a back-off, so
+ *   a failure redelivers and never skips.
+ * - `stop()` lets the record in flight finish and commit, then ends;
+ *   `abandon()` (a crash) ends without committing anything more, even if the
+ *   handler in flight resolves later.
+ * - An idle worker sleeps on the log's append notification, not a poll.
+ *
+ * @module
+ */
+import type { DeliveryContext, RecordHandler } from "../port.ts"
+import type { EmbeddedBusLogger } from "./logger.ts"
+import type { PartitionLog } from "./segment.ts"
+
+const RETRY_BASE_MS = 100
+const RETRY_MAX_MS = 5_000
+
+export interface PartitionWorkerOptions {
+  readonly log: PartitionLog
+  readonly start: number
+  readonly handler: RecordHandler
+  readonly context: DeliveryContext
+  /** Records the next offset to read, after a handler resolved. */
+  readonly commit: (nextOffset: number) => void
+  readonly logger: EmbeddedBusLogger
+}
+
+export class PartitionWorker {
+  private readonly options: PartitionWorkerOptions
+  private position: number
+  private state: "running" | "stopping" | "abandoned" = "running"
+  private pendingSeek: number | undefined
+  private signal = Promise.withResolvers<void>()
+  /** Settles when the worker has ended (after stop or abandon). */
+  readonly done: Promise<void>
+
+  constructor(options: PartitionWorkerOptions) {
+    this.options = options
+    this.position = options.start
+    this.done = this.run()
+  }
+
+  /** Makes the record at `offset` the next one handled, after the one in flight. */
+  seek(offset: number): void {
+    this.pendingSeek = offset
+    this.poke()
+  }
+
+  /** Finishes the record in flight, commits it, and ends. */
+  stop(): Promise<void> {
+    if (this.state === "running") this.state = "stopping"
+    this.poke()
+    return this.done
+  }
+
+  /** Ends without committing anything more (a crash). */
+  abandon(): void {
+    this.state = "abandoned"
+    this.poke()
+  }
+
+  // A method, not an inline comparison: the state changes while the handler is awaited.
+  private abandoned(): boolean {
+    return this.state === "abandoned"
+  }
+
+  private poke(): void {
+    const signal = this.signal
+    this.signal = Promise.withResolvers<void>()
+    signal.resolve()
+  }
+
+  private async run(): Promise<void> {
+    const { log, handler, context, logger } = this.options
+    let failures = 0
+    while (this.state === "running") {
+      if (this.pendingSeek !== undefined) {
+        this.position = this.pendingSeek
+        this.pendingSeek = undefined
+      }
+      if (this.position >= log.high) {
+        await Promise.race([log.nextAppend(), this.signal.promise])
+        continue
+      }
+      try {
+        const record = log.read(this.position)
+        await handler(record, context)
+      } catch (error) {
+        if (this.abandoned()) return
+        failures++
+        const delay = Math.min(RETRY_BASE_MS * 2 ** (failures - 1), RETRY_MAX_MS)
+        logger.error(
+          `group ${context.groupId} member ${context.memberId}: ${log.topic}/${log.partition} ` +
+            `offset ${this.position} failed (attempt ${failures}), retrying in ${delay} ms: ${describe(error)}`,
+        )
+        if (this.state === "running") await this.sleep(delay)
+        continue
+      }
+      failures = 0
+      if (this.abandoned()) return
+      this.position += 1
+      this.options.commit(this.position)
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      void this.signal.promise.then(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The chorus command. Chorus runs its TypeScript directly on Node's type
+// stripping, so it needs Node >= 22.19; the project pins Node 24 through the
+// `node` devDependency, which `npx chorus` and `npm run` put first on PATH.
+const [major, minor] = process.versions.node.split(".").map(Number)
+if (major < 22 || (major === 22 && minor < 19)) {
+  process.stderr.write(
+    `chorus needs Node.js >= 22.19 (this is ${process.versions.node}).\n` +
+      "Run it through npm so the project's pinned Node 24 is used: `npx chorus …` or `npm run chorus -- …`.\n",
+  )
+  process.exit(2)
+}
+const { main } = await import("../cli/main.ts")
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,113 @@
+/**
+ * The shape of a `chorus` subcommand and the errors the CLI reports.
+ *
+ * Flags are parsed strictly with `node:util`'s `parseArgs`: an unknown flag,
+ * a missing value or a stray argument is a {@link UsageError} that names it
+ * and shows the command's usage, and the process exits with status 2.
+ *
+ * @module
+ */
+import { type ParseArgsConfig, parseArgs } from "node:util"
+
+export type Options = NonNullable<ParseArgsConfig["options"]>
+
+export interface Command {
+  /** Words that select it, e.g. `["topics", "create"]`. */
+  readonly path: ReadonlyArray<string>
+  readonly summary: string
+  /** The usage line after `chorus`, e.g. `topics create (--brokers <list> | --data-dir <dir>)`. */
+  readonly usage: string
+  /** Longer help: what each flag means. */
+  readonly details?: string
+  readonly options: Options
+  /** Positional arguments it takes, by name; more is a usage error. */
+  readonly positionals?: ReadonlyArray<string>
+  /** Returns the exit code. */
+  run(input: CommandInput): Promise<number>
+}
+
+export interface CommandInput {
+  readonly values: Record<string, string | boolean | string[] | boolean[] | undefined>
+  readonly positionals: ReadonlyArray<string>
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+}
+
+/** The command line was wrong: the message says what and where. */
+export class UsageError extends Error {
+  readonly _tag = "UsageError"
+  constructor(message: string) {
+    super(message)
+    this.name = "UsageError"
+  }
+}
+
+/**
+ * Parses a command's arguments strictly.
+ *
+ * @example
+ * ```ts
+ * parseCommandArgs(topicsCreate, ["--brokers", "127.0.0.1:9092"]).values.brokers // "127.0.0.1:9092"
+ * ```
+ */
+export const parseCommandArgs = (
+  command: Command,
+  args: ReadonlyArray<string>,
+): { values: CommandInput["values"]; positionals: string[] } => {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: command.options,
+      strict: true,
+      allowPositionals: true,
+    })
+    const allowed = command.positionals ?? []
+    if (positionals.length > allowed.length) {
+      throw new UsageError(
+        `unexpected argument ${JSON.stringify(positionals[allowed.length])}` +
+          (allowed.length === 0 ? " (this command takes no arguments)" : ` (it takes ${allowed.join(", ")})`),
+      )
+    }
+    return { values: values as CommandInput["values"], positionals }
+  } catch (error) {
+    if (error instanceof UsageError) throw error
+    // parseArgs's messages name the flag; drop its hint about "--" which does not apply here.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""))
+  }
+}
+
+/**
+ * Reads a required string flag.
+ *
+ * @example
+ * ```ts
+ * const brokers = requireString(input.values, "brokers")
+ * ```
+ */
+export const requireString = (values: CommandInput["values"], name: string): string => {
+  const value = values[name]
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${name} is required`)
+  return value
+}
+
+/**
+ * Parses a positive integer flag, naming the flag when it is not one.
+ *
+ * @example
+ * ```ts
+ * intFlag(values, "messages", 60) // 60 unless --messages was given
+ * ```
+ */
+export const intFlag = (values: CommandInput["values"], name: string, fallback: number, min = 0): number => {
+  const raw = values[name]
+  if (raw === undefined) return fallback
+  if (
+    typeof raw !== "string" ||
+    !/^\d+$/.test(raw) ||
+    Number(raw) < min ||
+    !Number.isSafeInteger(Number(raw))
+  ) {
+    throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
+  }
+  return Number(raw)
+}

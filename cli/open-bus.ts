@@ -1,0 +1,61 @@
+import type { BusPort } from "../bus/port.ts"
+import { type CommandInput, type Options, UsageError } from "./command.ts"
+
+/** The flags every command that touches the bus takes. */
+export const busOptions: Options = {
+  brokers: { type: "string" },
+  "data-dir": { type: "string" },
+}
+
+export const BUS_USAGE = "(--brokers <host:port,…> | --data-dir <dir>)"
+export const BUS_DETAILS = [
+  "  --brokers <host:port,…>  Kafka bootstrap brokers, comma-separated",
+  "  --data-dir <dir>         an embedded log's data directory (what `chorus devnet --data-dir` leaves)",
+].join("\n")
+
+/**
+ * Parses `--brokers host:port,host:port`, naming the entry that is wrong.
+ *
+ * @example
+ * ```ts
+ * parseBrokers("127.0.0.1:9092,kafka:9093") // ["127.0.0.1:9092", "kafka:9093"]
+ * ```
+ */
+export const parseBrokers = (raw: string): string[] => {
+  const brokers = raw.split(",").map((b) => b.trim())
+  for (const broker of brokers) {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker)
+    if (match === null || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      throw new UsageError(`--brokers: ${JSON.stringify(broker)} is not host:port (e.g. 127.0.0.1:9092)`)
+    }
+  }
+  return brokers
+}
+
+/**
+ * Opens the bus a command's flags name: Kafka with `--brokers`, the embedded
+ * log with `--data-dir`. Exactly one must be given.
+ *
+ * @example
+ * ```ts
+ * const bus = await openBusFromFlags(input.values)
+ * ```
+ */
+export const openBusFromFlags = async (values: CommandInput["values"]): Promise<BusPort> => {
+  const brokers = values.brokers
+  const dataDir = values["data-dir"]
+  if (typeof brokers === "string" && typeof dataDir === "string") {
+    throw new UsageError("give either --brokers (Kafka) or --data-dir (embedded log), not both")
+  }
+  if (typeof brokers === "string") {
+    const { openKafkaBus } = await import("../bus/kafka/index.ts")
+    return openKafkaBus({ brokers: parseBrokers(brokers), clientId: "chorus-cli" })
+  }
+  if (typeof dataDir === "string") {
+    const { openEmbeddedBus } = await import("../bus/embedded/index.ts")
+    return openEmbeddedBus({ dataDir })
+  }
+  throw new UsageError(
+    "say which bus: --brokers <host:port> for Kafka, or --data-dir <dir> for an embedded log",
+  )
+}

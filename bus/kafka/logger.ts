@@ -84,6 +84,13 @@ export const kafkajsLogCreator =
   (entry: LogEntry): void => {
     const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
     const text = `kafkajs ${entry.namespace}: ${message}`
+    // kafkajs logs every error answer of a broker at ERROR, including the
+    // retriable ones it then retries ("coordinator is loading"); failures
+    // that matter surface as the adapter's errors, so these are debug.
+    if (entry.namespace === "Connection" && message.startsWith("Response ")) {
+      logger.debug(text, fields)
+      return
+    }
     switch (entry.level) {
       case logLevel.ERROR:
         logger.error(text, fields)

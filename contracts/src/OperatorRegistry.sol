@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Checkpoint} from "./Types.sol";
+import {CheckpointHash} from "./CheckpointHash.sol";
+import {Owned2Step} from "./Owned2Step.sol";
+
+/// @notice Errors and events shared by the registry and the Inbox's mirror of the set.
+interface IOperatorSetErrors {
+    error LengthMismatch(uint256 operators, uint256 weights);
+    error EmptyOperatorSet();
+    error TooManyOperators(uint256 count, uint256 max);
+    error OperatorsNotAscending(uint256 index, address operator, address previous);
+    error ZeroOperator();
+    error ZeroWeight(address operator);
+    error WeightOverflow(uint256 total);
+    error InvalidThreshold(uint16 thresholdBps);
+}
+
+/// @notice The operator network's identity on the hub chain: operators (strictly ascending), stake weights, a
+/// threshold in basis points, and an epoch that is bumped by every change, so mirrors can tell they are stale.
+contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
+    uint256 public constant MAX_OPERATORS = 512;
+    uint16 public constant BPS = 10_000;
+
+    address[] private _operators;
+    mapping(address operator => uint96 weight) private _weights;
+    uint96 private _totalWeight;
+    uint16 private _thresholdBps;
+    uint64 private _epoch;
+
+    event OperatorSetReplaced(uint64 indexed epoch, address[] operators, uint96[] weights, uint16 thresholdBps);
+    event OperatorAdded(uint64 indexed epoch, address indexed operator, uint96 weight);
+    event OperatorRemoved(uint64 indexed epoch, address indexed operator);
+    event WeightUpdated(uint64 indexed epoch, address indexed operator, uint96 oldWeight, uint96 newWeight);
+    event ThresholdUpdated(uint64 indexed epoch, uint16 oldThresholdBps, uint16 newThresholdBps);
+
+    error OperatorExists(address operator);
+    error OperatorNotFound(address operator);
+
+    constructor(address initialOwner, address[] memory operators_, uint96[] memory weights_, uint16 thresholdBps_)
+        Owned2Step(initialOwner)
+    {
+        _replace(operators_, weights_, thresholdBps_);
+    }
+
+    /// @notice Replaces the whole set at once (the usual path: one epoch per rotation).
+    function setOperatorSet(address[] calldata operators_, uint96[] calldata weights_, uint16 thresholdBps_)
+        external
+        onlyOwner
+    {
+        _replace(operators_, weights_, thresholdBps_);
+    }
+
+    function addOperator(address operator, uint96 weight) external onlyOwner {
+        if (operator == address(0)) revert ZeroOperator();
+        if (weight == 0) revert ZeroWeight(operator);
+        if (_weights[operator] != 0) revert OperatorExists(operator);
+        uint256 n = _operators.length;
+        if (n + 1 > MAX_OPERATORS) revert TooManyOperators(n + 1, MAX_OPERATORS);
+        uint256 total = uint256(_totalWeight) + weight;
+        if (total > type(uint96).max) revert WeightOverflow(total);
+        // Insertion keeps the array sorted, which the Inbox's merge walk over signers relies on.
+        _operators.push(operator);
+        uint256 i = n;
+        while (i > 0 && _operators[i - 1] > operator) {
+            _operators[i] = _operators[i - 1];
+            --i;
+        }
+        _operators[i] = operator;
+        _weights[operator] = weight;
+        _totalWeight = uint96(total);
+        emit OperatorAdded(_bump(), operator, weight);
+    }
+
+    function removeOperator(address operator) external onlyOwner {
+        uint96 weight = _weights[operator];
+        if (weight == 0) revert OperatorNotFound(operator);
+        uint256 n = _operators.length;
+        if (n == 1) revert EmptyOperatorSet();
+        uint256 i;
+        while (_operators[i] != operator) ++i;
+        for (; i + 1 < n; ++i) {
+            _operators[i] = _operators[i + 1];
+        }
+        _operators.pop();
+        delete _weights[operator];
+        _totalWeight -= weight;
+        emit OperatorRemoved(_bump(), operator);
+    }
+
+    function setWeight(address operator, uint96 weight) external onlyOwner {
+        uint96 old = _weights[operator];
+        if (old == 0) revert OperatorNotFound(operator);
+        if (weight == 0) revert ZeroWeight(operator);
+        uint256 total = uint256(_totalWeight) - old + weight;
+        if (total > type(uint96).max) revert WeightOverflow(total);
+        _weights[operator] = weight;
+        _totalWeight = uint96(total);
+        emit WeightUpdated(_bump(), operator, old, weight);
+    }
+
+    function setThreshold(uint16 thresholdBps_) external onlyOwner {
+        if (thresholdBps_ == 0 || thresholdBps_ > BPS) revert InvalidThreshold(thresholdBps_);
+        uint16 old = _thresholdBps;
+        _thresholdBps = thresholdBps_;
+        emit ThresholdUpdated(_bump(), old, thresholdBps_);
+    }
+
+    /// @notice The current set, ascending by address, with weights in the same order.
+    function operators() external view returns (address[] memory operators_, uint96[] memory weights_) {
+        operators_ = _operators;
+        weights_ = new uint96[](operators_.length);
+        for (uint256 i; i < operators_.length; ++i) {
+            weights_[i] = _weights[operators_[i]];
+        }
+    }
+
+    function operatorCount() external view returns (uint256) {
+        return _operators.length;
+    }
+
+    function weightOf(address operator) external view returns (uint96) {
+        return _weights[operator];
+    }
+
+    function totalWeight() external view returns (uint96) {
+        return _totalWeight;
+    }
+
+    function thresholdBps() external view returns (uint16) {
+        return _thresholdBps;
+    }
+
+    /// @notice Stake a checkpoint needs: ceil(totalWeight * thresholdBps / 10000).
+    function requiredWeight() external view returns (uint96) {
+        return uint96((uint256(_totalWeight) * _thresholdBps + BPS - 1) / BPS);
+    }
+
+    function epoch() external view returns (uint64) {
+        return _epoch;
+    }
+
+    /// @notice The EIP-712 domain every Inbox of this network verifies checkpoints against.
+    function domainSeparator() public view returns (bytes32) {
+        return CheckpointHash.domainSeparator(block.chainid, address(this));
+    }
+
+    /// @notice EIP-5267 description of the domain, so wallets and tools can rebuild it.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", CheckpointHash.NAME, CheckpointHash.VERSION, block.chainid, address(this), 0, extensions);
+    }
+
+    /// @notice The digest operators sign for `checkpoint`.
+    function checkpointDigest(Checkpoint calldata checkpoint) external view returns (bytes32) {
+        return CheckpointHash.digest(domainSeparator(), checkpoint);
+    }
+
+    function _replace(address[] memory operators_, uint96[] memory weights_, uint16 thresholdBps_) private {
+        uint256 n = operators_.length;
+        if (n != weights_.length) revert LengthMismatch(n, weights_.length);
+        if (n == 0) revert EmptyOperatorSet();
+        if (n > MAX_OPERATORS) revert TooManyOperators(n, MAX_OPERATORS);
+        if (thresholdBps_ == 0 || thresholdBps_ > BPS) revert InvalidThreshold(thresholdBps_);
+        uint256 old = _operators.length;
+        for (uint256 i; i < old; ++i) {
+            delete _weights[_operators[i]];
+        }
+        delete _operators;
+        uint256 total;
+        address previous;
+        for (uint256 i; i < n; ++i) {
+            address operator = operators_[i];
+            if (operator == address(0)) revert ZeroOperator();
+            if (operator <= previous) revert OperatorsNotAscending(i, operator, previous);
+            if (weights_[i] == 0) revert ZeroWeight(operator);
+            total += weights_[i];
+            _operators.push(operator);
+            _weights[operator] = weights_[i];
+            previous = operator;
+        }
+        if (total > type(uint96).max) revert WeightOverflow(total);
+        _totalWeight = uint96(total);
+        _thresholdBps = thresholdBps_;
+        emit OperatorSetReplaced(_bump(), operators_, weights_, thresholdBps_);
+    }
+
+    function _bump() private returns (uint64 next) {
+        next = _epoch + 1;
+        _epoch = next;
+    }
+}

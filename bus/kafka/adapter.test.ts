@@ -57,6 +57,10 @@ describe("openKafkaBus without a broker", () => {
 
 describe("translateKafkaError", () => {
   const context = { operation: "publish", brokers: ["b:9092"], topic: "t" }
+  // kafkajs builds protocol errors from its error-code table at runtime; its
+  // typings only admit a message.
+  const protocolError = (fields: { type: string; code: number; retriable: boolean; message: string }) =>
+    new KafkaJSProtocolError(fields as unknown as Error)
 
   it("looks through retry wrappers to a connection failure", () => {
     const root = new KafkaJSConnectionError("Connection error: connect ECONNREFUSED 127.0.0.1:9092")
@@ -68,7 +72,7 @@ describe("translateKafkaError", () => {
 
   it("names a missing topic", () => {
     const error = translateKafkaError(
-      new KafkaJSProtocolError({
+      protocolError({
         type: "UNKNOWN_TOPIC_OR_PARTITION",
         code: 3,
         retriable: true,
@@ -83,7 +87,7 @@ describe("translateKafkaError", () => {
 
   it("keeps the broker's error code for anything else", () => {
     const error = translateKafkaError(
-      new KafkaJSProtocolError({
+      protocolError({
         type: "NOT_ENOUGH_REPLICAS",
         code: 19,
         retriable: true,

@@ -49,6 +49,7 @@ import {
 import { type OffsetLookups, resolvePositions } from "./positions.ts"
 import { readRange } from "./read.ts"
 import { positionsFromResponse, toKafkaMessage } from "./records.ts"
+import { type SocketTracker, trackSockets } from "./sockets.ts"
 import { type KafkaConsumerTuning, type KafkaSubscription, startSubscription } from "./subscription.ts"
 
 export interface KafkaBusOptions {
@@ -138,6 +139,7 @@ class KafkaBus implements BusPort {
   readonly #partitioner = Partitioners.DefaultPartitioner()
   readonly #metadata = new Map<string, { readonly at: number; readonly partitions: PartitionMetadata[] }>()
   readonly #subscriptions = new Set<KafkaSubscription>()
+  readonly #sockets: SocketTracker
   #closed: Promise<void> | undefined
 
   constructor(
@@ -146,8 +148,10 @@ class KafkaBus implements BusPort {
     admin: Admin,
     producer: Producer,
     logger: KafkaBusLogger,
+    sockets: SocketTracker,
   ) {
     this.#options = options
+    this.#sockets = sockets
     this.#brokers = [...options.brokers]
     this.#kafka = kafka
     this.#admin = admin
@@ -381,6 +385,21 @@ class KafkaBus implements BusPort {
     return this.#closed
   }
 
+  /** See {@link simulateCrash}. */
+  crash(): Promise<void> {
+    const crashing = (async () => {
+      this.#sockets.sever()
+      const quietly = (promise: Promise<unknown>) => promise.catch(() => {})
+      await Promise.all([
+        ...[...this.#subscriptions].map((subscription) => subscription.crash()),
+        quietly(this.#producer.disconnect()),
+        quietly(this.#admin.disconnect()),
+      ])
+    })()
+    this.#closed ??= crashing
+    return crashing
+  }
+
   async #close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()))
     await Promise.all([
@@ -410,8 +429,10 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
   const logger = options.logger ?? stderrLogger(options.logLevel ?? "warn")
   const brokers = [...options.brokers]
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  const sockets = trackSockets()
   const kafka = new Kafka({
     clientId: options.clientId ?? "chorus",
+    socketFactory: sockets.socketFactory,
     brokers,
     logLevel: toKafkaJSLevel(options.logLevel ?? "warn"),
     logCreator: kafkajsLogCreator(logger),
@@ -443,5 +464,27 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     await Promise.allSettled([producer.disconnect(), admin.disconnect()])
     throw translateKafkaError(error, { operation: "connect", brokers })
   }
-  return new KafkaBus(options, kafka, admin, producer, logger)
+  return new KafkaBus(options, kafka, admin, producer, logger, sockets)
+}
+
+/**
+ * Drops a Kafka bus as `kill -9` would, for tests and failure drills: its
+ * sockets are cut at once, so no further commit, heartbeat or LeaveGroup
+ * reaches the cluster; its handlers in flight are abandoned uncommitted;
+ * acknowledged publishes stay acknowledged. The group reassigns the
+ * member's partitions once its session times out. The bus is unusable
+ * afterwards.
+ *
+ * @example
+ * ```ts
+ * const bus = await openKafkaBus({ brokers, consumer: { sessionTimeoutMs: 6000 } })
+ * await bus.subscribe({ groupId, topics: [topic], handler })
+ * await simulateCrash(bus) // another member takes over after ~6 s, from the last commit
+ * ```
+ */
+export const simulateCrash = async (bus: BusPort): Promise<void> => {
+  if (!(bus instanceof KafkaBus)) {
+    throw new KafkaConfigError("simulateCrash needs a bus made by openKafkaBus", { kind: bus.kind })
+  }
+  await bus.crash()
 }

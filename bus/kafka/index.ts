@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { type KafkaBusOptions, openKafkaBus } from "./bus.ts"
+export { type KafkaBusOptions, openKafkaBus, simulateCrash } from "./bus.ts"
 export {
   KafkaBusError,
   KafkaClosedError,

@@ -24,6 +24,10 @@
  *   group so its partitions move to the remaining members. kafkajs's
  *   `consumer.stop()` cannot be used for this: once it has run, kafkajs
  *   silently drops commits.
+ * - `crash()` (for tests and drills) is the opposite: nothing more is
+ *   handled or committed — not even a handler in flight that resolves later
+ *   — and the member never says goodbye; the bus has already cut its
+ *   sockets, so the group notices only by the session timeout.
  *
  * @module
  */
@@ -116,6 +120,8 @@ export class KafkaSubscription implements Subscription {
   readonly #partitions = new Map<string, PartitionState>()
   #stopping = false
   #stopped: Promise<void> | undefined
+  #crashed = false
+  readonly #crash = Promise.withResolvers<"crashed">()
 
   constructor(consumer: Consumer, options: SubscribeOptions, deps: SubscriptionDeps) {
     this.groupId = options.groupId
@@ -199,9 +205,14 @@ export class KafkaSubscription implements Subscription {
       payload.heartbeat().catch(() => {})
     }, interval)
     try {
-      await this.#handler(record, { groupId: this.groupId, memberId: this.#memberId })
+      const outcome = await Promise.race([
+        this.#handler(record, { groupId: this.groupId, memberId: this.#memberId }),
+        this.#crash.promise,
+      ])
+      if (outcome === "crashed" || this.#crashed) return
     } catch (error) {
       clearInterval(keepAlive)
+      if (this.#crashed) return
       this.#deps.logger.warn("handler failed; the record will be redelivered", {
         groupId: this.groupId,
         topic,
@@ -232,6 +243,7 @@ export class KafkaSubscription implements Subscription {
 
   /** Rewinds the partition to the failed record and pauses it for a backoff. */
   #redeliver(payload: EachMessagePayload, state: PartitionState): void {
+    if (this.#crashed) return
     const { topic, partition, message } = payload
     this.#consumer.seek({ topic, partition, offset: message.offset })
     if (this.#stopping) return
@@ -290,6 +302,28 @@ export class KafkaSubscription implements Subscription {
 
   stop(): Promise<void> {
     this.#stopped ??= this.#stop()
+    return this.#stopped
+  }
+
+  /**
+   * Drops the member as `kill -9` would (the caller has already severed the
+   * client's sockets): handlers in flight are abandoned uncommitted, and
+   * kafkajs is shut down without reaching the broker.
+   */
+  crash(): Promise<void> {
+    this.#crashed = true
+    this.#crash.resolve("crashed")
+    this.#stopped ??= (async () => {
+      this.#stopping = true
+      for (const state of this.#partitions.values()) clearTimeout(state.retryTimer)
+      // kafkajs tries to leave the group and fails (no sockets); bounded
+      // because its retries back off.
+      await withTimeout(
+        this.#consumer.disconnect().catch(() => {}),
+        this.#deps.tuning.stopTimeoutMs ?? 30_000,
+      )
+      this.#deps.onStopped(this)
+    })()
     return this.#stopped
   }
 

@@ -33,6 +33,7 @@ import type {
   TopicSpec,
 } from "../port.ts"
 import {
+  KafkaBusError,
   KafkaClosedError,
   KafkaConfigError,
   KafkaTopicNotFoundError,
@@ -68,8 +69,19 @@ export interface KafkaBusOptions {
   readonly connectTimeoutMs?: number
   /** kafkajs `requestTimeout`. Default 30000. */
   readonly requestTimeoutMs?: number
-  /** kafkajs `retry.retries` for requests (not handlers). Default 5. */
+  /**
+   * kafkajs `retry.retries` for admin and consumer requests (not handlers,
+   * not the producer: the idempotent producer retries without limit, as
+   * kafkajs requires for its guarantees). Default 5.
+   */
   readonly retries?: number
+  /**
+   * Bound on a publish. Past it, publish fails with KAFKA_PUBLISH_TIMEOUT;
+   * the producer keeps retrying in the background, so the records may still
+   * land (at-least-once: the caller does not commit its input and redoes
+   * the work). Default 60000.
+   */
+  readonly publishTimeoutMs?: number
   /** How long a topic's partition list is trusted before it is fetched again. Default 30000. */
   readonly metadataMaxAgeMs?: number
   readonly consumer?: KafkaConsumerTuning
@@ -271,11 +283,23 @@ class KafkaBus implements BusPort {
       byTopic.set(record.topic, messages)
     })
     const topic = byTopic.size === 1 ? records[0]!.topic : undefined
+    const publishTimeoutMs = this.#options.publishTimeoutMs ?? 60_000
     try {
-      const response = await this.#producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
-      })
+      const response = await deadline(
+        this.#producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
+        }),
+        publishTimeoutMs,
+        () =>
+          new KafkaBusError(
+            "KAFKA_PUBLISH_TIMEOUT",
+            `publish was not acknowledged within ${publishTimeoutMs} ms`,
+            { brokers: this.#brokers, topics: [...byTopic.keys()], records: records.length },
+            "the records may still be written (the producer keeps retrying); do not commit the input, " +
+              "check the brokers (`scripts/kafka-local status`) and redo the work",
+          ),
+      )
       return positionsFromResponse(records, partitions, response)
     } catch (error) {
       // A partition count change or a deleted topic shows up here first.
@@ -445,6 +469,9 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // kafkajs's own default for an idempotent producer; set explicitly
+    // because the client-wide `retry` would otherwise limit it.
+    retry: { retries: Number.MAX_SAFE_INTEGER },
     // Explicit, which is also what silences kafkajs's v2 partitioner warning.
     createPartitioner: Partitioners.DefaultPartitioner,
   })

@@ -55,7 +55,10 @@ export const trackSockets = (): SocketTracker => {
     socketFactory,
     sever: () => {
       severed = true
-      for (const socket of open) socket.destroy()
+      // With an error: kafkajs learns of a dead connection only through
+      // "error" or "end", and would otherwise wait out requestTimeout on
+      // requests written to a destroyed socket.
+      for (const socket of open) socket.destroy(new Error("connection severed (simulated crash)"))
       open.clear()
     },
   }

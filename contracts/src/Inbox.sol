@@ -250,7 +250,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
             let size := mload(code)
             // Initcode: PUSH2 size, DUP1, PUSH1 10, PUSH0, CODECOPY, PUSH0, RETURN, then the runtime code.
             let init := mload(0x40)
-            mstore(init, or(shl(232, 0x61), or(shl(216, size), shl(160, 0x80600a5f395ff3))))
+            mstore(init, or(shl(248, 0x61), or(shl(232, size), shl(176, 0x80600a5f395ff3))))
             mcopy(add(init, 10), add(code, 0x20), size)
             data := create(0, init, add(size, 10))
         }

@@ -7,7 +7,7 @@ export const TREE_DEPTH = 32
 export const MAX_LEAVES = 2 ** 32 - 1
 
 function computeZeroHashes(): Uint8Array[] {
-  const zeros = [new Uint8Array(32)]
+  const zeros: Uint8Array[] = [new Uint8Array(32)]
   for (let h = 1; h <= TREE_DEPTH; h++) {
     const pair = new Uint8Array(64)
     pair.set(zeros[h - 1]!, 0)

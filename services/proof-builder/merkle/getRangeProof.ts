@@ -1,4 +1,4 @@
-import { bytesToHex } from "viem"
+import { bytesToHex, type Hex } from "viem"
 import { TREE_DEPTH } from "./constants.ts"
 import { RangeOutOfBoundsError } from "./errors.ts"
 import { nodeAt } from "./internal.ts"
@@ -28,7 +28,7 @@ export function getRangeProof(
   ) {
     throw new RangeOutOfBoundsError({ start, end, count })
   }
-  const siblings = []
+  const siblings: Hex[] = []
   let lo = start
   let hi = end - 1
   for (let h = 0; h < TREE_DEPTH; h++) {

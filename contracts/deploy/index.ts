@@ -1,0 +1,8 @@
+export { ConfigurationError, configureInbox } from "./configureInbox.ts"
+export { DeploymentError, deployContract } from "./deployContract.ts"
+export { deployInbox } from "./deployInbox.ts"
+export { deployOperatorRegistry } from "./deployOperatorRegistry.ts"
+export { deployOutbox } from "./deployOutbox.ts"
+export { deployPingRecipient } from "./deployPingRecipient.ts"
+export { type OperatorSet, readOperatorSet } from "./readOperatorSet.ts"
+export type { DeployClients } from "./types.ts"

@@ -1,0 +1,1 @@
+export { buildDeliverArgs, DeliveryRangeError } from "./buildDeliverArgs.ts"

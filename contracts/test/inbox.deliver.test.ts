@@ -1,0 +1,340 @@
+import {
+  type Address,
+  decodeErrorResult,
+  encodeErrorResult,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  parseEventLogs,
+  toFunctionSelector,
+  toHex,
+} from "viem"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { getMessageProof, getRangeProof } from "../../services/proof-builder/merkle/index.ts"
+import { deployContract } from "../deploy/index.ts"
+import { encodeMessages, getMessageId } from "../message/index.ts"
+import {
+  inboxAbi,
+  pingRecipientAbi,
+  probeRecipientAbi,
+  probeRecipientBytecode,
+  reentrantRecipientAbi,
+  reentrantRecipientBytecode,
+  returnBombRecipientAbi,
+  returnBombRecipientBytecode,
+  revertingRecipientAbi,
+  revertingRecipientBytecode,
+} from "../out/index.ts"
+import { createWorld, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+
+let w: World
+beforeAll(async () => {
+  w = await createWorld()
+}, 60_000)
+afterAll(async () => {
+  await w?.anvil.stop()
+})
+afterEach(async () => {
+  await w.reset()
+})
+
+const events = (receipt: { logs: never[] } | { logs: unknown[] }) =>
+  parseEventLogs({ abi: inboxAbi, logs: receipt.logs as never })
+
+async function pings(sender: Address = "0x000000000000000000000000000000000000beef") {
+  return w.publicClient.readContract({ address: w.ping, abi: pingRecipientAbi, functionName: "pings", args: [SRC_CHAIN_ID, sender] })
+}
+
+async function status(nonce: number) {
+  return w.publicClient.readContract({
+    address: w.inbox,
+    abi: inboxAbi,
+    functionName: "messageStatus",
+    args: [SRC_CHAIN_ID, SRC_OUTBOX, nonce],
+  })
+}
+
+describe("deliver", () => {
+  it("delivers a committed range, one event per message, and marks the bitmap", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 8))
+    await w.commit(w.checkpointOf(lane.tree))
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 8))
+    const delivered = events(receipt).filter((e) => e.eventName === "MessageDelivered")
+    expect(delivered.map((e) => (e.args as { messageId: Hex }).messageId)).toEqual(lane.messages.map(getMessageId))
+    expect(await pings()).toBe(8n)
+    expect(await status(7)).toBe(1)
+    expect(await status(8)).toBe(0)
+    const [attempted, failed] = await w.publicClient.readContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "deliveryBitmaps",
+      args: [SRC_CHAIN_ID, SRC_OUTBOX, 0n],
+    })
+    expect(attempted).toBe(255n)
+    expect(failed).toBe(0n)
+  })
+
+  it("skips messages already delivered: a resubmitted or overlapping batch is safe", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 12))
+    await w.commit(w.checkpointOf(lane.tree))
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 4))
+    const again = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 4))
+    expect(events(again)).toHaveLength(0)
+    const overlap = await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 12))
+    expect(events(overlap).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(8)
+    expect(await pings()).toBe(12n)
+  })
+
+  it("delivers against an older committed root and across bitmap words", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 300, () => ({ recipient: w.noop })))
+    await w.commit(w.checkpointOf(lane.tree, 250))
+    await w.commit(w.checkpointOf(lane.tree, 300))
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 200, 250, 250))
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 250, 300, 300))
+    for (const n of [199, 200, 255, 256, 299]) expect(await status(n)).toBe(n === 199 ? 0 : 1)
+  })
+
+  it("rejects a tampered message, a tampered sibling and a wrong proof length", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 9))
+    await w.commit(w.checkpointOf(lane.tree))
+    const args = [...w.deliverArgs(lane, 3, 7)] as const
+    const badMessages = encodeMessages(lane.messages.slice(3, 7).map((m, i) => (i === 2 ? { ...m, body: toHex("evil") } : m)))
+    expect((await w.revertOf("deliver", [...args.slice(0, 5), badMessages, args[6]])).errorName).toBe("InvalidProof")
+    const siblings = [...args[6]]
+    siblings[0] = `0x${"11".repeat(32)}`
+    expect((await w.revertOf("deliver", [...args.slice(0, 6), siblings])).errorName).toBe("InvalidProof")
+    expect((await w.revertOf("deliver", [...args.slice(0, 6), args[6].slice(1)])).errorName).toBe("InvalidProofLength")
+    expect((await w.revertOf("deliver", [...args.slice(0, 6), [...args[6], args[3]]])).errorName).toBe(
+      "InvalidProofLength",
+    )
+    // Right messages, wrong start: the leaves hash with other nonces (and the edges change shape).
+    expect(["InvalidProof", "InvalidProofLength"]).toContain(
+      (await w.revertOf("deliver", [...args.slice(0, 4), 2, args[5], args[6]])).errorName,
+    )
+    expect((await w.revertOf("deliver", [...args.slice(0, 4), 1, args[5], args[6]])).errorName).toBe("InvalidProof")
+  })
+
+  it("rejects an unknown root, a range past the count, and malformed batches", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 4))
+    const args = w.deliverArgs(lane, 0, 4)
+    expect(await w.revertOf("deliver", args)).toEqual({ errorName: "UnknownRoot", args: [args[3]] })
+    await w.commit(w.checkpointOf(lane.tree, 3))
+    const stale = w.deliverArgs(lane, 0, 3, 3)
+    const tooLong = encodeMessages(lane.messages.slice(0, 4))
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), tooLong, stale[6]])).errorName).toBe("RangeOutOfBounds")
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), "0x", stale[6]])).errorName).toBe("RangeOutOfBounds")
+    const truncated = stale[5].slice(0, -2) as Hex
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), truncated, stale[6]])).errorName).toBe("MalformedBatch")
+    const v2 = encodeMessages(lane.messages.slice(0, 3).map((m) => ({ ...m, version: 2 })))
+    expect(await w.revertOf("deliver", [...stale.slice(0, 5), v2, stale[6]])).toEqual({
+      errorName: "UnsupportedVersion",
+      args: [0, 2],
+    })
+  })
+
+  it("checks the lane: destination, registered source, pauses", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 2))
+    await w.commit(w.checkpointOf(lane.tree))
+    const args = w.deliverArgs(lane, 0, 2)
+    expect(await w.revertOf("deliver", [args[0], args[1], 5n, ...args.slice(3)])).toEqual({
+      errorName: "WrongDestination",
+      args: [5n, BigInt(w.chainId)],
+    })
+    const other: Address = "0x0000000000000000000000000000000000000bad"
+    expect((await w.revertOf("deliver", [args[0], other, ...args.slice(2)])).errorName).toBe("UnregisteredSource")
+    expect((await w.revertOf("deliver", [99n, args[1], ...args.slice(2)])).errorName).toBe("UnregisteredSource")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
+    expect(await w.revertOf("deliver", args)).toEqual({ errorName: "SourcePaused", args: [SRC_CHAIN_ID] })
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
+    await w.inboxWrite("setPaused", [true])
+    expect((await w.revertOf("deliver", args)).errorName).toBe("InboxPaused")
+    await w.inboxWrite("setPaused", [false])
+    await w.inboxWrite("deliver", args)
+    expect(await pings()).toBe(2n)
+  })
+
+  it("records a reverting recipient as failed with its reason, without reverting the batch", async () => {
+    const reverting = await deployContract(w.clients, {
+      name: "RevertingRecipient",
+      abi: revertingRecipientAbi,
+      bytecode: revertingRecipientBytecode,
+      args: [],
+    })
+    const lane = w.makeLane(w.makeMessages(0, 3, (i) => (i === 1 ? { recipient: reverting } : {})))
+    await w.commit(w.checkpointOf(lane.tree))
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 3))
+    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
+    const args = failed.args as { messageId: Hex; reason: Hex }
+    expect(args.messageId).toBe(getMessageId(lane.messages[1]!))
+    expect(args.reason).toBe(
+      encodeErrorResult({ abi: revertingRecipientAbi, errorName: "Nope", args: [lane.messages[1]!.body] }),
+    )
+    expect(await pings()).toBe(2n)
+    expect(await status(1)).toBe(2)
+    // Failed messages are not re-run by deliver: only retry does that.
+    const again = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 3))
+    expect(events(again)).toHaveLength(0)
+  })
+
+  it("copies at most 256 bytes of revert data (returndata bomb)", async () => {
+    const bomb = await deployContract(w.clients, {
+      name: "ReturnBombRecipient",
+      abi: returnBombRecipientAbi,
+      bytecode: returnBombRecipientBytecode,
+      args: [100_000n],
+    })
+    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: bomb, gasLimit: 1_000_000n }))
+    await w.commit(w.checkpointOf(lane.tree))
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 1))
+    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
+    expect((failed.args as { reason: Hex }).reason.length).toBe(2 + 2 * 256)
+  })
+
+  it("fails a message whose recipient has no code", async () => {
+    const eoa: Address = getAddress("0x0000000000000000000000000000000000c0ffee")
+    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: eoa }))
+    await w.commit(w.checkpointOf(lane.tree))
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 1))
+    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
+    const decoded = decodeErrorResult({ abi: inboxAbi, data: (failed.args as { reason: Hex }).reason })
+    expect(decoded).toMatchObject({ errorName: "RecipientNotContract", args: [eoa] })
+  })
+
+  it("blocks reentrancy: a recipient calling back into deliver or retry fails with Reentrancy()", async () => {
+    const reentrant = await deployContract(w.clients, {
+      name: "ReentrantRecipient",
+      abi: reentrantRecipientAbi,
+      bytecode: reentrantRecipientBytecode,
+      args: [],
+    })
+    const lane = w.makeLane(w.makeMessages(0, 2, (i) => (i === 0 ? { recipient: reentrant, gasLimit: 500_000n } : {})))
+    await w.commit(w.checkpointOf(lane.tree))
+    // Armed with the very batch being delivered: a successful reentry would run message 1 twice.
+    const payload = encodeFunctionData({ abi: inboxAbi, functionName: "deliver", args: w.deliverArgs(lane, 0, 2) })
+    await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, payload])
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
+    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
+    expect((failed.args as { reason: Hex }).reason).toBe(toFunctionSelector("Reentrancy()"))
+    expect(await pings()).toBe(1n)
+    const retryPayload = encodeFunctionData({
+      abi: inboxAbi,
+      functionName: "retry",
+      args: [lane.messages[0]!, lane.tree.count ? getMessageProof(lane.tree, 0).root : "0x", getMessageProof(lane.tree, 0).siblings],
+    })
+    await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, retryPayload])
+    const proof = getMessageProof(lane.tree, 0)
+    const retried = await w.revertOf("retry", [lane.messages[0]!, proof.root, proof.siblings])
+    expect(retried.errorName).toBe("RetryFailed")
+    expect(retried.args[1]).toBe(toFunctionSelector("Reentrancy()"))
+  })
+
+  it("gives the recipient its full gas limit, and refuses to start a message it cannot fund", async () => {
+    const probe = await deployContract(w.clients, {
+      name: "ProbeRecipient",
+      abi: probeRecipientAbi,
+      bytecode: probeRecipientBytecode,
+      args: [],
+    })
+    const gasLimit = 1_000_000n
+    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: probe, gasLimit }))
+    await w.commit(w.checkpointOf(lane.tree))
+    const args = w.deliverArgs(lane, 0, 1)
+    const starved = await w.revertOf("deliver", args, { gas: 600_000n })
+    expect(starved.errorName).toBe("InsufficientGas")
+    expect(starved.args.slice(0, 2)).toEqual([0, gasLimit])
+    await w.inboxWrite("deliver", args, 1_200_000n)
+    const lastGas = await w.publicClient.readContract({ address: probe, abi: probeRecipientAbi, functionName: "lastGas" })
+    expect(lastGas).toBeGreaterThan(gasLimit - 1_000n)
+    expect(lastGas).toBeLessThanOrEqual(gasLimit)
+  })
+})
+
+describe("retry", () => {
+  async function failedLane() {
+    const probe = await deployContract(w.clients, {
+      name: "ProbeRecipient",
+      abi: probeRecipientAbi,
+      bytecode: probeRecipientBytecode,
+      args: [],
+    })
+    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [true])
+    const lane = w.makeLane(w.makeMessages(0, 5, (i) => (i === 3 ? { recipient: probe } : {})))
+    await w.commit(w.checkpointOf(lane.tree))
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 5))
+    return { probe, lane, proof: getMessageProof(lane.tree, 3) }
+  }
+
+  it("re-runs a failed message once it can succeed; anyone may call it; never twice", async () => {
+    const { probe, lane, proof } = await failedLane()
+    const message = lane.messages[3]!
+    const id = getMessageId(message)
+    const stillFailing = await w.revertOf("retry", [message, proof.root, proof.siblings])
+    expect(stillFailing).toEqual({
+      errorName: "RetryFailed",
+      args: [id, toFunctionSelector("Failing()")],
+    })
+    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [false])
+    const receipt = await w.write(w.other, w.inbox, inboxAbi, "retry", [message, proof.root, proof.siblings])
+    expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageDelivered", "MessageRetried"])
+    expect(await status(3)).toBe(1)
+    expect(await w.revertOf("retry", [message, proof.root, proof.siblings])).toEqual({
+      errorName: "AlreadyDelivered",
+      args: [id],
+    })
+  })
+
+  it("refuses messages that never failed, bad proofs, unknown roots and paused lanes", async () => {
+    const { lane, proof } = await failedLane()
+    const delivered = getMessageProof(lane.tree, 2)
+    expect((await w.revertOf("retry", [lane.messages[2]!, delivered.root, delivered.siblings])).errorName).toBe(
+      "AlreadyDelivered",
+    )
+    const more = w.makeLane(w.makeMessages(0, 6))
+    more.messages.splice(0, 5, ...lane.messages)
+    const fresh = w.makeLane(more.messages)
+    await w.commit(w.checkpointOf(fresh.tree))
+    const unseen = getMessageProof(fresh.tree, 5)
+    expect((await w.revertOf("retry", [fresh.messages[5]!, unseen.root, unseen.siblings])).errorName).toBe(
+      "MessageNotFailed",
+    )
+    const tampered = { ...lane.messages[3]!, body: toHex("other") }
+    expect((await w.revertOf("retry", [tampered, proof.root, proof.siblings])).errorName).toBe("InvalidProof")
+    expect((await w.revertOf("retry", [lane.messages[3]!, `0x${"22".repeat(32)}`, proof.siblings])).errorName).toBe(
+      "UnknownRoot",
+    )
+    // The same failed message proven against the newer root works too.
+    const newer = getMessageProof(fresh.tree, 3)
+    expect((await w.revertOf("retry", [lane.messages[3]!, newer.root, newer.siblings])).errorName).toBe("RetryFailed")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
+    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe("SourcePaused")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
+    await w.inboxWrite("setPaused", [true])
+    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe("InboxPaused")
+  })
+})
+
+describe("commitAndDeliver", () => {
+  it("commits and delivers a single message in one transaction, and is idempotent", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 3))
+    const checkpoint = w.checkpointOf(lane.tree)
+    const signatures = await w.sign(checkpoint)
+    const proof = getRangeProof(lane.tree, { start: 2, end: 3 })
+    const args = [checkpoint, signatures, 2, encodeMessages(lane.messages.slice(2)), proof.siblings] as const
+    const receipt = await w.inboxWrite("commitAndDeliver", args)
+    expect(events(receipt).map((e) => e.eventName)).toEqual(["CheckpointCommitted", "MessageDelivered"])
+    const again = await w.inboxWrite("commitAndDeliver", args)
+    expect(events(again)).toHaveLength(0)
+    // The root stays committed for the rest of the checkpoint.
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
+    expect(await pings()).toBe(3n)
+  })
+
+  it("verifies the quorum before delivering", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 1))
+    const checkpoint = w.checkpointOf(lane.tree)
+    const signatures = await w.sign(checkpoint, w.operators.slice(0, 2))
+    const proof = getRangeProof(lane.tree, { start: 0, end: 1 })
+    const result = await w.revertOf("commitAndDeliver", [checkpoint, signatures, 0, encodeMessages(lane.messages), proof.siblings])
+    expect(result).toEqual({ errorName: "InsufficientStake", args: [2n, 3n] })
+  })
+})

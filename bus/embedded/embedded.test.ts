@@ -1,9 +1,25 @@
+import { spawn } from "node:child_process"
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { busContractSuite } from "../contract/index.ts"
-import type { BusPort } from "../port.ts"
-import { EmbeddedBus, type EmbeddedBusLogger, openEmbeddedBus } from "./index.ts"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { busContractSuite, waitFor } from "../contract/index.ts"
+import { Bus, type BusPort, type BusRecord } from "../port.ts"
+import {
+  BusClosedError,
+  DataDirLockedError,
+  EmbeddedBus,
+  EmbeddedBusLive,
+  type EmbeddedBusLogger,
+  InvalidTopicError,
+  openEmbeddedBus,
+  PartitionOutOfRangeError,
+  SegmentCorruptError,
+  TopicNotFoundError,
+} from "./index.ts"
 
 const dirs: string[] = []
 const quiet: EmbeddedBusLogger = { warn: () => {}, error: () => {} }
@@ -25,4 +41,304 @@ busContractSuite("embedded", {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
   },
   timeouts: { waitMs: 10_000, testMs: 30_000 },
+})
+
+const openDirs: string[] = []
+afterAll(async () => {
+  await Promise.all(openDirs.map((dir) => rm(dir, { recursive: true, force: true })))
+})
+const freshDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "chorus-bus-embedded-"))
+  openDirs.push(dir)
+  return dir
+}
+const spec = (name: string, partitions: number) =>
+  ({ name, partitions, cleanupPolicy: "delete", retentionMs: -1 }) as const
+const encode = (text: string) => new TextEncoder().encode(text)
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+const capture = () => {
+  const warnings: string[] = []
+  const errors: string[] = []
+  const logger: EmbeddedBusLogger = { warn: (m) => warnings.push(m), error: (m) => errors.push(m) }
+  return { logger, warnings, errors }
+}
+const readAll = async (bus: BusPort, topic: string) => {
+  const out: BusRecord[] = []
+  for await (const record of bus.read({ topic, from: "earliest" })) out.push(record)
+  return out
+}
+
+/** A one-partition topic with `count` records, closed; returns the segment path and each frame's start. */
+async function segmentWith(count: number) {
+  const dataDir = await freshDir()
+  const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+  await bus.ensureTopics([spec("t", 1)])
+  const file = join(dataDir, "topics", "t", "0.log")
+  const starts: number[] = []
+  for (let i = 0; i < count; i++) {
+    starts.push(statSync(file).size)
+    await bus.publish([{ topic: "t", key: `k${i}`, value: encode(`v${i}`) }])
+  }
+  await bus.close()
+  return { dataDir, file, starts, size: statSync(file).size }
+}
+
+describe("embedded: torn tails are truncated with a warning", () => {
+  // [what, damage, whether the damage is in the last record's frame (else after it)]
+  const cases: ReadonlyArray<[string, (file: string, size: number) => void, boolean]> = [
+    [
+      "a last frame whose declared length runs past the end",
+      (file, size) => truncateSync(file, size - 3),
+      true,
+    ],
+    [
+      "a last frame whose CRC fails at the end of the file",
+      (file, size) => {
+        const bytes = readFileSync(file)
+        bytes[size - 2]! ^= 0xff
+        writeFileSync(file, bytes)
+      },
+      true,
+    ],
+    ["a partial frame header", (file) => appendFileSync(file, Buffer.from([0, 0, 0])), false],
+    ["zeros the filesystem left after the frames", (file) => appendFileSync(file, Buffer.alloc(100)), false],
+  ]
+  it.each(cases)("%s", async (_label, damage, inLastRecord) => {
+    const { dataDir, file, starts, size } = await segmentWith(3)
+    damage(file, size)
+    const damagedAt = inLastRecord ? starts[2]! : size
+    const { logger, warnings } = capture()
+    const bus = await openEmbeddedBus({ dataDir, logger })
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(file)
+    expect(warnings[0]).toContain(`byte ${damagedAt}`)
+    expect(statSync(file).size).toBe(damagedAt)
+
+    const survivors = inLastRecord ? 2 : 3
+    expect((await readAll(bus, "t")).map((r) => decode(r.value))).toEqual(
+      ["v0", "v1", "v2"].slice(0, survivors),
+    )
+    // The log goes on from the repaired end, and reopens cleanly.
+    const [next] = await bus.publish([{ topic: "t", key: null, value: encode("after") }])
+    expect(next!.offset).toBe(survivors)
+    await bus.close()
+    const again = capture()
+    const reopened = await openEmbeddedBus({ dataDir, logger: again.logger })
+    expect(again.warnings).toEqual([])
+    expect((await readAll(reopened, "t")).map((r) => r.offset)).toEqual(
+      Array.from({ length: survivors + 1 }, (_, i) => i),
+    )
+    await reopened.close()
+  })
+})
+
+describe("embedded: corruption in the middle is an error, never skipped", () => {
+  it("fails on a damaged frame followed by more frames, naming file and position", async () => {
+    const { dataDir, file, starts, size } = await segmentWith(3)
+    const bytes = readFileSync(file)
+    bytes[starts[1]! + 12]! ^= 0x01
+    writeFileSync(file, bytes)
+
+    const { logger, warnings } = capture()
+    const failure = await openEmbeddedBus({ dataDir, logger }).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(SegmentCorruptError)
+    const corrupt = failure as SegmentCorruptError
+    expect(corrupt._tag).toBe("SegmentCorruptError")
+    expect(corrupt.file).toBe(file)
+    expect(corrupt.position).toBe(starts[1])
+    expect(corrupt.message).toContain(file)
+    expect(corrupt.message).toContain(`byte ${starts[1]}`)
+    expect(warnings).toEqual([])
+    // Nothing was cut off, and the failed open left the directory unlocked.
+    expect(statSync(file).size).toBe(size)
+    await expect(openEmbeddedBus({ dataDir, logger })).rejects.toBeInstanceOf(SegmentCorruptError)
+  })
+
+  it("fails on a frame with a valid CRC but the wrong offset, even at the end", async () => {
+    const { dataDir, file, starts } = await segmentWith(3)
+    const firstFrame = readFileSync(file).subarray(starts[0]!, starts[1]!)
+    appendFileSync(file, firstFrame)
+    const failure = await openEmbeddedBus({ dataDir, logger: quiet }).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(SegmentCorruptError)
+    expect((failure as SegmentCorruptError).reason).toMatch(/offset 0, expected 3/)
+  })
+})
+
+describe("embedded: durability and reopening", () => {
+  it.each([
+    ["never", 2000],
+    ["always", 300],
+  ] as const)(
+    "keeps every acknowledged record when the publisher is killed with SIGKILL (fsync %s)",
+    async (fsync, lines) => {
+      const dataDir = await freshDir()
+      const pinned = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url))
+      const node = existsSync(pinned) ? pinned : process.execPath
+      const child = spawn(
+        node,
+        [fileURLToPath(new URL("./fixtures/publisher.ts", import.meta.url)), dataDir, "k9", fsync],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      )
+      let stdout = ""
+      let stderr = ""
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+        child.on("close", (code, signal) => resolve(signal ?? code)),
+      )
+      const enough = new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString()
+          if ((stdout.match(/\n/g) ?? []).length > lines) resolve()
+        })
+        void exited.then((how) => reject(new Error(`publisher exited early (${how}): ${stderr}`)))
+      })
+      await enough
+      child.kill("SIGKILL")
+      expect(await exited).toBe("SIGKILL")
+
+      const acks = stdout
+        .split("\n")
+        .slice(0, -1) // the last piece may be half a line
+        .filter((line) => line.startsWith("ack "))
+        .map((line) => {
+          const [, , partition, offset, value] = line.split(" ")
+          return { partition: Number(partition), offset: Number(offset), value: value! }
+        })
+      expect(acks.length).toBeGreaterThan(lines / 2)
+
+      const { logger } = capture()
+      const bus = await openEmbeddedBus({ dataDir, logger })
+      const records = await readAll(bus, "k9")
+      const stored = new Map(records.map((r) => [`${r.partition}@${r.offset}`, decode(r.value)]))
+      const missing = acks.filter((ack) => stored.get(`${ack.partition}@${ack.offset}`) !== ack.value)
+      expect(missing).toEqual([])
+      await bus.close()
+    },
+    60_000,
+  )
+
+  it("reopens with topics, records and committed offsets as they were", async () => {
+    const dataDir = await freshDir()
+    const first = await openEmbeddedBus({ dataDir, fsync: "always", logger: quiet })
+    await first.ensureTopics([
+      { name: "a.b", partitions: 3, cleanupPolicy: "compact", retentionMs: 86_400_000 },
+    ])
+    await first.publish(
+      Array.from({ length: 9 }, (_, i) => ({ topic: "a.b", key: `k${i}`, value: encode(`${i}`) })),
+    )
+    const seen: BusRecord[] = []
+    const subscription = await first.subscribe({
+      groupId: "g/1 ü",
+      topics: ["a.b"],
+      handler: async (record) => {
+        seen.push(record)
+      },
+    })
+    await waitFor("nine records", () => seen.length === 9, { timeoutMs: 10_000 })
+    await subscription.stop()
+    const committed = await first.committedOffsets("g/1 ü", "a.b")
+    const marks = await first.watermarks("a.b")
+    await first.close()
+
+    const second = await openEmbeddedBus({ dataDir, logger: quiet })
+    expect(await second.ensureTopics([spec("a.b", 7)])).toEqual({ created: [], existing: ["a.b"] })
+    expect(await second.partitions("a.b")).toBe(3)
+    expect(await second.watermarks("a.b")).toEqual(marks)
+    expect(await second.committedOffsets("g/1 ü", "a.b")).toEqual(committed)
+    expect(committed.map((c) => c.offset).reduce((x, y) => x + y, 0)).toBe(9)
+    expect((await readAll(second, "a.b")).map((r) => decode(r.value)).sort()).toEqual(
+      Array.from({ length: 9 }, (_, i) => `${i}`),
+    )
+    const metadata = JSON.parse(readFileSync(join(dataDir, "topics", "a.b", "topic.json"), "utf8"))
+    expect(metadata).toMatchObject({
+      name: "a.b",
+      partitions: 3,
+      cleanupPolicy: "compact",
+      retentionMs: 86_400_000,
+    })
+    await second.close()
+  })
+
+  it("lets one bus at a time own a data directory", async () => {
+    const dataDir = await freshDir()
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    await expect(openEmbeddedBus({ dataDir, logger: quiet })).rejects.toBeInstanceOf(DataDirLockedError)
+    await bus.close()
+    const next = await openEmbeddedBus({ dataDir, logger: quiet })
+    await next.close()
+  })
+
+  it("rejects unknown topics, bad partitions and bad names, and a closed bus", async () => {
+    const dataDir = await freshDir()
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    await bus.ensureTopics([spec("t", 2)])
+    await expect(bus.publish([{ topic: "nope", key: null, value: encode("x") }])).rejects.toBeInstanceOf(
+      TopicNotFoundError,
+    )
+    await expect(
+      bus.publish([{ topic: "t", key: null, partition: 2, value: encode("x") }]),
+    ).rejects.toBeInstanceOf(PartitionOutOfRangeError)
+    // A bad record fails the whole batch before anything is written.
+    await expect(
+      bus.publish([
+        { topic: "t", key: "fine", value: encode("x") },
+        { topic: "t", key: null, partition: -1, value: encode("x") },
+      ]),
+    ).rejects.toBeInstanceOf(PartitionOutOfRangeError)
+    expect((await bus.watermarks("t")).map((m) => m.high)).toEqual([0, 0])
+    await expect(bus.ensureTopics([spec("../escape", 1)])).rejects.toBeInstanceOf(InvalidTopicError)
+    await expect(bus.ensureTopics([spec("ok", 0)])).rejects.toBeInstanceOf(InvalidTopicError)
+    await expect(
+      bus.subscribe({ groupId: "g", topics: ["nope"], handler: async () => {} }),
+    ).rejects.toBeInstanceOf(TopicNotFoundError)
+    await bus.close()
+    await expect(bus.publish([{ topic: "t", key: null, value: encode("x") }])).rejects.toBeInstanceOf(
+      BusClosedError,
+    )
+    await expect(readAll(bus, "t")).rejects.toBeInstanceOf(BusClosedError)
+  })
+
+  it("wakes an idle consumer on publish without polling", async () => {
+    const dataDir = await freshDir()
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    await bus.ensureTopics([spec("t", 1)])
+    const arrived = Promise.withResolvers<number>()
+    await bus.subscribe({
+      groupId: "g",
+      topics: ["t"],
+      handler: async (record) => arrived.resolve(Date.now() - record.timestamp),
+    })
+    await bus.publish([{ topic: "t", key: null, value: encode("x"), timestamp: Date.now() }])
+    expect(await arrived.promise).toBeLessThan(200)
+    await bus.close()
+  })
+
+  it("provides the Bus service as an Effect layer and closes it with the scope", async () => {
+    const dataDir = await freshDir()
+    const program = Effect.gen(function* () {
+      const bus = yield* Bus
+      yield* Effect.promise(() => bus.ensureTopics([spec("t", 1)]))
+      yield* Effect.promise(() => bus.publish([{ topic: "t", key: null, value: encode("x") }]))
+      return bus.kind
+    })
+    expect(
+      await Effect.runPromise(Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quiet }))),
+    ).toBe("embedded")
+    // The scope closed the bus: the directory is free again and the record is there.
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    expect(await bus.watermarks("t")).toEqual([{ partition: 0, low: 0, high: 1 }])
+    await bus.close()
+
+    const locked = await openEmbeddedBus({ dataDir, logger: quiet })
+    const exit = await Effect.runPromiseExit(
+      Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quiet })),
+    )
+    await locked.close()
+    expect(exit._tag).toBe("Failure")
+    expect(JSON.stringify(exit)).toContain("DataDirLockedError")
+  })
 })

@@ -156,6 +156,8 @@ export class PartitionLog {
    * ```
    */
   read(offset: number): BusRecord {
+    // A closed fd number may already belong to another file: never read through it.
+    if (this.closed) throw new Error(`segment ${this.file} is closed`)
     if (!Number.isInteger(offset) || offset < this.low || offset >= this.high) {
       throw new RangeError(`offset ${offset} is outside [${this.low}, ${this.high}) of ${this.file}`)
     }

@@ -1,0 +1,61 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { decodePayload, encodeFrame, FRAME_HEADER_BYTES, FrameDecodeError, payloadChecksum } from "./frame.ts"
+
+const record = fc.record({
+  offset: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+  timestamp: fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }),
+  key: fc.option(fc.string({ unit: "grapheme", maxLength: 50 }), { nil: null }),
+  value: fc.uint8Array({ maxLength: 300 }),
+  headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 40 }), {
+    maxKeys: 5,
+  }),
+})
+
+describe("frame", () => {
+  it("round-trips every record and frames it as [length][crc][payload]", () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        const frame = encodeFrame(r)
+        const payload = frame.subarray(FRAME_HEADER_BYTES)
+        expect(frame.readUInt32BE(0)).toBe(payload.length)
+        expect(frame.readUInt32BE(4)).toBe(payloadChecksum(payload))
+        const decoded = decodePayload(payload)
+        expect(decoded.offset).toBe(r.offset)
+        expect(decoded.timestamp).toBe(r.timestamp)
+        expect(decoded.key).toBe(r.key)
+        expect([...decoded.value]).toEqual([...r.value])
+        expect(decoded.headers).toEqual({ ...r.headers })
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it("changes the CRC when any payload byte flips", () => {
+    fc.assert(
+      fc.property(record, fc.nat(), fc.integer({ min: 1, max: 255 }), (r, at, mask) => {
+        const frame = encodeFrame(r)
+        const payload = Buffer.from(frame.subarray(FRAME_HEADER_BYTES))
+        payload[at % payload.length]! ^= mask
+        expect(payloadChecksum(payload)).not.toBe(frame.readUInt32BE(4))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it("rejects payloads that are truncated, padded or of an unknown version", () => {
+    const frame = encodeFrame({
+      offset: 1,
+      timestamp: 2,
+      key: "k",
+      value: new Uint8Array([1, 2]),
+      headers: {},
+    })
+    const payload = frame.subarray(FRAME_HEADER_BYTES)
+    expect(() => decodePayload(payload.subarray(0, payload.length - 1))).toThrow(FrameDecodeError)
+    expect(() => decodePayload(Buffer.concat([payload, Buffer.from([0])]))).toThrow(FrameDecodeError)
+    const future = Buffer.from(payload)
+    future[0] = 9
+    expect(() => decodePayload(future)).toThrow(/unknown version 9/)
+  })
+})

@@ -459,7 +459,8 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     socketFactory: sockets.socketFactory,
     brokers,
     logLevel: toKafkaJSLevel(options.logLevel ?? "warn"),
-    logCreator: kafkajsLogCreator(logger),
+    // A crashed client's reconnect attempts are expected, not news.
+    logCreator: kafkajsLogCreator(logger, () => sockets.severed),
     connectionTimeout: Math.min(3000, connectTimeoutMs),
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 5 },

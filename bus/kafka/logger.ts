@@ -71,7 +71,8 @@ export const stderrLogger = (level: KafkaLogLevel = "warn"): KafkaBusLogger => {
 
 /**
  * A kafkajs `logCreator` that forwards to `logger`, prefixing kafkajs's
- * namespace (`Consumer`, `Runner`, …) so the source stays visible.
+ * namespace (`Consumer`, `Runner`, …) so the source stays visible. While
+ * `muted()` holds (a client dropped on purpose), kafkajs's lines are dropped.
  *
  * @example
  * ```ts
@@ -79,9 +80,10 @@ export const stderrLogger = (level: KafkaLogLevel = "warn"): KafkaBusLogger => {
  * ```
  */
 export const kafkajsLogCreator =
-  (logger: KafkaBusLogger) =>
+  (logger: KafkaBusLogger, muted: () => boolean = () => false) =>
   () =>
   (entry: LogEntry): void => {
+    if (muted()) return
     const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
     const text = `kafkajs ${entry.namespace}: ${message}`
     // kafkajs logs every error answer of a broker at ERROR, including the

@@ -21,6 +21,7 @@ const KEEP_ALIVE_DELAY_MS = 60_000
 export interface SocketTracker {
   readonly socketFactory: ISocketFactory
   sever(): void
+  readonly severed: boolean
 }
 
 /**
@@ -53,6 +54,9 @@ export const trackSockets = (): SocketTracker => {
   }
   return {
     socketFactory,
+    get severed() {
+      return severed
+    },
     sever: () => {
       severed = true
       // With an error: kafkajs learns of a dead connection only through

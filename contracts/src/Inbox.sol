@@ -113,7 +113,15 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     /// @param signatures Concatenated 65-byte (r, s, v) signatures, signers strictly ascending by address.
     /// @return committed False if the root was already committed (a cheap no-op, so resubmission is safe).
     function commit(Checkpoint calldata checkpoint, bytes calldata signatures) external returns (bool committed) {
-        (, committed) = _commit(checkpoint, signatures);
+        uint256 lane = _checkLane(checkpoint.srcChainId, checkpoint.outbox, checkpoint.dstChainId);
+        uint32 count = checkpoint.count;
+        if (count == 0) revert EmptyCheckpoint();
+        bytes32 root = checkpoint.root;
+        if (_roots[lane][root] != 0) return false;
+        _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
+        _roots[lane][root] = count;
+        emit CheckpointCommitted(checkpoint.srcChainId, checkpoint.outbox, root, count, _epoch);
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -138,7 +146,10 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         _deliver(lane, srcChainId, root, count, start, messages, proof);
     }
 
-    /// @notice `commit` then `deliver` in one transaction: the urgent path for a single message or a small batch.
+    /// @notice The urgent path: verifies the checkpoint's quorum and delivers from it in one transaction. The root
+    /// is stored (as by `commit`) only when it is needed later: if the range stops short of `checkpoint.count`, or if
+    /// a message failed and may be retried. Otherwise storing it would only cost 20,000 gas, since any later
+    /// checkpoint of the lane covers every earlier message. An already committed root skips the quorum check.
     function commitAndDeliver(
         Checkpoint calldata checkpoint,
         bytes calldata signatures,
@@ -146,10 +157,21 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         bytes calldata messages,
         bytes32[] calldata proof
     ) external nonReentrant {
-        (uint256 lane,) = _commit(checkpoint, signatures);
+        uint64 srcChainId = checkpoint.srcChainId;
+        uint256 lane = _checkLane(srcChainId, checkpoint.outbox, checkpoint.dstChainId);
         bytes32 root = checkpoint.root;
-        // The stored count, not the calldata one: a no-op commit did not check the signatures.
-        _deliver(lane, checkpoint.srcChainId, root, _roots[lane][root], start, messages, proof);
+        uint256 count = _roots[lane][root];
+        bool stored = count != 0;
+        if (!stored) {
+            count = checkpoint.count;
+            if (count == 0) revert EmptyCheckpoint();
+            _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
+        }
+        (uint256 delivered, uint256 failures) = _deliver(lane, srcChainId, root, count, start, messages, proof);
+        if (!stored && (failures != 0 || start + delivered < count)) {
+            _roots[lane][root] = count;
+            emit CheckpointCommitted(srcChainId, checkpoint.outbox, root, uint32(count), _epoch);
+        }
     }
 
     /// @notice Runs a failed message again, with a single-message proof against any committed root of its lane.
@@ -368,21 +390,6 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         return _laneKey(srcChainId, outbox);
     }
 
-    function _commit(Checkpoint calldata checkpoint, bytes calldata signatures)
-        private
-        returns (uint256 lane, bool committed)
-    {
-        lane = _checkLane(checkpoint.srcChainId, checkpoint.outbox, checkpoint.dstChainId);
-        uint32 count = checkpoint.count;
-        if (count == 0) revert EmptyCheckpoint();
-        bytes32 root = checkpoint.root;
-        if (_roots[lane][root] != 0) return (lane, false);
-        _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
-        _roots[lane][root] = count;
-        emit CheckpointCommitted(checkpoint.srcChainId, checkpoint.outbox, root, count, _epoch);
-        return (lane, true);
-    }
-
     /// @dev Loads the operator set (header, then entries sorted by address) from its data contract into memory.
     function _loadOperators() private view returns (uint256 header, uint256 entries) {
         address data = _operatorData;
@@ -482,12 +489,11 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         uint256 start,
         bytes calldata messages,
         bytes32[] calldata proof
-    ) private {
+    ) private returns (uint256 n, uint256 failures) {
         uint256 err;
         uint256 errA;
         uint256 errB;
         uint256 errC;
-        uint256 n;
         uint256 leaves;
         uint256 work;
         // Pass 1: hash every message into its leaf, rebuilding abi.encode(Message) in one reused buffer whose
@@ -626,6 +632,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
                     switch failed
                     case 0 { log2(0, 0, deliveredTopic, messageId) }
                     default {
+                        failures := add(failures, 1)
                         mstore(0x00, word)
                         mstore(0x20, failedBase)
                         let slot := keccak256(0x00, 0x40)

@@ -314,19 +314,61 @@ describe("retry", () => {
 })
 
 describe("commitAndDeliver", () => {
-  it("commits and delivers a single message in one transaction, and is idempotent", async () => {
+  it("verifies and delivers a single message in one transaction, and is idempotent", async () => {
     const lane = w.makeLane(w.makeMessages(0, 3))
     const checkpoint = w.checkpointOf(lane.tree)
     const signatures = await w.sign(checkpoint)
     const proof = getRangeProof(lane.tree, { start: 2, end: 3 })
     const args = [checkpoint, signatures, 2, encodeMessages(lane.messages.slice(2)), proof.siblings] as const
     const receipt = await w.inboxWrite("commitAndDeliver", args)
-    expect(events(receipt).map((e) => e.eventName)).toEqual(["CheckpointCommitted", "MessageDelivered"])
+    expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageDelivered"])
+    expect(await status(2)).toBe(1)
     const again = await w.inboxWrite("commitAndDeliver", args)
     expect(events(again)).toHaveLength(0)
-    // The root stays committed for the rest of the checkpoint.
+    // The range reached the checkpoint's count and nothing failed: the root was not worth storing.
+    const committed = () =>
+      w.publicClient.readContract({
+        address: w.inbox,
+        abi: inboxAbi,
+        functionName: "committedCount",
+        args: [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root],
+      })
+    expect(await committed()).toBe(0)
+    await w.commit(checkpoint)
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
     expect(await pings()).toBe(3n)
+  })
+
+  it("stores the root when the range stops short of the count or a message fails", async () => {
+    const reverting = await deployContract(w.clients, {
+      name: "RevertingRecipient",
+      abi: revertingRecipientAbi,
+      bytecode: revertingRecipientBytecode,
+      args: [],
+    })
+    const lane = w.makeLane(w.makeMessages(0, 4, (i) => (i === 3 ? { recipient: reverting } : {})))
+    const short = w.checkpointOf(lane.tree, 3)
+    const proofShort = getRangeProof(lane.tree, { start: 0, end: 2, count: 3 })
+    const r1 = await w.inboxWrite("commitAndDeliver", [
+      short,
+      await w.sign(short),
+      0,
+      encodeMessages(lane.messages.slice(0, 2)),
+      proofShort.siblings,
+    ])
+    expect(events(r1).map((e) => e.eventName)).toEqual(["MessageDelivered", "MessageDelivered", "CheckpointCommitted"])
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 3, 3))
+    const full = w.checkpointOf(lane.tree)
+    const proofLast = getRangeProof(lane.tree, { start: 3, end: 4 })
+    const r2 = await w.inboxWrite("commitAndDeliver", [
+      full,
+      await w.sign(full),
+      3,
+      encodeMessages(lane.messages.slice(3)),
+      proofLast.siblings,
+    ])
+    expect(events(r2).map((e) => e.eventName)).toEqual(["MessageFailed", "CheckpointCommitted"])
+    expect(await status(3)).toBe(2)
   })
 
   it("verifies the quorum before delivering", async () => {

@@ -43,6 +43,13 @@ describe("frame", () => {
     )
   })
 
+  it("keeps a header named __proto__ as a header", () => {
+    const headers = Object.fromEntries([["__proto__", "x"]])
+    const frame = encodeFrame({ offset: 0, timestamp: 0, key: null, value: new Uint8Array(), headers })
+    const decoded = decodePayload(frame.subarray(FRAME_HEADER_BYTES))
+    expect(Object.entries(decoded.headers)).toEqual([["__proto__", "x"]])
+  })
+
   it("rejects payloads that are truncated, padded or of an unknown version", () => {
     const frame = encodeFrame({
       offset: 1,

@@ -135,11 +135,10 @@ export function decodePayload(payload: Buffer): StoredRecord {
   need(2)
   const headerCount = payload.readUInt16BE(at)
   at += 2
-  const headers: Record<string, string> = {}
-  for (let i = 0; i < headerCount; i++) {
-    const name = readText()
-    headers[name] = readText()
-  }
+  const entries: Array<[string, string]> = []
+  for (let i = 0; i < headerCount; i++) entries.push([readText(), readText()])
+  // fromEntries defines own properties, so a header named "__proto__" stays a header.
+  const headers: Record<string, string> = Object.fromEntries(entries)
   if (at !== payload.length) throw new FrameDecodeError(`${payload.length - at} trailing bytes`)
   return { offset, timestamp, key, value, headers }
 }

@@ -1,4 +1,4 @@
-import type { Abi, Address, ContractConstructorArgs, Hex } from "viem"
+import { type Abi, type Address, type ContractConstructorArgs, getAddress, type Hex } from "viem"
 import type { DeployClients } from "./types.ts"
 
 /** A deployment transaction that did not create a contract. */
@@ -37,5 +37,5 @@ export async function deployContract<const abi extends Abi>(
   if (receipt.status !== "success" || !receipt.contractAddress) {
     throw new DeploymentError({ contract: name, hash, status: receipt.status })
   }
-  return receipt.contractAddress
+  return getAddress(receipt.contractAddress)
 }

@@ -10,6 +10,7 @@ import {
   createTestClient,
   createWalletClient,
   defineChain,
+  getAddress,
   type Hex,
   http,
   keccak256,
@@ -37,7 +38,7 @@ export const ANVIL_KEYS = [
 ] as const
 
 export const SRC_CHAIN_ID = 777n
-export const SRC_OUTBOX: Address = "0x00000000000000000000000000000000000a11ce"
+export const SRC_OUTBOX: Address = getAddress("0x00000000000000000000000000000000000a11ce")
 
 /** Deterministic operator keys, sorted by address. */
 export function makeOperators(n: number, salt = "operator"): LocalAccount[] {

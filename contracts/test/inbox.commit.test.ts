@@ -1,0 +1,233 @@
+import { concat, type Hex, parseEventLogs, parseSignature, serializeSignature, size, slice } from "viem"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { getCheckpointDomain, hashCheckpoint, signCheckpoint } from "../checkpoint/index.ts"
+import { deployInbox } from "../deploy/index.ts"
+import { inboxAbi } from "../out/index.ts"
+import { createWorld, makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
+// Weights 100..400 (total 1000, threshold 2/3 -> 667 required): stake, not heads, decides.
+let w: World
+beforeAll(async () => {
+  w = await createWorld({ weights: [100n, 200n, 300n, 400n] })
+}, 60_000)
+afterAll(async () => {
+  await w?.anvil.stop()
+})
+afterEach(async () => {
+  await w.reset()
+})
+
+function checkpoint() {
+  return w.checkpointOf(w.makeLane(w.makeMessages(0, 5)).tree)
+}
+
+function splitSignatures(packed: Hex): Hex[] {
+  return Array.from({ length: size(packed) / 65 }, (_, i) => slice(packed, i * 65, i * 65 + 65))
+}
+
+describe("commit", () => {
+  it("stores the root once the signed stake meets the threshold, and is a no-op the second time", async () => {
+    const cp = checkpoint()
+    const signatures = await w.sign(cp)
+    const receipt = await w.inboxWrite("commit", [cp, signatures])
+    const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "CheckpointCommitted" })
+    expect(event!.args).toEqual({ srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, root: cp.root, count: 5, epoch: 1n })
+    const count = await w.publicClient.readContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "committedCount",
+      args: [SRC_CHAIN_ID, SRC_OUTBOX, cp.root],
+    })
+    expect(count).toBe(5)
+    const { result } = await w.publicClient.simulateContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "commit",
+      args: [cp, signatures],
+      account: w.walletClient.account,
+    })
+    expect(result).toBe(false)
+    const again = await w.inboxWrite("commit", [cp, "0x"])
+    expect(again.logs).toHaveLength(0)
+    expect(again.gasUsed).toBeLessThan(35_000n)
+  })
+
+  it("counts stake by weight, not by number of signers", async () => {
+    const cp = checkpoint()
+    const [op100, op200, op300, op400] = w.operators
+    expect(await w.revertOf("commit", [cp, await w.sign(cp, [op100!, op200!, op300!])])).toEqual({
+      errorName: "InsufficientStake",
+      args: [600n, 667n],
+    })
+    await w.inboxWrite("commit", [cp, await w.sign(cp, [op300!, op400!])])
+  })
+
+  it("rejects signers out of order, duplicates and unknown signers", async () => {
+    const cp = checkpoint()
+    const sigs = splitSignatures(await w.sign(cp))
+    const [a, b, c, d] = w.operators.map((o) => o.address)
+    expect(await w.revertOf("commit", [cp, concat([sigs[1]!, sigs[0]!, sigs[2]!, sigs[3]!])])).toEqual({
+      errorName: "SignersNotAscending",
+      args: [1n, a, b],
+    })
+    expect(await w.revertOf("commit", [cp, concat([sigs[0]!, sigs[1]!, sigs[1]!, sigs[3]!])])).toEqual({
+      errorName: "DuplicateSigner",
+      args: [2n, b],
+    })
+    void c
+    void d
+    const stranger = makeOperators(1, "stranger")[0]!
+    const strangerSig = await signCheckpoint({ account: stranger, domain: w.domain, checkpoint: cp })
+    const withStranger = [...w.operators.map((o, i) => ({ address: o.address, sig: sigs[i]! })), { address: stranger.address, sig: strangerSig }]
+      .sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
+    const index = withStranger.findIndex((s) => s.address === stranger.address)
+    expect(await w.revertOf("commit", [cp, concat(withStranger.map((s) => s.sig))])).toEqual({
+      errorName: "UnknownSigner",
+      args: [BigInt(index), stranger.address],
+    })
+  })
+
+  it("enforces low s, rejects unrecoverable signatures and bad lengths", async () => {
+    const cp = checkpoint()
+    const sigs = splitSignatures(await w.sign(cp))
+    const { r, s, yParity } = parseSignature(sigs[0]!)
+    const highS = serializeSignature({
+      r,
+      s: `0x${(SECP256K1_N - BigInt(s)).toString(16).padStart(64, "0")}`,
+      v: yParity === 0 ? 28n : 27n,
+    })
+    expect(await w.revertOf("commit", [cp, concat([highS, ...sigs.slice(1)])])).toEqual({
+      errorName: "SignatureMalleable",
+      args: [0n],
+    })
+    const badV = concat([slice(sigs[0]!, 0, 64), "0x05"])
+    expect(await w.revertOf("commit", [cp, concat([badV, ...sigs.slice(1)])])).toEqual({
+      errorName: "InvalidSignature",
+      args: [0n],
+    })
+    const zeroR = concat([`0x${"00".repeat(32)}`, slice(sigs[0]!, 32)])
+    expect((await w.revertOf("commit", [cp, concat([zeroR, ...sigs.slice(1)])])).errorName).toBe("InvalidSignature")
+    expect(await w.revertOf("commit", [cp, slice(concat(sigs), 0, 64 * 4)])).toEqual({
+      errorName: "InvalidSignaturesLength",
+      args: [256n],
+    })
+    expect(await w.revertOf("commit", [cp, "0x"])).toEqual({ errorName: "InsufficientStake", args: [0n, 667n] })
+  })
+
+  it("binds signatures to the network (domain) and the lane", async () => {
+    const cp = checkpoint()
+    const otherNetwork = getCheckpointDomain({ registryChainId: w.chainId, registry: SRC_OUTBOX })
+    const foreign = await w.sign(cp, w.operators, otherNetwork)
+    expect(["UnknownSigner", "SignersNotAscending", "DuplicateSigner"]).toContain(
+      (await w.revertOf("commit", [cp, foreign])).errorName,
+    )
+    // A signature for one lane does not commit another lane's root.
+    const otherLane = { ...cp, count: 4 }
+    expect(["UnknownSigner", "SignersNotAscending", "DuplicateSigner"]).toContain(
+      (await w.revertOf("commit", [otherLane, await w.sign(cp)])).errorName,
+    )
+  })
+
+  it("checks the lane: destination, registered outbox, pauses, empty checkpoints", async () => {
+    const cp = checkpoint()
+    const sigs = await w.sign(cp)
+    expect(await w.revertOf("commit", [{ ...cp, dstChainId: 1n }, sigs])).toEqual({
+      errorName: "WrongDestination",
+      args: [1n, BigInt(w.chainId)],
+    })
+    expect(await w.revertOf("commit", [{ ...cp, outbox: w.inbox }, sigs])).toEqual({
+      errorName: "UnregisteredSource",
+      args: [SRC_CHAIN_ID, w.inbox],
+    })
+    expect((await w.revertOf("commit", [{ ...cp, srcChainId: 5n }, sigs])).errorName).toBe("UnregisteredSource")
+    expect((await w.revertOf("commit", [{ ...cp, count: 0 }, sigs])).errorName).toBe("EmptyCheckpoint")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
+    expect((await w.revertOf("commit", [cp, sigs])).errorName).toBe("SourcePaused")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
+    await w.inboxWrite("setPaused", [true])
+    expect((await w.revertOf("commit", [cp, sigs])).errorName).toBe("InboxPaused")
+    await w.inboxWrite("setPaused", [false])
+    await w.inboxWrite("setSource", [SRC_CHAIN_ID, "0x0000000000000000000000000000000000000000"])
+    expect((await w.revertOf("commit", [cp, sigs])).errorName).toBe("UnregisteredSource")
+  })
+
+  it("computes the same digest as the TypeScript helper", async () => {
+    const cp = checkpoint()
+    const digest = await w.publicClient.readContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "checkpointDigest",
+      args: [cp],
+    })
+    expect(digest).toBe(hashCheckpoint({ domain: w.domain, checkpoint: cp }))
+  })
+
+  it("refuses commits before an operator set is mirrored", async () => {
+    const fresh = await deployInbox(w.clients, { registryChainId: w.chainId, registry: w.registry })
+    await w.write(w.walletClient, fresh, inboxAbi, "setSource", [SRC_CHAIN_ID, SRC_OUTBOX])
+    const cp = checkpoint()
+    expect((await w.revertOf("commit", [cp, await w.sign(cp)], { address: fresh })).errorName).toBe(
+      "OperatorSetNotConfigured",
+    )
+  })
+})
+
+describe("operator set mirror", () => {
+  it("rotates the set: new epoch, old operators no longer count", async () => {
+    const next = makeOperators(3, "next")
+    const receipt = await w.inboxWrite("setOperatorSet", [next.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])
+    const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "OperatorSetUpdated" })
+    expect(event!.args.epoch).toBe(2n)
+    const set = await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "operatorSet" })
+    expect(set).toEqual([next.map((o) => o.address), [1n, 1n, 1n], 5000, 3n, 2n, 2n])
+    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" })).toBe(2n)
+    const cp = checkpoint()
+    expect((await w.revertOf("commit", [cp, await w.sign(cp, w.operators.slice(2))])).errorName).toBe("UnknownSigner")
+    const receipt2 = await w.inboxWrite("commit", [cp, await w.sign(cp, next.slice(0, 2))])
+    const [committed] = parseEventLogs({ abi: inboxAbi, logs: receipt2.logs, eventName: "CheckpointCommitted" })
+    expect(committed!.args.epoch).toBe(2n)
+  })
+
+  it("validates the set and only lets the owner change it", async () => {
+    const ops = w.operators.map((o) => o.address)
+    const set = (args: readonly unknown[], account = w.walletClient.account) =>
+      w.revertOf("setOperatorSet", args, { account })
+    expect((await set([ops, [1n, 1n, 1n, 1n], 6667, 2n], w.other.account)).errorName).toBe("NotOwner")
+    expect(await set([ops, [1n, 1n, 1n, 1n], 6667, 1n])).toEqual({ errorName: "StaleEpoch", args: [1n, 1n] })
+    expect((await set([[...ops].reverse(), [1n, 1n, 1n, 1n], 6667, 2n])).errorName).toBe("OperatorsNotAscending")
+    expect((await set([[ops[0], ops[0]], [1n, 1n], 6667, 2n])).errorName).toBe("OperatorsNotAscending")
+    expect((await set([ops, [1n, 0n, 1n, 1n], 6667, 2n])).errorName).toBe("ZeroWeight")
+    expect((await set([ops, [1n, 1n], 6667, 2n])).errorName).toBe("LengthMismatch")
+    expect((await set([[], [], 6667, 2n])).errorName).toBe("EmptyOperatorSet")
+    expect((await set([ops, [1n, 1n, 1n, 1n], 0, 2n])).errorName).toBe("InvalidThreshold")
+    expect((await set([ops, [1n, 1n, 1n, 1n], 10_001, 2n])).errorName).toBe("InvalidThreshold")
+    expect((await set([["0x0000000000000000000000000000000000000000"], [1n], 6667, 2n])).errorName).toBe("ZeroOperator")
+    const max = 2n ** 96n - 1n
+    expect((await set([ops.slice(0, 2), [max, max], 6667, 2n])).errorName).toBe("WeightOverflow")
+  })
+
+  it("only the owner pauses or registers sources; ownership moves in two steps", async () => {
+    const as = { account: w.other.account }
+    expect((await w.revertOf("setPaused", [true], as)).errorName).toBe("NotOwner")
+    expect((await w.revertOf("setSourcePaused", [SRC_CHAIN_ID, true], as)).errorName).toBe("NotOwner")
+    expect((await w.revertOf("setSource", [SRC_CHAIN_ID, SRC_OUTBOX], as)).errorName).toBe("NotOwner")
+    await w.inboxWrite("transferOwnership", [w.other.account.address])
+    expect((await w.revertOf("acceptOwnership", [])).errorName).toBe("NotPendingOwner")
+    await w.write(w.other, w.inbox, inboxAbi, "acceptOwnership", [])
+    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "owner" })).toBe(
+      w.other.account.address,
+    )
+    expect((await w.revertOf("setPaused", [true])).errorName).toBe("NotOwner")
+  })
+
+  it("reports sources and pause state", async () => {
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "source", args: [SRC_CHAIN_ID] }),
+    ).toEqual([SRC_OUTBOX, true])
+    await w.inboxWrite("setPaused", [true])
+    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "paused" })).toBe(true)
+  })
+})

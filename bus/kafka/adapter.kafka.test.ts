@@ -9,7 +9,7 @@ import { type Admin, ConfigResourceTypes, Kafka, logLevel } from "kafkajs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Bus, type BusPort, type BusRecord } from "../port.ts"
 import { type KafkaBusOptions, openKafkaBus } from "./bus.ts"
-import { KafkaNotAssignedError, KafkaTopicNotFoundError } from "./errors.ts"
+import { KafkaClosedError, KafkaNotAssignedError, KafkaTopicNotFoundError } from "./errors.ts"
 import { kafkaBrokers } from "./fixtures/brokers.ts"
 import { KafkaBusLive } from "./layer.ts"
 
@@ -22,6 +22,12 @@ const options = (overrides: Partial<KafkaBusOptions> = {}): KafkaBusOptions => (
 
 const name = (label: string) => `chorus-test-${label}-${randomUUID()}`
 const encode = (text: string) => new TextEncoder().encode(text)
+
+const collectAll = async <A>(items: AsyncIterable<A>): Promise<A[]> => {
+  const out: A[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
 
 /** Polls until `predicate` holds, failing after `timeoutMs` with `what`. */
 const waitFor = async (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
@@ -141,6 +147,18 @@ describe("read on Kafka", () => {
     for await (const _record of bus.read({ topic, from: "earliest" })) break
 
     expect((await readGroups()).length).toBe(before)
+  })
+
+  it("ends a read in progress with KafkaClosedError when its bus closes", async () => {
+    const topic = name("read-close")
+    await bus.ensureTopics([{ name: topic, partitions: 1, cleanupPolicy: "delete", retentionMs: -1 }])
+    await bus.publish(Array.from({ length: 5 }, (_, i) => ({ topic, key: "k", value: encode(`${i}`) })))
+    const other = await openKafkaBus(options())
+    const reader = other.read({ topic, from: "earliest" })[Symbol.asyncIterator]()
+    expect((await reader.next()).value?.offset).toBe(0)
+    await other.close()
+    await expect(reader.next()).rejects.toBeInstanceOf(KafkaClosedError)
+    await expect(collectAll(other.read({ topic, from: "earliest" }))).rejects.toBeInstanceOf(KafkaClosedError)
   })
 })
 

@@ -151,6 +151,8 @@ class KafkaBus implements BusPort {
   readonly #partitioner = Partitioners.DefaultPartitioner()
   readonly #metadata = new Map<string, { readonly at: number; readonly partitions: PartitionMetadata[] }>()
   readonly #subscriptions = new Set<KafkaSubscription>()
+  /** Releases of the reads in progress. */
+  readonly #reads = new Set<() => Promise<void>>()
   readonly #sockets: SocketTracker
   #closed: Promise<void> | undefined
 
@@ -337,15 +339,26 @@ class KafkaBus implements BusPort {
   }
 
   read(options: ReadRangeOptions): AsyncIterable<BusRecord> {
-    this.#open("read")
-    return readRange(options, {
+    // Checked when iteration starts, like every other failure of a read.
+    const open = () => this.#open("read")
+    const deps = {
       kafka: this.#kafka,
       admin: this.#admin,
       brokers: this.#brokers,
       logger: this.#logger,
       lookups: this.#lookups,
       maxWaitTimeMs: this.#options.consumer?.maxWaitTimeMs ?? 1000,
-    })
+      track: (release: () => Promise<void>) => {
+        this.#reads.add(release)
+        return () => {
+          this.#reads.delete(release)
+        }
+      },
+    }
+    return (async function* () {
+      open()
+      yield* readRange(options, deps)
+    })()
   }
 
   readonly #lookups: OffsetLookups = {
@@ -425,7 +438,10 @@ class KafkaBus implements BusPort {
   }
 
   async #close(): Promise<void> {
-    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()))
+    await Promise.all([
+      ...[...this.#subscriptions].map((subscription) => subscription.stop()),
+      ...[...this.#reads].map((release) => release()),
+    ])
     await Promise.all([
       this.#producer.disconnect().catch((error: unknown) => {
         this.#logger.warn("close: producer disconnect failed", { error: String(error) })

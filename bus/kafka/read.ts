@@ -16,6 +16,9 @@
  *   (heartbeating, so the throwaway member stays in its group).
  * - A read that makes no progress for `idleTimeoutMs` fails instead of
  *   hanging.
+ * - Its consumer is released (disconnected, group deleted) exactly once:
+ *   when the reader finishes or stops early, or when the bus closes under it
+ *   (the reader then gets `KafkaClosedError`).
  * - Known gap: a range ending in transaction control records would never
  *   see its end offset; Chorus producers are idempotent, not
  *   transactional, so its topics have none.
@@ -25,7 +28,7 @@
 import { randomUUID } from "node:crypto"
 import type { Admin, EachBatchPayload, Kafka } from "kafkajs"
 import type { BusRecord, ReadRangeOptions } from "../port.ts"
-import { KafkaBusError, KafkaConfigError, translateKafkaError } from "./errors.ts"
+import { KafkaBusError, KafkaClosedError, KafkaConfigError, translateKafkaError } from "./errors.ts"
 import type { KafkaBusLogger } from "./logger.ts"
 import { type OffsetLookups, resolvePositions } from "./positions.ts"
 import { toBusRecord } from "./records.ts"
@@ -42,6 +45,11 @@ export interface ReadDeps {
   readonly idleTimeoutMs?: number
   /** Records buffered ahead of the reader before the fetch loop waits. Default 1000. */
   readonly bufferSize?: number
+  /**
+   * Registers the read's release with its bus, which calls it on close;
+   * returns the unregistration.
+   */
+  readonly track: (release: () => Promise<void>) => () => void
 }
 
 interface PartitionRange {
@@ -115,15 +123,16 @@ class Channel {
     this.#notifyWriters()
   }
 
-  /** The next record, `undefined` at the end; waits at most `waitMs` for one ("idle"). */
+  /** The next record, `undefined` at the end; waits at most `waitMs` for one ("idle"). Throws once failed. */
   async take(waitMs: number): Promise<BusRecord | undefined | "idle"> {
     for (;;) {
+      // A failure wins over buffered records: they cannot be completed.
+      if (this.#failure !== undefined) throw this.#failure.error
       const item = this.#items.shift()
       if (item !== undefined) {
         if (this.#items.length < this.#capacity) this.#notifyWriters()
         return item
       }
-      if (this.#failure !== undefined) throw this.#failure.error
       if (this.#ended) return undefined
       let timer: ReturnType<typeof setTimeout> | undefined
       const woken = await new Promise<boolean>((resolve) => {
@@ -212,6 +221,24 @@ export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): Asy
     if (!event.payload.restart) channel.fail(translateKafkaError(event.payload.error, context))
   })
 
+  let released: Promise<void> | undefined
+  const release = (): Promise<void> => {
+    released ??= (async () => {
+      channel.end()
+      await consumer.disconnect().catch((error: unknown) => {
+        deps.logger.warn("read: disconnect failed", { topic, groupId, error: String(error) })
+      })
+      await deps.admin.deleteGroups([groupId]).catch((error: unknown) => {
+        deps.logger.debug("read: could not delete the throwaway group", { groupId, error: String(error) })
+      })
+    })()
+    return released
+  }
+  const untrack = deps.track(() => {
+    channel.fail(new KafkaClosedError("read"))
+    return release()
+  })
+
   try {
     try {
       await consumer.connect()
@@ -253,12 +280,7 @@ export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): Asy
       yield item
     }
   } finally {
-    channel.end()
-    await consumer.disconnect().catch((error: unknown) => {
-      deps.logger.warn("read: disconnect failed", { topic, groupId, error: String(error) })
-    })
-    await deps.admin.deleteGroups([groupId]).catch((error: unknown) => {
-      deps.logger.debug("read: could not delete the throwaway group", { groupId, error: String(error) })
-    })
+    untrack()
+    await release()
   }
 }

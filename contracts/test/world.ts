@@ -202,6 +202,10 @@ export async function createWorld(options: WorldOptions = {}) {
   }
 
   let snapshotId: Hex = await testClient.snapshot()
+  /** Makes the current state the one `reset` returns to (after a test file's own setup). */
+  async function save() {
+    snapshotId = await testClient.snapshot()
+  }
   /** Restores the state right after setup (call in afterEach). */
   async function reset() {
     await testClient.revert({ id: snapshotId })
@@ -234,6 +238,7 @@ export async function createWorld(options: WorldOptions = {}) {
     commit,
     deliverArgs,
     revertOf,
+    save,
     reset,
   }
 }

@@ -142,9 +142,13 @@ export class KafkaSubscription implements Subscription {
 
   /** Records the member's new identity and assignment (from a GROUP_JOIN). */
   joined(memberId: string, assignment: Readonly<Record<string, ReadonlyArray<number>>>): void {
+    const first = this.#memberId === ""
+    const next = flatten(assignment)
+    const changed = JSON.stringify(next) !== JSON.stringify(this.#assignment)
     this.#memberId = memberId
-    this.#assignment = flatten(assignment)
-    if (this.#stopping) return
+    this.#assignment = next
+    // A rejoin that hands back the same partitions is not a change.
+    if (this.#stopping || !(first || changed)) return
     try {
       this.#onAssignment?.(this.#assignment)
     } catch (error) {

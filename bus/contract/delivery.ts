@@ -44,6 +44,8 @@ export function deliveryContract(ctx: ContractContext): void {
           () => beforeCrash.includes(5),
           () => `${beforeCrash}`,
         )
+        // Offset 5 is in flight, so nothing at or past it may be committed yet.
+        expect((await committedOn(first, groupId, topic))[0] ?? 0).toBeLessThanOrEqual(5)
         await ctx.crash(first)
 
         const second = await ctx.reopen(first)
@@ -162,6 +164,61 @@ export function deliveryContract(ctx: ContractContext): void {
           async () =>
             JSON.stringify(await committedOn(second, groupId, topic)) === JSON.stringify({ 0: 10, 1: 9 }),
         )
+      },
+      ctx.testMs,
+    )
+
+    it(
+      "closes gracefully: the record in flight finishes and is committed before close resolves",
+      async () => {
+        const first = await ctx.open()
+        const topic = await ctx.topic(first, "close-graceful", 1)
+        const groupId = ctx.group("close-graceful")
+        await first.publish([0, 1, 2].map((i) => ({ topic, key: "k", value: encode(String(i)) })))
+        const hold = makeGate()
+        const handled: number[] = []
+        let finished = false
+        await first.subscribe({
+          groupId,
+          topics: [topic],
+          handler: async (record) => {
+            handled.push(record.offset)
+            if (record.offset === 1) {
+              await hold.promise
+              finished = true
+            }
+          },
+        })
+        await ctx.waitFor(
+          "offset 1 in flight",
+          () => handled.includes(1),
+          () => `${handled}`,
+        )
+        const closing = ctx.close(first)
+        hold.open()
+        await closing
+        expect(finished).toBe(true)
+
+        const second = await ctx.reopen(first)
+        const committed = (await committedOn(second, groupId, topic))[0]!
+        expect(committed).toBeGreaterThanOrEqual(2)
+        await second.publish([{ topic, key: "k", value: encode("3") }])
+        const resumed: number[] = []
+        await second.subscribe({
+          groupId,
+          topics: [topic],
+          handler: async (record) => {
+            resumed.push(record.offset)
+          },
+        })
+        await ctx.waitFor(
+          "offset 3 after reopening",
+          () => resumed.includes(3),
+          () => `${resumed}`,
+        )
+        // Resumed exactly at the commit made by the graceful close.
+        expect(resumed).toEqual(Array.from({ length: 4 - committed }, (_, i) => committed + i))
+        expect(handled.filter((offset) => offset === 1)).toHaveLength(1)
       },
       ctx.testMs,
     )

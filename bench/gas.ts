@@ -32,7 +32,12 @@ import {
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { startAnvil } from "../contracts/anvil/index.ts"
-import { type Checkpoint, getCheckpointDomain, packSignatures, signCheckpoint } from "../contracts/checkpoint/index.ts"
+import {
+  type Checkpoint,
+  getCheckpointDomain,
+  packSignatures,
+  signCheckpoint,
+} from "../contracts/checkpoint/index.ts"
 import { deployContract, deployInbox } from "../contracts/deploy/index.ts"
 import { buildDeliverArgs } from "../contracts/inbox/index.ts"
 import { type ChorusMessage, encodeMessages, getMessageId } from "../contracts/message/index.ts"
@@ -81,8 +86,11 @@ async function main() {
     })
     const transport = http(anvil.rpcUrl)
     const publicClient = createPublicClient({ chain, transport }) as PublicClient
-    const walletClient = createWalletClient({ chain, transport, account: privateKeyToAccount(DEPLOYER_KEY) }) as
-      WalletClient<Transport, Chain | undefined, Account>
+    const walletClient = createWalletClient({
+      chain,
+      transport,
+      account: privateKeyToAccount(DEPLOYER_KEY),
+    }) as WalletClient<Transport, Chain | undefined, Account>
     const testClient = createTestClient({ chain, transport, mode: "anvil" })
     const clients = { walletClient, publicClient }
     const domain = getCheckpointDomain({ registryChainId: chainId, registry: REGISTRY })
@@ -144,7 +152,11 @@ async function main() {
         privateKeyToAccount(keccak256(stringToHex(`bench-operator-${i}`))),
       ).sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
       const inbox = await deployInbox(clients, { registryChainId: chainId, registry: REGISTRY })
-      await send("setOperatorSet", [operators.map((o) => o.address), operators.map(() => 1n), THRESHOLD_BPS, 1n], inbox)
+      await send(
+        "setOperatorSet",
+        [operators.map((o) => o.address), operators.map(() => 1n), THRESHOLD_BPS, 1n],
+        inbox,
+      )
       await send("setSource", [SRC_CHAIN_ID, SRC_OUTBOX], inbox)
       if (prefill > 0) {
         const checkpoint = checkpointAt(prefill)
@@ -152,7 +164,11 @@ async function main() {
         for (let start = 0; start < prefill; start += 500) {
           const end = Math.min(prefill, start + 500)
           const proof = getRangeProof(tree, { start, end, count: prefill })
-          await send("deliver", buildDeliverArgs({ outbox: SRC_OUTBOX, messages: messages.slice(start, end), proof }), inbox)
+          await send(
+            "deliver",
+            buildDeliverArgs({ outbox: SRC_OUTBOX, messages: messages.slice(start, end), proof }),
+            inbox,
+          )
         }
       }
       for (const batch of BATCHES) {

@@ -7,7 +7,7 @@
  *
  * Run: `npm run build:contracts` (node scripts/build-contracts.ts, Node 24 type stripping).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,7 +15,10 @@ import { fileURLToPath } from "node:url"
 const require = createRequire(import.meta.url)
 const solc = require("solc") as {
   version(): string
-  compile(input: string, options?: { import?: (path: string) => { contents: string } | { error: string } }): string
+  compile(
+    input: string,
+    options?: { import?: (path: string) => { contents: string } | { error: string } },
+  ): string
 }
 
 const SOLC_VERSION = "0.8.30"
@@ -65,7 +68,9 @@ function writeIfChanged(path: string, content: string): void {
 
 function main(): void {
   if (!solc.version().startsWith(`${SOLC_VERSION}+`)) {
-    console.error(`build-contracts: solc ${solc.version()} is installed, ${SOLC_VERSION} is pinned. Run npm ci.`)
+    console.error(
+      `build-contracts: solc ${solc.version()} is installed, ${SOLC_VERSION} is pinned. Run npm ci.`,
+    )
     process.exit(1)
   }
   const files = listSources(srcDir)
@@ -114,7 +119,9 @@ function main(): void {
   }
   const artifacts: { name: string; exportName: string }[] = []
   for (const file of Object.keys(output.contracts ?? {}).sort()) {
-    for (const [name, contract] of Object.entries(output.contracts![file]!).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [name, contract] of Object.entries(output.contracts![file]!).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
       const bytecode = contract.evm.bytecode.object
       if (!deployable.has(`${file}:${name}`) || bytecode.length === 0) continue
       if (artifacts.some((a) => a.name === name)) {
@@ -143,7 +150,9 @@ function main(): void {
       .join("\n") +
     "\n"
   writeIfChanged(join(outDir, "index.ts"), index)
-  console.log(`build-contracts: compiled ${artifacts.length} contracts with solc ${SOLC_VERSION} into contracts/out`)
+  console.log(
+    `build-contracts: compiled ${artifacts.length} contracts with solc ${SOLC_VERSION} into contracts/out`,
+  )
 }
 
 main()

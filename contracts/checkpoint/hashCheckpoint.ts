@@ -7,6 +7,12 @@ import { type Checkpoint, type CheckpointDomain, checkpointTypes } from "./types
  * @example
  * const digest = hashCheckpoint({ domain, checkpoint })
  */
-export function hashCheckpoint({ domain, checkpoint }: { domain: CheckpointDomain; checkpoint: Checkpoint }): Hex {
+export function hashCheckpoint({
+  domain,
+  checkpoint,
+}: {
+  domain: CheckpointDomain
+  checkpoint: Checkpoint
+}): Hex {
   return hashTypedData({ domain, types: checkpointTypes, primaryType: "Checkpoint", message: checkpoint })
 }

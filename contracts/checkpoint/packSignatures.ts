@@ -7,7 +7,9 @@ export class SignatureLengthError extends Error {
   override name = "SignatureLengthError"
   readonly details: { index: number; length: number }
   constructor(details: { index: number; length: number }) {
-    super(`signature ${details.index} is ${details.length} bytes, 65 expected. Produce it with signCheckpoint.`)
+    super(
+      `signature ${details.index} is ${details.length} bytes, 65 expected. Produce it with signCheckpoint.`,
+    )
     this.details = details
   }
 }

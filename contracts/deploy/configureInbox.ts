@@ -8,7 +8,9 @@ export class ConfigurationError extends Error {
   override name = "ConfigurationError"
   readonly details: { step: string; hash: Hex }
   constructor(details: { step: string; hash: Hex }) {
-    super(`Inbox configuration step "${details.step}" reverted (tx ${details.hash}). Is the wallet the Inbox owner?`)
+    super(
+      `Inbox configuration step "${details.step}" reverted (tx ${details.hash}). Is the wallet the Inbox owner?`,
+    )
     this.details = details
   }
 }
@@ -33,7 +35,12 @@ export async function configureInbox(
     const receipt = await publicClient.waitForTransactionReceipt({ hash })
     if (receipt.status !== "success") throw new ConfigurationError({ step, hash })
   }
-  const base = { address: inbox, abi: inboxAbi, account: walletClient.account, chain: walletClient.chain ?? null }
+  const base = {
+    address: inbox,
+    abi: inboxAbi,
+    account: walletClient.account,
+    chain: walletClient.chain ?? null,
+  }
   if (operatorSet) {
     const current = await publicClient.readContract({ address: inbox, abi: inboxAbi, functionName: "epoch" })
     if (operatorSet.epoch > current) {

@@ -6,7 +6,9 @@ export class DeploymentError extends Error {
   override name = "DeploymentError"
   readonly details: { contract: string; hash: Hex; status: string }
   constructor(details: { contract: string; hash: Hex; status: string }) {
-    super(`${details.contract} was not deployed (tx ${details.hash}, status ${details.status}). Check the constructor arguments and the deployer's balance.`)
+    super(
+      `${details.contract} was not deployed (tx ${details.hash}, status ${details.status}). Check the constructor arguments and the deployer's balance.`,
+    )
     this.details = details
   }
 }

@@ -9,7 +9,10 @@ import type { DeployClients } from "./types.ts"
  * @example
  * const ping = await deployPingRecipient(clients, { inbox })
  */
-export async function deployPingRecipient(clients: DeployClients, { inbox }: { inbox: Address }): Promise<Address> {
+export async function deployPingRecipient(
+  clients: DeployClients,
+  { inbox }: { inbox: Address },
+): Promise<Address> {
   return deployContract(clients, {
     name: "PingRecipient",
     abi: pingRecipientAbi,

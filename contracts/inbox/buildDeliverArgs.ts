@@ -7,7 +7,9 @@ export class DeliveryRangeError extends Error {
   override name = "DeliveryRangeError"
   readonly details: { reason: string }
   constructor(reason: string) {
-    super(`cannot build a delivery: ${reason}. Pass one lane's consecutive messages and the proof of that range.`)
+    super(
+      `cannot build a delivery: ${reason}. Pass one lane's consecutive messages and the proof of that range.`,
+    )
     this.details = { reason }
   }
 }
@@ -33,7 +35,8 @@ export function buildDeliverArgs({
   const first = messages[0]
   if (!first) throw new DeliveryRangeError("no messages")
   messages.forEach((m, i) => {
-    if (m.nonce !== first.nonce + i) throw new DeliveryRangeError(`nonce ${m.nonce} at position ${i} breaks the run`)
+    if (m.nonce !== first.nonce + i)
+      throw new DeliveryRangeError(`nonce ${m.nonce} at position ${i} breaks the run`)
     if (m.srcChainId !== first.srcChainId || m.dstChainId !== first.dstChainId) {
       throw new DeliveryRangeError(`message ${m.nonce} belongs to another lane`)
     }
@@ -43,5 +46,13 @@ export function buildDeliverArgs({
       `proof covers [${proof.start}, ${proof.end}) but messages cover [${first.nonce}, ${first.nonce + messages.length})`,
     )
   }
-  return [first.srcChainId, outbox, first.dstChainId, proof.root, first.nonce, encodeMessages(messages), proof.siblings]
+  return [
+    first.srcChainId,
+    outbox,
+    first.dstChainId,
+    proof.root,
+    first.nonce,
+    encodeMessages(messages),
+    proof.siblings,
+  ]
 }

@@ -33,7 +33,13 @@ describe("commit", () => {
     const signatures = await w.sign(cp)
     const receipt = await w.inboxWrite("commit", [cp, signatures])
     const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "CheckpointCommitted" })
-    expect(event!.args).toEqual({ srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, root: cp.root, count: 5, epoch: 1n })
+    expect(event!.args).toEqual({
+      srcChainId: SRC_CHAIN_ID,
+      outbox: SRC_OUTBOX,
+      root: cp.root,
+      count: 5,
+      epoch: 1n,
+    })
     const count = await w.publicClient.readContract({
       address: w.inbox,
       abi: inboxAbi,
@@ -80,8 +86,10 @@ describe("commit", () => {
     void d
     const stranger = makeOperators(1, "stranger")[0]!
     const strangerSig = await signCheckpoint({ account: stranger, domain: w.domain, checkpoint: cp })
-    const withStranger = [...w.operators.map((o, i) => ({ address: o.address, sig: sigs[i]! })), { address: stranger.address, sig: strangerSig }]
-      .sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
+    const withStranger = [
+      ...w.operators.map((o, i) => ({ address: o.address, sig: sigs[i]! })),
+      { address: stranger.address, sig: strangerSig },
+    ].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
     const index = withStranger.findIndex((s) => s.address === stranger.address)
     expect(await w.revertOf("commit", [cp, concat(withStranger.map((s) => s.sig))])).toEqual({
       errorName: "UnknownSigner",
@@ -108,12 +116,17 @@ describe("commit", () => {
       args: [0n],
     })
     const zeroR = concat([`0x${"00".repeat(32)}`, slice(sigs[0]!, 32)])
-    expect((await w.revertOf("commit", [cp, concat([zeroR, ...sigs.slice(1)])])).errorName).toBe("InvalidSignature")
+    expect((await w.revertOf("commit", [cp, concat([zeroR, ...sigs.slice(1)])])).errorName).toBe(
+      "InvalidSignature",
+    )
     expect(await w.revertOf("commit", [cp, slice(concat(sigs), 0, 64 * 4)])).toEqual({
       errorName: "InvalidSignaturesLength",
       args: [256n],
     })
-    expect(await w.revertOf("commit", [cp, "0x"])).toEqual({ errorName: "InsufficientStake", args: [0n, 667n] })
+    expect(await w.revertOf("commit", [cp, "0x"])).toEqual({
+      errorName: "InsufficientStake",
+      args: [0n, 667n],
+    })
   })
 
   it("binds signatures to the network (domain) and the lane", async () => {
@@ -141,7 +154,9 @@ describe("commit", () => {
       errorName: "UnregisteredSource",
       args: [SRC_CHAIN_ID, w.inbox],
     })
-    expect((await w.revertOf("commit", [{ ...cp, srcChainId: 5n }, sigs])).errorName).toBe("UnregisteredSource")
+    expect((await w.revertOf("commit", [{ ...cp, srcChainId: 5n }, sigs])).errorName).toBe(
+      "UnregisteredSource",
+    )
     expect((await w.revertOf("commit", [{ ...cp, count: 0 }, sigs])).errorName).toBe("EmptyCheckpoint")
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
     expect((await w.revertOf("commit", [cp, sigs])).errorName).toBe("SourcePaused")
@@ -180,13 +195,25 @@ describe("operator set mirror", () => {
     const receipt = await w.inboxWrite("setOperatorSet", [next.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])
     const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "OperatorSetUpdated" })
     expect(event!.args.epoch).toBe(2n)
-    const set = await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "operatorSet" })
+    const set = await w.publicClient.readContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "operatorSet",
+    })
     expect(set).toEqual([next.map((o) => o.address), [1n, 1n, 1n], 5000, 3n, 2n, 2n])
-    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" })).toBe(2n)
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(2n)
     const cp = checkpoint()
-    expect((await w.revertOf("commit", [cp, await w.sign(cp, w.operators.slice(2))])).errorName).toBe("UnknownSigner")
+    expect((await w.revertOf("commit", [cp, await w.sign(cp, w.operators.slice(2))])).errorName).toBe(
+      "UnknownSigner",
+    )
     const receipt2 = await w.inboxWrite("commit", [cp, await w.sign(cp, next.slice(0, 2))])
-    const [committed] = parseEventLogs({ abi: inboxAbi, logs: receipt2.logs, eventName: "CheckpointCommitted" })
+    const [committed] = parseEventLogs({
+      abi: inboxAbi,
+      logs: receipt2.logs,
+      eventName: "CheckpointCommitted",
+    })
     expect(committed!.args.epoch).toBe(2n)
   })
 
@@ -196,14 +223,18 @@ describe("operator set mirror", () => {
       w.revertOf("setOperatorSet", args, { account })
     expect((await set([ops, [1n, 1n, 1n, 1n], 6667, 2n], w.other.account)).errorName).toBe("NotOwner")
     expect(await set([ops, [1n, 1n, 1n, 1n], 6667, 1n])).toEqual({ errorName: "StaleEpoch", args: [1n, 1n] })
-    expect((await set([[...ops].reverse(), [1n, 1n, 1n, 1n], 6667, 2n])).errorName).toBe("OperatorsNotAscending")
+    expect((await set([[...ops].reverse(), [1n, 1n, 1n, 1n], 6667, 2n])).errorName).toBe(
+      "OperatorsNotAscending",
+    )
     expect((await set([[ops[0], ops[0]], [1n, 1n], 6667, 2n])).errorName).toBe("OperatorsNotAscending")
     expect((await set([ops, [1n, 0n, 1n, 1n], 6667, 2n])).errorName).toBe("ZeroWeight")
     expect((await set([ops, [1n, 1n], 6667, 2n])).errorName).toBe("LengthMismatch")
     expect((await set([[], [], 6667, 2n])).errorName).toBe("EmptyOperatorSet")
     expect((await set([ops, [1n, 1n, 1n, 1n], 0, 2n])).errorName).toBe("InvalidThreshold")
     expect((await set([ops, [1n, 1n, 1n, 1n], 10_001, 2n])).errorName).toBe("InvalidThreshold")
-    expect((await set([["0x0000000000000000000000000000000000000000"], [1n], 6667, 2n])).errorName).toBe("ZeroOperator")
+    expect((await set([["0x0000000000000000000000000000000000000000"], [1n], 6667, 2n])).errorName).toBe(
+      "ZeroOperator",
+    )
     const max = 2n ** 96n - 1n
     expect((await set([ops.slice(0, 2), [max, max], 6667, 2n])).errorName).toBe("WeightOverflow")
   })
@@ -216,18 +247,25 @@ describe("operator set mirror", () => {
     await w.inboxWrite("transferOwnership", [w.other.account.address])
     expect((await w.revertOf("acceptOwnership", [])).errorName).toBe("NotPendingOwner")
     await w.write(w.other, w.inbox, inboxAbi, "acceptOwnership", [])
-    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "owner" })).toBe(
-      w.other.account.address,
-    )
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "owner" }),
+    ).toBe(w.other.account.address)
     expect((await w.revertOf("setPaused", [true])).errorName).toBe("NotOwner")
   })
 
   it("reports sources and pause state", async () => {
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
     expect(
-      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "source", args: [SRC_CHAIN_ID] }),
+      await w.publicClient.readContract({
+        address: w.inbox,
+        abi: inboxAbi,
+        functionName: "source",
+        args: [SRC_CHAIN_ID],
+      }),
     ).toEqual([SRC_OUTBOX, true])
     await w.inboxWrite("setPaused", [true])
-    expect(await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "paused" })).toBe(true)
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "paused" }),
+    ).toBe(true)
   })
 })

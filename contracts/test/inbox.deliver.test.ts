@@ -1,3 +1,4 @@
+import fc from "fast-check"
 import {
   type Address,
   decodeErrorResult,
@@ -42,7 +43,12 @@ const events = (receipt: { logs: never[] } | { logs: unknown[] }) =>
   parseEventLogs({ abi: inboxAbi, logs: receipt.logs as never })
 
 async function pings(sender: Address = "0x000000000000000000000000000000000000beef") {
-  return w.publicClient.readContract({ address: w.ping, abi: pingRecipientAbi, functionName: "pings", args: [SRC_CHAIN_ID, sender] })
+  return w.publicClient.readContract({
+    address: w.ping,
+    abi: pingRecipientAbi,
+    functionName: "pings",
+    args: [SRC_CHAIN_ID, sender],
+  })
 }
 
 async function status(nonce: number) {
@@ -60,7 +66,9 @@ describe("deliver", () => {
     await w.commit(w.checkpointOf(lane.tree))
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 8))
     const delivered = events(receipt).filter((e) => e.eventName === "MessageDelivered")
-    expect(delivered.map((e) => (e.args as { messageId: Hex }).messageId)).toEqual(lane.messages.map(getMessageId))
+    expect(delivered.map((e) => (e.args as { messageId: Hex }).messageId)).toEqual(
+      lane.messages.map(getMessageId),
+    )
     expect(await pings()).toBe(8n)
     expect(await status(7)).toBe(1)
     expect(await status(8)).toBe(0)
@@ -98,12 +106,18 @@ describe("deliver", () => {
     const lane = w.makeLane(w.makeMessages(0, 9))
     await w.commit(w.checkpointOf(lane.tree))
     const args = [...w.deliverArgs(lane, 3, 7)] as const
-    const badMessages = encodeMessages(lane.messages.slice(3, 7).map((m, i) => (i === 2 ? { ...m, body: toHex("evil") } : m)))
-    expect((await w.revertOf("deliver", [...args.slice(0, 5), badMessages, args[6]])).errorName).toBe("InvalidProof")
+    const badMessages = encodeMessages(
+      lane.messages.slice(3, 7).map((m, i) => (i === 2 ? { ...m, body: toHex("evil") } : m)),
+    )
+    expect((await w.revertOf("deliver", [...args.slice(0, 5), badMessages, args[6]])).errorName).toBe(
+      "InvalidProof",
+    )
     const siblings = [...args[6]]
     siblings[0] = `0x${"11".repeat(32)}`
     expect((await w.revertOf("deliver", [...args.slice(0, 6), siblings])).errorName).toBe("InvalidProof")
-    expect((await w.revertOf("deliver", [...args.slice(0, 6), args[6].slice(1)])).errorName).toBe("InvalidProofLength")
+    expect((await w.revertOf("deliver", [...args.slice(0, 6), args[6].slice(1)])).errorName).toBe(
+      "InvalidProofLength",
+    )
     expect((await w.revertOf("deliver", [...args.slice(0, 6), [...args[6], args[3]]])).errorName).toBe(
       "InvalidProofLength",
     )
@@ -111,7 +125,9 @@ describe("deliver", () => {
     expect(["InvalidProof", "InvalidProofLength"]).toContain(
       (await w.revertOf("deliver", [...args.slice(0, 4), 2, args[5], args[6]])).errorName,
     )
-    expect((await w.revertOf("deliver", [...args.slice(0, 4), 1, args[5], args[6]])).errorName).toBe("InvalidProof")
+    expect((await w.revertOf("deliver", [...args.slice(0, 4), 1, args[5], args[6]])).errorName).toBe(
+      "InvalidProof",
+    )
   })
 
   it("rejects an unknown root, a range past the count, and malformed batches", async () => {
@@ -121,10 +137,16 @@ describe("deliver", () => {
     await w.commit(w.checkpointOf(lane.tree, 3))
     const stale = w.deliverArgs(lane, 0, 3, 3)
     const tooLong = encodeMessages(lane.messages.slice(0, 4))
-    expect((await w.revertOf("deliver", [...stale.slice(0, 5), tooLong, stale[6]])).errorName).toBe("RangeOutOfBounds")
-    expect((await w.revertOf("deliver", [...stale.slice(0, 5), "0x", stale[6]])).errorName).toBe("RangeOutOfBounds")
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), tooLong, stale[6]])).errorName).toBe(
+      "RangeOutOfBounds",
+    )
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), "0x", stale[6]])).errorName).toBe(
+      "RangeOutOfBounds",
+    )
     const truncated = stale[5].slice(0, -2) as Hex
-    expect((await w.revertOf("deliver", [...stale.slice(0, 5), truncated, stale[6]])).errorName).toBe("MalformedBatch")
+    expect((await w.revertOf("deliver", [...stale.slice(0, 5), truncated, stale[6]])).errorName).toBe(
+      "MalformedBatch",
+    )
     const v2 = encodeMessages(lane.messages.slice(0, 3).map((m) => ({ ...m, version: 2 })))
     expect(await w.revertOf("deliver", [...stale.slice(0, 5), v2, stale[6]])).toEqual({
       errorName: "UnsupportedVersion",
@@ -141,8 +163,12 @@ describe("deliver", () => {
       args: [5n, BigInt(w.chainId)],
     })
     const other: Address = "0x0000000000000000000000000000000000000bad"
-    expect((await w.revertOf("deliver", [args[0], other, ...args.slice(2)])).errorName).toBe("UnregisteredSource")
-    expect((await w.revertOf("deliver", [99n, args[1], ...args.slice(2)])).errorName).toBe("UnregisteredSource")
+    expect((await w.revertOf("deliver", [args[0], other, ...args.slice(2)])).errorName).toBe(
+      "UnregisteredSource",
+    )
+    expect((await w.revertOf("deliver", [99n, args[1], ...args.slice(2)])).errorName).toBe(
+      "UnregisteredSource",
+    )
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
     expect(await w.revertOf("deliver", args)).toEqual({ errorName: "SourcePaused", args: [SRC_CHAIN_ID] })
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
@@ -207,10 +233,16 @@ describe("deliver", () => {
       bytecode: reentrantRecipientBytecode,
       args: [],
     })
-    const lane = w.makeLane(w.makeMessages(0, 2, (i) => (i === 0 ? { recipient: reentrant, gasLimit: 500_000n } : {})))
+    const lane = w.makeLane(
+      w.makeMessages(0, 2, (i) => (i === 0 ? { recipient: reentrant, gasLimit: 500_000n } : {})),
+    )
     await w.commit(w.checkpointOf(lane.tree))
     // Armed with the very batch being delivered: a successful reentry would run message 1 twice.
-    const payload = encodeFunctionData({ abi: inboxAbi, functionName: "deliver", args: w.deliverArgs(lane, 0, 2) })
+    const payload = encodeFunctionData({
+      abi: inboxAbi,
+      functionName: "deliver",
+      args: w.deliverArgs(lane, 0, 2),
+    })
     await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, payload])
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
     const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
@@ -219,7 +251,11 @@ describe("deliver", () => {
     const retryPayload = encodeFunctionData({
       abi: inboxAbi,
       functionName: "retry",
-      args: [lane.messages[0]!, lane.tree.count ? getMessageProof(lane.tree, 0).root : "0x", getMessageProof(lane.tree, 0).siblings],
+      args: [
+        lane.messages[0]!,
+        lane.tree.count ? getMessageProof(lane.tree, 0).root : "0x",
+        getMessageProof(lane.tree, 0).siblings,
+      ],
     })
     await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, retryPayload])
     const proof = getMessageProof(lane.tree, 0)
@@ -243,7 +279,11 @@ describe("deliver", () => {
     expect(starved.errorName).toBe("InsufficientGas")
     expect(starved.args.slice(0, 2)).toEqual([0, gasLimit])
     await w.inboxWrite("deliver", args, 1_200_000n)
-    const lastGas = await w.publicClient.readContract({ address: probe, abi: probeRecipientAbi, functionName: "lastGas" })
+    const lastGas = await w.publicClient.readContract({
+      address: probe,
+      abi: probeRecipientAbi,
+      functionName: "lastGas",
+    })
     expect(lastGas).toBeGreaterThan(gasLimit - 1_000n)
     expect(lastGas).toBeLessThanOrEqual(gasLimit)
   })
@@ -286,9 +326,9 @@ describe("retry", () => {
   it("refuses messages that never failed, bad proofs, unknown roots and paused lanes", async () => {
     const { lane, proof } = await failedLane()
     const delivered = getMessageProof(lane.tree, 2)
-    expect((await w.revertOf("retry", [lane.messages[2]!, delivered.root, delivered.siblings])).errorName).toBe(
-      "AlreadyDelivered",
-    )
+    expect(
+      (await w.revertOf("retry", [lane.messages[2]!, delivered.root, delivered.siblings])).errorName,
+    ).toBe("AlreadyDelivered")
     const more = w.makeLane(w.makeMessages(0, 6))
     more.messages.splice(0, 5, ...lane.messages)
     const fresh = w.makeLane(more.messages)
@@ -299,17 +339,23 @@ describe("retry", () => {
     )
     const tampered = { ...lane.messages[3]!, body: toHex("other") }
     expect((await w.revertOf("retry", [tampered, proof.root, proof.siblings])).errorName).toBe("InvalidProof")
-    expect((await w.revertOf("retry", [lane.messages[3]!, `0x${"22".repeat(32)}`, proof.siblings])).errorName).toBe(
-      "UnknownRoot",
-    )
+    expect(
+      (await w.revertOf("retry", [lane.messages[3]!, `0x${"22".repeat(32)}`, proof.siblings])).errorName,
+    ).toBe("UnknownRoot")
     // The same failed message proven against the newer root works too.
     const newer = getMessageProof(fresh.tree, 3)
-    expect((await w.revertOf("retry", [lane.messages[3]!, newer.root, newer.siblings])).errorName).toBe("RetryFailed")
+    expect((await w.revertOf("retry", [lane.messages[3]!, newer.root, newer.siblings])).errorName).toBe(
+      "RetryFailed",
+    )
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
-    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe("SourcePaused")
+    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe(
+      "SourcePaused",
+    )
     await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
     await w.inboxWrite("setPaused", [true])
-    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe("InboxPaused")
+    expect((await w.revertOf("retry", [lane.messages[3]!, proof.root, proof.siblings])).errorName).toBe(
+      "InboxPaused",
+    )
   })
 })
 
@@ -356,7 +402,11 @@ describe("commitAndDeliver", () => {
       encodeMessages(lane.messages.slice(0, 2)),
       proofShort.siblings,
     ])
-    expect(events(r1).map((e) => e.eventName)).toEqual(["MessageDelivered", "MessageDelivered", "CheckpointCommitted"])
+    expect(events(r1).map((e) => e.eventName)).toEqual([
+      "MessageDelivered",
+      "MessageDelivered",
+      "CheckpointCommitted",
+    ])
     await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 3, 3))
     const full = w.checkpointOf(lane.tree)
     const proofLast = getRangeProof(lane.tree, { start: 3, end: 4 })
@@ -376,7 +426,54 @@ describe("commitAndDeliver", () => {
     const checkpoint = w.checkpointOf(lane.tree)
     const signatures = await w.sign(checkpoint, w.operators.slice(0, 2))
     const proof = getRangeProof(lane.tree, { start: 0, end: 1 })
-    const result = await w.revertOf("commitAndDeliver", [checkpoint, signatures, 0, encodeMessages(lane.messages), proof.siblings])
+    const result = await w.revertOf("commitAndDeliver", [
+      checkpoint,
+      signatures,
+      0,
+      encodeMessages(lane.messages),
+      proof.siblings,
+    ])
     expect(result).toEqual({ errorName: "InsufficientStake", args: [2n, 3n] })
+  })
+})
+
+describe("deliver: property", () => {
+  it("random ranges proven in TypeScript are accepted by the Inbox; a tampered leaf or sibling is not", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 600, () => ({ recipient: w.noop, gasLimit: 30_000n })))
+    const arb = fc
+      .integer({ min: 1, max: 600 })
+      .chain((count) =>
+        fc
+          .integer({ min: 0, max: count - 1 })
+          .chain((start) =>
+            fc.tuple(
+              fc.constant(count),
+              fc.constant(start),
+              fc.integer({ min: start + 1, max: Math.min(count, start + 40) }),
+            ),
+          ),
+      )
+    await fc.assert(
+      fc.asyncProperty(arb, fc.nat(), async ([count, start, end], pick) => {
+        await w.reset()
+        await w.commit(w.checkpointOf(lane.tree, count))
+        const args = w.deliverArgs(lane, start, end, count)
+        const tampered = lane.messages
+          .slice(start, end)
+          .map((m, i) => (i === pick % (end - start) ? { ...m, body: toHex("tampered") } : m))
+        expect(
+          (await w.revertOf("deliver", [...args.slice(0, 5), encodeMessages(tampered), args[6]])).errorName,
+        ).toBe("InvalidProof")
+        if (args[6].length > 0) {
+          const siblings = args[6].map((s, i) => (i === pick % args[6].length ? `0x${"99".repeat(32)}` : s))
+          expect((await w.revertOf("deliver", [...args.slice(0, 6), siblings])).errorName).toBe(
+            "InvalidProof",
+          )
+        }
+        const receipt = await w.inboxWrite("deliver", args)
+        expect(events(receipt).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(end - start)
+      }),
+      { numRuns: 12 },
+    )
   })
 })

@@ -60,14 +60,18 @@ async function rangeRoot(start: number, count: number, range: readonly Hex[], si
 
 describe("Merkle: TypeScript and Solidity agree", () => {
   it("zero hashes and the shared vectors", async () => {
-    expect(await w.publicClient.readContract({ address: harness, abi: merkleHarnessAbi, functionName: "zeroHashes" })).toEqual(
-      ZERO_HASHES.slice(0, 32),
-    )
+    expect(
+      await w.publicClient.readContract({
+        address: harness,
+        abi: merkleHarnessAbi,
+        functionName: "zeroHashes",
+      }),
+    ).toEqual(ZERO_HASHES.slice(0, 32))
     for (const { count, root } of vectors.roots) expect(await solidityRoot(count)).toBe(root)
     for (const v of vectors.rangeProofs) {
-      expect(await rangeRoot(v.start, v.count, vectors.leaves.slice(v.start, v.end) as Hex[], v.siblings as Hex[])).toBe(
-        v.root,
-      )
+      expect(
+        await rangeRoot(v.start, v.count, vectors.leaves.slice(v.start, v.end) as Hex[], v.siblings as Hex[]),
+      ).toBe(v.root)
     }
   })
 
@@ -89,7 +93,11 @@ describe("Merkle: TypeScript and Solidity agree", () => {
         fc
           .integer({ min: 0, max: count - 1 })
           .chain((start) =>
-            fc.tuple(fc.constant(count), fc.constant(start), fc.integer({ min: start + 1, max: Math.min(count, start + 300) })),
+            fc.tuple(
+              fc.constant(count),
+              fc.constant(start),
+              fc.integer({ min: start + 1, max: Math.min(count, start + 300) }),
+            ),
           ),
       )
     await fc.assert(

@@ -1,4 +1,4 @@
-import { type Address, parseEventLogs, toHex } from "viem"
+import { type Address, type Hex, parseEventLogs, toHex } from "viem"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { appendLeaf, createMerkleTree, getRoot } from "../../services/proof-builder/merkle/index.ts"
 import { deployOutbox } from "../deploy/index.ts"
@@ -24,7 +24,13 @@ const recipient: Address = "0x000000000000000000000000000000000000dEaD"
 const send = (dst: bigint, body = "0x1234", gasLimit = 100_000n) =>
   w.write(w.walletClient, outbox, outboxAbi, "send", [dst, recipient, gasLimit, body])
 const read = <T>(functionName: string, args: readonly unknown[], blockNumber?: bigint) =>
-  w.publicClient.readContract({ address: outbox, abi: outboxAbi, functionName, args, blockNumber } as never) as Promise<T>
+  w.publicClient.readContract({
+    address: outbox,
+    abi: outboxAbi,
+    functionName,
+    args,
+    blockNumber,
+  } as never) as Promise<T>
 
 describe("Outbox", () => {
   it("emits the whole message; its id is keccak256(abi.encode(message)); nonces count up per lane", async () => {
@@ -51,18 +57,22 @@ describe("Outbox", () => {
     }
     // Another destination is another lane, with its own nonces.
     const receipt = await send(903n)
-    expect(parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })[0]!.args.nonce).toBe(0)
+    expect(
+      parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })[0]!.args.nonce,
+    ).toBe(0)
     expect(await read("count", [902n])).toBe(5)
   })
 
   it("serves root, count and checkpoint at any block", async () => {
     const empty = createMerkleTree()
     expect(await read("root", [902n])).toBe(getRoot(empty))
-    const ids = []
+    const ids: Hex[] = []
     const blocks = []
     for (let i = 0; i < 3; i++) {
       const receipt = await send(902n)
-      ids.push(parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })[0]!.args.messageId)
+      ids.push(
+        parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })[0]!.args.messageId,
+      )
       blocks.push(receipt.blockNumber)
     }
     const tree = createMerkleTree(ids)
@@ -79,11 +89,17 @@ describe("Outbox", () => {
       args: [32_769n, 32_768n],
     })
     await send(902n, toHex(new Uint8Array(32_768)), 100_000n)
-    expect(await revert([0n, recipient, 100_000n, "0x"])).toEqual({ errorName: "InvalidDestination", args: [0n] })
+    expect(await revert([0n, recipient, 100_000n, "0x"])).toEqual({
+      errorName: "InvalidDestination",
+      args: [0n],
+    })
     expect((await revert([902n, "0x0000000000000000000000000000000000000000", 1n, "0x"])).errorName).toBe(
       "InvalidRecipient",
     )
-    expect(await revert([902n, recipient, 0n, "0x"])).toEqual({ errorName: "InvalidGasLimit", args: [0n, 15_000_000n] })
+    expect(await revert([902n, recipient, 0n, "0x"])).toEqual({
+      errorName: "InvalidGasLimit",
+      args: [0n, 15_000_000n],
+    })
     expect((await revert([902n, recipient, 15_000_001n, "0x"])).errorName).toBe("InvalidGasLimit")
   })
 })

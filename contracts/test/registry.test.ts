@@ -17,7 +17,12 @@ afterEach(async () => {
 })
 
 const read = <T>(functionName: string, args: readonly unknown[] = []) =>
-  w.publicClient.readContract({ address: w.registry, abi: operatorRegistryAbi, functionName, args } as never) as Promise<T>
+  w.publicClient.readContract({
+    address: w.registry,
+    abi: operatorRegistryAbi,
+    functionName,
+    args,
+  } as never) as Promise<T>
 const write = (functionName: string, args: readonly unknown[]) =>
   w.write(w.walletClient, w.registry, operatorRegistryAbi, functionName, args)
 const revert = (functionName: string, args: readonly unknown[], account = w.walletClient.account) =>
@@ -38,8 +43,16 @@ describe("OperatorRegistry", () => {
     expect({ name, version, chainId: Number(chainId), verifyingContract }).toEqual(
       getCheckpointDomain({ registryChainId: w.chainId, registry: w.registry }),
     )
-    const checkpoint = { srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, dstChainId: 5n, root: `0x${"ab".repeat(32)}` as const, count: 9 }
-    expect(await read("checkpointDigest", [checkpoint])).toBe(hashCheckpoint({ domain: w.domain, checkpoint }))
+    const checkpoint = {
+      srcChainId: SRC_CHAIN_ID,
+      outbox: SRC_OUTBOX,
+      dstChainId: 5n,
+      root: `0x${"ab".repeat(32)}` as const,
+      count: 9,
+    }
+    expect(await read("checkpointDigest", [checkpoint])).toBe(
+      hashCheckpoint({ domain: w.domain, checkpoint }),
+    )
   })
 
   it("bumps the epoch and emits an event on every change", async () => {
@@ -51,7 +64,9 @@ describe("OperatorRegistry", () => {
     })
     const { operators } = await readOperatorSet({ publicClient: w.publicClient, registry: w.registry })
     expect([...operators]).toEqual(
-      [...w.operators.map((o) => o.address), newcomer!.address].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+      [...w.operators.map((o) => o.address), newcomer!.address].sort((a, b) =>
+        BigInt(a) < BigInt(b) ? -1 : 1,
+      ),
     )
     const weight = await write("setWeight", [newcomer!.address, 7n])
     expect(parseEventLogs({ abi: operatorRegistryAbi, logs: weight.logs })[0]).toMatchObject({
@@ -89,7 +104,9 @@ describe("OperatorRegistry", () => {
   it("rejects invalid changes", async () => {
     const a = w.operators[0]!.address
     expect((await revert("addOperator", [a, 1n])).errorName).toBe("OperatorExists")
-    expect((await revert("addOperator", [makeOperators(1, "x")[0]!.address, 0n])).errorName).toBe("ZeroWeight")
+    expect((await revert("addOperator", [makeOperators(1, "x")[0]!.address, 0n])).errorName).toBe(
+      "ZeroWeight",
+    )
     expect((await revert("addOperator", ["0x0000000000000000000000000000000000000000", 1n])).errorName).toBe(
       "ZeroOperator",
     )

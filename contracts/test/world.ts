@@ -23,13 +23,23 @@ import {
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { expect } from "vitest"
-import { createMerkleTree, getRangeProof, type MerkleTree } from "../../services/proof-builder/merkle/index.ts"
+import {
+  createMerkleTree,
+  getRangeProof,
+  type MerkleTree,
+} from "../../services/proof-builder/merkle/index.ts"
 import { type Anvil, startAnvil } from "../anvil/index.ts"
 import { type Checkpoint, getCheckpointDomain, packSignatures, signCheckpoint } from "../checkpoint/index.ts"
 import { deployContract, deployInbox, deployOperatorRegistry } from "../deploy/index.ts"
 import { buildDeliverArgs } from "../inbox/index.ts"
 import { type ChorusMessage, getMessageId } from "../message/index.ts"
-import { inboxAbi, noopRecipientAbi, noopRecipientBytecode, pingRecipientAbi, pingRecipientBytecode } from "../out/index.ts"
+import {
+  inboxAbi,
+  noopRecipientAbi,
+  noopRecipientBytecode,
+  pingRecipientAbi,
+  pingRecipientBytecode,
+} from "../out/index.ts"
 
 /** anvil's default funded keys. */
 export const ANVIL_KEYS = [
@@ -42,8 +52,9 @@ export const SRC_OUTBOX: Address = getAddress("0x0000000000000000000000000000000
 
 /** Deterministic operator keys, sorted by address. */
 export function makeOperators(n: number, salt = "operator"): LocalAccount[] {
-  return Array.from({ length: n }, (_, i) => privateKeyToAccount(keccak256(stringToHex(`${salt}-${i}`))))
-    .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
+  return Array.from({ length: n }, (_, i) =>
+    privateKeyToAccount(keccak256(stringToHex(`${salt}-${i}`))),
+  ).sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
 }
 
 export type WorldOptions = { chainId?: number; operators?: number; weights?: bigint[]; thresholdBps?: number }
@@ -173,7 +184,12 @@ export async function createWorld(options: WorldOptions = {}) {
     return inboxWrite("commit", [checkpoint, await sign(checkpoint, signers)])
   }
 
-  function deliverArgs(lane: { messages: ChorusMessage[]; tree: MerkleTree }, start: number, end: number, count = lane.tree.count) {
+  function deliverArgs(
+    lane: { messages: ChorusMessage[]; tree: MerkleTree },
+    start: number,
+    end: number,
+    count = lane.tree.count,
+  ) {
     const proof = getRangeProof(lane.tree, { start, end, count })
     return buildDeliverArgs({ outbox: SRC_OUTBOX, messages: lane.messages.slice(start, end), proof })
   }
@@ -182,7 +198,12 @@ export async function createWorld(options: WorldOptions = {}) {
   async function revertOf(
     functionName: string,
     args: readonly unknown[],
-    { address = inbox, abi = inboxAbi as Abi, account = walletClient.account as Account, gas }: {
+    {
+      address = inbox,
+      abi = inboxAbi as Abi,
+      account = walletClient.account as Account,
+      gas,
+    }: {
       address?: Address
       abi?: Abi
       account?: Account
@@ -190,7 +211,14 @@ export async function createWorld(options: WorldOptions = {}) {
     } = {},
   ): Promise<{ errorName: string; args: readonly unknown[] }> {
     try {
-      await publicClient.simulateContract({ address, abi, functionName, args, account, ...(gas ? { gas } : {}) } as never)
+      await publicClient.simulateContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account,
+        ...(gas ? { gas } : {}),
+      } as never)
     } catch (error) {
       const reverted = (error as { walk(fn: (e: unknown) => boolean): unknown }).walk(
         (e) => e instanceof ContractFunctionRevertedError,

@@ -1,4 +1,4 @@
-import { type Hex, bytesToHex, hexToBytes } from "viem"
+import { bytesToHex, type Hex, hexToBytes } from "viem"
 import { MAX_LEAVES, TREE_DEPTH, ZERO_HASH_BYTES } from "./constants.ts"
 import { ProofLengthError, RangeOutOfBoundsError } from "./errors.ts"
 import { hashPair } from "./internal.ts"
@@ -27,7 +27,12 @@ export function computeRangeRoot({
   }
   let nodes = leaves.map((leaf) => hexToBytes(leaf))
   let used = 0
-  const next = () => (used < siblings.length ? hexToBytes(siblings[used++]!) : (used++, new Uint8Array(32)))
+  // Past the end, keep counting so the length error reports how many siblings the range needed.
+  const next = () => {
+    const sibling = used < siblings.length ? hexToBytes(siblings[used]!) : new Uint8Array(32)
+    used++
+    return sibling
+  }
   let lo = start
   let hi = end - 1
   for (let h = 0; h < TREE_DEPTH; h++) {

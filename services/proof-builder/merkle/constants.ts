@@ -1,4 +1,4 @@
-import { type Hex, bytesToHex, keccak256 } from "viem"
+import { bytesToHex, type Hex, keccak256 } from "viem"
 
 /** Depth of every lane tree. */
 export const TREE_DEPTH = 32

@@ -1,4 +1,4 @@
-import { type Hex, bytesToHex } from "viem"
+import { bytesToHex, type Hex } from "viem"
 import { RangeOutOfBoundsError } from "./errors.ts"
 import { readNode } from "./internal.ts"
 import type { MerkleTree } from "./types.ts"

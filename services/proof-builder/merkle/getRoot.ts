@@ -1,4 +1,4 @@
-import { type Hex, bytesToHex } from "viem"
+import { bytesToHex, type Hex } from "viem"
 import { TREE_DEPTH } from "./constants.ts"
 import { RangeOutOfBoundsError } from "./errors.ts"
 import { nodeAt } from "./internal.ts"

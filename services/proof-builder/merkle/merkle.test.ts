@@ -90,7 +90,9 @@ describe("range proofs", () => {
     .chain((count) =>
       fc
         .integer({ min: 0, max: count - 1 })
-        .chain((start) => fc.tuple(fc.constant(count), fc.constant(start), fc.integer({ min: start + 1, max: count }))),
+        .chain((start) =>
+          fc.tuple(fc.constant(count), fc.constant(start), fc.integer({ min: start + 1, max: count })),
+        ),
     )
 
   it("random ranges verify, at random historical counts, and match the reference", () => {
@@ -98,11 +100,12 @@ describe("range proofs", () => {
       fc.property(rangeArb, ([count, start, end]) => {
         const proof = getRangeProof(fullTree, { start, end, count })
         expect(proof.root).toBe(getRoot(fullTree, count))
-        if (count <= 300) expect(proof.siblings).toEqual(referenceRangeProof(leaves.slice(0, count), start, end))
+        if (count <= 300)
+          expect(proof.siblings).toEqual(referenceRangeProof(leaves.slice(0, count), start, end))
         const range = leaves.slice(start, end)
-        expect(verifyRangeProof({ root: proof.root, start, count, leaves: range, siblings: proof.siblings })).toBe(
-          true,
-        )
+        expect(
+          verifyRangeProof({ root: proof.root, start, count, leaves: range, siblings: proof.siblings }),
+        ).toBe(true)
       }),
       { numRuns: 200 },
     )
@@ -139,7 +142,13 @@ describe("range proofs", () => {
     for (const index of [0, 1, 2, 63, 64, 1099]) {
       const proof = getMessageProof(fullTree, index)
       expect(
-        verifyRangeProof({ root: proof.root, start: index, count: 1100, leaves: [leaves[index]!], siblings: proof.siblings }),
+        verifyRangeProof({
+          root: proof.root,
+          start: index,
+          count: 1100,
+          leaves: [leaves[index]!],
+          siblings: proof.siblings,
+        }),
       ).toBe(true)
     }
   })
@@ -150,8 +159,15 @@ describe("range proofs", () => {
     expect(() => getRangeProof(fullTree, { start: 0, end: 5, count: 2000 })).toThrow(RangeOutOfBoundsError)
     const proof = getRangeProof(fullTree, { start: 1, end: 3, count: 10 })
     expect(() =>
-      computeRangeRoot({ start: 1, count: 10, leaves: leaves.slice(1, 3), siblings: proof.siblings.slice(1) }),
+      computeRangeRoot({
+        start: 1,
+        count: 10,
+        leaves: leaves.slice(1, 3),
+        siblings: proof.siblings.slice(1),
+      }),
     ).toThrow(ProofLengthError)
-    expect(() => computeRangeRoot({ start: 1, count: 10, leaves: [], siblings: [] })).toThrow(RangeOutOfBoundsError)
+    expect(() => computeRangeRoot({ start: 1, count: 10, leaves: [], siblings: [] })).toThrow(
+      RangeOutOfBoundsError,
+    )
   })
 })

@@ -1,4 +1,4 @@
-import { type Hex, concat, encodeAbiParameters, keccak256 } from "viem"
+import { concat, encodeAbiParameters, type Hex, keccak256 } from "viem"
 
 // A deliberately naive Merkle implementation (whole levels, recomputed from scratch) that the optimised tree and
 // the shared vectors are checked against.

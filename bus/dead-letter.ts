@@ -70,7 +70,11 @@ export const toDeadLetter = (
     offset: record.offset,
     timestamp: record.timestamp,
   },
-  error,
+  // Copied field by field: an Error's `message` is not enumerable and would vanish in JSON.
+  error: {
+    message: error.message,
+    issues: error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+  },
   raw: {
     key: record.key,
     valueBase64: Buffer.from(record.value).toString("base64"),

@@ -24,7 +24,10 @@ export interface SubscribeEventsOptions {
  * })
  * ```
  */
-export const subscribeEvents = (bus: BusPort, options: SubscribeEventsOptions): Promise<Subscription> => {
+export const subscribeEvents = async (
+  bus: BusPort,
+  options: SubscribeEventsOptions,
+): Promise<Subscription> => {
   for (const topic of options.topics) assertDeclared(topic)
   return subscribeDecoding(bus, {
     groupId: options.groupId,

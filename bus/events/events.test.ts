@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Schema } from "effect"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import {
+  BlockRef,
+  Bytes32,
+  ChainId,
+  DeadLetter,
+  type Envelope,
+  makeEnvelope,
+  Producer,
+  WatcherCursor,
+} from "../../schemas/index.ts"
+import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
+import { waitFor } from "../contract/index.ts"
+import { openEmbeddedBus } from "../embedded/index.ts"
+import type { BusPort } from "../port.ts"
+import { publishEvents, readEvents, subscribeEvents, UndeclaredTopicError } from "./index.ts"
+
+const producer = new Producer({ service: "chain-watcher", instance: "w-1", version: "0.1.0" })
+const cursorAt = (n: number) =>
+  makeEnvelope(
+    new WatcherCursor({
+      chainId: ChainId.make(901),
+      block: new BlockRef({ number: n, hash: Bytes32.make(`0x${n.toString(16).padStart(64, "0")}`) }),
+    }),
+    { producer, causationId: null, time: new Date(1_700_000_000_000 + n) },
+  )
+
+describe("events on the bus", () => {
+  let dir: string
+  let bus: BusPort
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "chorus-events-"))
+    bus = await openEmbeddedBus({ dataDir: dir })
+    await bus.ensureTopics(ALL_TOPICS)
+  })
+  afterEach(async () => {
+    await bus.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("publishes on the declared topic under the event's key, and reads it back decoded", async () => {
+    const [position] = await publishEvents(bus, [cursorAt(7)])
+    expect(position!.topic).toBe(TOPICS.watcherCursors.name)
+    const read: Envelope[] = []
+    for await (const item of readEvents(bus, { topic: TOPICS.watcherCursors.name, from: "earliest" })) {
+      if (item.ok) read.push(item.envelope)
+      expect(item.record.key).toBe("901")
+    }
+    expect(read).toEqual([cursorAt(7)])
+  })
+
+  it("dead-letters a malformed record with the field and reason, and carries on", async () => {
+    const topic = TOPICS.watcherCursors.name
+    const good = cursorAt(1)
+    const broken = JSON.stringify({ ...JSON.parse(JSON.stringify({ id: good.id })), type: "WatcherCursor" })
+    await bus.publish([
+      { topic, key: "901", value: new TextEncoder().encode(broken), headers: { "x-origin": "test" } },
+    ])
+    await publishEvents(bus, [good])
+
+    const handled: Envelope[] = []
+    const sub = await subscribeEvents(bus, {
+      groupId: "chorus.chain-watcher.901",
+      topics: [topic],
+      handler: async (envelope) => {
+        handled.push(envelope)
+      },
+    })
+    await waitFor("the good record", () => handled.length === 1, { timeoutMs: 10_000 })
+    await sub.stop()
+    expect(handled[0]!.id).toBe(good.id)
+
+    const letters: DeadLetter[] = []
+    for await (const record of bus.read({ topic: TOPICS.deadLetters.name, from: "earliest" })) {
+      letters.push(Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value))))
+    }
+    expect(letters).toHaveLength(1)
+    const letter = letters[0]!
+    expect(letter.source).toMatchObject({ topic, offset: 0 })
+    expect(letter.consumer.groupId).toBe("chorus.chain-watcher.901")
+    expect(Buffer.from(letter.raw.valueBase64, "base64").toString("utf8")).toBe(broken)
+    expect(letter.raw.headers).toEqual({ "x-origin": "test" })
+    expect(letter.error.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(["version", "time", "producer", "correlationId", "causationId"]),
+    )
+    expect(letter.error.message).toMatch(/Not a valid Chorus event/)
+  })
+
+  it("refuses to subscribe to or read a topic the topology does not declare", async () => {
+    await expect(
+      subscribeEvents(bus, { groupId: "g", topics: ["chorus.typo"], handler: async () => {} }),
+    ).rejects.toBeInstanceOf(UndeclaredTopicError)
+    const reading = async () => {
+      for await (const _ of readEvents(bus, { topic: "chorus.typo", from: "earliest" })) {
+        // unreachable
+      }
+    }
+    await expect(reading()).rejects.toThrow(/not declared in topology/)
+  })
+})

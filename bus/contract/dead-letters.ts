@@ -32,6 +32,14 @@ const decodeJson = (record: BusRecord): DecodeResult<{ n: number }> => {
   }
 }
 
+/**
+ * Registers this part of the contract; `busContractSuite` calls it.
+ *
+ * @example
+ * ```ts
+ * describe("bus contract: embedded", () => { deadLettersContract(contractContext(harness)) })
+ * ```
+ */
 export function deadLettersContract(ctx: ContractContext): void {
   describe("dead letters", () => {
     it(

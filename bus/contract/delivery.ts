@@ -17,6 +17,14 @@ import { byPartition, type ContractContext, decode, encode, makeGate } from "./s
 const committedOn = async (bus: BusPort, groupId: string, topic: string) =>
   byPartition(await bus.committedOffsets(groupId, topic))
 
+/**
+ * Registers this part of the contract; `busContractSuite` calls it.
+ *
+ * @example
+ * ```ts
+ * describe("bus contract: embedded", () => { deliveryContract(contractContext(harness)) })
+ * ```
+ */
 export function deliveryContract(ctx: ContractContext): void {
   describe("delivery and commits", () => {
     it(

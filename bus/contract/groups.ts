@@ -24,6 +24,14 @@ const partitionsOf = (assignment: ReadonlyArray<TopicPartition>, topic: string) 
     .map((tp) => tp.partition)
     .sort((x, y) => x - y)
 
+/**
+ * Registers this part of the contract; `busContractSuite` calls it.
+ *
+ * @example
+ * ```ts
+ * describe("bus contract: embedded", () => { groupsContract(contractContext(harness)) })
+ * ```
+ */
 export function groupsContract(ctx: ContractContext): void {
   describe("consumer groups", () => {
     it(

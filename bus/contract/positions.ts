@@ -31,6 +31,14 @@ const publishTimed = (bus: BusPort, topic: string, partition: number, count: num
 
 const positionsOf = (records: ReadonlyArray<BusRecord>) => records.map((r) => [r.partition, r.offset])
 
+/**
+ * Registers this part of the contract; `busContractSuite` calls it.
+ *
+ * @example
+ * ```ts
+ * describe("bus contract: embedded", () => { positionsContract(contractContext(harness)) })
+ * ```
+ */
 export function positionsContract(ctx: ContractContext): void {
   describe("positions: seek, read, watermarks", () => {
     it(

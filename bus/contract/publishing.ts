@@ -15,6 +15,14 @@ import { partitionForKey } from "../partitioner/index.ts"
 import type { BusRecord } from "../port.ts"
 import { type ContractContext, collect, decode, encode, topicSpec, uniqueName } from "./support.ts"
 
+/**
+ * Registers this part of the contract; `busContractSuite` calls it.
+ *
+ * @example
+ * ```ts
+ * describe("bus contract: embedded", () => { publishingContract(contractContext(harness)) })
+ * ```
+ */
 export function publishingContract(ctx: ContractContext): void {
   describe("topics and partitioning", () => {
     it(

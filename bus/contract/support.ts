@@ -64,7 +64,15 @@ export function makeGate(): Gate {
   return { promise, open: () => resolve() }
 }
 
-/** A name no other test or run uses: `contract.<label>.<time><random>`. */
+/**
+ * A name no other test or run uses: `contract.<label>.<time><random>`.
+ *
+ * @example
+ * ```ts
+ * uniqueName("seek") // => "contract.seek.m3x9k2a1b2c3d4"
+ * uniqueName("seek", "-") // => "contract-seek-m3x9k2a1b2c3d4" (a group id)
+ * ```
+ */
 export function uniqueName(label: string, separator = "."): string {
   return ["contract", label, `${Date.now().toString(36)}${randomBytes(4).toString("hex")}`].join(separator)
 }
@@ -72,7 +80,14 @@ export function uniqueName(label: string, separator = "."): string {
 export const encode = (text: string): Uint8Array => new TextEncoder().encode(text)
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
-/** A topic spec for tests: kept forever, delete policy. */
+/**
+ * A topic spec for tests: kept forever, delete policy.
+ *
+ * @example
+ * ```ts
+ * await bus.ensureTopics([topicSpec(uniqueName("t"), 3)])
+ * ```
+ */
 export const topicSpec = (name: string, partitions: number): TopicSpec => ({
   name,
   partitions,
@@ -80,14 +95,28 @@ export const topicSpec = (name: string, partitions: number): TopicSpec => ({
   retentionMs: -1,
 })
 
-/** Reads a range into an array. */
+/**
+ * Reads a range into an array.
+ *
+ * @example
+ * ```ts
+ * const records = await collect(bus.read({ topic, from: "earliest" }))
+ * ```
+ */
 export async function collect(records: AsyncIterable<BusRecord>): Promise<BusRecord[]> {
   const out: BusRecord[] = []
   for await (const record of records) out.push(record)
   return out
 }
 
-/** Offsets by partition, for comparisons that ignore order. */
+/**
+ * Offsets by partition, for comparisons that ignore order.
+ *
+ * @example
+ * ```ts
+ * byPartition(await bus.committedOffsets(group, topic)) // => { 0: 12, 1: 7 }
+ * ```
+ */
 export function byPartition(
   entries: ReadonlyArray<{ readonly partition: number; readonly offset: number }>,
 ): Record<number, number> {

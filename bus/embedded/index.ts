@@ -1,5 +1,9 @@
 /**
- * The embedded durable log adapter of the bus port.
+ * The embedded durable log adapter of the bus port: the single-machine
+ * default. Segment files with length + CRC framing under a data directory,
+ * in-process consumer groups with persisted offsets, Kafka's partitioning.
+ * It keeps every record: cleanup policy and retention are metadata only
+ * (see `bus.ts`).
  *
  * @module
  */

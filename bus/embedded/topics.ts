@@ -23,12 +23,26 @@ import { InvalidTopicError } from "./errors.ts"
 const TOPIC_FILE = "topic.json"
 const LEGAL_NAME = /^[a-zA-Z0-9._-]{1,249}$/
 
-/** Where a topic's files live. */
+/**
+ * Where a topic's files live.
+ *
+ * @example
+ * ```ts
+ * topicDir("/data", "chorus.x") // => "/data/topics/chorus.x"
+ * ```
+ */
 export function topicDir(dataDir: string, topic: string): string {
   return join(dataDir, "topics", topic)
 }
 
-/** A partition's segment file. */
+/**
+ * A partition's segment file.
+ *
+ * @example
+ * ```ts
+ * segmentFile("/data", "chorus.x", 2) // => "/data/topics/chorus.x/2.log"
+ * ```
+ */
 export function segmentFile(dataDir: string, topic: string, partition: number): string {
   return join(topicDir(dataDir, topic), `${partition}.log`)
 }
@@ -57,7 +71,15 @@ export function validateTopicSpec(spec: TopicSpec): void {
   }
 }
 
-/** Throws {@link InvalidTopicError} unless the name follows Kafka's topic naming rules. */
+/**
+ * Throws {@link InvalidTopicError} unless the name follows Kafka's topic naming rules.
+ *
+ * @example
+ * ```ts
+ * validateTopicName("chorus.messages.observed") // fine
+ * validateTopicName("../etc") // throws InvalidTopicError
+ * ```
+ */
 export function validateTopicName(name: string): void {
   if (!LEGAL_NAME.test(name) || name === "." || name === "..") {
     throw new InvalidTopicError(name, "use 1 to 249 of [a-zA-Z0-9._-], not . or ..")

@@ -18,3 +18,37 @@ describe("startAnvil", () => {
     await Promise.all([a.stop(), b.stop()])
   })
 })
+
+describe("startAnvil reaping", () => {
+  it("kills anvil when its parent process receives SIGTERM", async () => {
+    const { spawn } = await import("node:child_process")
+    const { fileURLToPath } = await import("node:url")
+    const entry = fileURLToPath(new URL("./index.ts", import.meta.url))
+    const script = `import { startAnvil } from ${JSON.stringify(entry)}
+const anvil = await startAnvil()
+console.log(anvil.pid)
+setInterval(() => {}, 1000)`
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+      child.once("exit", (code) => reject(new Error(`child exited early with ${code}`)))
+    })
+    expect(() => process.kill(pid, 0)).not.toThrow()
+    const exited = new Promise((resolve) => child.once("exit", resolve))
+    child.kill("SIGTERM")
+    await exited
+    // Poll: the SIGKILL is sent synchronously, but the kernel may take a moment to reap.
+    const deadline = Date.now() + 5_000
+    while (Date.now() < deadline) {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`anvil ${pid} survived its parent`)
+  }, 30_000)
+})

@@ -183,6 +183,32 @@ describe("embedded consumer groups", () => {
     expect(errors[0]).toMatch(/group g .*t\/0 offset 0 failed \(attempt 1\).*not yet/)
   })
 
+  it("persists offsets of groups with long and odd ids", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "chorus-bus-group-"))
+    const ids = ["x".repeat(300), "y".repeat(300), "../../etc/passwd", "a*b", ".", "ü/ß"]
+    const first = await openEmbeddedBus({ dataDir: dir, logger: quiet })
+    await first.ensureTopics([spec("t", 1)])
+    await first.publish([{ topic: "t", key: null, value: encode("x") }])
+    for (const groupId of ids) {
+      let done = false
+      const subscription = await first.subscribe({
+        groupId,
+        topics: ["t"],
+        handler: async () => {
+          done = true
+        },
+      })
+      await until(`group ${groupId.slice(0, 20)}`, () => done)
+      await subscription.stop()
+    }
+    await first.close()
+    const second = await openEmbeddedBus({ dataDir: dir, logger: quiet })
+    open.push({ bus: second, dir })
+    for (const groupId of ids) {
+      expect(await second.committedOffsets(groupId, "t")).toEqual([{ partition: 0, offset: 1 }])
+    }
+  })
+
   it("rejects a seek on a partition the member does not own", async () => {
     const bus = await freshBus()
     await bus.ensureTopics([spec("t", 2)])

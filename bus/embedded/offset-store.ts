@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { writeFileAtomic } from "./atomic-file.ts"
@@ -125,8 +126,14 @@ export class OffsetStore {
   }
 
   private fileOf(groupId: string): string {
-    // encodeURIComponent keeps ids readable and makes any id a safe single file name.
-    return join(this.dir, `group-${encodeURIComponent(groupId).replaceAll("*", "%2A")}.json`)
+    // encodeURIComponent keeps ids readable and makes any id a safe single file name;
+    // a long id is cut and told apart by a hash, to stay under the 255-byte name limit.
+    const encoded = encodeURIComponent(groupId).replaceAll("*", "%2A")
+    const name =
+      encoded.length <= 200
+        ? encoded
+        : `${encoded.slice(0, 150)}~${createHash("sha256").update(groupId).digest("hex").slice(0, 32)}`
+    return join(this.dir, `group-${name}.json`)
   }
 
   /** Whether a group has a file on disk (for tests and diagnostics). */

@@ -162,6 +162,35 @@ describe("read on Kafka", () => {
   })
 })
 
+describe("seek during a redelivery backoff", () => {
+  it("moves past a failing record and resumes the paused partition", async () => {
+    const topic = name("seek-backoff")
+    await bus.ensureTopics([{ name: topic, partitions: 1, cleanupPolicy: "delete", retentionMs: -1 }])
+    await bus.publish([0, 1, 2].map((i) => ({ topic, key: "k", value: encode(`${i}`) })))
+    // A backoff far longer than the test: only the seek can resume the partition.
+    const slow = await openKafkaBus(
+      options({ consumer: { maxWaitTimeMs: 200, retryInitialMs: 600_000, retryMaxMs: 600_000 } }),
+    )
+    try {
+      const attempts: number[] = []
+      const subscription = await slow.subscribe({
+        groupId: name("g"),
+        topics: [topic],
+        handler: async (record) => {
+          attempts.push(record.offset)
+          if (record.offset === 1) throw new Error("poison")
+        },
+      })
+      await waitFor("the first failure of offset 1", () => attempts.includes(1))
+      await subscription.seek(topic, 0, { offset: 2 })
+      await waitFor("offset 2 after the seek", () => attempts.includes(2))
+      expect(attempts).toEqual([0, 1, 2])
+    } finally {
+      await slow.close()
+    }
+  })
+})
+
 describe("long handlers", () => {
   it("keep the member in its group past the session timeout, and are handled once", async () => {
     const topic = name("long-handler")

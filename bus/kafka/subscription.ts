@@ -77,7 +77,8 @@ interface PartitionState {
   /** Settles when the handler (and its commit) in flight finishes. */
   inFlight: Promise<void> | undefined
   failures: number
-  retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** The backoff before a failed record is redelivered: the partition is paused until it ends. */
+  retry: { readonly timer: ReturnType<typeof setTimeout>; readonly resume: () => void } | undefined
   /** Seeks waiting for the in-flight handler; records arriving meanwhile are held back. */
   seeksPending: number
   /** The first record held back during a seek, to restore it if the seek fails. */
@@ -163,7 +164,7 @@ export class KafkaSubscription implements Subscription {
       state = {
         inFlight: undefined,
         failures: 0,
-        retryTimer: undefined,
+        retry: undefined,
         seeksPending: 0,
         heldBack: undefined,
         resumeAfterSeek: undefined,
@@ -256,11 +257,14 @@ export class KafkaSubscription implements Subscription {
     const max = this.#deps.tuning.retryMaxMs ?? 5000
     const delay = Math.min(max, initial * 2 ** Math.min(state.failures - 1, 30))
     const resume = payload.pause()
-    clearTimeout(state.retryTimer)
-    state.retryTimer = setTimeout(() => {
-      state.retryTimer = undefined
-      if (!this.#stopping) resume()
-    }, delay)
+    clearTimeout(state.retry?.timer)
+    state.retry = {
+      resume,
+      timer: setTimeout(() => {
+        state.retry = undefined
+        if (!this.#stopping) resume()
+      }, delay),
+    }
   }
 
   async seek(topic: string, partition: number, position: LogPosition): Promise<void> {
@@ -274,9 +278,18 @@ export class KafkaSubscription implements Subscription {
     let target = String(offset)
     try {
       await state.inFlight
-      // A failure being retried would seek back on its own; the seek wins.
-      clearTimeout(state.retryTimer)
-      state.retryTimer = undefined
+      // A failure waiting for its redelivery would seek back on its own;
+      // the seek wins, and the partition resumes once it is set.
+      const retry = state.retry
+      clearTimeout(retry?.timer)
+      state.retry = undefined
+      if (retry !== undefined) {
+        const previous = state.resumeAfterSeek
+        state.resumeAfterSeek = () => {
+          previous?.()
+          retry.resume()
+        }
+      }
       state.failures = 0
       this.#consumer.seek({ topic, partition, offset: target })
       await this.#consumer.commitOffsets([{ topic, partition, offset: target }])
@@ -319,7 +332,7 @@ export class KafkaSubscription implements Subscription {
     this.#crash.resolve("crashed")
     this.#stopped ??= (async () => {
       this.#stopping = true
-      for (const state of this.#partitions.values()) clearTimeout(state.retryTimer)
+      for (const state of this.#partitions.values()) clearTimeout(state.retry?.timer)
       // kafkajs tries to leave the group and fails (no sockets); bounded
       // because its retries back off.
       await withTimeout(
@@ -334,8 +347,8 @@ export class KafkaSubscription implements Subscription {
   async #stop(): Promise<void> {
     this.#stopping = true
     for (const state of this.#partitions.values()) {
-      clearTimeout(state.retryTimer)
-      state.retryTimer = undefined
+      clearTimeout(state.retry?.timer)
+      state.retry = undefined
     }
     try {
       this.#consumer.pause(this.#topics.map((topic) => ({ topic })))

@@ -205,7 +205,6 @@ async function main() {
         log(
           `${String(n).padStart(9)} ${String(batch).padStart(6)} ${String(commitGas).padStart(10)} ${String(deliverGas).padStart(11)} ${String(gasPerMessage).padStart(14)}`,
         )
-        if (rows.length === 1) continue
       }
     }
     if (json) {

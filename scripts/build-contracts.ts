@@ -100,7 +100,7 @@ function main(): void {
         loc && sources[loc.file]
           ? `contracts/${loc.file}:${lineColumn(sources[loc.file]!.content, loc.start)}`
           : "contracts"
-      console.error(`${where}: ${m.severity}: ${m.type}: ${m.message}`)
+      console.error(`${where}: ${m.type}: ${m.message}`)
     }
     console.error(
       `build-contracts: ${problems.length} problem(s); warnings fail the build too. Fix them and rerun npm run build:contracts.`,

@@ -15,7 +15,10 @@
  *   with {@link KafkaTopicNotFoundError} when one is missing.
  * - Every error leaving the adapter is a `KafkaBusError` (see `errors.ts`).
  * - `close()` stops every subscription gracefully first (in-flight handlers
- *   finish and commit), then disconnects the producer and the admin client.
+ *   finish and commit) and ends reads in progress, then disconnects the
+ *   producer and the admin client. `simulateCrash` is its abrupt opposite.
+ * - Every wait is bounded: connecting (`connectTimeoutMs`), publishing
+ *   (`publishTimeoutMs`), joining and stopping (see `KafkaConsumerTuning`).
  *
  * @module
  */

@@ -437,6 +437,32 @@ describe("commitAndDeliver", () => {
   })
 })
 
+describe("commitAndDeliver: revert paths", () => {
+  it("checks lane, pauses, empty checkpoints, signatures and the proof", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 2))
+    const cp = w.checkpointOf(lane.tree)
+    const sigs = await w.sign(cp)
+    const proof = getRangeProof(lane.tree, { start: 1, end: 2 })
+    const tail = [1, encodeMessages(lane.messages.slice(1)), proof.siblings] as const
+    const run = (checkpoint: typeof cp, signatures = sigs, rest: readonly unknown[] = tail) =>
+      w.revertOf("commitAndDeliver", [checkpoint, signatures, ...rest])
+    expect((await run({ ...cp, dstChainId: 9n })).errorName).toBe("WrongDestination")
+    expect((await run({ ...cp, outbox: w.inbox })).errorName).toBe("UnregisteredSource")
+    expect((await run({ ...cp, count: 0 })).errorName).toBe("EmptyCheckpoint")
+    const [a, b] = [sigs.slice(0, 132), `0x${sigs.slice(132, 262)}`]
+    expect((await run(cp, `${b}${a.slice(2)}${sigs.slice(262)}` as Hex)).errorName).toBe(
+      "SignersNotAscending",
+    )
+    expect((await run(cp, sigs, [0, tail[1], tail[2]])).errorName).toBe("InvalidProof")
+    expect((await run(cp, sigs, [1, tail[1], []])).errorName).toBe("InvalidProofLength")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, true])
+    expect((await run(cp)).errorName).toBe("SourcePaused")
+    await w.inboxWrite("setSourcePaused", [SRC_CHAIN_ID, false])
+    await w.inboxWrite("setPaused", [true])
+    expect((await run(cp)).errorName).toBe("InboxPaused")
+  })
+})
+
 describe("deliver: property", () => {
   it("random ranges proven in TypeScript are accepted by the Inbox; a tampered leaf or sibling is not", async () => {
     const lane = w.makeLane(w.makeMessages(0, 600, () => ({ recipient: w.noop, gasLimit: 30_000n })))

@@ -221,6 +221,70 @@ describe("embedded: durability and reopening", () => {
     60_000,
   )
 
+  it("never persists a commit ahead of the handler when the consumer is killed with SIGKILL", async () => {
+    const dataDir = await freshDir()
+    const setup = await openEmbeddedBus({ dataDir, logger: quiet })
+    await setup.ensureTopics([spec("c9", 1)])
+    const total = 20_000
+    for (let i = 0; i < total; i += 1000) {
+      await setup.publish(
+        Array.from({ length: 1000 }, (_, j) => ({ topic: "c9", key: null, value: encode(`${i + j}`) })),
+      )
+    }
+    await setup.close()
+
+    const pinned = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url))
+    const node = existsSync(pinned) ? pinned : process.execPath
+    const child = spawn(
+      node,
+      [fileURLToPath(new URL("./fixtures/consumer.ts", import.meta.url)), dataDir, "c9"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on("close", (code, signal) => resolve(signal ?? code)),
+    )
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString()
+        if ((stdout.match(/\n/g) ?? []).length > 2000) resolve()
+      })
+      void exited.then((how) => reject(new Error(`consumer exited early (${how}): ${stderr}`)))
+    })
+    child.kill("SIGKILL")
+    expect(await exited).toBe("SIGKILL")
+    const handled = stdout
+      .split("\n")
+      .slice(0, -1)
+      .map((line) => Number(line.split(" ")[1]))
+    expect(handled).toEqual(Array.from({ length: handled.length }, (_, i) => i))
+
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    const [committed] = await bus.committedOffsets("g", "c9")
+    // Commits were persisted while consuming, and never ahead of a handled record.
+    expect(committed?.offset).toBeGreaterThan(0)
+    expect(committed!.offset).toBeLessThanOrEqual(handled.length)
+    const resumed: number[] = []
+    await bus.subscribe({
+      groupId: "g",
+      topics: ["c9"],
+      handler: async (record) => {
+        resumed.push(record.offset)
+      },
+    })
+    await waitFor("the rest of the records", () => resumed.length === total - committed!.offset, {
+      timeoutMs: 30_000,
+    })
+    expect(resumed[0]).toBe(committed!.offset)
+    await bus.close()
+  }, 60_000)
+
   it("reopens with topics, records and committed offsets as they were", async () => {
     const dataDir = await freshDir()
     const first = await openEmbeddedBus({ dataDir, fsync: "always", logger: quiet })

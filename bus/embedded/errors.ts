@@ -32,7 +32,8 @@ export class DataDirLockedError extends Error {
   constructor(dataDir: string, holderPid: number) {
     super(
       `data directory ${dataDir} is in use by process ${holderPid}. ` +
-        "Stop that process (or close its bus) first, or use another data directory.",
+        "Stop that process (or close its bus) first, or use another data directory. " +
+        "If no Chorus process uses it (the pid was reused), delete its LOCK file.",
     )
     this.name = "DataDirLockedError"
     this.dataDir = dataDir

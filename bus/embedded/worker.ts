@@ -10,7 +10,8 @@
  * - `stop()` lets the record in flight finish and commit, then ends;
  *   `abandon()` (a crash) ends without committing anything more, even if the
  *   handler in flight resolves later.
- * - An idle worker sleeps on the log's append notification, not a poll.
+ * - An idle worker sleeps on the log's append notification, not a poll; a
+ *   busy one lets the event loop turn every few dozen records.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import type { PartitionLog } from "./segment.ts"
 
 const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 5_000
+const YIELD_EVERY = 64
 
 export interface PartitionWorkerOptions {
   readonly log: PartitionLog
@@ -79,6 +81,7 @@ export class PartitionWorker {
   private async run(): Promise<void> {
     const { log, handler, context, logger } = this.options
     let failures = 0
+    let handledSinceYield = 0
     while (this.state === "running") {
       if (this.pendingSeek !== undefined) {
         this.position = this.pendingSeek
@@ -106,6 +109,13 @@ export class PartitionWorker {
       if (this.abandoned()) return
       this.position += 1
       this.options.commit(this.position)
+      // A backlog with handlers that never wait on I/O would otherwise run as
+      // one endless chain of microtasks, starving timers, sockets and the
+      // batched offset writes of the whole process.
+      if (++handledSinceYield >= YIELD_EVERY) {
+        handledSinceYield = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
     }
   }
 

@@ -50,7 +50,11 @@ export const ANVIL_KEYS = [
 export const SRC_CHAIN_ID = 777n
 export const SRC_OUTBOX: Address = getAddress("0x00000000000000000000000000000000000a11ce")
 
-/** Deterministic operator keys, sorted by address. */
+/**
+ * Deterministic operator keys, sorted by address.
+ * @example
+ * const [op0, op1] = makeOperators(2)
+ */
 export function makeOperators(n: number, salt = "operator"): LocalAccount[] {
   return Array.from({ length: n }, (_, i) =>
     privateKeyToAccount(keccak256(stringToHex(`${salt}-${i}`))),
@@ -61,6 +65,11 @@ export type WorldOptions = { chainId?: number; operators?: number; weights?: big
 
 export type World = Awaited<ReturnType<typeof createWorld>>
 
+/**
+ * Starts anvil and deploys a registry, an Inbox (set mirrored, fake source lane registered) and recipients.
+ * @example
+ * const w = await createWorld({ operators: 4 })
+ */
 export async function createWorld(options: WorldOptions = {}) {
   const chainId = options.chainId ?? 31337
   const anvil: Anvil = await startAnvil({ chainId })

@@ -6,16 +6,31 @@ import type { MerkleTree, NodeStore } from "./types.ts"
 
 const pair = new Uint8Array(64)
 
+/**
+ * @internal keccak256(left ++ right) of two 32-byte nodes, into a reused buffer.
+ * @example
+ * const parent = hashPair(leftNode, rightNode)
+ */
 export function hashPair(left: Uint8Array, right: Uint8Array): Uint8Array {
   pair.set(left, 0)
   pair.set(right, 32)
   return keccak256(pair, "bytes")
 }
 
+/**
+ * @internal A view of node `index` in a level store (no copy).
+ * @example
+ * const leaf = readNode(tree.levels[0]!, 3)
+ */
 export function readNode(store: NodeStore, index: number): Uint8Array {
   return store.bytes.subarray(index * 32, index * 32 + 32)
 }
 
+/**
+ * @internal Appends a node to a level store, doubling its buffer when full.
+ * @example
+ * pushNode(tree.levels[1]!, parent)
+ */
 export function pushNode(store: NodeStore, node: Uint8Array): void {
   if ((store.length + 1) * 32 > store.bytes.length) {
     const grown = new Uint8Array(Math.max(64 * 32, store.bytes.length * 2))

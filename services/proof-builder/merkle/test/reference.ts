@@ -5,12 +5,20 @@ import { concat, encodeAbiParameters, type Hex, keccak256 } from "viem"
 
 const ZERO: Hex = `0x${"00".repeat(32)}`
 
-/** Deterministic test leaf i: keccak256(abi.encode(uint256 i)). */
+/**
+ * Deterministic test leaf i: keccak256(abi.encode(uint256 i)).
+ * @example
+ * testLeaf(0) // leaves[0] of vectors.json
+ */
 export function testLeaf(i: number): Hex {
   return keccak256(encodeAbiParameters([{ type: "uint256" }], [BigInt(i)]))
 }
 
-/** All levels of the depth-32 tree over `leaves`, only as wide as needed (missing nodes are zero subtrees). */
+/**
+ * All levels of the depth-32 tree over `leaves`, only as wide as needed (missing nodes are zero subtrees).
+ * @example
+ * const { levels, zeros } = referenceLevels(leaves)
+ */
 export function referenceLevels(leaves: readonly Hex[]): { levels: Hex[][]; zeros: Hex[] } {
   const zeros: Hex[] = [ZERO]
   for (let h = 1; h <= 32; h++) zeros.push(keccak256(concat([zeros[h - 1]!, zeros[h - 1]!])))
@@ -26,12 +34,21 @@ export function referenceLevels(leaves: readonly Hex[]): { levels: Hex[][]; zero
   return { levels, zeros }
 }
 
+/**
+ * Root of the tree over `leaves`, computed naively.
+ * @example
+ * referenceRoot([]) // zero hash of level 32
+ */
 export function referenceRoot(leaves: readonly Hex[]): Hex {
   const { levels, zeros } = referenceLevels(leaves)
   return levels[32]![0] ?? zeros[32]!
 }
 
-/** The edge proof, straight from the rule in getRangeProof's doc, over naively computed levels. */
+/**
+ * The edge proof, straight from the rule in getRangeProof's doc, over naively computed levels.
+ * @example
+ * referenceRangeProof(leaves, 2, 5)
+ */
 export function referenceRangeProof(leaves: readonly Hex[], start: number, end: number): Hex[] {
   const { levels, zeros } = referenceLevels(leaves)
   const node = (h: number, i: number) => levels[h]![i] ?? zeros[h]!

@@ -199,6 +199,11 @@ export class EmbeddedBus implements BusPort {
       handler: options.handler,
       ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
     })
+    if (this.state !== "open") {
+      // close() or crash() ran while this member was joining: it missed being stopped.
+      await group.leave(memberId)
+      throw new BusClosedError("subscribe")
+    }
     const joined = group
     let stopped: Promise<void> | undefined
     const subscription: Subscription = {

@@ -366,6 +366,19 @@ describe("embedded: durability and reopening", () => {
     await expect(readAll(bus, "t")).rejects.toBeInstanceOf(BusClosedError)
   })
 
+  it("fails a subscribe that races close instead of leaving a member behind", async () => {
+    const dataDir = await freshDir()
+    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    await bus.ensureTopics([spec("t", 1)])
+    const joining = bus.subscribe({ groupId: "g", topics: ["t"], handler: async () => {} })
+    await bus.close()
+    await expect(joining).rejects.toBeInstanceOf(BusClosedError)
+    const crashing = await openEmbeddedBus({ dataDir, logger: quiet })
+    const joiningCrash = crashing.subscribe({ groupId: "g", topics: ["t"], handler: async () => {} })
+    await crashing.crash()
+    await expect(joiningCrash).rejects.toBeInstanceOf(BusClosedError)
+  })
+
   it("wakes an idle consumer on publish without polling", async () => {
     const dataDir = await freshDir()
     const bus = await openEmbeddedBus({ dataDir, logger: quiet })

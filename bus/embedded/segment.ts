@@ -90,6 +90,11 @@ export class PartitionLog {
     return this.positions.length
   }
 
+  /** Whether the file was closed (the bus closed or crashed). */
+  get isClosed(): boolean {
+    return this.closed
+  }
+
   /** The first offset still stored: always 0, since the embedded log keeps everything. */
   get low(): number {
     return 0

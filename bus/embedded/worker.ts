@@ -83,6 +83,8 @@ export class PartitionWorker {
     let failures = 0
     let handledSinceYield = 0
     while (this.state === "running") {
+      // The bus closed under a worker that started late (a join racing close): end, do not spin.
+      if (log.isClosed) return
       if (this.pendingSeek !== undefined) {
         this.position = this.pendingSeek
         this.pendingSeek = undefined

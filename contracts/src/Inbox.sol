@@ -208,9 +208,10 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
             revert RetryFailed(messageId, abi.encodeWithSelector(RecipientNotContract.selector, recipient));
         }
         uint64 gasLimit = message.gasLimit;
-        _requireGas(nonce, gasLimit);
         bytes memory data =
             abi.encodeCall(IMessageRecipient.handle, (srcChainId, message.sender, message.body));
+        // Checked after the calldata is in memory, so its expansion cost cannot eat into the recipient's gas.
+        _requireGas(nonce, gasLimit);
         bool ok;
         bytes memory reason;
         assembly ("memory-safe") {

@@ -314,6 +314,8 @@ describe("retry", () => {
       args: [id, toFunctionSelector("Failing()")],
     })
     await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [false])
+    const starved = await w.revertOf("retry", [message, proof.root, proof.siblings], { gas: 150_000n })
+    expect(starved.errorName).toBe("InsufficientGas")
     const receipt = await w.write(w.other, w.inbox, inboxAbi, "retry", [message, proof.root, proof.siblings])
     expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageDelivered", "MessageRetried"])
     expect(await status(3)).toBe(1)

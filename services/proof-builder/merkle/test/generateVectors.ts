@@ -1,8 +1,9 @@
 /**
  * Regenerates ../vectors.json from the naive reference implementation:
- *   node services/proof-builder/merkle/test/generateVectors.ts
+ *   npx node services/proof-builder/merkle/test/generateVectors.ts
  * The vectors are checked by the TypeScript tests and by the on-chain tests (MerkleHarness, Outbox).
  */
+import { spawnSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -45,4 +46,7 @@ const vectors = {
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), "..", "vectors.json")
 writeFileSync(out, `${JSON.stringify(vectors, null, 2)}\n`)
+// Keep the file in the repository's formatting so regenerating it leaves `biome check` clean.
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..")
+spawnSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", out], { stdio: "ignore" })
 console.log(`wrote ${out}`)

@@ -38,7 +38,8 @@ export class PartitionWorker {
   private position: number
   private state: "running" | "stopping" | "abandoned" = "running"
   private pendingSeek: number | undefined
-  private signal = Promise.withResolvers<void>()
+  /** Ends the current wait (for records or for a retry), if any. */
+  private wake: (() => void) | undefined
   /** Settles when the worker has ended (after stop or abandon). */
   readonly done: Promise<void>
 
@@ -72,10 +73,13 @@ export class PartitionWorker {
     return this.state === "abandoned"
   }
 
+  // The loop re-checks state and seeks before every wait, so a poke while not
+  // waiting needs no memory; one resolver per wait keeps nothing piling up on
+  // a long-lived promise.
   private poke(): void {
-    const signal = this.signal
-    this.signal = Promise.withResolvers<void>()
-    signal.resolve()
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
   }
 
   private async run(): Promise<void> {
@@ -90,7 +94,11 @@ export class PartitionWorker {
         this.pendingSeek = undefined
       }
       if (this.position >= log.high) {
-        await Promise.race([log.nextAppend(), this.signal.promise])
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+          void log.nextAppend().then(resolve)
+        })
+        this.wake = undefined
         continue
       }
       try {
@@ -123,11 +131,13 @@ export class PartitionWorker {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      void this.signal.promise.then(() => {
+      const done = () => {
         clearTimeout(timer)
+        this.wake = undefined
         resolve()
-      })
+      }
+      const timer = setTimeout(done, ms)
+      this.wake = done
     })
   }
 }

@@ -14,8 +14,12 @@
  *   a damaged frame with more data after it is a {@link SegmentCorruptError},
  *   never skipped.
  * - The index holds each frame's byte position and the running maximum of
- *   timestamps, so timestamp look-ups are a binary search even when producers
- *   supplied timestamps out of order.
+ *   timestamps (two numbers per record, in memory), so timestamp look-ups are
+ *   a binary search even when producers supplied timestamps out of order.
+ *
+ * Limit: a length field damaged so that it points past the end of the file
+ * looks exactly like a torn write and is truncated as one (with the warning);
+ * frames cannot be found past a length that cannot be trusted.
  *
  * @module
  */

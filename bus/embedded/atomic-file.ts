@@ -29,12 +29,23 @@ export function writeFileAtomic(path: string, content: string, durable: boolean)
     closeSync(fd)
   }
   renameSync(temporary, path)
-  if (durable) {
-    const dir = openSync(dirname(path), "r")
-    try {
-      fsyncSync(dir)
-    } finally {
-      closeSync(dir)
-    }
+  if (durable) fsyncDirectory(dirname(path))
+}
+
+/**
+ * Makes a directory's entries (files created, renamed into it) survive power loss.
+ *
+ * @example
+ * ```ts
+ * mkdirSync("/data/topics/t")
+ * fsyncDirectory("/data/topics")
+ * ```
+ */
+export function fsyncDirectory(path: string): void {
+  const dir = openSync(path, "r")
+  try {
+    fsyncSync(dir)
+  } finally {
+    closeSync(dir)
   }
 }

@@ -17,7 +17,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { TopicSpec } from "../port.ts"
-import { writeFileAtomic } from "./atomic-file.ts"
+import { fsyncDirectory, writeFileAtomic } from "./atomic-file.ts"
 import { InvalidTopicError } from "./errors.ts"
 
 const TOPIC_FILE = "topic.json"
@@ -135,4 +135,5 @@ export function createTopic(dataDir: string, spec: TopicSpec, durable: boolean):
   }
   const metadata = { ...spec, createdAt: new Date().toISOString() }
   writeFileAtomic(join(dir, TOPIC_FILE), `${JSON.stringify(metadata, null, 2)}\n`, durable)
+  if (durable) fsyncDirectory(join(dataDir, "topics"))
 }

@@ -39,8 +39,10 @@ import {
   KafkaBusError,
   KafkaClosedError,
   KafkaConfigError,
+  KafkaOperationError,
   KafkaTopicNotFoundError,
   KafkaUnreachableError,
+  rootCause,
   translateKafkaError,
 } from "./errors.ts"
 import {
@@ -91,6 +93,18 @@ export interface KafkaBusOptions {
 }
 
 const BROKER = /^[^\s:]+:\d{1,5}$/
+
+/** Broker error types (kafkajs names) that pass by themselves; see `#retryTransient`. */
+const TRANSIENT = new Set([
+  "NOT_LEADER_FOR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "REPLICA_NOT_AVAILABLE",
+  "UNKNOWN_LEADER_EPOCH",
+  "OFFSET_NOT_AVAILABLE",
+  "GROUP_LOAD_IN_PROGRESS",
+  "GROUP_COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR_FOR_GROUP",
+])
 
 const validateOptions = (options: KafkaBusOptions): void => {
   if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
@@ -221,7 +235,10 @@ class KafkaBus implements BusPort {
         missing.map(async (spec) => ({
           name: spec.name,
           created: await this.#admin.createTopics({
-            waitForLeaders: true,
+            // kafkajs waits only through LEADER_NOT_AVAILABLE; a KRaft
+            // broker's metadata can also lag as UNKNOWN_TOPIC_OR_PARTITION
+            // right after creation, so readiness is awaited below instead.
+            waitForLeaders: false,
             topics: [
               {
                 topic: spec.name,
@@ -237,12 +254,71 @@ class KafkaBus implements BusPort {
         })),
       )
       const created = new Set(results.filter((result) => result.created).map((result) => result.name))
+      await this.#awaitTopicsReady(missing)
       return {
         created: topics.filter((spec) => created.has(spec.name)).map((spec) => spec.name),
         existing: topics.filter((spec) => !created.has(spec.name)).map((spec) => spec.name),
       }
     } catch (error) {
       throw this.#error(error, "ensureTopics", topics.length === 1 ? topics[0]!.name : undefined)
+    }
+  }
+
+  /**
+   * Runs an admin request again while it fails with a leadership or
+   * coordinator error that passes by itself — a partition whose leader is
+   * still being set up (right after creation, or during a failover), a group
+   * coordinator still loading. kafkajs's admin gives up on these at once.
+   * Bounded by `requestTimeoutMs`.
+   */
+  async #retryTransient<A>(request: () => Promise<A>): Promise<A> {
+    const deadlineAt = Date.now() + (this.#options.requestTimeoutMs ?? 30_000)
+    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+      try {
+        return await request()
+      } catch (error) {
+        const type = (rootCause(error) as { type?: unknown } | undefined)?.type
+        if (typeof type !== "string" || !TRANSIENT.has(type) || Date.now() + delay > deadlineAt) throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+
+  /** Polls metadata until every partition of every topic has a leader (bounded). */
+  async #awaitTopicsReady(specs: ReadonlyArray<TopicSpec>): Promise<void> {
+    const timeoutMs = this.#options.requestTimeoutMs ?? 30_000
+    const deadlineAt = Date.now() + timeoutMs
+    const names = specs.map((spec) => spec.name)
+    let last: unknown
+    for (;;) {
+      try {
+        const { topics } = await this.#admin.fetchTopicMetadata({ topics: names })
+        const ready = specs.every((spec) => {
+          const partitions = topics.find((topic) => topic.name === spec.name)?.partitions ?? []
+          return (
+            partitions.length === spec.partitions && partitions.every((partition) => partition.leader >= 0)
+          )
+        })
+        if (ready) return
+        last = "some partitions have no leader yet"
+      } catch (error) {
+        const type = (rootCause(error) as { type?: unknown } | undefined)?.type
+        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE") throw error
+        last = error
+      }
+      if (Date.now() > deadlineAt) {
+        throw new KafkaOperationError(
+          "ensureTopics",
+          `topics were created but not ready within ${timeoutMs} ms`,
+          {
+            topics: names,
+            brokers: this.#brokers,
+            last: last instanceof Error ? last.message : String(last),
+          },
+          "check the broker log (`scripts/kafka-local logs`); a second run of ensureTopics reports them as existing",
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
 
@@ -373,7 +449,7 @@ class KafkaBus implements BusPort {
     this.#open("watermarks")
     await this.#partitionMetadata(topic, "watermarks")
     try {
-      const offsets = await this.#admin.fetchTopicOffsets(topic)
+      const offsets = await this.#retryTransient(() => this.#admin.fetchTopicOffsets(topic))
       return offsets
         .map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }))
         .sort((a, b) => a.partition - b.partition)
@@ -395,7 +471,9 @@ class KafkaBus implements BusPort {
     }
     await this.#partitionMetadata(topic, "offsetsForTimestamp")
     try {
-      const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(topic, Math.trunc(timestamp))
+      const offsets = await this.#retryTransient(() =>
+        this.#admin.fetchTopicOffsetsByTimestamp(topic, Math.trunc(timestamp)),
+      )
       return offsets
         .map((entry) => ({ partition: entry.partition, offset: Number(entry.offset) }))
         .sort((a, b) => a.partition - b.partition)
@@ -410,7 +488,7 @@ class KafkaBus implements BusPort {
   ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
     this.#open("committedOffsets")
     try {
-      const offsets = await this.#admin.fetchOffsets({ groupId, topics: [topic] })
+      const offsets = await this.#retryTransient(() => this.#admin.fetchOffsets({ groupId, topics: [topic] }))
       return (offsets.find((entry) => entry.topic === topic)?.partitions ?? [])
         .map((entry) => ({ partition: entry.partition, offset: Number(entry.offset) }))
         .filter((entry) => entry.offset >= 0)

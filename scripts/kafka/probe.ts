@@ -3,9 +3,12 @@
  * (readiness after `scripts/kafka-local start`) and the test fixture (checking
  * a `KAFKA_BROKERS` it was handed).
  *
- * Ready means a kafkajs admin client connects and `describeCluster` returns at
- * least one broker and a controller: the KRaft quorum has elected itself and
- * the broker has opened its client listener.
+ * Ready means a kafkajs admin client connects, `describeCluster` returns at
+ * least one broker and a controller (the KRaft quorum has elected itself and
+ * the broker has opened its client listener), and the group coordinator
+ * answers. The last part creates and loads `__consumer_offsets` on a fresh
+ * broker, which otherwise happens on the first test's group join and makes it
+ * fail with GROUP_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE.
  *
  * @module
  */
@@ -87,6 +90,9 @@ async function probeOnce(brokers: readonly string[], budgetMs: number): Promise<
     const cluster = await admin.describeCluster()
     if (cluster.brokers.length === 0) throw new Error("describeCluster returned no brokers yet")
     if (cluster.controller === null || cluster.controller < 0) throw new Error("no active controller yet")
+    // An unknown group is fine (state "Dead"); what matters is that a
+    // coordinator was found and answered.
+    await admin.describeGroups(["chorus-readiness-probe"])
     return `cluster ${cluster.clusterId}, brokers ${cluster.brokers.map((b) => `${b.host}:${b.port}`).join(",")}`
   } finally {
     await admin.disconnect().catch(() => undefined)

@@ -10,5 +10,13 @@ if (major < 22 || (major === 22 && minor < 19)) {
   )
   process.exit(2)
 }
+// kafkajs 2.2.4 sets timers Node 24 calls negative (TimeoutNegativeWarning):
+// harmless, unfixable without patching kafkajs, and noise on an operator's terminal.
+const emitWarning = process.emitWarning
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type
+  if (type === "TimeoutNegativeWarning") return
+  return emitWarning.call(process, warning, ...rest)
+}
 const { main } = await import("../cli/main.ts")
 process.exitCode = await main(process.argv.slice(2))

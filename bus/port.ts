@@ -64,11 +64,7 @@ export interface RecordPosition {
  * A point in a partition's log: an offset, a time (the first record at or
  * after it), or either end.
  */
-export type LogPosition =
-  | { readonly offset: number }
-  | { readonly timestamp: number }
-  | "earliest"
-  | "latest"
+export type LogPosition = { readonly offset: number } | { readonly timestamp: number } | "earliest" | "latest"
 
 /** Per-partition watermarks: `low` is the first offset, `high` the next to be written. */
 export interface PartitionWatermarks {
@@ -166,9 +162,15 @@ export interface BusPort {
   /** Watermarks of every partition of a topic. */
   watermarks(topic: string): Promise<ReadonlyArray<PartitionWatermarks>>
   /** The offset of the first record at or after `timestamp` per partition (the high watermark if none). */
-  offsetsForTimestamp(topic: string, timestamp: number): Promise<ReadonlyArray<{ partition: number; offset: number }>>
+  offsetsForTimestamp(
+    topic: string,
+    timestamp: number,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>>
   /** A consumer group's committed offsets (next to read) on a topic; partitions never committed are absent. */
-  committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<{ partition: number; offset: number }>>
+  committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<ReadonlyArray<{ partition: number; offset: number }>>
   /** Stops every subscription gracefully, then releases the adapter's resources. */
   close(): Promise<void>
 }

@@ -64,6 +64,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     event SourceSet(uint64 indexed srcChainId, address outbox);
     event SourcePausedSet(uint64 indexed srcChainId, bool paused);
     event PausedSet(bool paused);
+    event RootRevoked(uint64 indexed srcChainId, address indexed outbox, bytes32 indexed root);
 
     error WrongDestination(uint64 dstChainId, uint256 chainId);
     error UnregisteredSource(uint64 srcChainId, address outbox);
@@ -79,6 +80,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error UnknownSigner(uint256 index, address signer);
     error InsufficientStake(uint256 signed, uint256 required);
     error UnknownRoot(bytes32 root);
+    error RootNotCommitted(uint64 srcChainId, address outbox, bytes32 root);
     error InvalidProof(bytes32 computed, bytes32 root);
     error MalformedBatch(uint256 offset);
     error UnsupportedVersion(uint32 nonce, uint8 version);
@@ -112,7 +114,11 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     /// @notice Stores `checkpoint.root` for its lane once signers holding the threshold stake have signed it.
     /// @param signatures Concatenated 65-byte (r, s, v) signatures, signers strictly ascending by address.
     /// @return committed False if the root was already committed (a cheap no-op, so resubmission is safe).
-    function commit(Checkpoint calldata checkpoint, bytes calldata signatures) external returns (bool committed) {
+    function commit(Checkpoint calldata checkpoint, bytes calldata signatures)
+        external
+        nonReentrant
+        returns (bool committed)
+    {
         uint256 lane = _checkLane(checkpoint.srcChainId, checkpoint.outbox, checkpoint.dstChainId);
         uint32 count = checkpoint.count;
         if (count == 0) revert EmptyCheckpoint();
@@ -298,6 +304,16 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     function setPaused(bool paused_) external onlyOwner {
         _paused = paused_;
         emit PausedSet(paused_);
+    }
+
+    /// @notice Withdraws a committed root of the lane `(srcChainId, outbox)`, e.g. one a compromised or faulty quorum
+    /// signed: `deliver` and `retry` against it then fail with `UnknownRoot`. Messages already run stay run. It is not
+    /// a blocklist: a quorum of the current operator set can commit the same root again.
+    function revokeRoot(uint64 srcChainId, address outbox, bytes32 root) external onlyOwner {
+        uint256 lane = _laneKey(srcChainId, outbox);
+        if (_roots[lane][root] == 0) revert RootNotCommitted(srcChainId, outbox, root);
+        delete _roots[lane][root];
+        emit RootRevoked(srcChainId, outbox, root);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -552,8 +568,8 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         bytes32 computed = RangeProof.computeRoot(work, n, start, count, proof);
         if (computed != root) revert InvalidProof(computed, root);
 
-        // Pass 2: mark the batch's bits attempted with one SSTORE per bitmap word (before any external call), then
-        // run every message whose bit was not already set.
+        // Pass 2: mark the whole batch attempted, one SSTORE per bitmap word, before any external call (keeping each
+        // word's previous bits in memory); then pass 3 runs every message whose bit was not already set.
         bytes32 deliveredTopic = MessageDelivered.selector;
         bytes32 failedTopic = MessageFailed.selector;
         bytes4 handleSelector = IMessageRecipient.handle.selector;
@@ -568,10 +584,33 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
             failedBase := keccak256(0x00, 0x40)
         }
         assembly ("memory-safe") {
-            let enc := mload(0x40)
-            let end := add(start, n)
-            let currentWord := not(0)
-            let old := 0
+            // olds: word => its bits before this batch, at olds + 32 * word (memory from mload(0x40) on; the
+            // subtraction wraps, which is fine since only words of the batch are addressed). n >= 1 here
+            // (computeRoot refuses an empty range), so the batch touches words [start / 256, (start + n - 1) / 256].
+            let olds := sub(mload(0x40), shl(5, shr(8, start)))
+            let enc := 0
+            {
+                let last := sub(add(start, n), 1)
+                let lastWord := shr(8, last)
+                let lo := and(start, 255)
+                for { let word := shr(8, start) } 1 { word := add(word, 1) } {
+                    mstore(0x00, word)
+                    mstore(0x20, attemptedBase)
+                    let slot := keccak256(0x00, 0x40)
+                    let old := sload(slot)
+                    let hi := 256
+                    if eq(word, lastWord) { hi := add(and(last, 255), 1) }
+                    // shl(256, 1) is 0, so a full word's mask wraps to all ones as intended.
+                    let updated := or(old, shl(lo, sub(shl(sub(hi, lo), 1), 1)))
+                    if iszero(eq(updated, old)) { sstore(slot, updated) }
+                    mstore(add(olds, shl(5, word)), old)
+                    lo := 0
+                    if eq(word, lastWord) {
+                        enc := add(olds, shl(5, add(word, 1)))
+                        break
+                    }
+                }
+            }
             let cur := messages.offset
             mstore(add(enc, 0xa0), shr(224, handleSelector))
             mstore(add(enc, 0xc0), srcChainId)
@@ -580,18 +619,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
                 let nonce := add(start, i)
                 let word := shr(8, nonce)
                 let bitIndex := and(nonce, 255)
-                if iszero(eq(word, currentWord)) {
-                    currentWord := word
-                    mstore(0x00, word)
-                    mstore(0x20, attemptedBase)
-                    let slot := keccak256(0x00, 0x40)
-                    old := sload(slot)
-                    let span := sub(end, nonce)
-                    if gt(add(bitIndex, span), 256) { span := sub(256, bitIndex) }
-                    // shl(256, 1) is 0, so a full word's mask wraps to all ones as intended.
-                    let updated := or(old, shl(bitIndex, sub(shl(span, 1), 1)))
-                    if iszero(eq(updated, old)) { sstore(slot, updated) }
-                }
+                let old := mload(add(olds, shl(5, word)))
                 let m := cur
                 let bodyLen := shr(224, calldataload(add(m, 49)))
                 let body := add(m, MESSAGE_HEADER_SIZE)

@@ -113,3 +113,31 @@ contract ProbeRecipient {
         ++calls;
     }
 }
+
+interface IDeliveryBitmaps {
+    function deliveryBitmaps(uint64 srcChainId, address outbox, uint256 word)
+        external
+        view
+        returns (uint256 attempted, uint256 failed);
+}
+
+/// @notice On handle, records the Inbox's attempted bitmap of a preset word, to check that a batch's bits are all
+/// set before its first external call.
+contract BitmapProbeRecipient {
+    address public inbox;
+    uint64 public srcChainId;
+    address public outbox;
+    uint256 public word;
+    uint256 public seen;
+
+    function arm(address inbox_, uint64 srcChainId_, address outbox_, uint256 word_) external {
+        inbox = inbox_;
+        srcChainId = srcChainId_;
+        outbox = outbox_;
+        word = word_;
+    }
+
+    function handle(uint64, address, bytes calldata) external {
+        (seen,) = IDeliveryBitmaps(inbox).deliveryBitmaps(srcChainId, outbox, word);
+    }
+}

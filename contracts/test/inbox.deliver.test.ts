@@ -15,6 +15,8 @@ import { getMessageProof, getRangeProof } from "../../services/proof-builder/mer
 import { deployContract } from "../deploy/index.ts"
 import { encodeMessages, getMessageId } from "../message/index.ts"
 import {
+  bitmapProbeRecipientAbi,
+  bitmapProbeRecipientBytecode,
   inboxAbi,
   pingRecipientAbi,
   probeRecipientAbi,
@@ -264,6 +266,32 @@ describe("deliver", () => {
     expect(retried.args[1]).toBe(toFunctionSelector("Reentrancy()"))
   })
 
+  it("sets every bitmap word of the batch before the first recipient runs", async () => {
+    const probe = await deployContract(w.clients, {
+      name: "BitmapProbeRecipient",
+      abi: bitmapProbeRecipientAbi,
+      bytecode: bitmapProbeRecipientBytecode,
+      args: [],
+    })
+    await w.write(w.walletClient, probe, bitmapProbeRecipientAbi, "arm", [
+      w.inbox,
+      SRC_CHAIN_ID,
+      SRC_OUTBOX,
+      1n,
+    ])
+    // Nonces 250..259 span words 0 and 1; the probe runs first (nonce 250) and reads word 1.
+    const lane = w.makeLane(w.makeMessages(0, 260, (i) => (i === 250 ? { recipient: probe } : {})))
+    await w.commit(w.checkpointOf(lane.tree))
+    const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 250, 260))
+    expect(events(receipt).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(10)
+    const seen = await w.publicClient.readContract({
+      address: probe,
+      abi: bitmapProbeRecipientAbi,
+      functionName: "seen",
+    })
+    expect(seen).toBe(0xfn)
+  })
+
   it("gives the recipient its full gas limit, and refuses to start a message it cannot fund", async () => {
     const probe = await deployContract(w.clients, {
       name: "ProbeRecipient",
@@ -423,6 +451,35 @@ describe("commitAndDeliver", () => {
     expect(await status(3)).toBe(2)
   })
 
+  it("blocks a recipient re-entering commit: the root is committed once", async () => {
+    const reentrant = await deployContract(w.clients, {
+      name: "ReentrantRecipient",
+      abi: reentrantRecipientAbi,
+      bytecode: reentrantRecipientBytecode,
+      args: [],
+    })
+    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: reentrant, gasLimit: 500_000n }))
+    const checkpoint = w.checkpointOf(lane.tree)
+    const signatures = await w.sign(checkpoint)
+    const payload = encodeFunctionData({
+      abi: inboxAbi,
+      functionName: "commit",
+      args: [checkpoint, signatures],
+    })
+    await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, payload])
+    const proof = getRangeProof(lane.tree, { start: 0, end: 1 })
+    const receipt = await w.inboxWrite("commitAndDeliver", [
+      checkpoint,
+      signatures,
+      0,
+      encodeMessages(lane.messages),
+      proof.siblings,
+    ])
+    expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageFailed", "CheckpointCommitted"])
+    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
+    expect((failed.args as { reason: Hex }).reason).toBe(toFunctionSelector("Reentrancy()"))
+  })
+
   it("verifies the quorum before delivering", async () => {
     const lane = w.makeLane(w.makeMessages(0, 1))
     const checkpoint = w.checkpointOf(lane.tree)
@@ -503,5 +560,76 @@ describe("deliver: property", () => {
       }),
       { numRuns: 12 },
     )
+  })
+})
+
+describe("revokeRoot", () => {
+  const committedCount = (root: Hex) =>
+    w.publicClient.readContract({
+      address: w.inbox,
+      abi: inboxAbi,
+      functionName: "committedCount",
+      args: [SRC_CHAIN_ID, SRC_OUTBOX, root],
+    })
+
+  it("only the owner revokes, and only a committed root", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 2))
+    const checkpoint = w.checkpointOf(lane.tree)
+    expect(await w.revertOf("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root])).toEqual({
+      errorName: "RootNotCommitted",
+      args: [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root],
+    })
+    await w.commit(checkpoint)
+    expect(
+      await w.revertOf("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root], {
+        account: w.other.account,
+      }),
+    ).toEqual({ errorName: "NotOwner", args: [w.other.account.address] })
+    expect(await committedCount(checkpoint.root)).toBe(2)
+  })
+
+  it("withdraws the root: deliver and retry against it fail with UnknownRoot until a quorum commits it again", async () => {
+    const probe = await deployContract(w.clients, {
+      name: "ProbeRecipient",
+      abi: probeRecipientAbi,
+      bytecode: probeRecipientBytecode,
+      args: [],
+    })
+    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [true])
+    const lane = w.makeLane(w.makeMessages(0, 4, (i) => (i === 0 ? { recipient: probe } : {})))
+    const checkpoint = w.checkpointOf(lane.tree)
+    await w.commit(checkpoint)
+    await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
+    expect(await status(0)).toBe(2)
+
+    const receipt = await w.inboxWrite("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root])
+    const revoked = events(receipt)
+    expect(revoked.map((e) => e.eventName)).toEqual(["RootRevoked"])
+    expect(revoked[0]!.args).toEqual({ srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, root: checkpoint.root })
+    expect(await committedCount(checkpoint.root)).toBe(0)
+    expect(await w.revertOf("deliver", w.deliverArgs(lane, 2, 4))).toEqual({
+      errorName: "UnknownRoot",
+      args: [checkpoint.root],
+    })
+    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [false])
+    const proof = getMessageProof(lane.tree, 0)
+    expect(await w.revertOf("retry", [lane.messages[0]!, proof.root, proof.siblings])).toEqual({
+      errorName: "UnknownRoot",
+      args: [checkpoint.root],
+    })
+    expect((await w.revertOf("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root])).errorName).toBe(
+      "RootNotCommitted",
+    )
+    // Delivered and failed marks survive the revocation.
+    expect(await status(1)).toBe(1)
+    expect(await status(0)).toBe(2)
+
+    const again = await w.commit(checkpoint)
+    expect(events(again).map((e) => e.eventName)).toEqual(["CheckpointCommitted"])
+    expect(await committedCount(checkpoint.root)).toBe(4)
+    const delivered = await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 4))
+    expect(events(delivered).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(2)
+    await w.inboxWrite("retry", [lane.messages[0]!, proof.root, proof.siblings])
+    expect(await status(0)).toBe(1)
   })
 })

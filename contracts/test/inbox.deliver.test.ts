@@ -28,6 +28,7 @@ import {
   revertingRecipientAbi,
   revertingRecipientBytecode,
 } from "../out/index.ts"
+import { rangeArb } from "./arbitraries.ts"
 import { createWorld, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
 
 let w: World
@@ -525,19 +526,7 @@ describe("commitAndDeliver: revert paths", () => {
 describe("deliver: property", () => {
   it("random ranges proven in TypeScript are accepted by the Inbox; a tampered leaf or sibling is not", async () => {
     const lane = w.makeLane(w.makeMessages(0, 600, () => ({ recipient: w.noop, gasLimit: 30_000n })))
-    const arb = fc
-      .integer({ min: 1, max: 600 })
-      .chain((count) =>
-        fc
-          .integer({ min: 0, max: count - 1 })
-          .chain((start) =>
-            fc.tuple(
-              fc.constant(count),
-              fc.constant(start),
-              fc.integer({ min: start + 1, max: Math.min(count, start + 40) }),
-            ),
-          ),
-      )
+    const arb = rangeArb(600, 40)
     await fc.assert(
       fc.asyncProperty(arb, fc.nat(), async ([count, start, end], pick) => {
         await w.reset()

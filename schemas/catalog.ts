@@ -10,16 +10,24 @@
  * @module
  */
 import type { Schema } from "effect"
+import { AttestationRefused } from "./events/attestation-refused.ts"
 import { AttestationSigned } from "./events/attestation-signed.ts"
 import { ChainHalted } from "./events/chain-halted.ts"
 import { CheckpointAttested } from "./events/checkpoint-attested.ts"
+import { CheckpointExpired } from "./events/checkpoint-expired.ts"
 import { CheckpointProposed } from "./events/checkpoint-proposed.ts"
 import { DeliveryConfirmed } from "./events/delivery-confirmed.ts"
 import { DeliveryFailed } from "./events/delivery-failed.ts"
+import { DeliverySkipped } from "./events/delivery-skipped.ts"
 import { DeliverySubmitted } from "./events/delivery-submitted.ts"
+import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
+import { OperatorSetRead } from "./events/operator-set-read.ts"
+import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
+import { OutboxRangeRead } from "./events/outbox-range-read.ts"
 import { RootCommitted } from "./events/root-committed.ts"
+import { SignatureVerdict } from "./events/signature-verdict.ts"
 import { WatcherCursor } from "./events/watcher-cursor.ts"
 import { laneKey } from "./lane.ts"
 import type { MessageId } from "./primitives.ts"
@@ -121,6 +129,62 @@ export const EventCatalog = {
     correlationId: () => null,
     upcasters: {},
   }),
+  OutboxRangeRead: define<OutboxRangeRead>({
+    schema: OutboxRangeRead,
+    version: 1,
+    key: (e) => String(e.chainId),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  OutboxLaneRead: define<OutboxLaneRead>({
+    schema: OutboxLaneRead,
+    version: 1,
+    key: (e) => laneKey(e),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  OperatorSetRead: define<OperatorSetRead>({
+    schema: OperatorSetRead,
+    version: 1,
+    key: (e) => laneKey(e.lane),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  LaneStalled: define<LaneStalled>({
+    schema: LaneStalled,
+    version: 1,
+    key: (e) => laneKey(e.lane),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  AttestationRefused: define<AttestationRefused>({
+    schema: AttestationRefused,
+    version: 1,
+    key: (e) => laneKey(e.checkpoint),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  SignatureVerdict: define<SignatureVerdict>({
+    schema: SignatureVerdict,
+    version: 1,
+    key: (e) => laneKey(e.checkpoint),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  CheckpointExpired: define<CheckpointExpired>({
+    schema: CheckpointExpired,
+    version: 1,
+    key: (e) => laneKey(e.checkpoint),
+    correlationId: () => null,
+    upcasters: {},
+  }),
+  DeliverySkipped: define<DeliverySkipped>({
+    schema: DeliverySkipped,
+    version: 1,
+    key: (e) => laneKey(e.lane),
+    correlationId: (e) => single(e.messageIds),
+    upcasters: {},
+  }),
 } as const
 
 export type EventType = keyof typeof EventCatalog
@@ -138,6 +202,14 @@ export type ChorusEvent =
   | DeliveryFailed
   | WatcherCursor
   | ChainHalted
+  | OutboxRangeRead
+  | OutboxLaneRead
+  | OperatorSetRead
+  | LaneStalled
+  | AttestationRefused
+  | SignatureVerdict
+  | CheckpointExpired
+  | DeliverySkipped
 
 /** The event class for a type tag. */
 export type EventOf<T extends EventType> = Extract<ChorusEvent, { readonly _tag: T }>

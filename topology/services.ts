@@ -34,34 +34,44 @@ const dead = TOPICS.deadLetters.name
 export const SERVICES: ReadonlyArray<ServiceDeclaration> = [
   {
     name: "chain-watcher",
-    description: "One per chain: reads Outbox events from finalized blocks.",
+    description:
+      "One per chain: reads Outbox events from finalized blocks, records each read, emits messages and its cursor.",
     group: "chorus.chain-watcher.{chainId}",
     reads: [TOPICS.watcherCursors.name],
-    writes: [TOPICS.messagesObserved.name, TOPICS.watcherCursors.name, TOPICS.chainHalts.name, dead],
+    writes: [
+      TOPICS.watcherReads.name,
+      TOPICS.messagesObserved.name,
+      TOPICS.watcherCursors.name,
+      TOPICS.chainHalts.name,
+      dead,
+    ],
     external: "source chain RPC: finalized blocks and Outbox logs",
   },
   {
     name: "proof-builder",
-    description: "Keeps each lane's tree, proposes checkpoints, emits range and single proofs.",
+    description:
+      "Keeps each lane's tree, checks it against the Outbox, proposes checkpoints, emits range and single proofs.",
     group: "chorus.proof-builder",
-    reads: [TOPICS.messagesObserved.name],
-    writes: [TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name, dead],
+    reads: [TOPICS.messagesObserved.name, TOPICS.laneReads.name],
+    writes: [TOPICS.laneReads.name, TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name, dead],
     external: "source chain RPC: the Outbox's lane root and count",
   },
   {
     name: "operator",
-    description: "One per restaked operator: verifies a proposal on its own RPC and signs it.",
+    description:
+      "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
     group: "chorus.operator.{operator}",
-    reads: [TOPICS.checkpointsProposed.name],
-    writes: [TOPICS.attestationsSigned.name, dead],
+    reads: [TOPICS.checkpointsProposed.name, TOPICS.laneReads.name, TOPICS.attestationsSigned.name],
+    writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, dead],
     external: "the operator's own source chain RPC",
   },
   {
     name: "attestation-collector",
-    description: "Verifies signatures against the destination's operator set, counts stake.",
+    description:
+      "Verifies signatures against the destination's operator set, counts stake, attests or expires.",
     group: "chorus.attestation-collector",
-    reads: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name],
-    writes: [TOPICS.checkpointsAttested.name, dead],
+    reads: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name, TOPICS.laneReads.name],
+    writes: [TOPICS.laneReads.name, TOPICS.checkpointsAttested.name, TOPICS.attestationVerdicts.name, dead],
     external: "destination chain RPC: the Inbox's operator set",
   },
   {

@@ -53,6 +53,26 @@ export const TOPICS = {
     retentionMs: FOREVER,
     events: ["ChainHalted"],
   },
+  watcherReads: {
+    name: "chorus.watcher.reads",
+    description:
+      "What each chain-watcher read from its chain: finalized ranges and their Outbox logs (the watcher core's input).",
+    partitions: 3,
+    key: "chain",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OutboxRangeRead"],
+  },
+  laneReads: {
+    name: "chorus.lane.reads",
+    description:
+      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OutboxLaneRead", "OperatorSetRead"],
+  },
   checkpointsProposed: {
     name: "chorus.checkpoints.proposed",
     description: "Lane checkpoints the proof-builder checked against the Outbox, for operators to sign.",
@@ -60,7 +80,7 @@ export const TOPICS = {
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["CheckpointProposed"],
+    events: ["CheckpointProposed", "LaneStalled"],
   },
   messagesProven: {
     name: "chorus.messages.proven",
@@ -73,12 +93,13 @@ export const TOPICS = {
   },
   attestationsSigned: {
     name: "chorus.attestations.signed",
-    description: "Operator signatures over checkpoints each operator verified on its own RPC.",
+    description:
+      "Operator signatures over checkpoints each operator verified on its own RPC, and refusals with reasons.",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["AttestationSigned"],
+    events: ["AttestationSigned", "AttestationRefused"],
   },
   checkpointsAttested: {
     name: "chorus.checkpoints.attested",
@@ -89,6 +110,16 @@ export const TOPICS = {
     retentionMs: FOREVER,
     events: ["CheckpointAttested"],
   },
+  attestationVerdicts: {
+    name: "chorus.attestations.verdicts",
+    description:
+      "The collector's verdict on every signature (accepted, late, duplicate, unknown signer, invalid) and expired proposals.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["SignatureVerdict", "CheckpointExpired"],
+  },
   deliveries: {
     name: "chorus.deliveries",
     description: "Submitter outcomes: roots committed, transactions submitted, confirmed or failed.",
@@ -96,7 +127,7 @@ export const TOPICS = {
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["RootCommitted", "DeliverySubmitted", "DeliveryConfirmed", "DeliveryFailed"],
+    events: ["RootCommitted", "DeliverySubmitted", "DeliveryConfirmed", "DeliveryFailed", "DeliverySkipped"],
   },
   deadLetters: {
     name: "chorus.dead-letters",

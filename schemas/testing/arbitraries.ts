@@ -6,16 +6,24 @@
  */
 import fc from "fast-check"
 import type { ChorusEvent } from "../catalog.ts"
+import { AttestationRefused } from "../events/attestation-refused.ts"
 import { AttestationSigned } from "../events/attestation-signed.ts"
 import { ChainHalted } from "../events/chain-halted.ts"
 import { CheckpointAttested, Signature } from "../events/checkpoint-attested.ts"
+import { CheckpointExpired } from "../events/checkpoint-expired.ts"
 import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
 import { DeliveryConfirmed, MessageOutcome } from "../events/delivery-confirmed.ts"
 import { DeliveryFailed } from "../events/delivery-failed.ts"
+import { DeliverySkipped } from "../events/delivery-skipped.ts"
 import { DeliverySubmitted } from "../events/delivery-submitted.ts"
+import { LaneStalled } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
+import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
+import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
+import { OutboxBlock, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
 import { RootCommitted } from "../events/root-committed.ts"
+import { SignatureVerdict } from "../events/signature-verdict.ts"
 import { WatcherCursor } from "../events/watcher-cursor.ts"
 import { BlockRef, Checkpoint, Lane } from "../lane.ts"
 import { Message } from "../message.ts"
@@ -153,6 +161,101 @@ export const events = {
   ChainHalted: fc
     .record({ chainId, blockNumber: uint, expectedHash: bytes32, observedHash: bytes32, reason: fc.string() })
     .map((e) => new ChainHalted(e)),
+  OutboxRangeRead: fc
+    .record({
+      chainId,
+      outbox: address,
+      cursorCheck: fc.option(blockRef, { nil: null }),
+      fromBlock: uint,
+      to: blockRef,
+      blocks: fc.array(
+        fc
+          .record({
+            block: blockRef,
+            timestamp: uint,
+            logs: fc.array(
+              fc.record({ transactionHash: txHash, logIndex: uint, message }).map((l) => new OutboxLog(l)),
+              { maxLength: 2 },
+            ),
+          })
+          .map((b) => new OutboxBlock(b)),
+        { maxLength: 2 },
+      ),
+    })
+    .map((e) => new OutboxRangeRead(e)),
+  OutboxLaneRead: fc
+    .record({
+      reader: fc.string({ minLength: 1 }),
+      srcChainId: chainId,
+      outbox: address,
+      dstChainId: chainId,
+      block: blockRef,
+      finalized: blockRef,
+      root: bytes32,
+      count: uint,
+    })
+    .map((e) => new OutboxLaneRead(e)),
+  OperatorSetRead: fc
+    .record({
+      lane,
+      inbox: address,
+      epoch: uint,
+      block: blockRef,
+      operators: fc.array(
+        fc.record({ address, weight: u256 }).map((o) => new OperatorWeight(o)),
+        {
+          maxLength: 4,
+        },
+      ),
+      thresholdBps: fc.integer({ min: 0, max: 10_000 }),
+    })
+    .map((e) => new OperatorSetRead(e)),
+  LaneStalled: fc
+    .record({
+      lane,
+      reason: fc.constantFrom("nonce-gap", "root-mismatch", "conflicting-message") as fc.Arbitrary<
+        "nonce-gap" | "root-mismatch" | "conflicting-message"
+      >,
+      treeCount: uint,
+      detail: fc.string(),
+    })
+    .map((e) => new LaneStalled(e)),
+  AttestationRefused: fc
+    .record({
+      checkpoint,
+      operator: address,
+      reason: fc.constantFrom(
+        "root-mismatch",
+        "count-mismatch",
+        "block-mismatch",
+        "not-finalized",
+        "conflicting-signature",
+        "wrong-network",
+      ) as fc.Arbitrary<AttestationRefused["reason"]>,
+      detail: fc.string(),
+    })
+    .map((e) => new AttestationRefused(e)),
+  SignatureVerdict: fc
+    .record({
+      checkpoint,
+      digest: bytes32,
+      operator: address,
+      signer: fc.option(address, { nil: null }),
+      signature: hex,
+      result: fc.constantFrom("accepted", "late", "duplicate", "unknown-signer", "invalid") as fc.Arbitrary<
+        SignatureVerdict["result"]
+      >,
+      weight: u256,
+      epoch: uint,
+      reason: fc.string(),
+    })
+    .map((e) => new SignatureVerdict(e)),
+  CheckpointExpired: fc
+    .record({ checkpoint, digest: bytes32, signedStake: u256, requiredStake: u256, reason: fc.string() })
+    .map((e) => new CheckpointExpired(e)),
+  DeliverySkipped: fc
+    .record({ lane, action, messageIds: fc.array(messageId, { maxLength: 3 }), reason: fc.string() })
+    .map((e) => new DeliverySkipped(e)),
 } satisfies Record<ChorusEvent["_tag"], fc.Arbitrary<ChorusEvent>>
 
 export const event: fc.Arbitrary<ChorusEvent> = fc.oneof(...Object.values(events))

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { BusPort, BusRecord, DeliveryContext, Subscription } from "./port.ts"
+import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
 
 /** The dead-letter topic every service writes to (declared in `topology/`). */
 export const DEAD_LETTER_TOPIC = "chorus.dead-letters"
@@ -120,6 +120,8 @@ export interface SubscribeDecodingOptions<A> {
   readonly handler: (value: A, record: BusRecord, context: DeliveryContext) => Promise<void>
   /** Told about every dead letter, after it was acknowledged (for logs and metrics). */
   readonly onDeadLetter?: (record: BusRecord, error: DecodeFailure) => void
+  /** Called when this member's assignment changes, after the change. */
+  readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
 }
 
 /**
@@ -146,6 +148,7 @@ export const subscribeDecoding = <A>(
     groupId: options.groupId,
     topics: options.topics,
     ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+    ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
     handler: async (record, context) => {
       const decoded = options.decode(record)
       if (decoded.ok) {

@@ -1,6 +1,6 @@
 import { decodeRecord, type Envelope } from "../../schemas/index.ts"
 import { subscribeDecoding } from "../dead-letter.ts"
-import type { BusPort, BusRecord, DeliveryContext, Subscription } from "../port.ts"
+import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
 
 export interface SubscribeEventsOptions {
@@ -9,6 +9,7 @@ export interface SubscribeEventsOptions {
   readonly fromBeginning?: boolean
   readonly handler: (envelope: Envelope, record: BusRecord, context: DeliveryContext) => Promise<void>
   readonly onDeadLetter?: (record: BusRecord, error: { readonly message: string }) => void
+  readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
 }
 
 /**
@@ -36,5 +37,6 @@ export const subscribeEvents = async (
     decode: decodeRecord,
     handler: options.handler,
     ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),
+    ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
   })
 }

@@ -31,8 +31,10 @@
  *
  * @module
  */
+
 import type { Consumer, EachMessagePayload, Kafka } from "kafkajs"
 import type { LogPosition, RecordHandler, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
+import { CoPartitionedAssigner } from "./co-partitioned-assigner.ts"
 import { KafkaBusError, KafkaClosedError, KafkaNotAssignedError, translateKafkaError } from "./errors.ts"
 import type { KafkaBusLogger } from "./logger.ts"
 import { toBusRecord } from "./records.ts"
@@ -413,6 +415,7 @@ export const startSubscription = async (
   const consumer = deps.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
+    partitionAssigners: [CoPartitionedAssigner],
     ...(tuning.sessionTimeoutMs === undefined ? {} : { sessionTimeout: tuning.sessionTimeoutMs }),
     ...(tuning.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: tuning.rebalanceTimeoutMs }),
     ...(tuning.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: tuning.heartbeatIntervalMs }),

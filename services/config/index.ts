@@ -1,0 +1,7 @@
+/**
+ * The configuration file: its schema, and loading that lists every problem by path.
+ *
+ * @module
+ */
+export * from "./load-config.ts"
+export * from "./schema.ts"

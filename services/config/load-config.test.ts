@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest"
+import { ConfigError, decodeConfig, resolvePrivateKey } from "./load-config.ts"
+
+const address = (n: number) => `0x${n.toString(16).padStart(40, "0")}`
+const valid = {
+  network: { registryChainId: 901, registry: address(1) },
+  chains: [{ chainId: 901, rpcUrls: ["http://127.0.0.1:8545"], outbox: address(2), inbox: address(3) }],
+}
+
+describe("decodeConfig", () => {
+  it("fills every default", () => {
+    const config = decodeConfig(valid)
+    expect(config.chains[0]!.finality).toEqual({ tag: "finalized" })
+    expect(config.proofBuilder.chunkSize).toBe(32)
+    expect(config.chainWatcher.initialRange).toBe(500)
+    expect(config.operators).toEqual([])
+  })
+
+  it("lists every problem by path, not only the first", () => {
+    const bad = {
+      network: { registryChainId: -1, registry: "0x12" },
+      chains: [
+        { chainId: 901, rpcUrls: [], outbox: address(2), inbox: "nope", finality: { confirmations: -3 } },
+      ],
+      proofBuilder: { chunkSize: 0 },
+      submitters: [{ chainId: 902, privateKey: "0xabc" }],
+    }
+    let error: unknown
+    try {
+      decodeConfig(bad, "bad.json")
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const paths = (error as ConfigError).issues.map((i) => i.path)
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "network.registryChainId",
+        "network.registry",
+        "chains[0].rpcUrls",
+        "chains[0].inbox",
+        "proofBuilder.chunkSize",
+        "submitters[0].privateKey",
+      ]),
+    )
+    expect((error as ConfigError).message).toContain("bad.json")
+    expect((error as ConfigError).message).toContain("submitters[0].privateKey")
+  })
+})
+
+describe("resolvePrivateKey", () => {
+  const key = `0x${"11".repeat(32)}`
+  it("reads env: keys from the environment", () => {
+    expect(resolvePrivateKey("env:K", "operators[0].privateKey", { K: key })).toBe(key)
+  })
+  it("names the variable and the path when it is missing", () => {
+    expect(() => resolvePrivateKey("env:K", "operators[0].privateKey", {})).toThrow(
+      /operators\[0\]\.privateKey: K is not set/,
+    )
+  })
+})

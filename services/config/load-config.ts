@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs"
+import { Exit, Schema } from "effect"
+import { type FieldIssue, issuesOf } from "../../schemas/index.ts"
+import { ChorusConfig } from "./schema.ts"
+
+/**
+ * A configuration file that cannot be used. `issues` lists every problem,
+ * each with its path in the file, not only the first.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError"
+  readonly file: string
+  readonly issues: ReadonlyArray<FieldIssue>
+
+  constructor(file: string, issues: ReadonlyArray<FieldIssue>) {
+    super(
+      `Invalid configuration in ${file} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues
+        .map((i) => `  - ${i.path === "" ? "(top level)" : i.path}: ${i.message}`)
+        .join("\n")}\nFix these and start again; services/config/schema.ts documents every field.`,
+    )
+    this.file = file
+    this.issues = issues
+  }
+}
+
+/**
+ * Decodes a configuration object, collecting every problem.
+ *
+ * @example
+ * ```ts
+ * const config = decodeConfig({ network: {...}, chains: [...] }, "inline")
+ * ```
+ */
+export const decodeConfig = (input: unknown, file = "<inline>"): ChorusConfig => {
+  const exit = Schema.decodeUnknownExit(ChorusConfig)(input, { errors: "all" })
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (failure === undefined || !Schema.isSchemaError(failure.error)) throw failure?.error ?? exit.cause
+  throw new ConfigError(file, issuesOf(failure.error))
+}
+
+/**
+ * Reads and decodes a JSON configuration file.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig("chorus.json")
+ * ```
+ */
+export const loadConfig = (file: string): ChorusConfig => {
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (error) {
+    throw new ConfigError(file, [{ path: "", message: `cannot read the file: ${(error as Error).message}` }])
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError(file, [{ path: "", message: `not valid JSON: ${(error as Error).message}` }])
+  }
+  return decodeConfig(json, file)
+}
+
+/**
+ * Resolves a configured private key: the hex itself, or `env:NAME` from the environment.
+ *
+ * @example
+ * ```ts
+ * resolvePrivateKey("env:OPERATOR_KEY", "operators[0].privateKey")
+ * ```
+ */
+export const resolvePrivateKey = (
+  value: string,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): `0x${string}` => {
+  if (!value.startsWith("env:")) return value as `0x${string}`
+  const name = value.slice(4)
+  const resolved = env[name]
+  if (resolved === undefined || !/^0x[0-9a-fA-F]{64}$/.test(resolved)) {
+    throw new ConfigError("<environment>", [
+      {
+        path,
+        message: `${name} ${resolved === undefined ? "is not set" : "is not a 32-byte hex private key"}`,
+      },
+    ])
+  }
+  return resolved as `0x${string}`
+}
+
+/**
+ * The configuration of one chain, or a clear error naming the known ones.
+ *
+ * @example
+ * ```ts
+ * chainOf(config, 902).inbox
+ * ```
+ */
+export const chainOf = (config: ChorusConfig, chainId: number) => {
+  const chain = config.chains.find((c) => c.chainId === chainId)
+  if (chain === undefined) {
+    throw new ConfigError("<config>", [
+      {
+        path: "chains",
+        message: `no chain ${chainId} is configured (configured: ${config.chains.map((c) => c.chainId).join(", ")})`,
+      },
+    ])
+  }
+  return chain
+}

@@ -1,0 +1,125 @@
+/**
+ * The deployment's configuration file, as one `Schema`: which chains exist
+ * and where their contracts are, and a section per service. One file can
+ * describe a whole cluster (the devnet writes one); an operator's own file
+ * holds only the chains and its `operators` entry.
+ *
+ * Every field with a default says so here; `chorus run --help` and
+ * docs/architecture.md point at this file.
+ *
+ * @module
+ */
+import { Effect, Schema } from "effect"
+import { Address, ChainId, type Hex } from "../../schemas/index.ts"
+
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
+
+const Url = Schema.String.check(
+  Schema.isPattern(/^(https?|wss?):\/\/[^\s]+$/, { message: "expected an http(s) or ws(s) URL" }),
+)
+
+const RpcUrls = Schema.Array(Url).check(Schema.isMinLength(1, { message: "expected at least one RPC URL" }))
+
+/** A 32-byte private key, or `env:NAME` to read it from the environment at start. */
+export const PrivateKey = Schema.String.check(
+  Schema.isPattern(/^(0x[0-9a-fA-F]{64}|env:[A-Za-z_][A-Za-z0-9_]*)$/, {
+    message: "expected a 32-byte hex private key (0x + 64 hex digits) or env:VARIABLE",
+  }),
+)
+
+/** How a chain's finality is read: the `finalized` block tag, or a confirmation depth below `latest`. */
+export const Finality = Schema.Union([
+  Schema.Struct({ tag: Schema.Literal("finalized") }),
+  Schema.Struct({ confirmations: between(0, 10_000) }),
+])
+export type Finality = typeof Finality.Type
+
+export class ChainConfig extends Schema.Class<ChainConfig>("ChainConfig")({
+  chainId: ChainId,
+  name: withDefault(Schema.String, ""),
+  rpcUrls: RpcUrls,
+  outbox: Address,
+  inbox: Address,
+  finality: withDefault(Finality, { tag: "finalized" }),
+}) {}
+
+export class NetworkConfig extends Schema.Class<NetworkConfig>("NetworkConfig")({
+  /** The chain the operator registry lives on (the EIP-712 domain's chain id). */
+  registryChainId: ChainId,
+  registry: Address,
+}) {}
+
+export class BusConfig extends Schema.Class<BusConfig>("BusConfig")({
+  /** Kafka bootstrap brokers (`host:port`); when absent, `dataDir` selects the embedded log. */
+  brokers: Schema.optionalKey(Schema.Array(Schema.String)),
+  dataDir: Schema.optionalKey(Schema.String),
+}) {}
+
+export class ChainWatcherConfig extends Schema.Class<ChainWatcherConfig>("ChainWatcherConfig")({
+  /** Which chains get a watcher in this process; all configured chains when absent. */
+  chains: Schema.optionalKey(Schema.Array(ChainId)),
+  pollIntervalMs: withDefault(between(10, 600_000), 1_000),
+  /** The first `eth_getLogs` range; it halves on range errors and grows on success. */
+  initialRange: withDefault(between(1, 100_000), 500),
+  maxRange: withDefault(between(1, 100_000), 2_000),
+  /** The block to start from when there is no cursor (the Outbox's deployment block). */
+  startBlock: withDefault(between(0, Number.MAX_SAFE_INTEGER), 0),
+  /** Retries per RPC call before the fallback transport gives up on a URL. */
+  retryCount: withDefault(between(0, 20), 3),
+}) {}
+
+export class ProofBuilderConfig extends Schema.Class<ProofBuilderConfig>("ProofBuilderConfig")({
+  /** Messages per range proof. */
+  chunkSize: withDefault(between(1, 1_024), 32),
+  /** Source RPCs for the Outbox root check, by chain id; the chain's `rpcUrls` when absent. */
+  rpcUrls: Schema.optionalKey(Schema.Record(Schema.String, RpcUrls)),
+}) {}
+
+export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig")({
+  privateKey: PrivateKey,
+  /** The operator's own RPCs, by source chain id; the chain's `rpcUrls` when absent. */
+  rpcUrls: Schema.optionalKey(Schema.Record(Schema.String, RpcUrls)),
+  /** How long to wait for its own RPC to finalize a proposal's block before refusing. */
+  finalityWaitMs: withDefault(between(0, 3_600_000), 60_000),
+}) {}
+
+export class AttestationCollectorConfig extends Schema.Class<AttestationCollectorConfig>(
+  "AttestationCollectorConfig",
+)({
+  /** A proposal short of the threshold this long after it was proposed expires. */
+  proposalTtlMs: withDefault(between(1_000, 86_400_000), 300_000),
+}) {}
+
+export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterConfig")({
+  chainId: ChainId,
+  privateKey: PrivateKey,
+  /** Close a delivery batch at this many messages… */
+  batchSize: withDefault(between(1, 1_024), 64),
+  /** …or when its oldest message has waited this long. */
+  windowMs: withDefault(between(0, 600_000), 500),
+  confirmations: withDefault(between(0, 1_000), 1),
+  /** Added to the gas estimate, in basis points. */
+  gasMarginBps: withDefault(between(0, 100_000), 2_000),
+  /** A transaction not included after this long is replaced with bumped fees. */
+  stuckAfterMs: withDefault(between(1_000, 3_600_000), 20_000),
+  /** Fee bump per replacement, in basis points (at least 10% so nodes accept it). */
+  feeBumpBps: withDefault(between(1_000, 100_000), 1_250),
+  pollIntervalMs: withDefault(between(10, 600_000), 250),
+}) {}
+
+export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
+  network: NetworkConfig,
+  chains: Schema.Array(ChainConfig).check(Schema.isMinLength(1, { message: "expected at least one chain" })),
+  bus: Schema.optionalKey(BusConfig),
+  chainWatcher: withDefault(ChainWatcherConfig, {}),
+  proofBuilder: withDefault(ProofBuilderConfig, {}),
+  operators: withDefault(Schema.Array(OperatorConfig), []),
+  attestationCollector: withDefault(AttestationCollectorConfig, {}),
+  submitters: withDefault(Schema.Array(SubmitterConfig), []),
+}) {}
+
+/** Hex re-exported for callers that build configs in code. */
+export type { Hex }

@@ -1,0 +1,13 @@
+/**
+ * What every service is built from: the pure-core shape and its fold, the
+ * consumer-group runtime that rebuilds state from the log, the producer
+ * stamp, chain clients with fallback and retry, and the logger.
+ *
+ * @module
+ */
+export * from "./chain-client.ts"
+export * from "./lane-core.ts"
+export * from "./lane-service.ts"
+export * from "./logger.ts"
+export * from "./producer.ts"
+export * from "./running-service.ts"

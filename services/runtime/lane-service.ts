@@ -23,6 +23,10 @@
  *   restart, or a second member taking over partitions, therefore resumes
  *   with exactly the state the log implies.
  * - One input of a shard is handled at a time, whichever topic it came from.
+ * - `decide` may update its state in place (a lane's Merkle tree is too big
+ *   to copy per message). If anything fails after `decide` ran — a publish,
+ *   say — the shard is discarded, and the redelivered record rebuilds it
+ *   from the log, so a half-applied input never survives.
  *
  * @module
  */
@@ -160,7 +164,12 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     return shard
   }
 
-  const handle = async (shard: Shard<S>, envelope: Envelope): Promise<void> => {
+  const discard = (partition: number) => {
+    shards.delete(partition)
+    ready.delete(partition)
+  }
+
+  const handle = async (shard: Shard<S>, partition: number, envelope: Envelope): Promise<void> => {
     if (shard.seen.has(envelope.id)) return
     let reads = shard.reads.get(envelope.id)
     if (reads === undefined) {
@@ -171,9 +180,16 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
       await publishEvents(bus, reads)
       shard.reads.set(envelope.id, reads)
     }
-    const decision = core.decide(shard.state, envelope, reads)
-    const outputs = stampOutputs(producer, envelope, decision.outputs)
-    await publishEvents(bus, outputs)
+    let decision: ReturnType<typeof core.decide>
+    let outputs: ReadonlyArray<Envelope>
+    try {
+      decision = core.decide(shard.state, envelope, reads)
+      outputs = stampOutputs(producer, envelope, decision.outputs)
+      await publishEvents(bus, outputs)
+    } catch (error) {
+      discard(partition)
+      throw error
+    }
     shard.state = decision.state
     shard.seen.add(envelope.id)
     shard.reads.delete(envelope.id)
@@ -185,8 +201,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     for (const partition of [...shards.keys()]) {
       if (held.has(partition)) continue
       // Another member may now advance this shard; a later assignment rebuilds it from the log.
-      shards.delete(partition)
-      ready.delete(partition)
+      discard(partition)
     }
   }
 
@@ -196,7 +211,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     fromBeginning: true,
     handler: async (envelope, record) => {
       const shard = await shardFor(record.partition, record)
-      const run = shard.queue.then(() => handle(shard, envelope))
+      const run = shard.queue.then(() => handle(shard, record.partition, envelope))
       shard.queue = run.catch(() => undefined)
       await run
     },

@@ -6,11 +6,13 @@
  * @module
  */
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
+import { devnet } from "./commands/devnet.ts"
+import { run } from "./commands/run.ts"
 import { topicsCreate } from "./commands/topics-create.ts"
 import { topicsDescribe } from "./commands/topics-describe.ts"
 import { topology } from "./commands/topology.ts"
 
-export const COMMANDS: ReadonlyArray<Command> = [topicsCreate, topicsDescribe, topology]
+export const COMMANDS: ReadonlyArray<Command> = [devnet, run, topicsCreate, topicsDescribe, topology]
 
 const usageOf = (command: Command) =>
   [

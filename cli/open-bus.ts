@@ -49,7 +49,12 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
   }
   if (typeof brokers === "string") {
     const { openKafkaBus } = await import("../bus/kafka/index.ts")
-    return openKafkaBus({ brokers: parseBrokers(brokers), clientId: "chorus-cli" })
+    // A member that vanishes hands its partitions over after 10 s (kafkajs's default is 30 s).
+    return openKafkaBus({
+      brokers: parseBrokers(brokers),
+      clientId: "chorus-cli",
+      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
+    })
   }
   if (typeof dataDir === "string") {
     const { openEmbeddedBus } = await import("../bus/embedded/index.ts")

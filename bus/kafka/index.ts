@@ -16,6 +16,7 @@ export {
   KafkaUnreachableError,
   translateKafkaError,
 } from "./errors.ts"
+export { type DeletedLog, deleteChorusLog } from "./delete-chorus-log.ts"
 export { KafkaBusLive } from "./layer.ts"
 export { type KafkaBusLogger, type KafkaLogLevel, stderrLogger } from "./logger.ts"
 export { installShutdownHandlers, type ShutdownOptions } from "./shutdown.ts"

@@ -1,0 +1,109 @@
+import { installShutdownHandlers } from "../../bus/kafka/index.ts"
+import type { BusPort } from "../../bus/port.ts"
+import { ALL_TOPICS } from "../../topology/index.ts"
+import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
+import { jsonLogger, type LogLevel } from "../../services/runtime/index.ts"
+import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/start-services.ts"
+import { type Command, requireString, UsageError } from "../command.ts"
+import { BUS_DETAILS, busOptions, openBusFromFlags } from "../open-bus.ts"
+
+const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
+
+const busFlagsFrom = (values: Record<string, unknown>, config: ChorusConfig): Record<string, string | undefined> => {
+  if (values.brokers !== undefined || values["data-dir"] !== undefined) {
+    return { brokers: values.brokers as string | undefined, "data-dir": values["data-dir"] as string | undefined }
+  }
+  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
+  if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
+  return {}
+}
+
+/**
+ * `chorus run <service> --config <file>`: runs one service (or `all`) until
+ * SIGINT/SIGTERM, then stops it gracefully. Exits non-zero if a service ends
+ * on its own with an error (a chain-watcher that saw its chain rewritten).
+ */
+export const run: Command = {
+  path: ["run"],
+  summary: "run a relay service (or all of them) from a config file",
+  usage: `run <${[...SERVICE_NAMES, "all"].join("|")}> --config <file> [--instance <id>] [--brokers … | --data-dir …] [--log-level info]`,
+  details: [
+    "  <service>             chain-watcher, proof-builder, operator, attestation-collector, submitter, or all",
+    "  --config <file>       the deployment's JSON config (services/config/schema.ts documents every field);",
+    "                        `chorus devnet` writes one to <data-dir>/chorus.json",
+    "  --instance <id>       one instance only: a chain id (chain-watcher, submitter) or an operator index or address;",
+    "                        every configured instance when absent",
+    BUS_DETAILS,
+    "                        (default: the config's `bus` section)",
+    "  --log-level <level>   debug, info, warn or error (JSON lines on stderr). Default info",
+  ].join("\n"),
+  options: {
+    ...busOptions,
+    config: { type: "string" },
+    instance: { type: "string" },
+    "log-level": { type: "string" },
+  },
+  positionals: ["service"],
+  async run({ values, positionals, out, err }) {
+    const service = positionals[0]
+    if (service === undefined) throw new UsageError("say which service to run (or all)")
+    if (![...SERVICE_NAMES, "all"].includes(service)) {
+      throw new UsageError(`unknown service ${JSON.stringify(service)}; known: ${[...SERVICE_NAMES, "all"].join(", ")}`)
+    }
+    const level = (values["log-level"] ?? "info") as LogLevel
+    if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`)
+    const file = requireString(values, "config")
+    let config: ChorusConfig
+    try {
+      config = loadConfig(file)
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        err(error.message)
+        return 2
+      }
+      throw error
+    }
+    const bus: BusPort = await openBusFromFlags(busFlagsFrom(values, config))
+    const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
+    await bus.ensureTopics(ALL_TOPICS)
+    let services: Awaited<ReturnType<typeof startServices>>
+    try {
+      services = await startServices({
+        bus,
+        config,
+        logger,
+        service: service as ServiceSelection,
+        ...(typeof values.instance === "string" ? { instance: values.instance } : {}),
+      })
+    } catch (error) {
+      await bus.close()
+      if (error instanceof ConfigError) {
+        err(error.message)
+        return 2
+      }
+      throw error
+    }
+    out(`running ${services.map((s) => s.name).join(", ")} on the ${bus.kind} bus; Ctrl-C stops`)
+    let stopping: Promise<void> | undefined
+    const stopAll = () => {
+      stopping ??= Promise.allSettled(services.map((s) => s.stop())).then(() => bus.close())
+      return stopping
+    }
+    // SIGINT/SIGTERM: stop every service gracefully (work in flight finishes and is committed), then exit 0.
+    const uninstall = installShutdownHandlers({ close: stopAll })
+    const failure = await Promise.race(
+      services.map((s) =>
+        s.done.then(
+          () => undefined,
+          (error: unknown) => {
+            err(`${s.name} stopped: ${error instanceof Error ? error.message : String(error)}`)
+            return error ?? new Error(`${s.name} stopped`)
+          },
+        ),
+      ),
+    )
+    uninstall()
+    await stopAll()
+    return failure === undefined ? 0 : 1
+  },
+}

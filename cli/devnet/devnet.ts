@@ -1,0 +1,221 @@
+/**
+ * The devnet: chains, contracts, every service on one bus, demo traffic and
+ * a tracker that follows each message through the log.
+ *
+ * `startDevnet` gives the pieces to tests (restart one service, read the
+ * tracker); `chorus devnet` drives it from the command line.
+ *
+ * @module
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { BusPort } from "../../bus/port.ts"
+import { decodeConfig, type ChorusConfig } from "../../services/config/index.ts"
+import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
+import { type ServiceSelection, startServices } from "../../services/start-services.ts"
+import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
+import { readEvents } from "../../bus/events/index.ts"
+import { tailTopics } from "./tail-topics.ts"
+import { Tracker } from "./tracker.ts"
+import { type SentMessage, sendTraffic } from "./traffic.ts"
+import { DEVNET_CHAIN_IDS, type DevnetWorld, startDevnetWorld } from "./world.ts"
+
+export type DevnetBus =
+  | { readonly kind: "embedded"; readonly dataDir?: string }
+  | { readonly kind: "kafka"; readonly brokers: ReadonlyArray<string>; readonly dataDir?: string }
+
+export interface DevnetOptions {
+  readonly bus: DevnetBus
+  /** Start every service in this process (default). Tests that run services as child processes pass false. */
+  readonly runServices?: boolean
+  /** Where services log (JSON lines); default `<data dir>/services.log`. */
+  readonly logger?: ServiceLogger
+  readonly blockTime?: number
+}
+
+/** One started service instance the devnet can stop and start again. */
+export interface DevnetUnit {
+  readonly service: Exclude<ServiceSelection, "all">
+  readonly instance: string | undefined
+  running: RunningService | undefined
+}
+
+export interface Devnet {
+  readonly world: DevnetWorld
+  readonly bus: BusPort
+  readonly config: ChorusConfig
+  /** The config file every service of this devnet can run from. */
+  readonly configPath: string
+  readonly dataDir: string
+  readonly tracker: Tracker
+  readonly units: ReadonlyArray<DevnetUnit>
+  /** Reads what the log gained since the last call into the tracker. */
+  poll(): Promise<void>
+  send(options: { messages: number; rate: number; signal?: AbortSignal }): Promise<SentMessage[]>
+  /** Stops one unit (as a crash would leave it: no more work) and starts it again from the log. */
+  restart(unit: DevnetUnit): Promise<void>
+  stop(): Promise<void>
+}
+
+/** The lane topics the tracker follows. */
+const TRACKED = [
+  TOPICS.messagesObserved.name,
+  TOPICS.checkpointsProposed.name,
+  TOPICS.messagesProven.name,
+  TOPICS.checkpointsAttested.name,
+  TOPICS.deliveries.name,
+]
+
+/**
+ * The devnet refuses a log that already holds events: its chains are new,
+ * and an old log (same chain ids, another history) would contradict them.
+ */
+export class DevnetLogNotEmptyError extends Error {
+  override readonly name = "DevnetLogNotEmptyError"
+  constructor(where: string, topic: string, records: number) {
+    super(
+      `${where} already holds a Chorus log (${topic} has ${records} record(s)), from an earlier devnet or a real ` +
+        "deployment. A devnet starts new chains, which that log would contradict. Use an empty --data-dir, or a " +
+        "fresh Kafka (`npm run kafka -- start --fresh`).",
+    )
+  }
+}
+
+const openBus = async (bus: DevnetBus, dataDir: string): Promise<BusPort> => {
+  if (bus.kind === "kafka") {
+    const { openKafkaBus } = await import("../../bus/kafka/index.ts")
+    await resetEarlierDevnet(bus.brokers)
+    return openKafkaBus({ brokers: [...bus.brokers], clientId: "chorus-devnet", consumer: KAFKA_CONSUMER_TUNING })
+  }
+  const { openEmbeddedBus } = await import("../../bus/embedded/index.ts")
+  return openEmbeddedBus({ dataDir: join(dataDir, "log") })
+}
+
+/** A member that vanishes (kill -9) hands its partitions over after 10 s rather than kafkajs's 30 s. */
+export const KAFKA_CONSUMER_TUNING = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 } as const
+
+/**
+ * A Kafka whose Chorus log came from an earlier devnet (every watcher cursor
+ * is for a devnet chain) is wiped, so `chorus devnet --kafka` can run again
+ * on the same broker. Anything else is left alone and refused below.
+ */
+const resetEarlierDevnet = async (brokers: ReadonlyArray<string>) => {
+  const { openKafkaBus, deleteChorusLog } = await import("../../bus/kafka/index.ts")
+  const probe = await openKafkaBus({ brokers: [...brokers], clientId: "chorus-devnet-probe" })
+  let earlierDevnet = false
+  try {
+    const exists = await probe.partitions(TOPICS.watcherCursors.name).then(
+      () => true,
+      () => false,
+    )
+    if (!exists) return
+    const chains = new Set<number>()
+    for await (const read of readEvents(probe, { topic: TOPICS.watcherCursors.name, from: "earliest" })) {
+      if (read.ok && read.envelope.event._tag === "WatcherCursor") chains.add(read.envelope.event.chainId)
+    }
+    earlierDevnet = chains.size > 0 && [...chains].every((id) => DEVNET_CHAIN_IDS.includes(id))
+  } finally {
+    await probe.close()
+  }
+  if (earlierDevnet) await deleteChorusLog(brokers)
+}
+
+const assertEmptyLog = async (bus: BusPort, where: string) => {
+  for (const topic of [TOPICS.watcherReads.name, TOPICS.messagesObserved.name, TOPICS.deliveries.name]) {
+    const records = (await bus.watermarks(topic)).reduce((sum, p) => sum + (p.high - p.low), 0)
+    if (records > 0) throw new DevnetLogNotEmptyError(where, topic, records)
+  }
+}
+
+/**
+ * Starts chains, deploys, writes the config and (by default) starts every service.
+ *
+ * @example
+ * ```ts
+ * const devnet = await startDevnet({ bus: { kind: "embedded" } })
+ * await devnet.send({ messages: 12, rate: 6 })
+ * await devnet.stop()
+ * ```
+ */
+export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
+  const ownDir = options.bus.dataDir === undefined
+  const dataDir = options.bus.dataDir ?? mkdtempSync(join(tmpdir(), "chorus-devnet-"))
+  mkdirSync(dataDir, { recursive: true })
+  const bus = await openBus(options.bus, dataDir)
+  let world: DevnetWorld | undefined
+  const units: DevnetUnit[] = []
+  const logStream = options.logger === undefined ? createWriteStream(join(dataDir, "services.log"), { flags: "a" }) : undefined
+  try {
+    await bus.ensureTopics(ALL_TOPICS)
+    await assertEmptyLog(bus, options.bus.kind === "kafka" ? `Kafka at ${options.bus.brokers.join(",")}` : dataDir)
+    world = await startDevnetWorld(options.blockTime === undefined ? {} : { blockTime: options.blockTime })
+    const configJson = world.configJson(
+      options.bus.kind === "kafka" ? { brokers: options.bus.brokers } : { dataDir: join(dataDir, "log") },
+    )
+    const configPath = join(dataDir, "chorus.json")
+    writeFileSync(configPath, `${JSON.stringify(configJson, null, 2)}\n`)
+    const config = decodeConfig(configJson, configPath)
+    const logger = options.logger ?? jsonLogger(logStream!, "info")
+    const start = async (unit: DevnetUnit) => {
+      const [running] = await startServices({
+        bus,
+        config,
+        logger,
+        service: unit.service,
+        ...(unit.instance === undefined ? {} : { instance: unit.instance }),
+      })
+      unit.running = running
+    }
+    if (options.runServices !== false) {
+      const plan: DevnetUnit[] = [
+        ...config.chains.map((c) => ({ service: "chain-watcher" as const, instance: String(c.chainId), running: undefined })),
+        { service: "proof-builder", instance: undefined, running: undefined },
+        ...config.operators.map((_o, i) => ({ service: "operator" as const, instance: String(i), running: undefined })),
+        { service: "attestation-collector", instance: undefined, running: undefined },
+        ...config.submitters.map((s) => ({ service: "submitter" as const, instance: String(s.chainId), running: undefined })),
+      ]
+      for (const unit of plan) {
+        await start(unit)
+        units.push(unit)
+      }
+    }
+    const tracker = new Tracker()
+    const tail = tailTopics(bus, TRACKED)
+    const started = world
+    let stopped = false
+    return {
+      world: started,
+      bus,
+      config,
+      configPath,
+      dataDir,
+      tracker,
+      units,
+      poll: async () => tracker.apply(await tail.poll()),
+      send: (traffic) =>
+        sendTraffic(started, { ...traffic, onSent: (m) => tracker.sent(m) }),
+      restart: async (unit) => {
+        await unit.running?.stop()
+        unit.running = undefined
+        await start(unit)
+      },
+      stop: async () => {
+        if (stopped) return
+        stopped = true
+        await Promise.allSettled(units.map((u) => u.running?.stop()))
+        await bus.close()
+        await started.stop()
+        logStream?.end()
+        if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    await Promise.allSettled(units.map((u) => u.running?.stop()))
+    await bus.close().catch(() => undefined)
+    await world?.stop()
+    logStream?.end()
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
+}

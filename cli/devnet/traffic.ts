@@ -1,0 +1,138 @@
+/**
+ * Demo traffic: `messages` Outbox sends spread round-robin over every
+ * ordered pair of chains (6 directions for 3 chains), at `rate` per second.
+ * Each body is unique (`chorus devnet #<i>`), so the tracker and the tests can
+ * tell every message apart and check the recipients received each exactly
+ * once.
+ *
+ * @module
+ */
+import { type Address, createWalletClient, type Hex, http, stringToHex } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { outboxAbi } from "../../contracts/index.ts"
+import { chainDefinition } from "../../services/runtime/chain-client.ts"
+import { ANVIL_KEYS, type DevnetWorld } from "./world.ts"
+
+export interface SentMessage {
+  readonly index: number
+  readonly srcChainId: number
+  readonly dstChainId: number
+  readonly recipient: Address
+  readonly body: Hex
+  readonly transactionHash: Hex
+  readonly sentAt: number
+}
+
+export interface TrafficOptions {
+  readonly messages: number
+  /** Messages per second over all directions. */
+  readonly rate: number
+  /** Gas each message asks its recipient call to get. Default 200 000. */
+  readonly gasLimit?: bigint
+  readonly onSent?: (message: SentMessage) => void
+  readonly signal?: AbortSignal
+}
+
+/** A send the source chain refused; traffic stops at the first one. */
+export class TrafficError extends Error {
+  override readonly name = "TrafficError"
+  readonly index: number
+  readonly srcChainId: number
+  constructor(index: number, srcChainId: number, cause: unknown) {
+    super(
+      `sending devnet message #${index} on chain ${srcChainId} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
+    this.index = index
+    this.srcChainId = srcChainId
+  }
+}
+
+/**
+ * The ordered (source, destination) pairs of the world's chains.
+ *
+ * @example
+ * ```ts
+ * directions([901, 902, 903]).length // 6
+ * ```
+ */
+export const directions = (chainIds: ReadonlyArray<number>): ReadonlyArray<readonly [number, number]> =>
+  chainIds.flatMap((src) => chainIds.filter((dst) => dst !== src).map((dst) => [src, dst] as const))
+
+/**
+ * The body of devnet message `index`.
+ *
+ * @example
+ * ```ts
+ * bodyOf(7) // "0x…" (UTF-8 of "chorus devnet #7")
+ * ```
+ */
+export const bodyOf = (index: number): Hex => stringToHex(`chorus devnet #${index}`)
+
+/**
+ * Sends the traffic and resolves with every message sent, in order. Each
+ * source chain's sender keeps its own nonce, so sends do not wait for blocks.
+ *
+ * @example
+ * ```ts
+ * const sent = await sendTraffic(world, { messages: 60, rate: 10 })
+ * ```
+ */
+export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): Promise<SentMessage[]> => {
+  const account = privateKeyToAccount(ANVIL_KEYS.sender)
+  const wallets = new Map(
+    world.chains.map((c) => [
+      c.chainId,
+      {
+        chain: c,
+        wallet: createWalletClient({
+          chain: chainDefinition(c.chainId, [c.rpcUrl]),
+          account,
+          transport: http(c.rpcUrl),
+        }),
+        nonce: -1,
+      },
+    ]),
+  )
+  const pairs = directions(world.chains.map((c) => c.chainId))
+  const sent: SentMessage[] = []
+  const started = Date.now()
+  for (let index = 0; index < options.messages; index++) {
+    if (options.signal?.aborted) break
+    const due = started + (index * 1000) / options.rate
+    const wait = due - Date.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    const [src, dst] = pairs[index % pairs.length]!
+    const source = wallets.get(src)!
+    const destination = world.chains.find((c) => c.chainId === dst)!
+    try {
+      if (source.nonce < 0) {
+        source.nonce = await source.chain.client.getTransactionCount({ address: account.address, blockTag: "pending" })
+      }
+      const body = bodyOf(index)
+      const transactionHash = await source.wallet.writeContract({
+        address: source.chain.outbox,
+        abi: outboxAbi,
+        functionName: "send",
+        args: [BigInt(dst), destination.recipient, options.gasLimit ?? 200_000n, body],
+        nonce: source.nonce,
+        gas: 300_000n,
+      })
+      source.nonce++
+      const message = {
+        index,
+        srcChainId: src,
+        dstChainId: dst,
+        recipient: destination.recipient,
+        body,
+        transactionHash,
+        sentAt: Date.now(),
+      }
+      sent.push(message)
+      options.onSent?.(message)
+    } catch (error) {
+      throw new TrafficError(index, src, error)
+    }
+  }
+  return sent
+}

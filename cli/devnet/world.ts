@@ -1,0 +1,205 @@
+/**
+ * The devnet's chains: three anvils (901–903, 1 s blocks, `finalized` two
+ * blocks behind `latest`), the contracts deployed on each, four operators
+ * with unequal stake registered on the hub (901) at a 2/3 threshold and
+ * mirrored into every Inbox, and the configuration file that describes it
+ * all for the services.
+ *
+ * Contracts are deployed with automine (instant), then each chain switches
+ * to interval mining, so setup takes about a second per chain rather than a
+ * block per transaction.
+ *
+ * @module
+ */
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  keccak256,
+  type PublicClient,
+  stringToHex,
+} from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import {
+  type Anvil,
+  configureInbox,
+  deployInbox,
+  deployOperatorRegistry,
+  deployOutbox,
+  deployPingRecipient,
+  readOperatorSet,
+  startAnvil,
+} from "../../contracts/index.ts"
+import { chainDefinition } from "../../services/runtime/chain-client.ts"
+
+/** anvil's default funded accounts (the well-known test mnemonic): deployer, three submitters, the traffic sender. */
+export const ANVIL_KEYS = {
+  deployer: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  submitters: [
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  ],
+  sender: "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+} as const satisfies Record<string, Hex | ReadonlyArray<Hex>>
+
+export interface DevnetWorldOptions {
+  readonly chainIds?: ReadonlyArray<number>
+  /** Seconds per block. Default 1. */
+  readonly blockTime?: number
+  /** Operator stake weights; unequal by default so stake, not head count, decides. */
+  readonly weights?: ReadonlyArray<bigint>
+  readonly thresholdBps?: number
+}
+
+export interface DevnetChain {
+  readonly chainId: number
+  readonly anvil: Anvil
+  readonly rpcUrl: string
+  readonly outbox: Address
+  readonly inbox: Address
+  readonly recipient: Address
+  readonly client: PublicClient
+}
+
+export interface DevnetOperator {
+  readonly address: Address
+  readonly privateKey: Hex
+  readonly weight: bigint
+}
+
+export interface DevnetWorld {
+  readonly chains: ReadonlyArray<DevnetChain>
+  readonly registry: Address
+  readonly operators: ReadonlyArray<DevnetOperator>
+  readonly thresholdBps: number
+  /** The configuration file's content (encoded JSON) for every service of this devnet. */
+  configJson(bus: { readonly brokers?: ReadonlyArray<string>; readonly dataDir?: string }): Record<string, unknown>
+  /** Stops every anvil; safe to call more than once. */
+  stop(): Promise<void>
+}
+
+/** The devnet's chain ids. */
+export const DEVNET_CHAIN_IDS: ReadonlyArray<number> = [901, 902, 903]
+
+const operatorKey = (index: number): Hex => keccak256(stringToHex(`chorus-devnet-operator-${index}`))
+
+const rpc = async (url: string, method: string, params: unknown[]): Promise<unknown> => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  })
+  const json = (await response.json()) as { result?: unknown; error?: { message: string } }
+  if (json.error !== undefined) throw new Error(`${method} failed on ${url}: ${json.error.message}`)
+  return json.result
+}
+
+/**
+ * Starts the devnet's chains and deploys everything. Every anvil is stopped
+ * if any step fails, and on process exit or Ctrl-C (startAnvil reaps them).
+ *
+ * @example
+ * ```ts
+ * const world = await startDevnetWorld()
+ * writeFileSync("chorus.json", JSON.stringify(world.configJson({ dataDir: ".data" })))
+ * await world.stop()
+ * ```
+ */
+export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promise<DevnetWorld> => {
+  const chainIds = options.chainIds ?? DEVNET_CHAIN_IDS
+  const weights = options.weights ?? [4000n, 3000n, 2000n, 1000n]
+  const thresholdBps = options.thresholdBps ?? 6667
+  const blockTime = options.blockTime ?? 1
+  const anvils: Anvil[] = []
+  const stop = async () => {
+    await Promise.allSettled(anvils.map((a) => a.stop()))
+  }
+  try {
+    for (const chainId of chainIds) anvils.push(await startAnvil({ chainId, slotsInAnEpoch: 1 }))
+    const operators = weights.map((weight, index) => {
+      const privateKey = operatorKey(index)
+      return { address: privateKeyToAccount(privateKey).address, privateKey, weight }
+    })
+    const deployer = privateKeyToAccount(ANVIL_KEYS.deployer)
+    const clientsOf = (anvil: Anvil) => {
+      const chain = chainDefinition(anvil.chainId, [anvil.rpcUrl])
+      const publicClient = createPublicClient({ chain, transport: http(anvil.rpcUrl) }) as PublicClient
+      const walletClient = createWalletClient({ chain, account: deployer, transport: http(anvil.rpcUrl) })
+      return { publicClient, walletClient }
+    }
+    const hub = anvils[0]!
+    const registry = await deployOperatorRegistry(clientsOf(hub), {
+      operators: operators.map((o) => ({ address: o.address, weight: o.weight })),
+      thresholdBps,
+    })
+    const operatorSet = await readOperatorSet({ publicClient: clientsOf(hub).publicClient, registry })
+    const deployed = await Promise.all(
+      anvils.map(async (anvil) => {
+        const clients = clientsOf(anvil)
+        const outbox = await deployOutbox(clients)
+        const inbox = await deployInbox(clients, { registryChainId: hub.chainId, registry })
+        const recipient = await deployPingRecipient(clients, { inbox })
+        return { anvil, clients, outbox, inbox, recipient }
+      }),
+    )
+    await Promise.all(
+      deployed.map(({ anvil, clients, inbox }) =>
+        configureInbox(clients, {
+          inbox,
+          operatorSet,
+          sources: deployed
+            .filter((d) => d.anvil !== anvil)
+            .map((d) => ({ chainId: BigInt(d.anvil.chainId), outbox: d.outbox })),
+        }),
+      ),
+    )
+    // From here on blocks come every `blockTime` seconds, as on a rollup.
+    await Promise.all(anvils.map((a) => rpc(a.rpcUrl, "evm_setIntervalMining", [blockTime])))
+    const chains: DevnetChain[] = deployed.map(({ anvil, clients, outbox, inbox, recipient }) => ({
+      chainId: anvil.chainId,
+      anvil,
+      rpcUrl: anvil.rpcUrl,
+      outbox,
+      inbox,
+      recipient,
+      client: clients.publicClient,
+    }))
+    return {
+      chains,
+      registry,
+      operators,
+      thresholdBps,
+      stop,
+      configJson: (bus) => ({
+        network: { registryChainId: hub.chainId, registry },
+        chains: chains.map((c) => ({
+          chainId: c.chainId,
+          name: `devnet-${c.chainId}`,
+          rpcUrls: [c.rpcUrl],
+          outbox: c.outbox,
+          inbox: c.inbox,
+          finality: { tag: "finalized" },
+        })),
+        bus,
+        chainWatcher: { pollIntervalMs: 500 },
+        proofBuilder: { chunkSize: 16 },
+        operators: operators.map((o) => ({ privateKey: o.privateKey, finalityWaitMs: 60_000 })),
+        attestationCollector: { proposalTtlMs: 300_000 },
+        submitters: chains.map((c, index) => ({
+          chainId: c.chainId,
+          privateKey: ANVIL_KEYS.submitters[index % ANVIL_KEYS.submitters.length],
+          batchSize: 64,
+          windowMs: 500,
+          confirmations: 1,
+          pollIntervalMs: 250,
+        })),
+      }),
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}

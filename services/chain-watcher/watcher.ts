@@ -1,0 +1,331 @@
+/**
+ * The chain-watcher runtime: one per chain, a polling loop driven by blocks
+ * (no filters, no subscriptions) around the pure core.
+ *
+ * Pipeline, per tick:
+ *   1. a read published but not folded (a previous tick's publish failed,
+ *      or the process stopped in between) is folded first;
+ *   2. the finalized head (the `finalized` tag or `latest - confirmations`);
+ *   3. at the head already: the block at the cursor's height is still
+ *      checked, so a rewrite while idle is caught; a failed check becomes a
+ *      check-only read, so the halt is on the log;
+ *   4. otherwise the next range `[cursor + 1, min(head, cursor + range)]`,
+ *      read and checked (`readOutboxRange`), published on
+ *      `chorus.watcher.reads`;
+ *   5. the core decides; its messages are published, then its cursor, in a
+ *      second publish so the cursor can never be acknowledged before them.
+ *
+ * Invariants:
+ * - The state changes only after every output of a read was acknowledged;
+ *   a failed publish leaves the read pending, and the next tick republishes
+ *   the same outputs with the same ids.
+ * - RPC failures and answers that fail validation are an outcome of the tick
+ *   (logged with the reason), retried with backoff; never emitted.
+ * - A halt publishes `ChainHalted`, stops the loop and rejects `done` with
+ *   `ChainHaltedError`.
+ *
+ * @module
+ */
+import { publishEvents } from "../../bus/events/index.ts"
+import type { BusPort } from "../../bus/port.ts"
+import {
+  type BlockRef,
+  type ChainHalted,
+  ChainId,
+  type Envelope,
+  makeEnvelope,
+  OutboxRangeRead,
+  toAddress,
+} from "../../schemas/index.ts"
+import { type ChorusConfig, chainOf } from "../config/index.ts"
+import {
+  makeChainClient,
+  producerOf,
+  type RunningService,
+  type ServiceLogger,
+  stampOutputs,
+} from "../runtime/index.ts"
+import { makeRangeSizer } from "./adaptive-range.ts"
+import { makeWatcherCore, type WatcherState } from "./core.ts"
+import { ChainHaltedError, InvalidRpcResponseError } from "./errors.ts"
+import { readFinalizedHead, readHeader, readOutboxRange } from "./read-chain.ts"
+import { loadResumePoint } from "./resume.ts"
+
+/** What one tick did: a closed set of named outcomes, each with its reason. */
+export type TickResult =
+  | {
+      readonly kind: "advanced"
+      readonly from: number
+      readonly to: BlockRef
+      readonly messages: number
+      /** The finalized head seen by this tick; null when the tick folded a pending read without reading one. */
+      readonly head: number | null
+      /** True when the read was one published earlier and folded only now. */
+      readonly recovered: boolean
+    }
+  | { readonly kind: "idle"; readonly head: number | null; readonly reason: string }
+  | { readonly kind: "halted"; readonly halt: ChainHalted; readonly reason: string }
+  | { readonly kind: "stale-read"; readonly reason: string }
+  | { readonly kind: "rpc-error"; readonly reason: string; readonly error: unknown }
+  | { readonly kind: "invalid-response"; readonly reason: string; readonly problems: ReadonlyArray<string> }
+  | { readonly kind: "bus-error"; readonly reason: string; readonly error: unknown }
+  | { readonly kind: "stopped"; readonly reason: string }
+
+export interface ChainWatcher extends RunningService {
+  /** Runs one step now (serialised with the loop's own ticks). Never throws. */
+  tick(): Promise<TickResult>
+  /** The last block folded, or null before the first read. */
+  cursor(): BlockRef | null
+}
+
+export interface ChainWatcherDeps {
+  readonly bus: BusPort
+  readonly config: ChorusConfig
+  readonly chainId: number
+  readonly logger: ServiceLogger
+  /** Start the polling loop (default true); false lets tests drive `tick()`. */
+  readonly autoStart?: boolean
+}
+
+/** The longest wait between ticks after repeated failures. */
+const MAX_BACKOFF_MS = 30_000
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+
+/** A failure of the bus, as opposed to the chain's RPC. */
+class PublishFailed extends Error {
+  override readonly name = "PublishFailed"
+}
+
+const publish = async (bus: BusPort, envelopes: ReadonlyArray<Envelope>) => {
+  try {
+    await publishEvents(bus, envelopes)
+  } catch (error) {
+    throw new PublishFailed(firstLine(error), { cause: error })
+  }
+}
+
+/**
+ * Starts the watcher of one chain: resumes from its cursor on the bus (or
+ * `chainWatcher.startBlock`), then polls every `chainWatcher.pollIntervalMs`.
+ *
+ * @example
+ * ```ts
+ * const watcher = await startChainWatcher({ bus, config, chainId: 901, logger })
+ * watcher.done.catch((error) => console.error(error.message)) // ChainHaltedError on a rewrite
+ * await watcher.stop()
+ * ```
+ */
+export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWatcher> => {
+  const { bus, config, logger } = deps
+  const chain = chainOf(config, deps.chainId)
+  const chainId = ChainId.make(chain.chainId)
+  const outbox = toAddress(chain.outbox)
+  const settings = config.chainWatcher
+  const client = makeChainClient({ chainId, rpcUrls: chain.rpcUrls, retryCount: settings.retryCount })
+  const producer = producerOf("chain-watcher", String(chainId))
+  const core = makeWatcherCore(chainId)
+  const sizer = makeRangeSizer({ initial: settings.initialRange, max: settings.maxRange })
+
+  const resume = await loadResumePoint(bus, { chainId, startBlock: settings.startBlock, logger })
+  let state: WatcherState = { cursor: resume.cursor?.event.block ?? null, halted: false }
+  let pending: Envelope<OutboxRangeRead> | null = resume.pending
+  let lastHalt: ChainHalted | null = null
+  logger.info("chain-watcher starting", {
+    cursor: state.cursor?.number ?? null,
+    startBlock: state.cursor === null ? settings.startBlock : null,
+    pendingRead: pending?.id ?? null,
+    finality: chain.finality,
+  })
+
+  let resolveDone: () => void = () => {}
+  let rejectDone: (error: Error) => void = () => {}
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve
+    rejectDone = reject
+  })
+  // A caller that never awaits `done` must not crash the process with an unhandled rejection.
+  done.catch(() => undefined)
+
+  /** Folds a published read and publishes what the core decided. */
+  const apply = async (
+    read: Envelope<OutboxRangeRead>,
+    head: number | null,
+    recovered: boolean,
+  ): Promise<TickResult> => {
+    const decision = core.decide(state, read)
+    const outputs = stampOutputs(producer, read, decision.outputs)
+    const { outcome } = decision
+    switch (outcome.kind) {
+      case "advanced": {
+        // The cursor goes last, in its own publish: it must never be acknowledged before its messages.
+        await publish(bus, outputs.slice(0, -1))
+        await publish(bus, outputs.slice(-1))
+        state = decision.state
+        pending = null
+        const fields = { from: outcome.from, to: outcome.to.number, messages: outcome.messages, head, recovered }
+        if (outcome.messages > 0) logger.info("observed messages", fields)
+        else logger.debug("advanced", fields)
+        return { kind: "advanced", from: outcome.from, to: outcome.to, messages: outcome.messages, head, recovered }
+      }
+      case "halted": {
+        await publish(bus, outputs)
+        state = decision.state
+        pending = null
+        lastHalt = outcome.halt
+        const error = new ChainHaltedError(outcome.halt)
+        logger.error("chain halted: rewritten below the cursor", {
+          block: outcome.halt.blockNumber,
+          expectedHash: outcome.halt.expectedHash,
+          observedHash: outcome.halt.observedHash,
+          reason: outcome.halt.reason,
+        })
+        rejectDone(error)
+        return { kind: "halted", halt: outcome.halt, reason: outcome.halt.reason }
+      }
+      case "stale":
+      case "ignored":
+        pending = null
+        logger.warn("the core did not fold a read", { read: read.id, reason: outcome.reason })
+        return { kind: "stale-read", reason: outcome.reason }
+    }
+  }
+
+  /** One step; throws only `PublishFailed` or RPC errors, which `tick` turns into outcomes. */
+  const step = async (): Promise<TickResult> => {
+    if (state.halted && lastHalt !== null) {
+      return { kind: "halted", halt: lastHalt, reason: `chain ${chainId} is halted: ${lastHalt.reason}` }
+    }
+    if (pending !== null) return apply(pending, null, true)
+    const head = await readFinalizedHead(client, chainId, chain.finality)
+    const cursor = state.cursor
+    const from = cursor === null ? settings.startBlock : cursor.number + 1
+    let read: OutboxRangeRead
+    if (head === null || head < from) {
+      const reason =
+        head === null
+          ? `no block is ${"confirmations" in chain.finality ? chain.finality.confirmations : 0} confirmations deep yet`
+          : `the finalized head ${head} is not past block ${from - 1}`
+      if (cursor === null) return { kind: "idle", head, reason }
+      const check = await readHeader(client, chainId, cursor.number)
+      if (check.ref.hash === cursor.hash) return { kind: "idle", head, reason: `${reason}; cursor still canonical` }
+      // Record the failed check as a read covering no block, so the halt is on the log and replays.
+      read = new OutboxRangeRead({
+        chainId,
+        outbox,
+        cursorCheck: check.ref,
+        fromBlock: from,
+        to: check.ref,
+        blocks: [],
+      })
+    } else {
+      read = await readOutboxRange(client, {
+        chainId,
+        outbox,
+        cursor,
+        fromBlock: from,
+        head,
+        sizer,
+        onShrink: ({ fromBlock, toBlock, error }) =>
+          logger.warn("eth_getLogs range refused as too large; halving", {
+            fromBlock,
+            toBlock,
+            nextSize: sizer.size(),
+            error: firstLine(error),
+          }),
+      })
+    }
+    const envelope = makeEnvelope(read, { producer, causationId: null, time: new Date() })
+    await publish(bus, [envelope])
+    pending = envelope
+    return apply(envelope, head, false)
+  }
+
+  let stopped = false
+  let queue: Promise<unknown> = Promise.resolve()
+
+  const tick = (): Promise<TickResult> => {
+    const run = queue.then(async (): Promise<TickResult> => {
+      if (stopped) return { kind: "stopped", reason: "the watcher was stopped" }
+      try {
+        return await step()
+      } catch (error) {
+        if (error instanceof PublishFailed) {
+          const reason = `publishing to the bus failed: ${error.message}`
+          logger.warn("tick failed; retrying", { reason, pendingRead: pending?.id ?? null })
+          return { kind: "bus-error", reason, error: error.cause }
+        }
+        if (error instanceof InvalidRpcResponseError) {
+          logger.error("the RPC's answer failed validation; nothing emitted, reading again", {
+            problems: error.problems,
+          })
+          return { kind: "invalid-response", reason: error.message, problems: error.problems }
+        }
+        const reason = `RPC failed: ${firstLine(error)}`
+        logger.warn("tick failed; retrying", { reason })
+        return { kind: "rpc-error", reason, error }
+      }
+    })
+    queue = run
+    return run
+  }
+
+  let wake: () => void = () => {}
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+
+  const loop = async () => {
+    let failures = 0
+    while (!stopped) {
+      const result = await tick()
+      if (result.kind === "halted" || result.kind === "stopped") return
+      let delay = settings.pollIntervalMs
+      if (result.kind === "rpc-error" || result.kind === "invalid-response" || result.kind === "bus-error") {
+        delay = Math.min(
+          settings.pollIntervalMs * 2 ** failures,
+          Math.max(settings.pollIntervalMs, MAX_BACKOFF_MS),
+        )
+        failures += 1
+      } else {
+        failures = 0
+        // Catching up: read the next range at once.
+        if (result.kind === "advanced" && (result.head === null || result.to.number < result.head)) delay = 0
+      }
+      if (!stopped) await sleep(delay)
+    }
+  }
+
+  const looping =
+    deps.autoStart === false
+      ? Promise.resolve()
+      : loop().catch((error: unknown) => {
+          // tick() turns every expected failure into an outcome; anything else is a bug, reported loudly.
+          logger.error("chain-watcher loop crashed", { error: firstLine(error) })
+          rejectDone(error instanceof Error ? error : new Error(String(error)))
+        })
+
+  let stopping: Promise<void> | undefined
+  return {
+    name: `chain-watcher/${chainId}`,
+    done,
+    tick,
+    cursor: () => state.cursor,
+    stop: () => {
+      stopping ??= (async () => {
+        stopped = true
+        wake()
+        await looping
+        await queue.catch(() => undefined)
+        resolveDone()
+        logger.info("chain-watcher stopped", { cursor: state.cursor?.number ?? null })
+      })()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The operator's pure core: one restaked operator deciding, per proposed
+ * checkpoint, to sign it or to refuse with a reason.
+ *
+ * Pipeline, per `CheckpointProposed` (with the operator's own Outbox read):
+ *   1. the lane must be of its network: both chains configured, the outbox
+ *      the source chain's (else `wrong-network`);
+ *   2. it must not have signed another root for the same lane and count
+ *      (else `conflicting-signature`);
+ *   3. its own read at the proposal's finalized block must show the same
+ *      count, root and block hash (else `not-finalized`, `count-mismatch`,
+ *      `root-mismatch`, `block-mismatch`, see `verifyProposal`);
+ *   4. it signs the EIP-712 digest and remembers what it signed.
+ *
+ * Invariants:
+ * - Never two roots for one `(srcChainId, outbox, dstChainId, count)`: the
+ *   state keeps every root signed, and the runtime rebuilds the state by
+ *   folding the same proposals with the same recorded reads, so the rule
+ *   holds across restarts and across members of the operator's group.
+ * - The same checkpoint proposed again, and verified again, gets the same
+ *   signature (RFC 6979 is deterministic) in a new `AttestationSigned`: a
+ *   re-proposal after the collector gave up can still be attested.
+ * - Other events on the proposals topic (`LaneStalled`) are a no-op: a stall
+ *   asks nothing of an operator.
+ *
+ * @module
+ */
+import type { Hex as ViemHex } from "viem"
+import type { CheckpointDomain } from "../../contracts/index.ts"
+import {
+  AttestationRefused,
+  AttestationSigned,
+  type Bytes32,
+  type Checkpoint,
+  type ChorusEvent,
+  type Envelope,
+  type Hex,
+  type OutboxLaneRead,
+} from "../../schemas/index.ts"
+import type { Decision, LaneCore } from "../runtime/index.ts"
+import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
+import { laneProblem, type OperatorChain, verifyProposal } from "./verify-proposal.ts"
+
+/** A root this operator signed for a lane at a count. */
+export interface SignedRoot {
+  readonly root: Bytes32
+  readonly digest: Bytes32
+  readonly signature: Hex
+}
+
+export interface OperatorState {
+  /** Every root signed, by `signedKey(checkpoint)`; it is never replaced. */
+  readonly signed: Map<string, SignedRoot>
+}
+
+export interface OperatorCoreOptions {
+  readonly privateKey: ViemHex
+  /** The network's EIP-712 domain (`getCheckpointDomain(config.network)`). */
+  readonly domain: CheckpointDomain
+  /** The configured chains: a lane outside them is refused as `wrong-network`. */
+  readonly chains: ReadonlyArray<OperatorChain>
+}
+
+/**
+ * The slot a signature occupies: a lane at a count. One root per slot.
+ *
+ * @example
+ * ```ts
+ * signedKey(checkpoint) // "901:0xe7f1…0512:902:12"
+ * ```
+ */
+export const signedKey = (checkpoint: Checkpoint): string =>
+  `${checkpoint.srcChainId}:${checkpoint.outbox}:${checkpoint.dstChainId}:${checkpoint.count}`
+
+/**
+ * Makes the operator's core for one key.
+ *
+ * `initial` is a getter: `decide` updates the state in place, and the runtime
+ * starts every shard from `core.initial`, so each shard needs its own maps.
+ *
+ * @example
+ * ```ts
+ * const core = makeOperatorCore({ privateKey, domain, chains: config.chains })
+ * const { outputs } = foldCore(core, producer, [{ input: proposal, reads: [outboxRead] }])
+ * ```
+ */
+export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<OperatorState> => {
+  const operator = addressOfKey(options.privateKey)
+  const { domain, chains } = options
+
+  const decide = (
+    state: OperatorState,
+    input: Envelope,
+    reads: ReadonlyArray<Envelope>,
+  ): Decision<OperatorState> => {
+    const event = input.event
+    if (event._tag !== "CheckpointProposed") return { state, outputs: [] }
+    const { checkpoint } = event
+    const refuse = (reason: AttestationRefused["reason"], detail: string): Decision<OperatorState> => ({
+      state,
+      outputs: [new AttestationRefused({ checkpoint, operator, reason, detail })],
+    })
+
+    const problem = laneProblem(chains, checkpoint)
+    if (problem !== undefined) return refuse("wrong-network", problem)
+
+    const key = signedKey(checkpoint)
+    const earlier = state.signed.get(key)
+    if (earlier !== undefined && earlier.root !== checkpoint.root) {
+      return refuse(
+        "conflicting-signature",
+        `it already signed root ${earlier.root} for lane ${checkpoint.srcChainId}-${checkpoint.dstChainId} (outbox ${checkpoint.outbox}) at count ${checkpoint.count}; it never signs a second root for the same count`,
+      )
+    }
+
+    const outboxReads = reads
+      .map((r) => r.event)
+      .filter((e): e is OutboxLaneRead => e._tag === "OutboxLaneRead")
+    const verification = verifyProposal(event, outboxReads, operator)
+    if (verification.result !== "verified") return refuse(verification.result, verification.detail)
+
+    const digest = checkpointDigest(domain, checkpoint)
+    const signature = signDigest(options.privateKey, digest)
+    if (earlier === undefined) state.signed.set(key, { root: checkpoint.root, digest, signature })
+    const outputs: ChorusEvent[] = [new AttestationSigned({ checkpoint, digest, operator, signature })]
+    return { state, outputs }
+  }
+
+  return {
+    get initial(): OperatorState {
+      return { signed: new Map() }
+    },
+    decide,
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Synchronous EIP-712 signing of checkpoints, so the operator's pure core can
+ * sign inside `decide`.
+ *
+ * The digest is viem's `hashTypedData` over the network's domain and the
+ * Solidity `Checkpoint` type (via `hashCheckpoint`, equal to
+ * `Inbox.checkpointDigest`). The signature is secp256k1 ECDSA with RFC 6979
+ * nonces — deterministic, so one key signs one checkpoint to one signature,
+ * and a replay of the operator's log reproduces it byte for byte — with low
+ * s, packed as the 65 bytes `r ‖ s ‖ v`, `v` 27 or 28: exactly what
+ * `Inbox.commit` accepts, and what `signCheckpoint` produces.
+ *
+ * @module
+ */
+import { secp256k1 } from "@noble/curves/secp256k1"
+import { type Hex as ViemHex, hexToBytes } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import {
+  type CheckpointDomain,
+  type Checkpoint as TypedCheckpoint,
+  hashCheckpoint,
+} from "../../contracts/index.ts"
+import { type Address, Bytes32, type Checkpoint, Hex, toAddress } from "../../schemas/index.ts"
+
+/**
+ * A checkpoint event's fields in the shape the EIP-712 helpers take (chain ids as bigint).
+ *
+ * @example
+ * ```ts
+ * hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(proposal.checkpoint) })
+ * ```
+ */
+export const toTypedCheckpoint = (checkpoint: Checkpoint): TypedCheckpoint => ({
+  srcChainId: BigInt(checkpoint.srcChainId),
+  outbox: asViemHex(checkpoint.outbox),
+  dstChainId: BigInt(checkpoint.dstChainId),
+  root: asViemHex(checkpoint.root),
+  count: checkpoint.count,
+})
+
+/**
+ * A wire-form hex string (branded, already validated) as viem's template type.
+ *
+ * @example
+ * ```ts
+ * client.readContract({ address: asViemHex(checkpoint.outbox), … })
+ * ```
+ */
+export const asViemHex = (value: string): ViemHex => value as ViemHex
+
+/**
+ * The EIP-712 digest of a checkpoint under a network's domain, in wire form.
+ *
+ * @example
+ * ```ts
+ * const digest = checkpointDigest(domain, proposal.checkpoint)
+ * ```
+ */
+export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoint): Bytes32 =>
+  Bytes32.make(hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(checkpoint) }).toLowerCase())
+
+/**
+ * Signs a 32-byte digest: deterministic (RFC 6979), low s, `r ‖ s ‖ v` with v = 27/28.
+ *
+ * @example
+ * ```ts
+ * const signature = signDigest(privateKey, checkpointDigest(domain, checkpoint))
+ * ```
+ */
+export const signDigest = (privateKey: ViemHex, digest: Bytes32): Hex => {
+  const signature = secp256k1.sign(hexToBytes(asViemHex(digest)), hexToBytes(privateKey), { lowS: true })
+  const v = (27 + signature.recovery).toString(16)
+  return Hex.make(`0x${signature.toCompactHex()}${v}`)
+}
+
+/**
+ * The wire-form (lowercase) address of a private key.
+ *
+ * @example
+ * ```ts
+ * addressOfKey("0xac09…ff80") // "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+ * ```
+ */
+export const addressOfKey = (privateKey: ViemHex): Address => toAddress(privateKeyToAccount(privateKey).address)

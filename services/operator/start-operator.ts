@@ -1,0 +1,109 @@
+import type { PublicClient } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import type { BusPort } from "../../bus/port.ts"
+import { getCheckpointDomain } from "../../contracts/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
+import { groupFor, TOPICS } from "../../topology/index.ts"
+import { type ChorusConfig, chainOf, type OperatorConfig, resolvePrivateKey } from "../config/index.ts"
+import { makeChainClient, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
+import { OperatorConfigError } from "./errors.ts"
+import { makeOutboxObserver } from "./observe-outbox.ts"
+import { makeOperatorCore } from "./operator-core.ts"
+
+export interface StartOperatorDeps {
+  readonly bus: BusPort
+  readonly config: ChorusConfig
+  /** This operator's entry (one of `config.operators`, or one built in code). */
+  readonly operator: OperatorConfig
+  readonly logger: ServiceLogger
+  /** Called with every signature and refusal after it was published. */
+  readonly onOutput?: (e: Envelope) => void
+}
+
+const checkRpcUrls = (config: ChorusConfig, operator: OperatorConfig, path: string) => {
+  const configured = config.chains.map((c) => c.chainId)
+  for (const chainId of Object.keys(operator.rpcUrls ?? {})) {
+    if (!configured.includes(Number(chainId))) {
+      throw new OperatorConfigError({ path: `${path}.rpcUrls`, chainId, configured: configured.join(", ") })
+    }
+  }
+}
+
+/**
+ * Starts one restaked operator: a consumer group of its own on the proposals
+ * topic (every operator sees every proposal), its own key and its own RPCs.
+ * Its name is `operator/<checksummed address>`.
+ *
+ * @example
+ * ```ts
+ * const running = await startOperator({ bus, config, operator: config.operators[0]!, logger })
+ * await running.stop()
+ * ```
+ */
+export const startOperator = async (deps: StartOperatorDeps): Promise<RunningService> => {
+  const { bus, config, operator } = deps
+  const index = config.operators.indexOf(operator)
+  const path = index >= 0 ? `operators[${index}]` : "operator"
+  const privateKey = resolvePrivateKey(operator.privateKey, `${path}.privateKey`)
+  checkRpcUrls(config, operator, path)
+  const address = privateKeyToAccount(privateKey).address
+  const logger = deps.logger.child({ operator: address })
+  const domain = getCheckpointDomain({
+    registryChainId: config.network.registryChainId,
+    registry: config.network.registry,
+  })
+
+  const clients = new Map<number, PublicClient>()
+  const clientFor = (chainId: number): PublicClient => {
+    let client = clients.get(chainId)
+    if (client === undefined) {
+      const rpcUrls = operator.rpcUrls?.[String(chainId)] ?? chainOf(config, chainId).rpcUrls
+      client = makeChainClient({ chainId, rpcUrls })
+      clients.set(chainId, client)
+    }
+    return client
+  }
+
+  const abort = new AbortController()
+  const service = await startLaneService({
+    bus,
+    service: "operator",
+    instance: address,
+    groupId: groupFor("operator", { operator: address }),
+    inputs: [TOPICS.checkpointsProposed.name],
+    core: makeOperatorCore({ privateKey, domain, chains: config.chains }),
+    observe: makeOutboxObserver({
+      operator: address.toLowerCase(),
+      chains: config.chains,
+      clientFor,
+      finalityWaitMs: operator.finalityWaitMs,
+      logger,
+      signal: abort.signal,
+    }),
+    logger,
+    onOutput: (envelope) => {
+      const event = envelope.event
+      if (event._tag === "AttestationSigned") {
+        logger.info("signed", { lane: envelope.key, count: event.checkpoint.count, root: event.checkpoint.root })
+      } else if (event._tag === "AttestationRefused") {
+        logger.warn("refused to sign", {
+          lane: envelope.key,
+          count: event.checkpoint.count,
+          reason: event.reason,
+          detail: event.detail,
+        })
+      }
+      deps.onOutput?.(envelope)
+    },
+  })
+  logger.info("operator started", { group: groupFor("operator", { operator: address }) })
+
+  return {
+    name: service.name,
+    done: service.done,
+    stop: () => {
+      abort.abort()
+      return service.stop()
+    },
+  }
+}

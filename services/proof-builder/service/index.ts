@@ -1,0 +1,8 @@
+/**
+ * The proof-builder's runtime: the Outbox reader and the service entry point.
+ *
+ * @module
+ */
+export { BlockNotFinalizedError, WrongChainError } from "./errors.ts"
+export { type LaneReader, makeLaneReader } from "./lane-reader.ts"
+export { proofBuilderCoreFor, startProofBuilder } from "./start-proof-builder.ts"

@@ -1,0 +1,33 @@
+import { parseAbiItem } from "viem"
+import type { DevnetWorld } from "../../cli/devnet/world.ts"
+
+const pinged = parseAbiItem(
+  "event Pinged(uint64 indexed srcChainId, address indexed sender, uint256 count, bytes body)",
+)
+
+export interface Received {
+  readonly dstChainId: number
+  readonly srcChainId: number
+  readonly body: string
+}
+
+/**
+ * Every payload the devnet's PingRecipients received, read from their events
+ * on each destination chain — the ground truth an end-to-end test compares
+ * with what was sent.
+ *
+ * @example
+ * ```ts
+ * const received = await receivedPayloads(devnet.world)
+ * ```
+ */
+export const receivedPayloads = async (world: DevnetWorld): Promise<Received[]> => {
+  const received: Received[] = []
+  for (const chain of world.chains) {
+    const logs = await chain.client.getLogs({ address: chain.recipient, event: pinged, fromBlock: 0n, toBlock: "latest" })
+    for (const log of logs) {
+      received.push({ dstChainId: chain.chainId, srcChainId: Number(log.args.srcChainId), body: log.args.body! })
+    }
+  }
+  return received
+}

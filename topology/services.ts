@@ -61,7 +61,7 @@ export const SERVICES: ReadonlyArray<ServiceDeclaration> = [
     description:
       "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
     group: "chorus.operator.{operator}",
-    reads: [TOPICS.checkpointsProposed.name, TOPICS.laneReads.name, TOPICS.attestationsSigned.name],
+    reads: [TOPICS.checkpointsProposed.name, TOPICS.laneReads.name],
     writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, dead],
     external: "the operator's own source chain RPC",
   },

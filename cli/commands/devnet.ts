@@ -1,4 +1,4 @@
-import { startDevnet, type Devnet } from "../devnet/devnet.ts"
+import type { Devnet } from "../devnet/devnet.ts"
 import { renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
 import type { Summary } from "../devnet/tracker.ts"
 import { type Command, intFlag } from "../command.ts"
@@ -54,6 +54,7 @@ export const devnet: Command = {
         : { kind: "embedded" as const, ...dataDir }
 
     view("chorus devnet: starting 3 anvil chains and deploying the contracts…")
+    const { startDevnet } = await import("../devnet/devnet.ts")
     const net: Devnet = await startDevnet({ bus })
     let interrupted = false
     const onSignal = () => {

@@ -1,12 +1,13 @@
-import { installShutdownHandlers } from "../../bus/kafka/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import { ALL_TOPICS } from "../../topology/index.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
-import { jsonLogger, type LogLevel } from "../../services/runtime/index.ts"
-import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/start-services.ts"
+import type { LogLevel } from "../../services/runtime/logger.ts"
+import type { ServiceSelection } from "../../services/start-services.ts"
+import { ALL_TOPICS } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
 import { BUS_DETAILS, busOptions, openBusFromFlags } from "../open-bus.ts"
 
+// Kept here rather than imported so `chorus --help` does not load every service.
+const SERVICE_NAMES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"]
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
 const busFlagsFrom = (values: Record<string, unknown>, config: ChorusConfig): Record<string, string | undefined> => {
@@ -63,6 +64,9 @@ export const run: Command = {
       }
       throw error
     }
+    const { startServices } = await import("../../services/start-services.ts")
+    const { jsonLogger } = await import("../../services/runtime/logger.ts")
+    const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const bus: BusPort = await openBusFromFlags(busFlagsFrom(values, config))
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
     await bus.ensureTopics(ALL_TOPICS)

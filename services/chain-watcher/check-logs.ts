@@ -121,13 +121,17 @@ export const checkLogs = (
       problem(`its message hashes to ${id}, but its messageId topic is ${args.messageId}`)
     }
     if (message.srcChainId !== BigInt(expected.chainId)) {
-      problem(`its message is from chain ${message.srcChainId}, but it was read from chain ${expected.chainId}`)
+      problem(
+        `its message is from chain ${message.srcChainId}, but it was read from chain ${expected.chainId}`,
+      )
     }
     if (message.nonce !== args.nonce) {
       problem(`its message has nonce ${message.nonce}, but its nonce topic is ${args.nonce}`)
     }
     if (message.dstChainId !== args.dstChainId) {
-      problem(`its message is for chain ${message.dstChainId}, but its dstChainId topic is ${args.dstChainId}`)
+      problem(
+        `its message is for chain ${message.dstChainId}, but its dstChainId topic is ${args.dstChainId}`,
+      )
     }
     let decoded: Message
     try {

@@ -83,7 +83,11 @@ export const readHeader = async (client: PublicClient, chainId: number, number: 
   if (block.hash === null || !/^0x[0-9a-fA-F]{64}$/.test(block.hash)) {
     problems.push(`block ${number} has no valid hash (${String(block.hash)})`)
   }
-  if (problems.length > 0) throw new InvalidRpcResponseError(chainId, `eth_getBlockByNumber(${number})`, problems)
+  if (typeof block.timestamp !== "bigint" || block.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
+    problems.push(`block ${number} has no valid timestamp (${String(block.timestamp)})`)
+  }
+  if (problems.length > 0)
+    throw new InvalidRpcResponseError(chainId, `eth_getBlockByNumber(${number})`, problems)
   return {
     ref: new BlockRef({ number, hash: Bytes32.make(block.hash!.toLowerCase()) }),
     timestamp: Number(block.timestamp),
@@ -140,7 +144,14 @@ export const readOutboxRange = async (
     getLogs: (from, to) =>
       client.request({
         method: "eth_getLogs",
-        params: [{ address: outbox as `0x${string}`, topics: [MESSAGE_SENT_TOPIC], fromBlock: toHex(from), toBlock: toHex(to) }],
+        params: [
+          {
+            address: outbox as `0x${string}`,
+            topics: [MESSAGE_SENT_TOPIC],
+            fromBlock: toHex(from),
+            toBlock: toHex(to),
+          },
+        ],
       }),
     ...(request.onShrink === undefined ? {} : { onShrink: request.onShrink }),
   })

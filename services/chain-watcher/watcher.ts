@@ -163,10 +163,23 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         await publish(bus, outputs.slice(-1))
         state = decision.state
         pending = null
-        const fields = { from: outcome.from, to: outcome.to.number, messages: outcome.messages, head, recovered }
+        const fields = {
+          from: outcome.from,
+          to: outcome.to.number,
+          messages: outcome.messages,
+          head,
+          recovered,
+        }
         if (outcome.messages > 0) logger.info("observed messages", fields)
         else logger.debug("advanced", fields)
-        return { kind: "advanced", from: outcome.from, to: outcome.to, messages: outcome.messages, head, recovered }
+        return {
+          kind: "advanced",
+          from: outcome.from,
+          to: outcome.to,
+          messages: outcome.messages,
+          head,
+          recovered,
+        }
       }
       case "halted": {
         await publish(bus, outputs)
@@ -208,7 +221,8 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
           : `the finalized head ${head} is not past block ${from - 1}`
       if (cursor === null) return { kind: "idle", head, reason }
       const check = await readHeader(client, chainId, cursor.number)
-      if (check.ref.hash === cursor.hash) return { kind: "idle", head, reason: `${reason}; cursor still canonical` }
+      if (check.ref.hash === cursor.hash)
+        return { kind: "idle", head, reason: `${reason}; cursor still canonical` }
       // Record the failed check as a read covering no block, so the halt is on the log and replays.
       read = new OutboxRangeRead({
         chainId,

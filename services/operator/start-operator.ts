@@ -9,6 +9,7 @@ import { makeChainClient, type RunningService, type ServiceLogger, startLaneServ
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
 import { makeOperatorCore } from "./operator-core.ts"
+import { asViemHex } from "./sign-checkpoint.ts"
 
 export interface StartOperatorDeps {
   readonly bus: BusPort
@@ -21,7 +22,7 @@ export interface StartOperatorDeps {
 }
 
 const checkRpcUrls = (config: ChorusConfig, operator: OperatorConfig, path: string) => {
-  const configured = config.chains.map((c) => c.chainId)
+  const configured: ReadonlyArray<number> = config.chains.map((c) => c.chainId)
   for (const chainId of Object.keys(operator.rpcUrls ?? {})) {
     if (!configured.includes(Number(chainId))) {
       throw new OperatorConfigError({ path: `${path}.rpcUrls`, chainId, configured: configured.join(", ") })
@@ -50,7 +51,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
   const logger = deps.logger.child({ operator: address })
   const domain = getCheckpointDomain({
     registryChainId: config.network.registryChainId,
-    registry: config.network.registry,
+    registry: asViemHex(config.network.registry),
   })
 
   const clients = new Map<number, PublicClient>()

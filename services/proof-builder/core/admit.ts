@@ -57,7 +57,9 @@ export const admit = (lane: LaneState | undefined, observed: MessageObserved): A
     return {
       kind: "mismatched-id",
       detail: `message at nonce ${message.nonce} (${where(observed)}) carries id ${messageId}, but ${
-        computed.ok ? `keccak256(abi.encode(message)) is ${computed.id}` : `it cannot be ABI-encoded: ${computed.reason}`
+        computed.ok
+          ? `keccak256(abi.encode(message)) is ${computed.id}`
+          : `it cannot be ABI-encoded: ${computed.reason}`
       }; the event was ignored — check the chain-watcher that produced it`,
     }
   }

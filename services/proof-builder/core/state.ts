@@ -17,7 +17,14 @@
  *
  * @module
  */
-import type { BlockRef, Lane, Message, MessageId, MessageObserved, OutboxLaneRead } from "../../../schemas/index.ts"
+import type {
+  BlockRef,
+  Lane,
+  Message,
+  MessageId,
+  MessageObserved,
+  OutboxLaneRead,
+} from "../../../schemas/index.ts"
 import { createMerkleTree, type MerkleTree } from "../merkle/index.ts"
 
 export interface LaneState {
@@ -82,4 +89,3 @@ export const emptyLane = (lane: Lane): LaneState => ({
   lastProposed: 0,
   lastRead: undefined,
 })
-

@@ -22,7 +22,11 @@ export class BlockNotFinalizedError extends Error {
 /** A configured RPC serves another chain than the one it is configured for. */
 export class WrongChainError extends Error {
   override readonly name = "WrongChainError"
-  readonly details: { readonly expected: number; readonly actual: number; readonly rpcUrls: ReadonlyArray<string> }
+  readonly details: {
+    readonly expected: number
+    readonly actual: number
+    readonly rpcUrls: ReadonlyArray<string>
+  }
   constructor(details: {
     readonly expected: number
     readonly actual: number

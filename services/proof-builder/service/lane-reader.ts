@@ -30,7 +30,8 @@ export interface LaneReader {
 }
 
 const refOf = (block: { readonly number: bigint | null; readonly hash: string | null }, what: string) => {
-  if (block.number === null || block.hash === null) throw new Error(`${what} has no number or hash (pending?)`)
+  if (block.number === null || block.hash === null)
+    throw new Error(`${what} has no number or hash (pending?)`)
   return new BlockRef({ number: Number(block.number), hash: Bytes32.make(block.hash.toLowerCase()) })
 }
 

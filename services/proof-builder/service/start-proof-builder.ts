@@ -83,7 +83,10 @@ export const startProofBuilder = async (deps: {
             eventId: input.id,
           })
         } else if (plan.reason === "not-a-message") {
-          logger.warn("ignored an input that is not a MessageObserved", { type: input.type, eventId: input.id })
+          logger.warn("ignored an input that is not a MessageObserved", {
+            type: input.type,
+            eventId: input.id,
+          })
         }
         return []
     }

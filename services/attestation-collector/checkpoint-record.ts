@@ -1,0 +1,104 @@
+/**
+ * What the collector remembers about one checkpoint (one digest): whether and
+ * when it was proposed, the valid signatures and the refusals it received,
+ * and where it stands.
+ *
+ * @module
+ */
+import type {
+  Address,
+  Bytes32,
+  Checkpoint,
+  Hex,
+  RefusalReason,
+} from "../../schemas/index.ts"
+import type { OperatorSetView } from "./operator-set.ts"
+
+/** pending: waiting for stake; attested: emitted once; expired: given up on (a re-proposal revives it). */
+export type RecordStatus = "pending" | "attested" | "expired"
+
+export interface CheckpointRecord {
+  readonly checkpoint: Checkpoint
+  readonly digest: Bytes32
+  /** The proposal's envelope time (ms), once a proposal arrived. */
+  proposedAt: number | undefined
+  /** When the collector first heard of the checkpoint (a proposal, a signature or a refusal). */
+  readonly firstSeenAt: number
+  /** A pending record expires when an input arrives later than this (ms). */
+  deadline: number
+  status: RecordStatus
+  /** When it was attested or expired; it is forgotten one TTL later. */
+  settledAt: number | undefined
+  /** The attestation, once emitted: what late verdicts refer to. */
+  attested: { readonly epoch: number; readonly signedStake: bigint } | undefined
+  /** Valid signatures from signers that were members when they arrived, by signer, in arrival order. */
+  readonly signatures: Map<Address, Hex>
+  readonly refusals: Map<Address, { readonly reason: RefusalReason; readonly detail: string }>
+}
+
+/** A signature that counts against a set, with the signer's weight in it. */
+export interface CountedSignature {
+  readonly signer: Address
+  readonly signature: Hex
+  readonly weight: bigint
+}
+
+/**
+ * A new pending record, first heard of at `now`.
+ *
+ * @example
+ * ```ts
+ * const record = newRecord(checkpoint, digest, now, now + ttl)
+ * ```
+ */
+export const newRecord = (
+  checkpoint: Checkpoint,
+  digest: Bytes32,
+  now: number,
+  deadline: number,
+): CheckpointRecord => ({
+  checkpoint,
+  digest,
+  proposedAt: undefined,
+  firstSeenAt: now,
+  deadline,
+  status: "pending",
+  settledAt: undefined,
+  attested: undefined,
+  signatures: new Map(),
+  refusals: new Map(),
+})
+
+/**
+ * The record's signatures that count against `set` (signers in it), sorted
+ * strictly ascending by signer, as `Inbox.commit` requires. Addresses are
+ * lowercase and of one length, so string order is numeric order.
+ *
+ * @example
+ * ```ts
+ * const counted = countedSignatures(record, set)
+ * const stake = stakeOf(counted)
+ * ```
+ */
+export const countedSignatures = (
+  record: CheckpointRecord,
+  set: OperatorSetView,
+): ReadonlyArray<CountedSignature> => {
+  const counted: CountedSignature[] = []
+  for (const [signer, signature] of record.signatures) {
+    const weight = set.weights.get(signer)
+    if (weight !== undefined) counted.push({ signer, signature, weight })
+  }
+  return counted.sort((a, b) => (a.signer < b.signer ? -1 : a.signer > b.signer ? 1 : 0))
+}
+
+/**
+ * The total weight of counted signatures.
+ *
+ * @example
+ * ```ts
+ * stakeOf(countedSignatures(record, set)) // 6n
+ * ```
+ */
+export const stakeOf = (counted: ReadonlyArray<CountedSignature>): bigint =>
+  counted.reduce((sum, c) => sum + c.weight, 0n)

@@ -1,0 +1,133 @@
+/**
+ * The cryptographic half of judging a signature, as pure functions: the
+ * digest is recomputed from the checkpoint under the network's domain (the
+ * event's own `digest` field is never trusted), the signer is recovered from
+ * the 65 bytes exactly as `Inbox.commit` would (`v` 27/28 only, low `s`
+ * only, ecrecover semantics), and it must be the operator that published it.
+ *
+ * @module
+ */
+import { secp256k1 } from "@noble/curves/secp256k1"
+import { bytesToHex, type Hex as ViemHex, hexToBytes } from "viem"
+import { publicKeyToAddress } from "viem/accounts"
+import {
+  type CheckpointDomain,
+  type Checkpoint as TypedCheckpoint,
+  hashCheckpoint,
+} from "../../contracts/index.ts"
+import {
+  type Address,
+  type AttestationSigned,
+  Bytes32,
+  type Checkpoint,
+  toAddress,
+} from "../../schemas/index.ts"
+
+/** secp256k1n / 2: the Inbox refuses a higher `s` (the malleable twin of a valid signature). */
+const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+const ORDER = secp256k1.CURVE.n
+
+/** What recovering a signature gave: its signer, or why it has none. */
+export type Recovery =
+  | { readonly ok: true; readonly signer: Address }
+  | { readonly ok: false; readonly reason: string }
+
+/** What the cryptographic checks made of a published signature. */
+export type SignatureCheck =
+  | { readonly result: "valid"; readonly digest: Bytes32; readonly signer: Address }
+  | {
+      readonly result: "invalid"
+      readonly digest: Bytes32
+      readonly signer: Address | null
+      readonly reason: string
+    }
+
+const asViemHex = (value: string): ViemHex => value as ViemHex
+
+/**
+ * The EIP-712 digest of a checkpoint under a network's domain, in wire form
+ * (equal to `Inbox.checkpointDigest`).
+ *
+ * @example
+ * ```ts
+ * const digest = checkpointDigest(domain, event.checkpoint)
+ * ```
+ */
+export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoint): Bytes32 => {
+  const typed: TypedCheckpoint = {
+    srcChainId: BigInt(checkpoint.srcChainId),
+    outbox: asViemHex(checkpoint.outbox),
+    dstChainId: BigInt(checkpoint.dstChainId),
+    root: asViemHex(checkpoint.root),
+    count: checkpoint.count,
+  }
+  return Bytes32.make(hashCheckpoint({ domain, checkpoint: typed }).toLowerCase())
+}
+
+/**
+ * Recovers the signer of a 65-byte `r ‖ s ‖ v` signature over a digest, with
+ * the Inbox's rules: `v` must be 27 or 28, `s` at most secp256k1n / 2, and
+ * `r`, `s` in range.
+ *
+ * @example
+ * ```ts
+ * const recovery = recoverSigner(digest, signature)
+ * if (recovery.ok) recovery.signer // "0xf39f…2266"
+ * ```
+ */
+export const recoverSigner = (digest: Bytes32, signature: string): Recovery => {
+  const bytes = hexToBytes(asViemHex(signature))
+  if (bytes.length !== 65) {
+    return { ok: false, reason: `the signature is ${bytes.length} bytes; r ‖ s ‖ v is 65` }
+  }
+  const r = BigInt(bytesToHex(bytes.subarray(0, 32)))
+  const s = BigInt(bytesToHex(bytes.subarray(32, 64)))
+  const v = bytes[64]!
+  if (v !== 27 && v !== 28) return { ok: false, reason: `v is ${v}; the Inbox takes only 27 or 28` }
+  if (r === 0n || r >= ORDER || s === 0n || s >= ORDER) {
+    return { ok: false, reason: "r or s is zero or not below the curve order" }
+  }
+  if (s > HALF_ORDER) {
+    return { ok: false, reason: "s is above secp256k1n / 2 (the malleable form); the Inbox refuses it" }
+  }
+  try {
+    const point = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(hexToBytes(asViemHex(digest)))
+    return { ok: true, signer: toAddress(publicKeyToAddress(bytesToHex(point.toRawBytes(false)))) }
+  } catch (error) {
+    return { ok: false, reason: `no public key recovers from it (${(error as Error).message})` }
+  }
+}
+
+/**
+ * Checks one published signature: digest recomputed, signer recovered, and
+ * the signer is the operator that published it.
+ *
+ * @example
+ * ```ts
+ * const check = checkSignature(domain, attestationSigned)
+ * if (check.result === "valid") count(check.signer)
+ * ```
+ */
+export const checkSignature = (domain: CheckpointDomain, event: AttestationSigned): SignatureCheck => {
+  const digest = checkpointDigest(domain, event.checkpoint)
+  const recovery = recoverSigner(digest, event.signature)
+  const signer = recovery.ok ? recovery.signer : null
+  if (event.digest !== digest) {
+    return {
+      result: "invalid",
+      digest,
+      signer,
+      reason: `its digest ${event.digest} is not the checkpoint's EIP-712 digest ${digest} under this network's domain (chain ${domain.chainId}, registry ${domain.verifyingContract})`,
+    }
+  }
+  if (!recovery.ok) return { result: "invalid", digest, signer, reason: recovery.reason }
+  if (recovery.signer !== event.operator) {
+    return {
+      result: "invalid",
+      digest,
+      signer,
+      reason: `it recovers to ${recovery.signer}, not to ${event.operator}, the operator that published it`,
+    }
+  }
+  return { result: "valid", digest, signer: recovery.signer }
+}

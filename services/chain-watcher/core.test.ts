@@ -1,0 +1,256 @@
+import { keccak256, stringToHex } from "viem"
+import { describe, expect, it } from "vitest"
+import {
+  Address,
+  BlockRef,
+  Bytes32,
+  ChainId,
+  type Envelope,
+  Hex,
+  Message,
+  makeEnvelope,
+  OutboxBlock,
+  OutboxLog,
+  OutboxRangeRead,
+  TxHash,
+  U256,
+  WatcherCursor,
+} from "../../schemas/index.ts"
+import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
+import { makeWatcherCore, type WatcherState } from "./core.ts"
+import { messageIdOf } from "./message.ts"
+
+const CHAIN = ChainId.make(901)
+const OUTBOX = Address.make(`0x${"0a".repeat(20)}`)
+const producer = producerOf("chain-watcher", "901")
+const core = makeWatcherCore(CHAIN)
+
+const hashOf = (label: string) => Bytes32.make(keccak256(stringToHex(label)))
+/** Block `n` of a chain history named `fork`: another fork gives the same number another hash. */
+const block = (n: number, fork = "a") => new BlockRef({ number: n, hash: hashOf(`${fork}-${n}`) })
+
+const message = (nonce: number, dst = 902) =>
+  new Message({
+    version: 1,
+    nonce,
+    srcChainId: CHAIN,
+    sender: Address.make(`0x${"be".repeat(20)}`),
+    dstChainId: ChainId.make(dst),
+    recipient: Address.make(`0x${"de".repeat(20)}`),
+    gasLimit: U256.make("100000"),
+    body: Hex.make(stringToHex(`ping ${nonce}`)),
+  })
+
+const withLogs = (n: number, messages: ReadonlyArray<Message>, fork = "a") =>
+  new OutboxBlock({
+    block: block(n, fork),
+    timestamp: 1_700_000_000 + n,
+    logs: messages.map(
+      (m, i) =>
+        new OutboxLog({ transactionHash: TxHash.make(hashOf(`tx-${n}-${i}`)), logIndex: i, message: m }),
+    ),
+  })
+
+const read = (
+  fields: { cursorCheck: BlockRef | null; fromBlock: number; to: BlockRef; blocks?: OutboxBlock[] },
+  time = 1_700_000_000_000 + fields.to.number,
+): Envelope<OutboxRangeRead> =>
+  makeEnvelope(
+    new OutboxRangeRead({
+      chainId: CHAIN,
+      outbox: OUTBOX,
+      cursorCheck: fields.cursorCheck,
+      fromBlock: fields.fromBlock,
+      to: fields.to,
+      blocks: fields.blocks ?? [],
+    }),
+    { producer, causationId: null, time: new Date(time) },
+  )
+
+const at = (cursor: BlockRef): WatcherState => ({ cursor, halted: false })
+
+describe("watcher core", () => {
+  it("given no cursor, when a read with logs arrives, then one MessageObserved per log in order, then the cursor", () => {
+    const input = read({
+      cursorCheck: null,
+      fromBlock: 0,
+      to: block(10),
+      blocks: [withLogs(3, [message(0), message(0, 903)]), withLogs(7, [message(1)])],
+    })
+
+    const { state, outputs, outcome } = core.decide(core.initial, input)
+
+    expect(outputs.map((e) => e._tag)).toEqual([
+      "MessageObserved",
+      "MessageObserved",
+      "MessageObserved",
+      "WatcherCursor",
+    ])
+    const observed = outputs.slice(0, 3).map((e) => {
+      if (e._tag !== "MessageObserved") throw new Error("expected MessageObserved")
+      return e
+    })
+    expect(observed.map((e) => [e.block.number, e.logIndex, e.message.nonce, e.message.dstChainId])).toEqual([
+      [3, 0, 0, 902],
+      [3, 1, 0, 903],
+      [7, 0, 1, 902],
+    ])
+    for (const e of observed) {
+      expect(e.messageId).toBe(messageIdOf(e.message))
+      expect(e.outbox).toBe(OUTBOX)
+      expect(e.blockTimestamp).toBe(1_700_000_000 + e.block.number)
+    }
+    expect(outputs[3]).toEqual(new WatcherCursor({ chainId: CHAIN, block: block(10) }))
+    expect(state).toEqual({ cursor: block(10), halted: false })
+    expect(outcome).toEqual({ kind: "advanced", from: 0, to: block(10), messages: 3 })
+
+    const envelopes = stampOutputs(producer, input, outputs)
+    for (const envelope of envelopes) {
+      expect(envelope.causationId).toBe(input.id)
+      expect(envelope.time).toBe(input.time)
+    }
+    expect(envelopes[0]!.correlationId).toBe(observed[0]!.messageId)
+  })
+
+  it("given a cursor, when the next read confirms it, then it advances; an empty range emits only the cursor", () => {
+    const { state, outputs, outcome } = core.decide(
+      at(block(10)),
+      read({ cursorCheck: block(10), fromBlock: 11, to: block(20) }),
+    )
+
+    expect(outputs).toEqual([new WatcherCursor({ chainId: CHAIN, block: block(20) })])
+    expect(state.cursor).toEqual(block(20))
+    expect(outcome).toMatchObject({ kind: "advanced", messages: 0 })
+  })
+
+  it("given a cursor, when the read sees another block at its height, then ChainHalted and the core halts", () => {
+    const rewritten = block(10, "b")
+
+    const { state, outputs, outcome } = core.decide(
+      at(block(10)),
+      read({
+        cursorCheck: rewritten,
+        fromBlock: 11,
+        to: block(20, "b"),
+        blocks: [withLogs(12, [message(5)], "b")],
+      }),
+    )
+
+    expect(outputs).toHaveLength(1)
+    const halt = outputs[0]!
+    if (halt._tag !== "ChainHalted") throw new Error(`expected ChainHalted, got ${halt._tag}`)
+    expect(halt).toMatchObject({
+      chainId: CHAIN,
+      blockNumber: 10,
+      expectedHash: block(10).hash,
+      observedHash: rewritten.hash,
+    })
+    expect(halt.reason).toBe(
+      `block 10 was ${block(10).hash} when read, now ${rewritten.hash}: the chain was rewritten below the watcher's cursor (finality violated); stopping`,
+    )
+    expect(state).toEqual({ cursor: block(10), halted: true })
+    expect(outcome.kind).toBe("halted")
+
+    const after = core.decide(state, read({ cursorCheck: block(10), fromBlock: 11, to: block(30) }))
+    expect(after.outputs).toEqual([])
+    expect(after.outcome.kind).toBe("stale")
+  })
+
+  it("given a cursor, when a check-only read (no block covered) shows a rewrite while idle, then it halts", () => {
+    const { outputs, outcome } = core.decide(
+      at(block(10)),
+      read({ cursorCheck: block(10, "b"), fromBlock: 11, to: block(10, "b") }),
+    )
+
+    expect(outputs.map((e) => e._tag)).toEqual(["ChainHalted"])
+    expect(outcome.kind).toBe("halted")
+  })
+
+  it("given a cursor, when a read carries no cursor check, then it halts rather than trust it", () => {
+    const { outputs, state } = core.decide(
+      at(block(10)),
+      read({ cursorCheck: null, fromBlock: 11, to: block(20) }),
+    )
+
+    expect(outputs.map((e) => e._tag)).toEqual(["ChainHalted"])
+    const halt = outputs[0]!
+    if (halt._tag !== "ChainHalted") throw new Error("expected ChainHalted")
+    expect(halt.reason).toMatch(/carries no check/)
+    expect(state.halted).toBe(true)
+  })
+
+  it("given a cursor, when a stale or duplicate read arrives, then nothing is emitted and the state is unchanged", () => {
+    const first = read({ cursorCheck: null, fromBlock: 0, to: block(10) })
+    const second = read({ cursorCheck: block(10), fromBlock: 11, to: block(20) })
+    const after = core.decide(core.decide(core.initial, first).state, second).state
+
+    for (const stale of [
+      first,
+      second,
+      read({ cursorCheck: block(20), fromBlock: 25, to: block(30) }),
+      read({ cursorCheck: block(20), fromBlock: 21, to: block(20) }),
+    ]) {
+      const decision = core.decide(after, stale)
+      expect(decision.outputs).toEqual([])
+      expect(decision.state).toBe(after)
+      expect(decision.outcome.kind).toBe("stale")
+    }
+  })
+
+  it("ignores reads of another chain", () => {
+    const foreign = makeEnvelope(
+      new OutboxRangeRead({
+        chainId: ChainId.make(902),
+        outbox: OUTBOX,
+        cursorCheck: null,
+        fromBlock: 0,
+        to: block(5),
+        blocks: [withLogs(1, [message(0)])],
+      }),
+      { producer, causationId: null, time: new Date(0) },
+    )
+
+    const decision = core.decide(core.initial, foreign)
+
+    expect(decision.outputs).toEqual([])
+    expect(decision.outcome).toMatchObject({ kind: "ignored" })
+  })
+
+  it("replaying the same reads reproduces the same outputs with the same ids", () => {
+    const reads = [
+      read({
+        cursorCheck: null,
+        fromBlock: 0,
+        to: block(10),
+        blocks: [withLogs(4, [message(0), message(1)])],
+      }),
+      read({ cursorCheck: block(10), fromBlock: 11, to: block(15) }),
+      read({ cursorCheck: block(15), fromBlock: 16, to: block(40), blocks: [withLogs(33, [message(2)])] }),
+    ]
+    const steps = reads.map((input) => ({ input, reads: [] }))
+
+    const live = foldCore(core, producer, steps)
+    // Without the runtime's dedup by input id: the core itself must turn redelivered reads into no-ops.
+    let state = core.initial
+    const replayed: Envelope[] = []
+    for (const input of [...reads, ...reads]) {
+      const decision = core.decide(state, input)
+      state = decision.state
+      replayed.push(...stampOutputs(producer, input, decision.outputs))
+    }
+
+    expect(replayed.map((e) => e.id)).toEqual(live.outputs.map((e) => e.id))
+    expect(replayed).toEqual(live.outputs)
+    expect(live.outputs.map((e) => e.type)).toEqual([
+      "MessageObserved",
+      "MessageObserved",
+      "WatcherCursor",
+      "WatcherCursor",
+      "MessageObserved",
+      "WatcherCursor",
+    ])
+    expect(new Set(live.outputs.map((e) => e.id)).size).toBe(live.outputs.length)
+    expect(state).toEqual(live.state)
+    expect(live.state).toEqual({ cursor: block(40), halted: false })
+  })
+})

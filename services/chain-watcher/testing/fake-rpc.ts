@@ -1,0 +1,176 @@
+/**
+ * An in-memory chain behind a real viem client (a `custom` transport), for
+ * tests of what the watcher does with RPC answers: errors go through viem's
+ * own error mapping, and any answer can be refused or tampered with.
+ *
+ * @module
+ */
+import {
+  createPublicClient,
+  custom,
+  encodeAbiParameters,
+  encodeEventTopics,
+  type Hex,
+  keccak256,
+  type PublicClient,
+  stringToHex,
+} from "viem"
+import { type ChorusMessage, getMessageId, messageAbiParameter, outboxAbi } from "../../../contracts/index.ts"
+
+/** A JSON-RPC log as `eth_getLogs` returns it. */
+export interface RpcLog {
+  address: Hex
+  blockHash: Hex | null
+  blockNumber: Hex | null
+  data: Hex
+  logIndex: Hex | null
+  removed: boolean
+  topics: Hex[]
+  transactionHash: Hex | null
+  transactionIndex: Hex | null
+}
+
+export interface FakeChain {
+  readonly chainId: number
+  readonly outbox: Hex
+  /** Block hashes by number (the canonical chain). */
+  readonly hashes: Map<number, Hex>
+  /** Every log, in chain order. */
+  readonly logs: RpcLog[]
+  latest: number
+}
+
+const hex = (n: number) => `0x${n.toString(16)}` as Hex
+
+/**
+ * A chain of `blocks` blocks with `messages` sent at the given blocks.
+ *
+ * @example
+ * ```ts
+ * const chain = makeFakeChain({ chainId: 901, outbox, blocks: 100, sends: [{ block: 5 }, { block: 5 }, { block: 80 }] })
+ * ```
+ */
+export const makeFakeChain = (options: {
+  readonly chainId: number
+  readonly outbox: Hex
+  readonly blocks: number
+  readonly sends: ReadonlyArray<{ readonly block: number; readonly dstChainId?: number }>
+}): FakeChain => {
+  const hashes = new Map<number, Hex>()
+  for (let n = 0; n <= options.blocks; n++) hashes.set(n, keccak256(stringToHex(`block-${n}`)))
+  const nonces = new Map<number, number>()
+  const perBlock = new Map<number, number>()
+  const logs = options.sends.map(({ block, dstChainId = 902 }) => {
+    const nonce = nonces.get(dstChainId) ?? 0
+    nonces.set(dstChainId, nonce + 1)
+    const logIndex = perBlock.get(block) ?? 0
+    perBlock.set(block, logIndex + 1)
+    const message: ChorusMessage = {
+      version: 1,
+      nonce,
+      srcChainId: BigInt(options.chainId),
+      sender: "0x000000000000000000000000000000000000bEEF",
+      dstChainId: BigInt(dstChainId),
+      recipient: "0x000000000000000000000000000000000000dEaD",
+      gasLimit: 100_000n,
+      body: stringToHex(`ping ${block}-${logIndex}`),
+    }
+    return logOf(options.outbox, message, { block, logIndex, blockHash: hashes.get(block)! })
+  })
+  return { chainId: options.chainId, outbox: options.outbox, hashes, logs, latest: options.blocks }
+}
+
+/**
+ * The `MessageSent` log of a message, as an RPC returns it.
+ *
+ * @example
+ * ```ts
+ * const log = logOf(outbox, message, { block: 5, logIndex: 0, blockHash })
+ * ```
+ */
+export const logOf = (
+  outbox: Hex,
+  message: ChorusMessage,
+  at: { readonly block: number; readonly logIndex: number; readonly blockHash: Hex },
+): RpcLog => ({
+  address: outbox,
+  blockHash: at.blockHash,
+  blockNumber: hex(at.block),
+  data: encodeAbiParameters([messageAbiParameter], [message]),
+  logIndex: hex(at.logIndex),
+  removed: false,
+  topics: encodeEventTopics({
+    abi: outboxAbi,
+    eventName: "MessageSent",
+    args: { dstChainId: message.dstChainId, nonce: message.nonce, messageId: getMessageId(message) },
+  }) as Hex[],
+  transactionHash: keccak256(stringToHex(`tx-${at.block}-${at.logIndex}`)),
+  transactionIndex: hex(at.logIndex),
+})
+
+export interface FakeRpcHooks {
+  /** Called for every `eth_getLogs`; throw to refuse, return logs to override the answer. */
+  readonly getLogs?: (range: { fromBlock: number; toBlock: number }, logs: RpcLog[]) => RpcLog[]
+}
+
+/**
+ * A viem client over the fake chain, without retries (each refusal is seen once).
+ *
+ * @example
+ * ```ts
+ * const client = fakeClient(chain, { getLogs: ({ fromBlock, toBlock }) => { if (toBlock - fromBlock > 99) throw tooMany; … } })
+ * ```
+ */
+export const fakeClient = (chain: FakeChain, hooks: FakeRpcHooks = {}): PublicClient => {
+  return createPublicClient({
+    transport: custom(
+      {
+        request: async ({ method, params }: { method: string; params?: unknown }) => {
+          const args = (params ?? []) as unknown[]
+          switch (method) {
+            case "eth_chainId":
+              return hex(chain.chainId)
+            case "eth_getBlockByNumber": {
+              const tag = args[0] as string
+              const n = tag === "latest" || tag === "finalized" ? chain.latest : Number.parseInt(tag, 16)
+              const hash = chain.hashes.get(n)
+              if (hash === undefined || n > chain.latest) return null
+              return { number: hex(n), hash, timestamp: hex(1_700_000_000 + n), transactions: [] }
+            }
+            case "eth_getLogs": {
+              const filter = args[0] as { fromBlock: Hex; toBlock: Hex; address: Hex }
+              const range = { fromBlock: Number(filter.fromBlock), toBlock: Number(filter.toBlock) }
+              const logs = chain.logs.filter((log) => {
+                const n = Number(log.blockNumber)
+                return (
+                  n >= range.fromBlock &&
+                  n <= range.toBlock &&
+                  log.address.toLowerCase() === filter.address.toLowerCase()
+                )
+              })
+              return hooks.getLogs === undefined
+                ? logs
+                : hooks.getLogs(
+                    range,
+                    logs.map((l) => ({ ...l })),
+                  )
+            }
+            default:
+              throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
+          }
+        },
+      },
+      { retryCount: 0 },
+    ),
+  }) as PublicClient
+}
+
+/**
+ * A JSON-RPC error object as a provider sends it (viem maps it by code).
+ *
+ * @example
+ * ```ts
+ * throw rpcError(-32005, "query returned more than 10000 results")
+ * ```
+ */
+export const rpcError = (code: number, message: string): Error => Object.assign(new Error(message), { code })

@@ -1,0 +1,163 @@
+/**
+ * What the submitter knows about the lanes ending on its chain, as folded
+ * from the log: attested checkpoints, proven range chunks, what became of
+ * every message it handled, and its transactions still in flight.
+ *
+ * One state per shard (partition); the runtime merges the shards it holds
+ * into one view (`mergeStates`) before planning. Everything is keyed so that
+ * folding the same fact twice changes nothing.
+ *
+ * @module
+ */
+import type {
+  Bytes32,
+  Checkpoint,
+  DeliveryAction,
+  EventId,
+  Lane,
+  Message,
+  MessageId,
+  Signature,
+  TxHash,
+} from "../../../schemas/index.ts"
+
+/** A checkpoint's quorum, as the attestation collector emitted it. */
+export interface Attestation {
+  /** The `CheckpointAttested` envelope id: the cause of a commit. */
+  readonly id: EventId
+  /** Envelope time, ms since the epoch. */
+  readonly time: number
+  readonly signatures: ReadonlyArray<Signature>
+}
+
+export interface CheckpointEntry {
+  readonly checkpoint: Checkpoint
+  attestation: Attestation | null
+  /** When the submitter learned that the Inbox stores this root (ms), or null. */
+  committedAt: number | null
+  /** Why the Inbox refused to commit this root (it is never a target again), or null. */
+  refused: string | null
+}
+
+/** A range proof for consecutive messages `[start, end)` of a lane against its checkpoint. */
+export interface Chunk {
+  /** The `MessageProven` envelope id: the cause of a delivery. */
+  readonly id: EventId
+  /** Envelope time, ms since the epoch: when the chunk became known. */
+  readonly time: number
+  readonly checkpoint: Checkpoint
+  readonly start: number
+  readonly end: number
+  readonly messages: ReadonlyArray<Message>
+  readonly messageIds: ReadonlyArray<MessageId>
+  readonly proof: ReadonlyArray<Bytes32>
+}
+
+/**
+ * What became of a message: `delivered` and `failed` as the Inbox reported
+ * them, `skipped` when the Inbox already had it, `refused` when the
+ * transaction carrying it was refused by the Inbox (parked for `chorus retry`).
+ */
+export type Settlement = "delivered" | "failed" | "skipped" | "refused"
+
+export interface LaneState {
+  /** `src:outbox:dst` — an outbox re-registered for a source is another lane on the Inbox. */
+  readonly id: string
+  readonly lane: Lane
+  /** By root. */
+  readonly checkpoints: Map<Bytes32, CheckpointEntry>
+  /** Pending chunks, by first nonce. */
+  readonly chunks: Map<number, Chunk>
+  /** Settled messages whose chunk is still held (or not known yet). */
+  readonly settled: Map<MessageId, Settlement>
+  /** Every message below this nonce is settled and forgotten; later proofs of them are ignored. */
+  floor: number
+}
+
+/** One signed transaction of a flight (the first, or a fee-bump replacement). */
+export interface FlightTransaction {
+  readonly hash: TxHash
+  /** The `DeliverySubmitted` envelope id that recorded it. */
+  readonly submission: EventId
+  readonly maxFeePerGas: bigint
+  readonly gasLimit: bigint
+  /** When it was recorded, ms since the epoch. */
+  readonly time: number
+}
+
+/** A nonce of the submitter's account that was used and whose outcome is not recorded yet. */
+export interface Flight {
+  readonly nonce: number
+  readonly laneId: string
+  readonly lane: Lane
+  readonly action: DeliveryAction
+  readonly messageIds: ReadonlyArray<MessageId>
+  /** The input the action came from (a `CheckpointAttested` or `MessageProven` id), if known. */
+  readonly origin: EventId | null
+  /** The checkpoint root a `commit` or `commitAndDeliver` stores, if known. */
+  readonly root: Bytes32 | null
+  readonly transactions: FlightTransaction[]
+}
+
+export interface SubmitterState {
+  /** The destination chain this state is for. */
+  readonly chainId: number
+  readonly lanes: Map<string, LaneState>
+  /** Open flights by account nonce. */
+  readonly flights: Map<number, Flight>
+  /** `DeliverySubmitted` id → the nonce of its open flight. */
+  readonly submissions: Map<EventId, number>
+  /** `CheckpointAttested` id → its lane and root, while the checkpoint is held. */
+  readonly attestations: Map<EventId, { readonly laneId: string; readonly root: Bytes32 }>
+}
+
+/**
+ * An empty state for `chainId`.
+ *
+ * @example
+ * ```ts
+ * const state = emptySubmitterState(902)
+ * ```
+ */
+export const emptySubmitterState = (chainId: number): SubmitterState => ({
+  chainId,
+  lanes: new Map(),
+  flights: new Map(),
+  submissions: new Map(),
+  attestations: new Map(),
+})
+
+/**
+ * The id of a lane on the destination Inbox: source chain, outbox, destination.
+ *
+ * @example
+ * ```ts
+ * laneIdOf({ srcChainId: 901, outbox: "0xab…", dstChainId: 902 }) // "901:0xab…:902"
+ * ```
+ */
+export const laneIdOf = (lane: {
+  readonly srcChainId: number
+  readonly outbox: string
+  readonly dstChainId: number
+}): string => `${lane.srcChainId}:${lane.outbox}:${lane.dstChainId}`
+
+/**
+ * One read-only view over several shard states of the same chain (the
+ * runtime holds one per partition; lanes never span two). Maps are new; the
+ * lane and flight objects are shared, so the view must not be mutated.
+ *
+ * @example
+ * ```ts
+ * const view = mergeStates(902, [shard0, shard3])
+ * ```
+ */
+export const mergeStates = (chainId: number, states: ReadonlyArray<SubmitterState>): SubmitterState => {
+  const merged = emptySubmitterState(chainId)
+  for (const state of states) {
+    for (const [id, lane] of state.lanes) merged.lanes.set(id, lane)
+    for (const [nonce, flight] of state.flights) merged.flights.set(nonce, flight)
+    for (const [id, nonce] of state.submissions) merged.submissions.set(id, nonce)
+    for (const [id, at] of state.attestations) merged.attestations.set(id, at)
+  }
+  return merged
+}

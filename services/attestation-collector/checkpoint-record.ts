@@ -5,13 +5,7 @@
  *
  * @module
  */
-import type {
-  Address,
-  Bytes32,
-  Checkpoint,
-  Hex,
-  RefusalReason,
-} from "../../schemas/index.ts"
+import type { Address, Bytes32, Checkpoint, Hex, RefusalReason } from "../../schemas/index.ts"
 import type { OperatorSetView } from "./operator-set.ts"
 
 /** pending: waiting for stake; attested: emitted once; expired: given up on (a re-proposal revives it). */

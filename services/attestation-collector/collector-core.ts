@@ -209,7 +209,11 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       }
       const record = recordFor(event.checkpoint, check.digest)
       if (record.signatures.has(signer)) {
-        return verdict("duplicate", 0n, `${signer} already signed this checkpoint; its first signature is kept`)
+        return verdict(
+          "duplicate",
+          0n,
+          `${signer} already signed this checkpoint; its first signature is kept`,
+        )
       }
       record.signatures.set(signer, event.signature)
       if (record.status === "attested") {

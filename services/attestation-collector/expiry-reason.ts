@@ -1,3 +1,8 @@
+/**
+ * The human-readable reason of a `CheckpointExpired`.
+ *
+ * @module
+ */
 import type { Address } from "../../schemas/index.ts"
 import { type CheckpointRecord, countedSignatures, stakeOf } from "./checkpoint-record.ts"
 import type { OperatorSetView } from "./operator-set.ts"
@@ -50,7 +55,7 @@ export const expiryReason = (input: {
     const missing = [...set.weights]
       .filter(([operator]) => !record.signatures.has(operator))
       .map(([operator, weight]) => `${operator} (${weight}${refusalOf(record, operator)})`)
-    parts.push(`not signed by ${missing.length === 0 ? "nobody" : missing.join(", ")}`)
+    parts.push(missing.length === 0 ? "every member signed" : `not signed by ${missing.join(", ")}`)
     const outside = [...record.signatures.keys()].filter((signer) => !set.weights.has(signer))
     if (outside.length > 0) parts.push(`signed, but no longer in the set: ${outside.join(", ")}`)
     const otherRefusals = [...record.refusals]

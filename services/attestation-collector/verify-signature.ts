@@ -8,12 +8,12 @@
  * @module
  */
 import { secp256k1 } from "@noble/curves/secp256k1"
-import { bytesToHex, type Hex as ViemHex, hexToBytes } from "viem"
+import { bytesToHex, hexToBytes, type Hex as ViemHex } from "viem"
 import { publicKeyToAddress } from "viem/accounts"
 import {
   type CheckpointDomain,
-  type Checkpoint as TypedCheckpoint,
   hashCheckpoint,
+  type Checkpoint as TypedCheckpoint,
 } from "../../contracts/index.ts"
 import {
   type Address,
@@ -91,7 +91,9 @@ export const recoverSigner = (digest: Bytes32, signature: string): Recovery => {
     return { ok: false, reason: "s is above secp256k1n / 2 (the malleable form); the Inbox refuses it" }
   }
   try {
-    const point = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(hexToBytes(asViemHex(digest)))
+    const point = new secp256k1.Signature(r, s)
+      .addRecoveryBit(v - 27)
+      .recoverPublicKey(hexToBytes(asViemHex(digest)))
     return { ok: true, signer: toAddress(publicKeyToAddress(bytesToHex(point.toRawBytes(false)))) }
   } catch (error) {
     return { ok: false, reason: `no public key recovers from it (${(error as Error).message})` }

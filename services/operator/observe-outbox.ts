@@ -35,7 +35,8 @@ import { laneProblem } from "./verify-proposal.ts"
 export interface OutboxObserverOptions {
   /** The operator's wire-form address: the `reader` of its reads. */
   readonly operator: string
-  readonly chains: ReadonlyArray<ChainConfig>
+  /** The configured chains: where each Outbox is and how its finality is read. */
+  readonly chains: ReadonlyArray<Pick<ChainConfig, "chainId" | "outbox" | "finality">>
   /** The operator's own client for a source chain. */
   readonly clientFor: (chainId: number) => PublicClient
   readonly finalityWaitMs: number

@@ -13,12 +13,12 @@
  * @module
  */
 import { secp256k1 } from "@noble/curves/secp256k1"
-import { type Hex as ViemHex, hexToBytes } from "viem"
+import { hexToBytes, type Hex as ViemHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import {
   type CheckpointDomain,
-  type Checkpoint as TypedCheckpoint,
   hashCheckpoint,
+  type Checkpoint as TypedCheckpoint,
 } from "../../contracts/index.ts"
 import { type Address, Bytes32, type Checkpoint, Hex, toAddress } from "../../schemas/index.ts"
 
@@ -81,4 +81,5 @@ export const signDigest = (privateKey: ViemHex, digest: Bytes32): Hex => {
  * addressOfKey("0xac09…ff80") // "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
  * ```
  */
-export const addressOfKey = (privateKey: ViemHex): Address => toAddress(privateKeyToAccount(privateKey).address)
+export const addressOfKey = (privateKey: ViemHex): Address =>
+  toAddress(privateKeyToAccount(privateKey).address)

@@ -5,7 +5,12 @@ import { getCheckpointDomain } from "../../contracts/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
 import { groupFor, TOPICS } from "../../topology/index.ts"
 import { type ChorusConfig, chainOf, type OperatorConfig, resolvePrivateKey } from "../config/index.ts"
-import { makeChainClient, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
+import {
+  makeChainClient,
+  type RunningService,
+  type ServiceLogger,
+  startLaneService,
+} from "../runtime/index.ts"
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
 import { makeOperatorCore } from "./operator-core.ts"
@@ -85,7 +90,11 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     onOutput: (envelope) => {
       const event = envelope.event
       if (event._tag === "AttestationSigned") {
-        logger.info("signed", { lane: envelope.key, count: event.checkpoint.count, root: event.checkpoint.root })
+        logger.info("signed", {
+          lane: envelope.key,
+          count: event.checkpoint.count,
+          root: event.checkpoint.root,
+        })
       } else if (event._tag === "AttestationRefused") {
         logger.warn("refused to sign", {
           lane: envelope.key,

@@ -94,7 +94,8 @@ export const verifyProposal = (
   }
   const seen = `its own RPC shows count ${read.count} and root ${read.root} at block ${read.block.number} (${read.block.hash})`
   const claimed = `the proposal says count ${checkpoint.count} and root ${checkpoint.root} at block ${block.number} (${block.hash})`
-  const noOutbox = read.root === ZERO_ROOT && read.count === 0 ? " (no Outbox contract at that address there)" : ""
+  const noOutbox =
+    read.root === ZERO_ROOT && read.count === 0 ? " (no Outbox contract at that address there)" : ""
   if (read.count !== checkpoint.count) {
     return { result: "count-mismatch", detail: `${seen}${noOutbox}; ${claimed}` }
   }

@@ -142,11 +142,11 @@ const stalls = (outputs: ReadonlyArray<Envelope>) => ofType<LaneStalled>(outputs
 
 const verifies = (proven: MessageProven) =>
   verifyRangeProof({
-    root: proven.checkpoint.root,
+    root: proven.checkpoint.root as Hex,
     start: proven.start,
     count: proven.checkpoint.count,
     leaves: proven.messageIds as ReadonlyArray<Hex>,
-    siblings: proven.proof,
+    siblings: proven.proof as ReadonlyArray<Hex>,
   })
 
 const laneState = (state: ProofBuilderState) => [...state.lanes.values()][0]!
@@ -363,10 +363,10 @@ describe("proof-builder core", () => {
     const core = makeProofBuilderCore({ chunkSize: 32 })
     // given an Outbox that holds only nonce 0 at block 10, while the watcher saw 0 and 1 in block 10
     const ahead = handle(core, fakeOutbox([observed(0, 10)]), [observed(0, 10), observed(1, 10)].map(input))
-    // then the second message stalls: the tree is ahead of the Outbox
+    // then the first message is proposed, and the second stalls: the tree is ahead of the Outbox
     expect(stalls(ahead.outputs)).toMatchObject([{ reason: "root-mismatch", treeCount: 2 }])
     expect(stalls(ahead.outputs)[0]!.detail).toContain("the tree holds 2 messages, but the Outbox counts 1")
-    expect(proposals(ahead.outputs)).toEqual([])
+    expect(proposals(ahead.outputs).map((p) => p.checkpoint.count)).toEqual([1])
     // given an RPC on another fork: block 10 has another hash there
     const fork = handle(core, fakeOutbox([observed(0, 10)], { fork: 7 }), [input(observed(0, 10))])
     // then the read does not count: root-mismatch naming both blocks, and no proposal

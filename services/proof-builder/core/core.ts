@@ -25,6 +25,11 @@
  * or `LaneStalled` with `nonce-gap`, `conflicting-message` (also for an
  * event whose id is not its message's) or `root-mismatch` (also when the
  * read is of another block or counts fewer messages than the tree).
+ * A mismatch does not end the lane: each later block is read and checked
+ * again, so a lane that stays wrong reports one stall per block read, and
+ * one whose RPC was briefly on another fork proposes again once it agrees.
+ * A conflicting message is reported each time one arrives; the first
+ * message of a nonce is kept.
  *
  * @module
  */

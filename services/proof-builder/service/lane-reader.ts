@@ -60,7 +60,7 @@ export const makeLaneReader = (config: ChorusConfig): LaneReader => {
     if (entry === undefined) {
       const chain = chainOf(config, chainId)
       const rpcUrls = config.proofBuilder.rpcUrls?.[String(chainId)] ?? chain.rpcUrls
-      const client = makeChainClient({ chainId, rpcUrls, retryCount: config.chainWatcher.retryCount })
+      const client = makeChainClient({ chainId, rpcUrls })
       entry = client.getChainId().then((actual) => {
         if (actual !== chainId) throw new WrongChainError({ expected: chainId, actual, rpcUrls })
         return { client, chain }

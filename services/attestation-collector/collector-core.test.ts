@@ -1,0 +1,418 @@
+import { concat, keccak256, type LocalAccount, numberToHex, size, slice, stringToHex } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import { getCheckpointDomain, signCheckpoint } from "../../contracts/index.ts"
+import {
+  Address,
+  AttestationRefused,
+  AttestationSigned,
+  BlockRef,
+  Bytes32,
+  ChainId,
+  Checkpoint,
+  CheckpointAttested,
+  CheckpointExpired,
+  CheckpointProposed,
+  type Envelope,
+  Hex,
+  Lane,
+  makeEnvelope,
+  OperatorSetRead,
+  OperatorWeight,
+  SignatureVerdict,
+  toAddress,
+  toU256,
+} from "../../schemas/index.ts"
+import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
+import { makeCollectorCore } from "./collector-core.ts"
+import { checkpointDigest } from "./verify-signature.ts"
+
+const TTL = 60_000
+const T0 = Date.parse("2026-01-01T00:00:00.000Z")
+const OUTBOX = Address.make("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512")
+const INBOX = Address.make("0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0")
+const domain = getCheckpointDomain({
+  registryChainId: 901,
+  registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+})
+const collector = producerOf("attestation-collector", "attestation-collector")
+const proofBuilder = producerOf("proof-builder", "proof-builder")
+
+/** Four operators, ascending by address, with unequal weights: total 10, 6667 bps → 7 required. */
+const [A, B, C, D] = Array.from({ length: 4 }, (_, i) =>
+  privateKeyToAccount(keccak256(stringToHex(`collector-core-${i}`))),
+).sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1)) as [
+  LocalAccount,
+  LocalAccount,
+  LocalAccount,
+  LocalAccount,
+]
+const OUTSIDER = privateKeyToAccount(keccak256(stringToHex("collector-core-outsider")))
+const EPOCH_1: ReadonlyArray<readonly [LocalAccount, bigint]> = [
+  [A, 5n],
+  [B, 3n],
+  [C, 1n],
+  [D, 1n],
+]
+const addressOf = (account: LocalAccount) => toAddress(account.address)
+
+const checkpointOf = (count = 5, root = `0x${"aa".repeat(32)}`) =>
+  new Checkpoint({
+    srcChainId: ChainId.make(901),
+    outbox: OUTBOX,
+    dstChainId: ChainId.make(902),
+    root: Bytes32.make(root),
+    count,
+  })
+
+const at = (ms: number) => new Date(T0 + ms)
+
+const propose = (checkpoint = checkpointOf(), time = 0): Envelope =>
+  makeEnvelope(
+    new CheckpointProposed({
+      checkpoint,
+      previousCount: 0,
+      block: new BlockRef({ number: checkpoint.count * 10, hash: Bytes32.make(`0x${"0b".repeat(32)}`) }),
+    }),
+    { producer: proofBuilder, causationId: null, time: at(time) },
+  )
+
+const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = domain) =>
+  Hex.make(
+    (
+      await signCheckpoint({
+        account,
+        domain: on,
+        checkpoint: {
+          srcChainId: BigInt(checkpoint.srcChainId),
+          outbox: checkpoint.outbox as `0x${string}`,
+          dstChainId: BigInt(checkpoint.dstChainId),
+          root: checkpoint.root as `0x${string}`,
+          count: checkpoint.count,
+        },
+      })
+    ).toLowerCase(),
+  )
+
+/** An operator's AttestationSigned, as the operator publishes it (its own key, unless forged). */
+const signed = async (
+  account: LocalAccount,
+  checkpoint = checkpointOf(),
+  over: { operator?: LocalAccount; signature?: Hex; digest?: Bytes32; time?: number } = {},
+): Promise<Envelope> => {
+  const operator = over.operator ?? account
+  return makeEnvelope(
+    new AttestationSigned({
+      checkpoint,
+      digest: over.digest ?? checkpointDigest(domain, checkpoint),
+      operator: addressOf(operator),
+      signature: over.signature ?? (await signatureOf(account, checkpoint)),
+    }),
+    { producer: producerOf("operator", operator.address), causationId: null, time: at(over.time ?? 0) },
+  )
+}
+
+const refused = (account: LocalAccount, checkpoint = checkpointOf(), time = 0): Envelope =>
+  makeEnvelope(
+    new AttestationRefused({
+      checkpoint,
+      operator: addressOf(account),
+      reason: "root-mismatch",
+      detail: "its own RPC shows root 0xcc…",
+    }),
+    { producer: producerOf("operator", account.address), causationId: null, time: at(time) },
+  )
+
+/** The collector's read of destination 902's operator set, recorded for `input`. */
+const setRead = (input: Envelope, epoch: number, members = EPOCH_1): Envelope =>
+  makeEnvelope(
+    new OperatorSetRead({
+      lane: new Lane({ srcChainId: ChainId.make(901), outbox: OUTBOX, dstChainId: ChainId.make(902) }),
+      inbox: INBOX,
+      epoch,
+      block: new BlockRef({ number: 100 + epoch, hash: Bytes32.make(`0x${"0e".repeat(32)}`) }),
+      operators: [...members]
+        .sort(([x], [y]) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
+        .map(
+          ([account, weight]) => new OperatorWeight({ address: addressOf(account), weight: toU256(weight) }),
+        ),
+      thresholdBps: 6667,
+    }),
+    { producer: collector, causationId: input.id, time: new Date(input.time) },
+  )
+
+/** A collector fed one input at a time, as the runtime does; the first input brings epoch 1's set. */
+const startCollector = () => {
+  const core = makeCollectorCore({ domain, proposalTtlMs: TTL })
+  let state = core.initial
+  let first = true
+  return {
+    feed: (input: Envelope, reads: ReadonlyArray<Envelope> = []) => {
+      const all = first && reads.length === 0 ? [setRead(input, 1)] : reads
+      first = false
+      const decision = core.decide(state, input, all)
+      state = decision.state
+      return stampOutputs(collector, input, decision.outputs)
+    },
+    get state() {
+      return state
+    },
+  }
+}
+
+const verdictsOf = (outputs: ReadonlyArray<Envelope>) =>
+  outputs.map((o) => o.event).filter((e): e is SignatureVerdict => e instanceof SignatureVerdict)
+const attestedOf = (outputs: ReadonlyArray<Envelope>) =>
+  outputs.map((o) => o.event).filter((e): e is CheckpointAttested => e instanceof CheckpointAttested)
+const expiredOf = (outputs: ReadonlyArray<Envelope>) =>
+  outputs.map((o) => o.event).filter((e): e is CheckpointExpired => e instanceof CheckpointExpired)
+const resultsOf = (outputs: ReadonlyArray<Envelope>) => verdictsOf(outputs).map((v) => v.result)
+
+describe("attestation-collector core", () => {
+  it("attests once signed stake meets the Inbox's threshold with unequal weights", async () => {
+    // given a proposal and epoch 1 (A 5, B 3, C 1, D 1: 7 of 10 required at 6667 bps)
+    const c = startCollector()
+    expect(c.feed(propose())).toEqual([])
+    // when C (1) and A (5) sign: 6 — one short
+    const short = [...c.feed(await signed(C)), ...c.feed(await signed(A))]
+    // then both are accepted with their weights, and nothing is attested yet
+    expect(verdictsOf(short).map((v) => [v.result, v.weight, v.epoch])).toEqual([
+      ["accepted", "1", 1],
+      ["accepted", "5", 1],
+    ])
+    expect(attestedOf(short)).toEqual([])
+    // when D (1) signs: 7, exactly the required stake
+    const outputs = c.feed(await signed(D))
+    // then the checkpoint is attested with A, C, D strictly ascending, their stake and the set's
+    expect(resultsOf(outputs)).toEqual(["accepted"])
+    const [attested] = attestedOf(outputs)
+    expect(attested).toBeDefined()
+    expect(attested!.signatures.map((s) => s.signer)).toEqual([A, C, D].map(addressOf))
+    expect(attested!.signedStake).toBe("7")
+    expect(attested!.totalStake).toBe("10")
+    expect(attested!.thresholdBps).toBe(6667)
+    expect(attested!.epoch).toBe(1)
+    expect(attested!.digest).toBe(checkpointDigest(domain, checkpointOf()))
+    expect(attested!.signatures[0]!.signature).toBe(await signatureOf(A, checkpointOf()))
+  })
+
+  it("judges a second signature from the same signer a duplicate, counted once", async () => {
+    // given a proposal and A's signature
+    const c = startCollector()
+    c.feed(propose())
+    c.feed(await signed(A))
+    // when A's signature arrives again, then B's (A counted twice would make 10 ≥ 7; once is 5 + 3 = 8)
+    const again = c.feed(await signed(A, checkpointOf(), { time: 1 }))
+    // then it is a duplicate, with no weight
+    expect(verdictsOf(again).map((v) => [v.result, v.weight])).toEqual([["duplicate", "0"]])
+    expect(attestedOf(again)).toEqual([])
+    const [attested] = attestedOf(c.feed(await signed(B)))
+    expect(attested!.signedStake).toBe("8")
+  })
+
+  it("judges a signer outside the destination's set an unknown signer", async () => {
+    // given a proposal
+    const c = startCollector()
+    c.feed(propose())
+    // when a valid signature from a key outside the set arrives
+    const [verdict] = verdictsOf(c.feed(await signed(OUTSIDER)))
+    // then it is an unknown signer, recovered but not counted
+    expect(verdict!.result).toBe("unknown-signer")
+    expect(verdict!.signer).toBe(addressOf(OUTSIDER))
+    expect(verdict!.weight).toBe("0")
+    expect(verdict!.reason).toMatch(/not in destination 902's operator set at epoch 1/)
+  })
+
+  it("judges forged and malformed signatures invalid, and counts none of them", async () => {
+    // given a proposal and A's genuine signature bytes
+    const c = startCollector()
+    c.feed(propose())
+    const checkpoint = checkpointOf()
+    const genuine = (await signatureOf(A, checkpoint)) as `0x${string}`
+    const r = slice(genuine, 0, 32)
+    const s = BigInt(slice(genuine, 32, 64))
+    const v = Number(slice(genuine, 64, 65))
+    const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+    const cases: ReadonlyArray<readonly [string, Promise<Envelope>, RegExp]> = [
+      ["B's signature published as A's", signed(B, checkpoint, { operator: A }), /recovers to 0x/],
+      [
+        "a digest field that is not the checkpoint's",
+        signed(A, checkpoint, { digest: Bytes32.make(`0x${"dd".repeat(32)}`) }),
+        /is not the checkpoint's EIP-712 digest/,
+      ],
+      [
+        "a signature over another network's domain",
+        signatureOf(A, checkpoint, { ...domain, chainId: 902 }).then((signature) =>
+          signed(A, checkpoint, { signature }),
+        ),
+        /recovers to 0x/,
+      ],
+      [
+        "the high-s twin of a valid signature",
+        signed(A, checkpoint, {
+          signature: Hex.make(
+            concat([r, numberToHex(N - s, { size: 32 }), numberToHex(v === 27 ? 28 : 27, { size: 1 })]),
+          ),
+        }),
+        /malleable/,
+      ],
+      [
+        "v = 0",
+        signed(A, checkpoint, { signature: Hex.make(concat([slice(genuine, 0, 64), "0x00"])) }),
+        /v is 0/,
+      ],
+      ["64 bytes", signed(A, checkpoint, { signature: Hex.make(slice(genuine, 0, 64)) }), /64 bytes/],
+    ]
+    for (const [what, input, reason] of cases) {
+      // when it arrives
+      const outputs = c.feed(await input)
+      // then it is invalid, says why, and counts nothing
+      const [verdict] = verdictsOf(outputs)
+      expect(verdict?.result, what).toBe("invalid")
+      expect(verdict!.reason, what).toMatch(reason)
+      expect(verdict!.weight).toBe("0")
+      expect(attestedOf(outputs)).toEqual([])
+    }
+    expect(size(genuine)).toBe(65)
+    // and A's genuine signature still counts afterwards: nothing invalid was recorded for A
+    expect(resultsOf(c.feed(await signed(A)))).toEqual(["accepted"])
+  })
+
+  it("records a valid signature after attestation as late, without attesting again", async () => {
+    // given an attested checkpoint (A 5 + B 3)
+    const c = startCollector()
+    c.feed(propose())
+    c.feed(await signed(A))
+    expect(attestedOf(c.feed(await signed(B)))).toHaveLength(1)
+    // when C signs
+    const outputs = c.feed(await signed(C))
+    // then its verdict is late, with its weight, and there is no second attestation
+    expect(verdictsOf(outputs).map((v) => [v.result, v.weight])).toEqual([["late", "1"]])
+    expect(verdictsOf(outputs)[0]!.reason).toMatch(/already attested at epoch 1 with 8 of 10/)
+    expect(attestedOf(outputs)).toEqual([])
+    expect(c.state.records.get(checkpointDigest(domain, checkpointOf()))!.signatures.size).toBe(3)
+  })
+
+  it("holds signatures that arrive before their proposal and attests when it arrives", async () => {
+    // given A and B sign before the collector saw the proposal
+    const c = startCollector()
+    const early = [...c.feed(await signed(A)), ...c.feed(await signed(B))]
+    // then they are accepted and held, not attested and not dropped
+    expect(resultsOf(early)).toEqual(["accepted", "accepted"])
+    expect(verdictsOf(early)[0]!.reason).toMatch(/held until the checkpoint's proposal arrives/)
+    expect(attestedOf(early)).toEqual([])
+    // when the proposal arrives
+    const proposal = propose()
+    const outputs = c.feed(proposal)
+    // then it is attested at once, caused by the proposal
+    const [attested] = attestedOf(outputs)
+    expect(attested!.signatures.map((s) => s.signer)).toEqual([A, B].map(addressOf))
+    expect(outputs[0]!.causationId).toBe(proposal.id)
+  })
+
+  it("re-counts pending signatures when the destination's epoch changes", async () => {
+    // given a proposal signed by A (5) and C (1) at epoch 1: 6 of 7
+    const c = startCollector()
+    c.feed(propose())
+    c.feed(await signed(A))
+    expect(attestedOf(c.feed(await signed(C)))).toEqual([])
+    // when epoch 2 drops A (B 3, C 1, D 1: 4 of 5 required), read while handling a refusal from D
+    const refusal = refused(D)
+    const rotated = c.feed(refusal, [setRead(refusal, 2, EPOCH_1.slice(1))])
+    // then A stops counting: C alone (1) is short of 4, so nothing is attested
+    expect(rotated).toEqual([])
+    // when B (3) signs
+    const outputs = c.feed(await signed(B))
+    // then it is attested at epoch 2 with B and C only
+    expect(verdictsOf(outputs).map((v) => [v.result, v.epoch])).toEqual([["accepted", 2]])
+    const [attested] = attestedOf(outputs)
+    expect(attested!.epoch).toBe(2)
+    expect(attested!.signatures.map((s) => s.signer)).toEqual([B, C].map(addressOf))
+    expect([attested!.signedStake, attested!.totalStake]).toEqual(["4", "5"])
+  })
+
+  it("attests on the epoch change itself when the new set's threshold is already met", async () => {
+    // given B (3) and C (1) signed at epoch 1: 4 of 7
+    const c = startCollector()
+    c.feed(propose())
+    c.feed(await signed(B))
+    c.feed(await signed(C))
+    // when epoch 2 (B 3, C 1, D 1: 4 required) is read for the next input
+    const next = propose(checkpointOf(6, `0x${"bb".repeat(32)}`), 1)
+    const outputs = c.feed(next, [setRead(next, 2, EPOCH_1.slice(1))])
+    // then the first checkpoint is attested at epoch 2
+    const [attested] = attestedOf(outputs)
+    expect(attested!.checkpoint.count).toBe(5)
+    expect(attested!.epoch).toBe(2)
+  })
+
+  it("expires a proposal short of the threshold once an input arrives past its deadline", async () => {
+    // given a proposal at t0, C's signature and B's refusal
+    const c = startCollector()
+    c.feed(propose())
+    c.feed(await signed(C))
+    c.feed(refused(B))
+    // when an input arrives exactly at the deadline, nothing expires
+    expect(expiredOf(c.feed(propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL)))).toEqual([])
+    // when an input arrives one millisecond past it
+    const outputs = c.feed(propose(checkpointOf(7, `0x${"cc".repeat(32)}`), TTL + 1))
+    // then the first proposal expires, naming who signed, who did not (and why), and how long it waited
+    const expired = expiredOf(outputs)
+    expect(expired.map((e) => e.checkpoint.count)).toEqual([5])
+    const [e] = expired
+    expect([e!.signedStake, e!.requiredStake]).toEqual(["1", "7"])
+    expect(e!.digest).toBe(checkpointDigest(domain, checkpointOf()))
+    expect(e!.reason).toContain(`signed by ${addressOf(C)} (1): 1 of 7 required`)
+    expect(e!.reason).toContain(`${addressOf(B)} (3, refused: root-mismatch`)
+    expect(e!.reason).toContain(`${addressOf(A)} (5)`)
+    expect(e!.reason).toContain(`after ${TTL + 1} ms`)
+    // and a valid signature for it afterwards is late; a re-proposal revives it and counts what was held
+    expect(resultsOf(c.feed(await signed(A, checkpointOf(), { time: TTL + 2 })))).toEqual(["late"])
+    expect(c.feed(propose(checkpointOf(), TTL + 3))).toEqual([])
+    const [attested] = attestedOf(c.feed(await signed(D, checkpointOf(), { time: TTL + 3 })))
+    expect(attested!.signatures.map((s) => s.signer)).toEqual([A, C, D].map(addressOf))
+  })
+
+  it("judges signatures unknown and expires proposals when no operator set is known", async () => {
+    // given a collector that never read a set for destination 902
+    const core = makeCollectorCore({ domain, proposalTtlMs: TTL })
+    const steps = [
+      { input: propose(), reads: [] },
+      { input: await signed(A), reads: [] },
+      { input: propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL + 1), reads: [] },
+    ]
+    // when proposals and a signature arrive
+    const { outputs } = foldCore(core, collector, steps)
+    // then the signature is an unknown signer and the proposal expires, saying no set is known
+    expect(resultsOf(outputs)).toEqual(["unknown-signer"])
+    expect(verdictsOf(outputs)[0]!.reason).toMatch(/no operator set is known for destination 902/)
+    expect(expiredOf(outputs)[0]!.reason).toMatch(/no operator set is known for destination 902/)
+  })
+
+  it("produces the same outputs with the same ids when its log is folded again", async () => {
+    // given a log of inputs with their recorded reads
+    const proposal = propose()
+    const steps = [
+      { input: proposal, reads: [setRead(proposal, 1)] },
+      { input: await signed(C), reads: [] },
+      { input: await signed(OUTSIDER), reads: [] },
+      { input: await signed(A), reads: [] },
+      { input: await signed(B), reads: [] },
+      { input: await signed(D), reads: [] },
+      { input: propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL + 1), reads: [] },
+    ]
+    // when two fresh cores fold it
+    const first = foldCore(makeCollectorCore({ domain, proposalTtlMs: TTL }), collector, steps)
+    const second = foldCore(makeCollectorCore({ domain, proposalTtlMs: TTL }), collector, steps)
+    // then both produce the same events with the same ids
+    expect(first.outputs.map((o) => o.id)).toEqual(second.outputs.map((o) => o.id))
+    expect(first.outputs.map((o) => o.type)).toEqual([
+      "SignatureVerdict",
+      "SignatureVerdict",
+      "SignatureVerdict",
+      "SignatureVerdict",
+      "CheckpointAttested",
+      "SignatureVerdict",
+    ])
+  })
+})

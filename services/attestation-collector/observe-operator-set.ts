@@ -1,0 +1,101 @@
+/**
+ * The collector's only look at the world: the destination Inbox's operator
+ * set, recorded as an `OperatorSetRead` whenever the collector has none for
+ * that destination or the Inbox's epoch moved.
+ *
+ * Per proposal or signature about destination D: read the latest block, the
+ * Inbox's `epoch()` at it and, only if that epoch is not the one the state
+ * holds for D, `operatorSet()` at the same block. Refusals and other inputs
+ * need no read. A destination that is not configured, or whose Inbox has no
+ * set yet (epoch 0), gets no read: the core then judges signatures for it
+ * `unknown-signer` and its proposals expire, saying why.
+ *
+ * @module
+ */
+import type { PublicClient, Hex as ViemHex } from "viem"
+import { inboxAbi } from "../../contracts/index.ts"
+import {
+  BlockRef,
+  Bytes32,
+  type ChorusEvent,
+  type Envelope,
+  Lane,
+  OperatorSetRead,
+  OperatorWeight,
+  toAddress,
+  toU256,
+} from "../../schemas/index.ts"
+import type { ChainConfig } from "../config/index.ts"
+import type { ServiceLogger } from "../runtime/index.ts"
+import type { CollectorState } from "./collector-core.ts"
+
+export interface OperatorSetObserverOptions {
+  readonly chains: ReadonlyArray<ChainConfig>
+  /** A client for a destination chain. */
+  readonly clientFor: (chainId: number) => PublicClient
+  readonly logger: ServiceLogger
+}
+
+/**
+ * Makes the collector's `observe`.
+ *
+ * @example
+ * ```ts
+ * const observe = makeOperatorSetObserver({ chains: config.chains, clientFor, logger })
+ * const reads = await observe(state, signatureEnvelope) // [OperatorSetRead] or []
+ * ```
+ */
+export const makeOperatorSetObserver =
+  (options: OperatorSetObserverOptions) =>
+  async (state: CollectorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+    const event = input.event
+    if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned") return []
+    const { checkpoint } = event
+    const dstChainId = checkpoint.dstChainId
+    const chain = options.chains.find((c) => c.chainId === dstChainId)
+    if (chain === undefined) {
+      options.logger.warn("destination chain is not configured; its signatures cannot be counted", {
+        lane: input.key,
+        dstChainId,
+        configured: options.chains.map((c) => c.chainId),
+      })
+      return []
+    }
+    const client = options.clientFor(dstChainId)
+    const inbox = chain.inbox as ViemHex
+    const block = await client.getBlock({ blockTag: "latest" })
+    const blockNumber = block.number
+    const epoch = await client.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "epoch",
+      blockNumber,
+    })
+    if (epoch === 0n) {
+      options.logger.warn("the destination Inbox has no operator set yet (epoch 0); nothing can be counted", {
+        lane: input.key,
+        dstChainId,
+        inbox: chain.inbox,
+      })
+      return []
+    }
+    if (state.sets.get(dstChainId)?.epoch === Number(epoch)) return []
+    const [operators, weights, thresholdBps, , , setEpoch] = await client.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "operatorSet",
+      blockNumber,
+    })
+    return [
+      new OperatorSetRead({
+        lane: new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId }),
+        inbox: toAddress(chain.inbox),
+        epoch: Number(setEpoch),
+        block: new BlockRef({ number: Number(blockNumber), hash: Bytes32.make(block.hash.toLowerCase()) }),
+        operators: operators.map(
+          (address, i) => new OperatorWeight({ address: toAddress(address), weight: toU256(weights[i]!) }),
+        ),
+        thresholdBps,
+      }),
+    ]
+  }

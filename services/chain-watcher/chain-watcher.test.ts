@@ -1,0 +1,318 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  type Account,
+  type Chain,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  type Hex,
+  http,
+  type PublicClient,
+  parseEventLogs,
+  stringToHex,
+  type Transport,
+  type WalletClient,
+} from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { waitFor } from "../../bus/contract/support.ts"
+import { openEmbeddedBus } from "../../bus/embedded/index.ts"
+import { publishEvents, readEvents } from "../../bus/events/index.ts"
+import type { BusPort } from "../../bus/port.ts"
+import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../contracts/index.ts"
+import {
+  BlockRef,
+  type Bytes32,
+  ChainId,
+  type Envelope,
+  type MessageObserved,
+  makeEnvelope,
+  WatcherCursor,
+} from "../../schemas/index.ts"
+import { ALL_TOPICS, TOPICS, type TopicName } from "../../topology/index.ts"
+import { decodeConfig } from "../config/index.ts"
+import { chainDefinition, jsonLogger, producerOf } from "../runtime/index.ts"
+import { ChainHaltedError } from "./errors.ts"
+import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.ts"
+
+const CHAIN_ID = 901
+const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+const RECIPIENT = "0x000000000000000000000000000000000000dEaD"
+
+let anvil: Anvil
+let publicClient: PublicClient
+let walletClient: WalletClient<Transport, Chain, Account>
+let testClient: ReturnType<typeof makeTestClient>
+const makeTestClient = (url: string) =>
+  createTestClient({ chain: chainDefinition(CHAIN_ID, [url]), transport: http(url), mode: "anvil" })
+
+beforeAll(async () => {
+  anvil = await startAnvil({ chainId: CHAIN_ID, slotsInAnEpoch: 1 })
+  const chain = chainDefinition(CHAIN_ID, [anvil.rpcUrl])
+  publicClient = createPublicClient({
+    chain,
+    transport: http(anvil.rpcUrl),
+    pollingInterval: 50,
+  }) as PublicClient
+  walletClient = createWalletClient({ chain, transport: http(anvil.rpcUrl), account: DEPLOYER })
+  testClient = makeTestClient(anvil.rpcUrl)
+})
+afterAll(async () => {
+  await anvil?.stop()
+})
+
+let dir: string
+let bus: BusPort
+let logLines: string[] = []
+const running: ChainWatcher[] = []
+beforeEach(async () => {
+  logLines = []
+  dir = mkdtempSync(join(tmpdir(), "chorus-chain-watcher-"))
+  bus = await openEmbeddedBus({ dataDir: dir })
+  await bus.ensureTopics(ALL_TOPICS)
+})
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((watcher) => watcher.stop()))
+  await bus.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const logged = (msg: string) => logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === msg)
+
+const configFor = (
+  outbox: Hex,
+  startBlock: number,
+  finality: object,
+  rpcUrls: ReadonlyArray<string> = [anvil.rpcUrl],
+) =>
+  decodeConfig({
+    network: { registryChainId: CHAIN_ID, registry: `0x${"11".repeat(20)}` },
+    chains: [
+      {
+        chainId: CHAIN_ID,
+        rpcUrls,
+        outbox: outbox.toLowerCase(),
+        inbox: `0x${"22".repeat(20)}`,
+        finality,
+      },
+    ],
+    chainWatcher: { pollIntervalMs: 20, initialRange: 2, maxRange: 4, startBlock, retryCount: 0 },
+  })
+
+const start = async (
+  config: ReturnType<typeof configFor>,
+  options: { bus?: BusPort; autoStart?: boolean } = {},
+) => {
+  const watcher = await startChainWatcher({
+    bus: options.bus ?? bus,
+    config,
+    chainId: CHAIN_ID,
+    logger: jsonLogger({ write: (line) => logLines.push(line) }, "debug"),
+    ...(options.autoStart === undefined ? {} : { autoStart: options.autoStart }),
+  })
+  running.push(watcher)
+  return watcher
+}
+
+/** Sends a message and returns its id as the Outbox computed it, and its block. */
+const send = async (outbox: Hex, body: string) => {
+  const hash = await walletClient.writeContract({
+    address: outbox,
+    abi: outboxAbi,
+    functionName: "send",
+    args: [902n, RECIPIENT, 100_000n, stringToHex(body)],
+  })
+  const receipt = await publicClient.waitForTransactionReceipt({ hash })
+  const [log] = parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })
+  return { messageId: log!.args.messageId, block: Number(receipt.blockNumber) }
+}
+
+const onBus = async <T extends Envelope["event"]["_tag"]>(topic: TopicName, type: T) => {
+  const found: Envelope[] = []
+  for await (const item of readEvents(bus, { topic, from: "earliest" })) {
+    if (item.ok && item.envelope.type === type) found.push(item.envelope)
+  }
+  return found as Array<Envelope<Extract<Envelope["event"], { _tag: T }>>>
+}
+
+/** Ticks until the watcher has nothing left to read. */
+const tickUntilIdle = async (watcher: ChainWatcher): Promise<TickResult[]> => {
+  const results: TickResult[] = []
+  for (let i = 0; i < 100; i++) {
+    const result = await watcher.tick()
+    results.push(result)
+    if (result.kind === "idle") return results
+    if (result.kind !== "advanced") throw new Error(`unexpected tick: ${JSON.stringify(result)}`)
+  }
+  throw new Error(`still not idle after 100 ticks; last: ${JSON.stringify(results.at(-1))}`)
+}
+
+/** The bus, except that publishing observed messages fails while `refuse()` holds. */
+const refusingMessages = (inner: BusPort, refuse: () => boolean): BusPort => ({
+  kind: inner.kind,
+  ensureTopics: (topics) => inner.ensureTopics(topics),
+  partitions: (topic) => inner.partitions(topic),
+  publish: (records) =>
+    refuse() && records.some((r) => r.topic === TOPICS.messagesObserved.name)
+      ? Promise.reject(new Error("broker unavailable"))
+      : inner.publish(records),
+  subscribe: (options) => inner.subscribe(options),
+  read: (options) => inner.read(options),
+  watermarks: (topic) => inner.watermarks(topic),
+  offsetsForTimestamp: (topic, timestamp) => inner.offsetsForTimestamp(topic, timestamp),
+  committedOffsets: (groupId, topic) => inner.committedOffsets(groupId, topic),
+  close: () => inner.close(),
+})
+
+describe("chain-watcher on anvil", () => {
+  it("observes finalized messages, finishes a read left unfolded, and resumes from its cursor without duplicates", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 }))
+    // The first URL refuses connections: the fallback transport moves on to anvil.
+    const config = configFor(outbox, startBlock, { tag: "finalized" }, ["http://127.0.0.1:1", anvil.rpcUrl])
+    const sent = [await send(outbox, "a"), await send(outbox, "b"), await send(outbox, "c")]
+    await testClient.mine({ blocks: 3 })
+
+    // A reads its first range and publishes the read, but the bus refuses the messages.
+    const first = await start(config, { bus: refusingMessages(bus, () => true), autoStart: false })
+    const refused = await first.tick()
+    expect(refused.kind).toBe("bus-error")
+    expect(first.cursor()).toBeNull()
+    await first.stop()
+    const [leftRead] = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
+    expect(leftRead!.event.fromBlock).toBe(startBlock)
+
+    // B, a fresh instance, folds A's read first, then reads on to the finalized head.
+    const second = await start(config, { autoStart: false })
+    expect(second.cursor()).toBeNull()
+    const results = await tickUntilIdle(second)
+    expect(results[0]).toMatchObject({ kind: "advanced", recovered: true, from: startBlock })
+    expect(results.slice(1, -1).every((r) => r.kind === "advanced" && !r.recovered)).toBe(true)
+    const observed = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+    expect(observed.map((e) => e.event.messageId)).toEqual(sent.map((s) => s.messageId))
+    expect(observed.map((e) => e.event.block.number)).toEqual(sent.map((s) => s.block))
+    expect(observed[0]!.causationId).toBe(leftRead!.id)
+    for (const envelope of observed) {
+      const block = await publicClient.getBlock({ blockNumber: BigInt(envelope.event.block.number) })
+      expect(envelope.event.block.hash).toBe(block.hash)
+      expect(envelope.event.blockTimestamp).toBe(Number(block.timestamp))
+      expect(envelope.event.message.srcChainId).toBe(CHAIN_ID)
+    }
+    const finalized = await publicClient.getBlock({ blockTag: "finalized" })
+    expect(second.cursor()).toEqual(
+      new BlockRef({ number: Number(finalized.number), hash: finalized.hash as Bytes32 }),
+    )
+    const cursorAfterB = second.cursor()
+    await second.stop()
+    await expect(second.done).resolves.toBeUndefined()
+
+    // C, polling on its own over the reopened data dir, resumes from B's cursor and observes only the new messages.
+    await bus.close()
+    bus = await openEmbeddedBus({ dataDir: dir })
+    sent.push(await send(outbox, "d"), await send(outbox, "e"))
+    await testClient.mine({ blocks: 3 })
+    const third = await start(config)
+    expect(third.cursor()).toEqual(cursorAfterB)
+    let all: Array<Envelope<MessageObserved>> = []
+    await waitFor(
+      "five messages observed",
+      async () => {
+        all = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+        return all.length >= 5 && (third.cursor()?.number ?? 0) >= sent[4]!.block
+      },
+      { timeoutMs: 30_000, detail: () => `${all.length} observed, cursor ${third.cursor()?.number}` },
+    )
+    await third.stop()
+    await expect(third.done).resolves.toBeUndefined()
+    all = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+    expect(all.map((e) => e.event.messageId)).toEqual(sent.map((s) => s.messageId))
+    const cursors = await onBus(TOPICS.watcherCursors.name, "WatcherCursor")
+    expect(cursors.at(-1)!.event.block).toEqual(third.cursor())
+  })
+
+  it("halts on a rewrite below its cursor, stays halted on restart, and resumes from a cursor an operator trusts", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const config = configFor(outbox, Number(await publicClient.getBlockNumber({ cacheTime: 0 })), {
+      confirmations: 0,
+    })
+    await send(outbox, "before")
+    const watcher = await start(config, { autoStart: false })
+    await tickUntilIdle(watcher)
+    const trusted = watcher.cursor()!
+
+    const snapshot = await testClient.snapshot()
+    const original = await send(outbox, "original")
+    await tickUntilIdle(watcher)
+    const seen = watcher.cursor()!
+    expect(seen.number).toBe(original.block)
+
+    // The block under the cursor is replaced; the chain is no longer ahead, so this is the idle check.
+    await testClient.revert({ id: snapshot })
+    const replacement = await send(outbox, "replacement")
+    expect(replacement.block).toBe(seen.number)
+    const replaced = await publicClient.getBlock({ blockNumber: BigInt(seen.number) })
+    expect(replaced.hash).not.toBe(seen.hash)
+
+    const halted = await watcher.tick()
+    expect(halted).toMatchObject({
+      kind: "halted",
+      halt: {
+        chainId: CHAIN_ID,
+        blockNumber: seen.number,
+        expectedHash: seen.hash,
+        observedHash: replaced.hash,
+      },
+    })
+    const error = await watcher.done.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ChainHaltedError)
+    expect(error).toMatchObject({ chainId: CHAIN_ID, blockNumber: seen.number, expectedHash: seen.hash })
+    expect((error as Error).message).toMatch(/restart from a trusted cursor/)
+    const halts = await onBus(TOPICS.chainHalts.name, "ChainHalted")
+    expect(halts.map((e) => e.event.observedHash)).toEqual([replaced.hash])
+    expect(halts[0]!.event.reason).toMatch(/finality violated/)
+    expect(logged("chain halted: rewritten below the cursor")).toHaveLength(1)
+    expect((await watcher.tick()).kind).toBe("halted")
+
+    // Restarted as is, it halts again: the cursor still names a block the chain no longer has.
+    await testClient.mine({ blocks: 2 })
+    const restarted = await start(config, { autoStart: false })
+    expect(restarted.cursor()).toEqual(seen)
+    expect((await restarted.tick()).kind).toBe("halted")
+    await expect(restarted.done).rejects.toBeInstanceOf(ChainHaltedError)
+
+    // An operator writes a cursor below the rewrite; the watcher reads the new chain from there.
+    await publishEvents(bus, [
+      makeEnvelope(new WatcherCursor({ chainId: ChainId.make(CHAIN_ID), block: trusted }), {
+        producer: producerOf("chain-watcher", String(CHAIN_ID)),
+        causationId: null,
+        time: new Date(),
+      }),
+    ])
+    const reset = await start(config, { autoStart: false })
+    expect(reset.cursor()).toEqual(trusted)
+    await tickUntilIdle(reset)
+    const observed = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+    expect(observed.map((e) => e.event.messageId)).toContain(replacement.messageId)
+    expect(observed.at(-1)!.event.messageId).toBe(replacement.messageId)
+  })
+
+  it("reports an unreachable RPC as an rpc-error outcome and keeps polling until stopped", async () => {
+    const config = configFor(`0x${"33".repeat(20)}`, 0, { tag: "finalized" }, ["http://127.0.0.1:1"])
+    const watcher = await start(config, { autoStart: false })
+
+    const result = await watcher.tick()
+
+    expect(result.kind).toBe("rpc-error")
+    if (result.kind === "rpc-error") expect(result.reason).toMatch(/^RPC failed: /)
+    expect(logged("tick failed; retrying")).toHaveLength(1)
+
+    const polling = await start(config)
+    await waitFor("two failed ticks of the loop", () => logged("tick failed; retrying").length >= 3, {
+      timeoutMs: 20_000,
+    })
+    await polling.stop()
+    await expect(polling.done).resolves.toBeUndefined()
+  })
+})

@@ -1,0 +1,267 @@
+import { keccak256, parseSignature, stringToHex } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import {
+  getCheckpointDomain,
+  hashCheckpoint,
+  recoverCheckpointSigner,
+  signCheckpoint,
+} from "../../contracts/index.ts"
+import {
+  Address,
+  AttestationRefused,
+  AttestationSigned,
+  BlockRef,
+  Bytes32,
+  ChainId,
+  Checkpoint,
+  CheckpointProposed,
+  type Envelope,
+  Lane,
+  LaneStalled,
+  makeEnvelope,
+  OutboxLaneRead,
+  toAddress,
+} from "../../schemas/index.ts"
+import { foldCore, producerOf } from "../runtime/index.ts"
+import { makeOperatorCore, type OperatorState } from "./operator-core.ts"
+import { toTypedCheckpoint } from "./sign-checkpoint.ts"
+
+const KEY = keccak256(stringToHex("operator-core-test"))
+const ME = toAddress(privateKeyToAccount(KEY).address)
+const OUTBOX = Address.make("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512")
+const domain = getCheckpointDomain({
+  registryChainId: 901,
+  registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+})
+const chains = [
+  { chainId: 901, outbox: "0xE7f1725E7734CE288F8367e1Bb143E90bb3F0512" },
+  { chainId: 902, outbox: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0" },
+]
+const proofBuilder = producerOf("proof-builder", "proof-builder")
+const operatorProducer = producerOf("operator", privateKeyToAccount(KEY).address)
+const T0 = new Date("2026-01-01T00:00:00.000Z")
+
+const bytes32 = (byte: string) => Bytes32.make(`0x${byte.repeat(32)}`)
+const ROOT = bytes32("aa")
+const OTHER_ROOT = bytes32("bb")
+const BLOCK = new BlockRef({ number: 40, hash: bytes32("40") })
+
+const checkpointOf = (over: Partial<ConstructorParameters<typeof Checkpoint>[0]> = {}) =>
+  new Checkpoint({
+    srcChainId: ChainId.make(901),
+    outbox: OUTBOX,
+    dstChainId: ChainId.make(902),
+    root: ROOT,
+    count: 5,
+    ...over,
+  })
+
+const propose = (checkpoint = checkpointOf(), block = BLOCK, time = T0): Envelope =>
+  makeEnvelope(new CheckpointProposed({ checkpoint, previousCount: 0, block }), {
+    producer: proofBuilder,
+    causationId: null,
+    time,
+  })
+
+/** The operator's own read for `proposal`, showing what its RPC showed. */
+const readFor = (
+  proposal: Envelope,
+  seen: { root?: Bytes32; count?: number; hash?: Bytes32; finalized?: number; reader?: string } = {},
+): Envelope => {
+  const event = proposal.event as CheckpointProposed
+  return makeEnvelope(
+    new OutboxLaneRead({
+      reader: seen.reader ?? ME,
+      srcChainId: event.checkpoint.srcChainId,
+      outbox: event.checkpoint.outbox,
+      dstChainId: event.checkpoint.dstChainId,
+      block: new BlockRef({ number: event.block.number, hash: seen.hash ?? event.block.hash }),
+      finalized: new BlockRef({ number: seen.finalized ?? event.block.number + 2, hash: bytes32("f1") }),
+      root: seen.root ?? event.checkpoint.root,
+      count: seen.count ?? event.checkpoint.count,
+    }),
+    { producer: operatorProducer, causationId: proposal.id, time: T0 },
+  )
+}
+
+type Step = { readonly input: Envelope; readonly reads: ReadonlyArray<Envelope> }
+
+const run = (steps: ReadonlyArray<Step>, from?: OperatorState) => {
+  const core = makeOperatorCore({ privateKey: KEY, domain, chains })
+  return foldCore(core, operatorProducer, steps, from ?? core.initial)
+}
+
+const only = (outputs: ReadonlyArray<Envelope>) => {
+  expect(outputs).toHaveLength(1)
+  return outputs[0]!.event
+}
+
+const refusalOf = (outputs: ReadonlyArray<Envelope>) => {
+  const event = only(outputs)
+  expect(event).toBeInstanceOf(AttestationRefused)
+  return event as AttestationRefused
+}
+
+describe("operator core", () => {
+  it("signs a proposal its own finalized read confirms, exactly as signCheckpoint would", async () => {
+    // given a proposal and the operator's own read showing the same root, count and block
+    const proposal = propose()
+    // when it decides
+    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal)] }])
+    // then it signs the EIP-712 digest with a 65-byte low-s signature the contracts' helpers agree with
+    const signed = only(outputs) as AttestationSigned
+    expect(signed).toBeInstanceOf(AttestationSigned)
+    const typed = toTypedCheckpoint(checkpointOf())
+    expect(signed.digest).toBe(hashCheckpoint({ domain, checkpoint: typed }))
+    expect(signed.operator).toBe(ME)
+    expect(signed.signature).toBe(
+      (await signCheckpoint({ account: privateKeyToAccount(KEY), domain, checkpoint: typed })).toLowerCase(),
+    )
+    expect([27n, 28n]).toContain(parseSignature(signed.signature as `0x${string}`).v)
+    expect(
+      (
+        await recoverCheckpointSigner({
+          domain,
+          checkpoint: typed,
+          signature: signed.signature as `0x${string}`,
+        })
+      ).toLowerCase(),
+    ).toBe(ME)
+    expect(outputs[0]!.causationId).toBe(proposal.id)
+    expect(state.signed.size).toBe(1)
+  })
+
+  it.each([
+    ["root-mismatch", { root: OTHER_ROOT }, /root 0xbb/],
+    ["count-mismatch", { count: 4, root: OTHER_ROOT }, /count 4/],
+    ["block-mismatch", { hash: bytes32("41") }, /block 40 is 0x4141/],
+    ["not-finalized", { finalized: 39 }, /finalized head 39/],
+  ] as const)("refuses with %s when its own read disagrees", (reason, seen, detail) => {
+    // given a proposal and a read of the operator's RPC that differs from it
+    const proposal = propose()
+    // when it decides
+    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal, seen)] }])
+    // then it refuses with the reason and a detail naming what it saw, and remembers nothing signed
+    const refusal = refusalOf(outputs)
+    expect(refusal.reason).toBe(reason)
+    expect(refusal.detail).toMatch(detail)
+    expect(refusal.operator).toBe(ME)
+    expect(state.signed.size).toBe(0)
+  })
+
+  it("refuses with not-finalized when its RPC gave no read, or only another operator's read", () => {
+    // given a proposal with no read, and one with another reader's read
+    const first = propose()
+    const second = propose(checkpointOf({ count: 6 }), new BlockRef({ number: 41, hash: bytes32("41") }))
+    // when it decides both
+    const { outputs } = run([
+      { input: first, reads: [] },
+      { input: second, reads: [readFor(second, { reader: "0x0000000000000000000000000000000000000001" })] },
+    ])
+    // then both are refused as not finalized: it signs only its own reads
+    expect(outputs.map((o) => (o.event as AttestationRefused).reason)).toEqual([
+      "not-finalized",
+      "not-finalized",
+    ])
+  })
+
+  it.each([
+    ["an unconfigured source chain", { srcChainId: ChainId.make(999) }, /source chain 999/],
+    ["an unconfigured destination chain", { dstChainId: ChainId.make(999) }, /destination chain 999/],
+    [
+      "another outbox",
+      { outbox: Address.make("0x0000000000000000000000000000000000000bad") },
+      /configured Outbox is 0xe7f1/,
+    ],
+  ] as const)(
+    "refuses with wrong-network a lane with %s, even with a matching read",
+    (_what, lane, detail) => {
+      // given a proposal for a lane outside the configured network
+      const proposal = propose(checkpointOf(lane))
+      // when it decides
+      const { outputs } = run([{ input: proposal, reads: [readFor(proposal)] }])
+      // then it refuses as wrong-network
+      const refusal = refusalOf(outputs)
+      expect(refusal.reason).toBe("wrong-network")
+      expect(refusal.detail).toMatch(detail)
+    },
+  )
+
+  it("never signs a second root for the same lane and count, also after a rebuild from its log", () => {
+    // given it signed root A at count 5
+    const first = propose()
+    const log: Step[] = [{ input: first, reads: [readFor(first)] }]
+    const before = run(log)
+    expect(only(before.outputs)).toBeInstanceOf(AttestationSigned)
+    // when a proposal for the same lane and count with root B arrives — even with a read showing B —
+    // to the live state, and to a state rebuilt from the same log by a fresh core (a restart)
+    const conflicting = propose(
+      checkpointOf({ root: OTHER_ROOT }),
+      new BlockRef({ number: 41, hash: bytes32("41") }),
+    )
+    const step = { input: conflicting, reads: [readFor(conflicting)] }
+    const live = run([step], before.state)
+    const rebuilt = run([...log, step])
+    // then both refuse with conflicting-signature, naming the root it signed
+    for (const outputs of [live.outputs, rebuilt.outputs.slice(1)]) {
+      const refusal = refusalOf(outputs)
+      expect(refusal.reason).toBe("conflicting-signature")
+      expect(refusal.detail).toContain(ROOT)
+    }
+    // and a different count of the same lane is still signed
+    const next = propose(
+      checkpointOf({ root: OTHER_ROOT, count: 6 }),
+      new BlockRef({ number: 42, hash: bytes32("42") }),
+    )
+    expect(only(run([{ input: next, reads: [readFor(next)] }], rebuilt.state).outputs)).toBeInstanceOf(
+      AttestationSigned,
+    )
+  })
+
+  it("signs the same checkpoint proposed again with the same signature", () => {
+    // given it signed a checkpoint
+    const first = propose()
+    // when the same checkpoint is proposed again, read at a later block of a lane that did not move
+    const again = propose(checkpointOf(), new BlockRef({ number: 41, hash: bytes32("41") }))
+    const { outputs } = run([
+      { input: first, reads: [readFor(first)] },
+      { input: again, reads: [readFor(again)] },
+    ])
+    // then it signs again with the byte-identical signature (RFC 6979), as a new event
+    expect(outputs).toHaveLength(2)
+    const [a, b] = outputs.map((o) => o.event as AttestationSigned)
+    expect(b!.signature).toBe(a!.signature)
+    expect(outputs[1]!.id).not.toBe(outputs[0]!.id)
+  })
+
+  it("ignores a LaneStalled on the proposals topic", () => {
+    // given a stall event
+    const stall = makeEnvelope(
+      new LaneStalled({
+        lane: new Lane({ srcChainId: ChainId.make(901), outbox: OUTBOX, dstChainId: ChainId.make(902) }),
+        reason: "nonce-gap",
+        treeCount: 3,
+        detail: "nonce 3 missing",
+      }),
+      { producer: proofBuilder, causationId: null, time: T0 },
+    )
+    // when it decides
+    const { outputs, state } = run([{ input: stall, reads: [] }])
+    // then nothing is output and nothing remembered
+    expect(outputs).toEqual([])
+    expect(state.signed.size).toBe(0)
+  })
+
+  it("gives every shard its own state", () => {
+    // given one core
+    const core = makeOperatorCore({ privateKey: KEY, domain, chains })
+    // when one shard's state is updated in place
+    const proposal = propose()
+    const a = core.initial
+    core.decide(a, proposal, [readFor(proposal)])
+    // then a fresh initial state is still empty
+    expect(a.signed.size).toBe(1)
+    expect(core.initial.signed.size).toBe(0)
+  })
+})

@@ -1,0 +1,140 @@
+/**
+ * What a failed RPC call means for the submitter: a contract revert (decoded
+ * against the Inbox ABI, e.g. `InsufficientStake(signed=1, required=3)`), a
+ * node refusing a transaction, or a transport failure whose effect is
+ * unknown.
+ *
+ * @module
+ */
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  type Hex,
+  HttpRequestError,
+  NonceTooLowError,
+  RawContractError,
+  SocketClosedError,
+  TimeoutError,
+} from "viem"
+import { inboxAbi } from "../../../contracts/index.ts"
+
+/** A decoded revert: the human-readable reason and the raw revert data. */
+export interface Revert {
+  readonly reason: string
+  readonly revertData: Hex
+}
+
+const show = (value: unknown): string =>
+  typeof value === "bigint"
+    ? value.toString()
+    : typeof value === "string"
+      ? value
+      : JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))
+
+/**
+ * Decodes revert data against the Inbox ABI (and `Error(string)` / `Panic`):
+ * `Name(arg=value, …)`, or a description of data it does not know.
+ *
+ * @example
+ * ```ts
+ * describeRevertData("0x…") // "InsufficientStake(signed=1, required=3)"
+ * ```
+ */
+export const describeRevertData = (data: Hex): string => {
+  if (data === "0x") return "reverted without data"
+  try {
+    const decoded = decodeErrorResult({ abi: inboxAbi, data })
+    const item = decoded.abiItem as { readonly inputs: ReadonlyArray<{ readonly name?: string }> }
+    const args = (decoded.args ?? []) as ReadonlyArray<unknown>
+    return `${decoded.errorName}(${item.inputs.map((input, i) => `${input.name || i}=${show(args[i])}`).join(", ")})`
+  } catch {
+    return `reverted with unknown error data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`
+  }
+}
+
+const hexData = (value: unknown): Hex | undefined => {
+  if (typeof value === "string" && /^0x(?:[0-9a-fA-F]{2})*$/.test(value)) return value.toLowerCase() as Hex
+  if (typeof value === "object" && value !== null && "data" in value) return hexData(value.data)
+  return undefined
+}
+
+/**
+ * The revert inside a viem error (from `estimateContractGas`, `call`, …), or
+ * null if the error is not a revert (a transport failure, a node refusal).
+ *
+ * @example
+ * ```ts
+ * try { await client.estimateContractGas(…) } catch (error) { describeRevert(error)?.reason }
+ * ```
+ */
+export const describeRevert = (error: unknown): Revert | null => {
+  if (!(error instanceof BaseError)) return null
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
+  if (reverted instanceof ContractFunctionRevertedError) {
+    const raw = reverted.raw ?? (reverted.signature as Hex | undefined)
+    if (raw !== undefined)
+      return { reason: describeRevertData(raw.toLowerCase() as Hex), revertData: raw.toLowerCase() as Hex }
+    return { reason: reverted.reason ?? reverted.shortMessage, revertData: "0x" }
+  }
+  const rawError = error.walk((e) => e instanceof RawContractError)
+  if (rawError instanceof RawContractError) {
+    const data = hexData(rawError.data) ?? "0x"
+    return { reason: describeRevertData(data), revertData: data }
+  }
+  // Nodes report `execution reverted` with the data on the RPC error itself.
+  const withData = error.walk((e) => hexData((e as { data?: unknown }).data) !== undefined)
+  const data = withData === null ? undefined : hexData((withData as { data?: unknown }).data)
+  if (data !== undefined && /revert/i.test(error.message))
+    return { reason: describeRevertData(data), revertData: data }
+  if (/execution reverted/i.test(error.message)) return { reason: "execution reverted", revertData: "0x" }
+  return null
+}
+
+/** How a node answered `eth_sendRawTransaction`. */
+export type SendVerdict =
+  /** Accepted, or already known (a retry of the same bytes). */
+  | { readonly kind: "accepted" }
+  /** Unknown: the request may or may not have reached the node; treat the transaction as sent. */
+  | { readonly kind: "ambiguous"; readonly reason: string }
+  /** Refused: the transaction is not in the node's pool. */
+  | { readonly kind: "refused"; readonly reason: string; readonly nonceTooLow: boolean }
+
+const shortOf = (error: unknown): string =>
+  error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)
+
+/**
+ * Classifies an `eth_sendRawTransaction` failure.
+ *
+ * @example
+ * ```ts
+ * const verdict = classifySendError(error) // { kind: "refused", reason: "nonce too low", nonceTooLow: true }
+ * ```
+ */
+export const classifySendError = (error: unknown): SendVerdict => {
+  const text = error instanceof BaseError ? `${error.shortMessage} ${error.details}` : shortOf(error)
+  if (/already known|known transaction|already imported/i.test(text)) return { kind: "accepted" }
+  if (error instanceof BaseError) {
+    if (error.walk((e) => e instanceof NonceTooLowError) !== null || /nonce too low/i.test(text)) {
+      return { kind: "refused", reason: "nonce too low", nonceTooLow: true }
+    }
+    const transport = error.walk(
+      (e) =>
+        e instanceof TimeoutError ||
+        e instanceof SocketClosedError ||
+        (e instanceof HttpRequestError && (e.status === undefined || e.status >= 500)),
+    )
+    if (transport !== null) return { kind: "ambiguous", reason: shortOf(transport) }
+  }
+  return { kind: "refused", reason: shortOf(error), nonceTooLow: false }
+}
+
+/**
+ * A short description of any error, for tick results and logs.
+ *
+ * @example
+ * ```ts
+ * describeError(new Error("boom")) // "boom"
+ * ```
+ */
+export const describeError = (error: unknown): string => shortOf(error)

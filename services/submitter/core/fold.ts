@@ -1,0 +1,317 @@
+/**
+ * The submitter's core: folds its inputs into state and decides nothing on
+ * its own (no outputs). Transactions are the runtime's business, since they
+ * need the clock and the chain; the runtime's outcome events come back here
+ * through `chorus.deliveries`, so the state after a restart is exactly what
+ * the log implies, including flights that were in the air.
+ *
+ * Inputs, for lanes whose destination is this chain:
+ * - `CheckpointAttested`: a root the submitter may commit.
+ * - `MessageProven` of kind `range`: a chunk it may deliver. Kind `single`
+ *   is a no-op here (single proofs stay on the bus for `chorus retry`).
+ * - Its own outcomes: `DeliverySubmitted` opens (or adds a replacement to) the
+ *   flight of an account nonce; `DeliveryConfirmed`, `DeliveryFailed` and
+ *   `DeliverySkipped` close it — by transaction hash, or by naming the
+ *   submission as their cause — and settle its messages; `RootCommitted`
+ *   marks a root stored.
+ *
+ * Documented no-ops: every event of a lane ending on another chain; proofs
+ * and checkpoints of messages already settled and forgotten (below the
+ * lane's floor); a second proof of a chunk already held.
+ *
+ * Invariants:
+ * - Idempotent per fact: folding an event twice leaves the state as once.
+ * - A message is settled for good: `delivered`, `failed` (the recipient
+ *   reverted; `chorus retry` re-drives it), `skipped` (the Inbox already had
+ *   it), or `refused` (the transaction carrying it was refused by the Inbox —
+ *   a `DeliveryFailed` with revert data; it is parked). A `DeliveryFailed`
+ *   without revert data means the chain never judged the work (the
+ *   transaction never landed), so its messages return to the queue.
+ * - A chunk whose messages are all settled is dropped, and the lane's floor
+ *   rises past it, so the state holds only pending work.
+ * - `initial` is never mutated; the first input of a shard copies it.
+ *
+ * @module
+ */
+import type {
+  Bytes32,
+  CheckpointAttested,
+  DeliveryConfirmed,
+  DeliveryFailed,
+  DeliverySkipped,
+  DeliverySubmitted,
+  Envelope,
+  EventId,
+  Lane,
+  MessageId,
+  MessageProven,
+} from "../../../schemas/index.ts"
+import type { LaneCore } from "../../runtime/index.ts"
+import {
+  type CheckpointEntry,
+  type Chunk,
+  emptySubmitterState,
+  type Flight,
+  type LaneState,
+  laneIdOf,
+  type Settlement,
+  type SubmitterState,
+} from "./state.ts"
+
+/**
+ * The submitter's lane core for destination `chainId`.
+ *
+ * @example
+ * ```ts
+ * const core = makeSubmitterCore(902)
+ * const { state } = foldCore(core, producer, inputs.map((input) => ({ input, reads: [] })))
+ * ```
+ */
+export const makeSubmitterCore = (chainId: number): LaneCore<SubmitterState> => {
+  const initial = emptySubmitterState(chainId)
+  const decide = (current: SubmitterState, input: Envelope): { state: SubmitterState; outputs: [] } => {
+    const state = current === initial ? emptySubmitterState(chainId) : current
+    const changed = foldInput(state, input)
+    return { state: changed ? state : current, outputs: [] }
+  }
+  return { initial, decide }
+}
+
+/**
+ * Folds one envelope into `state` in place; false when it was a no-op for this chain.
+ *
+ * @example
+ * ```ts
+ * foldInput(state, attestedEnvelope) // true
+ * ```
+ */
+export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
+  const time = Date.parse(input.time)
+  const event = input.event
+  switch (event._tag) {
+    case "CheckpointAttested":
+      if (event.checkpoint.dstChainId !== state.chainId) return false
+      onAttested(state, event, input.id, time)
+      return true
+    case "MessageProven":
+      if (event.checkpoint.dstChainId !== state.chainId || event.kind !== "range") return false
+      onProven(state, event, input.id, time)
+      return true
+    case "RootCommitted":
+      if (event.checkpoint.dstChainId !== state.chainId) return false
+      markCommitted(laneOf(state, event.checkpoint), event.checkpoint.root, time, event.checkpoint)
+      return true
+    case "DeliverySubmitted":
+      if (event.lane.dstChainId !== state.chainId) return false
+      onSubmitted(state, event, input)
+      return true
+    case "DeliveryConfirmed":
+      if (event.lane.dstChainId !== state.chainId) return false
+      onConfirmed(state, event, input, time)
+      return true
+    case "DeliveryFailed":
+      if (event.lane.dstChainId !== state.chainId) return false
+      onFailed(state, event, input)
+      return true
+    case "DeliverySkipped":
+      if (event.lane.dstChainId !== state.chainId) return false
+      onSkipped(state, event, input, time)
+      return true
+    default:
+      // Other types never travel on the submitter's input topics.
+      return false
+  }
+}
+
+const laneOf = (
+  state: SubmitterState,
+  lane: Pick<Lane, "srcChainId" | "outbox" | "dstChainId">,
+): LaneState => {
+  const id = laneIdOf(lane)
+  let found = state.lanes.get(id)
+  if (found === undefined) {
+    found = {
+      id,
+      lane: { srcChainId: lane.srcChainId, outbox: lane.outbox, dstChainId: lane.dstChainId } as Lane,
+      checkpoints: new Map(),
+      chunks: new Map(),
+      settled: new Map(),
+      floor: 0,
+    }
+    state.lanes.set(id, found)
+  }
+  return found
+}
+
+const onAttested = (state: SubmitterState, event: CheckpointAttested, id: EventId, time: number) => {
+  const lane = laneOf(state, event.checkpoint)
+  if (event.checkpoint.count <= lane.floor) return
+  const entry = entryOf(lane, event.checkpoint)
+  if (entry.attestation !== null) return
+  entry.attestation = { id, time, signatures: event.signatures }
+  state.attestations.set(id, { laneId: lane.id, root: event.checkpoint.root })
+}
+
+const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): CheckpointEntry => {
+  let entry = lane.checkpoints.get(checkpoint.root)
+  if (entry === undefined) {
+    entry = { checkpoint, attestation: null, committedAt: null, refused: null }
+    lane.checkpoints.set(checkpoint.root, entry)
+  }
+  return entry
+}
+
+const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time: number) => {
+  const lane = laneOf(state, event.checkpoint)
+  const end = event.start + event.messages.length
+  if (end <= lane.floor || event.messages.length === 0 || lane.chunks.has(event.start)) return
+  const chunk: Chunk = {
+    id,
+    time,
+    checkpoint: event.checkpoint,
+    start: event.start,
+    end,
+    messages: event.messages,
+    messageIds: event.messageIds,
+    proof: event.proof,
+  }
+  lane.chunks.set(chunk.start, chunk)
+  compact(state, lane)
+}
+
+const markCommitted = (
+  lane: LaneState,
+  root: Bytes32,
+  time: number,
+  checkpoint?: CheckpointEntry["checkpoint"],
+) => {
+  const entry = checkpoint === undefined ? lane.checkpoints.get(root) : entryOf(lane, checkpoint)
+  if (entry !== undefined && entry.committedAt === null) entry.committedAt = time
+}
+
+const onSubmitted = (state: SubmitterState, event: DeliverySubmitted, input: Envelope) => {
+  const lane = laneOf(state, event.lane)
+  const cause = input.causationId
+  const byCause = cause === null ? undefined : state.submissions.get(cause)
+  let flight = state.flights.get(byCause ?? event.nonce)
+  if (flight === undefined || flight.nonce !== event.nonce) {
+    // A cause that is an attestation names the root a commit stores.
+    const origin = cause !== null && byCause === undefined ? cause : null
+    const attested = origin === null ? undefined : state.attestations.get(origin)
+    flight = {
+      nonce: event.nonce,
+      laneId: lane.id,
+      lane: lane.lane,
+      action: event.action,
+      messageIds: event.messageIds,
+      origin,
+      root:
+        event.action === "commit" || event.action === "commitAndDeliver" ? (attested?.root ?? null) : null,
+      transactions: [],
+    }
+    state.flights.set(event.nonce, flight)
+  }
+  if (!flight.transactions.some((t) => t.hash === event.transactionHash)) {
+    flight.transactions.push({
+      hash: event.transactionHash,
+      submission: input.id,
+      maxFeePerGas: BigInt(event.maxFeePerGas),
+      gasLimit: BigInt(event.gasLimit),
+      time: Date.parse(input.time),
+    })
+  }
+  state.submissions.set(input.id, event.nonce)
+}
+
+/** The open flight an outcome is about: the one that sent its transaction, or whose submission caused it. */
+const flightOf = (state: SubmitterState, hash: string | null, cause: EventId | null): Flight | undefined => {
+  if (hash !== null) {
+    for (const flight of state.flights.values()) {
+      if (flight.transactions.some((t) => t.hash === hash)) return flight
+    }
+  }
+  const nonce = cause === null ? undefined : state.submissions.get(cause)
+  return nonce === undefined ? undefined : state.flights.get(nonce)
+}
+
+const close = (state: SubmitterState, flight: Flight | undefined) => {
+  if (flight === undefined) return
+  state.flights.delete(flight.nonce)
+  for (const t of flight.transactions) state.submissions.delete(t.submission)
+}
+
+const settle = (lane: LaneState, ids: Iterable<MessageId>, how: Settlement) => {
+  for (const id of ids) lane.settled.set(id, how)
+}
+
+/** The root an outcome's commit part is about: its flight's, or the attestation that caused it. */
+const rootOf = (state: SubmitterState, flight: Flight | undefined, cause: EventId | null): Bytes32 | null =>
+  flight?.root ?? (cause === null ? null : (state.attestations.get(cause)?.root ?? null))
+
+const onConfirmed = (state: SubmitterState, event: DeliveryConfirmed, input: Envelope, time: number) => {
+  const lane = laneOf(state, event.lane)
+  const flight = flightOf(state, event.transactionHash, input.causationId)
+  // A commit that landed means the root is stored, by it or by an earlier transaction.
+  if (event.action === "commit") {
+    const root = rootOf(state, flight, null)
+    if (root !== null) markCommitted(lane, root, time)
+  }
+  close(state, flight)
+  for (const outcome of event.outcomes) lane.settled.set(outcome.messageId, outcome.result)
+  compact(state, lane)
+}
+
+const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope) => {
+  const lane = laneOf(state, event.lane)
+  const flight = flightOf(state, event.transactionHash, input.causationId)
+  const root = rootOf(state, flight, input.causationId)
+  close(state, flight)
+  // Without revert data the chain never judged the work: it goes back to the queue.
+  if (event.revertData === null) return
+  settle(lane, event.messageIds, "refused")
+  if ((event.action === "commit" || event.action === "commitAndDeliver") && root !== null) {
+    const entry = lane.checkpoints.get(root)
+    if (entry !== undefined && entry.refused === null && entry.committedAt === null)
+      entry.refused = event.reason
+  }
+  compact(state, lane)
+}
+
+const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelope, time: number) => {
+  const lane = laneOf(state, event.lane)
+  const flight = flightOf(state, null, input.causationId)
+  // A skipped commit means the Inbox already stores the root.
+  if (event.action === "commit") {
+    const root = rootOf(state, flight, input.causationId)
+    if (root !== null) markCommitted(lane, root, time)
+  }
+  close(state, flight)
+  settle(lane, event.messageIds, "skipped")
+  compact(state, lane)
+}
+
+/**
+ * Drops chunks whose messages are all settled (and their marks), raises the
+ * floor over what is done, and forgets checkpoints below it.
+ */
+const compact = (state: SubmitterState, lane: LaneState) => {
+  const done: Chunk[] = []
+  for (const chunk of lane.chunks.values()) {
+    if (chunk.messageIds.every((id) => lane.settled.has(id))) done.push(chunk)
+  }
+  if (done.length === 0) return
+  for (const chunk of done) {
+    lane.chunks.delete(chunk.start)
+    for (const id of chunk.messageIds) lane.settled.delete(id)
+  }
+  let lowestPending = Number.POSITIVE_INFINITY
+  for (const chunk of lane.chunks.values()) lowestPending = Math.min(lowestPending, chunk.start)
+  for (const chunk of done) {
+    if (chunk.end <= lowestPending) lane.floor = Math.max(lane.floor, chunk.end)
+  }
+  for (const [root, entry] of lane.checkpoints) {
+    if (entry.checkpoint.count > lane.floor) continue
+    lane.checkpoints.delete(root)
+    if (entry.attestation !== null) state.attestations.delete(entry.attestation.id)
+  }
+}

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest"
+import { verifyRangeProof } from "../../../contracts/index.ts"
+import type { Envelope } from "../../../schemas/index.ts"
+import { foldCore, producerOf } from "../../runtime/index.ts"
+import { makeLaneFixture, T0 } from "../test/lane-fixture.ts"
+import { makeSubmitterCore } from "./fold.ts"
+import { type DeliverAction, type PlannedAction, planActions } from "./planner.ts"
+
+const DST = 902
+const core = makeSubmitterCore(DST)
+const producer = producerOf("submitter", String(DST))
+const lane = makeLaneFixture({
+  srcChainId: 777,
+  outbox: "0x00000000000000000000000000000000000a11ce",
+  dstChainId: DST,
+  recipient: "0x000000000000000000000000000000000000c0de",
+  count: 9,
+})
+
+const given = (...inputs: ReadonlyArray<Envelope>) =>
+  foldCore(
+    core,
+    producer,
+    inputs.map((input) => ({ input, reads: [] })),
+  ).state
+
+const summary = (action: PlannedAction) =>
+  action.kind === "commit"
+    ? `commit@${action.checkpoint.count}`
+    : `${action.kind}[${action.start},${action.start + action.messages.length})@${action.checkpoint.count}`
+
+const plan = (inputs: ReadonlyArray<Envelope>, config = { batchSize: 64, windowMs: 0 }, now = T0) =>
+  planActions(given(...inputs), now, config)
+
+describe("planActions", () => {
+  it("commits an attested root, then delivers its chunks against it", () => {
+    // Given a checkpoint of 4 messages, attested, proven in two chunks of 2, and batches of 2
+    const inputs = [lane.attested(4), ...lane.chunks(0, 4, 2)]
+    // When planning
+    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0 })
+    // Then the root is committed first, and each chunk is delivered after it
+    expect(actions.map(summary)).toEqual(["commit@4", "deliver[0,2)@4", "deliver[2,4)@4"])
+    expect(actions[0]!.origin).toBe(inputs[0]!.id)
+    expect(actions[1]!.origin).toBe(inputs[1]!.id)
+
+    // Given the root was committed
+    const afterCommit = [...inputs, lane.rootCommitted(inputs[0]!.id, 4, 1, 1)]
+    // Then only the deliveries remain
+    expect(plan(afterCommit, { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual([
+      "deliver[0,2)@4",
+      "deliver[2,4)@4",
+    ])
+  })
+
+  it("uses commitAndDeliver when a checkpoint's only new work is a single chunk", () => {
+    // Given a checkpoint of 3 messages proven in one chunk
+    const attested = lane.attested(3)
+    const [chunk] = lane.chunks(0, 3, 32)
+    // When planning
+    const { actions } = plan([attested, chunk!])
+    // Then one transaction commits and delivers, caused by the attestation
+    expect(actions.map(summary)).toEqual(["commitAndDeliver[0,3)@3"])
+    const action = actions[0] as DeliverAction
+    expect(action.origin).toBe(attested.id)
+    expect(action.signatures).toEqual(attested.event.signatures)
+    expect(action.messageIds).toEqual(lane.ids.slice(0, 3))
+  })
+
+  it("delivers proofs of a chunk only once an attested checkpoint covers it", () => {
+    // Given a chunk whose checkpoint is not attested
+    const inputs = lane.chunks(0, 3, 32)
+    // Then nothing is planned, and the lane waits for an attestation
+    const result = plan(inputs)
+    expect(result.actions).toEqual([])
+    expect(result.waiting).toEqual([{ kind: "unattested", laneId: expect.any(String), messages: 3 }])
+  })
+
+  it("closes a batch by size: batchSize ready messages go at once, in one proof", () => {
+    // Given two chunks of 2 under an attested checkpoint, a long window and batches of 4
+    const inputs = [lane.attested(4), ...lane.chunks(0, 4, 2)]
+    // When planning right away
+    const { actions } = plan(inputs, { batchSize: 4, windowMs: 60_000 })
+    // Then the four messages go in one transaction whose joined proof checks out against the root
+    expect(actions.map(summary)).toEqual(["commitAndDeliver[0,4)@4"])
+    const action = actions[0] as DeliverAction
+    expect(
+      verifyRangeProof({
+        root: action.checkpoint.root,
+        start: 0,
+        count: 4,
+        leaves: action.messageIds,
+        siblings: action.proof,
+      }),
+    ).toBe(true)
+
+    // But with batches of 5 the same messages wait for the window
+    const waiting = plan(inputs, { batchSize: 5, windowMs: 60_000 })
+    expect(waiting.actions).toEqual([])
+    expect(waiting.waiting).toEqual([
+      { kind: "window", laneId: expect.any(String), messages: 4, closesAt: T0 + 60_000 },
+    ])
+  })
+
+  it("closes a batch by time: windowMs after its oldest ready message arrived", () => {
+    // Given one message proven at +100 ms and attested at +200 ms (ready at +200 ms), and a 500 ms window
+    const inputs = [lane.proven(0, 1, 1, 100), lane.attested(1, 200)]
+    const config = { batchSize: 64, windowMs: 500 }
+    // When planning just before the window closes, nothing goes
+    expect(plan(inputs, config, T0 + 699).actions).toEqual([])
+    expect(plan(inputs, config, T0 + 699).waiting[0]).toMatchObject({ kind: "window", closesAt: T0 + 700 })
+    // Then at the window's end, the batch goes
+    expect(plan(inputs, config, T0 + 700).actions.map(summary)).toEqual(["commitAndDeliver[0,1)@1"])
+  })
+
+  it("batches across checkpoints: one commit of the latest root covers earlier chunks", () => {
+    // Given checkpoints at 3 and 7, both attested, proven in chunks of 2, and batches of 5
+    const inputs = [lane.attested(3), ...lane.chunks(0, 3, 2), lane.attested(7), ...lane.chunks(3, 7, 2)]
+    // When planning
+    const { actions } = plan(inputs, { batchSize: 5, windowMs: 0 })
+    // Then the root at 7 is committed once, and [0, 5) is delivered against it, then [5, 7)
+    expect(actions.map(summary)).toEqual(["commit@7", "deliver[0,5)@7", "deliver[5,7)@7"])
+    for (const action of actions.slice(1) as DeliverAction[]) {
+      expect(
+        verifyRangeProof({
+          root: action.checkpoint.root,
+          start: action.start,
+          count: 7,
+          leaves: action.messageIds,
+          siblings: action.proof,
+        }),
+      ).toBe(true)
+    }
+  })
+
+  it("never plans work in flight twice, and resumes after it in nonce order", () => {
+    // Given a committed checkpoint of 4 messages in two chunks, the first being delivered
+    const attested = lane.attested(4)
+    const [first, second] = lane.chunks(0, 4, 2)
+    const submitted = lane.submitted(first!.id, { action: "deliver", ids: lane.ids.slice(0, 2), tx: 7, nonce: 3 }, 5)
+    const inputs = [attested, first!, second!, lane.rootCommitted(attested.id, 4, 1, 1), submitted]
+    // When planning
+    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0 })
+    // Then only the second chunk is planned
+    expect(actions.map(summary)).toEqual(["deliver[2,4)@4"])
+
+    // And a fee-bump replacement of the flight does not free it either
+    const replacement = lane.submitted(submitted.id, { action: "deliver", ids: lane.ids.slice(0, 2), tx: 8, nonce: 3, replaces: 7 }, 6)
+    expect(plan([...inputs, replacement], { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual(["deliver[2,4)@4"])
+  })
+
+  it("never plans a commit of a root whose commit is in flight; its chunks wait for it", () => {
+    // Given a commit in flight for the checkpoint at 4
+    const attested = lane.attested(4)
+    const inputs = [attested, ...lane.chunks(0, 4, 2), lane.submitted(attested.id, { action: "commit", ids: [], tx: 1, nonce: 0 })]
+    // Then nothing is planned until it lands
+    const result = plan(inputs, { batchSize: 2, windowMs: 0 })
+    expect(result.actions).toEqual([])
+    expect(result.waiting).toEqual([{ kind: "root-in-flight", laneId: expect.any(String), root: attested.event.checkpoint.root }])
+  })
+
+  it("excludes delivered, failed and skipped messages", () => {
+    // Given three single-message checkpoints, the first confirmed (one recipient failure), the second skipped
+    const a1 = lane.attested(1)
+    const a2 = lane.attested(2)
+    const a3 = lane.attested(3)
+    const [p1] = lane.chunks(0, 1, 1)
+    const [p2] = lane.chunks(1, 2, 1)
+    const [p3] = lane.chunks(2, 3, 1)
+    const sub1 = lane.submitted(a1.id, { action: "commitAndDeliver", ids: [lane.ids[0]!], tx: 1, nonce: 0 })
+    const inputs = [
+      a1,
+      p1!,
+      a2,
+      p2!,
+      a3,
+      p3!,
+      sub1,
+      lane.confirmed(sub1.id, { action: "commitAndDeliver", ids: [lane.ids[0]!], tx: 1, results: ["failed"] }),
+      lane.skipped(p2!.id, { action: "deliver", ids: [lane.ids[1]!] }),
+    ]
+    // When planning
+    const state = given(...inputs)
+    const { actions } = planActions(state, T0, { batchSize: 64, windowMs: 0 })
+    // Then only the third message is planned, and the settled ones are forgotten
+    expect(actions.map(summary)).toEqual(["commitAndDeliver[2,3)@3"])
+    const held = [...state.lanes.values()][0]!
+    expect([...held.chunks.keys()]).toEqual([2])
+    expect(held.floor).toBe(2)
+  })
+
+  it("parks work the Inbox refused, and requeues work whose transaction never landed", () => {
+    const attested = lane.attested(2)
+    const [chunk] = lane.chunks(0, 2, 2)
+    const sub = lane.submitted(attested.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, nonce: 0 })
+    // Given the Inbox refused the transaction (revert data recorded)
+    const refused = lane.failed(sub.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, revertData: "0x12345678" })
+    // Then nothing is planned again
+    expect(plan([attested, chunk!, sub, refused]).actions).toEqual([])
+    // Given instead the transaction never landed (no revert data)
+    const lost = lane.failed(sub.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, revertData: null })
+    // Then the work is planned again
+    expect(plan([attested, chunk!, sub, lost]).actions.map(summary)).toEqual(["commitAndDeliver[0,2)@2"])
+  })
+
+  it("ignores other destinations and single proofs (kept for retries)", () => {
+    const other = makeLaneFixture({
+      srcChainId: 777,
+      outbox: "0x00000000000000000000000000000000000a11ce",
+      dstChainId: 903,
+      recipient: "0x000000000000000000000000000000000000c0de",
+      count: 2,
+    })
+    const inputs = [other.attested(2), ...other.chunks(0, 2, 2), lane.attested(1), lane.proven(0, 1, 1, 0, "single")]
+    const state = given(...inputs)
+    expect(planActions(state, T0, { batchSize: 64, windowMs: 0 }).actions).toEqual([])
+    expect([...state.lanes.values()].every((l) => l.lane.dstChainId === DST && l.chunks.size === 0)).toBe(true)
+  })
+
+  it("orders lanes by their oldest ready message", () => {
+    const late = makeLaneFixture({
+      srcChainId: 778,
+      outbox: "0x00000000000000000000000000000000000b0b00",
+      dstChainId: DST,
+      recipient: "0x000000000000000000000000000000000000c0de",
+      count: 1,
+    })
+    const inputs = [late.attested(1, 0), late.proven(0, 1, 1, 0), lane.attested(1, -50), lane.proven(0, 1, 1, -100)]
+    const { actions } = plan(inputs)
+    expect(actions.map((a) => a.lane.srcChainId)).toEqual([777, 778])
+  })
+})

@@ -1,0 +1,341 @@
+/**
+ * The planner: from the folded state, the time and the batching settings,
+ * the transactions the submitter should send next, in order. Pure.
+ *
+ * Per lane, in nonce order:
+ *   1. The run: consecutive pending chunks from the lane's lowest pending
+ *      nonce (chunks already in flight are passed over; a gap ends the run).
+ *   2. Cut points: the end of a chunk whose checkpoint is usable — its root is
+ *      committed, or it is attested, not refused and not being committed by a
+ *      flight. A batch ends at a cut and is proven against that cut's
+ *      checkpoint (`mergeRangeProofs`), so one commit covers every earlier
+ *      chunk of the batch, whatever checkpoint they were proven against.
+ *   3. Batching: the ready messages (up to the last cut) close a batch when
+ *      there are `batchSize` of them, or when the oldest has waited
+ *      `windowMs` (a message is ready once its chunk is proven and a usable
+ *      checkpoint covers it). The batch is the longest prefix ending at a cut
+ *      with at most `batchSize` messages — or the first cut, if even that is
+ *      larger, since a chunk cannot be split.
+ *   4. The action: `deliver` if the target root is committed; otherwise
+ *      `commitAndDeliver` when the batch is all the work up to the target's
+ *      count (the root is then needed by nothing else), else `commit`
+ *      followed by `deliver`. Later batches of the lane follow, as if the
+ *      earlier actions had succeeded.
+ *
+ * Never planned: settled messages (delivered, failed, skipped, refused),
+ * messages and roots in flight, refused roots. Lanes are ordered by their
+ * oldest ready message, so a busy lane cannot starve the others.
+ *
+ * @module
+ */
+import type { Hex } from "viem"
+import type {
+  Bytes32,
+  Checkpoint,
+  EventId,
+  Lane,
+  Message,
+  MessageId,
+  Signature,
+} from "../../../schemas/index.ts"
+import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
+import { mergeRangeProofs, ProofShapeError } from "./proofs.ts"
+import type { CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
+
+export interface PlannerConfig {
+  /** Close a batch at this many messages… */
+  readonly batchSize: number
+  /** …or when its oldest ready message has waited this long. */
+  readonly windowMs: number
+}
+
+interface ActionBase {
+  readonly laneId: string
+  readonly lane: Lane
+  /** The input the action comes from: the cause of what the runtime records for it. */
+  readonly origin: EventId
+  /** When the work became ready (ms): the lane's order. */
+  readonly readyAt: number
+}
+
+/** `Inbox.commit(checkpoint, signatures)`. */
+export interface CommitAction extends ActionBase {
+  readonly kind: "commit"
+  readonly checkpoint: Checkpoint
+  readonly signatures: ReadonlyArray<Signature>
+}
+
+/** `Inbox.deliver(…)` or `Inbox.commitAndDeliver(…)` of messages `[start, start + messages.length)`. */
+export interface DeliverAction extends ActionBase {
+  readonly kind: "deliver" | "commitAndDeliver"
+  /** The checkpoint the proof is against (the batch's last chunk's). */
+  readonly checkpoint: Checkpoint
+  /** The quorum, for `commitAndDeliver`; empty for `deliver`. */
+  readonly signatures: ReadonlyArray<Signature>
+  readonly chunks: ReadonlyArray<Chunk>
+  readonly start: number
+  readonly messages: ReadonlyArray<Message>
+  readonly messageIds: ReadonlyArray<MessageId>
+  readonly proof: ReadonlyArray<Bytes32>
+}
+
+export type PlannedAction = CommitAction | DeliverAction
+
+/** A lane with pending work that is not due yet, and why. */
+export type LaneWait =
+  | {
+      readonly kind: "window"
+      readonly laneId: string
+      /** Ready messages so far. */
+      readonly messages: number
+      /** When the window closes (ms). */
+      readonly closesAt: number
+    }
+  | {
+      readonly kind: "unattested"
+      readonly laneId: string
+      /** Proven messages with no usable checkpoint at or after them yet. */
+      readonly messages: number
+    }
+  | {
+      readonly kind: "root-in-flight"
+      readonly laneId: string
+      readonly root: Bytes32
+    }
+
+export interface Plan {
+  readonly actions: ReadonlyArray<PlannedAction>
+  readonly waiting: ReadonlyArray<LaneWait>
+}
+
+/**
+ * Plans the next transactions. The runtime sends `actions[0]` and plans
+ * again once it settled.
+ *
+ * @example
+ * ```ts
+ * const plan = planActions(state, Date.now(), { batchSize: 64, windowMs: 500 })
+ * plan.actions[0]?.kind // "commitAndDeliver"
+ * ```
+ */
+export const planActions = (state: SubmitterState, now: number, config: PlannerConfig): Plan => {
+  const busyIds = new Set<string>()
+  const busyRoots = new Set<string>()
+  for (const flight of state.flights.values()) {
+    for (const id of flight.messageIds) busyIds.add(id)
+    if (flight.root !== null) busyRoots.add(flight.root)
+  }
+  const lanes: Array<{ actions: PlannedAction[]; first: number; id: string }> = []
+  const waiting: LaneWait[] = []
+  for (const lane of state.lanes.values()) {
+    const planned = planLane(lane, now, config, busyIds, busyRoots)
+    if (planned.wait !== null) waiting.push(planned.wait)
+    if (planned.actions.length > 0) {
+      lanes.push({ actions: planned.actions, first: planned.actions[0]!.readyAt, id: lane.id })
+    }
+  }
+  lanes.sort((a, b) => a.first - b.first || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return { actions: lanes.flatMap((l) => l.actions), waiting }
+}
+
+const isUsable = (
+  entry: CheckpointEntry | undefined,
+  committed: ReadonlySet<string>,
+  busyRoots: Set<string>,
+) =>
+  entry !== undefined &&
+  entry.refused === null &&
+  (committed.has(entry.checkpoint.root) ||
+    (entry.attestation !== null && !busyRoots.has(entry.checkpoint.root)))
+
+const usableAt = (entry: CheckpointEntry): number =>
+  Math.min(entry.committedAt ?? Number.POSITIVE_INFINITY, entry.attestation?.time ?? Number.POSITIVE_INFINITY)
+
+const planLane = (
+  lane: LaneState,
+  now: number,
+  config: PlannerConfig,
+  busyIds: Set<string>,
+  busyRoots: Set<string>,
+): { actions: PlannedAction[]; wait: LaneWait | null } => {
+  const committed = new Set<string>()
+  for (const entry of lane.checkpoints.values())
+    if (entry.committedAt !== null) committed.add(entry.checkpoint.root)
+  const pending = [...lane.chunks.values()]
+    .filter((chunk) => chunk.messageIds.some((id) => !lane.settled.has(id)))
+    .sort((a, b) => a.start - b.start)
+  const isBusy = (chunk: Chunk) => chunk.messageIds.some((id) => busyIds.has(id))
+  const actions: PlannedAction[] = []
+  let next = 0
+  for (;;) {
+    // 1. The run.
+    const run: Chunk[] = []
+    let i = next
+    for (; i < pending.length; i++) {
+      const chunk = pending[i]!
+      if (isBusy(chunk)) {
+        if (run.length > 0) break
+        continue
+      }
+      if (run.length > 0 && chunk.start !== run[run.length - 1]!.end) break
+      run.push(chunk)
+    }
+    if (run.length === 0) return { actions, wait: null }
+    // 2. Cut points.
+    const entries = run.map((chunk) => lane.checkpoints.get(chunk.checkpoint.root))
+    const cuts = run.flatMap((_, k) => (isUsable(entries[k], committed, busyRoots) ? [k] : []))
+    if (cuts.length === 0) {
+      if (actions.length > 0) return { actions, wait: null }
+      const blockedRoot = run.map((c) => c.checkpoint.root).find((root) => busyRoots.has(root))
+      return {
+        actions,
+        wait:
+          blockedRoot === undefined
+            ? { kind: "unattested", laneId: lane.id, messages: countOf(run) }
+            : { kind: "root-in-flight", laneId: lane.id, root: blockedRoot },
+      }
+    }
+    // 3. Batching.
+    const lastCut = cuts[cuts.length - 1]!
+    const readyAt: number[] = []
+    let cutIndex = cuts.length - 1
+    for (let k = lastCut; k >= 0; k--) {
+      while (cutIndex > 0 && cuts[cutIndex - 1]! >= k) cutIndex--
+      readyAt[k] = Math.max(run[k]!.time, usableAt(entries[cuts[cutIndex]!]!))
+    }
+    const ready = run.slice(0, lastCut + 1)
+    const readyCount = countOf(ready)
+    const oldest = Math.min(...readyAt.slice(0, lastCut + 1))
+    if (readyCount < config.batchSize && now - oldest < config.windowMs) {
+      return {
+        actions,
+        wait:
+          actions.length > 0
+            ? null
+            : { kind: "window", laneId: lane.id, messages: readyCount, closesAt: oldest + config.windowMs },
+      }
+    }
+    const batch = chooseBatch(run, cuts, config.batchSize)
+    const target = entries[batch.length - 1]!
+    // 4. The action.
+    const base = { laneId: lane.id, lane: lane.lane, readyAt: oldest }
+    const attestation = target.attestation
+    if (committed.has(target.checkpoint.root) || attestation === null) {
+      actions.push(deliverAction(base, "deliver", batch, target.checkpoint, []))
+    } else if (batch[batch.length - 1]!.end >= target.checkpoint.count) {
+      actions.push(
+        deliverAction(
+          base,
+          "commitAndDeliver",
+          batch,
+          target.checkpoint,
+          attestation.signatures,
+          attestation.id,
+        ),
+      )
+    } else {
+      actions.push({
+        ...base,
+        kind: "commit",
+        origin: attestation.id,
+        checkpoint: target.checkpoint,
+        signatures: attestation.signatures,
+      })
+      actions.push(deliverAction(base, "deliver", batch, target.checkpoint, []))
+    }
+    committed.add(target.checkpoint.root)
+    next = pending.indexOf(batch[batch.length - 1]!) + 1
+  }
+}
+
+const countOf = (chunks: ReadonlyArray<Chunk>) => chunks.reduce((n, c) => n + c.messages.length, 0)
+
+/**
+ * The longest prefix of `run` ending at a cut with at most `batchSize`
+ * messages whose joined proof checks out against the cut's root (or the
+ * first cut, if none does: the Inbox then refuses it with the reason).
+ */
+const chooseBatch = (run: ReadonlyArray<Chunk>, cuts: ReadonlyArray<number>, batchSize: number): Chunk[] => {
+  let size = 0
+  const fitting: number[] = []
+  let k = 0
+  for (const cut of cuts) {
+    for (; k <= cut; k++) size += run[k]!.messages.length
+    if (size <= batchSize || fitting.length === 0) fitting.push(cut)
+  }
+  for (const cut of fitting.reverse()) {
+    const batch = run.slice(0, cut + 1)
+    if (proofChecks(batch)) return batch
+  }
+  return run.slice(0, cuts[0]! + 1)
+}
+
+const proofChecks = (batch: ReadonlyArray<Chunk>): boolean => {
+  const last = batch[batch.length - 1]!
+  try {
+    const root = computeRangeRoot({
+      start: batch[0]!.start,
+      count: last.checkpoint.count,
+      leaves: batch.flatMap((c) => c.messageIds) as ReadonlyArray<Hex>,
+      siblings: joinedProof(batch),
+    })
+    return root === last.checkpoint.root
+  } catch (error) {
+    if (error instanceof ProofShapeError) return false
+    throw error
+  }
+}
+
+const joinedProof = (batch: ReadonlyArray<Chunk>): ReadonlyArray<Hex> => {
+  const part = (chunk: Chunk) => ({
+    start: chunk.start,
+    end: chunk.end,
+    count: chunk.checkpoint.count,
+    siblings: chunk.proof as ReadonlyArray<Hex>,
+  })
+  return mergeRangeProofs(part(batch[0]!), part(batch[batch.length - 1]!))
+}
+
+/**
+ * The same delivery without its first `drop` chunks (the Inbox already has
+ * them), and as `kind` (a `commitAndDeliver` whose root turned out to be
+ * committed becomes a `deliver`). The target checkpoint stays the last
+ * chunk's, so the joined proof is rebuilt against the same root.
+ *
+ * @example
+ * ```ts
+ * const rest = reshapeDelivery(action, { drop: 1, kind: "deliver" })
+ * ```
+ */
+export const reshapeDelivery = (
+  action: DeliverAction,
+  change: { readonly drop?: number; readonly kind?: DeliverAction["kind"] },
+): DeliverAction => {
+  const chunks = action.chunks.slice(change.drop ?? 0)
+  if (chunks.length === 0) throw new RangeError("reshapeDelivery: cannot drop every chunk of a delivery")
+  const kind = change.kind ?? action.kind
+  const base = { laneId: action.laneId, lane: action.lane, readyAt: action.readyAt }
+  return kind === "deliver"
+    ? deliverAction(base, kind, chunks, action.checkpoint, [])
+    : deliverAction(base, kind, chunks, action.checkpoint, action.signatures, action.origin)
+}
+
+const deliverAction = (
+  base: Omit<ActionBase, "origin">,
+  kind: DeliverAction["kind"],
+  batch: ReadonlyArray<Chunk>,
+  checkpoint: Checkpoint,
+  signatures: ReadonlyArray<Signature>,
+  origin: EventId = batch[0]!.id,
+): DeliverAction => ({
+  ...base,
+  kind,
+  origin,
+  checkpoint,
+  signatures,
+  chunks: batch,
+  start: batch[0]!.start,
+  messages: batch.flatMap((c) => c.messages),
+  messageIds: batch.flatMap((c) => c.messageIds),
+  proof: joinedProof(batch) as ReadonlyArray<Bytes32>,
+})

@@ -1,0 +1,41 @@
+import { keccak256, toHex } from "viem"
+import { describe, expect, it } from "vitest"
+import { createMerkleTree, getRangeProof } from "../../../contracts/index.ts"
+import { mergeRangeProofs, ProofShapeError } from "./proofs.ts"
+
+const leaves = Array.from({ length: 13 }, (_, i) => keccak256(toHex(`leaf ${i}`)))
+const tree = createMerkleTree(leaves)
+const part = (start: number, end: number, count: number) => ({
+  start,
+  end,
+  count,
+  siblings: getRangeProof(tree, { start, end, count }).siblings,
+})
+
+describe("mergeRangeProofs", () => {
+  it("joins two consecutive chunks into exactly the proof of their union, whatever counts they were proven at", () => {
+    // Given every split a < b < c ≤ n of trees of up to 13 leaves, the first chunk proven at any count ≥ b
+    const wrong: string[] = []
+    for (let n = 2; n <= 13; n++) {
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b < n; b++) {
+          for (let c = b + 1; c <= n; c++) {
+            for (const firstCount of new Set([b, c, n])) {
+              // When joining [a, b) at firstCount with [b, c) at n
+              const joined = mergeRangeProofs(part(a, b, firstCount), part(b, c, n))
+              const expected = getRangeProof(tree, { start: a, end: c, count: n }).siblings
+              if (joined.join() !== expected.join()) wrong.push(`[${a},${b})@${firstCount} + [${b},${c})@${n}`)
+            }
+          }
+        }
+      }
+    }
+    // Then each is the proof of [a, c) at n
+    expect(wrong).toEqual([])
+  })
+
+  it("refuses a proof whose length does not match its range", () => {
+    const bad = { ...part(3, 5, 9), siblings: part(3, 5, 9).siblings.slice(1) }
+    expect(() => mergeRangeProofs(bad, part(5, 9, 9))).toThrow(ProofShapeError)
+  })
+})

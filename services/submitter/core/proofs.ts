@@ -1,0 +1,100 @@
+/**
+ * Joins the range proofs of consecutive chunks into the proof of their union,
+ * so one `deliver` carries a whole batch.
+ *
+ * A range proof for leaves `[start, end)` of the tree at `count` leaves holds,
+ * level by level, the left sibling of the range's first node (when that node
+ * is a right child) and the right sibling of its last node (when that node is
+ * a left child with leaves under its sibling) — see docs/contracts.md. Left
+ * siblings cover only leaves below `start`, which are the same in every tree
+ * of the lane that holds `start`; right siblings depend only on `end` and
+ * `count`. So the proof of `[first.start, last.end)` against `last`'s
+ * checkpoint takes its left siblings from the first chunk's proof and its
+ * right siblings from the last chunk's, even when the chunks were proven
+ * against different checkpoints of the lane.
+ *
+ * @module
+ */
+import type { Hex } from "viem"
+
+const TREE_DEPTH = 32
+
+/** A range proof as `MessageProven` carries it, with the range and count it is for. */
+export interface ProofPart {
+  readonly start: number
+  readonly end: number
+  readonly count: number
+  readonly siblings: ReadonlyArray<Hex>
+}
+
+/** A proof whose length does not match its range. */
+export class ProofShapeError extends Error {
+  override name = "ProofShapeError"
+  readonly details: { start: number; end: number; count: number; expected: number; actual: number }
+  constructor(details: ProofShapeError["details"]) {
+    super(
+      `range proof for [${details.start}, ${details.end}) at count ${details.count} has ${details.actual} siblings, ` +
+        `${details.expected} expected. The proof-builder emitted a malformed MessageProven; re-prove the chunk.`,
+    )
+    this.details = details
+  }
+}
+
+interface Level {
+  readonly left: boolean
+  readonly right: boolean
+}
+
+const layoutOf = (start: number, end: number, count: number): ReadonlyArray<Level> => {
+  const levels: Level[] = []
+  let lo = start
+  let hi = end - 1
+  for (let h = 0; h < TREE_DEPTH; h++) {
+    levels.push({ left: lo % 2 === 1, right: hi % 2 === 0 && (hi + 1) * 2 ** h < count })
+    lo = Math.floor(lo / 2)
+    hi = Math.floor(hi / 2)
+  }
+  return levels
+}
+
+const split = (part: ProofPart) => {
+  const layout = layoutOf(part.start, part.end, part.count)
+  const expected = layout.reduce((n, level) => n + Number(level.left) + Number(level.right), 0)
+  if (expected !== part.siblings.length) {
+    throw new ProofShapeError({ ...part, expected, actual: part.siblings.length })
+  }
+  const left: Array<Hex | undefined> = []
+  const right: Array<Hex | undefined> = []
+  let i = 0
+  for (const level of layout) {
+    left.push(level.left ? part.siblings[i++] : undefined)
+    right.push(level.right ? part.siblings[i++] : undefined)
+  }
+  return { left, right }
+}
+
+/**
+ * The proof of `[first.start, last.end)` against `last`'s checkpoint, from
+ * the proofs of its first and last chunks (the chunks in between are fully
+ * inside the range, so their proofs contribute nothing).
+ *
+ * @example
+ * ```ts
+ * const siblings = mergeRangeProofs(
+ *   { start: 0, end: 2, count: 3, siblings: a.proof },
+ *   { start: 3, end: 5, count: 7, siblings: b.proof },
+ * ) // the proof of [0, 5) at count 7
+ * ```
+ */
+export const mergeRangeProofs = (first: ProofPart, last: ProofPart): ReadonlyArray<Hex> => {
+  if (first === last) return first.siblings
+  const head = split(first)
+  const tail = split(last)
+  const siblings: Hex[] = []
+  for (const [h, level] of layoutOf(first.start, last.end, last.count).entries()) {
+    // Left needs lo odd at level h, which depends on start only: the first proof has it too; likewise right.
+    if (level.left) siblings.push(head.left[h]!)
+    if (level.right) siblings.push(tail.right[h]!)
+  }
+  return siblings
+}

@@ -1,0 +1,10 @@
+/**
+ * The submitter's runtime: the lane service, the views it plans from, and
+ * the ticker that sends, replaces and confirms transactions.
+ *
+ * @module
+ */
+export * from "./start-submitter.ts"
+export * from "./tick-result.ts"
+export * from "./ticker.ts"
+export * from "./views.ts"

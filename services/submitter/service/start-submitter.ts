@@ -1,0 +1,177 @@
+/**
+ * Starts the submitter of one destination chain: the lane runtime folding
+ * its inputs (`chorus.checkpoints.attested`, `chorus.messages.proven`, and
+ * its own outcomes on `chorus.deliveries`) into state, and a polling loop
+ * that calls `tick()` every `pollIntervalMs`.
+ *
+ * Run one submitter per destination chain (consumer group
+ * `chorus.submitter.<chainId>`, one account): it is the chain's single
+ * writer, and two processes with the same key would compete for nonces.
+ *
+ * @module
+ */
+import type { Address } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { publishEvents } from "../../../bus/events/index.ts"
+import type { BusPort } from "../../../bus/port.ts"
+import { type ChorusEvent, type Envelope, type EventId, makeEnvelope } from "../../../schemas/index.ts"
+import { groupFor, TOPICS } from "../../../topology/index.ts"
+import { type ChorusConfig, chainOf, resolvePrivateKey, type SubmitterConfig } from "../../config/index.ts"
+import {
+  type LaneService,
+  makeChainClient,
+  producerOf,
+  type RunningService,
+  type ServiceLogger,
+  startLaneService,
+} from "../../runtime/index.ts"
+import { makeInboxReader } from "../chain/index.ts"
+import { makeSubmitterCore, type SubmitterState } from "../core/index.ts"
+import type { TickKind, TickResult } from "./tick-result.ts"
+import { makeTicker } from "./ticker.ts"
+import { makeStateViews } from "./views.ts"
+
+export interface Submitter extends RunningService {
+  /** One step of the writer (see `ticker.ts`); the polling loop calls it, tests may drive it. */
+  tick(): Promise<TickResult>
+}
+
+export interface SubmitterDeps {
+  readonly bus: BusPort
+  readonly config: ChorusConfig
+  readonly submitter: SubmitterConfig
+  readonly logger: ServiceLogger
+  /** Start the polling loop (default true); tests pass false and call `tick()`. */
+  readonly autoStart?: boolean
+  /** Called with every event the submitter recorded, after it was published. */
+  readonly onOutput?: (envelope: Envelope) => void
+}
+
+/** Results after which there may be more to do at once. */
+const BUSY: ReadonlySet<TickKind> = new Set([
+  "skipped",
+  "refused",
+  "submitted",
+  "replaced",
+  "confirmed",
+  "reverted",
+  "superseded",
+  "dropped",
+])
+const QUIET: ReadonlySet<TickKind> = new Set([
+  "idle",
+  "waiting",
+  "pending",
+  "confirming",
+  "catching-up",
+  "backing-off",
+])
+
+/**
+ * Starts the submitter for `submitter.chainId`.
+ *
+ * @example
+ * ```ts
+ * const submitter = await startSubmitter({ bus, config, submitter: config.submitters[0]!, logger })
+ * await submitter.stop()
+ * ```
+ */
+export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> => {
+  const { bus, config, submitter: settings, logger } = deps
+  const chainId = settings.chainId
+  const chain = chainOf(config, chainId)
+  const index = config.submitters.findIndex((s) => s.chainId === chainId)
+  const account = privateKeyToAccount(
+    resolvePrivateKey(
+      settings.privateKey,
+      index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
+    ),
+  )
+  const client = makeChainClient({ chainId, rpcUrls: chain.rpcUrls })
+  const core = makeSubmitterCore(chainId)
+  const inputs = [
+    TOPICS.checkpointsAttested.name,
+    TOPICS.messagesProven.name,
+    TOPICS.deliveries.name,
+  ] as const
+  const groupId = groupFor("submitter", { chainId })
+  const producer = producerOf("submitter", String(chainId))
+  let service: LaneService<SubmitterState> | undefined
+  // Before the runtime consumes anything, so that "caught up" covers the whole log as it is now.
+  const views = await makeStateViews({
+    bus,
+    groupId,
+    inputs,
+    core,
+    chainId,
+    shardState: (partition) => service?.shardState(partition),
+  })
+  service = await startLaneService({
+    bus,
+    service: "submitter",
+    instance: String(chainId),
+    groupId,
+    inputs,
+    core,
+    logger,
+  })
+  const ticker = makeTicker({
+    settings,
+    inbox: chain.inbox as Address,
+    client,
+    account,
+    reader: makeInboxReader(client, chain.inbox as Address),
+    views,
+    publish: (envelopes) => publishEvents(bus, envelopes),
+    stamp: (event: ChorusEvent, cause: EventId | null) =>
+      makeEnvelope(event, { producer, causationId: cause, time: new Date() }),
+    logger,
+    ...(deps.onOutput === undefined ? {} : { onOutput: deps.onOutput }),
+  })
+  logger.info("submitter started", { chainId, account: account.address, inbox: chain.inbox })
+
+  let timer: NodeJS.Timeout | undefined
+  let looping = deps.autoStart !== false
+  const loop = async () => {
+    timer = undefined
+    if (!looping) return
+    let delay = settings.pollIntervalMs
+    try {
+      const result = await ticker.tick()
+      if (!QUIET.has(result.kind)) {
+        const level = result.kind === "rpc-error" || result.kind === "bus-error" ? "warn" : "info"
+        logger[level](`tick: ${result.kind}`, { ...result })
+      }
+      // More may be due at once after a step that changed something; catching up is a short wait.
+      if (BUSY.has(result.kind)) delay = 0
+      else if (result.kind === "catching-up") delay = Math.min(25, settings.pollIntervalMs)
+    } catch (error) {
+      logger.error("tick failed unexpectedly; retrying after the poll interval", { error })
+    }
+    if (looping) timer = setTimeout(loop, delay)
+  }
+  if (looping) timer = setTimeout(loop, 0)
+
+  let stopping: Promise<void> | undefined
+  let resolveDone: () => void = () => {}
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve
+  })
+  const running = service
+  return {
+    name: `submitter/${chainId}`,
+    done,
+    tick: () => ticker.tick(),
+    stop: () => {
+      stopping ??= (async () => {
+        looping = false
+        if (timer !== undefined) clearTimeout(timer)
+        await ticker.stop()
+        await running.stop()
+        logger.info("submitter stopped", { chainId })
+        resolveDone()
+      })()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * What one `tick()` did: a closed set of named outcomes, each with a reason
+ * a person can read.
+ *
+ * @module
+ */
+import type { DeliveryAction, MessageId, TxHash } from "../../../schemas/index.ts"
+
+export type TickResult =
+  /** Nothing to send and nothing in flight. */
+  | { readonly kind: "idle"; readonly reason: string }
+  /** Work is pending but not due: a batch window is open, or no usable checkpoint covers it yet. */
+  | {
+      readonly kind: "waiting"
+      readonly reason: string
+      readonly laneId: string
+      readonly closesInMs: number | null
+    }
+  /** The state is behind the log (at start, or after the submitter's own records): nothing is planned. */
+  | { readonly kind: "catching-up"; readonly reason: string }
+  /** A recent RPC failure or refusal: no new transaction before the back-off ends. */
+  | { readonly kind: "backing-off"; readonly reason: string; readonly retryInMs: number }
+  /** The Inbox already had the work: recorded `DeliverySkipped` instead of sending. */
+  | {
+      readonly kind: "skipped"
+      readonly reason: string
+      readonly action: DeliveryAction
+      readonly laneId: string
+      readonly messageIds: ReadonlyArray<MessageId>
+    }
+  /** Gas estimation reverted: recorded `DeliveryFailed` with the decoded error, nothing sent. */
+  | {
+      readonly kind: "refused"
+      readonly reason: string
+      readonly action: DeliveryAction
+      readonly laneId: string
+    }
+  /** The node refused the new transaction (not recorded; the work stays queued). */
+  | { readonly kind: "send-refused"; readonly reason: string; readonly action: DeliveryAction }
+  /** A transaction was sent and `DeliverySubmitted` recorded. */
+  | {
+      readonly kind: "submitted"
+      readonly reason: string
+      readonly action: DeliveryAction
+      readonly laneId: string
+      readonly transactionHash: TxHash
+      readonly nonce: number
+      readonly messageIds: ReadonlyArray<MessageId>
+    }
+  /** The flight's transaction is not included yet. */
+  | {
+      readonly kind: "pending"
+      readonly reason: string
+      readonly transactionHash: TxHash
+      readonly nonce: number
+    }
+  /** The flight was stuck: a fee-bumped replacement was sent and recorded. */
+  | {
+      readonly kind: "replaced"
+      readonly reason: string
+      readonly transactionHash: TxHash
+      readonly replaces: TxHash
+      readonly nonce: number
+    }
+  /** The node refused the replacement; the flight keeps waiting and bumps again later. */
+  | { readonly kind: "replacement-refused"; readonly reason: string; readonly nonce: number }
+  /** Included, waiting for `confirmations`. */
+  | {
+      readonly kind: "confirming"
+      readonly reason: string
+      readonly transactionHash: TxHash
+      readonly confirmations: number
+      readonly required: number
+    }
+  /** Included and confirmed: `DeliveryConfirmed` (and `RootCommitted`) recorded. */
+  | {
+      readonly kind: "confirmed"
+      readonly reason: string
+      readonly action: DeliveryAction
+      readonly laneId: string
+      readonly transactionHash: TxHash
+      readonly block: number
+      readonly delivered: number
+      readonly failed: number
+      readonly skipped: number
+    }
+  /** Included but reverted: `DeliveryFailed` recorded with the re-simulated reason. */
+  | {
+      readonly kind: "reverted"
+      readonly reason: string
+      readonly action: DeliveryAction
+      readonly transactionHash: TxHash
+    }
+  /** None of the flight's transactions landed and its nonce was used by another: the chain's state was recorded. */
+  | { readonly kind: "superseded"; readonly reason: string; readonly nonce: number }
+  /** The node knows none of a recovered flight's transactions and the nonce is free: the work is queued again. */
+  | { readonly kind: "dropped"; readonly reason: string; readonly nonce: number }
+  /** An RPC call failed (not a revert); retried after a back-off. */
+  | { readonly kind: "rpc-error"; readonly reason: string }
+  /** Publishing to the bus failed; the records are kept and published first on the next tick. */
+  | { readonly kind: "bus-error"; readonly reason: string }
+  /** The RPC serves another chain than the submitter's: nothing is ever sent. */
+  | { readonly kind: "misconfigured"; readonly reason: string }
+  /** The submitter was stopped. */
+  | { readonly kind: "stopped"; readonly reason: string }
+
+export type TickKind = TickResult["kind"]

@@ -5,12 +5,13 @@
  *
  * @module
  */
+
+import { privateKeyToAccount } from "viem/accounts"
 import type { BusPort } from "../bus/port.ts"
 import type { Envelope } from "../schemas/index.ts"
 import type { ServiceName } from "../topology/index.ts"
 import { startAttestationCollector } from "./attestation-collector/index.ts"
 import { startChainWatcher } from "./chain-watcher/index.ts"
-import { privateKeyToAccount } from "viem/accounts"
 import { type ChorusConfig, ConfigError, type OperatorConfig, resolvePrivateKey } from "./config/index.ts"
 import { startOperator } from "./operator/index.ts"
 import { startProofBuilder } from "./proof-builder/index.ts"
@@ -42,7 +43,9 @@ export interface StartServicesOptions {
 }
 
 const operatorAddress = (operator: OperatorConfig, index: number): string =>
-  privateKeyToAccount(resolvePrivateKey(operator.privateKey, `operators[${index}].privateKey`)).address.toLowerCase()
+  privateKeyToAccount(
+    resolvePrivateKey(operator.privateKey, `operators[${index}].privateKey`),
+  ).address.toLowerCase()
 
 const noInstance = (service: string, instance: string | undefined) => {
   if (instance !== undefined) {
@@ -86,7 +89,9 @@ const pick = <T>(
  * await Promise.all(running.map((s) => s.stop()))
  * ```
  */
-export const startServices = async (options: StartServicesOptions): Promise<ReadonlyArray<RunningService>> => {
+export const startServices = async (
+  options: StartServicesOptions,
+): Promise<ReadonlyArray<RunningService>> => {
   const { bus, config, logger, instance } = options
   const names = options.service === "all" ? SERVICE_NAMES : [options.service]
   if (options.service === "all" && instance !== undefined) noInstance("all", instance)
@@ -98,7 +103,14 @@ export const startServices = async (options: StartServicesOptions): Promise<Read
       switch (name) {
         case "chain-watcher": {
           const ids = config.chainWatcher.chains ?? config.chains.map((c) => c.chainId)
-          for (const chainId of pick(name, ids, instance, (id) => String(id) === instance, String, "chainWatcher.chains")) {
+          for (const chainId of pick(
+            name,
+            ids,
+            instance,
+            (id) => String(id) === instance,
+            String,
+            "chainWatcher.chains",
+          )) {
             started.push(await startChainWatcher({ bus, config, chainId, logger: log.child({ chainId }) }))
           }
           break
@@ -112,11 +124,13 @@ export const startServices = async (options: StartServicesOptions): Promise<Read
             name,
             config.operators,
             instance,
-            (op, index) => String(index) === instance || operatorAddress(op, index) === instance?.toLowerCase(),
+            (op, index) =>
+              String(index) === instance || operatorAddress(op, index) === instance?.toLowerCase(),
             (op, index) => `${index} (${operatorAddress(op, index)})`,
             "operators",
           )
-          for (const operator of chosen) started.push(await startOperator({ bus, config, operator, logger: log, ...hooks }))
+          for (const operator of chosen)
+            started.push(await startOperator({ bus, config, operator, logger: log, ...hooks }))
           break
         }
         case "attestation-collector":
@@ -133,7 +147,15 @@ export const startServices = async (options: StartServicesOptions): Promise<Read
             "submitters",
           )
           for (const submitter of chosen) {
-            started.push(await startSubmitter({ bus, config, submitter, logger: log.child({ chainId: submitter.chainId }), ...hooks }))
+            started.push(
+              await startSubmitter({
+                bus,
+                config,
+                submitter,
+                logger: log.child({ chainId: submitter.chainId }),
+                ...hooks,
+              }),
+            )
           }
           break
         }

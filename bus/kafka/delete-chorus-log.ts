@@ -29,7 +29,9 @@ export const deleteChorusLog = async (
   await admin.connect()
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(CHORUS_PREFIX))
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(CHORUS_PREFIX))
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(CHORUS_PREFIX))
     if (groups.length > 0) await admin.deleteGroups(groups)
     if (topics.length > 0) await admin.deleteTopics({ topics, timeout: timeoutMs })
     const deadline = Date.now() + timeoutMs

@@ -6,6 +6,7 @@
  * @module
  */
 export { type KafkaBusOptions, openKafkaBus, simulateCrash } from "./bus.ts"
+export { type DeletedLog, deleteChorusLog } from "./delete-chorus-log.ts"
 export {
   KafkaBusError,
   KafkaClosedError,
@@ -16,7 +17,6 @@ export {
   KafkaUnreachableError,
   translateKafkaError,
 } from "./errors.ts"
-export { type DeletedLog, deleteChorusLog } from "./delete-chorus-log.ts"
 export { KafkaBusLive } from "./layer.ts"
 export { type KafkaBusLogger, type KafkaLogLevel, stderrLogger } from "./logger.ts"
 export { installShutdownHandlers, type ShutdownOptions } from "./shutdown.ts"

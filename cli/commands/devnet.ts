@@ -1,7 +1,7 @@
+import { type Command, intFlag } from "../command.ts"
 import type { Devnet } from "../devnet/devnet.ts"
 import { renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
 import type { Summary } from "../devnet/tracker.ts"
-import { type Command, intFlag } from "../command.ts"
 import { parseBrokers } from "../open-bus.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -65,7 +65,9 @@ export const devnet: Command = {
     const title = `${bus.kind === "kafka" ? "Kafka" : "embedded bus"} · ${net.world.chains.length} chains · ${net.world.operators.length} operators (threshold ${(net.world.thresholdBps / 100).toFixed(2)}% of stake)`
     try {
       for (const chain of net.world.chains) {
-        view(`  chain ${chain.chainId}  ${chain.rpcUrl}  outbox ${chain.outbox}  inbox ${chain.inbox}  recipient ${chain.recipient}`)
+        view(
+          `  chain ${chain.chainId}  ${chain.rpcUrl}  outbox ${chain.outbox}  inbox ${chain.inbox}  recipient ${chain.recipient}`,
+        )
       }
       view(`  config ${net.configPath}   service logs ${net.dataDir}/services.log`)
       const abort = new AbortController()
@@ -107,7 +109,10 @@ export const devnet: Command = {
       abort.abort()
       await traffic
       await net.poll()
-      if (!tty) view(renderProgressLine(net.tracker.progress(), { target: messages, elapsedMs: Date.now() - started }))
+      if (!tty)
+        view(
+          renderProgressLine(net.tracker.progress(), { target: messages, elapsedMs: Date.now() - started }),
+        )
       if (trafficError !== undefined) err(`chorus devnet: ${(trafficError as Error).message}`)
       const summary: Summary = net.tracker.summary()
       const missing = net.tracker.messages().filter((m) => m.deliveredAt === undefined)

@@ -10,9 +10,15 @@ import { BUS_DETAILS, busOptions, openBusFromFlags } from "../open-bus.ts"
 const SERVICE_NAMES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"]
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
-const busFlagsFrom = (values: Record<string, unknown>, config: ChorusConfig): Record<string, string | undefined> => {
+const busFlagsFrom = (
+  values: Record<string, unknown>,
+  config: ChorusConfig,
+): Record<string, string | undefined> => {
   if (values.brokers !== undefined || values["data-dir"] !== undefined) {
-    return { brokers: values.brokers as string | undefined, "data-dir": values["data-dir"] as string | undefined }
+    return {
+      brokers: values.brokers as string | undefined,
+      "data-dir": values["data-dir"] as string | undefined,
+    }
   }
   if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
   if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
@@ -49,7 +55,9 @@ export const run: Command = {
     const service = positionals[0]
     if (service === undefined) throw new UsageError("say which service to run (or all)")
     if (![...SERVICE_NAMES, "all"].includes(service)) {
-      throw new UsageError(`unknown service ${JSON.stringify(service)}; known: ${[...SERVICE_NAMES, "all"].join(", ")}`)
+      throw new UsageError(
+        `unknown service ${JSON.stringify(service)}; known: ${[...SERVICE_NAMES, "all"].join(", ")}`,
+      )
     }
     const level = (values["log-level"] ?? "info") as LogLevel
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`)

@@ -7,15 +7,15 @@
  *
  * @module
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs"
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import { decodeConfig, type ChorusConfig } from "../../services/config/index.ts"
+import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { type ServiceSelection, startServices } from "../../services/start-services.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
-import { readEvents } from "../../bus/events/index.ts"
 import { tailTopics } from "./tail-topics.ts"
 import { Tracker } from "./tracker.ts"
 import { type SentMessage, sendTraffic } from "./traffic.ts"
@@ -86,7 +86,11 @@ const openBus = async (bus: DevnetBus, dataDir: string): Promise<BusPort> => {
   if (bus.kind === "kafka") {
     const { openKafkaBus } = await import("../../bus/kafka/index.ts")
     await resetEarlierDevnet(bus.brokers)
-    return openKafkaBus({ brokers: [...bus.brokers], clientId: "chorus-devnet", consumer: KAFKA_CONSUMER_TUNING })
+    return openKafkaBus({
+      brokers: [...bus.brokers],
+      clientId: "chorus-devnet",
+      consumer: KAFKA_CONSUMER_TUNING,
+    })
   }
   const { openEmbeddedBus } = await import("../../bus/embedded/index.ts")
   return openEmbeddedBus({ dataDir: join(dataDir, "log") })
@@ -145,10 +149,16 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
   const bus = await openBus(options.bus, dataDir)
   let world: DevnetWorld | undefined
   const units: DevnetUnit[] = []
-  const logStream = options.logger === undefined ? createWriteStream(join(dataDir, "services.log"), { flags: "a" }) : undefined
+  const logStream =
+    options.logger === undefined
+      ? createWriteStream(join(dataDir, "services.log"), { flags: "a" })
+      : undefined
   try {
     await bus.ensureTopics(ALL_TOPICS)
-    await assertEmptyLog(bus, options.bus.kind === "kafka" ? `Kafka at ${options.bus.brokers.join(",")}` : dataDir)
+    await assertEmptyLog(
+      bus,
+      options.bus.kind === "kafka" ? `Kafka at ${options.bus.brokers.join(",")}` : dataDir,
+    )
     world = await startDevnetWorld(options.blockTime === undefined ? {} : { blockTime: options.blockTime })
     const configJson = world.configJson(
       options.bus.kind === "kafka" ? { brokers: options.bus.brokers } : { dataDir: join(dataDir, "log") },
@@ -169,11 +179,23 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     }
     if (options.runServices !== false) {
       const plan: DevnetUnit[] = [
-        ...config.chains.map((c) => ({ service: "chain-watcher" as const, instance: String(c.chainId), running: undefined })),
+        ...config.chains.map((c) => ({
+          service: "chain-watcher" as const,
+          instance: String(c.chainId),
+          running: undefined,
+        })),
         { service: "proof-builder", instance: undefined, running: undefined },
-        ...config.operators.map((_o, i) => ({ service: "operator" as const, instance: String(i), running: undefined })),
+        ...config.operators.map((_o, i) => ({
+          service: "operator" as const,
+          instance: String(i),
+          running: undefined,
+        })),
         { service: "attestation-collector", instance: undefined, running: undefined },
-        ...config.submitters.map((s) => ({ service: "submitter" as const, instance: String(s.chainId), running: undefined })),
+        ...config.submitters.map((s) => ({
+          service: "submitter" as const,
+          instance: String(s.chainId),
+          running: undefined,
+        })),
       ]
       for (const unit of plan) {
         await start(unit)
@@ -193,8 +215,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       tracker,
       units,
       poll: async () => tracker.apply(await tail.poll()),
-      send: (traffic) =>
-        sendTraffic(started, { ...traffic, onSent: (m) => tracker.sent(m) }),
+      send: (traffic) => sendTraffic(started, { ...traffic, onSent: (m) => tracker.sent(m) }),
       restart: async (unit) => {
         await unit.running?.stop()
         unit.running = undefined

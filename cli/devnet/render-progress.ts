@@ -34,7 +34,8 @@ export const renderProgressBlock = (
     }
     lines.push(line)
   }
-  if (progress.duplicates > 0) lines.push(`  !! ${progress.duplicates} message(s) reported delivered more than once`)
+  if (progress.duplicates > 0)
+    lines.push(`  !! ${progress.duplicates} message(s) reported delivered more than once`)
   for (const stall of progress.stalls) lines.push(`  !! lane ${stall}`)
   return lines
 }
@@ -55,7 +56,9 @@ export const renderProgressLine = (
   const { counts, latenciesMs } = progress
   return (
     `[devnet ${Math.round(context.elapsedMs / 1000)}s] ` +
-    STAGES.map((s) => `${s} ${counts[s]}${s === "sent" || s === "delivered" ? `/${context.target}` : ""}`).join(" · ") +
+    STAGES.map(
+      (s) => `${s} ${counts[s]}${s === "sent" || s === "delivered" ? `/${context.target}` : ""}`,
+    ).join(" · ") +
     ` · p50 ${seconds(percentile(latenciesMs, 0.5))} p99 ${seconds(percentile(latenciesMs, 0.99))}` +
     (progress.stalls.length > 0 ? ` · stalled: ${progress.stalls.join("; ")}` : "")
   )

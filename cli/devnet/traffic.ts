@@ -107,7 +107,10 @@ export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): 
     const destination = world.chains.find((c) => c.chainId === dst)!
     try {
       if (source.nonce < 0) {
-        source.nonce = await source.chain.client.getTransactionCount({ address: account.address, blockTag: "pending" })
+        source.nonce = await source.chain.client.getTransactionCount({
+          address: account.address,
+          blockTag: "pending",
+        })
       }
       const body = bodyOf(index)
       const transactionHash = await source.wallet.writeContract({

@@ -76,7 +76,10 @@ export interface DevnetWorld {
   readonly operators: ReadonlyArray<DevnetOperator>
   readonly thresholdBps: number
   /** The configuration file's content (encoded JSON) for every service of this devnet. */
-  configJson(bus: { readonly brokers?: ReadonlyArray<string>; readonly dataDir?: string }): Record<string, unknown>
+  configJson(bus: {
+    readonly brokers?: ReadonlyArray<string>
+    readonly dataDir?: string
+  }): Record<string, unknown>
   /** Stops every anvil; safe to call more than once. */
   stop(): Promise<void>
 }

@@ -23,6 +23,20 @@ export class ConfigError extends Error {
   }
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+
+/**
+ * Addresses are written checksummed (EIP-55) as often as not; Chorus's own
+ * `Address` is lowercase, so the file's addresses are lowercased before
+ * decoding rather than rejected. Nothing else is rewritten.
+ */
+const lowercaseAddresses = (input: unknown): unknown => {
+  if (Array.isArray(input)) return input.map(lowercaseAddresses)
+  if (typeof input === "string") return ADDRESS.test(input) ? input.toLowerCase() : input
+  if (input === null || typeof input !== "object") return input
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, lowercaseAddresses(v)]))
+}
+
 /**
  * Decodes a configuration object, collecting every problem.
  *
@@ -32,7 +46,7 @@ export class ConfigError extends Error {
  * ```
  */
 export const decodeConfig = (input: unknown, file = "<inline>"): ChorusConfig => {
-  const exit = Schema.decodeUnknownExit(ChorusConfig)(input, { errors: "all" })
+  const exit = Schema.decodeUnknownExit(ChorusConfig)(lowercaseAddresses(input), { errors: "all" })
   if (Exit.isSuccess(exit)) return exit.value
   const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
   if (failure === undefined || !Schema.isSchemaError(failure.error)) throw failure?.error ?? exit.cause

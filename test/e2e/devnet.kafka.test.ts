@@ -9,7 +9,7 @@ import { deleteChorusLog } from "../../bus/kafka/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
-import { receivedPayloads } from "./recipients.ts"
+import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 30
 const SERVICES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"] as const
@@ -26,7 +26,11 @@ describe("devnet on Kafka, services as processes", () => {
   beforeAll(async () => {
     // Other files of this run never touch Chorus topics; an earlier local run may have.
     await deleteChorusLog(brokers.split(","))
-    devnet = await startDevnet({ bus: { kind: "kafka", brokers: brokers.split(",") }, runServices: false, logger: quietLogger() })
+    devnet = await startDevnet({
+      bus: { kind: "kafka", brokers: brokers.split(",") },
+      runServices: false,
+      logger: quietLogger(),
+    })
   }, 180_000)
 
   afterAll(async () => {
@@ -47,21 +51,8 @@ describe("devnet on Kafka, services as processes", () => {
     extra.push(run("proof-builder"), run("attestation-collector"))
     const sent = await sending
 
-    const deadline = Date.now() + 240_000
-    for (;;) {
-      await devnet.poll()
-      const { counts } = devnet.tracker.progress()
-      if (counts.delivered + counts.failed >= MESSAGES || Date.now() > deadline) break
-      await sleep(1_000)
-    }
-    const progress = devnet.tracker.progress()
-    const logs = [...processes.entries()].map(([name, p]) => `--- ${name}\n${p.stderr().slice(-2_000)}`).join("\n")
-    expect(progress.counts, logs).toMatchObject({ sent: MESSAGES, delivered: MESSAGES, failed: 0 })
-    expect(progress.duplicates).toBe(0)
-
-    const received = await receivedPayloads(devnet.world)
-    const key = (m: { srcChainId: number; dstChainId: number; body: string }) =>
-      `${m.srcChainId}->${m.dstChainId}:${m.body.toLowerCase()}`
-    expect(received.map(key).sort()).toEqual(sent.map(key).sort())
+    const diagnostics = () =>
+      [...processes.entries()].map(([name, p]) => `--- ${name}\n${p.stderr().slice(-2_000)}`).join("\n")
+    await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 240_000, diagnostics })
   }, 420_000)
 })

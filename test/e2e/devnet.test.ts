@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
-import { receivedPayloads } from "./recipients.ts"
+import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 30
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -32,21 +32,6 @@ describe("devnet on the embedded bus", () => {
     const sent: SentMessage[] = await sending
     expect(sent).toHaveLength(MESSAGES)
 
-    const deadline = Date.now() + 180_000
-    for (;;) {
-      await devnet.poll()
-      const { counts } = devnet.tracker.progress()
-      if (counts.delivered + counts.failed >= MESSAGES || Date.now() > deadline) break
-      await sleep(500)
-    }
-    const progress = devnet.tracker.progress()
-    expect(progress.counts).toMatchObject({ sent: MESSAGES, delivered: MESSAGES, failed: 0 })
-    expect(progress.duplicates).toBe(0)
-
-    // Ground truth: what the recipient contracts hold.
-    const received = await receivedPayloads(devnet.world)
-    const key = (m: { srcChainId: number; dstChainId: number; body: string }) =>
-      `${m.srcChainId}->${m.dstChainId}:${m.body.toLowerCase()}`
-    expect(received.map(key).sort()).toEqual(sent.map(key).sort())
+    await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 180_000 })
   }, 300_000)
 })

@@ -24,9 +24,18 @@ export interface Received {
 export const receivedPayloads = async (world: DevnetWorld): Promise<Received[]> => {
   const received: Received[] = []
   for (const chain of world.chains) {
-    const logs = await chain.client.getLogs({ address: chain.recipient, event: pinged, fromBlock: 0n, toBlock: "latest" })
+    const logs = await chain.client.getLogs({
+      address: chain.recipient,
+      event: pinged,
+      fromBlock: 0n,
+      toBlock: "latest",
+    })
     for (const log of logs) {
-      received.push({ dstChainId: chain.chainId, srcChainId: Number(log.args.srcChainId), body: log.args.body! })
+      received.push({
+        dstChainId: chain.chainId,
+        srcChainId: Number(log.args.srcChainId),
+        body: log.args.body!,
+      })
     }
   }
   return received

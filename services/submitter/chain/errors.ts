@@ -19,10 +19,11 @@ import {
 } from "viem"
 import { inboxAbi } from "../../../contracts/index.ts"
 
-/** A decoded revert: the human-readable reason and the raw revert data. */
+/** A decoded revert: the human-readable reason, the raw revert data, and the custom error's name if known. */
 export interface Revert {
   readonly reason: string
   readonly revertData: Hex
+  readonly errorName: string | null
 }
 
 const show = (value: unknown): string =>
@@ -41,15 +42,19 @@ const show = (value: unknown): string =>
  * describeRevertData("0x…") // "InsufficientStake(signed=1, required=3)"
  * ```
  */
-export const describeRevertData = (data: Hex): string => {
-  if (data === "0x") return "reverted without data"
+export const describeRevertData = (data: Hex): string => decodeRevertData(data).reason
+
+const decodeRevertData = (data: Hex): Revert => {
+  if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null }
   try {
     const decoded = decodeErrorResult({ abi: inboxAbi, data })
     const item = decoded.abiItem as { readonly inputs: ReadonlyArray<{ readonly name?: string }> }
     const args = (decoded.args ?? []) as ReadonlyArray<unknown>
-    return `${decoded.errorName}(${item.inputs.map((input, i) => `${input.name || i}=${show(args[i])}`).join(", ")})`
+    const shown = item.inputs.map((input, i) => `${input.name || i}=${show(args[i])}`).join(", ")
+    return { reason: `${decoded.errorName}(${shown})`, revertData: data, errorName: decoded.errorName }
   } catch {
-    return `reverted with unknown error data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`
+    const reason = `reverted with unknown error data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`
+    return { reason, revertData: data, errorName: null }
   }
 }
 
@@ -73,21 +78,20 @@ export const describeRevert = (error: unknown): Revert | null => {
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
   if (reverted instanceof ContractFunctionRevertedError) {
     const raw = reverted.raw ?? (reverted.signature as Hex | undefined)
-    if (raw !== undefined)
-      return { reason: describeRevertData(raw.toLowerCase() as Hex), revertData: raw.toLowerCase() as Hex }
-    return { reason: reverted.reason ?? reverted.shortMessage, revertData: "0x" }
+    if (raw !== undefined) return decodeRevertData(raw.toLowerCase() as Hex)
+    return { reason: reverted.reason ?? reverted.shortMessage, revertData: "0x", errorName: null }
   }
   const rawError = error.walk((e) => e instanceof RawContractError)
   if (rawError instanceof RawContractError) {
-    const data = hexData(rawError.data) ?? "0x"
-    return { reason: describeRevertData(data), revertData: data }
+    return decodeRevertData(hexData(rawError.data) ?? "0x")
   }
   // Nodes report `execution reverted` with the data on the RPC error itself.
   const withData = error.walk((e) => hexData((e as { data?: unknown }).data) !== undefined)
   const data = withData === null ? undefined : hexData((withData as { data?: unknown }).data)
-  if (data !== undefined && /revert/i.test(error.message))
-    return { reason: describeRevertData(data), revertData: data }
-  if (/execution reverted/i.test(error.message)) return { reason: "execution reverted", revertData: "0x" }
+  if (data !== undefined && /revert/i.test(error.message)) return decodeRevertData(data)
+  if (/execution reverted/i.test(error.message)) {
+    return { reason: "execution reverted", revertData: "0x", errorName: null }
+  }
   return null
 }
 

@@ -23,10 +23,12 @@
  * - Idempotent per fact: folding an event twice leaves the state as once.
  * - A message is settled for good: `delivered`, `failed` (the recipient
  *   reverted; `chorus retry` re-drives it), `skipped` (the Inbox already had
- *   it), or `refused` (the transaction carrying it was refused by the Inbox —
- *   a `DeliveryFailed` with revert data; it is parked). A `DeliveryFailed`
- *   without revert data means the chain never judged the work (the
- *   transaction never landed), so its messages return to the queue.
+ *   it), or `refused` (the Inbox refused the transaction carrying it for the
+ *   messages' own fault; it is parked). A `DeliveryFailed` without revert
+ *   data means the chain never judged the work (the transaction never
+ *   landed), and one with a temporary refusal (paused) will be judged again:
+ *   their messages return to the queue. A refusal of the quorum refuses the
+ *   root instead, until it is attested again (see `refusals.ts`).
  * - A chunk whose messages are all settled is dropped, and the lane's floor
  *   rises past it, so the state holds only pending work.
  * - `initial` is never mutated; the first input of a shard copies it.
@@ -47,6 +49,7 @@ import type {
   MessageProven,
 } from "../../../schemas/index.ts"
 import type { LaneCore } from "../../runtime/index.ts"
+import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
 import {
   type CheckpointEntry,
   type Chunk,
@@ -147,8 +150,11 @@ const onAttested = (state: SubmitterState, event: CheckpointAttested, id: EventI
   const lane = laneOf(state, event.checkpoint)
   if (event.checkpoint.count <= lane.floor) return
   const entry = entryOf(lane, event.checkpoint)
-  if (entry.attestation !== null) return
+  // A new attestation of a root the Inbox refused (say, after the operator set changed) makes it usable again.
+  if (entry.attestation !== null && (entry.refused === null || entry.attestation.id === id)) return
+  if (entry.attestation !== null) state.attestations.delete(entry.attestation.id)
   entry.attestation = { id, time, signatures: event.signatures }
+  entry.refused = null
   state.attestations.set(id, { laneId: lane.id, root: event.checkpoint.root })
 }
 
@@ -266,14 +272,17 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   const flight = flightOf(state, event.transactionHash, input.causationId)
   const root = rootOf(state, flight, input.causationId)
   close(state, flight)
-  // Without revert data the chain never judged the work: it goes back to the queue.
-  if (event.revertData === null) return
-  settle(lane, event.messageIds, "refused")
-  if ((event.action === "commit" || event.action === "commitAndDeliver") && root !== null) {
+  // Without revert data the chain never judged the work, and a pause is temporary: it goes back to the queue.
+  if (event.revertData === null || isTransientRevert(event.revertData)) return
+  const commits = event.action === "commit" || event.action === "commitAndDeliver"
+  const checkpointsFault = event.action === "commit" || isCheckpointRevert(event.revertData)
+  if (commits && checkpointsFault && root !== null) {
     const entry = lane.checkpoints.get(root)
     if (entry !== undefined && entry.refused === null && entry.committedAt === null)
       entry.refused = event.reason
   }
+  // The quorum's fault is not the messages': they wait for a new attestation.
+  if (!checkpointsFault) settle(lane, event.messageIds, "refused")
   compact(state, lane)
 }
 

@@ -8,4 +8,5 @@
 export * from "./fold.ts"
 export * from "./planner.ts"
 export * from "./proofs.ts"
+export * from "./refusals.ts"
 export * from "./state.ts"

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { verifyRangeProof } from "../../../contracts/index.ts"
-import type { Envelope } from "../../../schemas/index.ts"
+import { Address, type Envelope, Hex, Signature } from "../../../schemas/index.ts"
 import { foldCore, producerOf } from "../../runtime/index.ts"
-import { makeLaneFixture, T0 } from "../test/lane-fixture.ts"
+import { asHex, asHexes, makeLaneFixture, T0 } from "../test/lane-fixture.ts"
 import { makeSubmitterCore } from "./fold.ts"
 import { type DeliverAction, type PlannedAction, planActions } from "./planner.ts"
 
@@ -85,11 +85,11 @@ describe("planActions", () => {
     const action = actions[0] as DeliverAction
     expect(
       verifyRangeProof({
-        root: action.checkpoint.root,
+        root: asHex(action.checkpoint.root),
         start: 0,
         count: 4,
-        leaves: action.messageIds,
-        siblings: action.proof,
+        leaves: asHexes(action.messageIds),
+        siblings: asHexes(action.proof),
       }),
     ).toBe(true)
 
@@ -122,11 +122,11 @@ describe("planActions", () => {
     for (const action of actions.slice(1) as DeliverAction[]) {
       expect(
         verifyRangeProof({
-          root: action.checkpoint.root,
+          root: asHex(action.checkpoint.root),
           start: action.start,
           count: 7,
-          leaves: action.messageIds,
-          siblings: action.proof,
+          leaves: asHexes(action.messageIds),
+          siblings: asHexes(action.proof),
         }),
       ).toBe(true)
     }
@@ -136,7 +136,11 @@ describe("planActions", () => {
     // Given a committed checkpoint of 4 messages in two chunks, the first being delivered
     const attested = lane.attested(4)
     const [first, second] = lane.chunks(0, 4, 2)
-    const submitted = lane.submitted(first!.id, { action: "deliver", ids: lane.ids.slice(0, 2), tx: 7, nonce: 3 }, 5)
+    const submitted = lane.submitted(
+      first!.id,
+      { action: "deliver", ids: lane.ids.slice(0, 2), tx: 7, nonce: 3 },
+      5,
+    )
     const inputs = [attested, first!, second!, lane.rootCommitted(attested.id, 4, 1, 1), submitted]
     // When planning
     const { actions } = plan(inputs, { batchSize: 2, windowMs: 0 })
@@ -144,18 +148,30 @@ describe("planActions", () => {
     expect(actions.map(summary)).toEqual(["deliver[2,4)@4"])
 
     // And a fee-bump replacement of the flight does not free it either
-    const replacement = lane.submitted(submitted.id, { action: "deliver", ids: lane.ids.slice(0, 2), tx: 8, nonce: 3, replaces: 7 }, 6)
-    expect(plan([...inputs, replacement], { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual(["deliver[2,4)@4"])
+    const replacement = lane.submitted(
+      submitted.id,
+      { action: "deliver", ids: lane.ids.slice(0, 2), tx: 8, nonce: 3, replaces: 7 },
+      6,
+    )
+    expect(plan([...inputs, replacement], { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual([
+      "deliver[2,4)@4",
+    ])
   })
 
   it("never plans a commit of a root whose commit is in flight; its chunks wait for it", () => {
     // Given a commit in flight for the checkpoint at 4
     const attested = lane.attested(4)
-    const inputs = [attested, ...lane.chunks(0, 4, 2), lane.submitted(attested.id, { action: "commit", ids: [], tx: 1, nonce: 0 })]
+    const inputs = [
+      attested,
+      ...lane.chunks(0, 4, 2),
+      lane.submitted(attested.id, { action: "commit", ids: [], tx: 1, nonce: 0 }),
+    ]
     // Then nothing is planned until it lands
     const result = plan(inputs, { batchSize: 2, windowMs: 0 })
     expect(result.actions).toEqual([])
-    expect(result.waiting).toEqual([{ kind: "root-in-flight", laneId: expect.any(String), root: attested.event.checkpoint.root }])
+    expect(result.waiting).toEqual([
+      { kind: "root-in-flight", laneId: expect.any(String), root: attested.event.checkpoint.root },
+    ])
   })
 
   it("excludes delivered, failed and skipped messages", () => {
@@ -175,7 +191,12 @@ describe("planActions", () => {
       a3,
       p3!,
       sub1,
-      lane.confirmed(sub1.id, { action: "commitAndDeliver", ids: [lane.ids[0]!], tx: 1, results: ["failed"] }),
+      lane.confirmed(sub1.id, {
+        action: "commitAndDeliver",
+        ids: [lane.ids[0]!],
+        tx: 1,
+        results: ["failed"],
+      }),
       lane.skipped(p2!.id, { action: "deliver", ids: [lane.ids[1]!] }),
     ]
     // When planning
@@ -191,15 +212,64 @@ describe("planActions", () => {
   it("parks work the Inbox refused, and requeues work whose transaction never landed", () => {
     const attested = lane.attested(2)
     const [chunk] = lane.chunks(0, 2, 2)
-    const sub = lane.submitted(attested.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, nonce: 0 })
+    const sub = lane.submitted(attested.id, {
+      action: "commitAndDeliver",
+      ids: lane.ids.slice(0, 2),
+      tx: 1,
+      nonce: 0,
+    })
     // Given the Inbox refused the transaction (revert data recorded)
-    const refused = lane.failed(sub.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, revertData: "0x12345678" })
+    const refused = lane.failed(sub.id, {
+      action: "commitAndDeliver",
+      ids: lane.ids.slice(0, 2),
+      tx: 1,
+      revertData: "0x12345678",
+    })
     // Then nothing is planned again
     expect(plan([attested, chunk!, sub, refused]).actions).toEqual([])
     // Given instead the transaction never landed (no revert data)
-    const lost = lane.failed(sub.id, { action: "commitAndDeliver", ids: lane.ids.slice(0, 2), tx: 1, revertData: null })
+    const lost = lane.failed(sub.id, {
+      action: "commitAndDeliver",
+      ids: lane.ids.slice(0, 2),
+      tx: 1,
+      revertData: null,
+    })
     // Then the work is planned again
     expect(plan([attested, chunk!, sub, lost]).actions.map(summary)).toEqual(["commitAndDeliver[0,2)@2"])
+  })
+
+  it("parks a root the Inbox refused to commit until it is attested again", () => {
+    // Given a commit of the checkpoint at 4 refused by the Inbox at estimation (no transaction)
+    const attested = lane.attested(4)
+    const inputs = [
+      attested,
+      ...lane.chunks(0, 4, 2),
+      lane.failed(attested.id, { action: "commit", ids: [], tx: null, revertData: "0x12345678" }),
+    ]
+    // Then its chunks wait, and say why
+    const blocked = plan(inputs, { batchSize: 2, windowMs: 0 })
+    expect(blocked.actions).toEqual([])
+    expect(blocked.waiting).toEqual([
+      {
+        kind: "root-refused",
+        laneId: expect.any(String),
+        root: attested.event.checkpoint.root,
+        reason: "test",
+      },
+    ])
+    // When the checkpoint is attested again (say, by the new operator set: other signatures)
+    const again = lane.attested(4, 100, [
+      new Signature({
+        signer: Address.make(`0x${"02".repeat(20)}`),
+        signature: Hex.make(`0x${"33".repeat(65)}`),
+      }),
+    ])
+    // Then it is committed again
+    expect(plan([...inputs, again], { batchSize: 2, windowMs: 0 }, T0 + 100).actions.map(summary)).toEqual([
+      "commit@4",
+      "deliver[0,2)@4",
+      "deliver[2,4)@4",
+    ])
   })
 
   it("ignores other destinations and single proofs (kept for retries)", () => {
@@ -210,10 +280,17 @@ describe("planActions", () => {
       recipient: "0x000000000000000000000000000000000000c0de",
       count: 2,
     })
-    const inputs = [other.attested(2), ...other.chunks(0, 2, 2), lane.attested(1), lane.proven(0, 1, 1, 0, "single")]
+    const inputs = [
+      other.attested(2),
+      ...other.chunks(0, 2, 2),
+      lane.attested(1),
+      lane.proven(0, 1, 1, 0, "single"),
+    ]
     const state = given(...inputs)
     expect(planActions(state, T0, { batchSize: 64, windowMs: 0 }).actions).toEqual([])
-    expect([...state.lanes.values()].every((l) => l.lane.dstChainId === DST && l.chunks.size === 0)).toBe(true)
+    expect([...state.lanes.values()].every((l) => l.lane.dstChainId === DST && l.chunks.size === 0)).toBe(
+      true,
+    )
   })
 
   it("orders lanes by their oldest ready message", () => {
@@ -224,7 +301,12 @@ describe("planActions", () => {
       recipient: "0x000000000000000000000000000000000000c0de",
       count: 1,
     })
-    const inputs = [late.attested(1, 0), late.proven(0, 1, 1, 0), lane.attested(1, -50), lane.proven(0, 1, 1, -100)]
+    const inputs = [
+      late.attested(1, 0),
+      late.proven(0, 1, 1, 0),
+      lane.attested(1, -50),
+      lane.proven(0, 1, 1, -100),
+    ]
     const { actions } = plan(inputs)
     expect(actions.map((a) => a.lane.srcChainId)).toEqual([777, 778])
   })

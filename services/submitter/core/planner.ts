@@ -102,6 +102,13 @@ export type LaneWait =
       readonly laneId: string
       readonly root: Bytes32
     }
+  | {
+      /** The Inbox refused to commit the root the chunks are proven against; a new attestation of it, or of a later checkpoint, unblocks them. */
+      readonly kind: "root-refused"
+      readonly laneId: string
+      readonly root: Bytes32
+      readonly reason: string
+    }
 
 export interface Plan {
   readonly actions: ReadonlyArray<PlannedAction>
@@ -138,15 +145,15 @@ export const planActions = (state: SubmitterState, now: number, config: PlannerC
   return { actions: lanes.flatMap((l) => l.actions), waiting }
 }
 
+/** A checkpoint a batch can end at: its root is committed, or it can be committed now. */
 const isUsable = (
   entry: CheckpointEntry | undefined,
   committed: ReadonlySet<string>,
   busyRoots: Set<string>,
 ) =>
   entry !== undefined &&
-  entry.refused === null &&
   (committed.has(entry.checkpoint.root) ||
-    (entry.attestation !== null && !busyRoots.has(entry.checkpoint.root)))
+    (entry.refused === null && entry.attestation !== null && !busyRoots.has(entry.checkpoint.root)))
 
 const usableAt = (entry: CheckpointEntry): number =>
   Math.min(entry.committedAt ?? Number.POSITIVE_INFINITY, entry.attestation?.time ?? Number.POSITIVE_INFINITY)
@@ -186,14 +193,7 @@ const planLane = (
     const cuts = run.flatMap((_, k) => (isUsable(entries[k], committed, busyRoots) ? [k] : []))
     if (cuts.length === 0) {
       if (actions.length > 0) return { actions, wait: null }
-      const blockedRoot = run.map((c) => c.checkpoint.root).find((root) => busyRoots.has(root))
-      return {
-        actions,
-        wait:
-          blockedRoot === undefined
-            ? { kind: "unattested", laneId: lane.id, messages: countOf(run) }
-            : { kind: "root-in-flight", laneId: lane.id, root: blockedRoot },
-      }
+      return { actions, wait: blockedWait(lane, run, entries, busyRoots) }
     }
     // 3. Batching.
     const lastCut = cuts[cuts.length - 1]!
@@ -246,6 +246,23 @@ const planLane = (
     committed.add(target.checkpoint.root)
     next = pending.indexOf(batch[batch.length - 1]!) + 1
   }
+}
+
+/** Why a run has no usable checkpoint: a commit in flight, a refused root, or no attestation yet. */
+const blockedWait = (
+  lane: LaneState,
+  run: ReadonlyArray<Chunk>,
+  entries: ReadonlyArray<CheckpointEntry | undefined>,
+  busyRoots: Set<string>,
+): LaneWait => {
+  const inFlight = run.find((c) => busyRoots.has(c.checkpoint.root))
+  if (inFlight !== undefined)
+    return { kind: "root-in-flight", laneId: lane.id, root: inFlight.checkpoint.root }
+  const refused = entries.find((e) => e?.refused != null)
+  if (refused?.refused != null) {
+    return { kind: "root-refused", laneId: lane.id, root: refused.checkpoint.root, reason: refused.refused }
+  }
+  return { kind: "unattested", laneId: lane.id, messages: countOf(run) }
 }
 
 const countOf = (chunks: ReadonlyArray<Chunk>) => chunks.reduce((n, c) => n + c.messages.length, 0)

@@ -36,6 +36,16 @@ export interface Submitter extends RunningService {
   tick(): Promise<TickResult>
 }
 
+/** The submitter cannot work with its configuration (the wrong chain behind the RPC, no Inbox). */
+export class SubmitterMisconfiguredError extends Error {
+  override name = "SubmitterMisconfiguredError"
+  readonly details: { chainId: number; reason: string }
+  constructor(details: { chainId: number; reason: string }) {
+    super(`submitter ${details.chainId} stopped: ${details.reason}. Fix the config and start it again.`)
+    this.details = details
+  }
+}
+
 export interface SubmitterDeps {
   readonly bus: BusPort
   readonly config: ChorusConfig
@@ -142,6 +152,10 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
         const level = result.kind === "rpc-error" || result.kind === "bus-error" ? "warn" : "info"
         logger[level](`tick: ${result.kind}`, { ...result })
       }
+      if (result.kind === "misconfigured") {
+        fail(new SubmitterMisconfiguredError({ chainId, reason: result.reason }))
+        return
+      }
       // More may be due at once after a step that changed something; catching up is a short wait.
       if (BUSY.has(result.kind)) delay = 0
       else if (result.kind === "catching-up") delay = Math.min(25, settings.pollIntervalMs)
@@ -153,25 +167,33 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
   if (looping) timer = setTimeout(loop, 0)
 
   let stopping: Promise<void> | undefined
-  let resolveDone: () => void = () => {}
-  const done = new Promise<void>((resolve) => {
-    resolveDone = resolve
-  })
-  const running = service
-  return {
-    name: `submitter/${chainId}`,
-    done,
-    tick: () => ticker.tick(),
-    stop: () => {
-      stopping ??= (async () => {
-        looping = false
-        if (timer !== undefined) clearTimeout(timer)
-        await ticker.stop()
-        await running.stop()
-        logger.info("submitter stopped", { chainId })
-        resolveDone()
-      })()
-      return stopping
-    },
+  let settle: { resolve: () => void; reject: (error: Error) => void } = {
+    resolve: () => {},
+    reject: () => {},
   }
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject }
+  })
+  // Whoever awaits `done` sees a fatal error; nobody awaiting it must not crash the process.
+  done.catch(() => undefined)
+  const running = service
+  const halt = async () => {
+    looping = false
+    if (timer !== undefined) clearTimeout(timer)
+    await ticker.stop()
+    await running.stop()
+  }
+  const stop = () => {
+    stopping ??= halt().then(() => {
+      logger.info("submitter stopped", { chainId })
+      settle.resolve()
+    })
+    return stopping
+  }
+  /** A fatal error: the submitter stops and `done` rejects with it. */
+  function fail(error: Error) {
+    logger.error("submitter halted", { error: error.message })
+    stopping ??= halt().then(() => settle.reject(error))
+  }
+  return { name: `submitter/${chainId}`, done, tick: () => ticker.tick(), stop }
 }

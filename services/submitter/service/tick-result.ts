@@ -35,6 +35,8 @@ export type TickResult =
       readonly action: DeliveryAction
       readonly laneId: string
     }
+  /** Estimation reverted with a "not now" Inbox error (paused, no operator set): nothing recorded, the work stays queued. */
+  | { readonly kind: "inbox-blocked"; readonly reason: string; readonly action: DeliveryAction }
   /** The node refused the new transaction (not recorded; the work stays queued). */
   | { readonly kind: "send-refused"; readonly reason: string; readonly action: DeliveryAction }
   /** A transaction was sent and `DeliverySubmitted` recorded. */
@@ -99,7 +101,7 @@ export type TickResult =
   | { readonly kind: "rpc-error"; readonly reason: string }
   /** Publishing to the bus failed; the records are kept and published first on the next tick. */
   | { readonly kind: "bus-error"; readonly reason: string }
-  /** The RPC serves another chain than the submitter's: nothing is ever sent. */
+  /** The RPC serves another chain, or there is no Inbox at the configured address: nothing is ever sent. */
   | { readonly kind: "misconfigured"; readonly reason: string }
   /** The submitter was stopped. */
   | { readonly kind: "stopped"; readonly reason: string }

@@ -44,6 +44,27 @@ import { producerOf } from "../../runtime/index.ts"
 
 export const T0 = Date.parse("2026-01-01T00:00:00.000Z")
 
+/**
+ * A branded hex string as viem's template type.
+ *
+ * @example
+ * ```ts
+ * verifyRangeProof({ root: asHex(checkpoint.root), … })
+ * ```
+ */
+export const asHex = (value: string): `0x${string}` => value as `0x${string}`
+
+/**
+ * Branded hex strings as viem's template type.
+ *
+ * @example
+ * ```ts
+ * verifyRangeProof({ leaves: asHexes(action.messageIds), … })
+ * ```
+ */
+export const asHexes = (values: ReadonlyArray<string>): ReadonlyArray<`0x${string}`> =>
+  values as ReadonlyArray<`0x${string}`>
+
 export interface LaneFixtureOptions {
   readonly srcChainId: number
   readonly outbox: Address
@@ -91,7 +112,7 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
         body: Hex.make(m.body.toLowerCase()),
       }),
   )
-  const tree: MerkleTree = createMerkleTree(ids)
+  const tree: MerkleTree = createMerkleTree(asHexes(ids))
   const lane = new Lane({
     srcChainId: ChainId.make(options.srcChainId),
     outbox,
@@ -128,7 +149,8 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
   /** The range chunks of the checkpoint at `count` whose new messages start at `from`, `size` per chunk. */
   const chunks = (from: number, count: number, size: number, ms = 0) => {
     const out: Envelope<MessageProven>[] = []
-    for (let start = from; start < count; start += size) out.push(proven(start, Math.min(start + size, count), count, ms))
+    for (let start = from; start < count; start += size)
+      out.push(proven(start, Math.min(start + size, count), count, ms))
     return out
   }
 
@@ -167,7 +189,13 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
     /** The submitter's `DeliverySubmitted`, caused by `cause`. */
     submitted: (
       cause: EventId,
-      fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId>; tx: number; nonce: number; replaces?: number },
+      fields: {
+        action: DeliveryAction
+        ids: ReadonlyArray<MessageId>
+        tx: number
+        nonce: number
+        replaces?: number
+      },
       ms = 0,
     ) =>
       own(
@@ -187,7 +215,12 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
     /** The submitter's `DeliveryConfirmed` with every message of `ids` delivered (or as `results` says). */
     confirmed: (
       cause: EventId,
-      fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId>; tx: number; results?: ReadonlyArray<"delivered" | "failed" | "skipped"> },
+      fields: {
+        action: DeliveryAction
+        ids: ReadonlyArray<MessageId>
+        tx: number
+        results?: ReadonlyArray<"delivered" | "failed" | "skipped">
+      },
       ms = 0,
     ) =>
       own(
@@ -210,10 +243,19 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
         ms,
       ),
     rootCommitted: (cause: EventId, count: number, tx: number, ms = 0) =>
-      own(new RootCommitted({ checkpoint: checkpoint(count), transactionHash: hashOf(tx), block }), cause, ms),
+      own(
+        new RootCommitted({ checkpoint: checkpoint(count), transactionHash: hashOf(tx), block }),
+        cause,
+        ms,
+      ),
     failed: (
       cause: EventId,
-      fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId>; tx: number | null; revertData: `0x${string}` | null },
+      fields: {
+        action: DeliveryAction
+        ids: ReadonlyArray<MessageId>
+        tx: number | null
+        revertData: `0x${string}` | null
+      },
       ms = 0,
     ) =>
       own(
@@ -230,7 +272,12 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
       ),
     skipped: (cause: EventId, fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId> }, ms = 0) =>
       own(
-        new DeliverySkipped({ lane, action: fields.action, messageIds: fields.ids, reason: "already delivered" }),
+        new DeliverySkipped({
+          lane,
+          action: fields.action,
+          messageIds: fields.ids,
+          reason: "already delivered",
+        }),
         cause,
         ms,
       ),

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest"
+import type { Envelope } from "../../../schemas/index.ts"
+import { foldCore, producerOf } from "../../runtime/index.ts"
+import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { makeSubmitterCore } from "./fold.ts"
+import { emptySubmitterState } from "./state.ts"
+
+const DST = 902
+const core = makeSubmitterCore(DST)
+const producer = producerOf("submitter", String(DST))
+const lane = makeLaneFixture({
+  srcChainId: 777,
+  outbox: "0x00000000000000000000000000000000000a11ce",
+  dstChainId: DST,
+  recipient: "0x000000000000000000000000000000000000c0de",
+  count: 4,
+})
+const given = (...inputs: ReadonlyArray<Envelope>) =>
+  foldCore(
+    core,
+    producer,
+    inputs.map((input) => ({ input, reads: [] })),
+  ).state
+
+describe("the submitter core", () => {
+  const attested = lane.attested(4)
+  const [chunk] = lane.chunks(0, 4, 4)
+  const ids = lane.ids.slice(0, 4)
+  const first = lane.submitted(attested.id, { action: "commitAndDeliver", ids, tx: 1, nonce: 5 }, 1)
+  const replacement = lane.submitted(
+    first.id,
+    { action: "commitAndDeliver", ids, tx: 2, nonce: 5, replaces: 1 },
+    2,
+  )
+
+  it("keeps a submitted transaction in flight, with its replacements, until an outcome names it", () => {
+    // Given a submission and its fee-bump replacement, and no outcome
+    const state = given(attested, chunk!, first, replacement)
+    // Then one flight is open at that nonce, with both transactions, for the attested root
+    expect([...state.flights.keys()]).toEqual([5])
+    const flight = state.flights.get(5)!
+    expect(flight.transactions.map((t) => t.hash)).toEqual([lane.hashOf(1), lane.hashOf(2)])
+    expect(flight.root).toBe(attested.event.checkpoint.root)
+    expect(flight.origin).toBe(attested.id)
+
+    // When the replacement is confirmed
+    const confirmed = lane.confirmed(replacement.id, { action: "commitAndDeliver", ids, tx: 2 }, 3)
+    const after = given(attested, chunk!, first, replacement, confirmed)
+    // Then the flight is closed and the lane holds nothing pending
+    expect(after.flights.size).toBe(0)
+    expect(after.submissions.size).toBe(0)
+    expect([...after.lanes.values()][0]!.chunks.size).toBe(0)
+  })
+
+  it("closes a flight by a skip that names its submission as the cause", () => {
+    const skipped = lane.skipped(first.id, { action: "commitAndDeliver", ids })
+    expect(given(attested, chunk!, first, skipped).flights.size).toBe(0)
+  })
+
+  it("marks a root committed when a commit is confirmed, even without RootCommitted", () => {
+    const commit = lane.submitted(attested.id, { action: "commit", ids: [], tx: 9, nonce: 1 }, 1)
+    const state = given(
+      attested,
+      chunk!,
+      commit,
+      lane.confirmed(commit.id, { action: "commit", ids: [], tx: 9 }, 2),
+    )
+    const entry = [...state.lanes.values()][0]!.checkpoints.get(attested.event.checkpoint.root)!
+    expect(entry.committedAt).not.toBeNull()
+  })
+
+  it("folds the same fact twice as once, and never mutates its initial state", () => {
+    const confirmed = lane.confirmed(first.id, { action: "commitAndDeliver", ids, tx: 1 }, 3)
+    const once = core.decide(core.decide(core.initial, attested, []).state, chunk!, []).state
+    const twice = [first, confirmed, first, confirmed].reduce((s, e) => core.decide(s, e, []).state, once)
+    expect(twice.flights.size).toBe(0)
+    expect([...twice.lanes.values()][0]!.floor).toBe(4)
+    expect(core.initial).toEqual(emptySubmitterState(DST))
+  })
+})

@@ -1,0 +1,64 @@
+/**
+ * What an Inbox refusal means for the work it refused, by custom error:
+ *
+ * - Temporary ("not now"): the Inbox or the source is paused, or the Inbox
+ *   has no operator set yet. The work stays queued and goes again once the
+ *   owner lifts the condition.
+ * - The checkpoint's fault: its quorum does not hold on this Inbox (stake,
+ *   signers, signatures). The root is refused — its messages wait for a new
+ *   attestation of it or of a later checkpoint — but the messages are not.
+ * - Anything else (a bad proof, a malformed batch, a gas limit the chain
+ *   cannot supply, an unregistered source, …) is the messages' fault: they
+ *   are parked, for `chorus retry` or an operator.
+ *
+ * @module
+ */
+import { toFunctionSelector } from "viem"
+
+const TRANSIENT = ["InboxPaused()", "SourcePaused(uint64)", "OperatorSetNotConfigured()"] as const
+
+const CHECKPOINT = [
+  "EmptyCheckpoint()",
+  "InvalidSignaturesLength(uint256)",
+  "InvalidSignature(uint256)",
+  "SignatureMalleable(uint256)",
+  "SignersNotAscending(uint256,address,address)",
+  "DuplicateSigner(uint256,address)",
+  "UnknownSigner(uint256,address)",
+  "InsufficientStake(uint256,uint256)",
+] as const
+
+const namesOf = (signatures: ReadonlyArray<string>): ReadonlySet<string> =>
+  new Set(signatures.map((signature) => signature.slice(0, signature.indexOf("("))))
+const selectorsOf = (signatures: ReadonlyArray<string>): ReadonlySet<string> =>
+  new Set(signatures.map((signature) => toFunctionSelector(signature)))
+
+/** The temporary Inbox errors, by name (as a decoded revert reports them). */
+export const TRANSIENT_INBOX_ERRORS: ReadonlySet<string> = namesOf(TRANSIENT)
+/** The Inbox errors that are the checkpoint's fault, by name. */
+export const CHECKPOINT_INBOX_ERRORS: ReadonlySet<string> = namesOf(CHECKPOINT)
+
+const TRANSIENT_SELECTORS = selectorsOf(TRANSIENT)
+const CHECKPOINT_SELECTORS = selectorsOf(CHECKPOINT)
+
+/**
+ * Is this revert data a temporary Inbox refusal?
+ *
+ * @example
+ * ```ts
+ * isTransientRevert("0x3d674784") // true: InboxPaused()
+ * ```
+ */
+export const isTransientRevert = (revertData: string): boolean =>
+  TRANSIENT_SELECTORS.has(revertData.slice(0, 10).toLowerCase())
+
+/**
+ * Is this revert data a refusal of the checkpoint's quorum?
+ *
+ * @example
+ * ```ts
+ * isCheckpointRevert(insufficientStakeData) // true
+ * ```
+ */
+export const isCheckpointRevert = (revertData: string): boolean =>
+  CHECKPOINT_SELECTORS.has(revertData.slice(0, 10).toLowerCase())

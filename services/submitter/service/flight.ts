@@ -1,0 +1,398 @@
+/**
+ * The flight in the air, one step at a time: its receipts (the first
+ * transaction's and every replacement's), confirmations, the outcome of each
+ * message from the Inbox logs, a re-simulated reason for a revert, what the
+ * Inbox shows when the nonce was used by another transaction, and fee-bump
+ * replacements at the same nonce when it is stuck.
+ *
+ * @module
+ */
+import {
+  TransactionNotFoundError,
+  type TransactionReceipt,
+  TransactionReceiptNotFoundError,
+  type Hex as ViemHex,
+} from "viem"
+import {
+  BlockRef,
+  Bytes32,
+  type ChorusEvent,
+  DeliveryConfirmed,
+  DeliveryFailed,
+  DeliverySkipped,
+  DeliverySubmitted,
+  type EventId,
+  Hex,
+  type MessageId,
+  RootCommitted,
+  TxHash,
+  toU256,
+  Uint,
+} from "../../../schemas/index.ts"
+import {
+  broadcast,
+  bumpFees,
+  describeError,
+  describeRevert,
+  outcomesOf,
+  signRequest,
+  type TransactionRequest,
+} from "../chain/index.ts"
+import type { Flight, SubmitterState } from "../core/index.ts"
+import type { TickResult } from "./tick-result.ts"
+import type { ActiveFlight, Writer } from "./writer.ts"
+
+const messageNoncesOf = (state: SubmitterState, laneId: string, ids: ReadonlyArray<MessageId>) => {
+  const wanted = new Set<string>(ids)
+  const found = new Map<MessageId, number>()
+  const lane = state.lanes.get(laneId)
+  for (const chunk of lane?.chunks.values() ?? []) {
+    chunk.messageIds.forEach((id, i) => {
+      if (wanted.has(id)) found.set(id, chunk.start + i)
+    })
+  }
+  return found
+}
+
+/**
+ * The flight a `DeliverySubmitted` without outcome stands for, as the log shows it after a restart: its
+ * transactions (hashes, not bytes — those are read back from the node if a replacement is needed).
+ *
+ * @example
+ * ```ts
+ * const flights = [...state.flights.values()].map((f) => recoveredFlight(state, f))
+ * ```
+ */
+export const recoveredFlight = (state: SubmitterState, flight: Flight): ActiveFlight => ({
+  laneId: flight.laneId,
+  lane: flight.lane,
+  action: flight.action,
+  messageIds: flight.messageIds,
+  nonce: flight.nonce,
+  root: flight.root,
+  messageNonces: messageNoncesOf(state, flight.laneId, flight.messageIds),
+  request: null,
+  transactions: flight.transactions.map((t) => ({ hash: t.hash, submission: t.submission })),
+  lastSentAt: Math.max(...flight.transactions.map((t) => t.time)),
+})
+
+const receiptOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionReceipt | null> => {
+  for (const { hash } of [...flight.transactions].reverse()) {
+    try {
+      return await w.deps.client.getTransactionReceipt({ hash: hash as ViemHex })
+    } catch (error) {
+      if (!(error instanceof TransactionReceiptNotFoundError)) throw error
+    }
+  }
+  return null
+}
+
+/** The request a recovered flight signed, read back from the node (null if it knows none of them). */
+const requestOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionRequest | null> => {
+  if (flight.request !== null) return flight.request
+  for (const { hash } of [...flight.transactions].reverse()) {
+    try {
+      const tx = await w.deps.client.getTransaction({ hash: hash as ViemHex })
+      if (tx.to === null || tx.to === undefined) continue
+      flight.request = {
+        to: tx.to,
+        data: tx.input,
+        gas: tx.gas,
+        nonce: tx.nonce,
+        maxFeePerGas: tx.maxFeePerGas ?? tx.gasPrice ?? 0n,
+        maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? tx.gasPrice ?? 0n,
+      }
+      return flight.request
+    } catch (error) {
+      if (!(error instanceof TransactionNotFoundError)) throw error
+    }
+  }
+  return null
+}
+
+const land = (w: Writer, flight: ActiveFlight) => {
+  w.active = null
+  w.nonces.used(flight.nonce)
+  w.failures = 0
+}
+
+const settleReceipt = async (
+  w: Writer,
+  flight: ActiveFlight,
+  receipt: TransactionReceipt,
+): Promise<TickResult> => {
+  const hash = TxHash.make(receipt.transactionHash.toLowerCase())
+  const head = await w.deps.client.getBlockNumber()
+  const confirmations = Number(head - receipt.blockNumber) + 1
+  const required = Math.max(1, w.deps.settings.confirmations)
+  if (confirmations < required) {
+    return {
+      kind: "confirming",
+      reason: `included in block ${receipt.blockNumber}, ${confirmations} of ${required} confirmations`,
+      transactionHash: hash,
+      confirmations,
+      required,
+    }
+  }
+  const cause =
+    flight.transactions.find((t) => t.hash === hash)?.submission ?? flight.transactions.at(-1)!.submission
+  const block = new BlockRef({
+    number: Uint.make(Number(receipt.blockNumber)),
+    hash: Bytes32.make(receipt.blockHash.toLowerCase()),
+  })
+  if (receipt.status === "success") {
+    const { outcomes, committed } = outcomesOf(
+      receipt.logs,
+      w.deps.inbox,
+      w.deps.settings.chainId,
+      flight.messageIds,
+    )
+    const events: Array<{ event: ChorusEvent; cause: EventId }> = []
+    if (committed !== null) {
+      events.push({
+        event: new RootCommitted({ checkpoint: committed, transactionHash: hash, block }),
+        cause,
+      })
+    }
+    events.push({
+      event: new DeliveryConfirmed({
+        lane: flight.lane,
+        action: flight.action,
+        transactionHash: hash,
+        block,
+        gasUsed: toU256(receipt.gasUsed),
+        outcomes,
+      }),
+      cause,
+    })
+    await w.record(events)
+    land(w, flight)
+    const count = (result: string) => outcomes.filter((o) => o.result === result).length
+    return {
+      kind: "confirmed",
+      reason: `${flight.action} included in block ${receipt.blockNumber} with ${confirmations} confirmation(s)`,
+      action: flight.action,
+      laneId: flight.laneId,
+      transactionHash: hash,
+      block: Number(receipt.blockNumber),
+      delivered: count("delivered"),
+      failed: count("failed"),
+      skipped: count("skipped"),
+    }
+  }
+  const revert = await resimulate(w, flight, receipt)
+  await w.record([
+    {
+      event: new DeliveryFailed({
+        lane: flight.lane,
+        action: flight.action,
+        messageIds: flight.messageIds,
+        transactionHash: hash,
+        reason: revert.reason,
+        revertData: Hex.make(revert.revertData),
+      }),
+      cause,
+    },
+  ])
+  land(w, flight)
+  return { kind: "reverted", reason: revert.reason, action: flight.action, transactionHash: hash }
+}
+
+/** Why an included transaction reverted: the same call re-simulated at its block. */
+const resimulate = async (w: Writer, flight: ActiveFlight, receipt: TransactionReceipt) => {
+  const request = await requestOf(w, flight)
+  if (request === null)
+    return {
+      reason: "reverted on chain (the transaction could not be read back)",
+      revertData: "0x" as const,
+    }
+  try {
+    await w.deps.client.call({
+      account: w.address,
+      to: request.to,
+      data: request.data,
+      gas: request.gas,
+      blockNumber: receipt.blockNumber,
+    })
+  } catch (error) {
+    const revert = describeRevert(error)
+    if (revert !== null) return revert
+    return {
+      reason: `reverted on chain; re-simulation failed: ${describeError(error)}`,
+      revertData: "0x" as const,
+    }
+  }
+  const reason =
+    receipt.gasUsed >= request.gas
+      ? `ran out of gas (used all ${request.gas})`
+      : `reverted on chain but not when re-simulated at block ${receipt.blockNumber}`
+  return { reason, revertData: "0x" as const }
+}
+
+/** None of the flight's transactions landed and its nonce is used: record what the Inbox shows. */
+const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
+  const last = flight.transactions.at(-1)!
+  const note = `none of its ${flight.transactions.length} transaction(s) landed and nonce ${flight.nonce} was used by another transaction`
+  const events: Array<{ event: ChorusEvent; cause: EventId }> = []
+  const base = { lane: flight.lane }
+  let rootCommitted = false
+  if (flight.root !== null && flight.action !== "deliver") {
+    rootCommitted = (await w.deps.reader.committedCount(flight.lane, flight.root as ViemHex)) > 0
+    if (rootCommitted) {
+      events.push({
+        event: new DeliverySkipped({
+          ...base,
+          action: "commit",
+          messageIds: [],
+          reason: `root already committed; ${note}`,
+        }),
+        cause: last.submission,
+      })
+    }
+  }
+  if (flight.messageIds.length > 0) {
+    const known = [...flight.messageNonces.values()]
+    const attempted =
+      known.length === 0
+        ? new Set<number>()
+        : await w.deps.reader.attempted(flight.lane, Math.min(...known), Math.max(...known) + 1)
+    const done = flight.messageIds.filter((id) => attempted.has(flight.messageNonces.get(id) ?? -1))
+    const rest = flight.messageIds.filter((id) => !done.includes(id))
+    if (done.length > 0) {
+      events.push({
+        event: new DeliverySkipped({
+          ...base,
+          action: flight.action,
+          messageIds: done,
+          reason: `${done.length} of ${flight.messageIds.length} messages already delivered; ${note}`,
+        }),
+        cause: last.submission,
+      })
+    }
+    if (rest.length > 0) {
+      events.push({
+        event: new DeliveryFailed({
+          ...base,
+          action: flight.action,
+          messageIds: rest,
+          transactionHash: last.hash,
+          reason: `${note}; ${rest.length} undelivered message(s) go back to the queue`,
+          revertData: null,
+        }),
+        cause: last.submission,
+      })
+    }
+  } else if (!rootCommitted) {
+    events.push({
+      event: new DeliveryFailed({
+        ...base,
+        action: flight.action,
+        messageIds: [],
+        transactionHash: last.hash,
+        reason: `${note}; the root is not committed and goes back to the queue`,
+        revertData: null,
+      }),
+      cause: last.submission,
+    })
+  }
+  await w.record(events)
+  w.active = null
+  w.nonces.resync()
+  return { kind: "superseded", reason: note, nonce: flight.nonce }
+}
+
+const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
+  const last = flight.transactions.at(-1)!
+  const old = await requestOf(w, flight)
+  if (old === null) {
+    const reason =
+      `the node knows none of the ${flight.transactions.length} transaction(s) of nonce ${flight.nonce} ` +
+      "(never broadcast, or evicted from its pool); the nonce is free again and the work goes back to the queue"
+    await w.record([
+      {
+        event: new DeliveryFailed({
+          lane: flight.lane,
+          action: flight.action,
+          messageIds: flight.messageIds,
+          transactionHash: last.hash,
+          reason,
+          revertData: null,
+        }),
+        cause: last.submission,
+      },
+    ])
+    w.active = null
+    w.nonces.resync()
+    return { kind: "dropped", reason, nonce: flight.nonce }
+  }
+  const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.client.estimateFeesPerGas())
+  const request: TransactionRequest = { ...old, ...fees, nonce: flight.nonce }
+  const signed = await signRequest(w.deps.account, w.deps.settings.chainId, request)
+  const verdict = await broadcast(w.deps.client, signed)
+  flight.lastSentAt = Date.now()
+  if (verdict.kind === "refused") {
+    // Underpriced or otherwise refused: the next attempt bumps from these fees.
+    flight.request = request
+    const reason = verdict.nonceTooLow
+      ? `replacement refused (nonce too low): a transaction of nonce ${flight.nonce} was included; its receipt is read next`
+      : `replacement refused by the node: ${verdict.reason}`
+    return { kind: "replacement-refused", reason, nonce: flight.nonce }
+  }
+  flight.request = request
+  flight.transactions.push({ hash: signed.hash, submission: "" as EventId })
+  const [submitted] = await w.record([
+    {
+      event: new DeliverySubmitted({
+        lane: flight.lane,
+        action: flight.action,
+        messageIds: flight.messageIds,
+        transactionHash: signed.hash,
+        nonce: flight.nonce,
+        maxFeePerGas: toU256(request.maxFeePerGas),
+        gasLimit: toU256(request.gas),
+        replaces: last.hash,
+      }),
+      cause: last.submission,
+    },
+  ])
+  flight.transactions[flight.transactions.length - 1] = { hash: signed.hash, submission: submitted!.id }
+  return {
+    kind: "replaced",
+    reason: `not included after ${w.deps.settings.stuckAfterMs} ms; replaced with maxFeePerGas ${request.maxFeePerGas}`,
+    transactionHash: signed.hash,
+    replaces: last.hash,
+    nonce: flight.nonce,
+  }
+}
+
+/**
+ * One step of the flight in the air: settle it from its receipt, record what the chain shows if its nonce was
+ * used by another transaction, replace it if stuck, or report it pending.
+ *
+ * @example
+ * ```ts
+ * const result = await advanceFlight(writer, writer.active!) // { kind: "pending", … }
+ * ```
+ */
+export const advanceFlight = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
+  const receipt = await receiptOf(w, flight)
+  if (receipt !== null) return settleReceipt(w, flight, receipt)
+  const latest = await w.deps.client.getTransactionCount({ address: w.address, blockTag: "latest" })
+  if (latest > flight.nonce) {
+    // Read again: the transaction may have been included between the two reads.
+    const again = await receiptOf(w, flight)
+    if (again !== null) return settleReceipt(w, flight, again)
+    return resolveSuperseded(w, flight)
+  }
+  const waited = Date.now() - flight.lastSentAt
+  if (waited < w.deps.settings.stuckAfterMs) {
+    const hash = flight.transactions.at(-1)!.hash
+    return {
+      kind: "pending",
+      reason: `not included yet (${waited} ms)`,
+      transactionHash: hash,
+      nonce: flight.nonce,
+    }
+  }
+  return replace(w, flight)
+}

@@ -1,0 +1,229 @@
+/**
+ * A new transaction for a planned action: the Inbox is read first and what
+ * it already has is recorded as `DeliverySkipped` instead of being sent (a
+ * committed root; whole leading chunks already attempted, or the whole
+ * batch); gas is estimated (a revert records `DeliveryFailed` with the
+ * decoded error, and nothing is sent) and `gasMarginBps` added; the
+ * transaction is signed with EIP-1559 fees and the local nonce, broadcast,
+ * and recorded as `DeliverySubmitted` before anything waits on it.
+ *
+ * @module
+ */
+import type { Hex as ViemHex } from "viem"
+import { inboxAbi } from "../../../contracts/index.ts"
+import {
+  type DeliveryAction,
+  DeliveryFailed,
+  DeliverySkipped,
+  DeliverySubmitted,
+  type EventId,
+  Hex,
+  type MessageId,
+  toU256,
+} from "../../../schemas/index.ts"
+import {
+  broadcast,
+  calldataOf,
+  describeRevert,
+  inboxCallOf,
+  signRequest,
+  type TransactionRequest,
+  withMargin,
+} from "../chain/index.ts"
+import {
+  type DeliverAction,
+  type PlannedAction,
+  reshapeDelivery,
+  TRANSIENT_INBOX_ERRORS,
+} from "../core/index.ts"
+import type { TickResult } from "./tick-result.ts"
+import type { ActiveFlight, Writer } from "./writer.ts"
+
+const skip = async (
+  w: Writer,
+  action: PlannedAction,
+  kind: DeliveryAction,
+  messageIds: ReadonlyArray<MessageId>,
+  reason: string,
+  cause: EventId,
+) => {
+  await w.record([
+    { event: new DeliverySkipped({ lane: action.lane, action: kind, messageIds, reason }), cause },
+  ])
+}
+
+/**
+ * What is left to send once what the Inbox already has is dropped (and recorded as skipped): the action,
+ * possibly smaller or turned into a plain `deliver`, or the tick's result when nothing is left.
+ */
+const checkInbox = async (
+  w: Writer,
+  action: PlannedAction,
+): Promise<{ readonly send: PlannedAction } | { readonly done: TickResult }> => {
+  if (action.kind === "commit") {
+    if ((await w.deps.reader.committedCount(action.lane, action.checkpoint.root as ViemHex)) === 0) {
+      return { send: action }
+    }
+    const reason = "root already committed"
+    await skip(w, action, "commit", [], reason, action.origin)
+    return { done: { kind: "skipped", reason, action: "commit", laneId: action.laneId, messageIds: [] } }
+  }
+  let delivery: DeliverAction = action
+  const end = delivery.start + delivery.messages.length
+  const attempted = await w.deps.reader.attempted(delivery.lane, delivery.start, end)
+  const n = delivery.messageIds.length
+  if (attempted.size === n) {
+    const reason = `all ${n} messages already delivered (by another relayer or an earlier flight)`
+    await skip(w, delivery, delivery.kind, delivery.messageIds, reason, delivery.origin)
+    const { kind, laneId, messageIds } = delivery
+    return { done: { kind: "skipped", reason, action: kind, laneId, messageIds } }
+  }
+  let drop = 0
+  while (drop < delivery.chunks.length) {
+    const chunk = delivery.chunks[drop]!
+    let all = true
+    for (let nonce = chunk.start; nonce < chunk.end && all; nonce++) all = attempted.has(nonce)
+    if (!all) break
+    drop++
+  }
+  if (drop > 0) {
+    const ids = delivery.chunks.slice(0, drop).flatMap((c) => c.messageIds)
+    await skip(
+      w,
+      delivery,
+      delivery.kind,
+      ids,
+      `${ids.length} of ${n} messages already delivered (by another relayer or an earlier flight)`,
+      delivery.origin,
+    )
+    delivery = reshapeDelivery(delivery, { drop })
+  }
+  if (
+    delivery.kind === "commitAndDeliver" &&
+    (await w.deps.reader.committedCount(delivery.lane, delivery.checkpoint.root as ViemHex)) > 0
+  ) {
+    await skip(w, delivery, "commit", [], "root already committed", delivery.origin)
+    delivery = reshapeDelivery(delivery, { kind: "deliver" })
+  }
+  return { send: delivery }
+}
+
+/**
+ * Sends a planned action: checks the Inbox (recording `DeliverySkipped` for what it has), estimates gas
+ * (recording `DeliveryFailed` on a revert), signs, broadcasts, and records `DeliverySubmitted`; the new flight
+ * becomes `w.active`.
+ *
+ * @example
+ * ```ts
+ * const result = await sendAction(writer, plan.actions[0]) // { kind: "submitted", … }
+ * ```
+ */
+export const sendAction = async (w: Writer, planned: PlannedAction): Promise<TickResult> => {
+  const checked = await checkInbox(w, planned)
+  if ("done" in checked) {
+    w.failures = 0
+    return checked.done
+  }
+  const action = checked.send
+  const call = inboxCallOf(action)
+  const messageIds = action.kind === "commit" ? [] : action.messageIds
+  let estimate: bigint
+  try {
+    estimate = await w.deps.client.estimateContractGas({
+      address: w.deps.inbox,
+      abi: inboxAbi,
+      ...(call as { functionName: "commit"; args: never }),
+      account: w.address,
+    })
+  } catch (error) {
+    const revert = describeRevert(error)
+    if (revert === null) throw error
+    if (revert.errorName !== null && TRANSIENT_INBOX_ERRORS.has(revert.errorName)) {
+      w.backOff()
+      w.deps.logger.warn("the Inbox refuses the work for now; it stays queued", { reason: revert.reason })
+      return { kind: "inbox-blocked", reason: revert.reason, action: action.kind }
+    }
+    await w.record([
+      {
+        event: new DeliveryFailed({
+          lane: action.lane,
+          action: action.kind,
+          messageIds,
+          transactionHash: null,
+          reason: revert.reason,
+          revertData: Hex.make(revert.revertData),
+        }),
+        cause: action.origin,
+      },
+    ])
+    w.failures = 0
+    return { kind: "refused", reason: revert.reason, action: action.kind, laneId: action.laneId }
+  }
+  const fees = await w.deps.client.estimateFeesPerGas()
+  const nonce = await w.nonces.peek()
+  const request: TransactionRequest = {
+    to: w.deps.inbox,
+    data: calldataOf(call),
+    gas: withMargin(estimate, w.deps.settings.gasMarginBps),
+    nonce,
+    maxFeePerGas: fees.maxFeePerGas,
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+  }
+  const signed = await signRequest(w.deps.account, w.deps.settings.chainId, request)
+  const verdict = await broadcast(w.deps.client, signed)
+  if (verdict.kind === "refused") {
+    if (verdict.nonceTooLow) w.nonces.resync()
+    w.backOff()
+    return {
+      kind: "send-refused",
+      reason: `the node refused the transaction: ${verdict.reason}`,
+      action: action.kind,
+    }
+  }
+  if (verdict.kind === "ambiguous") {
+    w.deps.logger.warn("broadcast outcome unknown; the transaction is treated as sent", {
+      transactionHash: signed.hash,
+      reason: verdict.reason,
+    })
+  }
+  w.nonces.used(nonce)
+  w.failures = 0
+  const flight: ActiveFlight = {
+    laneId: action.laneId,
+    lane: action.lane,
+    action: action.kind,
+    messageIds,
+    nonce,
+    root: action.kind === "deliver" ? null : action.checkpoint.root,
+    messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
+    request,
+    transactions: [{ hash: signed.hash, submission: "" as EventId }],
+    lastSentAt: Date.now(),
+  }
+  w.active = flight
+  const [submitted] = await w.record([
+    {
+      event: new DeliverySubmitted({
+        lane: action.lane,
+        action: action.kind,
+        messageIds,
+        transactionHash: signed.hash,
+        nonce,
+        maxFeePerGas: toU256(request.maxFeePerGas),
+        gasLimit: toU256(request.gas),
+        replaces: null,
+      }),
+      cause: action.origin,
+    },
+  ])
+  flight.transactions[0] = { hash: signed.hash, submission: submitted!.id }
+  return {
+    kind: "submitted",
+    reason: `${action.kind} of ${messageIds.length} message(s) sent with nonce ${nonce}`,
+    action: action.kind,
+    laneId: action.laneId,
+    transactionHash: signed.hash,
+    nonce,
+    messageIds,
+  }
+}

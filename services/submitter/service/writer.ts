@@ -1,0 +1,146 @@
+/**
+ * What the ticker's steps share: the dependencies, the account's nonce
+ * counter, the flight in the air, the back-off, and `record` — which stamps
+ * the submitter's events and publishes them in order, keeping any that fail
+ * to publish for the next tick (so a transaction's record is never lost to
+ * a bus hiccup after it was broadcast).
+ *
+ * @module
+ */
+import type { Address, LocalAccount, PublicClient } from "viem"
+import type { RecordPosition } from "../../../bus/port.ts"
+import type {
+  Bytes32,
+  ChorusEvent,
+  DeliveryAction,
+  Envelope,
+  EventId,
+  Lane,
+  MessageId,
+  TxHash,
+} from "../../../schemas/index.ts"
+import type { ServiceLogger } from "../../runtime/index.ts"
+import {
+  describeError,
+  type InboxReader,
+  makeNonceCounter,
+  type NonceCounter,
+  type TransactionRequest,
+} from "../chain/index.ts"
+import type { StateViews } from "./views.ts"
+
+/** The settings the writer uses (`SubmitterConfig` has them all). */
+export interface TickerSettings {
+  readonly chainId: number
+  readonly batchSize: number
+  readonly windowMs: number
+  readonly confirmations: number
+  readonly gasMarginBps: number
+  readonly stuckAfterMs: number
+  readonly feeBumpBps: number
+  readonly pollIntervalMs: number
+}
+
+export interface TickerDeps {
+  readonly settings: TickerSettings
+  readonly inbox: Address
+  readonly client: PublicClient
+  readonly account: LocalAccount
+  readonly reader: InboxReader
+  readonly views: StateViews
+  /** Publishes envelopes (in order) and returns where they landed. */
+  readonly publish: (envelopes: ReadonlyArray<Envelope>) => Promise<ReadonlyArray<RecordPosition>>
+  /** Stamps an event the submitter records (producer, cause, now). */
+  readonly stamp: (event: ChorusEvent, cause: EventId | null) => Envelope
+  readonly logger: ServiceLogger
+  readonly onOutput?: (envelope: Envelope) => void
+}
+
+/** The transaction in the air: one account nonce, its first transaction and its replacements. */
+export interface ActiveFlight {
+  readonly laneId: string
+  readonly lane: Lane
+  readonly action: DeliveryAction
+  readonly messageIds: ReadonlyArray<MessageId>
+  readonly nonce: number
+  /** The root a commit or commitAndDeliver stores. */
+  readonly root: Bytes32 | null
+  /** The nonce of each message (to read the Inbox), where known. */
+  readonly messageNonces: ReadonlyMap<MessageId, number>
+  /** What was signed last; null for a flight recovered from the log until read back from the node. */
+  request: TransactionRequest | null
+  readonly transactions: Array<{ readonly hash: TxHash; readonly submission: EventId }>
+  /** When the latest transaction was sent (ms). */
+  lastSentAt: number
+}
+
+export interface Writer {
+  readonly deps: TickerDeps
+  readonly address: Address
+  readonly nonces: NonceCounter
+  /** The flight in the air, if any. */
+  active: ActiveFlight | null
+  /** Failures in a row (RPC errors, refused sends) since the last success. */
+  failures: number
+  /** No new transaction before this time (ms). */
+  retryAt: number
+  /** Stamps and publishes events in order; the envelopes are returned even if publishing failed. */
+  record(
+    events: ReadonlyArray<{ readonly event: ChorusEvent; readonly cause: EventId | null }>,
+  ): Promise<Envelope[]>
+  /** Publishes what an earlier `record` could not; throws if the bus still refuses. */
+  flush(): Promise<void>
+  /** Pushes the next new transaction back, exponentially. */
+  backOff(): void
+}
+
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * Makes the writer's shared context.
+ *
+ * @example
+ * ```ts
+ * const w = makeWriter(deps)
+ * await w.record([{ event: new DeliverySkipped({ … }), cause: action.origin }])
+ * ```
+ */
+export const makeWriter = (deps: TickerDeps): Writer => {
+  const unpublished: Envelope[] = []
+  const flush = async () => {
+    while (unpublished.length > 0) {
+      const batch = unpublished.slice()
+      const positions = await deps.publish(batch)
+      unpublished.splice(0, batch.length)
+      deps.views.expect(positions)
+      for (const envelope of batch) deps.onOutput?.(envelope)
+    }
+  }
+  const writer: Writer = {
+    deps,
+    address: deps.account.address,
+    nonces: makeNonceCounter(deps.client, deps.account.address),
+    active: null,
+    failures: 0,
+    retryAt: 0,
+    flush,
+    record: async (events) => {
+      const envelopes = events.map(({ event, cause }) => deps.stamp(event, cause))
+      unpublished.push(...envelopes)
+      try {
+        await flush()
+      } catch (error) {
+        deps.logger.warn("publishing failed; the records are kept and published on the next tick", {
+          error: describeError(error),
+        })
+      }
+      return envelopes
+    },
+    backOff: () => {
+      writer.failures++
+      writer.retryAt =
+        Date.now() + Math.min(deps.settings.pollIntervalMs * 2 ** writer.failures, MAX_BACKOFF_MS)
+    },
+  }
+  return writer
+}

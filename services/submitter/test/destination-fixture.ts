@@ -1,0 +1,277 @@
+/**
+ * One anvil acting as destination chain 902: an operator registry and an
+ * Inbox mirroring its set, fake source lanes registered on the Inbox, and a
+ * PingRecipient — plus a fresh embedded bus per test and the config a
+ * submitter needs.
+ *
+ * @module
+ */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  type Account,
+  type Address,
+  type Chain,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  keccak256,
+  type LocalAccount,
+  type PublicClient,
+  stringToHex,
+  type Transport,
+  type WalletClient,
+} from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { type EmbeddedBus, openEmbeddedBus } from "../../../bus/embedded/index.ts"
+import { publishEvents, readEvents } from "../../../bus/events/index.ts"
+import {
+  configureInbox,
+  deployInbox,
+  deployOperatorRegistry,
+  deployPingRecipient,
+  getCheckpointDomain,
+  pingRecipientAbi,
+  readOperatorSet,
+  signCheckpoint,
+  sortSignatures,
+  startAnvil,
+} from "../../../contracts/index.ts"
+import {
+  Address as AddressSchema,
+  type Envelope,
+  Hex as HexSchema,
+  Signature,
+} from "../../../schemas/index.ts"
+import { ALL_TOPICS, TOPICS } from "../../../topology/index.ts"
+import { type ChorusConfig, decodeConfig } from "../../config/index.ts"
+import type { TickResult } from "../service/index.ts"
+import type { LaneFixture } from "./lane-fixture.ts"
+
+export const DST_CHAIN_ID = 902
+
+/** anvil's default funded keys: 0 deploys, 1 plays "another relayer", 2 is the submitter. */
+export const ANVIL_KEYS = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+] as const
+
+/** Fake source lanes, one per test: source chain id → its (fake) outbox. */
+export const SOURCES = {
+  happy: { srcChainId: 777, outbox: "0x00000000000000000000000000000000000a11ce" },
+  refused: { srcChainId: 778, outbox: "0x00000000000000000000000000000000000b0b00" },
+  restart: { srcChainId: 779, outbox: "0x00000000000000000000000000000000000ca201" },
+  stuck: { srcChainId: 780, outbox: "0x00000000000000000000000000000000000d0d00" },
+  paused: { srcChainId: 781, outbox: "0x00000000000000000000000000000000000e0e00" },
+} as const satisfies Record<string, { srcChainId: number; outbox: Address }>
+
+export type Destination = Awaited<ReturnType<typeof startDestination>>
+
+/**
+ * Starts anvil (chain 902) and deploys the destination side.
+ *
+ * @example
+ * ```ts
+ * const dst = await startDestination()
+ * afterAll(() => dst.stop())
+ * ```
+ */
+export const startDestination = async () => {
+  const anvil = await startAnvil({ chainId: DST_CHAIN_ID })
+  try {
+    const chain: Chain = defineChain({
+      id: DST_CHAIN_ID,
+      name: "destination",
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [anvil.rpcUrl] } },
+    })
+    const transport = http(anvil.rpcUrl)
+    const publicClient = createPublicClient({ chain, transport }) as PublicClient
+    const wallet = (key: Hex) =>
+      createWalletClient({ chain, transport, account: privateKeyToAccount(key) }) as WalletClient<
+        Transport,
+        Chain | undefined,
+        Account
+      >
+    const clients = { walletClient: wallet(ANVIL_KEYS[0]), publicClient }
+    const testClient = createTestClient({ chain, transport, mode: "anvil" })
+    const operators: LocalAccount[] = Array.from({ length: 4 }, (_, i) =>
+      privateKeyToAccount(keccak256(stringToHex(`operator-${i}`))),
+    )
+    const registry = await deployOperatorRegistry(clients, {
+      operators: operators.map((o) => ({ address: o.address, weight: 1n })),
+      thresholdBps: 6667,
+    })
+    const inbox = await deployInbox(clients, { registryChainId: DST_CHAIN_ID, registry })
+    await configureInbox(clients, {
+      inbox,
+      operatorSet: await readOperatorSet({ publicClient, registry }),
+      sources: Object.values(SOURCES).map((s) => ({ chainId: BigInt(s.srcChainId), outbox: s.outbox })),
+    })
+    const ping = await deployPingRecipient(clients, { inbox })
+    const domain = getCheckpointDomain({ registryChainId: DST_CHAIN_ID, registry })
+
+    /** Quorum signatures over a fixture checkpoint, sorted by signer as the Inbox requires. */
+    const sign = async (
+      lane: LaneFixture,
+      count: number,
+      signers: ReadonlyArray<LocalAccount> = operators,
+    ) => {
+      const c = lane.checkpoint(count)
+      const checkpoint = {
+        srcChainId: BigInt(c.srcChainId),
+        outbox: c.outbox as Address,
+        dstChainId: BigInt(c.dstChainId),
+        root: c.root as Hex,
+        count: c.count,
+      }
+      const signed = await Promise.all(
+        signers.map(async (account) => ({
+          signer: account.address,
+          signature: await signCheckpoint({ account, domain, checkpoint }),
+        })),
+      )
+      return sortSignatures(signed).map(
+        (s) =>
+          new Signature({
+            signer: AddressSchema.make(s.signer.toLowerCase()),
+            signature: HexSchema.make(s.signature.toLowerCase()),
+          }),
+      )
+    }
+
+    /** Every body PingRecipient received from `srcChainId`, in order. */
+    const pingedBodies = async (srcChainId: number): Promise<ReadonlyArray<Hex>> => {
+      const logs = await publicClient.getContractEvents({
+        address: ping,
+        abi: pingRecipientAbi,
+        eventName: "Pinged",
+        args: { srcChainId: BigInt(srcChainId) },
+        fromBlock: 0n,
+      })
+      return logs.map((log) => log.args.body!)
+    }
+
+    /** The config of a submitter for chain 902 with key 2, settings overridable. */
+    const configWith = (submitter: Record<string, unknown> = {}): ChorusConfig =>
+      decodeConfig({
+        network: { registryChainId: DST_CHAIN_ID, registry: registry.toLowerCase() },
+        chains: [
+          {
+            chainId: DST_CHAIN_ID,
+            rpcUrls: [anvil.rpcUrl],
+            outbox: "0x000000000000000000000000000000000000dead",
+            inbox: inbox.toLowerCase(),
+          },
+        ],
+        submitters: [
+          { chainId: DST_CHAIN_ID, privateKey: ANVIL_KEYS[2], windowMs: 0, pollIntervalMs: 50, ...submitter },
+        ],
+      })
+
+    return {
+      anvil,
+      publicClient,
+      testClient,
+      owner: clients.walletClient,
+      otherRelayer: wallet(ANVIL_KEYS[1]),
+      operators,
+      registry,
+      inbox,
+      ping,
+      sign,
+      pingedBodies,
+      configWith,
+      stop: () => anvil.stop(),
+    }
+  } catch (error) {
+    await anvil.stop()
+    throw error
+  }
+}
+
+/**
+ * A fresh embedded bus in a temporary directory, every topic created.
+ *
+ * @example
+ * ```ts
+ * const bus = await openTestBus()
+ * await bus.close()
+ * ```
+ */
+export const openTestBus = async (): Promise<{ bus: EmbeddedBus; close(): Promise<void> }> => {
+  const dataDir = await mkdtemp(join(tmpdir(), "chorus-submitter-"))
+  const bus = await openEmbeddedBus({ dataDir })
+  await bus.ensureTopics(ALL_TOPICS)
+  return {
+    bus,
+    close: async () => {
+      await bus.close()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Publishes input envelopes, in order.
+ *
+ * @example
+ * ```ts
+ * await publish(bus, [attested, ...chunks])
+ * ```
+ */
+export const publish = (bus: EmbeddedBus, envelopes: ReadonlyArray<Envelope>) => publishEvents(bus, envelopes)
+
+/**
+ * Everything on `chorus.deliveries` about source chain `srcChainId`.
+ *
+ * @example
+ * ```ts
+ * const types = (await deliveries(bus, 777)).map((e) => e.type)
+ * ```
+ */
+export const deliveries = async (bus: EmbeddedBus, srcChainId: number): Promise<Envelope[]> => {
+  const out: Envelope[] = []
+  for await (const read of readEvents(bus, { topic: TOPICS.deliveries.name, from: "earliest" })) {
+    if (!read.ok) throw read.error
+    const event = read.envelope.event
+    const src =
+      "lane" in event ? event.lane.srcChainId : "checkpoint" in event ? event.checkpoint.srcChainId : null
+    if (src === srcChainId) out.push(read.envelope)
+  }
+  return out.sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
+}
+
+/**
+ * Calls `tick()` until `done` holds for a result, and returns every result seen.
+ *
+ * @example
+ * ```ts
+ * await tickUntil(submitter, (r) => r.kind === "idle", "the submitter to go idle")
+ * ```
+ */
+export const tickUntil = async (
+  submitter: { tick(): Promise<TickResult> },
+  done: (result: TickResult) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<TickResult[]> => {
+  const seen: TickResult[] = []
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const result = await submitter.tick()
+    seen.push(result)
+    if (done(result)) return seen
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last results: ${JSON.stringify(seen.slice(-5))}`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

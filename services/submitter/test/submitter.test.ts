@@ -1,0 +1,439 @@
+/**
+ * The submitter against one anvil acting as destination chain 902 and an
+ * embedded bus: upstream events are published as the attestation collector
+ * and the proof-builder would, the submitter is driven with `tick()`, and
+ * the chain (PingRecipient's `Pinged` events) says what was executed.
+ */
+import { toHex } from "viem"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { waitFor } from "../../../bus/contract/support.ts"
+import { buildDeliverArgs, inboxAbi, packSignatures } from "../../../contracts/index.ts"
+import type {
+  DeliveryConfirmed,
+  DeliveryFailed,
+  DeliverySkipped,
+  DeliverySubmitted,
+  Envelope,
+  RootCommitted,
+} from "../../../schemas/index.ts"
+import { decodeConfig } from "../../config/index.ts"
+import { quietLogger } from "../../runtime/index.ts"
+import { describeRevertData, toChorusMessage } from "../chain/index.ts"
+import { type Submitter, SubmitterMisconfiguredError, startSubmitter } from "../service/index.ts"
+import {
+  ANVIL_KEYS,
+  type Destination,
+  deliveries,
+  openTestBus,
+  publish,
+  SOURCES,
+  startDestination,
+  tickUntil,
+} from "./destination-fixture.ts"
+import { asHex, asHexes, makeLaneFixture } from "./lane-fixture.ts"
+
+let dst: Destination
+beforeAll(async () => {
+  dst = await startDestination()
+})
+afterAll(async () => {
+  await dst?.stop()
+})
+
+const laneFor = (source: (typeof SOURCES)[keyof typeof SOURCES], count: number) =>
+  makeLaneFixture({ ...source, dstChainId: 902, recipient: dst.ping, count })
+
+const of = <T extends Envelope["type"]>(events: ReadonlyArray<Envelope>, type: T) =>
+  events.filter((e) => e.type === type) as unknown as Array<Envelope<Extract<Envelope["event"], { _tag: T }>>>
+
+/** Delivers message `nonce` (a checkpoint's only new message) from another account, as a competing relayer would. */
+const deliverAsAnotherRelayer = async (
+  lane: ReturnType<typeof laneFor>,
+  nonce: number,
+  signatures: ReadonlyArray<{ signer: string; signature: string }>,
+) => {
+  const checkpoint = lane.checkpoint(nonce + 1)
+  const [srcChainId, outbox, dstChainId, root, start, packed, proof] = buildDeliverArgs({
+    outbox: asHex(lane.outbox),
+    messages: [toChorusMessage(lane.messages[nonce]!)],
+    proof: {
+      start: nonce,
+      end: nonce + 1,
+      root: asHex(checkpoint.root),
+      siblings: asHexes(lane.proven(nonce, nonce + 1, nonce + 1).event.proof),
+    },
+  })
+  const hash = await dst.otherRelayer.writeContract({
+    address: dst.inbox,
+    abi: inboxAbi,
+    functionName: "commitAndDeliver",
+    args: [
+      { srcChainId, outbox, dstChainId, root, count: checkpoint.count },
+      packSignatures(signatures.map((s) => ({ signer: asHex(s.signer), signature: asHex(s.signature) }))),
+      start,
+      packed,
+      proof,
+    ],
+    chain: null,
+  })
+  const receipt = await dst.publicClient.waitForTransactionReceipt({ hash })
+  expect(receipt.status).toBe("success")
+}
+
+/** Runs `body` with a fresh bus and a submitter on it, and cleans both up. */
+const withSubmitter = async (
+  settings: Record<string, unknown>,
+  body: (ctx: {
+    bus: Awaited<ReturnType<typeof openTestBus>>["bus"]
+    start: (options?: { onOutput?: (e: Envelope) => void; autoStart?: boolean }) => Promise<Submitter>
+  }) => Promise<void>,
+) => {
+  const { bus, close } = await openTestBus()
+  const started: Submitter[] = []
+  const config = dst.configWith(settings)
+  try {
+    await body({
+      bus,
+      start: async (options = {}) => {
+        const submitter = await startSubmitter({
+          bus,
+          config,
+          submitter: config.submitters[0]!,
+          logger: quietLogger(),
+          autoStart: options.autoStart ?? false,
+          ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+        })
+        started.push(submitter)
+        return submitter
+      },
+    })
+  } finally {
+    await Promise.all(started.map((s) => s.stop()))
+    await close()
+  }
+}
+
+describe("submitter on one destination chain", () => {
+  it("commits, delivers in batches across checkpoints, skips what another relayer delivered, and executes each message once", async () => {
+    const lane = laneFor(SOURCES.happy, 13)
+    await withSubmitter({ batchSize: 5 }, async ({ bus, start }) => {
+      // Given checkpoints at 3 and 7, attested by every operator and proven in chunks of 2
+      await publish(bus, [
+        lane.attested(3, 0, await dst.sign(lane, 3)),
+        ...lane.chunks(0, 3, 2),
+        lane.attested(7, 0, await dst.sign(lane, 7)),
+        ...lane.chunks(3, 7, 2),
+      ])
+      // When the submitter runs until it has nothing left to do
+      const submitter = await start()
+      await tickUntil(submitter, (r) => r.kind === "idle", "the first seven messages")
+
+      // Then it committed the root at 7 once, delivered [0, 5) and [5, 7) against it, and recorded each step
+      const events = await deliveries(bus, SOURCES.happy.srcChainId)
+      const submitted = of(events, "DeliverySubmitted").map((e) => e.event as DeliverySubmitted)
+      expect(submitted.map((s) => [s.action, s.messageIds.length, s.replaces])).toEqual([
+        ["commit", 0, null],
+        ["deliver", 5, null],
+        ["deliver", 2, null],
+      ])
+      const committed = of(events, "RootCommitted").map((e) => e.event as RootCommitted)
+      expect(committed.map((c) => c.checkpoint.count)).toEqual([7])
+      expect(committed[0]!.transactionHash).toBe(submitted[0]!.transactionHash)
+      const confirmed = of(events, "DeliveryConfirmed")
+      expect(confirmed.map((e) => (e.event as DeliveryConfirmed).transactionHash)).toEqual(
+        submitted.map((s) => s.transactionHash),
+      )
+      const outcomes = confirmed.flatMap((e) => (e.event as DeliveryConfirmed).outcomes)
+      expect(outcomes.map((o) => [o.messageId, o.result])).toEqual(
+        lane.ids.slice(0, 7).map((id) => [id, "delivered"]),
+      )
+      // …each confirmation caused by its submission
+      const submissions = of(events, "DeliverySubmitted")
+      expect(confirmed.map((e) => e.causationId)).toEqual(submissions.map((e) => e.id))
+      expect(await dst.pingedBodies(SOURCES.happy.srcChainId)).toEqual(
+        Array.from({ length: 7 }, (_, i) => toHex(`ping ${i}`)),
+      )
+
+      // Given another relayer delivered message 7 on its own (commitAndDeliver of the checkpoint at 8)
+      const signatures8 = await dst.sign(lane, 8)
+      await deliverAsAnotherRelayer(lane, 7, signatures8)
+      // When the checkpoint at 8 reaches the bus and the submitter runs
+      await publish(bus, [lane.attested(8, 10, signatures8), ...lane.chunks(7, 8, 2, 10)])
+      const skippedRun = await tickUntil(submitter, (r) => r.kind === "skipped", "message 7 to be skipped")
+      // Then it recorded the skip instead of sending anything
+      expect(skippedRun.at(-1)).toMatchObject({
+        kind: "skipped",
+        action: "commitAndDeliver",
+        messageIds: [lane.ids[7]],
+        reason: "all 1 messages already delivered (by another relayer or an earlier flight)",
+      })
+
+      // Given another relayer also delivered message 9 (checkpoint at 10), but not message 10
+      const signatures10 = await dst.sign(lane, 10)
+      await deliverAsAnotherRelayer(lane, 9, signatures10)
+      // When the checkpoints at 9, 10 and 11 reach the bus
+      const mark = (await deliveries(bus, SOURCES.happy.srcChainId)).length
+      await publish(bus, [
+        lane.attested(9, 20, await dst.sign(lane, 9)),
+        ...lane.chunks(8, 9, 2, 20),
+        lane.attested(10, 20, signatures10),
+        ...lane.chunks(9, 10, 2, 20),
+        lane.attested(11, 20, await dst.sign(lane, 11)),
+        ...lane.chunks(10, 11, 2, 20),
+      ])
+      await tickUntil(
+        submitter,
+        (r) => r.kind === "confirmed" && r.action === "commitAndDeliver",
+        "messages 8 to 10 to be confirmed",
+      )
+      // Then the batch [8, 11) went in one commitAndDeliver against the root at 11, message 9 reported skipped
+      const later = (await deliveries(bus, SOURCES.happy.srcChainId)).slice(mark)
+      expect(of(later, "DeliverySkipped")).toEqual([])
+      const sent = of(later, "DeliverySubmitted").map((e) => e.event as DeliverySubmitted)
+      expect(sent.map((s) => [s.action, s.messageIds])).toEqual([["commitAndDeliver", lane.ids.slice(8, 11)]])
+      const [confirmation] = of(later, "DeliveryConfirmed").map((e) => e.event as DeliveryConfirmed)
+      expect(confirmation!.outcomes.map((o) => o.result)).toEqual(["delivered", "skipped", "delivered"])
+
+      // Given another relayer delivered message 11 (checkpoint at 12), and the checkpoints at 12 and 13 arrive together
+      const signatures12 = await dst.sign(lane, 12)
+      await deliverAsAnotherRelayer(lane, 11, signatures12)
+      const mark2 = (await deliveries(bus, SOURCES.happy.srcChainId)).length
+      await publish(bus, [
+        lane.attested(12, 30, signatures12),
+        ...lane.chunks(11, 12, 2, 30),
+        lane.attested(13, 30, await dst.sign(lane, 13)),
+        ...lane.chunks(12, 13, 2, 30),
+      ])
+      await tickUntil(
+        submitter,
+        (r) => r.kind === "confirmed" && r.action === "commitAndDeliver",
+        "message 12 to be confirmed",
+      )
+      // Then the leading chunk the Inbox already had was dropped (and recorded skipped) before sending
+      const last = (await deliveries(bus, SOURCES.happy.srcChainId)).slice(mark2)
+      expect(
+        of(last, "DeliverySkipped").map((e) => [
+          (e.event as DeliverySkipped).messageIds,
+          (e.event as DeliverySkipped).reason,
+        ]),
+      ).toEqual([
+        [[lane.ids[11]], "1 of 2 messages already delivered (by another relayer or an earlier flight)"],
+      ])
+      expect(
+        of(last, "DeliverySubmitted").map((e) => [
+          (e.event as DeliverySubmitted).action,
+          (e.event as DeliverySubmitted).messageIds,
+        ]),
+      ).toEqual([["commitAndDeliver", [lane.ids[12]]]])
+      // And every body was received exactly once (9 and 11 by the other relayer, ahead of their turn)
+      const bodies = Array.from({ length: 13 }, (_, i) => toHex(`ping ${i}`))
+      expect(await dst.pingedBodies(SOURCES.happy.srcChainId)).toEqual([
+        ...bodies.slice(0, 8),
+        bodies[9],
+        bodies[8],
+        bodies[10],
+        bodies[11],
+        bodies[12],
+      ])
+    })
+  })
+
+  it("records DeliveryFailed with the decoded custom error when estimation reverts, and sends nothing", async () => {
+    const lane = laneFor(SOURCES.refused, 2)
+    await withSubmitter({}, async ({ bus, start }) => {
+      // Given a checkpoint signed by one operator of four (threshold 3 of 4)
+      await publish(bus, [
+        lane.attested(2, 0, await dst.sign(lane, 2, dst.operators.slice(0, 1))),
+        ...lane.chunks(0, 2, 2),
+      ])
+      // When the submitter runs on its own polling loop until it recorded something
+      const recorded: Envelope[] = []
+      const submitter = await start({ autoStart: true, onOutput: (e) => recorded.push(e) })
+      await waitFor("the submitter to record the refusal", () => recorded.length > 0, { timeoutMs: 30_000 })
+      await submitter.stop()
+      // Then it recorded the Inbox's reason, with no transaction
+      const events = await deliveries(bus, SOURCES.refused.srcChainId)
+      expect(events.map((e) => e.type)).toEqual(["DeliveryFailed"])
+      const failed = events[0]!.event as DeliveryFailed
+      expect(failed.transactionHash).toBeNull()
+      expect(failed.messageIds).toEqual(lane.ids)
+      expect(failed.reason).toBe("InsufficientStake(signed=1, required=3)")
+      expect(describeRevertData(asHex(failed.revertData!))).toBe(failed.reason)
+      expect(await dst.pingedBodies(SOURCES.refused.srcChainId)).toEqual([])
+    })
+  })
+
+  it("halts with a clear error when the configured Inbox has no code", async () => {
+    const { bus, close } = await openTestBus()
+    try {
+      const config = dst.configWith()
+      const wrong = decodeConfig({
+        network: { registryChainId: 902, registry: dst.registry.toLowerCase() },
+        chains: [{ ...config.chains[0]!, inbox: "0x00000000000000000000000000000000000f00d0" }],
+        submitters: [{ chainId: 902, privateKey: ANVIL_KEYS[2] }],
+      })
+      const submitter = await startSubmitter({
+        bus,
+        config: wrong,
+        submitter: wrong.submitters[0]!,
+        logger: quietLogger({ write: () => true }),
+      })
+      await expect(submitter.done).rejects.toThrow(SubmitterMisconfiguredError)
+      await expect(submitter.done).rejects.toThrow(
+        /no contract at the Inbox address 0x00000000000000000000000000000000000f00d0/,
+      )
+      await submitter.stop()
+    } finally {
+      await close()
+    }
+  })
+
+  it("finishes a flight after a restart without sending the batch again", async () => {
+    const lane = laneFor(SOURCES.restart, 3)
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(3, 0, await dst.sign(lane, 3)), ...lane.chunks(0, 3, 32)])
+      // Given blocks are mined only on demand, so the transaction stays pending
+      await dst.testClient.setAutomine(false)
+      try {
+        // When the first submitter is stopped right after it recorded DeliverySubmitted
+        let first: Submitter | undefined
+        first = await start({
+          onOutput: (envelope) => {
+            if (envelope.type === "DeliverySubmitted") void first?.stop()
+          },
+        })
+        const before = await tickUntil(first, (r) => r.kind === "submitted", "the first submission")
+        await first.stop()
+        const sent = before.at(-1)!
+        if (sent.kind !== "submitted") throw new Error(`expected a submission, got ${sent.kind}`)
+
+        // And a fresh submitter starts on the same bus
+        const second = await start()
+        const resumed = await tickUntil(second, (r) => r.kind === "pending", "the resumed flight")
+        expect(resumed.every((r) => r.kind !== "submitted")).toBe(true)
+        expect(resumed.at(-1)).toMatchObject({ kind: "pending", transactionHash: sent.transactionHash })
+        await dst.testClient.mine({ blocks: 1 })
+        await tickUntil(second, (r) => r.kind === "confirmed", "the confirmation")
+        await tickUntil(second, (r) => r.kind === "idle", "the submitter to go idle")
+
+        // Then the batch was submitted once, confirmed once, and each body received once
+        const events = await deliveries(bus, SOURCES.restart.srcChainId)
+        expect(events.map((e) => e.type)).toEqual(["DeliverySubmitted", "DeliveryConfirmed"])
+        expect((events[1]!.event as DeliveryConfirmed).transactionHash).toBe(
+          (events[0]!.event as DeliverySubmitted).transactionHash,
+        )
+        expect(events[1]!.producer.instance).toBe("902")
+        expect(await dst.pingedBodies(SOURCES.restart.srcChainId)).toEqual(
+          [0, 1, 2].map((i) => toHex(`ping ${i}`)),
+        )
+      } finally {
+        await dst.testClient.setAutomine(true)
+      }
+    })
+  })
+
+  it("records a reverted transaction with its re-simulated reason, and retries work the Inbox paused", async () => {
+    const lane = laneFor(SOURCES.paused, 2)
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(2, 0, await dst.sign(lane, 2)), ...lane.chunks(0, 2, 32)])
+      await dst.testClient.setAutomine(false)
+      let paused = false
+      try {
+        // Given the submitter's transaction is pending
+        const submitter = await start()
+        await tickUntil(submitter, (r) => r.kind === "submitted", "the submission")
+        // When the owner pauses the Inbox in the same block, ahead of it (a higher tip)
+        await dst.owner.writeContract({
+          address: dst.inbox,
+          abi: inboxAbi,
+          functionName: "setPaused",
+          args: [true],
+          chain: null,
+          maxFeePerGas: 200_000_000_000n,
+          maxPriorityFeePerGas: 100_000_000_000n,
+        })
+        paused = true
+        await dst.testClient.mine({ blocks: 1 })
+        // Then the receipt's revert is recorded with the reason re-simulated at its block
+        const reverted = await tickUntil(submitter, (r) => r.kind === "reverted", "the revert")
+        expect(reverted.at(-1)).toMatchObject({ kind: "reverted", reason: "InboxPaused()" })
+        // And while paused, the work is not parked: estimation is refused for now and nothing is recorded
+        await tickUntil(submitter, (r) => r.kind === "inbox-blocked", "the paused Inbox to refuse for now")
+
+        // When the owner lifts the pause
+        await dst.testClient.setAutomine(true)
+        const hash = await dst.owner.writeContract({
+          address: dst.inbox,
+          abi: inboxAbi,
+          functionName: "setPaused",
+          args: [false],
+          chain: null,
+        })
+        await dst.publicClient.waitForTransactionReceipt({ hash })
+        paused = false
+        // Then the same work goes again and lands
+        await tickUntil(submitter, (r) => r.kind === "confirmed", "the delivery after the pause")
+        const events = await deliveries(bus, SOURCES.paused.srcChainId)
+        expect(events.map((e) => e.type)).toEqual([
+          "DeliverySubmitted",
+          "DeliveryFailed",
+          "DeliverySubmitted",
+          "DeliveryConfirmed",
+        ])
+        const failed = events[1]!.event as DeliveryFailed
+        expect(failed.reason).toBe("InboxPaused()")
+        expect(failed.transactionHash).toBe((events[0]!.event as DeliverySubmitted).transactionHash)
+        expect(await dst.pingedBodies(SOURCES.paused.srcChainId)).toEqual([toHex("ping 0"), toHex("ping 1")])
+      } finally {
+        await dst.testClient.setAutomine(true)
+        if (paused) {
+          await dst.publicClient.waitForTransactionReceipt({
+            hash: await dst.owner.writeContract({
+              address: dst.inbox,
+              abi: inboxAbi,
+              functionName: "setPaused",
+              args: [false],
+              chain: null,
+            }),
+          })
+        }
+      }
+    })
+  })
+
+  it("replaces a stuck transaction at the same nonce with bumped fees", async () => {
+    const lane = laneFor(SOURCES.stuck, 1)
+    await withSubmitter({ stuckAfterMs: 1_000 }, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(1, 0, await dst.sign(lane, 1)), ...lane.chunks(0, 1, 32)])
+      await dst.testClient.setAutomine(false)
+      try {
+        // Given a submitted transaction that is not mined
+        const submitter = await start()
+        await tickUntil(submitter, (r) => r.kind === "submitted", "the submission")
+        // When it stays pending past stuckAfterMs
+        const results = await tickUntil(submitter, (r) => r.kind === "replaced", "the replacement")
+        const replaced = results.at(-1)!
+        // Then a replacement was recorded at the same nonce, naming the transaction it replaces
+        const events = await deliveries(bus, SOURCES.stuck.srcChainId)
+        const [original, replacement] = of(events, "DeliverySubmitted").map(
+          (e) => e.event as DeliverySubmitted,
+        )
+        expect(replacement).toMatchObject({ nonce: original!.nonce, replaces: original!.transactionHash })
+        expect(BigInt(replacement!.maxFeePerGas) * 100n).toBeGreaterThanOrEqual(
+          BigInt(original!.maxFeePerGas) * 110n,
+        )
+        expect(replaced).toMatchObject({ kind: "replaced", transactionHash: replacement!.transactionHash })
+        // And once mined, the replacement is the one confirmed and the body is received once
+        await dst.testClient.mine({ blocks: 1 })
+        await tickUntil(submitter, (r) => r.kind === "confirmed", "the confirmation")
+        const after = await deliveries(bus, SOURCES.stuck.srcChainId)
+        expect(
+          of(after, "DeliveryConfirmed").map((e) => (e.event as DeliveryConfirmed).transactionHash),
+        ).toEqual([replacement!.transactionHash])
+        expect(await dst.pingedBodies(SOURCES.stuck.srcChainId)).toEqual([toHex("ping 0")])
+      } finally {
+        await dst.testClient.setAutomine(true)
+      }
+    })
+  })
+})

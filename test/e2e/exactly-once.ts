@@ -1,0 +1,41 @@
+import { expect } from "vitest"
+import type { Devnet } from "../../cli/devnet/devnet.ts"
+import type { SentMessage } from "../../cli/devnet/traffic.ts"
+import { receivedPayloads } from "./recipients.ts"
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits until every sent message is delivered or failed (or the deadline
+ * passes), then checks the log and the chains agree: every message delivered
+ * exactly once, and the recipients hold exactly the payloads that were sent.
+ *
+ * @example
+ * ```ts
+ * await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 180_000 })
+ * ```
+ */
+export const expectDeliveredExactlyOnce = async (
+  devnet: Devnet,
+  sent: ReadonlyArray<SentMessage>,
+  options: { readonly timeoutMs: number; readonly diagnostics?: () => string },
+): Promise<void> => {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    await devnet.poll()
+    const { counts } = devnet.tracker.progress()
+    if (counts.delivered + counts.failed >= sent.length || Date.now() > deadline) break
+    await sleep(500)
+  }
+  const progress = devnet.tracker.progress()
+  expect(progress.counts, options.diagnostics?.()).toMatchObject({
+    sent: sent.length,
+    delivered: sent.length,
+    failed: 0,
+  })
+  expect(progress.duplicates).toBe(0)
+  const received = await receivedPayloads(devnet.world)
+  const key = (m: { srcChainId: number; dstChainId: number; body: string }) =>
+    `${m.srcChainId}->${m.dstChainId}:${m.body.toLowerCase()}`
+  expect(received.map(key).sort()).toEqual(sent.map(key).sort())
+}

@@ -275,13 +275,27 @@ class KafkaBus implements BusPort {
     const deadlineAt = Date.now() + (this.#options.requestTimeoutMs ?? 30_000)
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       try {
-        return await request()
+        return await this.#serialized(request)
       } catch (error) {
         const type = (rootCause(error) as { type?: unknown } | undefined)?.type
         if (typeof type !== "string" || !TRANSIENT.has(type) || Date.now() + delay > deadlineAt) throw error
       }
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
+  }
+
+  #adminQueue: Promise<unknown> = Promise.resolve()
+
+  /**
+   * One admin offset request at a time: kafkajs's admin keeps one set of
+   * target topics per cluster object, and concurrent `fetchTopicOffsets` for
+   * different topics race on it ("Cannot destructure property 'partitions'
+   * of 'high.pop(...)'"). Services rebuilding several shards at once hit it.
+   */
+  #serialized<A>(request: () => Promise<A>): Promise<A> {
+    const run = this.#adminQueue.then(request, request)
+    this.#adminQueue = run.catch(() => undefined)
+    return run
   }
 
   /** Polls metadata until every partition of every topic has a leader (bounded). */

@@ -19,11 +19,12 @@ import {
 } from "viem"
 import { inboxAbi } from "../../../contracts/index.ts"
 
-/** A decoded revert: the human-readable reason, the raw revert data, and the custom error's name if known. */
+/** A decoded revert: the human-readable reason, the raw revert data, and the custom error if known. */
 export interface Revert {
   readonly reason: string
   readonly revertData: Hex
   readonly errorName: string | null
+  readonly args: ReadonlyArray<unknown>
 }
 
 const show = (value: unknown): string =>
@@ -45,16 +46,16 @@ const show = (value: unknown): string =>
 export const describeRevertData = (data: Hex): string => decodeRevertData(data).reason
 
 const decodeRevertData = (data: Hex): Revert => {
-  if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null }
+  if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null, args: [] }
   try {
     const decoded = decodeErrorResult({ abi: inboxAbi, data })
     const item = decoded.abiItem as { readonly inputs: ReadonlyArray<{ readonly name?: string }> }
     const args = (decoded.args ?? []) as ReadonlyArray<unknown>
     const shown = item.inputs.map((input, i) => `${input.name || i}=${show(args[i])}`).join(", ")
-    return { reason: `${decoded.errorName}(${shown})`, revertData: data, errorName: decoded.errorName }
+    return { reason: `${decoded.errorName}(${shown})`, revertData: data, errorName: decoded.errorName, args }
   } catch {
     const reason = `reverted with unknown error data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`
-    return { reason, revertData: data, errorName: null }
+    return { reason, revertData: data, errorName: null, args: [] }
   }
 }
 
@@ -79,7 +80,7 @@ export const describeRevert = (error: unknown): Revert | null => {
   if (reverted instanceof ContractFunctionRevertedError) {
     const raw = reverted.raw ?? (reverted.signature as Hex | undefined)
     if (raw !== undefined) return decodeRevertData(raw.toLowerCase() as Hex)
-    return { reason: reverted.reason ?? reverted.shortMessage, revertData: "0x", errorName: null }
+    return { reason: reverted.reason ?? reverted.shortMessage, revertData: "0x", errorName: null, args: [] }
   }
   const rawError = error.walk((e) => e instanceof RawContractError)
   if (rawError instanceof RawContractError) {
@@ -90,7 +91,7 @@ export const describeRevert = (error: unknown): Revert | null => {
   const data = withData === null ? undefined : hexData((withData as { data?: unknown }).data)
   if (data !== undefined && /revert/i.test(error.message)) return decodeRevertData(data)
   if (/execution reverted/i.test(error.message)) {
-    return { reason: "execution reverted", revertData: "0x", errorName: null }
+    return { reason: "execution reverted", revertData: "0x", errorName: null, args: [] }
   }
   return null
 }

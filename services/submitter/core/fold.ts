@@ -102,7 +102,11 @@ export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
       return true
     case "RootCommitted":
       if (event.checkpoint.dstChainId !== state.chainId) return false
-      markCommitted(laneOf(state, event.checkpoint), event.checkpoint.root, time, event.checkpoint)
+      {
+        const lane = laneOf(state, event.checkpoint)
+        if (event.checkpoint.count > lane.floor)
+          markCommitted(lane, event.checkpoint.root, time, event.checkpoint)
+      }
       return true
     case "DeliverySubmitted":
       if (event.lane.dstChainId !== state.chainId) return false

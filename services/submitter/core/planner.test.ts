@@ -1,5 +1,6 @@
+import { encodeErrorResult } from "viem"
 import { describe, expect, it } from "vitest"
-import { verifyRangeProof } from "../../../contracts/index.ts"
+import { inboxAbi, verifyRangeProof } from "../../../contracts/index.ts"
 import { Address, type Envelope, Hex, Signature } from "../../../schemas/index.ts"
 import { foldCore, producerOf } from "../../runtime/index.ts"
 import { asHex, asHexes, makeLaneFixture, T0 } from "../test/lane-fixture.ts"
@@ -269,6 +270,35 @@ describe("planActions", () => {
       "commit@4",
       "deliver[0,2)@4",
       "deliver[2,4)@4",
+    ])
+  })
+
+  it("refuses the root, not the messages, when the Inbox refuses a commitAndDeliver's quorum", () => {
+    // Given a commitAndDeliver refused at estimation with InsufficientStake
+    const attested = lane.attested(2)
+    const stake = encodeErrorResult({ abi: inboxAbi, errorName: "InsufficientStake", args: [1n, 3n] })
+    const inputs = [
+      attested,
+      ...lane.chunks(0, 2, 2),
+      lane.failed(attested.id, {
+        action: "commitAndDeliver",
+        ids: lane.ids.slice(0, 2),
+        tx: null,
+        revertData: stake,
+      }),
+    ]
+    // Then the messages wait for a new attestation rather than being parked
+    expect(plan(inputs).waiting).toMatchObject([
+      { kind: "root-refused", root: attested.event.checkpoint.root },
+    ])
+    const again = lane.attested(2, 100, [
+      new Signature({
+        signer: Address.make(`0x${"02".repeat(20)}`),
+        signature: Hex.make(`0x${"33".repeat(65)}`),
+      }),
+    ])
+    expect(plan([...inputs, again], undefined, T0 + 100).actions.map(summary)).toEqual([
+      "commitAndDeliver[0,2)@2",
     ])
   })
 

@@ -26,6 +26,7 @@ import {
   calldataOf,
   describeRevert,
   inboxCallOf,
+  type Revert,
   signRequest,
   type TransactionRequest,
   withMargin,
@@ -108,6 +109,13 @@ const checkInbox = async (
   return { send: delivery }
 }
 
+/** The messages an estimation revert refuses: the chunk holding the one the chain cannot give its gas limit, or all. */
+const idsToRefuse = (action: DeliverAction, revert: Revert): ReadonlyArray<MessageId> => {
+  if (revert.errorName !== "InsufficientGas" || action.chunks.length < 2) return action.messageIds
+  const nonce = Number(revert.args[0])
+  return action.chunks.find((c) => c.start <= nonce && nonce < c.end)?.messageIds ?? action.messageIds
+}
+
 /**
  * Sends a planned action: checks the Inbox (recording `DeliverySkipped` for what it has), estimates gas
  * (recording `DeliveryFailed` on a revert), signs, broadcasts, and records `DeliverySubmitted`; the new flight
@@ -143,12 +151,14 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
       w.deps.logger.warn("the Inbox refuses the work for now; it stays queued", { reason: revert.reason })
       return { kind: "inbox-blocked", reason: revert.reason, action: action.kind }
     }
+    // A message whose gas limit the chain cannot supply sinks every batch holding it: refuse only its chunk.
+    const refusedIds = action.kind === "commit" ? [] : idsToRefuse(action, revert)
     await w.record([
       {
         event: new DeliveryFailed({
           lane: action.lane,
           action: action.kind,
-          messageIds,
+          messageIds: refusedIds,
           transactionHash: null,
           reason: revert.reason,
           revertData: Hex.make(revert.revertData),

@@ -2,7 +2,11 @@
  * Starts the submitter of one destination chain: the lane runtime folding
  * its inputs (`chorus.checkpoints.attested`, `chorus.messages.proven`, and
  * its own outcomes on `chorus.deliveries`) into state, and a polling loop
- * that calls `tick()` every `pollIntervalMs`.
+ * that calls `tick()` every `pollIntervalMs` — at once after a tick that
+ * changed something (sent, confirmed, skipped…), since more may be due.
+ * A misconfiguration found by the first tick (the RPC serves another chain,
+ * no Inbox at the address) halts it: `done` rejects with
+ * `SubmitterMisconfiguredError`.
  *
  * Run one submitter per destination chain (consumer group
  * `chorus.submitter.<chainId>`, one account): it is the chain's single

@@ -28,9 +28,10 @@
  *      Inbox — a committed root, attempted messages — and records
  *      `DeliverySkipped` for what is done instead of sending it; estimates gas
  *      (a revert records `DeliveryFailed` with the decoded custom error and
- *      nothing is sent), adds `gasMarginBps`, signs with EIP-1559 fees and
- *      the local nonce, broadcasts, and records `DeliverySubmitted` before
- *      waiting for anything.
+ *      nothing is sent — except a "not now" refusal such as a paused Inbox,
+ *      which records nothing and backs off), adds `gasMarginBps`, signs with
+ *      EIP-1559 fees and the local nonce, broadcasts, and records
+ *      `DeliverySubmitted` before waiting for anything.
  *
  * Never twice: a message is planned only while the log shows it neither
  * settled nor in flight, the Inbox is read before every send, and the Inbox

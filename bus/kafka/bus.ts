@@ -209,7 +209,7 @@ class KafkaBus implements BusPort {
     if (!fresh && cached !== undefined && Date.now() - cached.at < maxAge) return cached.partitions
     let partitions: PartitionMetadata[]
     try {
-      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] })
+      const { topics } = await this.#serialized(() => this.#admin.fetchTopicMetadata({ topics: [topic] }))
       partitions = [...(topics[0]?.partitions ?? [])].sort((a, b) => a.partitionId - b.partitionId)
     } catch (error) {
       this.#metadata.delete(topic)
@@ -224,10 +224,10 @@ class KafkaBus implements BusPort {
     this.#open("ensureTopics")
     for (const spec of topics) validateSpec(spec)
     try {
-      const existing = new Set(await this.#admin.listTopics())
+      const existing = new Set(await this.#serialized(() => this.#admin.listTopics()))
       const missing = topics.filter((spec) => !existing.has(spec.name))
       if (missing.length === 0) return { created: [], existing: topics.map((spec) => spec.name) }
-      const { brokers } = await this.#admin.describeCluster()
+      const { brokers } = await this.#serialized(() => this.#admin.describeCluster())
       const replicationFactor = Math.max(1, Math.min(3, brokers.length))
       // One request per topic: kafkajs reports "already exists" only for a
       // whole request, and another process may be creating the same topics.
@@ -287,10 +287,11 @@ class KafkaBus implements BusPort {
   #adminQueue: Promise<unknown> = Promise.resolve()
 
   /**
-   * One admin offset request at a time: kafkajs's admin keeps one set of
-   * target topics per cluster object, and concurrent `fetchTopicOffsets` for
-   * different topics race on it ("Cannot destructure property 'partitions'
-   * of 'high.pop(...)'"). Services rebuilding several shards at once hit it.
+   * One admin request at a time: kafkajs's admin keeps one metadata cache
+   * per cluster object, and `fetchTopicMetadata` for one topic replaces it,
+   * so a concurrent `fetchTopicOffsets` for another topic finds no
+   * partitions ("Cannot destructure property 'partitions' of
+   * 'high.pop(...)'"). Services rebuilding several shards at once hit it.
    */
   #serialized<A>(request: () => Promise<A>): Promise<A> {
     const run = this.#adminQueue.then(request, request)
@@ -306,7 +307,7 @@ class KafkaBus implements BusPort {
     let last: unknown
     for (;;) {
       try {
-        const { topics } = await this.#admin.fetchTopicMetadata({ topics: names })
+        const { topics } = await this.#serialized(() => this.#admin.fetchTopicMetadata({ topics: names }))
         const ready = specs.every((spec) => {
           const partitions = topics.find((topic) => topic.name === spec.name)?.partitions ?? []
           return (

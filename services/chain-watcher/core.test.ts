@@ -16,9 +16,9 @@ import {
   U256,
   WatcherCursor,
 } from "../../schemas/index.ts"
+import { messageIdOf } from "../runtime/contract-message.ts"
 import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
 import { makeWatcherCore, type WatcherState } from "./core.ts"
-import { messageIdOf } from "./message.ts"
 
 const CHAIN = ChainId.make(901)
 const OUTBOX = Address.make(`0x${"0a".repeat(20)}`)

@@ -37,8 +37,8 @@ import {
   type OutboxRangeRead,
   WatcherCursor,
 } from "../../schemas/index.ts"
+import { messageIdOf } from "../runtime/contract-message.ts"
 import type { LaneCore } from "../runtime/index.ts"
-import { messageIdOf } from "./message.ts"
 
 export interface WatcherState {
   /** The last block folded (number and hash); null before the first read. */

@@ -8,6 +8,8 @@
  *
  * @module
  */
+
+export { fromChorusMessage, messageIdOf, toChorusMessage } from "../runtime/contract-message.ts"
 export { getLogsAdaptive, makeRangeSizer, type RangeSizer } from "./adaptive-range.ts"
 export { checkLogs, MESSAGE_SENT_TOPIC } from "./check-logs.ts"
 export {
@@ -18,7 +20,6 @@ export {
   type WatcherState,
 } from "./core.ts"
 export { ChainHaltedError, InvalidRpcResponseError, LogRangeExhaustedError } from "./errors.ts"
-export { fromChorusMessage, messageIdOf, toChorusMessage } from "./message.ts"
 export { isRangeLimitError } from "./range-limit.ts"
 export { readFinalizedHead, readHeader, readOutboxRange } from "./read-chain.ts"
 export { loadResumePoint, type ResumePoint } from "./resume.ts"

@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./chain-client.ts"
+export * from "./contract-message.ts"
 export * from "./lane-core.ts"
 export * from "./lane-service.ts"
 export * from "./logger.ts"

@@ -1,6 +1,5 @@
-import type { Hex } from "viem"
-import { getMessageId } from "../../../contracts/message/index.ts"
 import type { Message } from "../../../schemas/index.ts"
+import { messageIdOf } from "../../runtime/contract-message.ts"
 
 /**
  * The id the Outbox and the Inbox compute for a message,
@@ -19,16 +18,7 @@ export const computeMessageId = (
   try {
     return {
       ok: true,
-      id: getMessageId({
-        version: message.version,
-        nonce: message.nonce,
-        srcChainId: BigInt(message.srcChainId),
-        sender: message.sender as Hex,
-        dstChainId: BigInt(message.dstChainId),
-        recipient: message.recipient as Hex,
-        gasLimit: BigInt(message.gasLimit),
-        body: message.body as Hex,
-      }),
+      id: messageIdOf(message),
     }
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message.split("\n")[0]! : String(error) }

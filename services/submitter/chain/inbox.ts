@@ -5,9 +5,11 @@
  *
  * @module
  */
+
 import { type Address, encodeFunctionData, type Hex, type PublicClient } from "viem"
 import { buildDeliverArgs, type ChorusMessage, inboxAbi, packSignatures } from "../../../contracts/index.ts"
 import type { Checkpoint, Lane, Message, Signature } from "../../../schemas/index.ts"
+import { toChorusMessage } from "../../runtime/contract-message.ts"
 import type { DeliverAction, PlannedAction } from "../core/index.ts"
 
 const checkpointArg = (checkpoint: Checkpoint) => ({
@@ -20,25 +22,6 @@ const checkpointArg = (checkpoint: Checkpoint) => ({
 
 const signaturesArg = (signatures: ReadonlyArray<Signature>): Hex =>
   packSignatures(signatures.map((s) => ({ signer: s.signer as Address, signature: s.signature as Hex })))
-
-/**
- * A bus message in the shape the contracts helpers take.
- *
- * @example
- * ```ts
- * encodeMessages(event.messages.map(toChorusMessage))
- * ```
- */
-export const toChorusMessage = (message: Message): ChorusMessage => ({
-  version: message.version,
-  nonce: message.nonce,
-  srcChainId: BigInt(message.srcChainId),
-  sender: message.sender as Address,
-  dstChainId: BigInt(message.dstChainId),
-  recipient: message.recipient as Address,
-  gasLimit: BigInt(message.gasLimit),
-  body: message.body as Hex,
-})
 
 const deliverArgs = (action: DeliverAction) =>
   buildDeliverArgs({

@@ -17,8 +17,9 @@ import type {
   RootCommitted,
 } from "../../../schemas/index.ts"
 import { decodeConfig } from "../../config/index.ts"
+import { toChorusMessage } from "../../runtime/contract-message.ts"
 import { quietLogger } from "../../runtime/index.ts"
-import { describeRevertData, toChorusMessage } from "../chain/index.ts"
+import { describeRevertData } from "../chain/index.ts"
 import { type Submitter, SubmitterMisconfiguredError, startSubmitter } from "../service/index.ts"
 import {
   ANVIL_KEYS,

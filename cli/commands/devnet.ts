@@ -24,7 +24,7 @@ export const devnet: Command = {
     "  --json             make the summary's last line one JSON object: sent, delivered, failed, p50Ms, p99Ms",
     "  --kafka <brokers>  use Kafka instead of the embedded log. A Chorus log left there by an earlier devnet",
     "                     (cursors of chains 901–903 only) is deleted first; any other Chorus log is refused",
-    "  --data-dir <dir>   keep chorus.json (the services' config), services.log and the embedded log here, for",
+    "  --data-dir <dir>   keep config.json (the services' config), services.log and the embedded log here, for",
     "                     `chorus run` and the audit tools; a temporary directory, removed on exit, when absent",
     "  --timeout <s>      with --exit: give up after this many seconds (default 120 + messages/rate)",
     "Latency runs from source finality (the watcher's observation of the finalized block) to the submitter's",

@@ -37,7 +37,7 @@ export const run: Command = {
   details: [
     "  <service>             chain-watcher, proof-builder, operator, attestation-collector, submitter, or all",
     "  --config <file>       the deployment's JSON config (services/config/schema.ts documents every field);",
-    "                        `chorus devnet` writes one to <data-dir>/chorus.json",
+    "                        `chorus devnet` writes one to <data-dir>/config.json",
     "  --instance <id>       one instance only: a chain id (chain-watcher, submitter) or an operator index or address;",
     "                        every configured instance when absent",
     BUS_DETAILS,

@@ -163,7 +163,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     const configJson = world.configJson(
       options.bus.kind === "kafka" ? { brokers: options.bus.brokers } : { dataDir: join(dataDir, "log") },
     )
-    const configPath = join(dataDir, "chorus.json")
+    const configPath = join(dataDir, "config.json")
     writeFileSync(configPath, `${JSON.stringify(configJson, null, 2)}\n`)
     const config = decodeConfig(configJson, configPath)
     const logger = options.logger ?? jsonLogger(logStream!, "info")

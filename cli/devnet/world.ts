@@ -107,7 +107,7 @@ const rpc = async (url: string, method: string, params: unknown[]): Promise<unkn
  * @example
  * ```ts
  * const world = await startDevnetWorld()
- * writeFileSync("chorus.json", JSON.stringify(world.configJson({ dataDir: ".data" })))
+ * writeFileSync("config.json", JSON.stringify(world.configJson({ dataDir: ".data" })))
  * await world.stop()
  * ```
  */

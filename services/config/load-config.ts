@@ -58,7 +58,7 @@ export const decodeConfig = (input: unknown, file = "<inline>"): ChorusConfig =>
  *
  * @example
  * ```ts
- * const config = loadConfig("chorus.json")
+ * const config = loadConfig("config.json")
  * ```
  */
 export const loadConfig = (file: string): ChorusConfig => {

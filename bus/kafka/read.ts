@@ -33,6 +33,9 @@ import type { KafkaBusLogger } from "./logger.ts"
 import { type OffsetLookups, resolvePositions } from "./positions.ts"
 import { toBusRecord } from "./records.ts"
 
+/** Upper bound on a read consumer's fetch wait. */
+const READ_MAX_WAIT_MS = 50
+
 /** What a read needs from the bus. */
 export interface ReadDeps {
   readonly kafka: Kafka
@@ -184,7 +187,9 @@ export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): Asy
   const consumer = deps.kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: deps.maxWaitTimeMs,
+    // A read's range already exists, so a fetch rarely waits; but disconnect
+    // waits for the fetch in flight, and that wait is every read's latency.
+    maxWaitTimeInMs: Math.min(deps.maxWaitTimeMs, READ_MAX_WAIT_MS),
   })
 
   const advance = (): void => {

@@ -2,10 +2,27 @@ import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import type { Envelope } from "../../schemas/index.ts"
 
+/** A record on a followed topic that is not a Chorus event: the log is not what the devnet wrote. */
+export class UnreadableRecordError extends Error {
+  override readonly name = "UnreadableRecordError"
+  readonly details: { readonly topic: string; readonly partition: number; readonly offset: number }
+  constructor(topic: string, partition: number, offset: number, reason: string) {
+    super(
+      `${topic} partition ${partition} offset ${offset} is not a Chorus event: ${reason}\n` +
+        "The devnet only follows logs its own services wrote; start it on an empty data dir or broker.",
+    )
+    this.details = { topic, partition, offset }
+  }
+}
+
 /**
  * Follows topics without a consumer group: each `poll()` reads what was
  * written since the last one, partition by partition. Watching never moves
  * a service's offsets, so it can point at a production log.
+ *
+ * A partition's position moves only past records actually read, and a
+ * record that does not decode stops the poll with its topic, partition and
+ * offset: nothing is skipped silently.
  *
  * @example
  * ```ts
@@ -29,9 +46,16 @@ export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
             from: { offset: from },
             to: { offset: high },
           })) {
-            if (read.ok) out.push(read.envelope)
+            if (!read.ok)
+              throw new UnreadableRecordError(
+                topic,
+                partition,
+                read.record.offset,
+                read.error.issues.map((i) => `${i.path || "(record)"}: ${i.message}`).join("; "),
+              )
+            out.push(read.envelope)
+            next.set(key, read.record.offset + 1)
           }
-          next.set(key, high)
         }
       }
       return out

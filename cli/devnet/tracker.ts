@@ -14,18 +14,21 @@ export type Stage = "sent" | "observed" | "proven" | "attested" | "committed" | 
 
 export interface TrackedMessage {
   readonly sent: SentMessage
-  messageId?: string
-  nonce?: number
-  outbox?: string
-  observedAt?: number
-  provenAt?: number
-  attestedAt?: number
-  committedAt?: number
-  deliveredAt?: number
-  failedAt?: number
+  readonly messageId?: string | undefined
+  readonly nonce?: number | undefined
+  readonly outbox?: string | undefined
+  readonly observedAt?: number | undefined
+  readonly provenAt?: number | undefined
+  readonly attestedAt?: number | undefined
+  readonly committedAt?: number | undefined
+  readonly deliveredAt?: number | undefined
+  readonly failedAt?: number | undefined
   /** How many times a confirmed transaction reported this message delivered (1 is the only right answer). */
-  deliveries: number
+  readonly deliveries: number
 }
+
+const laneOf = (lane: { srcChainId: number; outbox?: string | undefined; dstChainId: number }): string =>
+  `${lane.srcChainId}:${lane.outbox ?? "?"}:${lane.dstChainId}`
 
 export interface Progress {
   readonly counts: Readonly<Record<Stage, number>>
@@ -57,8 +60,57 @@ export const percentile = (values: ReadonlyArray<number>, q: number): number | n
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
 }
 
+/** What the log said about one message id, in whatever order it was read. */
+interface Facts {
+  nonce?: number
+  outbox?: string
+  observedAt?: number
+  provenAt?: number
+  committedAt?: number
+  deliveredAt?: number
+  failedAt?: number
+  deliveries: number
+}
+
+/** The times a lane reached each checkpoint count: a message with nonce n is covered by any count > n. */
+class LaneCheckpoints {
+  readonly #entries: Array<{ count: number; at: number }> = []
+  #index: { counts: number[]; earliest: number[] } | undefined
+
+  add(count: number, at: number): void {
+    this.#entries.push({ count, at })
+    this.#index = undefined
+  }
+
+  /** The earliest time a checkpoint covering `nonce` was reached, if one was. */
+  coveringAt(nonce: number): number | undefined {
+    if (this.#index === undefined) {
+      const sorted = [...this.#entries].sort((a, b) => a.count - b.count)
+      const earliest = sorted.map((entry) => entry.at)
+      for (let i = earliest.length - 2; i >= 0; i--) earliest[i] = Math.min(earliest[i]!, earliest[i + 1]!)
+      this.#index = { counts: sorted.map((entry) => entry.count), earliest }
+    }
+    const { counts, earliest } = this.#index
+    let lo = 0
+    let hi = counts.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (counts[mid]! > nonce) hi = mid
+      else lo = mid + 1
+    }
+    return earliest[lo]
+  }
+}
+
+const minDefined = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b)
+
 /**
  * Tracks sent messages through the events read from the log.
+ *
+ * Events are joined by message id and lane, not by arrival: a tail reads one
+ * topic after another, so a delivery can be read before the observation of
+ * the same message, and the answer must not depend on that.
  *
  * @example
  * ```ts
@@ -69,31 +121,67 @@ export const percentile = (values: ReadonlyArray<number>, q: number): number | n
  * ```
  */
 export class Tracker {
-  readonly #byBody = new Map<string, TrackedMessage>()
-  readonly #byId = new Map<string, TrackedMessage>()
+  readonly #sent = new Map<string, SentMessage>()
+  readonly #idByBody = new Map<string, string>()
+  readonly #facts = new Map<string, Facts>()
+  readonly #attested = new Map<string, LaneCheckpoints>()
+  readonly #committed = new Map<string, LaneCheckpoints>()
   readonly #stalls = new Map<string, string>()
 
   sent(message: SentMessage): void {
-    this.#byBody.set(message.body.toLowerCase(), { sent: message, deliveries: 0 })
+    this.#sent.set(message.body.toLowerCase(), message)
   }
 
+  /** Every sent message with what the log has said about it so far, in the order they were sent. */
   messages(): ReadonlyArray<TrackedMessage> {
-    return [...this.#byBody.values()]
+    return [...this.#sent.entries()].map(([body, sent]) => {
+      const messageId = this.#idByBody.get(body)
+      const facts = messageId === undefined ? undefined : this.#facts.get(messageId)
+      if (facts === undefined) return { sent, messageId, deliveries: 0 }
+      const key = laneOf({ srcChainId: sent.srcChainId, outbox: facts.outbox, dstChainId: sent.dstChainId })
+      const covered = (byLane: Map<string, LaneCheckpoints>) =>
+        facts.nonce === undefined ? undefined : byLane.get(key)?.coveringAt(facts.nonce)
+      return {
+        sent,
+        messageId,
+        nonce: facts.nonce,
+        outbox: facts.outbox,
+        observedAt: facts.observedAt,
+        provenAt: facts.provenAt,
+        attestedAt: covered(this.#attested),
+        committedAt: minDefined(facts.committedAt, covered(this.#committed)),
+        deliveredAt: facts.deliveredAt,
+        failedAt: facts.failedAt,
+        deliveries: facts.deliveries,
+      }
+    })
   }
 
   apply(envelopes: ReadonlyArray<Envelope>): void {
     for (const envelope of envelopes) this.#apply(envelope)
   }
 
-  #lane(checkpoint: { srcChainId: number; outbox: string; dstChainId: number; count: number }) {
-    return [...this.#byId.values()].filter(
-      (m) =>
-        m.sent.srcChainId === checkpoint.srcChainId &&
-        m.sent.dstChainId === checkpoint.dstChainId &&
-        m.outbox === checkpoint.outbox &&
-        m.nonce !== undefined &&
-        m.nonce < checkpoint.count,
-    )
+  #factsOf(messageId: string): Facts {
+    let facts = this.#facts.get(messageId)
+    if (facts === undefined) {
+      facts = { deliveries: 0 }
+      this.#facts.set(messageId, facts)
+    }
+    return facts
+  }
+
+  #checkpoint(
+    byLane: Map<string, LaneCheckpoints>,
+    checkpoint: { srcChainId: number; outbox: string; dstChainId: number; count: number },
+    at: number,
+  ): void {
+    const key = laneOf(checkpoint)
+    let lane = byLane.get(key)
+    if (lane === undefined) {
+      lane = new LaneCheckpoints()
+      byLane.set(key, lane)
+    }
+    lane.add(checkpoint.count, at)
   }
 
   #apply(envelope: Envelope): void {
@@ -101,36 +189,34 @@ export class Tracker {
     const event = envelope.event
     switch (event._tag) {
       case "MessageObserved": {
-        const tracked = this.#byBody.get(event.message.body.toLowerCase())
-        if (tracked === undefined || tracked.observedAt !== undefined) return
-        tracked.messageId = event.messageId
-        tracked.nonce = event.message.nonce
-        tracked.outbox = event.outbox
-        tracked.observedAt = at
-        this.#byId.set(event.messageId, tracked)
+        const facts = this.#factsOf(event.messageId)
+        if (facts.observedAt !== undefined) return
+        this.#idByBody.set(event.message.body.toLowerCase(), event.messageId)
+        facts.nonce = event.message.nonce
+        facts.outbox = event.outbox
+        facts.observedAt = at
         return
       }
       case "MessageProven":
         for (const id of event.messageIds) {
-          const tracked = this.#byId.get(id)
-          if (tracked !== undefined) tracked.provenAt ??= at
+          const facts = this.#factsOf(id)
+          facts.provenAt = minDefined(facts.provenAt, at)
         }
         return
       case "CheckpointAttested":
-        for (const tracked of this.#lane(event.checkpoint)) tracked.attestedAt ??= at
+        this.#checkpoint(this.#attested, event.checkpoint, at)
         return
       case "RootCommitted":
-        for (const tracked of this.#lane(event.checkpoint)) tracked.committedAt ??= at
+        this.#checkpoint(this.#committed, event.checkpoint, at)
         return
       case "DeliveryConfirmed":
         for (const outcome of event.outcomes) {
-          const tracked = this.#byId.get(outcome.messageId)
-          if (tracked === undefined) continue
-          if (event.action === "commitAndDeliver") tracked.committedAt ??= at
+          const facts = this.#factsOf(outcome.messageId)
+          if (event.action === "commitAndDeliver") facts.committedAt = minDefined(facts.committedAt, at)
           if (outcome.result === "delivered") {
-            tracked.deliveries++
-            tracked.deliveredAt ??= at
-          } else if (outcome.result === "failed") tracked.failedAt ??= at
+            facts.deliveries++
+            facts.deliveredAt = minDefined(facts.deliveredAt, at)
+          } else if (outcome.result === "failed") facts.failedAt = minDefined(facts.failedAt, at)
         }
         return
       case "LaneStalled":

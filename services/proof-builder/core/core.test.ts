@@ -8,16 +8,14 @@ import {
   type CheckpointProposed,
   type Envelope,
   type LaneStalled,
-  Message,
   MessageId,
   MessageObserved,
   type MessageProven,
   makeEnvelope,
   OutboxLaneRead,
   TxHash,
-  U256,
-  Hex as WireHex,
 } from "../../../schemas/index.ts"
+import { testMessage } from "../../../test/fixtures/message.ts"
 import { foldCore, producerOf, stampOutputs } from "../../runtime/index.ts"
 import { createMerkleTree, getRoot, verifyRangeProof } from "../merkle/index.ts"
 import {
@@ -44,16 +42,7 @@ const hashOf = (n: number, fork = 0) =>
 const blockAt = (n: number, fork = 0) => new BlockRef({ number: n, hash: hashOf(n, fork) })
 
 const messageAt = (nonce: number, body = `ping ${nonce}`) =>
-  new Message({
-    version: 1,
-    nonce,
-    srcChainId: ChainId.make(SRC),
-    sender: Address.make("0x000000000000000000000000000000000000beef"),
-    dstChainId: ChainId.make(DST),
-    recipient: Address.make("0x000000000000000000000000000000000000cafe"),
-    gasLimit: U256.make("200000"),
-    body: WireHex.make(`0x${Buffer.from(body).toString("hex")}`),
-  })
+  testMessage({ nonce, body, srcChainId: SRC, dstChainId: DST })
 
 /** A message as the chain-watcher reports it, in `block`. */
 const observed = (

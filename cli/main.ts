@@ -7,12 +7,22 @@
  */
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
 import { devnet } from "./commands/devnet.ts"
+import { messages } from "./commands/messages.ts"
 import { run } from "./commands/run.ts"
 import { topicsCreate } from "./commands/topics-create.ts"
 import { topicsDescribe } from "./commands/topics-describe.ts"
 import { topology } from "./commands/topology.ts"
+import { trace } from "./commands/trace.ts"
 
-export const COMMANDS: ReadonlyArray<Command> = [devnet, run, topicsCreate, topicsDescribe, topology]
+export const COMMANDS: ReadonlyArray<Command> = [
+  devnet,
+  run,
+  topicsCreate,
+  topicsDescribe,
+  topology,
+  trace,
+  messages,
+]
 
 const usageOf = (command: Command) =>
   [

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import type { BusPort } from "../bus/port.ts"
 import { type CommandInput, type Options, UsageError } from "./command.ts"
 
@@ -10,7 +12,8 @@ export const busOptions: Options = {
 export const BUS_USAGE = "(--brokers <host:port,…> | --data-dir <dir>)"
 export const BUS_DETAILS = [
   "  --brokers <host:port,…>  Kafka bootstrap brokers, comma-separated",
-  "  --data-dir <dir>         an embedded log's data directory (what `chorus devnet --data-dir` leaves)",
+  "  --data-dir <dir>         an embedded log's data directory, or the directory `chorus devnet --data-dir`",
+  "                           keeps (its log/ is used); works while the devnet runs",
 ].join("\n")
 
 /**
@@ -33,8 +36,33 @@ export const parseBrokers = (raw: string): string[] => {
 }
 
 /**
+ * The embedded log's data directory for `--data-dir`: the directory itself,
+ * or its `log/` when it is what `chorus devnet --data-dir` keeps (a devnet's
+ * `config.json` beside a `log/` that holds topics).
+ *
+ * @example
+ * ```ts
+ * embeddedDataDir(".devnet") // => ".devnet/log" after `chorus devnet --data-dir .devnet`
+ * embeddedDataDir(".data/bus") // => ".data/bus"
+ * ```
+ */
+export const embeddedDataDir = (dir: string): string => {
+  const log = join(dir, "log")
+  const isDevnetRoot =
+    existsSync(join(dir, "config.json")) &&
+    existsSync(join(log, "topics")) &&
+    !existsSync(join(dir, "topics"))
+  return isDevnetRoot ? log : dir
+}
+
+/**
  * Opens the bus a command's flags name: Kafka with `--brokers`, the embedded
  * log with `--data-dir`. Exactly one must be given.
+ *
+ * An embedded log that a live process owns (a running devnet) is opened as a
+ * client of that process: everything but consumer groups works, and a publish
+ * reaches that process's services through the log. A free one is opened (and
+ * served) by this process.
  *
  * @example
  * ```ts
@@ -57,8 +85,8 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
     })
   }
   if (typeof dataDir === "string") {
-    const { openEmbeddedBus } = await import("../bus/embedded/index.ts")
-    return openEmbeddedBus({ dataDir })
+    const { openEmbeddedBusShared } = await import("../bus/embedded/index.ts")
+    return openEmbeddedBusShared({ dataDir: embeddedDataDir(dataDir) })
   }
   throw new UsageError(
     "say which bus: --brokers <host:port> for Kafka, or --data-dir <dir> for an embedded log",

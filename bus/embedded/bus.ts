@@ -1,21 +1,36 @@
 /**
- * The embedded durable log: the bus port on local files, in one process.
+ * The embedded durable log: the bus port on local files, owned by one
+ * process and shared with others through it.
  *
  * Layout under the data directory:
  * ```
- * LOCK                          pid of the process that has it open
+ * LOCK                          pid of the process that owns it (has it open)
+ * bus.sock                      the owner's Unix socket for other processes
+ * bus.sock.path                 instead, the socket's path, when bus.sock would not fit
+ *                               in a socket address (it is then under os.tmpdir())
  * topics/<topic>/topic.json     partitions, cleanup policy, retention
  * topics/<topic>/<n>.log        partition n's segment (length + CRC frames)
  * groups/group-<id>.json        a consumer group's committed offsets
  * ```
  *
  * Invariants (besides those of the port, `../port.ts`):
+ * - One process owns a data directory (`lock.ts`) and is the only one that
+ *   writes its files. It serves its bus on the socket (`server.ts`) unless
+ *   opened with `serve: false`; another process opens the directory with
+ *   `openEmbeddedBusShared` and gets a client (`client.ts`) whose calls run
+ *   in the owner. A client can do everything but join consumer groups
+ *   (`ConsumerGroupsInOwnerError`); if the owner dies, its calls fail with
+ *   `BusOwnerGoneError`, and opening again takes the directory over.
+ * - Socket files left by a killed owner are stale by definition (the LOCK
+ *   says so) and are replaced by the next owner; `close` and `crash` stop
+ *   serving and remove them.
  * - `publish` resolves after every record was written to its segment with
  *   `writeSync` (plus `fdatasync` with `fsync: "always"`): it survives
- *   `kill -9` of this process; with `fsync: "always"` also power loss.
+ *   `kill -9` of this process; with `fsync: "always"` also power loss. A
+ *   client's publish resolves only after the owner's did.
  * - Keys go to `toPositive(murmur2(key)) % partitions`, as Kafka's default
  *   partitioner; keyless records go round-robin.
- * - Consumer groups live in this process (`group.ts`); their committed
+ * - Consumer groups live in the owning process (`group.ts`); their committed
  *   offsets are persisted, so a reopened bus resumes where it stopped.
  * - The log keeps every record: `cleanupPolicy` and `retentionMs` are stored
  *   as metadata only; there is no compaction or deletion. Size a data
@@ -43,7 +58,9 @@ import { ConsumerGroup, resolvePosition } from "./group.ts"
 import { type DataDirLock, lockDataDir } from "./lock.ts"
 import { type EmbeddedBusLogger, stderrLogger } from "./logger.ts"
 import { OffsetStore } from "./offset-store.ts"
+import { assertRecordShape } from "./record-shape.ts"
 import { type AppendRecord, PartitionLog } from "./segment.ts"
+import { type BusServer, serveBus } from "./server.ts"
 import { createTopic, loadTopics, segmentFile, validateTopicName, validateTopicSpec } from "./topics.ts"
 
 export interface EmbeddedBusOptions {
@@ -56,6 +73,11 @@ export interface EmbeddedBusOptions {
   readonly fsync?: "always" | "never"
   /** Where torn-tail repairs and handler failures are reported. Default: stderr. */
   readonly logger?: EmbeddedBusLogger
+  /**
+   * Serve the bus to other processes on a Unix socket (`openEmbeddedBusShared`
+   * connects to it). Default `true`.
+   */
+  readonly serve?: boolean
 }
 
 interface Topic {
@@ -77,6 +99,7 @@ export class EmbeddedBus implements BusPort {
   private readonly keyless: RoundRobin = roundRobin()
   private state: "open" | "closing" | "closed" = "open"
   private closing: Promise<void> | undefined
+  private server: BusServer | undefined
 
   private constructor(options: EmbeddedBusOptions, lock: DataDirLock, offsets: OffsetStore) {
     this.dataDir = options.dataDir
@@ -86,8 +109,14 @@ export class EmbeddedBus implements BusPort {
     this.offsets = offsets
   }
 
-  /** Opens the data directory; see {@link openEmbeddedBus}. */
-  static open(options: EmbeddedBusOptions): EmbeddedBus {
+  /** Opens the data directory and serves it; see {@link openEmbeddedBus}. */
+  static async open(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
+    const bus = EmbeddedBus.openFiles(options)
+    if (options.serve !== false) bus.server = await serveBus(bus, options.dataDir, bus.logger)
+    return bus
+  }
+
+  private static openFiles(options: EmbeddedBusOptions): EmbeddedBus {
     mkdirSync(options.dataDir, { recursive: true })
     const lock = lockDataDir(options.dataDir)
     try {
@@ -137,16 +166,7 @@ export class EmbeddedBus implements BusPort {
     const now = Date.now()
     const placed = records.map((record) => {
       const { spec, logs } = this.topic(record.topic)
-      if (!(record.value instanceof Uint8Array)) {
-        throw new TypeError(`record value for ${record.topic} must be a Uint8Array`)
-      }
-      if (record.timestamp !== undefined && !Number.isFinite(record.timestamp)) {
-        throw new RangeError(`record timestamp for ${record.topic} must be a finite number`)
-      }
-      for (const [name, value] of Object.entries(record.headers ?? {})) {
-        if (typeof value !== "string")
-          throw new TypeError(`header ${name} on ${record.topic} must be a string`)
-      }
+      assertRecordShape(record)
       const partition = this.choosePartition(record, spec.partitions)
       const stored: AppendRecord = {
         timestamp: Math.trunc(record.timestamp ?? now),
@@ -274,6 +294,8 @@ export class EmbeddedBus implements BusPort {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = "closing"
+      // Clients go first: their calls would only meet a closing bus.
+      await this.server?.close()
       await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()))
       this.offsets.stop(true)
       this.closeLogs()
@@ -302,6 +324,7 @@ export class EmbeddedBus implements BusPort {
     this.offsets.stop(false)
     for (const group of this.groups.values()) group.abandon()
     this.subscriptions.clear()
+    await this.server?.close()
     this.closeLogs()
     this.lock.release()
   }
@@ -366,9 +389,12 @@ export class EmbeddedBus implements BusPort {
 }
 
 /**
- * Opens (creating if needed) an embedded bus on a data directory. Segments
+ * Opens (creating if needed) an embedded bus on a data directory, as its
+ * owner, and serves it to other processes (unless `serve: false`). Segments
  * are scanned on open: torn tails are truncated with a warning, corruption in
- * the middle fails with `SegmentCorruptError`.
+ * the middle fails with `SegmentCorruptError`. A directory a live process
+ * owns fails with `DataDirLockedError`; `openEmbeddedBusShared` opens it as a
+ * client instead.
  *
  * @example
  * ```ts

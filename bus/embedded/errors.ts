@@ -32,7 +32,8 @@ export class DataDirLockedError extends Error {
   constructor(dataDir: string, holderPid: number) {
     super(
       `data directory ${dataDir} is in use by process ${holderPid}. ` +
-        "Stop that process (or close its bus) first, or use another data directory. " +
+        "To use it alongside that process, open it with openEmbeddedBusShared (the CLI's --data-dir does); " +
+        "to own it, stop that process (or close its bus) first, or use another data directory. " +
         "If no Chorus process uses it (the pid was reused), delete its LOCK file.",
     )
     this.name = "DataDirLockedError"
@@ -103,5 +104,106 @@ export class NotAssignedError extends Error {
     this.name = "NotAssignedError"
     this.topic = topic
     this.partition = partition
+  }
+}
+
+/**
+ * A process that uses another process's data directory (a shared-bus client)
+ * asked to join a consumer group. Groups keep their members, assignment and
+ * partition workers in memory, so they exist only in the owning process.
+ */
+export class ConsumerGroupsInOwnerError extends Error {
+  readonly _tag = "ConsumerGroupsInOwnerError"
+  readonly dataDir: string
+  readonly ownerPid: number
+  readonly groupId: string
+  constructor(dataDir: string, ownerPid: number, groupId: string) {
+    super(
+      `cannot join consumer group ${JSON.stringify(groupId)}: data directory ${dataDir} is owned by ` +
+        `process ${ownerPid}, and the embedded bus's consumer groups live in the process that owns it. ` +
+        "Run this service inside that process (as the devnet does), stop that process so this one owns " +
+        "the directory, or use Kafka (--brokers) to run services as separate processes.",
+    )
+    this.name = "ConsumerGroupsInOwnerError"
+    this.dataDir = dataDir
+    this.ownerPid = ownerPid
+    this.groupId = groupId
+  }
+}
+
+/** The owning process of a shared bus exited or closed its bus; the client cannot be used any more. */
+export class BusOwnerGoneError extends Error {
+  readonly _tag = "BusOwnerGoneError"
+  readonly dataDir: string
+  readonly ownerPid: number
+  readonly operation: string
+  /** Whether the call was already sent when the connection broke (its effect is then unknown). */
+  readonly inFlight: boolean
+  constructor(dataDir: string, ownerPid: number, operation: string, inFlight: boolean, reason: string) {
+    super(
+      `cannot ${operation}: process ${ownerPid}, which owns data directory ${dataDir}, ` +
+        `${inFlight ? "dropped the connection while the call was in flight" : "is no longer connected"} ` +
+        `(${reason}). ` +
+        (inFlight && operation === "publish"
+          ? "The records may or may not have been written: read the topic before publishing them again. "
+          : "") +
+        "Open the bus again: if the owner is gone, this process takes the directory over.",
+    )
+    this.name = "BusOwnerGoneError"
+    this.dataDir = dataDir
+    this.ownerPid = ownerPid
+    this.operation = operation
+    this.inFlight = inFlight
+  }
+}
+
+/** The data directory is locked by a live process, but no bus answers on its socket. */
+export class BusOwnerUnreachableError extends Error {
+  readonly _tag = "BusOwnerUnreachableError"
+  readonly dataDir: string
+  readonly ownerPid: number
+  readonly socketPath: string
+  readonly reason: string
+  constructor(dataDir: string, ownerPid: number, socketPath: string, reason: string) {
+    super(
+      `data directory ${dataDir} is locked by live process ${ownerPid}, but no bus answers at ` +
+        `${socketPath} (${reason}). The owner may be starting or shutting down (try again), may have ` +
+        "opened the bus with serve: false, or may run an older Chorus; if no Chorus process has the " +
+        `directory open (the pid was reused), delete ${dataDir}/LOCK.`,
+    )
+    this.name = "BusOwnerUnreachableError"
+    this.dataDir = dataDir
+    this.ownerPid = ownerPid
+    this.socketPath = socketPath
+    this.reason = reason
+  }
+}
+
+/** A frame on a shared-bus connection was malformed, too large, or from another protocol version. */
+export class BusProtocolError extends Error {
+  readonly _tag = "BusProtocolError"
+  readonly detail: string
+  constructor(detail: string) {
+    super(
+      `the shared embedded bus connection broke its protocol: ${detail}. ` +
+        "Owner and client must run the same Chorus version; publish large batches in smaller pieces.",
+    )
+    this.name = "BusProtocolError"
+    this.detail = detail
+  }
+}
+
+/**
+ * An error the owning process raised that this process has no class for; it
+ * keeps the owner's tag, name and message.
+ */
+export class RemoteBusError extends Error {
+  readonly _tag: string
+  readonly ownerPid: number
+  constructor(tag: string, name: string, message: string, ownerPid: number) {
+    super(`${message} (raised by the owning process ${ownerPid})`)
+    this.name = name
+    this._tag = tag
+    this.ownerPid = ownerPid
   }
 }

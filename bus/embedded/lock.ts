@@ -4,7 +4,8 @@
  * Invariant: two live buses never append to the same segment files. A lock
  * left by a dead process (after `kill -9`) is taken over; a lock held by a
  * live process, or by an open bus in this process, is a
- * {@link DataDirLockedError}.
+ * {@link DataDirLockedError}. Other processes reach a live owner's bus
+ * through its socket instead (`shared.ts`), never through the files.
  *
  * @module
  */

@@ -1,0 +1,102 @@
+import { listMessages, type MessageFilter } from "../../services/auditor/index.ts"
+import { type Command, UsageError } from "../command.ts"
+import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
+import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
+import { stuckAfterOf } from "./trace.ts"
+
+const STATUSES = ["stuck", "failed", "delivered", "in-flight", "all"] as const
+
+const chainOf = (flag: string, value: unknown): number | undefined => {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag}: ${JSON.stringify(value)} is not a chain id`)
+  return n
+}
+
+const sinceOf = (value: unknown, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const text = String(value)
+  const relative = /^(\d+)(s|m|h|d)$/.exec(text)
+  if (relative !== null)
+    return now - Number(relative[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[relative[2] as "s"]
+  const at = Date.parse(text)
+  if (Number.isNaN(at))
+    throw new UsageError(`--since: ${JSON.stringify(text)} is neither an ISO time nor a duration such as 1h`)
+  return at
+}
+
+/** `chorus messages`: messages by status, source, destination and age. */
+export const messages: Command = {
+  path: ["messages"],
+  summary: "list messages by status (stuck, failed, delivered, in-flight, all): where an incident starts",
+  usage: `messages ${BUS_USAGE} [--status <status>] [--source <chainId>] [--destination <chainId>] [--since <time|duration>] [--stuck-after <duration>] [--limit <n>] [--json] [--index <file>]`,
+  details: [
+    BUS_DETAILS,
+    AUDIT_DETAILS,
+    "  --status <status>        stuck | failed | delivered | in-flight | all (default all)",
+    "  --source <chainId>       only messages sent from this chain",
+    "  --destination <chainId>  only messages sent to this chain",
+    "  --since <time|duration>  only messages observed since an ISO time or a duration ago (e.g. 1h)",
+    "  --stuck-after <duration> a message neither delivered nor failed that has not moved for this long is",
+    "                           stuck (default 2m: the devnet relays in seconds; raise it for slow finality)",
+    "  --limit <n>              at most n rows (default 100; 0 for all); the total is always printed",
+    "  --json                   one JSON object per line, then a summary line",
+  ].join("\n"),
+  options: {
+    ...auditOptions,
+    status: { type: "string" },
+    source: { type: "string" },
+    destination: { type: "string" },
+    since: { type: "string" },
+    "stuck-after": { type: "string" },
+    limit: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run({ values, out, err }) {
+    const status = (values.status ?? "all") as MessageFilter["status"]
+    if (!STATUSES.includes(status as (typeof STATUSES)[number]))
+      throw new UsageError(`--status: ${JSON.stringify(values.status)} is not one of ${STATUSES.join(", ")}`)
+    const limit = values.limit === undefined ? 100 : Number(values.limit)
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new UsageError(`--limit: ${JSON.stringify(values.limit)} is not a count`)
+    const now = Date.now()
+    const srcChainId = chainOf("--source", values.source)
+    const dstChainId = chainOf("--destination", values.destination)
+    const since = sinceOf(values.since, now)
+    const filter: MessageFilter = {
+      status,
+      now,
+      stuckAfterMs: stuckAfterOf(values["stuck-after"]),
+      limit,
+      ...(srcChainId !== undefined ? { srcChainId } : {}),
+      ...(dstChainId !== undefined ? { dstChainId } : {}),
+      ...(since !== undefined ? { since } : {}),
+    }
+    const audit = await openAudit(values)
+    try {
+      const warning = unreadableWarning(audit.store)
+      if (warning !== undefined) err(warning)
+      const { rows, total } = listMessages(audit.store, filter)
+      if (values.json === true) {
+        for (const row of rows) out(JSON.stringify(row))
+        out(JSON.stringify({ total, shown: rows.length }))
+        return 0
+      }
+      for (const row of rows) {
+        const idle = Math.round((now - row.lastAt) / 1000)
+        out(
+          `${row.id}  ${row.srcChainId}→${row.dstChainId}  nonce ${String(row.nonce).padStart(5)}  ${row.status.padEnd(9)}  ${row.stage.padEnd(9)}  observed ${new Date(row.observedAt).toISOString()}  last moved ${idle} s ago`,
+        )
+      }
+      out(
+        rows.length < total
+          ? `${total} message(s) match; showing the oldest ${rows.length} (--limit 0 shows all)`
+          : `${total} message(s) match`,
+      )
+      return 0
+    } finally {
+      await audit.close()
+    }
+  },
+}

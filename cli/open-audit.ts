@@ -1,0 +1,68 @@
+import type { BusPort } from "../bus/port.ts"
+import { AuditStore, auditIndexPath, type CatchUpResult, catchUp } from "../services/auditor/index.ts"
+import type { CommandInput, Options } from "./command.ts"
+import { busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "./open-bus.ts"
+
+/** The flags of every command that reads the audit index. */
+export const auditOptions: Options = { ...busOptions, index: { type: "string" } }
+
+export const AUDIT_DETAILS = [
+  "  --index <file>           the audit index (SQLite, derived from the log; delete it to rebuild). Default:",
+  "                           <data-dir>/audit/index.sqlite, or ~/.cache/chorus/audit/kafka-<brokers>.sqlite",
+].join("\n")
+
+export interface OpenedAudit {
+  readonly bus: BusPort
+  readonly store: AuditStore
+  readonly path: string
+  readonly caughtUp: CatchUpResult
+  close(): Promise<void>
+}
+
+/**
+ * Opens the bus and the audit index the flags name, and brings the index up
+ * to the log before any question is answered.
+ *
+ * @example
+ * ```ts
+ * const audit = await openAudit(input.values)
+ * try { audit.store.message(id) } finally { await audit.close() }
+ * ```
+ */
+export const openAudit = async (values: CommandInput["values"]): Promise<OpenedAudit> => {
+  const bus = await openBusFromFlags(values)
+  const dataDir = typeof values["data-dir"] === "string" ? embeddedDataDir(values["data-dir"]) : undefined
+  const path = auditIndexPath({
+    ...(typeof values.index === "string" ? { index: values.index } : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(typeof values.brokers === "string" ? { brokers: parseBrokers(values.brokers) } : {}),
+  })
+  let store: AuditStore | undefined
+  try {
+    store = AuditStore.open(path)
+    const caughtUp = await catchUp(bus, store)
+    const opened = store
+    return {
+      bus,
+      store: opened,
+      path,
+      caughtUp,
+      close: async () => {
+        opened.close()
+        await bus.close()
+      },
+    }
+  } catch (error) {
+    store?.close()
+    await bus.close()
+    throw error
+  }
+}
+
+/** A warning line for records in the log that are not Chorus events, if there are any. */
+export const unreadableWarning = (store: AuditStore): string | undefined => {
+  const unreadable = store.unreadable()
+  if (unreadable.length === 0) return undefined
+  const first = unreadable[0]!
+  return `warning: ${unreadable.length} record(s) in the log are not Chorus events and are not in any timeline (first: ${first.topic} partition ${first.partition} offset ${first.offset}: ${first.error})`
+}

@@ -1,0 +1,36 @@
+/**
+ * The auditor: an index of the log for the incident engineer's questions —
+ * where is this message, which messages are stuck — answered in
+ * milliseconds instead of a scan of every topic.
+ *
+ * Pipeline: every audited topic (all but chain reads and cursors) →
+ * `catchUp` reads each partition from the index's position to the high
+ * watermark → `indexEvent` turns each record into a message row, a step of
+ * a message, or an event of a lane checkpoint → SQLite (`AuditStore`).
+ * `traceMessage` and `listMessages` query it.
+ *
+ * Invariants:
+ * - The index is derived from the log alone. Delete the file and the next
+ *   round rebuilds it from offset zero; an index of another log (its anchor
+ *   event differs) is rebuilt the same way.
+ * - A partition's position and the facts read up to it are written in one
+ *   transaction: a crash never leaves a record half-indexed or indexed twice,
+ *   and two processes catching up one index do not double-count.
+ * - The answer does not depend on read order: a message's stage is the
+ *   furthest stage any indexed event implies, whichever was indexed first.
+ * - A record that is not a Chorus event is kept in `unreadable`, and every
+ *   report says so.
+ *
+ * @module
+ */
+export * from "./catch-up.ts"
+export * from "./decode-revert.ts"
+export * from "./index-event.ts"
+export * from "./index-path.ts"
+export * from "./index-store.ts"
+export * from "./list-messages.ts"
+export * from "./message-status.ts"
+export * from "./parse-duration.ts"
+export * from "./stages.ts"
+export * from "./start-auditor.ts"
+export * from "./trace-message.ts"

@@ -1,0 +1,85 @@
+import { type AuditStore, type MessageRow, type RawMessage, toMessageRow } from "./index-store.ts"
+import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import { rankOf, type Stage } from "./stages.ts"
+
+export interface MessageFilter {
+  readonly status: MessageStatus | "all"
+  readonly srcChainId?: number
+  readonly dstChainId?: number
+  /** Only messages observed at or after this time (ms). */
+  readonly since?: number
+  readonly now: number
+  readonly stuckAfterMs: number
+  /** At most this many rows (0: no limit); `total` still counts every match. */
+  readonly limit: number
+}
+
+export interface ListedMessage extends MessageRow {
+  readonly status: MessageStatus
+  readonly stage: Stage
+}
+
+/**
+ * Messages matching a filter, oldest first, with their status and stage.
+ *
+ * @example
+ * ```ts
+ * const { rows, total } = listMessages(store, { status: "stuck", now: Date.now(), stuckAfterMs: 120_000, limit: 50 })
+ * ```
+ */
+export const listMessages = (
+  store: AuditStore,
+  filter: MessageFilter,
+): { rows: ListedMessage[]; total: number } => {
+  const where: string[] = []
+  const params: Array<number | string> = []
+  if (filter.srcChainId !== undefined) {
+    where.push("src = ?")
+    params.push(filter.srcChainId)
+  }
+  if (filter.dstChainId !== undefined) {
+    where.push("dst = ?")
+    params.push(filter.dstChainId)
+  }
+  if (filter.since !== undefined) {
+    where.push("observed_at >= ?")
+    params.push(filter.since)
+  }
+  const failed = rankOf("failed")
+  const delivered = rankOf("delivered")
+  const idleSince = filter.now - filter.stuckAfterMs
+  switch (filter.status) {
+    case "delivered":
+      where.push("stage_rank >= ?")
+      params.push(delivered)
+      break
+    case "failed":
+      where.push("stage_rank = ?")
+      params.push(failed)
+      break
+    case "stuck":
+      where.push("stage_rank < ? AND last_at < ?")
+      params.push(failed, idleSince)
+      break
+    case "in-flight":
+      where.push("stage_rank < ? AND last_at >= ?")
+      params.push(failed, idleSince)
+      break
+    case "all":
+      break
+  }
+  const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`
+  const total = (
+    store.db.prepare(`SELECT COUNT(*) AS n FROM messages ${clause}`).get(...params) as { n: number }
+  ).n
+  const limit = filter.limit > 0 ? ` LIMIT ${Math.trunc(filter.limit)}` : ""
+  const rows = (
+    store.db
+      .prepare(`SELECT * FROM messages ${clause} ORDER BY observed_at, id${limit}`)
+      .all(...params) as unknown as RawMessage[]
+  ).map((raw) => {
+    const row = toMessageRow(raw)
+    return { ...row, status: statusOf(row, filter), stage: stageOf(row) }
+  })
+  return { rows, total }
+}

@@ -1,0 +1,258 @@
+import { describeRevert } from "./decode-revert.ts"
+import type { AuditStore, LaneEventRow, LogPlace, MessageRow, StepRow } from "./index-store.ts"
+import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import type { Stage } from "./stages.ts"
+
+export interface TraceStep {
+  readonly stage: string
+  /** When the event was written to the log (ms since the epoch). */
+  readonly at: number
+  /** Delay since the step before (null for the first). */
+  readonly sincePreviousMs: number | null
+  readonly summary: string
+  /** The record the step comes from. */
+  readonly source: Omit<LogPlace, "at">
+  readonly detail: Record<string, unknown>
+}
+
+export interface Trace {
+  readonly message: MessageRow
+  readonly status: MessageStatus
+  readonly stage: Stage
+  readonly steps: ReadonlyArray<TraceStep>
+  /** Why it is not delivered, when it is not: what it waits for, and what went wrong on the way. */
+  readonly waiting: ReadonlyArray<string>
+}
+
+const short = (hex: unknown) =>
+  typeof hex === "string" && hex.length > 14 ? `${hex.slice(0, 10)}…` : String(hex)
+const pct = (bps: unknown) => `${(Number(bps) / 100).toFixed(2)}%`
+
+const stepSummary = (message: MessageRow, step: StepRow): string => {
+  const d = step.detail
+  switch (step.stage) {
+    case "observed":
+      return `observed on chain ${message.srcChainId} in block ${d.block} (${short(d.blockHash)}), tx ${d.transactionHash}, nonce ${message.nonce}`
+    case "proven":
+      return d.kind === "single"
+        ? `single-message proof against checkpoint #${d.count} (root ${short(d.root)}), for retries`
+        : `range proof of messages ${d.start}–${Number(d.start) + Number(d.size) - 1} against checkpoint #${d.count} (root ${short(d.root)})`
+    case "submitted":
+      return `${d.action} sent to chain ${message.dstChainId}: tx ${d.transactionHash}, nonce ${d.nonce}, ${d.batch} message(s)${d.replaces ? `, replacing ${short(d.replaces)}` : ""}`
+    case "committed":
+      return `root committed on chain ${message.dstChainId} by ${d.action} in block ${d.block}, tx ${d.transactionHash}`
+    case "delivered":
+      return `delivered on chain ${message.dstChainId} in block ${d.block}, tx ${d.transactionHash} (${d.action})`
+    case "failed":
+      return `recipient ${message.recipient} reverted in block ${d.block}, tx ${d.transactionHash}: ${describeRevert(d.reason as string | null)}`
+    case "skipped":
+      return `${d.action} skipped it: ${d.reason}`
+    case "transaction-failed":
+      return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.reason}`
+    default:
+      return `${step.type}`
+  }
+}
+
+const laneSummary = (event: LaneEventRow): string => {
+  const d = event.detail
+  switch (event.stage) {
+    case "proposed":
+      return `checkpoint #${d.count} proposed (root ${short(d.root)}, after #${d.previousCount}, source block ${d.block})`
+    case "refused":
+      return `operator ${d.operator} refused checkpoint #${d.count}: ${d.reason} — ${d.why}`
+    case "verdict":
+      return `signature from ${d.operator} on checkpoint #${d.count} ${d.result}: ${d.reason}`
+    case "attested":
+      return `checkpoint #${d.count} attested: ${d.signedStake}/${d.totalStake} stake (threshold ${pct(d.thresholdBps)}), ${d.signers} signature(s), epoch ${d.epoch}`
+    case "expired":
+      return `checkpoint #${d.count} proposal expired: ${d.reason}`
+    case "committed":
+      return `checkpoint #${d.count} root committed in block ${d.block}, tx ${d.transactionHash}`
+    case "stalled":
+      return `lane stalled at ${d.treeCount} message(s): ${d.reason} — ${d.why}`
+    default:
+      return `${event.type} on checkpoint #${event.count}`
+  }
+}
+
+/**
+ * One "signed" step per checkpoint: who signed and with how much stake, from
+ * the collector's verdicts (accepted ones counted towards the threshold,
+ * late ones arrived after it was met).
+ */
+const signedStep = (
+  events: ReadonlyArray<LaneEventRow>,
+): { at: number; summary: string; detail: Record<string, unknown>; source: LaneEventRow } | undefined => {
+  const signatures = events.filter((e) => e.stage === "signed")
+  if (signatures.length === 0) return undefined
+  const verdicts = new Map<string, { result: string; weight: string }>()
+  for (const verdict of events.filter((e) => e.stage === "verdict"))
+    verdicts.set(String(verdict.detail.operator).toLowerCase(), {
+      result: String(verdict.detail.result),
+      weight: String(verdict.detail.weight),
+    })
+  const operators = signatures.map((s) => {
+    const operator = String(s.detail.operator)
+    const verdict = verdicts.get(operator.toLowerCase())
+    return { operator, result: verdict?.result ?? "no verdict yet", weight: verdict?.weight ?? null }
+  })
+  const counted = operators.filter((o) => o.result === "accepted")
+  const stake = counted.reduce((sum, o) => sum + BigInt(o.weight ?? 0), 0n)
+  const others = operators.filter((o) => o.result !== "accepted")
+  const first = signatures[0]!
+  return {
+    at: first.at,
+    source: first,
+    summary:
+      `signed by ${counted.length} operator(s) with ${stake} stake: ${counted.map((o) => `${o.operator} (${o.weight})`).join(", ")}` +
+      (others.length > 0 ? `; also ${others.map((o) => `${o.operator} (${o.result})`).join(", ")}` : ""),
+    detail: { count: first.count, root: first.detail.root, operators, stake: stake.toString() },
+  }
+}
+
+/**
+ * The checkpoints that matter for a message: those covering its nonce, in
+ * count order, up to the first one attested (later ones add nothing), plus
+ * the first root committed that covers it.
+ */
+const relevantLaneEvents = (events: ReadonlyArray<LaneEventRow>, nonce: number) => {
+  const counts = [
+    ...new Set(events.filter((e) => e.count > nonce && e.stage !== "stalled").map((e) => e.count)),
+  ].sort((a, b) => a - b)
+  const chosen = new Set<number>()
+  for (const count of counts) {
+    chosen.add(count)
+    if (events.some((e) => e.count === count && e.stage === "attested")) break
+  }
+  const committed = events.find((e) => e.stage === "committed" && e.count > nonce)
+  return { chosen, committed }
+}
+
+/**
+ * A message's whole timeline from the audit index: every step with its time,
+ * its delay from the step before and the record it comes from; and, when it
+ * is not delivered, what it is waiting for.
+ *
+ * @example
+ * ```ts
+ * const trace = traceMessage(store, "0x12…", { now: Date.now(), stuckAfterMs: 120_000 })
+ * if (trace === undefined) console.log("never seen")
+ * ```
+ */
+export const traceMessage = (
+  store: AuditStore,
+  messageId: string,
+  options: { readonly now: number; readonly stuckAfterMs: number },
+): Trace | undefined => {
+  const message = store.message(messageId.toLowerCase())
+  if (message === undefined) return undefined
+  const own = store.steps(message.id)
+  const laneEvents = store.laneEventsCovering(message.lane, message.nonce)
+  const { chosen, committed } = relevantLaneEvents(laneEvents, message.nonce)
+
+  const raw: Array<Omit<TraceStep, "sincePreviousMs">> = []
+  const place = (p: LogPlace) => ({
+    topic: p.topic,
+    partition: p.partition,
+    offset: p.offset,
+    eventId: p.eventId,
+    type: p.type,
+  })
+  for (const step of own)
+    raw.push({
+      stage: step.stage,
+      at: step.at,
+      summary: stepSummary(message, step),
+      source: place(step),
+      detail: step.detail,
+    })
+  for (const count of [...chosen].sort((a, b) => a - b)) {
+    const ofCheckpoint = laneEvents.filter((e) => e.count === count)
+    for (const event of ofCheckpoint) {
+      if (event.stage === "signed" || event.stage === "committed") continue
+      // Accepted and late signatures are in the "signed" step; only rejections get a step of their own.
+      if (event.stage === "verdict" && ["accepted", "late"].includes(String(event.detail.result))) continue
+      raw.push({
+        stage: event.stage === "verdict" ? `signature-${event.detail.result}` : event.stage,
+        at: event.at,
+        summary: laneSummary(event),
+        source: place(event),
+        detail: event.detail,
+      })
+    }
+    const signed = signedStep(ofCheckpoint)
+    if (signed !== undefined)
+      raw.push({
+        stage: "signed",
+        at: signed.at,
+        summary: signed.summary,
+        source: place(signed.source),
+        detail: signed.detail,
+      })
+  }
+  if (committed !== undefined && !own.some((s) => s.stage === "committed"))
+    raw.push({
+      stage: "committed",
+      at: committed.at,
+      summary: laneSummary(committed),
+      source: place(committed),
+      detail: committed.detail,
+    })
+  const status = statusOf(message, options)
+  if (status !== "delivered")
+    for (const stall of laneEvents.filter((e) => e.stage === "stalled"))
+      raw.push({
+        stage: "stalled",
+        at: stall.at,
+        summary: laneSummary(stall),
+        source: place(stall),
+        detail: stall.detail,
+      })
+
+  raw.sort(
+    (a, b) =>
+      a.at - b.at || a.source.topic.localeCompare(b.source.topic) || a.source.offset - b.source.offset,
+  )
+  const steps = raw.map((step, i) => ({
+    ...step,
+    sincePreviousMs: i === 0 ? null : step.at - raw[i - 1]!.at,
+  }))
+  return {
+    message,
+    status,
+    stage: stageOf(message),
+    steps,
+    waiting: waitingFor(message, status, steps, options.now),
+  }
+}
+
+const waitingFor = (
+  message: MessageRow,
+  status: MessageStatus,
+  steps: ReadonlyArray<TraceStep>,
+  now: number,
+): string[] => {
+  if (status === "delivered") return []
+  const stage = stageOf(message)
+  const idle = `${Math.round((now - message.lastAt) / 1000)} s`
+  const next: Record<Stage, string> = {
+    observed: `no checkpoint covering nonce ${message.nonce} proposed yet (proof-builder); idle for ${idle}`,
+    proven: `no checkpoint covering nonce ${message.nonce} proposed yet (proof-builder); idle for ${idle}`,
+    proposed: `no operator signature yet on a checkpoint covering it (operators); idle for ${idle}`,
+    signed: `signatures below the stake threshold (attestation-collector); idle for ${idle}`,
+    attested: `attested, not yet sent to chain ${message.dstChainId} (submitter for ${message.dstChainId}); idle for ${idle}`,
+    committed: `root committed, delivery not yet sent (submitter for ${message.dstChainId}); idle for ${idle}`,
+    submitted: `delivery sent, not yet confirmed (submitter for ${message.dstChainId}); idle for ${idle}`,
+    failed: `its recipient reverted; after fixing the recipient, \`chorus retry ${message.id}\` runs it again`,
+    delivered: "",
+  }
+  const problems = steps
+    .filter(
+      (s) =>
+        ["refused", "expired", "stalled", "transaction-failed", "skipped"].includes(s.stage) ||
+        s.stage.startsWith("signature-"),
+    )
+    .map((s) => s.summary)
+  return [next[stage], ...problems]
+}

@@ -11,6 +11,7 @@ import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { startDevnet } from "../../cli/devnet/devnet.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
+import { main } from "../../cli/main.ts"
 import { expectDeliveredExactlyOnce } from "../../test/e2e/exactly-once.ts"
 import { quietLogger } from "../runtime/index.ts"
 import { catchUp } from "./catch-up.ts"
@@ -142,5 +143,67 @@ describe("the audit index on a devnet log", () => {
     } finally {
       await auditor.stop()
     }
+  })
+
+  describe("through the CLI, on the devnet's data dir", () => {
+    const cli = async (args: string[]) => {
+      const out: string[] = []
+      const err: string[] = []
+      const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) })
+      return { code, out, err }
+    }
+
+    it("chorus trace prints the timeline with each step's delay and source record, and exits 0 for a delivered message", async () => {
+      const { code, out } = await cli(["trace", ids[0]!, "--data-dir", dir])
+      expect(code).toBe(0)
+      const text = out.join("\n")
+      expect(text).toContain(`message ${ids[0]!.toLowerCase()}`)
+      expect(text).toContain("status delivered")
+      expect(text).toMatch(/observed on chain 90\d in block \d+/)
+      expect(text).toMatch(/delivered on chain 90\d in block \d+, tx 0x[0-9a-f]{64}/)
+      expect(text).toMatch(/chorus\.messages\.observed\[\d\]@\d+/)
+      expect(text).toMatch(/\+\d+(\.\d)? (ms|s)/)
+    })
+
+    it("chorus trace --json gives the same timeline as data", async () => {
+      const { code, out } = await cli(["trace", ids[1]!, "--data-dir", dir, "--json"])
+      expect(code).toBe(0)
+      const parsed = JSON.parse(out.join(""))
+      expect(parsed).toMatchObject({
+        found: true,
+        status: "delivered",
+        message: { id: ids[1]!.toLowerCase() },
+      })
+      expect(parsed.steps.map((s: { stage: string }) => s.stage)).toContain("attested")
+    })
+
+    it("chorus trace on an id it never saw says so clearly and exits 1", async () => {
+      const unknown = `0x${"cd".repeat(32)}`
+      const { code, out, err } = await cli(["trace", unknown, "--data-dir", dir])
+      expect(code).toBe(1)
+      expect(out).toEqual([])
+      expect(err.join("\n")).toMatch(
+        /is not in the log: no chain-watcher observed it \(12 message\(s\) indexed\)/,
+      )
+    })
+
+    it("rejects a malformed id and a bad --status with usage errors (exit 2)", async () => {
+      expect((await cli(["trace", "0x1234", "--data-dir", dir])).code).toBe(2)
+      const bad = await cli(["messages", "--data-dir", dir, "--status", "lost"])
+      expect(bad.code).toBe(2)
+      expect(bad.err.join("\n")).toMatch(
+        /--status: "lost" is not one of stuck, failed, delivered, in-flight, all/,
+      )
+    })
+
+    it("chorus messages lists by status with a total, and --json has one object per line", async () => {
+      const delivered = await cli(["messages", "--data-dir", dir, "--status", "delivered"])
+      expect(delivered.code).toBe(0)
+      expect(delivered.out.at(-1)).toBe("12 message(s) match")
+      const stuck = await cli(["messages", "--data-dir", dir, "--status", "stuck", "--json"])
+      expect(stuck.out.map((line) => JSON.parse(line)).at(-1)).toEqual({ total: 0, shown: 0 })
+      const limited = await cli(["messages", "--data-dir", dir, "--limit", "3"])
+      expect(limited.out.at(-1)).toBe("12 message(s) match; showing the oldest 3 (--limit 0 shows all)")
+    })
   })
 })

@@ -11,6 +11,7 @@ import type { BusPort } from "../bus/port.ts"
 import type { Envelope } from "../schemas/index.ts"
 import type { ServiceName } from "../topology/index.ts"
 import { startAttestationCollector } from "./attestation-collector/index.ts"
+import { auditIndexPath, startAuditor } from "./auditor/index.ts"
 import { startChainWatcher } from "./chain-watcher/index.ts"
 import { type ChorusConfig, ConfigError, type OperatorConfig, resolvePrivateKey } from "./config/index.ts"
 import { startOperator } from "./operator/index.ts"
@@ -26,6 +27,7 @@ export const SERVICE_NAMES: ReadonlyArray<ServiceName> = [
   "operator",
   "attestation-collector",
   "submitter",
+  "auditor",
 ]
 
 export interface StartServicesOptions {
@@ -40,6 +42,8 @@ export interface StartServicesOptions {
    */
   readonly instance?: string
   readonly onOutput?: (envelope: Envelope) => void
+  /** The auditor's index file; by default derived from the config's `bus` section (see `auditIndexPath`). */
+  readonly auditIndex?: string
 }
 
 const operatorAddress = (operator: OperatorConfig, index: number): string =>
@@ -137,6 +141,17 @@ export const startServices = async (
           noInstance(name, instance)
           started.push(await startAttestationCollector({ bus, config, logger: log, ...hooks }))
           break
+        case "auditor": {
+          noInstance(name, instance)
+          const indexPath =
+            options.auditIndex ??
+            auditIndexPath({
+              ...(config.bus?.dataDir !== undefined ? { dataDir: config.bus.dataDir } : {}),
+              ...(config.bus?.brokers !== undefined ? { brokers: config.bus.brokers } : {}),
+            })
+          started.push(await startAuditor({ bus, indexPath, logger: log }))
+          break
+        }
         case "submitter": {
           const chosen = pick(
             name,

@@ -1,13 +1,21 @@
 import type { BusPort } from "../../bus/port.ts"
+import { auditIndexPath } from "../../services/auditor/index-path.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import type { ServiceSelection } from "../../services/start-services.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
-import { BUS_DETAILS, busOptions, openBusFromFlags } from "../open-bus.ts"
+import { BUS_DETAILS, busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "../open-bus.ts"
 
 // Kept here rather than imported so `chorus --help` does not load every service.
-const SERVICE_NAMES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"]
+const SERVICE_NAMES = [
+  "chain-watcher",
+  "proof-builder",
+  "operator",
+  "attestation-collector",
+  "submitter",
+  "auditor",
+]
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
 const busFlagsFrom = (
@@ -35,7 +43,8 @@ export const run: Command = {
   summary: "run a relay service (or all of them) from a config file",
   usage: `run <${[...SERVICE_NAMES, "all"].join("|")}> --config <file> [--instance <id>] [--brokers … | --data-dir …] [--log-level info]`,
   details: [
-    "  <service>             chain-watcher, proof-builder, operator, attestation-collector, submitter, or all",
+    "  <service>             chain-watcher, proof-builder, operator, attestation-collector, submitter, auditor,",
+    "                        or all (the auditor keeps the audit index that `chorus trace` and `messages` read)",
     "  --config <file>       the deployment's JSON config (services/config/schema.ts documents every field);",
     "                        `chorus devnet` writes one to <data-dir>/config.json",
     "  --instance <id>       one instance only: a chain id (chain-watcher, submitter) or an operator index or address;",
@@ -43,12 +52,14 @@ export const run: Command = {
     BUS_DETAILS,
     "                        (default: the config's `bus` section)",
     "  --log-level <level>   debug, info, warn or error (JSON lines on stderr). Default info",
+    "  --index <file>        the auditor's index file (default: beside the embedded log, or in ~/.cache/chorus/audit)",
   ].join("\n"),
   options: {
     ...busOptions,
     config: { type: "string" },
     instance: { type: "string" },
     "log-level": { type: "string" },
+    index: { type: "string" },
   },
   positionals: ["service"],
   async run({ values, positionals, out, err }) {
@@ -75,7 +86,13 @@ export const run: Command = {
     const { startServices } = await import("../../services/start-services.ts")
     const { jsonLogger } = await import("../../services/runtime/logger.ts")
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
-    const bus: BusPort = await openBusFromFlags(busFlagsFrom(values, config))
+    const busFlags = busFlagsFrom(values, config)
+    const bus: BusPort = await openBusFromFlags(busFlags)
+    const auditIndex = auditIndexPath({
+      ...(typeof values.index === "string" ? { index: values.index } : {}),
+      ...(busFlags["data-dir"] !== undefined ? { dataDir: embeddedDataDir(busFlags["data-dir"]) } : {}),
+      ...(busFlags.brokers !== undefined ? { brokers: parseBrokers(busFlags.brokers) } : {}),
+    })
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
     await bus.ensureTopics(ALL_TOPICS)
     let services: Awaited<ReturnType<typeof startServices>>
@@ -85,6 +102,7 @@ export const run: Command = {
         config,
         logger,
         service: service as ServiceSelection,
+        auditIndex,
         ...(typeof values.instance === "string" ? { instance: values.instance } : {}),
       })
     } catch (error) {

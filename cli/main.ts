@@ -7,6 +7,7 @@
  */
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
 import { devnet } from "./commands/devnet.ts"
+import { devnetOpenRecipients } from "./commands/devnet-open-recipients.ts"
 import { messages } from "./commands/messages.ts"
 import { run } from "./commands/run.ts"
 import { topicsCreate } from "./commands/topics-create.ts"

@@ -1,10 +1,45 @@
-import { type Command, intFlag } from "../command.ts"
+import { type Command, intFlag, UsageError } from "../command.ts"
 import type { Devnet } from "../devnet/devnet.ts"
-import { renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
-import type { Summary } from "../devnet/tracker.ts"
+import { endingOf, judgeDevnet } from "../devnet/outcome.ts"
+import { type GatedCounts, renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
+import type { Summary, TrackedMessage } from "../devnet/tracker.ts"
 import { parseBrokers } from "../open-bus.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Reads `--reverting`: an integer percentage from 0 to 100 (default 0).
+ *
+ * @example
+ * ```ts
+ * revertingFlag({ reverting: "25" }) // 25
+ * ```
+ */
+export const revertingFlag = (values: Record<string, unknown>): number => {
+  const raw = values.reverting
+  if (raw === undefined) return 0
+  if (typeof raw !== "string" || !/^\d{1,3}$/.test(raw) || Number(raw) > 100) {
+    throw new UsageError(
+      `--reverting must be an integer percentage from 0 to 100 (the share of messages sent to the closed ` +
+        `GatedRecipients), got ${JSON.stringify(raw)}`,
+    )
+  }
+  return Number(raw)
+}
+
+const gatedCounts = (messages: ReadonlyArray<TrackedMessage>): GatedCounts => {
+  let sent = 0
+  let failed = 0
+  for (const m of messages) {
+    if (!m.sent.gated) continue
+    sent++
+    if (endingOf(m) === "gated-failed") failed++
+  }
+  return { sent, failed }
+}
+
+const describeMessage = (m: TrackedMessage) =>
+  `#${m.sent.index} ${m.sent.srcChainId}→${m.sent.dstChainId} ${m.messageId ?? "(not observed yet)"}`
 
 /**
  * `chorus devnet`: three anvil chains, the contracts, four operators, every
@@ -15,24 +50,37 @@ export const devnet: Command = {
   path: ["devnet"],
   summary: "run a local relay: 3 anvil chains, every service, demo traffic, live progress",
   usage:
-    "devnet [--messages 60] [--rate 10] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--timeout <s>]",
+    "devnet [--messages 60] [--rate 10] [--reverting <percent>] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--timeout <s>]",
   details: [
     "  --messages <n>     messages to send, round-robin over the 6 directions between chains 901, 902, 903 (default 60)",
     "  --rate <r>         messages per second (default 10)",
-    "  --exit             stop once every message is delivered (or --timeout passes) and print a summary;",
-    "                     exits 1 if any message was not delivered",
-    "  --json             make the summary's last line one JSON object: sent, delivered, failed, p50Ms, p99Ms",
+    "  --reverting <pct>  send this share of the messages (an integer percentage, 0–100, default 0) to the",
+    "                     destination's GatedRecipient instead of its PingRecipient. Every chain has one, deployed",
+    "                     closed, so these messages fail at the recipient on purpose. The choice is deterministic and",
+    "                     even: message #i is gated when floor((i+1)*pct/100) > floor(i*pct/100), e.g. #3, #7, #11…",
+    "                     for 25. Open the gates with `chorus devnet open-recipients --data-dir <dir>`, then retry",
+    "  --exit             stop once every message has an outcome (or --timeout passes) and print a summary",
+    "  --json             make the summary's last line one JSON object: sent, delivered, failed, p50Ms, p99Ms,",
+    "                     and gated (sent to GatedRecipients), gatedFailed, gatedDelivered, inFlight, ok",
     "  --kafka <brokers>  use Kafka instead of the embedded log. A Chorus log left there by an earlier devnet",
     "                     (cursors of chains 901–903 only) is deleted first; any other Chorus log is refused",
-    "  --data-dir <dir>   keep config.json (the services' config), services.log and the embedded log here, for",
-    "                     `chorus run` and the audit tools; a temporary directory, removed on exit, when absent",
+    "  --data-dir <dir>   keep config.json (the services' config), devnet.json, services.log and the embedded log",
+    "                     here, for `chorus run` and the audit tools; a temporary directory, removed on exit, when",
+    "                     absent",
     "  --timeout <s>      with --exit: give up after this many seconds (default 120 + messages/rate)",
+    "Without --exit the devnet keeps running after its traffic, until Ctrl-C. It writes <data-dir>/devnet.json:",
+    "each chain's RPC and contracts (outbox, inbox, PingRecipient, GatedRecipient) and the anvil account owning",
+    "the GatedRecipients, for `chorus devnet open-recipients` and the audit tools.",
+    "Exit status (after --exit, or on Ctrl-C): 0 only if every message was sent, every message to a PingRecipient",
+    "was delivered exactly once, and every message to a GatedRecipient was delivered or failed at the recipient;",
+    "1 otherwise (a message still in flight, a PingRecipient message that failed, a duplicate, a traffic error).",
     "Latency runs from source finality (the watcher's observation of the finalized block) to the submitter's",
     "destination receipt.",
   ].join("\n"),
   options: {
     messages: { type: "string" },
     rate: { type: "string" },
+    reverting: { type: "string" },
     exit: { type: "boolean" },
     json: { type: "boolean" },
     kafka: { type: "string" },
@@ -42,6 +90,7 @@ export const devnet: Command = {
   async run({ values, out, err }) {
     const messages = intFlag(values, "messages", 60, 0)
     const rate = intFlag(values, "rate", 10, 1)
+    const reverting = revertingFlag(values)
     const exit = values.exit === true
     const json = values.json === true
     const timeoutMs = intFlag(values, "timeout", 120 + Math.ceil(messages / rate), 1) * 1000
@@ -66,15 +115,20 @@ export const devnet: Command = {
     try {
       for (const chain of net.world.chains) {
         view(
-          `  chain ${chain.chainId}  ${chain.rpcUrl}  outbox ${chain.outbox}  inbox ${chain.inbox}  recipient ${chain.recipient}`,
+          `  chain ${chain.chainId}  ${chain.rpcUrl}  outbox ${chain.outbox}  inbox ${chain.inbox}  recipient ${chain.recipient}  gated recipient ${chain.gatedRecipient} (closed)`,
         )
       }
-      view(`  config ${net.configPath}   service logs ${net.dataDir}/services.log`)
+      view(`  config ${net.configPath}   devnet ${net.devnetPath}   service logs ${net.dataDir}/services.log`)
+      const openHint = `npx chorus devnet open-recipients --data-dir ${net.dataDir}`
+      if (reverting > 0)
+        view(
+          `  ${reverting}% of the messages go to the closed GatedRecipients and will fail there on purpose; open them with: ${openHint}`,
+        )
       const abort = new AbortController()
       let trafficError: unknown
       let trafficDone = false
       const traffic = net
-        .send({ messages, rate, signal: abort.signal })
+        .send({ messages, rate, reverting, signal: abort.signal })
         .catch((error: unknown) => {
           trafficError = error
         })
@@ -84,20 +138,35 @@ export const devnet: Command = {
       const started = Date.now()
       let drawn = 0
       let lastLine = 0
+      let announced = false
       for (;;) {
         await net.poll()
         const progress = net.tracker.progress()
+        const gated = gatedCounts(net.tracker.messages())
         const elapsedMs = Date.now() - started
+        const settled = progress.counts.delivered + progress.counts.failed >= progress.counts.sent
+        // Once the traffic has settled, a devnet left running says how to go on with the failed messages.
+        // Short lines: the live block is redrawn in place, and a wrapped line would throw its height off.
+        const hint =
+          !exit && trafficDone && settled && gated.failed > 0
+            ? [
+                `all ${progress.counts.sent} messages have an outcome; ${gated.failed} failed at the closed GatedRecipients.`,
+                `To retry them, open the gates first: ${openHint}`,
+                "The devnet keeps running until Ctrl-C.",
+              ]
+            : undefined
         if (tty) {
-          const block = renderProgressBlock(progress, { target: messages, elapsedMs, title })
+          const block = renderProgressBlock(progress, { target: messages, elapsedMs, title, gated })
+          for (const line of hint ?? []) block.push(`  ${line}`)
           if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`)
           for (const line of block) process.stdout.write(`\x1b[2K${line}\n`)
           drawn = block.length
         } else if (Date.now() - lastLine >= 5_000) {
-          view(renderProgressLine(progress, { target: messages, elapsedMs }))
+          view(renderProgressLine(progress, { target: messages, elapsedMs, gated }))
           lastLine = Date.now()
         }
-        const settled = progress.counts.delivered + progress.counts.failed >= progress.counts.sent
+        if (!tty && hint !== undefined && !announced) view(`chorus devnet: ${hint.join(" ")}`)
+        if (hint !== undefined) announced = true
         if (interrupted || trafficError !== undefined) break
         if (exit && trafficDone && settled) break
         if (exit && elapsedMs > timeoutMs) {
@@ -109,27 +178,51 @@ export const devnet: Command = {
       abort.abort()
       await traffic
       await net.poll()
+      const tracked = net.tracker.messages()
+      const gated = gatedCounts(tracked)
       if (!tty)
         view(
-          renderProgressLine(net.tracker.progress(), { target: messages, elapsedMs: Date.now() - started }),
+          renderProgressLine(net.tracker.progress(), {
+            target: messages,
+            elapsedMs: Date.now() - started,
+            gated,
+          }),
         )
       if (trafficError !== undefined) err(`chorus devnet: ${(trafficError as Error).message}`)
       const summary: Summary = net.tracker.summary()
-      const missing = net.tracker.messages().filter((m) => m.deliveredAt === undefined)
-      for (const m of missing.slice(0, 10)) {
+      const duplicates = net.tracker.progress().duplicates
+      const outcome = judgeDevnet({ target: messages, messages: tracked, duplicates })
+      const wrong = tracked.filter((m) => endingOf(m) === "failed" || endingOf(m) === "in-flight")
+      for (const m of wrong.slice(0, 10)) {
         err(
-          `  not delivered: #${m.sent.index} ${m.sent.srcChainId}→${m.sent.dstChainId} ${m.messageId ?? "(not observed yet)"} ` +
-            (m.failedAt !== undefined ? "failed at the recipient" : "still in flight"),
+          `  not delivered: ${describeMessage(m)} ` +
+            (endingOf(m) === "failed" ? "failed at its PingRecipient" : "still in flight"),
         )
       }
-      const duplicates = net.tracker.progress().duplicates
-      if (duplicates > 0) err(`  ${duplicates} message(s) were reported delivered more than once`)
-      const human = `sent ${summary.sent}, delivered ${summary.delivered}, failed ${summary.failed}, latency p50 ${summary.p50Ms ?? "–"} ms, p99 ${summary.p99Ms ?? "–"} ms`
+      if (wrong.length > 10) err(`  … and ${wrong.length - 10} more not delivered`)
+      const gatedFailed = tracked.filter((m) => endingOf(m) === "gated-failed")
+      for (const m of gatedFailed.slice(0, 10))
+        err(`  failed at a closed GatedRecipient, as --reverting asks: ${describeMessage(m)}`)
+      if (gatedFailed.length > 10) err(`  … and ${gatedFailed.length - 10} more failed at GatedRecipients`)
+      for (const problem of outcome.problems) err(`  ${problem}`)
+      const gatedPart =
+        gated.sent === 0 ? "" : ` (${gated.failed} of ${gated.sent} sent to closed GatedRecipients, expected)`
+      const human = `sent ${summary.sent}, delivered ${summary.delivered}, failed ${summary.failed}${gatedPart}, latency p50 ${summary.p50Ms ?? "–"} ms, p99 ${summary.p99Ms ?? "–"} ms`
+      const ok = outcome.ok && trafficError === undefined
       if (json) {
         err(`chorus devnet: ${human}`)
-        out(JSON.stringify(summary))
+        out(
+          JSON.stringify({
+            ...summary,
+            gated: outcome.gated,
+            gatedFailed: outcome.endings["gated-failed"],
+            gatedDelivered: outcome.endings["gated-delivered"],
+            inFlight: outcome.endings["in-flight"],
+            ok,
+          }),
+        )
       } else out(`chorus devnet: ${human}`)
-      return summary.sent === messages && summary.delivered === messages && duplicates === 0 ? 0 : 1
+      return ok ? 0 : 1
     } finally {
       process.off("SIGINT", onSignal)
       process.off("SIGTERM", onSignal)

@@ -16,6 +16,7 @@ import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { type ServiceSelection, startServices } from "../../services/start-services.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
+import { describeDevnet, writeDevnetFile } from "./devnet-file.ts"
 import { tailTopics } from "./tail-topics.ts"
 import { Tracker } from "./tracker.ts"
 import { type SentMessage, sendTraffic } from "./traffic.ts"
@@ -47,12 +48,20 @@ export interface Devnet {
   readonly config: ChorusConfig
   /** The config file every service of this devnet can run from. */
   readonly configPath: string
+  /** `<dataDir>/devnet.json`: chains, contracts and the GatedRecipients' owner (see devnet-file.ts). */
+  readonly devnetPath: string
   readonly dataDir: string
   readonly tracker: Tracker
   readonly units: ReadonlyArray<DevnetUnit>
   /** Reads what the log gained since the last call into the tracker. */
   poll(): Promise<void>
-  send(options: { messages: number; rate: number; signal?: AbortSignal }): Promise<SentMessage[]>
+  /** Sends demo traffic; `reverting` percent of it goes to the (closed) GatedRecipients. */
+  send(options: {
+    messages: number
+    rate: number
+    reverting?: number
+    signal?: AbortSignal
+  }): Promise<SentMessage[]>
   /** Stops one unit (as a crash would leave it: no more work) and starts it again from the log. */
   restart(unit: DevnetUnit): Promise<void>
   stop(): Promise<void>
@@ -133,12 +142,13 @@ const assertEmptyLog = async (bus: BusPort, where: string) => {
 }
 
 /**
- * Starts chains, deploys, writes the config and (by default) starts every service.
+ * Starts chains, deploys, writes the config (`config.json`) and the devnet's
+ * description (`devnet.json`), and (by default) starts every service.
  *
  * @example
  * ```ts
  * const devnet = await startDevnet({ bus: { kind: "embedded" } })
- * await devnet.send({ messages: 12, rate: 6 })
+ * await devnet.send({ messages: 12, rate: 6, reverting: 25 }) // messages #3, #7, #11 fail at a GatedRecipient
  * await devnet.stop()
  * ```
  */
@@ -166,6 +176,15 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     const configPath = join(dataDir, "config.json")
     writeFileSync(configPath, `${JSON.stringify(configJson, null, 2)}\n`)
     const config = decodeConfig(configJson, configPath)
+    const devnetPath = writeDevnetFile(
+      dataDir,
+      describeDevnet(
+        world,
+        options.bus.kind === "kafka"
+          ? { kind: "kafka", brokers: options.bus.brokers }
+          : { kind: "embedded", dataDir: join(dataDir, "log") },
+      ),
+    )
     const logger = options.logger ?? jsonLogger(logStream!, "info")
     const start = async (unit: DevnetUnit) => {
       const [running] = await startServices({
@@ -211,6 +230,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       bus,
       config,
       configPath,
+      devnetPath,
       dataDir,
       tracker,
       units,

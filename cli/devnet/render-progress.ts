@@ -5,6 +5,17 @@ const STAGES = ["sent", "observed", "proven", "attested", "committed", "delivere
 
 const seconds = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)}s`)
 
+/** Messages addressed to the closed GatedRecipients (`--reverting`): how many were sent, how many failed. */
+export interface GatedCounts {
+  readonly sent: number
+  readonly failed: number
+}
+
+const gatedNote = (gated: GatedCounts | undefined) =>
+  gated === undefined || gated.sent === 0
+    ? ""
+    : `${gated.failed} of the ${gated.sent} sent to closed GatedRecipients, expected`
+
 const bar = (done: number, total: number, width = 24) => {
   const filled = total === 0 ? 0 : Math.round((done / total) * width)
   return `${"█".repeat(filled)}${"░".repeat(width - filled)}`
@@ -15,12 +26,17 @@ const bar = (done: number, total: number, width = 24) => {
  *
  * @example
  * ```ts
- * renderProgressBlock(progress, { target: 60, elapsedMs: 12_000, title: "embedded bus" })
+ * renderProgressBlock(progress, { target: 60, elapsedMs: 12_000, title: "embedded bus", gated: { sent: 6, failed: 6 } })
  * ```
  */
 export const renderProgressBlock = (
   progress: Progress,
-  context: { readonly target: number; readonly elapsedMs: number; readonly title: string },
+  context: {
+    readonly target: number
+    readonly elapsedMs: number
+    readonly title: string
+    readonly gated?: GatedCounts
+  },
 ): string[] => {
   const { counts, latenciesMs } = progress
   const lines = [`chorus devnet · ${context.title} · ${Math.round(context.elapsedMs / 1000)}s`]
@@ -32,6 +48,8 @@ export const renderProgressBlock = (
       const pct = context.target === 0 ? 100 : Math.floor((value / context.target) * 100)
       line += ` ${String(pct).padStart(3)}%  p50 ${seconds(percentile(latenciesMs, 0.5))}  p99 ${seconds(percentile(latenciesMs, 0.99))}`
     }
+    const note = stage === "failed" ? gatedNote(context.gated) : ""
+    if (note !== "") line += `  ${note}`
     lines.push(line)
   }
   if (progress.duplicates > 0)
@@ -51,13 +69,16 @@ export const renderProgressBlock = (
  */
 export const renderProgressLine = (
   progress: Progress,
-  context: { readonly target: number; readonly elapsedMs: number },
+  context: { readonly target: number; readonly elapsedMs: number; readonly gated?: GatedCounts },
 ): string => {
+  const note = gatedNote(context.gated)
   const { counts, latenciesMs } = progress
   return (
     `[devnet ${Math.round(context.elapsedMs / 1000)}s] ` +
     STAGES.map(
-      (s) => `${s} ${counts[s]}${s === "sent" || s === "delivered" ? `/${context.target}` : ""}`,
+      (s) =>
+        `${s} ${counts[s]}${s === "sent" || s === "delivered" ? `/${context.target}` : ""}` +
+        (s === "failed" && note !== "" ? ` (${note})` : ""),
     ).join(" · ") +
     ` · p50 ${seconds(percentile(latenciesMs, 0.5))} p99 ${seconds(percentile(latenciesMs, 0.99))}` +
     (progress.stalls.length > 0 ? ` · stalled: ${progress.stalls.join("; ")}` : "")

@@ -63,6 +63,7 @@ const sentMessage = (nonce: number, body: Hex = bodyOf(nonce)): SentMessage => (
   srcChainId: SRC,
   dstChainId: DST,
   recipient: RECIPIENT as ViemAddress,
+  gated: false,
   body,
   transactionHash: word(5000 + nonce) as Hex,
   sentAt: T0 - 10_000,

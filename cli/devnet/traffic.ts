@@ -3,7 +3,9 @@
  * ordered pair of chains (6 directions for 3 chains), at `rate` per second.
  * Each body is unique (`chorus devnet #<i>`), so the tracker and the tests can
  * tell every message apart and check the recipients received each exactly
- * once.
+ * once. A `reverting` share of the messages goes to the destination's
+ * GatedRecipient instead of its PingRecipient, so that it fails at the
+ * recipient for as long as the gate stays closed.
  *
  * @module
  */
@@ -18,6 +20,8 @@ export interface SentMessage {
   readonly srcChainId: number
   readonly dstChainId: number
   readonly recipient: Address
+  /** Addressed to the destination's GatedRecipient (fails while it is closed) rather than its PingRecipient. */
+  readonly gated: boolean
   readonly body: Hex
   readonly transactionHash: Hex
   readonly sentAt: number
@@ -27,6 +31,8 @@ export interface TrafficOptions {
   readonly messages: number
   /** Messages per second over all directions. */
   readonly rate: number
+  /** Percentage (integer, 0–100) of the messages sent to the GatedRecipients; see {@link isGated}. Default 0. */
+  readonly reverting?: number
   /** Gas each message asks its recipient call to get. Default 200 000. */
   readonly gasLimit?: bigint
   readonly onSent?: (message: SentMessage) => void
@@ -47,6 +53,34 @@ export class TrafficError extends Error {
     this.srcChainId = srcChainId
   }
 }
+
+/** A `reverting` share that is not an integer percentage from 0 to 100. */
+export class RevertingShareError extends Error {
+  override readonly name = "RevertingShareError"
+  readonly value: number
+  constructor(value: number) {
+    super(
+      `the reverting share must be an integer percentage from 0 to 100, got ${value}. ` +
+        "Pass e.g. 10 to address every tenth message to a GatedRecipient.",
+    )
+    this.value = value
+  }
+}
+
+/**
+ * Whether message `index` goes to a GatedRecipient when `percent` of the
+ * traffic should: exactly when ⌊(index+1)·percent/100⌋ passes ⌊index·percent/100⌋.
+ * So the gated messages are spread evenly (every k-th for 100/k percent), the
+ * choice depends on nothing but the index, and of the first n messages exactly
+ * ⌊n·percent/100⌋ are gated.
+ *
+ * @example
+ * ```ts
+ * [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => isGated(i, 25)) // [3, 7]
+ * ```
+ */
+export const isGated = (index: number, percent: number): boolean =>
+  Math.floor(((index + 1) * percent) / 100) > Math.floor((index * percent) / 100)
 
 /**
  * The ordered (source, destination) pairs of the world's chains.
@@ -79,6 +113,9 @@ export const bodyOf = (index: number): Hex => stringToHex(`chorus devnet #${inde
  * ```
  */
 export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): Promise<SentMessage[]> => {
+  const reverting = options.reverting ?? 0
+  if (!Number.isInteger(reverting) || reverting < 0 || reverting > 100)
+    throw new RevertingShareError(reverting)
   const account = privateKeyToAccount(ANVIL_KEYS.sender)
   const wallets = new Map(
     world.chains.map((c) => [
@@ -113,11 +150,13 @@ export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): 
         })
       }
       const body = bodyOf(index)
+      const gated = isGated(index, reverting)
+      const recipient = gated ? destination.gatedRecipient : destination.recipient
       const transactionHash = await source.wallet.writeContract({
         address: source.chain.outbox,
         abi: outboxAbi,
         functionName: "send",
-        args: [BigInt(dst), destination.recipient, options.gasLimit ?? 200_000n, body],
+        args: [BigInt(dst), recipient, options.gasLimit ?? 200_000n, body],
         nonce: source.nonce,
         gas: 300_000n,
       })
@@ -126,7 +165,8 @@ export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): 
         index,
         srcChainId: src,
         dstChainId: dst,
-        recipient: destination.recipient,
+        recipient,
+        gated,
         body,
         transactionHash,
         sentAt: Date.now(),

@@ -2,8 +2,9 @@
  * The devnet's chains: three anvils (901–903, 1 s blocks, `finalized` two
  * blocks behind `latest`), the contracts deployed on each, four operators
  * with unequal stake registered on the hub (901) at a 2/3 threshold and
- * mirrored into every Inbox, and the configuration file that describes it
- * all for the services.
+ * mirrored into every Inbox, two recipients per chain (a PingRecipient, and a
+ * GatedRecipient that starts closed so messages sent to it fail on purpose),
+ * and the configuration file that describes it all for the services.
  *
  * Contracts are deployed with automine (instant), then each chain switches
  * to interval mining, so setup takes about a second per chain rather than a
@@ -25,6 +26,7 @@ import { privateKeyToAccount } from "viem/accounts"
 import {
   type Anvil,
   configureInbox,
+  deployGatedRecipient,
   deployInbox,
   deployOperatorRegistry,
   deployOutbox,
@@ -34,7 +36,10 @@ import {
 } from "../../contracts/index.ts"
 import { chainDefinition } from "../../services/runtime/chain-client.ts"
 
-/** anvil's default funded accounts (the well-known test mnemonic): deployer, three submitters, the traffic sender. */
+/**
+ * anvil's default funded accounts (the well-known test mnemonic): deployer (account 0, which also owns every
+ * GatedRecipient), three submitters (1–3), the traffic sender (4).
+ */
 export const ANVIL_KEYS = {
   deployer: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
   submitters: [
@@ -60,7 +65,10 @@ export interface DevnetChain {
   readonly rpcUrl: string
   readonly outbox: Address
   readonly inbox: Address
+  /** The PingRecipient: accepts every message its Inbox delivers. */
   readonly recipient: Address
+  /** The GatedRecipient: fails every message (`Closed`) until its owner opens it. Deployed closed. */
+  readonly gatedRecipient: Address
   readonly client: PublicClient
 }
 
@@ -75,6 +83,8 @@ export interface DevnetWorld {
   readonly registry: Address
   readonly operators: ReadonlyArray<DevnetOperator>
   readonly thresholdBps: number
+  /** The account that deployed everything and owns every GatedRecipient (anvil account 0). */
+  readonly owner: Address
   /** The configuration file's content (encoded JSON) for every service of this devnet. */
   configJson(bus: {
     readonly brokers?: ReadonlyArray<string>
@@ -145,7 +155,8 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
         const outbox = await deployOutbox(clients)
         const inbox = await deployInbox(clients, { registryChainId: hub.chainId, registry })
         const recipient = await deployPingRecipient(clients, { inbox })
-        return { anvil, clients, outbox, inbox, recipient }
+        const gatedRecipient = await deployGatedRecipient(clients, { inbox })
+        return { anvil, clients, outbox, inbox, recipient, gatedRecipient }
       }),
     )
     await Promise.all(
@@ -161,20 +172,24 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
     )
     // From here on blocks come every `blockTime` seconds, as on a rollup.
     await Promise.all(anvils.map((a) => rpc(a.rpcUrl, "evm_setIntervalMining", [blockTime])))
-    const chains: DevnetChain[] = deployed.map(({ anvil, clients, outbox, inbox, recipient }) => ({
-      chainId: anvil.chainId,
-      anvil,
-      rpcUrl: anvil.rpcUrl,
-      outbox,
-      inbox,
-      recipient,
-      client: clients.publicClient,
-    }))
+    const chains: DevnetChain[] = deployed.map(
+      ({ anvil, clients, outbox, inbox, recipient, gatedRecipient }) => ({
+        chainId: anvil.chainId,
+        anvil,
+        rpcUrl: anvil.rpcUrl,
+        outbox,
+        inbox,
+        recipient,
+        gatedRecipient,
+        client: clients.publicClient,
+      }),
+    )
     return {
       chains,
       registry,
       operators,
       thresholdBps,
+      owner: deployer.address,
       stop,
       configJson: (bus) => ({
         network: { registryChainId: hub.chainId, registry },

@@ -1,5 +1,6 @@
 export { ConfigurationError, configureInbox } from "./configureInbox.ts"
 export { DeploymentError, deployContract } from "./deployContract.ts"
+export { deployGatedRecipient } from "./deployGatedRecipient.ts"
 export { deployInbox } from "./deployInbox.ts"
 export { deployOperatorRegistry } from "./deployOperatorRegistry.ts"
 export { deployOutbox } from "./deployOutbox.ts"

@@ -7,14 +7,17 @@ const pinged = parseAbiItem(
 
 export interface Received {
   readonly dstChainId: number
+  /** Which recipient emitted it: the PingRecipient, or the GatedRecipient once opened. */
+  readonly recipient: "ping" | "gated"
   readonly srcChainId: number
   readonly body: string
 }
 
 /**
- * Every payload the devnet's PingRecipients received, read from their events
- * on each destination chain — the ground truth an end-to-end test compares
- * with what was sent.
+ * Every payload the devnet's recipients received (its PingRecipients, and its
+ * GatedRecipients, which emit the same `Pinged` event once open), read from
+ * their events on each destination chain — the ground truth an end-to-end
+ * test compares with what was sent.
  *
  * @example
  * ```ts
@@ -25,7 +28,7 @@ export const receivedPayloads = async (world: DevnetWorld): Promise<Received[]> 
   const received: Received[] = []
   for (const chain of world.chains) {
     const logs = await chain.client.getLogs({
-      address: chain.recipient,
+      address: [chain.recipient, chain.gatedRecipient],
       event: pinged,
       fromBlock: 0n,
       toBlock: "latest",
@@ -33,6 +36,7 @@ export const receivedPayloads = async (world: DevnetWorld): Promise<Received[]> 
     for (const log of logs) {
       received.push({
         dstChainId: chain.chainId,
+        recipient: log.address.toLowerCase() === chain.gatedRecipient.toLowerCase() ? "gated" : "ping",
         srcChainId: Number(log.args.srcChainId),
         body: log.args.body!,
       })

@@ -9,6 +9,7 @@ import { type Command, parseCommandArgs, UsageError } from "./command.ts"
 import { devnet } from "./commands/devnet.ts"
 import { devnetOpenRecipients } from "./commands/devnet-open-recipients.ts"
 import { messages } from "./commands/messages.ts"
+import { retry } from "./commands/retry.ts"
 import { run } from "./commands/run.ts"
 import { topicsCreate } from "./commands/topics-create.ts"
 import { topicsDescribe } from "./commands/topics-describe.ts"
@@ -17,12 +18,14 @@ import { trace } from "./commands/trace.ts"
 
 export const COMMANDS: ReadonlyArray<Command> = [
   devnet,
+  devnetOpenRecipients,
   run,
   topicsCreate,
   topicsDescribe,
   topology,
   trace,
   messages,
+  retry,
 ]
 
 const usageOf = (command: Command) =>

@@ -26,6 +26,8 @@ import { MessageProven } from "./events/message-proven.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxRangeRead } from "./events/outbox-range-read.ts"
+import { RetryRefused } from "./events/retry-refused.ts"
+import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
 import { SignatureVerdict } from "./events/signature-verdict.ts"
 import { WatcherCursor } from "./events/watcher-cursor.ts"
@@ -185,6 +187,20 @@ export const EventCatalog = {
     correlationId: (e) => single(e.messageIds),
     upcasters: {},
   }),
+  RetryRequested: define<RetryRequested>({
+    schema: RetryRequested,
+    version: 1,
+    key: (e) => laneKey(e.lane),
+    correlationId: (e) => e.messageId,
+    upcasters: {},
+  }),
+  RetryRefused: define<RetryRefused>({
+    schema: RetryRefused,
+    version: 1,
+    key: (e) => laneKey(e.lane),
+    correlationId: (e) => e.messageId,
+    upcasters: {},
+  }),
 } as const
 
 export type EventType = keyof typeof EventCatalog
@@ -210,6 +226,8 @@ export type ChorusEvent =
   | SignatureVerdict
   | CheckpointExpired
   | DeliverySkipped
+  | RetryRequested
+  | RetryRefused
 
 /** The event class for a type tag. */
 export type EventOf<T extends EventType> = Extract<ChorusEvent, { readonly _tag: T }>

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { SERVICES } from "./services.ts"
+import { SERVICES, TOOLS } from "./services.ts"
 import { ALL_TOPICS } from "./topics.ts"
 
 /**
- * The topics and services as an aligned text listing.
+ * The topics, services and operator tools as an aligned text listing.
  *
  * @example
  * ```ts
@@ -28,16 +28,25 @@ export const renderText = (): string => {
   for (const s of SERVICES) {
     lines.push(`  ${s.name}  (group ${s.group})`)
     lines.push(`    reads   ${s.reads.join(", ") || "-"}`)
-    lines.push(`    writes  ${s.writes.join(", ")}`)
+    lines.push(`    writes  ${s.writes.join(", ") || "- (read-only)"}`)
     lines.push(`    outside ${s.external}`)
+  }
+  lines.push("", "Tools", "")
+  for (const t of TOOLS) {
+    lines.push(`  ${t.command}  (no consumer group)`)
+    lines.push(`    reads   ${t.reads.join(", ") || "-"}`)
+    lines.push(`    writes  ${t.writes.join(", ") || "-"}`)
   }
   return lines.join("\n")
 }
 
 const nodeId = (name: string) => name.replace(/[^A-Za-z0-9]/g, "_")
+// Tools get a prefix so that a tool and a service of the same name stay two nodes.
+const toolId = (name: string) => `tool_${nodeId(name)}`
 
 /**
- * The graph as a Mermaid flowchart: services as boxes, topics as cylinders.
+ * The graph as a Mermaid flowchart: services as boxes, topics as cylinders,
+ * operator tools as hexagons.
  *
  * @example
  * ```ts
@@ -48,9 +57,15 @@ export const renderMermaid = (): string => {
   const lines = ["flowchart LR"]
   for (const t of ALL_TOPICS) lines.push(`  ${nodeId(t.name)}[("${t.name}")]`)
   for (const s of SERVICES) lines.push(`  ${nodeId(s.name)}["${s.name}"]`)
+  // The label is the command without its arguments: Mermaid reads `<…>` in a label as HTML.
+  for (const t of TOOLS) lines.push(`  ${toolId(t.name)}{{"chorus ${t.name}"}}`)
   for (const s of SERVICES) {
     for (const topic of s.reads) lines.push(`  ${nodeId(topic)} --> ${nodeId(s.name)}`)
     for (const topic of s.writes) lines.push(`  ${nodeId(s.name)} --> ${nodeId(topic)}`)
+  }
+  for (const t of TOOLS) {
+    for (const topic of t.reads) lines.push(`  ${nodeId(topic)} -.-> ${toolId(t.name)}`)
+    for (const topic of t.writes) lines.push(`  ${toolId(t.name)} -.-> ${nodeId(topic)}`)
   }
   return lines.join("\n")
 }

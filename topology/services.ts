@@ -5,7 +5,12 @@
  *
  * Chain-watchers and submitters run one instance per chain, so their
  * consumer groups carry the chain id (`{chainId}`); every operator has its own
- * group, because every operator must see every proposal.
+ * group, because every operator must see every proposal. The auditor only
+ * reads: it indexes every topic into a local file and writes nothing back.
+ *
+ * Operator tools that write to the bus (a command for a service) are declared
+ * too (`TOOLS`), so every topic has a declared writer and the graph shows who
+ * can put what on the log.
  *
  * @module
  */
@@ -17,8 +22,9 @@ export interface ServiceDeclaration {
   /** The consumer group; `{chainId}` and `{operator}` are filled per instance. */
   readonly group: string
   readonly reads: ReadonlyArray<TopicName>
+  /** Empty for a read-only service (the auditor). */
   readonly writes: ReadonlyArray<TopicName>
-  /** What the service reads from outside the bus (it enters as events). */
+  /** What the service reads from outside the bus (it enters as events), or writes outside it. */
   readonly external: string
 }
 
@@ -28,6 +34,7 @@ export type ServiceName =
   | "operator"
   | "attestation-collector"
   | "submitter"
+  | "auditor"
 
 const dead = TOPICS.deadLetters.name
 
@@ -78,9 +85,45 @@ export const SERVICES: ReadonlyArray<ServiceDeclaration> = [
     name: "submitter",
     description: "One writer per destination chain: commits roots, delivers proven chunks.",
     group: "chorus.submitter.{chainId}",
-    reads: [TOPICS.checkpointsAttested.name, TOPICS.messagesProven.name, TOPICS.deliveries.name],
+    reads: [
+      TOPICS.checkpointsAttested.name,
+      TOPICS.messagesProven.name,
+      TOPICS.commandsRetry.name,
+      TOPICS.deliveries.name,
+    ],
     writes: [TOPICS.deliveries.name, dead],
-    external: "destination chain RPC: transactions, receipts, delivered state",
+    external: "destination chain RPC: transactions, receipts, delivered and failed state",
+  },
+  {
+    name: "auditor",
+    description: "Reads every topic and indexes each message's path through the log into a local file.",
+    group: "chorus.auditor",
+    reads: Object.values(TOPICS).map((t) => t.name),
+    writes: [],
+    external: "writes its index to a local file; reads no chain",
+  },
+]
+
+/** An operator tool that writes to the bus: it reads without a consumer group (fixed ranges). */
+export interface ToolDeclaration {
+  readonly name: ToolName
+  /** The command line that runs it. */
+  readonly command: string
+  readonly description: string
+  readonly reads: ReadonlyArray<TopicName>
+  readonly writes: ReadonlyArray<TopicName>
+}
+
+export type ToolName = "retry"
+
+export const TOOLS: ReadonlyArray<ToolDeclaration> = [
+  {
+    name: "retry",
+    command: "chorus retry <messageId>",
+    description:
+      "Asks the destination's submitter to re-drive a stuck or failed message, and follows its answer.",
+    reads: [TOPICS.deliveries.name],
+    writes: [TOPICS.commandsRetry.name],
   },
 ]
 

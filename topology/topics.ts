@@ -3,7 +3,9 @@
  * policy, retention, and which event types travel on it.
  *
  * Lane topics are keyed by lane (`src-dst`), so each lane's events stay in
- * order on one partition; chain topics are keyed by chain id. Event logs keep
+ * order on one partition; chain topics are keyed by chain id. Command topics
+ * (`chorus.commands.*`) carry requests from operator tools to a service; they
+ * are keyed and partitioned like the service's other inputs. Event logs keep
  * everything (they are the audit trail and the replay source); only the
  * watcher cursors are compacted, because only the latest cursor per chain
  * matters.
@@ -122,12 +124,32 @@ export const TOPICS = {
   },
   deliveries: {
     name: "chorus.deliveries",
-    description: "Submitter outcomes: roots committed, transactions submitted, confirmed or failed.",
+    description:
+      "Submitter outcomes: roots committed, transactions submitted, confirmed or failed, retry requests refused.",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["RootCommitted", "DeliverySubmitted", "DeliveryConfirmed", "DeliveryFailed", "DeliverySkipped"],
+    events: [
+      "RootCommitted",
+      "DeliverySubmitted",
+      "DeliveryConfirmed",
+      "DeliveryFailed",
+      "DeliverySkipped",
+      "RetryRefused",
+    ],
+  },
+  commandsRetry: {
+    name: "chorus.commands.retry",
+    description:
+      "Requests to re-drive a message (`chorus retry`), for the destination's submitter; it answers on chorus.deliveries.",
+    // Co-partitioned with the submitter's other inputs (same count, same lane key), so a request reaches the
+    // member that holds its lane.
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["RetryRequested"],
   },
   deadLetters: {
     name: "chorus.dead-letters",

@@ -2,7 +2,18 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { describe, expect, it } from "vitest"
 import { EVENT_TYPES } from "../schemas/index.ts"
-import { ALL_TOPICS, groupFor, renderMermaid, renderText, SERVICES, topicByName, topicFor } from "./index.ts"
+import {
+  ALL_TOPICS,
+  groupFor,
+  renderMermaid,
+  renderText,
+  SERVICES,
+  serviceByName,
+  TOOLS,
+  TOPICS,
+  topicByName,
+  topicFor,
+} from "./index.ts"
 
 const root = join(import.meta.dirname, "..")
 const SKIP = new Set(["node_modules", ".git", "contracts", ".data", "coverage"])
@@ -35,18 +46,45 @@ describe("topology", () => {
     ])
   })
 
-  it("wires services only to declared topics, and every event topic has a writer and a reader", () => {
-    for (const service of SERVICES) {
-      for (const topic of [...service.reads, ...service.writes]) {
-        expect(topicByName(topic), `${service.name} uses ${topic}`).toBeDefined()
+  it("wires services and tools only to declared topics, and every topic has a writer and a reader", () => {
+    for (const user of [...SERVICES, ...TOOLS]) {
+      for (const topic of [...user.reads, ...user.writes]) {
+        expect(topicByName(topic), `${user.name} uses ${topic}`).toBeDefined()
       }
     }
     for (const topic of ALL_TOPICS) {
       expect(
-        SERVICES.some((s) => s.writes.includes(topic.name as never)),
+        [...SERVICES, ...TOOLS].some((s) => s.writes.includes(topic.name as never)),
         `${topic.name} has a writer`,
       ).toBe(true)
+      expect(
+        SERVICES.some((s) => s.reads.includes(topic.name as never)),
+        `${topic.name} has a reader`,
+      ).toBe(true)
     }
+  })
+
+  it("lets only the auditor be read-only, and has it read every topic under one group", () => {
+    expect(SERVICES.filter((s) => s.writes.length === 0).map((s) => s.name)).toEqual(["auditor"])
+    const auditor = serviceByName("auditor")
+    expect([...auditor.reads].sort()).toEqual(ALL_TOPICS.map((t) => t.name).sort())
+    expect(groupFor("auditor")).toBe("chorus.auditor")
+  })
+
+  it("co-partitions the retry command topic with the submitter's other inputs, which it reaches", () => {
+    const submitter = serviceByName("submitter")
+    expect(submitter.reads).toContain(TOPICS.commandsRetry.name)
+    const inputs = submitter.reads.map((name) => topicByName(name)!)
+    expect(new Set(inputs.map((t) => t.partitions))).toEqual(new Set([6]))
+    expect(new Set(inputs.map((t) => t.key))).toEqual(new Set(["lane"]))
+    expect(TOPICS.commandsRetry).toMatchObject({ cleanupPolicy: "delete", retentionMs: -1 })
+    expect(topicFor("RetryRequested")).toBe("chorus.commands.retry")
+    // The answer goes where the tool follows it.
+    expect(topicFor("RetryRefused")).toBe(TOPICS.deliveries.name)
+    expect(TOOLS.find((t) => t.name === "retry")).toMatchObject({
+      writes: ["chorus.commands.retry"],
+      reads: ["chorus.deliveries"],
+    })
   })
 
   it("fills consumer groups per instance and refuses a missing field", () => {
@@ -84,9 +122,17 @@ describe("topology", () => {
     const text = renderText()
     for (const t of ALL_TOPICS) expect(text).toContain(t.name)
     for (const s of SERVICES) expect(text).toContain(s.name)
+    for (const t of TOOLS) expect(text).toContain(t.command)
+    expect(text).toMatch(
+      /auditor {2}\(group chorus\.auditor\)\n {4}reads {3}chorus\.messages\.observed, .*\n {4}writes {2}- \(read-only\)/,
+    )
     const mermaid = renderMermaid()
     expect(mermaid.split("\n")[0]).toBe("flowchart LR")
     expect(mermaid).toContain("chorus_messages_observed --> proof_builder")
     expect(mermaid).toContain("submitter --> chorus_deliveries")
+    expect(mermaid).toContain("chorus_commands_retry --> submitter")
+    expect(mermaid).toContain('tool_retry{{"chorus retry"}}')
+    expect(mermaid).toContain("tool_retry -.-> chorus_commands_retry")
+    expect(mermaid).not.toMatch(/auditor --> /)
   })
 })

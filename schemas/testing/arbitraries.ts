@@ -22,12 +22,14 @@ import { MessageProven } from "../events/message-proven.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxBlock, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
+import { RetryRefused } from "../events/retry-refused.ts"
+import { RetryRequested } from "../events/retry-requested.ts"
 import { RootCommitted } from "../events/root-committed.ts"
 import { SignatureVerdict } from "../events/signature-verdict.ts"
 import { WatcherCursor } from "../events/watcher-cursor.ts"
 import { BlockRef, Checkpoint, Lane } from "../lane.ts"
 import { Message } from "../message.ts"
-import { Address, Bytes32, ChainId, EventId, Hex, MessageId, TxHash, U256 } from "../primitives.ts"
+import { Address, Bytes32, ChainId, EventId, Hex, IsoTime, MessageId, TxHash, U256 } from "../primitives.ts"
 
 const hexOf = (bytes: number) =>
   fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}`)
@@ -42,6 +44,13 @@ export const hex = fc
   .map((b) => Hex.make(`0x${Buffer.from(b).toString("hex")}`))
 export const chainId = fc.integer({ min: 1, max: 2 ** 40 }).map((n) => ChainId.make(n))
 export const uint = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+export const isoTime = fc
+  .date({
+    min: new Date("2000-01-01T00:00:00.000Z"),
+    max: new Date("2100-01-01T00:00:00.000Z"),
+    noInvalidDate: true,
+  })
+  .map((d) => IsoTime.make(d.toISOString()))
 export const u256 = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }).map((n) => U256.make(n.toString()))
 
 export const lane = fc
@@ -256,6 +265,32 @@ export const events = {
   DeliverySkipped: fc
     .record({ lane, action, messageIds: fc.array(messageId, { maxLength: 3 }), reason: fc.string() })
     .map((e) => new DeliverySkipped(e)),
+  RetryRequested: fc
+    .record({
+      messageId,
+      lane,
+      nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      requestedBy: fc.string({ minLength: 1 }),
+      reason: fc.option(fc.string(), { nil: null }),
+      requestedAt: isoTime,
+    })
+    .map((e) => new RetryRequested(e)),
+  RetryRefused: fc
+    .record({
+      messageId,
+      lane,
+      nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      reason: fc.constantFrom(
+        "unknown-message",
+        "already-delivered",
+        "in-flight",
+        "queued",
+        "no-proof",
+        "no-committed-root",
+      ) as fc.Arbitrary<RetryRefused["reason"]>,
+      detail: fc.string(),
+    })
+    .map((e) => new RetryRefused(e)),
 } satisfies Record<ChorusEvent["_tag"], fc.Arbitrary<ChorusEvent>>
 
 export const event: fc.Arbitrary<ChorusEvent> = fc.oneof(...Object.values(events))

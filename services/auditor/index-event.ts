@@ -207,6 +207,24 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         )
       }
       return
+    case "RetryRequested":
+      store.addStep(
+        event.messageId.toLowerCase(),
+        {
+          ...place,
+          stage: "retry-requested",
+          detail: { requestedBy: event.requestedBy, reason: event.reason },
+        },
+        undefined,
+      )
+      return
+    case "RetryRefused":
+      store.addStep(
+        event.messageId.toLowerCase(),
+        { ...place, stage: "retry-refused", detail: { reason: event.reason, why: event.detail } },
+        undefined,
+      )
+      return
     case "OutboxRangeRead":
     case "OutboxLaneRead":
     case "OperatorSetRead":

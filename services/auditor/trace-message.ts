@@ -49,6 +49,10 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
       return `${d.action} skipped it: ${d.reason}`
     case "transaction-failed":
       return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.reason}`
+    case "retry-requested":
+      return `retry requested by ${d.requestedBy}${d.reason ? `: ${d.reason}` : ""}`
+    case "retry-refused":
+      return `retry refused by the submitter (${d.reason}): ${d.why}`
     default:
       return `${step.type}`
   }
@@ -250,8 +254,9 @@ const waitingFor = (
   const problems = steps
     .filter(
       (s) =>
-        ["refused", "expired", "stalled", "transaction-failed", "skipped"].includes(s.stage) ||
-        s.stage.startsWith("signature-"),
+        ["refused", "expired", "stalled", "transaction-failed", "skipped", "retry-refused"].includes(
+          s.stage,
+        ) || s.stage.startsWith("signature-"),
     )
     .map((s) => s.summary)
   return [next[stage], ...problems]

@@ -1,7 +1,8 @@
 /**
  * The destination Inbox as the submitter uses it: the call each planned
- * action becomes, and the reads that tell what the Inbox already has (a
- * root committed, messages attempted) so that nothing is sent twice.
+ * action (or retry) becomes, and the reads that tell what the Inbox already
+ * has (a root committed, messages attempted, a message's status) so that
+ * nothing is sent twice.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { type Address, encodeFunctionData, type Hex, type PublicClient } from "v
 import { buildDeliverArgs, type ChorusMessage, inboxAbi, packSignatures } from "../../../contracts/index.ts"
 import type { Checkpoint, Lane, Message, Signature } from "../../../schemas/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
-import type { DeliverAction, PlannedAction } from "../core/index.ts"
+import type { DeliverAction, InboxMessageStatus, PlannedAction, SingleProof } from "../core/index.ts"
 
 const checkpointArg = (checkpoint: Checkpoint) => ({
   srcChainId: BigInt(checkpoint.srcChainId),
@@ -43,6 +44,7 @@ export type InboxCall =
       readonly functionName: "commitAndDeliver"
       readonly args: readonly [ReturnType<typeof checkpointArg>, Hex, number, Hex, readonly Hex[]]
     }
+  | { readonly functionName: "retry"; readonly args: readonly [ChorusMessage, Hex, readonly Hex[]] }
 
 /**
  * The Inbox call a planned action is.
@@ -73,6 +75,42 @@ export const inboxCallOf = (action: PlannedAction): InboxCall => {
 }
 
 /**
+ * `Inbox.retry(message, root, proof)`: runs a failed message again.
+ *
+ * @example
+ * ```ts
+ * const call = retryCallOf(kept.message, kept.proofs[0])
+ * ```
+ */
+export const retryCallOf = (message: Message, proof: SingleProof): InboxCall => ({
+  functionName: "retry",
+  args: [toChorusMessage(message), proof.checkpoint.root as Hex, proof.proof as ReadonlyArray<Hex>],
+})
+
+/**
+ * `Inbox.deliver` of one message with its single proof (a range of one): a
+ * message no delivery ran, re-driven on request.
+ *
+ * @example
+ * ```ts
+ * const call = singleDeliverCallOf(lane, kept.message, kept.proofs[0])
+ * ```
+ */
+export const singleDeliverCallOf = (lane: Lane, message: Message, proof: SingleProof): InboxCall => ({
+  functionName: "deliver",
+  args: buildDeliverArgs({
+    outbox: lane.outbox as Address,
+    messages: [toChorusMessage(message)],
+    proof: {
+      start: message.nonce,
+      end: message.nonce + 1,
+      root: proof.checkpoint.root as Hex,
+      siblings: proof.proof as ReadonlyArray<Hex>,
+    },
+  }),
+})
+
+/**
  * The calldata of an Inbox call.
  *
  * @example
@@ -89,7 +127,11 @@ export interface InboxReader {
   committedCount(lane: Lane, root: Hex): Promise<number>
   /** The nonces in `[start, end)` the Inbox has attempted (delivered or failed). */
   attempted(lane: Lane, start: number, end: number): Promise<ReadonlySet<number>>
+  /** What the Inbox shows for one nonce of the lane: not attempted, delivered, or failed (retryable). */
+  messageStatus(lane: Lane, nonce: number): Promise<InboxMessageStatus>
 }
+
+const STATUSES: ReadonlyArray<InboxMessageStatus> = ["none", "delivered", "failed"]
 
 /**
  * An `InboxReader` over a chain client, reading the `latest` block.
@@ -126,5 +168,16 @@ export const makeInboxReader = (client: PublicClient, inbox: Address): InboxRead
       }
     }
     return done
+  },
+  messageStatus: async (lane, nonce) => {
+    const status = await client.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "messageStatus",
+      args: [BigInt(lane.srcChainId), lane.outbox as Address, nonce],
+    })
+    const known = STATUSES[status]
+    if (known === undefined) throw new RangeError(`Inbox.messageStatus returned ${status}, not 0, 1 or 2`)
+    return known
   },
 })

@@ -8,16 +8,31 @@
  * Inputs, for lanes whose destination is this chain:
  * - `CheckpointAttested`: a root the submitter may commit.
  * - `MessageProven` of kind `range`: a chunk it may deliver. Kind `single`
- *   is a no-op here (single proofs stay on the bus for `chorus retry`).
+ *   is a no-op here: a retry needs a proof against a root the Inbox
+ *   committed, and the submitter derives it from the range proof of the
+ *   batch that carried the message (see "Retries" below).
+ * - `RetryRequested` (`chorus.commands.retry`): a request the ticker answers.
  * - Its own outcomes: `DeliverySubmitted` opens (or adds a replacement to) the
  *   flight of an account nonce; `DeliveryConfirmed`, `DeliveryFailed` and
  *   `DeliverySkipped` close it — by transaction hash, or by naming the
  *   submission as their cause — and settle its messages; `RootCommitted`
- *   marks a root stored.
+ *   marks a root stored. `RetryRefused`, and a `DeliverySubmitted`,
+ *   `DeliveryFailed` or `DeliverySkipped` caused by a request, answer it.
+ *
+ * Retries: when a message settles `failed` (its recipient reverted) or
+ * `refused` (the Inbox refused its transaction for the messages' fault),
+ * the fold keeps it — the message and single-message proofs narrowed from
+ * the range proofs it holds: against the root of the batch that carried it
+ * (the one the Inbox stored, since a batch with a failure always stores its
+ * root) and against its own chunk's checkpoint. It is kept after its chunk
+ * is dropped, until a retry delivers it. Outcomes of a retry (action
+ * `retry`, or a one-message `deliver` caused by a request) update what is
+ * kept instead of settling anything: delivered drops it, failed keeps it.
  *
  * Documented no-ops: every event of a lane ending on another chain; proofs
  * and checkpoints of messages already settled and forgotten (below the
- * lane's floor); a second proof of a chunk already held.
+ * lane's floor); a second proof of a chunk already held; a request folded
+ * again, or after its answer.
  *
  * Invariants:
  * - Idempotent per fact: folding an event twice leaves the state as once.
@@ -30,7 +45,12 @@
  *   their messages return to the queue. A refusal of the quorum refuses the
  *   root instead, until it is attested again (see `refusals.ts`).
  * - A chunk whose messages are all settled is dropped, and the lane's floor
- *   rises past it, so the state holds only pending work.
+ *   rises past it, so the state holds only pending work — and the failed
+ *   and refused messages kept for retries.
+ * - A request is pending from its `RetryRequested` until the first event
+ *   caused by it; once answered it is never pending again (the ticker acts
+ *   on a request once, across restarts). A failed `Inbox.retry` (it reverts
+ *   as a whole) leaves the message failed and kept.
  * - `initial` is never mutated; the first input of a shard copies it.
  *
  * @module
@@ -47,9 +67,11 @@ import type {
   Lane,
   MessageId,
   MessageProven,
+  RetryRequested,
 } from "../../../schemas/index.ts"
 import type { LaneCore } from "../../runtime/index.ts"
 import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
+import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
 import {
   type CheckpointEntry,
   type Chunk,
@@ -57,7 +79,6 @@ import {
   type Flight,
   type LaneState,
   laneIdOf,
-  type Settlement,
   type SubmitterState,
 } from "./state.ts"
 
@@ -110,6 +131,7 @@ export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
       return true
     case "DeliverySubmitted":
       if (event.lane.dstChainId !== state.chainId) return false
+      answer(state, input.causationId)
       onSubmitted(state, event, input)
       return true
     case "DeliveryConfirmed":
@@ -118,11 +140,24 @@ export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
       return true
     case "DeliveryFailed":
       if (event.lane.dstChainId !== state.chainId) return false
+      answer(state, input.causationId)
       onFailed(state, event, input)
       return true
     case "DeliverySkipped":
       if (event.lane.dstChainId !== state.chainId) return false
+      answer(state, input.causationId)
       onSkipped(state, event, input, time)
+      return true
+    case "RetryRequested":
+      if (event.lane.dstChainId !== state.chainId) return false
+      onRequested(state, event, input.id, time)
+      return true
+    case "RetryRefused":
+      if (event.lane.dstChainId !== state.chainId) return false
+      if (input.causationId !== null) {
+        state.requests.delete(input.causationId)
+        state.answered.add(input.causationId)
+      }
       return true
     default:
       // Other types never travel on the submitter's input topics.
@@ -143,6 +178,7 @@ const laneOf = (
       checkpoints: new Map(),
       chunks: new Map(),
       settled: new Map(),
+      retained: new Map(),
       floor: 0,
     }
     state.lanes.set(id, found)
@@ -250,10 +286,6 @@ const close = (state: SubmitterState, flight: Flight | undefined) => {
   for (const t of flight.transactions) state.submissions.delete(t.submission)
 }
 
-const settle = (lane: LaneState, ids: Iterable<MessageId>, how: Settlement) => {
-  for (const id of ids) lane.settled.set(id, how)
-}
-
 /** The root an outcome's commit part is about: its flight's, or the attestation that caused it. */
 const rootOf = (state: SubmitterState, flight: Flight | undefined, cause: EventId | null): Bytes32 | null =>
   flight?.root ?? (cause === null ? null : (state.attestations.get(cause)?.root ?? null))
@@ -266,8 +298,20 @@ const onConfirmed = (state: SubmitterState, event: DeliveryConfirmed, input: Env
     const root = rootOf(state, flight, null)
     if (root !== null) markCommitted(lane, root, time)
   }
+  const batch = flight?.messageIds ?? event.outcomes.map((o) => o.messageId)
   close(state, flight)
-  for (const outcome of event.outcomes) lane.settled.set(outcome.messageId, outcome.result)
+  for (const outcome of event.outcomes) {
+    const id = outcome.messageId
+    if (isRetryOnly(lane, id)) {
+      // A retry's outcome: the message was kept, its chunk is gone.
+      if (outcome.result === "delivered") lane.retained.delete(id)
+      else if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch)
+      continue
+    }
+    lane.settled.set(id, outcome.result)
+    if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch)
+    else if (outcome.result === "delivered") lane.retained.delete(id)
+  }
   compact(state, lane)
 }
 
@@ -275,7 +319,10 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   const lane = laneOf(state, event.lane)
   const flight = flightOf(state, event.transactionHash, input.causationId)
   const root = rootOf(state, flight, input.causationId)
+  const batch = flight?.messageIds ?? event.messageIds
   close(state, flight)
+  // Inbox.retry reverts as a whole: the message is still failed on chain, and still kept here.
+  if (event.action === "retry") return
   // Without revert data the chain never judged the work, and a pause is temporary: it goes back to the queue.
   if (event.revertData === null || isTransientRevert(event.revertData)) return
   const commits = event.action === "commit" || event.action === "commitAndDeliver"
@@ -286,7 +333,12 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
       entry.refused = event.reason
   }
   // The quorum's fault is not the messages': they wait for a new attestation.
-  if (!checkpointsFault) settle(lane, event.messageIds, "refused")
+  if (!checkpointsFault) {
+    for (const id of event.messageIds) {
+      if (!isRetryOnly(lane, id)) lane.settled.set(id, "refused")
+      keep(lane, id, "refused", event.reason, batch)
+    }
+  }
   compact(state, lane)
 }
 
@@ -299,8 +351,71 @@ const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelop
     if (root !== null) markCommitted(lane, root, time)
   }
   close(state, flight)
-  settle(lane, event.messageIds, "skipped")
+  for (const id of event.messageIds) {
+    // A kept message the Inbox shows delivered (by another transaction) is done.
+    if (isRetryOnly(lane, id)) lane.retained.delete(id)
+    else lane.settled.set(id, "skipped")
+  }
   compact(state, lane)
+}
+
+const onRequested = (state: SubmitterState, event: RetryRequested, id: EventId, time: number) => {
+  if (state.answered.has(id) || state.requests.has(id)) return
+  state.requests.set(id, {
+    id,
+    time,
+    laneId: laneIdOf(event.lane),
+    lane: event.lane,
+    messageId: event.messageId,
+    nonce: event.nonce,
+    requestedBy: event.requestedBy,
+  })
+}
+
+/** The first event caused by a pending request answers it. */
+const answer = (state: SubmitterState, cause: EventId | null) => {
+  if (cause !== null && state.requests.delete(cause)) state.answered.add(cause)
+}
+
+// -- Retries --------------------------------------------------------------------------------------------------
+
+/** A kept message whose chunk is gone: what happens to it is a retry's business only. */
+const isRetryOnly = (lane: LaneState, id: MessageId) =>
+  lane.retained.has(id) && chunkHolding(lane, id) === undefined
+
+/**
+ * Keeps a failed or refused message for retries — the first time, from its
+ * chunk, which is still held — or updates one kept already (a retry's
+ * outcome), adding any new proof.
+ */
+const keep = (
+  lane: LaneState,
+  id: MessageId,
+  how: "failed" | "refused",
+  reason: string | null,
+  batch: ReadonlyArray<MessageId>,
+) => {
+  const existing = lane.retained.get(id)
+  const fresh = retryProofsOf(lane, id, batch)
+  if (existing !== undefined) {
+    const roots = new Set(existing.proofs.map((p) => p.checkpoint.root))
+    lane.retained.set(id, {
+      ...existing,
+      how,
+      reason,
+      proofs: [...existing.proofs, ...fresh.filter((p) => !roots.has(p.checkpoint.root))],
+    })
+    return
+  }
+  const own = chunkHolding(lane, id)
+  if (own === undefined) return
+  lane.retained.set(id, {
+    messageId: id,
+    message: own.chunk.messages[own.index]!,
+    how,
+    reason,
+    proofs: fresh,
+  })
 }
 
 /**

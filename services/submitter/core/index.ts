@@ -1,7 +1,7 @@
 /**
  * The submitter's pure half: the fold of its inputs and outcomes into state,
- * and the planner that turns state, time and batching settings into the
- * next transactions.
+ * the planner that turns state, time and batching settings into the next
+ * transactions, and the decision on a retry request.
  *
  * @module
  */
@@ -9,4 +9,6 @@ export * from "./fold.ts"
 export * from "./planner.ts"
 export * from "./proofs.ts"
 export * from "./refusals.ts"
+export * from "./retry.ts"
+export * from "./retry-proofs.ts"
 export * from "./state.ts"

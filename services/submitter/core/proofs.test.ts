@@ -1,7 +1,7 @@
 import { keccak256, toHex } from "viem"
 import { describe, expect, it } from "vitest"
 import { createMerkleTree, getRangeProof } from "../../../contracts/index.ts"
-import { mergeRangeProofs, ProofShapeError } from "./proofs.ts"
+import { mergeRangeProofs, narrowRangeProof, ProofShapeError } from "./proofs.ts"
 
 const leaves = Array.from({ length: 13 }, (_, i) => keccak256(toHex(`leaf ${i}`)))
 const tree = createMerkleTree(leaves)
@@ -48,5 +48,34 @@ describe("mergeRangeProofs", () => {
   it("refuses a proof whose length does not match its range", () => {
     const bad = { ...part(3, 5, 9), siblings: part(3, 5, 9).siblings.slice(1) }
     expect(() => mergeRangeProofs(bad, part(5, 9, 9))).toThrow(ProofShapeError)
+  })
+})
+
+describe("narrowRangeProof", () => {
+  it("turns a range proof into exactly the single proof of each of its leaves, at the range's count", () => {
+    // Given every range [a, b) of trees of up to 13 leaves, proven at every count c ≥ b
+    const wrong: string[] = []
+    for (let c = 1; c <= 13; c++) {
+      for (let a = 0; a < c; a++) {
+        for (let b = a + 1; b <= c; b++) {
+          const range = { start: a, count: c, leaves: leaves.slice(a, b), siblings: proof(a, b, c).siblings }
+          for (let i = a; i < b; i++) {
+            // When narrowing it to leaf i
+            const narrowed = narrowRangeProof(range, i)
+            // Then it is the proof of [i, i + 1) at c
+            if (narrowed.join() !== proof(i, i + 1, c).siblings.join()) wrong.push(`[${a},${b})@${c} → ${i}`)
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it("refuses a leaf outside the range, and a proof whose length does not match", () => {
+    const range = { start: 3, count: 9, leaves: leaves.slice(3, 5), siblings: proof(3, 5, 9).siblings }
+    expect(() => narrowRangeProof(range, 5)).toThrow(/leaf 5 is not in the range \[3, 5\)/)
+    expect(() => narrowRangeProof({ ...range, siblings: range.siblings.slice(1) }, 3)).toThrow(
+      ProofShapeError,
+    )
   })
 })

@@ -1,6 +1,7 @@
 /**
  * Joins the range proofs of consecutive chunks into the proof of their union,
- * so one `deliver` carries a whole batch.
+ * so one `deliver` carries a whole batch; and narrows a range proof to the
+ * single-message proof of one of its messages, for `Inbox.retry`.
  *
  * A range proof for leaves `[start, end)` of the tree at `count` leaves holds,
  * level by level, the left sibling of the range's first node (when that node
@@ -15,7 +16,8 @@
  *
  * @module
  */
-import type { Hex } from "viem"
+import { bytesToHex, concatBytes, type Hex, hexToBytes, keccak256 } from "viem"
+import { ZERO_HASHES } from "../../proof-builder/merkle/index.ts"
 
 const TREE_DEPTH = 32
 
@@ -97,4 +99,74 @@ export const mergeRangeProofs = (first: ProofPart, last: ProofPart): ReadonlyArr
     if (level.right) siblings.push(tail.right[h]!)
   }
   return siblings
+}
+
+/** A range proof with its leaves, as `computeRangeRoot` checks it. */
+export interface ProvenRange {
+  readonly start: number
+  readonly count: number
+  readonly leaves: ReadonlyArray<Hex>
+  readonly siblings: ReadonlyArray<Hex>
+}
+
+/**
+ * The single-message proof of leaf `index` against the same root, from a
+ * range proof that holds it: every node the single proof needs is either
+ * inside the range (hashed from its leaves) or one of the range's edge
+ * siblings. This is how the submitter proves a message of a batch against
+ * the root the batch was delivered against — the one the Inbox committed —
+ * whatever checkpoint the proof-builder first proved it in.
+ *
+ * @example
+ * ```ts
+ * const siblings = narrowRangeProof({ start: 4, count: 9, leaves: ids.slice(4, 9), siblings: proof }, 6)
+ * // inbox.retry(message6, root, siblings)
+ * ```
+ */
+export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArray<Hex> => {
+  const end = range.start + range.leaves.length
+  if (!Number.isInteger(index) || index < range.start || index >= end || end > range.count) {
+    throw new RangeError(
+      `narrowRangeProof: leaf ${index} is not in the range [${range.start}, ${end}) of a tree of ${range.count} leaves`,
+    )
+  }
+  const expected = layoutOf(range.start, end, range.count).reduce(
+    (n, level) => n + Number(level.left) + Number(level.right),
+    0,
+  )
+  if (expected !== range.siblings.length) {
+    throw new ProofShapeError({
+      start: range.start,
+      end,
+      count: range.count,
+      expected,
+      actual: range.siblings.length,
+    })
+  }
+  // The nodes of the current level that are known: the range's own and its edge siblings.
+  let nodes = new Map<number, Uint8Array>(range.leaves.map((leaf, i) => [range.start + i, hexToBytes(leaf)]))
+  let used = 0
+  const single: Hex[] = []
+  let lo = range.start
+  let hi = end - 1
+  let at = index
+  for (let h = 0; h < TREE_DEPTH; h++) {
+    // The range's edges, in the order the proof lists them (see computeRangeRoot).
+    if (lo % 2 === 1) nodes.set(lo - 1, hexToBytes(range.siblings[used++]!))
+    if (hi % 2 === 0) {
+      const inside = (hi + 1) * 2 ** h < range.count
+      nodes.set(hi + 1, inside ? hexToBytes(range.siblings[used++]!) : hexToBytes(ZERO_HASHES[h]!))
+    }
+    if (at % 2 === 1) single.push(bytesToHex(nodes.get(at - 1)!))
+    else if ((at + 1) * 2 ** h < range.count) single.push(bytesToHex(nodes.get(at + 1)!))
+    const parents = new Map<number, Uint8Array>()
+    for (let i = lo - (lo % 2); i <= hi; i += 2) {
+      parents.set(i / 2, keccak256(concatBytes([nodes.get(i)!, nodes.get(i + 1)!]), "bytes"))
+    }
+    nodes = parents
+    lo = Math.floor(lo / 2)
+    hi = Math.floor(hi / 2)
+    at = Math.floor(at / 2)
+  }
+  return single
 }

@@ -1,7 +1,8 @@
 /**
  * What the submitter knows about the lanes ending on its chain, as folded
  * from the log: attested checkpoints, proven range chunks, what became of
- * every message it handled, and its transactions still in flight.
+ * every message it handled, its transactions still in flight, the messages
+ * it holds for retries, and the retry requests not answered yet.
  *
  * One state per shard (partition); the runtime merges the shards it holds
  * into one view (`mergeStates`) before planning. Everything is keyed so that
@@ -60,6 +61,44 @@ export interface Chunk {
  */
 export type Settlement = "delivered" | "failed" | "skipped" | "refused"
 
+/** A single-message proof (a range of one): what `Inbox.retry` and a one-message `deliver` take. */
+export interface SingleProof {
+  readonly checkpoint: Checkpoint
+  readonly proof: ReadonlyArray<Bytes32>
+}
+
+/**
+ * A message the submitter settled as `failed` or `refused`, held (with the
+ * message itself, which `retry` needs) after its chunk is dropped, until a
+ * retry delivers it.
+ */
+export interface RetainedMessage {
+  readonly messageId: MessageId
+  readonly message: Message
+  readonly how: "failed" | "refused"
+  /** `failed`: the recipient's revert data (hex); `refused`: the Inbox's decoded reason. */
+  readonly reason: string | null
+  /**
+   * Proofs of it against the checkpoints it can be retried against, best
+   * first: the root of the batch that carried it (the Inbox stores a root
+   * when a message of its batch fails), then its own chunk's checkpoint.
+   */
+  readonly proofs: ReadonlyArray<SingleProof>
+}
+
+/** A `RetryRequested` for this chain that the log shows unanswered. */
+export interface RetryRequest {
+  /** The request's envelope id: the cause of the answer. */
+  readonly id: EventId
+  /** Envelope time, ms since the epoch. */
+  readonly time: number
+  readonly laneId: string
+  readonly lane: Lane
+  readonly messageId: MessageId
+  readonly nonce: number
+  readonly requestedBy: string
+}
+
 export interface LaneState {
   /** `src:outbox:dst` — an outbox re-registered for a source is another lane on the Inbox. */
   readonly id: string
@@ -70,6 +109,8 @@ export interface LaneState {
   readonly chunks: Map<number, Chunk>
   /** Settled messages whose chunk is still held (or not known yet). */
   readonly settled: Map<MessageId, Settlement>
+  /** Failed and refused messages, held for retries (whether or not their chunk is). */
+  readonly retained: Map<MessageId, RetainedMessage>
   /** Every message below this nonce is settled and forgotten; later proofs of them are ignored. */
   floor: number
 }
@@ -109,6 +150,10 @@ export interface SubmitterState {
   readonly submissions: Map<EventId, number>
   /** `CheckpointAttested` id → its lane and root, while the checkpoint is held. */
   readonly attestations: Map<EventId, { readonly laneId: string; readonly root: Bytes32 }>
+  /** Retry requests not answered yet, by request id. */
+  readonly requests: Map<EventId, RetryRequest>
+  /** Requests answered (few: one per `chorus retry`), so a request folded after its answer stays answered. */
+  readonly answered: Set<EventId>
 }
 
 /**
@@ -125,6 +170,8 @@ export const emptySubmitterState = (chainId: number): SubmitterState => ({
   flights: new Map(),
   submissions: new Map(),
   attestations: new Map(),
+  requests: new Map(),
+  answered: new Set(),
 })
 
 /**
@@ -158,6 +205,8 @@ export const mergeStates = (chainId: number, states: ReadonlyArray<SubmitterStat
     for (const [nonce, flight] of state.flights) merged.flights.set(nonce, flight)
     for (const [id, nonce] of state.submissions) merged.submissions.set(id, nonce)
     for (const [id, at] of state.attestations) merged.attestations.set(id, at)
+    for (const [id, request] of state.requests) merged.requests.set(id, request)
+    for (const id of state.answered) merged.answered.add(id)
   }
   return merged
 }

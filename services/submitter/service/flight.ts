@@ -51,6 +51,11 @@ const messageNoncesOf = (state: SubmitterState, laneId: string, ids: ReadonlyArr
       if (wanted.has(id)) found.set(id, chunk.start + i)
     })
   }
+  // A retry's message is kept after its chunk is dropped.
+  for (const id of ids) {
+    const kept = lane?.retained.get(id)
+    if (kept !== undefined) found.set(id, kept.message.nonce)
+  }
   return found
 }
 
@@ -229,10 +234,44 @@ const resimulate = async (w: Writer, flight: ActiveFlight, receipt: TransactionR
   return { reason, revertData: "0x" as const }
 }
 
+/**
+ * A retry that never landed: the Inbox shows the message delivered (another transaction retried it) or not —
+ * then the request is answered with a failure, and a new request is needed.
+ */
+const retrySuperseded = async (w: Writer, flight: ActiveFlight, note: string) => {
+  const last = flight.transactions.at(-1)!
+  const [id] = flight.messageIds
+  const nonce = id === undefined ? undefined : flight.messageNonces.get(id)
+  const status = nonce === undefined ? null : await w.deps.reader.messageStatus(flight.lane, nonce)
+  const event =
+    status === "delivered"
+      ? new DeliverySkipped({
+          lane: flight.lane,
+          action: "retry",
+          messageIds: flight.messageIds,
+          reason: `already delivered by another transaction; ${note}`,
+        })
+      : new DeliveryFailed({
+          lane: flight.lane,
+          action: "retry",
+          messageIds: flight.messageIds,
+          transactionHash: last.hash,
+          reason: `${note}; the message was not retried (Inbox status: ${status ?? "unknown"}): request the retry again`,
+          revertData: null,
+        })
+  await w.record([{ event, cause: last.submission }])
+}
+
 /** None of the flight's transactions landed and its nonce is used: record what the Inbox shows. */
 const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
   const last = flight.transactions.at(-1)!
   const note = `none of its ${flight.transactions.length} transaction(s) landed and nonce ${flight.nonce} was used by another transaction`
+  if (flight.action === "retry") {
+    await retrySuperseded(w, flight, note)
+    w.active = null
+    w.nonces.resync()
+    return { kind: "superseded", reason: note, nonce: flight.nonce }
+  }
   const events: Array<{ event: ChorusEvent; cause: EventId }> = []
   const base = { lane: flight.lane }
   let rootCommitted = false
@@ -307,7 +346,10 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
   if (old === null) {
     const reason =
       `the node knows none of the ${flight.transactions.length} transaction(s) of nonce ${flight.nonce} ` +
-      "(never broadcast, or evicted from its pool); the nonce is free again and the work goes back to the queue"
+      "(never broadcast, or evicted from its pool); the nonce is free again and " +
+      (flight.action === "retry"
+        ? "the message was not retried: request the retry again"
+        : "the work goes back to the queue")
     await w.record([
       {
         event: new DeliveryFailed({

@@ -1,6 +1,7 @@
 /**
  * The submitter's runtime: the lane service, the views it plans from, and
- * the ticker that sends, replaces and confirms transactions.
+ * the ticker that sends, replaces and confirms transactions and answers
+ * retry requests.
  *
  * @module
  */

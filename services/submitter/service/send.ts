@@ -12,12 +12,14 @@
 import type { Hex as ViemHex } from "viem"
 import { inboxAbi } from "../../../contracts/index.ts"
 import {
+  type Bytes32,
   type DeliveryAction,
   DeliveryFailed,
   DeliverySkipped,
   DeliverySubmitted,
   type EventId,
   Hex,
+  type Lane,
   type MessageId,
   toU256,
 } from "../../../schemas/index.ts"
@@ -25,6 +27,7 @@ import {
   broadcast,
   calldataOf,
   describeRevert,
+  type InboxCall,
   inboxCallOf,
   type Revert,
   signRequest,
@@ -116,6 +119,26 @@ const idsToRefuse = (action: DeliverAction, revert: Revert): ReadonlyArray<Messa
   return action.chunks.find((c) => c.start <= nonce && nonce < c.end)?.messageIds ?? action.messageIds
 }
 
+/** A transaction to send: what it is for, its Inbox call, and how to record it. */
+export interface Submission {
+  readonly laneId: string
+  readonly lane: Lane
+  readonly action: DeliveryAction
+  /** The messages it carries (none for a commit). */
+  readonly messageIds: ReadonlyArray<MessageId>
+  /** The cause of what is recorded for it: the planned action's origin, or a retry request. */
+  readonly origin: EventId
+  /** Stamp its records no earlier than this (ms): a retry request's time. */
+  readonly notBefore: number
+  readonly call: InboxCall
+  /** The root a commit or commitAndDeliver stores. */
+  readonly root: Bytes32 | null
+  /** The nonce of each message, to read the Inbox if the flight is superseded. */
+  readonly messageNonces: ReadonlyMap<MessageId, number>
+  /** The messages a revert at estimation refuses (recorded in `DeliveryFailed`). */
+  readonly refusedBy: (revert: Revert) => ReadonlyArray<MessageId>
+}
+
 /**
  * Sends a planned action: checks the Inbox (recording `DeliverySkipped` for what it has), estimates gas
  * (recording `DeliveryFailed` on a revert), signs, broadcasts, and records `DeliverySubmitted`; the new flight
@@ -133,14 +156,40 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
     return checked.done
   }
   const action = checked.send
-  const call = inboxCallOf(action)
   const messageIds = action.kind === "commit" ? [] : action.messageIds
+  return submit(w, {
+    laneId: action.laneId,
+    lane: action.lane,
+    action: action.kind,
+    messageIds,
+    origin: action.origin,
+    notBefore: 0,
+    call: inboxCallOf(action),
+    root: action.kind === "deliver" ? null : action.checkpoint.root,
+    messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
+    // A message whose gas limit the chain cannot supply sinks every batch holding it: refuse only its chunk.
+    refusedBy: (revert) => (action.kind === "commit" ? [] : idsToRefuse(action, revert)),
+  })
+}
+
+/**
+ * Sends one transaction: estimates gas (a revert records `DeliveryFailed` with the decoded error and sends
+ * nothing — except a "not now" refusal such as a paused Inbox, which records nothing and backs off), adds the
+ * margin, signs with EIP-1559 fees and the local nonce, broadcasts, and records `DeliverySubmitted`; the new
+ * flight becomes `w.active`.
+ *
+ * @example
+ * ```ts
+ * const result = await submit(writer, { …, action: "retry", call: retryCallOf(message, proof), origin: request.id })
+ * ```
+ */
+export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
   let estimate: bigint
   try {
     estimate = await w.deps.client.estimateContractGas({
       address: w.deps.inbox,
       abi: inboxAbi,
-      ...(call as { functionName: "commit"; args: never }),
+      ...(s.call as { functionName: "commit"; args: never }),
       account: w.address,
     })
   } catch (error) {
@@ -149,31 +198,32 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
     if (revert.errorName !== null && TRANSIENT_INBOX_ERRORS.has(revert.errorName)) {
       w.backOff()
       w.deps.logger.warn("the Inbox refuses the work for now; it stays queued", { reason: revert.reason })
-      return { kind: "inbox-blocked", reason: revert.reason, action: action.kind }
+      return { kind: "inbox-blocked", reason: revert.reason, action: s.action }
     }
-    // A message whose gas limit the chain cannot supply sinks every batch holding it: refuse only its chunk.
-    const refusedIds = action.kind === "commit" ? [] : idsToRefuse(action, revert)
-    await w.record([
-      {
-        event: new DeliveryFailed({
-          lane: action.lane,
-          action: action.kind,
-          messageIds: refusedIds,
-          transactionHash: null,
-          reason: revert.reason,
-          revertData: Hex.make(revert.revertData),
-        }),
-        cause: action.origin,
-      },
-    ])
+    await w.record(
+      [
+        {
+          event: new DeliveryFailed({
+            lane: s.lane,
+            action: s.action,
+            messageIds: s.refusedBy(revert),
+            transactionHash: null,
+            reason: revert.reason,
+            revertData: Hex.make(revert.revertData),
+          }),
+          cause: s.origin,
+        },
+      ],
+      { notBefore: s.notBefore },
+    )
     w.failures = 0
-    return { kind: "refused", reason: revert.reason, action: action.kind, laneId: action.laneId }
+    return { kind: "refused", reason: revert.reason, action: s.action, laneId: s.laneId }
   }
   const fees = await w.deps.client.estimateFeesPerGas()
   const nonce = await w.nonces.peek()
   const request: TransactionRequest = {
     to: w.deps.inbox,
-    data: calldataOf(call),
+    data: calldataOf(s.call),
     gas: withMargin(estimate, w.deps.settings.gasMarginBps),
     nonce,
     maxFeePerGas: fees.maxFeePerGas,
@@ -187,7 +237,7 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
     return {
       kind: "send-refused",
       reason: `the node refused the transaction: ${verdict.reason}`,
-      action: action.kind,
+      action: s.action,
     }
   }
   if (verdict.kind === "ambiguous") {
@@ -199,41 +249,44 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
   w.nonces.used(nonce)
   w.failures = 0
   const flight: ActiveFlight = {
-    laneId: action.laneId,
-    lane: action.lane,
-    action: action.kind,
-    messageIds,
+    laneId: s.laneId,
+    lane: s.lane,
+    action: s.action,
+    messageIds: s.messageIds,
     nonce,
-    root: action.kind === "deliver" ? null : action.checkpoint.root,
-    messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
+    root: s.root,
+    messageNonces: s.messageNonces,
     request,
     transactions: [{ hash: signed.hash, submission: "" as EventId }],
     lastSentAt: Date.now(),
   }
   w.active = flight
-  const [submitted] = await w.record([
-    {
-      event: new DeliverySubmitted({
-        lane: action.lane,
-        action: action.kind,
-        messageIds,
-        transactionHash: signed.hash,
-        nonce,
-        maxFeePerGas: toU256(request.maxFeePerGas),
-        gasLimit: toU256(request.gas),
-        replaces: null,
-      }),
-      cause: action.origin,
-    },
-  ])
+  const [submitted] = await w.record(
+    [
+      {
+        event: new DeliverySubmitted({
+          lane: s.lane,
+          action: s.action,
+          messageIds: s.messageIds,
+          transactionHash: signed.hash,
+          nonce,
+          maxFeePerGas: toU256(request.maxFeePerGas),
+          gasLimit: toU256(request.gas),
+          replaces: null,
+        }),
+        cause: s.origin,
+      },
+    ],
+    { notBefore: s.notBefore },
+  )
   flight.transactions[0] = { hash: signed.hash, submission: submitted!.id }
   return {
     kind: "submitted",
-    reason: `${action.kind} of ${messageIds.length} message(s) sent with nonce ${nonce}`,
-    action: action.kind,
-    laneId: action.laneId,
+    reason: `${s.action} of ${s.messageIds.length} message(s) sent with nonce ${nonce}`,
+    action: s.action,
+    laneId: s.laneId,
     transactionHash: signed.hash,
     nonce,
-    messageIds,
+    messageIds: s.messageIds,
   }
 }

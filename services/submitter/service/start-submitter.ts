@@ -1,7 +1,8 @@
 /**
  * Starts the submitter of one destination chain: the lane runtime folding
- * its inputs (`chorus.checkpoints.attested`, `chorus.messages.proven`, and
- * its own outcomes on `chorus.deliveries`) into state, and a polling loop
+ * its inputs (`chorus.checkpoints.attested`, `chorus.messages.proven`, retry
+ * requests on `chorus.commands.retry`, and its own outcomes on
+ * `chorus.deliveries`) into state, and a polling loop
  * that calls `tick()` every `pollIntervalMs` — at once after a tick that
  * changed something (sent, confirmed, skipped…), since more may be due.
  * A misconfiguration found by the first tick (the RPC serves another chain,
@@ -64,6 +65,7 @@ export interface SubmitterDeps {
 /** Results after which there may be more to do at once. */
 const BUSY: ReadonlySet<TickKind> = new Set([
   "skipped",
+  "retry-refused",
   "refused",
   "submitted",
   "replaced",
@@ -103,9 +105,11 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
   )
   const client = makeChainClient({ chainId, rpcUrls: chain.rpcUrls })
   const core = makeSubmitterCore(chainId)
+  // Requests come before outcomes: on a tie in record time, a rebuild folds a request before its answer.
   const inputs = [
     TOPICS.checkpointsAttested.name,
     TOPICS.messagesProven.name,
+    TOPICS.commandsRetry.name,
     TOPICS.deliveries.name,
   ] as const
   const groupId = groupFor("submitter", { chainId })
@@ -137,8 +141,8 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     reader: makeInboxReader(client, chain.inbox as Address),
     views,
     publish: (envelopes) => publishEvents(bus, envelopes),
-    stamp: (event: ChorusEvent, cause: EventId | null) =>
-      makeEnvelope(event, { producer, causationId: cause, time: new Date() }),
+    stamp: (event: ChorusEvent, cause: EventId | null, time: Date) =>
+      makeEnvelope(event, { producer, causationId: cause, time }),
     logger,
     ...(deps.onOutput === undefined ? {} : { onOutput: deps.onOutput }),
   })

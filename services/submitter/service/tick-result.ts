@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { DeliveryAction, MessageId, TxHash } from "../../../schemas/index.ts"
+import type {
+  DeliveryAction,
+  EventId,
+  MessageId,
+  RetryRefusalReason,
+  TxHash,
+} from "../../../schemas/index.ts"
 
 export type TickResult =
   /** Nothing to send and nothing in flight. */
@@ -28,7 +34,7 @@ export type TickResult =
       readonly laneId: string
       readonly messageIds: ReadonlyArray<MessageId>
     }
-  /** Gas estimation reverted: recorded `DeliveryFailed` with the decoded error, nothing sent. */
+  /** Gas estimation reverted (a retry's `RetryFailed` too): recorded `DeliveryFailed` with the decoded error, nothing sent. */
   | {
       readonly kind: "refused"
       readonly reason: string
@@ -97,6 +103,14 @@ export type TickResult =
   | { readonly kind: "superseded"; readonly reason: string; readonly nonce: number }
   /** The node knows none of a recovered flight's transactions and the nonce is free: the work is queued again. */
   | { readonly kind: "dropped"; readonly reason: string; readonly nonce: number }
+  /** A retry request the submitter will not act on: `RetryRefused` recorded, `reason` says why. */
+  | {
+      readonly kind: "retry-refused"
+      readonly reason: string
+      readonly refusal: RetryRefusalReason
+      readonly messageId: MessageId
+      readonly request: EventId
+    }
   /** An RPC call failed (not a revert); retried after a back-off. */
   | { readonly kind: "rpc-error"; readonly reason: string }
   /** Publishing to the bus failed; the records are kept and published first on the next tick. */

@@ -23,8 +23,11 @@
  *      the Inbox shows. Not included after `stuckAfterMs` → sends a
  *      replacement at the same nonce with fees bumped by `feeBumpBps` (at
  *      least 10%) and records it (`replaces` = the previous hash).
- *   4. Without one: plans (`planActions`) from the state once it holds the
- *      submitter's own last records, then for the first action checks the
+ *   4. Without one, once the state holds the submitter's own last records:
+ *      answers the oldest pending retry request (`retry.ts`: `RetryRefused`,
+ *      or an `Inbox.retry` / one-message `deliver` sent as below), one per
+ *      tick, before any new delivery.
+ *   5. Otherwise: plans (`planActions`), then for the first action checks the
  *      Inbox — a committed root, attempted messages — and records
  *      `DeliverySkipped` for what is done instead of sending it; estimates gas
  *      (a revert records `DeliveryFailed` with the decoded custom error and
@@ -36,13 +39,16 @@
  * Never twice: a message is planned only while the log shows it neither
  * settled nor in flight, the Inbox is read before every send, and the Inbox
  * itself skips attempted messages — so a resubmitted batch costs gas at
- * worst, never a second execution.
+ * worst, never a second execution. A retry request is answered once: its
+ * answer is recorded (caused by it) before the next tick, which plans only
+ * from a state that folded it.
  *
  * @module
  */
 import { describeError } from "../chain/index.ts"
-import { type LaneWait, planActions } from "../core/index.ts"
+import { type LaneWait, pendingRetries, planActions } from "../core/index.ts"
 import { advanceFlight, recoveredFlight } from "./flight.ts"
+import { answerRetry } from "./retry.ts"
 import { sendAction } from "./send.ts"
 import type { TickResult } from "./tick-result.ts"
 import { type ActiveFlight, makeWriter, type TickerDeps } from "./writer.ts"
@@ -157,6 +163,8 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         recovering = [...state.flights.values()]
           .sort((a, b) => a.nonce - b.nonce)
           .map((flight) => recoveredFlight(state, flight))
+        // Outcomes are stamped after the submissions they close, even if those were stamped ahead of this clock.
+        for (const flight of state.flights.values()) for (const t of flight.transactions) w.notBefore(t.time)
         if (recovering.length > 0) {
           logger.info("resuming flights left in the air", { nonces: recovering.map((f) => f.nonce) })
         }
@@ -167,7 +175,10 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (wait > 0) return { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
       if (!(await views.caughtUp())) return catchingUp("folding the submitter's own records")
       behindSince = null
-      const plan = planActions(await views.current(), Date.now(), settings)
+      const state = await views.current()
+      const request = pendingRetries(state)[0]
+      if (request !== undefined) return await answerRetry(w, state, request)
+      const plan = planActions(state, Date.now(), settings)
       const next = plan.actions[0]
       return next === undefined ? waitingResult(plan.waiting) : await sendAction(w, next)
     } catch (error) {

@@ -5,6 +5,12 @@
  * to publish for the next tick (so a transaction's record is never lost to
  * a bus hiccup after it was broadcast).
  *
+ * Stamps never go back in time: each record is stamped at the later of now
+ * and the latest time stamped or acted on (`notBefore`: a retry request's
+ * time, a recovered flight's last submission). A rebuild folds the log by
+ * record time, so a request made on a host whose clock runs ahead is still
+ * folded before its answer, and a submission before its outcome.
+ *
  * @module
  */
 import type { Address, LocalAccount, PublicClient } from "viem"
@@ -50,8 +56,8 @@ export interface TickerDeps {
   readonly views: StateViews
   /** Publishes envelopes (in order) and returns where they landed. */
   readonly publish: (envelopes: ReadonlyArray<Envelope>) => Promise<ReadonlyArray<RecordPosition>>
-  /** Stamps an event the submitter records (producer, cause, now). */
-  readonly stamp: (event: ChorusEvent, cause: EventId | null) => Envelope
+  /** Stamps an event the submitter records (producer, cause, time). */
+  readonly stamp: (event: ChorusEvent, cause: EventId | null, time: Date) => Envelope
   readonly logger: ServiceLogger
   readonly onOutput?: (envelope: Envelope) => void
 }
@@ -84,10 +90,16 @@ export interface Writer {
   failures: number
   /** No new transaction before this time (ms). */
   retryAt: number
-  /** Stamps and publishes events in order; the envelopes are returned even if publishing failed. */
+  /**
+   * Stamps and publishes events in order; the envelopes are returned even if publishing failed. They are
+   * stamped no earlier than `notBefore` (ms), nor than anything recorded before.
+   */
   record(
     events: ReadonlyArray<{ readonly event: ChorusEvent; readonly cause: EventId | null }>,
+    options?: { readonly notBefore?: number },
   ): Promise<Envelope[]>
+  /** Stamps nothing before `time` (ms) from now on: the time of something the writer acts on. */
+  notBefore(time: number): void
   /** Publishes what an earlier `record` could not; throws if the bus still refuses. */
   flush(): Promise<void>
   /** Pushes the next new transaction back, exponentially. */
@@ -103,10 +115,13 @@ const MAX_BACKOFF_MS = 30_000
  * ```ts
  * const w = makeWriter(deps)
  * await w.record([{ event: new DeliverySkipped({ … }), cause: action.origin }])
+ * await w.record([{ event: new RetryRefused({ … }), cause: request.id }], { notBefore: request.time })
  * ```
  */
 export const makeWriter = (deps: TickerDeps): Writer => {
   const unpublished: Envelope[] = []
+  /** The latest time stamped or acted on (ms). */
+  let clock = 0
   const flush = async () => {
     while (unpublished.length > 0) {
       const batch = unpublished.slice()
@@ -124,8 +139,13 @@ export const makeWriter = (deps: TickerDeps): Writer => {
     failures: 0,
     retryAt: 0,
     flush,
-    record: async (events) => {
-      const envelopes = events.map(({ event, cause }) => deps.stamp(event, cause))
+    notBefore: (time) => {
+      clock = Math.max(clock, time)
+    },
+    record: async (events, options = {}) => {
+      clock = Math.max(clock, options.notBefore ?? 0, Date.now())
+      const time = new Date(clock)
+      const envelopes = events.map(({ event, cause }) => deps.stamp(event, cause, time))
       unpublished.push(...envelopes)
       try {
         await flush()

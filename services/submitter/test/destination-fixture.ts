@@ -1,8 +1,8 @@
 /**
  * One anvil acting as destination chain 902: an operator registry and an
- * Inbox mirroring its set, fake source lanes registered on the Inbox, and a
- * PingRecipient — plus a fresh embedded bus per test and the config a
- * submitter needs.
+ * Inbox mirroring its set, fake source lanes registered on the Inbox, a
+ * PingRecipient and a RevertingRecipient — plus a fresh embedded bus per
+ * test and the config a submitter needs.
  *
  * @module
  */
@@ -31,12 +31,15 @@ import { type EmbeddedBus, openEmbeddedBus } from "../../../bus/embedded/index.t
 import { publishEvents, readEvents } from "../../../bus/events/index.ts"
 import {
   configureInbox,
+  deployContract,
   deployInbox,
   deployOperatorRegistry,
   deployPingRecipient,
   getCheckpointDomain,
   pingRecipientAbi,
   readOperatorSet,
+  revertingRecipientAbi,
+  revertingRecipientBytecode,
   signCheckpoint,
   sortSignatures,
   startAnvil,
@@ -68,6 +71,7 @@ export const SOURCES = {
   restart: { srcChainId: 779, outbox: "0x00000000000000000000000000000000000ca201" },
   stuck: { srcChainId: 780, outbox: "0x00000000000000000000000000000000000d0d00" },
   paused: { srcChainId: 781, outbox: "0x00000000000000000000000000000000000e0e00" },
+  retry: { srcChainId: 782, outbox: "0x00000000000000000000000000000000000f0f00" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>
@@ -114,6 +118,12 @@ export const startDestination = async () => {
       sources: Object.values(SOURCES).map((s) => ({ chainId: BigInt(s.srcChainId), outbox: s.outbox })),
     })
     const ping = await deployPingRecipient(clients, { inbox })
+    const reverting = await deployContract(clients, {
+      name: "RevertingRecipient",
+      abi: revertingRecipientAbi,
+      bytecode: revertingRecipientBytecode,
+      args: [],
+    })
     const domain = getCheckpointDomain({ registryChainId: DST_CHAIN_ID, registry })
 
     /** Quorum signatures over a fixture checkpoint, sorted by signer as the Inbox requires. */
@@ -145,10 +155,10 @@ export const startDestination = async () => {
       )
     }
 
-    /** Every body PingRecipient received from `srcChainId`, in order. */
-    const pingedBodies = async (srcChainId: number): Promise<ReadonlyArray<Hex>> => {
+    /** Every body PingRecipient (or its code at `address`) received from `srcChainId`, in order. */
+    const pingedBodies = async (srcChainId: number, address: Address = ping): Promise<ReadonlyArray<Hex>> => {
       const logs = await publicClient.getContractEvents({
-        address: ping,
+        address,
         abi: pingRecipientAbi,
         eventName: "Pinged",
         args: { srcChainId: BigInt(srcChainId) },
@@ -184,6 +194,7 @@ export const startDestination = async () => {
       registry,
       inbox,
       ping,
+      reverting,
       sign,
       pingedBodies,
       configWith,

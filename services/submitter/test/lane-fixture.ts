@@ -29,12 +29,16 @@ import {
   type Envelope,
   type EventId,
   Hex,
+  IsoTime,
   Lane,
   Message,
   MessageId,
   MessageOutcome,
   MessageProven,
   makeEnvelope,
+  Producer,
+  RetryRefused,
+  RetryRequested,
   RootCommitted,
   Signature,
   TxHash,
@@ -121,6 +125,7 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
   const upstream = producerOf("proof-builder", "proof-builder")
   const collector = producerOf("attestation-collector", "attestation-collector")
   const submitter = producerOf("submitter", String(options.dstChainId))
+  const operatorTool = new Producer({ service: "retry", instance: "alice@ops", version: "test" })
   const at = (ms: number) => new Date(T0 + ms)
 
   const checkpoint = (count: number) =>
@@ -255,6 +260,7 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
         ids: ReadonlyArray<MessageId>
         tx: number | null
         revertData: `0x${string}` | null
+        reason?: string
       },
       ms = 0,
     ) =>
@@ -264,10 +270,36 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
           action: fields.action,
           messageIds: fields.ids,
           transactionHash: fields.tx === null ? null : hashOf(fields.tx),
-          reason: "test",
+          reason: fields.reason ?? "test",
           revertData: fields.revertData === null ? null : Hex.make(fields.revertData),
         }),
         cause,
+        ms,
+      ),
+    /** A `chorus retry` request for message `nonce` (or for `id`, claimed at `nonce`), at `ms` after T0. */
+    retryRequested: (nonce: number, ms = 0, id: MessageId = ids[nonce]!) =>
+      makeEnvelope(
+        new RetryRequested({
+          messageId: id,
+          lane,
+          nonce,
+          requestedBy: "alice@ops",
+          reason: "recipient fixed",
+          requestedAt: IsoTime.make(at(ms).toISOString()),
+        }),
+        { producer: operatorTool, causationId: null, time: at(ms) },
+      ),
+    /** The submitter's `RetryRefused` of `request`. */
+    retryRefused: (request: Envelope<RetryRequested>, reason: RetryRefused["reason"], ms = 0) =>
+      own(
+        new RetryRefused({
+          messageId: request.event.messageId,
+          lane,
+          nonce: request.event.nonce,
+          reason,
+          detail: "test",
+        }),
+        request.id,
         ms,
       ),
     skipped: (cause: EventId, fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId> }, ms = 0) =>

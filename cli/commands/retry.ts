@@ -1,0 +1,111 @@
+import { hostname, userInfo } from "node:os"
+import {
+  DEFAULT_STUCK_AFTER_MS,
+  describeRevert,
+  parseDuration,
+  statusOf,
+} from "../../services/auditor/index.ts"
+import { awaitRetryOutcome, type RetryOutcome, requestRetry } from "../../services/retry/index.ts"
+import { type Command, UsageError } from "../command.ts"
+import { AUDIT_DETAILS, auditOptions, openAudit } from "../open-audit.ts"
+import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
+
+const MESSAGE_ID = /^0x[0-9a-fA-F]{64}$/
+
+const whoAmI = (): string => {
+  try {
+    return `${userInfo().username}@${hostname()}`
+  } catch {
+    return `pid ${process.pid}@${hostname()}`
+  }
+}
+
+/** The outcome in one line a person can act on. */
+export const describeOutcome = (outcome: RetryOutcome): string => {
+  switch (outcome.kind) {
+    case "delivered":
+      return `delivered: ${outcome.detail}`
+    case "failed":
+      return `failed again: ${outcome.reason}${outcome.revertData ? ` (${describeRevert(outcome.revertData)})` : ""}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
+    case "refused":
+      return `refused by the submitter (${outcome.reason}): ${outcome.detail}`
+    case "timeout":
+      return `no outcome yet: ${outcome.detail}`
+  }
+}
+
+/** `chorus retry <messageId>`: re-drives a stuck or failed message through the submitter's command topic. */
+export const retry: Command = {
+  path: ["retry"],
+  summary: "re-drive a stuck or failed message: the request and the submitter's answer go through the log",
+  usage: `retry <messageId> ${BUS_USAGE} [--reason <text>] [--wait <duration>] [--no-wait] [--index <file>]`,
+  details: [
+    BUS_DETAILS,
+    AUDIT_DETAILS,
+    '  --reason <text>          why, recorded in the request (e.g. "recipient fixed in tx 0x…")',
+    "  --wait <duration>        how long to wait for the submitter's answer and its transaction (default 2m)",
+    "  --no-wait                publish the request and return; follow it with `chorus trace <messageId>`",
+    "",
+    "It refuses, without writing anything, a message the log has never seen or has already delivered.",
+    "Otherwise it publishes RetryRequested on chorus.commands.retry; the destination's submitter answers on",
+    "chorus.deliveries (Inbox.retry for a message that failed at its recipient, a one-message deliver for one",
+    "that was never attempted, or RetryRefused with the reason). Exit status: 0 delivered, 1 otherwise, 2 usage.",
+  ].join("\n"),
+  options: {
+    ...auditOptions,
+    reason: { type: "string" },
+    wait: { type: "string" },
+    "no-wait": { type: "boolean" },
+  },
+  positionals: ["messageId"],
+  async run({ values, positionals, out, err }) {
+    const id = positionals[0]
+    if (id === undefined) throw new UsageError("give the message id to retry (0x followed by 64 hex digits)")
+    if (!MESSAGE_ID.test(id))
+      throw new UsageError(`${JSON.stringify(id)} is not a message id (0x followed by 64 hex digits)`)
+    const waitMs = values.wait === undefined ? 120_000 : parseDuration(String(values.wait))
+    if (waitMs === undefined)
+      throw new UsageError(`--wait: ${JSON.stringify(values.wait)} is not a duration such as 30s or 2m`)
+    const audit = await openAudit(values)
+    try {
+      const message = audit.store.message(id)
+      if (message === undefined) {
+        err(
+          `refused: message ${id.toLowerCase()} is not in the log (no chain-watcher observed it), so there is nothing to retry. Check the id with \`chorus messages\`.`,
+        )
+        return 1
+      }
+      if (statusOf(message, { now: Date.now(), stuckAfterMs: DEFAULT_STUCK_AFTER_MS }) === "delivered") {
+        const delivered = audit.store.steps(message.id).find((s) => s.stage === "delivered")
+        err(
+          `refused: message ${message.id} was already delivered on chain ${message.dstChainId}${delivered ? ` in tx ${String(delivered.detail.transactionHash)}` : ""}; the Inbox never runs a message twice.`,
+        )
+        return 1
+      }
+      const request = await requestRetry(audit.bus, {
+        messageId: message.id,
+        srcChainId: message.srcChainId,
+        outbox: message.outbox,
+        dstChainId: message.dstChainId,
+        nonce: message.nonce,
+        requestedBy: whoAmI(),
+        ...(typeof values.reason === "string" ? { reason: values.reason } : {}),
+      })
+      out(
+        `requested: RetryRequested ${request.id} for ${message.id} (lane ${message.srcChainId} → ${message.dstChainId}, nonce ${message.nonce})`,
+      )
+      if (values["no-wait"] === true) {
+        out(`not waiting; follow it with: chorus trace ${message.id}`)
+        return 0
+      }
+      out(`waiting up to ${Math.round(waitMs / 1000)} s for the submitter of chain ${message.dstChainId}…`)
+      const outcome = await awaitRetryOutcome(audit.bus, request, { timeoutMs: waitMs })
+      const line = describeOutcome(outcome)
+      if (outcome.kind === "delivered") out(line)
+      else err(line)
+      return outcome.kind === "delivered" ? 0 : 1
+    } finally {
+      await audit.close()
+    }
+  },
+}

@@ -1,0 +1,112 @@
+/**
+ * Following a retry request to its outcome without a consumer group: the
+ * answer and the transaction's outcome travel on `chorus.deliveries` under
+ * the request's lane key, so only that partition is read, from the first
+ * record stamped at or after the request (the submitter never stamps an
+ * answer before its request), polling its high watermark until the outcome
+ * is there or the time is up.
+ *
+ * @module
+ */
+import { readEvents } from "../../bus/events/index.ts"
+import { partitionForKey } from "../../bus/partitioner/index.ts"
+import type { BusPort } from "../../bus/port.ts"
+import type { Envelope, EventId, RetryRequested } from "../../schemas/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { followRetry, type RetryOutcome } from "./outcome.ts"
+
+export interface AwaitRetryOutcomeOptions {
+  /** Give up (with a `timeout` outcome) after this long. */
+  readonly timeoutMs: number
+  /** How often to look for new records (default 250 ms). */
+  readonly pollIntervalMs?: number
+}
+
+/** `awaitRetryOutcome` was given something it cannot follow. */
+export class RetryFollowError extends Error {
+  override name = "RetryFollowError"
+  constructor(problem: string) {
+    super(
+      `cannot follow the retry request: ${problem}. Pass the envelope requestRetry returned and a timeout ≥ 0.`,
+    )
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits for the submitter's answer to `request` and, if it sent a
+ * transaction, for that transaction's outcome.
+ *
+ * @example
+ * ```ts
+ * const request = await requestRetry(bus, input)
+ * const outcome = await awaitRetryOutcome(bus, request, { timeoutMs: 120_000 })
+ * if (outcome.kind === "refused") console.error(`${outcome.reason}: ${outcome.detail}`)
+ * ```
+ */
+export const awaitRetryOutcome = async (
+  bus: BusPort,
+  request: Envelope<RetryRequested>,
+  options: AwaitRetryOutcomeOptions,
+): Promise<RetryOutcome> => {
+  if (request.type !== "RetryRequested") {
+    throw new RetryFollowError(`it is a ${String(request.type)} envelope, not a RetryRequested`)
+  }
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+    throw new RetryFollowError(`timeoutMs is ${options.timeoutMs}`)
+  }
+  const pollMs = Math.max(1, options.pollIntervalMs ?? 250)
+  const deadline = Date.now() + options.timeoutMs
+  const topic = TOPICS.deliveries.name
+  const partition = partitionForKey(request.key, await bus.partitions(topic))
+  const since = await bus.offsetsForTimestamp(topic, Date.parse(request.time))
+  let cursor = since.find((p) => p.partition === partition)?.offset ?? 0
+  // Causes precede their effects on the partition (one writer, in order): keep only the request's chain.
+  const causes = new Set<EventId>([request.id])
+  const kept: Envelope[] = []
+  let undecodable = 0
+  for (;;) {
+    const high = (await bus.watermarks(topic)).find((w) => w.partition === partition)?.high ?? cursor
+    if (high > cursor) {
+      for await (const read of readEvents(bus, {
+        topic,
+        partitions: [partition],
+        from: { offset: cursor },
+        to: { offset: high },
+      })) {
+        if (!read.ok) {
+          undecodable++
+          continue
+        }
+        const { envelope } = read
+        if (envelope.causationId === null || !causes.has(envelope.causationId)) continue
+        kept.push(envelope)
+        if (envelope.type === "DeliverySubmitted") causes.add(envelope.id)
+      }
+      cursor = high
+      const progress = followRetry(request, kept)
+      if (progress.kind === "done") return progress.outcome
+    }
+    const left = deadline - Date.now()
+    if (left <= 0) {
+      const progress = followRetry(request, kept)
+      const trail = progress.kind === "done" ? progress.outcome.trail : progress.trail
+      const where =
+        progress.kind === "waiting" && progress.stage === "in-flight"
+          ? `the submitter sent transaction ${progress.transactionHash}, which has no outcome yet`
+          : `no answer from the submitter of chain ${request.event.lane.dstChainId}: is it running, and caught up?`
+      const skipped =
+        undecodable === 0
+          ? ""
+          : `; ${undecodable} record(s) on ${topic} partition ${partition} did not decode (see chorus.dead-letters)`
+      return {
+        kind: "timeout",
+        messageId: request.event.messageId,
+        detail: `after ${options.timeoutMs} ms, ${where}${skipped}`,
+        trail,
+      }
+    }
+    await sleep(Math.min(pollMs, left))
+  }
+}

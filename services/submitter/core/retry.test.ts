@@ -1,0 +1,283 @@
+import { describe, expect, it } from "vitest"
+import { getMessageProof } from "../../../contracts/index.ts"
+import { type Envelope, MessageId, type RetryRequested } from "../../../schemas/index.ts"
+import { foldCore, producerOf } from "../../runtime/index.ts"
+import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { makeSubmitterCore } from "./fold.ts"
+import { decideRetry, lookupRetry, pendingRetries, type RetryLookup } from "./retry.ts"
+import { laneIdOf, type RetryRequest, type SubmitterState } from "./state.ts"
+
+const DST = 902
+const core = makeSubmitterCore(DST)
+const producer = producerOf("submitter", String(DST))
+const lane = makeLaneFixture({
+  srcChainId: 777,
+  outbox: "0x00000000000000000000000000000000000a11ce",
+  dstChainId: DST,
+  recipient: "0x000000000000000000000000000000000000c0de",
+  count: 8,
+})
+const laneId = laneIdOf(lane.lane)
+const given = (...inputs: ReadonlyArray<Envelope>) =>
+  foldCore(
+    core,
+    producer,
+    inputs.map((input) => ({ input, reads: [] })),
+  ).state
+const requestOf = (state: SubmitterState, envelope: Envelope<RetryRequested>): RetryRequest => {
+  const found = state.requests.get(envelope.id)
+  if (found === undefined) throw new Error(`request ${envelope.id} is not pending`)
+  return found
+}
+const check = (lookup: RetryLookup) => {
+  if (lookup.kind !== "check") throw new Error(`expected a check, got ${lookup.kind}: ${lookup.detail}`)
+  return lookup
+}
+const proofOf = (nonce: number, count: number) => getMessageProof(lane.tree, nonce, count).siblings
+
+// Checkpoints at 3 and 6, proven in chunks [0, 3) and [3, 6); the planner delivers [0, 6) in one
+// commitAndDeliver against the root at 6, and message 1's recipient reverts.
+const attested3 = lane.attested(3)
+const attested6 = lane.attested(6)
+const [chunkA] = lane.chunks(0, 3, 3)
+const [chunkB] = lane.chunks(3, 6, 3)
+const batch = lane.ids.slice(0, 6)
+const sent = lane.submitted(attested6.id, { action: "commitAndDeliver", ids: batch, tx: 1, nonce: 0 }, 1)
+const results = batch.map((_, i) => (i === 1 ? "failed" : "delivered") as "failed" | "delivered")
+const landed = lane.confirmed(sent.id, { action: "commitAndDeliver", ids: batch, tx: 1, results }, 2)
+const delivery = [attested3, chunkA!, attested6, chunkB!, sent, landed] as const
+
+describe("retry requests in the submitter core", () => {
+  it("keeps a message whose recipient reverted, proven against the root its batch was delivered against", () => {
+    // Given the batch [0, 6) landed with message 1 failed
+    const state = given(...delivery)
+    // Then the chunks are dropped but message 1 is kept, with the message itself
+    const held = state.lanes.get(laneId)!
+    expect(held.chunks.size).toBe(0)
+    expect(held.floor).toBe(6)
+    const kept = held.retained.get(lane.ids[1]!)!
+    expect(kept).toMatchObject({ how: "failed", message: lane.messages[1] })
+    // And proven against the root at 6 (stored by the Inbox), then its own chunk's root at 3
+    expect(kept.proofs.map((p) => p.checkpoint.count)).toEqual([6, 3])
+    expect(kept.proofs[0]!.proof).toEqual(proofOf(1, 6))
+    expect(kept.proofs[1]!.proof).toEqual(proofOf(1, 3))
+    expect([...held.retained.keys()]).toEqual([lane.ids[1]])
+  })
+
+  it("holds a request until the first event caused by it, and never again after", () => {
+    const request = lane.retryRequested(1, 10)
+    // Given a request
+    const pending = given(...delivery, request)
+    expect(pendingRetries(pending).map((r) => r.id)).toEqual([request.id])
+    expect(requestOf(pending, request)).toMatchObject({ laneId, nonce: 1, messageId: lane.ids[1] })
+    // When it is refused, Then it is answered
+    const refused = lane.retryRefused(request, "already-delivered", 11)
+    const answered = given(...delivery, request, refused)
+    expect(answered.requests.size).toBe(0)
+    expect(answered.answered.has(request.id)).toBe(true)
+    // And folded again after its answer (a republished record), or after an answer that came first, it stays answered
+    expect(core.decide(answered, request, []).state.requests.size).toBe(0)
+    expect(given(...delivery, refused, request).requests.size).toBe(0)
+  })
+
+  it("answers a request with the retry it sent, and drops the message once the retry delivers it", () => {
+    const request = lane.retryRequested(1, 10)
+    const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 2, nonce: 1 }, 11)
+    // Given the retry is in flight
+    const flying = given(...delivery, request, retry)
+    expect(flying.requests.size).toBe(0)
+    expect(flying.flights.get(1)).toMatchObject({ action: "retry", origin: request.id, root: null })
+    // When it is confirmed with the message delivered
+    const done = lane.confirmed(retry.id, { action: "retry", ids: [lane.ids[1]!], tx: 2 }, 12)
+    const after = given(...delivery, request, retry, done)
+    // Then nothing is in flight, nothing is kept, and no settlement mark is left behind
+    expect(after.flights.size).toBe(0)
+    const held = after.lanes.get(laneId)!
+    expect(held.retained.size).toBe(0)
+    expect(held.settled.size).toBe(0)
+  })
+
+  it("keeps the message failed when Inbox.retry reverts (the recipient still reverts)", () => {
+    const request = lane.retryRequested(1, 10)
+    // Given the retry's estimation reverted with RetryFailed, recorded as the request's answer
+    const failed = lane.failed(
+      request.id,
+      { action: "retry", ids: [lane.ids[1]!], tx: null, revertData: "0x12345678", reason: "RetryFailed(…)" },
+      11,
+    )
+    const state = given(...delivery, request, failed)
+    // Then the request is answered and the message still kept for another retry
+    expect(state.requests.size).toBe(0)
+    expect(state.lanes.get(laneId)!.retained.get(lane.ids[1]!)).toMatchObject({ how: "failed" })
+  })
+
+  it("keeps the messages of a transaction the Inbox refused for their own fault, with the reason", () => {
+    const chunks = lane.chunks(0, 6, 3)
+    const attempt = lane.submitted(
+      attested6.id,
+      { action: "commitAndDeliver", ids: batch, tx: 3, nonce: 0 },
+      1,
+    )
+    const refused = lane.failed(
+      attempt.id,
+      {
+        action: "commitAndDeliver",
+        ids: batch,
+        tx: 3,
+        revertData: "0xdeadbeef",
+        reason: "MalformedBatch(offset=3)",
+      },
+      2,
+    )
+    const state = given(attested6, ...chunks, attempt, refused)
+    const held = state.lanes.get(laneId)!
+    expect([...held.retained.values()].map((k) => [k.messageId, k.how, k.reason])).toEqual(
+      batch.map((id) => [id, "refused", "MalformedBatch(offset=3)"]),
+    )
+    // Both chunks were proven against the root at 6, which the batch targets: one proof each
+    expect(held.retained.get(lane.ids[4]!)!.proofs.map((p) => p.proof)).toEqual([proofOf(4, 6)])
+  })
+})
+
+describe("deciding a retry", () => {
+  const failedState = given(...delivery)
+  const root6 = lane.checkpoint(6).root
+  const root3 = lane.checkpoint(3).root
+
+  it("retries a failed message with Inbox.retry against a committed root", () => {
+    // Given message 1 failed and a request for it
+    const request = lane.retryRequested(1, 10)
+    const state = given(...delivery, request)
+    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    // When the Inbox shows it failed and the root at 3 committed (not the one at 6)
+    const decision = decideRetry(
+      request.event,
+      lookup,
+      { status: "failed", committed: new Set([root3]) },
+      DST,
+    )
+    // Then it retries against the root at 3
+    expect(decision).toMatchObject({ kind: "retry", message: lane.messages[1] })
+    if (decision.kind !== "retry") return
+    expect(decision.proof.checkpoint.root).toBe(root3)
+    expect(decision.proof.proof).toEqual(proofOf(1, 3))
+    // And with the root at 6 committed, it prefers the batch's root
+    const preferred = decideRetry(
+      request.event,
+      lookup,
+      { status: "failed", committed: new Set([root3, root6]) },
+      DST,
+    )
+    expect(preferred.kind === "retry" && preferred.proof.checkpoint.root).toBe(root6)
+  })
+
+  it("refuses no-committed-root when no root it holds a proof against is committed", () => {
+    const request = lane.retryRequested(1, 10)
+    const state = given(...delivery, request)
+    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    const decision = decideRetry(request.event, lookup, { status: "failed", committed: new Set() }, DST)
+    expect(decision).toMatchObject({ kind: "refuse", reason: "no-committed-root" })
+    expect(decision.kind === "refuse" && decision.detail).toContain(`${root6} (count 6)`)
+  })
+
+  it("refuses already-delivered when the Inbox shows the nonce delivered, held or forgotten", () => {
+    // Given message 1 kept, and message 2 delivered and forgotten below the floor
+    const kept = lane.retryRequested(1, 10)
+    const forgotten = lane.retryRequested(2, 10)
+    const state = given(...delivery, kept, forgotten)
+    for (const request of [kept, forgotten]) {
+      const lookup = check(lookupRetry(state, requestOf(state, request)))
+      const decision = decideRetry(request.event, lookup, { status: "delivered", committed: new Set() }, DST)
+      expect(decision).toMatchObject({ kind: "refuse", reason: "already-delivered" })
+    }
+    // And a forgotten nonce the Inbox shows failed (another relayer's attempt) has no proof left
+    const lookup = check(lookupRetry(state, requestOf(state, forgotten)))
+    expect(lookup).toMatchObject({ held: "settled", message: null, proofs: [] })
+    expect(
+      decideRetry(forgotten.event, lookup, { status: "failed", committed: new Set([root6]) }, DST),
+    ).toMatchObject({
+      kind: "refuse",
+      reason: "no-proof",
+    })
+  })
+
+  it("refuses an unknown message, or one claimed at the wrong nonce, without reading the chain", () => {
+    const stranger = MessageId.make(`0x${"ee".repeat(32)}`)
+    const unknown = lane.retryRequested(7, 10, stranger)
+    const elsewhere = lane.retryRequested(0, 10, lane.ids[1]!)
+    const state = given(...delivery, unknown, elsewhere)
+    expect(lookupRetry(state, requestOf(state, unknown))).toMatchObject({
+      kind: "refuse",
+      reason: "unknown-message",
+    })
+    const wrongNonce = lookupRetry(state, requestOf(state, elsewhere))
+    expect(wrongNonce).toMatchObject({ kind: "refuse", reason: "unknown-message" })
+    expect(wrongNonce.kind === "refuse" && wrongNonce.detail).toContain("is nonce 1")
+  })
+
+  it("refuses in-flight while a transaction carries the message", () => {
+    const request = lane.retryRequested(1, 10)
+    const state = given(attested6, ...lane.chunks(0, 6, 3), sent, request)
+    const lookup = lookupRetry(state, requestOf(state, request))
+    expect(lookup).toMatchObject({ kind: "refuse", reason: "in-flight" })
+    expect(lookup.kind === "refuse" && lookup.detail).toContain(lane.hashOf(1))
+  })
+
+  it("refuses a queued message the pipeline will deliver, but retries one another relayer's attempt failed", () => {
+    // Given chunks [6, 8) proven at 8 and not delivered yet
+    const request = lane.retryRequested(7, 10)
+    const state = given(...delivery, lane.attested(8), ...lane.chunks(6, 8, 2), request)
+    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    expect(lookup.held).toBe("queued")
+    // When the Inbox has not attempted it, Then it is queued
+    expect(decideRetry(request.event, lookup, { status: "none", committed: new Set() }, DST)).toMatchObject({
+      kind: "refuse",
+      reason: "queued",
+    })
+    // When the Inbox shows it failed (another relayer delivered it first) and its root is committed, Then retry it
+    const root8 = lane.checkpoint(8).root
+    const decision = decideRetry(
+      request.event,
+      lookup,
+      { status: "failed", committed: new Set([root8]) },
+      DST,
+    )
+    expect(decision).toMatchObject({ kind: "retry", message: lane.messages[7] })
+    expect(decision.kind === "retry" && decision.proof.proof).toEqual(proofOf(7, 8))
+  })
+
+  it("retries a message it skipped (another relayer's attempt failed) while its chunk is still held", () => {
+    // Given chunk [6, 8) at 8, message 6 skipped (the Inbox had attempted it), message 7 still queued
+    const attested8 = lane.attested(8)
+    const skip = lane.skipped(attested8.id, { action: "deliver", ids: [lane.ids[6]!] }, 5)
+    const request = lane.retryRequested(6, 10)
+    const state = given(...delivery, attested8, ...lane.chunks(6, 8, 2), skip, request)
+    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    expect(lookup).toMatchObject({ held: "settled", message: lane.messages[6] })
+    // When the Inbox shows it failed and the root at 8 committed, Then it is retried against it
+    const root8 = lane.checkpoint(8).root
+    const decision = decideRetry(
+      request.event,
+      lookup,
+      { status: "failed", committed: new Set([root8]) },
+      DST,
+    )
+    expect(decision).toMatchObject({ kind: "retry", message: lane.messages[6] })
+    expect(decision.kind === "retry" && decision.proof.proof).toEqual(proofOf(6, 8))
+  })
+
+  it("re-drives a kept message the Inbox never attempted with a one-message deliver", () => {
+    const request = lane.retryRequested(1, 10)
+    const state = given(...delivery, request)
+    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    const decision = decideRetry(request.event, lookup, { status: "none", committed: new Set([root6]) }, DST)
+    expect(decision).toMatchObject({ kind: "deliver", message: lane.messages[1] })
+  })
+
+  it("answers the oldest request first", () => {
+    const later = lane.retryRequested(1, 20)
+    const earlier = lane.retryRequested(2, 10)
+    expect(pendingRetries(given(...delivery, later, earlier)).map((r) => r.nonce)).toEqual([2, 1])
+    expect(failedState.requests.size).toBe(0)
+  })
+})

@@ -1,0 +1,77 @@
+import type { PublicClient } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import { type Envelope, makeEnvelope } from "../../../schemas/index.ts"
+import { producerOf, quietLogger } from "../../runtime/index.ts"
+import { emptySubmitterState } from "../core/index.ts"
+import { ANVIL_KEYS } from "../test/destination-fixture.ts"
+import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { makeWriter } from "./writer.ts"
+
+const lane = makeLaneFixture({
+  srcChainId: 777,
+  outbox: "0x00000000000000000000000000000000000a11ce",
+  dstChainId: 902,
+  recipient: "0x000000000000000000000000000000000000c0de",
+  count: 1,
+})
+
+const writerOver = (published: Envelope[]) =>
+  makeWriter({
+    settings: {
+      chainId: 902,
+      batchSize: 64,
+      windowMs: 0,
+      confirmations: 1,
+      gasMarginBps: 2_000,
+      stuckAfterMs: 30_000,
+      feeBumpBps: 1_250,
+      pollIntervalMs: 50,
+    },
+    inbox: "0x0000000000000000000000000000000000000001",
+    // Recording never reads the chain.
+    client: {} as PublicClient,
+    account: privateKeyToAccount(ANVIL_KEYS[2]),
+    reader: {
+      committedCount: async () => 0,
+      attempted: async () => new Set(),
+      messageStatus: async () => "none",
+    },
+    views: { caughtUp: async () => true, expect: () => {}, current: async () => emptySubmitterState(902) },
+    publish: async (envelopes) => {
+      published.push(...envelopes)
+      return envelopes.map((_, offset) => ({ topic: "chorus.deliveries", partition: 0, offset }))
+    },
+    stamp: (event, cause, time) =>
+      makeEnvelope(event, { producer: producerOf("submitter", "902"), causationId: cause, time }),
+    logger: quietLogger({ write: () => true }),
+  })
+
+describe("the submitter's records", () => {
+  it("are stamped no earlier than the request they answer, and never earlier than the previous record", async () => {
+    const published: Envelope[] = []
+    const w = writerOver(published)
+    // Given a request stamped an hour ahead of this clock (its host's clock runs fast)
+    const request = lane.retryRequested(0)
+    const ahead = Date.now() + 3_600_000
+    // When the submitter answers it, then records an outcome without a time floor
+    await w.record([{ event: lane.retryRefused(request, "queued").event, cause: request.id }], {
+      notBefore: ahead,
+    })
+    await w.record([{ event: lane.skipped(request.id, { action: "deliver", ids: [] }).event, cause: null }])
+    // Then the answer is stamped at the request's time, and the next record not before it
+    expect(published.map((e) => Date.parse(e.time))).toEqual([ahead, ahead])
+  })
+
+  it("are stamped now when nothing they follow is ahead of the clock", async () => {
+    const published: Envelope[] = []
+    const w = writerOver(published)
+    const before = Date.now()
+    w.notBefore(before - 60_000)
+    const cause = lane.retryRequested(0).id
+    await w.record([{ event: lane.skipped(cause, { action: "deliver", ids: [] }).event, cause }])
+    const stamped = Date.parse(published[0]!.time)
+    expect(stamped).toBeGreaterThanOrEqual(before)
+    expect(stamped).toBeLessThanOrEqual(Date.now())
+  })
+})

@@ -8,7 +8,9 @@
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
 import { devnet } from "./commands/devnet.ts"
 import { devnetOpenRecipients } from "./commands/devnet-open-recipients.ts"
+import { diff } from "./commands/diff.ts"
 import { messages } from "./commands/messages.ts"
+import { replay } from "./commands/replay.ts"
 import { retry } from "./commands/retry.ts"
 import { run } from "./commands/run.ts"
 import { topicsCreate } from "./commands/topics-create.ts"
@@ -26,6 +28,8 @@ export const COMMANDS: ReadonlyArray<Command> = [
   trace,
   messages,
   retry,
+  replay,
+  diff,
 ]
 
 const usageOf = (command: Command) =>

@@ -192,6 +192,11 @@ export class EmbeddedBusClient implements BusPort {
       if (!this.socket.destroyed) {
         await new Promise<void>((resolve) => {
           this.socket.once("close", () => resolve())
+          // The socket is unref'd between calls; the close handshake must keep the process alive, or a CLI
+          // exits with this promise unsettled. An owner that never answers the FIN is cut off after 1 s.
+          this.socket.ref()
+          const cutoff = setTimeout(() => this.socket.destroy(), 1000)
+          this.socket.once("close", () => clearTimeout(cutoff))
           this.socket.end()
         })
       }

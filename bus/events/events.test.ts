@@ -17,7 +17,22 @@ import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { waitFor } from "../contract/index.ts"
 import { openEmbeddedBus } from "../embedded/index.ts"
 import type { BusPort } from "../port.ts"
-import { publishEvents, readEvents, subscribeEvents, UndeclaredTopicError } from "./index.ts"
+import {
+  assertDeclared,
+  isShadowSuffix,
+  parseShadowTopic,
+  publishEvents,
+  readEvents,
+  shadowTopicName,
+  subscribeEvents,
+  UndeclaredTopicError,
+} from "./index.ts"
+
+const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
 
 const producer = new Producer({ service: "chain-watcher", instance: "w-1", version: "0.1.0" })
 const cursorAt = (n: number) =>
@@ -100,5 +115,51 @@ describe("events on the bus", () => {
       }
     }
     await expect(reading()).rejects.toThrow(/not declared in topology/)
+  })
+
+  it("reads a shadow of a declared topic", async () => {
+    const shadow = shadowTopicName("fix-1", TOPICS.watcherCursors.name)
+    await bus.ensureTopics([{ ...TOPICS.watcherCursors, name: shadow }])
+    const event = cursorAt(3)
+    const [position] = await publishEvents(bus, [event])
+    const record = (await collect(bus.read({ topic: position!.topic, from: "earliest" })))[0]!
+    await bus.publish([{ topic: shadow, key: record.key, value: record.value, headers: record.headers }])
+    const read = await collect(readEvents(bus, { topic: shadow, from: "earliest" }))
+    expect(read.map((r) => (r.ok ? r.envelope : r.error))).toEqual([event])
+  })
+})
+
+describe("shadow topic names", () => {
+  it("names a shadow shadow.<suffix>.<topic> and takes it apart again", () => {
+    const name = shadowTopicName("proof-builder-20261121T160200", "chorus.checkpoints.proposed")
+    expect(name).toBe("shadow.proof-builder-20261121T160200.chorus.checkpoints.proposed")
+    expect(parseShadowTopic(name)).toEqual({
+      suffix: "proof-builder-20261121T160200",
+      topic: "chorus.checkpoints.proposed",
+    })
+  })
+
+  it("refuses a suffix that would make the name ambiguous or illegal", () => {
+    for (const bad of ["", "a.b", "-x", "x y", "é", "x".repeat(101)]) {
+      expect(isShadowSuffix(bad), bad).toBe(false)
+      expect(() => shadowTopicName(bad, TOPICS.messagesProven.name), bad).toThrow(
+        /letters, digits and dashes/,
+      )
+    }
+  })
+
+  it("does not take a production name, or a shadow without a topic, for a shadow", () => {
+    expect(parseShadowTopic("chorus.messages.proven")).toBeUndefined()
+    expect(parseShadowTopic("shadow.fix-1")).toBeUndefined()
+    expect(parseShadowTopic("shadow..chorus.messages.proven")).toBeUndefined()
+    expect(parseShadowTopic("shadow.fix-1.")).toBeUndefined()
+  })
+
+  it("declares the shadow of a declared topic, and nothing else", () => {
+    expect(() => assertDeclared("shadow.fix-1.chorus.messages.proven")).not.toThrow()
+    expect(() => assertDeclared("shadow.fix-1.chorus.typo")).toThrow(UndeclaredTopicError)
+    expect(() => assertDeclared("shadow.fix-1.manifest")).toThrow(UndeclaredTopicError)
+    expect(() => assertDeclared("shadow.chorus.messages.proven")).toThrow(UndeclaredTopicError)
+    expect(() => assertDeclared("chorus.typo")).toThrow(/not declared in topology/)
   })
 })

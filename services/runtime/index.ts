@@ -1,5 +1,6 @@
 /**
  * What every service is built from: the pure-core shape and its fold, the
+ * fold over the input log (shared by rebuilds and replays), the
  * consumer-group runtime that rebuilds state from the log, the producer
  * stamp, chain clients with fallback and retry, and the logger.
  *
@@ -9,6 +10,7 @@ export * from "./chain-client.ts"
 export * from "./contract-message.ts"
 export * from "./lane-core.ts"
 export * from "./lane-service.ts"
+export * from "./log-fold.ts"
 export * from "./logger.ts"
 export * from "./producer.ts"
 export * from "./running-service.ts"

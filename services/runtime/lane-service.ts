@@ -30,11 +30,12 @@
  *
  * @module
  */
-import { publishEvents, readEvents, subscribeEvents } from "../../bus/events/index.ts"
+import { publishEvents, subscribeEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord, Subscription, TopicPartition } from "../../bus/port.ts"
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
-import { type ServiceName, TOPICS, type TopicName } from "../../topology/index.ts"
+import type { ServiceName, TopicName } from "../../topology/index.ts"
 import { type LaneCore, stampOutputs } from "./lane-core.ts"
+import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
 import type { RunningService } from "./running-service.ts"
@@ -95,55 +96,24 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
   const shards = new Map<number, Promise<Shard<S>>>()
   const ready = new Map<number, Shard<S>>()
 
-  const recordedReads = async (partition: number): Promise<Map<string, Envelope[]>> => {
-    const byCause = new Map<string, Envelope[]>()
-    for await (const read of readEvents(bus, {
-      topic: TOPICS.laneReads.name,
-      partitions: [partition],
-      from: "earliest",
-    })) {
-      if (!read.ok) continue
-      const { envelope } = read
-      if (envelope.producer.service !== options.service || envelope.producer.instance !== options.instance)
-        continue
-      if (envelope.causationId === null) continue
-      const list = byCause.get(envelope.causationId) ?? []
-      if (!list.some((e) => e.id === envelope.id)) list.push(envelope)
-      byCause.set(envelope.causationId, list)
-    }
-    return byCause
-  }
-
   const rebuild = async (partition: number, first: BusRecord): Promise<Shard<S>> => {
-    const reads = await recordedReads(partition)
-    const records: Array<{ envelope: Envelope; record: BusRecord; order: number }> = []
+    const reads = await readRecordedReads(bus, {
+      service: options.service,
+      instance: options.instance,
+      partitions: [partition],
+    })
+    const ranges: LogInputRange[] = []
     for (const [order, topic] of options.inputs.entries()) {
       const committed = await bus.committedOffsets(options.groupId, topic)
       const upTo =
         topic === first.topic ? first.offset : (committed.find((c) => c.partition === partition)?.offset ?? 0)
       if (upTo === 0) continue
-      for await (const read of readEvents(bus, {
-        topic,
-        partitions: [partition],
-        from: "earliest",
-        to: { offset: upTo },
-      })) {
-        if (read.ok) records.push({ envelope: read.envelope, record: read.record, order })
-      }
+      ranges.push({ topic, partition, to: upTo, order })
     }
-    // Across topics the log has no single order; record time is the order the inputs were first handled in.
-    records.sort(
-      (a, b) =>
-        a.record.timestamp - b.record.timestamp || a.order - b.order || a.record.offset - b.record.offset,
-    )
-    const shard: Shard<S> = { state: core.initial, seen: new Set(), reads, queue: Promise.resolve() }
-    for (const { envelope } of records) {
-      if (shard.seen.has(envelope.id)) continue
-      shard.seen.add(envelope.id)
-      shard.state = core.decide(shard.state, envelope, reads.get(envelope.id) ?? []).state
-      reads.delete(envelope.id)
-    }
-    logger.info("shard rebuilt from the log", { partition, inputs: records.length })
+    const inputs = await readLogInputs(bus, ranges)
+    const folded = foldLogInputs(core, inputs, reads)
+    const shard: Shard<S> = { state: folded.state, seen: folded.seen, reads, queue: Promise.resolve() }
+    logger.info("shard rebuilt from the log", { partition, inputs: inputs.length })
     return shard
   }
 

@@ -1,0 +1,187 @@
+import type { ChorusConfig } from "../../services/config/index.ts"
+import type { ReplayManifest } from "../../services/replay/index.ts"
+import { type Command, requireString, UsageError } from "../command.ts"
+import { BUS_DETAILS, BUS_USAGE, busOptions, openBusFromFlags } from "../open-bus.ts"
+
+// Kept here rather than imported so `chorus --help` does not load every service.
+const REPLAYABLE = ["chain-watcher", "proof-builder", "operator", "attestation-collector"]
+const INTO = /^[a-z0-9][a-z0-9-]{0,99}$/
+
+/** `--brokers`/`--data-dir` as given, else the config's `bus` section (as `chorus run` does). */
+const busFlagsFrom = (values: Record<string, unknown>, config: ChorusConfig): Record<string, string> => {
+  const flags: Record<string, string> = {}
+  if (typeof values.brokers === "string") flags.brokers = values.brokers
+  if (typeof values["data-dir"] === "string") flags["data-dir"] = values["data-dir"]
+  if (Object.keys(flags).length > 0) return flags
+  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
+  if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
+  return {}
+}
+
+const shellQuote = (value: string) =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+
+/**
+ * The `chorus diff` command for each shadow topic a replay wrote, on the same bus.
+ *
+ * @example
+ * ```ts
+ * diffCommandsFor(manifest, { "data-dir": ".devnet" })
+ * // ["chorus diff chorus.messages.proven shadow.fix-1.chorus.messages.proven --data-dir .devnet", …]
+ * ```
+ */
+export const diffCommandsFor = (manifest: ReplayManifest, bus: Record<string, string>): string[] => {
+  const flags = Object.entries(bus)
+    .map(([flag, value]) => `--${flag} ${shellQuote(value)}`)
+    .join(" ")
+  return manifest.shadows.map((s) => `chorus diff ${s.productionTopic} ${s.shadowTopic} ${flags}`)
+}
+
+const rangesLine = (ranges: ReplayManifest["instances"][number]["ranges"]) => {
+  const byTopic = new Map<string, string[]>()
+  for (const r of ranges) {
+    if (r.to === r.low) continue
+    const list = byTopic.get(r.topic) ?? []
+    list.push(`p${r.partition} [${r.from}, ${r.to})`)
+    byTopic.set(r.topic, list)
+  }
+  const lines = [...byTopic].map(([topic, parts]) => `${topic} ${parts.join(" ")}`)
+  return lines.length === 0 ? ["(its input partitions hold no record)"] : lines
+}
+
+/**
+ * `chorus replay <service>`: runs a service's pure core over a window of its
+ * input log and writes its outputs to shadow topics, then prints the
+ * `chorus diff` commands that compare them with production.
+ */
+export const replay: Command = {
+  path: ["replay"],
+  summary: "run a service's core over a window of its input log into shadow topics (never production)",
+  usage: `replay <${REPLAYABLE.join("|")}> --config <file> ${BUS_USAGE} --from <offset|time> [--to <offset|time>] [--instance <id>] [--into <suffix>] [--json]`,
+  details: [
+    "  <service>             chain-watcher (per chain, over chorus.watcher.reads), proof-builder, operator (per operator)",
+    "                        or attestation-collector. The submitter cannot be replayed: its core emits nothing; its",
+    "                        commits and deliveries come from its ticker, the clock and the destination chain.",
+    "  --config <file>       the deployment's JSON config, to build each core exactly as production does",
+    "                        (`chorus devnet` writes one to <data-dir>/config.json)",
+    BUS_DETAILS,
+    "                        (default: the config's `bus` section)",
+    "  --from <offset|time>  first input replayed: an offset (on every input partition) or an ISO-8601 time with a",
+    "                        zone (2026-11-21T16:02:00Z), in log time. The state before it is rebuilt from every earlier",
+    "                        input. With several input topics (attestation-collector) prefer times: an offset cuts",
+    "                        each topic at its own position, a time cuts them all at one instant",
+    "  --to <offset|time>    end of the window, exclusive. Default: the end of the log when the replay starts",
+    "  --instance <id>       one instance: a chain id (chain-watcher) or an operator's index or address; all when absent",
+    "  --into <suffix>       shadow topics are shadow.<suffix>.<production topic>; lowercase letters, digits and dashes.",
+    "                        Default: <service>-<UTC yyyymmddThhmmss>. A suffix is used once",
+    "  --json                print the replay's manifest and the diff commands as JSON",
+    "",
+    "Chain reads come from the log (chorus.lane.reads); no chain is called. Nothing is written to a production topic:",
+    "every write is refused unless its topic starts with shadow. The manifest (shadow.<suffix>.manifest) records the",
+    "input ranges replayed; `chorus diff` uses it to compare only what production wrote for the same inputs.",
+  ].join("\n"),
+  options: {
+    ...busOptions,
+    config: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    instance: { type: "string" },
+    into: { type: "string" },
+    json: { type: "boolean" },
+  },
+  positionals: ["service"],
+  async run({ values, positionals, out, err }) {
+    const service = positionals[0]
+    if (service === undefined) throw new UsageError(`say which service to replay (${REPLAYABLE.join(", ")})`)
+    const lib = await import("../../services/replay/index.ts")
+    const { ConfigError, loadConfig } = await import("../../services/config/index.ts")
+    const refusal = lib.notReplayableReason(service)
+    if (refusal !== undefined) throw new UsageError(`${service} cannot be replayed: ${refusal}`)
+    const into = values.into
+    if (into !== undefined && (typeof into !== "string" || !INTO.test(into))) {
+      throw new UsageError(
+        `--into ${JSON.stringify(into)} must be lowercase letters, digits and dashes (at most 100, e.g. fix-chunking-1)`,
+      )
+    }
+    let from: ReturnType<typeof lib.parseReplayBound>
+    let to: ReturnType<typeof lib.parseReplayBound>
+    try {
+      from = lib.parseReplayBound(requireString(values, "from"), "--from")
+      to = typeof values.to === "string" ? lib.parseReplayBound(values.to, "--to") : { kind: "latest" }
+      lib.checkWindow(from, to)
+    } catch (error) {
+      if (error instanceof lib.InvalidReplayWindowError) throw new UsageError(error.message)
+      throw error
+    }
+    const file = requireString(values, "config")
+    let config: ChorusConfig
+    let targets: ReturnType<typeof lib.replayTargets>
+    try {
+      config = loadConfig(file)
+      targets = lib.replayTargets(
+        service,
+        config,
+        typeof values.instance === "string" ? { instance: values.instance } : {},
+      )
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        err(error.message)
+        return 2
+      }
+      throw error
+    }
+    const busFlags = busFlagsFrom(values, config)
+    const bus = await openBusFromFlags(busFlags)
+    let manifest: ReplayManifest
+    try {
+      const now = new Date()
+      manifest = await lib.replay({
+        bus,
+        targets,
+        from,
+        to,
+        suffix: typeof into === "string" ? into : lib.defaultShadowSuffix(service, now),
+        now,
+      })
+    } catch (error) {
+      if (error instanceof lib.ReplayRefusedError) throw new UsageError(error.message)
+      throw error
+    } finally {
+      await bus.close()
+    }
+    const commands = diffCommandsFor(manifest, busFlags)
+    if (values.json === true) {
+      out(JSON.stringify({ manifest, diffCommands: commands }))
+      return 0
+    }
+    out(
+      `chorus replay ${service}: replayed ${manifest.counts.replayed} input(s) into shadow.${manifest.suffix}.* on the ${bus.kind} bus`,
+    )
+    out(`  window   --from ${manifest.window.from} --to ${manifest.window.to} (exclusive)`)
+    for (const instance of manifest.instances) {
+      const c = instance.counts
+      out(
+        `  ${service}/${instance.instance}: ${c.replayed} replayed, ${c.before} earlier input(s) folded for state, ${c.duplicates} duplicate(s) skipped, ${c.outputs} output(s)`,
+      )
+      for (const line of rangesLine(instance.ranges)) out(`    ${line}`)
+    }
+    out("  wrote")
+    const width = Math.max(...manifest.shadows.map((s) => s.shadowTopic.length))
+    for (const s of manifest.shadows) {
+      out(
+        `    ${s.shadowTopic.padEnd(width)}  ${String(s.events).padStart(6)} event(s)  (of ${s.productionTopic})`,
+      )
+    }
+    out(`    shadow.${manifest.suffix}.manifest  what was replayed (read by chorus diff)`)
+    if (manifest.counts.undecodable > 0) {
+      err(
+        `warning: ${manifest.counts.undecodable} record(s) did not decode and were not folded (production dead-lettered them); first:`,
+      )
+      for (const u of manifest.undecodable)
+        err(`  ${u.topic} partition ${u.partition} offset ${u.offset}: ${u.error}`)
+    }
+    out("next, compare each shadow with production:")
+    for (const command of commands) out(`  ${command}`)
+    return 0
+  },
+}

@@ -1,0 +1,75 @@
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import { partitionForKey } from "../../bus/partitioner/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { ConfigError, decodeConfig } from "../config/index.ts"
+import { NotReplayableError, replayTargets } from "./targets.ts"
+
+const KEYS = [
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+] as const
+
+const config = decodeConfig({
+  network: { registryChainId: 901, registry: "0x00000000000000000000000000000000000000aa" },
+  chains: [901, 902].map((chainId) => ({
+    chainId,
+    rpcUrls: ["http://127.0.0.1:1"],
+    outbox: "0x00000000000000000000000000000000000a11ce",
+    inbox: "0x00000000000000000000000000000000000000bb",
+  })),
+  operators: KEYS.map((privateKey) => ({ privateKey })),
+  submitters: [{ chainId: 902, privateKey: KEYS[0] }],
+})
+
+describe("replayTargets", () => {
+  it("given the chain-watcher, then one instance per chain, over its chain's partition of the reads", () => {
+    const targets = replayTargets("chain-watcher", config)
+    expect(targets.map((t) => t.instance)).toEqual(["901", "902"])
+    expect(targets[0]!.inputs).toEqual([TOPICS.watcherReads.name])
+    expect(targets[1]!.partitions(3)).toEqual([partitionForKey("902", 3)])
+    expect(targets[0]!.outputs).toEqual([
+      TOPICS.messagesObserved.name,
+      TOPICS.watcherCursors.name,
+      TOPICS.chainHalts.name,
+    ])
+    expect(targets[0]!.readsRecorded).toBe(false)
+    expect(replayTargets("chain-watcher", config, { instance: "902" }).map((t) => t.instance)).toEqual([
+      "902",
+    ])
+  })
+
+  it("given the operator, then one instance per operator, stamped with its checksummed address", () => {
+    const addresses = KEYS.map((k) => privateKeyToAccount(k).address)
+    expect(replayTargets("operator", config).map((t) => t.instance)).toEqual(addresses)
+    expect(replayTargets("operator", config, { instance: "1" }).map((t) => t.instance)).toEqual([
+      addresses[1],
+    ])
+    expect(
+      replayTargets("operator", config, { instance: addresses[0]!.toLowerCase() }).map((t) => t.instance),
+    ).toEqual([addresses[0]])
+    expect(replayTargets("operator", config)[0]!.outputs).toEqual([TOPICS.attestationsSigned.name])
+  })
+
+  it("given the lane services with one instance, then their inputs and outputs are production's", () => {
+    const [builder] = replayTargets("proof-builder", config)
+    expect(builder).toMatchObject({ instance: "proof-builder", readsRecorded: true })
+    expect(builder!.outputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name])
+    const [collector] = replayTargets("attestation-collector", config)
+    expect(collector!.inputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name])
+    expect(collector!.outputs).toEqual([TOPICS.checkpointsAttested.name, TOPICS.attestationVerdicts.name])
+  })
+
+  it("given an instance that is not configured, or one for a single-instance service, then it is refused", () => {
+    expect(() => replayTargets("chain-watcher", config, { instance: "999" })).toThrow(ConfigError)
+    expect(() => replayTargets("operator", config, { instance: "7" })).toThrow(/no operator "7"/)
+    expect(() => replayTargets("proof-builder", config, { instance: "x" })).toThrow(/single instance/)
+  })
+
+  it("given the submitter or the auditor, then it is refused with the reason", () => {
+    expect(() => replayTargets("submitter", config)).toThrow(NotReplayableError)
+    expect(() => replayTargets("submitter", config)).toThrow(/emits nothing.*ticker/s)
+    expect(() => replayTargets("auditor", config)).toThrow(/writes no event to the bus/)
+    expect(() => replayTargets("proof-bilder", config)).toThrow(/not a Chorus service/)
+  })
+})

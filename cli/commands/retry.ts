@@ -26,7 +26,7 @@ export const describeOutcome = (outcome: RetryOutcome): string => {
     case "delivered":
       return `delivered: ${outcome.detail}`
     case "failed":
-      return `failed again: ${outcome.reason}${outcome.revertData ? ` (${describeRevert(outcome.revertData)})` : ""}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
+      return `failed again: ${outcome.revertData ? describeRevert(outcome.revertData) : outcome.reason}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
     case "refused":
       return `refused by the submitter (${outcome.reason}): ${outcome.detail}`
     case "timeout":

@@ -20,6 +20,13 @@ export const describeRevert = (data: string | null | undefined): string => {
   if (data === null || data === undefined || data === "0x") return "reverted without a reason"
   try {
     const decoded = decodeErrorResult({ abi: KNOWN_ERRORS, data: data as Hex })
+    // The Inbox wraps a recipient's revert on retry: show the recipient's own reason.
+    if (
+      decoded.errorName === "RetryFailed" &&
+      Array.isArray(decoded.args) &&
+      typeof decoded.args[1] === "string"
+    )
+      return `the recipient reverted again: ${describeRevert(decoded.args[1])}`
     return `${decoded.errorName}(${(decoded.args ?? []).map((arg) => (typeof arg === "string" ? arg : String(arg))).join(", ")})`
   } catch {
     return `custom error ${data.slice(0, 10)} (data ${data.length > 74 ? `${data.slice(0, 74)}…` : data})`

@@ -48,7 +48,7 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
     case "skipped":
       return `${d.action} skipped it: ${d.reason}`
     case "transaction-failed":
-      return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.reason}`
+      return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.revertData ? describeRevert(d.revertData as string) : d.reason}`
     case "retry-requested":
       return `retry requested by ${d.requestedBy}${d.reason ? `: ${d.reason}` : ""}`
     case "retry-refused":

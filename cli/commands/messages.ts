@@ -30,7 +30,7 @@ const sinceOf = (value: unknown, now: number): number | undefined => {
 export const messages: Command = {
   path: ["messages"],
   summary: "list messages by status (stuck, failed, delivered, in-flight, all): where an incident starts",
-  usage: `messages ${BUS_USAGE} [--status <status>] [--source <chainId>] [--destination <chainId>] [--since <time|duration>] [--stuck-after <duration>] [--limit <n>] [--json] [--index <file>]`,
+  usage: `messages ${BUS_USAGE} [--status <status>] [--source <chainId>] [--destination <chainId>] [--since <time|duration>] [--stuck-after <duration>] [--limit <n>] [--json | --ids] [--index <file>]`,
   details: [
     BUS_DETAILS,
     AUDIT_DETAILS,
@@ -42,6 +42,7 @@ export const messages: Command = {
     "                           stuck (default 2m: the devnet relays in seconds; raise it for slow finality)",
     "  --limit <n>              at most n rows (default 100; 0 for all); the total is always printed",
     "  --json                   one JSON object per line, then a summary line",
+    "  --ids                    only the matching ids, one per line (for scripts: a loop of `chorus retry`)",
   ].join("\n"),
   options: {
     ...auditOptions,
@@ -52,6 +53,7 @@ export const messages: Command = {
     "stuck-after": { type: "string" },
     limit: { type: "string" },
     json: { type: "boolean" },
+    ids: { type: "boolean" },
   },
   async run({ values, out, err }) {
     const status = (values.status ?? "all") as MessageFilter["status"]
@@ -78,6 +80,12 @@ export const messages: Command = {
       const warning = unreadableWarning(audit.store)
       if (warning !== undefined) err(warning)
       const { rows, total } = listMessages(audit.store, filter)
+      if (values.ids === true) {
+        for (const row of rows) out(row.id)
+        if (rows.length < total)
+          err(`${total} message(s) match; printed the oldest ${rows.length} (--limit 0 prints all)`)
+        return 0
+      }
       if (values.json === true) {
         for (const row of rows) out(JSON.stringify(row))
         out(JSON.stringify({ total, shown: rows.length }))

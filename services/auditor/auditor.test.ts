@@ -202,6 +202,8 @@ describe("the audit index on a devnet log", () => {
       expect(delivered.out.at(-1)).toBe("12 message(s) match")
       const stuck = await cli(["messages", "--data-dir", dir, "--status", "stuck", "--json"])
       expect(stuck.out.map((line) => JSON.parse(line)).at(-1)).toEqual({ total: 0, shown: 0 })
+      const justIds = await cli(["messages", "--data-dir", dir, "--ids", "--limit", "0"])
+      expect([...justIds.out].sort()).toEqual(ids.map((id) => id.toLowerCase()).sort())
       const limited = await cli(["messages", "--data-dir", dir, "--limit", "3"])
       expect(limited.out.at(-1)).toBe("12 message(s) match; showing the oldest 3 (--limit 0 shows all)")
     })

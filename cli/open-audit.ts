@@ -29,7 +29,10 @@ export interface OpenedAudit {
  * try { audit.store.message(id) } finally { await audit.close() }
  * ```
  */
-export const openAudit = async (values: CommandInput["values"]): Promise<OpenedAudit> => {
+export const openAudit = async (
+  values: CommandInput["values"],
+  warn?: (line: string) => void,
+): Promise<OpenedAudit> => {
   const bus = await openBusFromFlags(values)
   const dataDir = typeof values["data-dir"] === "string" ? embeddedDataDir(values["data-dir"]) : undefined
   const path = auditIndexPath({
@@ -41,6 +44,10 @@ export const openAudit = async (values: CommandInput["values"]): Promise<OpenedA
   try {
     store = AuditStore.open(path)
     const caughtUp = await catchUp(bus, store)
+    if (caughtUp.missing.length > 0 && warn !== undefined)
+      warn(
+        `warning: the log has no ${caughtUp.missing.join(", ")} (written by an older Chorus); those topics are not in any answer. \`chorus topics create\` adds them.`,
+      )
     const opened = store
     return {
       bus,

@@ -104,17 +104,23 @@ async function listenOn(
   })
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
-    server.listen(candidate.path, () => {
-      server.off("error", reject)
-      resolve()
-    })
+    // Whoever can connect can publish to every topic: the socket is created owner-only, whatever the umask
+    // (the bind happens inside listen(), so the mask is back before any other file is created).
+    const mask = process.umask(0o077)
+    try {
+      server.listen(candidate.path, () => {
+        server.off("error", reject)
+        resolve()
+      })
+    } finally {
+      process.umask(mask)
+    }
   })
   server.unref()
   server.on("error", (error) => logger.error(`bus server on ${candidate.path}: ${error.message}`))
   try {
-    // In the shared temporary directory, only this user may connect.
+    chmodSync(candidate.path, 0o600)
     if (candidate.pointer !== undefined) {
-      chmodSync(candidate.path, 0o600)
       writeFileAtomic(candidate.pointer, `${candidate.path}\n`, false)
     }
   } catch (error) {

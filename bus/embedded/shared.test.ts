@@ -1,5 +1,5 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -327,6 +327,24 @@ describe("shared embedded bus: one process", () => {
     const next = await openEmbeddedBusShared({ dataDir, logger: quiet })
     expect(next).toBeInstanceOf(EmbeddedBus)
     await next.close()
+  })
+
+  it("creates its socket owner-only whatever the umask: whoever connects can publish to every topic", async () => {
+    const dataDir = await freshDir()
+    const before = process.umask(0o000)
+    let owner: Awaited<ReturnType<typeof openEmbeddedBus>> | undefined
+    try {
+      owner = await openEmbeddedBus({ dataDir, logger: quiet })
+    } finally {
+      process.umask(before)
+    }
+    try {
+      expect(statSync(join(dataDir, "bus.sock")).mode & 0o777).toBe(0o600)
+      // The mask is restored: files created afterwards follow the process's own umask again.
+      expect(process.umask()).toBe(before)
+    } finally {
+      await owner.close()
+    }
   })
 
   it("serves from the temporary directory when the data directory's socket path is too long", async () => {

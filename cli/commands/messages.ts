@@ -75,7 +75,7 @@ export const messages: Command = {
       ...(dstChainId !== undefined ? { dstChainId } : {}),
       ...(since !== undefined ? { since } : {}),
     }
-    const audit = await openAudit(values)
+    const audit = await openAudit(values, err)
     try {
       const warning = unreadableWarning(audit.store)
       if (warning !== undefined) err(warning)

@@ -5,7 +5,12 @@ import {
   parseDuration,
   statusOf,
 } from "../../services/auditor/index.ts"
-import { awaitRetryOutcome, type RetryOutcome, requestRetry } from "../../services/retry/index.ts"
+import {
+  answersFrom,
+  awaitRetryOutcome,
+  type RetryOutcome,
+  requestRetry,
+} from "../../services/retry/index.ts"
 import { type Command, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
@@ -66,7 +71,7 @@ export const retry: Command = {
     const waitMs = values.wait === undefined ? 120_000 : parseDuration(String(values.wait))
     if (waitMs === undefined)
       throw new UsageError(`--wait: ${JSON.stringify(values.wait)} is not a duration such as 30s or 2m`)
-    const audit = await openAudit(values)
+    const audit = await openAudit(values, err)
     try {
       const message = audit.store.message(id)
       if (message === undefined) {
@@ -82,6 +87,7 @@ export const retry: Command = {
         )
         return 1
       }
+      const fromOffset = await answersFrom(audit.bus, message)
       const request = await requestRetry(audit.bus, {
         messageId: message.id,
         srcChainId: message.srcChainId,
@@ -99,7 +105,7 @@ export const retry: Command = {
         return 0
       }
       out(`waiting up to ${Math.round(waitMs / 1000)} s for the submitter of chain ${message.dstChainId}…`)
-      const outcome = await awaitRetryOutcome(audit.bus, request, { timeoutMs: waitMs })
+      const outcome = await awaitRetryOutcome(audit.bus, request, { timeoutMs: waitMs, fromOffset })
       const line = describeOutcome(outcome)
       if (outcome.kind === "delivered") out(line)
       else err(line)

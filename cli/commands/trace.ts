@@ -76,7 +76,7 @@ export const trace: Command = {
     if (!MESSAGE_ID.test(id))
       throw new UsageError(`${JSON.stringify(id)} is not a message id (0x followed by 64 hex digits)`)
     const stuckAfterMs = stuckAfterOf(values["stuck-after"])
-    const audit = await openAudit(values)
+    const audit = await openAudit(values, err)
     try {
       const warning = unreadableWarning(audit.store)
       if (warning !== undefined) err(warning)

@@ -32,7 +32,14 @@ export interface CatchUpResult {
   readonly unreadable: number
   /** The index was found to belong to another log (it was reset and rebuilt). */
   readonly rebuilt: boolean
+  /** Audited topics the log does not have (a log from an older Chorus); `chorus topics create` adds them. */
+  readonly missing: ReadonlyArray<string>
 }
+
+const isMissingTopic = (error: unknown): boolean =>
+  error instanceof Error &&
+  (["TopicNotFoundError", "KafkaTopicNotFoundError"].includes(error.name) ||
+    (error as { _tag?: string })._tag === "TopicNotFoundError")
 
 /** The anchor of a log: the id of the first event of the first non-empty observations partition. */
 const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>): Promise<string | null> => {
@@ -58,7 +65,8 @@ const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>)
  *   event read in a round has its message's observation in the same round.
  * - Another process may catch the same index up at the same time: a chunk is
  *   applied only if the partition's position is still where this round
- *   started it, so no record is indexed twice.
+ *   left it and the index still belongs to the same log, so no record is
+ *   indexed twice and none is skipped.
  * - An index that belongs to another log (its anchor differs, or a partition
  *   is shorter than the index's position) is emptied and rebuilt.
  *
@@ -69,7 +77,17 @@ const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>)
  */
 export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpResult> => {
   const marks = new Map<string, ReadonlyArray<PartitionWatermarks>>()
-  for (const topic of [...AUDITED_TOPICS].reverse()) marks.set(topic, await bus.watermarks(topic))
+  const missing: string[] = []
+  for (const topic of [...AUDITED_TOPICS].reverse()) {
+    try {
+      marks.set(topic, await bus.watermarks(topic))
+    } catch (error) {
+      // A log from an older Chorus lacks the topics added since: nothing to index there.
+      if (!isMissingTopic(error)) throw error
+      missing.push(topic)
+      marks.set(topic, [])
+    }
+  }
 
   let rebuilt = false
   const observed = marks.get(TOPICS.messagesObserved.name) ?? []
@@ -88,14 +106,17 @@ export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpR
   let unreadable = 0
   for (const topic of AUDITED_TOPICS) {
     for (const mark of marks.get(topic) ?? []) {
-      let next = Math.max(store.position(topic, mark.partition)?.next ?? 0, mark.low)
+      // What this round saw as the partition's position: a chunk is applied only if it is still so.
+      let expected = store.position(topic, mark.partition)?.next
+      let next = Math.max(expected ?? 0, mark.low)
       if (next >= mark.high) continue
       let chunk: Array<Parameters<typeof indexEvent>[1] | { unreadable: string; offset: number }> = []
       let places: Array<{ offset: number; at: number }> = []
       const flush = (): boolean => {
-        const from = next
         const applied = store.transaction(() => {
-          if ((store.position(topic, mark.partition)?.next ?? 0) > from) return false
+          // Another process indexed this range, or reset the index for another log, since this round began.
+          if (store.position(topic, mark.partition)?.next !== expected) return false
+          if (store.meta("anchor") !== (anchor ?? "")) return false
           chunk.forEach((item, i) => {
             const place = places[i]!
             if ("unreadable" in item) store.addUnreadable(topic, mark.partition, item.offset, item.unreadable)
@@ -111,6 +132,7 @@ export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpR
           })
           next = places[places.length - 1]!.offset + 1
           store.setPosition(topic, mark.partition, next, null)
+          expected = next
           return true
         })
         chunk = []
@@ -139,5 +161,5 @@ export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpR
       if (!raced && chunk.length > 0) flush()
     }
   }
-  return { records, unreadable, rebuilt }
+  return { records, unreadable, rebuilt, missing }
 }

@@ -1,7 +1,7 @@
 import { describeRevert } from "./decode-revert.ts"
 import type { AuditStore, LaneEventRow, LogPlace, MessageRow, StepRow } from "./index-store.ts"
 import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
-import type { Stage } from "./stages.ts"
+import { rankOf, type Stage } from "./stages.ts"
 
 export interface TraceStep {
   readonly stage: string
@@ -204,8 +204,9 @@ export const traceMessage = (
       detail: committed.detail,
     })
   const status = statusOf(message, options)
-  if (status !== "delivered")
-    for (const stall of laneEvents.filter((e) => e.stage === "stalled"))
+  // A stall holds back messages from its tree count on, until a checkpoint past it is proposed.
+  if (status !== "delivered" && message.stageRank < rankOf("proposed"))
+    for (const stall of laneEvents.filter((e) => e.stage === "stalled" && e.count <= message.nonce))
       raw.push({
         stage: "stalled",
         at: stall.at,

@@ -1,17 +1,18 @@
 /**
  * Following a retry request to its outcome without a consumer group: the
  * answer and the transaction's outcome travel on `chorus.deliveries` under
- * the request's lane key, so only that partition is read, from the first
- * record stamped at or after the request (the submitter never stamps an
- * answer before its request), polling its high watermark until the outcome
- * is there or the time is up.
+ * the request's lane key, so only that partition is read, from its high
+ * watermark taken before the request was published (`answersFrom`), polling
+ * until the outcome is there or the time is up. Without that offset it
+ * starts at records written up to ten minutes before the request's time:
+ * record times come from the writers' clocks, which may disagree.
  *
  * @module
  */
 import { readEvents } from "../../bus/events/index.ts"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import type { Envelope, EventId, RetryRequested } from "../../schemas/index.ts"
+import { type Envelope, type EventId, laneKey, type RetryRequested } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { followRetry, type RetryOutcome } from "./outcome.ts"
 
@@ -20,6 +21,32 @@ export interface AwaitRetryOutcomeOptions {
   readonly timeoutMs: number
   /** How often to look for new records (default 250 ms). */
   readonly pollIntervalMs?: number
+  /** Where to start reading the lane's `chorus.deliveries` partition: `answersFrom`, taken before publishing. */
+  readonly fromOffset?: number
+}
+
+/** Slack for writers' clocks when no start offset is given. */
+const CLOCK_SLACK_MS = 10 * 60_000
+
+/**
+ * The high watermark of the `chorus.deliveries` partition that will carry
+ * the answers for `lane`: take it before publishing the request and pass it
+ * as `fromOffset`, so no answer is missed whatever the clocks say.
+ *
+ * @example
+ * ```ts
+ * const fromOffset = await answersFrom(bus, { srcChainId: 901, dstChainId: 902 })
+ * const request = await requestRetry(bus, input)
+ * await awaitRetryOutcome(bus, request, { timeoutMs: 60_000, fromOffset })
+ * ```
+ */
+export const answersFrom = async (
+  bus: BusPort,
+  lane: { readonly srcChainId: number; readonly dstChainId: number },
+): Promise<number> => {
+  const topic = TOPICS.deliveries.name
+  const partition = partitionForKey(laneKey(lane), await bus.partitions(topic))
+  return (await bus.watermarks(topic)).find((w) => w.partition === partition)?.high ?? 0
 }
 
 /** `awaitRetryOutcome` was given something it cannot follow. */
@@ -60,8 +87,12 @@ export const awaitRetryOutcome = async (
   const deadline = Date.now() + options.timeoutMs
   const topic = TOPICS.deliveries.name
   const partition = partitionForKey(request.key, await bus.partitions(topic))
-  const since = await bus.offsetsForTimestamp(topic, Date.parse(request.time))
-  let cursor = since.find((p) => p.partition === partition)?.offset ?? 0
+  let cursor: number =
+    options.fromOffset ??
+    (await bus.offsetsForTimestamp(topic, Date.parse(request.time) - CLOCK_SLACK_MS)).find(
+      (p) => p.partition === partition,
+    )?.offset ??
+    0
   // Causes precede their effects on the partition (one writer, in order): keep only the request's chain.
   const causes = new Set<EventId>([request.id])
   const kept: Envelope[] = []

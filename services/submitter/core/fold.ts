@@ -73,6 +73,7 @@ import type { LaneCore } from "../../runtime/index.ts"
 import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
 import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
 import {
+  ANSWER_CAUSES_KEPT,
   type CheckpointEntry,
   type Chunk,
   emptySubmitterState,
@@ -156,6 +157,7 @@ export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
       if (event.lane.dstChainId !== state.chainId) return false
       if (input.causationId !== null) {
         state.requests.delete(input.causationId)
+        state.answerCauses.delete(input.causationId)
         state.answered.add(input.causationId)
       }
       return true
@@ -361,6 +363,11 @@ const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelop
 
 const onRequested = (state: SubmitterState, event: RetryRequested, id: EventId, time: number) => {
   if (state.answered.has(id) || state.requests.has(id)) return
+  // Its answer was folded first (the request's record time ran ahead of the submitter's clock).
+  if (state.answerCauses.delete(id)) {
+    state.answered.add(id)
+    return
+  }
   state.requests.set(id, {
     id,
     time,
@@ -372,9 +379,23 @@ const onRequested = (state: SubmitterState, event: RetryRequested, id: EventId, 
   })
 }
 
-/** The first event caused by a pending request answers it. */
+/**
+ * The first event caused by a pending request answers it. A cause that is
+ * no pending request may be a request not folded yet: it is remembered
+ * (bounded), so that request is folded as answered.
+ */
 const answer = (state: SubmitterState, cause: EventId | null) => {
-  if (cause !== null && state.requests.delete(cause)) state.answered.add(cause)
+  if (cause === null) return
+  if (state.requests.delete(cause)) {
+    state.answered.add(cause)
+    return
+  }
+  if (state.answered.has(cause)) return
+  state.answerCauses.add(cause)
+  if (state.answerCauses.size > ANSWER_CAUSES_KEPT) {
+    const oldest = state.answerCauses.values().next().value
+    if (oldest !== undefined) state.answerCauses.delete(oldest)
+  }
 }
 
 // -- Retries --------------------------------------------------------------------------------------------------

@@ -80,6 +80,17 @@ describe("retry requests in the submitter core", () => {
     expect(given(...delivery, refused, request).requests.size).toBe(0)
   })
 
+  it("given the retry it sent (or its failure) folded before the request, when the request is folded, then it is not pending again", () => {
+    // A rebuild orders by record time; a request published by a clock that runs ahead sorts after its answer.
+    const request = lane.retryRequested(1, 10)
+    const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 2, nonce: 1 }, 11)
+    const state = given(...delivery, retry, request)
+    expect(state.requests.size).toBe(0)
+    expect(pendingRetries(state)).toEqual([])
+    expect(state.answered.has(request.id)).toBe(true)
+    expect(state.answerCauses.has(request.id)).toBe(false)
+  })
+
   it("answers a request with the retry it sent, and drops the message once the retry delivers it", () => {
     const request = lane.retryRequested(1, 10)
     const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 2, nonce: 1 }, 11)

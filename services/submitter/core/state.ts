@@ -154,7 +154,17 @@ export interface SubmitterState {
   readonly requests: Map<EventId, RetryRequest>
   /** Requests answered (few: one per `chorus retry`), so a request folded after its answer stays answered. */
   readonly answered: Set<EventId>
+  /**
+   * The causes of the latest submitter answers (`ANSWER_CAUSES_KEPT` at most)
+   * that matched no pending request. A rebuild folds inputs in record-time
+   * order, and a request stamped by a clock that runs ahead can be folded
+   * after its answer: finding its id here keeps it answered.
+   */
+  readonly answerCauses: Set<EventId>
 }
+
+/** How many unmatched answer causes a state keeps; far more than one clock skew's worth of answers. */
+export const ANSWER_CAUSES_KEPT = 4096
 
 /**
  * An empty state for `chainId`.
@@ -172,6 +182,7 @@ export const emptySubmitterState = (chainId: number): SubmitterState => ({
   attestations: new Map(),
   requests: new Map(),
   answered: new Set(),
+  answerCauses: new Set(),
 })
 
 /**
@@ -207,6 +218,7 @@ export const mergeStates = (chainId: number, states: ReadonlyArray<SubmitterStat
     for (const [id, at] of state.attestations) merged.attestations.set(id, at)
     for (const [id, request] of state.requests) merged.requests.set(id, request)
     for (const id of state.answered) merged.answered.add(id)
+    for (const id of state.answerCauses) merged.answerCauses.add(id)
   }
   return merged
 }

@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS messages (
   nonce INTEGER NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
   observed_at INTEGER NOT NULL, stage_rank INTEGER NOT NULL, last_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS messages_lane ON messages (lane, nonce);
+DROP INDEX IF EXISTS messages_lane;
+-- A checkpoint moves only the lane's messages still below its stage: this index visits just those.
+CREATE INDEX IF NOT EXISTS messages_lane_stage ON messages (lane, stage_rank, nonce);
 CREATE INDEX IF NOT EXISTS messages_stage ON messages (stage_rank, last_at);
 CREATE TABLE IF NOT EXISTS steps (
   message_id TEXT NOT NULL, stage TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,

@@ -7,9 +7,12 @@
  * To investigate a failure, keep every child's log:
  * `CHORUS_E2E_LOGS=/tmp/e2e CHORUS_E2E_LOG_LEVEL=info npx vitest run --project e2e test/e2e/devnet.kafka.test.ts`.
  */
+
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { deleteChorusLog } from "../../bus/kafka/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { main } from "../../cli/main.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
@@ -17,6 +20,13 @@ import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 const MESSAGES = 30
 const SERVICES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"] as const
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const cli = async (args: string[]) => {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) })
+  return { code, out, err, text: [...out, ...err].join("\n") }
+}
 
 describe("devnet on Kafka, services as processes", () => {
   const brokers = inject("kafkaBrokers")
@@ -65,4 +75,36 @@ describe("devnet on Kafka, services as processes", () => {
       [...processes.entries()].map(([name, p]) => `--- ${name}\n${p.stderr().slice(-2_000)}`).join("\n")
     await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 240_000, diagnostics })
   }, 420_000)
+
+  it("the incident tools read the same log from Kafka: trace, messages, and replay with an empty diff", async () => {
+    const flags = ["--brokers", brokers, "--index", join(devnet.dataDir, "kafka-audit.sqlite")]
+    const id = devnet.tracker.messages()[0]!.messageId!
+    const traced = await cli(["trace", id, ...flags, "--json"])
+    expect(traced.code, traced.text).toBe(0)
+    const stages = JSON.parse(traced.out.join("")).steps.map((s: { stage: string }) => s.stage)
+    for (const stage of ["observed", "proposed", "signed", "attested", "delivered"])
+      expect(stages).toContain(stage)
+    const listed = await cli(["messages", ...flags, "--status", "delivered"])
+    expect(listed.out.at(-1)).toBe(`${MESSAGES} message(s) match`)
+    const replayed = await cli([
+      "replay",
+      "proof-builder",
+      "--config",
+      devnet.configPath,
+      "--brokers",
+      brokers,
+      "--from",
+      "0",
+    ])
+    expect(replayed.code, replayed.text).toBe(0)
+    const diffs = replayed.out
+      .filter((line) => line.trim().startsWith("chorus diff "))
+      .map((line) => line.trim().split(/\s+/).slice(1))
+    expect(diffs.length).toBeGreaterThan(0)
+    for (const args of diffs) {
+      const compared = await cli(args)
+      expect(compared.code, compared.text).toBe(0)
+      expect(compared.text).toMatch(/0 changed · 0 missing · 0 extra/)
+    }
+  }, 120_000)
 })

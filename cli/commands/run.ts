@@ -3,19 +3,12 @@ import { auditIndexPath } from "../../services/auditor/index-path.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import type { ServiceSelection } from "../../services/start-services.ts"
-import { ALL_TOPICS } from "../../topology/index.ts"
+import { ALL_TOPICS, SERVICES } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
 import { BUS_DETAILS, busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "../open-bus.ts"
 
 // Kept here rather than imported so `chorus --help` does not load every service.
-const SERVICE_NAMES = [
-  "chain-watcher",
-  "proof-builder",
-  "operator",
-  "attestation-collector",
-  "submitter",
-  "auditor",
-]
+const SERVICE_NAMES = SERVICES.map((service) => service.name)
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
 const busFlagsFrom = (

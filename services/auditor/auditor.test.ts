@@ -11,8 +11,8 @@ import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { startDevnet } from "../../cli/devnet/devnet.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
-import { main } from "../../cli/main.ts"
 import { expectDeliveredExactlyOnce } from "../../test/e2e/exactly-once.ts"
+import { runCli } from "../../test/fixtures/run-cli.ts"
 import { quietLogger } from "../runtime/index.ts"
 import { catchUp } from "./catch-up.ts"
 import { AuditStore } from "./index-store.ts"
@@ -146,12 +146,7 @@ describe("the audit index on a devnet log", () => {
   })
 
   describe("through the CLI, on the devnet's data dir", () => {
-    const cli = async (args: string[]) => {
-      const out: string[] = []
-      const err: string[] = []
-      const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) })
-      return { code, out, err }
-    }
+    const cli = runCli
 
     it("chorus trace prints the timeline with each step's delay and source record, and exits 0 for a delivered message", async () => {
       const { code, out } = await cli(["trace", ids[0]!, "--data-dir", dir])

@@ -12,21 +12,16 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { deleteChorusLog } from "../../bus/kafka/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
-import { main } from "../../cli/main.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
+import { runCli } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 30
 const SERVICES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"] as const
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const cli = async (args: string[]) => {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) })
-  return { code, out, err, text: [...out, ...err].join("\n") }
-}
+const cli = runCli
 
 describe("devnet on Kafka, services as processes", () => {
   const brokers = inject("kafkaBrokers")

@@ -11,19 +11,14 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
-import { main } from "../../cli/main.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
+import { runCli } from "../fixtures/run-cli.ts"
 import { receivedPayloads } from "./recipients.ts"
 
 const MESSAGES = 12
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const cli = async (args: string[]) => {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) })
-  return { code, out, err, text: [...out, ...err].join("\n") }
-}
+const cli = runCli
 
 describe("incident: find, trace and retry failed messages on a running devnet", () => {
   const dir = mkdtempSync(join(tmpdir(), "chorus-incident-"))

@@ -23,7 +23,11 @@
  *   `BusOwnerGoneError`, and opening again takes the directory over.
  * - Socket files left by a killed owner are stale by definition (the LOCK
  *   says so) and are replaced by the next owner; `close` and `crash` stop
- *   serving and remove them.
+ *   serving and remove them. With `drainClientsMs`, `close` first keeps
+ *   answering the clients still connected (refusing new connections and
+ *   subscriptions) until they leave or the time is up: the CLI opens its
+ *   bus so, because a `chorus messages` that happened to own a stopped
+ *   devnet's log must not cut off a `chorus retry` waiting for its answer.
  * - `publish` resolves after every record was written to its segment with
  *   `writeSync` (plus `fdatasync` with `fsync: "always"`): it survives
  *   `kill -9` of this process; with `fsync: "always"` also power loss. A
@@ -78,6 +82,11 @@ export interface EmbeddedBusOptions {
    * connects to it). Default `true`.
    */
   readonly serve?: boolean
+  /**
+   * On `close()`, how long to keep serving clients that are still connected
+   * (other chorus processes mid-operation) before dropping them. Default 0.
+   */
+  readonly drainClientsMs?: number
 }
 
 interface Topic {
@@ -100,6 +109,8 @@ export class EmbeddedBus implements BusPort {
   private state: "open" | "closing" | "closed" = "open"
   private closing: Promise<void> | undefined
   private server: BusServer | undefined
+  private readonly drainClientsMs: number
+  private draining = false
 
   private constructor(options: EmbeddedBusOptions, lock: DataDirLock, offsets: OffsetStore) {
     this.dataDir = options.dataDir
@@ -107,6 +118,7 @@ export class EmbeddedBus implements BusPort {
     this.logger = options.logger ?? stderrLogger
     this.lock = lock
     this.offsets = offsets
+    this.drainClientsMs = options.drainClientsMs ?? 0
   }
 
   /** Opens the data directory and serves it; see {@link openEmbeddedBus}. */
@@ -199,6 +211,7 @@ export class EmbeddedBus implements BusPort {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen("subscribe")
+    if (this.draining) throw new BusClosedError("subscribe")
     if (options.topics.length === 0) throw new RangeError("subscribe needs at least one topic")
     for (const topic of options.topics) this.topic(topic)
     let group = this.groups.get(options.groupId)
@@ -219,7 +232,7 @@ export class EmbeddedBus implements BusPort {
       handler: options.handler,
       ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
     })
-    if (this.state !== "open") {
+    if (this.state !== "open" || this.draining) {
       // close() or crash() ran while this member was joining: it missed being stopped.
       await group.leave(memberId)
       throw new BusClosedError("subscribe")
@@ -293,9 +306,10 @@ export class EmbeddedBus implements BusPort {
   /** Stops every subscription gracefully (in-flight records finish and commit), then closes the files. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Clients go first, while the bus still answers their calls (not new subscriptions: they would outlive it).
+      this.draining = true
+      await this.server?.close(this.drainClientsMs)
       this.state = "closing"
-      // Clients go first: their calls would only meet a closing bus.
-      await this.server?.close()
       await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()))
       this.offsets.stop(true)
       this.closeLogs()

@@ -47,8 +47,12 @@ export type ServedBus = Omit<BusPort, "subscribe" | "close" | "kind">
 export interface BusServer {
   /** The socket path clients connect to. */
   readonly path: string
-  /** Stops serving: drops connections, removes the socket and pointer files. */
-  close(): Promise<void>
+  /**
+   * Stops serving: refuses new connections, waits up to `drainMs` for the
+   * connected clients to finish and leave, drops the rest, and removes the
+   * socket and pointer files.
+   */
+  close(drainMs?: number): Promise<void>
 }
 
 /**
@@ -131,9 +135,9 @@ async function listenOn(
   let closing: Promise<void> | undefined
   return {
     path: candidate.path,
-    close: () => {
+    close: (drainMs = 0) => {
       closing ??= (async () => {
-        await closeServer(server, connections)
+        await closeServer(server, connections, drainMs, logger)
         if (candidate.pointer !== undefined) rmSync(candidate.pointer, { force: true })
         rmSync(candidate.path, { force: true })
       })()
@@ -142,8 +146,23 @@ async function listenOn(
   }
 }
 
-async function closeServer(server: Server, connections: Set<Connection>): Promise<void> {
+async function closeServer(
+  server: Server,
+  connections: Set<Connection>,
+  drainMs = 0,
+  logger?: EmbeddedBusLogger,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  if (drainMs > 0 && connections.size > 0) {
+    // Another chorus process is mid-operation on this log (a retry waiting for its answer, say):
+    // cutting it off would fail it halfway, so it gets time to finish.
+    logger?.warn(
+      `${connections.size} other chorus process(es) use this log through its socket; serving them until they finish (at most ${Math.round(drainMs / 1000)} s)`,
+    )
+    const deadline = Date.now() + drainMs
+    while (connections.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+  }
   for (const connection of connections) connection.destroy()
   await closed
 }

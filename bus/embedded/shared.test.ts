@@ -329,6 +329,24 @@ describe("shared embedded bus: one process", () => {
     await next.close()
   })
 
+  it("with drainClientsMs, a closing owner serves a connected client until it is done, then closes", async () => {
+    const dataDir = await freshDir()
+    const owner = await openEmbeddedBus({ dataDir, logger: quiet, drainClientsMs: 30_000 })
+    await owner.ensureTopics([spec("t", 1)])
+    const client = await clientOf(dataDir)
+    let closed = false
+    const closing = owner.close().then(() => {
+      closed = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // The owner is closing, yet the client's work still goes through.
+    expect(closed).toBe(false)
+    expect(await client.watermarks("t")).toEqual([{ partition: 0, low: 0, high: 0 }])
+    await client.close()
+    await closing
+    expect(closed).toBe(true)
+  })
+
   it("creates its socket owner-only whatever the umask: whoever connects can publish to every topic", async () => {
     const dataDir = await freshDir()
     const before = process.umask(0o000)

@@ -18,7 +18,7 @@ import { CheckpointExpired } from "./events/checkpoint-expired.ts"
 import { CheckpointProposed } from "./events/checkpoint-proposed.ts"
 import { DeliveryConfirmed } from "./events/delivery-confirmed.ts"
 import { DeliveryFailed } from "./events/delivery-failed.ts"
-import { DeliverySkipped } from "./events/delivery-skipped.ts"
+import { DeliverySkipped, upcastDeliverySkippedV1 } from "./events/delivery-skipped.ts"
 import { DeliverySubmitted } from "./events/delivery-submitted.ts"
 import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
@@ -182,10 +182,11 @@ export const EventCatalog = {
   }),
   DeliverySkipped: define<DeliverySkipped>({
     schema: DeliverySkipped,
-    version: 1,
+    // 2: `statuses`, what the Inbox showed for each skipped message.
+    version: 2,
     key: (e) => laneKey(e.lane),
     correlationId: (e) => single(e.messageIds),
-    upcasters: {},
+    upcasters: { 1: upcastDeliverySkippedV1 },
   }),
   RetryRequested: define<RetryRequested>({
     schema: RetryRequested,

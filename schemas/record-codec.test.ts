@@ -1,16 +1,20 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  Address,
   BlockRef,
   Bytes32,
   ChainId,
   type ChorusEvent,
+  DeliverySkipped,
   decodeRecord,
   EVENT_TYPES,
   EventCatalog,
   EventId,
   encodeEnvelope,
   eventId,
+  Lane,
+  MessageId,
   makeEnvelope,
   Producer,
   type RecordBytes,
@@ -212,5 +216,147 @@ describe("upcasting", () => {
     } finally {
       Object.assign(definition, saved)
     }
+  })
+})
+
+describe("DeliverySkipped version 2 (statuses)", () => {
+  const lane = { srcChainId: 777, outbox: `0x${"00".repeat(18)}a11c`, dstChainId: 902 }
+  const a = `0x${"a1".repeat(32)}`
+  const b = `0x${"b2".repeat(32)}`
+  /** A record exactly as a version-1 submitter wrote it: no `statuses`, version 1, its id derived from both. */
+  const v1Record = (messageIds: ReadonlyArray<string>): RecordBytes => {
+    const payload = {
+      _tag: "DeliverySkipped",
+      lane,
+      action: "deliver",
+      messageIds,
+      reason: "2 of 2 messages already delivered (by another relayer or an earlier flight)",
+    }
+    const causationId = `0x${"c3".repeat(32)}`
+    const id = eventId({ type: "DeliverySkipped", version: 1, causationId, payload })
+    const correlationId = messageIds.length === 1 ? messageIds[0]! : null
+    const wire = {
+      id,
+      type: "DeliverySkipped",
+      version: 1,
+      time: "2025-06-01T12:00:00.000Z",
+      producer: { service: "submitter", instance: "902", version: "0.1.0" },
+      correlationId,
+      causationId,
+      payload,
+    }
+    const headers: Record<string, string> = {
+      "chorus-id": id,
+      "chorus-type": "DeliverySkipped",
+      "chorus-version": "1",
+      "chorus-causation-id": causationId,
+      "content-type": "application/json",
+    }
+    if (correlationId !== null) headers["chorus-correlation-id"] = correlationId
+    return { key: "777-902", value: bytes(wire), headers }
+  }
+
+  it("given a version-1 record from an older log, when it is decoded, then it is today's event with every status unknown", () => {
+    const decoded = decodeRecord(v1Record([a, b]))
+    if (!decoded.ok) throw decoded.error
+    expect(decoded.value.version).toBe(2)
+    expect(decoded.value.event).toBeInstanceOf(DeliverySkipped)
+    expect(decoded.value.event).toMatchObject({
+      _tag: "DeliverySkipped",
+      messageIds: [a, b],
+      statuses: ["unknown", "unknown"],
+      reason: "2 of 2 messages already delivered (by another relayer or an earlier flight)",
+    })
+    // The id stays the one the old record carries, so replays and diffs still match it.
+    expect(decoded.value.id).toBe(wireOf(v1Record([a, b])).id)
+  })
+
+  it("given a version-1 skip of a commit (no messages), when it is decoded, then its statuses are empty", () => {
+    const decoded = decodeRecord(v1Record([]))
+    if (!decoded.ok) throw decoded.error
+    expect(decoded.value.event).toMatchObject({ messageIds: [], statuses: [] })
+  })
+
+  it("given a version-1 record whose messageIds is not a list, when it is decoded, then the schema names the field", () => {
+    const record = v1Record([a])
+    const wire = wireOf(record)
+    const payload = { ...(wire.payload as object), messageIds: "all of them" }
+    const broken = {
+      ...wire,
+      payload,
+      id: eventId({ type: "DeliverySkipped", version: 1, causationId: wire.causationId as string, payload }),
+    }
+    const issues = issuesOf({ key: "777-902", headers: {}, value: bytes(broken) })
+    expect(issues.map((i) => i.path)).toContain("payload.messageIds")
+  })
+
+  it("writes version 2 with one status per message, and reads it back", () => {
+    const event = new DeliverySkipped({
+      lane: new Lane({
+        srcChainId: ChainId.make(777),
+        outbox: Address.make(lane.outbox),
+        dstChainId: ChainId.make(902),
+      }),
+      action: "deliver",
+      messageIds: [MessageId.make(a), MessageId.make(b)],
+      statuses: ["delivered", "failed"],
+      reason: "2 of 2 messages already delivered",
+    })
+    const record = encodeEnvelope(makeEnvelope(event, context))
+    expect(record.headers["chorus-version"]).toBe("2")
+    expect((wireOf(record).payload as { statuses: unknown }).statuses).toEqual(["delivered", "failed"])
+    const decoded = decodeRecord(record)
+    if (!decoded.ok) throw decoded.error
+    expect(decoded.value.event).toEqual(event)
+  })
+
+  it("rejects statuses that do not pair up with the message ids, saying so", () => {
+    const record = encodeEnvelope(
+      makeEnvelope(
+        new DeliverySkipped({
+          lane: new Lane({
+            srcChainId: ChainId.make(777),
+            outbox: Address.make(lane.outbox),
+            dstChainId: ChainId.make(902),
+          }),
+          action: "deliver",
+          messageIds: [MessageId.make(a), MessageId.make(b)],
+          statuses: ["delivered", "failed"],
+          reason: "x",
+        }),
+        context,
+      ),
+    )
+    const wire = wireOf(record)
+    const payload = { ...(wire.payload as object), statuses: ["delivered"] }
+    const tampered = {
+      ...wire,
+      payload,
+      id: eventId({ type: "DeliverySkipped", version: 2, causationId: null, payload }),
+    }
+    expect(issuesOf({ key: "777-902", headers: {}, value: bytes(tampered) })).toEqual([
+      {
+        path: "payload.statuses",
+        message:
+          "has 1 entries but messageIds has 2: give exactly one status per message id, in the same order",
+      },
+    ])
+  })
+
+  it("refuses to construct a skip whose statuses do not pair up with its message ids", () => {
+    expect(
+      () =>
+        new DeliverySkipped({
+          lane: new Lane({
+            srcChainId: ChainId.make(777),
+            outbox: Address.make(lane.outbox),
+            dstChainId: ChainId.make(902),
+          }),
+          action: "deliver",
+          messageIds: [MessageId.make(a)],
+          statuses: [],
+          reason: "x",
+        }),
+    ).toThrow()
   })
 })

@@ -31,6 +31,8 @@ export const describeOutcome = (outcome: RetryOutcome): string => {
     case "delivered":
       return `delivered: ${outcome.detail}`
     case "failed":
+      // No transaction and no revert data: the retry did not run (another transaction attempted the message first).
+      if (outcome.transactionHash === null && outcome.revertData === null) return `failed: ${outcome.reason}`
       return `failed again: ${outcome.revertData ? describeRevert(outcome.revertData) : outcome.reason}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
     case "refused":
       return `refused by the submitter (${outcome.reason}): ${outcome.detail}`

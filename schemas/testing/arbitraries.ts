@@ -14,7 +14,7 @@ import { CheckpointExpired } from "../events/checkpoint-expired.ts"
 import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
 import { DeliveryConfirmed, MessageOutcome } from "../events/delivery-confirmed.ts"
 import { DeliveryFailed } from "../events/delivery-failed.ts"
-import { DeliverySkipped } from "../events/delivery-skipped.ts"
+import { DeliverySkipped, type SkippedStatus } from "../events/delivery-skipped.ts"
 import { DeliverySubmitted } from "../events/delivery-submitted.ts"
 import { LaneStalled } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
@@ -263,8 +263,23 @@ export const events = {
     .record({ checkpoint, digest: bytes32, signedStake: u256, requiredStake: u256, reason: fc.string() })
     .map((e) => new CheckpointExpired(e)),
   DeliverySkipped: fc
-    .record({ lane, action, messageIds: fc.array(messageId, { maxLength: 3 }), reason: fc.string() })
-    .map((e) => new DeliverySkipped(e)),
+    .record({
+      lane,
+      action,
+      skipped: fc.array(
+        fc.tuple(messageId, fc.constantFrom<SkippedStatus>("delivered", "failed", "unknown")),
+        { maxLength: 3 },
+      ),
+      reason: fc.string(),
+    })
+    .map(
+      ({ skipped, ...e }) =>
+        new DeliverySkipped({
+          ...e,
+          messageIds: skipped.map(([id]) => id),
+          statuses: skipped.map(([, status]) => status),
+        }),
+    ),
   RetryRequested: fc
     .record({
       messageId,

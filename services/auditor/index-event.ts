@@ -199,13 +199,16 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       }
       return
     case "DeliverySkipped":
-      for (const id of event.messageIds) {
+      // The Inbox had already attempted the message: what it showed settles it; "unknown" (an older record, or
+      // a read that failed) settles nothing.
+      event.messageIds.forEach((id, i) => {
+        const status = event.statuses[i] ?? "unknown"
         store.addStep(
           id.toLowerCase(),
-          { ...place, stage: "skipped", detail: { action: event.action, reason: event.reason } },
-          undefined,
+          { ...place, stage: "skipped", detail: { action: event.action, reason: event.reason, status } },
+          status === "unknown" ? undefined : status,
         )
-      }
+      })
       return
     case "RetryRequested":
       store.addStep(

@@ -3,8 +3,12 @@ import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import { rankOf, type Stage } from "./stages.ts"
 
-/** Bumped when the tables change: an index of another version is rebuilt from the log. */
-export const INDEX_VERSION = 2
+/**
+ * Bumped when the tables change, or when what the index makes of the log does: an index of another version is
+ * rebuilt from the log. 3: a skipped message's stage follows the Inbox status `DeliverySkipped` v2 records (an
+ * index built before may hold those records as unreadable).
+ */
+export const INDEX_VERSION = 3
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {

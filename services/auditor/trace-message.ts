@@ -28,6 +28,21 @@ const short = (hex: unknown) =>
   typeof hex === "string" && hex.length > 14 ? `${hex.slice(0, 10)}…` : String(hex)
 const pct = (bps: unknown) => `${(Number(bps) / 100).toFixed(2)}%`
 
+/** What the Inbox showed for a message the submitter skipped (`status` is absent in an index of an older log). */
+const skippedStatusSummary = (message: MessageRow, status: unknown): string => {
+  switch (status) {
+    case "delivered":
+      return `the Inbox on chain ${message.dstChainId} showed it delivered (its recipient ran)`
+    case "failed":
+      return `the Inbox on chain ${message.dstChainId} showed it failed (its recipient reverted)`
+    default:
+      return (
+        `what the Inbox on chain ${message.dstChainId} showed for it was not recorded; ` +
+        `Inbox.messageStatus(${message.srcChainId}, ${message.outbox}, ${message.nonce}) there tells whether it was delivered or failed`
+      )
+  }
+}
+
 const stepSummary = (message: MessageRow, step: StepRow): string => {
   const d = step.detail
   switch (step.stage) {
@@ -46,7 +61,7 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
     case "failed":
       return `recipient ${message.recipient} reverted in block ${d.block}, tx ${d.transactionHash}: ${describeRevert(d.reason as string | null)}`
     case "skipped":
-      return `${d.action} skipped it: ${d.reason}`
+      return `${d.action} skipped it: ${d.reason}; ${skippedStatusSummary(message, d.status)}`
     case "transaction-failed":
       return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.revertData ? describeRevert(d.revertData as string) : d.reason}`
     case "retry-requested":

@@ -5,7 +5,9 @@
  * `DeliverySubmitted` — and a transaction's outcome is caused by its
  * submission (or by a fee-bump replacement, itself caused by the previous
  * submission): `DeliveryConfirmed`, `DeliveryFailed`, or `DeliverySkipped`
- * (another transaction delivered it first).
+ * (another transaction attempted it first: delivered or failed, as the
+ * Inbox showed it then; an older record, or a read that failed, does not
+ * say, and the request ends failed so that nobody takes it as delivered).
  *
  * `followRetry` is the pure part: given the request and the events read so
  * far, the outcome, or where the request stands.
@@ -24,7 +26,7 @@ import type {
 
 /** How a retry request ended, as a closed set; `trail` is every event of it, request first. */
 export type RetryOutcome =
-  /** The message ran at its recipient (by the retry, or by another transaction first). */
+  /** The message ran at its recipient (by the retry, or by another transaction first, as the Inbox showed). */
   | {
       readonly kind: "delivered"
       readonly messageId: MessageId
@@ -34,7 +36,10 @@ export type RetryOutcome =
       readonly detail: string
       readonly trail: ReadonlyArray<Envelope>
     }
-  /** The retry did not deliver it: the recipient still reverts, or the transaction failed. */
+  /**
+   * The retry did not deliver it: the recipient still reverts, the transaction failed, or another transaction
+   * attempted it first and the Inbox showed it failed (or its status was not recorded).
+   */
   | {
       readonly kind: "failed"
       readonly messageId: MessageId
@@ -140,15 +145,34 @@ export const followRetry = (request: Envelope<RetryRequested>, events: Iterable<
           transactionHash: event.transactionHash,
           trail,
         })
-      case "DeliverySkipped":
+      case "DeliverySkipped": {
+        // Another transaction attempted the message first: what the Inbox showed for it is the outcome.
+        const index = event.messageIds.indexOf(messageId)
+        const status = index < 0 ? "unknown" : (event.statuses[index] ?? "unknown")
+        if (status === "delivered") {
+          return done({
+            kind: "delivered",
+            messageId,
+            transactionHash: null,
+            blockNumber: null,
+            detail: `${event.reason}; the Inbox shows it delivered`,
+            trail,
+          })
+        }
         return done({
-          kind: "delivered",
+          kind: "failed",
           messageId,
+          reason:
+            status === "failed"
+              ? `another transaction attempted it first and the Inbox shows it failed (its recipient reverted); ${event.reason}`
+              : `another transaction attempted it first and its Inbox status is unknown (not recorded; ${event.reason}): ` +
+                `trace it with \`chorus trace ${messageId}\` and check Inbox.messageStatus on chain ${event.lane.dstChainId} ` +
+                "before requesting another retry",
+          revertData: null,
           transactionHash: null,
-          blockNumber: null,
-          detail: event.reason,
           trail,
         })
+      }
       default:
         // RootCommitted and the like: part of the trail, not an outcome.
         break

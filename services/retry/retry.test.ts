@@ -96,6 +96,70 @@ describe("following a retry request (pure)", () => {
     })
   })
 
+  describe("when another transaction attempted the message first (the submitter skipped it)", () => {
+    const sent = lane.submitted(request.id, { action: "deliver", ids: [id], tx: 1, nonce: 4 }, 1)
+    const skippedAs = (status: "delivered" | "failed" | "unknown") =>
+      lane.skipped(sent.id, { action: "deliver", ids: [id], statuses: [status] }, 2)
+
+    it("given the Inbox showed it delivered, then the retry ends delivered, by no transaction of its own", () => {
+      expect(followRetry(request, [sent, skippedAs("delivered")])).toMatchObject({
+        kind: "done",
+        outcome: {
+          kind: "delivered",
+          messageId: id,
+          transactionHash: null,
+          blockNumber: null,
+          detail: "already delivered; the Inbox shows it delivered",
+        },
+      })
+    })
+
+    it("given the Inbox showed it failed, then the retry ends failed, saying the Inbox shows it failed", () => {
+      expect(followRetry(request, [sent, skippedAs("failed")])).toMatchObject({
+        kind: "done",
+        outcome: {
+          kind: "failed",
+          messageId: id,
+          reason:
+            "another transaction attempted it first and the Inbox shows it failed (its recipient reverted); already delivered",
+          revertData: null,
+          transactionHash: null,
+        },
+      })
+    })
+
+    it("given the Inbox status is unknown (an older record), then the retry ends failed, saying to trace it", () => {
+      const progress = followRetry(request, [sent, skippedAs("unknown")])
+      expect(progress).toMatchObject({ kind: "done", outcome: { kind: "failed", messageId: id } })
+      const outcome = progress.kind === "done" ? progress.outcome : undefined
+      expect(outcome?.kind === "failed" && outcome.reason).toBe(
+        "another transaction attempted it first and its Inbox status is unknown (not recorded; already delivered): " +
+          `trace it with \`chorus trace ${id}\` and check Inbox.messageStatus on chain 902 before requesting another retry`,
+      )
+      expect(outcome?.trail.map((e) => e.type)).toEqual([
+        "RetryRequested",
+        "DeliverySubmitted",
+        "DeliverySkipped",
+      ])
+    })
+
+    it("given a skip of a batch, then the status is the one paired with the requested message", () => {
+      const batch = lane.skipped(
+        sent.id,
+        {
+          action: "deliver",
+          ids: [lane.ids[0]!, id, lane.ids[2]!],
+          statuses: ["delivered", "failed", "delivered"],
+        },
+        2,
+      )
+      expect(followRetry(request, [sent, batch])).toMatchObject({
+        kind: "done",
+        outcome: { kind: "failed", messageId: id },
+      })
+    })
+  })
+
   it("waits, unanswered, while nothing is caused by the request", () => {
     expect(followRetry(request, [unrelated])).toMatchObject({ kind: "waiting", stage: "unanswered" })
   })

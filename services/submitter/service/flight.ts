@@ -39,6 +39,7 @@ import {
   type TransactionRequest,
 } from "../chain/index.ts"
 import type { Flight, SubmitterState } from "../core/index.ts"
+import { skippedStatuses } from "./skipped-statuses.ts"
 import type { TickResult } from "./tick-result.ts"
 import type { ActiveFlight, Writer } from "./writer.ts"
 
@@ -243,12 +244,14 @@ const retrySuperseded = async (w: Writer, flight: ActiveFlight, note: string) =>
   const [id] = flight.messageIds
   const nonce = id === undefined ? undefined : flight.messageNonces.get(id)
   const status = nonce === undefined ? null : await w.deps.reader.messageStatus(flight.lane, nonce)
+  // A retry carries one message: the status just read is its own.
   const event =
-    status === "delivered"
+    status === "delivered" && id !== undefined
       ? new DeliverySkipped({
           lane: flight.lane,
           action: "retry",
-          messageIds: flight.messageIds,
+          messageIds: [id],
+          statuses: ["delivered"],
           reason: `already delivered by another transaction; ${note}`,
         })
       : new DeliveryFailed({
@@ -283,6 +286,7 @@ const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickR
           ...base,
           action: "commit",
           messageIds: [],
+          statuses: [],
           reason: `root already committed; ${note}`,
         }),
         cause: last.submission,
@@ -303,6 +307,7 @@ const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickR
           ...base,
           action: flight.action,
           messageIds: done,
+          statuses: await skippedStatuses(w, flight.lane, done, flight.messageNonces),
           reason: `${done.length} of ${flight.messageIds.length} messages already delivered; ${note}`,
         }),
         cause: last.submission,

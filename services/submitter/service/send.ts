@@ -40,21 +40,31 @@ import {
   reshapeDelivery,
   TRANSIENT_INBOX_ERRORS,
 } from "../core/index.ts"
+import { skippedStatuses } from "./skipped-statuses.ts"
 import type { TickResult } from "./tick-result.ts"
 import type { ActiveFlight, Writer } from "./writer.ts"
 
+/** Records `DeliverySkipped` for the messages `nonces` names (in its order), each with the Inbox's status of it. */
 const skip = async (
   w: Writer,
   action: PlannedAction,
   kind: DeliveryAction,
-  messageIds: ReadonlyArray<MessageId>,
+  nonces: ReadonlyMap<MessageId, number>,
   reason: string,
   cause: EventId,
 ) => {
+  const messageIds = [...nonces.keys()]
+  const statuses = await skippedStatuses(w, action.lane, messageIds, nonces)
   await w.record([
-    { event: new DeliverySkipped({ lane: action.lane, action: kind, messageIds, reason }), cause },
+    { event: new DeliverySkipped({ lane: action.lane, action: kind, messageIds, statuses, reason }), cause },
   ])
 }
+
+const NO_MESSAGES: ReadonlyMap<MessageId, number> = new Map()
+
+/** The lane nonce of each of `ids`, consecutive from `start`, in their order. */
+const noncesFrom = (start: number, ids: ReadonlyArray<MessageId>): Array<[MessageId, number]> =>
+  ids.map((id, i) => [id, start + i])
 
 /**
  * What is left to send once what the Inbox already has is dropped (and recorded as skipped): the action,
@@ -69,7 +79,7 @@ const checkInbox = async (
       return { send: action }
     }
     const reason = "root already committed"
-    await skip(w, action, "commit", [], reason, action.origin)
+    await skip(w, action, "commit", NO_MESSAGES, reason, action.origin)
     return { done: { kind: "skipped", reason, action: "commit", laneId: action.laneId, messageIds: [] } }
   }
   let delivery: DeliverAction = action
@@ -78,7 +88,8 @@ const checkInbox = async (
   const n = delivery.messageIds.length
   if (attempted.size === n) {
     const reason = `all ${n} messages already delivered (by another relayer or an earlier flight)`
-    await skip(w, delivery, delivery.kind, delivery.messageIds, reason, delivery.origin)
+    const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds))
+    await skip(w, delivery, delivery.kind, nonces, reason, delivery.origin)
     const { kind, laneId, messageIds } = delivery
     return { done: { kind: "skipped", reason, action: kind, laneId, messageIds } }
   }
@@ -91,13 +102,13 @@ const checkInbox = async (
     drop++
   }
   if (drop > 0) {
-    const ids = delivery.chunks.slice(0, drop).flatMap((c) => c.messageIds)
+    const nonces = new Map(delivery.chunks.slice(0, drop).flatMap((c) => noncesFrom(c.start, c.messageIds)))
     await skip(
       w,
       delivery,
       delivery.kind,
-      ids,
-      `${ids.length} of ${n} messages already delivered (by another relayer or an earlier flight)`,
+      nonces,
+      `${nonces.size} of ${n} messages already delivered (by another relayer or an earlier flight)`,
       delivery.origin,
     )
     delivery = reshapeDelivery(delivery, { drop })
@@ -106,7 +117,7 @@ const checkInbox = async (
     delivery.kind === "commitAndDeliver" &&
     (await w.deps.reader.committedCount(delivery.lane, delivery.checkpoint.root as ViemHex)) > 0
   ) {
-    await skip(w, delivery, "commit", [], "root already committed", delivery.origin)
+    await skip(w, delivery, "commit", NO_MESSAGES, "root already committed", delivery.origin)
     delivery = reshapeDelivery(delivery, { kind: "deliver" })
   }
   return { send: delivery }

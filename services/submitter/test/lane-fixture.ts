@@ -41,6 +41,7 @@ import {
   RetryRequested,
   RootCommitted,
   Signature,
+  type SkippedStatus,
   TxHash,
   toU256,
 } from "../../../schemas/index.ts"
@@ -302,12 +303,22 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
         request.id,
         ms,
       ),
-    skipped: (cause: EventId, fields: { action: DeliveryAction; ids: ReadonlyArray<MessageId> }, ms = 0) =>
+    /** The submitter's `DeliverySkipped` of `ids`, each shown delivered by the Inbox (or as `statuses` says). */
+    skipped: (
+      cause: EventId,
+      fields: {
+        action: DeliveryAction
+        ids: ReadonlyArray<MessageId>
+        statuses?: ReadonlyArray<SkippedStatus>
+      },
+      ms = 0,
+    ) =>
       own(
         new DeliverySkipped({
           lane,
           action: fields.action,
           messageIds: fields.ids,
+          statuses: fields.ids.map((_, i) => fields.statuses?.[i] ?? "delivered"),
           reason: "already delivered",
         }),
         cause,

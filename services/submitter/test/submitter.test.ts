@@ -168,6 +168,9 @@ describe("submitter on one destination chain", () => {
         messageIds: [lane.ids[7]],
         reason: "all 1 messages already delivered (by another relayer or an earlier flight)",
       })
+      // …with what the Inbox shows for it: the other relayer's delivery ran at the recipient
+      const [skip7] = of(await deliveries(bus, SOURCES.happy.srcChainId), "DeliverySkipped")
+      expect(skip7!.event).toMatchObject({ messageIds: [lane.ids[7]], statuses: ["delivered"] })
 
       // Given another relayer also delivered message 9 (checkpoint at 10), but not message 10
       const signatures10 = await dst.sign(lane, 10)
@@ -215,10 +218,15 @@ describe("submitter on one destination chain", () => {
       expect(
         of(last, "DeliverySkipped").map((e) => [
           (e.event as DeliverySkipped).messageIds,
+          (e.event as DeliverySkipped).statuses,
           (e.event as DeliverySkipped).reason,
         ]),
       ).toEqual([
-        [[lane.ids[11]], "1 of 2 messages already delivered (by another relayer or an earlier flight)"],
+        [
+          [lane.ids[11]],
+          ["delivered"],
+          "1 of 2 messages already delivered (by another relayer or an earlier flight)",
+        ],
       ])
       expect(
         of(last, "DeliverySubmitted").map((e) => [

@@ -1,0 +1,283 @@
+/**
+ * Every `DeliverySkipped` the submitter records says what the Inbox showed
+ * for each skipped message: before sending (the Inbox already attempted the
+ * whole batch, or its leading chunks) and after a flight whose nonce another
+ * transaction used. The chain is faked: only the Inbox reads and the
+ * receipts these paths make.
+ */
+import { type PublicClient, TransactionReceiptNotFoundError } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import {
+  type DeliveryFailed,
+  type DeliverySkipped,
+  type Envelope,
+  type MessageId,
+  makeEnvelope,
+} from "../../../schemas/index.ts"
+import { foldCore, jsonLogger, producerOf } from "../../runtime/index.ts"
+import type { InboxReader } from "../chain/index.ts"
+import {
+  type DeliverAction,
+  emptySubmitterState,
+  type InboxMessageStatus,
+  laneIdOf,
+  makeSubmitterCore,
+  planActions,
+} from "../core/index.ts"
+import { ANVIL_KEYS } from "../test/destination-fixture.ts"
+import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { advanceFlight } from "./flight.ts"
+import { sendAction } from "./send.ts"
+import { skippedStatuses } from "./skipped-statuses.ts"
+import { type ActiveFlight, makeWriter } from "./writer.ts"
+
+const DST = 902
+const lane = makeLaneFixture({
+  srcChainId: 777,
+  outbox: "0x00000000000000000000000000000000000a11ce",
+  dstChainId: DST,
+  recipient: "0x000000000000000000000000000000000000c0de",
+  count: 6,
+})
+
+/**
+ * The Inbox as the test sets it: the count a root was committed with, each nonce's status (an Error: the read
+ * fails), and the attempted bitmap (by default, the nonces shown delivered or failed).
+ */
+interface FakeInbox {
+  readonly committed?: number
+  readonly statuses: Readonly<Record<number, InboxMessageStatus | Error>>
+  readonly attempted?: ReadonlyArray<number>
+}
+
+/** A reader of the fake Inbox, and the nonces whose status it was asked for. */
+const readerOf = (inbox: FakeInbox) => {
+  const statusReads: number[] = []
+  const reader: InboxReader = {
+    committedCount: async () => inbox.committed ?? 0,
+    attempted: async (_, start, end) => {
+      const attempted =
+        inbox.attempted ??
+        Object.entries(inbox.statuses)
+          .filter(([, status]) => status === "delivered" || status === "failed")
+          .map(([nonce]) => Number(nonce))
+      return new Set(attempted.filter((nonce) => start <= nonce && nonce < end))
+    },
+    messageStatus: async (_, nonce) => {
+      statusReads.push(nonce)
+      const status = inbox.statuses[nonce] ?? "none"
+      if (status instanceof Error) throw status
+      return status
+    },
+  }
+  return { reader, statusReads }
+}
+
+/** A writer over the fake Inbox; `client` fakes the chain calls a path makes. */
+const writerOver = (inbox: FakeInbox, client: Partial<Record<keyof PublicClient, unknown>> = {}) => {
+  const { reader, statusReads } = readerOf(inbox)
+  const published: Envelope[] = []
+  const warnings: Array<{ msg: string; messageId?: string; nonce?: number; error?: string }> = []
+  const w = makeWriter({
+    settings: {
+      chainId: DST,
+      batchSize: 64,
+      windowMs: 0,
+      confirmations: 1,
+      gasMarginBps: 2_000,
+      stuckAfterMs: 30_000,
+      feeBumpBps: 1_250,
+      pollIntervalMs: 50,
+    },
+    inbox: "0x0000000000000000000000000000000000000001",
+    client: client as unknown as PublicClient,
+    account: privateKeyToAccount(ANVIL_KEYS[2]),
+    reader,
+    views: { caughtUp: async () => true, expect: () => {}, current: async () => emptySubmitterState(DST) },
+    publish: async (envelopes) => {
+      published.push(...envelopes)
+      return envelopes.map((_, offset) => ({ topic: "chorus.deliveries", partition: 0, offset }))
+    },
+    stamp: (event, cause, time) =>
+      makeEnvelope(event, { producer: producerOf("submitter", String(DST)), causationId: cause, time }),
+    logger: jsonLogger({ write: (line: string) => warnings.push(JSON.parse(line)) }, "warn"),
+  })
+  return { w, published, warnings, statusReads }
+}
+
+const skipsIn = (published: ReadonlyArray<Envelope>) =>
+  published.filter((e) => e.type === "DeliverySkipped").map((e) => e.event as DeliverySkipped)
+
+const planned = (...inputs: ReadonlyArray<Envelope>) => {
+  const state = foldCore(
+    makeSubmitterCore(DST),
+    producerOf("submitter", String(DST)),
+    inputs.map((input) => ({ input, reads: [] })),
+  ).state
+  return planActions(state, Date.now(), { batchSize: 64, windowMs: 0 }).actions
+}
+
+describe("the Inbox status of each skipped message", () => {
+  it("given the Inbox attempted a whole batch, when it is sent, then the skip carries each message's status in order", async () => {
+    // Given a lone chunk of 4 (a commitAndDeliver) whose messages the Inbox shows delivered, failed, unreadable
+    // and — contradicting its attempted bitmap — not attempted
+    const [action] = planned(lane.attested(4), ...lane.chunks(0, 4, 4))
+    expect(action).toMatchObject({ kind: "commitAndDeliver", start: 0 })
+    const { w, published, warnings } = writerOver({
+      statuses: { 0: "delivered", 1: "failed", 2: new Error("rpc timeout"), 3: "none" },
+      attempted: [0, 1, 2, 3],
+    })
+    // When the submitter sends it
+    const result = await sendAction(w, action!)
+    // Then nothing is sent, and the skip says what the Inbox showed, "unknown" where it could not tell
+    expect(result).toMatchObject({ kind: "skipped", messageIds: lane.ids.slice(0, 4) })
+    expect(skipsIn(published)).toMatchObject([
+      {
+        action: "commitAndDeliver",
+        messageIds: lane.ids.slice(0, 4),
+        statuses: ["delivered", "failed", "unknown", "unknown"],
+        reason: "all 4 messages already delivered (by another relayer or an earlier flight)",
+      },
+    ])
+    // And each "unknown" is explained in the log
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'skipped message recorded with Inbox status "unknown": reading Inbox.messageStatus failed',
+        messageId: lane.ids[2],
+        nonce: 2,
+        error: "rpc timeout",
+      }),
+      expect.objectContaining({
+        msg: 'skipped message recorded with Inbox status "unknown": the Inbox shows its nonce not attempted, though it was skipped as attempted',
+        messageId: lane.ids[3],
+        nonce: 3,
+      }),
+    ])
+  })
+
+  it("given the Inbox attempted the leading chunk of a batch, when it is sent, then that chunk's skip carries its statuses", async () => {
+    // Given two chunks of 2 under a committed root; the Inbox attempted the first (one failed, one delivered)
+    const attested = lane.attested(4)
+    const [action] = planned(attested, ...lane.chunks(0, 4, 2), lane.rootCommitted(attested.id, 4, 1))
+    expect(action).toMatchObject({ kind: "deliver", start: 0 })
+    expect((action as DeliverAction).chunks).toHaveLength(2)
+    const { w, published } = writerOver(
+      { committed: 4, statuses: { 0: "failed", 1: "delivered" } },
+      {
+        estimateContractGas: async () => {
+          throw new Error("estimation stops the test here")
+        },
+      },
+    )
+    // When the submitter sends it
+    await expect(sendAction(w, action!)).rejects.toThrow("estimation stops the test here")
+    // Then the first chunk was recorded skipped, with what the Inbox showed for each of its messages
+    expect(skipsIn(published)).toEqual([
+      expect.objectContaining({
+        action: "deliver",
+        messageIds: lane.ids.slice(0, 2),
+        statuses: ["failed", "delivered"],
+        reason: "2 of 4 messages already delivered (by another relayer or an earlier flight)",
+      }),
+    ])
+  })
+
+  it("given a flight whose nonce another transaction used, when it is settled, then the skip of the messages the Inbox attempted carries their statuses", async () => {
+    // Given a commitAndDeliver of messages 0–2 in the air, none of whose transactions landed, while the Inbox
+    // committed its root and attempted messages 0 (failed) and 1 (delivered), not 2
+    const submitted = lane.submitted(lane.attested(3).id, {
+      action: "commitAndDeliver",
+      ids: lane.ids.slice(0, 3),
+      tx: 1,
+      nonce: 5,
+    })
+    const flight: ActiveFlight = {
+      laneId: laneIdOf(lane.lane),
+      lane: lane.lane,
+      action: "commitAndDeliver",
+      messageIds: lane.ids.slice(0, 3),
+      nonce: 5,
+      root: lane.checkpoint(3).root,
+      messageNonces: new Map(lane.ids.slice(0, 3).map((id, i) => [id, i])),
+      request: null,
+      transactions: [{ hash: lane.hashOf(1), submission: submitted.id }],
+      lastSentAt: 0,
+    }
+    const { w, published } = writerOver(
+      { committed: 3, statuses: { 0: "failed", 1: "delivered" } },
+      {
+        getTransactionReceipt: async ({ hash }: { hash: `0x${string}` }) => {
+          throw new TransactionReceiptNotFoundError({ hash })
+        },
+        getTransactionCount: async () => 6,
+      },
+    )
+    w.active = flight
+    // When the flight is advanced
+    const result = await advanceFlight(w, flight)
+    // Then the root's skip names no message, the attempted messages' skip has the Inbox's statuses, and the
+    // message it did not attempt goes back to the queue
+    expect(result).toMatchObject({ kind: "superseded", nonce: 5 })
+    expect(skipsIn(published)).toEqual([
+      expect.objectContaining({ action: "commit", messageIds: [], statuses: [] }),
+      expect.objectContaining({
+        action: "commitAndDeliver",
+        messageIds: lane.ids.slice(0, 2),
+        statuses: ["failed", "delivered"],
+      }),
+    ])
+    const failed = published.filter((e) => e.type === "DeliveryFailed").map((e) => e.event as DeliveryFailed)
+    expect(failed.map((f) => f.messageIds)).toEqual([[lane.ids[2]]])
+    expect(published.every((e) => e.causationId === submitted.id)).toBe(true)
+  })
+
+  it("given a retry whose nonce another transaction used, when the Inbox shows the message delivered, then it is skipped as delivered", async () => {
+    const request = lane.retryRequested(4)
+    const submitted = lane.submitted(request.id, { action: "retry", ids: [lane.ids[4]!], tx: 2, nonce: 7 })
+    const flight: ActiveFlight = {
+      laneId: laneIdOf(lane.lane),
+      lane: lane.lane,
+      action: "retry",
+      messageIds: [lane.ids[4]!],
+      nonce: 7,
+      root: null,
+      messageNonces: new Map([[lane.ids[4]!, 4]]),
+      request: null,
+      transactions: [{ hash: lane.hashOf(2), submission: submitted.id }],
+      lastSentAt: 0,
+    }
+    const chain = {
+      getTransactionReceipt: async ({ hash }: { hash: `0x${string}` }) => {
+        throw new TransactionReceiptNotFoundError({ hash })
+      },
+      getTransactionCount: async () => 8,
+    }
+    const delivered = writerOver({ statuses: { 4: "delivered" } }, chain)
+    await advanceFlight(delivered.w, flight)
+    expect(skipsIn(delivered.published)).toEqual([
+      expect.objectContaining({ action: "retry", messageIds: [lane.ids[4]], statuses: ["delivered"] }),
+    ])
+    // And when it shows the message still failed, the retry failed (no skip): a new request is needed
+    const failed = writerOver({ statuses: { 4: "failed" } }, chain)
+    await advanceFlight(failed.w, flight)
+    expect(skipsIn(failed.published)).toEqual([])
+    expect(failed.published.map((e) => e.type)).toEqual(["DeliveryFailed"])
+  })
+
+  it("given a message whose nonce the submitter does not know, then its status is unknown and nothing is read", async () => {
+    const { w, warnings, statusReads } = writerOver({ statuses: { 0: "delivered", 1: "failed" } })
+    const ids: MessageId[] = [lane.ids[0]!, lane.ids[1]!]
+    expect(await skippedStatuses(w, lane.lane, ids, new Map([[lane.ids[0]!, 0]]))).toEqual([
+      "delivered",
+      "unknown",
+    ])
+    expect(statusReads).toEqual([0])
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'skipped message recorded with Inbox status "unknown": the submitter does not know its nonce',
+        messageId: lane.ids[1],
+      }),
+    ])
+  })
+})

@@ -352,12 +352,19 @@ const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelop
     const root = rootOf(state, flight, input.causationId)
     if (root !== null) markCommitted(lane, root, time)
   }
+  const batch = flight?.messageIds ?? event.messageIds
   close(state, flight)
-  for (const id of event.messageIds) {
-    // A kept message the Inbox shows delivered (by another transaction) is done.
-    if (isRetryOnly(lane, id)) lane.retained.delete(id)
-    else lane.settled.set(id, "skipped")
-  }
+  event.messageIds.forEach((id, i) => {
+    // Another transaction attempted it: the Inbox's status says how that went.
+    const failed = event.statuses[i] === "failed"
+    if (isRetryOnly(lane, id)) {
+      // A kept message the Inbox shows delivered is done; one it shows failed stays kept for the next retry.
+      if (!failed) lane.retained.delete(id)
+      return
+    }
+    lane.settled.set(id, "skipped")
+    if (failed) keep(lane, id, "failed", null, batch)
+  })
   compact(state, lane)
 }
 

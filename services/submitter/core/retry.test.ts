@@ -150,6 +150,49 @@ describe("retry requests in the submitter core", () => {
   })
 })
 
+describe("skipped messages the Inbox shows failed", () => {
+  it("given a batch skipped because another transaction ran it, when the Inbox shows one message failed, then that one is kept for retries and the others are not", () => {
+    const chunks = lane.chunks(0, 6, 3)
+    const attempt = lane.submitted(
+      attested6.id,
+      { action: "commitAndDeliver", ids: batch, tx: 4, nonce: 0 },
+      1,
+    )
+    const statuses = batch.map((_, i) => (i === 2 ? "failed" : "delivered") as "failed" | "delivered")
+    const skipped = lane.skipped(attempt.id, { action: "commitAndDeliver", ids: batch, statuses }, 2)
+    const state = given(attested6, ...chunks, attempt, skipped)
+    const held = state.lanes.get(laneId)!
+    expect([...held.retained.keys()]).toEqual([lane.ids[2]])
+    expect(held.retained.get(lane.ids[2]!)).toMatchObject({ how: "failed" })
+    expect(held.retained.get(lane.ids[2]!)!.proofs.length).toBeGreaterThan(0)
+  })
+
+  it("given a kept message, when a later skip shows it failed, then it stays kept; when one shows it delivered, then it is dropped", () => {
+    const request = lane.retryRequested(1, 10)
+    const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 5, nonce: 1 }, 11)
+    const stillFailed = lane.skipped(
+      retry.id,
+      { action: "retry", ids: [lane.ids[1]!], statuses: ["failed"] },
+      12,
+    )
+    expect(
+      given(...delivery, request, retry, stillFailed)
+        .lanes.get(laneId)!
+        .retained.has(lane.ids[1]!),
+    ).toBe(true)
+    const delivered = lane.skipped(
+      retry.id,
+      { action: "retry", ids: [lane.ids[1]!], statuses: ["delivered"] },
+      12,
+    )
+    expect(
+      given(...delivery, request, retry, delivered)
+        .lanes.get(laneId)!
+        .retained.has(lane.ids[1]!),
+    ).toBe(false)
+  })
+})
+
 describe("deciding a retry", () => {
   const failedState = given(...delivery)
   const root6 = lane.checkpoint(6).root

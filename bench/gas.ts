@@ -31,7 +31,7 @@ import {
   type WalletClient,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
-import { startAnvil } from "../contracts/anvil/index.ts"
+import { ANVIL_DEFAULT_KEYS, startAnvil } from "../contracts/anvil/index.ts"
 import {
   type Checkpoint,
   getCheckpointDomain,
@@ -57,7 +57,7 @@ const GAS_LIMIT = 50_000n
 const SRC_CHAIN_ID = 777n
 const SRC_OUTBOX: Address = "0x00000000000000000000000000000000000a11ce"
 const REGISTRY: Address = "0x0000000000000000000000000000000000001234"
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+const DEPLOYER_KEY = ANVIL_DEFAULT_KEYS[0]
 
 type Row = { batch: number; operators: number; gasPerMessage: number; commitGas: number; deliverGas: number }
 

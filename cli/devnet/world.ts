@@ -23,6 +23,7 @@ import {
   stringToHex,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import {
   type Anvil,
   configureInbox,
@@ -41,13 +42,9 @@ import { chainDefinition } from "../../services/runtime/chain-client.ts"
  * GatedRecipient), three submitters (1–3), the traffic sender (4).
  */
 export const ANVIL_KEYS = {
-  deployer: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  submitters: [
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  ],
-  sender: "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+  deployer: ANVIL_DEFAULT_KEYS[0],
+  submitters: [ANVIL_DEFAULT_KEYS[1], ANVIL_DEFAULT_KEYS[2], ANVIL_DEFAULT_KEYS[3]],
+  sender: ANVIL_DEFAULT_KEYS[4],
 } as const satisfies Record<string, Hex | ReadonlyArray<Hex>>
 
 export interface DevnetWorldOptions {

@@ -12,7 +12,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts"
 import { foundry } from "viem/chains"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Anvil, startAnvil } from "../anvil/index.ts"
+import { ANVIL_DEFAULT_KEYS, type Anvil, startAnvil } from "../anvil/index.ts"
 import { inboxAbi, operatorRegistryAbi, pingRecipientAbi } from "../out/index.ts"
 import {
   ConfigurationError,
@@ -34,7 +34,7 @@ beforeAll(async () => {
     walletClient: createWalletClient({
       chain: foundry,
       transport,
-      account: privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+      account: privateKeyToAccount(ANVIL_DEFAULT_KEYS[0]),
     }),
   }
 }, 60_000)

@@ -28,7 +28,7 @@ import {
   getRangeProof,
   type MerkleTree,
 } from "../../services/proof-builder/merkle/index.ts"
-import { type Anvil, startAnvil } from "../anvil/index.ts"
+import { ANVIL_DEFAULT_KEYS, type Anvil, startAnvil } from "../anvil/index.ts"
 import { type Checkpoint, getCheckpointDomain, packSignatures, signCheckpoint } from "../checkpoint/index.ts"
 import { deployContract, deployInbox, deployOperatorRegistry } from "../deploy/index.ts"
 import { buildDeliverArgs } from "../inbox/index.ts"
@@ -42,10 +42,7 @@ import {
 } from "../out/index.ts"
 
 /** anvil's default funded keys. */
-export const ANVIL_KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-] as const
+export const ANVIL_KEYS = [ANVIL_DEFAULT_KEYS[0], ANVIL_DEFAULT_KEYS[1]] as const
 
 export const SRC_CHAIN_ID = 777n
 export const SRC_OUTBOX: Address = getAddress("0x00000000000000000000000000000000000a11ce")

@@ -29,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/support.ts"
 import { type EmbeddedBus, openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents } from "../../bus/events/index.ts"
+import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import {
   type Anvil,
   configureInbox,
@@ -61,7 +62,7 @@ import { producerOf, quietLogger, type RunningService } from "../runtime/index.t
 import { startAttestationCollector } from "./index.ts"
 
 const CHAIN_ID = 9_101
-const DEPLOYER = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+const DEPLOYER = ANVIL_DEFAULT_KEYS[0]
 const WAIT = { timeoutMs: 45_000, intervalMs: 50 }
 
 type Wallet = WalletClient<Transport, Chain | undefined, Account>

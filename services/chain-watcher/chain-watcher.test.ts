@@ -21,6 +21,7 @@ import { waitFor } from "../../bus/contract/support.ts"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../contracts/index.ts"
 import {
   BlockRef,
@@ -38,7 +39,7 @@ import { ChainHaltedError } from "./errors.ts"
 import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.ts"
 
 const CHAIN_ID = 901
-const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+const DEPLOYER = privateKeyToAccount(ANVIL_DEFAULT_KEYS[0])
 const RECIPIENT = "0x000000000000000000000000000000000000dEaD"
 
 let anvil: Anvil

@@ -1,14 +1,12 @@
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
+import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { ConfigError, decodeConfig } from "../config/index.ts"
 import { NotReplayableError, replayTargets } from "./targets.ts"
 
-const KEYS = [
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-] as const
+const KEYS = [ANVIL_DEFAULT_KEYS[1], ANVIL_DEFAULT_KEYS[2]] as const
 
 const config = decodeConfig({
   network: { registryChainId: 901, registry: "0x00000000000000000000000000000000000000aa" },

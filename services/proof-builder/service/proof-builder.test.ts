@@ -26,6 +26,7 @@ import { waitFor } from "../../../bus/contract/index.ts"
 import { openEmbeddedBus } from "../../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../../bus/events/index.ts"
 import type { BusPort } from "../../../bus/port.ts"
+import { ANVIL_DEFAULT_KEYS } from "../../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../../contracts/index.ts"
 import {
   BlockRef,
@@ -59,7 +60,7 @@ import { proofBuilderCoreFor, startProofBuilder } from "./index.ts"
 const SRC = 901
 const DST = 902
 /** anvil's first funded key. */
-const KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+const KEY = ANVIL_DEFAULT_KEYS[0]
 const RECIPIENT: ViemAddress = "0x000000000000000000000000000000000000cafe"
 const watcher = producerOf("chain-watcher", String(SRC))
 const WAIT = { timeoutMs: 30_000 }

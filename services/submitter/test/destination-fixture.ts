@@ -29,6 +29,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts"
 import { type EmbeddedBus, openEmbeddedBus } from "../../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../../bus/events/index.ts"
+import { ANVIL_DEFAULT_KEYS } from "../../../contracts/anvil/index.ts"
 import {
   configureInbox,
   deployContract,
@@ -58,11 +59,7 @@ import type { LaneFixture } from "./lane-fixture.ts"
 export const DST_CHAIN_ID = 902
 
 /** anvil's default funded keys: 0 deploys, 1 plays "another relayer", 2 is the submitter. */
-export const ANVIL_KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-] as const
+export const ANVIL_KEYS = [ANVIL_DEFAULT_KEYS[0], ANVIL_DEFAULT_KEYS[1], ANVIL_DEFAULT_KEYS[2]] as const
 
 /** Fake source lanes, one per test: source chain id → its (fake) outbox. */
 export const SOURCES = {

@@ -1,6 +1,6 @@
 import type { BusPort } from "../bus/port.ts"
 import { AuditStore, auditIndexPath, type CatchUpResult, catchUp } from "../services/auditor/index.ts"
-import type { CommandInput, Options } from "./command.ts"
+import { type CommandInput, type Options, UsageError } from "./command.ts"
 import { busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "./open-bus.ts"
 
 /** The flags of every command that reads the audit index. */
@@ -72,4 +72,20 @@ export const unreadableWarning = (store: AuditStore): string | undefined => {
   if (unreadable.length === 0) return undefined
   const first = unreadable[0]!
   return `warning: ${unreadable.length} record(s) in the log are not Chorus events and are not in any timeline (first: ${first.topic} partition ${first.partition} offset ${first.offset}: ${first.error})`
+}
+
+/**
+ * The `<messageId>` argument of an audit command, checked: 0x and 64 hex digits.
+ *
+ * @example
+ * ```ts
+ * const id = messageIdArgument(positionals, "trace")
+ * ```
+ */
+export const messageIdArgument = (positionals: ReadonlyArray<string>, verb: string): string => {
+  const id = positionals[0]
+  if (id === undefined) throw new UsageError(`give the message id to ${verb} (0x followed by 64 hex digits)`)
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id))
+    throw new UsageError(`${JSON.stringify(id)} is not a message id (0x followed by 64 hex digits)`)
+  return id
 }

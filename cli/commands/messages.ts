@@ -1,4 +1,4 @@
-import { listMessages, type MessageFilter } from "../../services/auditor/index.ts"
+import { listMessages, type MessageFilter, parseDuration } from "../../services/auditor/index.ts"
 import { type Command, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
@@ -17,9 +17,8 @@ const chainOf = (flag: string, value: unknown): number | undefined => {
 const sinceOf = (value: unknown, now: number): number | undefined => {
   if (value === undefined) return undefined
   const text = String(value)
-  const relative = /^(\d+)(s|m|h|d)$/.exec(text)
-  if (relative !== null)
-    return now - Number(relative[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[relative[2] as "s"]
+  const ago = parseDuration(text)
+  if (ago !== undefined) return now - ago
   const at = Date.parse(text)
   if (Number.isNaN(at))
     throw new UsageError(`--since: ${JSON.stringify(text)} is neither an ISO time nor a duration such as 1h`)

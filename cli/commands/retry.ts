@@ -12,10 +12,8 @@ import {
   requestRetry,
 } from "../../services/retry/index.ts"
 import { type Command, UsageError } from "../command.ts"
-import { AUDIT_DETAILS, auditOptions, openAudit } from "../open-audit.ts"
+import { AUDIT_DETAILS, auditOptions, messageIdArgument, openAudit } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
-
-const MESSAGE_ID = /^0x[0-9a-fA-F]{64}$/
 
 const whoAmI = (): string => {
   try {
@@ -66,10 +64,7 @@ export const retry: Command = {
   },
   positionals: ["messageId"],
   async run({ values, positionals, out, err }) {
-    const id = positionals[0]
-    if (id === undefined) throw new UsageError("give the message id to retry (0x followed by 64 hex digits)")
-    if (!MESSAGE_ID.test(id))
-      throw new UsageError(`${JSON.stringify(id)} is not a message id (0x followed by 64 hex digits)`)
+    const id = messageIdArgument(positionals, "retry")
     const waitMs = values.wait === undefined ? 120_000 : parseDuration(String(values.wait))
     if (waitMs === undefined)
       throw new UsageError(`--wait: ${JSON.stringify(values.wait)} is not a duration such as 30s or 2m`)

@@ -5,10 +5,14 @@ import {
   traceMessage,
 } from "../../services/auditor/index.ts"
 import { type Command, UsageError } from "../command.ts"
-import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
+import {
+  AUDIT_DETAILS,
+  auditOptions,
+  messageIdArgument,
+  openAudit,
+  unreadableWarning,
+} from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
-
-const MESSAGE_ID = /^0x[0-9a-fA-F]{64}$/
 
 /** `--stuck-after`, shared by the audit commands. */
 export const stuckAfterOf = (value: unknown): number => {
@@ -71,10 +75,7 @@ export const trace: Command = {
   options: { ...auditOptions, json: { type: "boolean" }, "stuck-after": { type: "string" } },
   positionals: ["messageId"],
   async run({ values, positionals, out, err }) {
-    const id = positionals[0]
-    if (id === undefined) throw new UsageError("give the message id to trace (0x followed by 64 hex digits)")
-    if (!MESSAGE_ID.test(id))
-      throw new UsageError(`${JSON.stringify(id)} is not a message id (0x followed by 64 hex digits)`)
+    const id = messageIdArgument(positionals, "trace")
     const stuckAfterMs = stuckAfterOf(values["stuck-after"])
     const audit = await openAudit(values, err)
     try {

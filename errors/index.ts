@@ -1,0 +1,1 @@
+export { ChorusError, type ChorusErrorParameters, detailLines } from "./chorus-error.ts"

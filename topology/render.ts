@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SERVICES, TOOLS } from "./services.ts"
+import { type ServiceDeclaration, TOOLS } from "./services.ts"
 import { ALL_TOPICS } from "./topics.ts"
 
 /**
@@ -11,10 +11,10 @@ import { ALL_TOPICS } from "./topics.ts"
  *
  * @example
  * ```ts
- * console.log(renderText())
+ * console.log(renderText(SERVICES))
  * ```
  */
-export const renderText = (): string => {
+export const renderText = (services: ReadonlyArray<ServiceDeclaration>): string => {
   const lines: string[] = ["Topics", ""]
   const width = Math.max(...ALL_TOPICS.map((t) => t.name.length))
   for (const t of ALL_TOPICS) {
@@ -25,8 +25,9 @@ export const renderText = (): string => {
     lines.push(`  ${"".padEnd(width)}  ${t.description}`)
   }
   lines.push("", "Services", "")
-  for (const s of SERVICES) {
-    lines.push(`  ${s.name}  (group ${s.group})`)
+  for (const s of services) {
+    lines.push(`  ${s.name}  (${s.group === null ? "no consumer group" : `group ${s.group}`})`)
+    lines.push(`    consumes ${s.consumes.join(", ") || "-"}`)
     lines.push(`    reads   ${s.reads.join(", ") || "-"}`)
     lines.push(`    writes  ${s.writes.join(", ") || "- (read-only)"}`)
     lines.push(`    outside ${s.external}`)
@@ -50,17 +51,19 @@ const toolId = (name: string) => `tool_${nodeId(name)}`
  *
  * @example
  * ```ts
- * console.log(renderMermaid()) // "flowchart LR\n  …"
+ * console.log(renderMermaid(SERVICES)) // "flowchart LR\n  …"
  * ```
  */
-export const renderMermaid = (): string => {
+export const renderMermaid = (services: ReadonlyArray<ServiceDeclaration>): string => {
   const lines = ["flowchart LR"]
   for (const t of ALL_TOPICS) lines.push(`  ${nodeId(t.name)}[("${t.name}")]`)
-  for (const s of SERVICES) lines.push(`  ${nodeId(s.name)}["${s.name}"]`)
+  for (const s of services) lines.push(`  ${nodeId(s.name)}["${s.name}"]`)
   // The label is the command without its arguments: Mermaid reads `<…>` in a label as HTML.
   for (const t of TOOLS) lines.push(`  ${toolId(t.name)}{{"chorus ${t.name}"}}`)
-  for (const s of SERVICES) {
-    for (const topic of s.reads) lines.push(`  ${nodeId(topic)} --> ${nodeId(s.name)}`)
+  for (const s of services) {
+    // A group consumer and a range reader both take from the topic; the graph draws both as reads.
+    for (const topic of new Set([...s.consumes, ...s.reads]))
+      lines.push(`  ${nodeId(topic)} --> ${nodeId(s.name)}`)
     for (const topic of s.writes) lines.push(`  ${nodeId(s.name)} --> ${nodeId(topic)}`)
   }
   for (const t of TOOLS) {

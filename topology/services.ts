@@ -1,32 +1,20 @@
 /**
- * The service graph: which service reads which topic under which consumer
- * group, and which topics it writes. Tools draw the graph from here, and a
- * test holds the code to it.
+ * The shape of the service graph: what a service declares about its place
+ * on the bus, and the operator tools that write to it. The services' own
+ * definitions (`services/registry.ts`) fill it in; tools draw the graph from
+ * them, and a test runs every service against a recording bus to hold the
+ * code to what it declares.
  *
- * Chain-watchers and submitters run one instance per chain, so their
- * consumer groups carry the chain id (`{chainId}`); every operator has its own
- * group, because every operator must see every proposal. The auditor only
- * reads: it indexes every topic into a local file and writes nothing back.
- *
- * Operator tools that write to the bus (a command for a service) are declared
- * too (`TOOLS`), so every topic has a declared writer and the graph shows who
- * can put what on the log.
+ * Three ways to touch a topic:
+ * - `consumes`: as a consumer-group member (its committed offsets are the
+ *   service's progress);
+ * - `reads`: as fixed ranges, without a group (recorded chain reads folded
+ *   on a rebuild, a watcher's resume point, the auditor's index);
+ * - `writes`.
  *
  * @module
  */
 import { TOPICS, type TopicName } from "./topics.ts"
-
-export interface ServiceDeclaration {
-  readonly name: ServiceName
-  readonly description: string
-  /** The consumer group; `{chainId}` and `{operator}` are filled per instance. */
-  readonly group: string
-  readonly reads: ReadonlyArray<TopicName>
-  /** Empty for a read-only service (the auditor). */
-  readonly writes: ReadonlyArray<TopicName>
-  /** What the service reads from outside the bus (it enters as events), or writes outside it. */
-  readonly external: string
-}
 
 export type ServiceName =
   | "chain-watcher"
@@ -36,73 +24,20 @@ export type ServiceName =
   | "submitter"
   | "auditor"
 
-const dead = TOPICS.deadLetters.name
-
-export const SERVICES: ReadonlyArray<ServiceDeclaration> = [
-  {
-    name: "chain-watcher",
-    description:
-      "One per chain: reads Outbox events from finalized blocks, records each read, emits messages and its cursor.",
-    group: "chorus.chain-watcher.{chainId}",
-    reads: [TOPICS.watcherCursors.name],
-    writes: [
-      TOPICS.watcherReads.name,
-      TOPICS.messagesObserved.name,
-      TOPICS.watcherCursors.name,
-      TOPICS.chainHalts.name,
-      dead,
-    ],
-    external: "source chain RPC: finalized blocks and Outbox logs",
-  },
-  {
-    name: "proof-builder",
-    description:
-      "Keeps each lane's tree, checks it against the Outbox, proposes checkpoints, emits range and single proofs.",
-    group: "chorus.proof-builder",
-    reads: [TOPICS.messagesObserved.name, TOPICS.laneReads.name],
-    writes: [TOPICS.laneReads.name, TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name, dead],
-    external: "source chain RPC: the Outbox's lane root and count",
-  },
-  {
-    name: "operator",
-    description:
-      "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
-    group: "chorus.operator.{operator}",
-    reads: [TOPICS.checkpointsProposed.name, TOPICS.laneReads.name],
-    writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, dead],
-    external: "the operator's own source chain RPC",
-  },
-  {
-    name: "attestation-collector",
-    description:
-      "Verifies signatures against the destination's operator set, counts stake, attests or expires.",
-    group: "chorus.attestation-collector",
-    reads: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name, TOPICS.laneReads.name],
-    writes: [TOPICS.laneReads.name, TOPICS.checkpointsAttested.name, TOPICS.attestationVerdicts.name, dead],
-    external: "destination chain RPC: the Inbox's operator set",
-  },
-  {
-    name: "submitter",
-    description: "One writer per destination chain: commits roots, delivers proven chunks.",
-    group: "chorus.submitter.{chainId}",
-    reads: [
-      TOPICS.checkpointsAttested.name,
-      TOPICS.messagesProven.name,
-      TOPICS.commandsRetry.name,
-      TOPICS.deliveries.name,
-    ],
-    writes: [TOPICS.deliveries.name, dead],
-    external: "destination chain RPC: transactions, receipts, delivered and failed state",
-  },
-  {
-    name: "auditor",
-    description: "Reads every topic and indexes each message's path through the log into a local file.",
-    group: "chorus.auditor",
-    reads: Object.values(TOPICS).map((t) => t.name),
-    writes: [],
-    external: "writes its index to a local file; reads no chain",
-  },
-]
+export interface ServiceDeclaration {
+  readonly name: ServiceName
+  readonly description: string
+  /** The consumer group; `{chainId}` and `{operator}` are filled per instance. Null: it joins none. */
+  readonly group: string | null
+  /** Topics it consumes as a group member, in the order its core folds them on a tie. */
+  readonly consumes: ReadonlyArray<TopicName>
+  /** Topics it reads as fixed ranges, without a group. */
+  readonly reads: ReadonlyArray<TopicName>
+  /** Empty for a read-only service (the auditor). */
+  readonly writes: ReadonlyArray<TopicName>
+  /** What it reads from chains (each read enters the log as an event), or writes outside the bus. */
+  readonly external: string
+}
 
 /** An operator tool that writes to the bus: it reads without a consumer group (fixed ranges). */
 export interface ToolDeclaration {
@@ -127,40 +62,7 @@ export const TOOLS: ReadonlyArray<ToolDeclaration> = [
   },
 ]
 
-/**
- * Looks a service up by name.
- *
- * @example
- * ```ts
- * serviceByName("submitter").reads // ["chorus.checkpoints.attested", …]
- * ```
- */
-export const serviceByName = (name: string): ServiceDeclaration => {
-  const service = SERVICES.find((s) => s.name === name)
-  if (service === undefined) {
-    throw new Error(
-      `Unknown service ${JSON.stringify(name)}; known: ${SERVICES.map((s) => s.name).join(", ")}`,
-    )
-  }
-  return service
-}
-
-/**
- * The consumer group of one instance of a service.
- *
- * @example
- * ```ts
- * groupFor("submitter", { chainId: 902 }) // "chorus.submitter.902"
- * ```
- */
-export const groupFor = (
-  name: ServiceName,
-  instance: { readonly chainId?: number; readonly operator?: string } = {},
-): string => {
-  const { group } = serviceByName(name)
-  return group.replace(/\{(chainId|operator)\}/g, (_m, field: "chainId" | "operator") => {
-    const value = instance[field]
-    if (value === undefined) throw new Error(`${name} needs a ${field} for its consumer group (${group})`)
-    return String(value)
-  })
-}
+/** Every topic a service touches, however it does. */
+export const topicsOf = (service: ServiceDeclaration): ReadonlyArray<TopicName> => [
+  ...new Set([...service.consumes, ...service.reads, ...service.writes]),
+]

@@ -2,17 +2,16 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { describe, expect, it } from "vitest"
 import { EVENT_TYPES } from "../schemas/index.ts"
+import { SERVICE_DEFINITIONS, SERVICES } from "../services/registry.ts"
 import {
   ALL_TOPICS,
-  groupFor,
   renderMermaid,
   renderText,
-  SERVICES,
-  serviceByName,
   TOOLS,
   TOPICS,
   topicByName,
   topicFor,
+  topicsOf,
 } from "./index.ts"
 
 const root = join(import.meta.dirname, "..")
@@ -47,10 +46,13 @@ describe("topology", () => {
   })
 
   it("wires services and tools only to declared topics, and every topic has a writer and a reader", () => {
-    for (const user of [...SERVICES, ...TOOLS]) {
-      for (const topic of [...user.reads, ...user.writes]) {
-        expect(topicByName(topic), `${user.name} uses ${topic}`).toBeDefined()
+    for (const service of SERVICES) {
+      for (const topic of topicsOf(service)) {
+        expect(topicByName(topic), `${service.name} uses ${topic}`).toBeDefined()
       }
+    }
+    for (const tool of TOOLS) {
+      for (const topic of [...tool.reads, ...tool.writes]) expect(topicByName(topic), tool.name).toBeDefined()
     }
     for (const topic of ALL_TOPICS) {
       expect(
@@ -58,25 +60,20 @@ describe("topology", () => {
         `${topic.name} has a writer`,
       ).toBe(true)
       expect(
-        SERVICES.some((s) => s.reads.includes(topic.name as never)),
+        SERVICES.some((s) => [...s.consumes, ...s.reads].includes(topic.name as never)),
         `${topic.name} has a reader`,
       ).toBe(true)
     }
   })
 
-  it("lets only the auditor be read-only, and has it read every topic under one group", () => {
-    expect(SERVICES.filter((s) => s.writes.length === 0).map((s) => s.name)).toEqual(["auditor"])
-    const auditor = serviceByName("auditor")
-    expect([...auditor.reads].sort()).toEqual(ALL_TOPICS.map((t) => t.name).sort())
-    expect(groupFor("auditor")).toBe("chorus.auditor")
-  })
-
-  it("co-partitions the retry command topic with the submitter's other inputs, which it reaches", () => {
-    const submitter = serviceByName("submitter")
-    expect(submitter.reads).toContain(TOPICS.commandsRetry.name)
-    const inputs = submitter.reads.map((name) => topicByName(name)!)
-    expect(new Set(inputs.map((t) => t.partitions))).toEqual(new Set([6]))
-    expect(new Set(inputs.map((t) => t.key))).toEqual(new Set(["lane"]))
+  it("co-partitions every lane service's consumed topics, the retry commands with the submitter's", () => {
+    for (const service of SERVICES) {
+      const inputs = service.consumes.map((name) => topicByName(name)!)
+      expect(new Set(inputs.map((t) => t.partitions)).size, service.name).toBeLessThanOrEqual(1)
+      expect(new Set(inputs.map((t) => t.key)).size, service.name).toBeLessThanOrEqual(1)
+    }
+    const submitter = SERVICES.find((s) => s.name === "submitter")!
+    expect(submitter.consumes).toContain(TOPICS.commandsRetry.name)
     expect(TOPICS.commandsRetry).toMatchObject({ cleanupPolicy: "delete", retentionMs: -1 })
     expect(topicFor("RetryRequested")).toBe("chorus.commands.retry")
     // The answer goes where the tool follows it.
@@ -87,15 +84,10 @@ describe("topology", () => {
     })
   })
 
-  it("fills consumer groups per instance and refuses a missing field", () => {
-    expect(groupFor("submitter", { chainId: 902 })).toBe("chorus.submitter.902")
-    expect(groupFor("proof-builder")).toBe("chorus.proof-builder")
-    expect(() => groupFor("operator")).toThrow(/operator needs a operator/)
-  })
-
-  it("fails if any code names a topic the topology does not declare", () => {
+  it("fails if any code names a topic or a group the topology does not declare", () => {
+    const groups = SERVICE_DEFINITIONS.flatMap((d) => (d.group === null ? [] : [d.group]))
     const groupPattern = new RegExp(
-      `^(${SERVICES.map((s) => s.group.replace(/\./g, "\\.").replace(/\{[a-zA-Z]+\}/g, "[^.]+")).join("|")})$`,
+      `^(${groups.map((g) => g.replace(/\./g, "\\.").replace(/\{[a-zA-Z]+\}/g, "[^.]+")).join("|")})$`,
     )
     const undeclared: string[] = []
     for (const file of sourceFiles(root)) {
@@ -107,7 +99,7 @@ describe("topology", () => {
         const name = match[1]!
         if (name.includes("${") || name.includes("{")) {
           // A template: it must be one of the declared consumer-group templates.
-          if (!SERVICES.some((s) => s.group === name)) undeclared.push(`${relative(root, file)}: ${name}`)
+          if (!groups.includes(name)) undeclared.push(`${relative(root, file)}: ${name}`)
           continue
         }
         if (topicByName(name) === undefined && !groupPattern.test(name)) {
@@ -119,14 +111,14 @@ describe("topology", () => {
   })
 
   it("draws the graph as text and as Mermaid", () => {
-    const text = renderText()
+    const text = renderText(SERVICES)
     for (const t of ALL_TOPICS) expect(text).toContain(t.name)
     for (const s of SERVICES) expect(text).toContain(s.name)
     for (const t of TOOLS) expect(text).toContain(t.command)
     expect(text).toMatch(
-      /auditor {2}\(group chorus\.auditor\)\n {4}reads {3}chorus\.messages\.observed, .*\n {4}writes {2}- \(read-only\)/,
+      /auditor {2}\(no consumer group\)\n {4}consumes -\n {4}reads {3}chorus\.messages\.observed, .*\n {4}writes {2}- \(read-only\)/,
     )
-    const mermaid = renderMermaid()
+    const mermaid = renderMermaid(SERVICES)
     expect(mermaid.split("\n")[0]).toBe("flowchart LR")
     expect(mermaid).toContain("chorus_messages_observed --> proof_builder")
     expect(mermaid).toContain("submitter --> chorus_deliveries")

@@ -1,10 +1,11 @@
 import type { ChorusConfig } from "../../services/config/index.ts"
+import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
 import { BUS_DETAILS, BUS_USAGE, busOptions, openBusFromFlags } from "../open-bus.ts"
 
-// Kept here rather than imported so `chorus --help` does not load every service.
-const REPLAYABLE = ["chain-watcher", "proof-builder", "operator", "attestation-collector"]
+// Definitions load their cores and starts lazily, so listing them here costs `--help` nothing.
+const REPLAYABLE = SERVICE_DEFINITIONS.filter((d) => d.replay.kind === "replayable").map((d) => d.name)
 const INTO = /^[a-z0-9][a-z0-9-]{0,99}$/
 
 /** `--brokers`/`--data-dir` as given, else the config's `bus` section (as `chorus run` does). */
@@ -115,10 +116,10 @@ export const replay: Command = {
     }
     const file = requireString(values, "config")
     let config: ChorusConfig
-    let targets: ReturnType<typeof lib.replayTargets>
+    let targets: Awaited<ReturnType<typeof lib.replayTargets>>
     try {
       config = loadConfig(file)
-      targets = lib.replayTargets(
+      targets = await lib.replayTargets(
         service,
         config,
         typeof values.instance === "string" ? { instance: values.instance } : {},

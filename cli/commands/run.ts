@@ -1,14 +1,12 @@
 import type { BusPort } from "../../bus/port.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
+import { SERVICE_NAMES, type ServiceSelection } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
-import type { ServiceSelection } from "../../services/start-services.ts"
-import { ALL_TOPICS, SERVICES } from "../../topology/index.ts"
+import { ALL_TOPICS } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
 import { BUS_DETAILS, busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "../open-bus.ts"
 
-// Kept here rather than imported so `chorus --help` does not load every service.
-const SERVICE_NAMES = SERVICES.map((service) => service.name)
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
 const busFlagsFrom = (
@@ -76,7 +74,7 @@ export const run: Command = {
       }
       throw error
     }
-    const { startServices } = await import("../../services/start-services.ts")
+    const { startServices } = await import("../../services/registry.ts")
     const { jsonLogger } = await import("../../services/runtime/logger.ts")
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsFrom(values, config)

@@ -1,3 +1,4 @@
+import { SERVICES } from "../../services/registry.ts"
 import { renderMermaid, renderText } from "../../topology/index.ts"
 import { type Command, UsageError } from "../command.ts"
 
@@ -13,9 +14,9 @@ export const topology: Command = {
     if (format !== "text" && format !== "mermaid" && format !== "both") {
       throw new UsageError(`--format must be text, mermaid or both, got ${JSON.stringify(format)}`)
     }
-    if (format !== "mermaid") out(renderText())
+    if (format !== "mermaid") out(renderText(SERVICES))
     if (format === "both") out("")
-    if (format !== "text") out(["```mermaid", renderMermaid(), "```"].join("\n"))
+    if (format !== "text") out(["```mermaid", renderMermaid(SERVICES), "```"].join("\n"))
     return 0
   },
 }

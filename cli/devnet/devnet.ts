@@ -13,8 +13,8 @@ import { join } from "node:path"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
+import { SERVICE_DEFINITIONS, type ServiceSelection, startServices } from "../../services/registry.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
-import { type ServiceSelection, startServices } from "../../services/start-services.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { describeDevnet, writeDevnetFile } from "./devnet-file.ts"
 import { tailTopics } from "./tail-topics.ts"
@@ -197,25 +197,15 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       unit.running = running
     }
     if (options.runServices !== false) {
-      const plan: DevnetUnit[] = [
-        ...config.chains.map((c) => ({
-          service: "chain-watcher" as const,
-          instance: String(c.chainId),
+      // One unit per instance of every service that writes to the bus, so each can be restarted alone;
+      // the devnet's tools index the log themselves.
+      const plan: DevnetUnit[] = SERVICE_DEFINITIONS.filter((d) => d.writes.length > 0).flatMap((d) =>
+        d.instances(config).map((instance) => ({
+          service: d.name,
+          instance: d.single ? undefined : instance.id,
           running: undefined,
         })),
-        { service: "proof-builder", instance: undefined, running: undefined },
-        ...config.operators.map((_o, i) => ({
-          service: "operator" as const,
-          instance: String(i),
-          running: undefined,
-        })),
-        { service: "attestation-collector", instance: undefined, running: undefined },
-        ...config.submitters.map((s) => ({
-          service: "submitter" as const,
-          instance: String(s.chainId),
-          running: undefined,
-        })),
-      ]
+      )
       for (const unit of plan) {
         await start(unit)
         units.push(unit)

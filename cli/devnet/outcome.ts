@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { TrackedMessage } from "./tracker.ts"
+import { settledStageOf, type TrackedMessage } from "./tracker.ts"
 
 /**
  * Where one message ended:
@@ -28,9 +28,14 @@ export type MessageEnding = "delivered" | "gated-failed" | "gated-delivered" | "
  * ```
  */
 export const endingOf = (message: TrackedMessage): MessageEnding => {
-  if (message.deliveredAt !== undefined) return message.sent.gated ? "gated-delivered" : "delivered"
-  if (message.failedAt !== undefined) return message.sent.gated ? "gated-failed" : "failed"
-  return "in-flight"
+  switch (settledStageOf(message)) {
+    case "delivered":
+      return message.sent.gated ? "gated-delivered" : "delivered"
+    case "failed":
+      return message.sent.gated ? "gated-failed" : "failed"
+    case undefined:
+      return "in-flight"
+  }
 }
 
 export interface DevnetOutcome {

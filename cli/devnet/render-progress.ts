@@ -1,7 +1,7 @@
-import type { Progress } from "./tracker.ts"
-import { percentile } from "./tracker.ts"
+import type { Progress, Stage } from "./tracker.ts"
+import { percentile, TRACKED_STAGES } from "./tracker.ts"
 
-const STAGES = ["sent", "observed", "proven", "attested", "committed", "delivered", "failed"] as const
+const STAGES: ReadonlyArray<Stage> = ["sent", ...TRACKED_STAGES]
 
 const seconds = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)}s`)
 

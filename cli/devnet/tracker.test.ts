@@ -9,6 +9,7 @@ import {
   CheckpointAttested,
   type DeliveryAction,
   DeliveryConfirmed,
+  DeliverySkipped,
   type Envelope,
   Lane,
   LaneStalled,
@@ -18,6 +19,7 @@ import {
   MessageProven,
   makeEnvelope,
   RootCommitted,
+  type SkippedStatus,
   type StallReason,
   TxHash,
   U256,
@@ -81,6 +83,7 @@ type Event =
   | CheckpointAttested
   | RootCommitted
   | DeliveryConfirmed
+  | DeliverySkipped
   | LaneStalled
 
 /** The event as it sits in the log, `atMs` after T0. */
@@ -156,6 +159,8 @@ const committed = (count: number, atMs: number) =>
 
 type Result = MessageOutcome["result"]
 
+const LANE = new Lane({ srcChainId: ChainId.make(SRC), outbox: OUTBOX, dstChainId: ChainId.make(DST) })
+
 const confirmed = (
   outcomes: ReadonlyArray<readonly [nonce: number, result: Result]>,
   atMs: number,
@@ -163,7 +168,7 @@ const confirmed = (
 ) =>
   envelope(
     new DeliveryConfirmed({
-      lane: new Lane({ srcChainId: ChainId.make(SRC), outbox: OUTBOX, dstChainId: ChainId.make(DST) }),
+      lane: LANE,
       action,
       transactionHash: TxHash.make(word(6000 + atMs)),
       block: new BlockRef({ number: 300, hash: Bytes32.make(word(300)) }),
@@ -179,6 +184,16 @@ const confirmed = (
     }),
     atMs,
   )
+
+/** The submitter skipped messages the Inbox had already attempted: what the Inbox showed, by nonce. */
+const skipped = (statuses: Readonly<Record<number, SkippedStatus>>, atMs: number) => {
+  const nonces = Object.keys(statuses).map(Number)
+  const skip = { messageIds: nonces.map(idOf), statuses: nonces.map((nonce) => statuses[nonce]!) }
+  return envelope(
+    new DeliverySkipped({ lane: LANE, action: "deliver", ...skip, reason: "already attempted" }),
+    atMs,
+  )
+}
 
 const stalled = (reason: StallReason, detail: string, dstChainId = DST) =>
   envelope(
@@ -431,6 +446,58 @@ describe("Tracker", () => {
         for (const atMs of order) tracker.apply([confirmed([[0, "delivered"]], atMs)])
         expect(tracker.messages()[0]?.deliveredAt, `read at ${order.join(", ")}`).toBe(T0 + 3000)
       }
+    })
+  })
+
+  describe("skipped deliveries (the Inbox had already attempted the message)", () => {
+    it("given a skip where the Inbox shows the message delivered, when it is applied, then the message counts as delivered", () => {
+      const tracker = trackerOf([0])
+      tracker.apply([observed(0, 0), skipped({ 0: "delivered" }, 5000)])
+      expect(tracker.progress().counts).toMatchObject({ delivered: 1, failed: 0 })
+      expect(tracker.messages()[0]).toMatchObject({ deliveredAt: T0 + 5000, failedAt: undefined })
+      expect(tracker.summary()).toMatchObject({ sent: 1, delivered: 1, failed: 0 })
+    })
+
+    it("given a skip where the Inbox shows the message failed, when it is applied, then the message counts as failed", () => {
+      const tracker = trackerOf([0])
+      tracker.apply([observed(0, 0), skipped({ 0: "failed" }, 5000)])
+      expect(tracker.progress().counts).toMatchObject({ delivered: 0, failed: 1 })
+      expect(tracker.messages()[0]).toMatchObject({ failedAt: T0 + 5000, deliveredAt: undefined })
+    })
+
+    it("given a skip whose Inbox status is unknown, when it is applied, then the message is settled neither way", () => {
+      const tracker = trackerOf([0])
+      tracker.apply([observed(0, 0), skipped({ 0: "unknown" }, 5000)])
+      expect(tracker.progress().counts).toMatchObject({ observed: 1, delivered: 0, failed: 0 })
+    })
+
+    it("given a batch skip, when it is applied, then each message takes the status paired with it", () => {
+      const tracker = trackerOf([0, 1, 2])
+      tracker.apply([observed(0, 0), observed(1, 0), observed(2, 0)])
+      tracker.apply([skipped({ 0: "delivered", 1: "failed", 2: "unknown" }, 5000)])
+      expect(tracker.messages().map((m) => [m.deliveredAt !== undefined, m.failedAt !== undefined])).toEqual([
+        [true, false],
+        [false, true],
+        [false, false],
+      ])
+    })
+
+    it("given a confirmed delivery and a later skip showing it delivered, when both are applied in either order, then it is one delivery, not a duplicate", () => {
+      for (const events of [
+        [confirmed([[0, "delivered"]], 3000), skipped({ 0: "delivered" }, 8000)],
+        [skipped({ 0: "delivered" }, 8000), confirmed([[0, "delivered"]], 3000)],
+      ]) {
+        const tracker = trackerOf([0])
+        tracker.apply([observed(0, 0), ...events])
+        expect(tracker.progress()).toMatchObject({ counts: { delivered: 1 }, duplicates: 0 })
+        expect(tracker.messages()[0]).toMatchObject({ deliveredAt: T0 + 3000, deliveries: 1 })
+      }
+    })
+
+    it("given a skip showing a failed message delivered after a retry, when both are applied, then it counts as delivered and not failed", () => {
+      const tracker = trackerOf([0])
+      tracker.apply([observed(0, 0), confirmed([[0, "failed"]], 3000), skipped({ 0: "delivered" }, 9000)])
+      expect(tracker.progress().counts).toMatchObject({ delivered: 1, failed: 0 })
     })
   })
 

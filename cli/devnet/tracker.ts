@@ -4,13 +4,46 @@
  * same view an operator gets from the topics, so what the devnet reports is
  * what the log says, not what the services think.
  *
+ * Pipeline: each envelope → the lifecycle projection's marks (`marksOf`) →
+ * message marks kept by message id, checkpoint marks by lane and count →
+ * joined with the sent messages when asked (`messages`, `progress`).
+ *
+ * Invariants:
+ * - Which stage an event implies is the lifecycle projection's rule, the
+ *   same the audit index applies; the tracker only keeps the times.
+ * - The answer does not depend on read order: each stage keeps its earliest
+ *   time, and a checkpoint read before the observation of a message it covers
+ *   still covers it.
+ *
  * @module
  */
-import type { Envelope } from "../../schemas/index.ts"
+import type { Envelope, MessageId } from "../../schemas/index.ts"
 import { laneKey } from "../../schemas/index.ts"
+import {
+  evolve,
+  furthest,
+  type LaneRef,
+  type Lifecycle,
+  type Stage as LifecycleStage,
+  laneIdOf,
+  marksOf,
+  type TerminalStage,
+} from "../../services/lifecycle/index.ts"
 import type { SentMessage } from "./traffic.ts"
 
-export type Stage = "sent" | "observed" | "proven" | "attested" | "committed" | "delivered" | "failed"
+/** The lifecycle stages the devnet reports, in pipeline order. */
+export const TRACKED_STAGES = [
+  "observed",
+  "proven",
+  "attested",
+  "committed",
+  "delivered",
+  "failed",
+] as const satisfies ReadonlyArray<LifecycleStage>
+
+type TrackedStage = (typeof TRACKED_STAGES)[number]
+
+export type Stage = "sent" | TrackedStage
 
 export interface TrackedMessage {
   readonly sent: SentMessage
@@ -21,14 +54,30 @@ export interface TrackedMessage {
   readonly provenAt?: number | undefined
   readonly attestedAt?: number | undefined
   readonly committedAt?: number | undefined
+  /**
+   * When the log first said it was delivered: its confirmation, or else a skip for which the Inbox showed it
+   * delivered (read after the delivery itself, so its latency is an upper bound).
+   */
   readonly deliveredAt?: number | undefined
   readonly failedAt?: number | undefined
   /** How many times a confirmed transaction reported this message delivered (1 is the only right answer). */
   readonly deliveries: number
 }
 
-const laneOf = (lane: { srcChainId: number; outbox?: string | undefined; dstChainId: number }): string =>
-  `${lane.srcChainId}:${lane.outbox ?? "?"}:${lane.dstChainId}`
+/**
+ * How a tracked message is settled so far, if it is: the furthest terminal stage it reached, so a failure
+ * then a delivery (a retry) is delivered.
+ *
+ * @example
+ * ```ts
+ * settledStageOf(tracker.messages()[0]) // "delivered"
+ * ```
+ */
+export const settledStageOf = (message: TrackedMessage): TerminalStage | undefined =>
+  furthest<TerminalStage>([
+    ...(message.failedAt === undefined ? [] : (["failed"] as const)),
+    ...(message.deliveredAt === undefined ? [] : (["delivered"] as const)),
+  ])
 
 export interface Progress {
   readonly counts: Readonly<Record<Stage, number>>
@@ -62,17 +111,17 @@ export const percentile = (values: ReadonlyArray<number>, q: number): number | n
 
 /** What the log said about one message id, in whatever order it was read. */
 interface Facts {
+  /** Its lane and nonce, from its observation: what joins it to the checkpoints that cover it. */
+  lane?: LaneRef
   nonce?: number
-  outbox?: string
-  observedAt?: number
-  provenAt?: number
-  committedAt?: number
-  deliveredAt?: number
-  failedAt?: number
+  lifecycle: Lifecycle
   deliveries: number
 }
 
-/** The times a lane reached each checkpoint count: a message with nonce n is covered by any count > n. */
+const isTracked = (stage: LifecycleStage): stage is TrackedStage =>
+  (TRACKED_STAGES as ReadonlyArray<LifecycleStage>).includes(stage)
+
+/** The times a lane reached each checkpoint count, indexed so the lifecycle's `covers` rule is a binary search. */
 class LaneCheckpoints {
   readonly #entries: Array<{ count: number; at: number }> = []
   #index: { counts: number[]; earliest: number[] } | undefined
@@ -122,10 +171,10 @@ const minDefined = (a: number | undefined, b: number | undefined): number | unde
  */
 export class Tracker {
   readonly #sent = new Map<string, SentMessage>()
-  readonly #idByBody = new Map<string, string>()
-  readonly #facts = new Map<string, Facts>()
-  readonly #attested = new Map<string, LaneCheckpoints>()
-  readonly #committed = new Map<string, LaneCheckpoints>()
+  readonly #idByBody = new Map<string, MessageId>()
+  readonly #facts = new Map<MessageId, Facts>()
+  /** Checkpoints reached, by stage and then by lane (`laneIdOf`). */
+  readonly #checkpoints = new Map<TrackedStage, Map<string, LaneCheckpoints>>()
   readonly #stalls = new Map<string, string>()
 
   sent(message: SentMessage): void {
@@ -138,20 +187,26 @@ export class Tracker {
       const messageId = this.#idByBody.get(body)
       const facts = messageId === undefined ? undefined : this.#facts.get(messageId)
       if (facts === undefined) return { sent, messageId, deliveries: 0 }
-      const key = laneOf({ srcChainId: sent.srcChainId, outbox: facts.outbox, dstChainId: sent.dstChainId })
-      const covered = (byLane: Map<string, LaneCheckpoints>) =>
-        facts.nonce === undefined ? undefined : byLane.get(key)?.coveringAt(facts.nonce)
+      const { lane, nonce } = facts
+      // A stage is reached by a mark naming the message or by a checkpoint covering it, whichever came first.
+      const at = (stage: TrackedStage) =>
+        minDefined(
+          facts.lifecycle[stage],
+          lane === undefined || nonce === undefined
+            ? undefined
+            : this.#checkpoints.get(stage)?.get(laneIdOf(lane))?.coveringAt(nonce),
+        )
       return {
         sent,
         messageId,
-        nonce: facts.nonce,
-        outbox: facts.outbox,
-        observedAt: facts.observedAt,
-        provenAt: facts.provenAt,
-        attestedAt: covered(this.#attested),
-        committedAt: minDefined(facts.committedAt, covered(this.#committed)),
-        deliveredAt: facts.deliveredAt,
-        failedAt: facts.failedAt,
+        nonce,
+        outbox: lane?.outbox,
+        observedAt: at("observed"),
+        provenAt: at("proven"),
+        attestedAt: at("attested"),
+        committedAt: at("committed"),
+        deliveredAt: at("delivered"),
+        failedAt: at("failed"),
         deliveries: facts.deliveries,
       }
     })
@@ -161,69 +216,59 @@ export class Tracker {
     for (const envelope of envelopes) this.#apply(envelope)
   }
 
-  #factsOf(messageId: string): Facts {
+  #factsOf(messageId: MessageId): Facts {
     let facts = this.#facts.get(messageId)
     if (facts === undefined) {
-      facts = { deliveries: 0 }
+      facts = { lifecycle: {}, deliveries: 0 }
       this.#facts.set(messageId, facts)
     }
     return facts
   }
 
-  #checkpoint(
-    byLane: Map<string, LaneCheckpoints>,
-    checkpoint: { srcChainId: number; outbox: string; dstChainId: number; count: number },
-    at: number,
-  ): void {
-    const key = laneOf(checkpoint)
-    let lane = byLane.get(key)
-    if (lane === undefined) {
-      lane = new LaneCheckpoints()
-      byLane.set(key, lane)
+  #checkpoint(stage: TrackedStage, lane: LaneRef, count: number, at: number): void {
+    let byLane = this.#checkpoints.get(stage)
+    if (byLane === undefined) {
+      byLane = new Map()
+      this.#checkpoints.set(stage, byLane)
     }
-    lane.add(checkpoint.count, at)
+    const key = laneIdOf(lane)
+    let checkpoints = byLane.get(key)
+    if (checkpoints === undefined) {
+      checkpoints = new LaneCheckpoints()
+      byLane.set(key, checkpoints)
+    }
+    checkpoints.add(count, at)
   }
 
   #apply(envelope: Envelope): void {
     const at = Date.parse(envelope.time)
     const event = envelope.event
-    switch (event._tag) {
-      case "MessageObserved": {
-        const facts = this.#factsOf(event.messageId)
-        if (facts.observedAt !== undefined) return
+    if (event._tag === "MessageObserved") {
+      const facts = this.#factsOf(event.messageId)
+      // The first observation read joins the message; a republished one says the same.
+      if (facts.nonce === undefined) {
         this.#idByBody.set(event.message.body.toLowerCase(), event.messageId)
         facts.nonce = event.message.nonce
-        facts.outbox = event.outbox
-        facts.observedAt = at
-        return
+        facts.lane = {
+          srcChainId: event.message.srcChainId,
+          outbox: event.outbox,
+          dstChainId: event.message.dstChainId,
+        }
       }
-      case "MessageProven":
-        for (const id of event.messageIds) {
-          const facts = this.#factsOf(id)
-          facts.provenAt = minDefined(facts.provenAt, at)
-        }
-        return
-      case "CheckpointAttested":
-        this.#checkpoint(this.#attested, event.checkpoint, at)
-        return
-      case "RootCommitted":
-        this.#checkpoint(this.#committed, event.checkpoint, at)
-        return
-      case "DeliveryConfirmed":
-        for (const outcome of event.outcomes) {
-          const facts = this.#factsOf(outcome.messageId)
-          if (event.action === "commitAndDeliver") facts.committedAt = minDefined(facts.committedAt, at)
-          if (outcome.result === "delivered") {
-            facts.deliveries++
-            facts.deliveredAt = minDefined(facts.deliveredAt, at)
-          } else if (outcome.result === "failed") facts.failedAt = minDefined(facts.failedAt, at)
-        }
-        return
-      case "LaneStalled":
-        this.#stalls.set(laneKey(event.lane), `${event.reason}: ${event.detail}`)
-        return
-      default:
-        return
+    }
+    if (event._tag === "LaneStalled")
+      this.#stalls.set(laneKey(event.lane), `${event.reason}: ${event.detail}`)
+    for (const mark of marksOf(event)) {
+      if (!isTracked(mark.stage)) continue
+      if (mark.on === "checkpoint") {
+        this.#checkpoint(mark.stage, mark.lane, mark.count, at)
+        continue
+      }
+      const facts = this.#factsOf(mark.messageId)
+      facts.lifecycle = evolve(facts.lifecycle, mark.stage, at)
+      // Only a confirmed transaction delivers: a skip reports what the Inbox already showed, so it is never a
+      // second delivery.
+      if (mark.stage === "delivered" && event._tag === "DeliveryConfirmed") facts.deliveries++
     }
   }
 
@@ -237,8 +282,8 @@ export class Tracker {
         proven: count((m) => m.provenAt !== undefined),
         attested: count((m) => m.attestedAt !== undefined),
         committed: count((m) => m.committedAt !== undefined),
-        delivered: count((m) => m.deliveredAt !== undefined),
-        failed: count((m) => m.failedAt !== undefined && m.deliveredAt === undefined),
+        delivered: count((m) => settledStageOf(m) === "delivered"),
+        failed: count((m) => settledStageOf(m) === "failed"),
       },
       latenciesMs: all
         .filter((m) => m.deliveredAt !== undefined && m.observedAt !== undefined)

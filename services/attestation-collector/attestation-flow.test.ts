@@ -29,6 +29,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/support.ts"
 import { type EmbeddedBus, openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents } from "../../bus/events/index.ts"
+import { makeEvmClient, makeEvmReader } from "../../chains/evm/index.ts"
+import type { Finality } from "../../chains/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import {
   type Anvil,
@@ -182,6 +184,23 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
+/** The first operator's observer of the main chain under `finality`, waiting 300 ms for it at most. */
+const observerOnMain = (finality: Finality) => {
+  const reader = makeEvmReader(makeEvmClient({ chainId: CHAIN_ID, rpcUrls: [main.anvil.rpcUrl] }), {
+    finality,
+    logRange: { initial: 100, max: 100 },
+  })
+  return makeOutboxObserver({
+    operator: toAddress(operators[0]!.address),
+    chains: [{ chainId: CHAIN_ID as never, outbox: toAddress(outbox) }],
+    readerFor: () => reader,
+    finalityWaitMs: 300,
+    logger: quietLogger({ write: () => true }),
+    signal: new AbortController().signal,
+    pollIntervalMs: 50,
+  })
+}
+
 /** A proposal of the real Outbox's lane at the main chain's finalized block, as the proof-builder would publish it. */
 const proposalFromChain = async (over: { root?: Bytes32; block?: BlockRef } = {}) => {
   const block = await main.publicClient.getBlock({ blockTag: "finalized" })
@@ -224,15 +243,7 @@ const of = <T>(list: ReadonlyArray<Envelope>, type: string) =>
 describe("operators and the attestation-collector on anvil", () => {
   it("an operator reads the Outbox at the proposal's block on its own RPC, or nothing if it never finalizes", async () => {
     // given an operator's observer on the main chain, with a confirmation-depth finality rule
-    const observe = makeOutboxObserver({
-      operator: toAddress(operators[0]!.address),
-      chains: [{ chainId: CHAIN_ID as never, outbox: toAddress(outbox), finality: { confirmations: 2 } }],
-      clientFor: () => main.publicClient,
-      finalityWaitMs: 300,
-      logger: quietLogger({ write: () => true }),
-      signal: new AbortController().signal,
-      pollIntervalMs: 50,
-    })
+    const observe = observerOnMain({ confirmations: 2 })
     const state = { signed: new Map() }
     // when it observes a proposal at a block its RPC has finalized
     const proposal = await proposalFromChain()
@@ -252,6 +263,18 @@ describe("operators and the attestation-collector on anvil", () => {
     })
     // then, once its finality wait is over, it records nothing (the core refuses: not-finalized)
     expect(await observe(state, ahead)).toEqual([])
+  })
+
+  it("an operator whose confirmation depth is deeper than its chain takes no block as final, not even block 0", async () => {
+    // given an operator's observer whose depth (10 000 confirmations) is deeper than the main chain is long
+    const observe = observerOnMain({ confirmations: 10_000 })
+    // when it observes a proposal at block 0
+    const genesis = await main.publicClient.getBlock({ blockNumber: 0n })
+    const atGenesis = await proposalFromChain({
+      block: new BlockRef({ number: 0, hash: Bytes32.make(genesis.hash) }),
+    })
+    // then it waits for finality and, once its wait is over, records nothing (the core refuses: not-finalized)
+    expect(await observe({ signed: new Map() }, atGenesis)).toEqual([])
   })
 
   it("honest operators sign, the one on another history refuses, and the Inbox accepts the attestation", async () => {

@@ -12,27 +12,16 @@
  *
  * @module
  */
-import type { PublicClient, Hex as ViemHex } from "viem"
-import { inboxAbi } from "../../contracts/index.ts"
-import {
-  BlockRef,
-  Bytes32,
-  type ChorusEvent,
-  type Envelope,
-  Lane,
-  OperatorSetRead,
-  OperatorWeight,
-  toAddress,
-  toU256,
-} from "../../schemas/index.ts"
+import type { ChainReader } from "../../chains/index.ts"
+import { type ChorusEvent, type Envelope, Lane, OperatorSetRead, toAddress } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
 import type { CollectorState } from "./collector-core.ts"
 
 export interface OperatorSetObserverOptions {
   readonly chains: ReadonlyArray<ChainConfig>
-  /** A client for a destination chain. */
-  readonly clientFor: (chainId: number) => PublicClient
+  /** The reader of a destination chain. */
+  readonly readerFor: (chainId: number) => ChainReader
   readonly logger: ServiceLogger
 }
 
@@ -41,7 +30,8 @@ export interface OperatorSetObserverOptions {
  *
  * @example
  * ```ts
- * const observe = makeOperatorSetObserver({ chains: config.chains, clientFor, logger })
+ * const chains = makeChainAccess(config)
+ * const observe = makeOperatorSetObserver({ chains: config.chains, readerFor: chains.reader, logger })
  * const reads = await observe(state, signatureEnvelope) // [OperatorSetRead] or []
  * ```
  */
@@ -61,17 +51,9 @@ export const makeOperatorSetObserver =
       })
       return []
     }
-    const client = options.clientFor(dstChainId)
-    const inbox = chain.inbox as ViemHex
-    const block = await client.getBlock({ blockTag: "latest" })
-    const blockNumber = block.number
-    const epoch = await client.readContract({
-      address: inbox,
-      abi: inboxAbi,
-      functionName: "epoch",
-      blockNumber,
-    })
-    if (epoch === 0n) {
+    const inbox = options.readerFor(dstChainId).inbox(chain.inbox)
+    const { block, epoch } = await inbox.epoch()
+    if (epoch === 0) {
       options.logger.warn("the destination Inbox has no operator set yet (epoch 0); nothing can be counted", {
         lane: input.key,
         dstChainId,
@@ -79,23 +61,16 @@ export const makeOperatorSetObserver =
       })
       return []
     }
-    if (state.sets.get(dstChainId)?.epoch === Number(epoch)) return []
-    const [operators, weights, thresholdBps, , , setEpoch] = await client.readContract({
-      address: inbox,
-      abi: inboxAbi,
-      functionName: "operatorSet",
-      blockNumber,
-    })
+    if (state.sets.get(dstChainId)?.epoch === epoch) return []
+    const set = await inbox.operatorSet(block)
     return [
       new OperatorSetRead({
         lane: new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId }),
         inbox: toAddress(chain.inbox),
-        epoch: Number(setEpoch),
-        block: new BlockRef({ number: Number(blockNumber), hash: Bytes32.make(block.hash.toLowerCase()) }),
-        operators: operators.map(
-          (address, i) => new OperatorWeight({ address: toAddress(address), weight: toU256(weights[i]!) }),
-        ),
-        thresholdBps,
+        epoch: set.epoch,
+        block,
+        operators: set.operators,
+        thresholdBps: set.thresholdBps,
       }),
     ]
   }

@@ -1,16 +1,13 @@
-import type { PublicClient, Hex as ViemHex } from "viem"
+import type { Hex as ViemHex } from "viem"
 import type { BusPort } from "../../bus/port.ts"
+import { makeChainAccess } from "../../chains/index.ts"
 import { getCheckpointDomain } from "../../contracts/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
-import { groupFor, TOPICS } from "../../topology/index.ts"
-import { type ChorusConfig, chainOf } from "../config/index.ts"
-import {
-  makeChainClient,
-  type RunningService,
-  type ServiceLogger,
-  startLaneService,
-} from "../runtime/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import type { ChorusConfig } from "../config/index.ts"
+import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
 import { makeCollectorCore } from "./collector-core.ts"
+import { attestationCollector as definition } from "./definition.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
 
 export interface StartAttestationCollectorDeps {
@@ -40,23 +37,19 @@ export const startAttestationCollector = async (
     registryChainId: config.network.registryChainId,
     registry: config.network.registry as ViemHex,
   })
-  const clients = new Map<number, PublicClient>()
-  const clientFor = (chainId: number): PublicClient => {
-    let client = clients.get(chainId)
-    if (client === undefined) {
-      client = makeChainClient({ chainId, rpcUrls: chainOf(config, chainId).rpcUrls })
-      clients.set(chainId, client)
-    }
-    return client
-  }
+  const chains = makeChainAccess(config)
   const service = await startLaneService({
     bus,
     service: "attestation-collector",
     instance: "attestation-collector",
-    groupId: groupFor("attestation-collector"),
-    inputs: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name],
+    groupId: laneGroup(definition, {}),
+    inputs: definition.consumes,
     core: makeCollectorCore({ domain, proposalTtlMs: config.attestationCollector.proposalTtlMs }),
-    observe: makeOperatorSetObserver({ chains: config.chains, clientFor, logger }),
+    observe: makeOperatorSetObserver({
+      chains: config.chains,
+      readerFor: (chainId) => chains.reader(chainId),
+      logger,
+    }),
     logger,
     onOutput: (envelope) => {
       const event = envelope.event
@@ -90,6 +83,6 @@ export const startAttestationCollector = async (
       deps.onOutput?.(envelope)
     },
   })
-  logger.info("attestation-collector started", { group: groupFor("attestation-collector") })
+  logger.info("attestation-collector started", { group: laneGroup(definition, {}) })
   return { name: service.name, done: service.done, stop: () => service.stop() }
 }

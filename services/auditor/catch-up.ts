@@ -1,26 +1,9 @@
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort, PartitionWatermarks } from "../../bus/port.ts"
 import { TOPICS } from "../../topology/index.ts"
+import { AUDITED_TOPICS } from "./definition.ts"
 import { indexEvent } from "./index-event.ts"
 import type { AuditStore } from "./index-store.ts"
-
-/** Topics that say nothing about a message's path: chain reads and cursors are inputs, not steps. */
-const NOT_AUDITED = new Set<string>([
-  TOPICS.watcherReads.name,
-  TOPICS.laneReads.name,
-  TOPICS.watcherCursors.name,
-])
-
-/**
- * Every topic the index follows, observations first: a round reads them in
- * this order, so a message's row exists before the events that name it.
- */
-export const AUDITED_TOPICS: ReadonlyArray<string> = [
-  TOPICS.messagesObserved.name,
-  ...Object.values(TOPICS)
-    .map((topic) => topic.name)
-    .filter((name) => name !== TOPICS.messagesObserved.name && !NOT_AUDITED.has(name)),
-]
 
 /** Records applied per transaction: small enough that a concurrent reader never waits long. */
 const CHUNK = 500

@@ -1,47 +1,39 @@
 /**
  * What the index makes of a skipped message: the Inbox status the
  * submitter recorded settles it (delivered or failed), "unknown" leaves it
- * where it was, and its timeline says what the Inbox showed.
+ * where it was, and its timeline says what the Inbox showed. And how far
+ * lane checkpoints move the messages they cover, whichever topic is read
+ * first, and that an index of an older version is rebuilt.
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import {
+  Address,
+  AttestationRefused,
+  AttestationSigned,
   BlockRef,
   Bytes32,
+  CheckpointExpired,
+  CheckpointProposed,
+  type ChorusEvent,
   type Envelope,
-  MessageObserved,
+  Hex,
+  LaneStalled,
   makeEnvelope,
   Producer,
-  TxHash,
+  U256,
 } from "../../schemas/index.ts"
-import { makeLaneFixture } from "../submitter/test/lane-fixture.ts"
+import { makeTestLane } from "../lifecycle/testing/lane.ts"
 import { indexEvent } from "./index-event.ts"
-import { AuditStore } from "./index-store.ts"
+import { AuditStore, INDEX_VERSION } from "./index-store.ts"
 import { listMessages } from "./list-messages.ts"
 import { traceMessage } from "./trace-message.ts"
 
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: 902,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 4,
-})
-const watcher = new Producer({ service: "chain-watcher", instance: "777", version: "test" })
+const lane = makeTestLane(4)
 const T = Date.parse("2026-01-01T00:00:00.000Z")
-
-const observed = (nonce: number) =>
-  makeEnvelope(
-    new MessageObserved({
-      message: lane.messages[nonce]!,
-      messageId: lane.ids[nonce]!,
-      outbox: lane.outbox,
-      block: new BlockRef({ number: 5, hash: Bytes32.make(`0x${"aa".repeat(32)}`) }),
-      blockTimestamp: 1_767_225_600,
-      transactionHash: TxHash.make(`0x${"cc".repeat(32)}`),
-      logIndex: nonce,
-    }),
-    { producer: watcher, causationId: null, time: new Date(T) },
-  )
 
 describe("a skipped message in the audit index", () => {
   let store: AuditStore
@@ -62,7 +54,7 @@ describe("a skipped message in the audit index", () => {
   beforeEach(() => {
     store = AuditStore.open(":memory:")
     offset = 0
-    for (let nonce = 0; nonce < 4; nonce++) index(observed(nonce), T)
+    for (let nonce = 0; nonce < 4; nonce++) index(lane.observed(nonce), T)
     // Given the submitter skipped messages 0–2, the Inbox showing them delivered, failed, and unread
     const attested = lane.attested(4)
     index(
@@ -127,5 +119,151 @@ describe("a skipped message in the audit index", () => {
       T + 700,
     )
     expect(trace(3)).toMatchObject({ stage: "submitted" })
+  })
+})
+
+describe("lane checkpoints in the audit index", () => {
+  const block = new BlockRef({ number: 6, hash: Bytes32.make(`0x${"ab".repeat(32)}`) })
+  const operator = Address.make(`0x${"0e".repeat(20)}`)
+  const collector = new Producer({ service: "attestation-collector", instance: "c", version: "test" })
+  const event = (e: ChorusEvent, ms: number) =>
+    makeEnvelope(e, { producer: collector, causationId: null, time: new Date(T + ms) })
+  /** Checkpoint 2 (nonces 0 and 1) from proposal to committed root, one second apart. */
+  const checkpointTwo = (): Envelope[] => [
+    event(new CheckpointProposed({ checkpoint: lane.checkpoint(2), previousCount: 0, block }), 1000),
+    event(
+      new AttestationSigned({
+        checkpoint: lane.checkpoint(2),
+        digest: Bytes32.make(`0x${"11".repeat(32)}`),
+        operator,
+        signature: Hex.make("0x1234"),
+      }),
+      2000,
+    ),
+    lane.attested(2, 3000),
+    lane.rootCommitted(lane.attested(2).id, 2, 1, 4000),
+  ]
+  /** Checkpoint 4 refused, expired and its lane stalled: none of it moves a message. */
+  const troubles = (): Envelope[] => [
+    event(
+      new AttestationRefused({
+        checkpoint: lane.checkpoint(4),
+        operator,
+        reason: "root-mismatch",
+        detail: "x",
+      }),
+      5000,
+    ),
+    event(
+      new CheckpointExpired({
+        checkpoint: lane.checkpoint(4),
+        digest: Bytes32.make(`0x${"22".repeat(32)}`),
+        signedStake: U256.make("1"),
+        requiredStake: U256.make("3"),
+        reason: "too few signatures",
+      }),
+      6000,
+    ),
+    event(
+      new LaneStalled({ lane: lane.lane, reason: "nonce-gap", treeCount: 2, detail: "nonce 2 missing" }),
+      7000,
+    ),
+  ]
+  const observations = () => [0, 1, 2, 3].map((nonce) => lane.observed(nonce))
+
+  const indexAll = (envelopes: ReadonlyArray<Envelope>) => {
+    const store = AuditStore.open(":memory:")
+    for (const [offset, envelope] of envelopes.entries())
+      indexEvent(store, envelope, {
+        topic: envelope.type === "MessageObserved" ? "chorus.messages.observed" : "chorus.checkpoints",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: Date.parse(envelope.time),
+      })
+    const rows = listMessages(store, { status: "all", now: T + 10_000, stuckAfterMs: 120_000, limit: 0 }).rows
+    store.close()
+    return rows
+      .map((row) => ({ nonce: row.nonce, stage: row.stage, lastAt: row.lastAt - T }))
+      .sort((a, b) => a.nonce - b.nonce)
+  }
+
+  const expected = [
+    { nonce: 0, stage: "committed", lastAt: 4000 },
+    { nonce: 1, stage: "committed", lastAt: 4000 },
+    { nonce: 2, stage: "observed", lastAt: 0 },
+    { nonce: 3, stage: "observed", lastAt: 0 },
+  ]
+
+  it("given a checkpoint's events after the observations, then it moves only the messages below its count", () => {
+    expect(indexAll([...observations(), ...checkpointTwo(), ...troubles()])).toEqual(expected)
+  })
+
+  it("given a checkpoint's events read before the observations (another topic first), then the answer is the same", () => {
+    expect(indexAll([...troubles(), ...checkpointTwo().reverse(), ...observations()])).toEqual(expected)
+  })
+
+  it("given a commitAndDeliver confirmation, then the message is delivered and its timeline shows the commit", () => {
+    const store = AuditStore.open(":memory:")
+    const submitted = lane.submitted(lane.attested(4).id, {
+      action: "commitAndDeliver",
+      ids: [lane.ids[0]!],
+      tx: 1,
+      nonce: 0,
+    })
+    const confirmed = lane.confirmed(submitted.id, { action: "commitAndDeliver", ids: [lane.ids[0]!], tx: 1 })
+    for (const [offset, envelope] of [lane.observed(0), submitted, confirmed].entries())
+      indexEvent(store, envelope, {
+        topic: "chorus.deliveries",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: T + offset,
+      })
+    const trace = traceMessage(store, lane.ids[0]!, { now: T + 10, stuckAfterMs: 120_000 })!
+    expect(trace).toMatchObject({ status: "delivered", stage: "delivered" })
+    expect(trace.steps.map((s) => s.stage)).toEqual(["observed", "submitted", "committed", "delivered"])
+    store.close()
+  })
+})
+
+describe("an index of another version", () => {
+  const dir = mkdtempSync(join(tmpdir(), "chorus-index-version-"))
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it("given a version 3 index (lane events without ranks), when it is opened, then it is emptied into the current shape", () => {
+    const path = join(dir, "index.sqlite")
+    const old = new DatabaseSync(path)
+    old.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('version', '3'), ('anchor', '0xabc');
+      CREATE TABLE lane_events (
+        lane TEXT NOT NULL, count INTEGER NOT NULL, stage TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+        topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE,
+        detail TEXT NOT NULL
+      );
+      INSERT INTO lane_events VALUES ('l', 2, 'attested', 0, 't', 'chorus.checkpoints', 0, 0, '0x01', '{}');
+    `)
+    old.close()
+    const store = AuditStore.open(path)
+    try {
+      expect(store.meta("version")).toBe(String(INDEX_VERSION))
+      expect(store.counts()).toEqual({ messages: 0, steps: 0, laneEvents: 0 })
+      // And it indexes into the new shape
+      const attested = lane.attested(2)
+      const place = {
+        topic: "chorus.checkpoints",
+        partition: 0,
+        offset: 0,
+        eventId: attested.id,
+        type: attested.type,
+      }
+      indexEvent(store, attested, { ...place, at: T })
+      expect(store.counts().laneEvents).toBe(1)
+    } finally {
+      store.close()
+    }
   })
 })

@@ -1,12 +1,6 @@
-import type { Checkpoint, Envelope, Lane } from "../../schemas/index.ts"
+import type { Checkpoint, Envelope, Lane, MessageId } from "../../schemas/index.ts"
+import { laneIdOf, marksOf, messageStagesOf } from "../lifecycle/index.ts"
 import type { AuditStore, LogPlace } from "./index-store.ts"
-
-/** The index's lane key: one source outbox to one destination. */
-export const auditLaneKey = (lane: {
-  readonly srcChainId: number
-  readonly outbox: string
-  readonly dstChainId: number
-}) => `${lane.srcChainId}:${lane.outbox.toLowerCase()}:${lane.dstChainId}`
 
 const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count, root: checkpoint.root })
 
@@ -17,6 +11,10 @@ const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count,
  * names a message in its correlation id becomes a step, so a new event type
  * still shows up in every timeline.
  *
+ * How far a step or a lane event moves its messages is the lifecycle
+ * projection's answer (`marksOf`), never decided here: this function only
+ * chooses what each timeline entry is called and shows.
+ *
  * @example
  * ```ts
  * store.transaction(() => indexEvent(store, envelope, place))
@@ -24,14 +22,26 @@ const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count,
  */
 export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlace): void => {
   const event = envelope.event
-  const lane = (value: Lane | Checkpoint) => auditLaneKey(value)
-  const laneEvent = (checkpoint: Checkpoint, stage: string, detail: Record<string, unknown>) =>
-    store.addLaneEvent({ ...place, lane: lane(checkpoint), count: checkpoint.count, stage, detail })
+  const reached = messageStagesOf(event)
+  const step = (id: MessageId, stage: string, detail: Record<string, unknown>) =>
+    store.addStep(id.toLowerCase(), { ...place, stage, detail }, reached.get(id))
+  const laneEvent = (
+    lane: Lane | Checkpoint,
+    count: number,
+    stage: string,
+    detail: Record<string, unknown>,
+  ) =>
+    store.addLaneEvent(
+      { ...place, lane: laneIdOf(lane), count, stage, detail },
+      marksOf(event).find((mark) => mark.on === "checkpoint")?.stage,
+    )
+  const checkpointEvent = (checkpoint: Checkpoint, stage: string, detail: Record<string, unknown>) =>
+    laneEvent(checkpoint, checkpoint.count, stage, { ...checkpointDetail(checkpoint), ...detail })
   switch (event._tag) {
     case "MessageObserved":
       store.addMessage({
         id: event.messageId.toLowerCase(),
-        lane: auditLaneKey({
+        lane: laneIdOf({
           srcChainId: event.message.srcChainId,
           outbox: event.outbox,
           dstChainId: event.message.dstChainId,
@@ -44,64 +54,41 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         recipient: event.message.recipient.toLowerCase(),
         observedAt: place.at,
       })
-      store.addStep(
-        event.messageId.toLowerCase(),
-        {
-          ...place,
-          stage: "observed",
-          detail: {
-            block: event.block.number,
-            blockHash: event.block.hash,
-            transactionHash: event.transactionHash,
-            logIndex: event.logIndex,
-            nonce: event.message.nonce,
-          },
-        },
-        "observed",
-      )
+      step(event.messageId, "observed", {
+        block: event.block.number,
+        blockHash: event.block.hash,
+        transactionHash: event.transactionHash,
+        logIndex: event.logIndex,
+        nonce: event.message.nonce,
+      })
       return
     case "MessageProven":
-      for (const id of event.messageIds) {
-        store.addStep(
-          id.toLowerCase(),
-          {
-            ...place,
-            stage: "proven",
-            detail: {
-              kind: event.kind,
-              start: event.start,
-              size: event.messageIds.length,
-              ...checkpointDetail(event.checkpoint),
-            },
-          },
-          "proven",
-        )
-      }
+      for (const id of event.messageIds)
+        step(id, "proven", {
+          kind: event.kind,
+          start: event.start,
+          size: event.messageIds.length,
+          ...checkpointDetail(event.checkpoint),
+        })
       return
     case "CheckpointProposed":
-      laneEvent(event.checkpoint, "proposed", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "proposed", {
         previousCount: event.previousCount,
         block: event.block.number,
       })
       return
     case "AttestationSigned":
-      laneEvent(event.checkpoint, "signed", {
-        ...checkpointDetail(event.checkpoint),
-        operator: event.operator,
-      })
+      checkpointEvent(event.checkpoint, "signed", { operator: event.operator })
       return
     case "AttestationRefused":
-      laneEvent(event.checkpoint, "refused", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "refused", {
         operator: event.operator,
         reason: event.reason,
         why: event.detail,
       })
       return
     case "SignatureVerdict":
-      laneEvent(event.checkpoint, "verdict", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "verdict", {
         operator: event.operator,
         result: event.result,
         weight: event.weight,
@@ -110,8 +97,7 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       })
       return
     case "CheckpointAttested":
-      laneEvent(event.checkpoint, "attested", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "attested", {
         signers: event.signatures.length,
         signedStake: event.signedStake,
         totalStake: event.totalStake,
@@ -120,113 +106,72 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       })
       return
     case "CheckpointExpired":
-      laneEvent(event.checkpoint, "expired", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "expired", {
         signedStake: event.signedStake,
         requiredStake: event.requiredStake,
         reason: event.reason,
       })
       return
     case "RootCommitted":
-      laneEvent(event.checkpoint, "committed", {
-        ...checkpointDetail(event.checkpoint),
+      checkpointEvent(event.checkpoint, "committed", {
         transactionHash: event.transactionHash,
         block: event.block.number,
       })
       return
     case "LaneStalled":
-      store.addLaneEvent({
-        ...place,
-        lane: lane(event.lane),
-        count: event.treeCount,
-        stage: "stalled",
-        detail: { reason: event.reason, treeCount: event.treeCount, why: event.detail },
+      laneEvent(event.lane, event.treeCount, "stalled", {
+        reason: event.reason,
+        treeCount: event.treeCount,
+        why: event.detail,
       })
       return
     case "DeliverySubmitted":
-      for (const id of event.messageIds) {
-        store.addStep(
-          id.toLowerCase(),
-          {
-            ...place,
-            stage: "submitted",
-            detail: {
-              action: event.action,
-              transactionHash: event.transactionHash,
-              nonce: event.nonce,
-              replaces: event.replaces,
-              batch: event.messageIds.length,
-            },
-          },
-          "submitted",
-        )
-      }
+      for (const id of event.messageIds)
+        step(id, "submitted", {
+          action: event.action,
+          transactionHash: event.transactionHash,
+          nonce: event.nonce,
+          replaces: event.replaces,
+          batch: event.messageIds.length,
+        })
       return
     case "DeliveryConfirmed":
       for (const outcome of event.outcomes) {
-        const id = outcome.messageId.toLowerCase()
         const detail = {
           action: event.action,
           transactionHash: event.transactionHash,
           block: event.block.number,
           reason: outcome.reason,
         }
-        if (event.action === "commitAndDeliver")
-          store.addStep(id, { ...place, stage: "committed", detail }, "committed")
-        store.addStep(
-          id,
-          { ...place, stage: outcome.result, detail },
-          outcome.result === "delivered" ? "delivered" : outcome.result === "failed" ? "failed" : undefined,
-        )
+        // The root went on chain in this transaction: the timeline shows it as its own step.
+        if (event.action === "commitAndDeliver") step(outcome.messageId, "committed", detail)
+        step(outcome.messageId, outcome.result, detail)
       }
       return
     case "DeliveryFailed":
-      for (const id of event.messageIds) {
-        store.addStep(
-          id.toLowerCase(),
-          {
-            ...place,
-            stage: "transaction-failed",
-            detail: {
-              action: event.action,
-              transactionHash: event.transactionHash,
-              reason: event.reason,
-              revertData: event.revertData,
-            },
-          },
-          undefined,
-        )
-      }
+      for (const id of event.messageIds)
+        step(id, "transaction-failed", {
+          action: event.action,
+          transactionHash: event.transactionHash,
+          reason: event.reason,
+          revertData: event.revertData,
+        })
       return
     case "DeliverySkipped":
-      // The Inbox had already attempted the message: what it showed settles it; "unknown" (an older record, or
-      // a read that failed) settles nothing.
+      // The timeline keeps what the Inbox showed, "unknown" included, so a reader knows what is left to check.
       event.messageIds.forEach((id, i) => {
-        const status = event.statuses[i] ?? "unknown"
-        store.addStep(
-          id.toLowerCase(),
-          { ...place, stage: "skipped", detail: { action: event.action, reason: event.reason, status } },
-          status === "unknown" ? undefined : status,
-        )
+        step(id, "skipped", {
+          action: event.action,
+          reason: event.reason,
+          status: event.statuses[i] ?? "unknown",
+        })
       })
       return
     case "RetryRequested":
-      store.addStep(
-        event.messageId.toLowerCase(),
-        {
-          ...place,
-          stage: "retry-requested",
-          detail: { requestedBy: event.requestedBy, reason: event.reason },
-        },
-        undefined,
-      )
+      step(event.messageId, "retry-requested", { requestedBy: event.requestedBy, reason: event.reason })
       return
     case "RetryRefused":
-      store.addStep(
-        event.messageId.toLowerCase(),
-        { ...place, stage: "retry-refused", detail: { reason: event.reason, why: event.detail } },
-        undefined,
-      )
+      step(event.messageId, "retry-refused", { reason: event.reason, why: event.detail })
       return
     case "OutboxRangeRead":
     case "OutboxLaneRead":
@@ -234,14 +179,9 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
     case "WatcherCursor":
       return
     default: {
-      const correlation = envelope.correlationId?.toLowerCase()
-      if (correlation !== undefined && store.message(correlation) !== undefined) {
-        store.addStep(
-          correlation,
-          { ...place, stage: envelope.type, detail: { event: envelope.type } },
-          undefined,
-        )
-      }
+      const correlation = envelope.correlationId
+      if (correlation !== null && store.message(correlation) !== undefined)
+        step(correlation, envelope.type, { event: envelope.type })
     }
   }
 }

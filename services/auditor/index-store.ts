@@ -1,14 +1,15 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
-import { rankOf, type Stage } from "./stages.ts"
+import { rankOf, type Stage } from "../lifecycle/index.ts"
 
 /**
  * Bumped when the tables change, or when what the index makes of the log does: an index of another version is
  * rebuilt from the log. 3: a skipped message's stage follows the Inbox status `DeliverySkipped` v2 records (an
- * index built before may hold those records as unreadable).
+ * index built before may hold those records as unreadable). 4: a lane event keeps the rank the lifecycle
+ * projection gave it, as a step does.
  */
-export const INDEX_VERSION = 3
+export const INDEX_VERSION = 4
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -35,6 +36,21 @@ export interface MessageRow {
   readonly lastAt: number
 }
 
+/** Where an index keeps its version; it outlives the tables, which another version may shape otherwise. */
+const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+/** Everything derived from the log, dropped when the index has another version. */
+const DERIVED_TABLES = ["positions", "messages", "steps", "lane_events", "unreadable"] as const
+
+const readMeta = (db: DatabaseSync, key: string): string | undefined =>
+  (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value
+
+const writeMeta = (db: DatabaseSync, key: string, value: string): void => {
+  db.prepare(
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  ).run(key, value)
+}
+
 export interface StepRow extends LogPlace {
   readonly stage: string
   readonly detail: Record<string, unknown>
@@ -48,7 +64,6 @@ export interface LaneEventRow extends LogPlace {
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS positions (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL, anchor TEXT,
   PRIMARY KEY (topic, partition)
@@ -71,7 +86,7 @@ CREATE INDEX IF NOT EXISTS steps_message ON steps (message_id, at);
 CREATE TABLE IF NOT EXISTS lane_events (
   lane TEXT NOT NULL, count INTEGER NOT NULL, stage TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
   topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE,
-  detail TEXT NOT NULL
+  rank INTEGER NOT NULL, detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lane_events_lane ON lane_events (lane, count);
 CREATE TABLE IF NOT EXISTS unreadable (
@@ -88,7 +103,9 @@ CREATE TABLE IF NOT EXISTS unreadable (
  * Tables: `messages` (one row per observed message, with the furthest stage
  * it reached and when it last moved), `steps` (events about one message),
  * `lane_events` (events about a lane's checkpoint, which cover every message
- * below its count), `positions` (how far each partition was indexed).
+ * below its count), `positions` (how far each partition was indexed). A step
+ * and a lane event keep the rank of the stage their event implies (0: none):
+ * the store applies ranks, the lifecycle projection decides them.
  *
  * @example
  * ```ts
@@ -117,8 +134,8 @@ export class AuditStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#insertLaneEvent = db.prepare(
-      `INSERT OR IGNORE INTO lane_events (lane, count, stage, at, type, topic, partition, offset, event_id, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO lane_events (lane, count, stage, at, type, topic, partition, offset, event_id, rank, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#advanceStage = db.prepare(
       `UPDATE messages SET stage_rank = MAX(stage_rank, ?), last_at = MAX(last_at, ?) WHERE id = ?`,
@@ -128,7 +145,7 @@ export class AuditStore {
        WHERE lane = ? AND nonce < ? AND stage_rank < ?`,
     )
     this.#coveringRank = db.prepare(
-      `SELECT stage, MAX(at) AS at FROM lane_events WHERE lane = ? AND count > ? GROUP BY stage`,
+      `SELECT MAX(rank) AS rank, MAX(at) AS at FROM lane_events WHERE lane = ? AND count > ? AND rank > 0`,
     )
     this.#stepRank = db.prepare(
       `SELECT MAX(rank) AS rank, MAX(at) AS at FROM steps WHERE message_id = ? AND rank > 0`,
@@ -141,34 +158,37 @@ export class AuditStore {
     const db = new DatabaseSync(path)
     // WAL lets a reader query while another process catches the index up.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
-    db.exec(SCHEMA)
-    const store = new AuditStore(db)
-    const version = store.meta("version")
-    if (version !== undefined && version !== String(INDEX_VERSION)) store.reset()
-    store.setMeta("version", String(INDEX_VERSION))
-    return store
+    // One transaction, so a second process opening the same old index waits and then finds it current, rather
+    // than dropping the tables the first one just made.
+    db.exec("BEGIN IMMEDIATE")
+    try {
+      db.exec(META)
+      const version = readMeta(db, "version")
+      // Another version's tables may have another shape: emptying them is not enough.
+      if (version !== undefined && version !== String(INDEX_VERSION))
+        db.exec(DERIVED_TABLES.map((table) => `DROP TABLE IF EXISTS ${table};`).join(" "))
+      db.exec(SCHEMA)
+      writeMeta(db, "version", String(INDEX_VERSION))
+      db.exec("COMMIT")
+    } catch (error) {
+      db.exec("ROLLBACK")
+      db.close()
+      throw error
+    }
+    return new AuditStore(db)
   }
 
   meta(key: string): string | undefined {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
-      | { value: string }
-      | undefined
-    return row?.value
+    return readMeta(this.db, key)
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      )
-      .run(key, value)
+    writeMeta(this.db, key, value)
   }
 
   /** Forgets everything: the next catch-up rebuilds the index from offset zero. */
   reset(): void {
-    this.db.exec(
-      "DELETE FROM positions; DELETE FROM messages; DELETE FROM steps; DELETE FROM lane_events; DELETE FROM unreadable;",
-    )
+    this.db.exec(DERIVED_TABLES.map((table) => `DELETE FROM ${table};`).join(" "))
   }
 
   position(topic: string, partition: number): { next: number; anchor: string | null } | undefined {
@@ -207,16 +227,11 @@ export class AuditStore {
   addMessage(row: Omit<MessageRow, "stageRank" | "lastAt">): void {
     let rank = rankOf("observed")
     let lastAt = row.observedAt
-    const steps = this.#stepRank.get(row.id) as { rank: number | null; at: number | null } | undefined
-    if (steps?.rank != null && steps.rank > rank) rank = steps.rank
-    if (steps?.at != null && steps.at > lastAt) lastAt = steps.at
-    for (const covering of this.#coveringRank.all(row.lane, row.nonce) as Array<{
-      stage: string
-      at: number
-    }>) {
-      const stageRank = laneStageRank(covering.stage)
-      if (stageRank > rank) rank = stageRank
-      if (stageRank > 0 && covering.at > lastAt) lastAt = covering.at
+    for (const moved of [this.#stepRank.get(row.id), this.#coveringRank.get(row.lane, row.nonce)] as Array<
+      { rank: number | null; at: number | null } | undefined
+    >) {
+      if (moved?.rank != null && moved.rank > rank) rank = moved.rank
+      if (moved?.at != null && moved.at > lastAt) lastAt = moved.at
     }
     this.#insertMessage.run(
       row.id,
@@ -250,8 +265,9 @@ export class AuditStore {
     if (advance !== undefined) this.#advanceStage.run(rankOf(advance), step.at, messageId)
   }
 
-  /** Records an event about a lane checkpoint and moves every covered message forward. */
-  addLaneEvent(event: LaneEventRow): void {
+  /** Records an event about a lane checkpoint and moves every covered message forward (`advance` undefined: no progress). */
+  addLaneEvent(event: LaneEventRow, advance: Stage | undefined): void {
+    const rank = advance === undefined ? 0 : rankOf(advance)
     const result = this.#insertLaneEvent.run(
       event.lane,
       event.count,
@@ -262,9 +278,9 @@ export class AuditStore {
       event.partition,
       event.offset,
       event.eventId,
+      rank,
       JSON.stringify(event.detail),
     )
-    const rank = laneStageRank(event.stage)
     if (result.changes > 0 && rank > 0) this.#advanceLane.run(rank, event.at, event.lane, event.count, rank)
   }
 
@@ -330,18 +346,6 @@ export class AuditStore {
   close(): void {
     this.db.close()
   }
-}
-
-/** Lane events that move covered messages forward, and how far. */
-const LANE_PROGRESS: Record<string, Stage> = {
-  proposed: "proposed",
-  signed: "signed",
-  attested: "attested",
-  committed: "committed",
-}
-const laneStageRank = (stage: string): number => {
-  const progress = LANE_PROGRESS[stage]
-  return progress === undefined ? 0 : rankOf(progress)
 }
 
 interface RawPlace {

@@ -1,6 +1,6 @@
+import { rankOf, type Stage, TERMINAL_STAGES } from "../lifecycle/index.ts"
 import { type AuditStore, type MessageRow, type RawMessage, toMessageRow } from "./index-store.ts"
 import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
-import { rankOf, type Stage } from "./stages.ts"
 
 export interface MessageFilter {
   readonly status: MessageStatus | "all"
@@ -47,6 +47,8 @@ export const listMessages = (
   }
   const failed = rankOf("failed")
   const delivered = rankOf("delivered")
+  // Terminal stages rank above every other: below the lowest of them, a message is still on its way.
+  const settled = Math.min(...TERMINAL_STAGES.map(rankOf))
   const idleSince = filter.now - filter.stuckAfterMs
   switch (filter.status) {
     case "delivered":
@@ -59,11 +61,11 @@ export const listMessages = (
       break
     case "stuck":
       where.push("stage_rank < ? AND last_at < ?")
-      params.push(failed, idleSince)
+      params.push(settled, idleSince)
       break
     case "in-flight":
       where.push("stage_rank < ? AND last_at >= ?")
-      params.push(failed, idleSince)
+      params.push(settled, idleSince)
       break
     case "all":
       break

@@ -1,5 +1,5 @@
+import { isTerminal, type Stage, stageOfRank } from "../lifecycle/index.ts"
 import type { MessageRow } from "./index-store.ts"
-import { rankOf, type Stage, stageOfRank } from "./stages.ts"
 
 /** Where a message is, for an incident: settled (delivered, failed) or not (in flight, stuck). */
 export type MessageStatus = "delivered" | "failed" | "in-flight" | "stuck"
@@ -24,8 +24,8 @@ export const DEFAULT_STUCK_AFTER_MS = 120_000
  * ```
  */
 export const statusOf = (row: MessageRow, options: { now: number; stuckAfterMs: number }): MessageStatus => {
-  if (row.stageRank >= rankOf("delivered")) return "delivered"
-  if (row.stageRank >= rankOf("failed")) return "failed"
+  const stage = stageOfRank(row.stageRank)
+  if (stage !== undefined && isTerminal(stage)) return stage
   return options.now - row.lastAt > options.stuckAfterMs ? "stuck" : "in-flight"
 }
 

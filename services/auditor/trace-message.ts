@@ -1,7 +1,7 @@
+import { rankOf, type Stage } from "../lifecycle/index.ts"
 import { describeRevert } from "./decode-revert.ts"
 import type { AuditStore, LaneEventRow, LogPlace, MessageRow, StepRow } from "./index-store.ts"
 import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
-import { rankOf, type Stage } from "./stages.ts"
 
 export interface TraceStep {
   readonly stage: string

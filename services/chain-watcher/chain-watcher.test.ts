@@ -21,6 +21,7 @@ import { waitFor } from "../../bus/contract/support.ts"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { chainDefinition } from "../../chains/evm/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../contracts/index.ts"
 import {
@@ -34,7 +35,7 @@ import {
 } from "../../schemas/index.ts"
 import { ALL_TOPICS, TOPICS, type TopicName } from "../../topology/index.ts"
 import { decodeConfig } from "../config/index.ts"
-import { chainDefinition, jsonLogger, producerOf } from "../runtime/index.ts"
+import { jsonLogger, producerOf } from "../runtime/index.ts"
 import { ChainHaltedError } from "./errors.ts"
 import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.ts"
 
@@ -307,7 +308,9 @@ describe("chain-watcher on anvil", () => {
 
     expect(result.kind).toBe("rpc-error")
     if (result.kind === "rpc-error") expect(result.reason).toMatch(/^RPC failed: /)
+    // and the log line names the RPC that failed
     expect(logged("tick failed; retrying")).toHaveLength(1)
+    expect(logged("tick failed; retrying")[0].reason).toMatch(/ at http:\/\/127\.0\.0\.1:1: /)
 
     const polling = await start(config)
     await waitFor("two failed ticks of the loop", () => logged("tick failed; retrying").length >= 3, {

@@ -5,12 +5,12 @@
  * Pipeline, per tick:
  *   1. a read published but not folded (a previous tick's publish failed,
  *      or the process stopped in between) is folded first;
- *   2. the finalized head (the `finalized` tag or `latest - confirmations`);
+ *   2. the finalized head (the chain's finality rule: `chains/`);
  *   3. at the head already: the block at the cursor's height is still
  *      checked, so a rewrite while idle is caught; a failed check becomes a
  *      check-only read, so the halt is on the log;
  *   4. otherwise the next range `[cursor + 1, min(head, cursor + range)]`,
- *      read and checked (`readOutboxRange`), published on
+ *      read and checked by the chain's reader (`outboxLogs`), published on
  *      `chorus.watcher.reads`;
  *   5. the core decides; its messages are published, then its cursor, in a
  *      second publish so the cursor can never be acknowledged before them.
@@ -28,6 +28,7 @@
  */
 import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { backoffMs, InvalidRpcResponseError, makeChainAccess } from "../../chains/index.ts"
 import {
   type BlockRef,
   type ChainHalted,
@@ -38,17 +39,9 @@ import {
   toAddress,
 } from "../../schemas/index.ts"
 import { type ChorusConfig, chainOf } from "../config/index.ts"
-import {
-  makeChainClient,
-  producerOf,
-  type RunningService,
-  type ServiceLogger,
-  stampOutputs,
-} from "../runtime/index.ts"
-import { makeRangeSizer } from "./adaptive-range.ts"
+import { producerOf, type RunningService, type ServiceLogger, stampOutputs } from "../runtime/index.ts"
 import { makeWatcherCore, type WatcherState } from "./core.ts"
-import { ChainHaltedError, InvalidRpcResponseError } from "./errors.ts"
-import { readFinalizedHead, readHeader, readOutboxRange } from "./read-chain.ts"
+import { ChainHaltedError } from "./errors.ts"
 import { loadResumePoint } from "./resume.ts"
 
 /** What one tick did: a closed set of named outcomes, each with its reason. */
@@ -87,9 +80,6 @@ export interface ChainWatcherDeps {
   readonly autoStart?: boolean
 }
 
-/** The longest wait between ticks after repeated failures. */
-const MAX_BACKOFF_MS = 30_000
-
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
 
 /** A failure of the bus, as opposed to the chain's RPC. */
@@ -122,10 +112,12 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
   const chainId = ChainId.make(chain.chainId)
   const outbox = toAddress(chain.outbox)
   const settings = config.chainWatcher
-  const client = makeChainClient({ chainId, rpcUrls: chain.rpcUrls, retryCount: settings.retryCount })
+  const reader = makeChainAccess(config, {
+    retryCount: settings.retryCount,
+    logRange: { initial: settings.initialRange, max: settings.maxRange },
+  }).reader(chainId)
   const producer = producerOf("chain-watcher", String(chainId))
   const core = makeWatcherCore(chainId)
-  const sizer = makeRangeSizer({ initial: settings.initialRange, max: settings.maxRange })
 
   const resume = await loadResumePoint(bus, { chainId, startBlock: settings.startBlock, logger })
   let state: WatcherState = { cursor: resume.cursor?.event.block ?? null, halted: false }
@@ -210,7 +202,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       return { kind: "halted", halt: lastHalt, reason: `chain ${chainId} is halted: ${lastHalt.reason}` }
     }
     if (pending !== null) return apply(pending, null, true)
-    const head = await readFinalizedHead(client, chainId, chain.finality)
+    const head = (await reader.finalizedHead())?.number ?? null
     const cursor = state.cursor
     const from = cursor === null ? settings.startBlock : cursor.number + 1
     let read: OutboxRangeRead
@@ -220,7 +212,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
           ? `no block is ${"confirmations" in chain.finality ? chain.finality.confirmations : 0} confirmations deep yet`
           : `the finalized head ${head} is not past block ${from - 1}`
       if (cursor === null) return { kind: "idle", head, reason }
-      const check = await readHeader(client, chainId, cursor.number)
+      const check = await reader.header(cursor.number)
       if (check.ref.hash === cursor.hash)
         return { kind: "idle", head, reason: `${reason}; cursor still canonical` }
       // Record the failed check as a read covering no block, so the halt is on the log and replays.
@@ -233,18 +225,16 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         blocks: [],
       })
     } else {
-      read = await readOutboxRange(client, {
-        chainId,
+      read = await reader.outboxLogs({
         outbox,
         cursor,
         fromBlock: from,
         head,
-        sizer,
-        onShrink: ({ fromBlock, toBlock, error }) =>
+        onShrink: ({ fromBlock, toBlock, nextSize, error }) =>
           logger.warn("eth_getLogs range refused as too large; halving", {
             fromBlock,
             toBlock,
-            nextSize: sizer.size(),
+            nextSize,
             error: firstLine(error),
           }),
       })
@@ -301,10 +291,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       if (result.kind === "halted" || result.kind === "stopped") return
       let delay = settings.pollIntervalMs
       if (result.kind === "rpc-error" || result.kind === "invalid-response" || result.kind === "bus-error") {
-        delay = Math.min(
-          settings.pollIntervalMs * 2 ** failures,
-          Math.max(settings.pollIntervalMs, MAX_BACKOFF_MS),
-        )
+        delay = backoffMs(settings.pollIntervalMs, failures)
         failures += 1
       } else {
         failures = 0

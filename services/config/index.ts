@@ -3,5 +3,6 @@
  *
  * @module
  */
+export * from "./identities.ts"
 export * from "./load-config.ts"
 export * from "./schema.ts"

@@ -16,6 +16,15 @@ describe("decodeConfig", () => {
     expect(config.operators).toEqual([])
   })
 
+  it("reads each finality rule: the finalized tag, the safe tag, a confirmation depth", () => {
+    const withFinality = (finality: unknown) =>
+      decodeConfig({ ...valid, chains: [{ ...valid.chains[0]!, finality }] }).chains[0]!.finality
+    expect(withFinality({ tag: "finalized" })).toEqual({ tag: "finalized" })
+    expect(withFinality({ tag: "safe" })).toEqual({ tag: "safe" })
+    expect(withFinality({ confirmations: 12 })).toEqual({ confirmations: 12 })
+    expect(() => withFinality({ tag: "latest" })).toThrow(ConfigError)
+  })
+
   it("lists every problem by path, not only the first", () => {
     const bad = {
       network: { registryChainId: -1, registry: "0x12" },

@@ -30,9 +30,13 @@ export const PrivateKey = Schema.String.check(
   }),
 )
 
-/** How a chain's finality is read: the `finalized` block tag, or a confirmation depth below `latest`. */
+/**
+ * How a chain's finality is read: the `finalized` block tag, the `safe` block tag (on an L2,
+ * blocks derived from data already on L1, without waiting for L1 finality), or a confirmation
+ * depth below `latest`.
+ */
 export const Finality = Schema.Union([
-  Schema.Struct({ tag: Schema.Literal("finalized") }),
+  Schema.Struct({ tag: Schema.Literals(["finalized", "safe"]) }),
   Schema.Struct({ confirmations: between(0, 10_000) }),
 ])
 export type Finality = typeof Finality.Type

@@ -1,16 +1,12 @@
-import type { PublicClient } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import type { BusPort } from "../../bus/port.ts"
+import { makeChainAccess } from "../../chains/index.ts"
 import { getCheckpointDomain } from "../../contracts/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
-import { groupFor, TOPICS } from "../../topology/index.ts"
-import { type ChorusConfig, chainOf, type OperatorConfig, resolvePrivateKey } from "../config/index.ts"
-import {
-  makeChainClient,
-  type RunningService,
-  type ServiceLogger,
-  startLaneService,
-} from "../runtime/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { type ChorusConfig, type OperatorConfig, resolvePrivateKey } from "../config/index.ts"
+import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
+import { operator as definition } from "./definition.ts"
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
 import { makeOperatorCore } from "./operator-core.ts"
@@ -59,29 +55,20 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     registry: asViemHex(config.network.registry),
   })
 
-  const clients = new Map<number, PublicClient>()
-  const clientFor = (chainId: number): PublicClient => {
-    let client = clients.get(chainId)
-    if (client === undefined) {
-      const rpcUrls = operator.rpcUrls?.[String(chainId)] ?? chainOf(config, chainId).rpcUrls
-      client = makeChainClient({ chainId, rpcUrls })
-      clients.set(chainId, client)
-    }
-    return client
-  }
+  const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls ?? {} })
 
   const abort = new AbortController()
   const service = await startLaneService({
     bus,
     service: "operator",
     instance: address,
-    groupId: groupFor("operator", { operator: address }),
-    inputs: [TOPICS.checkpointsProposed.name],
+    groupId: laneGroup(definition, { operator: address }),
+    inputs: definition.consumes,
     core: makeOperatorCore({ privateKey, domain, chains: config.chains }),
     observe: makeOutboxObserver({
       operator: address.toLowerCase(),
       chains: config.chains,
-      clientFor,
+      readerFor: (chainId) => chains.reader(chainId),
       finalityWaitMs: operator.finalityWaitMs,
       logger,
       signal: abort.signal,
@@ -106,7 +93,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
       deps.onOutput?.(envelope)
     },
   })
-  logger.info("operator started", { group: groupFor("operator", { operator: address }) })
+  logger.info("operator started", { group: laneGroup(definition, { operator: address }) })
 
   return {
     name: service.name,

@@ -32,12 +32,12 @@ import {
 import { testMessage } from "../../test/fixtures/message.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { makeWatcherCore } from "../chain-watcher/index.ts"
-import { messageIdOf, producerOf, stampOutputs } from "../runtime/index.ts"
+import { eraseCore, messageIdOf, producerOf, stampOutputs } from "../runtime/index.ts"
 import { makeMessageResolver } from "./affected-messages.ts"
 import { DiffRefusedError, diffShadowTopic } from "./diff-shadow.ts"
 import { ManifestNotFoundError } from "./manifest.ts"
 import { replay } from "./replay.ts"
-import { eraseCore, type ReplayTarget } from "./targets.ts"
+import type { ReplayTarget } from "./targets.ts"
 
 const OUTBOX = Address.make(`0x${"0a".repeat(20)}`)
 const watcher = producerOf("chain-watcher", "901")

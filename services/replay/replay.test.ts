@@ -23,15 +23,16 @@ import {
   TxHash,
 } from "../../schemas/index.ts"
 import { testMessage } from "../../test/fixtures/message.ts"
-import { ALL_TOPICS, groupFor, TOPICS } from "../../topology/index.ts"
+import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { type ChorusConfig, decodeConfig } from "../config/index.ts"
 import { PROOF_BUILDER_READER, proofBuilderCoreFor } from "../proof-builder/index.ts"
 import { createMerkleTree, getRoot } from "../proof-builder/merkle/index.ts"
-import { messageIdOf, producerOf, quietLogger, startLaneService } from "../runtime/index.ts"
+import { groupFor } from "../registry.ts"
+import { eraseCore, messageIdOf, producerOf, quietLogger, startLaneService } from "../runtime/index.ts"
 import { diffShadowTopic, isEmptyDiff } from "./diff-shadow.ts"
 import { readManifest } from "./manifest.ts"
 import { ReplayRefusedError, replay } from "./replay.ts"
-import { eraseCore, replayTargets } from "./targets.ts"
+import { replayTargets } from "./targets.ts"
 import type { ReplayBound } from "./window.ts"
 
 const OUTBOX = Address.make("0x00000000000000000000000000000000000a11ce")
@@ -167,7 +168,7 @@ describe("replay and diff of the proof-builder over a log its runtime wrote", ()
   })
 
   const replayAndDiff = async (suffix: string, from: ReplayBound, to?: ReplayBound, chunkSize?: number) => {
-    const [target] = replayTargets("proof-builder", config)
+    const [target] = await replayTargets("proof-builder", config)
     const targets = [
       chunkSize === undefined
         ? target!

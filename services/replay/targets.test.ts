@@ -21,8 +21,8 @@ const config = decodeConfig({
 })
 
 describe("replayTargets", () => {
-  it("given the chain-watcher, then one instance per chain, over its chain's partition of the reads", () => {
-    const targets = replayTargets("chain-watcher", config)
+  it("given the chain-watcher, then one instance per chain, over its chain's partition of the reads", async () => {
+    const targets = await replayTargets("chain-watcher", config)
     expect(targets.map((t) => t.instance)).toEqual(["901", "902"])
     expect(targets[0]!.inputs).toEqual([TOPICS.watcherReads.name])
     expect(targets[1]!.partitions(3)).toEqual([partitionForKey("902", 3)])
@@ -32,42 +32,44 @@ describe("replayTargets", () => {
       TOPICS.chainHalts.name,
     ])
     expect(targets[0]!.readsRecorded).toBe(false)
-    expect(replayTargets("chain-watcher", config, { instance: "902" }).map((t) => t.instance)).toEqual([
-      "902",
-    ])
+    expect(
+      (await replayTargets("chain-watcher", config, { instance: "902" })).map((t) => t.instance),
+    ).toEqual(["902"])
   })
 
-  it("given the operator, then one instance per operator, stamped with its checksummed address", () => {
+  it("given the operator, then one instance per operator, stamped with its checksummed address", async () => {
     const addresses = KEYS.map((k) => privateKeyToAccount(k).address)
-    expect(replayTargets("operator", config).map((t) => t.instance)).toEqual(addresses)
-    expect(replayTargets("operator", config, { instance: "1" }).map((t) => t.instance)).toEqual([
+    expect((await replayTargets("operator", config)).map((t) => t.instance)).toEqual(addresses)
+    expect((await replayTargets("operator", config, { instance: "1" })).map((t) => t.instance)).toEqual([
       addresses[1],
     ])
     expect(
-      replayTargets("operator", config, { instance: addresses[0]!.toLowerCase() }).map((t) => t.instance),
+      (await replayTargets("operator", config, { instance: addresses[0]!.toLowerCase() })).map(
+        (t) => t.instance,
+      ),
     ).toEqual([addresses[0]])
-    expect(replayTargets("operator", config)[0]!.outputs).toEqual([TOPICS.attestationsSigned.name])
+    expect((await replayTargets("operator", config))[0]!.outputs).toEqual([TOPICS.attestationsSigned.name])
   })
 
-  it("given the lane services with one instance, then their inputs and outputs are production's", () => {
-    const [builder] = replayTargets("proof-builder", config)
+  it("given the lane services with one instance, then their inputs and outputs are production's", async () => {
+    const [builder] = await replayTargets("proof-builder", config)
     expect(builder).toMatchObject({ instance: "proof-builder", readsRecorded: true })
     expect(builder!.outputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name])
-    const [collector] = replayTargets("attestation-collector", config)
+    const [collector] = await replayTargets("attestation-collector", config)
     expect(collector!.inputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name])
     expect(collector!.outputs).toEqual([TOPICS.checkpointsAttested.name, TOPICS.attestationVerdicts.name])
   })
 
-  it("given an instance that is not configured, or one for a single-instance service, then it is refused", () => {
-    expect(() => replayTargets("chain-watcher", config, { instance: "999" })).toThrow(ConfigError)
-    expect(() => replayTargets("operator", config, { instance: "7" })).toThrow(/no operator "7"/)
-    expect(() => replayTargets("proof-builder", config, { instance: "x" })).toThrow(/single instance/)
+  it("given an instance that is not configured, or one for a single-instance service, then it is refused", async () => {
+    await expect(replayTargets("chain-watcher", config, { instance: "999" })).rejects.toThrow(ConfigError)
+    await expect(replayTargets("operator", config, { instance: "7" })).rejects.toThrow(/no operator "7"/)
+    await expect(replayTargets("proof-builder", config, { instance: "x" })).rejects.toThrow(/single instance/)
   })
 
-  it("given the submitter or the auditor, then it is refused with the reason", () => {
-    expect(() => replayTargets("submitter", config)).toThrow(NotReplayableError)
-    expect(() => replayTargets("submitter", config)).toThrow(/emits nothing.*ticker/s)
-    expect(() => replayTargets("auditor", config)).toThrow(/writes no event to the bus/)
-    expect(() => replayTargets("proof-bilder", config)).toThrow(/not a Chorus service/)
+  it("given the submitter or the auditor, then it is refused with the reason", async () => {
+    await expect(replayTargets("submitter", config)).rejects.toThrow(NotReplayableError)
+    await expect(replayTargets("submitter", config)).rejects.toThrow(/emits nothing.*ticker/s)
+    await expect(replayTargets("auditor", config)).rejects.toThrow(/writes no event to the bus/)
+    await expect(replayTargets("proof-bilder", config)).rejects.toThrow(/not a Chorus service/)
   })
 })

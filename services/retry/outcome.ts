@@ -10,7 +10,10 @@
  * say, and the request ends failed so that nobody takes it as delivered).
  *
  * `followRetry` is the pure part: given the request and the events read so
- * far, the outcome, or where the request stands.
+ * far, the outcome, or where the request stands. Whether an outcome event
+ * delivered or failed the message is the lifecycle projection's answer
+ * (`messageStagesOf`), the same the audit index and the devnet give; this
+ * module matches answers to the request and words what happened.
  *
  * @module
  */
@@ -23,6 +26,7 @@ import type {
   RetryRequested,
   TxHash,
 } from "../../schemas/index.ts"
+import { messageStagesOf } from "../lifecycle/index.ts"
 
 /** How a retry request ended, as a closed set; `trail` is every event of it, request first. */
 export type RetryOutcome =
@@ -109,9 +113,10 @@ export const followRetry = (request: Envelope<RetryRequested>, events: Iterable<
         transactionHash = event.transactionHash
         break
       case "DeliveryConfirmed": {
+        const stage = messageStagesOf(event).get(messageId)
         const outcome = event.outcomes.find((o) => o.messageId === messageId)
         const tx = event.transactionHash
-        if (outcome?.result === "delivered") {
+        if (stage === "delivered") {
           return done({
             kind: "delivered",
             messageId,
@@ -124,7 +129,7 @@ export const followRetry = (request: Envelope<RetryRequested>, events: Iterable<
         const reason =
           outcome === undefined
             ? `transaction ${tx} landed without an outcome for the message`
-            : outcome.result === "failed"
+            : stage === "failed"
               ? `the recipient reverted${outcome.reason === null || outcome.reason === "0x" ? "" : ` with ${outcome.reason}`}`
               : "the Inbox had already attempted it when the transaction ran (another transaction got there first)"
         return done({
@@ -146,10 +151,10 @@ export const followRetry = (request: Envelope<RetryRequested>, events: Iterable<
           trail,
         })
       case "DeliverySkipped": {
-        // Another transaction attempted the message first: what the Inbox showed for it is the outcome.
-        const index = event.messageIds.indexOf(messageId)
-        const status = index < 0 ? "unknown" : (event.statuses[index] ?? "unknown")
-        if (status === "delivered") {
+        // Another transaction attempted the message first: what the Inbox showed for it is the outcome, and
+        // a status the submitter could not read ends the request failed, so nobody takes it as delivered.
+        const stage = messageStagesOf(event).get(messageId)
+        if (stage === "delivered") {
           return done({
             kind: "delivered",
             messageId,
@@ -163,7 +168,7 @@ export const followRetry = (request: Envelope<RetryRequested>, events: Iterable<
           kind: "failed",
           messageId,
           reason:
-            status === "failed"
+            stage === "failed"
               ? `another transaction attempted it first and the Inbox shows it failed (its recipient reverted); ${event.reason}`
               : `another transaction attempted it first and its Inbox status is unknown (not recorded; ${event.reason}): ` +
                 `trace it with \`chorus trace ${messageId}\` and check Inbox.messageStatus on chain ${event.lane.dstChainId} ` +

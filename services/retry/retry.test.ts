@@ -7,7 +7,8 @@ import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
-import { makeLaneFixture, T0 } from "../submitter/test/lane-fixture.ts"
+import { makeTestLane } from "../lifecycle/testing/lane.ts"
+import { T0 } from "../submitter/test/lane-fixture.ts"
 import {
   awaitRetryOutcome,
   followRetry,
@@ -17,13 +18,7 @@ import {
   retryRequestOf,
 } from "./index.ts"
 
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: 902,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 3,
-})
+const lane = makeTestLane(3)
 const input: RetryRequestInput = {
   messageId: lane.ids[1]!.toUpperCase().replace("0X", "0x"),
   srcChainId: 777,

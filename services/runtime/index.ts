@@ -2,15 +2,16 @@
  * What every service is built from: the pure-core shape and its fold, the
  * fold over the input log (shared by rebuilds and replays), the
  * consumer-group runtime that rebuilds state from the log, the producer
- * stamp, chain clients with fallback and retry, and the logger.
+ * stamp, and the logger. Chains are reached through `chains/`.
  *
  * @module
  */
-export * from "./chain-client.ts"
 export * from "./contract-message.ts"
+export * from "./errors.ts"
 export * from "./lane-core.ts"
 export * from "./lane-service.ts"
 export * from "./log-fold.ts"
 export * from "./logger.ts"
 export * from "./producer.ts"
 export * from "./running-service.ts"
+export * from "./service-definition.ts"

@@ -67,3 +67,13 @@ export const foldCore = <S>(
   }
   return { state, outputs }
 }
+
+/**
+ * Erases a core's state type; safe because a fold only passes the core states the core returned.
+ *
+ * @example
+ * ```ts
+ * const shadow = { ...target, core: eraseCore(proofBuilderCoreFor(config, { chunkSize: 8 })) }
+ * ```
+ */
+export const eraseCore = <S>(core: LaneCore<S>): LaneCore<unknown> => core as unknown as LaneCore<unknown>

@@ -16,12 +16,22 @@
  * - State is sharded by partition number. Every lane topic has the same
  *   partition count and key, and both bus adapters assign partition `p` of
  *   every input topic to one member, so one shard holds whole lanes.
- * - A shard is rebuilt from the log the first time one of its records
- *   arrives after an assignment: every input topic's partition is folded up
- *   to the group's committed offset, with the reads recorded for each input,
+ * - A shard is rebuilt from the log as soon as its partition is assigned
+ *   (or, if the adapter delivers before it reports the assignment, when its
+ *   first record arrives): every input topic's partition is folded up to
+ *   the group's committed offset, with the reads recorded for each input,
  *   and the outputs are discarded (they were published the first time). A
  *   restart, or a second member taking over partitions, therefore resumes
- *   with exactly the state the log implies.
+ *   with exactly the state the log implies, even for a partition that gets
+ *   no new record. No service folds the log itself.
+ * - A record past the position a shard was folded to (the committed offset
+ *   moved between the rebuild and the delivery) discards the shard and
+ *   rebuilds it up to that record, so no input is ever skipped.
+ * - "Caught up" means every assigned partition has its shard and has been
+ *   handled up to the end its input partitions had when it was assigned,
+ *   and up to every position a service asked for with `expect` (its own
+ *   records, when it reads its outputs). Undecodable records count as
+ *   handled: they were dead-lettered.
  * - One input of a shard is handled at a time, whichever topic it came from.
  * - `decide` may update its state in place (a lane's Merkle tree is too big
  *   to copy per message). If anything fails after `decide` ran — a publish,
@@ -31,9 +41,10 @@
  * @module
  */
 import { publishEvents, subscribeEvents } from "../../bus/events/index.ts"
-import type { BusPort, BusRecord, Subscription, TopicPartition } from "../../bus/port.ts"
+import type { BusPort, BusRecord, RecordPosition, Subscription, TopicPartition } from "../../bus/port.ts"
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import type { ServiceName, TopicName } from "../../topology/index.ts"
+import { NotCoPartitionedError } from "./errors.ts"
 import { type LaneCore, stampOutputs } from "./lane-core.ts"
 import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
@@ -58,8 +69,17 @@ export interface LaneServiceOptions<S> {
 
 export interface LaneService<S> extends RunningService {
   readonly subscription: Subscription
-  /** The state of one shard, if this member holds it (for tests and status). */
+  /** The state of one shard, if this member holds it and has rebuilt it (for tests and status). */
   shardState(partition: number): S | undefined
+  /** The states of every shard this member holds, by partition. */
+  heldStates(): ReadonlyMap<number, S>
+  /**
+   * True once every assigned partition has its shard and was handled up to
+   * the end it had when assigned, and up to every `expect`ed position.
+   */
+  caughtUp(): boolean
+  /** Asks `caughtUp` to wait until these records (of input topics) are handled too. */
+  expect(positions: ReadonlyArray<RecordPosition>): void
 }
 
 interface Shard<S> {
@@ -68,6 +88,10 @@ interface Shard<S> {
   /** Reads recorded for inputs not folded yet, by the input's id. */
   readonly reads: Map<string, Envelope[]>
   queue: Promise<void>
+  /** Next offset to handle, per input topic: what the shard has folded up to. */
+  readonly next: Map<string, number>
+  /** Offsets, per input topic, the shard must reach to be caught up. */
+  readonly targets: Map<string, number>
 }
 
 /**
@@ -87,49 +111,74 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
   const producer = producerOf(options.service, options.instance)
   const counts = await Promise.all(options.inputs.map((topic) => bus.partitions(topic)))
   if (new Set(counts).size > 1) {
-    throw new Error(
-      `${options.service}: input topics must be co-partitioned, but their partition counts differ (${options.inputs
-        .map((t, i) => `${t}=${counts[i]}`)
-        .join(", ")})`,
+    throw new NotCoPartitionedError(
+      options.service,
+      options.inputs.map((topic, i) => ({ topic, partitions: counts[i]! })),
     )
   }
   const shards = new Map<number, Promise<Shard<S>>>()
   const ready = new Map<number, Shard<S>>()
+  /** Positions `expect`ed for partitions whose shard is not built yet. */
+  const pending = new Map<number, RecordPosition[]>()
 
-  const rebuild = async (partition: number, first: BusRecord): Promise<Shard<S>> => {
-    const reads = await readRecordedReads(bus, {
-      service: options.service,
-      instance: options.instance,
-      partitions: [partition],
-    })
+  const raise = (targets: Map<string, number>, topic: string, offset: number) => {
+    if ((targets.get(topic) ?? 0) < offset) targets.set(topic, offset)
+  }
+
+  /** Folds a partition up to the committed offsets, or up to `first` on its topic. */
+  const rebuild = async (partition: number, first?: BusRecord): Promise<Shard<S>> => {
+    // Only a service that observes chains recorded reads; the others have none to fold.
+    const reads =
+      options.observe === undefined
+        ? new Map<string, Envelope[]>()
+        : await readRecordedReads(bus, {
+            service: options.service,
+            instance: options.instance,
+            partitions: [partition],
+          })
     const ranges: LogInputRange[] = []
+    const next = new Map<string, number>()
+    const targets = new Map<string, number>()
     for (const [order, topic] of options.inputs.entries()) {
-      const committed = await bus.committedOffsets(options.groupId, topic)
+      const [committed, watermarks] = await Promise.all([
+        bus.committedOffsets(options.groupId, topic),
+        bus.watermarks(topic),
+      ])
+      const marks = watermarks.find((w) => w.partition === partition)
       const upTo =
-        topic === first.topic ? first.offset : (committed.find((c) => c.partition === partition)?.offset ?? 0)
-      if (upTo === 0) continue
-      ranges.push({ topic, partition, to: upTo, order })
+        first?.topic === topic
+          ? first.offset
+          : (committed.find((c) => c.partition === partition)?.offset ?? marks?.low ?? 0)
+      next.set(topic, upTo)
+      raise(targets, topic, marks?.high ?? 0)
+      if (upTo > 0) ranges.push({ topic, partition, to: upTo, order })
     }
     const inputs = await readLogInputs(bus, ranges)
     const folded = foldLogInputs(core, inputs, reads)
-    const shard: Shard<S> = { state: folded.state, seen: folded.seen, reads, queue: Promise.resolve() }
     logger.info("shard rebuilt from the log", { partition, inputs: inputs.length })
-    return shard
+    return { state: folded.state, seen: folded.seen, reads, queue: Promise.resolve(), next, targets }
   }
 
-  const shardFor = (partition: number, first: BusRecord): Promise<Shard<S>> => {
+  const shardFor = (partition: number, first?: BusRecord): Promise<Shard<S>> => {
     let shard = shards.get(partition)
     if (shard === undefined) {
-      shard = rebuild(partition, first).then((built) => {
-        if (shards.get(partition) === shard) ready.set(partition, built)
+      const building: Promise<Shard<S>> = rebuild(partition, first).then((built) => {
+        if (shards.get(partition) === building) {
+          for (const position of pending.get(partition) ?? []) {
+            raise(built.targets, position.topic, position.offset + 1)
+          }
+          pending.delete(partition)
+          ready.set(partition, built)
+        }
         return built
       })
-      // A failed rebuild is retried with the redelivered record.
-      shard.catch((error: unknown) => {
+      // A failed rebuild is retried with the next delivery of the partition.
+      building.catch((error: unknown) => {
         logger.error("shard rebuild failed; it is retried with the next delivery", { partition, error })
-        shards.delete(partition)
+        if (shards.get(partition) === building) shards.delete(partition)
       })
-      shards.set(partition, shard)
+      shards.set(partition, building)
+      shard = building
     }
     return shard
   }
@@ -166,13 +215,33 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     for (const output of outputs) options.onOutput?.(output)
   }
 
+  /** The shard that may take `record`: rebuilt up to it when the log moved past the shard's position. */
+  const shardTaking = async (record: BusRecord): Promise<Shard<S>> => {
+    const shard = await shardFor(record.partition, record)
+    const at = shard.next.get(record.topic) ?? 0
+    if (record.offset <= at) return shard
+    logger.warn("a record arrived past the shard's position; rebuilding the shard up to it", {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      shardAt: at,
+    })
+    if (ready.get(record.partition) === shard) discard(record.partition)
+    // Rebuilt with `record` as its first delivery, the shard's position on this topic is the record.
+    return shardFor(record.partition, record)
+  }
+
+  const handled = (shard: Shard<S>, record: BusRecord) => {
+    if ((shard.next.get(record.topic) ?? 0) <= record.offset) shard.next.set(record.topic, record.offset + 1)
+  }
+
   const onAssignment = (assignment: ReadonlyArray<TopicPartition>) => {
     const held = new Set(assignment.map((tp) => tp.partition))
     for (const partition of [...shards.keys()]) {
-      if (held.has(partition)) continue
       // Another member may now advance this shard; a later assignment rebuilds it from the log.
-      discard(partition)
+      if (!held.has(partition)) discard(partition)
     }
+    for (const partition of held) void shardFor(partition).catch(() => undefined)
   }
 
   const subscription = await subscribeEvents(bus, {
@@ -180,20 +249,59 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     topics: options.inputs,
     fromBeginning: true,
     handler: async (envelope, record) => {
-      const shard = await shardFor(record.partition, record)
+      const shard = await shardTaking(record)
       const run = shard.queue.then(() => handle(shard, record.partition, envelope))
       shard.queue = run.catch(() => undefined)
       await run
+      handled(shard, record)
     },
-    onDeadLetter: (record, error) =>
+    onDeadLetter: (record, error) => {
+      // Dead-lettered is handled: "caught up" must not wait for a record no core will ever see.
+      const shard = ready.get(record.partition)
+      if (shard !== undefined) handled(shard, record)
+      else
+        void shardFor(record.partition, record).then(
+          (built) => handled(built, record),
+          () => undefined,
+        )
       logger.warn("dead-lettered an undecodable record", {
         topic: record.topic,
         partition: record.partition,
         offset: record.offset,
         error: error.message,
-      }),
+      })
+    },
     onAssignment,
   })
+  // The adapters report the first assignment before `subscribe` resolves or with it; a member
+  // that joined with partitions already assigned rebuilds them now.
+  onAssignment(subscription.assignment())
+
+  const caughtUp = (): boolean => {
+    const partitions = new Set(subscription.assignment().map((tp) => tp.partition))
+    for (const partition of partitions) {
+      const shard = ready.get(partition)
+      if (shard === undefined) return false
+      for (const [topic, target] of shard.targets) {
+        if ((shard.next.get(topic) ?? 0) < target) return false
+      }
+    }
+    return true
+  }
+
+  const expect = (positions: ReadonlyArray<RecordPosition>) => {
+    for (const position of positions) {
+      if (!options.inputs.includes(position.topic as TopicName)) continue
+      const shard = ready.get(position.partition)
+      if (shard !== undefined) {
+        raise(shard.targets, position.topic, position.offset + 1)
+      } else {
+        const list = pending.get(position.partition) ?? []
+        list.push(position)
+        pending.set(position.partition, list)
+      }
+    }
+  }
 
   let stopping: Promise<void> | undefined
   let resolveDone: () => void = () => {}
@@ -205,6 +313,9 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     subscription,
     done,
     shardState: (partition) => ready.get(partition)?.state,
+    heldStates: () => new Map([...ready].map(([partition, shard]) => [partition, shard.state])),
+    caughtUp,
+    expect,
     stop: () => {
       stopping ??= subscription.stop().then(resolveDone)
       return stopping

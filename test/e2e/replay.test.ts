@@ -28,9 +28,9 @@ import { startDevnet } from "../../cli/devnet/devnet.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { resolvePrivateKey } from "../../services/config/index.ts"
 import { proofBuilderCoreFor } from "../../services/proof-builder/index.ts"
+import { groupFor } from "../../services/registry.ts"
 import {
   diffShadowTopic,
-  eraseCore,
   parseReplayBound,
   type ReplayBound,
   type ReplayManifest,
@@ -38,8 +38,8 @@ import {
   replayTargets,
   type ShadowDiffReport,
 } from "../../services/replay/index.ts"
-import { quietLogger } from "../../services/runtime/index.ts"
-import { ALL_TOPICS, groupFor, TOPICS } from "../../topology/index.ts"
+import { eraseCore, quietLogger } from "../../services/runtime/index.ts"
+import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 12
@@ -214,7 +214,7 @@ describe("replay and diff on a devnet log", () => {
       to: ReplayBound,
       options: { chunkSize?: number } = {},
     ) => {
-      const targets = replayTargets(service, config).map((target) =>
+      const targets = (await replayTargets(service, config)).map((target) =>
         options.chunkSize === undefined
           ? target
           : { ...target, core: eraseCore(proofBuilderCoreFor(config, { chunkSize: options.chunkSize })) },
@@ -235,7 +235,7 @@ describe("replay and diff on a devnet log", () => {
     /** A window over the middle third of a service's inputs, by log time. */
     const middleThird = async (service: string): Promise<[ReplayBound, ReplayBound]> => {
       const times: number[] = []
-      for (const topic of replayTargets(service, config)[0]!.inputs) {
+      for (const topic of (await replayTargets(service, config))[0]!.inputs) {
         for await (const record of bus.read({ topic, from: "earliest" })) times.push(record.timestamp)
       }
       const distinct = [...new Set(times)].sort((a, b) => a - b)

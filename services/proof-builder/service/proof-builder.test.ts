@@ -26,6 +26,7 @@ import { waitFor } from "../../../bus/contract/index.ts"
 import { openEmbeddedBus } from "../../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../../bus/events/index.ts"
 import type { BusPort } from "../../../bus/port.ts"
+import { chainDefinition } from "../../../chains/evm/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../../contracts/index.ts"
 import {
@@ -47,13 +48,7 @@ import {
 } from "../../../schemas/index.ts"
 import { TOPICS, type TopicName } from "../../../topology/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../config/index.ts"
-import {
-  chainDefinition,
-  foldCore,
-  jsonLogger,
-  producerOf,
-  type RunningService,
-} from "../../runtime/index.ts"
+import { foldCore, jsonLogger, producerOf, type RunningService } from "../../runtime/index.ts"
 import { verifyRangeProof } from "../merkle/index.ts"
 import { proofBuilderCoreFor, startProofBuilder } from "./index.ts"
 

@@ -16,10 +16,11 @@
  */
 import type { BusPort } from "../../../bus/port.ts"
 import type { Envelope } from "../../../schemas/index.ts"
-import { groupFor, TOPICS } from "../../../topology/index.ts"
+import { TOPICS } from "../../../topology/index.ts"
 import type { ChorusConfig } from "../../config/index.ts"
-import { type RunningService, type ServiceLogger, startLaneService } from "../../runtime/index.ts"
+import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../../runtime/index.ts"
 import { makeProofBuilderCore, type ProofBuilderCore } from "../core/index.ts"
+import { proofBuilder as definition } from "../definition.ts"
 import { makeLaneReader } from "./lane-reader.ts"
 
 /**
@@ -96,8 +97,8 @@ export const startProofBuilder = async (deps: {
     bus,
     service: "proof-builder",
     instance: "proof-builder",
-    groupId: groupFor("proof-builder"),
-    inputs: [TOPICS.messagesObserved.name],
+    groupId: laneGroup(definition, {}),
+    inputs: definition.consumes,
     core,
     observe,
     logger,

@@ -1,8 +1,7 @@
 /**
- * The submitter's account on the destination: signing EIP-1559
- * transactions locally (so the hash is known before anything is sent),
- * broadcasting them, fee bumps for replacements, and the local nonce
- * counter.
+ * The submitter's transaction policy: fee bumps for replacements, the gas
+ * margin, and its own nonce counter. Signing and broadcasting are the
+ * chain's writer's (`chains/`).
  *
  * The nonce counter is the submitter's own: initialised from the chain's
  * `pending` transaction count, advanced by each transaction it broadcasts,
@@ -11,71 +10,7 @@
  *
  * @module
  */
-import { type Address, type Hex, keccak256, type LocalAccount, type PublicClient } from "viem"
-import { TxHash } from "../../../schemas/index.ts"
-import { classifySendError, type SendVerdict } from "./errors.ts"
-
-export interface Fees {
-  readonly maxFeePerGas: bigint
-  readonly maxPriorityFeePerGas: bigint
-}
-
-export interface TransactionRequest extends Fees {
-  readonly to: Address
-  readonly data: Hex
-  readonly gas: bigint
-  readonly nonce: number
-}
-
-export interface SignedTransaction {
-  readonly request: TransactionRequest
-  readonly serialized: Hex
-  readonly hash: TxHash
-}
-
-/**
- * Signs a transaction request with the submitter's key.
- *
- * @example
- * ```ts
- * const signed = await signRequest(account, 902, { to: inbox, data, gas, nonce, ...fees })
- * ```
- */
-export const signRequest = async (
-  account: LocalAccount,
-  chainId: number,
-  request: TransactionRequest,
-): Promise<SignedTransaction> => {
-  const serialized = await account.signTransaction({
-    type: "eip1559",
-    chainId,
-    to: request.to,
-    data: request.data,
-    gas: request.gas,
-    nonce: request.nonce,
-    maxFeePerGas: request.maxFeePerGas,
-    maxPriorityFeePerGas: request.maxPriorityFeePerGas,
-    value: 0n,
-  })
-  return { request, serialized, hash: TxHash.make(keccak256(serialized)) }
-}
-
-/**
- * Sends a signed transaction and says what the node made of it.
- *
- * @example
- * ```ts
- * const verdict = await broadcast(client, signed) // { kind: "accepted" }
- * ```
- */
-export const broadcast = async (client: PublicClient, signed: SignedTransaction): Promise<SendVerdict> => {
-  try {
-    await client.sendRawTransaction({ serializedTransaction: signed.serialized })
-    return { kind: "accepted" }
-  } catch (error) {
-    return classifySendError(error)
-  }
-}
+import type { ChainWriter, Fees } from "../../../chains/index.ts"
 
 const ceilBps = (value: bigint, bps: number): bigint => (value * BigInt(10_000 + bps) + 9_999n) / 10_000n
 
@@ -119,20 +54,20 @@ export interface NonceCounter {
 }
 
 /**
- * A nonce counter for `address`.
+ * A nonce counter for the writer's account.
  *
  * @example
  * ```ts
- * const nonces = makeNonceCounter(client, account.address)
+ * const nonces = makeNonceCounter(writer)
  * const nonce = await nonces.peek()
  * nonces.used(nonce)
  * ```
  */
-export const makeNonceCounter = (client: PublicClient, address: Address): NonceCounter => {
+export const makeNonceCounter = (writer: Pick<ChainWriter, "transactionCount">): NonceCounter => {
   let next: number | null = null
   return {
     peek: async () => {
-      next ??= await client.getTransactionCount({ address, blockTag: "pending" })
+      next ??= await writer.transactionCount("pending")
       return next
     },
     used: (nonce) => {

@@ -8,14 +8,12 @@
  * @module
  */
 import {
-  TransactionNotFoundError,
-  type TransactionReceipt,
-  TransactionReceiptNotFoundError,
-  type Hex as ViemHex,
-} from "viem"
+  describeError,
+  type InboxReceipt,
+  type Revert,
+  type TransactionRequest,
+} from "../../../chains/index.ts"
 import {
-  BlockRef,
-  Bytes32,
   type ChorusEvent,
   DeliveryConfirmed,
   DeliveryFailed,
@@ -25,19 +23,9 @@ import {
   Hex,
   type MessageId,
   RootCommitted,
-  TxHash,
   toU256,
-  Uint,
 } from "../../../schemas/index.ts"
-import {
-  broadcast,
-  bumpFees,
-  describeError,
-  describeRevert,
-  outcomesOf,
-  signRequest,
-  type TransactionRequest,
-} from "../chain/index.ts"
+import { bumpFees, outcomesOf } from "../chain/index.ts"
 import type { Flight, SubmitterState } from "../core/index.ts"
 import { skippedStatuses } from "./skipped-statuses.ts"
 import type { TickResult } from "./tick-result.ts"
@@ -82,13 +70,10 @@ export const recoveredFlight = (state: SubmitterState, flight: Flight): ActiveFl
   lastSentAt: Math.max(...flight.transactions.map((t) => t.time)),
 })
 
-const receiptOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionReceipt | null> => {
+const receiptOf = async (w: Writer, flight: ActiveFlight): Promise<InboxReceipt | null> => {
   for (const { hash } of [...flight.transactions].reverse()) {
-    try {
-      return await w.deps.client.getTransactionReceipt({ hash: hash as ViemHex })
-    } catch (error) {
-      if (!(error instanceof TransactionReceiptNotFoundError)) throw error
-    }
+    const receipt = await w.deps.chain.receipt(hash)
+    if (receipt !== null) return receipt
   }
   return null
 }
@@ -97,21 +82,10 @@ const receiptOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionRe
 const requestOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionRequest | null> => {
   if (flight.request !== null) return flight.request
   for (const { hash } of [...flight.transactions].reverse()) {
-    try {
-      const tx = await w.deps.client.getTransaction({ hash: hash as ViemHex })
-      if (tx.to === null || tx.to === undefined) continue
-      flight.request = {
-        to: tx.to,
-        data: tx.input,
-        gas: tx.gas,
-        nonce: tx.nonce,
-        maxFeePerGas: tx.maxFeePerGas ?? tx.gasPrice ?? 0n,
-        maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? tx.gasPrice ?? 0n,
-      }
-      return flight.request
-    } catch (error) {
-      if (!(error instanceof TransactionNotFoundError)) throw error
-    }
+    const request = await w.deps.chain.sentTransaction(hash)
+    if (request === null) continue
+    flight.request = request
+    return request
   }
   return null
 }
@@ -122,19 +96,15 @@ const land = (w: Writer, flight: ActiveFlight) => {
   w.failures = 0
 }
 
-const settleReceipt = async (
-  w: Writer,
-  flight: ActiveFlight,
-  receipt: TransactionReceipt,
-): Promise<TickResult> => {
-  const hash = TxHash.make(receipt.transactionHash.toLowerCase())
-  const head = await w.deps.client.getBlockNumber()
-  const confirmations = Number(head - receipt.blockNumber) + 1
+const settleReceipt = async (w: Writer, flight: ActiveFlight, receipt: InboxReceipt): Promise<TickResult> => {
+  const hash = receipt.transactionHash
+  const head = await w.deps.chain.blockNumber()
+  const confirmations = head - receipt.block.number + 1
   const required = Math.max(1, w.deps.settings.confirmations)
   if (confirmations < required) {
     return {
       kind: "confirming",
-      reason: `included in block ${receipt.blockNumber}, ${confirmations} of ${required} confirmations`,
+      reason: `included in block ${receipt.block.number}, ${confirmations} of ${required} confirmations`,
       transactionHash: hash,
       confirmations,
       required,
@@ -142,17 +112,9 @@ const settleReceipt = async (
   }
   const cause =
     flight.transactions.find((t) => t.hash === hash)?.submission ?? flight.transactions.at(-1)!.submission
-  const block = new BlockRef({
-    number: Uint.make(Number(receipt.blockNumber)),
-    hash: Bytes32.make(receipt.blockHash.toLowerCase()),
-  })
-  if (receipt.status === "success") {
-    const { outcomes, committed } = outcomesOf(
-      receipt.logs,
-      w.deps.inbox,
-      w.deps.settings.chainId,
-      flight.messageIds,
-    )
+  const { block } = receipt
+  if (receipt.succeeded) {
+    const { outcomes, committed } = outcomesOf(receipt, flight.messageIds)
     const events: Array<{ event: ChorusEvent; cause: EventId }> = []
     if (committed !== null) {
       events.push({
@@ -176,11 +138,11 @@ const settleReceipt = async (
     const count = (result: string) => outcomes.filter((o) => o.result === result).length
     return {
       kind: "confirmed",
-      reason: `${flight.action} included in block ${receipt.blockNumber} with ${confirmations} confirmation(s)`,
+      reason: `${flight.action} included in block ${block.number} with ${confirmations} confirmation(s)`,
       action: flight.action,
       laneId: flight.laneId,
       transactionHash: hash,
-      block: Number(receipt.blockNumber),
+      block: block.number,
       delivered: count("delivered"),
       failed: count("failed"),
       skipped: count("skipped"),
@@ -205,34 +167,29 @@ const settleReceipt = async (
 }
 
 /** Why an included transaction reverted: the same call re-simulated at its block. */
-const resimulate = async (w: Writer, flight: ActiveFlight, receipt: TransactionReceipt) => {
+const resimulate = async (
+  w: Writer,
+  flight: ActiveFlight,
+  receipt: InboxReceipt,
+): Promise<Pick<Revert, "reason" | "revertData">> => {
   const request = await requestOf(w, flight)
   if (request === null)
     return {
       reason: "reverted on chain (the transaction could not be read back)",
-      revertData: "0x" as const,
+      revertData: "0x",
     }
+  let revert: Revert | null
   try {
-    await w.deps.client.call({
-      account: w.address,
-      to: request.to,
-      data: request.data,
-      gas: request.gas,
-      blockNumber: receipt.blockNumber,
-    })
+    revert = await w.deps.chain.simulate(request, receipt.block.number)
   } catch (error) {
-    const revert = describeRevert(error)
-    if (revert !== null) return revert
-    return {
-      reason: `reverted on chain; re-simulation failed: ${describeError(error)}`,
-      revertData: "0x" as const,
-    }
+    return { reason: `reverted on chain; re-simulation failed: ${describeError(error)}`, revertData: "0x" }
   }
+  if (revert !== null) return revert
   const reason =
     receipt.gasUsed >= request.gas
       ? `ran out of gas (used all ${request.gas})`
-      : `reverted on chain but not when re-simulated at block ${receipt.blockNumber}`
-  return { reason, revertData: "0x" as const }
+      : `reverted on chain but not when re-simulated at block ${receipt.block.number}`
+  return { reason, revertData: "0x" }
 }
 
 /**
@@ -279,7 +236,7 @@ const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickR
   const base = { lane: flight.lane }
   let rootCommitted = false
   if (flight.root !== null && flight.action !== "deliver") {
-    rootCommitted = (await w.deps.reader.committedCount(flight.lane, flight.root as ViemHex)) > 0
+    rootCommitted = (await w.deps.reader.committedCount(flight.lane, flight.root)) > 0
     if (rootCommitted) {
       events.push({
         event: new DeliverySkipped({
@@ -372,10 +329,10 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
     w.nonces.resync()
     return { kind: "dropped", reason, nonce: flight.nonce }
   }
-  const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.client.estimateFeesPerGas())
+  const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.chain.fees())
   const request: TransactionRequest = { ...old, ...fees, nonce: flight.nonce }
-  const signed = await signRequest(w.deps.account, w.deps.settings.chainId, request)
-  const verdict = await broadcast(w.deps.client, signed)
+  const signed = await w.deps.chain.sign(request)
+  const verdict = await w.deps.chain.broadcast(signed)
   flight.lastSentAt = Date.now()
   if (verdict.kind === "refused") {
     // Underpriced or otherwise refused: the next attempt bumps from these fees.
@@ -424,7 +381,7 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
 export const advanceFlight = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
   const receipt = await receiptOf(w, flight)
   if (receipt !== null) return settleReceipt(w, flight, receipt)
-  const latest = await w.deps.client.getTransactionCount({ address: w.address, blockTag: "latest" })
+  const latest = await w.deps.chain.transactionCount("latest")
   if (latest > flight.nonce) {
     // Read again: the transaction may have been included between the two reads.
     const again = await receiptOf(w, flight)

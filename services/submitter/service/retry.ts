@@ -13,7 +13,6 @@
  *
  * @module
  */
-import type { Hex } from "viem"
 import { RetryRefused } from "../../../schemas/index.ts"
 import { retryCallOf, singleDeliverCallOf } from "../chain/index.ts"
 import {
@@ -37,7 +36,7 @@ const chainFactsOf = async (
   const committed = new Set<string>()
   if (status !== "delivered") {
     for (const { checkpoint } of lookup.proofs) {
-      if ((await w.deps.reader.committedCount(request.lane, checkpoint.root as Hex)) > 0)
+      if ((await w.deps.reader.committedCount(request.lane, checkpoint.root)) > 0)
         committed.add(checkpoint.root)
     }
   }

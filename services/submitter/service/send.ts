@@ -9,8 +9,7 @@
  *
  * @module
  */
-import type { Hex as ViemHex } from "viem"
-import { inboxAbi } from "../../../contracts/index.ts"
+import type { InboxCall, Revert } from "../../../chains/index.ts"
 import {
   type Bytes32,
   type DeliveryAction,
@@ -23,17 +22,7 @@ import {
   type MessageId,
   toU256,
 } from "../../../schemas/index.ts"
-import {
-  broadcast,
-  calldataOf,
-  describeRevert,
-  type InboxCall,
-  inboxCallOf,
-  type Revert,
-  signRequest,
-  type TransactionRequest,
-  withMargin,
-} from "../chain/index.ts"
+import { inboxCallOf, withMargin } from "../chain/index.ts"
 import {
   type DeliverAction,
   type PlannedAction,
@@ -75,7 +64,7 @@ const checkInbox = async (
   action: PlannedAction,
 ): Promise<{ readonly send: PlannedAction } | { readonly done: TickResult }> => {
   if (action.kind === "commit") {
-    if ((await w.deps.reader.committedCount(action.lane, action.checkpoint.root as ViemHex)) === 0) {
+    if ((await w.deps.reader.committedCount(action.lane, action.checkpoint.root)) === 0) {
       return { send: action }
     }
     const reason = "root already committed"
@@ -115,7 +104,7 @@ const checkInbox = async (
   }
   if (
     delivery.kind === "commitAndDeliver" &&
-    (await w.deps.reader.committedCount(delivery.lane, delivery.checkpoint.root as ViemHex)) > 0
+    (await w.deps.reader.committedCount(delivery.lane, delivery.checkpoint.root)) > 0
   ) {
     await skip(w, delivery, "commit", NO_MESSAGES, "root already committed", delivery.origin)
     delivery = reshapeDelivery(delivery, { kind: "deliver" })
@@ -195,17 +184,10 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
  * ```
  */
 export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
-  let estimate: bigint
-  try {
-    estimate = await w.deps.client.estimateContractGas({
-      address: w.deps.inbox,
-      abi: inboxAbi,
-      ...(s.call as { functionName: "commit"; args: never }),
-      account: w.address,
-    })
-  } catch (error) {
-    const revert = describeRevert(error)
-    if (revert === null) throw error
+  const chain = w.deps.chain
+  const estimated = await chain.estimate(s.call)
+  if ("revert" in estimated) {
+    const { revert } = estimated
     if (revert.errorName !== null && TRANSIENT_INBOX_ERRORS.has(revert.errorName)) {
       w.backOff()
       w.deps.logger.warn("the Inbox refuses the work for now; it stays queued", { reason: revert.reason })
@@ -230,18 +212,15 @@ export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
     w.failures = 0
     return { kind: "refused", reason: revert.reason, action: s.action, laneId: s.laneId }
   }
-  const fees = await w.deps.client.estimateFeesPerGas()
+  const fees = await chain.fees()
   const nonce = await w.nonces.peek()
-  const request: TransactionRequest = {
-    to: w.deps.inbox,
-    data: calldataOf(s.call),
-    gas: withMargin(estimate, w.deps.settings.gasMarginBps),
+  const request = chain.request(s.call, {
+    gas: withMargin(estimated.gas, w.deps.settings.gasMarginBps),
     nonce,
-    maxFeePerGas: fees.maxFeePerGas,
-    maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-  }
-  const signed = await signRequest(w.deps.account, w.deps.settings.chainId, request)
-  const verdict = await broadcast(w.deps.client, signed)
+    ...fees,
+  })
+  const signed = await chain.sign(request)
+  const verdict = await chain.broadcast(signed)
   if (verdict.kind === "refused") {
     if (verdict.nonceTooLow) w.nonces.resync()
     w.backOff()

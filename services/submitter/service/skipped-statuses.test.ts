@@ -5,9 +5,8 @@
  * transaction used. The chain is faked: only the Inbox reads and the
  * receipts these paths make.
  */
-import { type PublicClient, TransactionReceiptNotFoundError } from "viem"
-import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
+import type { ChainWriter, InboxDeliveries } from "../../../chains/index.ts"
 import {
   type DeliveryFailed,
   type DeliverySkipped,
@@ -16,7 +15,6 @@ import {
   makeEnvelope,
 } from "../../../schemas/index.ts"
 import { foldCore, jsonLogger, producerOf } from "../../runtime/index.ts"
-import type { InboxReader } from "../chain/index.ts"
 import {
   type DeliverAction,
   emptySubmitterState,
@@ -25,7 +23,6 @@ import {
   makeSubmitterCore,
   planActions,
 } from "../core/index.ts"
-import { ANVIL_KEYS } from "../test/destination-fixture.ts"
 import { makeLaneFixture } from "../test/lane-fixture.ts"
 import { advanceFlight } from "./flight.ts"
 import { sendAction } from "./send.ts"
@@ -54,7 +51,7 @@ interface FakeInbox {
 /** A reader of the fake Inbox, and the nonces whose status it was asked for. */
 const readerOf = (inbox: FakeInbox) => {
   const statusReads: number[] = []
-  const reader: InboxReader = {
+  const reader: InboxDeliveries = {
     committedCount: async () => inbox.committed ?? 0,
     attempted: async (_, start, end) => {
       const attempted =
@@ -74,8 +71,8 @@ const readerOf = (inbox: FakeInbox) => {
   return { reader, statusReads }
 }
 
-/** A writer over the fake Inbox; `client` fakes the chain calls a path makes. */
-const writerOver = (inbox: FakeInbox, client: Partial<Record<keyof PublicClient, unknown>> = {}) => {
+/** A writer over the fake Inbox; `chain` fakes the calls of the chain's writer a path makes. */
+const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
   const { reader, statusReads } = readerOf(inbox)
   const published: Envelope[] = []
   const warnings: Array<{ msg: string; messageId?: string; nonce?: number; error?: string }> = []
@@ -90,9 +87,7 @@ const writerOver = (inbox: FakeInbox, client: Partial<Record<keyof PublicClient,
       feeBumpBps: 1_250,
       pollIntervalMs: 50,
     },
-    inbox: "0x0000000000000000000000000000000000000001",
-    client: client as unknown as PublicClient,
-    account: privateKeyToAccount(ANVIL_KEYS[2]),
+    chain: { sender: "0x000000000000000000000000000000000000c0fe", ...chain } as ChainWriter,
     reader,
     views: { caughtUp: async () => true, expect: () => {}, current: async () => emptySubmitterState(DST) },
     publish: async (envelopes) => {
@@ -165,7 +160,7 @@ describe("the Inbox status of each skipped message", () => {
     const { w, published } = writerOver(
       { committed: 4, statuses: { 0: "failed", 1: "delivered" } },
       {
-        estimateContractGas: async () => {
+        estimate: async () => {
           throw new Error("estimation stops the test here")
         },
       },
@@ -207,10 +202,8 @@ describe("the Inbox status of each skipped message", () => {
     const { w, published } = writerOver(
       { committed: 3, statuses: { 0: "failed", 1: "delivered" } },
       {
-        getTransactionReceipt: async ({ hash }: { hash: `0x${string}` }) => {
-          throw new TransactionReceiptNotFoundError({ hash })
-        },
-        getTransactionCount: async () => 6,
+        receipt: async () => null,
+        transactionCount: async () => 6,
       },
     )
     w.active = flight
@@ -247,11 +240,9 @@ describe("the Inbox status of each skipped message", () => {
       transactions: [{ hash: lane.hashOf(2), submission: submitted.id }],
       lastSentAt: 0,
     }
-    const chain = {
-      getTransactionReceipt: async ({ hash }: { hash: `0x${string}` }) => {
-        throw new TransactionReceiptNotFoundError({ hash })
-      },
-      getTransactionCount: async () => 8,
+    const chain: Partial<ChainWriter> = {
+      receipt: async () => null,
+      transactionCount: async () => 8,
     }
     const delivered = writerOver({ statuses: { 4: "delivered" } }, chain)
     await advanceFlight(delivered.w, flight)

@@ -10,8 +10,8 @@
  *
  * @module
  */
+import { describeError } from "../../../chains/index.ts"
 import type { Lane, MessageId, SkippedStatus } from "../../../schemas/index.ts"
-import { describeError } from "../chain/index.ts"
 import type { Writer } from "./writer.ts"
 
 /**

@@ -15,26 +15,25 @@
  *
  * @module
  */
-import type { Address } from "viem"
-import { privateKeyToAccount } from "viem/accounts"
 import { publishEvents } from "../../../bus/events/index.ts"
 import type { BusPort } from "../../../bus/port.ts"
+import { makeChainAccess } from "../../../chains/index.ts"
+import { ChorusError } from "../../../errors/index.ts"
 import { type ChorusEvent, type Envelope, type EventId, makeEnvelope } from "../../../schemas/index.ts"
-import { groupFor, TOPICS } from "../../../topology/index.ts"
 import { type ChorusConfig, chainOf, resolvePrivateKey, type SubmitterConfig } from "../../config/index.ts"
 import {
   type LaneService,
-  makeChainClient,
+  laneGroup,
   producerOf,
   type RunningService,
   type ServiceLogger,
   startLaneService,
 } from "../../runtime/index.ts"
-import { makeInboxReader } from "../chain/index.ts"
 import { makeSubmitterCore, type SubmitterState } from "../core/index.ts"
+import { submitter as submitterDefinition } from "../definition.ts"
 import type { TickKind, TickResult } from "./tick-result.ts"
 import { makeTicker } from "./ticker.ts"
-import { makeStateViews } from "./views.ts"
+import { stateViewsOf } from "./views.ts"
 
 export interface Submitter extends RunningService {
   /** One step of the writer (see `ticker.ts`); the polling loop calls it, tests may drive it. */
@@ -42,12 +41,14 @@ export interface Submitter extends RunningService {
 }
 
 /** The submitter cannot work with its configuration (the wrong chain behind the RPC, no Inbox). */
-export class SubmitterMisconfiguredError extends Error {
-  override name = "SubmitterMisconfiguredError"
-  readonly details: { chainId: number; reason: string }
+export class SubmitterMisconfiguredError extends ChorusError {
+  override readonly name = "SubmitterMisconfiguredError"
+  declare readonly details: { readonly chainId: number; readonly reason: string }
   constructor(details: { chainId: number; reason: string }) {
-    super(`submitter ${details.chainId} stopped: ${details.reason}. Fix the config and start it again.`)
-    this.details = details
+    super(`submitter ${details.chainId} stopped: ${details.reason}`, {
+      details,
+      hint: "Fix the config and start it again.",
+    })
   }
 }
 
@@ -97,48 +98,30 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
   const chainId = settings.chainId
   const chain = chainOf(config, chainId)
   const index = config.submitters.findIndex((s) => s.chainId === chainId)
-  const account = privateKeyToAccount(
-    resolvePrivateKey(
-      settings.privateKey,
-      index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
-    ),
+  const privateKey = resolvePrivateKey(
+    settings.privateKey,
+    index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
   )
-  const client = makeChainClient({ chainId, rpcUrls: chain.rpcUrls })
+  // The writer and the Inbox reads share one connection to the chain (one client, one chain-id check).
+  const chains = makeChainAccess(config)
+  const writer = chains.writer(chainId, privateKey)
   const core = makeSubmitterCore(chainId)
-  // Requests come before outcomes: on a tie in record time, a rebuild folds a request before its answer.
-  const inputs = [
-    TOPICS.checkpointsAttested.name,
-    TOPICS.messagesProven.name,
-    TOPICS.commandsRetry.name,
-    TOPICS.deliveries.name,
-  ] as const
-  const groupId = groupFor("submitter", { chainId })
+  const groupId = laneGroup(submitterDefinition, { chainId })
   const producer = producerOf("submitter", String(chainId))
-  let service: LaneService<SubmitterState> | undefined
-  // Before the runtime consumes anything, so that "caught up" covers the whole log as it is now.
-  const views = await makeStateViews({
-    bus,
-    groupId,
-    inputs,
-    core,
-    chainId,
-    shardState: (partition) => service?.shardState(partition),
-  })
-  service = await startLaneService({
+  const service: LaneService<SubmitterState> = await startLaneService({
     bus,
     service: "submitter",
     instance: String(chainId),
     groupId,
-    inputs,
+    inputs: submitterDefinition.consumes,
     core,
     logger,
   })
+  const views = stateViewsOf(service, chainId)
   const ticker = makeTicker({
     settings,
-    inbox: chain.inbox as Address,
-    client,
-    account,
-    reader: makeInboxReader(client, chain.inbox as Address),
+    chain: writer,
+    reader: chains.reader(chainId).inbox(chain.inbox),
     views,
     publish: (envelopes) => publishEvents(bus, envelopes),
     stamp: (event: ChorusEvent, cause: EventId | null, time: Date) =>
@@ -146,7 +129,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     logger,
     ...(deps.onOutput === undefined ? {} : { onOutput: deps.onOutput }),
   })
-  logger.info("submitter started", { chainId, account: account.address, inbox: chain.inbox })
+  logger.info("submitter started", { chainId, account: writer.sender, inbox: chain.inbox })
 
   let timer: NodeJS.Timeout | undefined
   let looping = deps.autoStart !== false

@@ -45,7 +45,7 @@
  *
  * @module
  */
-import { describeError } from "../chain/index.ts"
+import { describeError } from "../../../chains/index.ts"
 import { type LaneWait, pendingRetries, planActions } from "../core/index.ts"
 import { advanceFlight, recoveredFlight } from "./flight.ts"
 import { answerRetry } from "./retry.ts"
@@ -67,12 +67,12 @@ export interface Ticker {
  *
  * @example
  * ```ts
- * const ticker = makeTicker({ settings, inbox, client, account, reader, views, publish, stamp, logger })
+ * const ticker = makeTicker({ settings, chain: writer, reader, views, publish, stamp, logger })
  * const result = await ticker.tick() // { kind: "submitted", … }
  * ```
  */
 export const makeTicker = (deps: TickerDeps): Ticker => {
-  const { settings, client, views, logger } = deps
+  const { settings, views, logger } = deps
   const w = makeWriter(deps)
   let recovering: ActiveFlight[] | null = null
   let chainChecked = false
@@ -144,14 +144,8 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
     }
     try {
       if (!chainChecked) {
-        const served = await client.getChainId()
-        const code = await client.getCode({ address: deps.inbox })
+        misconfigured = await deps.chain.misconfiguration()
         chainChecked = true
-        if (served !== settings.chainId) {
-          misconfigured = `the RPC serves chain ${served}, not ${settings.chainId}; check chains[].rpcUrls`
-        } else if (code === undefined || code === "0x") {
-          misconfigured = `no contract at the Inbox address ${deps.inbox} on chain ${served}; check chains[].inbox`
-        }
         if (misconfigured !== null) {
           logger.error("submitter misconfigured; it will not send anything", { reason: misconfigured })
         }

@@ -1,10 +1,8 @@
-import type { PublicClient } from "viem"
-import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
+import type { ChainWriter } from "../../../chains/index.ts"
 import { type Envelope, makeEnvelope } from "../../../schemas/index.ts"
 import { producerOf, quietLogger } from "../../runtime/index.ts"
 import { emptySubmitterState } from "../core/index.ts"
-import { ANVIL_KEYS } from "../test/destination-fixture.ts"
 import { makeLaneFixture } from "../test/lane-fixture.ts"
 import { makeWriter } from "./writer.ts"
 
@@ -15,6 +13,8 @@ const lane = makeLaneFixture({
   recipient: "0x000000000000000000000000000000000000c0de",
   count: 1,
 })
+
+const SUBMITTER = "0x000000000000000000000000000000000000c0fe"
 
 const writerOver = (published: Envelope[]) =>
   makeWriter({
@@ -28,10 +28,8 @@ const writerOver = (published: Envelope[]) =>
       feeBumpBps: 1_250,
       pollIntervalMs: 50,
     },
-    inbox: "0x0000000000000000000000000000000000000001",
     // Recording never reads the chain.
-    client: {} as PublicClient,
-    account: privateKeyToAccount(ANVIL_KEYS[2]),
+    chain: { sender: SUBMITTER } as Partial<ChainWriter> as ChainWriter,
     reader: {
       committedCount: async () => 0,
       attempted: async () => new Set(),

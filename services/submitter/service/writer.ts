@@ -13,8 +13,15 @@
  *
  * @module
  */
-import type { Address, LocalAccount, PublicClient } from "viem"
 import type { RecordPosition } from "../../../bus/port.ts"
+import {
+  backoffMs,
+  type ChainWriter,
+  describeError,
+  type HexString,
+  type InboxDeliveries,
+  type TransactionRequest,
+} from "../../../chains/index.ts"
 import type {
   Bytes32,
   ChorusEvent,
@@ -26,13 +33,7 @@ import type {
   TxHash,
 } from "../../../schemas/index.ts"
 import type { ServiceLogger } from "../../runtime/index.ts"
-import {
-  describeError,
-  type InboxReader,
-  makeNonceCounter,
-  type NonceCounter,
-  type TransactionRequest,
-} from "../chain/index.ts"
+import { makeNonceCounter, type NonceCounter } from "../chain/index.ts"
 import type { StateViews } from "./views.ts"
 
 /** The settings the writer uses (`SubmitterConfig` has them all). */
@@ -49,10 +50,10 @@ export interface TickerSettings {
 
 export interface TickerDeps {
   readonly settings: TickerSettings
-  readonly inbox: Address
-  readonly client: PublicClient
-  readonly account: LocalAccount
-  readonly reader: InboxReader
+  /** The destination chain's writer: the submitter's account and the Inbox it sends to. */
+  readonly chain: ChainWriter
+  /** What the Inbox already has. */
+  readonly reader: InboxDeliveries
   readonly views: StateViews
   /** Publishes envelopes (in order) and returns where they landed. */
   readonly publish: (envelopes: ReadonlyArray<Envelope>) => Promise<ReadonlyArray<RecordPosition>>
@@ -82,7 +83,8 @@ export interface ActiveFlight {
 
 export interface Writer {
   readonly deps: TickerDeps
-  readonly address: Address
+  /** The submitter's account. */
+  readonly address: HexString
   readonly nonces: NonceCounter
   /** The flight in the air, if any. */
   active: ActiveFlight | null
@@ -105,8 +107,6 @@ export interface Writer {
   /** Pushes the next new transaction back, exponentially. */
   backOff(): void
 }
-
-const MAX_BACKOFF_MS = 30_000
 
 /**
  * Makes the writer's shared context.
@@ -133,8 +133,8 @@ export const makeWriter = (deps: TickerDeps): Writer => {
   }
   const writer: Writer = {
     deps,
-    address: deps.account.address,
-    nonces: makeNonceCounter(deps.client, deps.account.address),
+    address: deps.chain.sender,
+    nonces: makeNonceCounter(deps.chain),
     active: null,
     failures: 0,
     retryAt: 0,
@@ -158,8 +158,7 @@ export const makeWriter = (deps: TickerDeps): Writer => {
     },
     backOff: () => {
       writer.failures++
-      writer.retryAt =
-        Date.now() + Math.min(deps.settings.pollIntervalMs * 2 ** writer.failures, MAX_BACKOFF_MS)
+      writer.retryAt = Date.now() + backoffMs(deps.settings.pollIntervalMs, writer.failures)
     },
   }
   return writer

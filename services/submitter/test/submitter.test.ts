@@ -7,6 +7,7 @@
 import { toHex } from "viem"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../../bus/contract/support.ts"
+import { describeRevertData } from "../../../chains/evm/index.ts"
 import { buildDeliverArgs, inboxAbi, packSignatures } from "../../../contracts/index.ts"
 import type {
   DeliveryConfirmed,
@@ -19,7 +20,6 @@ import type {
 import { decodeConfig } from "../../config/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
 import { quietLogger } from "../../runtime/index.ts"
-import { describeRevertData } from "../chain/index.ts"
 import { type Submitter, SubmitterMisconfiguredError, startSubmitter } from "../service/index.ts"
 import {
   ANVIL_KEYS,

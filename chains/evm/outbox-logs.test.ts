@@ -4,7 +4,7 @@ import { messageAbiParameter } from "../../contracts/index.ts"
 import { ChainId, toAddress } from "../../schemas/index.ts"
 import { makeRangeSizer } from "./adaptive-range.ts"
 import { InvalidRpcResponseError } from "./errors.ts"
-import { readOutboxRange } from "./read-chain.ts"
+import { readOutboxRange } from "./outbox-logs.ts"
 import { fakeClient, makeFakeChain, type RpcLog } from "./testing/fake-rpc.ts"
 
 const OUTBOX = "0x00000000000000000000000000000000000a11ce" as const

@@ -1,21 +1,16 @@
 /**
- * An in-memory chain behind a real viem client (a `custom` transport), for
- * tests of what the watcher does with RPC answers: errors go through viem's
- * own error mapping, and any answer can be refused or tampered with.
+ * An in-memory chain behind a real EVM client (a viem `custom` transport),
+ * for tests of what readers do with RPC answers: errors go through viem's
+ * own error mapping and the client's chain-id check, and any answer can be
+ * refused or tampered with.
  *
  * @module
  */
-import {
-  createPublicClient,
-  custom,
-  encodeAbiParameters,
-  encodeEventTopics,
-  type Hex,
-  keccak256,
-  type PublicClient,
-  stringToHex,
-} from "viem"
+import { custom, encodeAbiParameters, encodeEventTopics, type Hex, keccak256, stringToHex } from "viem"
 import { type ChorusMessage, getMessageId, messageAbiParameter, outboxAbi } from "../../../contracts/index.ts"
+import type { ChainReader, Finality } from "../../chain-access.ts"
+import { type EvmClient, makeEvmClient } from "../client.ts"
+import { makeEvmReader } from "../reader.ts"
 
 /** A JSON-RPC log as `eth_getLogs` returns it. */
 export interface RpcLog {
@@ -38,6 +33,9 @@ export interface FakeChain {
   /** Every log, in chain order. */
   readonly logs: RpcLog[]
   latest: number
+  /** What the `finalized` and `safe` tags answer; `latest` when unset. */
+  finalized?: number
+  safe?: number
 }
 
 const hex = (n: number) => `0x${n.toString(16)}` as Hex
@@ -111,59 +109,102 @@ export const logOf = (
 export interface FakeRpcHooks {
   /** Called for every `eth_getLogs`; throw to refuse, return logs to override the answer. */
   readonly getLogs?: (range: { fromBlock: number; toBlock: number }, logs: RpcLog[]) => RpcLog[]
+  /** Told of every request, before it is answered. */
+  readonly onRequest?: (method: string) => void
 }
 
 /**
- * A viem client over the fake chain, without retries (each refusal is seen once).
+ * A client of the fake chain, without retries (each refusal is seen once).
+ * It expects `options.chainId` (the fake's own by default) and names
+ * `options.url` in its errors.
  *
  * @example
  * ```ts
  * const client = fakeClient(chain, { getLogs: ({ fromBlock, toBlock }) => { if (toBlock - fromBlock > 99) throw tooMany; … } })
  * ```
  */
-export const fakeClient = (chain: FakeChain, hooks: FakeRpcHooks = {}): PublicClient => {
-  return createPublicClient({
-    transport: custom(
-      {
-        request: async ({ method, params }: { method: string; params?: unknown }) => {
-          const args = (params ?? []) as unknown[]
-          switch (method) {
-            case "eth_chainId":
-              return hex(chain.chainId)
-            case "eth_getBlockByNumber": {
-              const tag = args[0] as string
-              const n = tag === "latest" || tag === "finalized" ? chain.latest : Number.parseInt(tag, 16)
-              const hash = chain.hashes.get(n)
-              if (hash === undefined || n > chain.latest) return null
-              return { number: hex(n), hash, timestamp: hex(1_700_000_000 + n), transactions: [] }
-            }
-            case "eth_getLogs": {
-              const filter = args[0] as { fromBlock: Hex; toBlock: Hex; address: Hex }
-              const range = { fromBlock: Number(filter.fromBlock), toBlock: Number(filter.toBlock) }
-              const logs = chain.logs.filter((log) => {
-                const n = Number(log.blockNumber)
-                return (
-                  n >= range.fromBlock &&
-                  n <= range.toBlock &&
-                  log.address.toLowerCase() === filter.address.toLowerCase()
-                )
-              })
-              return hooks.getLogs === undefined
-                ? logs
-                : hooks.getLogs(
-                    range,
-                    logs.map((l) => ({ ...l })),
-                  )
-            }
-            default:
-              throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
+export const fakeClient = (
+  chain: FakeChain,
+  hooks: FakeRpcHooks = {},
+  options: { readonly chainId?: number; readonly url?: string } = {},
+): EvmClient => {
+  const transport = custom(
+    {
+      request: async ({ method, params }: { method: string; params?: unknown }) => {
+        const args = (params ?? []) as unknown[]
+        hooks.onRequest?.(method)
+        switch (method) {
+          case "eth_chainId":
+            return hex(chain.chainId)
+          case "eth_blockNumber":
+            return hex(chain.latest)
+          case "eth_getBlockByNumber": {
+            const tag = args[0] as string
+            const n =
+              tag === "latest"
+                ? chain.latest
+                : tag === "finalized"
+                  ? (chain.finalized ?? chain.latest)
+                  : tag === "safe"
+                    ? (chain.safe ?? chain.latest)
+                    : Number.parseInt(tag, 16)
+            const hash = chain.hashes.get(n)
+            if (hash === undefined || n > chain.latest) return null
+            return { number: hex(n), hash, timestamp: hex(1_700_000_000 + n), transactions: [] }
           }
-        },
+          case "eth_getLogs": {
+            const filter = args[0] as { fromBlock: Hex; toBlock: Hex; address: Hex }
+            const range = { fromBlock: Number(filter.fromBlock), toBlock: Number(filter.toBlock) }
+            const logs = chain.logs.filter((log) => {
+              const n = Number(log.blockNumber)
+              return (
+                n >= range.fromBlock &&
+                n <= range.toBlock &&
+                log.address.toLowerCase() === filter.address.toLowerCase()
+              )
+            })
+            return hooks.getLogs === undefined
+              ? logs
+              : hooks.getLogs(
+                  range,
+                  logs.map((l) => ({ ...l })),
+                )
+          }
+          case "eth_call":
+            // No contract on the fake chain: every call returns no data.
+            return "0x"
+          default:
+            throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
+        }
       },
-      { retryCount: 0 },
-    ),
-  }) as PublicClient
+    },
+    { retryCount: 0 },
+  )
+  return makeEvmClient({
+    chainId: options.chainId ?? chain.chainId,
+    rpcUrls: [options.url ?? `http://fake-rpc.invalid/${chain.chainId}`],
+    transports: [transport],
+    retryCount: 0,
+  })
 }
+
+/**
+ * A reader of the fake chain under `finality`.
+ *
+ * @example
+ * ```ts
+ * const head = await fakeReader(chain, { confirmations: 10 }).finalizedHead()
+ * ```
+ */
+export const fakeReader = (
+  chain: FakeChain,
+  finality: Finality,
+  options: { readonly chainId?: number; readonly url?: string; readonly hooks?: FakeRpcHooks } = {},
+): ChainReader =>
+  makeEvmReader(fakeClient(chain, options.hooks, options), {
+    finality,
+    logRange: { initial: 100, max: 100 },
+  })
 
 /**
  * A JSON-RPC error object as a provider sends it (viem maps it by code).

@@ -13,7 +13,7 @@
 import { decodeEventLog, toEventSelector } from "viem"
 import { type ChorusMessage, getMessageId, outboxAbi } from "../../contracts/index.ts"
 import type { Address, Message } from "../../schemas/index.ts"
-import { fromChorusMessage } from "../runtime/contract-message.ts"
+import { fromChorusMessage } from "../../services/runtime/contract-message.ts"
 
 /** `topic0` of `MessageSent(uint64,uint32,bytes32,Message)`. */
 export const MESSAGE_SENT_TOPIC = toEventSelector(

@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest"
 import { ChainId, toAddress } from "../../schemas/index.ts"
 import { getLogsAdaptive, makeRangeSizer } from "./adaptive-range.ts"
 import { LogRangeExhaustedError } from "./errors.ts"
+import { readOutboxRange } from "./outbox-logs.ts"
 import { isRangeLimitError } from "./range-limit.ts"
-import { readOutboxRange } from "./read-chain.ts"
 import { fakeClient, makeFakeChain, rpcError } from "./testing/fake-rpc.ts"
 
 const OUTBOX = "0x00000000000000000000000000000000000a11ce" as const

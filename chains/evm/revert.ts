@@ -1,8 +1,9 @@
 /**
- * What a failed RPC call means for the submitter: a contract revert (decoded
+ * What a failed call or send means for a writer: a contract revert (decoded
  * against the Inbox ABI, e.g. `InsufficientStake(signed=1, required=3)`), a
  * node refusing a transaction, or a transport failure whose effect is
- * unknown.
+ * unknown. Only `chains/evm/` sees viem's errors; these turn them into
+ * Chorus's terms before they leave.
  *
  * @module
  */
@@ -17,15 +18,8 @@ import {
   SocketClosedError,
   TimeoutError,
 } from "viem"
-import { inboxAbi } from "../../../contracts/index.ts"
-
-/** A decoded revert: the human-readable reason, the raw revert data, and the custom error if known. */
-export interface Revert {
-  readonly reason: string
-  readonly revertData: Hex
-  readonly errorName: string | null
-  readonly args: ReadonlyArray<unknown>
-}
+import { inboxAbi } from "../../contracts/index.ts"
+import type { Revert, SendVerdict } from "../chain-access.ts"
 
 const show = (value: unknown): string =>
   typeof value === "bigint"
@@ -96,15 +90,6 @@ export const describeRevert = (error: unknown): Revert | null => {
   return null
 }
 
-/** How a node answered `eth_sendRawTransaction`. */
-export type SendVerdict =
-  /** Accepted, or already known (a retry of the same bytes). */
-  | { readonly kind: "accepted" }
-  /** Unknown: the request may or may not have reached the node; treat the transaction as sent. */
-  | { readonly kind: "ambiguous"; readonly reason: string }
-  /** Refused: the transaction is not in the node's pool. */
-  | { readonly kind: "refused"; readonly reason: string; readonly nonceTooLow: boolean }
-
 const shortOf = (error: unknown): string =>
   error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)
 
@@ -133,13 +118,3 @@ export const classifySendError = (error: unknown): SendVerdict => {
   }
   return { kind: "refused", reason: shortOf(error), nonceTooLow: false }
 }
-
-/**
- * A short description of any error, for tick results and logs.
- *
- * @example
- * ```ts
- * describeError(new Error("boom")) // "boom"
- * ```
- */
-export const describeError = (error: unknown): string => shortOf(error)

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { causesOf } from "./errors.ts"
 
 /** Phrases providers use when a range is too large (matched lowercase). */
 const RANGE_PHRASES = [
@@ -56,16 +57,6 @@ interface ErrorLink {
   readonly cause?: unknown
 }
 
-const chainOf = (error: unknown): ReadonlyArray<ErrorLink> => {
-  const links: ErrorLink[] = []
-  let current: unknown = error
-  while (typeof current === "object" && current !== null && links.length < 16) {
-    links.push(current as ErrorLink)
-    current = (current as ErrorLink).cause
-  }
-  return links
-}
-
 const isRevert = (link: ErrorLink) =>
   link.name === "ExecutionRevertedError" ||
   link.name === "ContractFunctionRevertedError" ||
@@ -84,7 +75,7 @@ const isRevert = (link: ErrorLink) =>
  * ```
  */
 export const isRangeLimitError = (error: unknown): boolean => {
-  const links = chainOf(error)
+  const links = causesOf(error) as ReadonlyArray<ErrorLink>
   if (links.length === 0) return typeof error === "string" && matches(error.toLowerCase())
   if (links.some(isRevert)) return false
   const text = links

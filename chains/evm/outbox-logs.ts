@@ -1,110 +1,47 @@
 /**
- * What the watcher reads from its chain in one step, as an `OutboxRangeRead`:
- * the finalized head, the block at the cursor's height, and the Outbox logs
- * of the next range with the headers of the blocks that hold them.
+ * The Outbox's `MessageSent` logs of the next range, checked, as the
+ * chain-watcher core's input (`OutboxRangeRead`).
  *
  * Pipeline of `readOutboxRange`:
  *   1. the block at the cursor's height (the core compares it to the cursor);
  *   2. `eth_getLogs` from the cursor's next block towards the head, over a
- *      range that adapts to the RPC's limits;
+ *      range that adapts to the RPC's limits (`adaptive-range.ts`);
  *   3. every log checked on its own (`checkLogs`);
  *   4. the header of the range's last block and of every block with logs,
  *      and each log's block hash checked against its header.
  * Any failed check throws `InvalidRpcResponseError`: nothing of the answer is
- * used, and the next tick reads again.
+ * used, and the caller reads again.
  *
  * @module
  */
-import type { PublicClient } from "viem"
 import {
   type Address,
-  BlockRef,
-  Bytes32,
+  type BlockRef,
   type ChainId,
   OutboxBlock,
   OutboxLog,
   OutboxRangeRead,
   TxHash,
 } from "../../schemas/index.ts"
-import type { Finality } from "../config/index.ts"
+import type { BlockHeader } from "../chain-access.ts"
 import { getLogsAdaptive, type RangeSizer } from "./adaptive-range.ts"
 import { checkLogs, MESSAGE_SENT_TOPIC } from "./check-logs.ts"
+import type { EvmClient } from "./client.ts"
 import { InvalidRpcResponseError } from "./errors.ts"
-
-/** A header as the watcher checked it. */
-export interface Header {
-  readonly ref: BlockRef
-  /** Seconds since the epoch. */
-  readonly timestamp: number
-}
+import { readHeader } from "./finalized-head.ts"
 
 const toHex = (n: number) => `0x${n.toString(16)}` as const
 
-/**
- * The highest block the chain's finality rule lets the watcher read: the
- * `finalized` tag, or `latest - confirmations`. Null while no block is deep
- * enough yet.
- *
- * @example
- * ```ts
- * const head = await readFinalizedHead(client, 901, { confirmations: 2 })
- * ```
- */
-export const readFinalizedHead = async (
-  client: PublicClient,
-  chainId: number,
-  finality: Finality,
-): Promise<number | null> => {
-  const tag = "tag" in finality ? "finalized" : "latest"
-  const block = await client.getBlock({ blockTag: tag })
-  if (block.number === null || block.number < 0n) {
-    throw new InvalidRpcResponseError(chainId, `eth_getBlockByNumber(${tag})`, [
-      `the block has no number (${String(block.number)})`,
-    ])
-  }
-  const latest = Number(block.number)
-  if ("tag" in finality) return latest
-  const head = latest - finality.confirmations
-  return head < 0 ? null : head
-}
-
-/**
- * The header of block `number`, checked to be that block and to have a hash.
- *
- * @example
- * ```ts
- * const { ref, timestamp } = await readHeader(client, 901, 1_234)
- * ```
- */
-export const readHeader = async (client: PublicClient, chainId: number, number: number): Promise<Header> => {
-  const block = await client.getBlock({ blockNumber: BigInt(number) })
-  const problems: string[] = []
-  if (block.number !== BigInt(number)) problems.push(`asked for block ${number}, got block ${block.number}`)
-  if (block.hash === null || !/^0x[0-9a-fA-F]{64}$/.test(block.hash)) {
-    problems.push(`block ${number} has no valid hash (${String(block.hash)})`)
-  }
-  if (typeof block.timestamp !== "bigint" || block.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
-    problems.push(`block ${number} has no valid timestamp (${String(block.timestamp)})`)
-  }
-  if (problems.length > 0)
-    throw new InvalidRpcResponseError(chainId, `eth_getBlockByNumber(${number})`, problems)
-  return {
-    ref: new BlockRef({ number, hash: Bytes32.make(block.hash!.toLowerCase()) }),
-    timestamp: Number(block.timestamp),
-  }
-}
-
 /** Reads headers a few at a time: a range can hold logs in hundreds of blocks. */
 const readHeaders = async (
-  client: PublicClient,
-  chainId: number,
+  client: EvmClient,
   numbers: ReadonlyArray<number>,
-): Promise<Map<number, Header>> => {
-  const headers = new Map<number, Header>()
+): Promise<Map<number, BlockHeader>> => {
+  const headers = new Map<number, BlockHeader>()
   const queue = [...numbers]
   const worker = async () => {
     for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      headers.set(n, await readHeader(client, chainId, n))
+      headers.set(n, await readHeader(client, n))
     }
   }
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker))
@@ -132,17 +69,17 @@ export interface RangeReadRequest {
  * ```
  */
 export const readOutboxRange = async (
-  client: PublicClient,
+  client: EvmClient,
   request: RangeReadRequest,
 ): Promise<OutboxRangeRead> => {
   const { chainId, outbox, cursor, fromBlock } = request
-  const cursorCheck = cursor === null ? null : (await readHeader(client, chainId, cursor.number)).ref
+  const cursorCheck = cursor === null ? null : (await readHeader(client, cursor.number)).ref
   const { logs: raw, toBlock } = await getLogsAdaptive<unknown>({
     from: fromBlock,
     upTo: request.head,
     sizer: request.sizer,
     getLogs: (from, to) =>
-      client.request({
+      client.viem.request({
         method: "eth_getLogs",
         params: [
           {
@@ -161,7 +98,7 @@ export const readOutboxRange = async (
   if (checked.problems.length > 0) throw new InvalidRpcResponseError(chainId, what, checked.problems)
 
   const numbers = [...new Set([...checked.logs.map((log) => log.blockNumber), toBlock])]
-  const headers = await readHeaders(client, chainId, numbers)
+  const headers = await readHeaders(client, numbers)
   const problems: string[] = []
   const blocks: OutboxBlock[] = []
   for (const number of numbers) {

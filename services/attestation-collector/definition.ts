@@ -1,0 +1,48 @@
+/**
+ * The attestation-collector's definition: one instance per cluster, over
+ * proposals and signatures (co-partitioned by lane), reading each
+ * destination's operator set from its Inbox.
+ *
+ * @module
+ */
+import { TOPICS } from "../../topology/index.ts"
+import { checkpointDomainOf } from "../config/index.ts"
+import { eraseCore } from "../runtime/lane-core.ts"
+import { allPartitions, defineService, singleInstance } from "../runtime/service-definition.ts"
+
+export const attestationCollector = defineService({
+  name: "attestation-collector",
+  description:
+    "Verifies signatures against the destination's operator set, counts stake, attests or expires.",
+  group: "chorus.attestation-collector",
+  consumes: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name],
+  reads: [TOPICS.laneReads.name],
+  writes: [
+    TOPICS.laneReads.name,
+    TOPICS.checkpointsAttested.name,
+    TOPICS.attestationVerdicts.name,
+    TOPICS.deadLetters.name,
+  ],
+  external: "destination chain RPC: the Inbox's operator set",
+  single: true,
+  instances: () => [singleInstance("attestation-collector")],
+  replay: {
+    kind: "replayable",
+    partitions: allPartitions,
+    readsRecorded: true,
+    core: async (config) =>
+      eraseCore(
+        (await import("./collector-core.ts")).makeCollectorCore({
+          domain: checkpointDomainOf(config),
+          proposalTtlMs: config.attestationCollector.proposalTtlMs,
+        }),
+      ),
+  },
+  start: async ({ bus, config, logger, onOutput }) =>
+    (await import("./start-attestation-collector.ts")).startAttestationCollector({
+      bus,
+      config,
+      logger,
+      onOutput,
+    }),
+})

@@ -1,0 +1,57 @@
+/**
+ * The chain-watcher's definition: one instance per watched chain, no
+ * consumer group. It reads its own cursor and its last read from the log to
+ * resume, reads the chain, records each read on `chorus.watcher.reads`
+ * before folding it, and emits messages, its cursor, or a halt.
+ *
+ * @module
+ */
+import { partitionForKey } from "../../bus/partitioner/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { eraseCore } from "../runtime/lane-core.ts"
+import { defineService, requireSome, type ServiceInstance } from "../runtime/service-definition.ts"
+
+export const chainWatcher = defineService<ServiceInstance & { readonly chainId: number }>({
+  name: "chain-watcher",
+  description:
+    "One per chain: reads Outbox events from finalized blocks, records each read, emits messages and its cursor.",
+  group: null,
+  consumes: [],
+  reads: [TOPICS.watcherCursors.name, TOPICS.watcherReads.name],
+  writes: [
+    TOPICS.watcherReads.name,
+    TOPICS.messagesObserved.name,
+    TOPICS.watcherCursors.name,
+    TOPICS.chainHalts.name,
+  ],
+  external: "source chain RPC: finalized head, block headers and Outbox logs",
+  single: false,
+  instances: (config) =>
+    requireSome(
+      "chain-watcher",
+      "chainWatcher.chains",
+      (config.chainWatcher.chains ?? config.chains.map((c) => c.chainId)).map((chainId) => ({
+        id: String(chainId),
+        aliases: [],
+        label: String(chainId),
+        groupFields: { chainId },
+        chainId,
+      })),
+    ),
+  replay: {
+    kind: "replayable",
+    inputs: [TOPICS.watcherReads.name],
+    // A chain's reads are keyed by its id, so they all sit on one partition.
+    partitions: (instance, count) => [partitionForKey(instance.id, count)],
+    readsRecorded: false,
+    core: async (_config, instance) =>
+      eraseCore((await import("./core.ts")).makeWatcherCore(instance.chainId)),
+  },
+  start: async ({ bus, config, instance, logger }) =>
+    (await import("./watcher.ts")).startChainWatcher({
+      bus,
+      config,
+      chainId: instance.chainId,
+      logger: logger.child({ chainId: instance.chainId }),
+    }),
+})

@@ -1,0 +1,65 @@
+/**
+ * The operator's definition: one instance per restaked operator, each with
+ * a consumer group of its own (every operator must see every proposal), its
+ * own key and its own RPCs. It stamps its checksummed address as its
+ * instance.
+ *
+ * @module
+ */
+import { TOPICS } from "../../topology/index.ts"
+import { checkpointDomainOf, type OperatorConfig, operatorIdentity } from "../config/index.ts"
+import { eraseCore } from "../runtime/lane-core.ts"
+import {
+  allPartitions,
+  defineService,
+  requireSome,
+  type ServiceInstance,
+} from "../runtime/service-definition.ts"
+
+export const operator = defineService<ServiceInstance & { readonly operator: OperatorConfig }>({
+  name: "operator",
+  description:
+    "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
+  group: "chorus.operator.{operator}",
+  consumes: [TOPICS.checkpointsProposed.name],
+  reads: [TOPICS.laneReads.name],
+  writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, TOPICS.deadLetters.name],
+  external: "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block",
+  single: false,
+  instances: (config) =>
+    requireSome(
+      "operator",
+      "operators",
+      config.operators.map((operator, index) => {
+        const { address } = operatorIdentity(config, operator)
+        return {
+          id: address,
+          aliases: [String(index)],
+          label: `${index} (${address})`,
+          groupFields: { operator: address },
+          operator,
+        }
+      }),
+    ),
+  replay: {
+    kind: "replayable",
+    partitions: allPartitions,
+    readsRecorded: true,
+    core: async (config, instance) =>
+      eraseCore(
+        (await import("./operator-core.ts")).makeOperatorCore({
+          privateKey: operatorIdentity(config, instance.operator).privateKey,
+          domain: checkpointDomainOf(config),
+          chains: config.chains,
+        }),
+      ),
+  },
+  start: async ({ bus, config, instance, logger, onOutput }) =>
+    (await import("./start-operator.ts")).startOperator({
+      bus,
+      config,
+      operator: instance.operator,
+      logger,
+      onOutput,
+    }),
+})

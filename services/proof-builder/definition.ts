@@ -1,0 +1,37 @@
+/**
+ * The proof-builder's definition: one instance per cluster, consuming the
+ * observed messages of every lane, reading each lane's Outbox root and
+ * count on the source chain, and proposing checkpoints and proofs.
+ *
+ * @module
+ */
+import { TOPICS } from "../../topology/index.ts"
+import { eraseCore } from "../runtime/lane-core.ts"
+import { allPartitions, defineService, singleInstance } from "../runtime/service-definition.ts"
+
+export const proofBuilder = defineService({
+  name: "proof-builder",
+  description:
+    "Keeps each lane's tree, checks it against the Outbox, proposes checkpoints, emits range and single proofs.",
+  group: "chorus.proof-builder",
+  consumes: [TOPICS.messagesObserved.name],
+  reads: [TOPICS.laneReads.name],
+  writes: [
+    TOPICS.laneReads.name,
+    TOPICS.checkpointsProposed.name,
+    TOPICS.messagesProven.name,
+    TOPICS.deadLetters.name,
+  ],
+  external: "source chain RPC: the Outbox's lane root and count at the message's block",
+  single: true,
+  instances: () => [singleInstance("proof-builder")],
+  replay: {
+    kind: "replayable",
+    partitions: allPartitions,
+    readsRecorded: true,
+    core: async (config) =>
+      eraseCore((await import("./service/start-proof-builder.ts")).proofBuilderCoreFor(config)),
+  },
+  start: async ({ bus, config, logger, onOutput }) =>
+    (await import("./service/start-proof-builder.ts")).startProofBuilder({ bus, config, logger, onOutput }),
+})

@@ -1,0 +1,133 @@
+/**
+ * Every service's definition, in pipeline order, and starting them by name:
+ * what `chorus run`, the devnet, `chorus replay` and `chorus topology`
+ * share. A service runs alone in its own process (`chorus run submitter
+ * --instance 902`), or all of them in one (`all`).
+ *
+ * @module
+ */
+import type { BusPort } from "../bus/port.ts"
+import type { Envelope } from "../schemas/index.ts"
+import type { ServiceDeclaration, ServiceName } from "../topology/index.ts"
+import { attestationCollector } from "./attestation-collector/definition.ts"
+import { auditor } from "./auditor/definition.ts"
+import { chainWatcher } from "./chain-watcher/definition.ts"
+import { type ChorusConfig, ConfigError } from "./config/index.ts"
+import { operator } from "./operator/definition.ts"
+import { proofBuilder } from "./proof-builder/definition.ts"
+import type { ServiceLogger } from "./runtime/logger.ts"
+import type { RunningService } from "./runtime/running-service.ts"
+import { groupOf, laneGroup, type ServiceDefinition, selectInstances } from "./runtime/service-definition.ts"
+import { submitter } from "./submitter/definition.ts"
+
+/** Every service, in the order a message meets them. */
+export const SERVICE_DEFINITIONS: ReadonlyArray<ServiceDefinition> = [
+  chainWatcher,
+  proofBuilder,
+  operator,
+  attestationCollector,
+  submitter,
+  auditor,
+]
+
+/** What each service declares about its place on the bus (what `chorus topology` draws). */
+export const SERVICES: ReadonlyArray<ServiceDeclaration> = SERVICE_DEFINITIONS
+
+export const SERVICE_NAMES: ReadonlyArray<ServiceName> = SERVICE_DEFINITIONS.map((d) => d.name)
+
+export type ServiceSelection = ServiceName | "all"
+
+/**
+ * A service's definition by name.
+ *
+ * @example
+ * ```ts
+ * serviceDefinition("submitter").consumes // ["chorus.checkpoints.attested", …]
+ * ```
+ */
+export const serviceDefinition = (name: string): ServiceDefinition => {
+  const definition = SERVICE_DEFINITIONS.find((d) => d.name === name)
+  if (definition === undefined) {
+    throw new ConfigError("<command line>", [
+      {
+        path: "service",
+        message: `unknown service ${JSON.stringify(name)}; known: ${SERVICE_NAMES.join(", ")}`,
+      },
+    ])
+  }
+  return definition
+}
+
+/**
+ * The consumer group of one instance of a service that joins one.
+ *
+ * @example
+ * ```ts
+ * groupFor("submitter", { chainId: 902 }) // "chorus.submitter.902"
+ * ```
+ */
+export const groupFor = (name: ServiceName, fields: { chainId?: number; operator?: string } = {}): string =>
+  laneGroup(serviceDefinition(name), fields)
+
+export interface StartServicesOptions {
+  readonly bus: BusPort
+  readonly config: ChorusConfig
+  readonly logger: ServiceLogger
+  readonly service: ServiceSelection
+  /**
+   * Which instance of a per-chain or per-operator service: a chain id for
+   * chain-watcher and submitter, an operator address or index for operator.
+   * Every configured instance when absent.
+   */
+  readonly instance?: string
+  readonly onOutput?: (envelope: Envelope) => void
+  /** The auditor's index file; by default derived from the config's `bus` section (see `auditIndexPath`). */
+  readonly auditIndex?: string
+  /** Wraps the bus a service gets (a test records each service's traffic this way). */
+  readonly busFor?: (service: ServiceName) => BusPort
+}
+
+/**
+ * Starts the selected services; if one fails to start, the ones already
+ * started are stopped before the error is thrown.
+ *
+ * @example
+ * ```ts
+ * const running = await startServices({ bus, config, logger, service: "all" })
+ * await Promise.all(running.map((s) => s.stop()))
+ * ```
+ */
+export const startServices = async (
+  options: StartServicesOptions,
+): Promise<ReadonlyArray<RunningService>> => {
+  const { config, logger, instance } = options
+  if (options.service === "all" && instance !== undefined) {
+    throw new ConfigError("<command line>", [
+      { path: "--instance", message: "all has a single instance per cluster; drop --instance" },
+    ])
+  }
+  const definitions = options.service === "all" ? SERVICE_DEFINITIONS : [serviceDefinition(options.service)]
+  const started: RunningService[] = []
+  try {
+    for (const definition of definitions) {
+      const bus = options.busFor?.(definition.name) ?? options.bus
+      for (const chosen of selectInstances(definition, config, instance)) {
+        started.push(
+          await definition.start({
+            bus,
+            config,
+            instance: chosen,
+            group: groupOf(definition, chosen.groupFields),
+            logger: logger.child({ service: definition.name }),
+            ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+            ...(options.auditIndex === undefined ? {} : { auditIndex: options.auditIndex }),
+          }),
+        )
+      }
+    }
+    return started
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => s.stop()))
+    throw error
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Errors of the service runtime.
+ *
+ * @module
+ */
+import { ChorusError } from "../../errors/index.ts"
+
+/**
+ * A lane service's input topics have different partition counts, so one
+ * shard could not hold whole lanes.
+ */
+export class NotCoPartitionedError extends ChorusError {
+  override readonly name = "NotCoPartitionedError"
+  constructor(
+    service: string,
+    inputs: ReadonlyArray<{ readonly topic: string; readonly partitions: number }>,
+  ) {
+    super(
+      `${service}: input topics must be co-partitioned, but their partition counts differ (${inputs
+        .map((i) => `${i.topic}=${i.partitions}`)
+        .join(", ")})`,
+      {
+        details: { service, inputs },
+        hint: "Give every lane topic the same partition count (`chorus topics describe` shows them); partition counts are set when topics are created.",
+      },
+    )
+  }
+}

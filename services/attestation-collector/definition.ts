@@ -6,7 +6,6 @@
  * @module
  */
 import { TOPICS } from "../../topology/index.ts"
-import { checkpointDomainOf } from "../config/index.ts"
 import { eraseCore } from "../runtime/lane-core.ts"
 import { allPartitions, defineService, singleInstance } from "../runtime/service-definition.ts"
 
@@ -30,16 +29,10 @@ export const attestationCollector = defineService({
     kind: "replayable",
     partitions: allPartitions,
     readsRecorded: true,
-    core: async (config) =>
-      eraseCore(
-        (await import("./collector-core.ts")).makeCollectorCore({
-          domain: checkpointDomainOf(config),
-          proposalTtlMs: config.attestationCollector.proposalTtlMs,
-        }),
-      ),
+    core: async (config) => eraseCore((await import("./service.ts")).collectorCoreFor(config)),
   },
   start: async ({ bus, config, logger, onOutput }) =>
-    (await import("./start-attestation-collector.ts")).startAttestationCollector({
+    (await import("./service.ts")).startAttestationCollector({
       bus,
       config,
       logger,

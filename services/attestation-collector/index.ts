@@ -20,5 +20,5 @@ export * from "./operator-set.ts"
 export {
   type StartAttestationCollectorDeps,
   startAttestationCollector,
-} from "./start-attestation-collector.ts"
+} from "./service.ts"
 export * from "./verify-signature.ts"

@@ -17,7 +17,7 @@ import { quietLogger } from "../runtime/index.ts"
 import { catchUp } from "./catch-up.ts"
 import { AuditStore } from "./index-store.ts"
 import { listMessages } from "./list-messages.ts"
-import { startAuditor } from "./start-auditor.ts"
+import { startAuditor } from "./service.ts"
 import { traceMessage } from "./trace-message.ts"
 
 const ORDER = ["observed", "proposed", "proven", "signed", "attested", "committed", "delivered"]

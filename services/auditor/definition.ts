@@ -44,7 +44,7 @@ export const auditor = defineService({
       "the auditor writes no event to the bus, only its local index, which it rebuilds from the log itself",
   },
   start: async ({ bus, config, logger, auditIndex }) =>
-    (await import("./start-auditor.ts")).startAuditor({
+    (await import("./service.ts")).startAuditor({
       bus,
       indexPath:
         auditIndex ??

@@ -48,7 +48,7 @@ export const chainWatcher = defineService<ServiceInstance & { readonly chainId: 
       eraseCore((await import("./core.ts")).makeWatcherCore(instance.chainId)),
   },
   start: async ({ bus, config, instance, logger }) =>
-    (await import("./watcher.ts")).startChainWatcher({
+    (await import("./service.ts")).startChainWatcher({
       bus,
       config,
       chainId: instance.chainId,

@@ -20,4 +20,4 @@ export {
 } from "./core.ts"
 export { ChainHaltedError } from "./errors.ts"
 export { loadResumePoint, type ResumePoint } from "./resume.ts"
-export { type ChainWatcher, type ChainWatcherDeps, startChainWatcher, type TickResult } from "./watcher.ts"
+export { type ChainWatcher, type ChainWatcherDeps, startChainWatcher, type TickResult } from "./service.ts"

@@ -7,7 +7,7 @@
  * @module
  */
 import { TOPICS } from "../../topology/index.ts"
-import { checkpointDomainOf, type OperatorConfig, operatorIdentity } from "../config/index.ts"
+import { type OperatorConfig, operatorIdentity } from "../config/index.ts"
 import { eraseCore } from "../runtime/lane-core.ts"
 import {
   allPartitions,
@@ -46,16 +46,10 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
     partitions: allPartitions,
     readsRecorded: true,
     core: async (config, instance) =>
-      eraseCore(
-        (await import("./operator-core.ts")).makeOperatorCore({
-          privateKey: operatorIdentity(config, instance.operator).privateKey,
-          domain: checkpointDomainOf(config),
-          chains: config.chains,
-        }),
-      ),
+      eraseCore((await import("./service.ts")).operatorCoreFor(config, instance.operator)),
   },
   start: async ({ bus, config, instance, logger, onOutput }) =>
-    (await import("./start-operator.ts")).startOperator({
+    (await import("./service.ts")).startOperator({
       bus,
       config,
       operator: instance.operator,

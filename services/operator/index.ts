@@ -16,6 +16,6 @@
 export * from "./errors.ts"
 export * from "./observe-outbox.ts"
 export * from "./operator-core.ts"
+export { type StartOperatorDeps, startOperator } from "./service.ts"
 export * from "./sign-checkpoint.ts"
-export { type StartOperatorDeps, startOperator } from "./start-operator.ts"
 export * from "./verify-proposal.ts"

@@ -29,9 +29,8 @@ export const proofBuilder = defineService({
     kind: "replayable",
     partitions: allPartitions,
     readsRecorded: true,
-    core: async (config) =>
-      eraseCore((await import("./service/start-proof-builder.ts")).proofBuilderCoreFor(config)),
+    core: async (config) => eraseCore((await import("./service/start.ts")).proofBuilderCoreFor(config)),
   },
   start: async ({ bus, config, logger, onOutput }) =>
-    (await import("./service/start-proof-builder.ts")).startProofBuilder({ bus, config, logger, onOutput }),
+    (await import("./service/start.ts")).startProofBuilder({ bus, config, logger, onOutput }),
 })

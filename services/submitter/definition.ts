@@ -46,7 +46,7 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
     ),
   replay: { kind: "not-replayable", reason: SUBMITTER_NOT_REPLAYABLE },
   start: async ({ bus, config, instance, logger, onOutput }) =>
-    (await import("./service/start-submitter.ts")).startSubmitter({
+    (await import("./service/start.ts")).startSubmitter({
       bus,
       config,
       submitter: instance.settings,

@@ -1,26 +1,8 @@
 import { describe, expect, it } from "vitest"
-import type { Envelope } from "../../../schemas/index.ts"
-import { foldCore, producerOf } from "../../runtime/index.ts"
-import { makeLaneFixture } from "../test/lane-fixture.ts"
-import { makeSubmitterCore } from "./fold.ts"
+import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 
-const DST = 902
-const core = makeSubmitterCore(DST)
-const producer = producerOf("submitter", String(DST))
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: DST,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 4,
-})
-const given = (...inputs: ReadonlyArray<Envelope>) =>
-  foldCore(
-    core,
-    producer,
-    inputs.map((input) => ({ input, reads: [] })),
-  ).state
+const { core, lane, given } = submitterCoreFixture(4)
 
 describe("the submitter core", () => {
   const attested = lane.attested(4)

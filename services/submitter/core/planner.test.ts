@@ -2,28 +2,11 @@ import { encodeErrorResult } from "viem"
 import { describe, expect, it } from "vitest"
 import { inboxAbi, verifyRangeProof } from "../../../contracts/index.ts"
 import { Address, type Envelope, Hex, Signature } from "../../../schemas/index.ts"
-import { foldCore, producerOf } from "../../runtime/index.ts"
+import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { asHex, asHexes, makeLaneFixture, T0 } from "../test/lane-fixture.ts"
-import { makeSubmitterCore } from "./fold.ts"
 import { type DeliverAction, type PlannedAction, planActions } from "./planner.ts"
 
-const DST = 902
-const core = makeSubmitterCore(DST)
-const producer = producerOf("submitter", String(DST))
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: DST,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 9,
-})
-
-const given = (...inputs: ReadonlyArray<Envelope>) =>
-  foldCore(
-    core,
-    producer,
-    inputs.map((input) => ({ input, reads: [] })),
-  ).state
+const { lane, given } = submitterCoreFixture(9)
 
 const summary = (action: PlannedAction) =>
   action.kind === "commit"

@@ -1,29 +1,12 @@
 import { describe, expect, it } from "vitest"
 import { getMessageProof } from "../../../contracts/index.ts"
 import { type Envelope, MessageId, type RetryRequested } from "../../../schemas/index.ts"
-import { foldCore, producerOf } from "../../runtime/index.ts"
-import { makeLaneFixture } from "../test/lane-fixture.ts"
-import { makeSubmitterCore } from "./fold.ts"
-import { decideRetry, lookupRetry, pendingRetries, type RetryLookup } from "./retry.ts"
+import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
+import { decideRetry, lookupRetry, pendingRetries, type RetryChainFacts, type RetryLookup } from "./retry.ts"
 import { laneIdOf, type RetryRequest, type SubmitterState } from "./state.ts"
 
-const DST = 902
-const core = makeSubmitterCore(DST)
-const producer = producerOf("submitter", String(DST))
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: DST,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 8,
-})
+const { core, lane, given } = submitterCoreFixture(8)
 const laneId = laneIdOf(lane.lane)
-const given = (...inputs: ReadonlyArray<Envelope>) =>
-  foldCore(
-    core,
-    producer,
-    inputs.map((input) => ({ input, reads: [] })),
-  ).state
 const requestOf = (state: SubmitterState, envelope: Envelope<RetryRequested>): RetryRequest => {
   const found = state.requests.get(envelope.id)
   if (found === undefined) throw new Error(`request ${envelope.id} is not pending`)
@@ -33,6 +16,16 @@ const check = (lookup: RetryLookup) => {
   if (lookup.kind !== "check") throw new Error(`expected a check, got ${lookup.kind}: ${lookup.detail}`)
   return lookup
 }
+/** The lookup of a pending request, which must be one that asks the chain. */
+const checkOf = (state: SubmitterState, request: Envelope<RetryRequested>) =>
+  check(lookupRetry(state, requestOf(state, request)))
+/** The decision on a request whose lookup asked the chain, given what the Inbox shows. */
+const decide = (
+  request: Envelope<RetryRequested>,
+  lookup: ReturnType<typeof check>,
+  status: RetryChainFacts["status"],
+  committedRoots: ReadonlyArray<string> = [],
+) => decideRetry(request.event, lookup, { status, committed: new Set(committedRoots) }, DST)
 const proofOf = (nonce: number, count: number) => getMessageProof(lane.tree, nonce, count).siblings
 
 // Checkpoints at 3 and 6, proven in chunks [0, 3) and [3, 6); the planner delivers [0, 6) in one
@@ -202,34 +195,24 @@ describe("deciding a retry", () => {
     // Given message 1 failed and a request for it
     const request = lane.retryRequested(1, 10)
     const state = given(...delivery, request)
-    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    const lookup = checkOf(state, request)
     // When the Inbox shows it failed and the root at 3 committed (not the one at 6)
-    const decision = decideRetry(
-      request.event,
-      lookup,
-      { status: "failed", committed: new Set([root3]) },
-      DST,
-    )
+    const decision = decide(request, lookup, "failed", [root3])
     // Then it retries against the root at 3
     expect(decision).toMatchObject({ kind: "retry", message: lane.messages[1] })
     if (decision.kind !== "retry") return
     expect(decision.proof.checkpoint.root).toBe(root3)
     expect(decision.proof.proof).toEqual(proofOf(1, 3))
     // And with the root at 6 committed, it prefers the batch's root
-    const preferred = decideRetry(
-      request.event,
-      lookup,
-      { status: "failed", committed: new Set([root3, root6]) },
-      DST,
-    )
+    const preferred = decide(request, lookup, "failed", [root3, root6])
     expect(preferred.kind === "retry" && preferred.proof.checkpoint.root).toBe(root6)
   })
 
   it("refuses no-committed-root when no root it holds a proof against is committed", () => {
     const request = lane.retryRequested(1, 10)
     const state = given(...delivery, request)
-    const lookup = check(lookupRetry(state, requestOf(state, request)))
-    const decision = decideRetry(request.event, lookup, { status: "failed", committed: new Set() }, DST)
+    const lookup = checkOf(state, request)
+    const decision = decide(request, lookup, "failed")
     expect(decision).toMatchObject({ kind: "refuse", reason: "no-committed-root" })
     expect(decision.kind === "refuse" && decision.detail).toContain(`${root6} (count 6)`)
   })
@@ -240,16 +223,14 @@ describe("deciding a retry", () => {
     const forgotten = lane.retryRequested(2, 10)
     const state = given(...delivery, kept, forgotten)
     for (const request of [kept, forgotten]) {
-      const lookup = check(lookupRetry(state, requestOf(state, request)))
-      const decision = decideRetry(request.event, lookup, { status: "delivered", committed: new Set() }, DST)
+      const lookup = checkOf(state, request)
+      const decision = decide(request, lookup, "delivered")
       expect(decision).toMatchObject({ kind: "refuse", reason: "already-delivered" })
     }
     // And a forgotten nonce the Inbox shows failed (another relayer's attempt) has no proof left
-    const lookup = check(lookupRetry(state, requestOf(state, forgotten)))
+    const lookup = checkOf(state, forgotten)
     expect(lookup).toMatchObject({ held: "settled", message: null, proofs: [] })
-    expect(
-      decideRetry(forgotten.event, lookup, { status: "failed", committed: new Set([root6]) }, DST),
-    ).toMatchObject({
+    expect(decide(forgotten, lookup, "failed", [root6])).toMatchObject({
       kind: "refuse",
       reason: "no-proof",
     })
@@ -281,21 +262,16 @@ describe("deciding a retry", () => {
     // Given chunks [6, 8) proven at 8 and not delivered yet
     const request = lane.retryRequested(7, 10)
     const state = given(...delivery, lane.attested(8), ...lane.chunks(6, 8, 2), request)
-    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    const lookup = checkOf(state, request)
     expect(lookup.held).toBe("queued")
     // When the Inbox has not attempted it, Then it is queued
-    expect(decideRetry(request.event, lookup, { status: "none", committed: new Set() }, DST)).toMatchObject({
+    expect(decide(request, lookup, "none")).toMatchObject({
       kind: "refuse",
       reason: "queued",
     })
     // When the Inbox shows it failed (another relayer delivered it first) and its root is committed, Then retry it
     const root8 = lane.checkpoint(8).root
-    const decision = decideRetry(
-      request.event,
-      lookup,
-      { status: "failed", committed: new Set([root8]) },
-      DST,
-    )
+    const decision = decide(request, lookup, "failed", [root8])
     expect(decision).toMatchObject({ kind: "retry", message: lane.messages[7] })
     expect(decision.kind === "retry" && decision.proof.proof).toEqual(proofOf(7, 8))
   })
@@ -306,16 +282,11 @@ describe("deciding a retry", () => {
     const skip = lane.skipped(attested8.id, { action: "deliver", ids: [lane.ids[6]!] }, 5)
     const request = lane.retryRequested(6, 10)
     const state = given(...delivery, attested8, ...lane.chunks(6, 8, 2), skip, request)
-    const lookup = check(lookupRetry(state, requestOf(state, request)))
+    const lookup = checkOf(state, request)
     expect(lookup).toMatchObject({ held: "settled", message: lane.messages[6] })
     // When the Inbox shows it failed and the root at 8 committed, Then it is retried against it
     const root8 = lane.checkpoint(8).root
-    const decision = decideRetry(
-      request.event,
-      lookup,
-      { status: "failed", committed: new Set([root8]) },
-      DST,
-    )
+    const decision = decide(request, lookup, "failed", [root8])
     expect(decision).toMatchObject({ kind: "retry", message: lane.messages[6] })
     expect(decision.kind === "retry" && decision.proof.proof).toEqual(proofOf(6, 8))
   })
@@ -323,8 +294,8 @@ describe("deciding a retry", () => {
   it("re-drives a kept message the Inbox never attempted with a one-message deliver", () => {
     const request = lane.retryRequested(1, 10)
     const state = given(...delivery, request)
-    const lookup = check(lookupRetry(state, requestOf(state, request)))
-    const decision = decideRetry(request.event, lookup, { status: "none", committed: new Set([root6]) }, DST)
+    const lookup = checkOf(state, request)
+    const decision = decide(request, lookup, "none", [root6])
     expect(decision).toMatchObject({ kind: "deliver", message: lane.messages[1] })
   })
 

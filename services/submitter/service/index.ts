@@ -5,7 +5,7 @@
  *
  * @module
  */
-export * from "./start-submitter.ts"
+export * from "./start.ts"
 export * from "./tick-result.ts"
 export * from "./ticker.ts"
 export * from "./views.ts"

@@ -1,16 +1,23 @@
-import { privateKeyToAccount } from "viem/accounts"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
-import { getCheckpointDomain } from "../../contracts/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
-import { TOPICS } from "../../topology/index.ts"
-import { type ChorusConfig, type OperatorConfig, resolvePrivateKey } from "../config/index.ts"
-import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
+import {
+  type ChorusConfig,
+  checkpointDomainOf,
+  type OperatorConfig,
+  operatorIdentity,
+} from "../config/index.ts"
+import {
+  type LaneCore,
+  laneGroup,
+  type RunningService,
+  type ServiceLogger,
+  startLaneService,
+} from "../runtime/index.ts"
 import { operator as definition } from "./definition.ts"
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
-import { makeOperatorCore } from "./operator-core.ts"
-import { asViemHex } from "./sign-checkpoint.ts"
+import { makeOperatorCore, type OperatorState } from "./operator-core.ts"
 
 export interface StartOperatorDeps {
   readonly bus: BusPort
@@ -32,6 +39,21 @@ const checkRpcUrls = (config: ChorusConfig, operator: OperatorConfig, path: stri
 }
 
 /**
+ * The core an operator runs (also what a replay of it runs).
+ *
+ * @example
+ * ```ts
+ * const core = operatorCoreFor(config, config.operators[0]!)
+ * ```
+ */
+export const operatorCoreFor = (config: ChorusConfig, operator: OperatorConfig): LaneCore<OperatorState> =>
+  makeOperatorCore({
+    privateKey: operatorIdentity(config, operator).privateKey,
+    domain: checkpointDomainOf(config),
+    chains: config.chains,
+  })
+
+/**
  * Starts one restaked operator: a consumer group of its own on the proposals
  * topic (every operator sees every proposal), its own key and its own RPCs.
  * Its name is `operator/<checksummed address>`.
@@ -45,15 +67,9 @@ const checkRpcUrls = (config: ChorusConfig, operator: OperatorConfig, path: stri
 export const startOperator = async (deps: StartOperatorDeps): Promise<RunningService> => {
   const { bus, config, operator } = deps
   const index = config.operators.indexOf(operator)
-  const path = index >= 0 ? `operators[${index}]` : "operator"
-  const privateKey = resolvePrivateKey(operator.privateKey, `${path}.privateKey`)
-  checkRpcUrls(config, operator, path)
-  const address = privateKeyToAccount(privateKey).address
+  checkRpcUrls(config, operator, index >= 0 ? `operators[${index}]` : "operator")
+  const { address } = operatorIdentity(config, operator)
   const logger = deps.logger.child({ operator: address })
-  const domain = getCheckpointDomain({
-    registryChainId: config.network.registryChainId,
-    registry: asViemHex(config.network.registry),
-  })
 
   const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls ?? {} })
 
@@ -64,7 +80,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     instance: address,
     groupId: laneGroup(definition, { operator: address }),
     inputs: definition.consumes,
-    core: makeOperatorCore({ privateKey, domain, chains: config.chains }),
+    core: operatorCoreFor(config, operator),
     observe: makeOutboxObserver({
       operator: address.toLowerCase(),
       chains: config.chains,

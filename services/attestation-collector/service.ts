@@ -1,12 +1,24 @@
-import type { Hex as ViemHex } from "viem"
+/**
+ * The attestation-collector as a running service: one consumer group over
+ * proposals and signatures (co-partitioned by lane). For an input that needs
+ * it, it reads the destination Inbox's operator set and records it on
+ * `chorus.lane.reads`; the pure core verifies, counts stake, attests or
+ * expires.
+ *
+ * @module
+ */
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
-import { getCheckpointDomain } from "../../contracts/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
-import { TOPICS } from "../../topology/index.ts"
-import type { ChorusConfig } from "../config/index.ts"
-import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../runtime/index.ts"
-import { makeCollectorCore } from "./collector-core.ts"
+import { type ChorusConfig, checkpointDomainOf } from "../config/index.ts"
+import {
+  type LaneCore,
+  laneGroup,
+  type RunningService,
+  type ServiceLogger,
+  startLaneService,
+} from "../runtime/index.ts"
+import { type CollectorState, makeCollectorCore } from "./collector-core.ts"
 import { attestationCollector as definition } from "./definition.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
 
@@ -17,6 +29,20 @@ export interface StartAttestationCollectorDeps {
   /** Called with every verdict, attestation and expiry after it was published. */
   readonly onOutput?: (e: Envelope) => void
 }
+
+/**
+ * The core the collector runs (also what a replay of it runs).
+ *
+ * @example
+ * ```ts
+ * const core = collectorCoreFor(config)
+ * ```
+ */
+export const collectorCoreFor = (config: ChorusConfig): LaneCore<CollectorState> =>
+  makeCollectorCore({
+    domain: checkpointDomainOf(config),
+    proposalTtlMs: config.attestationCollector.proposalTtlMs,
+  })
 
 /**
  * Starts the attestation-collector: one consumer group over proposals and
@@ -33,10 +59,6 @@ export const startAttestationCollector = async (
   deps: StartAttestationCollectorDeps,
 ): Promise<RunningService> => {
   const { bus, config, logger } = deps
-  const domain = getCheckpointDomain({
-    registryChainId: config.network.registryChainId,
-    registry: config.network.registry as ViemHex,
-  })
   const chains = makeChainAccess(config)
   const service = await startLaneService({
     bus,
@@ -44,7 +66,7 @@ export const startAttestationCollector = async (
     instance: "attestation-collector",
     groupId: laneGroup(definition, {}),
     inputs: definition.consumes,
-    core: makeCollectorCore({ domain, proposalTtlMs: config.attestationCollector.proposalTtlMs }),
+    core: collectorCoreFor(config),
     observe: makeOperatorSetObserver({
       chains: config.chains,
       readerFor: (chainId) => chains.reader(chainId),

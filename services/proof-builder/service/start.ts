@@ -16,7 +16,6 @@
  */
 import type { BusPort } from "../../../bus/port.ts"
 import type { Envelope } from "../../../schemas/index.ts"
-import { TOPICS } from "../../../topology/index.ts"
 import type { ChorusConfig } from "../../config/index.ts"
 import { laneGroup, type RunningService, type ServiceLogger, startLaneService } from "../../runtime/index.ts"
 import { makeProofBuilderCore, type ProofBuilderCore } from "../core/index.ts"

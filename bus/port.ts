@@ -67,6 +67,12 @@ export interface RecordPosition {
 export type LogPosition = { readonly offset: number } | { readonly timestamp: number } | "earliest" | "latest"
 
 /** Per-partition watermarks: `low` is the first offset, `high` the next to be written. */
+/** A position in one partition of a topic: the next offset to read there. */
+export interface PartitionOffset {
+  readonly partition: number
+  readonly offset: number
+}
+
 export interface PartitionWatermarks {
   readonly partition: number
   readonly low: number
@@ -162,15 +168,9 @@ export interface BusPort {
   /** Watermarks of every partition of a topic. */
   watermarks(topic: string): Promise<ReadonlyArray<PartitionWatermarks>>
   /** The offset of the first record at or after `timestamp` per partition (the high watermark if none). */
-  offsetsForTimestamp(
-    topic: string,
-    timestamp: number,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>>
+  offsetsForTimestamp(topic: string, timestamp: number): Promise<ReadonlyArray<PartitionOffset>>
   /** A consumer group's committed offsets (next to read) on a topic; partitions never committed are absent. */
-  committedOffsets(
-    groupId: string,
-    topic: string,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>>
+  committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<PartitionOffset>>
   /** Stops every subscription gracefully, then releases the adapter's resources. */
   close(): Promise<void>
 }

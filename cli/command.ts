@@ -33,6 +33,23 @@ export interface CommandInput {
   readonly err: (line: string) => void
 }
 
+/**
+ * A command's flags from their names: `values` take a value (`--limit 10`),
+ * `switches` do not (`--json`). Every Chorus flag is one or the other.
+ *
+ * @example
+ * ```ts
+ * options: { ...busOptions, ...flags({ values: ["limit", "since"], switches: ["json"] }) }
+ * ```
+ */
+export const flags = (names: {
+  readonly values?: ReadonlyArray<string>
+  readonly switches?: ReadonlyArray<string>
+}): Options => ({
+  ...Object.fromEntries((names.values ?? []).map((name) => [name, { type: "string" as const }])),
+  ...Object.fromEntries((names.switches ?? []).map((name) => [name, { type: "boolean" as const }])),
+})
+
 /** The command line was wrong: the message says what and where. */
 export class UsageError extends Error {
   readonly _tag = "UsageError"

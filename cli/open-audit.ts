@@ -1,10 +1,10 @@
 import type { BusPort } from "../bus/port.ts"
 import { AuditStore, auditIndexPath, type CatchUpResult, catchUp } from "../services/auditor/index.ts"
-import { type CommandInput, type Options, UsageError } from "./command.ts"
+import { type CommandInput, flags, type Options, UsageError } from "./command.ts"
 import { busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "./open-bus.ts"
 
 /** The flags of every command that reads the audit index. */
-export const auditOptions: Options = { ...busOptions, index: { type: "string" } }
+export const auditOptions: Options = { ...busOptions, ...flags({ values: ["index"] }) }
 
 export const AUDIT_DETAILS = [
   "  --index <file>           the audit index (SQLite, derived from the log; delete it to rebuild). Default:",

@@ -1,22 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it, vi } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { ConsumerGroupsInOwnerError, EmbeddedBus, EmbeddedBusClient } from "../bus/embedded/index.ts"
 import type { BusRecord } from "../bus/port.ts"
+import { useTempDirs } from "../test/fixtures/temp-dirs.ts"
 import { UsageError } from "./command.ts"
 import { embeddedDataDir, openBusFromFlags } from "./open-bus.ts"
 
-const dirs: string[] = []
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
-})
-const freshDir = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "chorus-open-bus-"))
-  dirs.push(dir)
-  return dir
-}
+const freshDir = useTempDirs("chorus-open-bus-")
 
 describe("openBusFromFlags", () => {
   it("owns a free embedded log, and joins the live owner of a locked one as a client, printing nothing", async () => {

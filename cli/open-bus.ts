@@ -1,13 +1,10 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { BusPort } from "../bus/port.ts"
-import { type CommandInput, type Options, UsageError } from "./command.ts"
+import { type Command, type CommandInput, flags, type Options, UsageError } from "./command.ts"
 
 /** The flags every command that touches the bus takes. */
-export const busOptions: Options = {
-  brokers: { type: "string" },
-  "data-dir": { type: "string" },
-}
+export const busOptions: Options = flags({ values: ["brokers", "data-dir"] })
 
 export const BUS_USAGE = "(--brokers <host:port,…> | --data-dir <dir>)"
 export const BUS_DETAILS = [
@@ -94,3 +91,45 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
     "say which bus: --brokers <host:port> for Kafka, or --data-dir <dir> for an embedded log",
   )
 }
+
+/**
+ * Runs `use` on the bus the flags name and closes the bus afterwards, whether
+ * `use` succeeded or not.
+ *
+ * @example
+ * ```ts
+ * return withBus(values, async (bus) => (await bus.partitions("chorus.x")) > 0 ? 0 : 1)
+ * ```
+ */
+export const withBus = async <T>(
+  values: CommandInput["values"],
+  use: (bus: BusPort) => Promise<T>,
+): Promise<T> => {
+  const bus = await openBusFromFlags(values)
+  try {
+    return await use(bus)
+  } finally {
+    await bus.close()
+  }
+}
+
+/**
+ * A command that takes only the bus flags and works on that one bus.
+ *
+ * @example
+ * ```ts
+ * export const topicsCreate = busCommand(["topics", "create"], "create every declared topic", async (bus, { out }) => 0)
+ * ```
+ */
+export const busCommand = (
+  path: ReadonlyArray<string>,
+  summary: string,
+  run: (bus: BusPort, input: CommandInput) => Promise<number>,
+): Command => ({
+  path,
+  summary,
+  usage: `${path.join(" ")} ${BUS_USAGE}`,
+  details: BUS_DETAILS,
+  options: busOptions,
+  run: (input) => withBus(input.values, (bus) => run(bus, input)),
+})

@@ -31,7 +31,7 @@ import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
 import { SignatureVerdict } from "./events/signature-verdict.ts"
 import { WatcherCursor } from "./events/watcher-cursor.ts"
-import { laneKey } from "./lane.ts"
+import { type Checkpoint, type Lane, laneKey } from "./lane.ts"
 import type { MessageId } from "./primitives.ts"
 
 /** Lifts a wire payload of version `n` to version `n + 1`. */
@@ -49,159 +49,60 @@ export interface EventDefinition<E> {
   readonly upcasters: Readonly<Record<number, Upcaster>>
 }
 
-const define = <E>(definition: EventDefinition<E>): EventDefinition<E> => definition
+/**
+ * A catalog entry. Most events are at version 1 with no upcasters and are
+ * about no single message; `overrides` says where one is not.
+ */
+const define = <E>(
+  schema: Schema.Codec<E, unknown>,
+  key: (event: E) => string,
+  overrides: Partial<Pick<EventDefinition<E>, "version" | "correlationId" | "upcasters">> = {},
+): EventDefinition<E> => ({ schema, key, version: 1, correlationId: () => null, upcasters: {}, ...overrides })
 
 const single = (ids: ReadonlyArray<MessageId>): MessageId | null => (ids.length === 1 ? ids[0]! : null)
 
+// The partition keys: by the lane of the event's checkpoint or lane, or by its chain.
+const byCheckpoint = (e: { readonly checkpoint: Checkpoint }) => laneKey(e.checkpoint)
+const byLane = (e: { readonly lane: Lane }) => laneKey(e.lane)
+const byChain = (e: { readonly chainId: number }) => String(e.chainId)
+
 export const EventCatalog = {
-  MessageObserved: define<MessageObserved>({
-    schema: MessageObserved,
-    version: 1,
-    key: (e) => laneKey(e.message),
+  MessageObserved: define<MessageObserved>(MessageObserved, (e) => laneKey(e.message), {
     correlationId: (e) => e.messageId,
-    upcasters: {},
   }),
-  CheckpointProposed: define<CheckpointProposed>({
-    schema: CheckpointProposed,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  MessageProven: define<MessageProven>({
-    schema: MessageProven,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
+  CheckpointProposed: define<CheckpointProposed>(CheckpointProposed, byCheckpoint),
+  MessageProven: define<MessageProven>(MessageProven, byCheckpoint, {
     correlationId: (e) => single(e.messageIds),
-    upcasters: {},
   }),
-  AttestationSigned: define<AttestationSigned>({
-    schema: AttestationSigned,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  CheckpointAttested: define<CheckpointAttested>({
-    schema: CheckpointAttested,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  RootCommitted: define<RootCommitted>({
-    schema: RootCommitted,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  DeliverySubmitted: define<DeliverySubmitted>({
-    schema: DeliverySubmitted,
-    version: 1,
-    key: (e) => laneKey(e.lane),
+  AttestationSigned: define<AttestationSigned>(AttestationSigned, byCheckpoint),
+  CheckpointAttested: define<CheckpointAttested>(CheckpointAttested, byCheckpoint),
+  RootCommitted: define<RootCommitted>(RootCommitted, byCheckpoint),
+  DeliverySubmitted: define<DeliverySubmitted>(DeliverySubmitted, byLane, {
     correlationId: (e) => single(e.messageIds),
-    upcasters: {},
   }),
-  DeliveryConfirmed: define<DeliveryConfirmed>({
-    schema: DeliveryConfirmed,
-    version: 1,
-    key: (e) => laneKey(e.lane),
+  DeliveryConfirmed: define<DeliveryConfirmed>(DeliveryConfirmed, byLane, {
     correlationId: (e) => single(e.outcomes.map((o) => o.messageId)),
-    upcasters: {},
   }),
-  DeliveryFailed: define<DeliveryFailed>({
-    schema: DeliveryFailed,
-    version: 1,
-    key: (e) => laneKey(e.lane),
+  DeliveryFailed: define<DeliveryFailed>(DeliveryFailed, byLane, {
     correlationId: (e) => single(e.messageIds),
-    upcasters: {},
   }),
-  WatcherCursor: define<WatcherCursor>({
-    schema: WatcherCursor,
-    version: 1,
-    key: (e) => String(e.chainId),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  ChainHalted: define<ChainHalted>({
-    schema: ChainHalted,
-    version: 1,
-    key: (e) => String(e.chainId),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  OutboxRangeRead: define<OutboxRangeRead>({
-    schema: OutboxRangeRead,
-    version: 1,
-    key: (e) => String(e.chainId),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  OutboxLaneRead: define<OutboxLaneRead>({
-    schema: OutboxLaneRead,
-    version: 1,
-    key: (e) => laneKey(e),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  OperatorSetRead: define<OperatorSetRead>({
-    schema: OperatorSetRead,
-    version: 1,
-    key: (e) => laneKey(e.lane),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  LaneStalled: define<LaneStalled>({
-    schema: LaneStalled,
-    version: 1,
-    key: (e) => laneKey(e.lane),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  AttestationRefused: define<AttestationRefused>({
-    schema: AttestationRefused,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  SignatureVerdict: define<SignatureVerdict>({
-    schema: SignatureVerdict,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  CheckpointExpired: define<CheckpointExpired>({
-    schema: CheckpointExpired,
-    version: 1,
-    key: (e) => laneKey(e.checkpoint),
-    correlationId: () => null,
-    upcasters: {},
-  }),
-  DeliverySkipped: define<DeliverySkipped>({
-    schema: DeliverySkipped,
+  WatcherCursor: define<WatcherCursor>(WatcherCursor, byChain),
+  ChainHalted: define<ChainHalted>(ChainHalted, byChain),
+  OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain),
+  OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey),
+  OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
+  LaneStalled: define<LaneStalled>(LaneStalled, byLane),
+  AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint),
+  SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
+  CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
+  DeliverySkipped: define<DeliverySkipped>(DeliverySkipped, byLane, {
     // 2: `statuses`, what the Inbox showed for each skipped message.
     version: 2,
-    key: (e) => laneKey(e.lane),
     correlationId: (e) => single(e.messageIds),
     upcasters: { 1: upcastDeliverySkippedV1 },
   }),
-  RetryRequested: define<RetryRequested>({
-    schema: RetryRequested,
-    version: 1,
-    key: (e) => laneKey(e.lane),
-    correlationId: (e) => e.messageId,
-    upcasters: {},
-  }),
-  RetryRefused: define<RetryRefused>({
-    schema: RetryRefused,
-    version: 1,
-    key: (e) => laneKey(e.lane),
-    correlationId: (e) => e.messageId,
-    upcasters: {},
-  }),
+  RetryRequested: define<RetryRequested>(RetryRequested, byLane, { correlationId: (e) => e.messageId }),
+  RetryRefused: define<RetryRefused>(RetryRefused, byLane, { correlationId: (e) => e.messageId }),
 } as const
 
 export type EventType = keyof typeof EventCatalog

@@ -1,4 +1,4 @@
-import { type Schema, SchemaIssue } from "effect"
+import { Exit, Schema, SchemaIssue } from "effect"
 
 /** One thing wrong with a record: where (a path such as `payload.message.nonce`) and why. */
 export interface FieldIssue {
@@ -54,3 +54,44 @@ export const issuesOf = (error: Schema.SchemaError, at: ReadonlyArray<PropertyKe
     path: formatPath([...at, ...(issue.path ?? []).map((p) => (typeof p === "object" ? p.key : p))]),
     message: issue.message,
   }))
+
+/**
+ * Decodes `input`, collecting every problem rather than stopping at the
+ * first. A schema failure is thrown as what `invalid` makes of its issues;
+ * any other failure is thrown as it is.
+ *
+ * @example
+ * ```ts
+ * const file = decodeAllOrThrow(DevnetFile, json, (issues) => new DevnetFileInvalidError(path, issues))
+ * ```
+ */
+export const decodeAllOrThrow = <S extends Schema.ConstraintDecoder<unknown>>(
+  schema: S,
+  input: unknown,
+  invalid: (issues: FieldIssue[]) => Error,
+): S["Type"] => {
+  const exit = Schema.decodeUnknownExit(schema)(input, { errors: "all" })
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (failure === undefined || !Schema.isSchemaError(failure.error)) throw failure?.error ?? exit.cause
+  throw invalid(issuesOf(failure.error))
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+
+/**
+ * Every string in `input` that is a 20-byte hex address, lowercased: files
+ * people write carry addresses checksummed (EIP-55) as often as not, and
+ * Chorus's own `Address` is lowercase. Nothing else is rewritten.
+ *
+ * @example
+ * ```ts
+ * lowercaseAddresses({ inbox: "0xAbC…" }) // { inbox: "0xabc…" }
+ * ```
+ */
+export const lowercaseAddresses = (input: unknown): unknown => {
+  if (Array.isArray(input)) return input.map(lowercaseAddresses)
+  if (typeof input === "string") return ADDRESS.test(input) ? input.toLowerCase() : input
+  if (input === null || typeof input !== "object") return input
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, lowercaseAddresses(v)]))
+}

@@ -290,18 +290,24 @@ describe("DeliverySkipped version 2 (statuses)", () => {
     expect(issues.map((i) => i.path)).toContain("payload.messageIds")
   })
 
-  it("writes version 2 with one status per message, and reads it back", () => {
-    const event = new DeliverySkipped({
-      lane: new Lane({
-        srcChainId: ChainId.make(777),
-        outbox: Address.make(lane.outbox),
-        dstChainId: ChainId.make(902),
-      }),
+  /** The lane the skips below are about (777 → 902, the fixture's outbox). */
+  const skipLane = new Lane({
+    srcChainId: ChainId.make(777),
+    outbox: Address.make(lane.outbox),
+    dstChainId: ChainId.make(902),
+  })
+  /** A skip of a deliver of messages a and b, one delivered and one failed. */
+  const skipOfAB = (reason: string) =>
+    new DeliverySkipped({
+      lane: skipLane,
       action: "deliver",
       messageIds: [MessageId.make(a), MessageId.make(b)],
       statuses: ["delivered", "failed"],
-      reason: "2 of 2 messages already delivered",
+      reason,
     })
+
+  it("writes version 2 with one status per message, and reads it back", () => {
+    const event = skipOfAB("2 of 2 messages already delivered")
     const record = encodeEnvelope(makeEnvelope(event, context))
     expect(record.headers["chorus-version"]).toBe("2")
     expect((wireOf(record).payload as { statuses: unknown }).statuses).toEqual(["delivered", "failed"])
@@ -311,22 +317,7 @@ describe("DeliverySkipped version 2 (statuses)", () => {
   })
 
   it("rejects statuses that do not pair up with the message ids, saying so", () => {
-    const record = encodeEnvelope(
-      makeEnvelope(
-        new DeliverySkipped({
-          lane: new Lane({
-            srcChainId: ChainId.make(777),
-            outbox: Address.make(lane.outbox),
-            dstChainId: ChainId.make(902),
-          }),
-          action: "deliver",
-          messageIds: [MessageId.make(a), MessageId.make(b)],
-          statuses: ["delivered", "failed"],
-          reason: "x",
-        }),
-        context,
-      ),
-    )
+    const record = encodeEnvelope(makeEnvelope(skipOfAB("x"), context))
     const wire = wireOf(record)
     const payload = { ...(wire.payload as object), statuses: ["delivered"] }
     const tampered = {
@@ -347,11 +338,7 @@ describe("DeliverySkipped version 2 (statuses)", () => {
     expect(
       () =>
         new DeliverySkipped({
-          lane: new Lane({
-            srcChainId: ChainId.make(777),
-            outbox: Address.make(lane.outbox),
-            dstChainId: ChainId.make(902),
-          }),
+          lane: skipLane,
           action: "deliver",
           messageIds: [MessageId.make(a)],
           statuses: [],

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { describe, expect, it } from "vitest"
+import { expect } from "vitest"
 import {
   DEAD_LETTER_TOPIC,
   type DeadLetterRecord,
@@ -15,7 +15,7 @@ import {
   subscribeDecoding,
 } from "../dead-letter.ts"
 import type { BusRecord } from "../port.ts"
-import { byPartition, type ContractContext, collect, encode, topicSpec } from "./support.ts"
+import { byPartition, collect, contractPart, encode, topicSpec } from "./support.ts"
 
 const decodeJson = (record: BusRecord): DecodeResult<{ n: number }> => {
   try {
@@ -40,78 +40,70 @@ const decodeJson = (record: BusRecord): DecodeResult<{ n: number }> => {
  * describe("bus contract: embedded", () => { deadLettersContract(contractContext(harness)) })
  * ```
  */
-export function deadLettersContract(ctx: ContractContext): void {
-  describe("dead letters", () => {
-    it(
-      "dead-letters an undecodable record with its bytes, error and source, and carries on",
-      async () => {
-        const bus = await ctx.open()
-        await bus.ensureTopics([topicSpec(DEAD_LETTER_TOPIC, 3)])
-        const topic = await ctx.topic(bus, "dead-letter", 1)
-        const groupId = ctx.group("dead-letter")
-        const garbage = new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0x80, 0x22])
-        const published = await bus.publish([
-          { topic, key: "a", value: encode(JSON.stringify({ n: 1 })) },
-          {
-            topic,
-            key: "b",
-            value: garbage,
-            headers: { "x-contract": "garbage" },
-            timestamp: 1_700_000_000_000,
-          },
-          { topic, key: "c", value: encode(JSON.stringify({ n: 3 })) },
-        ])
-
-        const decoded: number[] = []
-        const reported: BusRecord[] = []
-        const subscription = await subscribeDecoding(bus, {
-          groupId,
-          topics: [topic],
-          decode: decodeJson,
-          handler: async (value) => {
-            decoded.push(value.n)
-          },
-          onDeadLetter: (record) => reported.push(record),
-        })
-
-        await ctx.waitFor(
-          "the record after the garbage to be handled",
-          () => decoded.includes(3),
-          () => `${decoded}`,
-        )
-        expect(decoded).toEqual([1, 3])
-        expect(reported.map((r) => r.offset)).toEqual([published[1]!.offset])
-        await ctx.waitFor(
-          "all three committed",
-          async () => byPartition(await bus.committedOffsets(groupId, topic))[0] === 3,
-        )
-
-        let letters: BusRecord[] = []
-        await ctx.waitFor("the dead letter on its topic", async () => {
-          const all = await collect(bus.read({ topic: DEAD_LETTER_TOPIC, from: "earliest" }))
-          letters = all.filter((r) => r.key === `${topic}/0`)
-          return letters.length > 0
-        })
-        expect(letters).toHaveLength(1)
-        const [letterRecord] = letters
-        expect(letterRecord!.headers["chorus-type"]).toBe("chorus.DeadLetter")
-        const letter = JSON.parse(new TextDecoder().decode(letterRecord!.value)) as DeadLetterRecord
-        expect(letter.type).toBe("chorus.DeadLetter")
-        expect(letter.source).toEqual({
-          topic,
-          partition: 0,
-          offset: published[1]!.offset,
-          timestamp: 1_700_000_000_000,
-        })
-        expect(letter.consumer.groupId).toBe(groupId)
-        expect(letter.consumer.memberId).toBe(subscription.memberId)
-        expect(letter.error.message).toMatch(/^not JSON: /)
-        expect(letter.error.issues).toEqual([{ path: "value", message: "not JSON" }])
-        expect(letter.raw.key).toBe("b")
-        expect(letter.raw.headers).toEqual({ "x-contract": "garbage" })
-        expect([...Buffer.from(letter.raw.valueBase64, "base64")]).toEqual([...garbage])
+export const deadLettersContract = contractPart("dead letters", {
+  "dead-letters an undecodable record with its bytes, error and source, and carries on": async (ctx) => {
+    const { bus, topic, groupId } = await ctx.fresh("dead-letter", 1)
+    await bus.ensureTopics([topicSpec(DEAD_LETTER_TOPIC, 3)])
+    const garbage = new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0x80, 0x22])
+    const published = await bus.publish([
+      { topic, key: "a", value: encode(JSON.stringify({ n: 1 })) },
+      {
+        topic,
+        key: "b",
+        value: garbage,
+        headers: { "x-contract": "garbage" },
+        timestamp: 1_700_000_000_000,
       },
-      ctx.testMs,
+      { topic, key: "c", value: encode(JSON.stringify({ n: 3 })) },
+    ])
+
+    const decoded: number[] = []
+    const reported: BusRecord[] = []
+    const subscription = await subscribeDecoding(bus, {
+      groupId,
+      topics: [topic],
+      decode: decodeJson,
+      handler: async (value) => {
+        decoded.push(value.n)
+      },
+      onDeadLetter: (record) => reported.push(record),
+    })
+
+    await ctx.waitFor(
+      "the record after the garbage to be handled",
+      () => decoded.includes(3),
+      () => `${decoded}`,
     )
-  })
-}
+    expect(decoded).toEqual([1, 3])
+    expect(reported.map((r) => r.offset)).toEqual([published[1]!.offset])
+    await ctx.waitFor(
+      "all three committed",
+      async () => byPartition(await bus.committedOffsets(groupId, topic))[0] === 3,
+    )
+
+    let letters: BusRecord[] = []
+    await ctx.waitFor("the dead letter on its topic", async () => {
+      const all = await collect(bus.read({ topic: DEAD_LETTER_TOPIC, from: "earliest" }))
+      letters = all.filter((r) => r.key === `${topic}/0`)
+      return letters.length > 0
+    })
+    expect(letters).toHaveLength(1)
+    const [letterRecord] = letters
+    expect(letterRecord!.headers["chorus-type"]).toBe("chorus.DeadLetter")
+    const letter = JSON.parse(new TextDecoder().decode(letterRecord!.value)) as DeadLetterRecord
+    expect(letter.type).toBe("chorus.DeadLetter")
+    expect(letter.source).toEqual({
+      topic,
+      partition: 0,
+      offset: published[1]!.offset,
+      timestamp: 1_700_000_000_000,
+    })
+    expect(letter.consumer.groupId).toBe(groupId)
+    expect(letter.consumer.memberId).toBe(subscription.memberId)
+    expect(letter.error.message).toMatch(/^not JSON: /)
+    expect(letter.error.issues).toEqual([{ path: "value", message: "not JSON" }])
+    expect(letter.raw.key).toBe("b")
+    expect(letter.raw.headers).toEqual({ "x-contract": "garbage" })
+    expect([...Buffer.from(letter.raw.valueBase64, "base64")]).toEqual([...garbage])
+  },
+})

@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { describe, expect, it } from "vitest"
+import { expect } from "vitest"
 import { partitionForKey } from "../partitioner/index.ts"
 import type { BusRecord } from "../port.ts"
-import { type ContractContext, collect, decode, encode, topicSpec, uniqueName } from "./support.ts"
+import { collect, contractPart, decode, encode, topicSpec, uniqueName } from "./support.ts"
 
 /**
  * Registers this part of the contract; `busContractSuite` calls it.
@@ -23,143 +23,125 @@ import { type ContractContext, collect, decode, encode, topicSpec, uniqueName } 
  * describe("bus contract: embedded", () => { publishingContract(contractContext(harness)) })
  * ```
  */
-export function publishingContract(ctx: ContractContext): void {
-  describe("topics and partitioning", () => {
-    it(
-      "ensureTopics creates missing topics, is idempotent, and never alters an existing topic",
-      async () => {
-        const bus = await ctx.open()
-        const a = uniqueName("ensure-a")
-        const b = uniqueName("ensure-b")
-        const c = uniqueName("ensure-c")
+export const publishingContract = contractPart("topics and partitioning", {
+  "ensureTopics creates missing topics, is idempotent, and never alters an existing topic": async (ctx) => {
+    const bus = await ctx.open()
+    const a = uniqueName("ensure-a")
+    const b = uniqueName("ensure-b")
+    const c = uniqueName("ensure-c")
 
-        const first = await bus.ensureTopics([topicSpec(a, 3), topicSpec(b, 1)])
-        expect([...first.created].sort()).toEqual([a, b].sort())
-        expect(first.existing).toEqual([])
+    const first = await bus.ensureTopics([topicSpec(a, 3), topicSpec(b, 1)])
+    expect([...first.created].sort()).toEqual([a, b].sort())
+    expect(first.existing).toEqual([])
 
-        const second = await bus.ensureTopics([topicSpec(a, 3), topicSpec(b, 1)])
-        expect(second.created).toEqual([])
-        expect([...second.existing].sort()).toEqual([a, b].sort())
+    const second = await bus.ensureTopics([topicSpec(a, 3), topicSpec(b, 1)])
+    expect(second.created).toEqual([])
+    expect([...second.existing].sort()).toEqual([a, b].sort())
 
-        const third = await bus.ensureTopics([topicSpec(a, 5), topicSpec(c, 2)])
-        expect(third.created).toEqual([c])
-        expect(third.existing).toEqual([a])
+    const third = await bus.ensureTopics([topicSpec(a, 5), topicSpec(c, 2)])
+    expect(third.created).toEqual([c])
+    expect(third.existing).toEqual([a])
 
-        expect(await bus.partitions(a)).toBe(3)
-        expect(await bus.partitions(b)).toBe(1)
-        expect(await bus.partitions(c)).toBe(2)
-        await expect(bus.partitions(uniqueName("never-created"))).rejects.toThrow()
-      },
-      ctx.testMs,
+    expect(await bus.partitions(a)).toBe(3)
+    expect(await bus.partitions(b)).toBe(1)
+    expect(await bus.partitions(c)).toBe(2)
+    await expect(bus.partitions(uniqueName("never-created"))).rejects.toThrow()
+  },
+
+  "puts keyed records where Kafka's murmur2 partitioner does, in input order": async (ctx) => {
+    const { bus, topic } = await ctx.fresh("keyed", 8)
+    const keys = Array.from({ length: 200 }, (_, i) => `key-${i}-${Math.random().toString(36).slice(2)}`)
+    keys.push("", "ünïcødé-κλειδί", "🔑")
+    const positions = await bus.publish(keys.map((key) => ({ topic, key, value: encode(key) })))
+
+    expect(positions).toHaveLength(keys.length)
+    const nextOffset = new Map<number, number>()
+    positions.forEach((position, i) => {
+      expect(position.topic).toBe(topic)
+      expect(position.partition).toBe(partitionForKey(keys[i]!, 8))
+      // Offsets per partition are contiguous and follow input order.
+      expect(position.offset).toBe(nextOffset.get(position.partition) ?? 0)
+      nextOffset.set(position.partition, position.offset + 1)
+    })
+    expect(nextOffset.size).toBeGreaterThan(4)
+
+    const [explicit] = await bus.publish([{ topic, key: keys[0]!, partition: 5, value: encode("x") }])
+    expect(explicit!.partition).toBe(5)
+
+    const keyless = await bus.publish(
+      Array.from({ length: 16 }, (_, i) => ({ topic, key: null, value: encode(`keyless-${i}`) })),
     )
+    expect(new Set(keyless.map((p) => p.partition)).size).toBeGreaterThan(1)
 
-    it(
-      "puts keyed records where Kafka's murmur2 partitioner does, in input order",
-      async () => {
-        const bus = await ctx.open()
-        const topic = await ctx.topic(bus, "keyed", 8)
-        const keys = Array.from({ length: 200 }, (_, i) => `key-${i}-${Math.random().toString(36).slice(2)}`)
-        keys.push("", "ünïcødé-κλειδί", "🔑")
-        const positions = await bus.publish(keys.map((key) => ({ topic, key, value: encode(key) })))
-
-        expect(positions).toHaveLength(keys.length)
-        const nextOffset = new Map<number, number>()
-        positions.forEach((position, i) => {
-          expect(position.topic).toBe(topic)
-          expect(position.partition).toBe(partitionForKey(keys[i]!, 8))
-          // Offsets per partition are contiguous and follow input order.
-          expect(position.offset).toBe(nextOffset.get(position.partition) ?? 0)
-          nextOffset.set(position.partition, position.offset + 1)
-        })
-        expect(nextOffset.size).toBeGreaterThan(4)
-
-        const [explicit] = await bus.publish([{ topic, key: keys[0]!, partition: 5, value: encode("x") }])
-        expect(explicit!.partition).toBe(5)
-
-        const keyless = await bus.publish(
-          Array.from({ length: 16 }, (_, i) => ({ topic, key: null, value: encode(`keyless-${i}`) })),
-        )
-        expect(new Set(keyless.map((p) => p.partition)).size).toBeGreaterThan(1)
-
-        // What was stored is what was published: key, value and headers.
-        const probe = keys[7]!
-        const partition = partitionForKey(probe, 8)
-        const stored = await collect(bus.read({ topic, partitions: [partition], from: "earliest" }))
-        const found = stored.find((record) => record.key === probe)
-        expect(found && decode(found.value)).toBe(probe)
-        const [withHeaders] = await bus.publish([
-          {
-            topic,
-            key: null,
-            partition: 2,
-            value: new Uint8Array([0, 255, 1]),
-            headers: { a: "1", "b-ü": "ß" },
-          },
-        ])
-        const [readBack] = await collect(
-          bus.read({ topic, partitions: [2], from: { offset: withHeaders!.offset } }),
-        )
-        expect(readBack!.key).toBeNull()
-        expect([...readBack!.value]).toEqual([0, 255, 1])
-        expect(readBack!.headers).toEqual({ a: "1", "b-ü": "ß" })
+    // What was stored is what was published: key, value and headers.
+    const probe = keys[7]!
+    const partition = partitionForKey(probe, 8)
+    const stored = await collect(bus.read({ topic, partitions: [partition], from: "earliest" }))
+    const found = stored.find((record) => record.key === probe)
+    expect(found && decode(found.value)).toBe(probe)
+    const [withHeaders] = await bus.publish([
+      {
+        topic,
+        key: null,
+        partition: 2,
+        value: new Uint8Array([0, 255, 1]),
+        headers: { a: "1", "b-ü": "ß" },
       },
-      ctx.testMs,
+    ])
+    const [readBack] = await collect(
+      bus.read({ topic, partitions: [2], from: { offset: withHeaders!.offset } }),
     )
+    expect(readBack!.key).toBeNull()
+    expect([...readBack!.value]).toEqual([0, 255, 1])
+    expect(readBack!.headers).toEqual({ a: "1", "b-ü": "ß" })
+  },
 
-    it(
-      "delivers each key's values in publish order, from one partition per key",
-      async () => {
-        const bus = await ctx.open()
-        const topic = await ctx.topic(bus, "per-key-order", 4)
-        const keys = Array.from({ length: 24 }, (_, i) => `order-${i}`)
-        const rounds = 15
-        const seen = new Map<string, { values: number[]; partitions: Set<number> }>()
-        const lastOffset = new Map<number, number>()
-        const outOfOrder: string[] = []
-        let total = 0
+  "delivers each key's values in publish order, from one partition per key": async (ctx) => {
+    const { bus, topic, groupId } = await ctx.fresh("per-key-order", 4)
+    const keys = Array.from({ length: 24 }, (_, i) => `order-${i}`)
+    const rounds = 15
+    const seen = new Map<string, { values: number[]; partitions: Set<number> }>()
+    const lastOffset = new Map<number, number>()
+    const outOfOrder: string[] = []
+    let total = 0
 
-        await bus.subscribe({
-          groupId: ctx.group("per-key-order"),
-          topics: [topic],
-          handler: async (record: BusRecord) => {
-            const previous = lastOffset.get(record.partition)
-            if (previous !== undefined && record.offset <= previous) {
-              outOfOrder.push(`${record.partition}@${record.offset} after ${previous}`)
-            }
-            lastOffset.set(record.partition, record.offset)
-            const entry = seen.get(record.key!) ?? { values: [], partitions: new Set<number>() }
-            entry.values.push(Number(decode(record.value)))
-            entry.partitions.add(record.partition)
-            seen.set(record.key!, entry)
-            total++
-          },
-        })
-
-        for (let round = 0; round < rounds; round++) {
-          const shuffled = [...keys].sort(() => Math.random() - 0.5)
-          if (round % 2 === 0) {
-            await bus.publish(shuffled.map((key) => ({ topic, key, value: encode(String(round)) })))
-          } else {
-            // Different keys concurrently, but one key never has two publishes in flight.
-            await Promise.all(
-              shuffled.map((key) => bus.publish([{ topic, key, value: encode(String(round)) }])),
-            )
-          }
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record: BusRecord) => {
+        const previous = lastOffset.get(record.partition)
+        if (previous !== undefined && record.offset <= previous) {
+          outOfOrder.push(`${record.partition}@${record.offset} after ${previous}`)
         }
-
-        await ctx.waitFor(
-          `${keys.length * rounds} records`,
-          () => total >= keys.length * rounds,
-          () => `${total}`,
-        )
-        expect(outOfOrder).toEqual([])
-        for (const key of keys) {
-          const entry = seen.get(key)
-          expect(entry?.values).toEqual(Array.from({ length: rounds }, (_, i) => i))
-          expect([...(entry?.partitions ?? [])]).toEqual([partitionForKey(key, 4)])
-        }
+        lastOffset.set(record.partition, record.offset)
+        const entry = seen.get(record.key!) ?? { values: [], partitions: new Set<number>() }
+        entry.values.push(Number(decode(record.value)))
+        entry.partitions.add(record.partition)
+        seen.set(record.key!, entry)
+        total++
       },
-      ctx.testMs,
+    })
+
+    for (let round = 0; round < rounds; round++) {
+      const shuffled = [...keys].sort(() => Math.random() - 0.5)
+      if (round % 2 === 0) {
+        await bus.publish(shuffled.map((key) => ({ topic, key, value: encode(String(round)) })))
+      } else {
+        // Different keys concurrently, but one key never has two publishes in flight.
+        await Promise.all(shuffled.map((key) => bus.publish([{ topic, key, value: encode(String(round)) }])))
+      }
+    }
+
+    await ctx.waitFor(
+      `${keys.length * rounds} records`,
+      () => total >= keys.length * rounds,
+      () => `${total}`,
     )
-  })
-}
+    expect(outOfOrder).toEqual([])
+    for (const key of keys) {
+      const entry = seen.get(key)
+      expect(entry?.values).toEqual(Array.from({ length: rounds }, (_, i) => i))
+      expect([...(entry?.partitions ?? [])]).toEqual([partitionForKey(key, 4)])
+    }
+  },
+})

@@ -8,18 +8,19 @@
  * @module
  */
 import { randomBytes } from "node:crypto"
-import type { BusPort, BusRecord, TopicSpec } from "../port.ts"
+import { describe, it } from "vitest"
+import { ChorusError } from "../../errors/index.ts"
+import type { BusPort, BusRecord, PartitionOffset, Subscription, TopicSpec } from "../port.ts"
 import type { BusHarness } from "./harness.ts"
 
 /** The test was waiting for something that did not happen in time. */
-export class WaitTimeoutError extends Error {
-  readonly _tag = "WaitTimeoutError"
+export class WaitTimeoutError extends ChorusError {
+  override readonly name = "WaitTimeoutError"
   constructor(what: string, timeoutMs: number, detail: string) {
-    super(
-      `timed out after ${timeoutMs} ms waiting for ${what}${detail ? ` (last seen: ${detail})` : ""}. ` +
-        "If the adapter is only slow here, raise the harness's timeouts.waitMs.",
-    )
-    this.name = "WaitTimeoutError"
+    super(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? ` (last seen: ${detail})` : ""}`, {
+      details: { what, timeoutMs },
+      hint: "If the adapter is only slow here, raise the harness's timeouts.waitMs.",
+    })
   }
 }
 
@@ -96,18 +97,29 @@ export const topicSpec = (name: string, partitions: number): TopicSpec => ({
 })
 
 /**
- * Reads a range into an array.
+ * Reads a range (or any async iterable) into an array.
  *
  * @example
  * ```ts
  * const records = await collect(bus.read({ topic, from: "earliest" }))
  * ```
  */
-export async function collect(records: AsyncIterable<BusRecord>): Promise<BusRecord[]> {
-  const out: BusRecord[] = []
-  for await (const record of records) out.push(record)
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
   return out
 }
+
+/**
+ * Reads a whole topic, every partition from its earliest record.
+ *
+ * @example
+ * ```ts
+ * const records = await readAll(bus, topic)
+ * ```
+ */
+export const readAll = (bus: BusPort, topic: string): Promise<BusRecord[]> =>
+  collect(bus.read({ topic, from: "earliest" }))
 
 /**
  * Offsets by partition, for comparisons that ignore order.
@@ -117,10 +129,41 @@ export async function collect(records: AsyncIterable<BusRecord>): Promise<BusRec
  * byPartition(await bus.committedOffsets(group, topic)) // => { 0: 12, 1: 7 }
  * ```
  */
-export function byPartition(
-  entries: ReadonlyArray<{ readonly partition: number; readonly offset: number }>,
-): Record<number, number> {
+export function byPartition(entries: ReadonlyArray<PartitionOffset>): Record<number, number> {
   return Object.fromEntries(entries.map(({ partition, offset }) => [partition, offset]))
+}
+
+/**
+ * Subscribes a member of `groupId` to `topic` that only records what it is
+ * handed, in the order it was handed.
+ *
+ * @example
+ * ```ts
+ * const { records } = await recordAll(bus, groupId, topic)
+ * await ctx.waitFor("three records", () => records.length >= 3)
+ * ```
+ */
+export async function recordAll(
+  bus: BusPort,
+  groupId: string,
+  topic: string,
+): Promise<{ readonly records: BusRecord[]; readonly subscription: Subscription }> {
+  const records: BusRecord[] = []
+  const subscription = await bus.subscribe({
+    groupId,
+    topics: [topic],
+    handler: async (record) => {
+      records.push(record)
+    },
+  })
+  return { records, subscription }
+}
+
+/** What most contract tests start from: a bus, a topic of their own on it, and a group id of their own. */
+export interface Fresh {
+  readonly bus: BusPort
+  readonly topic: string
+  readonly groupId: string
 }
 
 /** What every contract test gets: the harness wrapped with bookkeeping. */
@@ -129,13 +172,11 @@ export interface ContractContext {
   readonly testMs: number
   /** A fresh bus; closed after the test unless crashed or closed by the test. */
   open(): Promise<BusPort>
+  /** A fresh bus with a fresh topic and group id, both named after `label`. */
+  fresh(label: string, partitions: number): Promise<Fresh>
   reopen(bus: BusPort): Promise<BusPort>
   crash(bus: BusPort): Promise<void>
   close(bus: BusPort): Promise<void>
-  /** Creates a fresh uniquely named topic and returns its name. */
-  topic(bus: BusPort, label: string, partitions: number): Promise<string>
-  /** A fresh unique consumer group id. */
-  group(label: string): string
   /** `waitFor` with the harness's wait deadline. */
   waitFor(what: string, predicate: () => boolean | Promise<boolean>, detail?: () => string): Promise<void>
   /** Closes whatever the last test left open. */
@@ -163,6 +204,13 @@ export function contractContext(harness: BusHarness): ContractContext {
     waitMs,
     testMs,
     open: async () => track(await harness.open()),
+    fresh: async (label, partitions) => {
+      const bus = track(await harness.open())
+      const topic = uniqueName(label)
+      const result = await bus.ensureTopics([topicSpec(topic, partitions)])
+      if (!result.created.includes(topic)) throw new Error(`ensureTopics did not create ${topic}`)
+      return { bus, topic, groupId: uniqueName(label, "-") }
+    },
     reopen: async (bus) => track(await harness.reopen(bus)),
     crash: async (bus) => {
       live.delete(bus)
@@ -172,13 +220,6 @@ export function contractContext(harness: BusHarness): ContractContext {
       live.delete(bus)
       await bus.close()
     },
-    topic: async (bus, label, partitions) => {
-      const name = uniqueName(label)
-      const result = await bus.ensureTopics([topicSpec(name, partitions)])
-      if (!result.created.includes(name)) throw new Error(`ensureTopics did not create ${name}`)
-      return name
-    },
-    group: (label) => uniqueName(label, "-"),
     waitFor: (what, predicate, detail) =>
       waitFor(what, predicate, { timeoutMs: waitMs, ...(detail === undefined ? {} : { detail }) }),
     cleanup: async () => {
@@ -188,3 +229,26 @@ export function contractContext(harness: BusHarness): ContractContext {
     },
   }
 }
+
+/** One contract test: what it does with the context it is given. */
+export type ContractTest = (ctx: ContractContext) => Promise<void>
+
+/**
+ * One part of the contract: a `describe` block of its tests, each bounded by
+ * the harness's `testMs`. The result registers them for a context.
+ *
+ * @example
+ * ```ts
+ * export const seekContract = contractPart("seek", {
+ *   "seeks by offset": async (ctx) => { const { bus, topic } = await ctx.fresh("seek", 1) … },
+ * })
+ * seekContract(contractContext(harness))
+ * ```
+ */
+export const contractPart =
+  (title: string, tests: Readonly<Record<string, ContractTest>>) =>
+  (ctx: ContractContext): void => {
+    describe(title, () => {
+      for (const [name, test] of Object.entries(tests)) it(name, () => test(ctx), ctx.testMs)
+    })
+  }

@@ -50,6 +50,7 @@ import type {
   BusRecord,
   EnsureTopicsResult,
   OutgoingRecord,
+  PartitionOffset,
   PartitionWatermarks,
   ReadRangeOptions,
   RecordPosition,
@@ -283,10 +284,7 @@ export class EmbeddedBus implements BusPort {
     return this.topic(topic).logs.map((log) => ({ partition: log.partition, low: log.low, high: log.high }))
   }
 
-  async offsetsForTimestamp(
-    topic: string,
-    timestamp: number,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<ReadonlyArray<PartitionOffset>> {
     this.assertOpen("look up offsets")
     return this.topic(topic).logs.map((log) => ({
       partition: log.partition,
@@ -294,10 +292,7 @@ export class EmbeddedBus implements BusPort {
     }))
   }
 
-  async committedOffsets(
-    groupId: string,
-    topic: string,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<PartitionOffset>> {
     this.assertOpen("read committed offsets")
     this.topic(topic)
     return this.offsets.committed(groupId, topic)

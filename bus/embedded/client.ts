@@ -25,6 +25,7 @@ import type {
   BusRecord,
   EnsureTopicsResult,
   OutgoingRecord,
+  PartitionOffset,
   PartitionWatermarks,
   ReadRangeOptions,
   RecordPosition,
@@ -170,17 +171,11 @@ export class EmbeddedBusClient implements BusPort {
     return this.call("watermarks", { topic }, "read watermarks")
   }
 
-  async offsetsForTimestamp(
-    topic: string,
-    timestamp: number,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<ReadonlyArray<PartitionOffset>> {
     return this.call("offsetsForTimestamp", { topic, timestamp }, "look up offsets")
   }
 
-  async committedOffsets(
-    groupId: string,
-    topic: string,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<PartitionOffset>> {
     return this.call("committedOffsets", { groupId, topic }, "read committed offsets")
   }
 

@@ -1,13 +1,13 @@
-import { spawn } from "node:child_process"
-import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
-import { afterAll, describe, expect, it, vi } from "vitest"
+import { describe, expect, it, vi } from "vitest"
+import { quietLogger } from "../../test/fixtures/embedded-bus.ts"
+import { useTempDirs } from "../../test/fixtures/temp-dirs.ts"
 import { busContractSuite, waitFor } from "../contract/index.ts"
+import { decode, encode, readAll, recordAll, topicSpec } from "../contract/support.ts"
 import { Bus, type BusPort, type BusRecord } from "../port.ts"
+import { FixtureChild } from "./fixtures/child.ts"
 import {
   BusClosedError,
   DataDirLockedError,
@@ -21,8 +21,7 @@ import {
   TopicNotFoundError,
 } from "./index.ts"
 
-const dirs: string[] = []
-const quiet: EmbeddedBusLogger = { warn: () => {}, error: () => {} }
+const contractDirs = useTempDirs("chorus-bus-contract-")
 
 const asEmbedded = (bus: BusPort): EmbeddedBus => {
   if (!(bus instanceof EmbeddedBus)) throw new TypeError("the embedded harness got a bus it did not open")
@@ -30,49 +29,25 @@ const asEmbedded = (bus: BusPort): EmbeddedBus => {
 }
 
 busContractSuite("embedded", {
-  open: async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "chorus-bus-contract-"))
-    dirs.push(dataDir)
-    return openEmbeddedBus({ dataDir, logger: quiet })
-  },
-  reopen: async (bus) => openEmbeddedBus({ dataDir: asEmbedded(bus).dataDir, logger: quiet }),
+  open: async () => openEmbeddedBus({ dataDir: await contractDirs(), logger: quietLogger }),
+  reopen: async (bus) => openEmbeddedBus({ dataDir: asEmbedded(bus).dataDir, logger: quietLogger }),
   crash: (bus) => asEmbedded(bus).crash(),
-  dispose: async () => {
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
-  },
   timeouts: { waitMs: 10_000, testMs: 30_000 },
 })
 
-const openDirs: string[] = []
-afterAll(async () => {
-  await Promise.all(openDirs.map((dir) => rm(dir, { recursive: true, force: true })))
-})
-const freshDir = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "chorus-bus-embedded-"))
-  openDirs.push(dir)
-  return dir
-}
-const spec = (name: string, partitions: number) =>
-  ({ name, partitions, cleanupPolicy: "delete", retentionMs: -1 }) as const
-const encode = (text: string) => new TextEncoder().encode(text)
-const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+const freshDir = useTempDirs("chorus-bus-embedded-")
 const capture = () => {
   const warnings: string[] = []
   const errors: string[] = []
   const logger: EmbeddedBusLogger = { warn: (m) => warnings.push(m), error: (m) => errors.push(m) }
   return { logger, warnings, errors }
 }
-const readAll = async (bus: BusPort, topic: string) => {
-  const out: BusRecord[] = []
-  for await (const record of bus.read({ topic, from: "earliest" })) out.push(record)
-  return out
-}
 
 /** A one-partition topic with `count` records, closed; returns the segment path and each frame's start. */
 async function segmentWith(count: number) {
   const dataDir = await freshDir()
-  const bus = await openEmbeddedBus({ dataDir, logger: quiet })
-  await bus.ensureTopics([spec("t", 1)])
+  const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
+  await bus.ensureTopics([topicSpec("t", 1)])
   const file = join(dataDir, "topics", "t", "0.log")
   const starts: number[] = []
   for (let i = 0; i < count; i++) {
@@ -144,8 +119,8 @@ describe("embedded: corruption in the middle is an error, never skipped", () => 
     expect(failure).toBeInstanceOf(SegmentCorruptError)
     const corrupt = failure as SegmentCorruptError
     expect(corrupt._tag).toBe("SegmentCorruptError")
-    expect(corrupt.file).toBe(file)
-    expect(corrupt.position).toBe(starts[1])
+    expect(corrupt.details.file).toBe(file)
+    expect(corrupt.details.position).toBe(starts[1])
     expect(corrupt.message).toContain(file)
     expect(corrupt.message).toContain(`byte ${starts[1]}`)
     expect(warnings).toEqual([])
@@ -158,9 +133,9 @@ describe("embedded: corruption in the middle is an error, never skipped", () => 
     const { dataDir, file, starts } = await segmentWith(3)
     const firstFrame = readFileSync(file).subarray(starts[0]!, starts[1]!)
     appendFileSync(file, firstFrame)
-    const failure = await openEmbeddedBus({ dataDir, logger: quiet }).catch((error: unknown) => error)
+    const failure = await openEmbeddedBus({ dataDir, logger: quietLogger }).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(SegmentCorruptError)
-    expect((failure as SegmentCorruptError).reason).toMatch(/offset 0, expected 3/)
+    expect((failure as SegmentCorruptError).details.reason).toMatch(/offset 0, expected 3/)
   })
 })
 
@@ -172,42 +147,15 @@ describe("embedded: durability and reopening", () => {
     "keeps every acknowledged record when the publisher is killed with SIGKILL (fsync %s)",
     async (fsync, lines) => {
       const dataDir = await freshDir()
-      const pinned = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url))
-      const node = existsSync(pinned) ? pinned : process.execPath
-      const child = spawn(
-        node,
-        [fileURLToPath(new URL("./fixtures/publisher.ts", import.meta.url)), dataDir, "k9", fsync],
-        {
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      )
-      let stdout = ""
-      let stderr = ""
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-        child.on("close", (code, signal) => resolve(signal ?? code)),
-      )
-      const enough = new Promise<void>((resolve, reject) => {
-        child.stdout.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString()
-          if ((stdout.match(/\n/g) ?? []).length > lines) resolve()
-        })
-        void exited.then((how) => reject(new Error(`publisher exited early (${how}): ${stderr}`)))
-      })
-      await enough
-      child.kill("SIGKILL")
-      expect(await exited).toBe("SIGKILL")
+      const publisher = new FixtureChild("publisher.ts", [dataDir, "k9", fsync])
+      await publisher.printed(lines)
+      expect(await publisher.kill()).toBe("SIGKILL")
 
-      const acks = stdout
-        .split("\n")
-        .slice(0, -1) // the last piece may be half a line
-        .filter((line) => line.startsWith("ack "))
-        .map((line) => {
-          const [, , partition, offset, value] = line.split(" ")
-          return { partition: Number(partition), offset: Number(offset), value: value! }
-        })
+      const acks = publisher.lines("ack").map(([, partition, offset, value]) => ({
+        partition: Number(partition),
+        offset: Number(offset),
+        value: value!,
+      }))
       expect(acks.length).toBeGreaterThan(lines / 2)
 
       const { logger } = capture()
@@ -223,8 +171,8 @@ describe("embedded: durability and reopening", () => {
 
   it("never persists a commit ahead of the handler when the consumer is killed with SIGKILL", async () => {
     const dataDir = await freshDir()
-    const setup = await openEmbeddedBus({ dataDir, logger: quiet })
-    await setup.ensureTopics([spec("c9", 1)])
+    const setup = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await setup.ensureTopics([topicSpec("c9", 1)])
     const total = 20_000
     for (let i = 0; i < total; i += 1000) {
       await setup.publish(
@@ -233,61 +181,28 @@ describe("embedded: durability and reopening", () => {
     }
     await setup.close()
 
-    const pinned = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url))
-    const node = existsSync(pinned) ? pinned : process.execPath
-    const child = spawn(
-      node,
-      [fileURLToPath(new URL("./fixtures/consumer.ts", import.meta.url)), dataDir, "c9"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    )
-    let stdout = ""
-    let stderr = ""
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.on("close", (code, signal) => resolve(signal ?? code)),
-    )
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString()
-        if ((stdout.match(/\n/g) ?? []).length > 2000) resolve()
-      })
-      void exited.then((how) => reject(new Error(`consumer exited early (${how}): ${stderr}`)))
-    })
-    child.kill("SIGKILL")
-    expect(await exited).toBe("SIGKILL")
-    const handled = stdout
-      .split("\n")
-      .slice(0, -1)
-      .map((line) => Number(line.split(" ")[1]))
+    const consumer = new FixtureChild("consumer.ts", [dataDir, "c9"])
+    await consumer.printed(2000)
+    expect(await consumer.kill()).toBe("SIGKILL")
+    const handled = consumer.lines("handled").map(([offset]) => Number(offset))
     expect(handled).toEqual(Array.from({ length: handled.length }, (_, i) => i))
 
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
     const [committed] = await bus.committedOffsets("g", "c9")
     // Commits were persisted while consuming, and never ahead of a handled record.
     expect(committed?.offset).toBeGreaterThan(0)
     expect(committed!.offset).toBeLessThanOrEqual(handled.length)
-    const resumed: number[] = []
-    await bus.subscribe({
-      groupId: "g",
-      topics: ["c9"],
-      handler: async (record) => {
-        resumed.push(record.offset)
-      },
-    })
+    const { records: resumed } = await recordAll(bus, "g", "c9")
     await waitFor("the rest of the records", () => resumed.length === total - committed!.offset, {
       timeoutMs: 30_000,
     })
-    expect(resumed[0]).toBe(committed!.offset)
+    expect(resumed[0]?.offset).toBe(committed!.offset)
     await bus.close()
   }, 60_000)
 
   it("reopens with topics, records and committed offsets as they were", async () => {
     const dataDir = await freshDir()
-    const first = await openEmbeddedBus({ dataDir, fsync: "always", logger: quiet })
+    const first = await openEmbeddedBus({ dataDir, fsync: "always", logger: quietLogger })
     await first.ensureTopics([
       { name: "a.b", partitions: 3, cleanupPolicy: "compact", retentionMs: 86_400_000 },
     ])
@@ -308,8 +223,8 @@ describe("embedded: durability and reopening", () => {
     const marks = await first.watermarks("a.b")
     await first.close()
 
-    const second = await openEmbeddedBus({ dataDir, logger: quiet })
-    expect(await second.ensureTopics([spec("a.b", 7)])).toEqual({ created: [], existing: ["a.b"] })
+    const second = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    expect(await second.ensureTopics([topicSpec("a.b", 7)])).toEqual({ created: [], existing: ["a.b"] })
     expect(await second.partitions("a.b")).toBe(3)
     expect(await second.watermarks("a.b")).toEqual(marks)
     expect(await second.committedOffsets("g/1 ü", "a.b")).toEqual(committed)
@@ -329,17 +244,17 @@ describe("embedded: durability and reopening", () => {
 
   it("lets one bus at a time own a data directory", async () => {
     const dataDir = await freshDir()
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
-    await expect(openEmbeddedBus({ dataDir, logger: quiet })).rejects.toBeInstanceOf(DataDirLockedError)
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await expect(openEmbeddedBus({ dataDir, logger: quietLogger })).rejects.toBeInstanceOf(DataDirLockedError)
     await bus.close()
-    const next = await openEmbeddedBus({ dataDir, logger: quiet })
+    const next = await openEmbeddedBus({ dataDir, logger: quietLogger })
     await next.close()
   })
 
   it("rejects unknown topics, bad partitions and bad names, and a closed bus", async () => {
     const dataDir = await freshDir()
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
-    await bus.ensureTopics([spec("t", 2)])
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await bus.ensureTopics([topicSpec("t", 2)])
     await expect(bus.publish([{ topic: "nope", key: null, value: encode("x") }])).rejects.toBeInstanceOf(
       TopicNotFoundError,
     )
@@ -354,8 +269,8 @@ describe("embedded: durability and reopening", () => {
       ]),
     ).rejects.toBeInstanceOf(PartitionOutOfRangeError)
     expect((await bus.watermarks("t")).map((m) => m.high)).toEqual([0, 0])
-    await expect(bus.ensureTopics([spec("../escape", 1)])).rejects.toBeInstanceOf(InvalidTopicError)
-    await expect(bus.ensureTopics([spec("ok", 0)])).rejects.toBeInstanceOf(InvalidTopicError)
+    await expect(bus.ensureTopics([topicSpec("../escape", 1)])).rejects.toBeInstanceOf(InvalidTopicError)
+    await expect(bus.ensureTopics([topicSpec("ok", 0)])).rejects.toBeInstanceOf(InvalidTopicError)
     await expect(
       bus.subscribe({ groupId: "g", topics: ["nope"], handler: async () => {} }),
     ).rejects.toBeInstanceOf(TopicNotFoundError)
@@ -368,12 +283,12 @@ describe("embedded: durability and reopening", () => {
 
   it("fails a subscribe that races close instead of leaving a member behind", async () => {
     const dataDir = await freshDir()
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
-    await bus.ensureTopics([spec("t", 1)])
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await bus.ensureTopics([topicSpec("t", 1)])
     const joining = bus.subscribe({ groupId: "g", topics: ["t"], handler: async () => {} })
     await bus.close()
     await expect(joining).rejects.toBeInstanceOf(BusClosedError)
-    const crashing = await openEmbeddedBus({ dataDir, logger: quiet })
+    const crashing = await openEmbeddedBus({ dataDir, logger: quietLogger })
     const joiningCrash = crashing.subscribe({ groupId: "g", topics: ["t"], handler: async () => {} })
     await crashing.crash()
     await expect(joiningCrash).rejects.toBeInstanceOf(BusClosedError)
@@ -381,8 +296,8 @@ describe("embedded: durability and reopening", () => {
 
   it("wakes an idle consumer on publish without polling", async () => {
     const dataDir = await freshDir()
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
-    await bus.ensureTopics([spec("t", 1)])
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await bus.ensureTopics([topicSpec("t", 1)])
     const arrived: string[] = []
     let signal = Promise.withResolvers<void>()
     const idle = async () => {
@@ -416,21 +331,21 @@ describe("embedded: durability and reopening", () => {
     const dataDir = await freshDir()
     const program = Effect.gen(function* () {
       const bus = yield* Bus
-      yield* Effect.promise(() => bus.ensureTopics([spec("t", 1)]))
+      yield* Effect.promise(() => bus.ensureTopics([topicSpec("t", 1)]))
       yield* Effect.promise(() => bus.publish([{ topic: "t", key: null, value: encode("x") }]))
       return bus.kind
     })
     expect(
-      await Effect.runPromise(Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quiet }))),
+      await Effect.runPromise(Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quietLogger }))),
     ).toBe("embedded")
     // The scope closed the bus: the directory is free again and the record is there.
-    const bus = await openEmbeddedBus({ dataDir, logger: quiet })
+    const bus = await openEmbeddedBus({ dataDir, logger: quietLogger })
     expect(await bus.watermarks("t")).toEqual([{ partition: 0, low: 0, high: 1 }])
     await bus.close()
 
-    const locked = await openEmbeddedBus({ dataDir, logger: quiet })
+    const locked = await openEmbeddedBus({ dataDir, logger: quietLogger })
     const exit = await Effect.runPromiseExit(
-      Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quiet })),
+      Effect.provide(program, EmbeddedBusLive({ dataDir, logger: quietLogger })),
     )
     await locked.close()
     expect(exit._tag).toBe("Failure")

@@ -18,6 +18,7 @@
  * @module
  */
 import { crc32 } from "node:zlib"
+import { ChorusError } from "../../errors/index.ts"
 import type { Headers } from "../port.ts"
 
 /** Bytes before the payload: length and CRC. */
@@ -38,11 +39,10 @@ export interface StoredRecord {
 }
 
 /** The payload decoded but inconsistent: a bug or damage the CRC did not catch. */
-export class FrameDecodeError extends Error {
-  readonly _tag = "FrameDecodeError"
+export class FrameDecodeError extends ChorusError {
+  override readonly name = "FrameDecodeError"
   constructor(reason: string) {
-    super(`frame payload does not decode: ${reason}`)
-    this.name = "FrameDecodeError"
+    super(`frame payload does not decode: ${reason}`, { details: { reason } })
   }
 }
 

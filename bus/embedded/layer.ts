@@ -7,22 +7,23 @@
  * @module
  */
 import { Effect, Layer } from "effect"
+import { ChorusError } from "../../errors/index.ts"
 import { Bus } from "../port.ts"
 import { type EmbeddedBusOptions, openEmbeddedBus } from "./bus.ts"
 import { DataDirLockedError, InvalidTopicError, SegmentCorruptError } from "./errors.ts"
 
 /** Opening failed for a reason other than the typed ones (permissions, disk). */
-export class EmbeddedBusOpenError extends Error {
-  readonly _tag = "EmbeddedBusOpenError"
-  readonly dataDir: string
+export class EmbeddedBusOpenError extends ChorusError {
+  override readonly name = "EmbeddedBusOpenError"
   constructor(dataDir: string, cause: unknown) {
     super(
-      `cannot open the embedded bus in ${dataDir}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
-        "Check that the directory is writable and the disk is not full.",
-      { cause },
+      `cannot open the embedded bus in ${dataDir}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        details: { dataDir },
+        hint: "Check that the directory is writable and the disk is not full.",
+        cause,
+      },
     )
-    this.name = "EmbeddedBusOpenError"
-    this.dataDir = dataDir
   }
 }
 

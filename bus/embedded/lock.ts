@@ -63,11 +63,20 @@ export function lockDataDir(dataDir: string): DataDirLock {
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process with this pid exists (signal 0 checks without sending).
+ *
+ * @example
+ * ```ts
+ * isAlive(process.pid) // => true
+ * ```
+ */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
   } catch (error) {
+    // EPERM: it exists but belongs to another user, so it is alive.
     return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }

@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import type { PartitionOffset } from "../port.ts"
 import { writeFileAtomic } from "./atomic-file.ts"
 
 type GroupOffsets = Map<string, Map<number, number>>
@@ -71,7 +72,7 @@ export class OffsetStore {
   }
 
   /** A group's committed offsets on a topic, by partition. */
-  committed(groupId: string, topic: string): ReadonlyArray<{ partition: number; offset: number }> {
+  committed(groupId: string, topic: string): ReadonlyArray<PartitionOffset> {
     const partitions = this.groups.get(groupId)?.get(topic)
     if (partitions === undefined) return []
     return [...partitions.entries()]

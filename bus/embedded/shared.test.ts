@@ -1,23 +1,21 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { Readable } from "node:stream"
-import { fileURLToPath } from "node:url"
-import { afterAll, afterEach, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it } from "vitest"
+import { quietLogger } from "../../test/fixtures/embedded-bus.ts"
+import { useTempDirs } from "../../test/fixtures/temp-dirs.ts"
 import type { BusHarness } from "../contract/harness.ts"
 import { positionsContract } from "../contract/positions.ts"
 import { publishingContract } from "../contract/publishing.ts"
-import { contractContext, waitFor } from "../contract/support.ts"
-import type { BusPort, BusRecord } from "../port.ts"
+import { contractContext, decode, encode, readAll, topicSpec, waitFor } from "../contract/support.ts"
+import type { BusPort } from "../port.ts"
+import { FixtureChild } from "./fixtures/child.ts"
 import {
   BusOwnerGoneError,
   BusOwnerUnreachableError,
   ConsumerGroupsInOwnerError,
   EmbeddedBus,
   EmbeddedBusClient,
-  type EmbeddedBusLogger,
   openEmbeddedBus,
   openEmbeddedBusShared,
   PartitionOutOfRangeError,
@@ -26,31 +24,13 @@ import {
 import { MAX_SOCKET_PATH_BYTES } from "./socket-path.ts"
 import { READ_CHUNK_RECORDS } from "./wire.ts"
 
-const quiet: EmbeddedBusLogger = { warn: () => {}, error: () => {} }
-const dirs: string[] = []
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
-})
-const freshDir = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "chorus-bus-shared-"))
-  dirs.push(dir)
-  return dir
-}
-const spec = (name: string, partitions: number) =>
-  ({ name, partitions, cleanupPolicy: "delete", retentionMs: -1 }) as const
-const encode = (text: string) => new TextEncoder().encode(text)
-const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
-const readAll = async (bus: BusPort, topic: string) => {
-  const out: BusRecord[] = []
-  for await (const record of bus.read({ topic, from: "earliest" })) out.push(record)
-  return out
-}
+const freshDir = useTempDirs("chorus-bus-shared-")
 
 /** A client of the owner of `dataDir` in this process (the LOCK is held here, so the opener connects). */
 async function clientOf(dataDir: string, ownerWaitMs?: number): Promise<EmbeddedBusClient> {
   const bus = await openEmbeddedBusShared({
     dataDir,
-    logger: quiet,
+    logger: quietLogger,
     ...(ownerWaitMs === undefined ? {} : { ownerWaitMs }),
   })
   if (!(bus instanceof EmbeddedBusClient))
@@ -68,9 +48,20 @@ interface SharedPair {
   readonly owner: EmbeddedBus
   readonly client: EmbeddedBusClient
 }
+/** An owner in this process, on a fresh directory, with a topic `t` of `partitions`. */
+async function ownerOfT(
+  partitions: number,
+  options: { readonly drainClientsMs?: number } = {},
+): Promise<{ dataDir: string; owner: EmbeddedBus }> {
+  const dataDir = await freshDir()
+  const owner = await openEmbeddedBus({ dataDir, logger: quietLogger, ...options })
+  await owner.ensureTopics([topicSpec("t", partitions)])
+  return { dataDir, owner }
+}
+
 const pairs = new WeakMap<BusPort, SharedPair>()
 async function openPair(dataDir: string): Promise<BusPort> {
-  const owner = await openEmbeddedBus({ dataDir, logger: quiet })
+  const owner = await openEmbeddedBus({ dataDir, logger: quietLogger })
   const client = await clientOf(dataDir)
   const bus: BusPort = {
     kind: client.kind,
@@ -114,54 +105,11 @@ describe("bus contract through a shared-bus client (publishing, positions and re
   positionsContract(ctx)
 })
 
-/** The owner fixture in a child process, and what it printed. */
-class ChildOwner {
-  readonly child: ChildProcessByStdio<null, Readable, Readable>
-  readonly exited: Promise<NodeJS.Signals | number | null>
-  stdout = ""
-  stderr = ""
-
-  constructor(dataDir: string, topic: string) {
-    const pinned = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url))
-    const node = existsSync(pinned) ? pinned : process.execPath
-    this.child = spawn(
-      node,
-      [fileURLToPath(new URL("./fixtures/owner.ts", import.meta.url)), dataDir, topic],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    )
-    this.child.stdout.on("data", (chunk: Buffer) => {
-      this.stdout += chunk.toString()
-    })
-    this.child.stderr.on("data", (chunk: Buffer) => {
-      this.stderr += chunk.toString()
-    })
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve(signal ?? code)))
-  }
-
-  get pid(): number {
-    return this.child.pid!
-  }
-
-  lines(prefix: string): string[][] {
-    return this.stdout
-      .split("\n")
-      .filter((line) => line.startsWith(`${prefix} `))
-      .map((line) => line.split(" ").slice(1))
-  }
-
-  async kill(): Promise<void> {
-    this.child.kill("SIGKILL")
-    await this.exited
-  }
-}
-
 describe("shared embedded bus: a second process", () => {
   it("publishes into a live owner's consumer group, reads its log, and survives the owner's kill -9", async () => {
     const dataDir = await freshDir()
     const topic = "shared.t"
-    const owner = new ChildOwner(dataDir, topic)
+    const owner = new FixtureChild("owner.ts", [dataDir, topic])
     try {
       await waitFor("the owner to serve", () => owner.lines("ready").length > 0, {
         timeoutMs: 20_000,
@@ -198,7 +146,7 @@ describe("shared embedded bus: a second process", () => {
       expect(missing).toBeInstanceOf(TopicNotFoundError)
       expect(missing).toMatchObject({
         _tag: "TopicNotFoundError",
-        topic: "shared.missing",
+        details: { topic: "shared.missing" },
         message: new TopicNotFoundError("shared.missing").message,
       })
 
@@ -216,17 +164,20 @@ describe("shared embedded bus: a second process", () => {
       await owner.kill()
       const failure = await inFlight
       expect(failure).toBeInstanceOf(BusOwnerGoneError)
-      expect(failure).toMatchObject({ _tag: "BusOwnerGoneError", inFlight: true, ownerPid: owner.pid })
+      expect(failure).toMatchObject({
+        _tag: "BusOwnerGoneError",
+        details: { inFlight: true, ownerPid: owner.pid },
+      })
       await expect(client.publish([{ topic, key: null, value: encode("late") }])).rejects.toMatchObject({
         _tag: "BusOwnerGoneError",
-        inFlight: false,
+        details: { inFlight: false },
       })
       await client.close()
 
       // The dead owner left its LOCK and socket file; the next opener takes the directory over.
       expect(existsSync(join(dataDir, "bus.sock"))).toBe(true)
       expect(Number(readFileSync(join(dataDir, "LOCK"), "utf8"))).toBe(owner.pid)
-      const next = await openEmbeddedBusShared({ dataDir, logger: quiet })
+      const next = await openEmbeddedBusShared({ dataDir, logger: quietLogger })
       expect(next).toBeInstanceOf(EmbeddedBus)
       // What the client was acknowledged is on disk.
       const stored = new Map(
@@ -247,9 +198,7 @@ describe("shared embedded bus: a second process", () => {
 
 describe("shared embedded bus: one process", () => {
   it("streams a range longer than a chunk in order, and a read left early leaves the connection usable", async () => {
-    const dataDir = await freshDir()
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet })
-    await owner.ensureTopics([spec("t", 2)])
+    const { dataDir, owner } = await ownerOfT(2)
     const total = READ_CHUNK_RECORDS * 2 + 500
     await owner.publish(
       Array.from({ length: total }, (_, i) => ({
@@ -276,9 +225,7 @@ describe("shared embedded bus: one process", () => {
   })
 
   it("re-creates the owner's errors, and checks record shapes before sending", async () => {
-    const dataDir = await freshDir()
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet })
-    await owner.ensureTopics([spec("t", 2)])
+    const { dataDir, owner } = await ownerOfT(2)
     const client = await clientOf(dataDir)
 
     const outOfRange = await client
@@ -287,9 +234,7 @@ describe("shared embedded bus: one process", () => {
     expect(outOfRange).toBeInstanceOf(PartitionOutOfRangeError)
     expect(outOfRange).toMatchObject({
       _tag: "PartitionOutOfRangeError",
-      topic: "t",
-      partition: 2,
-      partitions: 2,
+      details: { topic: "t", partition: 2, partitions: 2 },
     })
     await expect(
       client.publish([{ topic: "t", key: null, timestamp: Number.NaN, value: encode("x") }]),
@@ -315,24 +260,20 @@ describe("shared embedded bus: one process", () => {
   })
 
   it("fails the client clearly once the owner closes, and the directory is then free", async () => {
-    const dataDir = await freshDir()
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet })
-    await owner.ensureTopics([spec("t", 1)])
+    const { dataDir, owner } = await ownerOfT(1)
     const client = await clientOf(dataDir)
     await owner.close()
     expect(existsSync(join(dataDir, "bus.sock"))).toBe(false)
     await expect(client.watermarks("t")).rejects.toBeInstanceOf(BusOwnerGoneError)
     await client.close()
 
-    const next = await openEmbeddedBusShared({ dataDir, logger: quiet })
+    const next = await openEmbeddedBusShared({ dataDir, logger: quietLogger })
     expect(next).toBeInstanceOf(EmbeddedBus)
     await next.close()
   })
 
   it("with drainClientsMs, a closing owner serves a connected client until it is done, then closes", async () => {
-    const dataDir = await freshDir()
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet, drainClientsMs: 30_000 })
-    await owner.ensureTopics([spec("t", 1)])
+    const { dataDir, owner } = await ownerOfT(1, { drainClientsMs: 30_000 })
     const client = await clientOf(dataDir)
     let closed = false
     const closing = owner.close().then(() => {
@@ -352,7 +293,7 @@ describe("shared embedded bus: one process", () => {
     const before = process.umask(0o000)
     let owner: Awaited<ReturnType<typeof openEmbeddedBus>> | undefined
     try {
-      owner = await openEmbeddedBus({ dataDir, logger: quiet })
+      owner = await openEmbeddedBus({ dataDir, logger: quietLogger })
     } finally {
       process.umask(before)
     }
@@ -371,8 +312,8 @@ describe("shared embedded bus: one process", () => {
       dataDir = join(dataDir, "a-rather-long-directory-name")
     }
     mkdirSync(dataDir, { recursive: true })
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet })
-    await owner.ensureTopics([spec("t", 1)])
+    const owner = await openEmbeddedBus({ dataDir, logger: quietLogger })
+    await owner.ensureTopics([topicSpec("t", 1)])
     const pointed = readFileSync(join(dataDir, "bus.sock.path"), "utf8").trim()
     expect(pointed.startsWith(tmpdir())).toBe(true)
     expect(existsSync(join(dataDir, "bus.sock"))).toBe(false)
@@ -393,21 +334,21 @@ describe("shared embedded bus: one process", () => {
     writeFileSync(join(dataDir, "bus.sock"), "")
     writeFileSync(join(dataDir, "bus.sock.path"), join(dataDir, "gone.sock"))
     writeFileSync(join(dataDir, "LOCK"), "2147483646\n")
-    const owner = await openEmbeddedBusShared({ dataDir, logger: quiet })
+    const owner = await openEmbeddedBusShared({ dataDir, logger: quietLogger })
     expect(owner).toBeInstanceOf(EmbeddedBus)
     expect(existsSync(join(dataDir, "bus.sock.path"))).toBe(false)
     const client = await clientOf(dataDir)
-    expect(await client.ensureTopics([spec("t", 1)])).toEqual({ created: ["t"], existing: [] })
+    expect(await client.ensureTopics([topicSpec("t", 1)])).toEqual({ created: ["t"], existing: [] })
     await client.close()
     await owner.close()
   })
 
   it("says so when a live owner does not serve its directory", async () => {
     const dataDir = await freshDir()
-    const owner = await openEmbeddedBus({ dataDir, logger: quiet, serve: false })
+    const owner = await openEmbeddedBus({ dataDir, logger: quietLogger, serve: false })
     const failure = await clientOf(dataDir, 200).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(BusOwnerUnreachableError)
-    expect(failure).toMatchObject({ ownerPid: process.pid, reason: "ENOENT" })
+    expect(failure).toMatchObject({ details: { ownerPid: process.pid, reason: "ENOENT" } })
     await owner.close()
   })
 })

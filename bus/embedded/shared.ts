@@ -43,7 +43,7 @@ export async function openEmbeddedBusShared(
       return await openEmbeddedBus(options)
     } catch (error) {
       if (!(error instanceof DataDirLockedError)) throw error
-      holder = error.holderPid
+      holder = error.details.holderPid
     }
     const attempt = await EmbeddedBusClient.connect(options.dataDir, holder)
     if (attempt.kind === "connected") return attempt.client

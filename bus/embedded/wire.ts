@@ -14,9 +14,11 @@
  *   larger one is a protocol error and its connection is dropped.
  * - Numbers that JSON cannot carry (NaN, ±Infinity) arrive as `NaN`, so the
  *   owner's own validation rejects them exactly as a local call would.
- * - An error crosses as its tag, name, message and plain fields; the client
- *   re-creates the bus's own error classes (so `instanceof` and `_tag` hold)
- *   and wraps anything else in a `RemoteBusError` with the same tag.
+ * - An error crosses as its tag, name, message and JSON-plain fields (a
+ *   `ChorusError`'s `details` and `hint` among them); the client re-creates
+ *   the bus's own error classes, every class `errors.ts` exports, so
+ *   `instanceof`, `_tag` and `details` hold, and wraps anything else in a
+ *   `RemoteBusError` with the same tag.
  *
  * @module
  */
@@ -24,22 +26,13 @@ import type {
   BusRecord,
   LogPosition,
   OutgoingRecord,
+  PartitionOffset,
   PartitionWatermarks,
   ReadRangeOptions,
   TopicSpec,
 } from "../port.ts"
-import {
-  BusClosedError,
-  BusProtocolError,
-  ConsumerGroupsInOwnerError,
-  DataDirLockedError,
-  InvalidTopicError,
-  NotAssignedError,
-  PartitionOutOfRangeError,
-  RemoteBusError,
-  SegmentCorruptError,
-  TopicNotFoundError,
-} from "./errors.ts"
+import * as busErrors from "./errors.ts"
+import { BusProtocolError, RemoteBusError } from "./errors.ts"
 
 /** Bumped on any incompatible change; owner and client must agree. */
 export const PROTOCOL_VERSION = 1
@@ -75,7 +68,7 @@ export interface WireError {
   readonly tag: string
   readonly name: string
   readonly message: string
-  readonly fields: Readonly<Record<string, string | number | boolean | null>>
+  readonly fields: Readonly<Record<string, unknown>>
 }
 
 export type Request =
@@ -111,8 +104,8 @@ export interface Results {
     readonly offset: number
   }>
   readonly watermarks: ReadonlyArray<PartitionWatermarks>
-  readonly offsetsForTimestamp: ReadonlyArray<{ partition: number; offset: number }>
-  readonly committedOffsets: ReadonlyArray<{ partition: number; offset: number }>
+  readonly offsetsForTimestamp: ReadonlyArray<PartitionOffset>
+  readonly committedOffsets: ReadonlyArray<PartitionOffset>
   readonly readOpen: null
   readonly readNext: { readonly records: ReadonlyArray<WireRecord>; readonly done: boolean }
   readonly readClose: null
@@ -201,14 +194,9 @@ export class FrameDecoder {
  * ```
  */
 export function toWireOutgoing(record: OutgoingRecord): WireOutgoing {
-  return {
-    topic: record.topic,
-    key: record.key,
-    value: base64(record.value),
-    ...(record.headers === undefined ? {} : { headers: record.headers }),
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-    ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
-  }
+  // Absent optional fields stay absent: JSON drops the undefined ones.
+  const { topic, key, value, headers, partition, timestamp } = record
+  return { topic, key, value: base64(value), headers, partition, timestamp }
 }
 
 /**
@@ -295,43 +283,42 @@ function fromWirePosition(position: LogPosition): LogPosition {
 }
 
 /**
- * An error, for the socket: tag, name, message and its plain fields.
+ * An error, for the socket: tag, name, message and its JSON-plain fields.
  *
  * @example
  * ```ts
- * toWireError(new TopicNotFoundError("t")) // => { tag: "TopicNotFoundError", name: "TopicNotFoundError", message: "…", fields: { topic: "t" } }
+ * toWireError(new TopicNotFoundError("t")).fields.details // => { topic: "t" }
  * ```
  */
 export function toWireError(error: unknown): WireError {
   if (!(error instanceof Error)) {
     return { tag: "Error", name: "Error", message: String(error), fields: {} }
   }
-  const fields: Record<string, string | number | boolean | null> = {}
-  for (const [name, value] of Object.entries(error)) {
-    if (name === "_tag") continue
-    if (value === null || ["string", "number", "boolean"].includes(typeof value)) {
-      fields[name] = value as string | number | boolean | null
-    }
-  }
+  const fields = Object.fromEntries(
+    Object.entries(error).filter(([name, value]) => name !== "_tag" && isPlain(value)),
+  )
   const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : error.name
   return { tag, name: error.name, message: error.message, fields }
 }
 
-/** The bus's own errors a client re-creates as themselves. */
-const KNOWN: Readonly<Record<string, { prototype: Error }>> = {
-  SegmentCorruptError,
-  DataDirLockedError,
-  TopicNotFoundError,
-  PartitionOutOfRangeError,
-  InvalidTopicError,
-  BusClosedError,
-  NotAssignedError,
-  ConsumerGroupsInOwnerError,
-  BusProtocolError,
-  TypeError,
-  RangeError,
-  Error,
+/** What survives JSON unchanged: primitives, and arrays and plain objects of them. */
+function isPlain(value: unknown): boolean {
+  if (value === null || ["string", "number", "boolean"].includes(typeof value)) return true
+  if (Array.isArray(value)) return value.every(isPlain)
+  return (
+    typeof value === "object" &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.values(value).every(isPlain)
+  )
 }
+
+/** The errors a client re-creates as themselves: the bus's own and the standard ones. */
+const KNOWN: ReadonlyMap<string, { prototype: Error }> = new Map<string, { prototype: Error }>([
+  ...Object.entries(busErrors).filter(([name]) => name !== "RemoteBusError"),
+  ["TypeError", TypeError],
+  ["RangeError", RangeError],
+  ["Error", Error],
+])
 
 /**
  * Re-creates an error the owner raised: the same class for the bus's own
@@ -344,7 +331,7 @@ const KNOWN: Readonly<Record<string, { prototype: Error }>> = {
  * ```
  */
 export function fromWireError(wire: WireError, ownerPid: number): Error {
-  const known = Object.hasOwn(KNOWN, wire.tag) ? KNOWN[wire.tag] : undefined
+  const known = KNOWN.get(wire.tag)
   if (known === undefined) return new RemoteBusError(wire.tag, wire.name, wire.message, ownerPid)
   const error = Object.create(known.prototype) as Error
   Object.assign(error, wire.fields)
@@ -354,10 +341,6 @@ export function fromWireError(wire: WireError, ownerPid: number): Error {
     ["stack", `${wire.name}: ${wire.message}\n    at owner process ${ownerPid}${localStack()}`],
   ] as const) {
     Object.defineProperty(error, name, { value, writable: true, configurable: true, enumerable: false })
-  }
-  // The bus's errors carry their tag as an own field; the standard ones have none.
-  if (known !== TypeError && known !== RangeError && known !== Error) {
-    Object.defineProperty(error, "_tag", { value: wire.tag, enumerable: true })
   }
   return error
 }

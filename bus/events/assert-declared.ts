@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ChorusError } from "../../errors/index.ts"
 import { ALL_TOPICS, topicByName } from "../../topology/index.ts"
 
 /** Every shadow topic name starts with this; no declared topic does. */
@@ -22,16 +23,17 @@ export const SHADOW_PREFIX = "shadow."
 const SUFFIX = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/
 
 /** A topic name that `topology/topics.ts` does not declare. */
-export class UndeclaredTopicError extends Error {
-  readonly _tag = "UndeclaredTopicError"
-  readonly topic: string
+export class UndeclaredTopicError extends ChorusError {
+  override readonly name = "UndeclaredTopicError"
   constructor(topic: string) {
     super(
-      `Topic ${JSON.stringify(topic)} is not declared in topology/topics.ts, nor a shadow (shadow.<suffix>.<topic>) of one. ` +
-        `Declared: ${ALL_TOPICS.map((t) => t.name).join(", ")}. Declare it there (with its key, partitions and retention) before using it.`,
+      `Topic ${JSON.stringify(topic)} is not declared in topology/topics.ts, nor a shadow (shadow.<suffix>.<topic>) of one`,
+      {
+        details: { topic },
+        metaMessages: [`declared: ${ALL_TOPICS.map((t) => t.name).join(", ")}`],
+        hint: "Declare it there (with its key, partitions and retention) before using it.",
+      },
     )
-    this.name = "UndeclaredTopicError"
-    this.topic = topic
   }
 }
 

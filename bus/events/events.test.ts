@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { Schema } from "effect"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import {
   BlockRef,
   Bytes32,
@@ -13,10 +10,10 @@ import {
   Producer,
   WatcherCursor,
 } from "../../schemas/index.ts"
+import { useEmbeddedBusPerTest } from "../../test/fixtures/embedded-bus.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { waitFor } from "../contract/index.ts"
-import { openEmbeddedBus } from "../embedded/index.ts"
-import type { BusPort } from "../port.ts"
+import { collect } from "../contract/support.ts"
 import {
   assertDeclared,
   isShadowSuffix,
@@ -27,12 +24,6 @@ import {
   subscribeEvents,
   UndeclaredTopicError,
 } from "./index.ts"
-
-const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = []
-  for await (const item of items) out.push(item)
-  return out
-}
 
 const producer = new Producer({ service: "chain-watcher", instance: "w-1", version: "0.1.0" })
 const cursorAt = (n: number) =>
@@ -45,23 +36,13 @@ const cursorAt = (n: number) =>
   )
 
 describe("events on the bus", () => {
-  let dir: string
-  let bus: BusPort
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chorus-events-"))
-    bus = await openEmbeddedBus({ dataDir: dir })
-    await bus.ensureTopics(ALL_TOPICS)
-  })
-  afterEach(async () => {
-    await bus.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const bus = useEmbeddedBusPerTest(ALL_TOPICS, "chorus-events-")
 
   it("publishes on the declared topic under the event's key, and reads it back decoded", async () => {
-    const [position] = await publishEvents(bus, [cursorAt(7)])
+    const [position] = await publishEvents(bus(), [cursorAt(7)])
     expect(position!.topic).toBe(TOPICS.watcherCursors.name)
     const read: Envelope[] = []
-    for await (const item of readEvents(bus, { topic: TOPICS.watcherCursors.name, from: "earliest" })) {
+    for await (const item of readEvents(bus(), { topic: TOPICS.watcherCursors.name, from: "earliest" })) {
       if (item.ok) read.push(item.envelope)
       expect(item.record.key).toBe("901")
     }
@@ -72,13 +53,13 @@ describe("events on the bus", () => {
     const topic = TOPICS.watcherCursors.name
     const good = cursorAt(1)
     const broken = JSON.stringify({ ...JSON.parse(JSON.stringify({ id: good.id })), type: "WatcherCursor" })
-    await bus.publish([
+    await bus().publish([
       { topic, key: "901", value: new TextEncoder().encode(broken), headers: { "x-origin": "test" } },
     ])
-    await publishEvents(bus, [good])
+    await publishEvents(bus(), [good])
 
     const handled: Envelope[] = []
-    const sub = await subscribeEvents(bus, {
+    const sub = await subscribeEvents(bus(), {
       groupId: "chorus.chain-watcher.901",
       topics: [topic],
       handler: async (envelope) => {
@@ -90,7 +71,7 @@ describe("events on the bus", () => {
     expect(handled[0]!.id).toBe(good.id)
 
     const letters: DeadLetter[] = []
-    for await (const record of bus.read({ topic: TOPICS.deadLetters.name, from: "earliest" })) {
+    for await (const record of bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" })) {
       letters.push(Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value))))
     }
     expect(letters).toHaveLength(1)
@@ -107,10 +88,10 @@ describe("events on the bus", () => {
 
   it("refuses to subscribe to or read a topic the topology does not declare", async () => {
     await expect(
-      subscribeEvents(bus, { groupId: "g", topics: ["chorus.typo"], handler: async () => {} }),
+      subscribeEvents(bus(), { groupId: "g", topics: ["chorus.typo"], handler: async () => {} }),
     ).rejects.toBeInstanceOf(UndeclaredTopicError)
     const reading = async () => {
-      for await (const _ of readEvents(bus, { topic: "chorus.typo", from: "earliest" })) {
+      for await (const _ of readEvents(bus(), { topic: "chorus.typo", from: "earliest" })) {
         // unreachable
       }
     }
@@ -119,12 +100,12 @@ describe("events on the bus", () => {
 
   it("reads a shadow of a declared topic", async () => {
     const shadow = shadowTopicName("fix-1", TOPICS.watcherCursors.name)
-    await bus.ensureTopics([{ ...TOPICS.watcherCursors, name: shadow }])
+    await bus().ensureTopics([{ ...TOPICS.watcherCursors, name: shadow }])
     const event = cursorAt(3)
-    const [position] = await publishEvents(bus, [event])
-    const record = (await collect(bus.read({ topic: position!.topic, from: "earliest" })))[0]!
-    await bus.publish([{ topic: shadow, key: record.key, value: record.value, headers: record.headers }])
-    const read = await collect(readEvents(bus, { topic: shadow, from: "earliest" }))
+    const [position] = await publishEvents(bus(), [event])
+    const record = (await collect(bus().read({ topic: position!.topic, from: "earliest" })))[0]!
+    await bus().publish([{ topic: shadow, key: record.key, value: record.value, headers: record.headers }])
+    const read = await collect(readEvents(bus(), { topic: shadow, from: "earliest" }))
     expect(read.map((r) => (r.ok ? r.envelope : r.error))).toEqual([event])
   })
 })

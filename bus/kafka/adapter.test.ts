@@ -3,9 +3,9 @@
  * bus pointed at a port nobody listens on), produce-response offsets,
  * position resolution and the shutdown handler.
  */
-import { createServer } from "node:net"
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from "kafkajs"
 import { describe, expect, it } from "vitest"
+import { closedPort } from "../../test/fixtures/ports.ts"
 import type { OutgoingRecord } from "../port.ts"
 import { openKafkaBus } from "./bus.ts"
 import {
@@ -19,20 +19,9 @@ import { resolvePositions } from "./positions.ts"
 import { positionsFromResponse } from "./records.ts"
 import { installShutdownHandlers } from "./shutdown.ts"
 
-const unusedPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-
 describe("openKafkaBus without a broker", () => {
   it("fails fast with KafkaUnreachableError naming the brokers and the way out", async () => {
-    const broker = `127.0.0.1:${await unusedPort()}`
+    const broker = `127.0.0.1:${await closedPort()}`
     const started = Date.now()
     const error = await openKafkaBus({ brokers: [broker], connectTimeoutMs: 3000, logLevel: "nothing" }).then(
       () => undefined,
@@ -59,8 +48,11 @@ describe("translateKafkaError", () => {
   const context = { operation: "publish", brokers: ["b:9092"], topic: "t" }
   // kafkajs builds protocol errors from its error-code table at runtime; its
   // typings only admit a message.
-  const protocolError = (fields: { type: string; code: number; retriable: boolean; message: string }) =>
-    new KafkaJSProtocolError(fields as unknown as Error)
+  const translateProtocolError = (type: string, code: number, message: string) =>
+    translateKafkaError(
+      new KafkaJSProtocolError({ type, code, retriable: true, message } as unknown as Error),
+      context,
+    )
 
   it("looks through retry wrappers to a connection failure", () => {
     const root = new KafkaJSConnectionError("Connection error: connect ECONNREFUSED 127.0.0.1:9092")
@@ -71,29 +63,37 @@ describe("translateKafkaError", () => {
   })
 
   it("names a missing topic", () => {
-    const error = translateKafkaError(
-      protocolError({
-        type: "UNKNOWN_TOPIC_OR_PARTITION",
-        code: 3,
-        retriable: true,
-        message: "This server does not host this topic-partition",
-      }),
-      context,
+    const error = translateProtocolError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      3,
+      "This server does not host this topic-partition",
     )
     expect(error).toBeInstanceOf(KafkaTopicNotFoundError)
-    expect(error.message).toBe("topic t does not exist")
+    expect(error.shortMessage).toBe("topic t does not exist")
     expect(error.hint).toContain("chorus topics create")
+    expect(error.message).toBe(`topic t does not exist\n${error.hint}`)
   })
 
+  it.each([
+    ["INVALID_REPLICATION_FACTOR", 38, "the replication factor is larger", "lower the replication factor"],
+    ["GROUP_AUTHORIZATION_FAILED", 30, "not authorized", "grant this client the ACLs"],
+    ["TOPIC_AUTHORIZATION_FAILED", 29, "not authorized", "grant this client the ACLs"],
+  ])(
+    "given the broker's %s, when translated, then says what went wrong and what to do",
+    (type, code, reason, hint) => {
+      const error = translateProtocolError(type, code, "kafkajs's own wording")
+      expect(error).toBeInstanceOf(KafkaOperationError)
+      expect(error.shortMessage).toContain(`publish failed: ${reason}`)
+      expect(error.hint).toContain(hint)
+      expect(error.details).toMatchObject({ kafkaError: type, topic: "t" })
+    },
+  )
+
   it("keeps the broker's error code for anything else", () => {
-    const error = translateKafkaError(
-      protocolError({
-        type: "NOT_ENOUGH_REPLICAS",
-        code: 19,
-        retriable: true,
-        message: "Messages are rejected since there are fewer in-sync replicas than required",
-      }),
-      context,
+    const error = translateProtocolError(
+      "NOT_ENOUGH_REPLICAS",
+      19,
+      "Messages are rejected since there are fewer in-sync replicas than required",
     )
     expect(error).toBeInstanceOf(KafkaOperationError)
     expect(error.details).toMatchObject({
@@ -107,7 +107,7 @@ describe("translateKafkaError", () => {
   it("passes adapter errors through and wraps non-errors", () => {
     const own = new KafkaTopicNotFoundError("x", "read")
     expect(translateKafkaError(own, context)).toBe(own)
-    expect(translateKafkaError("weird", context).message).toBe("publish failed: weird")
+    expect(translateKafkaError("weird", context).shortMessage).toBe("publish failed: weird")
   })
 })
 

@@ -28,6 +28,7 @@ import type {
   BusRecord,
   EnsureTopicsResult,
   OutgoingRecord,
+  PartitionOffset,
   PartitionWatermarks,
   ReadRangeOptions,
   RecordPosition,
@@ -473,10 +474,7 @@ class KafkaBus implements BusPort {
     }
   }
 
-  async offsetsForTimestamp(
-    topic: string,
-    timestamp: number,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<ReadonlyArray<PartitionOffset>> {
     this.#open("offsetsForTimestamp")
     if (!Number.isFinite(timestamp)) {
       throw new KafkaConfigError(`timestamp must be a finite number of milliseconds, got ${timestamp}`, {
@@ -497,10 +495,7 @@ class KafkaBus implements BusPort {
     }
   }
 
-  async committedOffsets(
-    groupId: string,
-    topic: string,
-  ): Promise<ReadonlyArray<{ partition: number; offset: number }>> {
+  async committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<PartitionOffset>> {
     this.#open("committedOffsets")
     try {
       const offsets = await this.#retryTransient(() => this.#admin.fetchOffsets({ groupId, topics: [topic] }))

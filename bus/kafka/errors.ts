@@ -2,16 +2,17 @@
  * Errors of the Kafka adapter, and the translation of kafkajs errors into them.
  *
  * Invariants:
- * - Every error the adapter throws is a {@link KafkaBusError}: a short
- *   message, structured `details`, a `hint` saying what to do next, and the
- *   original kafkajs error as `cause`. Nothing kafkajs-shaped leaks through
- *   the port.
+ * - Every error the adapter throws is a {@link KafkaBusError}, a
+ *   `ChorusError`: a short message, structured `details`, a `hint` saying
+ *   what to do next, a stable `code`, and the original kafkajs error as
+ *   `cause`. Nothing kafkajs-shaped leaks through the port.
  * - Translation looks through kafkajs's wrappers (`KafkaJSNumberOfRetriesExceeded`,
  *   `KafkaJSNonRetriableError`) to the root cause, because the wrapper names
  *   say nothing about what went wrong.
  *
  * @module
  */
+import { ChorusError } from "../../errors/index.ts"
 
 /** Where an error happened, for its details. */
 export interface ErrorContext {
@@ -23,36 +24,33 @@ export interface ErrorContext {
 }
 
 /**
- * Base class of every error the Kafka adapter throws.
+ * Base class of every error the Kafka adapter throws: a `ChorusError` with a
+ * stable `code` for programs.
  *
  * @example
  * ```ts
  * try {
  *   await openKafkaBus({ brokers: ["127.0.0.1:9092"] })
  * } catch (error) {
- *   if (error instanceof KafkaBusError) console.error(`${error.message}\n${error.hint}`)
+ *   if (error instanceof KafkaBusError) console.error(error.message) // the short message, then the hint
  * }
  * ```
  */
-export class KafkaBusError extends Error {
+export class KafkaBusError extends ChorusError {
   override readonly name: string = "KafkaBusError"
   /** A stable code for programs; the message is for people. */
   readonly code: string
-  readonly details: Readonly<Record<string, unknown>>
-  /** What to do next. */
-  readonly hint: string
+  declare readonly hint: string
 
   constructor(
     code: string,
-    message: string,
+    shortMessage: string,
     details: Readonly<Record<string, unknown>>,
     hint: string,
     cause?: unknown,
   ) {
-    super(message, cause === undefined ? undefined : { cause })
+    super(shortMessage, { details, hint, cause })
     this.code = code
-    this.details = details
-    this.hint = hint
   }
 }
 
@@ -216,6 +214,20 @@ const CONNECTION_ERRORS = new Set([
 
 const UNKNOWN_TOPIC = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "UNKNOWN_TOPIC_ID"])
 
+/** Broker error codes whose fix is known: what went wrong and what to do, instead of kafkajs's wording. */
+const NOT_AUTHORIZED = {
+  reason: "not authorized",
+  hint: "grant this client the ACLs it needs on the topic and group",
+}
+const BROKER_ERRORS: Readonly<Record<string, { readonly reason: string; readonly hint: string }>> = {
+  INVALID_REPLICATION_FACTOR: {
+    reason: "the replication factor is larger than the number of brokers",
+    hint: "run against a cluster with enough brokers, or lower the replication factor",
+  },
+  GROUP_AUTHORIZATION_FAILED: NOT_AUTHORIZED,
+  TOPIC_AUTHORIZATION_FAILED: NOT_AUTHORIZED,
+}
+
 const describe = (error: unknown): string => {
   const record = asRecord(error)
   if (record === undefined) return String(error)
@@ -259,21 +271,13 @@ export const translateKafkaError = (error: unknown, context: ErrorContext): Kafk
   if (name === "KafkaJSTopicMetadataNotLoaded" && context.topic !== undefined) {
     return new KafkaTopicNotFoundError(context.topic, context.operation, error)
   }
-  if (type === "INVALID_REPLICATION_FACTOR") {
+  const known = type !== undefined && Object.hasOwn(BROKER_ERRORS, type) ? BROKER_ERRORS[type] : undefined
+  if (known !== undefined) {
     return new KafkaOperationError(
       context.operation,
-      "the replication factor is larger than the number of brokers",
+      known.reason,
       { ...where, kafkaError: type },
-      "run against a cluster with enough brokers, or lower the replication factor",
-      error,
-    )
-  }
-  if (type === "GROUP_AUTHORIZATION_FAILED" || type === "TOPIC_AUTHORIZATION_FAILED") {
-    return new KafkaOperationError(
-      context.operation,
-      "not authorized",
-      { ...where, kafkaError: type },
-      "grant this client the ACLs it needs on the topic and group",
+      known.hint,
       error,
     )
   }

@@ -12,16 +12,13 @@
  *
  * @module
  */
-import type { LogPosition, PartitionWatermarks } from "../port.ts"
+import type { LogPosition, PartitionOffset, PartitionWatermarks } from "../port.ts"
 import { KafkaConfigError } from "./errors.ts"
 
 /** The two lookups positions need; the bus implements them with its admin client. */
 export interface OffsetLookups {
   readonly watermarks: (topic: string) => Promise<ReadonlyArray<PartitionWatermarks>>
-  readonly offsetsForTimestamp: (
-    topic: string,
-    timestamp: number,
-  ) => Promise<ReadonlyArray<{ partition: number; offset: number }>>
+  readonly offsetsForTimestamp: (topic: string, timestamp: number) => Promise<ReadonlyArray<PartitionOffset>>
 }
 
 const validate = (position: LogPosition): void => {

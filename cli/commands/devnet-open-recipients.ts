@@ -1,4 +1,4 @@
-import { type Command, requireString } from "../command.ts"
+import { type Command, flags, requireString } from "../command.ts"
 import { readDevnetFile } from "../devnet/devnet-file.ts"
 import { setGates } from "../devnet/gates.ts"
 
@@ -20,10 +20,7 @@ export const devnetOpenRecipients: Command = {
     "the chain devnet.json describes, nothing is changed and the exit status is 1. A gate already in the asked",
     "state gets no transaction. Prints one line per chain with its transaction.",
   ].join("\n"),
-  options: {
-    "data-dir": { type: "string" },
-    close: { type: "boolean" },
-  },
+  options: flags({ values: ["data-dir"], switches: ["close"] }),
   async run({ values, out }) {
     const dataDir = requireString(values, "data-dir")
     const open = values.close !== true

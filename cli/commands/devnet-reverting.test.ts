@@ -13,9 +13,11 @@ import { gatedRecipientAbi, inboxAbi } from "../../contracts/index.ts"
 import { chainDefinition } from "../../services/runtime/chain-client.ts"
 import { toChorusMessage } from "../../services/runtime/contract-message.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
+import { untilSettled } from "../../test/e2e/exactly-once.ts"
 import { receivedPayloads } from "../../test/e2e/recipients.ts"
+import { runCommand } from "../../test/fixtures/run-cli.ts"
 import { TOPICS } from "../../topology/index.ts"
-import { parseCommandArgs, UsageError } from "../command.ts"
+import { UsageError } from "../command.ts"
 import { type Devnet, startDevnet } from "../devnet/devnet.ts"
 import { readDevnetFile } from "../devnet/devnet-file.ts"
 import { DevnetNotRunningError } from "../devnet/gates.ts"
@@ -26,19 +28,8 @@ import { devnet as devnetCommand, revertingFlag } from "./devnet.ts"
 import { devnetOpenRecipients } from "./devnet-open-recipients.ts"
 
 const MESSAGES = 12
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const openRecipients = async (argv: ReadonlyArray<string>) => {
-  const lines: string[] = []
-  const { values, positionals } = parseCommandArgs(devnetOpenRecipients, argv)
-  const code = await devnetOpenRecipients.run({
-    values,
-    positionals,
-    out: (line) => lines.push(line),
-    err: (line) => lines.push(line),
-  })
-  return { code, lines }
-}
+const openRecipients = (argv: ReadonlyArray<string>) => runCommand(devnetOpenRecipients, argv)
 
 describe("--reverting <percent>", () => {
   it("accepts an integer percentage from 0 to 100 and refuses anything else, naming the flag", async () => {
@@ -51,10 +42,7 @@ describe("--reverting <percent>", () => {
         /^--reverting must be an integer percentage from 0 to 100 .*, got /,
       )
     // The command refuses it before it starts any chain.
-    const { values, positionals } = parseCommandArgs(devnetCommand, ["--reverting", "150", "--exit"])
-    await expect(devnetCommand.run({ values, positionals, out: () => {}, err: () => {} })).rejects.toThrow(
-      UsageError,
-    )
+    await expect(runCommand(devnetCommand, ["--reverting", "150", "--exit"])).rejects.toThrow(UsageError)
   })
 })
 
@@ -69,6 +57,17 @@ describe("a devnet with 25% of its traffic to closed GatedRecipients", () => {
     await devnet?.stop()
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
   })
+  /** Whether each chain's GatedRecipient is open, in the order of the devnet's chains. */
+  const gatesOpen = () =>
+    Promise.all(
+      devnet.world.chains.map((chain) =>
+        chain.client.readContract({
+          address: chain.gatedRecipient,
+          abi: gatedRecipientAbi,
+          functionName: "open",
+        }),
+      ),
+    )
 
   it("describes itself in devnet.json next to config.json", () => {
     const file = readDevnetFile(dataDir)
@@ -97,13 +96,7 @@ describe("a devnet with 25% of its traffic to closed GatedRecipients", () => {
       expect(m.recipient).toBe(m.gated ? destination.gatedRecipient : destination.recipient)
     }
 
-    const deadline = Date.now() + 150_000
-    for (;;) {
-      await devnet.poll()
-      const { counts } = devnet.tracker.progress()
-      if (counts.delivered + counts.failed >= MESSAGES || Date.now() > deadline) break
-      await sleep(500)
-    }
+    await untilSettled(devnet, MESSAGES, 150_000)
     const tracked = devnet.tracker.messages()
     const outcome = judgeDevnet({
       target: MESSAGES,
@@ -142,14 +135,7 @@ describe("a devnet with 25% of its traffic to closed GatedRecipients", () => {
           `chain ${chain.chainId} {2}GatedRecipient ${chain.gatedRecipient} {2}opened {2}tx 0x[0-9a-f]{64}`,
         ),
       )
-    for (const chain of devnet.world.chains)
-      expect(
-        await chain.client.readContract({
-          address: chain.gatedRecipient,
-          abi: gatedRecipientAbi,
-          functionName: "open",
-        }),
-      ).toBe(true)
+    expect(await gatesOpen()).toEqual(devnet.world.chains.map(() => true))
 
     // A failed message can now be retried: here with its single proof from the log.
     const gated = tracked.find((m) => m.sent.gated)!
@@ -194,14 +180,7 @@ describe("a devnet with 25% of its traffic to closed GatedRecipients", () => {
     expect(again.lines.filter((l) => l.includes("already open, no transaction sent"))).toHaveLength(3)
     const closed = await openRecipients(["--data-dir", dataDir, "--close"])
     expect(closed.lines.filter((l) => / {2}closed {2}tx 0x/.test(l))).toHaveLength(3)
-    for (const chain of devnet.world.chains)
-      expect(
-        await chain.client.readContract({
-          address: chain.gatedRecipient,
-          abi: gatedRecipientAbi,
-          functionName: "open",
-        }),
-      ).toBe(false)
+    expect(await gatesOpen()).toEqual(devnet.world.chains.map(() => false))
 
     // Once the devnet stops, the same command says so instead of hanging or half-acting.
     await devnet.stop()

@@ -1,4 +1,4 @@
-import { type Command, intFlag, UsageError } from "../command.ts"
+import { type Command, flags, intFlag, UsageError } from "../command.ts"
 import type { Devnet } from "../devnet/devnet.ts"
 import { endingOf, judgeDevnet } from "../devnet/outcome.ts"
 import { type GatedCounts, renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
@@ -77,16 +77,10 @@ export const devnet: Command = {
     "Latency runs from source finality (the watcher's observation of the finalized block) to the submitter's",
     "destination receipt.",
   ].join("\n"),
-  options: {
-    messages: { type: "string" },
-    rate: { type: "string" },
-    reverting: { type: "string" },
-    exit: { type: "boolean" },
-    json: { type: "boolean" },
-    kafka: { type: "string" },
-    "data-dir": { type: "string" },
-    timeout: { type: "string" },
-  },
+  options: flags({
+    values: ["messages", "rate", "reverting", "kafka", "data-dir", "timeout"],
+    switches: ["exit", "json"],
+  }),
   async run({ values, out, err }) {
     const messages = intFlag(values, "messages", 60, 0)
     const rate = intFlag(values, "rate", 10, 1)

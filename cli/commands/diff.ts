@@ -1,7 +1,7 @@
 import type { Envelope } from "../../schemas/index.ts"
 import type { EventDifference, ShadowDiffReport } from "../../services/replay/index.ts"
-import { type Command, UsageError } from "../command.ts"
-import { BUS_DETAILS, BUS_USAGE, busOptions, openBusFromFlags } from "../open-bus.ts"
+import { type Command, flags, UsageError } from "../command.ts"
+import { BUS_DETAILS, BUS_USAGE, busOptions, withBus } from "../open-bus.ts"
 
 /** Fields shown per changed event in the text report (`--json` has them all). */
 const FIELDS_SHOWN = 20
@@ -170,7 +170,7 @@ export const diff: Command = {
     "field that differs; the rest are `missing` (production only) or `extra` (shadow only). Each names its messages.",
     "Exit code: 0 no difference, 1 differences, 2 usage.",
   ].join("\n"),
-  options: { ...busOptions, json: { type: "boolean" } },
+  options: { ...busOptions, ...flags({ switches: ["json"] }) },
   positionals: ["production-topic", "shadow-topic"],
   async run({ values, positionals, out }) {
     const [productionTopic, shadowTopic] = positionals
@@ -178,18 +178,14 @@ export const diff: Command = {
       throw new UsageError("give the production topic and the shadow topic to compare")
     }
     const lib = await import("../../services/replay/index.ts")
-    const bus = await openBusFromFlags(values)
-    let report: ShadowDiffReport
-    try {
-      report = await lib.diffShadowTopic(bus, { productionTopic, shadowTopic })
-    } catch (error) {
+    const report: ShadowDiffReport = await withBus(values, (bus) =>
+      lib.diffShadowTopic(bus, { productionTopic, shadowTopic }),
+    ).catch((error: unknown) => {
       if (error instanceof lib.DiffRefusedError || error instanceof lib.ManifestNotFoundError) {
         throw new UsageError(error.message)
       }
       throw error
-    } finally {
-      await bus.close()
-    }
+    })
     if (values.json === true) out(JSON.stringify(diffReportJson(report)))
     else for (const line of renderDiffReport(report, lib.scopeOf)) out(line)
     return lib.isEmptyDiff(report) ? 0 : 1

@@ -1,5 +1,5 @@
 import { listMessages, type MessageFilter, parseDuration } from "../../services/auditor/index.ts"
-import { type Command, UsageError } from "../command.ts"
+import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
 import { stuckAfterOf } from "./trace.ts"
@@ -45,14 +45,10 @@ export const messages: Command = {
   ].join("\n"),
   options: {
     ...auditOptions,
-    status: { type: "string" },
-    source: { type: "string" },
-    destination: { type: "string" },
-    since: { type: "string" },
-    "stuck-after": { type: "string" },
-    limit: { type: "string" },
-    json: { type: "boolean" },
-    ids: { type: "boolean" },
+    ...flags({
+      values: ["status", "source", "destination", "since", "stuck-after", "limit"],
+      switches: ["json", "ids"],
+    }),
   },
   async run({ values, out, err }) {
     const status = (values.status ?? "all") as MessageFilter["status"]

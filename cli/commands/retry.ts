@@ -11,7 +11,7 @@ import {
   type RetryOutcome,
   requestRetry,
 } from "../../services/retry/index.ts"
-import { type Command, UsageError } from "../command.ts"
+import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, messageIdArgument, openAudit } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
 
@@ -56,12 +56,7 @@ export const retry: Command = {
     "chorus.deliveries (Inbox.retry for a message that failed at its recipient, a one-message deliver for one",
     "that was never attempted, or RetryRefused with the reason). Exit status: 0 delivered, 1 otherwise, 2 usage.",
   ].join("\n"),
-  options: {
-    ...auditOptions,
-    reason: { type: "string" },
-    wait: { type: "string" },
-    "no-wait": { type: "boolean" },
-  },
+  options: { ...auditOptions, ...flags({ values: ["reason", "wait"], switches: ["no-wait"] }) },
   positionals: ["messageId"],
   async run({ values, positionals, out, err }) {
     const id = messageIdArgument(positionals, "retry")

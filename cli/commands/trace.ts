@@ -4,7 +4,7 @@ import {
   type Trace,
   traceMessage,
 } from "../../services/auditor/index.ts"
-import { type Command, UsageError } from "../command.ts"
+import { type Command, flags, UsageError } from "../command.ts"
 import {
   AUDIT_DETAILS,
   auditOptions,
@@ -72,7 +72,7 @@ export const trace: Command = {
     "Each step shows when it was written to the log, its delay from the step before, and the record it",
     "comes from (topic[partition]@offset). Exit status: 0 delivered, 1 not delivered (or unknown id), 2 usage.",
   ].join("\n"),
-  options: { ...auditOptions, json: { type: "boolean" }, "stuck-after": { type: "string" } },
+  options: { ...auditOptions, ...flags({ values: ["stuck-after"], switches: ["json"] }) },
   positionals: ["messageId"],
   async run({ values, positionals, out, err }) {
     const id = messageIdArgument(positionals, "trace")

@@ -12,9 +12,16 @@
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Exit, Schema } from "effect"
+import { Schema } from "effect"
 import { privateKeyToAccount } from "viem/accounts"
-import { Address, ChainId, type FieldIssue, issuesOf } from "../../schemas/index.ts"
+import { ChorusError } from "../../errors/index.ts"
+import {
+  Address,
+  ChainId,
+  decodeAllOrThrow,
+  type FieldIssue,
+  lowercaseAddresses,
+} from "../../schemas/index.ts"
 import { ANVIL_KEYS, type DevnetWorld } from "./world.ts"
 
 /** The file's name inside the devnet's data directory. */
@@ -62,37 +69,31 @@ export const DevnetFile = Schema.Struct({
 export type DevnetFile = typeof DevnetFile.Type
 
 /** No devnet.json where one was expected. */
-export class DevnetFileMissingError extends Error {
+export class DevnetFileMissingError extends ChorusError {
   override readonly name = "DevnetFileMissingError"
-  readonly path: string
   constructor(path: string, cause: unknown) {
-    super(
-      `no devnet description at ${path} (${(cause as Error).message}). Pass the --data-dir of a running ` +
-        "`chorus devnet --data-dir <dir>`; a devnet started without --data-dir keeps its files in a temporary " +
-        "directory, printed at start, that is removed when it stops.",
-      { cause },
-    )
-    this.path = path
+    super(`no devnet description at ${path} (${(cause as Error).message})`, {
+      details: { path },
+      hint:
+        "Pass the --data-dir of a running `chorus devnet --data-dir <dir>`; a devnet started without --data-dir " +
+        "keeps its files in a temporary directory, printed at start, that is removed when it stops.",
+      cause,
+    })
   }
 }
 
 /** A devnet.json that cannot be used: every problem, each with its path in the file. */
-export class DevnetFileInvalidError extends Error {
+export class DevnetFileInvalidError extends ChorusError {
   override readonly name = "DevnetFileInvalidError"
-  readonly path: string
-  readonly issues: ReadonlyArray<FieldIssue>
   constructor(path: string, issues: ReadonlyArray<FieldIssue>) {
-    super(
-      `invalid devnet description in ${path}:\n${issues
-        .map((i) => `  - ${i.path === "" ? "(top level)" : i.path}: ${i.message}`)
-        .join("\n")}\nIt is written by \`chorus devnet\`; start the devnet again rather than editing it.`,
-    )
-    this.path = path
-    this.issues = issues
+    super(`invalid devnet description in ${path}:`, {
+      details: { path, issues },
+      metaMessages: issues.map((i) => `- ${i.path === "" ? "(top level)" : i.path}: ${i.message}`),
+      hint: "It is written by `chorus devnet`; start the devnet again rather than editing it.",
+    })
   }
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const lower = (address: string) => address.toLowerCase()
 
 /**
@@ -150,11 +151,11 @@ export const writeDevnetFile = (dataDir: string, file: DevnetFile): string => {
  * ```
  */
 export const decodeDevnetFile = (input: unknown, path: string): DevnetFile => {
-  const exit = Schema.decodeUnknownExit(DevnetFile)(lowercaseAddresses(input), { errors: "all" })
-  if (Exit.isSuccess(exit)) return exit.value
-  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (failure === undefined || !Schema.isSchemaError(failure.error)) throw failure?.error ?? exit.cause
-  throw new DevnetFileInvalidError(path, issuesOf(failure.error))
+  return decodeAllOrThrow(
+    DevnetFile,
+    lowercaseAddresses(input),
+    (issues) => new DevnetFileInvalidError(path, issues),
+  )
 }
 
 /**
@@ -182,11 +183,4 @@ export const readDevnetFile = (dataDir: string): DevnetFile => {
     ])
   }
   return decodeDevnetFile(json, path)
-}
-
-const lowercaseAddresses = (input: unknown): unknown => {
-  if (Array.isArray(input)) return input.map(lowercaseAddresses)
-  if (typeof input === "string") return ADDRESS.test(input) ? input.toLowerCase() : input
-  if (input === null || typeof input !== "object") return input
-  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, lowercaseAddresses(v)]))
 }

@@ -17,6 +17,7 @@ import {
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { gatedRecipientAbi } from "../../contracts/index.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { chainDefinition } from "../../services/runtime/chain-client.ts"
 import type { DevnetFile, DevnetFileChain } from "./devnet-file.ts"
 
@@ -42,48 +43,48 @@ export type GateChange =
     }
 
 /** A chain of the devnet does not answer: the devnet is not running. */
-export class DevnetNotRunningError extends Error {
+export class DevnetNotRunningError extends ChorusError {
   override readonly name = "DevnetNotRunningError"
-  readonly chainId: number
-  readonly rpcUrl: string
   constructor(chainId: number, rpcUrl: string, cause: unknown) {
     super(
       `chain ${chainId} does not answer at ${rpcUrl} (${firstLine(cause)}): the devnet that wrote devnet.json is ` +
-        "not running. Start one with `chorus devnet --data-dir <dir>` (without --exit, so that it keeps running " +
-        "after its traffic) and run this again while it runs. No gate was changed.",
-      { cause },
+        "not running",
+      {
+        details: { chainId, rpcUrl },
+        hint:
+          "Start one with `chorus devnet --data-dir <dir>` (without --exit, so that it keeps running after its " +
+          "traffic) and run this again while it runs. No gate was changed.",
+        cause,
+      },
     )
-    this.chainId = chainId
-    this.rpcUrl = rpcUrl
   }
 }
 
 /** A chain answers, but it is not the one devnet.json describes (another devnet, or a restarted chain). */
-export class DevnetMismatchError extends Error {
+export class DevnetMismatchError extends ChorusError {
   override readonly name = "DevnetMismatchError"
-  readonly chainId: number
   constructor(chainId: number, rpcUrl: string, detail: string) {
-    super(
-      `the chain at ${rpcUrl} is not the devnet chain ${chainId} that devnet.json describes: ${detail}. ` +
+    super(`the chain at ${rpcUrl} is not the devnet chain ${chainId} that devnet.json describes: ${detail}`, {
+      details: { chainId, rpcUrl },
+      hint:
         "The devnet that wrote the file has stopped and something else answers there; pass the --data-dir of " +
         "the devnet that is running. No gate was changed.",
-    )
-    this.chainId = chainId
+    })
   }
 }
 
 /** A `setOpen` transaction that did not succeed. */
-export class GateTransactionError extends Error {
+export class GateTransactionError extends ChorusError {
   override readonly name = "GateTransactionError"
-  readonly chainId: number
-  readonly transactionHash: Hex
   constructor(chainId: number, recipient: Address, transactionHash: Hex, status: string) {
     super(
       `setOpen on the GatedRecipient ${recipient} of chain ${chainId} did not succeed (tx ${transactionHash}, ` +
-        `status ${status}). Check the devnet's services.log and the chain, then run this again: it is idempotent.`,
+        `status ${status})`,
+      {
+        details: { chainId, recipient, transactionHash, status },
+        hint: "Check the devnet's services.log and the chain, then run this again: it is idempotent.",
+      },
     )
-    this.chainId = chainId
-    this.transactionHash = transactionHash
   }
 }
 

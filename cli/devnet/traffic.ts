@@ -12,6 +12,7 @@
 import { type Address, createWalletClient, type Hex, http, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { outboxAbi } from "../../contracts/index.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { chainDefinition } from "../../services/runtime/chain-client.ts"
 import { ANVIL_KEYS, type DevnetWorld } from "./world.ts"
 
@@ -40,30 +41,24 @@ export interface TrafficOptions {
 }
 
 /** A send the source chain refused; traffic stops at the first one. */
-export class TrafficError extends Error {
+export class TrafficError extends ChorusError {
   override readonly name = "TrafficError"
-  readonly index: number
-  readonly srcChainId: number
   constructor(index: number, srcChainId: number, cause: unknown) {
     super(
       `sending devnet message #${index} on chain ${srcChainId} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
+      { details: { index, srcChainId }, cause },
     )
-    this.index = index
-    this.srcChainId = srcChainId
   }
 }
 
 /** A `reverting` share that is not an integer percentage from 0 to 100. */
-export class RevertingShareError extends Error {
+export class RevertingShareError extends ChorusError {
   override readonly name = "RevertingShareError"
-  readonly value: number
   constructor(value: number) {
-    super(
-      `the reverting share must be an integer percentage from 0 to 100, got ${value}. ` +
-        "Pass e.g. 10 to address every tenth message to a GatedRecipient.",
-    )
-    this.value = value
+    super(`the reverting share must be an integer percentage from 0 to 100, got ${value}`, {
+      details: { value },
+      hint: "Pass e.g. 10 to address every tenth message to a GatedRecipient.",
+    })
   }
 }
 

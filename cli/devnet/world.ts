@@ -96,7 +96,16 @@ export const DEVNET_CHAIN_IDS: ReadonlyArray<number> = [901, 902, 903]
 
 const operatorKey = (index: number): Hex => keccak256(stringToHex(`chorus-devnet-operator-${index}`))
 
-const rpc = async (url: string, method: string, params: unknown[]): Promise<unknown> => {
+/**
+ * A raw JSON-RPC call, for the anvil methods viem's clients do not wrap
+ * (`evm_setIntervalMining`, …); an RPC error throws, naming the method.
+ *
+ * @example
+ * ```ts
+ * await rpc(chain.rpcUrl, "evm_setIntervalMining", [0])
+ * ```
+ */
+export const rpc = async (url: string, method: string, params: unknown[]): Promise<unknown> => {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

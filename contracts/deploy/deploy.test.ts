@@ -1,22 +1,12 @@
-import {
-  type Account,
-  type Chain,
-  createPublicClient,
-  createWalletClient,
-  getAddress,
-  http,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from "viem"
-import { privateKeyToAccount } from "viem/accounts"
+import { getAddress } from "viem"
 import { foundry } from "viem/chains"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ANVIL_DEFAULT_KEYS, type Anvil, startAnvil } from "../anvil/index.ts"
+import { ANVIL_DEFAULT_KEYS, type Anvil, anvilClients, startAnvil } from "../anvil/index.ts"
 import { inboxAbi, operatorRegistryAbi, pingRecipientAbi } from "../out/index.ts"
 import {
   ConfigurationError,
   configureInbox,
+  type DeployClients,
   deployInbox,
   deployOperatorRegistry,
   deployOutbox,
@@ -25,18 +15,11 @@ import {
 } from "./index.ts"
 
 let anvil: Anvil
-let clients: { walletClient: WalletClient<Transport, Chain | undefined, Account>; publicClient: PublicClient }
+let clients: DeployClients
 beforeAll(async () => {
   anvil = await startAnvil({ chainId: foundry.id })
-  const transport = http(anvil.rpcUrl)
-  clients = {
-    publicClient: createPublicClient({ chain: foundry, transport }) as PublicClient,
-    walletClient: createWalletClient({
-      chain: foundry,
-      transport,
-      account: privateKeyToAccount(ANVIL_DEFAULT_KEYS[0]),
-    }),
-  }
+  const { publicClient, wallet } = anvilClients(anvil)
+  clients = { publicClient, walletClient: wallet(ANVIL_DEFAULT_KEYS[0]) }
 }, 60_000)
 afterAll(async () => {
   await anvil?.stop()

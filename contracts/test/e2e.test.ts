@@ -1,18 +1,11 @@
 import {
-  type Account,
   type Address,
   type Chain,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
   keccak256,
   type PublicClient,
   parseEventLogs,
   stringToHex,
-  type Transport,
   toHex,
-  type WalletClient,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -22,7 +15,7 @@ import {
   getRangeProof,
   getRoot,
 } from "../../services/proof-builder/merkle/index.ts"
-import { type Anvil, startAnvil } from "../anvil/index.ts"
+import { type AccountWallet, type Anvil, anvilClients, startAnvil } from "../anvil/index.ts"
 import {
   type Checkpoint,
   getCheckpointDomain,
@@ -48,28 +41,13 @@ type Side = {
   anvil: Anvil
   chain: Chain
   publicClient: PublicClient
-  walletClient: WalletClient<Transport, Chain | undefined, Account>
+  walletClient: AccountWallet
 }
 
 async function side(chainId: number): Promise<Side> {
   const anvil = await startAnvil({ chainId })
-  const chain = defineChain({
-    id: chainId,
-    name: `chain-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [anvil.rpcUrl] } },
-  })
-  const transport = http(anvil.rpcUrl)
-  return {
-    anvil,
-    chain,
-    publicClient: createPublicClient({ chain, transport }) as PublicClient,
-    walletClient: createWalletClient({
-      chain,
-      transport,
-      account: privateKeyToAccount(ANVIL_KEYS[0]),
-    }) as WalletClient<Transport, Chain | undefined, Account>,
-  }
+  const { chain, publicClient, wallet } = anvilClients(anvil, `chain-${chainId}`)
+  return { anvil, chain, publicClient, walletClient: wallet(ANVIL_KEYS[0]) }
 }
 
 const operators = Array.from({ length: 4 }, (_, i) => privateKeyToAccount(keccak256(stringToHex(`e2e-${i}`))))

@@ -1,25 +1,19 @@
 // GatedRecipient through a real Inbox: closed, its messages fail at the recipient (the batch still lands) with
 // Closed(srcChainId, sender); opened by its owner, Inbox.retry delivers them exactly once.
 import { type Address, encodeErrorResult, getAddress, type Hex, parseEventLogs } from "viem"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { getMessageProof } from "../../services/proof-builder/merkle/index.ts"
 import { deployGatedRecipient } from "../deploy/index.ts"
 import { getMessageId } from "../message/index.ts"
 import { gatedRecipientAbi, inboxAbi, pingRecipientAbi } from "../out/index.ts"
-import { createWorld, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import { SRC_CHAIN_ID, type World } from "./world.ts"
 
 let w: World
 let gated: Address
-beforeAll(async () => {
-  w = await createWorld()
+useWorld({}, async (world) => {
+  w = world
   gated = await deployGatedRecipient(w.clients, { inbox: w.inbox })
-  await w.save()
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
-})
-afterEach(async () => {
-  await w.reset()
 })
 
 const SENDER: Address = getAddress("0x000000000000000000000000000000000000beef")
@@ -31,14 +25,6 @@ const read = <T>(functionName: string, args: readonly unknown[] = []): Promise<T
     functionName,
     args,
   } as never) as Promise<T>
-
-const status = (nonce: number) =>
-  w.publicClient.readContract({
-    address: w.inbox,
-    abi: inboxAbi,
-    functionName: "messageStatus",
-    args: [SRC_CHAIN_ID, SRC_OUTBOX, nonce],
-  })
 
 const setOpen = (open: boolean) => w.write(w.walletClient, gated, gatedRecipientAbi, "setOpen", [open])
 
@@ -60,7 +46,12 @@ describe("GatedRecipient behind an Inbox", () => {
       encodeErrorResult({ abi: gatedRecipientAbi, errorName: "Closed", args: [SRC_CHAIN_ID, SENDER] }),
     )
     expect(inboxEvents.filter((e) => e.eventName === "MessageDelivered")).toHaveLength(3)
-    expect([await status(0), await status(1), await status(2), await status(3)]).toEqual([1, 2, 1, 2])
+    expect([
+      await w.messageStatus(0),
+      await w.messageStatus(1),
+      await w.messageStatus(2),
+      await w.messageStatus(3),
+    ]).toEqual([1, 2, 1, 2])
     expect(await read<bigint>("totalPings")).toBe(0n)
 
     // Still closed: retry reverts with the recipient's reason and the message stays failed.
@@ -70,7 +61,7 @@ describe("GatedRecipient behind an Inbox", () => {
     expect(closed.args[1]).toBe(
       encodeErrorResult({ abi: gatedRecipientAbi, errorName: "Closed", args: [SRC_CHAIN_ID, SENDER] }),
     )
-    expect(await status(1)).toBe(2)
+    expect(await w.messageStatus(1)).toBe(2)
 
     const opened = await setOpen(true)
     expect(parseEventLogs({ abi: gatedRecipientAbi, logs: opened.logs }).map((e) => e.eventName)).toEqual([
@@ -90,8 +81,8 @@ describe("GatedRecipient behind an Inbox", () => {
       "MessageDelivered",
       "MessageRetried",
     ])
-    expect(await status(1)).toBe(1)
-    expect(await status(3)).toBe(2)
+    expect(await w.messageStatus(1)).toBe(1)
+    expect(await w.messageStatus(3)).toBe(2)
     expect(await read<bigint>("totalPings")).toBe(1n)
     expect(await read<Hex>("lastBody")).toBe(lane.messages[1]!.body)
     expect((await w.revertOf("retry", [lane.messages[1]!, proof.root, proof.siblings])).errorName).toBe(

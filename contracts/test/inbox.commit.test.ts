@@ -1,22 +1,17 @@
 import { concat, type Hex, parseEventLogs, parseSignature, serializeSignature, size, slice } from "viem"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { getCheckpointDomain, hashCheckpoint, signCheckpoint } from "../checkpoint/index.ts"
 import { deployInbox } from "../deploy/index.ts"
 import { inboxAbi } from "../out/index.ts"
-import { createWorld, makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import { makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
 // Weights 100..400 (total 1000, threshold 2/3 -> 667 required): stake, not heads, decides.
 let w: World
-beforeAll(async () => {
-  w = await createWorld({ weights: [100n, 200n, 300n, 400n] })
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
-})
-afterEach(async () => {
-  await w.reset()
+useWorld({ weights: [100n, 200n, 300n, 400n] }, (world) => {
+  w = world
 })
 
 function checkpoint() {

@@ -10,40 +10,32 @@ import {
   toFunctionSelector,
   toHex,
 } from "viem"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { getMessageProof, getRangeProof } from "../../services/proof-builder/merkle/index.ts"
-import { deployContract } from "../deploy/index.ts"
+import { describe, expect, it } from "vitest"
+import { getMessageProof } from "../../services/proof-builder/merkle/index.ts"
 import { encodeMessages, getMessageId } from "../message/index.ts"
 import {
   bitmapProbeRecipientAbi,
-  bitmapProbeRecipientBytecode,
   inboxAbi,
   pingRecipientAbi,
   probeRecipientAbi,
-  probeRecipientBytecode,
   reentrantRecipientAbi,
-  reentrantRecipientBytecode,
-  returnBombRecipientAbi,
-  returnBombRecipientBytecode,
   revertingRecipientAbi,
-  revertingRecipientBytecode,
 } from "../out/index.ts"
 import { rangeArb } from "./arbitraries.ts"
-import { createWorld, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import { SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
 
 let w: World
-beforeAll(async () => {
-  w = await createWorld()
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
-})
-afterEach(async () => {
-  await w.reset()
+useWorld({}, (world) => {
+  w = world
 })
 
 const events = (receipt: { logs: never[] } | { logs: unknown[] }) =>
   parseEventLogs({ abi: inboxAbi, logs: receipt.logs as never })
+
+/** The receipt's (first) MessageFailed: which message, and the revert data its recipient returned. */
+const failure = (receipt: { logs: unknown[] }) =>
+  events(receipt).find((e) => e.eventName === "MessageFailed")!.args as { messageId: Hex; reason: Hex }
 
 async function pings(sender: Address = "0x000000000000000000000000000000000000beef") {
   return w.publicClient.readContract({
@@ -54,27 +46,33 @@ async function pings(sender: Address = "0x000000000000000000000000000000000000be
   })
 }
 
-async function status(nonce: number) {
-  return w.publicClient.readContract({
+/** The message count the Inbox stored with `root` on the fake lane (0 when it does not hold the root). */
+const committedCount = (root: Hex) =>
+  w.publicClient.readContract({
     address: w.inbox,
     abi: inboxAbi,
-    functionName: "messageStatus",
-    args: [SRC_CHAIN_ID, SRC_OUTBOX, nonce],
+    functionName: "committedCount",
+    args: [SRC_CHAIN_ID, SRC_OUTBOX, root],
   })
+
+/** A ProbeRecipient set to revert, so the messages sent to it fail until it is told otherwise. */
+async function failingProbe() {
+  const probe = await w.deployTestContract("ProbeRecipient")
+  await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [true])
+  return probe
 }
 
 describe("deliver", () => {
   it("delivers a committed range, one event per message, and marks the bitmap", async () => {
-    const lane = w.makeLane(w.makeMessages(0, 8))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(8)
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 8))
     const delivered = events(receipt).filter((e) => e.eventName === "MessageDelivered")
     expect(delivered.map((e) => (e.args as { messageId: Hex }).messageId)).toEqual(
       lane.messages.map(getMessageId),
     )
     expect(await pings()).toBe(8n)
-    expect(await status(7)).toBe(1)
-    expect(await status(8)).toBe(0)
+    expect(await w.messageStatus(7)).toBe(1)
+    expect(await w.messageStatus(8)).toBe(0)
     const [attempted, failed] = await w.publicClient.readContract({
       address: w.inbox,
       abi: inboxAbi,
@@ -86,8 +84,7 @@ describe("deliver", () => {
   })
 
   it("skips messages already delivered: a resubmitted or overlapping batch is safe", async () => {
-    const lane = w.makeLane(w.makeMessages(0, 12))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(12)
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 4))
     const again = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 4))
     expect(events(again)).toHaveLength(0)
@@ -102,12 +99,11 @@ describe("deliver", () => {
     await w.commit(w.checkpointOf(lane.tree, 300))
     await w.inboxWrite("deliver", w.deliverArgs(lane, 200, 250, 250))
     await w.inboxWrite("deliver", w.deliverArgs(lane, 250, 300, 300))
-    for (const n of [199, 200, 255, 256, 299]) expect(await status(n)).toBe(n === 199 ? 0 : 1)
+    for (const n of [199, 200, 255, 256, 299]) expect(await w.messageStatus(n)).toBe(n === 199 ? 0 : 1)
   })
 
   it("rejects a tampered message, a tampered sibling and a wrong proof length", async () => {
-    const lane = w.makeLane(w.makeMessages(0, 9))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(9)
     const args = [...w.deliverArgs(lane, 3, 7)] as const
     const badMessages = encodeMessages(
       lane.messages.slice(3, 7).map((m, i) => (i === 2 ? { ...m, body: toHex("evil") } : m)),
@@ -158,8 +154,7 @@ describe("deliver", () => {
   })
 
   it("checks the lane: destination, registered source, pauses", async () => {
-    const lane = w.makeLane(w.makeMessages(0, 2))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(2)
     const args = w.deliverArgs(lane, 0, 2)
     expect(await w.revertOf("deliver", [args[0], args[1], 5n, ...args.slice(3)])).toEqual({
       errorName: "WrongDestination",
@@ -183,63 +178,41 @@ describe("deliver", () => {
   })
 
   it("records a reverting recipient as failed with its reason, without reverting the batch", async () => {
-    const reverting = await deployContract(w.clients, {
-      name: "RevertingRecipient",
-      abi: revertingRecipientAbi,
-      bytecode: revertingRecipientBytecode,
-      args: [],
-    })
-    const lane = w.makeLane(w.makeMessages(0, 3, (i) => (i === 1 ? { recipient: reverting } : {})))
-    await w.commit(w.checkpointOf(lane.tree))
+    const reverting = await w.deployTestContract("RevertingRecipient")
+    const lane = await w.committedLane(3, (i) => (i === 1 ? { recipient: reverting } : {}))
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 3))
-    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
-    const args = failed.args as { messageId: Hex; reason: Hex }
+    const args = failure(receipt)
     expect(args.messageId).toBe(getMessageId(lane.messages[1]!))
     expect(args.reason).toBe(
       encodeErrorResult({ abi: revertingRecipientAbi, errorName: "Nope", args: [lane.messages[1]!.body] }),
     )
     expect(await pings()).toBe(2n)
-    expect(await status(1)).toBe(2)
+    expect(await w.messageStatus(1)).toBe(2)
     // Failed messages are not re-run by deliver: only retry does that.
     const again = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 3))
     expect(events(again)).toHaveLength(0)
   })
 
   it("copies at most 256 bytes of revert data (returndata bomb)", async () => {
-    const bomb = await deployContract(w.clients, {
-      name: "ReturnBombRecipient",
-      abi: returnBombRecipientAbi,
-      bytecode: returnBombRecipientBytecode,
-      args: [100_000n],
-    })
-    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: bomb, gasLimit: 1_000_000n }))
-    await w.commit(w.checkpointOf(lane.tree))
+    const bomb = await w.deployTestContract("ReturnBombRecipient", [100_000n])
+    const lane = await w.committedLane(1, { recipient: bomb, gasLimit: 1_000_000n })
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 1))
-    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
-    expect((failed.args as { reason: Hex }).reason.length).toBe(2 + 2 * 256)
+    expect(failure(receipt).reason.length).toBe(2 + 2 * 256)
   })
 
   it("fails a message whose recipient has no code", async () => {
     const eoa: Address = getAddress("0x0000000000000000000000000000000000c0ffee")
-    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: eoa }))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(1, { recipient: eoa })
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 1))
-    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
-    const decoded = decodeErrorResult({ abi: inboxAbi, data: (failed.args as { reason: Hex }).reason })
+    const decoded = decodeErrorResult({ abi: inboxAbi, data: failure(receipt).reason })
     expect(decoded).toMatchObject({ errorName: "RecipientNotContract", args: [eoa] })
   })
 
   it("blocks reentrancy: a recipient calling back into deliver or retry fails with Reentrancy()", async () => {
-    const reentrant = await deployContract(w.clients, {
-      name: "ReentrantRecipient",
-      abi: reentrantRecipientAbi,
-      bytecode: reentrantRecipientBytecode,
-      args: [],
-    })
-    const lane = w.makeLane(
-      w.makeMessages(0, 2, (i) => (i === 0 ? { recipient: reentrant, gasLimit: 500_000n } : {})),
+    const reentrant = await w.deployTestContract("ReentrantRecipient")
+    const lane = await w.committedLane(2, (i) =>
+      i === 0 ? { recipient: reentrant, gasLimit: 500_000n } : {},
     )
-    await w.commit(w.checkpointOf(lane.tree))
     // Armed with the very batch being delivered: a successful reentry would run message 1 twice.
     const payload = encodeFunctionData({
       abi: inboxAbi,
@@ -248,8 +221,7 @@ describe("deliver", () => {
     })
     await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, payload])
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
-    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
-    expect((failed.args as { reason: Hex }).reason).toBe(toFunctionSelector("Reentrancy()"))
+    expect(failure(receipt).reason).toBe(toFunctionSelector("Reentrancy()"))
     expect(await pings()).toBe(1n)
     const retryPayload = encodeFunctionData({
       abi: inboxAbi,
@@ -268,12 +240,7 @@ describe("deliver", () => {
   })
 
   it("sets every bitmap word of the batch before the first recipient runs", async () => {
-    const probe = await deployContract(w.clients, {
-      name: "BitmapProbeRecipient",
-      abi: bitmapProbeRecipientAbi,
-      bytecode: bitmapProbeRecipientBytecode,
-      args: [],
-    })
+    const probe = await w.deployTestContract("BitmapProbeRecipient")
     await w.write(w.walletClient, probe, bitmapProbeRecipientAbi, "arm", [
       w.inbox,
       SRC_CHAIN_ID,
@@ -281,8 +248,7 @@ describe("deliver", () => {
       1n,
     ])
     // Nonces 250..259 span words 0 and 1; the probe runs first (nonce 250) and reads word 1.
-    const lane = w.makeLane(w.makeMessages(0, 260, (i) => (i === 250 ? { recipient: probe } : {})))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(260, (i) => (i === 250 ? { recipient: probe } : {}))
     const receipt = await w.inboxWrite("deliver", w.deliverArgs(lane, 250, 260))
     expect(events(receipt).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(10)
     const seen = await w.publicClient.readContract({
@@ -294,15 +260,9 @@ describe("deliver", () => {
   })
 
   it("gives the recipient its full gas limit, and refuses to start a message it cannot fund", async () => {
-    const probe = await deployContract(w.clients, {
-      name: "ProbeRecipient",
-      abi: probeRecipientAbi,
-      bytecode: probeRecipientBytecode,
-      args: [],
-    })
+    const probe = await w.deployTestContract("ProbeRecipient")
     const gasLimit = 1_000_000n
-    const lane = w.makeLane(w.makeMessages(0, 1, { recipient: probe, gasLimit }))
-    await w.commit(w.checkpointOf(lane.tree))
+    const lane = await w.committedLane(1, { recipient: probe, gasLimit })
     const args = w.deliverArgs(lane, 0, 1)
     const starved = await w.revertOf("deliver", args, { gas: 600_000n })
     expect(starved.errorName).toBe("InsufficientGas")
@@ -320,15 +280,8 @@ describe("deliver", () => {
 
 describe("retry", () => {
   async function failedLane() {
-    const probe = await deployContract(w.clients, {
-      name: "ProbeRecipient",
-      abi: probeRecipientAbi,
-      bytecode: probeRecipientBytecode,
-      args: [],
-    })
-    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [true])
-    const lane = w.makeLane(w.makeMessages(0, 5, (i) => (i === 3 ? { recipient: probe } : {})))
-    await w.commit(w.checkpointOf(lane.tree))
+    const probe = await failingProbe()
+    const lane = await w.committedLane(5, (i) => (i === 3 ? { recipient: probe } : {}))
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 5))
     return { probe, lane, proof: getMessageProof(lane.tree, 3) }
   }
@@ -347,7 +300,7 @@ describe("retry", () => {
     expect(starved.errorName).toBe("InsufficientGas")
     const receipt = await w.write(w.other, w.inbox, inboxAbi, "retry", [message, proof.root, proof.siblings])
     expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageDelivered", "MessageRetried"])
-    expect(await status(3)).toBe(1)
+    expect(await w.messageStatus(3)).toBe(1)
     expect(await w.revertOf("retry", [message, proof.root, proof.siblings])).toEqual({
       errorName: "AlreadyDelivered",
       args: [id],
@@ -395,44 +348,27 @@ describe("commitAndDeliver", () => {
     const lane = w.makeLane(w.makeMessages(0, 3))
     const checkpoint = w.checkpointOf(lane.tree)
     const signatures = await w.sign(checkpoint)
-    const proof = getRangeProof(lane.tree, { start: 2, end: 3 })
-    const args = [checkpoint, signatures, 2, encodeMessages(lane.messages.slice(2)), proof.siblings] as const
+    const args = w.commitAndDeliverArgs(lane, checkpoint, signatures, 2, 3)
     const receipt = await w.inboxWrite("commitAndDeliver", args)
     expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageDelivered"])
-    expect(await status(2)).toBe(1)
+    expect(await w.messageStatus(2)).toBe(1)
     const again = await w.inboxWrite("commitAndDeliver", args)
     expect(events(again)).toHaveLength(0)
     // The range reached the checkpoint's count and nothing failed: the root was not worth storing.
-    const committed = () =>
-      w.publicClient.readContract({
-        address: w.inbox,
-        abi: inboxAbi,
-        functionName: "committedCount",
-        args: [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root],
-      })
-    expect(await committed()).toBe(0)
+    expect(await committedCount(checkpoint.root)).toBe(0)
     await w.commit(checkpoint)
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
     expect(await pings()).toBe(3n)
   })
 
   it("stores the root when the range stops short of the count or a message fails", async () => {
-    const reverting = await deployContract(w.clients, {
-      name: "RevertingRecipient",
-      abi: revertingRecipientAbi,
-      bytecode: revertingRecipientBytecode,
-      args: [],
-    })
+    const reverting = await w.deployTestContract("RevertingRecipient")
     const lane = w.makeLane(w.makeMessages(0, 4, (i) => (i === 3 ? { recipient: reverting } : {})))
     const short = w.checkpointOf(lane.tree, 3)
-    const proofShort = getRangeProof(lane.tree, { start: 0, end: 2, count: 3 })
-    const r1 = await w.inboxWrite("commitAndDeliver", [
-      short,
-      await w.sign(short),
-      0,
-      encodeMessages(lane.messages.slice(0, 2)),
-      proofShort.siblings,
-    ])
+    const r1 = await w.inboxWrite(
+      "commitAndDeliver",
+      w.commitAndDeliverArgs(lane, short, await w.sign(short), 0, 2),
+    )
     expect(events(r1).map((e) => e.eventName)).toEqual([
       "MessageDelivered",
       "MessageDelivered",
@@ -440,25 +376,16 @@ describe("commitAndDeliver", () => {
     ])
     await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 3, 3))
     const full = w.checkpointOf(lane.tree)
-    const proofLast = getRangeProof(lane.tree, { start: 3, end: 4 })
-    const r2 = await w.inboxWrite("commitAndDeliver", [
-      full,
-      await w.sign(full),
-      3,
-      encodeMessages(lane.messages.slice(3)),
-      proofLast.siblings,
-    ])
+    const r2 = await w.inboxWrite(
+      "commitAndDeliver",
+      w.commitAndDeliverArgs(lane, full, await w.sign(full), 3, 4),
+    )
     expect(events(r2).map((e) => e.eventName)).toEqual(["MessageFailed", "CheckpointCommitted"])
-    expect(await status(3)).toBe(2)
+    expect(await w.messageStatus(3)).toBe(2)
   })
 
   it("blocks a recipient re-entering commit: the root is committed once", async () => {
-    const reentrant = await deployContract(w.clients, {
-      name: "ReentrantRecipient",
-      abi: reentrantRecipientAbi,
-      bytecode: reentrantRecipientBytecode,
-      args: [],
-    })
+    const reentrant = await w.deployTestContract("ReentrantRecipient")
     const lane = w.makeLane(w.makeMessages(0, 1, { recipient: reentrant, gasLimit: 500_000n }))
     const checkpoint = w.checkpointOf(lane.tree)
     const signatures = await w.sign(checkpoint)
@@ -468,31 +395,22 @@ describe("commitAndDeliver", () => {
       args: [checkpoint, signatures],
     })
     await w.write(w.walletClient, reentrant, reentrantRecipientAbi, "arm", [w.inbox, payload])
-    const proof = getRangeProof(lane.tree, { start: 0, end: 1 })
-    const receipt = await w.inboxWrite("commitAndDeliver", [
-      checkpoint,
-      signatures,
-      0,
-      encodeMessages(lane.messages),
-      proof.siblings,
-    ])
+    const receipt = await w.inboxWrite(
+      "commitAndDeliver",
+      w.commitAndDeliverArgs(lane, checkpoint, signatures, 0, 1),
+    )
     expect(events(receipt).map((e) => e.eventName)).toEqual(["MessageFailed", "CheckpointCommitted"])
-    const failed = events(receipt).find((e) => e.eventName === "MessageFailed")!
-    expect((failed.args as { reason: Hex }).reason).toBe(toFunctionSelector("Reentrancy()"))
+    expect(failure(receipt).reason).toBe(toFunctionSelector("Reentrancy()"))
   })
 
   it("verifies the quorum before delivering", async () => {
     const lane = w.makeLane(w.makeMessages(0, 1))
     const checkpoint = w.checkpointOf(lane.tree)
     const signatures = await w.sign(checkpoint, w.operators.slice(0, 2))
-    const proof = getRangeProof(lane.tree, { start: 0, end: 1 })
-    const result = await w.revertOf("commitAndDeliver", [
-      checkpoint,
-      signatures,
-      0,
-      encodeMessages(lane.messages),
-      proof.siblings,
-    ])
+    const result = await w.revertOf(
+      "commitAndDeliver",
+      w.commitAndDeliverArgs(lane, checkpoint, signatures, 0, 1),
+    )
     expect(result).toEqual({ errorName: "InsufficientStake", args: [2n, 3n] })
   })
 })
@@ -502,8 +420,7 @@ describe("commitAndDeliver: revert paths", () => {
     const lane = w.makeLane(w.makeMessages(0, 2))
     const cp = w.checkpointOf(lane.tree)
     const sigs = await w.sign(cp)
-    const proof = getRangeProof(lane.tree, { start: 1, end: 2 })
-    const tail = [1, encodeMessages(lane.messages.slice(1)), proof.siblings] as const
+    const [, , ...tail] = w.commitAndDeliverArgs(lane, cp, sigs, 1, 2)
     const run = (checkpoint: typeof cp, signatures = sigs, rest: readonly unknown[] = tail) =>
       w.revertOf("commitAndDeliver", [checkpoint, signatures, ...rest])
     expect((await run({ ...cp, dstChainId: 9n })).errorName).toBe("WrongDestination")
@@ -553,14 +470,6 @@ describe("deliver: property", () => {
 })
 
 describe("revokeRoot", () => {
-  const committedCount = (root: Hex) =>
-    w.publicClient.readContract({
-      address: w.inbox,
-      abi: inboxAbi,
-      functionName: "committedCount",
-      args: [SRC_CHAIN_ID, SRC_OUTBOX, root],
-    })
-
   it("only the owner revokes, and only a committed root", async () => {
     const lane = w.makeLane(w.makeMessages(0, 2))
     const checkpoint = w.checkpointOf(lane.tree)
@@ -578,18 +487,12 @@ describe("revokeRoot", () => {
   })
 
   it("withdraws the root: deliver and retry against it fail with UnknownRoot until a quorum commits it again", async () => {
-    const probe = await deployContract(w.clients, {
-      name: "ProbeRecipient",
-      abi: probeRecipientAbi,
-      bytecode: probeRecipientBytecode,
-      args: [],
-    })
-    await w.write(w.walletClient, probe, probeRecipientAbi, "setFailing", [true])
+    const probe = await failingProbe()
     const lane = w.makeLane(w.makeMessages(0, 4, (i) => (i === 0 ? { recipient: probe } : {})))
     const checkpoint = w.checkpointOf(lane.tree)
     await w.commit(checkpoint)
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
-    expect(await status(0)).toBe(2)
+    expect(await w.messageStatus(0)).toBe(2)
 
     const receipt = await w.inboxWrite("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, checkpoint.root])
     const revoked = events(receipt)
@@ -610,8 +513,8 @@ describe("revokeRoot", () => {
       "RootNotCommitted",
     )
     // Delivered and failed marks survive the revocation.
-    expect(await status(1)).toBe(1)
-    expect(await status(0)).toBe(2)
+    expect(await w.messageStatus(1)).toBe(1)
+    expect(await w.messageStatus(0)).toBe(2)
 
     const again = await w.commit(checkpoint)
     expect(events(again).map((e) => e.eventName)).toEqual(["CheckpointCommitted"])
@@ -619,6 +522,6 @@ describe("revokeRoot", () => {
     const delivered = await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 4))
     expect(events(delivered).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(2)
     await w.inboxWrite("retry", [lane.messages[0]!, proof.root, proof.siblings])
-    expect(await status(0)).toBe(1)
+    expect(await w.messageStatus(0)).toBe(1)
   })
 })

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import type { Address, Hex } from "viem"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import {
   createMerkleTree,
   getRangeProof,
@@ -9,10 +9,10 @@ import {
 } from "../../services/proof-builder/merkle/index.ts"
 import { testLeaf } from "../../services/proof-builder/merkle/test/reference.ts"
 import vectors from "../../services/proof-builder/merkle/vectors.json" with { type: "json" }
-import { deployContract } from "../deploy/index.ts"
-import { merkleHarnessAbi, merkleHarnessBytecode } from "../out/index.ts"
+import { merkleHarnessAbi } from "../out/index.ts"
 import { rangeArb } from "./arbitraries.ts"
-import { createWorld, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import type { World } from "./world.ts"
 
 // TypeScript and Solidity agree: the same libraries the Outbox (IncrementalTree) and Inbox (RangeProof) use,
 // exercised through a harness with eth_call, so hundreds of cases cost no transactions.
@@ -22,17 +22,9 @@ let harness: Address
 const leaves = Array.from({ length: 1100 }, (_, i) => testLeaf(i))
 const tree = createMerkleTree(leaves)
 
-beforeAll(async () => {
-  w = await createWorld()
-  harness = await deployContract(w.clients, {
-    name: "MerkleHarness",
-    abi: merkleHarnessAbi,
-    bytecode: merkleHarnessBytecode,
-    args: [],
-  })
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
+useWorld({}, async (world) => {
+  w = world
+  harness = await w.deployTestContract("MerkleHarness")
 })
 
 async function solidityRoot(count: number): Promise<Hex> {

@@ -1,23 +1,17 @@
 import { type Address, type Hex, parseEventLogs, toHex } from "viem"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { appendLeaf, createMerkleTree, getRoot } from "../../services/proof-builder/merkle/index.ts"
 import { deployOutbox } from "../deploy/index.ts"
 import { getMessageId } from "../message/index.ts"
 import { outboxAbi } from "../out/index.ts"
-import { createWorld, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import type { World } from "./world.ts"
 
 let w: World
 let outbox: Address
-beforeAll(async () => {
-  w = await createWorld({ chainId: 901 })
+useWorld({ chainId: 901 }, async (world) => {
+  w = world
   outbox = await deployOutbox(w.clients)
-  await w.save()
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
-})
-afterEach(async () => {
-  await w.reset()
 })
 
 const recipient: Address = "0x000000000000000000000000000000000000dEaD"

@@ -1,19 +1,14 @@
 import { parseEventLogs, toFunctionSelector } from "viem"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { getCheckpointDomain, hashCheckpoint } from "../checkpoint/index.ts"
 import { deployContract, readOperatorSet } from "../deploy/index.ts"
 import { operatorRegistryAbi, operatorRegistryBytecode } from "../out/index.ts"
-import { createWorld, makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
+import { useWorld } from "./use-world.ts"
+import { makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
 
 let w: World
-beforeAll(async () => {
-  w = await createWorld()
-}, 60_000)
-afterAll(async () => {
-  await w?.anvil.stop()
-})
-afterEach(async () => {
-  await w.reset()
+useWorld({}, (world) => {
+  w = world
 })
 
 const read = <T>(functionName: string, args: readonly unknown[] = []) =>

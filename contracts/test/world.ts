@@ -1,44 +1,54 @@
-// Test world for the on-chain suites: one anvil per test file, contracts deployed once, evm_snapshot/evm_revert
-// between tests. Messages are built in TypeScript for a fake source lane, which lets tests forge any case.
+// The one on-chain world of Chorus's tests and its gas bench: one anvil, a registry, an Inbox mirroring its set
+// with a fake source lane registered, and recipients, deployed once; evm_snapshot/evm_revert between tests.
+// Messages are built in TypeScript for the fake source lane, which lets tests forge any case. It imports no test
+// runner, so `bench/gas.ts` runs it under plain node.
 import {
   type Abi,
   type Account,
   type Address,
-  type Chain,
   ContractFunctionRevertedError,
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
-  defineChain,
   getAddress,
   type Hex,
-  http,
   keccak256,
   type LocalAccount,
-  type PublicClient,
   stringToHex,
-  type Transport,
   toHex,
-  type WalletClient,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
-import { expect } from "vitest"
 import {
   createMerkleTree,
   getRangeProof,
   type MerkleTree,
 } from "../../services/proof-builder/merkle/index.ts"
-import { ANVIL_DEFAULT_KEYS, type Anvil, startAnvil } from "../anvil/index.ts"
+import {
+  type AccountWallet,
+  ANVIL_DEFAULT_KEYS,
+  type Anvil,
+  anvilClients,
+  startAnvil,
+} from "../anvil/index.ts"
 import { type Checkpoint, getCheckpointDomain, packSignatures, signCheckpoint } from "../checkpoint/index.ts"
 import { deployContract, deployInbox, deployOperatorRegistry } from "../deploy/index.ts"
 import { buildDeliverArgs } from "../inbox/index.ts"
-import { type ChorusMessage, getMessageId } from "../message/index.ts"
+import { type ChorusMessage, encodeMessages, getMessageId } from "../message/index.ts"
 import {
+  bitmapProbeRecipientAbi,
+  bitmapProbeRecipientBytecode,
   inboxAbi,
+  merkleHarnessAbi,
+  merkleHarnessBytecode,
   noopRecipientAbi,
   noopRecipientBytecode,
   pingRecipientAbi,
   pingRecipientBytecode,
+  probeRecipientAbi,
+  probeRecipientBytecode,
+  reentrantRecipientAbi,
+  reentrantRecipientBytecode,
+  returnBombRecipientAbi,
+  returnBombRecipientBytecode,
+  revertingRecipientAbi,
+  revertingRecipientBytecode,
 } from "../out/index.ts"
 
 /** anvil's default funded keys. */
@@ -58,7 +68,31 @@ export function makeOperators(n: number, salt = "operator"): LocalAccount[] {
   ).sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
 }
 
-export type WorldOptions = { chainId?: number; operators?: number; weights?: bigint[]; thresholdBps?: number }
+/** The contracts of `TestContracts.sol` a test deploys by name (`World.deployTestContract`). */
+const TEST_CONTRACTS = {
+  BitmapProbeRecipient: { abi: bitmapProbeRecipientAbi, bytecode: bitmapProbeRecipientBytecode },
+  MerkleHarness: { abi: merkleHarnessAbi, bytecode: merkleHarnessBytecode },
+  ProbeRecipient: { abi: probeRecipientAbi, bytecode: probeRecipientBytecode },
+  ReentrantRecipient: { abi: reentrantRecipientAbi, bytecode: reentrantRecipientBytecode },
+  ReturnBombRecipient: { abi: returnBombRecipientAbi, bytecode: returnBombRecipientBytecode },
+  RevertingRecipient: { abi: revertingRecipientAbi, bytecode: revertingRecipientBytecode },
+} as const satisfies Record<string, { abi: Abi; bytecode: Hex }>
+
+export type TestContractName = keyof typeof TEST_CONTRACTS
+
+/** A lane: its messages so far and their tree. */
+export type Lane = { messages: ChorusMessage[]; tree: MerkleTree }
+
+export type WorldOptions = {
+  chainId?: number
+  operators?: number
+  /** Seeds the operator keys (see `makeOperators`). */
+  operatorSalt?: string
+  weights?: bigint[]
+  thresholdBps?: number
+  /** Extra anvil arguments, e.g. a higher block gas limit. */
+  anvilArgs?: readonly string[]
+}
 
 export type World = Awaited<ReturnType<typeof createWorld>>
 
@@ -69,29 +103,16 @@ export type World = Awaited<ReturnType<typeof createWorld>>
  */
 export async function createWorld(options: WorldOptions = {}) {
   const chainId = options.chainId ?? 31337
-  const anvil: Anvil = await startAnvil({ chainId })
-  const chain: Chain = defineChain({
-    id: chainId,
-    name: `anvil-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  const anvil: Anvil = await startAnvil({
+    chainId,
+    ...(options.anvilArgs ? { args: options.anvilArgs } : {}),
   })
-  const transport = http(anvil.rpcUrl)
-  const publicClient = createPublicClient({ chain, transport }) as PublicClient
-  const walletClient = createWalletClient({
-    chain,
-    transport,
-    account: privateKeyToAccount(ANVIL_KEYS[0]),
-  }) as WalletClient<Transport, Chain | undefined, Account>
-  const other = createWalletClient({
-    chain,
-    transport,
-    account: privateKeyToAccount(ANVIL_KEYS[1]),
-  }) as WalletClient<Transport, Chain | undefined, Account>
-  const testClient = createTestClient({ chain, transport, mode: "anvil" })
+  const { chain, publicClient, testClient, wallet } = anvilClients(anvil)
+  const walletClient = wallet(ANVIL_KEYS[0])
+  const other = wallet(ANVIL_KEYS[1])
   const clients = { walletClient, publicClient }
 
-  const operators = makeOperators(options.operators ?? 4)
+  const operators = makeOperators(options.operators ?? 4, options.operatorSalt)
   const weights = options.weights ?? operators.map(() => 1n)
   const thresholdBps = options.thresholdBps ?? 6667
   const registry = await deployOperatorRegistry(clients, {
@@ -113,8 +134,9 @@ export async function createWorld(options: WorldOptions = {}) {
     args: [],
   })
 
+  /** Sends a transaction and waits for its receipt; a revert throws. */
   async function write(
-    client: WalletClient<Transport, Chain | undefined, Account>,
+    client: AccountWallet,
     address: Address,
     abi: Abi,
     functionName: string,
@@ -131,7 +153,7 @@ export async function createWorld(options: WorldOptions = {}) {
       ...(gas ? { gas } : {}),
     } as never)
     const receipt = await publicClient.waitForTransactionReceipt({ hash })
-    expect(receipt.status).toBe("success")
+    if (receipt.status !== "success") throw new Error(`${functionName} reverted in transaction ${hash}`)
     return receipt
   }
   const inboxWrite = (functionName: string, args: readonly unknown[], gas?: bigint) =>
@@ -159,10 +181,8 @@ export async function createWorld(options: WorldOptions = {}) {
     }))
   }
 
-  /** A lane: its messages so far and their tree. */
-  function makeLane(messages: ChorusMessage[]) {
-    const tree: MerkleTree = createMerkleTree(messages.map(getMessageId))
-    return { messages, tree }
+  function makeLane(messages: ChorusMessage[]): Lane {
+    return { messages, tree: createMerkleTree(messages.map(getMessageId)) }
   }
 
   function checkpointOf(tree: MerkleTree, count = tree.count, lane: Partial<Checkpoint> = {}): Checkpoint {
@@ -190,14 +210,50 @@ export async function createWorld(options: WorldOptions = {}) {
     return inboxWrite("commit", [checkpoint, await sign(checkpoint, signers)])
   }
 
-  function deliverArgs(
-    lane: { messages: ChorusMessage[]; tree: MerkleTree },
-    start: number,
-    end: number,
-    count = lane.tree.count,
-  ) {
+  /** `makeLane(makeMessages(0, n, over))`, with its whole range committed by the quorum. */
+  async function committedLane(n: number, over: Parameters<typeof makeMessages>[2] = {}): Promise<Lane> {
+    const lane = makeLane(makeMessages(0, n, over))
+    await commit(checkpointOf(lane.tree))
+    return lane
+  }
+
+  function deliverArgs(lane: Lane, start: number, end: number, count = lane.tree.count) {
     const proof = getRangeProof(lane.tree, { start, end, count })
     return buildDeliverArgs({ outbox: SRC_OUTBOX, messages: lane.messages.slice(start, end), proof })
+  }
+
+  /** `commitAndDeliver`'s arguments: commit `checkpoint` and deliver messages [start, end) proven against it. */
+  function commitAndDeliverArgs(
+    lane: Lane,
+    checkpoint: Checkpoint,
+    signatures: Hex,
+    start: number,
+    end: number,
+  ) {
+    const proof = getRangeProof(lane.tree, { start, end, count: checkpoint.count })
+    return [
+      checkpoint,
+      signatures,
+      start,
+      encodeMessages(lane.messages.slice(start, end)),
+      proof.siblings,
+    ] as const
+  }
+
+  /** The Inbox's status of a message of the fake lane: 0 unseen, 1 delivered, 2 failed. */
+  function messageStatus(nonce: number) {
+    return publicClient.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "messageStatus",
+      args: [SRC_CHAIN_ID, SRC_OUTBOX, nonce],
+    })
+  }
+
+  /** Deploys one of the test contracts (no constructor arguments unless given). */
+  function deployTestContract(name: TestContractName, args: readonly unknown[] = []): Promise<Address> {
+    const { abi, bytecode }: { abi: Abi; bytecode: Hex } = TEST_CONTRACTS[name]
+    return deployContract(clients, { name, abi, bytecode, args })
   }
 
   /** Simulates a call and returns the decoded custom error (name and args). */
@@ -270,7 +326,11 @@ export async function createWorld(options: WorldOptions = {}) {
     checkpointOf,
     sign,
     commit,
+    committedLane,
     deliverArgs,
+    commitAndDeliverArgs,
+    deployTestContract,
+    messageStatus,
     revertOf,
     save,
     reset,

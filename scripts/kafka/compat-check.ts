@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto"
 import { createRequire } from "node:module"
 import { Socket } from "node:net"
 import { parseArgs } from "node:util"
-import { Kafka, logLevel } from "kafkajs"
+import { type Consumer, type EachMessagePayload, Kafka, logLevel } from "kafkajs"
 
 const { values } = parseArgs({
   options: { brokers: { type: "string", default: "127.0.0.1:9092" }, verbose: { type: "boolean" } },
@@ -46,6 +46,30 @@ function withTimeout<T>(what: string, ms: number, promise: Promise<T>): Promise<
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Runs `member` until its `eachMessage` calls `done`, or fails after `ms`.
+ * `afterRun` runs right after `run()`, where kafkajs wants a `seek`.
+ */
+function consumeUntil(
+  what: string,
+  ms: number,
+  member: Consumer,
+  options: { readonly autoCommit?: boolean; readonly afterRun?: () => void },
+  eachMessage: (payload: EachMessagePayload, done: () => void) => Promise<void>,
+): Promise<void> {
+  return withTimeout(
+    what,
+    ms,
+    new Promise<void>((resolve) => {
+      void member.run({
+        ...(options.autoCommit === undefined ? {} : { autoCommit: options.autoCommit }),
+        eachMessage: (payload) => eachMessage(payload, resolve),
+      })
+      options.afterRun?.()
+    }),
+  )
 }
 
 /** Asks the broker for its supported [min, max] version of every API with a hand-written ApiVersions v0 request. */
@@ -178,22 +202,17 @@ step("consumer group join + consume all + headers", async () => {
   await consumer.subscribe({ topic, fromBeginning: true })
   let seen = 0
   let headerOk = false
-  await withTimeout(
+  await consumeUntil(
     "consuming 31 messages",
     30_000,
-    new Promise<void>((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ message, partition }) => {
-          seen++
-          if (message.headers?.["x-seq"] !== undefined) headerOk = true
-          await consumer.commitOffsets([
-            { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-          ])
-          if (seen === 31) resolve()
-        },
-      })
-    }),
+    consumer,
+    { autoCommit: false },
+    async ({ message, partition }, done) => {
+      seen++
+      if (message.headers?.["x-seq"] !== undefined) headerOk = true
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }])
+      if (seen === 31) done()
+    },
   )
   return `consumed ${seen}, headers ${headerOk ? "ok" : "MISSING"}`
 })
@@ -211,20 +230,19 @@ step("admin.describeGroups + listGroups", async () => {
 step("consumer.seek after run()", async () => {
   let got: string | undefined
   await consumer.stop()
-  await withTimeout(
+  // seek must follow run(); offsets are per partition, so rewind all three.
+  const rewind = () => {
+    for (const partition of [0, 1, 2]) consumer.seek({ topic, partition, offset: "0" })
+  }
+  await consumeUntil(
     "re-reading after seek",
     20_000,
-    new Promise<void>((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ message }) => {
-          got = message.offset
-          resolve()
-        },
-      })
-      // seek must follow run(); offsets are per partition, so rewind all three.
-      for (const partition of [0, 1, 2]) consumer.seek({ topic, partition, offset: "0" })
-    }),
+    consumer,
+    { autoCommit: false, afterRun: rewind },
+    async ({ message }, done) => {
+      got = message.offset
+      done()
+    },
   )
   return `re-read offset ${got}`
 })
@@ -267,18 +285,10 @@ step("read_committed consumer sees only committed tx record", async () => {
   await c.subscribe({ topic: txTopic, fromBeginning: true })
   const values: string[] = []
   try {
-    await withTimeout(
-      "reading the committed transaction",
-      20_000,
-      new Promise<void>((resolve) => {
-        void c.run({
-          eachMessage: async ({ message }) => {
-            values.push(String(message.value))
-            resolve()
-          },
-        })
-      }),
-    )
+    await consumeUntil("reading the committed transaction", 20_000, c, {}, async ({ message }, done) => {
+      values.push(String(message.value))
+      done()
+    })
     // Give an aborted record (which must not appear) a chance to show up.
     await new Promise((r) => setTimeout(r, 1_000))
   } finally {

@@ -13,6 +13,7 @@
  * @module
  */
 import { Kafka, logLevel } from "kafkajs"
+import { isAlive } from "../../bus/embedded/lock.ts"
 
 /** Options for {@link waitForKafka}. */
 export interface WaitForKafkaOptions {
@@ -96,16 +97,6 @@ async function probeOnce(brokers: readonly string[], budgetMs: number): Promise<
     return `cluster ${cluster.clusterId}, brokers ${cluster.brokers.map((b) => `${b.host}:${b.port}`).join(",")}`
   } finally {
     await admin.disconnect().catch(() => undefined)
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but belongs to another user, so it is alive.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 

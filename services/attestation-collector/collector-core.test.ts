@@ -1,21 +1,18 @@
 import { concat, keccak256, type LocalAccount, numberToHex, size, slice, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
-import { getCheckpointDomain, signCheckpoint } from "../../contracts/index.ts"
+import { signCheckpoint } from "../../contracts/index.ts"
 import {
   Address,
   AttestationRefused,
   AttestationSigned,
   BlockRef,
-  Bytes32,
-  ChainId,
-  Checkpoint,
+  type Bytes32,
+  type Checkpoint,
   CheckpointAttested,
   CheckpointExpired,
-  CheckpointProposed,
   type Envelope,
   Hex,
-  Lane,
   makeEnvelope,
   OperatorSetRead,
   OperatorWeight,
@@ -23,20 +20,21 @@ import {
   toAddress,
   toU256,
 } from "../../schemas/index.ts"
+import {
+  bytes32,
+  proposalOf,
+  TEST_DOMAIN,
+  TEST_LANE,
+  testCheckpoint,
+} from "../../test/fixtures/checkpoint.ts"
 import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
 import { makeCollectorCore } from "./collector-core.ts"
 import { checkpointDigest } from "./verify-signature.ts"
 
 const TTL = 60_000
 const T0 = Date.parse("2026-01-01T00:00:00.000Z")
-const OUTBOX = Address.make("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512")
 const INBOX = Address.make("0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0")
-const domain = getCheckpointDomain({
-  registryChainId: 901,
-  registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-})
 const collector = producerOf("attestation-collector", "attestation-collector")
-const proofBuilder = producerOf("proof-builder", "proof-builder")
 
 /** Four operators, ascending by address, with unequal weights: total 10, 6667 bps → 7 required. */
 const [A, B, C, D] = Array.from({ length: 4 }, (_, i) =>
@@ -56,28 +54,12 @@ const EPOCH_1: ReadonlyArray<readonly [LocalAccount, bigint]> = [
 ]
 const addressOf = (account: LocalAccount) => toAddress(account.address)
 
-const checkpointOf = (count = 5, root = `0x${"aa".repeat(32)}`) =>
-  new Checkpoint({
-    srcChainId: ChainId.make(901),
-    outbox: OUTBOX,
-    dstChainId: ChainId.make(902),
-    root: Bytes32.make(root),
-    count,
-  })
-
 const at = (ms: number) => new Date(T0 + ms)
 
-const propose = (checkpoint = checkpointOf(), time = 0): Envelope =>
-  makeEnvelope(
-    new CheckpointProposed({
-      checkpoint,
-      previousCount: 0,
-      block: new BlockRef({ number: checkpoint.count * 10, hash: Bytes32.make(`0x${"0b".repeat(32)}`) }),
-    }),
-    { producer: proofBuilder, causationId: null, time: at(time) },
-  )
+const propose = (checkpoint = testCheckpoint(), time = 0): Envelope =>
+  proposalOf(checkpoint, new BlockRef({ number: checkpoint.count * 10, hash: bytes32("0b") }), at(time))
 
-const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = domain) =>
+const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = TEST_DOMAIN) =>
   Hex.make(
     (
       await signCheckpoint({
@@ -97,14 +79,14 @@ const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = d
 /** An operator's AttestationSigned, as the operator publishes it (its own key, unless forged). */
 const signed = async (
   account: LocalAccount,
-  checkpoint = checkpointOf(),
+  checkpoint = testCheckpoint(),
   over: { operator?: LocalAccount; signature?: Hex; digest?: Bytes32; time?: number } = {},
 ): Promise<Envelope> => {
   const operator = over.operator ?? account
   return makeEnvelope(
     new AttestationSigned({
       checkpoint,
-      digest: over.digest ?? checkpointDigest(domain, checkpoint),
+      digest: over.digest ?? checkpointDigest(TEST_DOMAIN, checkpoint),
       operator: addressOf(operator),
       signature: over.signature ?? (await signatureOf(account, checkpoint)),
     }),
@@ -112,7 +94,7 @@ const signed = async (
   )
 }
 
-const refused = (account: LocalAccount, checkpoint = checkpointOf(), time = 0): Envelope =>
+const refused = (account: LocalAccount, checkpoint = testCheckpoint(), time = 0): Envelope =>
   makeEnvelope(
     new AttestationRefused({
       checkpoint,
@@ -127,10 +109,10 @@ const refused = (account: LocalAccount, checkpoint = checkpointOf(), time = 0): 
 const setRead = (input: Envelope, epoch: number, members = EPOCH_1): Envelope =>
   makeEnvelope(
     new OperatorSetRead({
-      lane: new Lane({ srcChainId: ChainId.make(901), outbox: OUTBOX, dstChainId: ChainId.make(902) }),
+      lane: TEST_LANE,
       inbox: INBOX,
       epoch,
-      block: new BlockRef({ number: 100 + epoch, hash: Bytes32.make(`0x${"0e".repeat(32)}`) }),
+      block: new BlockRef({ number: 100 + epoch, hash: bytes32("0e") }),
       operators: [...members]
         .sort(([x], [y]) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
         .map(
@@ -143,7 +125,7 @@ const setRead = (input: Envelope, epoch: number, members = EPOCH_1): Envelope =>
 
 /** A collector fed one input at a time, as the runtime does; the first input brings epoch 1's set. */
 const startCollector = () => {
-  const core = makeCollectorCore({ domain, proposalTtlMs: TTL })
+  const core = makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: TTL })
   let state = core.initial
   let first = true
   return {
@@ -192,8 +174,8 @@ describe("attestation-collector core", () => {
     expect(attested!.totalStake).toBe("10")
     expect(attested!.thresholdBps).toBe(6667)
     expect(attested!.epoch).toBe(1)
-    expect(attested!.digest).toBe(checkpointDigest(domain, checkpointOf()))
-    expect(attested!.signatures[0]!.signature).toBe(await signatureOf(A, checkpointOf()))
+    expect(attested!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint()))
+    expect(attested!.signatures[0]!.signature).toBe(await signatureOf(A, testCheckpoint()))
   })
 
   it("judges a second signature from the same signer a duplicate, counted once", async () => {
@@ -202,7 +184,7 @@ describe("attestation-collector core", () => {
     c.feed(propose())
     c.feed(await signed(A))
     // when A's signature arrives again, then B's (A counted twice would make 10 ≥ 7; once is 5 + 3 = 8)
-    const again = c.feed(await signed(A, checkpointOf(), { time: 1 }))
+    const again = c.feed(await signed(A, testCheckpoint(), { time: 1 }))
     // then it is a duplicate, with no weight
     expect(verdictsOf(again).map((v) => [v.result, v.weight])).toEqual([["duplicate", "0"]])
     expect(attestedOf(again)).toEqual([])
@@ -227,7 +209,7 @@ describe("attestation-collector core", () => {
     // given a proposal and A's genuine signature bytes
     const c = startCollector()
     c.feed(propose())
-    const checkpoint = checkpointOf()
+    const checkpoint = testCheckpoint()
     const genuine = (await signatureOf(A, checkpoint)) as `0x${string}`
     const r = slice(genuine, 0, 32)
     const s = BigInt(slice(genuine, 32, 64))
@@ -237,12 +219,12 @@ describe("attestation-collector core", () => {
       ["B's signature published as A's", signed(B, checkpoint, { operator: A }), /recovers to 0x/],
       [
         "a digest field that is not the checkpoint's",
-        signed(A, checkpoint, { digest: Bytes32.make(`0x${"dd".repeat(32)}`) }),
+        signed(A, checkpoint, { digest: bytes32("dd") }),
         /is not the checkpoint's EIP-712 digest/,
       ],
       [
         "a signature over another network's domain",
-        signatureOf(A, checkpoint, { ...domain, chainId: 902 }).then((signature) =>
+        signatureOf(A, checkpoint, { ...TEST_DOMAIN, chainId: 902 }).then((signature) =>
           signed(A, checkpoint, { signature }),
         ),
         /recovers to 0x/,
@@ -290,7 +272,7 @@ describe("attestation-collector core", () => {
     expect(verdictsOf(outputs).map((v) => [v.result, v.weight])).toEqual([["late", "1"]])
     expect(verdictsOf(outputs)[0]!.reason).toMatch(/already attested at epoch 1 with 8 of 10/)
     expect(attestedOf(outputs)).toEqual([])
-    expect(c.state.records.get(checkpointDigest(domain, checkpointOf()))!.signatures.size).toBe(3)
+    expect(c.state.records.get(checkpointDigest(TEST_DOMAIN, testCheckpoint()))!.signatures.size).toBe(3)
   })
 
   it("holds signatures that arrive before their proposal and attests when it arrives", async () => {
@@ -338,7 +320,7 @@ describe("attestation-collector core", () => {
     c.feed(await signed(B))
     c.feed(await signed(C))
     // when epoch 2 (B 3, C 1, D 1: 4 required) is read for the next input
-    const next = propose(checkpointOf(6, `0x${"bb".repeat(32)}`), 1)
+    const next = propose(testCheckpoint({ count: 6, root: bytes32("bb") }), 1)
     const outputs = c.feed(next, [setRead(next, 2, EPOCH_1.slice(1))])
     // then the first checkpoint is attested at epoch 2
     const [attested] = attestedOf(outputs)
@@ -353,33 +335,33 @@ describe("attestation-collector core", () => {
     c.feed(await signed(C))
     c.feed(refused(B))
     // when an input arrives exactly at the deadline, nothing expires
-    expect(expiredOf(c.feed(propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL)))).toEqual([])
+    expect(expiredOf(c.feed(propose(testCheckpoint({ count: 6, root: bytes32("bb") }), TTL)))).toEqual([])
     // when an input arrives one millisecond past it
-    const outputs = c.feed(propose(checkpointOf(7, `0x${"cc".repeat(32)}`), TTL + 1))
+    const outputs = c.feed(propose(testCheckpoint({ count: 7, root: bytes32("cc") }), TTL + 1))
     // then the first proposal expires, naming who signed, who did not (and why), and how long it waited
     const expired = expiredOf(outputs)
     expect(expired.map((e) => e.checkpoint.count)).toEqual([5])
     const [e] = expired
     expect([e!.signedStake, e!.requiredStake]).toEqual(["1", "7"])
-    expect(e!.digest).toBe(checkpointDigest(domain, checkpointOf()))
+    expect(e!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint()))
     expect(e!.reason).toContain(`signed by ${addressOf(C)} (1): 1 of 7 required`)
     expect(e!.reason).toContain(`${addressOf(B)} (3, refused: root-mismatch`)
     expect(e!.reason).toContain(`${addressOf(A)} (5)`)
     expect(e!.reason).toContain(`after ${TTL + 1} ms`)
     // and a valid signature for it afterwards is late; a re-proposal revives it and counts what was held
-    expect(resultsOf(c.feed(await signed(A, checkpointOf(), { time: TTL + 2 })))).toEqual(["late"])
-    expect(c.feed(propose(checkpointOf(), TTL + 3))).toEqual([])
-    const [attested] = attestedOf(c.feed(await signed(D, checkpointOf(), { time: TTL + 3 })))
+    expect(resultsOf(c.feed(await signed(A, testCheckpoint(), { time: TTL + 2 })))).toEqual(["late"])
+    expect(c.feed(propose(testCheckpoint(), TTL + 3))).toEqual([])
+    const [attested] = attestedOf(c.feed(await signed(D, testCheckpoint(), { time: TTL + 3 })))
     expect(attested!.signatures.map((s) => s.signer)).toEqual([A, C, D].map(addressOf))
   })
 
   it("judges signatures unknown and expires proposals when no operator set is known", async () => {
     // given a collector that never read a set for destination 902
-    const core = makeCollectorCore({ domain, proposalTtlMs: TTL })
+    const core = makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: TTL })
     const steps = [
       { input: propose(), reads: [] },
       { input: await signed(A), reads: [] },
-      { input: propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL + 1), reads: [] },
+      { input: propose(testCheckpoint({ count: 6, root: bytes32("bb") }), TTL + 1), reads: [] },
     ]
     // when proposals and a signature arrive
     const { outputs } = foldCore(core, collector, steps)
@@ -399,11 +381,11 @@ describe("attestation-collector core", () => {
       { input: await signed(A), reads: [] },
       { input: await signed(B), reads: [] },
       { input: await signed(D), reads: [] },
-      { input: propose(checkpointOf(6, `0x${"bb".repeat(32)}`), TTL + 1), reads: [] },
+      { input: propose(testCheckpoint({ count: 6, root: bytes32("bb") }), TTL + 1), reads: [] },
     ]
     // when two fresh cores fold it
-    const first = foldCore(makeCollectorCore({ domain, proposalTtlMs: TTL }), collector, steps)
-    const second = foldCore(makeCollectorCore({ domain, proposalTtlMs: TTL }), collector, steps)
+    const first = foldCore(makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: TTL }), collector, steps)
+    const second = foldCore(makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: TTL }), collector, steps)
     // then both produce the same events with the same ids
     expect(first.outputs.map((o) => o.id)).toEqual(second.outputs.map((o) => o.id))
     expect(first.outputs.map((o) => o.type)).toEqual([

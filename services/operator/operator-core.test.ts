@@ -1,39 +1,34 @@
 import { keccak256, parseSignature, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
-import {
-  getCheckpointDomain,
-  hashCheckpoint,
-  recoverCheckpointSigner,
-  signCheckpoint,
-} from "../../contracts/index.ts"
+import { hashCheckpoint, recoverCheckpointSigner, signCheckpoint } from "../../contracts/index.ts"
 import {
   Address,
   AttestationRefused,
   AttestationSigned,
   BlockRef,
-  Bytes32,
+  type Bytes32,
   ChainId,
-  Checkpoint,
-  CheckpointProposed,
+  type CheckpointProposed,
   type Envelope,
-  Lane,
   LaneStalled,
   makeEnvelope,
   OutboxLaneRead,
   toAddress,
 } from "../../schemas/index.ts"
+import {
+  bytes32,
+  proposalOf,
+  TEST_DOMAIN,
+  TEST_LANE,
+  testCheckpoint,
+} from "../../test/fixtures/checkpoint.ts"
 import { foldCore, producerOf } from "../runtime/index.ts"
 import { makeOperatorCore, type OperatorState } from "./operator-core.ts"
 import { toTypedCheckpoint } from "./sign-checkpoint.ts"
 
 const KEY = keccak256(stringToHex("operator-core-test"))
 const ME = toAddress(privateKeyToAccount(KEY).address)
-const OUTBOX = Address.make("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512")
-const domain = getCheckpointDomain({
-  registryChainId: 901,
-  registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-})
 const chains = [
   { chainId: 901, outbox: "0xE7f1725E7734CE288F8367e1Bb143E90bb3F0512" },
   { chainId: 902, outbox: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0" },
@@ -42,27 +37,12 @@ const proofBuilder = producerOf("proof-builder", "proof-builder")
 const operatorProducer = producerOf("operator", privateKeyToAccount(KEY).address)
 const T0 = new Date("2026-01-01T00:00:00.000Z")
 
-const bytes32 = (byte: string) => Bytes32.make(`0x${byte.repeat(32)}`)
 const ROOT = bytes32("aa")
 const OTHER_ROOT = bytes32("bb")
 const BLOCK = new BlockRef({ number: 40, hash: bytes32("40") })
 
-const checkpointOf = (over: Partial<ConstructorParameters<typeof Checkpoint>[0]> = {}) =>
-  new Checkpoint({
-    srcChainId: ChainId.make(901),
-    outbox: OUTBOX,
-    dstChainId: ChainId.make(902),
-    root: ROOT,
-    count: 5,
-    ...over,
-  })
-
-const propose = (checkpoint = checkpointOf(), block = BLOCK, time = T0): Envelope =>
-  makeEnvelope(new CheckpointProposed({ checkpoint, previousCount: 0, block }), {
-    producer: proofBuilder,
-    causationId: null,
-    time,
-  })
+const propose = (checkpoint = testCheckpoint(), block = BLOCK, time = T0): Envelope =>
+  proposalOf(checkpoint, block, time)
 
 /** The operator's own read for `proposal`, showing what its RPC showed. */
 const readFor = (
@@ -88,7 +68,7 @@ const readFor = (
 type Step = { readonly input: Envelope; readonly reads: ReadonlyArray<Envelope> }
 
 const run = (steps: ReadonlyArray<Step>, from?: OperatorState) => {
-  const core = makeOperatorCore({ privateKey: KEY, domain, chains })
+  const core = makeOperatorCore({ privateKey: KEY, domain: TEST_DOMAIN, chains })
   return foldCore(core, operatorProducer, steps, from ?? core.initial)
 }
 
@@ -112,17 +92,19 @@ describe("operator core", () => {
     // then it signs the EIP-712 digest with a 65-byte low-s signature the contracts' helpers agree with
     const signed = only(outputs) as AttestationSigned
     expect(signed).toBeInstanceOf(AttestationSigned)
-    const typed = toTypedCheckpoint(checkpointOf())
-    expect(signed.digest).toBe(hashCheckpoint({ domain, checkpoint: typed }))
+    const typed = toTypedCheckpoint(testCheckpoint())
+    expect(signed.digest).toBe(hashCheckpoint({ domain: TEST_DOMAIN, checkpoint: typed }))
     expect(signed.operator).toBe(ME)
     expect(signed.signature).toBe(
-      (await signCheckpoint({ account: privateKeyToAccount(KEY), domain, checkpoint: typed })).toLowerCase(),
+      (
+        await signCheckpoint({ account: privateKeyToAccount(KEY), domain: TEST_DOMAIN, checkpoint: typed })
+      ).toLowerCase(),
     )
     expect([27n, 28n]).toContain(parseSignature(signed.signature as `0x${string}`).v)
     expect(
       (
         await recoverCheckpointSigner({
-          domain,
+          domain: TEST_DOMAIN,
           checkpoint: typed,
           signature: signed.signature as `0x${string}`,
         })
@@ -153,7 +135,7 @@ describe("operator core", () => {
   it("refuses with not-finalized when its RPC gave no read, or only another operator's read", () => {
     // given a proposal with no read, and one with another reader's read
     const first = propose()
-    const second = propose(checkpointOf({ count: 6 }), new BlockRef({ number: 41, hash: bytes32("41") }))
+    const second = propose(testCheckpoint({ count: 6 }), new BlockRef({ number: 41, hash: bytes32("41") }))
     // when it decides both
     const { outputs } = run([
       { input: first, reads: [] },
@@ -178,7 +160,7 @@ describe("operator core", () => {
     "refuses with wrong-network a lane with %s, even with a matching read",
     (_what, lane, detail) => {
       // given a proposal for a lane outside the configured network
-      const proposal = propose(checkpointOf(lane))
+      const proposal = propose(testCheckpoint(lane))
       // when it decides
       const { outputs } = run([{ input: proposal, reads: [readFor(proposal)] }])
       // then it refuses as wrong-network
@@ -197,7 +179,7 @@ describe("operator core", () => {
     // when a proposal for the same lane and count with root B arrives — even with a read showing B —
     // to the live state, and to a state rebuilt from the same log by a fresh core (a restart)
     const conflicting = propose(
-      checkpointOf({ root: OTHER_ROOT }),
+      testCheckpoint({ root: OTHER_ROOT }),
       new BlockRef({ number: 41, hash: bytes32("41") }),
     )
     const step = { input: conflicting, reads: [readFor(conflicting)] }
@@ -211,7 +193,7 @@ describe("operator core", () => {
     }
     // and a different count of the same lane is still signed
     const next = propose(
-      checkpointOf({ root: OTHER_ROOT, count: 6 }),
+      testCheckpoint({ root: OTHER_ROOT, count: 6 }),
       new BlockRef({ number: 42, hash: bytes32("42") }),
     )
     expect(only(run([{ input: next, reads: [readFor(next)] }], rebuilt.state).outputs)).toBeInstanceOf(
@@ -223,7 +205,7 @@ describe("operator core", () => {
     // given it signed a checkpoint
     const first = propose()
     // when the same checkpoint is proposed again, read at a later block of a lane that did not move
-    const again = propose(checkpointOf(), new BlockRef({ number: 41, hash: bytes32("41") }))
+    const again = propose(testCheckpoint(), new BlockRef({ number: 41, hash: bytes32("41") }))
     const { outputs } = run([
       { input: first, reads: [readFor(first)] },
       { input: again, reads: [readFor(again)] },
@@ -239,7 +221,7 @@ describe("operator core", () => {
     // given a stall event
     const stall = makeEnvelope(
       new LaneStalled({
-        lane: new Lane({ srcChainId: ChainId.make(901), outbox: OUTBOX, dstChainId: ChainId.make(902) }),
+        lane: TEST_LANE,
         reason: "nonce-gap",
         treeCount: 3,
         detail: "nonce 3 missing",
@@ -255,7 +237,7 @@ describe("operator core", () => {
 
   it("gives every shard its own state", () => {
     // given one core
-    const core = makeOperatorCore({ privateKey: KEY, domain, chains })
+    const core = makeOperatorCore({ privateKey: KEY, domain: TEST_DOMAIN, chains })
     // when one shard's state is updated in place
     const proposal = propose()
     const a = core.initial

@@ -6,6 +6,25 @@ import { receivedPayloads } from "./recipients.ts"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
+ * Polls the devnet until `count` messages are delivered or failed, or until
+ * `timeoutMs` passed: the caller then judges what it got.
+ *
+ * @example
+ * ```ts
+ * await untilSettled(devnet, sent.length, 90_000)
+ * ```
+ */
+export const untilSettled = async (devnet: Devnet, count: number, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    await devnet.poll()
+    const { counts } = devnet.tracker.progress()
+    if (counts.delivered + counts.failed >= count || Date.now() > deadline) return
+    await sleep(500)
+  }
+}
+
+/**
  * Waits until every sent message is delivered or failed (or the deadline
  * passes), then checks the log and the chains agree: every message delivered
  * exactly once, and the recipients hold exactly the payloads that were sent.
@@ -20,13 +39,7 @@ export const expectDeliveredExactlyOnce = async (
   sent: ReadonlyArray<SentMessage>,
   options: { readonly timeoutMs: number; readonly diagnostics?: () => string },
 ): Promise<void> => {
-  const deadline = Date.now() + options.timeoutMs
-  for (;;) {
-    await devnet.poll()
-    const { counts } = devnet.tracker.progress()
-    if (counts.delivered + counts.failed >= sent.length || Date.now() > deadline) break
-    await sleep(500)
-  }
+  await untilSettled(devnet, sent.length, options.timeoutMs)
   const progress = devnet.tracker.progress()
   expect(progress.counts, options.diagnostics?.()).toMatchObject({
     sent: sent.length,

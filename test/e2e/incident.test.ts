@@ -13,10 +13,10 @@ import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { runCli } from "../fixtures/run-cli.ts"
+import { untilSettled } from "./exactly-once.ts"
 import { receivedPayloads } from "./recipients.ts"
 
 const MESSAGES = 12
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const cli = runCli
 
@@ -30,13 +30,7 @@ describe("incident: find, trace and retry failed messages on a running devnet", 
   beforeAll(async () => {
     devnet = await startDevnet({ bus: { kind: "embedded", dataDir: dir }, logger: quietLogger() })
     sent = await devnet.send({ messages: MESSAGES, rate: 6, reverting: 25 })
-    const deadline = Date.now() + 90_000
-    for (;;) {
-      await devnet.poll()
-      const { counts } = devnet.tracker.progress()
-      if (counts.delivered + counts.failed >= MESSAGES || Date.now() > deadline) break
-      await sleep(500)
-    }
+    await untilSettled(devnet, MESSAGES, 90_000)
     const messages = devnet.tracker.messages()
     failedIds = messages.filter((m) => m.failedAt !== undefined).map((m) => m.messageId!)
     deliveredId = messages.find((m) => m.deliveredAt !== undefined)!.messageId!

@@ -21,10 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import { type Command, parseCommandArgs, UsageError } from "../../cli/command.ts"
+import { UsageError } from "../../cli/command.ts"
 import { diff } from "../../cli/commands/diff.ts"
 import { replay as replayCommand } from "../../cli/commands/replay.ts"
 import { startDevnet } from "../../cli/devnet/devnet.ts"
+import { rpc } from "../../cli/devnet/world.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { resolvePrivateKey } from "../../services/config/index.ts"
 import { proofBuilderCoreFor } from "../../services/proof-builder/index.ts"
@@ -40,35 +41,12 @@ import {
 } from "../../services/replay/index.ts"
 import { eraseCore, quietLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
+import { runCommand } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 12
 const REPLAYABLE = ["chain-watcher", "proof-builder", "operator", "attestation-collector"] as const
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const rpc = async (url: string, method: string, params: unknown[]) => {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  })
-  const json = (await response.json()) as { error?: { message: string } }
-  if (json.error !== undefined) throw new Error(`${method}: ${json.error.message}`)
-}
-
-/** Runs a command as `chorus` would, from its argv; returns the exit code and what it printed. */
-const runCommand = async (command: Command, argv: ReadonlyArray<string>) => {
-  const out: string[] = []
-  const err: string[] = []
-  const { values, positionals } = parseCommandArgs(command, argv)
-  const code = await command.run({
-    values,
-    positionals,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-  })
-  return { code, out, err }
-}
 
 const totals = async (bus: BusPort) => {
   const counts = new Map<string, number>()
@@ -138,6 +116,17 @@ describe("replay and diff on a devnet log", () => {
     logDir = join(dataDir, "log")
   }, 240_000)
 
+  /** `chorus replay <service>`'s argv over the whole devnet log, before `--into`. */
+  const replayWholeLog = (service: string) => [
+    service,
+    "--config",
+    configPath,
+    "--data-dir",
+    logDir,
+    "--from",
+    "0",
+  ]
+
   afterAll(async () => {
     await bus?.close()
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
@@ -146,13 +135,7 @@ describe("replay and diff on a devnet log", () => {
   it("replays every replayable service over the whole log with `chorus replay`, and every `chorus diff` it prints is empty", async () => {
     for (const service of REPLAYABLE) {
       const replayed = await runCommand(replayCommand, [
-        service,
-        "--config",
-        configPath,
-        "--data-dir",
-        logDir,
-        "--from",
-        "0",
+        ...replayWholeLog(service),
         "--into",
         `${service}-all`,
         "--json",
@@ -178,13 +161,7 @@ describe("replay and diff on a devnet log", () => {
 
   it("prints what it wrote and the diff commands to run next", async () => {
     const { code, out } = await runCommand(replayCommand, [
-      "proof-builder",
-      "--config",
-      configPath,
-      "--data-dir",
-      logDir,
-      "--from",
-      "0",
+      ...replayWholeLog("proof-builder"),
       "--into",
       "pb-text",
     ])
@@ -197,7 +174,7 @@ describe("replay and diff on a devnet log", () => {
   })
 
   it("refuses to replay the submitter, and says why", async () => {
-    const argv = ["submitter", "--config", configPath, "--data-dir", logDir, "--from", "0"]
+    const argv = replayWholeLog("submitter")
     await expect(runCommand(replayCommand, argv)).rejects.toBeInstanceOf(UsageError)
     await expect(runCommand(replayCommand, argv)).rejects.toThrow(/emits nothing.*ticker/s)
   })

@@ -160,42 +160,37 @@ describe("skipped messages the Inbox shows failed", () => {
     expect(held.retained.get(lane.ids[2]!)!.proofs.length).toBeGreaterThan(0)
   })
 
-  it("given a kept message, when a later skip shows it failed, then it stays kept; when one shows it delivered, then it is dropped", () => {
-    const request = lane.retryRequested(1, 10)
-    const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 5, nonce: 1 }, 11)
-    const stillFailed = lane.skipped(
-      retry.id,
-      { action: "retry", ids: [lane.ids[1]!], statuses: ["failed"] },
-      12,
-    )
-    expect(
-      given(...delivery, request, retry, stillFailed)
-        .lanes.get(laneId)!
-        .retained.has(lane.ids[1]!),
-    ).toBe(true)
-    const delivered = lane.skipped(
-      retry.id,
-      { action: "retry", ids: [lane.ids[1]!], statuses: ["delivered"] },
-      12,
-    )
-    expect(
-      given(...delivery, request, retry, delivered)
-        .lanes.get(laneId)!
-        .retained.has(lane.ids[1]!),
-    ).toBe(false)
-  })
+  it.each([
+    ["failed", true],
+    ["delivered", false],
+  ] as const)(
+    "given a kept message, when a later skip shows it %s, then it is still kept: %s",
+    (status, kept) => {
+      const request = lane.retryRequested(1, 10)
+      const retry = lane.submitted(request.id, { action: "retry", ids: [lane.ids[1]!], tx: 5, nonce: 1 }, 11)
+      const skip = lane.skipped(retry.id, { action: "retry", ids: [lane.ids[1]!], statuses: [status] }, 12)
+      expect(
+        given(...delivery, request, retry, skip)
+          .lanes.get(laneId)!
+          .retained.has(lane.ids[1]!),
+      ).toBe(kept)
+    },
+  )
 })
 
 describe("deciding a retry", () => {
+  /** A request for message 1, kept after its delivery failed, looked up: it asks the chain. */
+  const keptRequest = () => {
+    const request = lane.retryRequested(1, 10)
+    return { request, lookup: checkOf(given(...delivery, request), request) }
+  }
   const failedState = given(...delivery)
   const root6 = lane.checkpoint(6).root
   const root3 = lane.checkpoint(3).root
 
   it("retries a failed message with Inbox.retry against a committed root", () => {
     // Given message 1 failed and a request for it
-    const request = lane.retryRequested(1, 10)
-    const state = given(...delivery, request)
-    const lookup = checkOf(state, request)
+    const { request, lookup } = keptRequest()
     // When the Inbox shows it failed and the root at 3 committed (not the one at 6)
     const decision = decide(request, lookup, "failed", [root3])
     // Then it retries against the root at 3
@@ -209,9 +204,7 @@ describe("deciding a retry", () => {
   })
 
   it("refuses no-committed-root when no root it holds a proof against is committed", () => {
-    const request = lane.retryRequested(1, 10)
-    const state = given(...delivery, request)
-    const lookup = checkOf(state, request)
+    const { request, lookup } = keptRequest()
     const decision = decide(request, lookup, "failed")
     expect(decision).toMatchObject({ kind: "refuse", reason: "no-committed-root" })
     expect(decision.kind === "refuse" && decision.detail).toContain(`${root6} (count 6)`)
@@ -292,9 +285,7 @@ describe("deciding a retry", () => {
   })
 
   it("re-drives a kept message the Inbox never attempted with a one-message deliver", () => {
-    const request = lane.retryRequested(1, 10)
-    const state = given(...delivery, request)
-    const lookup = checkOf(state, request)
+    const { request, lookup } = keptRequest()
     const decision = decide(request, lookup, "none", [root6])
     expect(decision).toMatchObject({ kind: "deliver", message: lane.messages[1] })
   })

@@ -9,10 +9,11 @@
  *
  * @module
  */
+import { TOPICS } from "../topology/topics.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
 
-/** The dead-letter topic every service writes to (declared in `topology/`). */
-export const DEAD_LETTER_TOPIC = "chorus.dead-letters"
+/** The dead-letter topic every service writes to, as `topology/` declares it. */
+export const DEAD_LETTER_TOPIC = TOPICS.deadLetters.name
 
 /** Why a record did not decode: a message, and the field it concerns where one is known. */
 export interface DecodeFailure {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { BusPort } from "../bus/port.ts"
+import type { ChorusConfig } from "../services/config/index.ts"
 import { type Command, type CommandInput, flags, type Options, UsageError } from "./command.ts"
 
 /** The flags every command that touches the bus takes. */
@@ -133,3 +134,25 @@ export const busCommand = (
   options: busOptions,
   run: (input) => withBus(input.values, (bus) => run(bus, input)),
 })
+
+/**
+ * `--brokers`/`--data-dir` as given, else the config's `bus` section: where a
+ * command that takes a config (`run`, `replay`) finds its bus.
+ *
+ * @example
+ * ```ts
+ * busFlagsOrConfig({}, config) // { brokers: "127.0.0.1:9092" } when the config names Kafka
+ * ```
+ */
+export const busFlagsOrConfig = (
+  values: CommandInput["values"],
+  config: Pick<ChorusConfig, "bus">,
+): Record<string, string> => {
+  const given: Record<string, string> = {}
+  if (typeof values.brokers === "string") given.brokers = values.brokers
+  if (typeof values["data-dir"] === "string") given["data-dir"] = values["data-dir"]
+  if (Object.keys(given).length > 0) return given
+  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
+  if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
+  return {}
+}

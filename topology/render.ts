@@ -28,9 +28,9 @@ export const renderText = (services: ReadonlyArray<ServiceDeclaration>): string 
   for (const s of services) {
     lines.push(`  ${s.name}  (${s.group === null ? "no consumer group" : `group ${s.group}`})`)
     lines.push(`    consumes ${s.consumes.join(", ") || "-"}`)
-    lines.push(`    reads   ${s.reads.join(", ") || "-"}`)
-    lines.push(`    writes  ${s.writes.join(", ") || "- (read-only)"}`)
-    lines.push(`    outside ${s.external}`)
+    lines.push(`    reads    ${s.reads.join(", ") || "-"}`)
+    lines.push(`    writes   ${s.writes.join(", ") || "- (read-only)"}`)
+    lines.push(`    outside  ${s.external}`)
   }
   lines.push("", "Tools", "")
   for (const t of TOOLS) {

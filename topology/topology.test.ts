@@ -116,7 +116,7 @@ describe("topology", () => {
     for (const s of SERVICES) expect(text).toContain(s.name)
     for (const t of TOOLS) expect(text).toContain(t.command)
     expect(text).toMatch(
-      /auditor {2}\(no consumer group\)\n {4}consumes -\n {4}reads {3}chorus\.messages\.observed, .*\n {4}writes {2}- \(read-only\)/,
+      /auditor {2}\(no consumer group\)\n {4}consumes -\n {4}reads {4}chorus\.messages\.observed, .*\n {4}writes {3}- \(read-only\)/,
     )
     const mermaid = renderMermaid(SERVICES)
     expect(mermaid.split("\n")[0]).toBe("flowchart LR")

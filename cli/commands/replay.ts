@@ -2,22 +2,11 @@ import type { ChorusConfig } from "../../services/config/index.ts"
 import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
-import { BUS_DETAILS, BUS_USAGE, busOptions, openBusFromFlags } from "../open-bus.ts"
+import { BUS_DETAILS, BUS_USAGE, busFlagsOrConfig, busOptions, openBusFromFlags } from "../open-bus.ts"
 
 // Definitions load their cores and starts lazily, so listing them here costs `--help` nothing.
 const REPLAYABLE = SERVICE_DEFINITIONS.filter((d) => d.replay.kind === "replayable").map((d) => d.name)
 const INTO = /^[a-z0-9][a-z0-9-]{0,99}$/
-
-/** `--brokers`/`--data-dir` as given, else the config's `bus` section (as `chorus run` does). */
-const busFlagsFrom = (values: Record<string, unknown>, config: ChorusConfig): Record<string, string> => {
-  const flags: Record<string, string> = {}
-  if (typeof values.brokers === "string") flags.brokers = values.brokers
-  if (typeof values["data-dir"] === "string") flags["data-dir"] = values["data-dir"]
-  if (Object.keys(flags).length > 0) return flags
-  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
-  if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
-  return {}
-}
 
 const shellQuote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
@@ -131,7 +120,7 @@ export const replay: Command = {
       }
       throw error
     }
-    const busFlags = busFlagsFrom(values, config)
+    const busFlags = busFlagsOrConfig(values, config)
     const bus = await openBusFromFlags(busFlags)
     let manifest: ReplayManifest
     try {

@@ -1,28 +1,20 @@
 import type { BusPort } from "../../bus/port.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
-import { SERVICE_NAMES, type ServiceSelection } from "../../services/registry.ts"
+import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
-import { BUS_DETAILS, busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "../open-bus.ts"
+import {
+  BUS_DETAILS,
+  busFlagsOrConfig,
+  busOptions,
+  embeddedDataDir,
+  openBusFromFlags,
+  parseBrokers,
+} from "../open-bus.ts"
 
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
-
-const busFlagsFrom = (
-  values: Record<string, unknown>,
-  config: ChorusConfig,
-): Record<string, string | undefined> => {
-  if (values.brokers !== undefined || values["data-dir"] !== undefined) {
-    return {
-      brokers: values.brokers as string | undefined,
-      "data-dir": values["data-dir"] as string | undefined,
-    }
-  }
-  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
-  if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
-  return {}
-}
 
 /**
  * `chorus run <service> --config <file>`: runs one service (or `all`) until
@@ -74,10 +66,9 @@ export const run: Command = {
       }
       throw error
     }
-    const { startServices } = await import("../../services/registry.ts")
     const { jsonLogger } = await import("../../services/runtime/logger.ts")
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
-    const busFlags = busFlagsFrom(values, config)
+    const busFlags = busFlagsOrConfig(values, config)
     const bus: BusPort = await openBusFromFlags(busFlags)
     const auditIndex = auditIndexPath({
       ...(typeof values.index === "string" ? { index: values.index } : {}),

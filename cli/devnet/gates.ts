@@ -16,9 +16,9 @@ import {
   type PublicClient,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import { chainDefinition } from "../../chains/evm/client.ts"
 import { gatedRecipientAbi } from "../../contracts/index.ts"
 import { ChorusError } from "../../errors/index.ts"
-import { chainDefinition } from "../../services/runtime/chain-client.ts"
 import type { DevnetFile, DevnetFileChain } from "./devnet-file.ts"
 
 /**

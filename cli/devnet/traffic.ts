@@ -11,9 +11,9 @@
  */
 import { type Address, createWalletClient, type Hex, http, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import { chainDefinition } from "../../chains/evm/client.ts"
 import { outboxAbi } from "../../contracts/index.ts"
 import { ChorusError } from "../../errors/index.ts"
-import { chainDefinition } from "../../services/runtime/chain-client.ts"
 import { ANVIL_KEYS, type DevnetWorld } from "./world.ts"
 
 export interface SentMessage {

@@ -23,6 +23,7 @@ import {
   stringToHex,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import { chainDefinition } from "../../chains/evm/client.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import {
   type Anvil,
@@ -35,7 +36,6 @@ import {
   readOperatorSet,
   startAnvil,
 } from "../../contracts/index.ts"
-import { chainDefinition } from "../../services/runtime/chain-client.ts"
 
 /**
  * anvil's default funded accounts (the well-known test mnemonic): deployer (account 0, which also owns every

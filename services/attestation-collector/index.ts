@@ -13,7 +13,7 @@
  * @module
  */
 export * from "./checkpoint-record.ts"
-export * from "./collector-core.ts"
+export * from "./core.ts"
 export * from "./expiry-reason.ts"
 export * from "./observe-operator-set.ts"
 export * from "./operator-set.ts"

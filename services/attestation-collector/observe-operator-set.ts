@@ -16,7 +16,7 @@ import type { ChainReader } from "../../chains/index.ts"
 import { type ChorusEvent, type Envelope, Lane, OperatorSetRead, toAddress } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
-import type { CollectorState } from "./collector-core.ts"
+import type { CollectorState } from "./core.ts"
 
 export interface OperatorSetObserverOptions {
   readonly chains: ReadonlyArray<ChainConfig>

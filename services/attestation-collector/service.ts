@@ -18,7 +18,7 @@ import {
   type ServiceLogger,
   startLaneService,
 } from "../runtime/index.ts"
-import { type CollectorState, makeCollectorCore } from "./collector-core.ts"
+import { type CollectorState, makeCollectorCore } from "./core.ts"
 import { attestationCollector as definition } from "./definition.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
 

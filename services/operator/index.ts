@@ -13,9 +13,10 @@
  *
  * @module
  */
+
+export * from "./core.ts"
 export * from "./errors.ts"
 export * from "./observe-outbox.ts"
-export * from "./operator-core.ts"
 export { type StartOperatorDeps, startOperator } from "./service.ts"
 export * from "./sign-checkpoint.ts"
 export * from "./verify-proposal.ts"

@@ -33,8 +33,8 @@ import {
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
+import { type OperatorState, signedKey } from "./core.ts"
 import { OperatorStoppedError } from "./errors.ts"
-import { type OperatorState, signedKey } from "./operator-core.ts"
 import { laneProblem } from "./verify-proposal.ts"
 
 export interface OutboxObserverOptions {

@@ -14,10 +14,10 @@ import {
   type ServiceLogger,
   startLaneService,
 } from "../runtime/index.ts"
+import { makeOperatorCore, type OperatorState } from "./core.ts"
 import { operator as definition } from "./definition.ts"
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
-import { makeOperatorCore, type OperatorState } from "./operator-core.ts"
 
 export interface StartOperatorDeps {
   readonly bus: BusPort

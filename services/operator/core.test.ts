@@ -24,7 +24,7 @@ import {
   testCheckpoint,
 } from "../../test/fixtures/checkpoint.ts"
 import { foldCore, producerOf } from "../runtime/index.ts"
-import { makeOperatorCore, type OperatorState } from "./operator-core.ts"
+import { makeOperatorCore, type OperatorState } from "./core.ts"
 import { toTypedCheckpoint } from "./sign-checkpoint.ts"
 
 const KEY = keccak256(stringToHex("operator-core-test"))

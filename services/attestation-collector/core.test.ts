@@ -28,7 +28,7 @@ import {
   testCheckpoint,
 } from "../../test/fixtures/checkpoint.ts"
 import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
-import { makeCollectorCore } from "./collector-core.ts"
+import { makeCollectorCore } from "./core.ts"
 import { checkpointDigest } from "./verify-signature.ts"
 
 const TTL = 60_000

@@ -1,4 +1,5 @@
 import { Exit, Schema, SchemaIssue } from "effect"
+import { ChorusError } from "../errors/index.ts"
 
 /** One thing wrong with a record: where (a path such as `payload.message.nonce`) and why. */
 export interface FieldIssue {
@@ -8,18 +9,20 @@ export interface FieldIssue {
 
 /**
  * A record that is not a valid Chorus event. `issues` names every field that
- * is wrong and why; `message` sums them up for a log line.
+ * is wrong and why; the short message sums them up on one line, for a log line.
  */
-export class EventDecodeError extends Error {
-  readonly _tag = "EventDecodeError"
+export class EventDecodeError extends ChorusError {
+  override readonly name = "EventDecodeError"
   readonly issues: ReadonlyArray<FieldIssue>
 
   constructor(issues: ReadonlyArray<FieldIssue>) {
     super(
-      `Not a valid Chorus event: ${issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ")}. ` +
-        "The record was dead-lettered with its raw bytes; fix the producer, then re-drive it from the dead-letter topic.",
+      `Not a valid Chorus event: ${issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ")}`,
+      {
+        details: { issues },
+        hint: "The record was dead-lettered with its raw bytes; fix the producer, then re-drive it from the dead-letter topic.",
+      },
     )
-    this.name = "EventDecodeError"
     this.issues = issues
   }
 }

@@ -175,7 +175,9 @@ describe("record codec rejections", () => {
   it("explains itself in the error message", () => {
     const decoded = decodeRecord({ ...good, key: "902" })
     expect(decoded.ok).toBe(false)
-    if (!decoded.ok) expect(decoded.error.message).toMatch(/key: record key "902".*dead-lettered/)
+    if (decoded.ok) return
+    expect(decoded.error.shortMessage).toMatch(/^Not a valid Chorus event: key: record key "902"/)
+    expect(decoded.error.message).toMatch(/key: record key "902".*\nThe record was dead-lettered/)
   })
 })
 

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
 import { SERVICE_DEFINITIONS, type ServiceSelection, startServices } from "../../services/registry.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
@@ -80,13 +81,16 @@ const TRACKED = [
  * The devnet refuses a log that already holds events: its chains are new,
  * and an old log (same chain ids, another history) would contradict them.
  */
-export class DevnetLogNotEmptyError extends Error {
+export class DevnetLogNotEmptyError extends ChorusError {
   override readonly name = "DevnetLogNotEmptyError"
   constructor(where: string, topic: string, records: number) {
     super(
-      `${where} already holds a Chorus log (${topic} has ${records} record(s)), from an earlier devnet or a real ` +
-        "deployment. A devnet starts new chains, which that log would contradict. Use an empty --data-dir, or a " +
-        "fresh Kafka (`npm run kafka -- start --fresh`).",
+      `${where} already holds a Chorus log (${topic} has ${records} record(s)), from an earlier devnet or a real deployment`,
+      {
+        details: { where, topic, records },
+        metaMessages: ["A devnet starts new chains, which that log would contradict."],
+        hint: "Use an empty --data-dir, or a fresh Kafka (`npm run kafka -- start --fresh`).",
+      },
     )
   }
 }

@@ -1,17 +1,22 @@
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
 
 /** A record on a followed topic that is not a Chorus event: the log is not what the devnet wrote. */
-export class UnreadableRecordError extends Error {
+export class UnreadableRecordError extends ChorusError {
   override readonly name = "UnreadableRecordError"
-  readonly details: { readonly topic: string; readonly partition: number; readonly offset: number }
+  declare readonly details: {
+    readonly topic: string
+    readonly partition: number
+    readonly offset: number
+    readonly reason: string
+  }
   constructor(topic: string, partition: number, offset: number, reason: string) {
-    super(
-      `${topic} partition ${partition} offset ${offset} is not a Chorus event: ${reason}\n` +
-        "The devnet only follows logs its own services wrote; start it on an empty data dir or broker.",
-    )
-    this.details = { topic, partition, offset }
+    super(`${topic} partition ${partition} offset ${offset} is not a Chorus event: ${reason}`, {
+      details: { topic, partition, offset, reason },
+      hint: "The devnet only follows logs its own services wrote; start it on an empty data dir or broker.",
+    })
   }
 }
 

@@ -1,19 +1,20 @@
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
+import { ChorusError } from "../../errors/index.ts"
 
 const ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" }
 
 /** Thrown when no anvil binary can be found for this platform. */
-export class AnvilNotFoundError extends Error {
-  override name = "AnvilNotFoundError"
-  readonly details: { platform: string; arch: string; tried: string[] }
+export class AnvilNotFoundError extends ChorusError {
+  override readonly name = "AnvilNotFoundError"
+  declare readonly details: { platform: string; arch: string; tried: string[] }
   constructor(details: { platform: string; arch: string; tried: string[] }) {
-    super(
-      `anvil binary not found for ${details.platform}-${details.arch}. ` +
-        "Run `npm ci` (it installs @foundry-rs/anvil and its platform package) or set CHORUS_ANVIL_BIN.",
-    )
-    this.details = details
+    super(`anvil binary not found for ${details.platform}-${details.arch}`, {
+      details,
+      metaMessages: details.tried.map((path) => `tried: ${path}`),
+      hint: "Run `npm ci` (it installs @foundry-rs/anvil and its platform package) or set CHORUS_ANVIL_BIN.",
+    })
   }
 }
 

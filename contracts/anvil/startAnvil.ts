@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { ChorusError } from "../../errors/index.ts"
 import { resolveAnvilBinary } from "./resolveAnvilBinary.ts"
 
 export type StartAnvilOptions = {
@@ -28,12 +29,14 @@ export type Anvil = {
 }
 
 /** Thrown when anvil exits or does not answer before the timeout. */
-export class AnvilStartError extends Error {
-  override name = "AnvilStartError"
-  readonly details: { args: string[]; output: string }
+export class AnvilStartError extends ChorusError {
+  override readonly name = "AnvilStartError"
+  declare readonly details: { args: string[]; output: string }
   constructor(reason: string, details: { args: string[]; output: string }) {
-    super(`anvil did not start: ${reason}. Check the output in error.details.output; is the binary runnable?`)
-    this.details = details
+    super(`anvil did not start: ${reason}`, {
+      details,
+      hint: "Check anvil's output in error.details.output; is the binary runnable?",
+    })
   }
 }
 

@@ -1,16 +1,17 @@
 import { concat, type Hex, size } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import { sortSignatures } from "./sortSignatures.ts"
 import type { SignerSignature } from "./types.ts"
 
 /** A signature that is not 65 bytes. */
-export class SignatureLengthError extends Error {
-  override name = "SignatureLengthError"
-  readonly details: { index: number; length: number }
+export class SignatureLengthError extends ChorusError {
+  override readonly name = "SignatureLengthError"
+  declare readonly details: { index: number; length: number }
   constructor(details: { index: number; length: number }) {
-    super(
-      `signature ${details.index} is ${details.length} bytes, 65 expected. Produce it with signCheckpoint.`,
-    )
-    this.details = details
+    super(`signature ${details.index} is ${details.length} bytes, 65 expected`, {
+      details,
+      hint: "Produce it with signCheckpoint.",
+    })
   }
 }
 

@@ -1,13 +1,16 @@
 import type { Address } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import type { SignerSignature } from "./types.ts"
 
 /** Two signatures from the same signer: the Inbox would reject the set. */
-export class DuplicateSignerError extends Error {
-  override name = "DuplicateSignerError"
-  readonly details: { signer: Address }
+export class DuplicateSignerError extends ChorusError {
+  override readonly name = "DuplicateSignerError"
+  declare readonly details: { signer: Address }
   constructor(details: { signer: Address }) {
-    super(`two signatures from ${details.signer}. Keep one signature per operator before packing.`)
-    this.details = details
+    super(`two signatures from ${details.signer}`, {
+      details,
+      hint: "Keep one signature per operator before packing.",
+    })
   }
 }
 

@@ -1,17 +1,18 @@
 import type { Address, Hex } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import { inboxAbi } from "../out/index.ts"
 import type { OperatorSet } from "./readOperatorSet.ts"
 import type { DeployClients } from "./types.ts"
 
 /** A configuration transaction that reverted. */
-export class ConfigurationError extends Error {
-  override name = "ConfigurationError"
-  readonly details: { step: string; hash: Hex }
+export class ConfigurationError extends ChorusError {
+  override readonly name = "ConfigurationError"
+  declare readonly details: { step: string; hash: Hex }
   constructor(details: { step: string; hash: Hex }) {
-    super(
-      `Inbox configuration step "${details.step}" reverted (tx ${details.hash}). Is the wallet the Inbox owner?`,
-    )
-    this.details = details
+    super(`Inbox configuration step "${details.step}" reverted (tx ${details.hash})`, {
+      details,
+      hint: "Is the wallet the Inbox owner?",
+    })
   }
 }
 

@@ -1,15 +1,16 @@
 import { type Abi, type Address, type ContractConstructorArgs, getAddress, type Hex } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import type { DeployClients } from "./types.ts"
 
 /** A deployment transaction that did not create a contract. */
-export class DeploymentError extends Error {
-  override name = "DeploymentError"
-  readonly details: { contract: string; hash: Hex; status: string }
+export class DeploymentError extends ChorusError {
+  override readonly name = "DeploymentError"
+  declare readonly details: { contract: string; hash: Hex; status: string }
   constructor(details: { contract: string; hash: Hex; status: string }) {
-    super(
-      `${details.contract} was not deployed (tx ${details.hash}, status ${details.status}). Check the constructor arguments and the deployer's balance.`,
-    )
-    this.details = details
+    super(`${details.contract} was not deployed (tx ${details.hash}, status ${details.status})`, {
+      details,
+      hint: "Check the constructor arguments and the deployer's balance.",
+    })
   }
 }
 

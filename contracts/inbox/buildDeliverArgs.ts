@@ -1,16 +1,17 @@
 import type { Address, Hex } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import { encodeMessages } from "../message/encodeMessages.ts"
 import type { ChorusMessage } from "../message/types.ts"
 
 /** Messages and proof that do not form one deliverable range. */
-export class DeliveryRangeError extends Error {
-  override name = "DeliveryRangeError"
-  readonly details: { reason: string }
+export class DeliveryRangeError extends ChorusError {
+  override readonly name = "DeliveryRangeError"
+  declare readonly details: { reason: string }
   constructor(reason: string) {
-    super(
-      `cannot build a delivery: ${reason}. Pass one lane's consecutive messages and the proof of that range.`,
-    )
-    this.details = { reason }
+    super(`cannot build a delivery: ${reason}`, {
+      details: { reason },
+      hint: "Pass one lane's consecutive messages and the proof of that range.",
+    })
   }
 }
 

@@ -1,13 +1,16 @@
 import { type Hex, size } from "viem"
+import { ChorusError } from "../../errors/index.ts"
 import type { ChorusMessage } from "./types.ts"
 
 /** A message that cannot be packed for `Inbox.deliver`. */
-export class MessageEncodingError extends Error {
-  override name = "MessageEncodingError"
-  readonly details: { index: number; nonce: number; reason: string }
+export class MessageEncodingError extends ChorusError {
+  override readonly name = "MessageEncodingError"
+  declare readonly details: { index: number; nonce: number; reason: string }
   constructor(details: { index: number; nonce: number; reason: string }) {
-    super(`message ${details.index} (nonce ${details.nonce}) cannot be packed: ${details.reason}.`)
-    this.details = details
+    super(`message ${details.index} (nonce ${details.nonce}) cannot be packed: ${details.reason}`, {
+      details,
+      hint: "Fix the message: the Inbox takes a one-byte version, a uint64 gasLimit and a body under 4 GiB.",
+    })
   }
 }
 

@@ -25,6 +25,7 @@
  */
 import { parseShadowTopic, readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
 import { topicByName } from "../../topology/index.ts"
 import { makeMessageResolver } from "./affected-messages.ts"
@@ -32,7 +33,7 @@ import { diffEvents, type EventDiff, type EventDifference } from "./diff.ts"
 import { type ReplayManifest, readManifest } from "./manifest.ts"
 
 /** The two topics cannot be compared: not a shadow, not each other's pair, or missing. */
-export class DiffRefusedError extends Error {
+export class DiffRefusedError extends ChorusError {
   override readonly name = "DiffRefusedError"
 }
 
@@ -99,33 +100,47 @@ export const diffShadowTopic = async (
 ): Promise<ShadowDiffReport> => {
   const { productionTopic, shadowTopic } = options
   if (topicByName(productionTopic) === undefined) {
-    throw new DiffRefusedError(
-      parseShadowTopic(productionTopic) === undefined
-        ? `${JSON.stringify(productionTopic)} is not a declared production topic (see \`chorus topology\`)`
-        : `${productionTopic} is a shadow topic; give the production topic first, then the shadow`,
-    )
+    throw parseShadowTopic(productionTopic) === undefined
+      ? new DiffRefusedError(`${JSON.stringify(productionTopic)} is not a declared production topic`, {
+          details: { productionTopic },
+          hint: "`chorus topology` lists them.",
+        })
+      : new DiffRefusedError(`${productionTopic} is a shadow topic`, {
+          details: { productionTopic },
+          hint: "Give the production topic first, then the shadow.",
+        })
   }
   const shadow = parseShadowTopic(shadowTopic)
   if (shadow === undefined) {
     throw new DiffRefusedError(
-      `${JSON.stringify(shadowTopic)} is not a shadow topic (shadow.<suffix>.<topic>); \`chorus replay\` prints the shadow topics it wrote`,
+      `${JSON.stringify(shadowTopic)} is not a shadow topic (shadow.<suffix>.<topic>)`,
+      {
+        details: { shadowTopic },
+        hint: "`chorus replay` prints the shadow topics it wrote.",
+      },
     )
   }
   if (shadow.topic !== productionTopic) {
-    throw new DiffRefusedError(
-      `${shadowTopic} is the shadow of ${shadow.topic}, not of ${productionTopic}; compare it with ${shadow.topic}`,
-    )
+    throw new DiffRefusedError(`${shadowTopic} is the shadow of ${shadow.topic}, not of ${productionTopic}`, {
+      details: { productionTopic, shadowTopic },
+      hint: `Compare it with ${shadow.topic}.`,
+    })
   }
   const manifest = await readManifest(bus, shadow.suffix)
-  if (!manifest.shadows.some((s) => s.shadowTopic === shadowTopic)) {
-    throw new DiffRefusedError(
-      `the ${manifest.service} replay ${shadow.suffix} wrote no ${shadowTopic}; it wrote ${manifest.shadows
-        .map((s) => s.shadowTopic)
-        .join(", ")}`,
-    )
+  const written = manifest.shadows.map((s) => s.shadowTopic)
+  if (!written.includes(shadowTopic)) {
+    throw new DiffRefusedError(`the ${manifest.service} replay ${shadow.suffix} wrote no ${shadowTopic}`, {
+      details: { suffix: shadow.suffix, shadowTopic, written },
+      hint: `It wrote ${written.join(", ")}; compare one of those.`,
+    })
   }
   for (const topic of [productionTopic, shadowTopic]) {
-    if (!(await topicExists(bus, topic))) throw new DiffRefusedError(`${topic} does not exist on this bus`)
+    if (!(await topicExists(bus, topic))) {
+      throw new DiffRefusedError(`${topic} does not exist on this bus`, {
+        details: { topic },
+        hint: "The replay's manifest is on this bus, so the topic was deleted since; `chorus topics describe` lists what it holds.",
+      })
+    }
   }
 
   const undecodable: UndecodableAt[] = []

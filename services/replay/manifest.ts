@@ -11,6 +11,7 @@
  */
 import { Exit, Schema } from "effect"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { issuesOf, Uint } from "../../schemas/index.ts"
 import { manifestTopicName } from "./shadow-writer.ts"
 
@@ -91,14 +92,16 @@ export const ReplayManifest = Schema.Struct({
 export type ReplayManifest = typeof ReplayManifest.Type
 
 /** No manifest under a suffix, or one that does not decode. */
-export class ManifestNotFoundError extends Error {
+export class ManifestNotFoundError extends ChorusError {
   override readonly name = "ManifestNotFoundError"
   readonly suffix: string
   constructor(suffix: string, detail: string) {
-    super(
-      `no replay manifest for ${JSON.stringify(suffix)}: ${detail}. A shadow topic can only be diffed when the ` +
-        `replay that wrote it finished; run \`chorus replay … --into ${suffix}\` again into a new suffix.`,
-    )
+    super(`no replay manifest for ${JSON.stringify(suffix)}: ${detail}`, {
+      details: { suffix, topic: manifestTopicName(suffix) },
+      hint:
+        "A shadow topic can only be diffed when the replay that wrote it finished; " +
+        "run that replay again (`chorus replay … --into <a new suffix>`) and diff the shadow topics it prints.",
+    })
     this.suffix = suffix
   }
 }

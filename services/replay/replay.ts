@@ -29,6 +29,7 @@
  */
 import { isShadowSuffix } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import type { Envelope, EventDecodeError } from "../../schemas/index.ts"
 import { topicFor } from "../../topology/index.ts"
 import {
@@ -67,7 +68,7 @@ export interface ReplayOptions {
 }
 
 /** A replay that cannot start: bad suffix, suffix already used, no instance, mixed services. */
-export class ReplayRefusedError extends Error {
+export class ReplayRefusedError extends ChorusError {
   override readonly name = "ReplayRefusedError"
 }
 
@@ -92,16 +93,26 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
   const { bus, targets, suffix } = options
   const to = options.to ?? { kind: "latest" }
   const first = targets[0]
-  if (first === undefined) throw new ReplayRefusedError("nothing to replay: no instance was given")
+  if (first === undefined) {
+    throw new ReplayRefusedError("nothing to replay: no instance was given", {
+      hint: "Pass the targets replayTargets returns for the service.",
+    })
+  }
   const service = first.service
-  if (targets.some((t) => t.service !== service)) {
-    throw new ReplayRefusedError(
-      `one replay runs one service, got ${[...new Set(targets.map((t) => t.service))].join(", ")}`,
-    )
+  const services = [...new Set(targets.map((t) => t.service))]
+  if (services.length > 1) {
+    throw new ReplayRefusedError(`one replay runs one service, got ${services.join(", ")}`, {
+      details: { services },
+      hint: "Replay each service on its own, each into its own suffix.",
+    })
   }
   if (!isShadowSuffix(suffix)) {
     throw new ReplayRefusedError(
       `shadow suffix ${JSON.stringify(suffix)} must be letters, digits and dashes (at most 100)`,
+      {
+        details: { suffix },
+        hint: "Choose another with --into (e.g. fix-chunking-1), or leave it out to get one.",
+      },
     )
   }
   checkWindow(options.from, to)
@@ -181,9 +192,10 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
 
 const refuseUsedSuffix = async (bus: BusPort, suffix: string, productionTopics: ReadonlyArray<string>) => {
   if (await manifestExists(bus, suffix)) {
+    const topic = manifestTopicName(suffix)
     throw new ReplayRefusedError(
-      `the shadow suffix ${JSON.stringify(suffix)} was used by an earlier replay (${manifestTopicName(suffix)} exists); ` +
-        "choose another with --into, or leave it out to get a new one",
+      `the shadow suffix ${JSON.stringify(suffix)} was used by an earlier replay (${topic} exists)`,
+      { details: { suffix, topic }, hint: "Choose another with --into, or leave it out to get a new one." },
     )
   }
   for (const topic of productionTopics) {
@@ -192,7 +204,11 @@ const refuseUsedSuffix = async (bus: BusPort, suffix: string, productionTopics: 
     const records = marks?.reduce((n, m) => n + (m.high - m.low), 0) ?? 0
     if (records > 0) {
       throw new ReplayRefusedError(
-        `${name} already holds ${records} record(s) from a replay that did not finish; choose another suffix with --into`,
+        `${name} already holds ${records} record(s) from a replay that did not finish`,
+        {
+          details: { suffix, topic: name, records },
+          hint: "Choose another suffix with --into.",
+        },
       )
     }
   }
@@ -211,10 +227,15 @@ const replayInstance = async (
 ): Promise<{ readonly manifest: ManifestInstance; readonly outputs: ReadonlyArray<Envelope> }> => {
   const counts = await Promise.all(target.inputs.map((topic) => bus.partitions(topic)))
   if (new Set(counts).size > 1) {
+    const inputs = target.inputs.map((topic, i) => ({ topic, partitions: counts[i]! }))
     throw new ReplayRefusedError(
-      `${target.service}: input topics must be co-partitioned, but their partition counts differ (${target.inputs
-        .map((t, i) => `${t}=${counts[i]}`)
+      `${target.service}: input topics must be co-partitioned, but their partition counts differ (${inputs
+        .map((i) => `${i.topic}=${i.partitions}`)
         .join(", ")})`,
+      {
+        details: { service: target.service, inputs },
+        hint: "Production cannot run on such a log either: `chorus topics describe` shows the partition counts.",
+      },
     )
   }
   const partitions = target.partitions(counts[0]!)

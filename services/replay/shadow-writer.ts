@@ -17,18 +17,23 @@
  */
 import { parseShadowTopic, SHADOW_PREFIX, shadowTopicName } from "../../bus/events/index.ts"
 import type { BusPort, OutgoingRecord, RecordPosition, TopicSpec } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { type Envelope, encodeEnvelope } from "../../schemas/index.ts"
 import { topicByName, topicFor } from "../../topology/index.ts"
 
 /** Something tried to write a topic that is not a shadow topic. */
-export class ProductionWriteRefusedError extends Error {
+export class ProductionWriteRefusedError extends ChorusError {
   override readonly name = "ProductionWriteRefusedError"
   readonly topics: ReadonlyArray<string>
   constructor(topics: ReadonlyArray<string>) {
     super(
       `refused to write ${topics.map((t) => JSON.stringify(t)).join(", ")}: a replay writes only shadow topics ` +
-        `(names starting with ${JSON.stringify(SHADOW_PREFIX)}), never production ones. Nothing of this batch was written; ` +
-        "this is a bug in the replay, report it.",
+        `(names starting with ${JSON.stringify(SHADOW_PREFIX)}), never production ones`,
+      {
+        details: { topics },
+        metaMessages: ["Nothing of this batch was written."],
+        hint: "This is a bug in the replay: report it.",
+      },
     )
     this.topics = topics
   }

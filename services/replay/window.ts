@@ -6,6 +6,7 @@
  * @module
  */
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 
 /** One end of a window. */
 export type ReplayBound =
@@ -14,7 +15,7 @@ export type ReplayBound =
   | { readonly kind: "latest" }
 
 /** A bound that is neither an offset nor an ISO-8601 time, or a window that ends before it starts. */
-export class InvalidReplayWindowError extends Error {
+export class InvalidReplayWindowError extends ChorusError {
   override readonly name = "InvalidReplayWindowError"
 }
 
@@ -36,15 +37,23 @@ export const parseReplayBound = (raw: string, flag: string): ReplayBound => {
   const text = raw.trim()
   if (/^\d+$/.test(text)) {
     const offset = Number(text)
-    if (!Number.isSafeInteger(offset)) throw new InvalidReplayWindowError(`${flag} ${text} is too large`)
+    if (!Number.isSafeInteger(offset)) {
+      throw new InvalidReplayWindowError(`${flag} ${text} is too large`, {
+        details: { flag, value: text },
+        hint: `Give an offset no larger than ${Number.MAX_SAFE_INTEGER}, or a time.`,
+      })
+    }
     return { kind: "offset", offset }
   }
   const match = ISO.exec(text)
   const time = match === null ? Number.NaN : Date.parse(text.replace(" ", "T"))
   if (match === null || Number.isNaN(time)) {
     throw new InvalidReplayWindowError(
-      `${flag} ${JSON.stringify(raw)} is neither an offset (a non-negative integer) nor an ISO-8601 time ` +
-        "with a zone (e.g. 2026-11-21T16:02:00Z or 2026-11-21T17:02:00+01:00)",
+      `${flag} ${JSON.stringify(raw)} is neither an offset (a non-negative integer) nor an ISO-8601 time with a zone`,
+      {
+        details: { flag, value: raw },
+        hint: `Write ${flag} as an offset (e.g. 120) or a time with its zone (e.g. 2026-11-21T16:02:00Z or 2026-11-21T17:02:00+01:00).`,
+      },
     )
   }
   return { kind: "time", time, text }
@@ -70,17 +79,21 @@ export const formatBound = (bound: ReplayBound): string =>
  * ```
  */
 export const checkWindow = (from: ReplayBound, to: ReplayBound): void => {
-  if (from.kind === "latest")
-    throw new InvalidReplayWindowError("--from cannot be latest: nothing would be replayed")
-  if (from.kind === "offset" && to.kind === "offset" && from.offset >= to.offset) {
-    throw new InvalidReplayWindowError(
-      `--from ${from.offset} is not before --to ${to.offset} (--to is exclusive)`,
-    )
+  if (from.kind === "latest") {
+    throw new InvalidReplayWindowError("--from cannot be latest: nothing would be replayed", {
+      details: { from: "latest" },
+      hint: "Give --from an offset or a time.",
+    })
   }
-  if (from.kind === "time" && to.kind === "time" && from.time >= to.time) {
-    throw new InvalidReplayWindowError(
-      `--from ${from.text} is not before --to ${to.text} (--to is exclusive)`,
-    )
+  const empty =
+    (from.kind === "offset" && to.kind === "offset" && from.offset >= to.offset) ||
+    (from.kind === "time" && to.kind === "time" && from.time >= to.time)
+  if (empty) {
+    const [start, end] = [formatBound(from), formatBound(to)]
+    throw new InvalidReplayWindowError(`--from ${start} is not before --to ${end}`, {
+      details: { from: start, to: end },
+      hint: "--to is exclusive: give one after --from, or leave it out to replay up to the latest record.",
+    })
   }
 }
 

@@ -12,6 +12,7 @@
 import { readEvents } from "../../bus/events/index.ts"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import { type Envelope, type EventId, laneKey, type RetryRequested } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { followRetry, type RetryOutcome } from "./outcome.ts"
@@ -50,12 +51,13 @@ export const answersFrom = async (
 }
 
 /** `awaitRetryOutcome` was given something it cannot follow. */
-export class RetryFollowError extends Error {
-  override name = "RetryFollowError"
+export class RetryFollowError extends ChorusError {
+  override readonly name = "RetryFollowError"
   constructor(problem: string) {
-    super(
-      `cannot follow the retry request: ${problem}. Pass the envelope requestRetry returned and a timeout ≥ 0.`,
-    )
+    super(`cannot follow the retry request: ${problem}`, {
+      details: { problem },
+      hint: "Pass the envelope requestRetry returned and a timeout ≥ 0.",
+    })
   }
 }
 

@@ -7,6 +7,7 @@
 import { Exit, Schema } from "effect"
 import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { ChorusError } from "../../errors/index.ts"
 import {
   type Envelope,
   type FieldIssue,
@@ -31,15 +32,16 @@ export interface RetryRequestInput {
   readonly reason?: string
 }
 
-/** A retry request whose fields do not make a valid `RetryRequested`. */
-export class InvalidRetryRequestError extends Error {
-  override name = "InvalidRetryRequestError"
+/** A retry request whose fields do not make a valid `RetryRequested`; each bad field is one line of the message. */
+export class InvalidRetryRequestError extends ChorusError {
+  override readonly name = "InvalidRetryRequestError"
   readonly issues: ReadonlyArray<FieldIssue>
   constructor(issues: ReadonlyArray<FieldIssue>) {
-    super(
-      `invalid retry request: ${issues.map((i) => `${i.path || "request"}: ${i.message}`).join("; ")}. ` +
-        "Nothing was published; fix those fields and ask again.",
-    )
+    super(`invalid retry request (${issues.length} problem${issues.length === 1 ? "" : "s"}):`, {
+      details: { issues },
+      metaMessages: issues.map((i) => `- ${i.path || "request"}: ${i.message}`),
+      hint: "Nothing was published; fix those fields and ask again.",
+    })
     this.issues = issues
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Effect } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { type EmbeddedBus, openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
@@ -209,9 +210,22 @@ describe("requestRetry and awaitRetryOutcome on a bus", () => {
     const bad = { ...input, messageId: "0x12", nonce: -1, requestedBy: "", srcChainId: 0 }
     expect(() => retryRequestOf(bad, new Date(T0))).toThrow(InvalidRetryRequestError)
     await expect(requestRetry(bus, bad)).rejects.toThrow(
-      /invalid retry request: .*messageId: .*srcChainId: .*nonce: .*requestedBy: /,
+      /^invalid retry request \(4 problems\):\n {2}- messageId: .+\n {2}- srcChainId: .+\n {2}- nonce: .+\n {2}- requestedBy: .+\nNothing was published/,
     )
     expect(await requests()).toEqual([])
+  })
+
+  it("given Effect code, when it fails with a bad request, then catchTag recovers its issues", async () => {
+    const bad = { ...input, nonce: -1 }
+    const issues = await Effect.runPromise(
+      Effect.try({
+        try: () => retryRequestOf(bad, new Date(T0)),
+        catch: (e) => e as InvalidRetryRequestError,
+      }).pipe(
+        Effect.catchTag("InvalidRetryRequestError", (e) => Effect.succeed(e.issues.map((i) => i.path))),
+      ),
+    )
+    expect(issues).toEqual(["nonce"])
   })
 
   it("returns the answer the submitter publishes while it waits", async () => {

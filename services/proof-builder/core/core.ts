@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { ChorusError } from "../../../errors/index.ts"
 import {
   type BlockRef,
   type ChorusEvent,
@@ -94,13 +95,14 @@ export interface ProofBuilderCore extends LaneCore<ProofBuilderState> {
 }
 
 /** A chunk size that is not a positive integer. */
-export class InvalidChunkSizeError extends Error {
+export class InvalidChunkSizeError extends ChorusError {
   override readonly name = "InvalidChunkSizeError"
   readonly chunkSize: number
   constructor(chunkSize: number) {
-    super(
-      `proof-builder chunk size ${chunkSize} is not a positive integer; set proofBuilder.chunkSize to 1 or more`,
-    )
+    super(`proof-builder chunk size ${chunkSize} is not a positive integer`, {
+      details: { chunkSize },
+      hint: "Set proofBuilder.chunkSize to 1 or more.",
+    })
     this.chunkSize = chunkSize
   }
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import { bytesToHex, concatBytes, type Hex, hexToBytes, keccak256 } from "viem"
+import { ChorusError } from "../../../errors/index.ts"
 import { ZERO_HASHES } from "../../proof-builder/merkle/index.ts"
 
 const TREE_DEPTH = 32
@@ -30,15 +31,15 @@ export interface ProofPart {
 }
 
 /** A proof whose length does not match its range. */
-export class ProofShapeError extends Error {
-  override name = "ProofShapeError"
-  readonly details: { start: number; end: number; count: number; expected: number; actual: number }
+export class ProofShapeError extends ChorusError {
+  override readonly name = "ProofShapeError"
+  declare readonly details: { start: number; end: number; count: number; expected: number; actual: number }
   constructor(details: ProofShapeError["details"]) {
     super(
       `range proof for [${details.start}, ${details.end}) at count ${details.count} has ${details.actual} siblings, ` +
-        `${details.expected} expected. The proof-builder emitted a malformed MessageProven; re-prove the chunk.`,
+        `${details.expected} expected`,
+      { details, hint: "The proof-builder emitted a malformed MessageProven; re-prove the chunk." },
     )
-    this.details = details
   }
 }
 

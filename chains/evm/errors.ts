@@ -197,11 +197,14 @@ export class LogRangeExhaustedError extends ChorusError {
 
   constructor(block: number, cause: unknown) {
     const url = urlIn(cause)
-    super(`eth_getLogs refused block ${block} alone as too large (${shortOf(cause)})`, {
-      details: { block, ...(url === undefined ? {} : { url: redactUrl(url) }) },
-      hint: "Use an RPC with higher log limits for this chain.",
-      cause,
-    })
+    super(
+      `eth_getLogs refused block ${block} alone as too large (${redactIn(shortOf(cause), url === undefined ? [] : [url])})`,
+      {
+        details: { block, ...(url === undefined ? {} : { url: redactUrl(url) }) },
+        hint: "Use an RPC with higher log limits for this chain.",
+        cause,
+      },
+    )
     this.block = block
   }
 }

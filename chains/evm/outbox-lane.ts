@@ -7,7 +7,9 @@
  * The read is pinned to a block number and reports the hash this RPC has
  * for it, so whoever compares it with a proposal or an observed message can
  * tell whether both are about the same block. Root and count come from one
- * call, so they are of the same state.
+ * call, so they are of the same state. The checkpoint names its own lane;
+ * an answer about another chain, Outbox or destination is refused, so a
+ * lying RPC cannot pass one lane's root off as another's.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { outboxAbi } from "../../contracts/index.ts"
 import { Bytes32 } from "../../schemas/index.ts"
 import type { Finality, OutboxLaneRef, OutboxLaneState } from "../chain-access.ts"
 import type { EvmClient } from "./client.ts"
-import { OutboxNotDeployedError } from "./errors.ts"
+import { InvalidRpcResponseError, OutboxNotDeployedError } from "./errors.ts"
 import { readFinalizedHead, readHeader } from "./finalized-head.ts"
 
 /**
@@ -51,6 +53,24 @@ export const readOutboxLane = async (
       }),
     readFinalizedHead(client, finality),
   ])
+  const problems = [
+    ...(Number(checkpoint.srcChainId) === client.chainId
+      ? []
+      : [`srcChainId is ${checkpoint.srcChainId}, expected ${client.chainId}`]),
+    ...(checkpoint.outbox.toLowerCase() === lane.outbox.toLowerCase()
+      ? []
+      : [`outbox is ${checkpoint.outbox.toLowerCase()}, expected ${lane.outbox.toLowerCase()}`]),
+    ...(Number(checkpoint.dstChainId) === lane.dstChainId
+      ? []
+      : [`dstChainId is ${checkpoint.dstChainId}, expected ${lane.dstChainId}`]),
+  ]
+  if (problems.length > 0) {
+    throw new InvalidRpcResponseError(
+      client.chainId,
+      `latestCheckpoint(${lane.dstChainId}) at block ${blockNumber}`,
+      problems,
+    )
+  }
   return {
     block: header.ref,
     root: Bytes32.make(checkpoint.root.toLowerCase()),

@@ -26,3 +26,18 @@ export class NotCoPartitionedError extends ChorusError {
     )
   }
 }
+
+/**
+ * An input reached a shard that was discarded while it waited (a failed
+ * publish, a revoke, a rebuild): it is refused so the bus redelivers it to
+ * the rebuilt shard, and a half-applied state never takes it.
+ */
+export class ShardDiscardedError extends ChorusError {
+  override readonly name = "ShardDiscardedError"
+  constructor(service: string, partition: number) {
+    super(`${service}: partition ${partition}'s shard was discarded before this input was handled`, {
+      details: { service, partition },
+      hint: "Nothing to do: the input is redelivered and handled by the shard rebuilt from the log.",
+    })
+  }
+}

@@ -179,6 +179,28 @@ describe("lane service runtime", () => {
     }
   })
 
+  it("given a rebuild on assignment that fails, when no new record arrives, then the rebuild is retried until the shard is there", async () => {
+    const bus = await freshBus()
+    await bus.ensureTopics(ALL_TOPICS)
+    const partition = partitionForKey(laneKey, await bus.partitions(INPUTS[0]!))
+    await publishEvents(bus, [observed(0), observed(1)])
+    const first = await start(bus)
+    await until("two inputs folded", () => first.shardState(partition)?.nonces.length === 2)
+    await first.stop()
+
+    let failures = 1
+    const flaky: BusPort = Object.assign(Object.create(bus) as BusPort, {
+      committedOffsets: (groupId: string, topic: string) =>
+        failures-- > 0
+          ? Promise.reject(new Error("coordinator not available"))
+          : bus.committedOffsets(groupId, topic),
+    })
+    const second = await start(flaky)
+    await until("every held shard rebuilt after the failure", () => second.caughtUp())
+    expect(failures).toBeLessThan(0)
+    expect(second.shardState(partition)?.nonces).toEqual([0, 1])
+  })
+
   it("given input topics with different partition counts, when the service starts, then it refuses, naming each count", async () => {
     const bus = await freshBus()
     await bus.ensureTopics([

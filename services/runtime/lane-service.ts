@@ -44,7 +44,7 @@ import { publishEvents, subscribeEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord, RecordPosition, Subscription, TopicPartition } from "../../bus/port.ts"
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import type { ServiceName, TopicName } from "../../topology/index.ts"
-import { NotCoPartitionedError } from "./errors.ts"
+import { NotCoPartitionedError, ShardDiscardedError } from "./errors.ts"
 import { type LaneCore, stampOutputs } from "./lane-core.ts"
 import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
@@ -80,6 +80,10 @@ export interface LaneService<S> extends RunningService {
   caughtUp(): boolean
   /** Asks `caughtUp` to wait until these records (of input topics) are handled too. */
   expect(positions: ReadonlyArray<RecordPosition>): void
+  /** The partition count of every input topic. */
+  readonly partitionCount: number
+  /** How many times this member's assignment changed: a service that acts on all its shards redoes its recovery when this moves. */
+  assignmentChanges(): number
 }
 
 interface Shard<S> {
@@ -92,6 +96,8 @@ interface Shard<S> {
   readonly next: Map<string, number>
   /** Offsets, per input topic, the shard must reach to be caught up. */
   readonly targets: Map<string, number>
+  /** False once discarded: an input queued on it is refused (and redelivered to the rebuilt shard). */
+  alive: boolean
 }
 
 /**
@@ -156,26 +162,51 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     const inputs = await readLogInputs(bus, ranges)
     const folded = foldLogInputs(core, inputs, reads)
     logger.info("shard rebuilt from the log", { partition, inputs: inputs.length })
-    return { state: folded.state, seen: folded.seen, reads, queue: Promise.resolve(), next, targets }
+    return {
+      state: folded.state,
+      seen: folded.seen,
+      reads,
+      queue: Promise.resolve(),
+      next,
+      targets,
+      alive: true,
+    }
   }
+
+  let stopped = false
+  const failures = new Map<number, number>()
+  const assigned = (partition: number) =>
+    subscription?.assignment().some((tp) => tp.partition === partition) ?? true
 
   const shardFor = (partition: number, first?: BusRecord): Promise<Shard<S>> => {
     let shard = shards.get(partition)
     if (shard === undefined) {
       const building: Promise<Shard<S>> = rebuild(partition, first).then((built) => {
-        if (shards.get(partition) === building) {
-          for (const position of pending.get(partition) ?? []) {
-            raise(built.targets, position.topic, position.offset + 1)
-          }
-          pending.delete(partition)
-          ready.set(partition, built)
+        if (shards.get(partition) !== building) {
+          built.alive = false
+          return built
         }
+        for (const position of pending.get(partition) ?? []) {
+          raise(built.targets, position.topic, position.offset + 1)
+        }
+        pending.delete(partition)
+        failures.delete(partition)
+        ready.set(partition, built)
         return built
       })
-      // A failed rebuild is retried with the next delivery of the partition.
+      // A partition that gets no new record would never be rebuilt by a delivery: retry while it is held.
       building.catch((error: unknown) => {
-        logger.error("shard rebuild failed; it is retried with the next delivery", { partition, error })
-        if (shards.get(partition) === building) shards.delete(partition)
+        if (shards.get(partition) !== building) return
+        shards.delete(partition)
+        const failed = (failures.get(partition) ?? 0) + 1
+        failures.set(partition, failed)
+        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(failed, 7))
+        logger.error("shard rebuild failed; it is retried", { partition, error, retryInMs: delayMs })
+        setTimeout(() => {
+          if (!stopped && assigned(partition) && !shards.has(partition)) {
+            void shardFor(partition).catch(() => undefined)
+          }
+        }, delayMs).unref()
       })
       shards.set(partition, building)
       shard = building
@@ -184,11 +215,14 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
   }
 
   const discard = (partition: number) => {
+    const shard = ready.get(partition)
+    if (shard !== undefined) shard.alive = false
     shards.delete(partition)
     ready.delete(partition)
   }
 
   const handle = async (shard: Shard<S>, partition: number, envelope: Envelope): Promise<void> => {
+    if (!shard.alive) throw new ShardDiscardedError(options.service, partition)
     if (shard.seen.has(envelope.id)) return
     let reads = shard.reads.get(envelope.id)
     if (reads === undefined) {
@@ -201,6 +235,8 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     }
     let decision: ReturnType<typeof core.decide>
     let outputs: ReadonlyArray<Envelope>
+    // Observing awaited I/O: the shard may have been discarded meanwhile.
+    if (!shard.alive) throw new ShardDiscardedError(options.service, partition)
     try {
       decision = core.decide(shard.state, envelope, reads)
       outputs = stampOutputs(producer, envelope, decision.outputs)
@@ -215,36 +251,46 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     for (const output of outputs) options.onOutput?.(output)
   }
 
-  /** The shard that may take `record`: rebuilt up to it when the log moved past the shard's position. */
+  /**
+   * The shard that may take `record`: a live one whose position on the
+   * record's topic is not behind the record, rebuilt up to it otherwise (a
+   * rebuild with `record` as its first delivery always is).
+   */
   const shardTaking = async (record: BusRecord): Promise<Shard<S>> => {
-    const shard = await shardFor(record.partition, record)
-    const at = shard.next.get(record.topic) ?? 0
-    if (record.offset <= at) return shard
-    logger.warn("a record arrived past the shard's position; rebuilding the shard up to it", {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      shardAt: at,
-    })
-    if (ready.get(record.partition) === shard) discard(record.partition)
-    // Rebuilt with `record` as its first delivery, the shard's position on this topic is the record.
-    return shardFor(record.partition, record)
+    for (;;) {
+      const shard = await shardFor(record.partition, record)
+      const at = shard.next.get(record.topic) ?? 0
+      if (shard.alive && record.offset <= at) return shard
+      if (shard.alive) {
+        logger.warn("a record arrived past the shard's position; rebuilding the shard up to it", {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          shardAt: at,
+        })
+        if (ready.get(record.partition) === shard) discard(record.partition)
+      }
+    }
   }
 
   const handled = (shard: Shard<S>, record: BusRecord) => {
     if ((shard.next.get(record.topic) ?? 0) <= record.offset) shard.next.set(record.topic, record.offset + 1)
   }
 
+  let changes = 0
   const onAssignment = (assignment: ReadonlyArray<TopicPartition>) => {
+    changes++
     const held = new Set(assignment.map((tp) => tp.partition))
     for (const partition of [...shards.keys()]) {
       // Another member may now advance this shard; a later assignment rebuilds it from the log.
       if (!held.has(partition)) discard(partition)
     }
+    for (const partition of [...pending.keys()]) if (!held.has(partition)) pending.delete(partition)
     for (const partition of held) void shardFor(partition).catch(() => undefined)
   }
 
-  const subscription = await subscribeEvents(bus, {
+  let subscription: Subscription | undefined
+  subscription = await subscribeEvents(bus, {
     groupId: options.groupId,
     topics: options.inputs,
     fromBeginning: true,
@@ -256,14 +302,14 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
       handled(shard, record)
     },
     onDeadLetter: (record, error) => {
-      // Dead-lettered is handled: "caught up" must not wait for a record no core will ever see.
-      const shard = ready.get(record.partition)
-      if (shard !== undefined) handled(shard, record)
-      else
-        void shardFor(record.partition, record).then(
-          (built) => handled(built, record),
-          () => undefined,
-        )
+      // Dead-lettered is handled: "caught up" must not wait for a record no core will ever see. It
+      // goes through the position check and the queue like any input, so it cannot hide a gap.
+      void shardTaking(record).then(
+        (shard) => {
+          shard.queue = shard.queue.then(() => handled(shard, record))
+        },
+        () => undefined,
+      )
       logger.warn("dead-lettered an undecodable record", {
         topic: record.topic,
         partition: record.partition,
@@ -277,8 +323,9 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
   // that joined with partitions already assigned rebuilds them now.
   onAssignment(subscription.assignment())
 
+  const joined = subscription
   const caughtUp = (): boolean => {
-    const partitions = new Set(subscription.assignment().map((tp) => tp.partition))
+    const partitions = new Set(joined.assignment().map((tp) => tp.partition))
     for (const partition of partitions) {
       const shard = ready.get(partition)
       if (shard === undefined) return false
@@ -310,14 +357,18 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
   })
   return {
     name: `${options.service}/${options.instance}`,
-    subscription,
+    subscription: joined,
     done,
     shardState: (partition) => ready.get(partition)?.state,
-    heldStates: () => new Map([...ready].map(([partition, shard]) => [partition, shard.state])),
+    heldStates: () =>
+      new Map([...ready].sort(([a], [b]) => a - b).map(([partition, shard]) => [partition, shard.state])),
     caughtUp,
     expect,
+    partitionCount: counts[0] ?? 0,
+    assignmentChanges: () => changes,
     stop: () => {
-      stopping ??= subscription.stop().then(resolveDone)
+      stopped = true
+      stopping ??= joined.stop().then(resolveDone)
       return stopping
     },
   }

@@ -1,5 +1,6 @@
 import { expect } from "vitest"
 import type { Devnet } from "../../cli/devnet/devnet.ts"
+import { settledStageOf } from "../../cli/devnet/tracker.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
 import { receivedPayloads } from "./recipients.ts"
 
@@ -27,7 +28,8 @@ export const untilSettled = async (devnet: Devnet, count: number, timeoutMs: num
 /**
  * Waits until every sent message is delivered or failed (or the deadline
  * passes), then checks the log and the chains agree: every message delivered
- * exactly once, and the recipients hold exactly the payloads that were sent.
+ * exactly once (each by a transaction the submitter recorded), and the
+ * recipients hold exactly the payloads that were sent.
  *
  * @example
  * ```ts
@@ -47,6 +49,13 @@ export const expectDeliveredExactlyOnce = async (
     failed: 0,
   })
   expect(progress.duplicates).toBe(0)
+  // The tracker counts a skip the Inbox showed delivered as delivered; the submitter must still have
+  // recorded the transaction that delivered it, or it lost a flight it had in the air.
+  const unconfirmed = devnet.tracker
+    .messages()
+    .filter((m) => settledStageOf(m) === "delivered" && m.deliveries === 0)
+    .map((m) => m.messageId)
+  expect(unconfirmed, "delivered with no DeliveryConfirmed from the submitter").toEqual([])
   const received = await receivedPayloads(devnet.world)
   const key = (m: { srcChainId: number; dstChainId: number; body: string }) =>
     `${m.srcChainId}->${m.dstChainId}:${m.body.toLowerCase()}`

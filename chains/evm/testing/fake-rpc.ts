@@ -6,7 +6,15 @@
  *
  * @module
  */
-import { custom, encodeAbiParameters, encodeEventTopics, type Hex, keccak256, stringToHex } from "viem"
+import {
+  custom,
+  encodeAbiParameters,
+  encodeEventTopics,
+  encodeFunctionResult,
+  type Hex,
+  keccak256,
+  stringToHex,
+} from "viem"
 import { type ChorusMessage, getMessageId, messageAbiParameter, outboxAbi } from "../../../contracts/index.ts"
 import type { ChainReader, Finality } from "../../chain-access.ts"
 import { type EvmClient, makeEvmClient } from "../client.ts"
@@ -33,6 +41,14 @@ export interface FakeChain {
   /** Every log, in chain order. */
   readonly logs: RpcLog[]
   latest: number
+  /** What `Outbox.latestCheckpoint` answers; unset, there is no contract (every call returns no data). */
+  latestCheckpoint?: {
+    readonly srcChainId: number
+    readonly outbox: Hex
+    readonly dstChainId: number
+    readonly root: Hex
+    readonly count: number
+  }
   /** What the `finalized` and `safe` tags answer; `latest` when unset. */
   finalized?: number
   safe?: number
@@ -170,9 +186,21 @@ export const fakeClient = (
                   logs.map((l) => ({ ...l })),
                 )
           }
-          case "eth_call":
-            // No contract on the fake chain: every call returns no data.
-            return "0x"
+          case "eth_call": {
+            const answer = chain.latestCheckpoint
+            if (answer === undefined) return "0x"
+            return encodeFunctionResult({
+              abi: outboxAbi,
+              functionName: "latestCheckpoint",
+              result: {
+                srcChainId: BigInt(answer.srcChainId),
+                outbox: answer.outbox,
+                dstChainId: BigInt(answer.dstChainId),
+                root: answer.root,
+                count: answer.count,
+              },
+            })
+          }
           default:
             throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
         }

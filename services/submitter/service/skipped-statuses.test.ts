@@ -89,7 +89,12 @@ const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
     },
     chain: { sender: "0x000000000000000000000000000000000000c0fe", ...chain } as ChainWriter,
     reader,
-    views: { caughtUp: async () => true, expect: () => {}, current: async () => emptySubmitterState(DST) },
+    views: {
+      caughtUp: async () => true,
+      expect: () => {},
+      current: async () => emptySubmitterState(DST),
+      epoch: () => 0,
+    },
     publish: async (envelopes) => {
       published.push(...envelopes)
       return envelopes.map((_, offset) => ({ topic: "chorus.deliveries", partition: 0, offset }))

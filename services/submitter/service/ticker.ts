@@ -75,6 +75,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
   const { settings, views, logger } = deps
   const w = makeWriter(deps)
   let recovering: ActiveFlight[] | null = null
+  let recoveredAt = -1
   let chainChecked = false
   let misconfigured: string | null = null
   let stopped = false
@@ -151,10 +152,14 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         }
       }
       if (misconfigured !== null) return { kind: "misconfigured", reason: misconfigured }
+      // Partitions that moved away and back may carry flights another member left in the air.
+      if (recovering !== null && views.epoch() !== recoveredAt) recovering = null
       if (recovering === null) {
         if (!(await views.caughtUp())) return catchingUp("folding the log up to where it was at start")
         const state = await views.current()
+        recoveredAt = views.epoch()
         recovering = [...state.flights.values()]
+          .filter((flight) => w.active === null || flight.nonce !== w.active.nonce)
           .sort((a, b) => a.nonce - b.nonce)
           .map((flight) => recoveredFlight(state, flight))
         // Outcomes are stamped after the submissions they close, even if those were stamped ahead of this clock.

@@ -9,6 +9,13 @@
  * never plans from a state that lacks its own last outcome; nothing here
  * folds the log a second time.
  *
+ * The submitter is the one writer of its chain's account, so it plans only
+ * while it holds every partition: a member holding some (a second
+ * `chorus run submitter` for the chain, a rolling deploy) is never caught
+ * up, and never sends. `epoch` moves when the assignment changes, so a
+ * member that gets partitions back recovers the flights another member may
+ * have left in the air on them.
+ *
  * @module
  */
 import type { RecordPosition } from "../../../bus/port.ts"
@@ -20,8 +27,10 @@ export interface StateViews {
   caughtUp(): Promise<boolean>
   /** Expects the runtime to fold records up to these positions (the submitter's own). */
   expect(positions: ReadonlyArray<RecordPosition>): void
-  /** The merged state of every partition. */
+  /** The merged state of every partition, in partition order. */
   current(): Promise<SubmitterState>
+  /** Moves whenever the runtime's assignment changed. */
+  epoch(): number
 }
 
 /**
@@ -34,7 +43,8 @@ export interface StateViews {
  * ```
  */
 export const stateViewsOf = (service: LaneService<SubmitterState>, chainId: number): StateViews => ({
-  caughtUp: async () => service.caughtUp(),
+  caughtUp: async () => service.heldStates().size === service.partitionCount && service.caughtUp(),
   expect: (positions) => service.expect(positions),
   current: async () => mergeStates(chainId, [...service.heldStates().values()]),
+  epoch: () => service.assignmentChanges(),
 })

@@ -35,7 +35,12 @@ const writerOver = (published: Envelope[]) =>
       attempted: async () => new Set(),
       messageStatus: async () => "none",
     },
-    views: { caughtUp: async () => true, expect: () => {}, current: async () => emptySubmitterState(902) },
+    views: {
+      caughtUp: async () => true,
+      expect: () => {},
+      current: async () => emptySubmitterState(902),
+      epoch: () => 0,
+    },
     publish: async (envelopes) => {
       published.push(...envelopes)
       return envelopes.map((_, offset) => ({ topic: "chorus.deliveries", partition: 0, offset }))

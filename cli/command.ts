@@ -8,6 +8,7 @@
  * @module
  */
 import { type ParseArgsConfig, parseArgs } from "node:util"
+import { ChorusError } from "../errors/index.ts"
 
 export type Options = NonNullable<ParseArgsConfig["options"]>
 
@@ -51,11 +52,11 @@ export const flags = (names: {
 })
 
 /** The command line was wrong: the message says what and where. */
-export class UsageError extends Error {
-  readonly _tag = "UsageError"
+export class UsageError extends ChorusError {
+  override readonly name = "UsageError"
   constructor(message: string) {
+    // The command's usage line, printed after it, is the hint.
     super(message)
-    this.name = "UsageError"
   }
 }
 

@@ -188,7 +188,8 @@ describe("lane service runtime", () => {
     await until("two inputs folded", () => first.shardState(partition)?.nonces.length === 2)
     await first.stop()
 
-    let failures = 1
+    // Every rebuild the assignment starts fails, twice over: only a retry gets the shards built.
+    let failures = 12
     const flaky: BusPort = Object.assign(Object.create(bus) as BusPort, {
       committedOffsets: (groupId: string, topic: string) =>
         failures-- > 0

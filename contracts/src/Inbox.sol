@@ -32,6 +32,10 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     /// @dev secp256k1n / 2: signatures with a higher s are the malleable twin and are refused.
     uint256 internal constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     uint256 internal constant SOURCE_PAUSED = 1 << 160;
+    /// A revoked root's entry in `_roots`: no count can reach it (counts are uint32), and a nonzero entry makes
+    /// `commit` and `commitAndDeliver` look before they verify any signature, so replaying a revoked root's
+    /// signatures costs one storage read and commits nothing.
+    uint256 internal constant REVOKED = type(uint256).max;
 
     /// @notice EIP-712 domain of the operator network, fixed at deployment.
     bytes32 public immutable domainSeparator;
@@ -81,6 +85,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error InsufficientStake(uint256 signed, uint256 required);
     error UnknownRoot(bytes32 root);
     error RootNotCommitted(uint64 srcChainId, address outbox, bytes32 root);
+    error RevokedRoot(bytes32 root);
     error InvalidProof(bytes32 computed, bytes32 root);
     error MalformedBatch(uint256 offset);
     error UnsupportedVersion(uint32 nonce, uint8 version);
@@ -123,7 +128,9 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         uint32 count = checkpoint.count;
         if (count == 0) revert EmptyCheckpoint();
         bytes32 root = checkpoint.root;
-        if (_roots[lane][root] != 0) return false;
+        uint256 stored = _roots[lane][root];
+        if (stored == REVOKED) revert RevokedRoot(root);
+        if (stored != 0) return false;
         _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
         _roots[lane][root] = count;
         emit CheckpointCommitted(checkpoint.srcChainId, checkpoint.outbox, root, count, _epoch);
@@ -148,7 +155,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     ) external nonReentrant {
         uint256 lane = _checkLane(srcChainId, outbox, dstChainId);
         uint256 count = _roots[lane][root];
-        if (count == 0) revert UnknownRoot(root);
+        if (count == 0 || count == REVOKED) revert UnknownRoot(root);
         _deliver(lane, srcChainId, root, count, start, messages, proof);
     }
 
@@ -167,6 +174,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         uint256 lane = _checkLane(srcChainId, checkpoint.outbox, checkpoint.dstChainId);
         bytes32 root = checkpoint.root;
         uint256 count = _roots[lane][root];
+        if (count == REVOKED) revert RevokedRoot(root);
         bool stored = count != 0;
         if (!stored) {
             count = checkpoint.count;
@@ -187,7 +195,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         address outbox = address(uint160(_sources[srcChainId]));
         uint256 lane = _checkLane(srcChainId, outbox, message.dstChainId);
         uint256 count = _roots[lane][root];
-        if (count == 0) revert UnknownRoot(root);
+        if (count == 0 || count == REVOKED) revert UnknownRoot(root);
         uint32 nonce = message.nonce;
         if (message.version != MESSAGE_VERSION) revert UnsupportedVersion(nonce, message.version);
         bytes32 messageId = keccak256(abi.encode(message));
@@ -306,13 +314,15 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         emit PausedSet(paused_);
     }
 
-    /// @notice Withdraws a committed root of the lane `(srcChainId, outbox)`, e.g. one a compromised or faulty quorum
-    /// signed: `deliver` and `retry` against it then fail with `UnknownRoot`. Messages already run stay run. It is not
-    /// a blocklist: a quorum of the current operator set can commit the same root again.
+    /// @notice Withdraws a committed root of the lane `(srcChainId, outbox)` for good, e.g. one a compromised or
+    /// faulty quorum signed: `deliver` and `retry` against it then fail with `UnknownRoot`, and `commit` and
+    /// `commitAndDeliver` of it fail with `RevokedRoot`, whoever replays its signatures. Messages already run stay
+    /// run; the lane goes on with any later checkpoint, which covers every message below its count.
     function revokeRoot(uint64 srcChainId, address outbox, bytes32 root) external onlyOwner {
         uint256 lane = _laneKey(srcChainId, outbox);
-        if (_roots[lane][root] == 0) revert RootNotCommitted(srcChainId, outbox, root);
-        delete _roots[lane][root];
+        uint256 stored = _roots[lane][root];
+        if (stored == 0 || stored == REVOKED) revert RootNotCommitted(srcChainId, outbox, root);
+        _roots[lane][root] = REVOKED;
         emit RootRevoked(srcChainId, outbox, root);
     }
 
@@ -365,7 +375,8 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
 
     /// @notice The count a root was committed with for the lane, or 0 if it was not committed.
     function committedCount(uint64 srcChainId, address outbox, bytes32 root) external view returns (uint32) {
-        return uint32(_roots[_laneKey(srcChainId, outbox)][root]);
+        uint256 stored = _roots[_laneKey(srcChainId, outbox)][root];
+        return stored == REVOKED ? 0 : uint32(stored);
     }
 
     function messageStatus(uint64 srcChainId, address outbox, uint32 nonce) external view returns (MessageStatus) {

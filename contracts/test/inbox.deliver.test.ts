@@ -486,11 +486,12 @@ describe("revokeRoot", () => {
     expect(await committedCount(checkpoint.root)).toBe(2)
   })
 
-  it("withdraws the root: deliver and retry against it fail with UnknownRoot until a quorum commits it again", async () => {
+  it("withdraws the root for good: deliver and retry against it fail with UnknownRoot, and its signatures replayed by anyone cannot commit it again", async () => {
     const probe = await failingProbe()
     const lane = w.makeLane(w.makeMessages(0, 4, (i) => (i === 0 ? { recipient: probe } : {})))
     const checkpoint = w.checkpointOf(lane.tree)
-    await w.commit(checkpoint)
+    const signatures = await w.sign(checkpoint)
+    await w.inboxWrite("commit", [checkpoint, signatures])
     await w.inboxWrite("deliver", w.deliverArgs(lane, 0, 2))
     expect(await w.messageStatus(0)).toBe(2)
 
@@ -516,12 +517,35 @@ describe("revokeRoot", () => {
     expect(await w.messageStatus(1)).toBe(1)
     expect(await w.messageStatus(0)).toBe(2)
 
-    const again = await w.commit(checkpoint)
-    expect(events(again).map((e) => e.eventName)).toEqual(["CheckpointCommitted"])
-    expect(await committedCount(checkpoint.root)).toBe(4)
-    const delivered = await w.inboxWrite("deliver", w.deliverArgs(lane, 2, 4))
-    expect(events(delivered).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(2)
-    await w.inboxWrite("retry", [lane.messages[0]!, proof.root, proof.siblings])
-    expect(await w.messageStatus(0)).toBe(1)
+    // A stranger replays the original commit's public signatures, by either path: the root stays revoked.
+    const replayer = { account: w.other.account }
+    expect(await w.revertOf("commit", [checkpoint, signatures], replayer)).toEqual({
+      errorName: "RevokedRoot",
+      args: [checkpoint.root],
+    })
+    expect(
+      await w.revertOf(
+        "commitAndDeliver",
+        w.commitAndDeliverArgs(lane, checkpoint, signatures, 2, 4),
+        replayer,
+      ),
+    ).toEqual({ errorName: "RevokedRoot", args: [checkpoint.root] })
+    // Ground truth: nothing committed, nothing more delivered.
+    expect(await committedCount(checkpoint.root)).toBe(0)
+    expect(await w.messageStatus(2)).toBe(0)
+    expect(await w.messageStatus(3)).toBe(0)
+  })
+
+  it("lets a later checkpoint of the lane, signed by the quorum, cover the messages of a revoked root", async () => {
+    const lane = w.makeLane(w.makeMessages(0, 3))
+    const first = w.checkpointOf(lane.tree)
+    await w.commit(first)
+    await w.inboxWrite("revokeRoot", [SRC_CHAIN_ID, SRC_OUTBOX, first.root])
+    const longer = w.makeLane(w.makeMessages(0, 4))
+    const next = w.checkpointOf(longer.tree)
+    const committed = await w.commit(next)
+    expect(events(committed).map((e) => e.eventName)).toEqual(["CheckpointCommitted"])
+    const delivered = await w.inboxWrite("deliver", w.deliverArgs(longer, 0, 4))
+    expect(events(delivered).filter((e) => e.eventName === "MessageDelivered")).toHaveLength(4)
   })
 })

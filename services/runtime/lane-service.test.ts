@@ -15,6 +15,7 @@ import {
   MessageId,
   MessageObserved,
   makeEnvelope,
+  OutboxLaneRead,
   TxHash,
 } from "../../schemas/index.ts"
 import { testMessage } from "../../test/fixtures/message.ts"
@@ -111,6 +112,21 @@ const start = async (bus: BusPort, groupId = GROUP): Promise<LaneService<Counted
 }
 
 const laneKey = observed(0).key!
+
+/** What a chain read of the input's lane would record: `root` at the input's block. */
+const laneRead = (input: Envelope, root: ReturnType<typeof hashOf>) => {
+  const event = input.event as MessageObserved
+  return new OutboxLaneRead({
+    reader: "proof-builder",
+    srcChainId: event.message.srcChainId,
+    outbox: event.outbox,
+    dstChainId: event.message.dstChainId,
+    block: event.block,
+    finalized: event.block,
+    root,
+    count: event.message.nonce + 1,
+  })
+}
 const until = (what: string, predicate: () => boolean) => waitFor(what, predicate, { timeoutMs: 10_000 })
 
 describe("lane service runtime", () => {
@@ -200,6 +216,58 @@ describe("lane service runtime", () => {
     await until("every held shard rebuilt after the failure", () => second.caughtUp())
     expect(failures).toBeLessThan(0)
     expect(second.shardState(partition)?.nonces).toEqual([0, 1])
+  })
+
+  it("given a read planted on chorus.lane.reads for an input not yet in the log, when the service restarts and the input arrives, then it observes its chain again and the planted read never reaches decide", async () => {
+    const bus = await freshBus()
+    await bus.ensureTopics(ALL_TOPICS)
+    const decided: string[] = []
+    const recordingReads: LaneCore<Counted> = {
+      initial: countingCore.initial,
+      decide: (state, input, reads) => {
+        for (const read of reads) if (read.event._tag === "OutboxLaneRead") decided.push(read.event.root)
+        return countingCore.decide(state, input, reads)
+      },
+    }
+    const honest = hashOf(0xc0ffee)
+    const observeChain = async (_state: Counted, input: Envelope) =>
+      input.event._tag === "MessageObserved" ? [laneRead(input, honest)] : []
+    const startObserving = async () => {
+      const service = await startLaneService({
+        bus,
+        service: "proof-builder",
+        instance: "proof-builder",
+        groupId: GROUP,
+        inputs: INPUTS,
+        core: recordingReads,
+        observe: observeChain,
+        logger: quietLogger({ write: () => true }),
+      })
+      cleanup.push(() => service.stop())
+      return service
+    }
+    const partition = partitionForKey(laneKey, await bus.partitions(INPUTS[0]!))
+    await publishEvents(bus, [observed(0)])
+    const first = await startObserving()
+    await until("the first input folded", () => first.shardState(partition)?.nonces.length === 1)
+    await first.stop()
+
+    // The attacker computes the next input's id and plants a read for it, stamped as the service's own.
+    const next = observed(1)
+    const forged = hashOf(0xbad)
+    await publishEvents(bus, [
+      makeEnvelope(laneRead(next, forged), {
+        producer: producerOf("proof-builder", "proof-builder"),
+        causationId: next.id,
+        time: new Date(),
+      }),
+    ])
+    const second = await startObserving()
+    await until("caught up after the restart", () => second.caughtUp())
+    await publishEvents(bus, [next])
+    await until("the second input folded", () => second.shardState(partition)?.nonces.length === 2)
+    // Input 0 live, input 0 again in the rebuild (its own recorded read), input 1 live on a fresh read.
+    expect(decided).toEqual([honest, honest, honest])
   })
 
   it("given input topics with different partition counts, when the service starts, then it refuses, naming each count", async () => {

@@ -7,8 +7,9 @@
  *   1. decode (undecodable records are dead-lettered by `subscribeEvents`);
  *   2. skip it if an input with the same id was already folded (a watcher
  *      that re-read a range republishes identical events);
- *   3. reuse the reads recorded for it, or make them (`observe`) and publish
- *      them on `chorus.lane.reads` before anything else;
+ *   3. reuse the reads this shard made for it (a publish that failed after
+ *      them), or make them (`observe`) and publish them on
+ *      `chorus.lane.reads` before anything else;
  *   4. `decide`, publish the outputs, and only then update the state — so a
  *      failed publish leaves the state untouched and the bus redelivers.
  *
@@ -32,6 +33,10 @@
  *   and up to every position a service asked for with `expect` (its own
  *   records, when it reads its outputs). Undecodable records count as
  *   handled: they were dead-lettered.
+ * - A live input is decided only on reads this shard made. Reads found in
+ *   the log for inputs not folded yet (a crash between the read and the
+ *   decision, or a record planted by whoever can write the topic) are
+ *   dropped, and the input is observed again when it arrives.
  * - One input of a shard is handled at a time, whichever topic it came from.
  * - `decide` may update its state in place (a lane's Merkle tree is too big
  *   to copy per message). If anything fails after `decide` ran — a publish,
@@ -161,6 +166,13 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     }
     const inputs = await readLogInputs(bus, ranges)
     const folded = foldLogInputs(core, inputs, reads)
+    // What is left are reads for inputs not folded yet. Anyone who can write the reads topic could have
+    // planted them (the producer stamp is the writer's claim), so a live input is never decided on one:
+    // it is observed again, on this service's own RPC, when it arrives.
+    const planted = [...reads.values()].reduce((n, list) => n + list.length, 0)
+    if (planted > 0)
+      logger.warn("ignored reads recorded for inputs not folded yet", { partition, reads: planted })
+    reads.clear()
     logger.info("shard rebuilt from the log", { partition, inputs: inputs.length })
     return {
       state: folded.state,

@@ -2,6 +2,7 @@ import { type Command, flags, intFlag, UsageError } from "../command.ts"
 import type { Devnet } from "../devnet/devnet.ts"
 import { endingOf, judgeDevnet } from "../devnet/outcome.ts"
 import { type GatedCounts, renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
+import { describeUnreadable, type UnreadableRecord } from "../devnet/tail-topics.ts"
 import type { Summary, TrackedMessage } from "../devnet/tracker.ts"
 import { parseBrokers } from "../open-bus.ts"
 
@@ -133,8 +134,12 @@ export const devnet: Command = {
       let drawn = 0
       let lastLine = 0
       let announced = false
+      // A foreign or garbage record on a followed topic is reported where it is, and the devnet goes on.
+      const report = (unreadable: ReadonlyArray<UnreadableRecord>) => {
+        for (const record of unreadable) err(`chorus devnet: skipped a record: ${describeUnreadable(record)}`)
+      }
       for (;;) {
-        await net.poll()
+        report(await net.poll())
         const progress = net.tracker.progress()
         const gated = gatedCounts(net.tracker.messages())
         const elapsedMs = Date.now() - started
@@ -171,7 +176,7 @@ export const devnet: Command = {
       }
       abort.abort()
       await traffic
-      await net.poll()
+      report(await net.poll())
       const tracked = net.tracker.messages()
       const gated = gatedCounts(tracked)
       if (!tty)

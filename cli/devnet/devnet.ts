@@ -18,7 +18,7 @@ import { SERVICE_DEFINITIONS, type ServiceSelection, startServices } from "../..
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { describeDevnet, writeDevnetFile } from "./devnet-file.ts"
-import { tailTopics } from "./tail-topics.ts"
+import { tailTopics, type UnreadableRecord } from "./tail-topics.ts"
 import { Tracker } from "./tracker.ts"
 import { type SentMessage, sendTraffic } from "./traffic.ts"
 import { DEVNET_CHAIN_IDS, type DevnetWorld, startDevnetWorld } from "./world.ts"
@@ -54,8 +54,11 @@ export interface Devnet {
   readonly dataDir: string
   readonly tracker: Tracker
   readonly units: ReadonlyArray<DevnetUnit>
-  /** Reads what the log gained since the last call into the tracker. */
-  poll(): Promise<void>
+  /**
+   * Reads what the log gained since the last call into the tracker, and
+   * returns the records it met that are not Chorus events (reported once each).
+   */
+  poll(): Promise<ReadonlyArray<UnreadableRecord>>
   /** Sends demo traffic; `reverting` percent of it goes to the (closed) GatedRecipients. */
   send(options: {
     messages: number
@@ -228,7 +231,11 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       dataDir,
       tracker,
       units,
-      poll: async () => tracker.apply(await tail.poll()),
+      poll: async () => {
+        const { envelopes, unreadable } = await tail.poll()
+        tracker.apply(envelopes)
+        return unreadable
+      },
       send: (traffic) => sendTraffic(started, { ...traffic, onSent: (m) => tracker.sent(m) }),
       restart: async (unit) => {
         await unit.running?.stop()

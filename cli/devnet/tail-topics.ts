@@ -1,45 +1,61 @@
-import { readEvents } from "../../bus/events/index.ts"
-import type { BusPort } from "../../bus/port.ts"
-import { ChorusError } from "../../errors/index.ts"
-import type { Envelope } from "../../schemas/index.ts"
-
-/** A record on a followed topic that is not a Chorus event: the log is not what the devnet wrote. */
-export class UnreadableRecordError extends ChorusError {
-  override readonly name = "UnreadableRecordError"
-  declare readonly details: {
-    readonly topic: string
-    readonly partition: number
-    readonly offset: number
-    readonly reason: string
-  }
-  constructor(topic: string, partition: number, offset: number, reason: string) {
-    super(`${topic} partition ${partition} offset ${offset} is not a Chorus event: ${reason}`, {
-      details: { topic, partition, offset, reason },
-      hint: "The devnet only follows logs its own services wrote; start it on an empty data dir or broker.",
-    })
-  }
-}
-
 /**
  * Follows topics without a consumer group: each `poll()` reads what was
  * written since the last one, partition by partition. Watching never moves
  * a service's offsets, so it can point at a production log.
  *
- * A partition's position moves only past records actually read, and a
- * record that does not decode stops the poll with its topic, partition and
- * offset: nothing is skipped silently.
+ * Invariants:
+ * - A partition's position moves only past records actually read.
+ * - A record that does not decode is never skipped silently: it is
+ *   returned with its topic, partition, offset and why, once, and the poll
+ *   goes on. Whoever can write a topic can write garbage to it; the devnet
+ *   must survive that and say where it is.
+ *
+ * @module
+ */
+import { readEvents } from "../../bus/events/index.ts"
+import type { BusPort } from "../../bus/port.ts"
+import type { Envelope } from "../../schemas/index.ts"
+
+/** A record on a followed topic that is not a Chorus event. */
+export interface UnreadableRecord {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly reason: string
+}
+
+/** What one poll read. */
+export interface TailPoll {
+  readonly envelopes: ReadonlyArray<Envelope>
+  readonly unreadable: ReadonlyArray<UnreadableRecord>
+}
+
+/**
+ * Where an unreadable record is, for a person.
+ *
+ * @example
+ * ```ts
+ * describeUnreadable(record) // "chorus.deliveries partition 3 offset 12 is not a Chorus event: (record): …"
+ * ```
+ */
+export const describeUnreadable = (record: UnreadableRecord): string =>
+  `${record.topic} partition ${record.partition} offset ${record.offset} is not a Chorus event: ${record.reason}`
+
+/**
+ * Follows `topics` from their beginning.
  *
  * @example
  * ```ts
  * const tail = tailTopics(bus, ["chorus.deliveries"])
- * for (const envelope of await tail.poll()) console.log(envelope.type)
+ * const { envelopes, unreadable } = await tail.poll()
  * ```
  */
 export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
   const next = new Map<string, number>()
   return {
-    async poll(): Promise<Envelope[]> {
-      const out: Envelope[] = []
+    async poll(): Promise<TailPoll> {
+      const envelopes: Envelope[] = []
+      const unreadable: UnreadableRecord[] = []
       for (const topic of topics) {
         for (const { partition, high } of await bus.watermarks(topic)) {
           const key = `${topic}/${partition}`
@@ -51,19 +67,20 @@ export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
             from: { offset: from },
             to: { offset: high },
           })) {
-            if (!read.ok)
-              throw new UnreadableRecordError(
+            if (read.ok) envelopes.push(read.envelope)
+            else {
+              unreadable.push({
                 topic,
                 partition,
-                read.record.offset,
-                read.error.issues.map((i) => `${i.path || "(record)"}: ${i.message}`).join("; "),
-              )
-            out.push(read.envelope)
+                offset: read.record.offset,
+                reason: read.error.issues.map((i) => `${i.path || "(record)"}: ${i.message}`).join("; "),
+              })
+            }
             next.set(key, read.record.offset + 1)
           }
         }
       }
-      return out
+      return { envelopes, unreadable }
     },
   }
 }

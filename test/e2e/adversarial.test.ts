@@ -3,6 +3,9 @@
  * an attack as a stranger who can write topics would, and asserts ground
  * truth from the chains (what the Inbox committed), not only the log.
  *
+ * Garbage: one record no service can decode, on a topic the devnet
+ * follows, is reported with where it is and stops nothing.
+ *
  * Planted reads: the attacker computes the id of a proposal it has not
  * published yet, plants one `OutboxLaneRead` per operator caused by it
  * (stamped as that operator's own read, with a root no chain ever had),
@@ -28,6 +31,7 @@ import {
 import { operatorIdentity } from "../../services/config/index.ts"
 import { producerOf, quietLogger } from "../../services/runtime/index.ts"
 import { TOPICS } from "../../topology/index.ts"
+import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const FORGED_ROOT = Bytes32.make(`0x${"de".repeat(32)}`)
 
@@ -123,5 +127,16 @@ describe("adversarial: a hostile bus writer against running services", () => {
       args: [BigInt(src.chainId), src.outbox, FORGED_ROOT as `0x${string}`],
     })
     expect(committed).toBe(0)
+  }, 240_000)
+
+  it("a garbage record on chorus.deliveries: the devnet reports where it is and goes on, and every later message is delivered exactly once", async () => {
+    const topic = TOPICS.deliveries.name
+    const [position] = await devnet.bus.publish([
+      { topic, key: null, partition: 1, value: new TextEncoder().encode("not an event") },
+    ])
+    const reported = await devnet.poll()
+    expect(reported).toEqual([expect.objectContaining({ topic, partition: 1, offset: position!.offset })])
+    const sent = await devnet.send({ messages: 6, rate: 6 })
+    await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 120_000 })
   }, 240_000)
 })

@@ -7,8 +7,16 @@
  * so nothing is lost and nothing is dropped silently. The consumer carries on
  * with the next record.
  *
+ * A dead letter is bounded (`MAX_DEAD_LETTER_BYTES`), whatever the record:
+ * a value too large to copy travels as a prefix with its size and SHA-256,
+ * and an oversized key or header is cut the same way. Otherwise one large
+ * garbage record, accepted by the broker, would make a dead letter over the
+ * broker's limit, and its consumer would retry it forever, stalling every
+ * lane of the partition.
+ *
  * @module
  */
+import { createHash } from "node:crypto"
 import { TOPICS } from "../topology/topics.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
 
@@ -40,11 +48,27 @@ export interface DeadLetterRecord {
   readonly error: DecodeFailure
   readonly raw: {
     readonly key: string | null
-    /** The record's value bytes, base64. */
+    /** The record's value bytes, base64; only a prefix when `truncated`. */
     readonly valueBase64: string
     readonly headers: Readonly<Record<string, string>>
+    /** The value's size in bytes. */
+    readonly size: number
+    /** SHA-256 of the whole value, hex: what identifies it when only a prefix is kept. */
+    readonly sha256: string
+    /** Whether the value, the key or a header was cut to fit the bound. */
+    readonly truncated: boolean
   }
 }
+
+/** The most a dead letter's value may take on the bus: far below Kafka's default 1 MB limit. */
+export const MAX_DEAD_LETTER_BYTES = 128 * 1024
+/** The most of a record's value a dead letter copies (base64 makes it a third larger). */
+const MAX_RAW_VALUE_BYTES = 64 * 1024
+/** The most of a key, or of each of at most `MAX_HEADERS` header values, a dead letter copies. */
+const MAX_TEXT_CHARS = 1024
+const MAX_HEADERS = 32
+
+const cut = (text: string): string => (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text)
 
 /**
  * Builds the dead letter for a record that failed to decode.
@@ -76,12 +100,29 @@ export const toDeadLetter = (
     message: error.message,
     issues: error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
   },
-  raw: {
-    key: record.key,
-    valueBase64: Buffer.from(record.value).toString("base64"),
-    headers: record.headers,
-  },
+  raw: rawOf(record),
 })
+
+const rawOf = (record: BusRecord): DeadLetterRecord["raw"] => {
+  const entries = Object.entries(record.headers)
+  const headers = Object.fromEntries(
+    entries.slice(0, MAX_HEADERS).map(([name, value]) => [cut(name), cut(value)]),
+  )
+  const key = record.key === null ? null : cut(record.key)
+  const value = record.value.subarray(0, MAX_RAW_VALUE_BYTES)
+  return {
+    key,
+    valueBase64: Buffer.from(value).toString("base64"),
+    headers,
+    size: record.value.length,
+    sha256: createHash("sha256").update(record.value).digest("hex"),
+    truncated:
+      value.length < record.value.length ||
+      key !== record.key ||
+      entries.length > MAX_HEADERS ||
+      entries.some(([name, text]) => name.length > MAX_TEXT_CHARS || text.length > MAX_TEXT_CHARS),
+  }
+}
 
 /**
  * Publishes a dead letter, keyed by its source so letters from one partition

@@ -7,11 +7,13 @@
  *
  * @module
  */
+import { createHash } from "node:crypto"
 import { expect } from "vitest"
 import {
   DEAD_LETTER_TOPIC,
   type DeadLetterRecord,
   type DecodeResult,
+  MAX_DEAD_LETTER_BYTES,
   subscribeDecoding,
 } from "../dead-letter.ts"
 import type { BusRecord } from "../port.ts"
@@ -106,4 +108,42 @@ export const deadLettersContract = contractPart("dead letters", {
     expect(letter.raw.headers).toEqual({ "x-contract": "garbage" })
     expect([...Buffer.from(letter.raw.valueBase64, "base64")]).toEqual([...garbage])
   },
+
+  "dead-letters a record larger than any dead letter may be as a bounded prefix with its size and digest, and carries on":
+    async (ctx) => {
+      const { bus, topic, groupId } = await ctx.fresh("dead-letter-large", 1)
+      await bus.ensureTopics([topicSpec(DEAD_LETTER_TOPIC, 3)])
+      // 900 KB: a broker with the default 1 MB limit takes it, but not a dead letter that copies it whole.
+      const garbage = new Uint8Array(900_000).map((_, i) => (i * 31 + 7) % 251)
+      await bus.publish([
+        { topic, key: "big", value: garbage },
+        { topic, key: "after", value: encode(JSON.stringify({ n: 2 })) },
+      ])
+      const decoded: number[] = []
+      await subscribeDecoding(bus, {
+        groupId,
+        topics: [topic],
+        decode: decodeJson,
+        handler: async (value) => {
+          decoded.push(value.n)
+        },
+      })
+      await ctx.waitFor("the record after the large garbage to be handled", () => decoded.includes(2))
+
+      let letters: BusRecord[] = []
+      await ctx.waitFor("the dead letter on its topic", async () => {
+        const all = await collect(bus.read({ topic: DEAD_LETTER_TOPIC, from: "earliest" }))
+        letters = all.filter((r) => r.key === `${topic}/0`)
+        return letters.length > 0
+      })
+      const [letterRecord] = letters
+      expect(letterRecord!.value.length).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES)
+      const letter = JSON.parse(new TextDecoder().decode(letterRecord!.value)) as DeadLetterRecord
+      const prefix = Buffer.from(letter.raw.valueBase64, "base64")
+      expect(letter.raw.truncated).toBe(true)
+      expect(letter.raw.size).toBe(garbage.length)
+      expect(letter.raw.sha256).toBe(createHash("sha256").update(garbage).digest("hex"))
+      expect([...prefix]).toEqual([...garbage.subarray(0, prefix.length)])
+      expect(prefix.length).toBeGreaterThan(0)
+    },
 })

@@ -21,5 +21,9 @@ export class DeadLetter extends Schema.Class<DeadLetter>("DeadLetter")({
     key: Schema.NullOr(Schema.String),
     valueBase64: Schema.String,
     headers: Schema.Record(Schema.String, Schema.String),
+    // Letters written before dead letters were bounded lack these three.
+    size: Schema.optionalKey(Uint),
+    sha256: Schema.optionalKey(Schema.String),
+    truncated: Schema.optionalKey(Schema.Boolean),
   }),
 }) {}

@@ -8,6 +8,40 @@ import { BUS_DETAILS, BUS_USAGE, busFlagsOrConfig, busOptions, openBusFromFlags 
 const REPLAYABLE = SERVICE_DEFINITIONS.filter((d) => d.replay.kind === "replayable").map((d) => d.name)
 const INTO = /^[a-z0-9][a-z0-9-]{0,99}$/
 
+/** Topics some service consumes as a group member: only their undecodable records were dead-lettered. */
+const CONSUMED = new Set<string>(SERVICE_DEFINITIONS.flatMap((d) => d.consumes))
+
+/**
+ * What a replay says about the records it could not decode: per topic, how
+ * many, and whether production dead-lettered them (a topic a service
+ * consumes) or only skipped them (recorded reads, which no consumer group
+ * reads), then the first few with where they are.
+ *
+ * @example
+ * ```ts
+ * undecodableWarning(manifest) // ["warning: 2 record(s) did not decode and were not folded:", …]
+ * ```
+ */
+export const undecodableWarning = (
+  manifest: Pick<ReplayManifest, "counts" | "undecodable" | "undecodableByTopic">,
+): ReadonlyArray<string> => {
+  if (manifest.counts.undecodable === 0) return []
+  const byTopic = Object.entries(manifest.undecodableByTopic ?? {})
+  return [
+    `warning: ${manifest.counts.undecodable} record(s) did not decode and were not folded:`,
+    ...byTopic.map(([topic, count]) =>
+      CONSUMED.has(topic)
+        ? `  ${count} on ${topic}: production's consumers dead-lettered them (chorus.dead-letters)`
+        : `  ${count} on ${topic}: skipped; no consumer group reads ${topic}, so nothing dead-lettered them`,
+    ),
+    ...(byTopic.length === 0 ? ["  (this manifest predates per-topic counts)"] : []),
+    "first:",
+    ...manifest.undecodable.map(
+      (u) => `  ${u.topic} partition ${u.partition} offset ${u.offset}: ${u.error}`,
+    ),
+  ]
+}
+
 const shellQuote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
 
@@ -163,13 +197,7 @@ export const replay: Command = {
       )
     }
     out(`    shadow.${manifest.suffix}.manifest  what was replayed (read by chorus diff)`)
-    if (manifest.counts.undecodable > 0) {
-      err(
-        `warning: ${manifest.counts.undecodable} record(s) did not decode and were not folded (production dead-lettered them); first:`,
-      )
-      for (const u of manifest.undecodable)
-        err(`  ${u.topic} partition ${u.partition} offset ${u.offset}: ${u.error}`)
-    }
+    for (const line of undecodableWarning(manifest)) err(line)
     out("next, compare each shadow with production:")
     for (const command of commands) out(`  ${command}`)
     return 0

@@ -36,7 +36,7 @@ export const ManifestCounts = Schema.Struct({
   replayed: Uint,
   /** Inputs skipped because an input with the same id was folded before (as the runtime skips them). */
   duplicates: Uint,
-  /** Records read that do not decode (inputs or recorded reads; production dead-lettered them): not folded. */
+  /** Records read that do not decode (inputs or recorded reads): not folded. */
   undecodable: Uint,
   /** Events written to shadow topics. */
   outputs: Uint,
@@ -88,6 +88,8 @@ export const ReplayManifest = Schema.Struct({
   counts: ManifestCounts,
   /** The first undecodable input records (all are counted in `counts.undecodable`). */
   undecodable: Schema.Array(ManifestUndecodable),
+  /** Every undecodable record, counted by topic (manifests written before it was kept lack it). */
+  undecodableByTopic: Schema.optionalKey(Schema.Record(Schema.String, Uint)),
 })
 export type ReplayManifest = typeof ReplayManifest.Type
 

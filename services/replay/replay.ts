@@ -124,11 +124,13 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
   const written = new Map<string, number>(productionTopics.map((topic) => [topic, 0]))
   const undecodable: Array<{ topic: string; partition: number; offset: number; error: string }> = []
   let undecodableCount = 0
+  const undecodableByTopic: Record<string, number> = {}
   const onUndecodable = (
     record: { topic: string; partition: number; offset: number },
     error: EventDecodeError,
   ) => {
     undecodableCount++
+    undecodableByTopic[record.topic] = (undecodableByTopic[record.topic] ?? 0) + 1
     if (undecodable.length < UNDECODABLE_KEPT) {
       undecodable.push({
         topic: record.topic,
@@ -184,6 +186,7 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
       outputs: sum((i) => i.counts.outputs),
     },
     undecodable,
+    undecodableByTopic,
   }
   await writer.ensureTopics([manifestTopicSpec(suffix)])
   await writer.publish([{ topic: manifestTopicName(suffix), key: suffix, value: encodeManifest(manifest) }])

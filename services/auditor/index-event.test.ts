@@ -16,6 +16,7 @@ import {
   AttestationSigned,
   BlockRef,
   Bytes32,
+  Checkpoint,
   CheckpointExpired,
   CheckpointProposed,
   type ChorusEvent,
@@ -24,6 +25,7 @@ import {
   LaneStalled,
   makeEnvelope,
   Producer,
+  SignatureVerdict,
   U256,
 } from "../../schemas/index.ts"
 import { makeTestLane } from "../lifecycle/testing/lane.ts"
@@ -225,6 +227,72 @@ describe("lane checkpoints in the audit index", () => {
     const trace = traceMessage(store, lane.ids[0]!, { now: T + 10, stuckAfterMs: 120_000 })!
     expect(trace).toMatchObject({ status: "delivered", stage: "delivered" })
     expect(trace.steps.map((s) => s.stage)).toEqual(["observed", "submitted", "committed", "delivered"])
+    store.close()
+  })
+})
+
+describe("the signed step of a trace", () => {
+  it("given a signature and verdict over another root for the same count, then the signed line counts only signatures over the root that was attested", () => {
+    const store = AuditStore.open(":memory:")
+    const attested = lane.attested(4)
+    const real = attested.event.checkpoint
+    const forged = new Checkpoint({ ...real, root: Bytes32.make(`0x${"ee".repeat(32)}`) })
+    const [a, b] = [Address.make(`0x${"0a".repeat(20)}`), Address.make(`0x${"0b".repeat(20)}`)]
+    const operatorProducer = new Producer({ service: "operator", instance: "x", version: "test" })
+    const collector = new Producer({ service: "attestation-collector", instance: "c", version: "test" })
+    const digest = Bytes32.make(`0x${"dd".repeat(32)}`)
+    const signature = Hex.make(`0x${"11".repeat(65)}`)
+    const signed = (checkpoint: Checkpoint, operator: Address) =>
+      makeEnvelope(new AttestationSigned({ checkpoint, digest, operator, signature }), {
+        producer: operatorProducer,
+        causationId: null,
+        time: new Date(T),
+      })
+    const verdict = (
+      checkpoint: Checkpoint,
+      operator: Address,
+      result: "accepted" | "invalid",
+      weight: string,
+    ) =>
+      makeEnvelope(
+        new SignatureVerdict({
+          checkpoint,
+          digest,
+          operator,
+          signer: result === "accepted" ? operator : null,
+          signature,
+          result,
+          weight: U256.make(weight),
+          epoch: 1,
+          reason: result,
+        }),
+        { producer: collector, causationId: null, time: new Date(T) },
+      )
+    const events = [
+      lane.observed(0),
+      signed(real, a),
+      verdict(real, a, "accepted", "30"),
+      signed(real, b),
+      verdict(real, b, "accepted", "40"),
+      attested,
+      // A stranger publishes a signature over another root, claiming operator a, after the attestation.
+      signed(forged, a),
+      verdict(forged, a, "invalid", "0"),
+    ]
+    for (const [offset, envelope] of events.entries())
+      indexEvent(store, envelope, {
+        topic: "t",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: T + offset,
+      })
+    const step = traceMessage(store, lane.ids[0]!, { now: T + 100, stuckAfterMs: 120_000 })!.steps.find(
+      (s) => s.stage === "signed",
+    )!
+    expect(step.detail).toMatchObject({ root: real.root, stake: "70" })
+    expect(step.summary).toBe(`signed by 2 operator(s) with 70 stake: ${a} (30), ${b} (40)`)
     store.close()
   })
 })

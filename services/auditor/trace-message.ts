@@ -95,14 +95,29 @@ const laneSummary = (event: LaneEventRow): string => {
   }
 }
 
+/** The root a checkpoint count is about: the attested one, else the one most signatures name. */
+const rootOf = (events: ReadonlyArray<LaneEventRow>): unknown => {
+  const attested = events.find((e) => e.stage === "attested")
+  if (attested !== undefined) return attested.detail.root
+  const tally = new Map<unknown, number>()
+  for (const e of events.filter((e) => e.stage === "signed"))
+    tally.set(e.detail.root, (tally.get(e.detail.root) ?? 0) + 1)
+  return [...tally].sort((x, y) => y[1] - x[1])[0]?.[0]
+}
+
 /**
  * One "signed" step per checkpoint: who signed and with how much stake, from
  * the collector's verdicts (accepted ones counted towards the threshold,
- * late ones arrived after it was met).
+ * late ones arrived after it was met). Only signatures and verdicts over the
+ * checkpoint's root count: anyone can publish a signature over another root
+ * for the same count, claiming any operator, and it must not change the line
+ * the attested stake is printed beneath.
  */
 const signedStep = (
-  events: ReadonlyArray<LaneEventRow>,
+  all: ReadonlyArray<LaneEventRow>,
 ): { at: number; summary: string; detail: Record<string, unknown>; source: LaneEventRow } | undefined => {
+  const root = rootOf(all)
+  const events = all.filter((e) => e.detail.root === root)
   const signatures = events.filter((e) => e.stage === "signed")
   if (signatures.length === 0) return undefined
   const verdicts = new Map<string, { result: string; weight: string }>()

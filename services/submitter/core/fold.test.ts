@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import { Bytes32, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 
@@ -58,5 +59,32 @@ describe("the submitter core", () => {
     expect(twice.flights.size).toBe(0)
     expect([...twice.lanes.values()][0]!.floor).toBe(4)
     expect(core.initial).toEqual(emptySubmitterState(DST))
+  })
+
+  describe("a proof chunk that does not verify against its own checkpoint", () => {
+    const forgedWith = (proof: ReadonlyArray<string>) => {
+      const real = lane.chunks(0, 4, 4)[0]!
+      return makeEnvelope(new MessageProven({ ...real.event, proof: proof.map((p) => Bytes32.make(p)) }), {
+        producer: new Producer({ service: "proof-builder", instance: "proof-builder", version: "forged" }),
+        causationId: null,
+        time: new Date(real.time),
+      })
+    }
+
+    it.each([
+      ["the wrong number of siblings", [`0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`]],
+      [
+        "siblings that give another root",
+        Array.from({ length: 2 }, (_, i) => `0x${String(i + 3).repeat(64)}`),
+      ],
+    ])(
+      "given one with %s published first, when the real chunk arrives, then the real one holds the slot",
+      (_what, proof) => {
+        const forged = forgedWith(proof)
+        const state = given(attested, forged, chunk!)
+        const held = [...state.lanes.values()][0]!.chunks.get(0)!
+        expect(held.id).toBe(chunk!.id)
+      },
+    )
   })
 })

@@ -7,7 +7,11 @@
  *
  * Inputs, for lanes whose destination is this chain:
  * - `CheckpointAttested`: a root the submitter may commit.
- * - `MessageProven` of kind `range`: a chunk it may deliver. Kind `single`
+ * - `MessageProven` of kind `range`: a chunk it may deliver, once its
+ *   message ids are its messages' and its proof gives its checkpoint's root
+ *   (anyone can write the topic: a chunk that does not verify never takes
+ *   a chunk's place, so it can neither jam the planner nor push the real
+ *   proof of the same range out). Kind `single`
  *   is a no-op here: a retry needs a proof against a root the Inbox
  *   committed, and the submitter derives it from the range proof of the
  *   batch that carried the message (see "Retries" below).
@@ -55,6 +59,8 @@
  *
  * @module
  */
+
+import type { Hex } from "viem"
 import type {
   Bytes32,
   CheckpointAttested,
@@ -69,7 +75,12 @@ import type {
   MessageProven,
   RetryRequested,
 } from "../../../schemas/index.ts"
-import type { LaneCore } from "../../runtime/index.ts"
+import {
+  computeRangeRoot,
+  ProofLengthError,
+  RangeOutOfBoundsError,
+} from "../../proof-builder/merkle/index.ts"
+import { type LaneCore, messageIdOf } from "../../runtime/index.ts"
 import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
 import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
 import {
@@ -209,10 +220,31 @@ const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): Ch
   return entry
 }
 
+/** Whether a chunk is what it says: its ids are its messages', and its proof gives its checkpoint's root. */
+const verifies = (event: MessageProven): boolean => {
+  if (event.messageIds.length !== event.messages.length) return false
+  if (event.messages.some((message, i) => messageIdOf(message) !== event.messageIds[i]!.toLowerCase()))
+    return false
+  try {
+    const root = computeRangeRoot({
+      start: event.start,
+      count: event.checkpoint.count,
+      leaves: event.messageIds as ReadonlyArray<Hex>,
+      siblings: event.proof as ReadonlyArray<Hex>,
+    })
+    return root.toLowerCase() === event.checkpoint.root.toLowerCase()
+  } catch (error) {
+    // A range outside the checkpoint or a proof of the wrong length: not a proof of this chunk.
+    if (error instanceof ProofLengthError || error instanceof RangeOutOfBoundsError) return false
+    throw error
+  }
+}
+
 const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time: number) => {
   const lane = laneOf(state, event.checkpoint)
   const end = event.start + event.messages.length
   if (end <= lane.floor || event.messages.length === 0 || lane.chunks.has(event.start)) return
+  if (!verifies(event)) return
   const chunk: Chunk = {
     id,
     time,

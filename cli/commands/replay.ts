@@ -103,6 +103,8 @@ export const replay: Command = {
     "Chain reads come from the log (chorus.lane.reads); no chain is called. Nothing is written to a production topic:",
     "every write is refused unless its topic starts with shadow. The manifest (shadow.<suffix>.manifest) records the",
     "input ranges replayed; `chorus diff` uses it to compare only what production wrote for the same inputs.",
+    "A replayed operator decides as that operator but signs with a throwaway key, so no shadow signature can be",
+    "submitted anywhere; `chorus diff` counts a signature that differs only in its bytes as identical.",
   ].join("\n"),
   options: {
     ...busOptions,

@@ -246,4 +246,25 @@ describe("operator core", () => {
     expect(a.signed.size).toBe(1)
     expect(core.initial.signed.size).toBe(0)
   })
+
+  it("given a core that decides as one operator but signs with another key (a replay), then it answers as that operator with a signature that does not recover to it", async () => {
+    const throwaway = keccak256(stringToHex("a throwaway key"))
+    const shadow = makeOperatorCore({
+      privateKey: throwaway,
+      operator: ME as `0x${string}`,
+      domain: TEST_DOMAIN,
+      chains,
+    })
+    const proposal = propose()
+    const [signed] = shadow.decide(shadow.initial, proposal, [readFor(proposal)]).outputs
+    expect(signed?._tag).toBe("AttestationSigned")
+    const event = signed as AttestationSigned
+    expect(event.operator).toBe(ME)
+    const recovered = recoverCheckpointSigner({
+      domain: TEST_DOMAIN,
+      checkpoint: toTypedCheckpoint(event.checkpoint),
+      signature: event.signature as `0x${string}`,
+    })
+    expect((await recovered).toLowerCase()).not.toBe(ME)
+  })
 })

@@ -36,6 +36,7 @@ import {
   type Envelope,
   type Hex,
   type OutboxLaneRead,
+  toAddress,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
@@ -54,7 +55,14 @@ export interface OperatorState {
 }
 
 export interface OperatorCoreOptions {
+  /** The key it signs with. */
   readonly privateKey: ViemHex
+  /**
+   * The operator it decides as (whose reads it matches, whose name its outputs carry), when that is not the
+   * key's own address: a replay decides as the production operator but signs with a throwaway key, so a shadow
+   * run never puts a usable signature on the bus.
+   */
+  readonly operator?: ViemHex
   /** The network's EIP-712 domain (`getCheckpointDomain(config.network)`). */
   readonly domain: CheckpointDomain
   /** The configured chains: a lane outside them is refused as `wrong-network`. */
@@ -85,7 +93,8 @@ export const signedKey = (checkpoint: Checkpoint): string =>
  * ```
  */
 export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<OperatorState> => {
-  const operator = addressOfKey(options.privateKey)
+  const operator =
+    options.operator === undefined ? addressOfKey(options.privateKey) : toAddress(options.operator)
   const { domain, chains } = options
 
   const decide = (

@@ -45,8 +45,10 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
     kind: "replayable",
     partitions: allPartitions,
     readsRecorded: true,
+    // A shadow run decides as the operator but never signs with its key.
     core: async (config, instance) =>
-      eraseCore((await import("./service.ts")).operatorCoreFor(config, instance.operator)),
+      eraseCore((await import("./service.ts")).operatorCoreFor(config, instance.operator, { shadow: true })),
+    resigned: { AttestationSigned: ["signature"] },
   },
   start: async ({ bus, config, instance, logger, onOutput }) =>
     (await import("./service.ts")).startOperator({

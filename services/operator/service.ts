@@ -1,3 +1,4 @@
+import { keccak256, stringToHex } from "viem"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
@@ -39,19 +40,37 @@ const checkRpcUrls = (config: ChorusConfig, operator: OperatorConfig, path: stri
 }
 
 /**
- * The core an operator runs (also what a replay of it runs).
+ * A key no operator set holds: what a replay signs with, so a shadow run of
+ * an operator never writes a signature anyone could submit (a replay over
+ * planted reads would otherwise sign a forged root with the real key).
+ */
+export const SHADOW_SIGNING_KEY = keccak256(
+  stringToHex("chorus replay: a throwaway key, never an operator's"),
+)
+
+/**
+ * The core an operator runs; a replay's (`shadow`) decides as the same
+ * operator but signs with {@link SHADOW_SIGNING_KEY}.
  *
  * @example
  * ```ts
  * const core = operatorCoreFor(config, config.operators[0]!)
+ * const shadow = operatorCoreFor(config, config.operators[0]!, { shadow: true })
  * ```
  */
-export const operatorCoreFor = (config: ChorusConfig, operator: OperatorConfig): LaneCore<OperatorState> =>
-  makeOperatorCore({
-    privateKey: operatorIdentity(config, operator).privateKey,
+export const operatorCoreFor = (
+  config: ChorusConfig,
+  operator: OperatorConfig,
+  options: { readonly shadow?: boolean } = {},
+): LaneCore<OperatorState> => {
+  const identity = operatorIdentity(config, operator)
+  return makeOperatorCore({
+    privateKey: options.shadow === true ? SHADOW_SIGNING_KEY : identity.privateKey,
+    operator: identity.address,
     domain: checkpointDomainOf(config),
     chains: config.chains,
   })
+}
 
 /**
  * Starts one restaked operator: a consumer group of its own on the proposals

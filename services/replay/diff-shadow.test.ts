@@ -53,6 +53,7 @@ const target: ReplayTarget = {
   readsRecorded: false,
   outputs: [TOPICS.messagesObserved.name, TOPICS.watcherCursors.name, TOPICS.chainHalts.name],
   core: eraseCore(makeWatcherCore(901)),
+  resigned: {},
 }
 
 /** Reads of blocks [0, 10), [10, 20), [20, 30): each with one message of lane 901 → 902 (nonces 0, 1, 2). */

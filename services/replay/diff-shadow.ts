@@ -197,7 +197,7 @@ export const diffShadowTopic = async (
     else note(read.record, read.error)
   }
 
-  const diff = diffEvents(production, shadowEvents)
+  const diff = diffEvents(production, shadowEvents, { resigned: manifest.resigned ?? {} })
   const compacted = topicByName(productionTopic)!.cleanupPolicy === "compact"
   const supersededInProduction = (difference: EventDifference) =>
     compacted &&

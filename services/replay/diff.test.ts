@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import {
   Address,
+  AttestationSigned,
   BlockRef,
   Bytes32,
   ChainId,
@@ -8,6 +9,7 @@ import {
   CheckpointProposed,
   type Envelope,
   EventId,
+  Hex,
   MessageId,
   MessageProven,
   makeEnvelope,
@@ -166,5 +168,39 @@ describe("diffFields", () => {
 
   it("given equal values, when compared, then there is no difference", () => {
     expect(diffFields({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toEqual([])
+  })
+
+  describe("a shadow that signs with a throwaway key", () => {
+    const operator = producerOf("operator", "0x000000000000000000000000000000000000000a")
+    const signed = (root: number, signature: string) =>
+      makeEnvelope(
+        new AttestationSigned({
+          checkpoint: new Checkpoint({ ...checkpoint(12), root: hash(root) }),
+          digest: hash(0xd),
+          operator: Address.make("0x000000000000000000000000000000000000000a"),
+          signature: Hex.make(signature),
+        }),
+        { producer: operator, causationId: cause(1), time: new Date(T0) },
+      )
+    const resigned = { AttestationSigned: ["signature"] }
+
+    it("given production and shadow signatures over the same checkpoint, then they are identical", () => {
+      const diff = diffEvents([signed(12, `0x${"11".repeat(65)}`)], [signed(12, `0x${"22".repeat(65)}`)], {
+        resigned,
+      })
+      expect(diff.counts).toMatchObject({ identical: 1, changed: 0, missing: 0, extra: 0 })
+      expect(diff.differences).toEqual([])
+    })
+
+    it("given a shadow signature over another root, then it is changed, naming the root and not the signature", () => {
+      const diff = diffEvents([signed(12, `0x${"11".repeat(65)}`)], [signed(13, `0x${"22".repeat(65)}`)], {
+        resigned,
+      })
+      expect(diff.counts).toMatchObject({ identical: 0, changed: 1 })
+      const [difference] = diff.differences
+      expect(difference!.kind === "changed" && difference!.fields.map((f) => f.path)).toEqual([
+        "checkpoint.root",
+      ])
+    })
   })
 })

@@ -123,12 +123,20 @@ const dedupe = (envelopes: ReadonlyArray<Envelope>) => {
   return { byId, duplicates: envelopes.length - byId.size }
 }
 
-/** The pairing key of a leftover: its cause, type, key and ordinal among leftovers sharing them. */
+/**
+ * The pairing key of a leftover: its producer instance, cause, type, key and ordinal among leftovers sharing
+ * them (every operator answers the same proposal: their answers pair by instance, not by arrival).
+ */
 const pairingKeys = (leftovers: ReadonlyArray<Envelope>): Map<string, Envelope> => {
   const seen = new Map<string, number>()
   const keyed = new Map<string, Envelope>()
   for (const envelope of leftovers) {
-    const group = JSON.stringify([envelope.causationId, envelope.type, envelope.key])
+    const group = JSON.stringify([
+      envelope.producer.instance,
+      envelope.causationId,
+      envelope.type,
+      envelope.key,
+    ])
     const ordinal = seen.get(group) ?? 0
     seen.set(group, ordinal + 1)
     keyed.set(`${group}#${ordinal}`, envelope)
@@ -148,7 +156,14 @@ const pairingKeys = (leftovers: ReadonlyArray<Envelope>): Map<string, Envelope> 
 export const diffEvents = (
   production: ReadonlyArray<Envelope>,
   shadow: ReadonlyArray<Envelope>,
-  options: { readonly messagesOf?: (envelope: Envelope) => ReadonlyArray<string> } = {},
+  options: {
+    readonly messagesOf?: (envelope: Envelope) => ReadonlyArray<string>
+    /**
+     * Top-level payload fields that differ by design, by event type (a shadow that signs with a throwaway
+     * key): a pair that differs in nothing else is identical.
+     */
+    readonly resigned?: Readonly<Record<string, ReadonlyArray<string>>>
+  } = {},
 ): EventDiff => {
   const messagesOf = options.messagesOf ?? ((envelope: Envelope) => messageIdsOf(envelope))
   const left = dedupe(production)
@@ -160,6 +175,7 @@ export const diffEvents = (
   const differences: EventDifference[] = []
   let changed = 0
   let missing = 0
+  let resigned = 0
   for (const [key, envelope] of pairingKeys(onlyLeft)) {
     const match = rightKeys.get(key)
     if (match === undefined) {
@@ -168,13 +184,18 @@ export const diffEvents = (
       continue
     }
     paired.add(match.id)
-    changed++
+    const byDesign = new Set(options.resigned?.[envelope.type] ?? [])
     const fields = [
       ...(envelope.version === match.version
         ? []
         : [{ path: "(schema version)", production: envelope.version, shadow: match.version }]),
       ...diffFields(wirePayloadOf(envelope), wirePayloadOf(match)),
-    ]
+    ].filter((field) => !byDesign.has(field.path))
+    if (fields.length === 0) {
+      resigned++
+      continue
+    }
+    changed++
     const messages = [...new Set([...messagesOf(envelope), ...messagesOf(match)])]
     differences.push({ kind: "changed", production: envelope, shadow: match, fields, messages })
   }
@@ -185,7 +206,7 @@ export const diffEvents = (
     counts: {
       production: left.byId.size,
       shadow: right.byId.size,
-      identical: left.byId.size - onlyLeft.length,
+      identical: left.byId.size - onlyLeft.length + resigned,
       changed,
       missing,
       extra: extras.length,

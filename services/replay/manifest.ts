@@ -88,6 +88,11 @@ export const ReplayManifest = Schema.Struct({
   counts: ManifestCounts,
   /** The first undecodable input records (all are counted in `counts.undecodable`). */
   undecodable: Schema.Array(ManifestUndecodable),
+  /**
+   * Fields the replay's outputs carry differently by design, by event type (a shadow operator signs with a
+   * throwaway key): `diff` does not count them as changes. Absent in manifests written before.
+   */
+  resigned: Schema.optionalKey(Schema.Record(Schema.String, Schema.Array(Schema.String))),
   /** Every undecodable record, counted by topic (manifests written before it was kept lack it). */
   undecodableByTopic: Schema.optionalKey(Schema.Record(Schema.String, Uint)),
 })

@@ -187,6 +187,7 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
     },
     undecodable,
     undecodableByTopic,
+    resigned: first.resigned,
   }
   await writer.ensureTopics([manifestTopicSpec(suffix)])
   await writer.publish([{ topic: manifestTopicName(suffix), key: suffix, value: encodeManifest(manifest) }])

@@ -62,6 +62,8 @@ export interface ReplayTarget {
   readonly readsRecorded: boolean
   /** The production topics the core writes. */
   readonly outputs: ReadonlyArray<TopicName>
+  /** Fields its outputs carry differently by design (a throwaway signing key), by event type. */
+  readonly resigned: Readonly<Record<string, ReadonlyArray<string>>>
   /** The core, with its state type erased (a fold only hands it states it made). */
   readonly core: LaneCore<unknown>
 }
@@ -107,6 +109,7 @@ export const replayTargets = async (
       partitions: (count: number) => spec.partitions(instance, count),
       readsRecorded: spec.readsRecorded,
       outputs: outputsOf(definition, inputs),
+      resigned: spec.resigned ?? {},
       core: await spec.core(config, instance),
     })),
   )

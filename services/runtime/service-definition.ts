@@ -65,6 +65,11 @@ export type ReplaySpec<I extends ServiceInstance> =
       readonly readsRecorded: boolean
       /** The core production runs, with its state type erased (a fold only hands it states it made). */
       readonly core: (config: ChorusConfig, instance: I) => Promise<LaneCore<unknown>>
+      /**
+       * Fields a replay's outputs carry differently by design, by event type: a shadow signs with a throwaway
+       * key, so its signatures differ from production's and `diff` does not count them as changes.
+       */
+      readonly resigned?: Readonly<Record<string, ReadonlyArray<string>>>
     }
   | { readonly kind: "not-replayable"; readonly reason: string }
 

@@ -23,7 +23,7 @@ import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { NotCoPartitionedError } from "./errors.ts"
 import type { LaneCore } from "./lane-core.ts"
 import { type LaneService, startLaneService } from "./lane-service.ts"
-import { quietLogger } from "./logger.ts"
+import { jsonLogger, quietLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
 
 /**
@@ -268,6 +268,37 @@ describe("lane service runtime", () => {
     await until("the second input folded", () => second.shardState(partition)?.nonces.length === 2)
     // Input 0 live, input 0 again in the rebuild (its own recorded read), input 1 live on a fresh read.
     expect(decided).toEqual([honest, honest, honest])
+  })
+
+  it("given garbage on the reads topic, when a service that observes chains rebuilds, then it says where the garbage is", async () => {
+    const bus = await freshBus()
+    await bus.ensureTopics(ALL_TOPICS)
+    const partition = partitionForKey(laneKey, await bus.partitions(INPUTS[0]!))
+    const [garbage] = await bus.publish([
+      {
+        topic: TOPICS.laneReads.name,
+        key: laneKey,
+        partition,
+        value: new TextEncoder().encode("not an event"),
+      },
+    ])
+    const lines: string[] = []
+    const service = await startLaneService({
+      bus,
+      service: "proof-builder",
+      instance: "proof-builder",
+      groupId: GROUP,
+      inputs: INPUTS,
+      core: countingCore,
+      observe: async () => [],
+      logger: jsonLogger({ write: (line: string) => lines.push(line) }, "warn"),
+    })
+    cleanup.push(() => service.stop())
+    await until("caught up", () => service.caughtUp())
+    const warned = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.topic === TOPICS.laneReads.name)
+    expect(warned).toEqual([expect.objectContaining({ partition, offset: garbage!.offset })])
   })
 
   it("given input topics with different partition counts, when the service starts, then it refuses, naming each count", async () => {

@@ -146,6 +146,14 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
             service: options.service,
             instance: options.instance,
             partitions: [partition],
+            // No consumer group reads this topic, so nothing dead-letters its garbage: say where it is.
+            onUndecodable: (record, error) =>
+              logger.warn("skipped a record on the reads topic that is not a Chorus event", {
+                topic: record.topic,
+                partition: record.partition,
+                offset: record.offset,
+                error: error.shortMessage,
+              }),
           })
     const ranges: LogInputRange[] = []
     const next = new Map<string, number>()
@@ -164,7 +172,15 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
       raise(targets, topic, marks?.high ?? 0)
       if (upTo > 0) ranges.push({ topic, partition, to: upTo, order })
     }
-    const inputs = await readLogInputs(bus, ranges)
+    const inputs = await readLogInputs(bus, ranges, (record, error) =>
+      // The consumer group dead-lettered it when it first met it; a rebuild only says it skipped it.
+      logger.warn("skipped an input that is not a Chorus event while rebuilding", {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        error: error.shortMessage,
+      }),
+    )
     const folded = foldLogInputs(core, inputs, reads)
     // What is left are reads for inputs not folded yet. Anyone who can write the reads topic could have
     // planted them (the producer stamp is the writer's claim), so a live input is never decided on one:

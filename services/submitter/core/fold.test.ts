@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { Bytes32, EventId, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
+import { Bytes32, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 
@@ -86,14 +86,5 @@ describe("the submitter core", () => {
         expect(held.id).toBe(chunk!.id)
       },
     )
-  })
-
-  it("given a DeliveryConfirmed that names no transaction it submitted (anyone can write the topic), then no message is settled and the chunk stays to deliver", () => {
-    const stranger = EventId.make(`0x${"ab".repeat(32)}`)
-    const forged = lane.confirmed(stranger, { action: "deliver", ids, tx: 77 }, 1)
-    const state = given(attested, chunk!, forged)
-    const held = [...state.lanes.values()][0]!
-    expect([...held.settled.keys()]).toEqual([])
-    expect(held.chunks.get(0)?.id).toBe(chunk!.id)
   })
 })

@@ -327,10 +327,6 @@ const rootOf = (state: SubmitterState, flight: Flight | undefined, cause: EventI
 const onConfirmed = (state: SubmitterState, event: DeliveryConfirmed, input: Envelope, time: number) => {
   const lane = laneOf(state, event.lane)
   const flight = flightOf(state, event.transactionHash, input.causationId)
-  // Every confirmation the submitter writes closes a transaction it recorded sending first (on the same
-  // partition, so a rebuild folds them in that order). One that names none is not its own: anyone can write
-  // the topic, and taking it as fact would drop messages nobody delivered.
-  if (flight === undefined) return
   // A commit that landed means the root is stored, by it or by an earlier transaction.
   if (event.action === "commit") {
     const root = rootOf(state, flight, null)

@@ -195,7 +195,6 @@ const observerOnMain = (finality: Finality) => {
     chains: [{ chainId: CHAIN_ID as never, outbox: toAddress(outbox) }],
     readerFor: () => reader,
     finalityWaitMs: 300,
-    maxBlocksAhead: 64,
     logger: quietLogger({ write: () => true }),
     signal: new AbortController().signal,
     pollIntervalMs: 50,

@@ -88,11 +88,6 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
   rpcUrls: Schema.optionalKey(Schema.Record(Schema.String, RpcUrls)),
   /** How long to wait for its own RPC to finalize a proposal's block before refusing. */
   finalityWaitMs: withDefault(between(0, 3_600_000), 60_000),
-  /**
-   * A proposal whose block is more than this many blocks past the operator's own finalized head is refused at
-   * once instead of waited for: waiting holds every lane of the partition.
-   */
-  maxBlocksAhead: withDefault(between(0, 1_000_000), 64),
 }) {}
 
 export class AttestationCollectorConfig extends Schema.Class<AttestationCollectorConfig>(

@@ -3,10 +3,6 @@
  * Outbox at the proposal's block, recorded as an `OutboxLaneRead`.
  *
  * Pipeline, per proposal it could sign:
- *   0. refuse at once a proposal whose block is more than `maxBlocksAhead`
- *      past its own finalized head: no honest proposer is that far ahead,
- *      and waiting for it would hold every lane of the partition (inputs of
- *      a shard are handled one at a time) for `finalityWaitMs`;
  *   1. wait, polling, until its own finalized head (the chain's finality
  *      rule, `chains/`; nothing is final while the chain is shallower than
  *      a confirmation depth) reaches the proposal's block, for at most
@@ -49,8 +45,6 @@ export interface OutboxObserverOptions {
   /** The operator's own reader of a source chain (its RPCs, the chain's finality rule). */
   readonly readerFor: (chainId: number) => ChainReader
   readonly finalityWaitMs: number
-  /** How far past its own finalized head a proposal's block may be for it to wait at all. */
-  readonly maxBlocksAhead: number
   readonly logger: ServiceLogger
   /** Aborted when the operator stops: a wait in progress ends and the proposal is retried later. */
   readonly signal: AbortSignal
@@ -99,7 +93,7 @@ const later = (waited: BlockRef, read: BlockRef | null): BlockRef =>
  * @example
  * ```ts
  * const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls })
- * const observe = makeOutboxObserver({ operator, chains: config.chains, readerFor: chains.reader, finalityWaitMs: 60_000, maxBlocksAhead: 64, logger, signal })
+ * const observe = makeOutboxObserver({ operator, chains: config.chains, readerFor: chains.reader, finalityWaitMs: 60_000, logger, signal })
  * const reads = await observe(state, proposalEnvelope) // [OutboxLaneRead] or []
  * ```
  */
@@ -120,17 +114,6 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
 
     const deadline = Date.now() + options.finalityWaitMs
     let finalized = await reader.finalizedHead()
-    const ahead = block.number - (finalized?.number ?? -1)
-    if (ahead > options.maxBlocksAhead) {
-      logger.warn("the proposal's block is too far past own finalized head to wait for; refusing", {
-        lane: input.key,
-        count: checkpoint.count,
-        block: block.number,
-        finalized: finalized?.number ?? null,
-        maxBlocksAhead: options.maxBlocksAhead,
-      })
-      return []
-    }
     while (finalized === null || finalized.number < block.number) {
       if (signal.aborted) throw new OperatorStoppedError(operator)
       if (Date.now() >= deadline) {

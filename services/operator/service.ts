@@ -105,7 +105,6 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
       chains: config.chains,
       readerFor: (chainId) => chains.reader(chainId),
       finalityWaitMs: operator.finalityWaitMs,
-      maxBlocksAhead: operator.maxBlocksAhead,
       logger,
       signal: abort.signal,
     }),

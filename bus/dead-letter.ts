@@ -64,11 +64,17 @@ export interface DeadLetterRecord {
 export const MAX_DEAD_LETTER_BYTES = 128 * 1024
 /** The most of a record's value a dead letter copies (base64 makes it a third larger). */
 const MAX_RAW_VALUE_BYTES = 64 * 1024
-/** The most of a key, or of each of at most `MAX_HEADERS` header values, a dead letter copies. */
-const MAX_TEXT_CHARS = 1024
-const MAX_HEADERS = 32
+/**
+ * The most of any text a dead letter copies (a key, a header, an issue), and how many headers and issues:
+ * a decode error echoes what it read (a 600 KB event type, say), so it is bounded like the bytes.
+ */
+const MAX_TEXT_CHARS = 512
+const MAX_MESSAGE_CHARS = 4096
+const MAX_HEADERS = 16
+const MAX_ISSUES = 16
 
-const cut = (text: string): string => (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text)
+const cut = (text: string, max = MAX_TEXT_CHARS): string =>
+  text.length > max ? `${text.slice(0, max)}…` : text
 
 /**
  * Builds the dead letter for a record that failed to decode.
@@ -97,8 +103,15 @@ export const toDeadLetter = (
   },
   // Copied field by field: an Error's `message` is not enumerable and would vanish in JSON.
   error: {
-    message: error.message,
-    issues: error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+    message: cut(error.message, MAX_MESSAGE_CHARS),
+    issues: [
+      ...error.issues
+        .slice(0, MAX_ISSUES)
+        .map((issue) => ({ path: cut(issue.path), message: cut(issue.message) })),
+      ...(error.issues.length > MAX_ISSUES
+        ? [{ path: "", message: `and ${error.issues.length - MAX_ISSUES} more issue(s)` }]
+        : []),
+    ],
   },
   raw: rawOf(record),
 })
@@ -139,12 +152,24 @@ export const publishDeadLetter = async (
   error: DecodeFailure,
   context: DeliveryContext,
 ): Promise<void> => {
-  const letter = toDeadLetter(record, error, context)
+  const full = toDeadLetter(record, error, context)
+  let letter = full
+  let value = new TextEncoder().encode(JSON.stringify(letter))
+  if (value.length > MAX_DEAD_LETTER_BYTES) {
+    // Escaping can still blow text up (a control character takes six bytes in JSON): keep where it came
+    // from, its size and digest, and only a short prefix of the rest.
+    letter = {
+      ...full,
+      error: { message: cut(full.error.message), issues: full.error.issues.slice(0, 2) },
+      raw: { ...full.raw, valueBase64: full.raw.valueBase64.slice(0, 8192), headers: {}, truncated: true },
+    }
+    value = new TextEncoder().encode(JSON.stringify(letter))
+  }
   await bus.publish([
     {
       topic: DEAD_LETTER_TOPIC,
       key: `${record.topic}/${record.partition}`,
-      value: new TextEncoder().encode(JSON.stringify(letter)),
+      value,
       headers: {
         "chorus-type": letter.type,
         "chorus-version": String(letter.version),

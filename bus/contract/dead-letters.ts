@@ -120,10 +120,24 @@ export const deadLettersContract = contractPart("dead letters", {
         { topic, key: "after", value: encode(JSON.stringify({ n: 2 })) },
       ])
       const decoded: number[] = []
+      // A decoder that echoes what it read, as a real one does with an event type it does not know.
+      const echoing = (record: BusRecord): DecodeResult<{ n: number }> =>
+        record.key === "big"
+          ? {
+              ok: false,
+              error: {
+                message: `unknown event type ${"x".repeat(600_000)}`,
+                issues: Array.from({ length: 5_000 }, (_, i) => ({
+                  path: `field${i}`,
+                  message: "y".repeat(200),
+                })),
+              },
+            }
+          : decodeJson(record)
       await subscribeDecoding(bus, {
         groupId,
         topics: [topic],
-        decode: decodeJson,
+        decode: echoing,
         handler: async (value) => {
           decoded.push(value.n)
         },

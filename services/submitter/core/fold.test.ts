@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { Bytes32, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
+import { Bytes32, Message, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 
@@ -70,6 +70,20 @@ describe("the submitter core", () => {
         time: new Date(real.time),
       })
     }
+
+    it("given one whose message no ABI can encode (a nonce past uint32), when folded, then it is refused, not thrown", () => {
+      const real = lane.chunks(0, 4, 4)[0]!
+      const first = real.event.messages[0]!
+      const unencodable = makeEnvelope(
+        new MessageProven({
+          ...real.event,
+          messages: [new Message({ ...first, nonce: 2 ** 40 }), ...real.event.messages.slice(1)],
+        }),
+        { producer: real.producer, causationId: null, time: new Date(real.time) },
+      )
+      const state = given(attested, unencodable, chunk!)
+      expect([...state.lanes.values()][0]!.chunks.get(0)?.id).toBe(chunk!.id)
+    })
 
     it.each([
       ["the wrong number of siblings", [`0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`]],

@@ -75,11 +75,7 @@ import type {
   MessageProven,
   RetryRequested,
 } from "../../../schemas/index.ts"
-import {
-  computeRangeRoot,
-  ProofLengthError,
-  RangeOutOfBoundsError,
-} from "../../proof-builder/merkle/index.ts"
+import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
 import { type LaneCore, messageIdOf } from "../../runtime/index.ts"
 import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
 import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
@@ -220,12 +216,16 @@ const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): Ch
   return entry
 }
 
-/** Whether a chunk is what it says: its ids are its messages', and its proof gives its checkpoint's root. */
+/**
+ * Whether a chunk is what it says: its ids are its messages', and its proof gives its checkpoint's root.
+ * Anything that cannot be checked (a field the ABI cannot encode, a proof of the wrong shape) is not a
+ * proof of this chunk: a throw here would stall the partition, redelivering the record forever.
+ */
 const verifies = (event: MessageProven): boolean => {
-  if (event.messageIds.length !== event.messages.length) return false
-  if (event.messages.some((message, i) => messageIdOf(message) !== event.messageIds[i]!.toLowerCase()))
-    return false
   try {
+    if (event.messageIds.length !== event.messages.length) return false
+    if (event.messages.some((message, i) => messageIdOf(message) !== event.messageIds[i]!.toLowerCase()))
+      return false
     const root = computeRangeRoot({
       start: event.start,
       count: event.checkpoint.count,
@@ -233,10 +233,8 @@ const verifies = (event: MessageProven): boolean => {
       siblings: event.proof as ReadonlyArray<Hex>,
     })
     return root.toLowerCase() === event.checkpoint.root.toLowerCase()
-  } catch (error) {
-    // A range outside the checkpoint or a proof of the wrong length: not a proof of this chunk.
-    if (error instanceof ProofLengthError || error instanceof RangeOutOfBoundsError) return false
-    throw error
+  } catch {
+    return false
   }
 }
 

@@ -5,7 +5,7 @@
  *   has no operator set yet. The work stays queued and goes again once the
  *   owner lifts the condition.
  * - The checkpoint's fault: its quorum does not hold on this Inbox (stake,
- *   signers, signatures). The root is refused — its messages wait for a new
+ *   signers, signatures), or the Inbox's owner revoked it. The root is refused — its messages wait for a new
  *   attestation of it or of a later checkpoint — but the messages are not.
  * - Anything else (a bad proof, a malformed batch, a gas limit the chain
  *   cannot supply, an unregistered source, …) is the messages' fault: they
@@ -26,6 +26,8 @@ const CHECKPOINT = [
   "DuplicateSigner(uint256,address)",
   "UnknownSigner(uint256,address)",
   "InsufficientStake(uint256,uint256)",
+  // The Inbox's owner revoked this root for good: its messages wait for a later checkpoint.
+  "RevokedRoot(bytes32)",
 ] as const
 
 const namesOf = (signatures: ReadonlyArray<string>): ReadonlySet<string> =>

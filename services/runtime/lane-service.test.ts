@@ -22,7 +22,7 @@ import { testMessage } from "../../test/fixtures/message.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { NotCoPartitionedError } from "./errors.ts"
 import type { LaneCore } from "./lane-core.ts"
-import { type LaneService, startLaneService } from "./lane-service.ts"
+import { type LaneService, type LaneServiceOptions, startLaneService } from "./lane-service.ts"
 import { jsonLogger, quietLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
 
@@ -97,15 +97,20 @@ const freshBus = async (): Promise<EmbeddedBus> => {
   return bus
 }
 
-const start = async (bus: BusPort, groupId = GROUP): Promise<LaneService<Counted>> => {
+/** The counting service as a proof-builder instance, with whatever core, observer or logger a test needs. */
+const start = async (
+  bus: BusPort,
+  over: Partial<Pick<LaneServiceOptions<Counted>, "core" | "observe" | "logger">> = {},
+): Promise<LaneService<Counted>> => {
   const service = await startLaneService({
     bus,
     service: "proof-builder",
     instance: "proof-builder",
-    groupId,
+    groupId: GROUP,
     inputs: INPUTS,
     core: countingCore,
     logger: quietLogger({ write: () => true }),
+    ...over,
   })
   cleanup.push(() => service.stop())
   return service
@@ -232,20 +237,7 @@ describe("lane service runtime", () => {
     const honest = hashOf(0xc0ffee)
     const observeChain = async (_state: Counted, input: Envelope) =>
       input.event._tag === "MessageObserved" ? [laneRead(input, honest)] : []
-    const startObserving = async () => {
-      const service = await startLaneService({
-        bus,
-        service: "proof-builder",
-        instance: "proof-builder",
-        groupId: GROUP,
-        inputs: INPUTS,
-        core: recordingReads,
-        observe: observeChain,
-        logger: quietLogger({ write: () => true }),
-      })
-      cleanup.push(() => service.stop())
-      return service
-    }
+    const startObserving = () => start(bus, { core: recordingReads, observe: observeChain })
     const partition = partitionForKey(laneKey, await bus.partitions(INPUTS[0]!))
     await publishEvents(bus, [observed(0)])
     const first = await startObserving()
@@ -283,17 +275,10 @@ describe("lane service runtime", () => {
       },
     ])
     const lines: string[] = []
-    const service = await startLaneService({
-      bus,
-      service: "proof-builder",
-      instance: "proof-builder",
-      groupId: GROUP,
-      inputs: INPUTS,
-      core: countingCore,
+    const service = await start(bus, {
       observe: async () => [],
       logger: jsonLogger({ write: (line: string) => lines.push(line) }, "warn"),
     })
-    cleanup.push(() => service.stop())
     await until("caught up", () => service.caughtUp())
     const warned = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)

@@ -1,8 +1,9 @@
 /**
  * Decode at the edge, dead-letter what does not decode.
  *
- * Every consumer goes through {@link subscribeDecoding}: a record whose bytes
- * do not decode is published to the dead-letter topic — with its raw bytes,
+ * Every consumer goes through {@link subscribeDecoding}: a record that no
+ * trusted producer wrote (when the bus authenticates, `bus/authentication/`),
+ * or whose bytes do not decode, is published to the dead-letter topic — with its raw bytes,
  * the error, and where it came from — and only then is its offset committed,
  * so nothing is lost and nothing is dropped silently. The consumer carries on
  * with the next record.
@@ -18,6 +19,8 @@
  */
 import { createHash } from "node:crypto"
 import { TOPICS } from "../topology/topics.ts"
+import type { AuthenticationFailure } from "./authentication/producer-policy.ts"
+import { UnauthenticatedRecordError } from "./authentication/unauthenticated-error.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
 
 /** The dead-letter topic every service writes to, as `topology/` declares it. */
@@ -27,6 +30,28 @@ export const DEAD_LETTER_TOPIC = TOPICS.deadLetters.name
 export interface DecodeFailure {
   readonly message: string
   readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
+  /**
+   * `unauthenticated`: the bytes may decode, but no producer the deployment trusts wrote them
+   * (`bus/authentication/`). Absent: `undecodable`.
+   */
+  readonly reason?: DeadLetterReason
+}
+
+/** Why a record was dead-lettered. */
+export type DeadLetterReason = "undecodable" | "unauthenticated"
+
+/**
+ * The failure of a record the producer policy refused, as the dead letter and the readers report it.
+ *
+ * @example
+ * ```ts
+ * const result = bus.authenticate?.(record)
+ * if (result && !result.ok) await publishDeadLetter(bus, record, unauthenticated(result), context)
+ * ```
+ */
+export const unauthenticated = (failure: AuthenticationFailure): DecodeFailure => {
+  const error = new UnauthenticatedRecordError(failure)
+  return { message: error.shortMessage, issues: error.issues, reason: error.reason }
 }
 
 export type DecodeResult<A> =
@@ -45,6 +70,7 @@ export interface DeadLetterRecord {
     readonly offset: number
     readonly timestamp: number
   }
+  readonly reason: DeadLetterReason
   readonly error: DecodeFailure
   readonly raw: {
     readonly key: string | null
@@ -101,6 +127,7 @@ export const toDeadLetter = (
     offset: record.offset,
     timestamp: record.timestamp,
   },
+  reason: error.reason ?? "undecodable",
   // Copied field by field: an Error's `message` is not enumerable and would vanish in JSON.
   error: {
     message: cut(error.message, MAX_MESSAGE_CHARS),
@@ -217,6 +244,13 @@ export const subscribeDecoding = <A>(
     ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
     ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
     handler: async (record, context) => {
+      const authenticated = bus.authenticate?.(record)
+      if (authenticated !== undefined && !authenticated.ok) {
+        const failure = unauthenticated(authenticated)
+        await publishDeadLetter(bus, record, failure, context)
+        options.onDeadLetter?.(record, failure)
+        return
+      }
       const decoded = options.decode(record)
       if (decoded.ok) {
         await options.handler(decoded.value, record, context)

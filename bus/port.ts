@@ -26,6 +26,7 @@
  * @module
  */
 import { Context } from "effect"
+import type { AuthenticationResult } from "./authentication/producer-policy.ts"
 
 /** Header values are UTF-8 strings on this bus; binary data goes in the value. */
 export type Headers = Readonly<Record<string, string>>
@@ -173,6 +174,13 @@ export interface BusPort {
   committedOffsets(groupId: string, topic: string): Promise<ReadonlyArray<PartitionOffset>>
   /** Stops every subscription gracefully, then releases the adapter's resources. */
   close(): Promise<void>
+  /**
+   * Set only by the authenticating wrapper (`bus/authentication/`): the
+   * decode edge (`subscribeDecoding`, `readEvents`) refuses every record it
+   * fails, before decoding. The adapters themselves trust nothing and
+   * check nothing.
+   */
+  readonly authenticate?: (record: BusRecord) => AuthenticationResult
 }
 
 /**

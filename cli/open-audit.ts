@@ -1,14 +1,16 @@
 import type { BusPort } from "../bus/port.ts"
 import { AuditStore, auditIndexPath, type CatchUpResult, catchUp } from "../services/auditor/index.ts"
+import { TRUST_DETAILS, trustedBus, trustOptions } from "./bus-trust.ts"
 import { type CommandInput, flags, type Options, UsageError } from "./command.ts"
 import { busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "./open-bus.ts"
 
 /** The flags of every command that reads the audit index. */
-export const auditOptions: Options = { ...busOptions, ...flags({ values: ["index"] }) }
+export const auditOptions: Options = { ...busOptions, ...trustOptions, ...flags({ values: ["index"] }) }
 
 export const AUDIT_DETAILS = [
   "  --index <file>           the audit index (SQLite, derived from the log; delete it to rebuild). Default:",
   "                           <data-dir>/audit/index.sqlite, or ~/.cache/chorus/audit/kafka-<brokers>.sqlite",
+  TRUST_DETAILS,
 ].join("\n")
 
 export interface OpenedAudit {
@@ -32,8 +34,16 @@ export interface OpenedAudit {
 export const openAudit = async (
   values: CommandInput["values"],
   warn?: (line: string) => void,
+  signAs?: { readonly service: string; readonly instance: string },
 ): Promise<OpenedAudit> => {
-  const bus = await openBusFromFlags(values)
+  const opened = await openBusFromFlags(values)
+  let bus: BusPort
+  try {
+    bus = trustedBus(opened, values, signAs)
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
   const dataDir = typeof values["data-dir"] === "string" ? embeddedDataDir(values["data-dir"]) : undefined
   const path = auditIndexPath({
     ...(typeof values.index === "string" ? { index: values.index } : {}),
@@ -48,20 +58,20 @@ export const openAudit = async (
       warn(
         `warning: the log has no ${caughtUp.missing.join(", ")} (written by an older Chorus); those topics are not in any answer. \`chorus topics create\` adds them.`,
       )
-    const opened = store
+    const index = store
     return {
       bus,
-      store: opened,
+      store: index,
       path,
       caughtUp,
       close: async () => {
-        opened.close()
-        await bus.close()
+        index.close()
+        await opened.close()
       },
     }
   } catch (error) {
     store?.close()
-    await bus.close()
+    await opened.close()
     throw error
   }
 }
@@ -71,7 +81,7 @@ export const unreadableWarning = (store: AuditStore): string | undefined => {
   const unreadable = store.unreadable()
   if (unreadable.length === 0) return undefined
   const first = unreadable[0]!
-  return `warning: ${unreadable.length} record(s) in the log are not Chorus events and are not in any timeline (first: ${first.topic} partition ${first.partition} offset ${first.offset}: ${first.error})`
+  return `warning: ${unreadable.length} record(s) in the log are not Chorus events, or no trusted producer wrote them, and are not in any timeline (first: ${first.topic} partition ${first.partition} offset ${first.offset}: ${first.error})`
 }
 
 /**

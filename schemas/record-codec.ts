@@ -4,7 +4,8 @@
  * Decoding is the edge where nothing is trusted. A record is accepted only if
  * its value is JSON, its envelope and payload decode, its type is known, its
  * version is one this build can read (older ones are upcast), its key is the
- * one its content implies, its headers agree with its body, and its id is
+ * one its content implies, its headers agree with its body (the producer
+ * header too, which the producer policy binds to the signing key), and its id is
  * the one its content and cause derive. Anything else is an
  * {@link EventDecodeError} naming every field that is wrong.
  *
@@ -22,6 +23,8 @@ export const HEADERS = {
   version: "chorus-version",
   correlationId: "chorus-correlation-id",
   causationId: "chorus-causation-id",
+  /** `service/instance`: what the producer policy (`bus/authentication/`) binds to the signing key. */
+  producer: "chorus-producer",
   contentType: "content-type",
 } as const
 
@@ -31,6 +34,17 @@ export interface RecordBytes {
   readonly value: Uint8Array
   readonly headers: Readonly<Record<string, string>>
 }
+
+/**
+ * The producer as the `chorus-producer` header names it.
+ *
+ * @example
+ * ```ts
+ * producerClaim({ service: "submitter", instance: "902" }) // "submitter/902"
+ * ```
+ */
+export const producerClaim = (producer: { readonly service: string; readonly instance: string }): string =>
+  `${producer.service}/${producer.instance}`
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder("utf-8", { fatal: true })
@@ -63,6 +77,7 @@ export const encodeEnvelope = (envelope: Envelope): RecordBytes => {
     [HEADERS.id]: envelope.id,
     [HEADERS.type]: envelope.type,
     [HEADERS.version]: String(envelope.version),
+    [HEADERS.producer]: producerClaim(envelope.producer),
     [HEADERS.contentType]: "application/json",
   }
   if (envelope.correlationId !== null) headers[HEADERS.correlationId] = envelope.correlationId
@@ -120,6 +135,7 @@ export const decodeRecord = (
     [HEADERS.version, String(wire.version)],
     [HEADERS.correlationId, wire.correlationId],
     [HEADERS.causationId, wire.causationId],
+    [HEADERS.producer, producerClaim(wire.producer)],
   ]
   for (const [name, expected] of headerChecks) {
     const actual = record.headers[name]

@@ -6,11 +6,13 @@
  *
  * @module
  */
+import { authenticatedBus } from "../bus/authentication/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { Envelope } from "../schemas/index.ts"
-import type { ServiceDeclaration, ServiceName } from "../topology/index.ts"
+import { type ServiceDeclaration, type ServiceName, TOOLS } from "../topology/index.ts"
 import { attestationCollector } from "./attestation-collector/definition.ts"
 import { auditor } from "./auditor/definition.ts"
+import { type BusIdentities, busIdentities } from "./bus-identities.ts"
 import { chainWatcher } from "./chain-watcher/definition.ts"
 import { type ChorusConfig, ConfigError } from "./config/index.ts"
 import { operator } from "./operator/definition.ts"
@@ -36,6 +38,17 @@ export const SERVICES: ReadonlyArray<ServiceDeclaration> = SERVICE_DEFINITIONS
 export const SERVICE_NAMES: ReadonlyArray<ServiceName> = SERVICE_DEFINITIONS.map((d) => d.name)
 
 export type ServiceSelection = ServiceName | "all"
+
+/**
+ * The config's bus identities over every writer the topology declares: the services and the tools.
+ *
+ * @example
+ * ```ts
+ * const { policy } = busIdentitiesOf(config)
+ * ```
+ */
+export const busIdentitiesOf = (config: ChorusConfig): BusIdentities =>
+  busIdentities(config, [...SERVICE_DEFINITIONS, ...TOOLS])
 
 /**
  * A service's definition by name.
@@ -107,14 +120,24 @@ export const startServices = async (
     ])
   }
   const definitions = options.service === "all" ? SERVICE_DEFINITIONS : [serviceDefinition(options.service)]
+  const identities = busIdentitiesOf(config)
+  if (!identities.enabled) {
+    logger.warn(
+      "bus authentication is off (no bus.authentication in the config): records are neither signed nor checked, so anyone who can write to a topic can steer these services; see docs/security.md",
+    )
+  }
   const started: RunningService[] = []
   try {
     for (const definition of definitions) {
-      const bus = options.busFor?.(definition.name) ?? options.bus
+      const shared = options.busFor?.(definition.name) ?? options.bus
       for (const chosen of selectInstances(definition, config, instance)) {
+        const signer = identities.signerFor(definition.name, chosen.id)
         started.push(
           await definition.start({
-            bus,
+            bus: authenticatedBus(shared, {
+              ...(signer === undefined ? {} : { signer }),
+              ...(identities.policy === undefined ? {} : { policy: identities.policy }),
+            }),
             config,
             instance: chosen,
             group: groupOf(definition, chosen.groupFields),

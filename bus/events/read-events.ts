@@ -1,15 +1,24 @@
 import { decodeRecord, type Envelope, type EventDecodeError } from "../../schemas/index.ts"
+import { UnauthenticatedRecordError } from "../authentication/unauthenticated-error.ts"
 import type { BusPort, BusRecord, ReadRangeOptions } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
+
+/** Why a read record is not an event a reader may use. */
+export type ReadError = EventDecodeError | UnauthenticatedRecordError
 
 /** A record of a range read: decoded, or the reason it does not decode. */
 export type ReadEvent =
   | { readonly ok: true; readonly envelope: Envelope; readonly record: BusRecord }
-  | { readonly ok: false; readonly error: EventDecodeError; readonly record: BusRecord }
+  | {
+      readonly ok: false
+      readonly error: ReadError
+      readonly record: BusRecord
+    }
 
 /**
  * Reads a range of a declared topic and decodes each record. Undecodable
- * records are yielded as failures, not skipped, so tools can report them.
+ * records, and on an authenticating bus the records no trusted producer
+ * wrote, are yielded as failures, not skipped, so readers can report them.
  *
  * @example
  * ```ts
@@ -21,6 +30,11 @@ export type ReadEvent =
 export async function* readEvents(bus: BusPort, options: ReadRangeOptions): AsyncIterable<ReadEvent> {
   assertDeclared(options.topic)
   for await (const record of bus.read(options)) {
+    const authenticated = bus.authenticate?.(record)
+    if (authenticated !== undefined && !authenticated.ok) {
+      yield { ok: false, error: new UnauthenticatedRecordError(authenticated), record }
+      continue
+    }
     const decoded = decodeRecord(record)
     yield decoded.ok
       ? { ok: true, envelope: decoded.value, record }

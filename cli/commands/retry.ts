@@ -63,7 +63,9 @@ export const retry: Command = {
     const waitMs = values.wait === undefined ? 120_000 : parseDuration(String(values.wait))
     if (waitMs === undefined)
       throw new UsageError(`--wait: ${JSON.stringify(values.wait)} is not a duration such as 30s or 2m`)
-    const audit = await openAudit(values, err)
+    const requestedBy = whoAmI()
+    // Signed as the `retry` producer when the deployment authenticates its bus, or the submitter refuses it.
+    const audit = await openAudit(values, err, { service: "retry", instance: requestedBy })
     try {
       const message = audit.store.message(id)
       if (message === undefined) {
@@ -86,7 +88,7 @@ export const retry: Command = {
         outbox: message.outbox,
         dstChainId: message.dstChainId,
         nonce: message.nonce,
-        requestedBy: whoAmI(),
+        requestedBy,
         ...(typeof values.reason === "string" ? { reason: values.reason } : {}),
       })
       out(

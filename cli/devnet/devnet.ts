@@ -10,11 +10,17 @@
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { authenticatedBus } from "../../bus/authentication/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
-import { SERVICE_DEFINITIONS, type ServiceSelection, startServices } from "../../services/registry.ts"
+import {
+  busIdentitiesOf,
+  SERVICE_DEFINITIONS,
+  type ServiceSelection,
+  startServices,
+} from "../../services/registry.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { describeDevnet, writeDevnetFile } from "./devnet-file.ts"
@@ -219,7 +225,9 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       }
     }
     const tracker = new Tracker()
-    const tail = tailTopics(bus, TRACKED)
+    // The devnet's own tally trusts what its services would: a forged DeliveryConfirmed is not a delivery.
+    const { policy } = busIdentitiesOf(config)
+    const tail = tailTopics(policy === undefined ? bus : authenticatedBus(bus, { policy }), TRACKED)
     const started = world
     let stopped = false
     return {

@@ -97,6 +97,14 @@ export const DEVNET_CHAIN_IDS: ReadonlyArray<number> = [901, 902, 903]
 const operatorKey = (index: number): Hex => keccak256(stringToHex(`chorus-devnet-operator-${index}`))
 
 /**
+ * The producers that sign bus records with a key of their own (operators and submitters derive theirs from
+ * their chain keys); a devnet's are well-known seeds, like its anvil keys.
+ */
+const DEVNET_PRODUCERS = ["chain-watcher", "proof-builder", "attestation-collector", "retry"] as const
+export const devnetProducerKey = (service: string): Hex =>
+  keccak256(stringToHex(`chorus-devnet-producer-${service}`))
+
+/**
  * A raw JSON-RPC call, for the anvil methods viem's clients do not wrap
  * (`evm_setIntervalMining`, …); an RPC error throws, naming the method.
  *
@@ -207,7 +215,16 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
           inbox: c.inbox,
           finality: { tag: "finalized" },
         })),
-        bus,
+        bus: {
+          ...bus,
+          authentication: {
+            enforce: true,
+            producers: DEVNET_PRODUCERS.map((service) => ({
+              service,
+              privateKey: devnetProducerKey(service),
+            })),
+          },
+        },
         chainWatcher: { pollIntervalMs: 500 },
         proofBuilder: { chunkSize: 16 },
         operators: operators.map((o) => ({ privateKey: o.privateKey, finalityWaitMs: 60_000 })),

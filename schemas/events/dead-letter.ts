@@ -2,7 +2,8 @@ import { Schema } from "effect"
 import { IsoTime, Uint } from "../primitives.ts"
 
 /**
- * A record a consumer could not decode, with its raw bytes and origin.
+ * A record a consumer could not decode, or that no trusted producer wrote,
+ * with its raw bytes and origin.
  *
  * It is the one record that does not travel in an envelope: the envelope is
  * what failed to decode. `bus/dead-letter.ts` writes it.
@@ -13,6 +14,8 @@ export class DeadLetter extends Schema.Class<DeadLetter>("DeadLetter")({
   deadLetteredAt: IsoTime,
   consumer: Schema.Struct({ groupId: Schema.String, memberId: Schema.String }),
   source: Schema.Struct({ topic: Schema.String, partition: Uint, offset: Uint, timestamp: Uint }),
+  // Letters written before records were authenticated lack it: they were all undecodable.
+  reason: Schema.optionalKey(Schema.Literals(["undecodable", "unauthenticated"])),
   error: Schema.Struct({
     message: Schema.String,
     issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String })),

@@ -11,6 +11,10 @@
  */
 import { Effect, Schema } from "effect"
 import { Address, ChainId, type Hex } from "../../schemas/index.ts"
+import { BusAuthenticationConfig } from "./bus-authentication.ts"
+import { PrivateKey } from "./private-key.ts"
+
+export { PrivateKey }
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
   schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
@@ -22,13 +26,6 @@ const Url = Schema.String.check(
 )
 
 const RpcUrls = Schema.Array(Url).check(Schema.isMinLength(1, { message: "expected at least one RPC URL" }))
-
-/** A 32-byte private key, or `env:NAME` to read it from the environment at start. */
-export const PrivateKey = Schema.String.check(
-  Schema.isPattern(/^(0x[0-9a-fA-F]{64}|env:[A-Za-z_][A-Za-z0-9_]*)$/, {
-    message: "expected a 32-byte hex private key (0x + 64 hex digits) or env:VARIABLE",
-  }),
-)
 
 /**
  * How a chain's finality is read: the `finalized` block tag, the `safe` block tag (on an L2,
@@ -60,6 +57,8 @@ export class BusConfig extends Schema.Class<BusConfig>("BusConfig")({
   /** Kafka bootstrap brokers (`host:port`); when absent, `dataDir` selects the embedded log. */
   brokers: Schema.optionalKey(Schema.Array(Schema.String)),
   dataDir: Schema.optionalKey(Schema.String),
+  /** Who may write to the bus; without it records are neither signed nor checked (`docs/security.md`). */
+  authentication: Schema.optionalKey(BusAuthenticationConfig),
 }) {}
 
 export class ChainWatcherConfig extends Schema.Class<ChainWatcherConfig>("ChainWatcherConfig")({

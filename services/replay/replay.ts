@@ -27,10 +27,10 @@
  *
  * @module
  */
-import { isShadowSuffix } from "../../bus/events/index.ts"
+import { isShadowSuffix, type ReadError } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
-import type { Envelope, EventDecodeError } from "../../schemas/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
 import { topicFor } from "../../topology/index.ts"
 import {
   CHORUS_VERSION,
@@ -125,10 +125,7 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
   const undecodable: Array<{ topic: string; partition: number; offset: number; error: string }> = []
   let undecodableCount = 0
   const undecodableByTopic: Record<string, number> = {}
-  const onUndecodable = (
-    record: { topic: string; partition: number; offset: number },
-    error: EventDecodeError,
-  ) => {
+  const onUndecodable = (record: { topic: string; partition: number; offset: number }, error: ReadError) => {
     undecodableCount++
     undecodableByTopic[record.topic] = (undecodableByTopic[record.topic] ?? 0) + 1
     if (undecodable.length < UNDECODABLE_KEPT) {
@@ -224,10 +221,7 @@ const replayInstance = async (
   target: ReplayTarget,
   from: ReplayBound,
   to: ReplayBound,
-  onUndecodable: (
-    record: { topic: string; partition: number; offset: number },
-    error: EventDecodeError,
-  ) => void,
+  onUndecodable: (record: { topic: string; partition: number; offset: number }, error: ReadError) => void,
 ): Promise<{ readonly manifest: ManifestInstance; readonly outputs: ReadonlyArray<Envelope> }> => {
   const counts = await Promise.all(target.inputs.map((topic) => bus.partitions(topic)))
   if (new Set(counts).size > 1) {
@@ -249,7 +243,7 @@ const replayInstance = async (
     windows.find((w) => w.topic === topic && w.partition === partition)!
 
   let undecodable = 0
-  const note = (record: { topic: string; partition: number; offset: number }, error: EventDecodeError) => {
+  const note = (record: { topic: string; partition: number; offset: number }, error: ReadError) => {
     undecodable++
     onUndecodable(record, error)
   }

@@ -29,7 +29,8 @@
  */
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord } from "../../bus/port.ts"
-import type { Envelope, EventDecodeError } from "../../schemas/index.ts"
+import type { ReadError } from "../../bus/events/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import type { Decision, LaneCore } from "./lane-core.ts"
 
@@ -54,7 +55,7 @@ export interface LogInputRange {
 }
 
 /** A record that did not decode, met while folding. */
-export type UndecodableRecord = (record: BusRecord, error: EventDecodeError) => void
+export type UndecodableRecord = (record: BusRecord, error: ReadError) => void
 
 /**
  * The fold order of inputs: record time, then input-topic order, then offset.

@@ -10,13 +10,17 @@
  * published yet, plants one `OutboxLaneRead` per operator caused by it
  * (stamped as that operator's own read, with a root no chain ever had),
  * forces every operator to rebuild from the log (a restart), then
- * publishes the proposal. Every operator must decide on its own RPC's read
+ * publishes the proposal — signed with the proof-builder's key, as a
+ * compromised proof-builder would, so it reaches the operators past the
+ * producer policy. Every operator must decide on its own RPC's read
  * and refuse; nothing may be signed, attested or committed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { authenticatedBus, signerFromSeed } from "../../bus/authentication/index.ts"
 import { waitFor } from "../../bus/contract/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { devnetProducerKey } from "../../cli/devnet/world.ts"
 import { inboxAbi, outboxAbi } from "../../contracts/out/index.ts"
 import {
   Address,
@@ -97,7 +101,10 @@ describe("adversarial: a hostile bus writer against running services", () => {
 
     // Force every operator to rebuild its shards from the log, as a restart or a rebalance would.
     for (const unit of devnet.units.filter((u) => u.service === "operator")) await devnet.restart(unit)
-    await publishEvents(devnet.bus, [proposal])
+    const proofBuilder = authenticatedBus(devnet.bus, {
+      signer: signerFromSeed(devnetProducerKey("proof-builder")),
+    })
+    await publishEvents(proofBuilder, [proposal])
 
     const answers = new Map<string, string>()
     await waitFor(

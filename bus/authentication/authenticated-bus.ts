@@ -1,0 +1,58 @@
+/**
+ * The bus as one authenticated producer sees it: everything it publishes is
+ * signed with its key, and every record it consumes or reads is held to the
+ * deployment's producer policy at the decode edge.
+ *
+ * The wrapper changes no semantics of the port. It only adds the signature
+ * headers on the way out and exposes `authenticate` on the way in, which
+ * `subscribeDecoding` (dead letter, reason `unauthenticated`) and
+ * `readEvents` (a failure the reader reports) apply before decoding. The
+ * adapter underneath is shared by every service of a process; the wrapper
+ * never closes it.
+ *
+ * @module
+ */
+import type { BusPort } from "../port.ts"
+import type { ProducerPolicy } from "./producer-policy.ts"
+import type { RecordSigner } from "./record-signature.ts"
+
+export interface Authentication {
+  /** Signs what this producer publishes; absent: it publishes unsigned (authentication off). */
+  readonly signer?: RecordSigner
+  /** Holds what it consumes and reads to the policy; absent: it takes every record (authentication off). */
+  readonly policy?: ProducerPolicy
+}
+
+/**
+ * Wraps `bus` for one producer.
+ *
+ * @example
+ * ```ts
+ * const bus = authenticatedBus(shared, { signer: signerFromSeed(seed), policy })
+ * await publishEvents(bus, outputs) // every record signed
+ * ```
+ */
+export const authenticatedBus = (bus: BusPort, authentication: Authentication): BusPort => {
+  const { signer, policy } = authentication
+  return {
+    kind: bus.kind,
+    ensureTopics: (topics) => bus.ensureTopics(topics),
+    partitions: (topic) => bus.partitions(topic),
+    publish: (records) =>
+      bus.publish(
+        signer === undefined
+          ? records
+          : records.map((record) => ({
+              ...record,
+              headers: { ...record.headers, ...signer.sign(record.topic, record.key, record.value) },
+            })),
+      ),
+    subscribe: (options) => bus.subscribe(options),
+    read: (options) => bus.read(options),
+    watermarks: (topic) => bus.watermarks(topic),
+    offsetsForTimestamp: (topic, timestamp) => bus.offsetsForTimestamp(topic, timestamp),
+    committedOffsets: (groupId, topic) => bus.committedOffsets(groupId, topic),
+    close: () => Promise.resolve(),
+    ...(policy === undefined ? {} : { authenticate: (record) => policy.authenticate(record) }),
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * A producer's signature on one bus record.
+ *
+ * Every record a Chorus producer writes carries two headers: the Ed25519
+ * public key of the instance that wrote it (`chorus-signer`) and its
+ * signature (`chorus-signature`) over the topic, the key and the value — the
+ * whole envelope, producer included, since the value is the envelope. The
+ * topic is signed so a record cannot be replayed onto another topic where a
+ * different service would act on it. Envelope headers (`chorus-id`,
+ * `chorus-producer`, …) are not signed: the codec holds each to the signed
+ * body, so a header cannot say what the body does not.
+ *
+ * Why Ed25519 and not the operators' secp256k1 keys: every record is signed
+ * once and verified by each of its consumers, and Node's native Ed25519
+ * verifies about four times faster than secp256k1 ECDSA (15k against 3.8k a
+ * second on one core here), so authentication stays far from the relay's
+ * bottleneck. An operator's or a submitter's bus key is derived from its
+ * chain key (see {@link deriveSigningKey}), so it has no second secret.
+ *
+ * @module
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from "node:crypto"
+import { keccak256, stringToBytes, toBytes } from "viem"
+
+/** The headers a signed record carries. */
+export const SIGNATURE_HEADERS = {
+  signer: "chorus-signer",
+  signature: "chorus-signature",
+} as const
+
+/** An Ed25519 public key: 0x and 64 lowercase hex digits. */
+export type SignerKey = `0x${string}`
+
+const DOMAIN = "chorus/record/v1"
+const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
+const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
+const HEX_KEY = /^0x[0-9a-f]{64}$/
+const HEX_SIGNATURE = /^0x[0-9a-f]{128}$/
+
+const encoder = new TextEncoder()
+const lengthPrefixed = (bytes: Uint8Array): Buffer => {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(bytes.length)
+  return Buffer.concat([length, bytes])
+}
+
+/**
+ * The bytes a signature covers. Each part is length-prefixed so no two
+ * (topic, key, value) triples share the same bytes; a null key differs from
+ * an empty one.
+ */
+const signedBytes = (topic: string, key: string | null, value: Uint8Array): Buffer =>
+  Buffer.concat([
+    lengthPrefixed(encoder.encode(DOMAIN)),
+    lengthPrefixed(encoder.encode(topic)),
+    key === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), lengthPrefixed(encoder.encode(key))]),
+    lengthPrefixed(value),
+  ])
+
+/** A key that signs records, with the public key verifiers know it by. */
+export interface RecordSigner {
+  readonly publicKey: SignerKey
+  /** The two signature headers for a record. */
+  sign(topic: string, key: string | null, value: Uint8Array): Readonly<Record<string, string>>
+}
+
+/**
+ * A signer from a 32-byte Ed25519 seed.
+ *
+ * @example
+ * ```ts
+ * const signer = signerFromSeed("0x…")
+ * const headers = signer.sign("chorus.deliveries", "902/901:0x…", value)
+ * ```
+ */
+export const signerFromSeed = (seed: `0x${string}`): RecordSigner => {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, Buffer.from(toBytes(seed))]),
+    format: "der",
+    type: "pkcs8",
+  })
+  const spki = createPublicKey(privateKey).export({ format: "der", type: "spki" })
+  const publicKey = `0x${spki.subarray(SPKI_PREFIX.length).toString("hex")}` as SignerKey
+  return {
+    publicKey,
+    sign: (topic, key, value) => ({
+      [SIGNATURE_HEADERS.signer]: publicKey,
+      [SIGNATURE_HEADERS.signature]: `0x${nodeSign(null, signedBytes(topic, key, value), privateKey).toString("hex")}`,
+    }),
+  }
+}
+
+/**
+ * The bus seed of an instance whose identity is a chain key (an operator's
+ * or a submitter's): a hash of that key under a fixed label, so the bus key
+ * needs no secret of its own and never equals the chain key.
+ *
+ * @example
+ * ```ts
+ * signerFromSeed(deriveSigningKey(operatorPrivateKey)).publicKey
+ * ```
+ */
+export const deriveSigningKey = (chainKey: `0x${string}`): `0x${string}` =>
+  keccak256(new Uint8Array([...stringToBytes("chorus/bus-identity/v1"), ...toBytes(chainKey)]))
+
+/** Why a record's signature does not stand: a closed set, each with what was found. */
+export type SignatureFailure =
+  | { readonly reason: "unsigned"; readonly detail: string }
+  | { readonly reason: "malformed-signature"; readonly detail: string }
+  | { readonly reason: "bad-signature"; readonly detail: string }
+
+export type SignatureCheck =
+  | { readonly ok: true; readonly signer: SignerKey }
+  | ({ readonly ok: false } & SignatureFailure)
+
+const publicKeys = new Map<SignerKey, KeyObject>()
+const publicKeyOf = (signer: SignerKey): KeyObject => {
+  let key = publicKeys.get(signer)
+  if (key === undefined) {
+    key = createPublicKey({
+      key: Buffer.concat([SPKI_PREFIX, Buffer.from(signer.slice(2), "hex")]),
+      format: "der",
+      type: "spki",
+    })
+    // Bounded: a flood of records under fresh keys must not grow the cache without end.
+    if (publicKeys.size >= 4096) publicKeys.clear()
+    publicKeys.set(signer, key)
+  }
+  return key
+}
+
+/**
+ * Checks that a record is signed, and signed by the key it names. Whether
+ * that key may write the record is the policy's question
+ * (`producer-policy.ts`).
+ *
+ * @example
+ * ```ts
+ * const check = checkSignature(record)
+ * if (!check.ok) console.warn(check.reason, check.detail)
+ * ```
+ */
+export const checkSignature = (record: {
+  readonly topic: string
+  readonly key: string | null
+  readonly value: Uint8Array
+  readonly headers: Readonly<Record<string, string>>
+}): SignatureCheck => {
+  const signer = record.headers[SIGNATURE_HEADERS.signer]
+  const signature = record.headers[SIGNATURE_HEADERS.signature]
+  if (signer === undefined && signature === undefined) {
+    return {
+      ok: false,
+      reason: "unsigned",
+      detail: "the record carries no chorus-signer/chorus-signature headers",
+    }
+  }
+  if (signer === undefined || !HEX_KEY.test(signer)) {
+    return {
+      ok: false,
+      reason: "malformed-signature",
+      detail: `chorus-signer must be an Ed25519 public key (0x + 64 lowercase hex digits), got ${JSON.stringify(signer?.slice(0, 80) ?? null)}`,
+    }
+  }
+  if (signature === undefined || !HEX_SIGNATURE.test(signature)) {
+    return {
+      ok: false,
+      reason: "malformed-signature",
+      detail: `chorus-signature must be 0x + 128 lowercase hex digits, got ${JSON.stringify(signature?.slice(0, 80) ?? null)}`,
+    }
+  }
+  let valid: boolean
+  try {
+    valid = nodeVerify(
+      null,
+      signedBytes(record.topic, record.key, record.value),
+      publicKeyOf(signer as SignerKey),
+      Buffer.from(signature.slice(2), "hex"),
+    )
+  } catch (cause) {
+    return {
+      ok: false,
+      reason: "malformed-signature",
+      detail: `chorus-signer ${signer} is not a usable key (${(cause as Error).message})`,
+    }
+  }
+  return valid
+    ? { ok: true, signer: signer as SignerKey }
+    : {
+        ok: false,
+        reason: "bad-signature",
+        detail: `the signature does not verify under ${signer} over this topic, key and value (altered, moved from another topic, or forged)`,
+      }
+}

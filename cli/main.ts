@@ -17,6 +17,7 @@ import { topicsCreate } from "./commands/topics-create.ts"
 import { topicsDescribe } from "./commands/topics-describe.ts"
 import { topology } from "./commands/topology.ts"
 import { trace } from "./commands/trace.ts"
+import { verifyLogCommand } from "./commands/verify-log.ts"
 
 export const COMMANDS: ReadonlyArray<Command> = [
   devnet,
@@ -30,6 +31,7 @@ export const COMMANDS: ReadonlyArray<Command> = [
   retry,
   replay,
   diff,
+  verifyLogCommand,
 ]
 
 const usageOf = (command: Command) =>

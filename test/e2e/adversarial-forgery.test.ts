@@ -18,10 +18,17 @@
  */
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { authenticatedBus, deriveSigningKey, signerFromSeed } from "../../bus/authentication/index.ts"
+import {
+  authenticatedBus,
+  deriveSigningKey,
+  producerPolicy,
+  signerFromSeed,
+  verifyLog,
+} from "../../bus/authentication/index.ts"
 import { waitFor } from "../../bus/contract/index.ts"
 import { collect } from "../../bus/contract/support.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
+import type { RecordPosition } from "../../bus/port.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import { inboxAbi } from "../../contracts/out/index.ts"
 import {
@@ -41,8 +48,9 @@ import {
   U256,
 } from "../../schemas/index.ts"
 import { operatorIdentity } from "../../services/config/index.ts"
+import { busIdentitiesOf } from "../../services/registry.ts"
 import { producerOf, quietLogger } from "../../services/runtime/index.ts"
-import { TOPICS } from "../../topology/index.ts"
+import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const FORGED_ROOT = Bytes32.make(`0x${"ad".repeat(32)}`)
@@ -116,8 +124,9 @@ describe("adversarial: forged records from a writer the deployment does not trus
       )
       forged.push(confirmation)
     }
-    await publishEvents(devnet.bus, forged.slice(0, 1))
-    await publishEvents(stranger, forged.slice(1))
+    const positions: RecordPosition[] = []
+    positions.push(...(await publishEvents(devnet.bus, forged.slice(0, 1))))
+    positions.push(...(await publishEvents(stranger, forged.slice(1))))
 
     // 2. A proposal of a root no chain had, signed by a real operator's key (which may not propose).
     const first = observed[0]!.event as MessageObserved
@@ -135,7 +144,7 @@ describe("adversarial: forged records from a writer the deployment does not trus
       }),
       { producer: producerOf("proof-builder", "proof-builder"), causationId: null, time: new Date() },
     )
-    await publishEvents(asOperator, [proposal])
+    positions.push(...(await publishEvents(asOperator, [proposal])))
 
     // 3. An observation of a message nobody sent, at the lane's next nonce, claiming the watcher.
     const fake = makeEnvelope(
@@ -146,7 +155,7 @@ describe("adversarial: forged records from a writer the deployment does not trus
         time: new Date(),
       },
     )
-    await publishEvents(stranger, [fake])
+    positions.push(...(await publishEvents(stranger, [fake])))
     forged.push(proposal, fake)
 
     for (const unit of submitters) await devnet.restart(unit)
@@ -184,5 +193,20 @@ describe("adversarial: forged records from a writer the deployment does not trus
     expect(reasons.some((m) => m.includes("(unsigned)"))).toBe(true)
     expect(reasons.some((m) => m.includes("(unknown-signer)"))).toBe(true)
     expect(reasons.some((m) => m.includes("(topic-not-allowed)"))).toBe(true)
+
+    // `chorus verify-log` finds exactly the forgeries, wherever they are; every other record stands.
+    const { grants } = busIdentitiesOf(devnet.config)
+    const report = await verifyLog(
+      devnet.bus,
+      producerPolicy(grants, [TOPICS.deadLetters.name]),
+      ALL_TOPICS.map((t) => t.name),
+    )
+    const flagged = [
+      ...report.findings.map((f) => `${f.topic}/${f.partition}/${f.offset}`),
+      ...report.unsigned.flatMap((r) =>
+        Array.from({ length: r.to - r.from }, (_, i) => `${r.topic}/${r.partition}/${r.from + i}`),
+      ),
+    ].sort()
+    expect(flagged).toEqual(positions.map((p) => `${p.topic}/${p.partition}/${p.offset}`).sort())
   }, 300_000)
 })

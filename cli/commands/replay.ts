@@ -1,6 +1,7 @@
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
+import { trustedBus } from "../bus-trust.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
 import { BUS_DETAILS, BUS_USAGE, busFlagsOrConfig, busOptions, openBusFromFlags } from "../open-bus.ts"
 
@@ -162,7 +163,9 @@ export const replay: Command = {
     try {
       const now = new Date()
       manifest = await lib.replay({
-        bus,
+        // The inputs are held to the config's producers, as production held them: a forged record is
+        // reported, never folded. The shadow's own outputs stay unsigned (they are not production's).
+        bus: trustedBus(bus, values),
         targets,
         from,
         to,

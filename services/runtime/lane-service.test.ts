@@ -3,6 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/index.ts"
+import { collect } from "../../bus/contract/support.ts"
 import { type EmbeddedBus, openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
@@ -262,7 +263,7 @@ describe("lane service runtime", () => {
     expect(decided).toEqual([honest, honest, honest])
   })
 
-  it("given garbage on the reads topic, when a service that observes chains rebuilds, then it says where the garbage is", async () => {
+  it("given garbage on the reads topic, when a service that observes chains rebuilds, then it dead-letters it once and says where it is", async () => {
     const bus = await freshBus()
     await bus.ensureTopics(ALL_TOPICS)
     const partition = partitionForKey(laneKey, await bus.partitions(INPUTS[0]!))
@@ -284,6 +285,17 @@ describe("lane service runtime", () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((l) => l.topic === TOPICS.laneReads.name)
     expect(warned).toEqual([expect.objectContaining({ partition, offset: garbage!.offset })])
+    const letters = (await collect(bus.read({ topic: TOPICS.deadLetters.name, from: "earliest" }))).map(
+      (record) =>
+        JSON.parse(new TextDecoder().decode(record.value)) as Record<string, Record<string, unknown>>,
+    )
+    expect(letters).toEqual([
+      expect.objectContaining({
+        source: expect.objectContaining({ topic: TOPICS.laneReads.name, partition, offset: garbage!.offset }),
+        reason: "undecodable",
+        consumer: expect.objectContaining({ groupId: GROUP }),
+      }),
+    ])
   })
 
   it("given input topics with different partition counts, when the service starts, then it refuses, naming each count", async () => {

@@ -45,7 +45,9 @@
  *
  * @module
  */
-import { publishEvents, subscribeEvents } from "../../bus/events/index.ts"
+import { UnauthenticatedRecordError } from "../../bus/authentication/index.ts"
+import { publishDeadLetter } from "../../bus/dead-letter.ts"
+import { publishEvents, type ReadError, subscribeEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord, RecordPosition, Subscription, TopicPartition } from "../../bus/port.ts"
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import type { ServiceName, TopicName } from "../../topology/index.ts"
@@ -136,9 +138,45 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     if ((targets.get(topic) ?? 0) < offset) targets.set(topic, offset)
   }
 
+  /**
+   * No consumer group reads the reads topic, so its garbage is dead-lettered here, when a rebuild meets it:
+   * once per record and process (a later process may write it again: dead letters are at least once, as
+   * they are for every topic). It is never folded.
+   */
+  const deadLettered = new Set<string>()
+  const deadLetterReads = async (garbage: ReadonlyArray<{ record: BusRecord; error: ReadError }>) => {
+    for (const { record, error } of garbage) {
+      const at = `${record.topic}/${record.partition}/${record.offset}`
+      if (deadLettered.has(at)) continue
+      const failure = {
+        message: error.shortMessage,
+        issues: error.issues,
+        reason:
+          error instanceof UnauthenticatedRecordError
+            ? ("unauthenticated" as const)
+            : ("undecodable" as const),
+      }
+      await publishDeadLetter(bus, record, failure, {
+        groupId: options.groupId,
+        memberId: `${options.instance}/rebuild`,
+      })
+      deadLettered.add(at)
+      logger.warn(
+        "dead-lettered a record on the reads topic that is not a Chorus event or no trusted producer wrote",
+        {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          error: error.shortMessage,
+        },
+      )
+    }
+  }
+
   /** Folds a partition up to the committed offsets, or up to `first` on its topic. */
   const rebuild = async (partition: number, first?: BusRecord): Promise<Shard<S>> => {
     // Only a service that observes chains recorded reads; the others have none to fold.
+    const garbage: Array<{ record: BusRecord; error: ReadError }> = []
     const reads =
       options.observe === undefined
         ? new Map<string, Envelope[]>()
@@ -146,15 +184,9 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
             service: options.service,
             instance: options.instance,
             partitions: [partition],
-            // No consumer group reads this topic, so nothing dead-letters its garbage: say where it is.
-            onUndecodable: (record, error) =>
-              logger.warn("skipped a record on the reads topic that is not a Chorus event", {
-                topic: record.topic,
-                partition: record.partition,
-                offset: record.offset,
-                error: error.shortMessage,
-              }),
+            onUndecodable: (record, error) => garbage.push({ record, error }),
           })
+    await deadLetterReads(garbage)
     const ranges: LogInputRange[] = []
     const next = new Map<string, number>()
     const targets = new Map<string, number>()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { Bytes32, Message, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
+import { Bytes32, type Envelope, Message, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 
@@ -100,5 +100,32 @@ describe("the submitter core", () => {
         expect(held.id).toBe(chunk!.id)
       },
     )
+  })
+
+  describe("two verifying chunks at one start, under different checkpoints", () => {
+    // The first 4 messages of an 8-message lane, proven under the checkpoint at 8 (never attested: a
+    // proposal that expired, or a compromised proof-builder's) and under the checkpoint at 4 (attested).
+    const wide = submitterCoreFixture(8)
+    const unattested = wide.lane.proven(0, 4, 8)
+    const real = wide.lane.proven(0, 4, 4)
+    const attestedAt4 = wide.lane.attested(4)
+    const heldAt0 = (...inputs: Envelope[]) =>
+      [...wide.given(...inputs).lanes.values()][0]!.chunks.get(0)!.checkpoint.count
+
+    it("given the unattested one first, when the attested one's checkpoint is attested, then the attested one holds the slot", () => {
+      expect(heldAt0(unattested, real, attestedAt4)).toBe(4)
+      expect(heldAt0(unattested, attestedAt4, real)).toBe(4)
+      expect(heldAt0(attestedAt4, unattested, real)).toBe(4)
+    })
+
+    it("given the attested one first, then a later chunk under another checkpoint never takes its slot", () => {
+      expect(heldAt0(real, attestedAt4, unattested)).toBe(4)
+      expect(heldAt0(attestedAt4, real, unattested)).toBe(4)
+    })
+
+    it("given a flood of chunks under other checkpoints, then a start keeps a bounded number of them", () => {
+      const lane = [...wide.given(unattested, real).lanes.values()][0]!
+      expect(lane.alternates.get(0)?.length).toBe(1)
+    })
   })
 })

@@ -87,6 +87,7 @@ import {
   type Flight,
   type LaneState,
   laneIdOf,
+  MAX_ALTERNATES,
   type SubmitterState,
 } from "./state.ts"
 
@@ -186,6 +187,7 @@ const laneOf = (
       lane: { srcChainId: lane.srcChainId, outbox: lane.outbox, dstChainId: lane.dstChainId } as Lane,
       checkpoints: new Map(),
       chunks: new Map(),
+      alternates: new Map(),
       settled: new Map(),
       retained: new Map(),
       floor: 0,
@@ -205,6 +207,21 @@ const onAttested = (state: SubmitterState, event: CheckpointAttested, id: EventI
   entry.attestation = { id, time, signatures: event.signatures }
   entry.refused = null
   state.attestations.set(id, { laneId: lane.id, root: event.checkpoint.root })
+  for (const start of lane.alternates.keys()) promote(lane, start)
+}
+
+const isAttested = (lane: LaneState, chunk: Chunk) =>
+  (lane.checkpoints.get(chunk.checkpoint.root)?.attestation ?? null) !== null
+
+/** Puts an alternate under an attested checkpoint in the slot of a held chunk whose checkpoint is not. */
+const promote = (lane: LaneState, start: number) => {
+  const held = lane.chunks.get(start)
+  const alternates = lane.alternates.get(start)
+  if (held === undefined || alternates === undefined || isAttested(lane, held)) return
+  const index = alternates.findIndex((chunk) => isAttested(lane, chunk))
+  if (index < 0) return
+  const [better] = alternates.splice(index, 1, held)
+  lane.chunks.set(start, better!)
 }
 
 const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): CheckpointEntry => {
@@ -241,7 +258,16 @@ const verifies = (event: MessageProven): boolean => {
 const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time: number) => {
   const lane = laneOf(state, event.checkpoint)
   const end = event.start + event.messages.length
-  if (end <= lane.floor || event.messages.length === 0 || lane.chunks.has(event.start)) return
+  if (end <= lane.floor || event.messages.length === 0) return
+  const held = lane.chunks.get(event.start)
+  const alternates = lane.alternates.get(event.start) ?? []
+  if (
+    held !== undefined &&
+    (held.checkpoint.root === event.checkpoint.root ||
+      alternates.length >= MAX_ALTERNATES ||
+      alternates.some((a) => a.checkpoint.root === event.checkpoint.root))
+  )
+    return
   if (!verifies(event)) return
   const chunk: Chunk = {
     id,
@@ -253,7 +279,11 @@ const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time
     messageIds: event.messageIds,
     proof: event.proof,
   }
-  lane.chunks.set(chunk.start, chunk)
+  if (held === undefined) lane.chunks.set(chunk.start, chunk)
+  else {
+    lane.alternates.set(chunk.start, [...alternates, chunk])
+    promote(lane, chunk.start)
+  }
   compact(state, lane)
 }
 
@@ -488,6 +518,7 @@ const compact = (state: SubmitterState, lane: LaneState) => {
   if (done.length === 0) return
   for (const chunk of done) {
     lane.chunks.delete(chunk.start)
+    lane.alternates.delete(chunk.start)
     for (const id of chunk.messageIds) lane.settled.delete(id)
   }
   let lowestPending = Number.POSITIVE_INFINITY

@@ -99,6 +99,9 @@ export interface RetryRequest {
   readonly requestedBy: string
 }
 
+/** How many chunks under other checkpoints a start keeps besides the held one. */
+export const MAX_ALTERNATES = 4
+
 export interface LaneState {
   /** `src:outbox:dst` — an outbox re-registered for a source is another lane on the Inbox. */
   readonly id: string
@@ -107,6 +110,13 @@ export interface LaneState {
   readonly checkpoints: Map<Bytes32, CheckpointEntry>
   /** Pending chunks, by first nonce. */
   readonly chunks: Map<number, Chunk>
+  /**
+   * Other verifying chunks at a held chunk's start, under other checkpoints (a proof-builder that
+   * re-proposed at another count, or a compromised one): at most `MAX_ALTERNATES` per start. One takes
+   * the slot when its checkpoint is attested and the held one's is not, so a chunk under a checkpoint
+   * that is never attested cannot hold its messages back.
+   */
+  readonly alternates: Map<number, Chunk[]>
   /** Settled messages whose chunk is still held (or not known yet). */
   readonly settled: Map<MessageId, Settlement>
   /** Failed and refused messages, held for retries (whether or not their chunk is). */

@@ -115,6 +115,11 @@ export interface ChainReader {
   readonly finality: Finality
   /** The highest block the chain's finality rule calls final; null ("not yet") while none is. */
   finalizedHead(): Promise<BlockRef | null>
+  /**
+   * The chain's `latest` block, whatever the finality rule: how far the chain has got on this RPC. Never a
+   * reason to trust a block (only `finalizedHead` is); a block past it does not exist here yet.
+   */
+  latestHead(): Promise<BlockRef>
   header(number: number): Promise<BlockHeader>
   /** A lane's root and count at `blockNumber`, with that block's header and the finalized head. */
   outboxLane(lane: OutboxLaneRef, blockNumber: number): Promise<OutboxLaneState>

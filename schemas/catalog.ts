@@ -13,6 +13,7 @@ import type { Schema } from "effect"
 import { AttestationRefused } from "./events/attestation-refused.ts"
 import { AttestationSigned } from "./events/attestation-signed.ts"
 import { ChainHalted } from "./events/chain-halted.ts"
+import { ChainHeadRead } from "./events/chain-head-read.ts"
 import { CheckpointAttested } from "./events/checkpoint-attested.ts"
 import { CheckpointExpired } from "./events/checkpoint-expired.ts"
 import { CheckpointProposed } from "./events/checkpoint-proposed.ts"
@@ -91,6 +92,7 @@ export const EventCatalog = {
   OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain),
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
+  ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane),
   LaneStalled: define<LaneStalled>(LaneStalled, byLane),
   AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
@@ -123,6 +125,7 @@ export type ChorusEvent =
   | OutboxRangeRead
   | OutboxLaneRead
   | OperatorSetRead
+  | ChainHeadRead
   | LaneStalled
   | AttestationRefused
   | SignatureVerdict

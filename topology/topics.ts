@@ -68,12 +68,12 @@ export const TOPICS = {
   laneReads: {
     name: "chorus.lane.reads",
     description:
-      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets.",
+      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head.",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["OutboxLaneRead", "OperatorSetRead"],
+    events: ["OutboxLaneRead", "OperatorSetRead", "ChainHeadRead"],
   },
   checkpointsProposed: {
     name: "chorus.checkpoints.proposed",

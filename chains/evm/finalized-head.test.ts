@@ -61,3 +61,16 @@ describe("the finality rule", () => {
     expect(await reader.finalizedHead()).toEqual({ number: 0, hash: chain.hashes.get(0) })
   })
 })
+
+describe("the latest head", () => {
+  it("given a chain whose latest block is 20 and finalized block 12, when the latest head is read under any finality rule, then it is block 20 with its own hash", async () => {
+    // Given
+    const chain = chainOf20()
+    for (const finality of [{ tag: "finalized" }, { confirmations: 5 }] as const) {
+      // When
+      const head = await fakeReader(chain, finality).latestHead()
+      // Then
+      expect(head).toEqual({ number: 20, hash: chain.hashes.get(20) })
+    }
+  })
+})

@@ -1,5 +1,5 @@
 /**
- * The finalized head and block headers of an EVM chain, checked.
+ * The finalized and latest heads and block headers of an EVM chain, checked.
  *
  * The one finality rule of Chorus lives here, in `readFinalizedHead`: the
  * `finalized` tag, the `safe` tag, or `latest` minus a confirmation depth.
@@ -64,6 +64,17 @@ const readTagged = async (client: EvmClient, tag: "latest" | "safe" | "finalized
   const block = await client.viem.getBlock({ blockTag: tag })
   return checkedHeader(client, block, `eth_getBlockByNumber(${tag})`, undefined)
 }
+
+/**
+ * The chain's `latest` block, checked like any header; no finality rule applies to it.
+ *
+ * @example
+ * ```ts
+ * const head = await readLatestHead(client) // { number: 1_240, hash: "0x…" }
+ * ```
+ */
+export const readLatestHead = async (client: EvmClient): Promise<BlockRef> =>
+  (await readTagged(client, "latest")).ref
 
 /**
  * The highest block `finality` calls final, or null while none is.

@@ -12,7 +12,7 @@ import { type Address, ChainId } from "../../schemas/index.ts"
 import type { ChainReader, Finality, InboxReader } from "../chain-access.ts"
 import { makeRangeSizer } from "./adaptive-range.ts"
 import { type EvmClient, rpcCall } from "./client.ts"
-import { readFinalizedHead, readHeader } from "./finalized-head.ts"
+import { readFinalizedHead, readHeader, readLatestHead } from "./finalized-head.ts"
 import { makeInboxReader } from "./inbox.ts"
 import { readOutboxLane } from "./outbox-lane.ts"
 import { readOutboxRange } from "./outbox-logs.ts"
@@ -42,6 +42,7 @@ export const makeEvmReader = (client: EvmClient, settings: EvmReaderSettings): C
     finality,
     finalizedHead: () =>
       rpcCall(client, "reading the finalized head", () => readFinalizedHead(client, finality)),
+    latestHead: () => rpcCall(client, "reading the latest head", () => readLatestHead(client)),
     header: (number) => rpcCall(client, `reading block ${number}`, () => readHeader(client, number)),
     outboxLane: (lane, blockNumber) =>
       rpcCall(client, `reading the Outbox lane to ${lane.dstChainId} at block ${blockNumber}`, () =>

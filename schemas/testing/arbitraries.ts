@@ -9,6 +9,7 @@ import type { ChorusEvent } from "../catalog.ts"
 import { AttestationRefused, RefusalReason } from "../events/attestation-refused.ts"
 import { AttestationSigned } from "../events/attestation-signed.ts"
 import { ChainHalted } from "../events/chain-halted.ts"
+import { ChainHeadRead } from "../events/chain-head-read.ts"
 import { CheckpointAttested, Signature } from "../events/checkpoint-attested.ts"
 import { CheckpointExpired } from "../events/checkpoint-expired.ts"
 import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
@@ -188,6 +189,12 @@ export const events = {
     finalized: blockRef,
     root: bytes32,
     count: uint,
+  }),
+  ChainHeadRead: instancesOf(ChainHeadRead, {
+    reader: fc.string({ minLength: 1 }),
+    lane,
+    chainId,
+    latest: blockRef,
   }),
   OperatorSetRead: instancesOf(OperatorSetRead, {
     lane,

@@ -14,6 +14,11 @@ export type RecordStatus = "pending" | "attested" | "expired"
 export interface CheckpointRecord {
   readonly checkpoint: Checkpoint
   readonly digest: Bytes32
+  /**
+   * Its rank in first-heard order among the records a collector ever held: what orders the records that
+   * settle on one input, so outputs come out in the order the checkpoints were first heard of.
+   */
+  readonly heard: number
   /** The proposal's envelope time (ms), once a proposal arrived. */
   proposedAt: number | undefined
   /** When the collector first heard of the checkpoint (a proposal, a signature or a refusal). */
@@ -38,11 +43,11 @@ export interface CountedSignature {
 }
 
 /**
- * A new pending record, first heard of at `now`.
+ * A new pending record, first heard of at `now`, the `heard`-th the collector held.
  *
  * @example
  * ```ts
- * const record = newRecord(checkpoint, digest, now, now + ttl)
+ * const record = newRecord(checkpoint, digest, now, now + ttl, 0)
  * ```
  */
 export const newRecord = (
@@ -50,9 +55,11 @@ export const newRecord = (
   digest: Bytes32,
   now: number,
   deadline: number,
+  heard: number,
 ): CheckpointRecord => ({
   checkpoint,
   digest,
+  heard,
   proposedAt: undefined,
   firstSeenAt: now,
   deadline,

@@ -7,7 +7,7 @@ import {
   AttestationRefused,
   AttestationSigned,
   BlockRef,
-  type Bytes32,
+  Bytes32,
   type Checkpoint,
   CheckpointAttested,
   CheckpointExpired,
@@ -396,5 +396,105 @@ describe("attestation-collector core", () => {
       "CheckpointAttested",
       "SignatureVerdict",
     ])
+  })
+
+  describe("a flood of proposals (issue 11: a proposal costs O(1) to admit and to expire)", () => {
+    /** A `records` map that counts how many entries anything walked over. */
+    class WalkCountingMap<K, V> extends Map<K, V> {
+      walked = 0
+      override *[Symbol.iterator](): MapIterator<[K, V]> {
+        for (const entry of super.entries()) {
+          this.walked++
+          yield entry
+        }
+      }
+      override *entries(): MapIterator<[K, V]> {
+        yield* this[Symbol.iterator]()
+      }
+      override *values(): MapIterator<V> {
+        for (const [, value] of this) yield value
+      }
+      override *keys(): MapIterator<K> {
+        for (const [key] of this) yield key
+      }
+      override forEach(f: (value: V, key: K, map: Map<K, V>) => void): void {
+        for (const [key, value] of this) f(value, key, this)
+      }
+    }
+
+    /** A collector whose records map counts walks, fed epoch 1's set with its first input. */
+    const countingCollector = () => {
+      const core = makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: TTL })
+      const records = new WalkCountingMap<Bytes32, never>()
+      let state = { ...core.initial, records } as typeof core.initial
+      let first = true
+      return {
+        records,
+        feed: (input: Envelope) => {
+          const decision = core.decide(state, input, first ? [setRead(input, 1)] : [])
+          first = false
+          state = decision.state
+          return stampOutputs(collector, input, decision.outputs)
+        },
+      }
+    }
+    /** A proposal no chain ever had: the same lane and count, a root of its own. */
+    const junk = (i: number, time: number) =>
+      propose(testCheckpoint({ root: Bytes32.make(keccak256(stringToHex(`junk ${i}`))) }), time)
+
+    it("given 2,000 junk proposals held pending, when each is admitted, then admitting one walks none of the others (not every record on every input)", () => {
+      // given / when
+      const c = countingCollector()
+      const N = 2_000
+      for (let i = 0; i < N; i++) expect(c.feed(junk(i, i))).toEqual([])
+      // then: O(1) per proposal, so the walks stay far below one per held record per input (N²/2 = 2,000,000)
+      expect(c.records.size).toBe(N)
+      expect(c.records.walked).toBeLessThanOrEqual(N)
+    })
+
+    it("given 2,000 junk proposals held pending, when one input arrives past every deadline, then every one expires, in first-heard order, each visited once", () => {
+      // given
+      const c = countingCollector()
+      const N = 2_000
+      const proposals = Array.from({ length: N }, (_, i) => junk(i, i))
+      for (const proposal of proposals) c.feed(proposal)
+      const walkedBefore = c.records.walked
+      // when
+      const expired = expiredOf(c.feed(propose(testCheckpoint({ count: 99, root: bytes32("99") }), N + TTL)))
+      // then
+      const digests = proposals.map((p) =>
+        checkpointDigest(TEST_DOMAIN, (p.event as { checkpoint: Checkpoint }).checkpoint),
+      )
+      expect(expired.map((e) => e.digest)).toEqual(digests)
+      expect(c.records.walked - walkedBefore).toBeLessThanOrEqual(N)
+      // and a TTL after they expired, they are forgotten
+      c.feed(propose(testCheckpoint({ count: 98, root: bytes32("98") }), N + 2 * TTL + 1))
+      expect(c.records.size).toBeLessThanOrEqual(2)
+    })
+
+    it("given a junk proposal whose count no uint32 holds, when it is admitted and its deadline passes, then it is held and expires like any other, never a throw that would stall the partition", () => {
+      // given
+      const c = startCollector()
+      const huge = testCheckpoint({ count: 2 ** 33, root: bytes32("ee") })
+      // when / then
+      expect(c.feed(propose(huge, 0))).toEqual([])
+      const expired = expiredOf(c.feed(propose(testCheckpoint({ count: 9, root: bytes32("e9") }), TTL + 1)))
+      expect(expired.map((e) => e.checkpoint.count)).toEqual([2 ** 33])
+    })
+
+    it("given checkpoints first heard in one order and due to expire in another, when they expire on one input, then they expire in first-heard order", async () => {
+      // given X first heard from a refusal at t=0 and proposed at t=10, and Y proposed at t=5: Y is due first
+      const c = startCollector()
+      const x = testCheckpoint({ count: 6, root: bytes32("a6") })
+      const y = testCheckpoint({ count: 7, root: bytes32("a7") })
+      c.feed(refused(B, x, 0))
+      c.feed(propose(y, 5))
+      // the refusal's record would expire as never proposed at TTL; proposing X before that renews its deadline
+      c.feed(propose(x, 10))
+      // when one input arrives after both deadlines
+      const expired = expiredOf(c.feed(propose(testCheckpoint({ count: 8, root: bytes32("a8") }), 11 + TTL)))
+      // then X (heard first) expires before Y
+      expect(expired.map((e) => e.checkpoint.count)).toEqual([6, 7])
+    })
   })
 })

@@ -8,7 +8,8 @@
  *   1. settle: a pending checkpoint whose deadline (its proposal's time plus
  *      `proposalTtlMs`) is before `now` expires (`CheckpointExpired`, naming
  *      who signed, who did not and how long it waited); a settled one is
- *      forgotten one TTL after it settled;
+ *      forgotten one TTL after it settled. Only what is due is visited: the
+ *      deadlines and forget times sit in two queues ordered by time;
  *   2. adopt the destination's operator set from the recorded
  *      `OperatorSetRead`, if its epoch differs from the one held, and
  *      re-count every pending checkpoint of that destination against it
@@ -35,6 +36,14 @@
  *   checkpoint under the network's domain.
  * - Inputs may arrive in any order across the two topics: a signature that
  *   precedes its proposal is held, not dropped.
+ * - Cost: admitting a proposal, judging a signature and expiring or
+ *   forgetting a checkpoint are O(1) amortised (plus O(log n) in the time
+ *   queues), whatever the number of checkpoints held, so a flood of junk
+ *   proposals costs each one its own keep and nothing more. Only an epoch
+ *   change visits many: the pending checkpoints of that destination.
+ * - Checkpoints that settle on one input do so in first-heard order (their
+ *   `heard` rank), so the outputs and their ids are what a walk over every
+ *   record in first-heard order would give.
  *
  * @module
  */
@@ -58,6 +67,7 @@ import {
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { type CheckpointRecord, countedSignatures, newRecord, stakeOf } from "./checkpoint-record.ts"
+import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
 import { checkpointDigest, checkSignature } from "./verify-signature.ts"
@@ -67,6 +77,14 @@ export interface CollectorState {
   readonly sets: Map<number, OperatorSetView>
   /** Every checkpoint being waited on or recently settled, by EIP-712 digest, in first-heard order. */
   readonly records: Map<Bytes32, CheckpointRecord>
+  /** Pending records by deadline; an entry whose record moved on since (settled, re-dated) is skipped. */
+  readonly deadlines: DeadlineQueue<CheckpointRecord>
+  /** Settled records by when they are forgotten (one TTL after they settled); stale entries are skipped. */
+  readonly forgets: DeadlineQueue<CheckpointRecord>
+  /** Pending records by destination chain id: what an epoch change of that destination re-counts. */
+  readonly pending: Map<number, Set<CheckpointRecord>>
+  /** The `heard` rank the next new record gets. */
+  heard: number
 }
 
 export interface CollectorCoreOptions {
@@ -99,11 +117,32 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     const now = Date.parse(input.time)
     const outputs: ChorusEvent[] = []
 
+    /** `record` is pending from now until `record.deadline`. */
+    const waitFor = (record: CheckpointRecord) => {
+      const dst = record.checkpoint.dstChainId
+      let pending = state.pending.get(dst)
+      if (pending === undefined) {
+        pending = new Set()
+        state.pending.set(dst, pending)
+      }
+      pending.add(record)
+      state.deadlines.push({ at: record.deadline, order: record.heard, item: record })
+    }
+
+    /** `record` just settled (attested or expired) at `now`: it is forgotten one TTL later. */
+    const settled = (record: CheckpointRecord, status: "attested" | "expired") => {
+      record.status = status
+      record.settledAt = now
+      state.pending.get(record.checkpoint.dstChainId)?.delete(record)
+      state.forgets.push({ at: now + proposalTtlMs, order: record.heard, item: record })
+    }
+
     const recordFor = (checkpoint: Checkpoint, digest: Bytes32): CheckpointRecord => {
       let record = state.records.get(digest)
       if (record === undefined) {
-        record = newRecord(checkpoint, digest, now, now + proposalTtlMs)
+        record = newRecord(checkpoint, digest, now, now + proposalTtlMs, state.heard++)
         state.records.set(digest, record)
+        waitFor(record)
       }
       return record
     }
@@ -125,28 +164,33 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
           thresholdBps: set.thresholdBps,
         }),
       )
-      record.status = "attested"
-      record.settledAt = now
       record.attested = { epoch: set.epoch, signedStake }
+      settled(record, "attested")
     }
 
+    const held = (record: CheckpointRecord) => state.records.get(record.digest) === record
+
     const settle = () => {
-      for (const [digest, record] of state.records) {
-        if (record.status === "pending" && now > record.deadline) {
-          const set = state.sets.get(record.checkpoint.dstChainId)
-          outputs.push(
-            new CheckpointExpired({
-              checkpoint: record.checkpoint,
-              digest,
-              signedStake: toU256(set === undefined ? 0n : stakeOf(countedSignatures(record, set))),
-              requiredStake: toU256(set?.requiredStake ?? 0n),
-              reason: expiryReason({ record, set, now, proposalTtlMs }),
-            }),
-          )
-          record.status = "expired"
-          record.settledAt = now
-        } else if (record.settledAt !== undefined && now > record.settledAt + proposalTtlMs) {
-          state.records.delete(digest)
+      const expiring = new Set<CheckpointRecord>()
+      for (const { at, item: record } of state.deadlines.popBefore(now)) {
+        if (record.status === "pending" && record.deadline === at && held(record)) expiring.add(record)
+      }
+      for (const record of [...expiring].sort((a, b) => a.heard - b.heard)) {
+        const set = state.sets.get(record.checkpoint.dstChainId)
+        outputs.push(
+          new CheckpointExpired({
+            checkpoint: record.checkpoint,
+            digest: record.digest,
+            signedStake: toU256(set === undefined ? 0n : stakeOf(countedSignatures(record, set))),
+            requiredStake: toU256(set?.requiredStake ?? 0n),
+            reason: expiryReason({ record, set, now, proposalTtlMs }),
+          }),
+        )
+        settled(record, "expired")
+      }
+      for (const { at, item: record } of state.forgets.popBefore(now)) {
+        if (record.settledAt !== undefined && record.settledAt + proposalTtlMs === at && held(record)) {
+          state.records.delete(record.digest)
         }
       }
     }
@@ -155,9 +199,9 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       const dstChainId = read.lane.dstChainId
       if (state.sets.get(dstChainId)?.epoch === read.epoch) return
       state.sets.set(dstChainId, operatorSetView(read))
-      for (const record of state.records.values()) {
-        if (record.checkpoint.dstChainId === dstChainId) attestIfMet(record)
-      }
+      // Only a pending record can attest; in first-heard order, as the checkpoints were heard of.
+      const pending = [...(state.pending.get(dstChainId) ?? [])].sort((a, b) => a.heard - b.heard)
+      for (const record of pending) attestIfMet(record)
     }
 
     const onProposal = (event: CheckpointProposed) => {
@@ -169,6 +213,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       record.proposedAt = now
       record.deadline = now + proposalTtlMs
       record.settledAt = undefined
+      waitFor(record)
       attestIfMet(record)
     }
 
@@ -265,7 +310,14 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
 
   return {
     get initial(): CollectorState {
-      return { sets: new Map(), records: new Map() }
+      return {
+        sets: new Map(),
+        records: new Map(),
+        deadlines: new DeadlineQueue(),
+        forgets: new DeadlineQueue(),
+        pending: new Map(),
+        heard: 0,
+      }
     },
     decide,
   }

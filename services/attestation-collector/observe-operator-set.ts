@@ -3,25 +3,35 @@
  * set, recorded as an `OperatorSetRead` whenever the collector has none for
  * that destination or the Inbox's epoch moved.
  *
- * Per proposal or signature about destination D: read the latest block, the
- * Inbox's `epoch()` at it and, only if that epoch is not the one the state
- * holds for D, `operatorSet()` at the same block. Refusals and other inputs
- * need no read. A destination that is not configured, or whose Inbox has no
- * set yet (epoch 0), gets no read: the core then judges signatures for it
- * `unknown-signer` and its proposals expire, saying why.
+ * Per input about destination D that may need D's set now: read the latest
+ * block, the Inbox's `epoch()` at it and, only if that epoch is not the one
+ * the state holds for D, `operatorSet()` at the same block. That is
+ *   - every signature (it is judged against the set at once);
+ *   - a proposal only if no set is known for D yet, or if signatures are
+ *     already held for its checkpoint (they are counted when it arrives).
+ * A proposal nobody signed yet can attest nothing, so it asks the chain
+ * nothing: a flood of junk proposals costs no RPC call once D's set is known
+ * (at most one bounded read per record before that). Refusals and other
+ * inputs need no read. A destination that is not configured, or whose Inbox
+ * has no set yet (epoch 0), gets no read: the core then judges signatures for
+ * it `unknown-signer` and its proposals expire, saying why.
  *
  * @module
  */
 import type { ChainReader } from "../../chains/index.ts"
+import type { CheckpointDomain } from "../../contracts/index.ts"
 import { type ChorusEvent, type Envelope, Lane, OperatorSetRead, toAddress } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
 import type { CollectorState } from "./core.ts"
+import { checkpointDigest } from "./verify-signature.ts"
 
 export interface OperatorSetObserverOptions {
   readonly chains: ReadonlyArray<ChainConfig>
   /** The reader of a destination chain. */
   readonly readerFor: (chainId: number) => ChainReader
+  /** The network's EIP-712 domain: a proposal's checkpoint is found in the state by its digest. */
+  readonly domain: CheckpointDomain
   readonly logger: ServiceLogger
 }
 
@@ -31,7 +41,7 @@ export interface OperatorSetObserverOptions {
  * @example
  * ```ts
  * const chains = makeChainAccess(config)
- * const observe = makeOperatorSetObserver({ chains: config.chains, readerFor: chains.reader, logger })
+ * const observe = makeOperatorSetObserver({ chains: config.chains, readerFor: chains.reader, domain, logger })
  * const reads = await observe(state, signatureEnvelope) // [OperatorSetRead] or []
  * ```
  */
@@ -42,6 +52,10 @@ export const makeOperatorSetObserver =
     if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned") return []
     const { checkpoint } = event
     const dstChainId = checkpoint.dstChainId
+    if (event._tag === "CheckpointProposed" && state.sets.has(dstChainId)) {
+      const record = state.records.get(checkpointDigest(options.domain, checkpoint))
+      if (record === undefined || record.signatures.size === 0) return []
+    }
     const chain = options.chains.find((c) => c.chainId === dstChainId)
     if (chain === undefined) {
       options.logger.warn("destination chain is not configured; its signatures cannot be counted", {

@@ -70,6 +70,7 @@ export const startAttestationCollector = async (
     observe: makeOperatorSetObserver({
       chains: config.chains,
       readerFor: (chainId) => chains.reader(chainId),
+      domain: checkpointDomainOf(config),
       logger,
     }),
     logger,

@@ -87,6 +87,12 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
   rpcUrls: Schema.optionalKey(Schema.Record(Schema.String, RpcUrls)),
   /** How long to wait for its own RPC to finalize a proposal's block before refusing. */
   finalityWaitMs: withDefault(between(0, 3_600_000), 60_000),
+  /**
+   * A proposal whose block is more than this many blocks past its own RPC's latest block is refused at once
+   * instead of waited for (a wait holds every lane of the partition). Measured from `latest`, not from the
+   * finalized head, which on some chains moves in jumps; the margin only covers an RPC that lags the proposer's.
+   */
+  maxBlocksAhead: withDefault(between(0, 1_000_000), 64),
 }) {}
 
 export class AttestationCollectorConfig extends Schema.Class<AttestationCollectorConfig>(

@@ -211,6 +211,7 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "OutboxRangeRead":
     case "OutboxLaneRead":
     case "OperatorSetRead":
+    case "ChainHeadRead":
     case "WatcherCursor":
       return []
     default: {

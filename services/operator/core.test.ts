@@ -8,6 +8,7 @@ import {
   AttestationSigned,
   BlockRef,
   type Bytes32,
+  ChainHeadRead,
   ChainId,
   type CheckpointProposed,
   type Envelope,
@@ -65,10 +66,33 @@ const readFor = (
   )
 }
 
+/** The operator's own RPC's latest head of the source chain, recorded for `proposal`. */
+const headFor = (
+  proposal: Envelope,
+  latest: number,
+  seen: { reader?: string; chainId?: number } = {},
+): Envelope =>
+  makeEnvelope(
+    new ChainHeadRead({
+      reader: seen.reader ?? ME,
+      lane: TEST_LANE,
+      chainId: ChainId.make(seen.chainId ?? TEST_LANE.srcChainId),
+      latest: new BlockRef({ number: latest, hash: bytes32("1e") }),
+    }),
+    { producer: operatorProducer, causationId: proposal.id, time: T0 },
+  )
+
 type Step = { readonly input: Envelope; readonly reads: ReadonlyArray<Envelope> }
 
+const MAX_BLOCKS_AHEAD = 64
+
 const run = (steps: ReadonlyArray<Step>, from?: OperatorState) => {
-  const core = makeOperatorCore({ privateKey: KEY, domain: TEST_DOMAIN, chains })
+  const core = makeOperatorCore({
+    privateKey: KEY,
+    domain: TEST_DOMAIN,
+    chains,
+    maxBlocksAhead: MAX_BLOCKS_AHEAD,
+  })
   return foldCore(core, operatorProducer, steps, from ?? core.initial)
 }
 
@@ -237,7 +261,7 @@ describe("operator core", () => {
 
   it("gives every shard its own state", () => {
     // given one core
-    const core = makeOperatorCore({ privateKey: KEY, domain: TEST_DOMAIN, chains })
+    const core = makeOperatorCore({ privateKey: KEY, domain: TEST_DOMAIN, chains, maxBlocksAhead: 64 })
     // when one shard's state is updated in place
     const proposal = propose()
     const a = core.initial
@@ -254,6 +278,7 @@ describe("operator core", () => {
       operator: ME as `0x${string}`,
       domain: TEST_DOMAIN,
       chains,
+      maxBlocksAhead: MAX_BLOCKS_AHEAD,
     })
     const proposal = propose()
     const [signed] = shadow.decide(shadow.initial, proposal, [readFor(proposal)]).outputs
@@ -266,5 +291,88 @@ describe("operator core", () => {
       signature: event.signature as `0x${string}`,
     })
     expect((await recovered).toLowerCase()).not.toBe(ME)
+  })
+
+  describe("a proposal for a block its own chain has not reached (issue 11: far-future proposals)", () => {
+    const FAR = new BlockRef({ number: 1_000_000, hash: bytes32("ff") })
+
+    it("given its own RPC's recorded latest head 100 and a proposal for block 1,000,000, when it decides, then it refuses at once as not-finalized, naming the block, the head and the margin", () => {
+      // given
+      const proposal = propose(testCheckpoint(), FAR)
+      // when: the only read is its head (it did not wait, so it read no Outbox)
+      const { outputs, state } = run([{ input: proposal, reads: [headFor(proposal, 100)] }])
+      // then
+      const refusal = refusalOf(outputs)
+      expect(refusal.reason).toBe("not-finalized")
+      expect(refusal.detail).toMatch(/block 1000000/)
+      expect(refusal.detail).toMatch(/latest block is 100\b/)
+      expect(refusal.detail).toMatch(/999900 blocks past it/)
+      expect(refusal.detail).toMatch(/maxBlocksAhead 64/)
+      expect(state.signed.size).toBe(0)
+    })
+
+    it("given the same log folded again by a fresh core (a replay, no RPC), then it makes the same refusal with the same id", () => {
+      // given a log holding the proposal and the head read recorded for it
+      const proposal = propose(testCheckpoint(), FAR)
+      const log: Step[] = [{ input: proposal, reads: [headFor(proposal, 100)] }]
+      // when two fresh cores fold it
+      const [first, second] = [run(log), run(log)]
+      // then both refuse, with byte-identical events
+      expect(refusalOf(first.outputs).reason).toBe("not-finalized")
+      expect(second.outputs.map((o) => o.id)).toEqual(first.outputs.map((o) => o.id))
+      expect(second.outputs.map((o) => o.event)).toEqual(first.outputs.map((o) => o.event))
+    })
+
+    it.each([
+      ["within the margin", 150],
+      ["exactly at the margin", 100 + MAX_BLOCKS_AHEAD],
+    ])(
+      "given a proposal %s of its recorded head, and its own finalized read at the block, when it decides, then the head read is no reason to refuse and it signs",
+      (_what, blockNumber) => {
+        // given an honest proposal whose block its RPC reached late (it waited, then read)
+        const proposal = propose(testCheckpoint(), new BlockRef({ number: blockNumber, hash: bytes32("40") }))
+        // when
+        const { outputs } = run([{ input: proposal, reads: [headFor(proposal, 100), readFor(proposal)] }])
+        // then
+        expect(only(outputs)).toBeInstanceOf(AttestationSigned)
+      },
+    )
+
+    it("given a head read of another operator, or of another chain, when it decides, then it is not its own and changes nothing", () => {
+      // given a proposal read in full by this operator, beside head reads it did not make (planted, say)
+      const proposal = propose(testCheckpoint(), new BlockRef({ number: 500, hash: bytes32("40") }))
+      const planted = [
+        headFor(proposal, 1, { reader: "0x0000000000000000000000000000000000000001" }),
+        headFor(proposal, 1, { chainId: 902 }),
+      ]
+      // when
+      const { outputs } = run([{ input: proposal, reads: [...planted, readFor(proposal)] }])
+      // then it signs on its own read
+      expect(only(outputs)).toBeInstanceOf(AttestationSigned)
+    })
+
+    it("given its own read of the proposal's block made before the block was final, showing another root, when it decides, then it refuses root-mismatch, saying the block was not final yet; one that agrees confirms nothing", () => {
+      // given
+      const proposal = propose()
+      const early = (root?: Bytes32) =>
+        readFor(proposal, { finalized: 30, ...(root === undefined ? {} : { root }) })
+      // when
+      const refuted = run([{ input: proposal, reads: [headFor(proposal, 45), early(OTHER_ROOT)] }])
+      const agreeing = run([{ input: proposal, reads: [headFor(proposal, 45), early()] }])
+      // then
+      const refusal = refusalOf(refuted.outputs)
+      expect(refusal.reason).toBe("root-mismatch")
+      expect(refusal.detail).toMatch(/had not finalized yet \(finalized head 30\)/)
+      expect(refusalOf(agreeing.outputs).reason).toBe("not-finalized")
+    })
+
+    it("given a log recorded before head reads existed (no head read), when it is folded, then it decides as it did then", () => {
+      // given a proposal whose only read is the Outbox read at its block
+      const proposal = propose(testCheckpoint(), FAR)
+      // when
+      const { outputs } = run([{ input: proposal, reads: [readFor(proposal)] }])
+      // then it signs on that read, as the operator did when it recorded it
+      expect(only(outputs)).toBeInstanceOf(AttestationSigned)
+    })
   })
 })

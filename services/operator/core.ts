@@ -2,15 +2,19 @@
  * The operator's pure core: one restaked operator deciding, per proposed
  * checkpoint, to sign it or to refuse with a reason.
  *
- * Pipeline, per `CheckpointProposed` (with the operator's own Outbox read):
+ * Pipeline, per `CheckpointProposed` (with the operator's own reads):
  *   1. the lane must be of its network: both chains configured, the outbox
  *      the source chain's (else `wrong-network`);
  *   2. it must not have signed another root for the same lane and count
  *      (else `conflicting-signature`);
- *   3. its own read at the proposal's finalized block must show the same
+ *   3. the proposal's block must be at most `maxBlocksAhead` past the latest
+ *      block its own RPC showed, when it recorded one (`ChainHeadRead`; else
+ *      `not-finalized` at once, naming the block, the head and the margin:
+ *      the observer did not wait for a block its chain has not reached);
+ *   4. its own read at the proposal's finalized block must show the same
  *      count, root and block hash (else `not-finalized`, `count-mismatch`,
  *      `root-mismatch`, `block-mismatch`, see `verifyProposal`);
- *   4. it signs the EIP-712 digest and remembers what it signed.
+ *   5. it signs the EIP-712 digest and remembers what it signed.
  *
  * Invariants:
  * - Never two roots for one `(srcChainId, outbox, dstChainId, count)`: the
@@ -22,6 +26,9 @@
  *   re-proposal after the collector gave up can still be attested.
  * - Other events on the proposals topic (`LaneStalled`) are a no-op: a stall
  *   asks nothing of an operator.
+ * - Every decision rests on the reads recorded for the input, so a replay
+ *   refuses a far-future proposal again from its recorded head, with no RPC.
+ *   A log recorded before head reads existed has none, and decides as then.
  *
  * @module
  */
@@ -31,6 +38,7 @@ import {
   AttestationRefused,
   AttestationSigned,
   type Bytes32,
+  type ChainHeadRead,
   type Checkpoint,
   type ChorusEvent,
   type Envelope,
@@ -40,7 +48,7 @@ import {
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
-import { laneProblem, type OperatorChain, verifyProposal } from "./verify-proposal.ts"
+import { blockAheadProblem, laneProblem, type OperatorChain, verifyProposal } from "./verify-proposal.ts"
 
 /** A root this operator signed for a lane at a count. */
 export interface SignedRoot {
@@ -67,6 +75,8 @@ export interface OperatorCoreOptions {
   readonly domain: CheckpointDomain
   /** The configured chains: a lane outside them is refused as `wrong-network`. */
   readonly chains: ReadonlyArray<OperatorChain>
+  /** How far past its own recorded latest block a proposal's block may be (`operators[].maxBlocksAhead`). */
+  readonly maxBlocksAhead: number
 }
 
 /**
@@ -88,14 +98,14 @@ export const signedKey = (checkpoint: Checkpoint): string =>
  *
  * @example
  * ```ts
- * const core = makeOperatorCore({ privateKey, domain, chains: config.chains })
+ * const core = makeOperatorCore({ privateKey, domain, chains: config.chains, maxBlocksAhead: 64 })
  * const { outputs } = foldCore(core, producer, [{ input: proposal, reads: [outboxRead] }])
  * ```
  */
 export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<OperatorState> => {
   const operator =
     options.operator === undefined ? addressOfKey(options.privateKey) : toAddress(options.operator)
-  const { domain, chains } = options
+  const { domain, chains, maxBlocksAhead } = options
 
   const decide = (
     state: OperatorState,
@@ -122,9 +132,12 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
       )
     }
 
-    const outboxReads = reads
-      .map((r) => r.event)
-      .filter((e): e is OutboxLaneRead => e._tag === "OutboxLaneRead")
+    const events = reads.map((r) => r.event)
+    const heads = events.filter((e): e is ChainHeadRead => e._tag === "ChainHeadRead")
+    const ahead = blockAheadProblem(event, heads, operator, maxBlocksAhead)
+    if (ahead !== undefined) return refuse("not-finalized", ahead)
+
+    const outboxReads = events.filter((e): e is OutboxLaneRead => e._tag === "OutboxLaneRead")
     const verification = verifyProposal(event, outboxReads, operator)
     if (verification.result !== "verified") return refuse(verification.result, verification.detail)
 

@@ -69,6 +69,7 @@ export const operatorCoreFor = (
     operator: identity.address,
     domain: checkpointDomainOf(config),
     chains: config.chains,
+    maxBlocksAhead: operator.maxBlocksAhead,
   })
 }
 
@@ -105,6 +106,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
       chains: config.chains,
       readerFor: (chainId) => chains.reader(chainId),
       finalityWaitMs: operator.finalityWaitMs,
+      maxBlocksAhead: operator.maxBlocksAhead,
       logger,
       signal: abort.signal,
     }),

@@ -1,6 +1,7 @@
 /**
  * What an operator checks before it signs a proposal, as pure functions: the
- * lane belongs to its network, and its own read of the Outbox shows what the
+ * lane belongs to its network, the proposal's block is within reach of its
+ * own chain's latest block, and its own read of the Outbox shows what the
  * proposal claims.
  *
  * Each check ends in a closed set of named results; a refusal carries a
@@ -9,7 +10,7 @@
  *
  * @module
  */
-import type { CheckpointProposed, OutboxLaneRead, RefusalReason } from "../../schemas/index.ts"
+import type { ChainHeadRead, CheckpointProposed, OutboxLaneRead, RefusalReason } from "../../schemas/index.ts"
 
 /** A configured chain, as far as the operator's checks need it. */
 export interface OperatorChain {
@@ -52,10 +53,41 @@ export const laneProblem = (
 }
 
 /**
+ * Why a proposal's block is out of reach of the operator's own chain, or
+ * undefined: it is more than `maxBlocksAhead` blocks past the latest block
+ * the operator's own RPC showed (its `ChainHeadRead` of the source chain).
+ * Reads by another reader or of another chain are not its own and count for
+ * nothing; with no head read of its own (it found the block already final,
+ * or the log predates head reads) nothing is out of reach.
+ *
+ * @example
+ * ```ts
+ * blockAheadProblem(proposal, heads, "0xf39f…2266", 64) // undefined, or "the proposal's block 1000000 …"
+ * ```
+ */
+export const blockAheadProblem = (
+  proposal: CheckpointProposed,
+  heads: ReadonlyArray<ChainHeadRead>,
+  reader: string,
+  maxBlocksAhead: number,
+): string | undefined => {
+  const { checkpoint, block } = proposal
+  const own = heads.filter((h) => h.reader === reader && h.chainId === checkpoint.srcChainId)
+  if (own.length === 0) return undefined
+  // The furthest head it saw: the benefit of any doubt goes to the proposal.
+  const latest = own.reduce((a, b) => (b.latest.number > a.latest.number ? b : a)).latest
+  const ahead = block.number - latest.number
+  if (ahead <= maxBlocksAhead) return undefined
+  return `the proposal's block ${block.number} is ${ahead} blocks past it: its own RPC's latest block is ${latest.number} (${latest.hash}) on chain ${checkpoint.srcChainId}, and it waits only for a block at most maxBlocksAhead ${maxBlocksAhead} past it; that block does not exist there yet, so it refused at once rather than hold every lane of its partition waiting for finality`
+}
+
+/**
  * Compares a proposal with the operator's own Outbox read at the proposal's
  * block. Count is checked before root, and both before the block hash: a
  * different Outbox history (another fork, a lying RPC) shows as the
- * different lane state it is, not only as a different block.
+ * different lane state it is, not only as a different block. Finality is
+ * checked last: a read of a block its RPC had not finalized yet refutes a
+ * proposal that differs from it, and confirms nothing (`not-finalized`).
  *
  * @example
  * ```ts
@@ -86,13 +118,11 @@ export const verifyProposal = (
   if (read.outbox !== checkpoint.outbox) {
     return { result: "wrong-network", detail: `its read is of outbox ${read.outbox}, not of ${lane}` }
   }
-  if (read.finalized.number < read.block.number) {
-    return {
-      result: "not-finalized",
-      detail: `its own RPC's finalized head ${read.finalized.number} is below the proposal's block ${block.number}`,
-    }
-  }
-  const seen = `its own RPC shows count ${read.count} and root ${read.root} at block ${read.block.number} (${read.block.hash})`
+  const early = read.finalized.number < read.block.number
+  const notFinalYet = early
+    ? `, a block it had not finalized yet (finalized head ${read.finalized.number})`
+    : ""
+  const seen = `its own RPC shows count ${read.count} and root ${read.root} at block ${read.block.number} (${read.block.hash})${notFinalYet}`
   const claimed = `the proposal says count ${checkpoint.count} and root ${checkpoint.root} at block ${block.number} (${block.hash})`
   const noOutbox =
     read.root === ZERO_ROOT && read.count === 0 ? " (no Outbox contract at that address there)" : ""
@@ -105,7 +135,15 @@ export const verifyProposal = (
   if (read.block.hash !== block.hash) {
     return {
       result: "block-mismatch",
-      detail: `same count and root, but its own RPC's block ${block.number} is ${read.block.hash}, not ${block.hash}: the proposer saw another chain`,
+      detail: `same count and root, but its own RPC's block ${block.number} is ${read.block.hash}${notFinalYet}, not ${block.hash}: the proposer saw another chain`,
+    }
+  }
+  // Finality last: a read made before the block was final can refute a proposal (the observer stops waiting
+  // once it does), but only a final one can confirm it.
+  if (early) {
+    return {
+      result: "not-finalized",
+      detail: `its own RPC's finalized head ${read.finalized.number} is below the proposal's block ${block.number}`,
     }
   }
   return { result: "verified", read }

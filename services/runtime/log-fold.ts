@@ -27,9 +27,10 @@
  *
  * @module
  */
+
+import type { ReadError } from "../../bus/events/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord } from "../../bus/port.ts"
-import type { ReadError } from "../../bus/events/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import type { Decision, LaneCore } from "./lane-core.ts"

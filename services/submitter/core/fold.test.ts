@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { Bytes32, type Envelope, Message, MessageProven, makeEnvelope, Producer } from "../../../schemas/index.ts"
+import {
+  Bytes32,
+  type Envelope,
+  Message,
+  MessageProven,
+  makeEnvelope,
+  Producer,
+} from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { emptySubmitterState } from "./state.ts"
 

@@ -24,6 +24,7 @@ import { DeliverySubmitted } from "./events/delivery-submitted.ts"
 import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
+import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxRangeRead } from "./events/outbox-range-read.ts"
@@ -94,6 +95,7 @@ export const EventCatalog = {
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane),
   LaneStalled: define<LaneStalled>(LaneStalled, byLane),
+  MessageRejected: define<MessageRejected>(MessageRejected, byLane, { correlationId: (e) => e.messageId }),
   AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
   CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
@@ -127,6 +129,7 @@ export type ChorusEvent =
   | OperatorSetRead
   | ChainHeadRead
   | LaneStalled
+  | MessageRejected
   | AttestationRefused
   | SignatureVerdict
   | CheckpointExpired

@@ -25,6 +25,7 @@ export { DeliveryAction, DeliverySubmitted } from "./events/delivery-submitted.t
 export { LaneStalled, StallReason } from "./events/lane-stalled.ts"
 export { MessageObserved } from "./events/message-observed.ts"
 export { MessageProven } from "./events/message-proven.ts"
+export { MessageRejected, RejectionReason } from "./events/message-rejected.ts"
 export { OperatorSetRead, OperatorWeight } from "./events/operator-set-read.ts"
 export { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 export { OutboxBlock, OutboxLog, OutboxRangeRead } from "./events/outbox-range-read.ts"

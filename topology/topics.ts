@@ -82,7 +82,7 @@ export const TOPICS = {
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["CheckpointProposed", "LaneStalled"],
+    events: ["CheckpointProposed", "LaneStalled", "MessageRejected"],
   },
   messagesProven: {
     name: "chorus.messages.proven",

@@ -4,7 +4,7 @@ import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../op
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
 import { stuckAfterOf } from "./trace.ts"
 
-const STATUSES = ["stuck", "failed", "delivered", "in-flight", "all"] as const
+const STATUSES = ["stuck", "failed", "delivered", "in-flight", "rejected", "all"] as const
 
 const chainOf = (flag: string, value: unknown): number | undefined => {
   if (value === undefined) return undefined
@@ -28,12 +28,15 @@ const sinceOf = (value: unknown, now: number): number | undefined => {
 /** `chorus messages`: messages by status, source, destination and age. */
 export const messages: Command = {
   path: ["messages"],
-  summary: "list messages by status (stuck, failed, delivered, in-flight, all): where an incident starts",
+  summary:
+    "list messages by status (stuck, failed, delivered, in-flight, rejected, all): where an incident starts",
   usage: `messages ${BUS_USAGE} [--status <status>] [--source <chainId>] [--destination <chainId>] [--since <time|duration>] [--stuck-after <duration>] [--limit <n>] [--json | --ids] [--index <file>]`,
   details: [
     BUS_DETAILS,
     AUDIT_DETAILS,
-    "  --status <status>        stuck | failed | delivered | in-flight | all (default all)",
+    "  --status <status>        stuck | failed | delivered | in-flight | rejected | all (default all);",
+    "                           rejected: observations the proof-builder refuted against the source chain",
+    "                           (a forged or faulty MessageObserved), shown with the reason; never delivered",
     "  --source <chainId>       only messages sent from this chain",
     "  --destination <chainId>  only messages sent to this chain",
     "  --since <time|duration>  only messages observed since an ISO time or a duration ago (e.g. 1h)",
@@ -89,7 +92,11 @@ export const messages: Command = {
       for (const row of rows) {
         const idle = Math.round((now - row.lastAt) / 1000)
         out(
-          `${row.id}  ${row.srcChainId}→${row.dstChainId}  nonce ${String(row.nonce).padStart(5)}  ${row.status.padEnd(9)}  ${row.stage.padEnd(9)}  observed ${new Date(row.observedAt).toISOString()}  last moved ${idle} s ago`,
+          `${row.id}  ${row.srcChainId}→${row.dstChainId}  nonce ${String(row.nonce).padStart(5)}  ${row.status.padEnd(9)}  ${row.stage.padEnd(9)}  observed ${new Date(row.observedAt).toISOString()}  ${
+            row.status === "rejected"
+              ? `rejected: ${row.rejected} (chorus trace ${row.id} says why)`
+              : `last moved ${idle} s ago`
+          }`,
         )
       }
       out(

@@ -52,7 +52,13 @@ export const renderTrace = (trace: Trace): string[] => {
     )
   }
   if (trace.waiting.length > 0) {
-    lines.push("", trace.status === "failed" ? "  failed:" : `  not delivered (${trace.status}):`)
+    const heading =
+      trace.status === "failed"
+        ? "  failed:"
+        : trace.status === "rejected"
+          ? "  rejected (refuted against the source chain):"
+          : `  not delivered (${trace.status}):`
+    lines.push("", heading)
     for (const why of trace.waiting) lines.push(`    - ${why}`)
   }
   return lines
@@ -70,7 +76,9 @@ export const trace: Command = {
     "  --stuck-after <duration> idle time after which an undelivered message counts as stuck (default 2m)",
     "",
     "Each step shows when it was written to the log, its delay from the step before, and the record it",
-    "comes from (topic[partition]@offset). Exit status: 0 delivered, 1 not delivered (or unknown id), 2 usage.",
+    "comes from (topic[partition]@offset). An observation the proof-builder refuted against the source chain",
+    "is shown rejected, with the reason; a lane stall the message waits on is shown as a step.",
+    "Exit status: 0 delivered, 1 not delivered (rejected, or an unknown id), 2 usage.",
   ].join("\n"),
   options: { ...auditOptions, ...flags({ values: ["stuck-after"], switches: ["json"] }) },
   positionals: ["messageId"],

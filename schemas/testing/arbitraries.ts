@@ -20,6 +20,7 @@ import { DeliveryAction, DeliverySubmitted } from "../events/delivery-submitted.
 import { LaneStalled, StallReason } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
+import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxBlock, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
@@ -189,6 +190,18 @@ export const events = {
     finalized: blockRef,
     root: bytes32,
     count: uint,
+  }),
+  MessageRejected: instancesOf(MessageRejected, {
+    lane,
+    messageId,
+    nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    block: blockRef,
+    transactionHash: txHash,
+    logIndex: uint,
+    reason: literalOf(RejectionReason),
+    outboxBlock: fc.option(blockRef, { nil: null }),
+    chainMessageId: fc.option(messageId, { nil: null }),
+    detail: fc.string(),
   }),
   ChainHeadRead: instancesOf(ChainHeadRead, {
     reader: fc.string({ minLength: 1 }),

@@ -23,12 +23,17 @@ import {
   type Envelope,
   Hex,
   LaneStalled,
+  Message,
+  MessageId,
+  MessageObserved,
+  MessageRejected,
   makeEnvelope,
   Producer,
   SignatureVerdict,
   U256,
 } from "../../schemas/index.ts"
 import { makeTestLane } from "../lifecycle/testing/lane.ts"
+import { messageIdOf } from "../runtime/contract-message.ts"
 import { indexEvent } from "./index-event.ts"
 import { AuditStore, INDEX_VERSION } from "./index-store.ts"
 import { listMessages } from "./list-messages.ts"
@@ -227,6 +232,134 @@ describe("lane checkpoints in the audit index", () => {
     const trace = traceMessage(store, lane.ids[0]!, { now: T + 10, stuckAfterMs: 120_000 })!
     expect(trace).toMatchObject({ status: "delivered", stage: "delivered" })
     expect(trace.steps.map((s) => s.stage)).toEqual(["observed", "submitted", "committed", "delivered"])
+    store.close()
+  })
+})
+
+describe("a rejected observation in the audit index", () => {
+  const builder = new Producer({ service: "proof-builder", instance: "proof-builder", version: "test" })
+  const at = (e: ChorusEvent, ms: number) =>
+    makeEnvelope(e, { producer: builder, causationId: null, time: new Date(T + ms) })
+  const block = (n: number) => new BlockRef({ number: n, hash: Bytes32.make(`0x${"aa".repeat(32)}`) })
+  /** A MessageObserved of another message at `nonce`, or of the real one naming another block. */
+  const observation = (nonce: number, options: { body?: string; block?: number }) => {
+    const real = lane.observed(nonce).event
+    const message = new Message({ ...real.message, body: Hex.make(options.body ?? real.message.body) })
+    return makeEnvelope(
+      new MessageObserved({
+        ...real,
+        message,
+        messageId: MessageId.make(messageIdOf(message)),
+        block: block(options.block ?? real.block.number),
+      }),
+      {
+        producer: new Producer({ service: "chain-watcher", instance: "777", version: "test" }),
+        causationId: null,
+        time: new Date(T),
+      },
+    )
+  }
+  const rejectionOf = (observed: MessageObserved, reason: MessageRejected["reason"], ms: number) =>
+    at(
+      new MessageRejected({
+        lane: lane.lane,
+        messageId: observed.messageId,
+        nonce: observed.message.nonce,
+        block: observed.block,
+        transactionHash: observed.transactionHash,
+        logIndex: observed.logIndex,
+        reason,
+        outboxBlock: block(7),
+        chainMessageId: reason === "not-in-outbox-root" ? lane.ids[observed.message.nonce]! : null,
+        detail: "the Outbox's root at block 7 commits to another message at nonce 2",
+      }),
+      ms,
+    )
+  const forged = observation(2, { body: "0xdead" })
+  const moved = observation(3, { block: 99 })
+  const proposedThree = () => [
+    at(new CheckpointProposed({ checkpoint: lane.checkpoint(3), previousCount: 0, block: block(7) }), 3000),
+    lane.attested(3, 4000),
+    lane.rootCommitted(lane.attested(3).id, 3, 1, 5000),
+  ]
+  /** Every event, in the given order, each at its own envelope time. */
+  const indexAll = (envelopes: ReadonlyArray<Envelope>) => {
+    const store = AuditStore.open(":memory:")
+    for (const [offset, envelope] of envelopes.entries())
+      indexEvent(store, envelope, {
+        topic:
+          envelope.type === "MessageObserved" ? "chorus.messages.observed" : "chorus.checkpoints.proposed",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: Date.parse(envelope.time),
+      })
+    return store
+  }
+  const log = () => [
+    ...[0, 1, 2, 3].map((nonce) => lane.observed(nonce)),
+    forged,
+    rejectionOf(forged.event as MessageObserved, "not-in-outbox-root", 2000),
+    // The real nonce 3 observed once more, naming a block it is not in: that observation alone is rejected.
+    moved,
+    rejectionOf(moved.event as MessageObserved, "nonce-not-sent-by-block", 2500),
+    ...proposedThree(),
+  ]
+
+  it("given a forged observation the proof-builder rejected, then it is listed as rejected, and never as pending or covered", () => {
+    for (const order of [log(), [...log()].reverse()]) {
+      const store = indexAll(order)
+      const options = { now: T + 3_600_000, stuckAfterMs: 120_000, limit: 0 }
+      const ids = (status: "rejected" | "stuck" | "in-flight" | "all") =>
+        listMessages(store, { ...options, status }).rows.map((row) => row.id)
+      const forgedId = (forged.event as MessageObserved).messageId
+      expect(ids("rejected")).toEqual([forgedId])
+      expect(ids("stuck")).not.toContain(forgedId)
+      expect(ids("all")).toContain(forgedId)
+      const row = listMessages(store, { ...options, status: "all" }).rows.find((r) => r.id === forgedId)!
+      // The checkpoint of 3 covers nonce 2, but it holds the real message, not this one.
+      expect(row).toMatchObject({ status: "rejected", stage: "observed" })
+      // The real message whose second observation was rejected is still the real one.
+      expect(
+        listMessages(store, { ...options, status: "all" }).rows.find((r) => r.id === lane.ids[3]),
+      ).toMatchObject({ status: "stuck" })
+      store.close()
+    }
+  })
+
+  it("given a forged observation the proof-builder rejected, then its trace says why, and the real message's trace names it", () => {
+    const store = indexAll(log())
+    const forgedId = (forged.event as MessageObserved).messageId
+    const trace = traceMessage(store, forgedId, { now: T + 10_000, stuckAfterMs: 120_000 })!
+    expect(trace).toMatchObject({ status: "rejected", stage: "observed" })
+    expect(trace.steps.map((s) => s.stage)).toEqual(["observed", "rejected"])
+    const rejected = trace.steps.find((s) => s.stage === "rejected")!
+    expect(rejected.summary).toContain("not-in-outbox-root")
+    expect(rejected.summary).toContain("commits to another message at nonce 2")
+    expect(rejected.summary).toContain(lane.ids[2]!)
+    expect(trace.waiting).toEqual([expect.stringContaining("rejected")])
+    // The real message at that nonce shows the rival that was rejected.
+    const real = traceMessage(store, lane.ids[2]!, { now: T + 10_000, stuckAfterMs: 120_000 })!
+    expect(real.status).not.toBe("rejected")
+    expect(real.steps.find((s) => s.stage === "rival-rejected")?.summary).toContain(forgedId)
+    store.close()
+  })
+
+  it("given a lane stalled above a message that is not proposed, then its trace shows the stall, and not one a later proposal resolved", () => {
+    const stall = (reason: "nonce-gap" | "root-mismatch", treeCount: number, ms: number) =>
+      at(new LaneStalled({ lane: lane.lane, reason, treeCount, detail: `${reason} at ${treeCount}` }), ms)
+    const store = indexAll([
+      ...[0, 1, 2, 3].map((nonce) => lane.observed(nonce)),
+      stall("nonce-gap", 1, 1000),
+      at(new CheckpointProposed({ checkpoint: lane.checkpoint(2), previousCount: 0, block: block(7) }), 2000),
+      stall("root-mismatch", 4, 3000),
+    ])
+    const trace = traceMessage(store, lane.ids[2]!, { now: T + 10_000, stuckAfterMs: 120_000 })!
+    expect(trace.steps.filter((s) => s.stage === "stalled").map((s) => s.detail.why)).toEqual([
+      "root-mismatch at 4",
+    ])
+    expect(trace.waiting).toContain("lane stalled at 4 message(s): root-mismatch — root-mismatch at 4")
     store.close()
   })
 })

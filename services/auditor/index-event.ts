@@ -9,7 +9,9 @@ const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count,
  * message, or an event of a lane checkpoint. Events with no bearing on a
  * message's path (chain reads, cursors) are left out; any other event that
  * names a message in its correlation id becomes a step, so a new event type
- * still shows up in every timeline.
+ * still shows up in every timeline. A `MessageRejected` is a step of the
+ * message it rejects, and marks the message rejected once every observation
+ * of it is.
  *
  * How far a step or a lane event moves its messages is the lifecycle
  * projection's answer (`marksOf`), never decided here: this function only
@@ -22,6 +24,31 @@ const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count,
  */
 export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlace): void => {
   const event = envelope.event
+  if (event._tag === "MessageRejected") {
+    // A rejected observation moves nothing forward: it only marks the message when no observation stands.
+    const id = event.messageId.toLowerCase()
+    store.addStep(
+      id,
+      {
+        ...place,
+        stage: "rejected",
+        detail: {
+          reason: event.reason,
+          why: event.detail,
+          nonce: event.nonce,
+          block: event.block.number,
+          blockHash: event.block.hash,
+          transactionHash: event.transactionHash,
+          logIndex: event.logIndex,
+          outboxBlock: event.outboxBlock?.number ?? null,
+          chainMessageId: event.chainMessageId,
+        },
+      },
+      undefined,
+    )
+    store.refreshRejected(id)
+    return
+  }
   const reached = messageStagesOf(event)
   const step = (id: MessageId, stage: string, detail: Record<string, unknown>) =>
     store.addStep(id.toLowerCase(), { ...place, stage, detail }, reached.get(id))
@@ -61,6 +88,8 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         logIndex: event.logIndex,
         nonce: event.message.nonce,
       })
+      // Another observation of a message may stand where an earlier one was rejected.
+      store.refreshRejected(event.messageId.toLowerCase())
       return
     case "MessageProven":
       for (const id of event.messageIds)

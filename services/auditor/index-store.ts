@@ -7,9 +7,10 @@ import { rankOf, type Stage } from "../lifecycle/index.ts"
  * Bumped when the tables change, or when what the index makes of the log does: an index of another version is
  * rebuilt from the log. 3: a skipped message's stage follows the Inbox status `DeliverySkipped` v2 records (an
  * index built before may hold those records as unreadable). 4: a lane event keeps the rank the lifecycle
- * projection gave it, as a step does.
+ * projection gave it, as a step does. 5: a message whose every observation the proof-builder rejected
+ * (`MessageRejected`) is marked rejected, with the reason.
  */
-export const INDEX_VERSION = 4
+export const INDEX_VERSION = 5
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -34,6 +35,11 @@ export interface MessageRow {
   readonly observedAt: number
   readonly stageRank: number
   readonly lastAt: number
+  /**
+   * The proof-builder's reason when it rejected every observation of this message (`MessageRejected`): it is
+   * no message of its lane, whatever checkpoints cover its nonce. Null while any observation stands.
+   */
+  readonly rejected: string | null
 }
 
 /** Where an index keeps its version; it outlives the tables, which another version may shape otherwise. */
@@ -71,7 +77,7 @@ CREATE TABLE IF NOT EXISTS positions (
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, lane TEXT NOT NULL, src INTEGER NOT NULL, outbox TEXT NOT NULL, dst INTEGER NOT NULL,
   nonce INTEGER NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
-  observed_at INTEGER NOT NULL, stage_rank INTEGER NOT NULL, last_at INTEGER NOT NULL
+  observed_at INTEGER NOT NULL, stage_rank INTEGER NOT NULL, last_at INTEGER NOT NULL, rejected TEXT
 );
 DROP INDEX IF EXISTS messages_lane;
 -- A checkpoint moves only the lane's messages still below its stage: this index visits just those.
@@ -101,7 +107,8 @@ CREATE TABLE IF NOT EXISTS unreadable (
  * names the topic, partition and offset it came from.
  *
  * Tables: `messages` (one row per observed message, with the furthest stage
- * it reached and when it last moved), `steps` (events about one message),
+ * it reached, when it last moved, and whether the proof-builder rejected
+ * every observation of it), `steps` (events about one message),
  * `lane_events` (events about a lane's checkpoint, which cover every message
  * below its count), `positions` (how far each partition was indexed). A step
  * and a lane event keep the rank of the stage their event implies (0: none):
@@ -224,7 +231,7 @@ export class AuditStore {
    * before it — steps naming it and lane events covering it — so the result
    * does not depend on the order topics are read in.
    */
-  addMessage(row: Omit<MessageRow, "stageRank" | "lastAt">): void {
+  addMessage(row: Omit<MessageRow, "stageRank" | "lastAt" | "rejected">): void {
     let rank = rankOf("observed")
     let lastAt = row.observedAt
     for (const moved of [this.#stepRank.get(row.id), this.#coveringRank.get(row.lane, row.nonce)] as Array<
@@ -246,6 +253,73 @@ export class AuditStore {
       rank,
       lastAt,
     )
+  }
+
+  /**
+   * Marks a message rejected when every observation of it (its `observed` steps, by block) has a `rejected`
+   * step, with the latest rejection's reason, and clears the mark otherwise. Works from the steps alone, so
+   * observations and rejections may be indexed in either order.
+   */
+  refreshRejected(messageId: string): void {
+    const steps = this.db
+      .prepare(
+        "SELECT stage, detail FROM steps WHERE message_id = ? AND stage IN ('observed', 'rejected') ORDER BY at, offset",
+      )
+      .all(messageId) as unknown as Array<{ stage: string; detail: string }>
+    const observed = new Set<string>()
+    const rejected = new Map<string, string>()
+    let reason: string | null = null
+    for (const step of steps) {
+      const detail = JSON.parse(step.detail) as { block?: unknown; blockHash?: unknown; reason?: unknown }
+      const key = `${String(detail.block)}:${String(detail.blockHash)}`
+      if (step.stage === "observed") observed.add(key)
+      else {
+        rejected.set(key, String(detail.reason))
+        reason = String(detail.reason)
+      }
+    }
+    const all = observed.size > 0 && [...observed].every((key) => rejected.has(key))
+    this.db.prepare("UPDATE messages SET rejected = ? WHERE id = ?").run(all ? reason : null, messageId)
+  }
+
+  /** The rejected observations of other messages at a lane's nonce: rivals the proof-builder refuted. */
+  rivalRejections(
+    lane: string,
+    nonce: number,
+    except: string,
+  ): Array<StepRow & { readonly messageId: string }> {
+    return (
+      this.db
+        .prepare(
+          `SELECT s.* FROM steps s JOIN messages m ON s.message_id = m.id
+           WHERE m.lane = ? AND m.nonce = ? AND m.id != ? AND s.stage = 'rejected'
+           ORDER BY s.at, s.topic, s.partition, s.offset`,
+        )
+        .all(lane, nonce, except) as unknown as Array<RawStep & { message_id: string }>
+    ).map((row) => ({
+      ...toPlace(row),
+      stage: row.stage,
+      detail: JSON.parse(row.detail),
+      messageId: row.message_id,
+    }))
+  }
+
+  /** The lane's latest checkpoint proposal, in log order (undefined: none yet). */
+  lastProposal(lane: string): LaneEventRow | undefined {
+    const row = this.db
+      .prepare(
+        "SELECT * FROM lane_events WHERE lane = ? AND stage = 'proposed' ORDER BY at DESC, topic DESC, partition DESC, offset DESC LIMIT 1",
+      )
+      .get(lane) as RawLaneEvent | undefined
+    return row === undefined
+      ? undefined
+      : {
+          ...toPlace(row),
+          lane: row.lane,
+          count: row.count,
+          stage: row.stage,
+          detail: JSON.parse(row.detail),
+        }
   }
 
   /** Records an event about one message and moves its stage forward (`advance` undefined: no progress). */
@@ -376,6 +450,7 @@ interface RawMessage {
   observed_at: number
   stage_rank: number
   last_at: number
+  rejected: string | null
 }
 
 const toPlace = (row: RawPlace): LogPlace => ({
@@ -400,5 +475,6 @@ export const toMessageRow = (row: RawMessage): MessageRow => ({
   observedAt: row.observed_at,
   stageRank: row.stage_rank,
   lastAt: row.last_at,
+  rejected: row.rejected ?? null,
 })
 export type { RawMessage }

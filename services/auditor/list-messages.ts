@@ -60,12 +60,16 @@ export const listMessages = (
       params.push(failed)
       break
     case "stuck":
-      where.push("stage_rank < ? AND last_at < ?")
+      where.push("stage_rank < ? AND last_at < ? AND rejected IS NULL")
       params.push(settled, idleSince)
       break
     case "in-flight":
-      where.push("stage_rank < ? AND last_at >= ?")
+      where.push("stage_rank < ? AND last_at >= ? AND rejected IS NULL")
       params.push(settled, idleSince)
+      break
+    case "rejected":
+      where.push("stage_rank < ? AND rejected IS NOT NULL")
+      params.push(settled)
       break
     case "all":
       break

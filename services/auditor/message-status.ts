@@ -1,8 +1,11 @@
 import { isTerminal, type Stage, stageOfRank } from "../lifecycle/index.ts"
 import type { MessageRow } from "./index-store.ts"
 
-/** Where a message is, for an incident: settled (delivered, failed) or not (in flight, stuck). */
-export type MessageStatus = "delivered" | "failed" | "in-flight" | "stuck"
+/**
+ * Where a message is, for an incident: settled (delivered, failed), not (in flight, stuck), or never a message
+ * of its lane (rejected: the proof-builder refuted every observation of it against the source chain).
+ */
+export type MessageStatus = "delivered" | "failed" | "in-flight" | "stuck" | "rejected"
 
 /**
  * How long a message may go without moving forward before it counts as stuck.
@@ -25,9 +28,17 @@ export const DEFAULT_STUCK_AFTER_MS = 120_000
  */
 export const statusOf = (row: MessageRow, options: { now: number; stuckAfterMs: number }): MessageStatus => {
   const stage = stageOfRank(row.stageRank)
+  // Only the destination settles a message: a delivered id was a real one, whatever else was rejected.
   if (stage !== undefined && isTerminal(stage)) return stage
+  if (row.rejected !== null) return "rejected"
   return options.now - row.lastAt > options.stuckAfterMs ? "stuck" : "in-flight"
 }
 
-/** The furthest stage a message reached. */
-export const stageOf = (row: MessageRow): Stage => stageOfRank(row.stageRank) ?? "observed"
+/**
+ * The furthest stage a message reached. A rejected one stays observed: the checkpoints that cover its nonce
+ * hold the chain's message, not this one.
+ */
+export const stageOf = (row: MessageRow): Stage => {
+  const stage = stageOfRank(row.stageRank) ?? "observed"
+  return row.rejected !== null && !isTerminal(stage) ? "observed" : stage
+}

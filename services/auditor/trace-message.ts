@@ -68,6 +68,12 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
       return `retry requested by ${d.requestedBy}${d.reason ? `: ${d.reason}` : ""}`
     case "retry-refused":
       return `retry refused by the submitter (${d.reason}): ${d.why}`
+    case "rejected":
+      return `rejected by the proof-builder (${d.reason}): ${d.why}${
+        d.chainMessageId ? `; the chain holds ${d.chainMessageId} at nonce ${d.nonce}` : ""
+      }`
+    case "rival-rejected":
+      return `another message observed at nonce ${d.nonce}, ${d.messageId}, was rejected (${d.reason}): ${d.why}`
     default:
       return `${step.type}`
   }
@@ -145,6 +151,16 @@ const signedStep = (
   }
 }
 
+/** Is `a` later in the log than `b` (by log time, then position)? */
+const after = (a: LogPlace, b: LogPlace) =>
+  a.at !== b.at
+    ? a.at > b.at
+    : a.topic !== b.topic
+      ? a.topic > b.topic
+      : a.partition !== b.partition
+        ? a.partition > b.partition
+        : a.offset > b.offset
+
 /**
  * The checkpoints that matter for a message: those covering its nonce, in
  * count order, up to the first one attested (later ones add nothing), plus
@@ -181,8 +197,10 @@ export const traceMessage = (
 ): Trace | undefined => {
   const message = store.message(messageId.toLowerCase())
   if (message === undefined) return undefined
+  const status = statusOf(message, options)
   const own = store.steps(message.id)
-  const laneEvents = store.laneEventsCovering(message.lane, message.nonce)
+  // A rejected message is no message of its lane: the lane's checkpoints and stalls are about the chain's one.
+  const laneEvents = status === "rejected" ? [] : store.laneEventsCovering(message.lane, message.nonce)
   const { chosen, committed } = relevantLaneEvents(laneEvents, message.nonce)
 
   const raw: Array<Omit<TraceStep, "sincePreviousMs">> = []
@@ -233,10 +251,13 @@ export const traceMessage = (
       source: place(committed),
       detail: committed.detail,
     })
-  const status = statusOf(message, options)
-  // A stall holds back messages from its tree count on, until a checkpoint past it is proposed.
-  if (status !== "delivered" && message.stageRank < rankOf("proposed"))
-    for (const stall of laneEvents.filter((e) => e.stage === "stalled" && e.count <= message.nonce))
+  // A stall holds back every message its lane has not proposed, until the lane proposes again: those since the
+  // lane's last proposal are what the message waits on, whatever count they stalled at.
+  if (status !== "delivered" && status !== "rejected" && message.stageRank < rankOf("proposed")) {
+    const last = store.lastProposal(message.lane)
+    for (const stall of laneEvents.filter(
+      (e) => e.stage === "stalled" && (last === undefined || after(e, last)),
+    ))
       raw.push({
         stage: "stalled",
         at: stall.at,
@@ -244,6 +265,19 @@ export const traceMessage = (
         source: place(stall),
         detail: stall.detail,
       })
+  }
+  // Other messages observed at its nonce that the proof-builder rejected: someone claimed this nonce.
+  if (status !== "rejected")
+    for (const rival of store.rivalRejections(message.lane, message.nonce, message.id)) {
+      const detail = { ...rival.detail, messageId: rival.messageId }
+      raw.push({
+        stage: "rival-rejected",
+        at: rival.at,
+        summary: stepSummary(message, { ...rival, stage: "rival-rejected", detail }),
+        source: place(rival),
+        detail,
+      })
+    }
 
   raw.sort(
     (a, b) =>
@@ -269,6 +303,11 @@ const waitingFor = (
   now: number,
 ): string[] => {
   if (status === "delivered") return []
+  if (status === "rejected") {
+    const why =
+      steps.filter((s) => s.stage === "rejected").at(-1)?.summary ?? `rejected (${message.rejected})`
+    return [`${why}; it is no message of its lane and will never be delivered`]
+  }
   const stage = stageOf(message)
   const idle = `${Math.round((now - message.lastAt) / 1000)} s`
   const next: Record<Stage, string> = {

@@ -212,6 +212,7 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "OutboxLaneRead":
     case "OperatorSetRead":
     case "ChainHeadRead":
+    case "MessageRejected":
     case "WatcherCursor":
       return []
     default: {

@@ -12,7 +12,7 @@ import { allPartitions, defineService, singleInstance } from "../runtime/service
 export const proofBuilder = defineService({
   name: "proof-builder",
   description:
-    "Keeps each lane's tree, checks it against the Outbox, proposes checkpoints, emits range and single proofs.",
+    "Settles each lane's observed messages against the Outbox (rejecting false ones), proposes checkpoints, emits range and single proofs.",
   group: "chorus.proof-builder",
   consumes: [TOPICS.messagesObserved.name],
   reads: [TOPICS.laneReads.name],

@@ -1,7 +1,8 @@
 /**
- * The proof-builder: keeps each lane's Merkle tree from the observed
- * messages, checks it against the source Outbox's root and count, proposes
- * checkpoints, and emits range proofs for chunks of each checkpoint's new
+ * The proof-builder: settles each lane's observed messages against the
+ * source Outbox's root and count (keeping the leaves the chain has and
+ * rejecting the observations it refutes), proposes checkpoints of the
+ * proven tree, and emits range proofs for chunks of each checkpoint's new
  * messages and a single proof per message.
  *
  * `startProofBuilder` runs it on the bus; `makeProofBuilderCore` is its pure

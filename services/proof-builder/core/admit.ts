@@ -1,43 +1,44 @@
 /**
- * Where an observed message goes in its lane: onto the tree, into the
- * waiting room behind a gap, or nowhere (a duplicate, a conflict, an event
- * whose id does not match its message).
+ * What one observed message is to its lane before any read: a new
+ * candidate for its nonce, the same observation again, or false on its
+ * face (its id is not its message's, or its nonce is already proven with
+ * another message).
  *
- * `admit` only looks; `applyAdmission` then changes the lane. The split lets
- * the service ask, before it reads the chain, whether this message extends
- * the tree and which block the tree's head will be in — the same answer
- * `decide` acts on afterwards.
+ * Only a candidate needs the chain: where it goes (onto the tree, behind a
+ * gap, or nowhere) is settled against Outbox reads (`settle.ts`), whatever
+ * order the observations arrived in.
  *
  * @module
  */
-import type { Hex } from "viem"
-import type { BlockRef, MessageObserved } from "../../../schemas/index.ts"
-import { appendLeaf } from "../merkle/index.ts"
+import type { BlockRef, MessageId, MessageObserved } from "../../../schemas/index.ts"
 import { computeMessageId } from "./message-id.ts"
-import type { LaneState } from "./state.ts"
+import { type LaneState, observationKey } from "./state.ts"
 
-/** What one observed message does to its lane: a closed set, each with its reason. */
+/** What one observation is to its lane: a closed set, each with its reason. */
 export type Admission =
-  /** It is the next nonce: it and the waiting messages it makes contiguous go onto the tree. */
+  /** A new candidate for its nonce: the chain decides whether it is a leaf. */
+  | { readonly kind: "candidate" }
+  /** Seen before: the same observation is a candidate already, or its message is the proven leaf of its nonce. */
+  | { readonly kind: "duplicate"; readonly where: "tree" | "candidates" }
+  /** False without a read: its id is not its message's, or another message is proven at its nonce. */
   | {
-      readonly kind: "extends"
-      /** In nonce order: the observed message, then the drained waiting ones. */
-      readonly appended: ReadonlyArray<MessageObserved>
-      /** The tree count afterwards. */
-      readonly count: number
-      /** The block of the newest appended message: where the Outbox is read. */
-      readonly head: BlockRef
+      readonly kind: "rejected"
+      readonly reason: "mismatched-id" | "not-in-outbox-root"
+      /** The Outbox read that proved the other message (null for a corrupt id). */
+      readonly outboxBlock: BlockRef | null
+      readonly chainMessageId: MessageId | null
+      readonly detail: string
     }
-  /** It is above the next nonce: it waits for the gap below it to close. */
-  | { readonly kind: "ahead"; readonly missing: number }
-  /** The same message is already in the tree or waiting (a watcher re-read a range). */
-  | { readonly kind: "duplicate"; readonly where: "tree" | "waiting" }
-  /** Another message already holds its nonce. */
-  | { readonly kind: "conflicting"; readonly detail: string }
-  /** Its `messageId` is not the id of its `message`: the event is corrupt and cannot be a leaf. */
-  | { readonly kind: "mismatched-id"; readonly detail: string }
 
-const where = (observed: MessageObserved) =>
+/**
+ * Where an observation says its message is, for a reason a person reads.
+ *
+ * @example
+ * ```ts
+ * whereObserved(observed) // "tx 0x…12 log 0, block 1234 (0xab…)"
+ * ```
+ */
+export const whereObserved = (observed: MessageObserved): string =>
   `tx ${observed.transactionHash} log ${observed.logIndex}, block ${observed.block.number} (${observed.block.hash})`
 
 /**
@@ -47,7 +48,7 @@ const where = (observed: MessageObserved) =>
  * @example
  * ```ts
  * const admission = admit(state.lanes.get(laneId(lane)), observed)
- * if (admission.kind === "extends") // read the Outbox at admission.head
+ * if (admission.kind === "candidate") // settle it against the Outbox
  * ```
  */
 export const admit = (lane: LaneState | undefined, observed: MessageObserved): Admission => {
@@ -55,64 +56,35 @@ export const admit = (lane: LaneState | undefined, observed: MessageObserved): A
   const computed = computeMessageId(message)
   if (!computed.ok || computed.id !== messageId) {
     return {
-      kind: "mismatched-id",
-      detail: `message at nonce ${message.nonce} (${where(observed)}) carries id ${messageId}, but ${
+      kind: "rejected",
+      reason: "mismatched-id",
+      outboxBlock: null,
+      chainMessageId: null,
+      detail: `message at nonce ${message.nonce} (${whereObserved(observed)}) carries id ${messageId}, but ${
         computed.ok
           ? `keccak256(abi.encode(message)) is ${computed.id}`
           : `it cannot be ABI-encoded: ${computed.reason}`
-      }; the event was ignored — check the chain-watcher that produced it`,
+      }; the event contradicts itself — check the chain-watcher that produced it`,
     }
   }
-  const count = lane?.tree.count ?? 0
   const nonce = message.nonce
-  if (nonce < count) {
-    const existing = lane!.ids[nonce]!
-    if (existing === messageId) return { kind: "duplicate", where: "tree" }
+  if (lane !== undefined && nonce < lane.tree.count) {
+    const proven = lane.ids[nonce]!
+    if (proven === messageId) return { kind: "duplicate", where: "tree" }
+    const at = lane.provenAt
     return {
-      kind: "conflicting",
-      detail: `nonce ${nonce} is ${existing} in the tree, but ${messageId} (${where(observed)}) claims it too; the new one was ignored`,
+      kind: "rejected",
+      reason: "not-in-outbox-root",
+      outboxBlock: at ?? null,
+      chainMessageId: proven,
+      detail: `nonce ${nonce} is ${proven}, proven in checkpoint #${lane.lastProposed} against the Outbox's root${
+        at === undefined ? "" : ` at block ${at.number} (${at.hash})`
+      }; this observation (${whereObserved(observed)}) claims ${messageId}`,
     }
   }
-  if (nonce > count) {
-    const waiting = lane?.waiting.get(nonce)
-    if (waiting === undefined) return { kind: "ahead", missing: count }
-    if (waiting.messageId === messageId) return { kind: "duplicate", where: "waiting" }
-    return {
-      kind: "conflicting",
-      detail: `nonce ${nonce} is ${waiting.messageId} (${where(waiting)}) in the waiting room, but ${messageId} (${where(observed)}) claims it too; the new one was ignored`,
-    }
+  const key = observationKey(observed)
+  if (lane?.candidates.get(nonce)?.some((c) => observationKey(c.observed) === key)) {
+    return { kind: "duplicate", where: "candidates" }
   }
-  const appended = [observed]
-  for (let next = count + 1; lane?.waiting.has(next); next++) appended.push(lane.waiting.get(next)!)
-  return { kind: "extends", appended, count: count + appended.length, head: appended.at(-1)!.block }
-}
-
-/**
- * Applies an admission to its lane: appends what extends the tree, parks
- * what is ahead. Duplicates, conflicts and corrupt events change nothing.
- *
- * @example
- * ```ts
- * applyAdmission(lane, observed, admit(lane, observed))
- * ```
- */
-export const applyAdmission = (lane: LaneState, observed: MessageObserved, admission: Admission): void => {
-  switch (admission.kind) {
-    case "extends":
-      for (const next of admission.appended) {
-        appendLeaf(lane.tree, next.messageId as Hex)
-        lane.messages.push(next.message)
-        lane.ids.push(next.messageId)
-        lane.waiting.delete(next.message.nonce)
-      }
-      lane.head = admission.head
-      return
-    case "ahead":
-      lane.waiting.set(observed.message.nonce, observed)
-      return
-    case "duplicate":
-    case "conflicting":
-    case "mismatched-id":
-      return
-  }
+  return { kind: "candidate" }
 }

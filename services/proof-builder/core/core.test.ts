@@ -76,28 +76,48 @@ const input = (event: MessageObserved): Envelope =>
 const republished = (event: MessageObserved, cause: Envelope): Envelope =>
   makeEnvelope(event, { producer: watcher, causationId: cause.id, time: new Date(T0) })
 
-/** The source chain's truth: which of the lane's messages each block holds. */
-const fakeOutbox = (sent: ReadonlyArray<MessageObserved>, options: { fork?: number } = {}) => ({
-  read: (block: BlockRef, observedInput: Envelope): Envelope => {
-    const held = sent.filter((m) => m.block.number <= block.number).map((m) => m.messageId as Hex)
-    const read = new OutboxLaneRead({
-      reader: PROOF_BUILDER_READER,
-      srcChainId: ChainId.make(SRC),
-      outbox: OUTBOX,
-      dstChainId: ChainId.make(DST),
-      block: blockAt(block.number, options.fork),
-      finalized: blockAt(block.number + 2, options.fork),
-      root: Bytes32.make(getRoot(createMerkleTree(held))),
-      count: held.length,
-    })
-    return makeEnvelope(read, { producer: builder, causationId: observedInput.id, time: new Date(T0) })
-  },
-})
+/**
+ * The source chain's truth: which of the lane's messages each block holds, and (when given) how far it is
+ * final. `advance` sends more messages and moves finality, as the chain does between two inputs.
+ */
+const fakeOutbox = (
+  sent: ReadonlyArray<MessageObserved>,
+  options: { fork?: number; finalized?: number } = {},
+) => {
+  const chain = { sent: [...sent], finalized: options.finalized }
+  return {
+    advance: (more: ReadonlyArray<MessageObserved>, finalized?: number) => {
+      chain.sent.push(...more)
+      if (finalized !== undefined) chain.finalized = finalized
+    },
+    read: (block: BlockRef, observedInput: Envelope): Envelope => {
+      // A block past the finalized head is not read: the service reads the finalized head instead.
+      const at =
+        chain.finalized !== undefined && block.number > chain.finalized ? chain.finalized : block.number
+      const held = chain.sent.filter((m) => m.block.number <= at).map((m) => m.messageId as Hex)
+      const read = new OutboxLaneRead({
+        reader: PROOF_BUILDER_READER,
+        srcChainId: ChainId.make(SRC),
+        outbox: OUTBOX,
+        dstChainId: ChainId.make(DST),
+        block: blockAt(at, options.fork),
+        finalized: blockAt(chain.finalized ?? at + 2, options.fork),
+        root: Bytes32.make(getRoot(createMerkleTree(held))),
+        count: held.length,
+      })
+      return makeEnvelope(read, { producer: builder, causationId: observedInput.id, time: new Date(T0) })
+    },
+  }
+}
 
 type Step = { readonly input: Envelope; readonly reads: ReadonlyArray<Envelope> }
 
+/** Reads one input may make before it is decided (the service's bound, with room to spare). */
+const READS_PER_INPUT = 4
+
 /**
- * Runs inputs the way the lane runtime does: plan the read, make it on the fake Outbox, decide, stamp.
+ * Runs inputs the way the lane runtime does: plan a read, make it on the fake Outbox, plan again with what was
+ * read (until the core needs nothing more), decide, stamp.
  * `from` is advanced in place (lanes are updated in place), so pass each state on once.
  */
 const handle = (
@@ -111,9 +131,15 @@ const handle = (
   const plans: ReadPlan["kind"][] = []
   const outputs: Envelope[] = []
   for (const envelope of inputs) {
-    const plan = core.planRead(state, envelope)
+    const reads: Envelope[] = []
+    let plan = core.planRead(state, envelope, reads)
     plans.push(plan.kind)
-    const reads = plan.kind === "read" ? [outbox.read(plan.block, envelope)] : []
+    while (plan.kind === "read" && reads.length < READS_PER_INPUT) {
+      const block = plan.block.number
+      if (reads.some((r) => (r.event as OutboxLaneRead).block.number === block)) break
+      reads.push(outbox.read(plan.block, envelope))
+      plan = core.planRead(state, envelope, reads)
+    }
     steps.push({ input: envelope, reads })
     const decision = core.decide(state, envelope, reads)
     state = decision.state
@@ -229,21 +255,24 @@ describe("proof-builder core", () => {
     const outbox = fakeOutbox(chain)
     // when they are observed as 0, 2, 3, 4 — nonce 1 missing
     const early = handle(core, outbox, [chain[0]!, chain[2]!, chain[3]!, chain[4]!].map(input))
-    // then 0 is proposed, the rest waits without a read, and the gap is reported once
-    expect(early.plans).toEqual(["read", "none", "none", "none"])
+    // then 0 is proposed; the rest waits, each read once per block (so a forged one would be refuted at once)
+    expect(early.plans).toEqual(["read", "read", "reuse", "read"])
     expect(proposals(early.outputs).map((p) => p.checkpoint.count)).toEqual([1])
     const gap = stalls(early.outputs)
     expect(gap).toHaveLength(1)
     expect(gap[0]!).toMatchObject({ reason: "nonce-gap", treeCount: 1 })
     expect(gap[0]!.detail).toMatch(/^waiting for nonce 1; have 1 contiguous message and 1 waiting/)
-    expect(laneState(early.state).waiting.size).toBe(3)
+    expect(laneState(early.state).candidates.size).toBe(3)
     // when nonce 1 arrives
     const closed = handle(core, outbox, [input(chain[1]!)], early.state)
-    // then the tree takes 1..4 at once, is read at the newest message's block, and proposes [1, 5)
-    expect(closed.steps[0]!.reads[0]!.event).toMatchObject({ count: 5, block: { number: 13 } })
-    expect(proposals(closed.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([[1, 5]])
+    // then the read of the newest message's block (13, count 5) proves 1..4 at once: no new read, one proposal
+    expect(closed.steps[0]!.reads).toEqual([])
+    expect(closed.plans).toEqual(["none"])
+    expect(
+      proposals(closed.outputs).map((p) => [p.previousCount, p.checkpoint.count, p.block.number]),
+    ).toEqual([[1, 5, 13]])
     expect(stalls(closed.outputs)).toEqual([])
-    expect(laneState(closed.state).waiting.size).toBe(0)
+    expect(laneState(closed.state).candidates.size).toBe(0)
     expect(proofs(closed.outputs, "single").map((s) => s.start)).toEqual([1, 2, 3, 4])
   })
 
@@ -281,89 +310,108 @@ describe("proof-builder core", () => {
     expect(again.plans).toEqual(["none", "none"])
     expect(again.outputs).toEqual([])
     expect(laneState(again.state).tree.count).toBe(1)
-    expect(laneState(again.state).waiting.size).toBe(1)
+    expect(laneState(again.state).candidates.size).toBe(1)
   })
 
-  it("stalls on a different message claiming a nonce, and keeps the first", () => {
-    // given a lane with nonce 0 in the tree and nonce 2 waiting
+  it("rejects another message claiming a proven nonce, and keeps every claim of a nonce not settled yet", () => {
+    // given a lane with nonce 0 proven and nonce 2 waiting
     const chain = [observed(0, 10), observed(1, 11), observed(2, 12)]
     const core = makeProofBuilderCore({ chunkSize: 32 })
-    const before = handle(core, fakeOutbox(chain), [input(chain[0]!), input(chain[2]!)])
+    const outbox = fakeOutbox(chain)
+    const before = handle(core, outbox, [input(chain[0]!), input(chain[2]!)])
     // when other messages claim nonces 0 and 2
-    const conflicts = handle(
-      core,
-      fakeOutbox(chain),
-      [input(observed(0, 10, { body: "forged" })), input(observed(2, 12, { body: "forged" }))],
-      before.state,
-    )
-    // then each is a conflicting-message stall naming both ids, and the lane keeps the first ones
-    expect(conflicts.plans).toEqual(["none", "none"])
-    const found = stalls(conflicts.outputs)
-    expect(found.map((s) => [s.reason, s.treeCount])).toEqual([
-      ["conflicting-message", 1],
-      ["conflicting-message", 1],
+    const forged0 = observed(0, 10, { body: "forged" })
+    const forged2 = observed(2, 12, { body: "forged" })
+    const conflicts = handle(core, outbox, [input(forged0), input(forged2)], before.state)
+    // then the claim on the proven nonce is rejected at once, naming the proven message
+    expect(conflicts.plans).toEqual(["none", "reuse"])
+    expect(rejections(conflicts.outputs)).toMatchObject([
+      { messageId: forged0.messageId, reason: "not-in-outbox-root", chainMessageId: chain[0]!.messageId },
     ])
-    expect(found[0]!.detail).toContain(chain[0]!.messageId)
-    expect(found[1]!.detail).toContain(chain[2]!.messageId)
+    expect(rejections(conflicts.outputs)[0]!.detail).toContain(chain[0]!.messageId)
+    // and the other waits beside the first claim of nonce 2: neither is kept for arriving first
+    expect(stalls(conflicts.outputs)).toEqual([])
     expect(laneState(conflicts.state).ids).toEqual([chain[0]!.messageId])
-    expect(laneState(conflicts.state).waiting.get(2)!.messageId).toBe(chain[2]!.messageId)
+    expect(
+      laneState(conflicts.state)
+        .candidates.get(2)!
+        .map((c) => c.observed.messageId),
+    ).toEqual([chain[2]!.messageId, forged2.messageId])
+    // when nonce 1 arrives, the chain's root settles nonce 2
+    const closed = handle(core, outbox, [input(chain[1]!)], conflicts.state)
+    expect(proposals(closed.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([[1, 3]])
+    expect(rejections(closed.outputs)).toMatchObject([
+      { messageId: forged2.messageId, reason: "not-in-outbox-root", chainMessageId: chain[2]!.messageId },
+    ])
   })
 
-  it("refuses an event whose id is not its message's id", () => {
+  it("rejects an event whose id is not its message's id, without a read or a stall", () => {
     // given an empty lane
     const core = makeProofBuilderCore({ chunkSize: 32 })
     const wrongId = MessageId.make(`0x${"ab".repeat(32)}`)
     // when a message arrives with a forged id
     const run = handle(core, fakeOutbox([]), [input(observed(0, 10, { messageId: wrongId }))])
-    // then it stalls as a conflicting message, explaining the id, and the tree stays empty
+    // then it is rejected, explaining the id, and the lane holds nothing
     expect(run.plans).toEqual(["none"])
-    expect(stalls(run.outputs)).toMatchObject([{ reason: "conflicting-message", treeCount: 0 }])
-    expect(stalls(run.outputs)[0]!.detail).toContain("keccak256(abi.encode(message))")
+    expect(rejections(run.outputs)).toMatchObject([
+      { messageId: wrongId, nonce: 0, reason: "mismatched-id", outboxBlock: null, chainMessageId: null },
+    ])
+    expect(rejections(run.outputs)[0]!.detail).toContain("keccak256(abi.encode(message))")
+    expect(stalls(run.outputs)).toEqual([])
     expect(run.state.lanes.size).toBe(0)
   })
 
-  it("stalls with both roots when the Outbox holds other messages, and proposes nothing", () => {
+  it("rejects with both roots an observation the Outbox's root refutes, and proposes nothing for it", () => {
     // given an Outbox whose nonce 1 differs from the observed one
     const truth = [observed(0, 10), observed(1, 11, { body: "the real one" })]
     const seen = [observed(0, 10), observed(1, 11)]
     const core = makeProofBuilderCore({ chunkSize: 32 })
     // when both are observed
     const run = handle(core, fakeOutbox(truth), seen.map(input))
-    // then 0 is proposed, and 1 stalls with a root mismatch naming both roots
+    // then 0 is proposed, and 1 is rejected with a detail naming both roots; the lane waits for the real 1
     expect(proposals(run.outputs).map((p) => p.checkpoint.count)).toEqual([1])
-    const [stall] = stalls(run.outputs)
-    expect(stall).toMatchObject({ reason: "root-mismatch", treeCount: 2 })
+    const [rejection] = rejections(run.outputs)
+    expect(rejection).toMatchObject({ nonce: 1, reason: "not-in-outbox-root", outboxBlock: { number: 11 } })
     const treeRoot = getRoot(createMerkleTree(seen.map((m) => m.messageId as Hex)))
     const outboxRoot = getRoot(createMerkleTree(truth.map((m) => m.messageId as Hex)))
-    expect(stall!.detail).toContain(treeRoot)
-    expect(stall!.detail).toContain(outboxRoot)
+    expect(rejection!.detail).toContain(treeRoot)
+    expect(rejection!.detail).toContain(outboxRoot)
+    expect(stalls(run.outputs)).toEqual([])
     expect(laneState(run.state).lastProposed).toBe(1)
+    expect(laneState(run.state).candidates.size).toBe(0)
   })
 
-  it("stalls when the tree has more messages than the Outbox, or the read is of another block", () => {
+  it("rejects a message the Outbox had not sent by its block, and stalls when the RPC has another block", () => {
     const core = makeProofBuilderCore({ chunkSize: 32 })
     // given an Outbox that holds only nonce 0 at block 10, while the watcher saw 0 and 1 in block 10
     const ahead = handle(core, fakeOutbox([observed(0, 10)]), [observed(0, 10), observed(1, 10)].map(input))
-    // then the first message is proposed, and the second stalls: the tree is ahead of the Outbox
-    expect(stalls(ahead.outputs)).toMatchObject([{ reason: "root-mismatch", treeCount: 2 }])
-    expect(stalls(ahead.outputs)[0]!.detail).toContain("the tree holds 2 messages, but the Outbox counts 1")
+    // then the first message is proposed, and the second rejected: the Outbox counts 1 at block 10
+    expect(rejections(ahead.outputs)).toMatchObject([{ nonce: 1, reason: "nonce-not-sent-by-block" }])
+    expect(rejections(ahead.outputs)[0]!.detail).toContain("the Outbox counted 1 message(s) at block 10")
+    expect(stalls(ahead.outputs)).toEqual([])
     expect(proposals(ahead.outputs).map((p) => p.checkpoint.count)).toEqual([1])
     // given an RPC on another fork: block 10 has another hash there
     const fork = handle(core, fakeOutbox([observed(0, 10)], { fork: 7 }), [input(observed(0, 10))])
-    // then the read does not count: root-mismatch naming both blocks, and no proposal
+    // then the read does not count for it: root-mismatch naming both blocks, no proposal, no rejection
     expect(stalls(fork.outputs)).toMatchObject([{ reason: "root-mismatch", treeCount: 1 }])
     expect(stalls(fork.outputs)[0]!.detail).toContain(hashOf(10, 7))
     expect(stalls(fork.outputs)[0]!.detail).toContain(hashOf(10))
     expect(proposals(fork.outputs)).toEqual([])
+    expect(rejections(fork.outputs)).toEqual([])
   })
 
-  it("waits without a read: the tree is never proposed unchecked", () => {
+  it("waits without a read: nothing is proposed unchecked", () => {
     // given a step with no read recorded (a replay of a log whose reads are missing)
     const core = makeProofBuilderCore({ chunkSize: 32 })
     const { outputs, state } = foldCore(core, builder, [{ input: input(observed(0, 10)), reads: [] }])
-    // then the message is in the tree and nothing is proposed
+    // then the message waits as a candidate, the tree is empty and nothing is proposed
     expect(outputs).toEqual([])
-    expect(laneState(state).tree.count).toBe(1)
+    expect(laneState(state).tree.count).toBe(0)
+    expect(
+      laneState(state)
+        .candidates.get(0)!
+        .map((c) => c.observed.message.nonce),
+    ).toEqual([0])
   })
 
   it("ignores messages from an outbox that is not a configured source", () => {
@@ -443,5 +491,292 @@ describe("proof-builder core", () => {
   it("rejects a chunk size that is not a positive integer", () => {
     expect(() => makeProofBuilderCore({ chunkSize: 0 })).toThrow(InvalidChunkSizeError)
     expect(() => makeProofBuilderCore({ chunkSize: 1.5 })).toThrow(/positive integer/)
+  })
+})
+
+// ---- conflicting observations (issue 11): whoever can publish a MessageObserved cannot block a lane ----
+
+interface Rejected {
+  readonly messageId: string
+  readonly nonce: number
+  readonly reason: string
+  readonly chainMessageId: string | null
+  readonly detail: string
+  readonly outboxBlock: { readonly number: number } | null
+}
+const rejections = (outputs: ReadonlyArray<Envelope>) => ofType<Rejected>(outputs, "MessageRejected")
+const causedBy = (outputs: ReadonlyArray<Envelope>, input: Envelope) =>
+  outputs.filter((o) => o.causationId === input.id)
+const rootOf = (messages: ReadonlyArray<MessageObserved>) =>
+  getRoot(createMerkleTree(messages.map((m) => m.messageId as Hex)))
+
+describe("proof-builder core: conflicting observations are settled against the chain", () => {
+  // The real lane: nonce 0 in block 10; the forger targets nonce 1.
+  const real0 = observed(0, 10)
+
+  it("forged first, at a block where the chain had not sent its nonce: rejected at once, and the real message is proposed", () => {
+    // given a lane proposed at 1, and a chain that has not sent nonce 1 yet (finalized up to block 20)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0], { finalized: 20 })
+    const start = handle(core, outbox, [input(real0)])
+    // when a forged nonce 1 claiming block 11 arrives first
+    const forged = input(observed(1, 11, { body: "forged" }))
+    const attack = handle(core, outbox, [forged], start.state)
+    // then it is rejected on the Outbox's count at block 11, and the lane is not reported stalled
+    expect(rejections(attack.outputs)).toMatchObject([
+      {
+        messageId: (forged.event as MessageObserved).messageId,
+        nonce: 1,
+        reason: "nonce-not-sent-by-block",
+        outboxBlock: { number: 11 },
+      },
+    ])
+    expect(rejections(attack.outputs)[0]!.detail).toContain("block 11")
+    expect(stalls(attack.outputs)).toEqual([])
+    // when the real nonce 1 is sent in block 12 and observed
+    const real1 = observed(1, 12)
+    outbox.advance([real1], 30)
+    const after = handle(core, outbox, [input(real1)], attack.state)
+    // then it is proposed with the Outbox's root, and nothing stalls
+    expect(proposals(after.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([[1, 2]])
+    expect(proposals(after.outputs)[0]!.checkpoint.root).toBe(rootOf([real0, real1]))
+    expect(stalls(after.outputs)).toEqual([])
+    expect(proofs(after.outputs, "single").map((p) => p.messageIds)).toEqual([[real1.messageId]])
+  })
+
+  it("forged first, claiming the real message's own block among others: the chain's root picks the real leaf", () => {
+    // given a chain with nonce 0 in block 10, and nonces 1 and 2 in block 12
+    const real1 = observed(1, 12)
+    const real2 = observed(2, 12)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1, real2])
+    // when a forged nonce 1 claiming block 12 (its real hash) arrives before the real 1 and 2
+    const forged = observed(1, 12, { body: "forged" })
+    const run = handle(core, outbox, [real0, forged, real1, real2].map(input))
+    // then the real messages are proposed with the Outbox's root at block 12
+    expect(proposals(run.outputs).map((p) => [p.previousCount, p.checkpoint.count, p.block.number])).toEqual([
+      [0, 1, 10],
+      [1, 3, 12],
+    ])
+    expect(proposals(run.outputs)[1]!.checkpoint.root).toBe(rootOf([real0, real1, real2]))
+    expect(proofs(run.outputs, "range").flatMap((p) => p.messageIds)).toEqual(
+      [real0, real1, real2].map((m) => m.messageId),
+    )
+    // and the forgery is rejected, naming the message the chain holds at its nonce; nothing stalls
+    expect(rejections(run.outputs)).toMatchObject([
+      {
+        messageId: forged.messageId,
+        nonce: 1,
+        reason: "not-in-outbox-root",
+        chainMessageId: real1.messageId,
+        outboxBlock: { number: 12 },
+      },
+    ])
+    expect(stalls(run.outputs)).toEqual([])
+  })
+
+  it("forged first, alone in the block it claims: the Outbox's root at that block refutes it", () => {
+    // given a chain whose block 11 holds only the real nonce 1
+    const real1 = observed(1, 11)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1])
+    const forged = observed(1, 11, { body: "forged" })
+    // when the forgery arrives before the real message
+    const run = handle(core, outbox, [real0, forged, real1].map(input))
+    // then it is rejected at once, the real message is proposed, and nothing stalls
+    expect(rejections(causedBy(run.outputs, run.steps[1]!.input))).toMatchObject([
+      { messageId: forged.messageId, reason: "not-in-outbox-root", outboxBlock: { number: 11 } },
+    ])
+    expect(rejections(run.outputs)[0]!.detail).toContain(rootOf([real0, real1]))
+    expect(proposals(run.outputs).map((p) => p.checkpoint.count)).toEqual([1, 2])
+    expect(stalls(run.outputs)).toEqual([])
+  })
+
+  it("real first, then forged: a forgery of a proven nonce is rejected without a read", () => {
+    // given a lane whose nonce 1 is proposed
+    const real1 = observed(1, 11)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1])
+    const start = handle(core, outbox, [real0, real1].map(input))
+    // when a forged nonce 1 arrives
+    const forged = observed(1, 11, { body: "forged" })
+    const attack = handle(core, outbox, [input(forged)], start.state)
+    // then it is rejected, naming the proven message, with no read and no stall
+    expect(attack.steps[0]!.reads).toEqual([])
+    expect(rejections(attack.outputs)).toMatchObject([
+      {
+        messageId: forged.messageId,
+        nonce: 1,
+        reason: "not-in-outbox-root",
+        chainMessageId: real1.messageId,
+      },
+    ])
+    expect(stalls(attack.outputs)).toEqual([])
+    // and the lane goes on
+    const real2 = observed(2, 12)
+    outbox.advance([real2])
+    const after = handle(core, outbox, [input(real2)], attack.state)
+    expect(proposals(after.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([[2, 3]])
+  })
+
+  it("real first, then forged, in a block not settled yet: the forgery waits as a candidate and loses", () => {
+    // given nonces 1 and 2 in block 12; the real 1 arrives, then a forged 1, then the real 2
+    const real1 = observed(1, 12)
+    const real2 = observed(2, 12)
+    const forged = observed(1, 12, { body: "forged" })
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const run = handle(core, fakeOutbox([real0, real1, real2]), [real0, real1, forged, real2].map(input))
+    // then the real messages are proposed, the forgery rejected, and no stall reported
+    expect(proposals(run.outputs).map((p) => p.checkpoint.count)).toEqual([1, 3])
+    expect(proposals(run.outputs)[1]!.checkpoint.root).toBe(rootOf([real0, real1, real2]))
+    expect(rejections(run.outputs)).toMatchObject([
+      { messageId: forged.messageId, reason: "not-in-outbox-root", chainMessageId: real1.messageId },
+    ])
+    expect(stalls(run.outputs)).toEqual([])
+  })
+
+  it("forged waiting above a gap: it does not hold the real messages back", () => {
+    // given a chain with nonce 1 in block 12 and nonce 2 in block 13
+    const real1 = observed(1, 12)
+    const real2 = observed(2, 13)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1, real2])
+    // when a forged nonce 2 claiming block 13 arrives before nonce 1, then the real 2, then the real 1
+    const forged = observed(2, 13, { body: "forged" })
+    const run = handle(core, outbox, [real0, forged, real2, real1].map(input))
+    // then the real messages are proposed together, and the forgery is rejected naming the real nonce 2
+    expect(proposals(run.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([
+      [0, 1],
+      [1, 3],
+    ])
+    expect(proposals(run.outputs)[1]!.checkpoint.root).toBe(rootOf([real0, real1, real2]))
+    expect(rejections(run.outputs)).toMatchObject([
+      {
+        messageId: forged.messageId,
+        nonce: 2,
+        reason: "not-in-outbox-root",
+        chainMessageId: real2.messageId,
+      },
+    ])
+    // and only the real gap (nonce 1 exists on chain and was not observed yet) was reported
+    expect(stalls(run.outputs).map((s) => s.reason)).toEqual(["nonce-gap"])
+  })
+
+  it("forged waiting above a gap, at a block where its nonce was not sent: rejected at once, no gap reported", () => {
+    // given a chain with nonce 1 in block 12 and nonce 2 in block 13
+    const real1 = observed(1, 12)
+    const real2 = observed(2, 13)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1, real2])
+    // when a forged nonce 2 claiming block 11 arrives, then the real messages in order
+    const forged = input(observed(2, 11, { body: "forged" }))
+    const run = handle(core, outbox, [input(real0), forged, input(real1), input(real2)])
+    // then the forgery is rejected when it arrives, and no stall of any kind is reported
+    expect(rejections(causedBy(run.outputs, forged))).toMatchObject([
+      { nonce: 2, reason: "nonce-not-sent-by-block", outboxBlock: { number: 11 } },
+    ])
+    expect(stalls(run.outputs)).toEqual([])
+    expect(proposals(run.outputs).map((p) => p.checkpoint.count)).toEqual([1, 2, 3])
+  })
+
+  it("forged with a block the chain has not reached: the partition is not held, and the real message wins", () => {
+    // given a lane proposed at 1, on a chain finalized up to block 20 that has not sent nonce 1
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0], { finalized: 20 })
+    const start = handle(core, outbox, [input(real0)])
+    // when a forged nonce 1 claims block 1,000,000
+    const forged = input(observed(1, 1_000_000, { body: "forged" }))
+    const attack = handle(core, outbox, [forged], start.state)
+    // then the core asked for one read (the service answers with the finalized head), and did not ask again
+    expect(attack.steps[0]!.reads.map((r) => (r.event as OutboxLaneRead).block.number)).toEqual([20])
+    expect(core.planRead(attack.state, forged, attack.steps[0]!.reads).kind).not.toBe("read")
+    // and nothing is proposed, rejected or stalled: it cannot be settled yet
+    expect(attack.outputs).toEqual([])
+    // when the chain sends the real nonce 1 in block 25 and finalizes it
+    const real1 = observed(1, 25)
+    outbox.advance([real1], 30)
+    const after = handle(core, outbox, [input(real1)], attack.state)
+    // then the real message is proposed and the forgery rejected: the chain sent nonce 1 before the block it names
+    expect(proposals(after.outputs).map((p) => [p.previousCount, p.checkpoint.count])).toEqual([[1, 2]])
+    expect(proposals(after.outputs)[0]!.checkpoint.root).toBe(rootOf([real0, real1]))
+    expect(rejections(after.outputs)).toMatchObject([
+      {
+        messageId: (forged.event as MessageObserved).messageId,
+        nonce: 1,
+        reason: "nonce-sent-before-block",
+        outboxBlock: { number: 25 },
+      },
+    ])
+    expect(stalls([...attack.outputs, ...after.outputs])).toEqual([])
+  })
+
+  it("forged with a block the chain has not reached, after the real nonce was sent: rejected at once", () => {
+    // given a chain that sent nonce 1 in block 12, finalized up to block 20
+    const real1 = observed(1, 12)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1], { finalized: 20 })
+    // when the lane is at 1 and a forged nonce 1 claims block 1,000,000, then the real 1 arrives
+    const forged = input(observed(1, 1_000_000, { body: "forged" }))
+    const run = handle(core, outbox, [input(real0), forged, input(real1)])
+    // then the forgery is rejected on the Outbox's count at the finalized head, and the real one proposed
+    expect(rejections(causedBy(run.outputs, forged))).toMatchObject([
+      { nonce: 1, reason: "nonce-sent-before-block", outboxBlock: { number: 20 } },
+    ])
+    expect(proposals(run.outputs).map((p) => p.checkpoint.count)).toEqual([1, 2])
+    expect(stalls(run.outputs)).toEqual([])
+  })
+
+  it("a copy of the real message naming another block hash proposes nothing, until the real observation arrives", () => {
+    // given a chain whose block 11 holds nonce 1
+    const real1 = observed(1, 11)
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox([real0, real1])
+    // when the real message's content arrives first under a block hash the chain does not have
+    const copy = observed(1, 11, { fork: 9 })
+    expect(copy.messageId).toBe(real1.messageId)
+    const early = handle(core, outbox, [real0, copy].map(input))
+    // then nothing is proposed for it: the watcher and the chain disagree, which is reported
+    expect(proposals(early.outputs).map((p) => p.checkpoint.count)).toEqual([1])
+    expect(stalls(early.outputs)).toMatchObject([{ reason: "root-mismatch" }])
+    expect(stalls(early.outputs)[0]!.detail).toContain(hashOf(11, 9))
+    // when the real observation arrives
+    const after = handle(core, outbox, [input(real1)], early.state)
+    // then it is proposed at the chain's block, and the copy is dropped without a rejection (it is no forgery)
+    expect(proposals(after.outputs).map((p) => [p.checkpoint.count, p.block.hash])).toEqual([[2, hashOf(11)]])
+    expect(rejections(after.outputs)).toEqual([])
+  })
+
+  it("gives the same ids and state when a log with forgeries is folded again, from scratch or resumed", () => {
+    // given a log with forgeries of every kind above, and the real messages
+    const real1 = observed(1, 12)
+    const real2 = observed(2, 12)
+    const real3 = observed(3, 13)
+    const chain = [real0, real1, real2, real3]
+    const log = [
+      real0,
+      observed(1, 12, { body: "forged" }),
+      observed(3, 13, { body: "forged" }),
+      observed(2, 11, { body: "forged" }),
+      observed(1, 1_000_000, { body: "forged" }),
+      real1,
+      real3,
+      real2,
+      observed(0, 10, { body: "forged" }),
+    ].map(input)
+    const core = makeProofBuilderCore({ chunkSize: 2 })
+    const live = handle(core, fakeOutbox(chain, { finalized: 20 }), log)
+    // when the recorded steps are folded again from the initial state, and in two halves
+    const rebuilt = foldCore(core, builder, live.steps)
+    const half = foldCore(core, builder, live.steps.slice(0, 5))
+    const resumed = foldCore(core, builder, live.steps.slice(5), half.state)
+    // then every output has the same id, and the states are equal
+    expect(rebuilt.outputs.map((o) => o.id)).toEqual(live.outputs.map((o) => o.id))
+    expect([...half.outputs, ...resumed.outputs].map((o) => o.id)).toEqual(live.outputs.map((o) => o.id))
+    expect(rebuilt.state).toEqual(live.state)
+    expect(resumed.state).toEqual(live.state)
+    // and the live run proposed the chain's root with every forgery rejected
+    expect(proposals(live.outputs).at(-1)!.checkpoint).toMatchObject({ count: 4, root: rootOf(chain) })
+    expect(rejections(live.outputs)).toHaveLength(5)
+    expect(stalls(live.outputs).filter((s) => s.reason !== "nonce-gap")).toEqual([])
   })
 })

@@ -1,11 +1,11 @@
 /**
- * The proof-builder's pure core: lanes' trees from observed messages,
- * checked against Outbox reads, into proposals, proofs and stalls.
+ * The proof-builder's pure core: lanes' candidates from observed messages,
+ * settled against Outbox reads, into proposals, proofs, rejections and
+ * stalls.
  *
  * @module
  */
-export { type Admission, admit, applyAdmission } from "./admit.ts"
-export { checkRead, type ReadVerdict } from "./check-read.ts"
+export { type Admission, admit, whereObserved } from "./admit.ts"
 export {
   InvalidChunkSizeError,
   makeProofBuilderCore,
@@ -17,4 +17,22 @@ export {
 } from "./core.ts"
 export { computeMessageId } from "./message-id.ts"
 export { proposalOf } from "./proposal.ts"
-export { emptyLane, emptyProofBuilderState, type LaneState, laneId, type ProofBuilderState } from "./state.ts"
+export {
+  isDeferred,
+  MAX_COMBINATIONS,
+  type Proven,
+  preferred,
+  type Refutation,
+  type Settlement,
+  settle,
+  type Unsettled,
+} from "./settle.ts"
+export {
+  type Candidate,
+  emptyLane,
+  emptyProofBuilderState,
+  type LaneState,
+  laneId,
+  observationKey,
+  type ProofBuilderState,
+} from "./state.ts"

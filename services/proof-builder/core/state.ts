@@ -1,15 +1,24 @@
 /**
  * The proof-builder's state: one entry per lane (source chain, outbox,
- * destination chain), holding the tree of the lane's contiguous messages, the
- * messages that arrived ahead of a gap, the count last proposed and the last
- * Outbox read.
+ * destination chain), holding the tree of the lane's proven messages, the
+ * candidates observed for every nonce above it, the Outbox reads that may
+ * still settle them, and the count last proposed.
+ *
+ * A lane's messages are settled against the chain, never taken on the word
+ * of whoever published them: an observation is a candidate for its nonce
+ * until an Outbox read (made on the proof-builder's own RPC, recorded
+ * before the core ran) proves it a leaf or refutes it. Several candidates
+ * may wait for one nonce; the chain's root picks among them.
  *
  * Invariants:
- * - `tree.count === messages.length === ids.length`; leaf `i` is `ids[i]`,
- *   the id of `messages[i]`.
- * - Every key of `waiting` is above `tree.count` (a waiting message is never
- *   also in the tree).
- * - `lastProposed <= tree.count`.
+ * - `tree.count === messages.length === ids.length === lastProposed`: the
+ *   tree holds exactly the proven leaves, leaf `i` is `ids[i]`, the id of
+ *   `messages[i]`, and every leaf was checked against an Outbox root.
+ * - Every key of `candidates` is at or above `tree.count`, and no list is
+ *   empty; a list is in arrival order, and holds at most one observation
+ *   per message id and block.
+ * - Every anchor counts more messages than the tree: one that does not can
+ *   settle nothing more.
  * - `ProofBuilderState.lanes` is copied, never mutated, when a lane is added,
  *   so the core's `initial` state stays empty however often it is folded
  *   from; a lane's own fields are updated in place (its tree is too big to
@@ -27,24 +36,37 @@ import type {
 } from "../../../schemas/index.ts"
 import { createMerkleTree, type MerkleTree } from "../merkle/index.ts"
 
+/** One observation of a message, waiting to be settled against the chain. */
+export interface Candidate {
+  readonly observed: MessageObserved
+  /**
+   * The proof-builder's finalized head when the block it names was not final yet, so it was read at that head
+   * instead; undefined once read at its own block or never asked. While the lane knows no finalized head at or
+   * past its block, another candidate for its nonce is preferred, and its block is not read again.
+   */
+  readonly deferredAt: number | undefined
+}
+
 export interface LaneState {
   readonly lane: Lane
-  /** The contiguous messages' ids, nonce `i` at leaf `i`. */
+  /** The proven messages' ids, nonce `i` at leaf `i`. */
   readonly tree: MerkleTree
-  /** The contiguous messages, by nonce (they travel in `MessageProven`). */
+  /** The proven messages, by nonce (they travel in `MessageProven`). */
   readonly messages: Message[]
   /** Their ids, by nonce. */
   readonly ids: MessageId[]
-  /** The block of the newest contiguous message: where the Outbox is read. */
-  head: BlockRef | undefined
-  /** Messages above the tree's count, by nonce, until the gap below them closes. */
-  readonly waiting: Map<number, MessageObserved>
-  /** The tree count at which the current gap was reported, so it is reported once. */
+  /** Observations of every nonce from `tree.count` on, by nonce, in arrival order. */
+  readonly candidates: Map<number, Candidate[]>
+  /** The lane's Outbox reads that may still settle candidates, by block number (the latest read of a number). */
+  readonly anchors: Map<number, OutboxLaneRead>
+  /** The highest finalized head any of the lane's reads reported. */
+  finalized: number | undefined
+  /** The nonce at which the current gap was reported, so it is reported once. */
   gapReportedAt: number | undefined
   /** The count of the last proposed checkpoint (0 before the first). */
   lastProposed: number
-  /** The last Outbox read the lane was checked against. */
-  lastRead: OutboxLaneRead | undefined
+  /** The block of the Outbox read the last proposal was checked against: its root commits to every leaf. */
+  provenAt: BlockRef | undefined
 }
 
 export interface ProofBuilderState {
@@ -83,9 +105,22 @@ export const emptyLane = (lane: Lane): LaneState => ({
   tree: createMerkleTree(),
   messages: [],
   ids: [],
-  head: undefined,
-  waiting: new Map(),
+  candidates: new Map(),
+  anchors: new Map(),
+  finalized: undefined,
   gapReportedAt: undefined,
   lastProposed: 0,
-  lastRead: undefined,
+  provenAt: undefined,
 })
+
+/**
+ * What makes two observations the same one: the message (its id commits to every field) and the block it
+ * names. A transaction hash or log index alone does not change what the chain is asked.
+ *
+ * @example
+ * ```ts
+ * observationKey(observed) // "0x12…@1234:0xab…"
+ * ```
+ */
+export const observationKey = (observed: MessageObserved): string =>
+  `${observed.messageId}@${observed.block.number}:${observed.block.hash}`

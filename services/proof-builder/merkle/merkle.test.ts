@@ -11,6 +11,7 @@ import {
   getRoot,
   ProofLengthError,
   RangeOutOfBoundsError,
+  truncateTree,
   verifyRangeProof,
   ZERO_HASHES,
 } from "./index.ts"
@@ -71,6 +72,27 @@ describe("createMerkleTree / appendLeaf / getRoot", () => {
       }),
       { numRuns: 25 },
     )
+  })
+
+  it("truncating takes appended leaves back: the tree is the one built from the prefix, and grows on from it", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), (keep, other) => {
+        const tree = createMerkleTree(leaves.slice(0, 300))
+        truncateTree(tree, keep)
+        expect(tree.levels.map((level) => level.length)).toEqual(
+          createMerkleTree(leaves.slice(0, keep)).levels.map((level) => level.length),
+        )
+        expect(getRoot(tree)).toBe(referenceRoot(leaves.slice(0, keep)))
+        // Appending other leaves after a truncation gives the tree of those leaves, not of the ones taken back.
+        const grown = leaves.slice(400, 400 + other)
+        for (const leaf of grown) appendLeaf(tree, leaf)
+        expect(getRoot(tree)).toBe(referenceRoot([...leaves.slice(0, keep), ...grown]))
+        if (tree.count > 0)
+          expect(getRangeProof(tree, { start: 0, end: tree.count }).root).toBe(getRoot(tree))
+      }),
+      { numRuns: 25 },
+    )
+    expect(() => truncateTree(createMerkleTree(leaves.slice(0, 3)), 4)).toThrow(RangeOutOfBoundsError)
   })
 
   it("getLeaves returns the leaves in order", () => {

@@ -1,7 +1,8 @@
 /**
  * Why the proof-builder could not read a lane from its source chain. Each is
  * thrown from `observe`, so the bus redelivers the message and the read is
- * tried again; nothing is published for it meanwhile. Errors of the chain
+ * tried again; nothing is published for it meanwhile (a block that stays
+ * past the finalized head is, after a while, read at that head instead). Errors of the chain
  * itself (a wrong chain behind the RPC, an unreachable RPC) are the chain
  * reader's, in `chains/`.
  *
@@ -19,11 +20,14 @@ export class BlockNotFinalizedError extends ChorusError {
     readonly finalized: number | null
   }
 
-  constructor(details: {
-    readonly chainId: number
-    readonly block: number
-    readonly finalized: number | null
-  }) {
+  constructor(
+    details: {
+      readonly chainId: number
+      readonly block: number
+      readonly finalized: number | null
+    },
+    cause?: unknown,
+  ) {
     const head =
       details.finalized === null
         ? "no block is final yet under its finality rule"
@@ -33,8 +37,10 @@ export class BlockNotFinalizedError extends ChorusError {
       {
         details,
         hint:
-          "The read is retried. If this persists, the proof-builder's RPC lags the chain-watcher's " +
-          "or their finality settings differ.",
+          "The read is retried for a while, then the message waits, deferred, until a later read shows its " +
+          "block final. If this persists, the proof-builder's RPC lags the chain-watcher's, their finality " +
+          "settings differ, or the observation names a block the chain has not reached.",
+        ...(cause === undefined ? {} : { cause }),
       },
     )
   }

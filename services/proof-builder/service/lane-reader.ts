@@ -7,7 +7,9 @@
  * The read is pinned to a block number and reports the hash the RPC gives
  * for it, so the core can tell whether it read the block the message was
  * observed in. A block above the finalized head (or any block while none is
- * final) is not read as final: the read throws and is tried again.
+ * final, or one the RPC does not have yet) is not read as final: the read
+ * throws `BlockNotFinalizedError` with the finalized head, and the service
+ * waits or reads that head instead (`start.ts`).
  *
  * @module
  */
@@ -24,8 +26,11 @@ import { PROOF_BUILDER_READER } from "../core/index.ts"
 import { BlockNotFinalizedError } from "./errors.ts"
 
 export interface LaneReader {
-  /** Reads `lane` at `block` (its number); throws a retryable error when it cannot. */
-  readonly read: (lane: Lane, block: BlockRef) => Promise<OutboxLaneRead>
+  /**
+   * Reads `lane` at block `number`. A block past the finalized head (or one this RPC does not have yet) throws
+   * `BlockNotFinalizedError`, which names the finalized head; any other failure throws as the chain reader does.
+   */
+  readonly read: (lane: Lane, number: number) => Promise<OutboxLaneRead>
 }
 
 /**
@@ -34,21 +39,29 @@ export interface LaneReader {
  * @example
  * ```ts
  * const reader = makeLaneReader(config)
- * const read = await reader.read(lane, observed.block) // OutboxLaneRead{reader: "proof-builder", …}
+ * const read = await reader.read(lane, observed.block.number) // OutboxLaneRead{reader: "proof-builder", …}
  * ```
  */
 export const makeLaneReader = (config: ChorusConfig): LaneReader => {
   const chains = makeChainAccess(config, { rpcUrlsOverride: config.proofBuilder.rpcUrls ?? {} })
-  const read = async (lane: Lane, block: BlockRef): Promise<OutboxLaneRead> => {
-    const state = await chains.reader(lane.srcChainId).outboxLane(lane, block.number)
-    const { finalized } = state
-    if (finalized === null || block.number > finalized.number) {
-      throw new BlockNotFinalizedError({
-        chainId: lane.srcChainId,
-        block: block.number,
-        finalized: finalized?.number ?? null,
-      })
+  const notFinal = (lane: Lane, number: number, finalized: BlockRef | null, cause?: unknown) =>
+    new BlockNotFinalizedError(
+      { chainId: lane.srcChainId, block: number, finalized: finalized?.number ?? null },
+      cause,
+    )
+  const read = async (lane: Lane, number: number): Promise<OutboxLaneRead> => {
+    const source = chains.reader(lane.srcChainId)
+    let state: Awaited<ReturnType<typeof source.outboxLane>>
+    try {
+      state = await source.outboxLane(lane, number)
+    } catch (error) {
+      // A block the RPC does not have yet fails to read at all: that is "not final", not a broken RPC.
+      const finalized = await source.finalizedHead()
+      if (finalized === null || number > finalized.number) throw notFinal(lane, number, finalized, error)
+      throw error
     }
+    const { finalized } = state
+    if (finalized === null || number > finalized.number) throw notFinal(lane, number, finalized)
     return new OutboxLaneRead({
       reader: PROOF_BUILDER_READER,
       srcChainId: ChainId.make(lane.srcChainId),

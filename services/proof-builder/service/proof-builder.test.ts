@@ -49,6 +49,7 @@ import {
 import { TOPICS, type TopicName } from "../../../topology/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../config/index.ts"
 import { foldCore, jsonLogger, producerOf, type RunningService } from "../../runtime/index.ts"
+import { computeMessageId } from "../core/index.ts"
 import { verifyRangeProof } from "../merkle/index.ts"
 import { proofBuilderCoreFor, startProofBuilder } from "./index.ts"
 
@@ -105,12 +106,12 @@ describe("proof-builder on anvil and the embedded bus", () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  const send = (from: ViemAddress, i: number) =>
+  const send = (from: ViemAddress, i: number, dst = DST) =>
     walletClient.writeContract({
       address: from,
       abi: outboxAbi,
       functionName: "send",
-      args: [BigInt(DST), RECIPIENT, 100_000n, toHex(`hello ${i}`)],
+      args: [BigInt(dst), RECIPIENT, 100_000n, toHex(`hello ${i}`)],
       gas: 500_000n,
     })
 
@@ -296,5 +297,92 @@ describe("proof-builder on anvil and the embedded bus", () => {
     expect(replay.outputs.filter((e) => e.type === "MessageProven").map((e) => e.id)).toEqual(
       provenOnBus.map((e) => e.id),
     )
+  })
+
+  it("rejects forged observations of a lane's next nonce, without holding the partition, and proposes the real one", async () => {
+    // given a running proof-builder that waits 500 ms for a block to become final, on a fresh lane 901 -> 903
+    for (const service of running.splice(0)) await service.stop()
+    const outputs: Envelope[] = []
+    const logger = jsonLogger({ write: () => undefined }, "warn")
+    running.push(
+      await startProofBuilder({
+        bus,
+        config,
+        logger,
+        onOutput: (e) => outputs.push(e),
+        finalityGraceMs: 500,
+      }),
+    )
+    const head = await publicClient.getBlock({ blockTag: "latest" })
+    const forgedAt = (block: BlockRef, body: string) => {
+      const message = new Message({
+        version: 1,
+        nonce: 0,
+        srcChainId: ChainId.make(SRC),
+        sender: toAddress(walletClient.account.address),
+        dstChainId: ChainId.make(903),
+        recipient: toAddress(RECIPIENT),
+        gasLimit: toU256(100_000n),
+        body: WireHex.make(toHex(body)),
+      })
+      const computed = computeMessageId(message)
+      if (!computed.ok) throw new Error(computed.reason)
+      const event = new MessageObserved({
+        message,
+        messageId: MessageId.make(computed.id),
+        outbox: toAddress(outbox),
+        block,
+        blockTimestamp: Number(head.timestamp),
+        transactionHash: TxHash.make(`0x${"f0".repeat(32)}`),
+        logIndex: 0,
+      })
+      return makeEnvelope(event, { producer: watcher, causationId: null, time: new Date() })
+    }
+    // when a stranger publishes nonce 0 of that lane at the latest block (nothing sent to 903 yet) and at a
+    // block the chain has not reached, before any message is sent to 903
+    const atHead = forgedAt(
+      new BlockRef({ number: Number(head.number), hash: Bytes32.make(head.hash) }),
+      "forged at head",
+    )
+    const ahead = forgedAt(
+      new BlockRef({ number: Number(head.number) + 1_000_000, hash: Bytes32.make(`0x${"0f".repeat(32)}`) }),
+      "forged ahead",
+    )
+    await publishEvents(bus, [atHead, ahead])
+    const rejected = () =>
+      outputs
+        .filter((e) => e.type === "MessageRejected")
+        .map((e) => e.event as { messageId: string; reason: string })
+    // then the first is rejected on the Outbox's count, and the second is deferred after the grace period
+    await waitFor("the forgery at the head rejected", () => rejected().length === 1, WAIT)
+    expect(rejected()).toEqual([
+      expect.objectContaining({
+        messageId: (atHead.event as MessageObserved).messageId,
+        reason: "nonce-not-sent-by-block",
+      }),
+    ])
+    // when the real nonce 0 is sent to 903 and observed
+    const real = await observedFrom(await send(outbox, 0, 903))
+    await publishEvents(bus, real)
+    // then it is proposed with the Outbox's root, the deferred forgery is rejected, and nothing stalled
+    const to903 = () =>
+      outputs
+        .filter((e) => e.type === "CheckpointProposed")
+        .map((e) => e.event as CheckpointProposed)
+        .filter((p) => p.checkpoint.dstChainId === 903)
+    await waitFor("a checkpoint of the real message to 903", () => to903().length === 1, WAIT)
+    const root903 = await publicClient.readContract({
+      address: outbox,
+      abi: outboxAbi,
+      functionName: "root",
+      args: [903n],
+    })
+    expect(to903()[0]!.checkpoint).toMatchObject({ count: 1, root: root903 })
+    await waitFor("both forgeries rejected", () => rejected().length === 2, WAIT)
+    expect(rejected()[1]).toMatchObject({
+      messageId: (ahead.event as MessageObserved).messageId,
+      reason: "nonce-sent-before-block",
+    })
+    expect(outputs.filter((e) => e.type === "LaneStalled")).toEqual([])
   })
 })

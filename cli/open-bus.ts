@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import type { KafkaSecurity } from "../bus/kafka/security.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { ChorusConfig } from "../services/config/index.ts"
+import type { KafkaSecurityConfig } from "../services/config/kafka-security.ts"
 import { type Command, type CommandInput, flags, type Options, UsageError } from "./command.ts"
 
 /** The flags every command that touches the bus takes. */
@@ -9,10 +11,52 @@ export const busOptions: Options = flags({ values: ["brokers", "data-dir"] })
 
 export const BUS_USAGE = "(--brokers <host:port,…> | --data-dir <dir>)"
 export const BUS_DETAILS = [
-  "  --brokers <host:port,…>  Kafka bootstrap brokers, comma-separated",
+  "  --brokers <host:port,…>  Kafka bootstrap brokers, comma-separated. TLS and SASL come from the environment",
+  "                           (over the config's bus.kafka where the command takes --config):",
+  "                             CHORUS_KAFKA_CA=<ca.pem>  trust the brokers' certificates from this CA (TLS on)",
+  "                             CHORUS_KAFKA_SSL=true     TLS with the system's CAs",
+  "                             CHORUS_KAFKA_SASL_USERNAME=<user> CHORUS_KAFKA_SASL_PASSWORD=<password>",
+  "                                                       log in with SCRAM-SHA-512 (principal User:<user>)",
   "  --data-dir <dir>         an embedded log's data directory, or the directory `chorus devnet --data-dir`",
   "                           keeps (its log/ is used); works while the devnet runs",
 ].join("\n")
+
+/** The config's `bus.kafka` behind flags that {@link busFlagsOrConfig} made from a config. */
+const configSecurity = new WeakMap<object, KafkaSecurityConfig>()
+
+/**
+ * TLS and SASL for the Kafka bus the flags name: the environment's
+ * `CHORUS_KAFKA_*` over the config's `bus.kafka` (when the flags came from
+ * {@link busFlagsOrConfig}). Undefined: PLAINTEXT.
+ *
+ * @example
+ * ```ts
+ * // CHORUS_KAFKA_CA=ca.pem CHORUS_KAFKA_SASL_USERNAME=admin CHORUS_KAFKA_SASL_PASSWORD=… chorus topics create --brokers …
+ * await kafkaSecurityFromFlags(values) // { ssl: { ca: "-----BEGIN…" }, sasl: { username: "admin", … } }
+ * ```
+ */
+export const kafkaSecurityFromFlags = async (
+  values: CommandInput["values"],
+): Promise<KafkaSecurity | undefined> => {
+  const { resolveKafkaSecurity } = await import("../services/config/kafka-security.ts")
+  return resolveKafkaSecurity(configSecurity.get(values))
+}
+
+/**
+ * Where and as whom a command reaches Kafka (`--brokers` and the security
+ * above), for what the bus port does not cover (creating ACLs).
+ *
+ * @example
+ * ```ts
+ * const { brokers, security } = await kafkaConnectionFromFlags(values)
+ * ```
+ */
+export const kafkaConnectionFromFlags = async (
+  values: CommandInput["values"],
+): Promise<{ brokers: string[]; security: KafkaSecurity | undefined }> => {
+  if (typeof values.brokers !== "string") throw new UsageError("this needs Kafka: give --brokers <host:port>")
+  return { brokers: parseBrokers(values.brokers), security: await kafkaSecurityFromFlags(values) }
+}
 
 /**
  * Parses `--brokers host:port,host:port`, naming the entry that is wrong.
@@ -75,11 +119,15 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
   }
   if (typeof brokers === "string") {
     const { openKafkaBus } = await import("../bus/kafka/index.ts")
+    const parsed = parseBrokers(brokers)
+    const security = await kafkaSecurityFromFlags(values)
     // A member that vanishes hands its partitions over after 10 s (kafkajs's default is 30 s).
     return openKafkaBus({
-      brokers: parseBrokers(brokers),
+      brokers: parsed,
       clientId: "chorus-cli",
       consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
+      // Resolved above, environment included: nothing is read twice.
+      security: security ?? {},
     })
   }
   if (typeof dataDir === "string") {
@@ -137,7 +185,9 @@ export const busCommand = (
 
 /**
  * `--brokers`/`--data-dir` as given, else the config's `bus` section: where a
- * command that takes a config (`run`, `replay`) finds its bus.
+ * command that takes a config (`run`, `replay`) finds its bus. The config's
+ * `bus.kafka` (TLS, SASL) goes with the flags to {@link openBusFromFlags},
+ * also when `--brokers` was given.
  *
  * @example
  * ```ts
@@ -148,11 +198,15 @@ export const busFlagsOrConfig = (
   values: CommandInput["values"],
   config: Pick<ChorusConfig, "bus">,
 ): Record<string, string> => {
+  const withSecurity = (flags: Record<string, string>): Record<string, string> => {
+    if (config.bus?.kafka !== undefined) configSecurity.set(flags, config.bus.kafka)
+    return flags
+  }
   const given: Record<string, string> = {}
   if (typeof values.brokers === "string") given.brokers = values.brokers
   if (typeof values["data-dir"] === "string") given["data-dir"] = values["data-dir"]
-  if (Object.keys(given).length > 0) return given
-  if (config.bus?.brokers !== undefined) return { brokers: config.bus.brokers.join(",") }
+  if (Object.keys(given).length > 0) return withSecurity(given)
+  if (config.bus?.brokers !== undefined) return withSecurity({ brokers: config.bus.brokers.join(",") })
   if (config.bus?.dataDir !== undefined) return { "data-dir": config.bus.dataDir }
   return {}
 }

@@ -7,12 +7,15 @@
  *   default partitioner), an explicit partition wins, keyless records spread.
  * - Positions come back in input order, offsets contiguous per partition.
  * - Per-key order: each key's values are consumed in publish order.
+ * - A record over `MAX_RECORD_BYTES` is refused before anything of its batch
+ *   is written, with an error naming its topic and size.
  *
  * @module
  */
 import { expect } from "vitest"
 import { partitionForKey } from "../partitioner/index.ts"
 import type { BusRecord } from "../port.ts"
+import { MAX_RECORD_BYTES, RecordTooLargeError } from "../record-size.ts"
 import { collect, contractPart, decode, encode, topicSpec, uniqueName } from "./support.ts"
 
 /**
@@ -143,5 +146,25 @@ export const publishingContract = contractPart("topics and partitioning", {
       expect(entry?.values).toEqual(Array.from({ length: rounds }, (_, i) => i))
       expect([...(entry?.partitions ?? [])]).toEqual([partitionForKey(key, 4)])
     }
+  },
+
+  "refuses a record over the bus's limit, naming its topic and size, and writes nothing of its batch": async (
+    ctx,
+  ) => {
+    const bus = await ctx.open()
+    const topic = uniqueName("too-large")
+    await bus.ensureTopics([topicSpec(topic, 1)])
+    const refused = bus.publish([
+      { topic, key: "small", value: encode("fits") },
+      { topic, key: "large", value: new Uint8Array(MAX_RECORD_BYTES + 1) },
+    ])
+    await expect(refused).rejects.toBeInstanceOf(RecordTooLargeError)
+    await expect(refused).rejects.toThrow(new RegExp(`${topic} is ${MAX_RECORD_BYTES + 6} bytes`))
+    expect(await collect(bus.read({ topic, from: "earliest" }))).toEqual([])
+    // A record at the limit is accepted.
+    await bus.publish([{ topic, key: null, value: new Uint8Array(MAX_RECORD_BYTES) }])
+    expect((await collect(bus.read({ topic, from: "earliest" }))).map((r) => r.value.length)).toEqual([
+      MAX_RECORD_BYTES,
+    ])
   },
 })

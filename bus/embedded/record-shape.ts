@@ -7,9 +7,11 @@
  * @module
  */
 import type { OutgoingRecord } from "../port.ts"
+import { assertRecordSize } from "../record-size.ts"
 
 /**
- * Throws a `TypeError`/`RangeError` naming the topic and the field that is wrong.
+ * Throws a `TypeError`/`RangeError` naming the topic and the field that is wrong, or a
+ * `RecordTooLargeError` for a record over the bus's limit.
  *
  * @example
  * ```ts
@@ -33,4 +35,5 @@ export function assertRecordShape(record: OutgoingRecord): void {
   for (const [name, value] of Object.entries(record.headers ?? {})) {
     if (typeof value !== "string") throw new TypeError(`header ${name} on ${record.topic} must be a string`)
   }
+  assertRecordSize(record)
 }

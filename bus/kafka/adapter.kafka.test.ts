@@ -12,6 +12,7 @@ import { type KafkaBusOptions, openKafkaBus } from "./bus.ts"
 import { KafkaClosedError, KafkaNotAssignedError, KafkaTopicNotFoundError } from "./errors.ts"
 import { kafkaBrokers } from "./fixtures/brokers.ts"
 import { KafkaBusLive } from "./layer.ts"
+import { kafkaSecurityFromEnv, toKafkaJS } from "./security.ts"
 
 const options = (overrides: Partial<KafkaBusOptions> = {}): KafkaBusOptions => ({
   brokers: kafkaBrokers(),
@@ -42,7 +43,12 @@ let bus: BusPort
 let admin: Admin
 beforeAll(async () => {
   bus = await openKafkaBus(options())
-  admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin()
+  // TLS and SASL from CHORUS_KAFKA_*, as the bus takes them, so this file also runs against a secured broker.
+  admin = new Kafka({
+    brokers: kafkaBrokers(),
+    logLevel: logLevel.NOTHING,
+    ...toKafkaJS(kafkaSecurityFromEnv()),
+  }).admin()
   await admin.connect()
 })
 afterAll(async () => {

@@ -76,8 +76,7 @@ describe("translateKafkaError", () => {
 
   it.each([
     ["INVALID_REPLICATION_FACTOR", 38, "the replication factor is larger", "lower the replication factor"],
-    ["GROUP_AUTHORIZATION_FAILED", 30, "not authorized", "grant this client the ACLs"],
-    ["TOPIC_AUTHORIZATION_FAILED", 29, "not authorized", "grant this client the ACLs"],
+    ["SECURITY_DISABLED", 54, "the brokers have no authorizer", "authorizer.class.name"],
   ])(
     "given the broker's %s, when translated, then says what went wrong and what to do",
     (type, code, reason, hint) => {

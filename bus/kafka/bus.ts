@@ -13,16 +13,27 @@
  * - Topics are never created implicitly (`allowAutoTopicCreation: false`):
  *   `ensureTopics` creates them from the topology, and everything else fails
  *   with {@link KafkaTopicNotFoundError} when one is missing.
- * - Every error leaving the adapter is a `KafkaBusError` (see `errors.ts`).
+ * - Every error leaving the adapter is a `KafkaBusError` (see `errors.ts`),
+ *   except `RecordTooLargeError`, which both buses throw alike for a record
+ *   over `MAX_RECORD_BYTES`, before anything of its batch is sent.
  * - `close()` stops every subscription gracefully first (in-flight handlers
  *   finish and commit) and ends reads in progress, then disconnects the
  *   producer and the admin client. `simulateCrash` is its abrupt opposite.
  * - Every wait is bounded: connecting (`connectTimeoutMs`), publishing
  *   (`publishTimeoutMs`), joining and stopping (see `KafkaConsumerTuning`).
+ * - TLS and SASL (SCRAM-SHA-512) come from `security`, or from the
+ *   environment when the options say nothing (see `security.ts`). A refused
+ *   login, an untrusted certificate and an ACL that does not allow an
+ *   operation each fail with one error that says so
+ *   (`KafkaAuthenticationError`, `KafkaTlsError`, `KafkaAuthorizationError`
+ *   naming the principal and the topic or group).
+ * - The producer connects on the first publish, not at open: a read-only
+ *   principal (the auditor, `chorus trace`) needs no right to write
+ *   anything, not even the idempotent producer's id.
  *
  * @module
  */
-import { type Admin, Kafka, Partitioners, type PartitionMetadata, type Producer } from "kafkajs"
+import { type Admin, Kafka, logLevel, Partitioners, type PartitionMetadata, type Producer } from "kafkajs"
 import type {
   BusPort,
   BusRecord,
@@ -36,11 +47,14 @@ import type {
   Subscription,
   TopicSpec,
 } from "../port.ts"
+import { assertRecordSize } from "../record-size.ts"
 import {
+  KafkaAuthorizationError,
   KafkaBusError,
   KafkaClosedError,
   KafkaConfigError,
   KafkaOperationError,
+  KafkaTlsError,
   KafkaTopicNotFoundError,
   KafkaUnreachableError,
   rootCause,
@@ -56,7 +70,8 @@ import {
 import { type OffsetLookups, resolvePositions } from "./positions.ts"
 import { readRange } from "./read.ts"
 import { positionsFromResponse, toKafkaMessage } from "./records.ts"
-import { type SocketTracker, trackSockets } from "./sockets.ts"
+import { type KafkaSecurity, kafkaSecurityFromEnv, principalOf, toKafkaJS } from "./security.ts"
+import { refusedCertificate, type SocketTracker, trackSockets } from "./sockets.ts"
 import { type KafkaConsumerTuning, type KafkaSubscription, startSubscription } from "./subscription.ts"
 
 export interface KafkaBusOptions {
@@ -91,6 +106,12 @@ export interface KafkaBusOptions {
   /** How long a topic's partition list is trusted before it is fetched again. Default 30000. */
   readonly metadataMaxAgeMs?: number
   readonly consumer?: KafkaConsumerTuning
+  /**
+   * TLS and SASL towards the brokers. When absent, the environment decides
+   * (`CHORUS_KAFKA_CA`, `CHORUS_KAFKA_SASL_USERNAME`, … see `security.ts`),
+   * and without those, PLAINTEXT. `{}` is PLAINTEXT whatever the environment says.
+   */
+  readonly security?: KafkaSecurity
 }
 
 const BROKER = /^[^\s:]+:\d{1,5}$/
@@ -162,8 +183,12 @@ class KafkaBus implements BusPort {
   readonly #kafka: Kafka
   readonly #admin: Admin
   readonly #producer: Producer
+  /** Set by the first publish; cleared when connecting fails, so the next publish tries again. */
+  #producerConnected: Promise<void> | undefined
   readonly #logger: KafkaBusLogger
   readonly #options: KafkaBusOptions
+  readonly #principal: string | undefined
+  readonly #security: KafkaSecurity | undefined
   // kafkajs's partitioner keeps a round-robin counter per topic for keyless
   // records; one instance for the bus's lifetime, as inside kafkajs.
   readonly #partitioner = Partitioners.DefaultPartitioner()
@@ -181,8 +206,11 @@ class KafkaBus implements BusPort {
     producer: Producer,
     logger: KafkaBusLogger,
     sockets: SocketTracker,
+    security: KafkaSecurity | undefined,
   ) {
     this.#options = options
+    this.#security = security
+    this.#principal = principalOf(security)
     this.#sockets = sockets
     this.#brokers = [...options.brokers]
     this.#kafka = kafka
@@ -201,7 +229,20 @@ class KafkaBus implements BusPort {
       brokers: this.#brokers,
       ...(topic === undefined ? {} : { topic }),
       ...(groupId === undefined ? {} : { groupId }),
+      ...(this.#principal === undefined ? {} : { principal: this.#principal }),
     })
+  }
+
+  /** Connects the producer once, on the first publish (see the module's invariants). */
+  #connectProducer(): Promise<void> {
+    if (this.#producerConnected === undefined) {
+      const connecting = this.#producer.connect()
+      this.#producerConnected = connecting
+      connecting.catch(() => {
+        if (this.#producerConnected === connecting) this.#producerConnected = undefined
+      })
+    }
+    return this.#producerConnected
   }
 
   async #partitionMetadata(topic: string, operation: string, fresh = false): Promise<PartitionMetadata[]> {
@@ -235,33 +276,68 @@ class KafkaBus implements BusPort {
       const results = await Promise.all(
         missing.map(async (spec) => ({
           name: spec.name,
-          created: await this.#admin.createTopics({
-            // kafkajs waits only through LEADER_NOT_AVAILABLE; a KRaft
-            // broker's metadata can also lag as UNKNOWN_TOPIC_OR_PARTITION
-            // right after creation, so readiness is awaited below instead.
-            waitForLeaders: false,
-            topics: [
-              {
-                topic: spec.name,
-                numPartitions: spec.partitions,
-                replicationFactor,
-                configEntries: [
-                  { name: "cleanup.policy", value: spec.cleanupPolicy },
-                  { name: "retention.ms", value: String(spec.retentionMs) },
-                ],
-              },
-            ],
-          }),
+          created: await this.#createTopic(spec, replicationFactor),
         })),
       )
-      const created = new Set(results.filter((result) => result.created).map((result) => result.name))
-      await this.#awaitTopicsReady(missing)
+      const refused = results.filter((result) => result.created === "refused").map((result) => result.name)
+      if (refused.length > 0) {
+        // A principal sees only the topics its ACLs let it describe, and
+        // may create none: the topics it cannot see are someone else's,
+        // which it could not use anyway. They are left out of the result.
+        this.#logger.warn(
+          `ensureTopics: ${this.#principal ?? "this client"} cannot see ${refused.length} topic(s) and may not create them; left to \`chorus topics create\` run by an admin`,
+          { topics: refused, ...(this.#principal === undefined ? {} : { principal: this.#principal }) },
+        )
+      }
+      const created = new Set(
+        results.filter((result) => result.created === true).map((result) => result.name),
+      )
+      await this.#awaitTopicsReady(missing.filter((spec) => !refused.includes(spec.name)))
       return {
         created: topics.filter((spec) => created.has(spec.name)).map((spec) => spec.name),
-        existing: topics.filter((spec) => !created.has(spec.name)).map((spec) => spec.name),
+        existing: topics
+          .filter((spec) => !created.has(spec.name) && !refused.includes(spec.name))
+          .map((spec) => spec.name),
       }
     } catch (error) {
       throw this.#error(error, "ensureTopics", topics.length === 1 ? topics[0]!.name : undefined)
+    }
+  }
+
+  /**
+   * Creates one topic: true when created, false when it already existed,
+   * `"refused"` when this principal may not create it (nor, since it was
+   * not listed, see it).
+   */
+  async #createTopic(spec: TopicSpec, replicationFactor: number): Promise<boolean | "refused"> {
+    try {
+      return await this.#admin.createTopics({
+        // kafkajs waits only through LEADER_NOT_AVAILABLE; a KRaft
+        // broker's metadata can also lag as UNKNOWN_TOPIC_OR_PARTITION
+        // right after creation, so readiness is awaited below instead.
+        waitForLeaders: false,
+        topics: [
+          {
+            topic: spec.name,
+            numPartitions: spec.partitions,
+            replicationFactor,
+            configEntries: [
+              { name: "cleanup.policy", value: spec.cleanupPolicy },
+              { name: "retention.ms", value: String(spec.retentionMs) },
+            ],
+          },
+        ],
+      })
+    } catch (error) {
+      const translated = this.#error(error, "ensureTopics", spec.name)
+      if (
+        translated instanceof KafkaAuthorizationError &&
+        (translated.details.kafkaError === "TOPIC_AUTHORIZATION_FAILED" ||
+          translated.details.kafkaError === "CLUSTER_AUTHORIZATION_FAILED")
+      ) {
+        return "refused"
+      }
+      throw translated
     }
   }
 
@@ -346,6 +422,8 @@ class KafkaBus implements BusPort {
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<ReadonlyArray<RecordPosition>> {
     this.#open("publish")
     if (records.length === 0) return []
+    // Before anything of the batch is sent: the broker's own refusal names neither topic nor record.
+    for (const record of records) assertRecordSize(record)
     const metadata = new Map<string, PartitionMetadata[]>()
     for (const record of records) {
       if (!metadata.has(record.topic)) {
@@ -383,10 +461,12 @@ class KafkaBus implements BusPort {
     const publishTimeoutMs = this.#options.publishTimeoutMs ?? 60_000
     try {
       const response = await deadline(
-        this.#producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
-        }),
+        this.#connectProducer().then(() =>
+          this.#producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
+          }),
+        ),
         publishTimeoutMs,
         () =>
           new KafkaBusError(
@@ -419,6 +499,8 @@ class KafkaBus implements BusPort {
     const subscription = await startSubscription(options, {
       kafka: this.#kafka,
       brokers: this.#brokers,
+      ...(this.#principal === undefined ? {} : { principal: this.#principal }),
+      diagnoseGroup: (groupId) => diagnoseGroup(this.#brokers, this.#security, groupId),
       logger: this.#logger,
       tuning: this.#options.consumer ?? {},
       resolvePosition: async (topic, partition, position) =>
@@ -440,6 +522,7 @@ class KafkaBus implements BusPort {
       kafka: this.#kafka,
       admin: this.#admin,
       brokers: this.#brokers,
+      ...(this.#principal === undefined ? {} : { principal: this.#principal }),
       logger: this.#logger,
       lookups: this.#lookups,
       maxWaitTimeMs: this.#options.consumer?.maxWaitTimeMs ?? 1000,
@@ -532,6 +615,8 @@ class KafkaBus implements BusPort {
     await Promise.all([
       ...[...this.#subscriptions].map((subscription) => subscription.stop()),
       ...[...this.#reads].map((release) => release()),
+      // A producer still connecting would otherwise connect after the disconnect below.
+      this.#producerConnected?.catch(() => {}),
     ])
     await Promise.all([
       this.#producer.disconnect().catch((error: unknown) => {
@@ -542,6 +627,44 @@ class KafkaBus implements BusPort {
       }),
     ])
   }
+}
+
+/**
+ * Why kafkajs found no coordinator for a group: it swallows the broker's
+ * answer to FindCoordinator, which for a group the principal's ACLs do not
+ * allow is GROUP_AUTHORIZATION_FAILED. Asked once, after a failure, by a
+ * short-lived client that logs at debug level, where kafkajs does say it.
+ */
+const diagnoseGroup = async (
+  brokers: ReadonlyArray<string>,
+  security: KafkaSecurity | undefined,
+  groupId: string,
+): Promise<string | undefined> => {
+  let found: string | undefined
+  const admin = new Kafka({
+    clientId: "chorus-diagnose",
+    brokers: [...brokers],
+    socketFactory: trackSockets().socketFactory,
+    ...toKafkaJS(security),
+    retry: { retries: 0 },
+    connectionTimeout: 3_000,
+    logLevel: logLevel.DEBUG,
+    logCreator:
+      () =>
+      ({ log }) => {
+        const type = (log as { error?: { type?: unknown } }).error?.type
+        if (log.message === "Tried to find group coordinator" && typeof type === "string") found ??= type
+      },
+  }).admin()
+  try {
+    await admin.connect()
+    // Loads the cluster's brokers, which finding a coordinator needs.
+    await admin.listTopics()
+    await admin.describeGroups([groupId]).catch(() => undefined)
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+  return found
 }
 
 /**
@@ -560,11 +683,14 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
   const logger = options.logger ?? stderrLogger(options.logLevel ?? "warn")
   const brokers = [...options.brokers]
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  const security = options.security ?? kafkaSecurityFromEnv()
+  const principal = principalOf(security)
   const sockets = trackSockets()
   const kafka = new Kafka({
     clientId: options.clientId ?? "chorus",
     socketFactory: sockets.socketFactory,
     brokers,
+    ...toKafkaJS(security),
     logLevel: toKafkaJSLevel(options.logLevel ?? "warn"),
     // A crashed client's reconnect attempts are expected, not news.
     logCreator: kafkajsLogCreator(logger, () => sockets.severed),
@@ -583,23 +709,43 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     // Explicit, which is also what silences kafkajs's v2 partitioner warning.
     createPartitioner: Partitioners.DefaultPartitioner,
   })
+  // An untrusted certificate is retried as a connection error until the
+  // deadline; the sockets remember why.
+  const tlsFailure = (): KafkaTlsError | undefined => {
+    const failure = sockets.lastTlsFailure
+    if (failure === undefined) return undefined
+    const translated = translateKafkaError(failure.error, { operation: "connect", brokers })
+    return translated instanceof KafkaTlsError
+      ? translated
+      : new KafkaTlsError(failure.broker, "connect", failure.error.code, failure.error.message, failure.error)
+  }
   try {
     await deadline(
-      (async () => {
-        await admin.connect()
-        // connect() succeeds lazily on some failures; a real request proves
-        // a broker answers.
-        await admin.describeCluster()
-        await producer.connect()
-      })(),
+      Promise.race([
+        (async () => {
+          await admin.connect()
+          // connect() succeeds lazily on some failures; a real request proves
+          // a broker answers.
+          await admin.describeCluster()
+        })(),
+        // A refused certificate stays refused: no point retrying until the deadline.
+        refusedCertificate(sockets),
+      ]),
       connectTimeoutMs,
-      () => new KafkaUnreachableError(brokers, "connect", `no answer within ${connectTimeoutMs} ms`),
+      () =>
+        tlsFailure() ??
+        new KafkaUnreachableError(brokers, "connect", `no answer within ${connectTimeoutMs} ms`),
     )
   } catch (error) {
     await Promise.allSettled([producer.disconnect(), admin.disconnect()])
-    throw translateKafkaError(error, { operation: "connect", brokers })
+    const translated = translateKafkaError(error, {
+      operation: "connect",
+      brokers,
+      ...(principal === undefined ? {} : { principal }),
+    })
+    throw translated instanceof KafkaUnreachableError ? (tlsFailure() ?? translated) : translated
   }
-  return new KafkaBus(options, kafka, admin, producer, logger, sockets)
+  return new KafkaBus(options, kafka, admin, producer, logger, sockets, security)
 }
 
 /**

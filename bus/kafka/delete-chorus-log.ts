@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from "kafkajs"
+import { type KafkaSecurity, kafkaSecurityFromEnv, toKafkaJS } from "./security.ts"
 
 export interface DeletedLog {
   readonly topics: ReadonlyArray<string>
@@ -12,7 +13,9 @@ const CHORUS_PREFIX = "chorus."
  * waits until the topics are gone. Destructive by design: the devnet uses it
  * to start over on a development broker whose log came from an earlier
  * devnet, and tests use it for isolation. Groups with live members cannot be
- * deleted; stop the services first.
+ * deleted; stop the services first. TLS and SASL come from `security`, or
+ * from the environment as for `openKafkaBus`; the principal must be allowed
+ * to delete the topics and groups (an admin).
  *
  * @example
  * ```ts
@@ -21,10 +24,15 @@ const CHORUS_PREFIX = "chorus."
  */
 export const deleteChorusLog = async (
   brokers: ReadonlyArray<string>,
-  options: { readonly timeoutMs?: number } = {},
+  options: { readonly timeoutMs?: number; readonly security?: KafkaSecurity } = {},
 ): Promise<DeletedLog> => {
   const timeoutMs = options.timeoutMs ?? 60_000
-  const kafka = new Kafka({ clientId: "chorus-reset", brokers: [...brokers], logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({
+    clientId: "chorus-reset",
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    ...toKafkaJS(options.security ?? kafkaSecurityFromEnv()),
+  })
   const admin = kafka.admin()
   await admin.connect()
   try {

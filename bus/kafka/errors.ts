@@ -21,6 +21,8 @@ export interface ErrorContext {
   readonly brokers: ReadonlyArray<string>
   readonly topic?: string
   readonly groupId?: string
+  /** The SASL principal the client logs in as (`User:<name>`); absent without SASL. */
+  readonly principal?: string
 }
 
 /**
@@ -70,7 +72,9 @@ export class KafkaUnreachableError extends KafkaBusError {
       "KAFKA_UNREACHABLE",
       `no Kafka broker answered at ${brokers.join(", ")}${reason === undefined ? "" : ` (${reason})`}`,
       { brokers, operation, ...(reason === undefined ? {} : { reason }) },
-      "start a local broker with `scripts/kafka-local start`, or point KAFKA_BROKERS (or --brokers) at a running one",
+      "start a local broker with `scripts/kafka-local start`, or point KAFKA_BROKERS (or --brokers) at a running one; " +
+        "a listener that needs TLS or SASL drops plaintext clients, so for a secured one set CHORUS_KAFKA_CA and " +
+        "CHORUS_KAFKA_SASL_USERNAME/PASSWORD (or bus.kafka in the config)",
       cause,
     )
   }
@@ -181,6 +185,169 @@ export class KafkaOperationError extends KafkaBusError {
   }
 }
 
+/**
+ * The brokers refused the client's SASL login: a wrong password, an unknown
+ * user, or a mechanism the listener does not offer.
+ *
+ * @example
+ * ```ts
+ * new KafkaAuthenticationError(["127.0.0.1:9093"], "connect", "User:chorus-submitter", "invalid credentials").code
+ * // => "KAFKA_AUTHENTICATION"
+ * ```
+ */
+export class KafkaAuthenticationError extends KafkaBusError {
+  override readonly name = "KafkaAuthenticationError"
+  constructor(
+    brokers: ReadonlyArray<string>,
+    operation: string,
+    principal: string | undefined,
+    reason: string,
+    cause?: unknown,
+  ) {
+    const user = principal?.replace(/^User:/, "")
+    super(
+      "KAFKA_AUTHENTICATION",
+      user === undefined
+        ? `Kafka refused this client's SASL login at ${brokers.join(", ")}`
+        : `Kafka refused the SASL login of ${user} (SCRAM-SHA-512) at ${brokers.join(", ")}`,
+      { brokers, operation, ...(principal === undefined ? {} : { principal }), reason },
+      "check the username and password (CHORUS_KAFKA_SASL_USERNAME and CHORUS_KAFKA_SASL_PASSWORD, or bus.kafka.sasl " +
+        "in the config) and that the user exists on the cluster as a SCRAM-SHA-512 credential; for the local " +
+        "secured broker, `scripts/kafka-local secure-env` prints the admin login",
+      cause,
+    )
+  }
+}
+
+/** Node's codes for a certificate the client does not trust. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+])
+
+/**
+ * Whether a TLS error code says the broker's certificate was checked and
+ * refused (untrusted, expired, for another host): retrying cannot help.
+ *
+ * @example
+ * ```ts
+ * isCertificateRefusal("SELF_SIGNED_CERT_IN_CHAIN") // true
+ * isCertificateRefusal("ECONNRESET") // false
+ * ```
+ */
+export const isCertificateRefusal = (code: string | undefined): boolean =>
+  code !== undefined && (UNTRUSTED_CERTIFICATE.has(code) || code === "ERR_TLS_CERT_ALTNAME_INVALID")
+
+/**
+ * A TLS connection to a broker failed: its certificate is not trusted, does
+ * not name the host, or the listener does not speak TLS.
+ *
+ * @example
+ * ```ts
+ * new KafkaTlsError("127.0.0.1:9093", "connect", "SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain").hint
+ * // names CHORUS_KAFKA_CA
+ * ```
+ */
+export class KafkaTlsError extends KafkaBusError {
+  override readonly name = "KafkaTlsError"
+  constructor(broker: string, operation: string, code: string | undefined, reason: string, cause?: unknown) {
+    const untrusted = code !== undefined && UNTRUSTED_CERTIFICATE.has(code)
+    const wrongName = code === "ERR_TLS_CERT_ALTNAME_INVALID"
+    super(
+      "KAFKA_TLS",
+      untrusted
+        ? `the certificate of the Kafka broker at ${broker} is not trusted (${reason})`
+        : wrongName
+          ? `the certificate of the Kafka broker at ${broker} does not name that host (${reason})`
+          : `TLS to the Kafka broker at ${broker} failed (${reason})`,
+      { broker, operation, ...(code === undefined ? {} : { tlsError: code }), reason },
+      untrusted
+        ? "give the CA that signed the brokers' certificates: CHORUS_KAFKA_CA=<ca.pem> (or bus.kafka.ssl.ca in the " +
+            "config); for the local secured broker, `scripts/kafka-local secure-env` prints its CA"
+        : wrongName
+          ? "address the brokers by a name their certificates hold, or set bus.kafka.ssl.servername to one"
+          : "check that this port is a TLS listener (SSL or SASL_SSL) and that the CA is the right one",
+      cause,
+    )
+  }
+}
+
+/**
+ * The brokers' authorizer refused the principal an operation on a topic, a
+ * consumer group or the cluster: its ACLs do not allow it.
+ *
+ * @example
+ * ```ts
+ * const error = new KafkaAuthorizationError({ operation: "publish", brokers, topic: "chorus.deliveries", principal: "User:chorus-retry" }, "TOPIC_AUTHORIZATION_FAILED")
+ * error.shortMessage // "User:chorus-retry is not allowed to write topic chorus.deliveries"
+ * ```
+ */
+export class KafkaAuthorizationError extends KafkaBusError {
+  override readonly name = "KafkaAuthorizationError"
+  /** `User:<name>`, or undefined when the client logged in without SASL. */
+  readonly principal: string | undefined
+  constructor(context: ErrorContext, kafkaError: string, cause?: unknown) {
+    const who = context.principal ?? "this client (no SASL login: the broker sees User:ANONYMOUS)"
+    const what = deniedAction(context, kafkaError)
+    super(
+      "KAFKA_NOT_AUTHORIZED",
+      `${who} is not allowed to ${what}`,
+      {
+        operation: context.operation,
+        brokers: context.brokers,
+        ...(context.principal === undefined ? {} : { principal: context.principal }),
+        ...(context.topic === undefined ? {} : { topic: context.topic }),
+        ...(context.groupId === undefined ? {} : { groupId: context.groupId }),
+        kafkaError,
+      },
+      "each Chorus principal may write only what its service writes, read only what it consumes or reads, and use " +
+        "only its own consumer group: run it as the principal that owns this, or grant the ACLs with " +
+        "`chorus topics create --acls` (docs/security.md lists them)",
+      cause,
+    )
+    this.principal = context.principal
+  }
+}
+
+/** What the principal tried, in ACL terms, for the error's message. */
+const deniedAction = (context: ErrorContext, kafkaError: string): string => {
+  const topic = context.topic === undefined ? "a topic" : `topic ${context.topic}`
+  if (kafkaError === "GROUP_AUTHORIZATION_FAILED") {
+    return `use consumer group ${context.groupId ?? "(unknown)"}${context.topic === undefined ? "" : ` (to read ${context.topic})`}`
+  }
+  if (kafkaError === "CLUSTER_AUTHORIZATION_FAILED") {
+    switch (context.operation) {
+      case "publish":
+        return `write ${context.topic === undefined ? "" : `${topic} `}(it may write no topic, which its idempotent producer needs)`
+      case "ensureTopics":
+        return "create topics"
+      case "ensureAcls":
+        return "create ACLs (ALTER on the cluster)"
+      default:
+        return `do ${context.operation} on the cluster`
+    }
+  }
+  switch (context.operation) {
+    case "publish":
+      return `write ${topic}`
+    case "subscribe":
+    case "read":
+      return `read ${topic}`
+    case "ensureTopics":
+      return `create ${topic}`
+    default:
+      return `describe ${topic} (${context.operation})`
+  }
+}
+
 interface KafkaJSLike {
   readonly name?: unknown
   readonly message?: unknown
@@ -188,16 +355,26 @@ interface KafkaJSLike {
   readonly retriable?: unknown
   readonly cause?: unknown
   readonly errors?: unknown
+  readonly code?: unknown
+  readonly broker?: unknown
 }
 
 const asRecord = (value: unknown): KafkaJSLike | undefined =>
   typeof value === "object" && value !== null ? (value as KafkaJSLike) : undefined
 
-/** Follows kafkajs's `cause` chain to the innermost error. */
+/**
+ * Follows kafkajs's `cause` chain to the innermost error; an aggregate
+ * (`KafkaJSAggregateError`, one error per topic of a request) stands for its
+ * first error.
+ */
 export const rootCause = (error: unknown): unknown => {
   let current = error
   for (let depth = 0; depth < 10; depth += 1) {
-    const next = asRecord(current)?.cause
+    const record = asRecord(current)
+    const errors = record?.errors
+    const next =
+      record?.cause ??
+      (Array.isArray(errors) && errors.length > 0 && record?.type === undefined ? errors[0] : undefined)
     if (next === undefined || next === null || next === current) return current
     current = next
   }
@@ -215,17 +392,44 @@ const CONNECTION_ERRORS = new Set([
 const UNKNOWN_TOPIC = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "UNKNOWN_TOPIC_ID"])
 
 /** Broker error codes whose fix is known: what went wrong and what to do, instead of kafkajs's wording. */
-const NOT_AUTHORIZED = {
-  reason: "not authorized",
-  hint: "grant this client the ACLs it needs on the topic and group",
-}
 const BROKER_ERRORS: Readonly<Record<string, { readonly reason: string; readonly hint: string }>> = {
   INVALID_REPLICATION_FACTOR: {
     reason: "the replication factor is larger than the number of brokers",
     hint: "run against a cluster with enough brokers, or lower the replication factor",
   },
-  GROUP_AUTHORIZATION_FAILED: NOT_AUTHORIZED,
-  TOPIC_AUTHORIZATION_FAILED: NOT_AUTHORIZED,
+  SECURITY_DISABLED: {
+    reason: "the brokers have no authorizer, so they keep no ACLs",
+    hint: "set authorizer.class.name (org.apache.kafka.metadata.authorizer.StandardAuthorizer on KRaft) on the brokers, or leave out --acls",
+  },
+}
+
+const AUTHORIZATION_FAILED = new Set([
+  "TOPIC_AUTHORIZATION_FAILED",
+  "GROUP_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+])
+
+/** The authentication failures kafkajs reports (a SASL error, or the broker's error code). */
+const AUTHENTICATION_FAILED = new Set([
+  "SASL_AUTHENTICATION_FAILED",
+  "UNSUPPORTED_SASL_MECHANISM",
+  "ILLEGAL_SASL_STATE",
+])
+
+/** A TLS failure in a connection error: Node's code, or its wording when the code was lost. */
+const tlsFailureOf = (root: KafkaJSLike | undefined): { code?: string; reason: string } | undefined => {
+  if (root === undefined) return undefined
+  const code = typeof root.code === "string" ? root.code : undefined
+  const message = typeof root.message === "string" ? root.message : ""
+  if (
+    (code !== undefined &&
+      (UNTRUSTED_CERTIFICATE.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_"))) ||
+    /certificate|before secure TLS connection|SSL routines|wrong version number/i.test(message)
+  ) {
+    return { ...(code === undefined ? {} : { code }), reason: message.replace(/^Connection error: /, "") }
+  }
+  return undefined
 }
 
 const describe = (error: unknown): string => {
@@ -257,8 +461,26 @@ export const translateKafkaError = (error: unknown, context: ErrorContext): Kafk
     brokers: context.brokers,
     ...(context.topic === undefined ? {} : { topic: context.topic }),
     ...(context.groupId === undefined ? {} : { groupId: context.groupId }),
+    ...(context.principal === undefined ? {} : { principal: context.principal }),
   }
 
+  if (name === "KafkaJSSASLAuthenticationError" || (type !== undefined && AUTHENTICATION_FAILED.has(type))) {
+    return new KafkaAuthenticationError(
+      context.brokers,
+      context.operation,
+      context.principal,
+      describe(root),
+      error,
+    )
+  }
+  if (type !== undefined && AUTHORIZATION_FAILED.has(type)) {
+    return new KafkaAuthorizationError(context, type, error)
+  }
+  const tls = tlsFailureOf(rootRecord)
+  if (tls !== undefined) {
+    const broker = typeof rootRecord?.broker === "string" ? rootRecord.broker : context.brokers.join(", ")
+    return new KafkaTlsError(broker, context.operation, tls.code, tls.reason, error)
+  }
   if (
     (name !== undefined && CONNECTION_ERRORS.has(name)) ||
     /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(describe(root))

@@ -27,8 +27,15 @@
  */
 import { randomUUID } from "node:crypto"
 import type { Admin, EachBatchPayload, Kafka } from "kafkajs"
+import { KAFKA_READ_GROUP_PREFIX } from "../../topology/acls.ts"
 import type { BusRecord, ReadRangeOptions } from "../port.ts"
-import { KafkaBusError, KafkaClosedError, KafkaConfigError, translateKafkaError } from "./errors.ts"
+import {
+  KafkaAuthorizationError,
+  KafkaBusError,
+  KafkaClosedError,
+  KafkaConfigError,
+  translateKafkaError,
+} from "./errors.ts"
 import type { KafkaBusLogger } from "./logger.ts"
 import { type OffsetLookups, resolvePositions } from "./positions.ts"
 import { toBusRecord } from "./records.ts"
@@ -41,6 +48,8 @@ export interface ReadDeps {
   readonly kafka: Kafka
   readonly admin: Admin
   readonly brokers: ReadonlyArray<string>
+  /** The SASL principal, for errors. */
+  readonly principal?: string
   readonly logger: KafkaBusLogger
   readonly lookups: OffsetLookups
   readonly maxWaitTimeMs: number
@@ -160,7 +169,12 @@ class Channel {
  */
 export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): AsyncGenerator<BusRecord> {
   const { topic } = options
-  const context = { operation: "read", brokers: deps.brokers, topic }
+  const context = {
+    operation: "read",
+    brokers: deps.brokers,
+    topic,
+    ...(deps.principal === undefined ? {} : { principal: deps.principal }),
+  }
   const marks = await deps.lookups.watermarks(topic)
   const known = new Set(marks.map((mark) => mark.partition))
   const wanted = [...new Set(options.partitions ?? [...known])].sort((a, b) => a - b)
@@ -180,7 +194,7 @@ export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): Asy
     .filter((range) => range.next < range.end)
   if (ranges.length === 0) return
 
-  const groupId = `chorus-read-${randomUUID()}`
+  const groupId = `${KAFKA_READ_GROUP_PREFIX}${randomUUID()}`
   const channel = new Channel(deps.bufferSize ?? 1000)
   const byPartition = new Map(ranges.map((range) => [range.partition, range]))
   let turn = 0
@@ -223,7 +237,8 @@ export async function* readRange(options: ReadRangeOptions, deps: ReadDeps): Asy
   }
 
   consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) channel.fail(translateKafkaError(event.payload.error, context))
+    const error = translateKafkaError(event.payload.error, context)
+    if (!event.payload.restart || error instanceof KafkaAuthorizationError) channel.fail(error)
   })
 
   let released: Promise<void> | undefined

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { BusPort } from "../port.ts"
 import { openKafkaBus } from "./bus.ts"
 import { kafkaBrokers } from "./fixtures/brokers.ts"
+import { kafkaSecurityFromEnv, toKafkaJS } from "./security.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const child = fileURLToPath(new URL("./fixtures/shutdown-child.ts", import.meta.url))
@@ -80,7 +81,11 @@ describe("SIGTERM", () => {
     ])
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1000)
     // ...and its offset (and only its) was committed before the exit.
-    const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin()
+    const admin = new Kafka({
+      brokers: kafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+      ...toKafkaJS(kafkaSecurityFromEnv()),
+    }).admin()
     await admin.connect()
     try {
       const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] })

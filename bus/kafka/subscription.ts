@@ -35,7 +35,13 @@
 import type { Consumer, EachMessagePayload, Kafka } from "kafkajs"
 import type { LogPosition, RecordHandler, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
 import { CoPartitionedAssigner } from "./co-partitioned-assigner.ts"
-import { KafkaBusError, KafkaClosedError, KafkaNotAssignedError, translateKafkaError } from "./errors.ts"
+import {
+  KafkaAuthorizationError,
+  KafkaBusError,
+  KafkaClosedError,
+  KafkaNotAssignedError,
+  translateKafkaError,
+} from "./errors.ts"
 import type { KafkaBusLogger } from "./logger.ts"
 import { toBusRecord } from "./records.ts"
 
@@ -68,6 +74,14 @@ export interface KafkaConsumerTuning {
 export interface SubscriptionDeps {
   readonly kafka: Kafka
   readonly brokers: ReadonlyArray<string>
+  /** The SASL principal, for errors. */
+  readonly principal?: string
+  /**
+   * The broker's error behind a group coordinator kafkajs could not find
+   * (kafkajs drops it: a group the principal may not use looks like a
+   * missing coordinator), e.g. `GROUP_AUTHORIZATION_FAILED`.
+   */
+  readonly diagnoseGroup?: (groupId: string) => Promise<string | undefined>
   readonly logger: KafkaBusLogger
   readonly tuning: KafkaConsumerTuning
   readonly resolvePosition: (topic: string, partition: number, position: LogPosition) => Promise<number>
@@ -307,6 +321,7 @@ export class KafkaSubscription implements Subscription {
         brokers: this.#deps.brokers,
         topic,
         groupId: this.groupId,
+        ...(this.#deps.principal === undefined ? {} : { principal: this.#deps.principal }),
       })
     } finally {
       state.seeksPending -= 1
@@ -411,6 +426,7 @@ export const startSubscription = async (
     brokers: deps.brokers,
     groupId: options.groupId,
     ...(options.topics.length === 1 ? { topic: options.topics[0]! } : {}),
+    ...(deps.principal === undefined ? {} : { principal: deps.principal }),
   }
   const consumer = deps.kafka.consumer({
     groupId: options.groupId,
@@ -435,7 +451,8 @@ export const startSubscription = async (
       event.payload.restart ? "consumer crashed; kafkajs restarts it" : "consumer crashed for good",
       { groupId: options.groupId, error: error.message, ...error.details },
     )
-    if (!event.payload.restart) joined.reject(error)
+    // kafkajs restarts a consumer that its ACLs refuse, forever; the join fails at once instead.
+    if (!event.payload.restart || error instanceof KafkaAuthorizationError) joined.reject(error)
   })
   try {
     await consumer.connect()
@@ -459,6 +476,14 @@ export const startSubscription = async (
     return subscription
   } catch (error) {
     await subscription.stop().catch(() => {})
-    throw translateKafkaError(error, context)
+    const translated = translateKafkaError(error, context)
+    if (
+      translated.details.kafkaName === "KafkaJSGroupCoordinatorNotFound" &&
+      deps.diagnoseGroup !== undefined
+    ) {
+      const cause = await deps.diagnoseGroup(options.groupId).catch(() => undefined)
+      if (cause === "GROUP_AUTHORIZATION_FAILED") throw new KafkaAuthorizationError(context, cause, error)
+    }
+    throw translated
   }
 }

@@ -16,6 +16,7 @@ import { createRequire } from "node:module"
 import { Socket } from "node:net"
 import { parseArgs } from "node:util"
 import { type Consumer, type EachMessagePayload, Kafka, logLevel } from "kafkajs"
+import { kafkaSecurityFromEnv, toKafkaJS } from "../../bus/kafka/security.ts"
 
 const { values } = parseArgs({
   options: { brokers: { type: "string", default: "127.0.0.1:9092" }, verbose: { type: "boolean" } },
@@ -26,6 +27,8 @@ const kafka = new Kafka({
   brokers,
   logLevel: values.verbose ? logLevel.INFO : logLevel.NOTHING,
   retry: { retries: 3 },
+  // TLS and SASL from CHORUS_KAFKA_*, as every Chorus client.
+  ...toKafkaJS(kafkaSecurityFromEnv()),
 })
 
 const run = randomUUID().slice(0, 8)

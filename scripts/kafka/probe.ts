@@ -14,6 +14,7 @@
  */
 import { Kafka, logLevel } from "kafkajs"
 import { isAlive } from "../../bus/embedded/lock.ts"
+import { type KafkaSecurity, kafkaSecurityFromEnv, toKafkaJS } from "../../bus/kafka/security.ts"
 
 /** Options for {@link waitForKafka}. */
 export interface WaitForKafkaOptions {
@@ -23,6 +24,8 @@ export interface WaitForKafkaOptions {
   readonly timeoutMs: number
   /** Give up as soon as this process exits: a broker that crashed will never answer. */
   readonly pid?: number
+  /** TLS and SASL; default from the environment (`CHORUS_KAFKA_*`), as every Chorus client. */
+  readonly security?: KafkaSecurity
 }
 
 /** The outcome of {@link waitForKafka}; `ok: false` says why in `reason`. */
@@ -45,6 +48,12 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaP
   const deadline = started + options.timeoutMs
   let lastError = "no attempt made"
   let delayMs = 200
+  let security: KafkaSecurity | undefined
+  try {
+    security = options.security ?? kafkaSecurityFromEnv()
+  } catch (error) {
+    return { ok: false, elapsedMs: 0, reason: (error as Error).message }
+  }
   for (let attempt = 1; ; attempt++) {
     if (options.pid !== undefined && !isAlive(options.pid)) {
       return {
@@ -62,7 +71,7 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaP
       }
     }
     try {
-      const description = await probeOnce(options.brokers, remaining)
+      const description = await probeOnce(options.brokers, remaining, security)
       return { ok: true, elapsedMs: Date.now() - started, description }
     } catch (error) {
       lastError = (error as Error).message
@@ -74,10 +83,15 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaP
   }
 }
 
-async function probeOnce(brokers: readonly string[], budgetMs: number): Promise<string> {
+async function probeOnce(
+  brokers: readonly string[],
+  budgetMs: number,
+  security: KafkaSecurity | undefined,
+): Promise<string> {
   const kafka = new Kafka({
     clientId: "chorus-kafka-probe",
     brokers: [...brokers],
+    ...toKafkaJS(security),
     // The loop above owns retries and the deadline; kafkajs' own retry would
     // overshoot it and flood the console while the JVM boots.
     retry: { retries: 0 },

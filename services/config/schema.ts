@@ -12,6 +12,7 @@
 import { Effect, Schema } from "effect"
 import { Address, ChainId, type Hex } from "../../schemas/index.ts"
 import { BusAuthenticationConfig } from "./bus-authentication.ts"
+import { KafkaSecurityConfig } from "./kafka-security.ts"
 import { PrivateKey } from "./private-key.ts"
 
 export { PrivateKey }
@@ -57,6 +58,8 @@ export class BusConfig extends Schema.Class<BusConfig>("BusConfig")({
   /** Kafka bootstrap brokers (`host:port`); when absent, `dataDir` selects the embedded log. */
   brokers: Schema.optionalKey(Schema.Array(Schema.String)),
   dataDir: Schema.optionalKey(Schema.String),
+  /** Kafka TLS and SASL (SCRAM-SHA-512); see services/config/kafka-security.ts. */
+  kafka: Schema.optionalKey(KafkaSecurityConfig),
   /** Who may write to the bus; without it records are neither signed nor checked (`docs/security.md`). */
   authentication: Schema.optionalKey(BusAuthenticationConfig),
 }) {}

@@ -5,4 +5,10 @@
  */
 export { BlockNotFinalizedError, WrongChainError } from "./errors.ts"
 export { type LaneReader, makeLaneReader } from "./lane-reader.ts"
-export { FINALITY_GRACE_MS, MAX_READS_PER_INPUT, proofBuilderCoreFor, startProofBuilder } from "./start.ts"
+export {
+  FINALITY_GRACE_MS,
+  MAX_BLOCKS_AHEAD,
+  MAX_READS_PER_INPUT,
+  proofBuilderCoreFor,
+  startProofBuilder,
+} from "./start.ts"

@@ -31,6 +31,8 @@ export interface LaneReader {
    * `BlockNotFinalizedError`, which names the finalized head; any other failure throws as the chain reader does.
    */
   readonly read: (lane: Lane, number: number) => Promise<OutboxLaneRead>
+  /** The source chain's latest block number on this RPC: how far a block it has not finalized is from existing. */
+  readonly latestHead: (chainId: number) => Promise<number>
 }
 
 /**
@@ -73,5 +75,5 @@ export const makeLaneReader = (config: ChorusConfig): LaneReader => {
       count: state.count,
     })
   }
-  return { read }
+  return { read, latestHead: async (chainId) => (await chains.reader(chainId).latestHead()).number }
 }

@@ -22,8 +22,11 @@
  * redelivers the input) for `FINALITY_GRACE_MS` at most: an honest
  * observation's block becomes final on this RPC within moments of the
  * watcher's. After that the finalized head is read instead, and the core
- * defers the observation, so an observation naming a block the chain has
- * not reached holds the partition for the grace period, never for good.
+ * defers the observation. A block more than `MAX_BLOCKS_AHEAD` past this
+ * RPC's latest block skips the grace: no honest watcher finalized it. So an
+ * observation naming a block the chain has not reached holds the partition
+ * for the grace period at most (only when within that margin), never for
+ * good.
  *
  * @module
  */
@@ -49,6 +52,13 @@ import { makeLaneReader } from "./lane-reader.ts"
  * seconds, and the partition waits with the input, so the wait must stay short.
  */
 export const FINALITY_GRACE_MS = 30_000
+
+/**
+ * How many blocks past this RPC's latest block an observation may name and still be waited for: more than
+ * that is no block an honest watcher finalized (two RPCs of one chain are never that far apart), so the grace
+ * is skipped and the observation is deferred at once.
+ */
+export const MAX_BLOCKS_AHEAD = 64
 
 /** Reads one input may cause; each refutes or proves something, so more means a flood of observations. */
 export const MAX_READS_PER_INPUT = 8
@@ -111,7 +121,8 @@ export const startProofBuilder = async (deps: {
       // Inputs that never come back (their shard moved) must not pile up.
       if (waitingSince.size > 10_000) waitingSince.clear()
       waitingSince.set(key, since)
-      if (now - since < graceMs) throw error
+      const unreachable = block.number > (await reader.latestHead(lane.srcChainId)) + MAX_BLOCKS_AHEAD
+      if (!unreachable && now - since < graceMs) throw error
       waitingSince.delete(key)
       const finalized = error.details.finalized
       logger.warn("a message's block is still not final; deciding on the finalized head, the message waits", {

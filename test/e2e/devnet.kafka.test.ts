@@ -39,7 +39,8 @@ describe("devnet on Kafka, services as processes", () => {
     ])
 
   beforeAll(async () => {
-    // Other files of this run never touch Chorus topics; an earlier local run may have.
+    // A devnet needs an empty log: another file of this run (the adversarial suite on Kafka) or an earlier
+    // local run may have used the broker.
     await deleteChorusLog(brokers.split(","))
     devnet = await startDevnet({
       bus: { kind: "kafka", brokers: brokers.split(",") },

@@ -1,4 +1,5 @@
 export { ANVIL_DEFAULT_KEYS } from "./anvilDefaultKeys.ts"
 export { type AccountWallet, type AnvilClients, anvilClients } from "./clients.ts"
 export { AnvilNotFoundError, resolveAnvilBinary } from "./resolveAnvilBinary.ts"
+export { spawnTiedToParent } from "./spawnTiedToParent.ts"
 export { type Anvil, AnvilStartError, type StartAnvilOptions, startAnvil } from "./startAnvil.ts"

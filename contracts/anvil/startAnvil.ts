@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { ChorusError } from "../../errors/index.ts"
 import { resolveAnvilBinary } from "./resolveAnvilBinary.ts"
+import { spawnTiedToParent } from "./spawnTiedToParent.ts"
 
 export type StartAnvilOptions = {
   /** Chain id of the new chain. Default 31337. */
@@ -48,7 +49,8 @@ function killAll(): void {
   running.clear()
 }
 
-// Reap children on every way the process can end, so no anvil outlives its test run or devnet.
+// Reap children on every way the process can end that runs code, so no anvil outlives its test run or devnet;
+// kill -9 runs no code, and there the watcher of spawnTiedToParent kills anvil.
 function installHooks(): void {
   if (hooksInstalled) return
   hooksInstalled = true
@@ -80,8 +82,10 @@ async function rpcReady(url: string, chainId: number): Promise<boolean> {
 }
 
 /**
- * Starts anvil by spawning its binary directly, on a free port, and resolves once its RPC answers `eth_chainId`
- * (polling, never a fixed sleep). The process is killed by `stop()`, and on process exit or SIGINT/SIGTERM/SIGHUP.
+ * Starts anvil by spawning its binary (not through npx), on a free port, and resolves once its RPC answers
+ * `eth_chainId` (polling, never a fixed sleep). The process is killed by `stop()`, on process exit or
+ * SIGINT/SIGTERM/SIGHUP, and when this process is killed with SIGKILL (see spawnTiedToParent.ts): no anvil
+ * outlives the process that started it.
  *
  * @example
  * const anvil = await startAnvil({ chainId: 901, slotsInAnEpoch: 1 })
@@ -98,7 +102,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   args.push(...(options.args ?? []))
 
   installHooks()
-  const child = spawn(resolveAnvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawnTiedToParent(resolveAnvilBinary(), args)
   running.add(child)
   let output = ""
   let port: number | undefined
@@ -119,8 +123,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       if (match) port = Number(match[1])
     }
   }
-  child.stdout!.on("data", onData)
-  child.stderr!.on("data", onData)
+  child.stdout.on("data", onData)
+  child.stderr.on("data", onData)
   child.once("error", (error) => {
     output += `\nspawn error: ${error.message}`
   })

@@ -28,6 +28,7 @@ import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxRangeRead } from "./events/outbox-range-read.ts"
+import { ProofRefused } from "./events/proof-refused.ts"
 import { RetryRefused } from "./events/retry-refused.ts"
 import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
@@ -107,6 +108,10 @@ export const EventCatalog = {
   }),
   RetryRequested: define<RetryRequested>(RetryRequested, byLane, { correlationId: (e) => e.messageId }),
   RetryRefused: define<RetryRefused>(RetryRefused, byLane, { correlationId: (e) => e.messageId }),
+  // Correlated as its cause, the MessageProven it refuses: a one-message chunk names its message.
+  ProofRefused: define<ProofRefused>(ProofRefused, byCheckpoint, {
+    correlationId: (e) => (e.messageCount === 1 ? single(e.messageIds) : null),
+  }),
 } as const
 
 export type EventType = keyof typeof EventCatalog
@@ -136,6 +141,7 @@ export type ChorusEvent =
   | DeliverySkipped
   | RetryRequested
   | RetryRefused
+  | ProofRefused
 
 /** The event class for a type tag. */
 export type EventOf<T extends EventType> = Extract<ChorusEvent, { readonly _tag: T }>

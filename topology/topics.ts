@@ -125,7 +125,7 @@ export const TOPICS = {
   deliveries: {
     name: "chorus.deliveries",
     description:
-      "Submitter outcomes: roots committed, transactions submitted, confirmed or failed, retry requests refused.",
+      "Submitter outcomes: roots committed, transactions submitted, confirmed or failed, retry requests refused, proof chunks refused.",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
@@ -137,6 +137,7 @@ export const TOPICS = {
       "DeliveryFailed",
       "DeliverySkipped",
       "RetryRefused",
+      "ProofRefused",
     ],
   },
   commandsRetry: {

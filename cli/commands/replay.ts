@@ -85,8 +85,8 @@ export const replay: Command = {
   usage: `replay <${REPLAYABLE.join("|")}> --config <file> ${BUS_USAGE} --from <offset|time> [--to <offset|time>] [--instance <id>] [--into <suffix>] [--json]`,
   details: [
     "  <service>             chain-watcher (per chain, over chorus.watcher.reads), proof-builder, operator (per operator)",
-    "                        or attestation-collector. The submitter cannot be replayed: its core emits nothing; its",
-    "                        commits and deliveries come from its ticker, the clock and the destination chain.",
+    "                        or attestation-collector. The submitter cannot be replayed: its core emits only proof",
+    "                        refusals; its commits and deliveries come from its ticker, the clock and the destination chain.",
     "  --config <file>       the deployment's JSON config, to build each core exactly as production does",
     "                        (`chorus devnet` writes one to <data-dir>/config.json)",
     BUS_DETAILS,

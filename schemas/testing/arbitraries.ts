@@ -24,6 +24,7 @@ import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxBlock, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
+import { ProofRefusalReason, ProofRefused } from "../events/proof-refused.ts"
 import { RetryRefusalReason, RetryRefused } from "../events/retry-refused.ts"
 import { RetryRequested } from "../events/retry-requested.ts"
 import { RootCommitted } from "../events/root-committed.ts"
@@ -277,6 +278,16 @@ export const events = {
     lane,
     nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
     reason: literalOf(RetryRefusalReason),
+    detail: fc.string(),
+  }),
+  ProofRefused: instancesOf(ProofRefused, {
+    checkpoint,
+    start: uint,
+    messageCount: uint,
+    messageIds: fc.array(messageId, { maxLength: 3 }),
+    reason: literalOf(ProofRefusalReason),
+    index: fc.option(uint, { nil: null }),
+    computedRoot: fc.option(bytes32, { nil: null }),
     detail: fc.string(),
   }),
 } satisfies Record<ChorusEvent["_tag"], fc.Arbitrary<ChorusEvent>>

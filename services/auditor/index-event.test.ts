@@ -26,6 +26,7 @@ import {
   Message,
   MessageId,
   MessageObserved,
+  MessageProven,
   MessageRejected,
   makeEnvelope,
   Producer,
@@ -34,6 +35,8 @@ import {
 } from "../../schemas/index.ts"
 import { makeTestLane } from "../lifecycle/testing/lane.ts"
 import { messageIdOf } from "../runtime/contract-message.ts"
+import { foldCore, producerOf } from "../runtime/index.ts"
+import { makeSubmitterCore } from "../submitter/core/index.ts"
 import { indexEvent } from "./index-event.ts"
 import { AuditStore, INDEX_VERSION } from "./index-store.ts"
 import { listMessages } from "./list-messages.ts"
@@ -466,5 +469,87 @@ describe("an index of another version", () => {
     } finally {
       store.close()
     }
+  })
+})
+
+describe("a proof chunk the submitter refused, in the audit index", () => {
+  // A chunk [0, 2) of the checkpoint at 4 whose one sibling is forged, refused by the submitter's own core.
+  const real = lane.proven(0, 2, 4)
+  const forged = makeEnvelope(
+    new MessageProven({ ...real.event, proof: [Bytes32.make(`0x${"33".repeat(32)}`)] }),
+    { producer: real.producer, causationId: null, time: new Date(T + 1_000) },
+  )
+  const refusals = foldCore(makeSubmitterCore(902), producerOf("submitter", "902"), [
+    { input: forged, reads: [] },
+  ]).outputs
+  const log = (withRefusal: boolean): Envelope[] => [
+    ...[0, 1, 2, 3].map((nonce) => lane.observed(nonce)),
+    real,
+    forged,
+    ...(withRefusal ? refusals : []),
+  ]
+  const indexAll = (envelopes: ReadonlyArray<Envelope>) => {
+    const store = AuditStore.open(":memory:")
+    for (const [offset, envelope] of envelopes.entries())
+      indexEvent(store, envelope, {
+        topic: envelope.type === "ProofRefused" ? "chorus.deliveries" : "chorus.messages.proven",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: T + offset,
+      })
+    return store
+  }
+  const options = { now: T + 10_000, stuckAfterMs: 120_000 }
+
+  it("given the refusal, then each message its chunk listed has a step saying why, and no other message has one", () => {
+    expect(refusals.map((r) => r.type)).toEqual(["ProofRefused"])
+    const store = indexAll(log(true))
+    for (const nonce of [0, 1]) {
+      const refused = traceMessage(store, lane.ids[nonce]!, options)!.steps.filter(
+        (s) => s.stage === "proof-refused",
+      )
+      expect(refused).toHaveLength(1)
+      expect(refused[0]!.source).toMatchObject({ topic: "chorus.deliveries", type: "ProofRefused" })
+      expect(refused[0]!.detail).toMatchObject({
+        reason: "root-mismatch",
+        start: 0,
+        size: 2,
+        count: 4,
+        root: real.event.checkpoint.root,
+        index: null,
+      })
+      expect(refused[0]!.detail.why).toMatch(
+        /^its ids and siblings give 0x[0-9a-f]{64}, not the checkpoint's root/,
+      )
+      expect(refused[0]!.detail.computedRoot).toMatch(/^0x[0-9a-f]{64}$/)
+    }
+    for (const nonce of [2, 3])
+      expect(traceMessage(store, lane.ids[nonce]!, options)!.steps.map((s) => s.stage)).not.toContain(
+        "proof-refused",
+      )
+    store.close()
+  })
+
+  it("given the refusal, then no message moves: stages, statuses and the message list are as without it", () => {
+    const [without, withRefusal] = [indexAll(log(false)), indexAll(log(true))]
+    const list = (store: AuditStore) =>
+      listMessages(store, { ...options, status: "all", limit: 0 }).rows.map((row) => ({
+        id: row.id,
+        stage: row.stage,
+        status: row.status,
+      }))
+    expect(list(withRefusal)).toEqual(list(without))
+    expect(traceMessage(withRefusal, lane.ids[0]!, options)).toMatchObject({ stage: "proven" })
+    without.close()
+    withRefusal.close()
+  })
+
+  it("given the refusal indexed twice, then its step is there once", () => {
+    const store = indexAll([...log(true), ...refusals])
+    const steps = traceMessage(store, lane.ids[0]!, options)!.steps
+    expect(steps.filter((s) => s.stage === "proof-refused")).toHaveLength(1)
+    store.close()
   })
 })

@@ -11,7 +11,8 @@ const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count,
  * names a message in its correlation id becomes a step, so a new event type
  * still shows up in every timeline. A `MessageRejected` is a step of the
  * message it rejects, and marks the message rejected once every observation
- * of it is.
+ * of it is. A `ProofRefused` is a step of every message its chunk listed,
+ * saying why the submitter refused that proof; it moves none of them.
  *
  * How far a step or a lane event moves its messages is the lifecycle
  * projection's answer (`marksOf`), never decided here: this function only
@@ -201,6 +202,19 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       return
     case "RetryRefused":
       step(event.messageId, "retry-refused", { reason: event.reason, why: event.detail })
+      return
+    case "ProofRefused":
+      // The chunk's ids are its own claim: a forged one may name no message, and its step then joins none.
+      for (const id of event.messageIds)
+        step(id, "proof-refused", {
+          reason: event.reason,
+          why: event.detail,
+          start: event.start,
+          size: event.messageCount,
+          index: event.index,
+          computedRoot: event.computedRoot,
+          ...checkpointDetail(event.checkpoint),
+        })
       return
     case "OutboxRangeRead":
     case "OutboxLaneRead":

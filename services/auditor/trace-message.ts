@@ -74,6 +74,8 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
       }`
     case "rival-rejected":
       return `another message observed at nonce ${d.nonce}, ${d.messageId}, was rejected (${d.reason}): ${d.why}`
+    case "proof-refused":
+      return `a proof of it was refused by the submitter (${d.reason}): ${d.why}`
     default:
       return `${step.type}`
   }
@@ -324,9 +326,15 @@ const waitingFor = (
   const problems = steps
     .filter(
       (s) =>
-        ["refused", "expired", "stalled", "transaction-failed", "skipped", "retry-refused"].includes(
-          s.stage,
-        ) || s.stage.startsWith("signature-"),
+        [
+          "refused",
+          "expired",
+          "stalled",
+          "transaction-failed",
+          "skipped",
+          "retry-refused",
+          "proof-refused",
+        ].includes(s.stage) || s.stage.startsWith("signature-"),
     )
     .map((s) => s.summary)
   return [next[stage], ...problems]

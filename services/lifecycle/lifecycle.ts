@@ -203,6 +203,8 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "DeliveryFailed":
     case "RetryRequested":
     case "RetryRefused":
+    // A refused chunk is someone's forgery or fault; its messages stand where the real proof takes them.
+    case "ProofRefused":
     case "AttestationRefused":
     case "SignatureVerdict":
     case "CheckpointExpired":

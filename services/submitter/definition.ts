@@ -2,7 +2,8 @@
  * The submitter's definition: one writer per destination chain. It
  * consumes attested checkpoints, proofs, retry requests and its own
  * deliveries (so a restart knows every transaction it left in the air),
- * and writes the destination's answers on `chorus.deliveries`.
+ * and writes the destination's answers, and its refusals of proof chunks
+ * that do not verify, on `chorus.deliveries`.
  *
  * @module
  */
@@ -12,10 +13,11 @@ import { defineService, requireSome, type ServiceInstance } from "../runtime/ser
 
 /** Why the submitter cannot be replayed (shown by `chorus replay --help` and its refusal). */
 export const SUBMITTER_NOT_REPLAYABLE =
-  "the submitter's core only folds its inputs into state and emits nothing: every event it writes (roots committed, " +
-  "deliveries submitted, confirmed, failed or skipped, answers to retry requests) is made by its ticker from the clock " +
-  "and the destination chain's answers (nonces, fees, receipts, the Inbox's state), which the log does not hold as " +
-  "inputs. Replay the services upstream of it (proof-builder, attestation-collector) to check what it was given"
+  "the submitter's core folds its inputs into state and emits nothing but its refusals of proof chunks that do not " +
+  "verify (ProofRefused): every other event it writes (roots committed, deliveries submitted, confirmed, failed or " +
+  "skipped, answers to retry requests) is made by its ticker from the clock and the destination chain's answers " +
+  "(nonces, fees, receipts, the Inbox's state), which the log does not hold as inputs. Replay the services upstream " +
+  "of it (proof-builder, attestation-collector) to check what it was given"
 
 export const submitter = defineService<ServiceInstance & { readonly settings: SubmitterConfig }>({
   name: "submitter",

@@ -1,20 +1,23 @@
 /**
- * The submitter's core: folds its inputs into state and decides nothing on
- * its own (no outputs). Transactions are the runtime's business, since they
- * need the clock and the chain; the runtime's outcome events come back here
- * through `chorus.deliveries`, so the state after a restart is exactly what
- * the log implies, including flights that were in the air.
+ * The submitter's core: folds its inputs into state, and its only output
+ * is `ProofRefused`, for a chunk that does not verify. Transactions are the
+ * runtime's business, since they need the clock and the chain; the runtime's
+ * outcome events come back here through `chorus.deliveries`, so the state
+ * after a restart is exactly what the log implies, including flights that
+ * were in the air.
  *
  * Inputs, for lanes whose destination is this chain:
  * - `CheckpointAttested`: a root the submitter may commit.
  * - `MessageProven` of kind `range`: a chunk it may deliver, once its
  *   message ids are its messages' and its proof gives its checkpoint's root
- *   (anyone can write the topic: a chunk that does not verify never takes
- *   a chunk's place, so it can neither jam the planner nor push the real
- *   proof of the same range out). Kind `single`
- *   is a no-op here: a retry needs a proof against a root the Inbox
- *   committed, and the submitter derives it from the range proof of the
- *   batch that carried the message (see "Retries" below).
+ *   (`verify-chunk.ts`). One that does not verify is refused: the core
+ *   outputs a `ProofRefused` caused by it, with the reason, and folds
+ *   nothing of it. So it never takes a chunk's place, can neither jam the
+ *   planner nor push the real proof of the same range out, is never
+ *   retried, and says why in the log and in `chorus trace`. Kind `single`
+ *   is a no-op here, verified or not: a retry needs a proof against a root
+ *   the Inbox committed, and the submitter derives it from the range proof
+ *   of the batch that carried the message (see "Retries" below).
  * - `RetryRequested` (`chorus.commands.retry`): a request the ticker answers.
  * - Its own outcomes: `DeliverySubmitted` opens (or adds a replacement to) the
  *   flight of an account nonce; `DeliveryConfirmed`, `DeliveryFailed` and
@@ -35,11 +38,21 @@
  *
  * Documented no-ops: every event of a lane ending on another chain; proofs
  * and checkpoints of messages already settled and forgotten (below the
- * lane's floor); a second proof of a chunk already held; a request folded
- * again, or after its answer.
+ * lane's floor); a second proof of a chunk already held; a chunk under yet
+ * another checkpoint when its start already keeps `MAX_ALTERNATES`; a
+ * request folded again, or after its answer; its own `ProofRefused`.
+ * The chunks among these verify (a refusal depends on the chunk alone, so
+ * one that does not is refused even below the floor): they are silent,
+ * since nothing is wrong with them — a duplicate is the proof-builder
+ * saying the same thing twice, and a full start keeps the chunks it has.
  *
  * Invariants:
  * - Idempotent per fact: folding an event twice leaves the state as once.
+ * - A refused chunk changes no state, and neither does its `ProofRefused`
+ *   read back on a rebuild: the state a rebuild reaches is the one the live
+ *   fold had. A refusal's id covers only its cause and its payload, both
+ *   from the log, so folding the same input again gives the same refusal,
+ *   which consumers drop as a duplicate.
  * - A message is settled for good: `delivered`, `failed` (the recipient
  *   reverted; `chorus retry` re-drives it), `skipped` (the Inbox already had
  *   it), or `refused` (the Inbox refused the transaction carrying it for the
@@ -60,10 +73,10 @@
  * @module
  */
 
-import type { Hex } from "viem"
 import type {
   Bytes32,
   CheckpointAttested,
+  ChorusEvent,
   DeliveryConfirmed,
   DeliveryFailed,
   DeliverySkipped,
@@ -75,8 +88,7 @@ import type {
   MessageProven,
   RetryRequested,
 } from "../../../schemas/index.ts"
-import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
-import { type LaneCore, messageIdOf } from "../../runtime/index.ts"
+import type { Decision, LaneCore } from "../../runtime/index.ts"
 import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
 import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
 import {
@@ -90,6 +102,7 @@ import {
   MAX_ALTERNATES,
   type SubmitterState,
 } from "./state.ts"
+import { proofRefusedOf, verifyChunk } from "./verify-chunk.ts"
 
 /**
  * The submitter's lane core for destination `chainId`.
@@ -102,23 +115,47 @@ import {
  */
 export const makeSubmitterCore = (chainId: number): LaneCore<SubmitterState> => {
   const initial = emptySubmitterState(chainId)
-  const decide = (current: SubmitterState, input: Envelope): { state: SubmitterState; outputs: [] } => {
+  const decide = (current: SubmitterState, input: Envelope): Decision<SubmitterState> => {
     const state = current === initial ? emptySubmitterState(chainId) : current
-    const changed = foldInput(state, input)
-    return { state: changed ? state : current, outputs: [] }
+    const { changed, outputs } = foldInput(state, input)
+    return { state: changed ? state : current, outputs }
   }
   return { initial, decide }
 }
 
+/** What folding one input did: whether it changed the state, and the events the core outputs for it. */
+export interface Folded {
+  readonly changed: boolean
+  readonly outputs: ReadonlyArray<ChorusEvent>
+}
+
 /**
- * Folds one envelope into `state` in place; false when it was a no-op for this chain.
+ * Folds one envelope into `state` in place. `changed` is false when it was
+ * a no-op for this chain; `outputs` holds the `ProofRefused` of a range
+ * chunk for this chain that does not verify, which changes nothing.
  *
  * @example
  * ```ts
- * foldInput(state, attestedEnvelope) // true
+ * foldInput(state, attestedEnvelope) // { changed: true, outputs: [] }
+ * foldInput(state, forgedChunk) // { changed: false, outputs: [ProofRefused { reason: "root-mismatch", … }] }
  * ```
  */
-export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
+export const foldInput = (state: SubmitterState, input: Envelope): Folded => {
+  const event = input.event
+  if (
+    event._tag === "MessageProven" &&
+    event.kind === "range" &&
+    event.checkpoint.dstChainId === state.chainId
+  ) {
+    // Checked before anything is looked up, so a refused chunk leaves no trace in the state (not even its lane).
+    const verdict = verifyChunk(event)
+    if (!verdict.ok) return { changed: false, outputs: [proofRefusedOf(event, verdict)] }
+  }
+  return { changed: foldFact(state, input), outputs: [] }
+}
+
+/** Folds one envelope (a range chunk only once it verified) into `state` in place; false when a no-op. */
+const foldFact = (state: SubmitterState, input: Envelope): boolean => {
   const time = Date.parse(input.time)
   const event = input.event
   switch (event._tag) {
@@ -169,6 +206,9 @@ export const foldInput = (state: SubmitterState, input: Envelope): boolean => {
         state.answered.add(input.causationId)
       }
       return true
+    case "ProofRefused":
+      // Its own verdict, read back on a rebuild: the chunk it names was never folded, so there is nothing to do.
+      return false
     default:
       // Other types never travel on the submitter's input topics.
       return false
@@ -233,32 +273,11 @@ const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): Ch
   return entry
 }
 
-/**
- * Whether a chunk is what it says: its ids are its messages', and its proof gives its checkpoint's root.
- * Anything that cannot be checked (a field the ABI cannot encode, a proof of the wrong shape) is not a
- * proof of this chunk: a throw here would stall the partition, redelivering the record forever.
- */
-const verifies = (event: MessageProven): boolean => {
-  try {
-    if (event.messageIds.length !== event.messages.length) return false
-    if (event.messages.some((message, i) => messageIdOf(message) !== event.messageIds[i]!.toLowerCase()))
-      return false
-    const root = computeRangeRoot({
-      start: event.start,
-      count: event.checkpoint.count,
-      leaves: event.messageIds as ReadonlyArray<Hex>,
-      siblings: event.proof as ReadonlyArray<Hex>,
-    })
-    return root.toLowerCase() === event.checkpoint.root.toLowerCase()
-  } catch {
-    return false
-  }
-}
-
+/** A range chunk that verified (`foldInput` refused every other): held, kept as an alternate, or dropped. */
 const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time: number) => {
   const lane = laneOf(state, event.checkpoint)
   const end = event.start + event.messages.length
-  if (end <= lane.floor || event.messages.length === 0) return
+  if (end <= lane.floor) return
   const held = lane.chunks.get(event.start)
   const alternates = lane.alternates.get(event.start) ?? []
   if (
@@ -268,7 +287,6 @@ const onProven = (state: SubmitterState, event: MessageProven, id: EventId, time
       alternates.some((a) => a.checkpoint.root === event.checkpoint.root))
   )
     return
-  if (!verifies(event)) return
   const chunk: Chunk = {
     id,
     time,

@@ -1,7 +1,8 @@
 /**
- * The submitter's pure half: the fold of its inputs and outcomes into state,
- * the planner that turns state, time and batching settings into the next
- * transactions, and the decision on a retry request.
+ * The submitter's pure half: the fold of its inputs and outcomes into state
+ * (refusing, with a reason, a proof chunk that does not verify), the planner
+ * that turns state, time and batching settings into the next transactions,
+ * and the decision on a retry request.
  *
  * @module
  */
@@ -12,3 +13,4 @@ export * from "./refusals.ts"
 export * from "./retry.ts"
 export * from "./retry-proofs.ts"
 export * from "./state.ts"
+export * from "./verify-chunk.ts"

@@ -60,9 +60,21 @@ const layoutOf = (start: number, end: number, count: number): ReadonlyArray<Leve
   return levels
 }
 
+/**
+ * How many siblings the range proof of `[start, end)` at `count` leaves has,
+ * for `0 <= start < end <= count`.
+ *
+ * @example
+ * ```ts
+ * rangeProofLength(0, 4, 8) // 1: the root of [4, 8)
+ * ```
+ */
+export const rangeProofLength = (start: number, end: number, count: number): number =>
+  layoutOf(start, end, count).reduce((n, level) => n + Number(level.left) + Number(level.right), 0)
+
 const split = (part: ProofPart) => {
   const layout = layoutOf(part.start, part.end, part.count)
-  const expected = layout.reduce((n, level) => n + Number(level.left) + Number(level.right), 0)
+  const expected = rangeProofLength(part.start, part.end, part.count)
   if (expected !== part.siblings.length) {
     throw new ProofShapeError({ ...part, expected, actual: part.siblings.length })
   }
@@ -131,10 +143,7 @@ export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArr
       `narrowRangeProof: leaf ${index} is not in the range [${range.start}, ${end}) of a tree of ${range.count} leaves`,
     )
   }
-  const expected = layoutOf(range.start, end, range.count).reduce(
-    (n, level) => n + Number(level.left) + Number(level.right),
-    0,
-  )
+  const expected = rangeProofLength(range.start, end, range.count)
   if (expected !== range.siblings.length) {
     throw new ProofShapeError({
       start: range.start,

@@ -2,7 +2,9 @@
  * Starts the submitter of one destination chain: the lane runtime folding
  * its inputs (`chorus.checkpoints.attested`, `chorus.messages.proven`, retry
  * requests on `chorus.commands.retry`, and its own outcomes on
- * `chorus.deliveries`) into state, and a polling loop
+ * `chorus.deliveries`) into state and publishing the core's outputs (a
+ * `ProofRefused` for a chunk that does not verify, on `chorus.deliveries`,
+ * before the chunk's offset is committed), and a polling loop
  * that calls `tick()` every `pollIntervalMs` — at once after a tick that
  * changed something (sent, confirmed, skipped…), since more may be due.
  * A misconfiguration found by the first tick (the RPC serves another chain,
@@ -116,6 +118,22 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     inputs: submitterDefinition.consumes,
     core,
     logger,
+    onOutput: (envelope) => {
+      // A refused chunk is someone's fault upstream (a buggy or hostile proof-builder key): worth a warning.
+      if (envelope.event._tag === "ProofRefused") {
+        const { checkpoint, start, messageCount, reason, detail } = envelope.event
+        logger.warn("proof chunk refused", {
+          chunk: envelope.causationId,
+          lane: `${checkpoint.srcChainId}:${checkpoint.outbox}:${checkpoint.dstChainId}`,
+          count: checkpoint.count,
+          start,
+          messages: messageCount,
+          reason,
+          detail,
+        })
+      }
+      deps.onOutput?.(envelope)
+    },
   })
   const views = stateViewsOf(service, chainId)
   const ticker = makeTicker({

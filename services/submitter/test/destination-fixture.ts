@@ -69,6 +69,7 @@ export const SOURCES = {
   stuck: { srcChainId: 780, outbox: "0x00000000000000000000000000000000000d0d00" },
   paused: { srcChainId: 781, outbox: "0x00000000000000000000000000000000000e0e00" },
   retry: { srcChainId: 782, outbox: "0x00000000000000000000000000000000000f0f00" },
+  forged: { srcChainId: 783, outbox: "0x0000000000000000000000000000000000f0f6ed" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>

@@ -9,13 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../../bus/contract/support.ts"
 import { describeRevertData } from "../../../chains/evm/index.ts"
 import { buildDeliverArgs, inboxAbi, packSignatures } from "../../../contracts/index.ts"
-import type {
-  DeliveryConfirmed,
-  DeliveryFailed,
-  DeliverySkipped,
-  DeliverySubmitted,
-  Envelope,
-  RootCommitted,
+import {
+  Bytes32,
+  type DeliveryConfirmed,
+  type DeliveryFailed,
+  type DeliverySkipped,
+  type DeliverySubmitted,
+  type Envelope,
+  MessageProven,
+  makeEnvelope,
+  type RootCommitted,
 } from "../../../schemas/index.ts"
 import { decodeConfig } from "../../config/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
@@ -338,6 +341,47 @@ describe("submitter on one destination chain", () => {
       } finally {
         await dst.testClient.setAutomine(true)
       }
+    })
+  })
+
+  it("refuses a forged proof chunk on chorus.deliveries with its reason, delivers the real one, and refuses it only once across a restart", async () => {
+    const lane = laneFor(SOURCES.forged, 4)
+    const real = lane.proven(0, 4, 4)
+    // A chunk of the real messages whose proof has one sibling where the full tree of 4 needs none
+    const forged = makeEnvelope(
+      new MessageProven({ ...real.event, proof: [Bytes32.make(`0x${"66".repeat(32)}`)] }),
+      { producer: real.producer, causationId: null, time: new Date(real.time) },
+    )
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(4, 0, await dst.sign(lane, 4)), forged, real])
+      // When the submitter runs until it has nothing left to do
+      const outputs: Envelope[] = []
+      const first = await start({ onOutput: (envelope) => outputs.push(envelope) })
+      await tickUntil(first, (r) => r.kind === "idle", "the real chunk to be delivered")
+
+      // Then one ProofRefused, caused by the forged chunk, says why; and the real chunk was delivered
+      const refusals = of(await deliveries(bus, SOURCES.forged.srcChainId), "ProofRefused")
+      expect(refusals.map((r) => [r.causationId, r.producer.instance])).toEqual([[forged.id, "902"]])
+      expect(refusals[0]!.event).toMatchObject({
+        reason: "unverifiable",
+        start: 0,
+        messageCount: 4,
+        messageIds: lane.ids.slice(0, 4),
+        detail: "the proof has 1 sibling; the range [0, 4) of a tree of 4 messages needs 0",
+      })
+      expect(outputs.filter((o) => o.type === "ProofRefused").map((o) => o.id)).toEqual([refusals[0]!.id])
+      expect(await dst.pingedBodies(SOURCES.forged.srcChainId)).toEqual(
+        [0, 1, 2, 3].map((i) => toHex(`ping ${i}`)),
+      )
+
+      // When it restarts on the same log (its state rebuilt, its own ProofRefused folded back)
+      await first.stop()
+      const second = await start()
+      await tickUntil(second, (r) => r.kind === "idle", "the restarted submitter to go idle")
+      // Then nothing is refused or sent again
+      const after = await deliveries(bus, SOURCES.forged.srcChainId)
+      expect(of(after, "ProofRefused")).toHaveLength(1)
+      expect(of(after, "DeliverySubmitted")).toHaveLength(1)
     })
   })
 

@@ -66,6 +66,14 @@ export interface OutboxLaneState {
   readonly finalized: BlockRef | null
 }
 
+/** What a log read needs to prove its range complete (issue 12: an RPC may drop logs and say nothing). */
+export interface OutboxCompletenessRequest {
+  /** Destination chains to count even when the range holds none of their logs: every lane the caller knows. */
+  readonly lanes: ReadonlyArray<number>
+  /** Counts at the block before `fromBlock` that an earlier read proved; a lane not here is read at that block. */
+  readonly countsBefore: ReadonlyMap<number, number>
+}
+
 /** The next range of Outbox logs to read, from `fromBlock` towards `head`. */
 export interface OutboxLogsRequest {
   readonly outbox: Address
@@ -81,6 +89,16 @@ export interface OutboxLogsRequest {
     readonly nextSize: number
     readonly error: unknown
   }) => void
+  /**
+   * Prove the range complete: each lane's Outbox count before the range and at its end, read with it
+   * (`OutboxRangeRead.lanes`; one more call per range). Without it the read proves nothing (`lanes: null`).
+   */
+  readonly completeness?: OutboxCompletenessRequest
+  /**
+   * Read from this one of the chain's RPC URLs alone (an index, modulo their number) instead of the
+   * fallback over all of them, so a short answer can be read again elsewhere; the read names it (`rpc`).
+   */
+  readonly rpc?: number
 }
 
 /** The operator set an Inbox holds. */

@@ -27,7 +27,7 @@ import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
-import { OutboxRangeRead } from "./events/outbox-range-read.ts"
+import { OutboxRangeRead, upcastOutboxRangeReadV1 } from "./events/outbox-range-read.ts"
 import { ProofRefused } from "./events/proof-refused.ts"
 import { RetryRefused } from "./events/retry-refused.ts"
 import { RetryRequested } from "./events/retry-requested.ts"
@@ -91,7 +91,11 @@ export const EventCatalog = {
   }),
   WatcherCursor: define<WatcherCursor>(WatcherCursor, byChain),
   ChainHalted: define<ChainHalted>(ChainHalted, byChain),
-  OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain),
+  OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain, {
+    // 2: `lanes` (each lane's Outbox count around the range, the proof it is complete) and `rpc`.
+    version: 2,
+    upcasters: { 1: upcastOutboxRangeReadV1 },
+  }),
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane),

@@ -28,7 +28,13 @@ export { MessageProven } from "./events/message-proven.ts"
 export { MessageRejected, RejectionReason } from "./events/message-rejected.ts"
 export { OperatorSetRead, OperatorWeight } from "./events/operator-set-read.ts"
 export { OutboxLaneRead } from "./events/outbox-lane-read.ts"
-export { OutboxBlock, OutboxLog, OutboxRangeRead } from "./events/outbox-range-read.ts"
+export {
+  OutboxBlock,
+  OutboxLaneCount,
+  OutboxLog,
+  OutboxRangeRead,
+  upcastOutboxRangeReadV1,
+} from "./events/outbox-range-read.ts"
 export { PROOF_REFUSED_MAX_IDS, ProofRefusalReason, ProofRefused } from "./events/proof-refused.ts"
 export { RetryRefusalReason, RetryRefused } from "./events/retry-refused.ts"
 export { RetryRequested } from "./events/retry-requested.ts"

@@ -58,7 +58,7 @@ export const TOPICS = {
   watcherReads: {
     name: "chorus.watcher.reads",
     description:
-      "What each chain-watcher read from its chain: finalized ranges and their Outbox logs (the watcher core's input).",
+      "What each chain-watcher read from its chain: finalized ranges, their Outbox logs and each lane's Outbox count around them, short reads included (the watcher core's input).",
     partitions: 3,
     key: "chain",
     cleanupPolicy: "delete",

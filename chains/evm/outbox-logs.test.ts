@@ -1,11 +1,23 @@
-import { encodeAbiParameters, type Hex, keccak256, stringToHex } from "viem"
+import {
+  custom,
+  decodeAbiParameters,
+  decodeFunctionData,
+  deploylessCallViaBytecodeBytecode,
+  encodeAbiParameters,
+  encodeFunctionResult,
+  type Hex,
+  keccak256,
+  multicall3Abi,
+  stringToHex,
+} from "viem"
 import { describe, expect, it } from "vitest"
-import { messageAbiParameter } from "../../contracts/index.ts"
-import { ChainId, toAddress } from "../../schemas/index.ts"
+import { messageAbiParameter, outboxAbi } from "../../contracts/index.ts"
+import { BlockRef, Bytes32, ChainId, toAddress } from "../../schemas/index.ts"
 import { makeRangeSizer } from "./adaptive-range.ts"
-import { InvalidRpcResponseError } from "./errors.ts"
+import { makeEvmClient } from "./client.ts"
+import { InvalidRpcResponseError, RpcCallError } from "./errors.ts"
 import { readOutboxRange } from "./outbox-logs.ts"
-import { fakeClient, makeFakeChain, type RpcLog } from "./testing/fake-rpc.ts"
+import { type FakeChain, fakeClient, makeFakeChain, type RpcLog, rpcError } from "./testing/fake-rpc.ts"
 
 const OUTBOX = "0x00000000000000000000000000000000000a11ce" as const
 const word = (label: string) => keccak256(stringToHex(label))
@@ -111,5 +123,268 @@ describe("readOutboxRange never trusts the RPC", () => {
   ])("refuses %s", async (_, tamper, expected) => {
     const problems = await problemsOf(tamper)
     expect(problems.join("\n")).toMatch(expected)
+  })
+})
+
+/** What the fake chain's Outbox counts on a lane at the end of a block (its logs up to there). */
+const laneCount = (chain: FakeChain, dst: number, block: number) =>
+  chain.logs.filter((log) => Number(log.blockNumber) <= block && BigInt(log.topics[1]!) === BigInt(dst))
+    .length
+
+/**
+ * The fake chain's RPC, answering the deployless multicall of `Outbox.count` (which the fake cannot run:
+ * it has no EVM) from the chain's logs. Before `deployedAt` the Outbox has no code, so each call returns no
+ * data; a lane in `reverting` reverts.
+ */
+const countingTransport = (
+  chain: FakeChain,
+  options: {
+    readonly getLogs?: (logs: RpcLog[]) => RpcLog[]
+    readonly deployedAt?: number
+    readonly reverting?: ReadonlyArray<number>
+    readonly requests?: string[]
+  } = {},
+) => {
+  const inner = fakeClient(
+    chain,
+    options.getLogs === undefined ? {} : { getLogs: (_, l) => options.getLogs!(l) },
+  )
+  return custom(
+    {
+      request: async ({ method, params }: { method: string; params?: unknown }) => {
+        options.requests?.push(method)
+        const args = (params ?? []) as [{ data?: Hex }, Hex]
+        const data = args[0]?.data
+        if (
+          method !== "eth_call" ||
+          data === undefined ||
+          !data.startsWith(deploylessCallViaBytecodeBytecode)
+        ) {
+          return inner.viem.request({ method, params } as never)
+        }
+        const block = Number(args[1])
+        const [, calldata] = decodeAbiParameters(
+          [{ type: "bytes" }, { type: "bytes" }],
+          `0x${data.slice(deploylessCallViaBytecodeBytecode.length)}`,
+        )
+        const { args: multicall } = decodeFunctionData({ abi: multicall3Abi, data: calldata })
+        const calls = multicall![0] as ReadonlyArray<{ callData: Hex }>
+        const results = calls.map(({ callData }) => {
+          const dst = Number(decodeFunctionData({ abi: outboxAbi, data: callData }).args![0])
+          if (block < (options.deployedAt ?? 0)) return { success: true, returnData: "0x" as Hex }
+          if (options.reverting?.includes(dst)) return { success: false, returnData: "0x" as Hex }
+          const count = laneCount(chain, dst, block)
+          return {
+            success: true,
+            returnData: encodeFunctionResult({ abi: outboxAbi, functionName: "count", result: count }),
+          }
+        })
+        return encodeFunctionResult({ abi: multicall3Abi, functionName: "aggregate3", result: results })
+      },
+    },
+    { retryCount: 0 },
+  )
+}
+
+const countingClient = (chain: FakeChain, options: Parameters<typeof countingTransport>[1] = {}) =>
+  makeEvmClient({
+    chainId: chain.chainId,
+    rpcUrls: ["http://fake-rpc.invalid/901"],
+    transports: [countingTransport(chain, options)],
+    retryCount: 0,
+  })
+
+const countsOf = (read: {
+  lanes: ReadonlyArray<{ dstChainId: number; before: number; after: number }> | null
+}) => Object.fromEntries((read.lanes ?? []).map((lane) => [lane.dstChainId, [lane.before, lane.after]]))
+
+describe("readOutboxRange proves what it read (issue 12)", () => {
+  const sends = [
+    { block: 5 },
+    { block: 5, dstChainId: 903 },
+    { block: 9 },
+    { block: 12, dstChainId: 905 },
+    { block: 15 },
+  ]
+  const chainOf = () => makeFakeChain({ chainId: 901, outbox: OUTBOX, blocks: 20, sends })
+  const request = {
+    chainId: ChainId.make(901),
+    outbox: toAddress(OUTBOX),
+    head: 20,
+    sizer: makeRangeSizer({ initial: 100, max: 100 }),
+  }
+
+  it("given completeness asked on a first read from block 0, when the RPC answers in full, then each lane's counts around the range are recorded at the cost of one eth_call", async () => {
+    const chain = chainOf()
+    const requests: string[] = []
+
+    const read = await readOutboxRange(countingClient(chain, { requests }), {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+      completeness: { lanes: [902, 903, 904], countsBefore: new Map() },
+    })
+
+    // 905 is counted because a log names it; 904 because the caller knows it.
+    expect(countsOf(read)).toEqual({ 902: [0, 3], 903: [0, 1], 904: [0, 0], 905: [0, 1] })
+    expect(requests.filter((m) => m === "eth_call")).toHaveLength(1)
+    expect(read.rpc).toBeNull()
+  })
+
+  it("given forty known lanes, when a range is read, then their counts still take one eth_call", async () => {
+    const requests: string[] = []
+    const lanes = Array.from({ length: 40 }, (_, i) => 902 + i)
+
+    const read = await readOutboxRange(countingClient(chainOf(), { requests }), {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+      completeness: { lanes, countsBefore: new Map() },
+    })
+
+    expect(read.lanes).toHaveLength(40)
+    expect(requests.filter((m) => m === "eth_call")).toHaveLength(1)
+  })
+
+  it("given counts proven at the cursor for some lanes, when the next range is read, then only the others are counted at the cursor's block", async () => {
+    const chain = chainOf()
+    const requests: string[] = []
+
+    const read = await readOutboxRange(countingClient(chain, { requests }), {
+      ...request,
+      cursor: new BlockRef({ number: 6, hash: Bytes32.make(chain.hashes.get(6)!) }),
+      fromBlock: 7,
+      completeness: { lanes: [902, 903], countsBefore: new Map([[902, 2]]) },
+    })
+
+    expect(countsOf(read)).toEqual({ 902: [2, 3], 903: [1, 1], 905: [0, 1] })
+    expect(requests.filter((m) => m === "eth_call")).toHaveLength(2)
+  })
+
+  it("given an RPC that drops 20% of logs, when ranges are read, then their counts expose every dropped nonce", async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ block: 1 + (i % 19), dstChainId: 902 + (i % 3) }))
+    const chain = makeFakeChain({ chainId: 901, outbox: OUTBOX, blocks: 20, sends: many })
+    let seed = 20_251
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647
+      return seed / 2_147_483_647
+    }
+    let dropped = 0
+    const lossy = (logs: RpcLog[]) =>
+      logs.filter(() => {
+        const drop = random() < 0.2
+        if (drop) dropped += 1
+        return !drop
+      })
+
+    const read = await readOutboxRange(countingClient(chain, { getLogs: lossy }), {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+      completeness: { lanes: [902, 903, 904], countsBefore: new Map() },
+    })
+
+    expect(dropped).toBeGreaterThan(0)
+    const logged = read.blocks.flatMap((block) => block.logs)
+    expect(logged).toHaveLength(60 - dropped)
+    const unaccounted = (read.lanes ?? []).reduce(
+      (sum, lane) =>
+        sum +
+        lane.after -
+        lane.before -
+        logged.filter((log) => log.message.dstChainId === lane.dstChainId).length,
+      0,
+    )
+    expect(unaccounted).toBe(dropped)
+  })
+
+  it("given a range that starts before the Outbox was deployed, then its lanes count zero where it had no code", async () => {
+    const read = await readOutboxRange(countingClient(chainOf(), { deployedAt: 4 }), {
+      ...request,
+      cursor: null,
+      fromBlock: 3,
+      completeness: { lanes: [902], countsBefore: new Map() },
+    })
+
+    expect(countsOf(read)).toEqual({ 902: [0, 3], 903: [0, 1], 905: [0, 1] })
+  })
+
+  it("given a count that reverts, then the answer is refused and nothing of it is used", async () => {
+    const reading = readOutboxRange(countingClient(chainOf(), { reverting: [903] }), {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+      completeness: { lanes: [902], countsBefore: new Map() },
+    })
+
+    await expect(reading).rejects.toBeInstanceOf(InvalidRpcResponseError)
+    await expect(reading).rejects.toThrow(/count\(903\) failed: .*revert/)
+  })
+
+  it("given a read pinned to the second URL, then every call of it goes there, and the read names it redacted", async () => {
+    const chain = chainOf()
+    const first: string[] = []
+    const second: string[] = []
+    const client = makeEvmClient({
+      chainId: 901,
+      rpcUrls: ["http://rpc-a.invalid", "https://rpc-b.invalid/v2/AbC123dEf456GhI789jKl0"],
+      transports: [
+        countingTransport(chain, { requests: first }),
+        countingTransport(chain, { requests: second }),
+      ],
+      retryCount: 0,
+    })
+
+    const read = await readOutboxRange(client, {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+      rpc: 1,
+      completeness: { lanes: [902], countsBefore: new Map() },
+    })
+
+    expect(read.rpc).toBe("https://rpc-b.invalid/v2/***")
+    expect(first).toEqual([])
+    expect(second).toEqual(expect.arrayContaining(["eth_getLogs", "eth_call", "eth_getBlockByNumber"]))
+    expect(countsOf(read)).toEqual({ 902: [0, 3], 903: [0, 1], 905: [0, 1] })
+  })
+
+  it("given a pinned URL that fails, then the error names that URL alone, redacted", async () => {
+    const chain = chainOf()
+    const failing = fakeClient(chain, {
+      getLogs: () => {
+        throw rpcError(-32000, "upstream timeout")
+      },
+    })
+    const client = makeEvmClient({
+      chainId: 901,
+      rpcUrls: ["http://rpc-a.invalid", "https://rpc-b.invalid/v2/AbC123dEf456GhI789jKl0"],
+      transports: [
+        countingTransport(chain),
+        custom({ request: (args) => failing.viem.request(args as never) }, { retryCount: 0 }),
+      ],
+      retryCount: 0,
+    })
+
+    const error = await readOutboxRange(client, { ...request, cursor: null, fromBlock: 0, rpc: 1 }).catch(
+      (e: unknown) => e,
+    )
+
+    expect(error).toBeInstanceOf(RpcCallError)
+    expect((error as RpcCallError).url).toBe("https://rpc-b.invalid/v2/***")
+    expect((error as Error).message).not.toContain("AbC123dEf456GhI789jKl0")
+  })
+
+  it("given no completeness asked, then the read proves nothing (no counts, no eth_call)", async () => {
+    const requests: string[] = []
+
+    const read = await readOutboxRange(countingClient(chainOf(), { requests }), {
+      ...request,
+      cursor: null,
+      fromBlock: 0,
+    })
+
+    expect(read.lanes).toBeNull()
+    expect(requests).not.toContain("eth_call")
   })
 })

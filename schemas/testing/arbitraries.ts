@@ -23,7 +23,7 @@ import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
-import { OutboxBlock, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
+import { OutboxBlock, OutboxLaneCount, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
 import { ProofRefusalReason, ProofRefused } from "../events/proof-refused.ts"
 import { RetryRefusalReason, RetryRefused } from "../events/retry-refused.ts"
 import { RetryRequested } from "../events/retry-requested.ts"
@@ -181,6 +181,11 @@ export const events = {
       }),
       { maxLength: 2 },
     ),
+    lanes: fc.option(
+      fc.array(instancesOf(OutboxLaneCount, { dstChainId: chainId, before: uint, after: uint })),
+      { nil: null },
+    ),
+    rpc: fc.option(fc.string(), { nil: null }),
   }),
   OutboxLaneRead: instancesOf(OutboxLaneRead, {
     reader: fc.string({ minLength: 1 }),

@@ -5,11 +5,15 @@ import {
   BlockRef,
   Bytes32,
   ChainId,
+  decodeRecord,
   type Envelope,
+  encodeEnvelope,
+  eventId,
   Hex,
   Message,
   makeEnvelope,
   OutboxBlock,
+  OutboxLaneCount,
   OutboxLog,
   OutboxRangeRead,
   TxHash,
@@ -52,7 +56,14 @@ const withLogs = (n: number, messages: ReadonlyArray<Message>, fork = "a") =>
   })
 
 const read = (
-  fields: { cursorCheck: BlockRef | null; fromBlock: number; to: BlockRef; blocks?: OutboxBlock[] },
+  fields: {
+    cursorCheck: BlockRef | null
+    fromBlock: number
+    to: BlockRef
+    blocks?: OutboxBlock[]
+    lanes?: OutboxLaneCount[] | null
+    rpc?: string | null
+  },
   time = 1_700_000_000_000 + fields.to.number,
 ): Envelope<OutboxRangeRead> =>
   makeEnvelope(
@@ -63,9 +74,15 @@ const read = (
       fromBlock: fields.fromBlock,
       to: fields.to,
       blocks: fields.blocks ?? [],
+      lanes: fields.lanes ?? null,
+      rpc: fields.rpc ?? null,
     }),
     { producer, causationId: null, time: new Date(time) },
   )
+
+/** A lane's Outbox count before the range and at its end. */
+const lane = (dst: number, before: number, after: number) =>
+  new OutboxLaneCount({ dstChainId: ChainId.make(dst), before, after })
 
 const at = (cursor: BlockRef): WatcherState => ({ cursor, halted: false })
 
@@ -252,5 +269,181 @@ describe("watcher core", () => {
     expect(new Set(live.outputs.map((e) => e.id)).size).toBe(live.outputs.length)
     expect(state).toEqual(live.state)
     expect(live.state).toEqual({ cursor: block(40), halted: false })
+  })
+
+  describe("completeness (issue 12)", () => {
+    const tags = (outputs: ReadonlyArray<{ _tag: string }>) => outputs.map((e) => e._tag)
+
+    it("given a read whose logs hold every nonce its lane counts name, then it advances and keeps each lane's count at the cursor", () => {
+      const input = read({
+        cursorCheck: block(10),
+        fromBlock: 11,
+        to: block(20),
+        blocks: [withLogs(12, [message(4), message(0, 903)]), withLogs(15, [message(5)])],
+        lanes: [lane(901, 0, 0), lane(902, 4, 6), lane(903, 0, 1)],
+      })
+
+      const { state, outputs, outcome } = core.decide(at(block(10)), input)
+
+      expect(tags(outputs)).toEqual([
+        "MessageObserved",
+        "MessageObserved",
+        "MessageObserved",
+        "WatcherCursor",
+      ])
+      expect(outcome).toEqual({ kind: "advanced", from: 11, to: block(20), messages: 3 })
+      expect(state.cursor).toEqual(block(20))
+      expect(state.lanes).toEqual(
+        new Map([
+          [901, 0],
+          [902, 6],
+          [903, 1],
+        ]),
+      )
+    })
+
+    it("given a read whose lane counts name nonces its logs lack (an RPC dropped them), then nothing is emitted, the cursor stays, and the outcome names the missing nonces", () => {
+      const before = at(block(10))
+      const input = read({
+        cursorCheck: block(10),
+        fromBlock: 11,
+        to: block(20),
+        blocks: [withLogs(12, [message(4)]), withLogs(15, [message(6)])],
+        lanes: [lane(902, 4, 8), lane(903, 0, 1)],
+        rpc: "http://rpc-a.invalid",
+      })
+
+      const { state, outputs, outcome } = core.decide(before, input)
+
+      expect(outputs).toEqual([])
+      expect(state).toBe(before)
+      expect(outcome).toMatchObject({
+        kind: "incomplete",
+        verdict: {
+          kind: "short",
+          shortfall: [
+            { dstChainId: 902, before: 4, after: 8, missing: [5, 7] },
+            { dstChainId: 903, before: 0, after: 1, missing: [0] },
+          ],
+        },
+      })
+      expect(outcome.kind === "incomplete" && outcome.reason).toBe(
+        "the Outbox counts 3 more messages in blocks 11..20 than the logs hold (lane 902: nonces 5, 7; lane 903: nonce 0) from http://rpc-a.invalid: a short eth_getLogs answer",
+      )
+    })
+
+    it("given a short read, when the range's complete re-read follows, then its messages are emitted once and the cursor passes the range", () => {
+      const blocks = [withLogs(12, [message(0)]), withLogs(13, [message(1)]), withLogs(18, [message(2)])]
+      const lanes = [lane(902, 0, 3)]
+      const short = read({
+        cursorCheck: block(10),
+        fromBlock: 11,
+        to: block(20),
+        blocks: [blocks[1]!],
+        lanes,
+      })
+      const reread = read(
+        { cursorCheck: block(10), fromBlock: 11, to: block(20), blocks, lanes, rpc: "http://rpc-b.invalid" },
+        1_700_000_000_999,
+      )
+
+      const folded = foldCore(core, producer, [
+        { input: short, reads: [] },
+        { input: reread, reads: [] },
+      ])
+
+      expect(folded.outputs.map((e) => e.type)).toEqual([
+        "MessageObserved",
+        "MessageObserved",
+        "MessageObserved",
+        "WatcherCursor",
+      ])
+      expect(folded.outputs.every((e) => e.causationId === reread.id)).toBe(true)
+      expect(folded.state.cursor).toEqual(block(20))
+    })
+
+    it.each<[string, { blocks?: OutboxBlock[]; lanes: OutboxLaneCount[] }, RegExp]>([
+      [
+        "a log of a lane the read did not count",
+        { blocks: [withLogs(12, [message(0, 904)])], lanes: [lane(902, 0, 0)] },
+        /lane 904 nonce 0 .* is of a lane the read did not count/,
+      ],
+      [
+        "a log whose nonce the counts say was not sent in the range",
+        { blocks: [withLogs(12, [message(9)])], lanes: [lane(902, 3, 4)] },
+        /lane 902 nonce 9 .* is outside the lane's nonces 3\.\.3 in this range/,
+      ],
+      [
+        "a nonce logged twice",
+        { blocks: [withLogs(12, [message(3)]), withLogs(13, [message(3)])], lanes: [lane(902, 3, 5)] },
+        /repeats a nonce already logged/,
+      ],
+      ["a count that goes backwards", { lanes: [lane(902, 3, 2)] }, /count goes backwards/],
+      [
+        "a lane proven at the cursor that the read does not count",
+        { lanes: [lane(903, 0, 0)] },
+        /lane 902, proven at block 10, is not counted/,
+      ],
+      [
+        "a count before the range unlike the one proven at the cursor",
+        { lanes: [lane(902, 2, 2)] },
+        /count before the range is 2, but 3 was proven at block 10/,
+      ],
+    ])(
+      "given %s, then the read is not folded: logs and counts contradict each other",
+      (_, fields, expected) => {
+        const proven: WatcherState = { cursor: block(10), halted: false, lanes: new Map([[902, 3]]) }
+
+        const { state, outputs, outcome } = core.decide(
+          proven,
+          read({ cursorCheck: block(10), fromBlock: 11, to: block(20), ...fields }),
+        )
+
+        expect(outputs).toEqual([])
+        expect(state).toBe(proven)
+        expect(outcome).toMatchObject({ kind: "incomplete", verdict: { kind: "inconsistent" } })
+        expect(outcome.kind === "incomplete" && outcome.reason).toMatch(expected)
+      },
+    )
+
+    it("given a short read that also shows a rewrite under the cursor, then it halts: the rewrite is checked first", () => {
+      const { outcome } = core.decide(
+        at(block(10)),
+        read({ cursorCheck: block(10, "b"), fromBlock: 11, to: block(20, "b"), lanes: [lane(902, 0, 1)] }),
+      )
+
+      expect(outcome.kind).toBe("halted")
+    })
+
+    it("given a version-1 read from an older log, when it is decoded, then it carries no counts and is folded as it was when written", () => {
+      const payload = {
+        _tag: "OutboxRangeRead",
+        chainId: 901,
+        outbox: OUTBOX,
+        cursorCheck: null,
+        fromBlock: 0,
+        to: { number: 10, hash: block(10).hash },
+        blocks: [],
+      }
+      const current = encodeEnvelope(read({ cursorCheck: null, fromBlock: 0, to: block(10) }))
+      const wire = JSON.parse(new TextDecoder().decode(current.value)) as Record<string, unknown>
+      const id = eventId({ type: "OutboxRangeRead", version: 1, causationId: null, payload })
+      const v1 = { ...wire, id, version: 1, payload }
+      const headers = { ...current.headers, "chorus-id": id, "chorus-version": "1" }
+
+      const decoded = decodeRecord({
+        ...current,
+        headers,
+        value: new TextEncoder().encode(JSON.stringify(v1)),
+      })
+
+      if (!decoded.ok) throw decoded.error
+      expect(decoded.value.version).toBe(2)
+      expect(decoded.value.id).toBe(id)
+      expect(decoded.value.event).toMatchObject({ _tag: "OutboxRangeRead", lanes: null, rpc: null })
+      const { outputs, state } = core.decide(core.initial, decoded.value)
+      expect(tags(outputs)).toEqual(["WatcherCursor"])
+      expect(state).toEqual({ cursor: block(10), halted: false })
+    })
   })
 })

@@ -11,10 +11,18 @@
  *   4. the read's check of the cursor's block must show the cursor's hash;
  *      anything else means the chain was rewritten below finality, so the
  *      core emits `ChainHalted` and halts;
- *   5. otherwise one `MessageObserved` per log, in chain order, then the
+ *   5. the read must prove itself complete (`completeness.ts`): its lane
+ *      counts name exactly the nonces its logs hold. A short answer (an RPC
+ *      dropped logs), or logs and counts that contradict each other, is
+ *      `incomplete`: nothing is emitted and the cursor stays, so the
+ *      runtime reads the range again;
+ *   6. otherwise one `MessageObserved` per log, in chain order, then the
  *      `WatcherCursor` at the range's last block.
  *
  * Invariants:
+ * - The cursor never passes a block whose messages are not all observed:
+ *   it moves only with a read proven complete (or a version-1 read, which
+ *   predates the proof and is folded as it was when written).
  * - The cursor is emitted last, after every message of its range: a crash
  *   between the two re-reads the range rather than skipping it.
  * - No I/O, no clock, no randomness; the state is never mutated, so replaying
@@ -39,18 +47,30 @@ import {
 } from "../../schemas/index.ts"
 import { messageIdOf } from "../runtime/contract-message.ts"
 import type { LaneCore } from "../runtime/index.ts"
+import { type Completeness, completenessOf } from "./completeness.ts"
 
 export interface WatcherState {
   /** The last block folded (number and hash); null before the first read. */
   readonly cursor: BlockRef | null
   /** Set once the chain was seen rewritten below the cursor; nothing is folded after. */
   readonly halted: boolean
+  /**
+   * Each lane's Outbox count at the cursor's block, as the last complete read proved it (by destination
+   * chain id); absent before one, and after a read that proved nothing.
+   */
+  readonly lanes?: ReadonlyMap<number, number>
 }
 
 /** What the core made of one read: a closed set of named results with reasons. */
 export type WatcherOutcome =
   | { readonly kind: "advanced"; readonly from: number; readonly to: BlockRef; readonly messages: number }
   | { readonly kind: "halted"; readonly halt: ChainHalted }
+  | {
+      /** The read does not prove it holds every message of its range: not folded; read the range again. */
+      readonly kind: "incomplete"
+      readonly verdict: Extract<Completeness, { kind: "short" | "inconsistent" }>
+      readonly reason: string
+    }
   | { readonly kind: "stale"; readonly reason: string }
   | { readonly kind: "ignored"; readonly reason: string }
 
@@ -180,6 +200,10 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
         })
       }
     }
+    const verdict = completenessOf(read, state.lanes)
+    if (verdict.kind === "short" || verdict.kind === "inconsistent") {
+      return unchanged(state, { kind: "incomplete", verdict, reason: verdict.reason })
+    }
     const outputs: ChorusEvent[] = []
     for (const block of read.blocks) {
       for (const log of block.logs) {
@@ -199,8 +223,9 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
     const messages = outputs.length
     const to = new BlockRef({ number: read.to.number, hash: read.to.hash })
     outputs.push(new WatcherCursor({ chainId: read.chainId, block: to }))
+    const lanes = verdict.kind === "complete" ? verdict.counts : undefined
     return {
-      state: { cursor: to, halted: false },
+      state: lanes === undefined ? { cursor: to, halted: false } : { cursor: to, halted: false, lanes },
       outputs,
       outcome: { kind: "advanced", from: read.fromBlock, to, messages },
     }

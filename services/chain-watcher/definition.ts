@@ -1,8 +1,9 @@
 /**
  * The chain-watcher's definition: one instance per watched chain, no
  * consumer group. It reads its own cursor and its last read from the log to
- * resume, reads the chain, records each read on `chorus.watcher.reads`
- * before folding it, and emits messages, its cursor, or a halt.
+ * resume, reads the chain, records each read (with the lane counts that
+ * prove it complete) on `chorus.watcher.reads` before folding it, and emits
+ * messages, its cursor, or a halt.
  *
  * @module
  */
@@ -24,7 +25,7 @@ export const chainWatcher = defineService<ServiceInstance & { readonly chainId: 
     TOPICS.watcherCursors.name,
     TOPICS.chainHalts.name,
   ],
-  external: "source chain RPC: finalized head, block headers and Outbox logs",
+  external: "source chain RPC: finalized head, block headers, Outbox logs and lane counts",
   single: false,
   instances: (config) =>
     requireSome(

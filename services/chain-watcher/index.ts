@@ -1,16 +1,25 @@
 /**
  * chain-watcher: one per chain. Reads Outbox `MessageSent` logs from
  * finalized blocks through the chain's reader (`chains/`: ranges that adapt
- * to the RPC's limits, every answer checked), records each read on
+ * to the RPC's limits, every answer checked, each lane's Outbox count
+ * around the range read with them), records each read on
  * `chorus.watcher.reads`, and folds it in a pure core into
  * `MessageObserved` events and its cursor (kept in the compacted
- * `chorus.watcher.cursors`). It halts loudly, with `ChainHalted`, if the
+ * `chorus.watcher.cursors`) once the counts prove it holds every message;
+ * a short answer is read again. It halts loudly, with `ChainHalted`, if the
  * chain is rewritten below its cursor.
  *
  * @module
  */
 
 export { fromChorusMessage, messageIdOf, toChorusMessage } from "../runtime/contract-message.ts"
+export {
+  type Completeness,
+  completenessOf,
+  describeNonces,
+  describeShortfall,
+  type LaneShortfall,
+} from "./completeness.ts"
 export {
   makeWatcherCore,
   type WatcherCore,

@@ -33,6 +33,7 @@ import {
   makeEnvelope,
   WatcherCursor,
 } from "../../schemas/index.ts"
+import { type LossyRpc, startLossyRpc } from "../../test/fixtures/lossy-rpc.ts"
 import { ALL_TOPICS, TOPICS, type TopicName } from "../../topology/index.ts"
 import { decodeConfig } from "../config/index.ts"
 import { jsonLogger, producerOf } from "../runtime/index.ts"
@@ -42,6 +43,7 @@ import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.t
 const CHAIN_ID = 901
 const DEPLOYER = privateKeyToAccount(ANVIL_DEFAULT_KEYS[0])
 const RECIPIENT = "0x000000000000000000000000000000000000dEaD"
+const DESTINATIONS = [902, 903]
 
 let anvil: Anvil
 let publicClient: PublicClient
@@ -99,6 +101,13 @@ const configFor = (
         inbox: `0x${"22".repeat(20)}`,
         finality,
       },
+      // The destinations: the lanes whose counts prove each range complete.
+      ...DESTINATIONS.map((chainId) => ({
+        chainId,
+        rpcUrls: ["http://127.0.0.1:1"],
+        outbox: `0x${"33".repeat(20)}`,
+        inbox: `0x${"44".repeat(20)}`,
+      })),
     ],
     chainWatcher: { pollIntervalMs: 20, initialRange: 2, maxRange: 4, startBlock, retryCount: 0 },
   })
@@ -119,12 +128,12 @@ const start = async (
 }
 
 /** Sends a message and returns its id as the Outbox computed it, and its block. */
-const send = async (outbox: Hex, body: string) => {
+const send = async (outbox: Hex, body: string, dst = 902) => {
   const hash = await walletClient.writeContract({
     address: outbox,
     abi: outboxAbi,
     functionName: "send",
-    args: [902n, RECIPIENT, 100_000n, stringToHex(body)],
+    args: [BigInt(dst), RECIPIENT, 100_000n, stringToHex(body)],
   })
   const receipt = await publicClient.waitForTransactionReceipt({ hash })
   const [log] = parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })
@@ -318,5 +327,132 @@ describe("chain-watcher on anvil", () => {
     })
     await polling.stop()
     await expect(polling.done).resolves.toBeUndefined()
+  })
+})
+
+describe("chain-watcher on an RPC that loses logs (issue 12)", () => {
+  const proxies: LossyRpc[] = []
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()))
+  })
+  const lossy = async (dropRate: number, seed = 7) => {
+    const proxy = await startLossyRpc({ upstream: anvil.rpcUrl, dropRate, seed })
+    proxies.push(proxy)
+    return proxy
+  }
+  const observedIds = async () =>
+    (await onBus(TOPICS.messagesObserved.name, "MessageObserved")).map((e) => e.event.messageId)
+
+  /** The cursor never passes a block whose messages are not all observed. */
+  const expectNothingLostBehind = async (
+    watcher: ChainWatcher,
+    sent: ReadonlyArray<{ messageId: string; block: number }>,
+  ) => {
+    const cursor = watcher.cursor()?.number ?? -1
+    const observed = new Set<string>(await observedIds())
+    const passed = sent.filter((s) => s.block <= cursor && !observed.has(s.messageId))
+    expect(passed, `the cursor at block ${cursor} passed messages never observed`).toEqual([])
+  }
+
+  it("given an RPC that drops 20% of eth_getLogs results, when the watcher reads to the head (restarted midway), then every message is observed once and the cursor never passes a lost one", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const proxy = await lossy(0.2)
+    const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url])
+    const sent: Array<{ messageId: string; block: number }> = []
+    for (let i = 0; i < 24; i++) sent.push(await send(outbox, `m${i}`, i % 3 === 0 ? 903 : 902))
+    const last = sent.at(-1)!.block
+
+    let watcher = await start(config, { autoStart: false })
+    const results: TickResult[] = []
+    for (let i = 0; i < 200 && (watcher.cursor()?.number ?? 0) < last; i++) {
+      // A restart forgets the counts proven so far: the next read proves its start again.
+      if (i === 4) {
+        await watcher.stop()
+        watcher = await start(config, { autoStart: false })
+      }
+      results.push(await watcher.tick())
+      await expectNothingLostBehind(watcher, sent)
+    }
+
+    expect(proxy.stats().dropped, "the proxy dropped no log: the test proves nothing").toBeGreaterThan(0)
+    expect(watcher.cursor()?.number).toBeGreaterThanOrEqual(last)
+    // Once each; the topic is keyed by lane, so it is read lane by lane, not in chain order.
+    expect((await observedIds()).sort()).toEqual(sent.map((s) => s.messageId).sort())
+    expect(results.some((r) => r.kind === "advanced" && r.rereads > 0)).toBe(true)
+    expect(logged("short eth_getLogs answer; reading the range again").length).toBeGreaterThan(0)
+  })
+
+  it("given two RPCs, the first losing every log, when a read comes back short, then the range is read again from the second and both reads are on the log", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const proxy = await lossy(1)
+    const a = await send(outbox, "a")
+    const b = await send(outbox, "b", 903)
+    const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url, anvil.rpcUrl])
+    const watcher = await start(config, { autoStart: false })
+
+    const result = await watcher.tick()
+
+    expect(result).toMatchObject({ kind: "advanced", from: startBlock, messages: 2, rereads: 1 })
+    const reads = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
+    expect(reads).toHaveLength(2)
+    const [short, reread] = [reads[0]!.event, reads[1]!.event]
+    expect(short).toMatchObject({ fromBlock: startBlock, rpc: null, blocks: [] })
+    const counts = (read: typeof short) =>
+      Object.fromEntries((read.lanes ?? []).map((l) => [l.dstChainId, [l.before, l.after]]))
+    expect(counts(short)).toEqual({ 901: [0, 0], 902: [0, 1], 903: [0, 1] })
+    expect(reread).toMatchObject({ fromBlock: startBlock, to: short.to, rpc: anvil.rpcUrl })
+    expect(counts(reread)).toEqual(counts(short))
+    expect(reread.blocks.map((block) => block.block.number)).toEqual([a.block, b.block])
+    expect((await observedIds()).sort()).toEqual([a.messageId, b.messageId].sort())
+    expect(watcher.cursor()).toEqual(short.to)
+    const warned = logged("short eth_getLogs answer; reading the range again")
+    expect(warned).toHaveLength(1)
+    expect(warned[0].missing).toMatch(/lane 902: nonce 0.*lane 903: nonce 0/)
+  })
+
+  it("given its only RPC losing every log, when no re-read proves the range, then the tick ends incomplete with the cursor held, and the range is observed once the RPC recovers", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const proxy = await lossy(1)
+    const sent = await send(outbox, "lost for now")
+    const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url])
+    const watcher = await start(config, { autoStart: false })
+
+    const given = await watcher.tick()
+
+    // One read, then 8 narrowing re-reads down to the message's block alone, all on the log.
+    expect(given).toMatchObject({ kind: "incomplete", from: startBlock, reads: 9 })
+    expect(watcher.cursor()).toBeNull()
+    expect(await observedIds()).toEqual([])
+    const reads = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
+    expect(reads).toHaveLength(9)
+    expect(reads.every((r) => r.event.fromBlock === startBlock && r.event.blocks.length === 0)).toBe(true)
+    expect(logged("no read proved the range complete; backing off")).toHaveLength(1)
+
+    proxy.setDropRate(0)
+    const recovered = await tickUntilIdle(watcher)
+
+    expect(recovered[0]).toMatchObject({ kind: "advanced", from: startBlock, messages: 1, rereads: 0 })
+    expect(await observedIds()).toEqual([sent.messageId])
+  })
+
+  it("given an honest RPC, each range costs one eth_getLogs and one eth_call, plus one eth_call for the first read's start", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const proxy = await lossy(0)
+    for (let i = 0; i < 6; i++) await send(outbox, `m${i}`, 902 + (i % 2))
+    const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url])
+    const watcher = await start(config, { autoStart: false })
+
+    const results = await tickUntilIdle(watcher)
+
+    const ranges = results.filter((r) => r.kind === "advanced").length
+    expect(ranges).toBeGreaterThan(1)
+    const calls = proxy.stats().calls
+    expect(calls.eth_getLogs).toBe(ranges)
+    expect(calls.eth_call).toBe(ranges + 1)
+    expect(await observedIds()).toHaveLength(6)
   })
 })

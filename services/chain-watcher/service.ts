@@ -10,10 +10,18 @@
  *      checked, so a rewrite while idle is caught; a failed check becomes a
  *      check-only read, so the halt is on the log;
  *   4. otherwise the next range `[cursor + 1, min(head, cursor + range)]`,
- *      read and checked by the chain's reader (`outboxLogs`), published on
+ *      read and checked by the chain's reader (`outboxLogs`) with each
+ *      lane's Outbox count around it (one `eth_call` more), published on
  *      `chorus.watcher.reads`;
  *   5. the core decides; its messages are published, then its cursor, in a
- *      second publish so the cursor can never be acknowledged before them.
+ *      second publish so the cursor can never be acknowledged before them;
+ *   6. a read the core finds incomplete (its logs fall short of the counts:
+ *      the RPC dropped some) stays on the log as the record of the
+ *      shortfall, and the range is read again at once: from the chain's
+ *      next RPC URL while there is another, then over halves of the range
+ *      (fewer logs for a lossy RPC to drop), each read published and
+ *      decided like the first. When none proves complete, the tick ends
+ *      `incomplete` and the loop backs off.
  *
  * Invariants:
  * - The state changes only after every output of a read was acknowledged;
@@ -21,6 +29,8 @@
  *   the same outputs with the same ids.
  * - RPC failures and answers that fail validation are an outcome of the tick
  *   (logged with the reason), retried with backoff; never emitted.
+ * - The cursor never passes a block whose messages are not all observed: the
+ *   core folds only reads that prove themselves complete.
  * - A halt publishes `ChainHalted`, stops the loop and rejects `done` with
  *   `ChainHaltedError`.
  *
@@ -40,7 +50,8 @@ import {
 } from "../../schemas/index.ts"
 import { type ChorusConfig, chainOf } from "../config/index.ts"
 import { producerOf, type RunningService, type ServiceLogger, stampOutputs } from "../runtime/index.ts"
-import { makeWatcherCore, type WatcherState } from "./core.ts"
+import { describeShortfall } from "./completeness.ts"
+import { makeWatcherCore, type WatcherOutcome, type WatcherState } from "./core.ts"
 import { ChainHaltedError } from "./errors.ts"
 import { loadResumePoint } from "./resume.ts"
 
@@ -55,8 +66,18 @@ export type TickResult =
       readonly head: number | null
       /** True when the read was one published earlier and folded only now. */
       readonly recovered: boolean
+      /** Reads of the range that came back short before this one proved complete (0 on an honest RPC). */
+      readonly rereads: number
     }
   | { readonly kind: "idle"; readonly head: number | null; readonly reason: string }
+  | {
+      /** No read of the range proved it complete: nothing folded, the cursor stays; read again after a backoff. */
+      readonly kind: "incomplete"
+      readonly from: number
+      /** Reads of the range made in this tick, each short or inconsistent, each on the log. */
+      readonly reads: number
+      readonly reason: string
+    }
   | { readonly kind: "halted"; readonly halt: ChainHalted; readonly reason: string }
   | { readonly kind: "stale-read"; readonly reason: string }
   | { readonly kind: "rpc-error"; readonly reason: string; readonly error: unknown }
@@ -81,6 +102,23 @@ export interface ChainWatcherDeps {
 }
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+
+/**
+ * Re-reads of a short range in one tick past the other URLs: each halves the range, so 8 bring a
+ * 2,000-block range under 8 blocks before the tick gives up and backs off.
+ */
+const NARROWINGS = 8
+
+/** A read the core did not fold because it does not prove its range complete: read the range again. */
+interface Short {
+  readonly kind: "short"
+  readonly read: OutboxRangeRead
+  readonly outcome: Extract<WatcherOutcome, { kind: "incomplete" }>
+}
+
+/** What a short or contradictory read was missing, for the log line. */
+const missingOf = (outcome: Extract<WatcherOutcome, { kind: "incomplete" }>): string =>
+  outcome.verdict.kind === "short" ? describeShortfall(outcome.verdict.shortfall) : outcome.reason
 
 /** A failure of the bus, as opposed to the chain's RPC. */
 class PublishFailed extends Error {
@@ -144,7 +182,8 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     read: Envelope<OutboxRangeRead>,
     head: number | null,
     recovered: boolean,
-  ): Promise<TickResult> => {
+    rereads: number,
+  ): Promise<TickResult | Short> => {
     const decision = core.decide(state, read)
     const outputs = stampOutputs(producer, read, decision.outputs)
     const { outcome } = decision
@@ -161,6 +200,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
           messages: outcome.messages,
           head,
           recovered,
+          rereads,
         }
         if (outcome.messages > 0) logger.info("observed messages", fields)
         else logger.debug("advanced", fields)
@@ -171,6 +211,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
           messages: outcome.messages,
           head,
           recovered,
+          rereads,
         }
       }
       case "halted": {
@@ -188,6 +229,10 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         rejectDone(error)
         return { kind: "halted", halt: outcome.halt, reason: outcome.halt.reason }
       }
+      case "incomplete":
+        // The read itself, already on the log, is the record of the shortfall.
+        pending = null
+        return { kind: "short", read: read.event, outcome }
       case "stale":
       case "ignored":
         pending = null
@@ -196,16 +241,90 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     }
   }
 
+  /** Publishes a read, then folds it: a crash in between leaves it pending, folded first on restart. */
+  const record = async (read: OutboxRangeRead, head: number | null, rereads: number) => {
+    const envelope = makeEnvelope(read, { producer, causationId: null, time: new Date() })
+    await publish(bus, [envelope])
+    pending = envelope
+    return apply(envelope, head, false, rereads)
+  }
+
+  const rpcUrls = chain.rpcUrls
+
+  /** The lanes a read must count: every configured chain, and every lane proven at the cursor. */
+  const completeness = () => ({
+    lanes: config.chains.map((c) => c.chainId),
+    countsBefore: state.lanes ?? new Map<number, number>(),
+  })
+
+  /**
+   * Reads the range again after a short answer, until one proves complete or the attempts run out: first
+   * from each other RPC URL over the same range (a short answer is the RPC's fault, not the range's), then
+   * over halves of the range (a smaller range holds fewer logs for a lossy RPC to drop).
+   */
+  const reread = async (first: Short, head: number | null): Promise<TickResult> => {
+    const attempts = rpcUrls.length - 1 + NARROWINGS
+    let short = first
+    for (let rereads = 1; ; rereads++) {
+      const previous = short.read
+      const span = previous.to.number - previous.fromBlock + 1
+      const rpc = rereads % rpcUrls.length
+      const upTo =
+        rereads < rpcUrls.length ? previous.to.number : previous.fromBlock + Math.ceil(span / 2) - 1
+      const missing = missingOf(short.outcome)
+      const fields = {
+        from: previous.fromBlock,
+        to: previous.to.number,
+        rpc: previous.rpc ?? "fallback",
+        verdict: short.outcome.verdict.kind,
+        missing,
+        attempt: rereads,
+      }
+      if (rereads > attempts) {
+        logger.warn("no read proved the range complete; backing off", fields)
+        return {
+          kind: "incomplete",
+          from: previous.fromBlock,
+          reads: rereads,
+          reason: `${rereads} reads of blocks from ${previous.fromBlock} were short or inconsistent; the last: ${short.outcome.reason}`,
+        }
+      }
+      const what =
+        short.outcome.verdict.kind === "short"
+          ? "short eth_getLogs answer; reading the range again"
+          : "the logs and lane counts of a read disagree; reading the range again"
+      logger.warn(what, {
+        ...fields,
+        // The URL by its place in the chain's rpcUrls: the read names it, redacted, once made.
+        next: { rpc: `#${rpc + 1} of ${rpcUrls.length}`, toBlock: upTo },
+      })
+      const read = await reader.outboxLogs({
+        outbox,
+        cursor: state.cursor,
+        fromBlock: previous.fromBlock,
+        head: upTo,
+        rpc,
+        completeness: completeness(),
+      })
+      const result = await record(read, head, rereads)
+      if (result.kind !== "short") return result
+      short = result
+    }
+  }
+
   /** One step; throws only `PublishFailed` or RPC errors, which `tick` turns into outcomes. */
   const step = async (): Promise<TickResult> => {
     if (state.halted && lastHalt !== null) {
       return { kind: "halted", halt: lastHalt, reason: `chain ${chainId} is halted: ${lastHalt.reason}` }
     }
-    if (pending !== null) return apply(pending, null, true)
+    if (pending !== null) {
+      const recovered = await apply(pending, null, true, 0)
+      // A short read left pending is already on the log; the range is simply read anew.
+      if (recovered.kind !== "short") return recovered
+    }
     const head = (await reader.finalizedHead())?.number ?? null
     const cursor = state.cursor
     const from = cursor === null ? settings.startBlock : cursor.number + 1
-    let read: OutboxRangeRead
     if (head === null || head < from) {
       const reason =
         head === null
@@ -216,7 +335,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       if (check.ref.hash === cursor.hash)
         return { kind: "idle", head, reason: `${reason}; cursor still canonical` }
       // Record the failed check as a read covering no block, so the halt is on the log and replays.
-      read = new OutboxRangeRead({
+      const checkOnly = new OutboxRangeRead({
         chainId,
         outbox,
         cursorCheck: check.ref,
@@ -224,25 +343,26 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         to: check.ref,
         blocks: [],
       })
-    } else {
-      read = await reader.outboxLogs({
-        outbox,
-        cursor,
-        fromBlock: from,
-        head,
-        onShrink: ({ fromBlock, toBlock, nextSize, error }) =>
-          logger.warn("eth_getLogs range refused as too large; halving", {
-            fromBlock,
-            toBlock,
-            nextSize,
-            error: firstLine(error),
-          }),
-      })
+      const result = await record(checkOnly, head, 0)
+      // It covers no block, so it has nothing to prove: the core halts on it, never finds it short.
+      return result.kind === "short" ? reread(result, head) : result
     }
-    const envelope = makeEnvelope(read, { producer, causationId: null, time: new Date() })
-    await publish(bus, [envelope])
-    pending = envelope
-    return apply(envelope, head, false)
+    const read = await reader.outboxLogs({
+      outbox,
+      cursor,
+      fromBlock: from,
+      head,
+      completeness: completeness(),
+      onShrink: ({ fromBlock, toBlock, nextSize, error }) =>
+        logger.warn("eth_getLogs range refused as too large; halving", {
+          fromBlock,
+          toBlock,
+          nextSize,
+          error: firstLine(error),
+        }),
+    })
+    const result = await record(read, head, 0)
+    return result.kind === "short" ? reread(result, head) : result
   }
 
   let stopped = false
@@ -290,7 +410,12 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       const result = await tick()
       if (result.kind === "halted" || result.kind === "stopped") return
       let delay = settings.pollIntervalMs
-      if (result.kind === "rpc-error" || result.kind === "invalid-response" || result.kind === "bus-error") {
+      if (
+        result.kind === "rpc-error" ||
+        result.kind === "invalid-response" ||
+        result.kind === "bus-error" ||
+        result.kind === "incomplete"
+      ) {
         delay = backoffMs(settings.pollIntervalMs, failures)
         failures += 1
       } else {

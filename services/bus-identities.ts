@@ -28,13 +28,29 @@ import { resolvePrivateKey } from "./config/load-config.ts"
 export interface BusIdentities {
   /** False when the config has no `bus.authentication`: nothing is signed or checked. */
   readonly enabled: boolean
-  /** The policy consumers apply; absent when authentication is off or not enforced. */
+  /** False when `bus.authentication.enforce` is false: unsigned records are taken. */
+  readonly enforced: boolean
+  /**
+   * The policy consumers apply; absent when authentication is off. Not enforced (`enforce: false`), it takes
+   * unsigned records but still refuses every signed record that does not stand.
+   */
   readonly policy: ProducerPolicy | undefined
   /** Every grant, enforced or not (what `chorus verify-log` checks against). */
   readonly grants: ReadonlyArray<ProducerGrant>
   /** The key an instance signs with; throws `ConfigError` naming the config path when it has none. */
   signerFor(service: string, instance: string): RecordSigner | undefined
 }
+
+/** What an unsigned record is taken as while authentication is not enforced: a grant for nothing in particular. */
+const UNSIGNED: ProducerGrant = { service: "(unsigned)", instance: null, publicKey: "0x", topics: new Set() }
+
+const acceptingUnsigned = (policy: ProducerPolicy): ProducerPolicy => ({
+  grants: policy.grants,
+  authenticate: (record) => {
+    const result = policy.authenticate(record)
+    return !result.ok && result.reason === "unsigned" ? { ok: true, grant: UNSIGNED } : result
+  },
+})
 
 /** A service or tool as the topology declares it: what it writes. */
 export interface Writer {
@@ -65,7 +81,7 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   const producerNames = writers.filter((w) => w.writes.length > 0).map((w) => w.name)
   const section = config.bus?.authentication
   if (section === undefined) {
-    return { enabled: false, policy: undefined, grants: [], signerFor: () => undefined }
+    return { enabled: false, enforced: false, policy: undefined, grants: [], signerFor: () => undefined }
   }
   const grants: KeyedGrant[] = []
   config.operators.forEach((operator) => {
@@ -95,6 +111,15 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   const issues: Array<{ path: string; message: string }> = []
   section.producers.forEach((entry, index) => {
     const path = `bus.authentication.producers[${index}]`
+    if (entry.service === "operator" || entry.service === "submitter") {
+      // Their keys are derived from their chain keys and bound to their own instance; a listed key for either
+      // would be one more, or one for every instance.
+      issues.push({
+        path: `${path}.service`,
+        message: `${entry.service}s sign with keys derived from their ${entry.service}s[].privateKey; list no key for them here`,
+      })
+      return
+    }
     const topics = writesOf(entry.service)
     if (topics === undefined || topics.size === 0) {
       issues.push({
@@ -128,7 +153,8 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   const policy = producerPolicy(grants, [DEAD_LETTER_TOPIC])
   return {
     enabled: true,
-    policy: section.enforce ? policy : undefined,
+    enforced: section.enforce,
+    policy: section.enforce ? policy : acceptingUnsigned(policy),
     grants,
     signerFor: (service, instance) => {
       const grant =

@@ -125,6 +125,10 @@ export const startServices = async (
     logger.warn(
       "bus authentication is off (no bus.authentication in the config): records are neither signed nor checked, so anyone who can write to a topic can steer these services; see docs/security.md",
     )
+  } else if (!identities.enforced) {
+    logger.warn(
+      "bus authentication is not enforced (bus.authentication.enforce is false): unsigned records are taken, so anyone who can write to a topic can steer these services; `chorus verify-log` lists them",
+    )
   }
   const started: RunningService[] = []
   try {

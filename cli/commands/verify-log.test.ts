@@ -5,7 +5,14 @@ import { authenticatedBus, signerFromSeed } from "../../bus/authentication/index
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { publishEvents } from "../../bus/events/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/index.ts"
-import { BlockRef, Bytes32, ChainId, makeEnvelope, WatcherCursor } from "../../schemas/index.ts"
+import {
+  BlockRef,
+  Bytes32,
+  ChainId,
+  encodeEnvelope,
+  makeEnvelope,
+  WatcherCursor,
+} from "../../schemas/index.ts"
 import { ConfigError, decodeConfig } from "../../services/config/index.ts"
 import { busIdentitiesOf } from "../../services/registry.ts"
 import { producerOf } from "../../services/runtime/index.ts"
@@ -70,6 +77,30 @@ describe("bus identities from a config", () => {
       bad([{ service: "chain-watcher", privateKey: WATCHER_SEED, publicKey: `0x${"00".repeat(32)}` }]),
     ).toThrow(/producers\[0\]\.publicKey/)
     expect(() => bad([{ service: "proof-builder" }])).toThrow(/give the producer's publicKey/)
+    // An operator's or a submitter's key is derived and bound to its instance: a listed one would be a second.
+    expect(() => bad([{ service: "operator", publicKey: `0x${"00".repeat(32)}` }])).toThrow(
+      /list no key for them here/,
+    )
+  })
+
+  it("given enforce false, then an unsigned record is taken but a stranger's signed one is still refused", () => {
+    const { policy, enforced } = busIdentitiesOf(
+      decodeConfig({
+        ...configJson,
+        bus: { authentication: { ...configJson.bus.authentication, enforce: false } },
+      }),
+    )
+    expect(enforced).toBe(false)
+    const record = encodeEnvelope(cursor(1))
+    const topic = TOPICS.watcherCursors.name
+    expect(policy!.authenticate({ topic, ...record })).toMatchObject({ ok: true })
+    const stranger = signerFromSeed(`0x${"66".repeat(32)}`)
+    const signed = {
+      topic,
+      ...record,
+      headers: { ...record.headers, ...stranger.sign(topic, record.key, record.value) },
+    }
+    expect(policy!.authenticate(signed)).toMatchObject({ ok: false, reason: "unknown-signer" })
   })
 })
 

@@ -50,6 +50,12 @@ export interface EventDefinition<E> {
   readonly correlationId: (event: E) => MessageId | null
   /** `upcasters[n]` lifts version `n` to `n + 1`. */
   readonly upcasters: Readonly<Record<number, Upcaster>>
+  /**
+   * The instance whose fact the event states, for events a per-instance producer writes: a watcher's chain,
+   * a submitter's destination, an operator's address. A producer bound to one instance may write only its
+   * own (`bus/authentication/`); null for events no instance owns.
+   */
+  readonly owner: (event: E) => string | null
 }
 
 /**
@@ -59,8 +65,23 @@ export interface EventDefinition<E> {
 const define = <E>(
   schema: Schema.Codec<E, unknown>,
   key: (event: E) => string,
-  overrides: Partial<Pick<EventDefinition<E>, "version" | "correlationId" | "upcasters">> = {},
-): EventDefinition<E> => ({ schema, key, version: 1, correlationId: () => null, upcasters: {}, ...overrides })
+  overrides: Partial<Pick<EventDefinition<E>, "version" | "correlationId" | "upcasters" | "owner">> = {},
+): EventDefinition<E> => ({
+  schema,
+  key,
+  version: 1,
+  correlationId: () => null,
+  upcasters: {},
+  owner: () => null,
+  ...overrides,
+})
+
+// The owners: the chain a watcher reads, the destination a submitter writes, the operator that answered.
+const ofChain = (e: { readonly chainId: number }) => String(e.chainId)
+const ofDestination = (e: { readonly lane: Lane }) => String(e.lane.dstChainId)
+const ofCheckpointDestination = (e: { readonly checkpoint: Checkpoint }) => String(e.checkpoint.dstChainId)
+const ofOperator = (e: { readonly operator: string }) => e.operator
+const ofReader = (e: { readonly reader: string }) => e.reader
 
 const single = (ids: ReadonlyArray<MessageId>): MessageId | null => (ids.length === 1 ? ids[0]! : null)
 
@@ -72,36 +93,41 @@ const byChain = (e: { readonly chainId: number }) => String(e.chainId)
 export const EventCatalog = {
   MessageObserved: define<MessageObserved>(MessageObserved, (e) => laneKey(e.message), {
     correlationId: (e) => e.messageId,
+    owner: (e) => String(e.message.srcChainId),
   }),
   CheckpointProposed: define<CheckpointProposed>(CheckpointProposed, byCheckpoint),
   MessageProven: define<MessageProven>(MessageProven, byCheckpoint, {
     correlationId: (e) => single(e.messageIds),
   }),
-  AttestationSigned: define<AttestationSigned>(AttestationSigned, byCheckpoint),
+  AttestationSigned: define<AttestationSigned>(AttestationSigned, byCheckpoint, { owner: ofOperator }),
   CheckpointAttested: define<CheckpointAttested>(CheckpointAttested, byCheckpoint),
-  RootCommitted: define<RootCommitted>(RootCommitted, byCheckpoint),
+  RootCommitted: define<RootCommitted>(RootCommitted, byCheckpoint, { owner: ofCheckpointDestination }),
   DeliverySubmitted: define<DeliverySubmitted>(DeliverySubmitted, byLane, {
     correlationId: (e) => single(e.messageIds),
+    owner: ofDestination,
   }),
   DeliveryConfirmed: define<DeliveryConfirmed>(DeliveryConfirmed, byLane, {
     correlationId: (e) => single(e.outcomes.map((o) => o.messageId)),
+    owner: ofDestination,
   }),
   DeliveryFailed: define<DeliveryFailed>(DeliveryFailed, byLane, {
     correlationId: (e) => single(e.messageIds),
+    owner: ofDestination,
   }),
-  WatcherCursor: define<WatcherCursor>(WatcherCursor, byChain),
-  ChainHalted: define<ChainHalted>(ChainHalted, byChain),
+  WatcherCursor: define<WatcherCursor>(WatcherCursor, byChain, { owner: ofChain }),
+  ChainHalted: define<ChainHalted>(ChainHalted, byChain, { owner: ofChain }),
   OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain, {
     // 2: `lanes` (each lane's Outbox count around the range, the proof it is complete) and `rpc`.
     version: 2,
     upcasters: { 1: upcastOutboxRangeReadV1 },
+    owner: ofChain,
   }),
-  OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey),
+  OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
-  ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane),
+  ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
   LaneStalled: define<LaneStalled>(LaneStalled, byLane),
   MessageRejected: define<MessageRejected>(MessageRejected, byLane, { correlationId: (e) => e.messageId }),
-  AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint),
+  AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint, { owner: ofOperator }),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
   CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
   DeliverySkipped: define<DeliverySkipped>(DeliverySkipped, byLane, {
@@ -109,12 +135,17 @@ export const EventCatalog = {
     version: 2,
     correlationId: (e) => single(e.messageIds),
     upcasters: { 1: upcastDeliverySkippedV1 },
+    owner: ofDestination,
   }),
   RetryRequested: define<RetryRequested>(RetryRequested, byLane, { correlationId: (e) => e.messageId }),
-  RetryRefused: define<RetryRefused>(RetryRefused, byLane, { correlationId: (e) => e.messageId }),
+  RetryRefused: define<RetryRefused>(RetryRefused, byLane, {
+    correlationId: (e) => e.messageId,
+    owner: ofDestination,
+  }),
   // Correlated as its cause, the MessageProven it refuses: a one-message chunk names its message.
   ProofRefused: define<ProofRefused>(ProofRefused, byCheckpoint, {
     correlationId: (e) => (e.messageCount === 1 ? single(e.messageIds) : null),
+    owner: ofCheckpointDestination,
   }),
 } as const
 

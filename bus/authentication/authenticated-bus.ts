@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { BusPort } from "../port.ts"
-import type { ProducerPolicy } from "./producer-policy.ts"
+import type { BusPort, BusRecord } from "../port.ts"
+import type { AuthenticationResult, ProducerPolicy } from "./producer-policy.ts"
 import type { RecordSigner } from "./record-signature.ts"
 
 export interface Authentication {
@@ -21,6 +21,22 @@ export interface Authentication {
   readonly signer?: RecordSigner
   /** Holds what it consumes and reads to the policy; absent: it takes every record (authentication off). */
   readonly policy?: ProducerPolicy
+}
+
+/**
+ * The policy's answer per record object: the decode edge asks once before decoding and once after (for the
+ * owner check), and a signature is verified once.
+ */
+const remembered = (policy: ProducerPolicy) => {
+  const answers = new WeakMap<BusRecord, AuthenticationResult>()
+  return (record: BusRecord): AuthenticationResult => {
+    let answer = answers.get(record)
+    if (answer === undefined) {
+      answer = policy.authenticate(record)
+      answers.set(record, answer)
+    }
+    return answer
+  }
 }
 
 /**
@@ -53,6 +69,6 @@ export const authenticatedBus = (bus: BusPort, authentication: Authentication): 
     offsetsForTimestamp: (topic, timestamp) => bus.offsetsForTimestamp(topic, timestamp),
     committedOffsets: (groupId, topic) => bus.committedOffsets(groupId, topic),
     close: () => Promise.resolve(),
-    ...(policy === undefined ? {} : { authenticate: (record) => policy.authenticate(record) }),
+    ...(policy === undefined ? {} : { authenticate: remembered(policy) }),
   }
 }

@@ -205,6 +205,31 @@ describe("the decode edge on an authenticating bus", () => {
     for (const { record } of letters) expect(policy.authenticate(record)).toMatchObject({ ok: true })
   })
 
+  it("given a watcher bound to chain 901, when it writes a cursor of chain 902 under its own name, then readers refuse it as owner-mismatch", async () => {
+    const bound = producerPolicy([{ ...grants[0]!, instance: "901" }], [DEAD_LETTER_TOPIC])
+    const ofChain = (chainId: number) =>
+      makeEnvelope(
+        new WatcherCursor({
+          chainId: ChainId.make(chainId),
+          block: new BlockRef({ number: 1, hash: Bytes32.make(seed(1)) }),
+        }),
+        {
+          producer: new Producer({ service: "chain-watcher", instance: "901", version: "0.4.0" }),
+          causationId: null,
+          time: new Date(0),
+        },
+      )
+    await publishEvents(authenticatedBus(bus(), { signer: watcherKey }), [ofChain(902), ofChain(901)])
+    const read = await collect(
+      readEvents(authenticatedBus(bus(), { policy: bound }), {
+        topic: TOPICS.watcherCursors.name,
+        from: "earliest",
+      }),
+    )
+    const outcomes = read.map((r) => (r.ok ? "ok" : (r.error as UnauthenticatedRecordError).failure))
+    expect(outcomes.sort()).toEqual(["ok", "owner-mismatch"])
+  })
+
   it("given a forged record, when a reader reads the range, then it gets a failure naming why, not the event", async () => {
     await publishEvents(bus(), [cursor(1)])
     await publishEvents(authenticatedBus(bus(), { signer: watcherKey }), [cursor(2)])

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./authenticated-bus.ts"
+export * from "./owner-check.ts"
 export * from "./producer-policy.ts"
 export * from "./record-signature.ts"
 export * from "./unauthenticated-error.ts"

@@ -39,6 +39,8 @@ export type AuthenticationFailure =
   | { readonly reason: "unknown-signer"; readonly detail: string }
   | { readonly reason: "topic-not-allowed"; readonly detail: string }
   | { readonly reason: "producer-mismatch"; readonly detail: string }
+  /** Signed by its own instance, but about another one's chain, destination or answers (`owner-check.ts`). */
+  | { readonly reason: "owner-mismatch"; readonly detail: string }
 
 export type AuthenticationResult =
   | { readonly ok: true; readonly grant: ProducerGrant }
@@ -52,6 +54,7 @@ export const AUTHENTICATION_FAILURES: ReadonlyArray<AuthenticationFailure["reaso
   "unknown-signer",
   "topic-not-allowed",
   "producer-mismatch",
+  "owner-mismatch",
 ]
 
 export interface ProducerPolicy {

@@ -1,7 +1,8 @@
 /**
  * A whole log checked against the producer policy: every record of every
  * topic, in offset order, is signed by a key the deployment lists, on a topic
- * that key's service writes, under the producer it claims. What fails is
+ * that key's service writes, under the producer it claims, and, for a key
+ * bound to one instance, about that instance. What fails is
  * reported by position, so a log is tamper-evident: a record written by
  * anyone else, altered after it was written, or moved from another topic
  * shows up here even if no consumer ever read it.
@@ -13,10 +14,14 @@
  *
  * @module
  */
-import type { BusPort } from "../port.ts"
+import { decodeRecord } from "../../schemas/index.ts"
+import type { BusPort, BusRecord } from "../port.ts"
+import { ownerMismatch } from "./owner-check.ts"
 import {
   AUTHENTICATION_FAILURES,
   type AuthenticationFailure,
+  type AuthenticationResult,
+  type ProducerGrant,
   type ProducerPolicy,
 } from "./producer-policy.ts"
 
@@ -56,6 +61,17 @@ export interface LogVerification {
   readonly missing: ReadonlyArray<string>
   /** True when every record of every topic stands. */
   readonly clean: boolean
+}
+
+/** A signed record bound to one instance must be about that instance (`owner-check.ts`). */
+const ownerOf = (record: BusRecord, grant: ProducerGrant): AuthenticationResult => {
+  if (grant.instance === null) return { ok: true, grant }
+  const decoded = decodeRecord(record)
+  // A signed record that does not decode is its producer's fault, and its consumers' dead letter; the
+  // signature stands.
+  if (!decoded.ok) return { ok: true, grant }
+  const mismatch = ownerMismatch(decoded.value, grant)
+  return mismatch === undefined ? { ok: true, grant } : { ok: false, ...mismatch }
 }
 
 const zeroFailures = () =>
@@ -102,7 +118,8 @@ export const verifyLog = async (
     }
     for await (const record of bus.read({ topic, from: "earliest" })) {
       records++
-      const result = policy.authenticate(record)
+      const signed = policy.authenticate(record)
+      const result = signed.ok ? ownerOf(record, signed.grant) : signed
       if (result.ok) {
         authenticated++
         continue

@@ -1,7 +1,8 @@
-import { decodeRecord, type Envelope, type EventDecodeError } from "../../schemas/index.ts"
-import { UnauthenticatedRecordError } from "../authentication/unauthenticated-error.ts"
+import type { Envelope, EventDecodeError } from "../../schemas/index.ts"
+import type { UnauthenticatedRecordError } from "../authentication/unauthenticated-error.ts"
 import type { BusPort, BusRecord, ReadRangeOptions } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
+import { decodeAuthenticated } from "./decode-authenticated.ts"
 
 /** Why a read record is not an event a reader may use. */
 export type ReadError = EventDecodeError | UnauthenticatedRecordError
@@ -30,12 +31,7 @@ export type ReadEvent =
 export async function* readEvents(bus: BusPort, options: ReadRangeOptions): AsyncIterable<ReadEvent> {
   assertDeclared(options.topic)
   for await (const record of bus.read(options)) {
-    const authenticated = bus.authenticate?.(record)
-    if (authenticated !== undefined && !authenticated.ok) {
-      yield { ok: false, error: new UnauthenticatedRecordError(authenticated), record }
-      continue
-    }
-    const decoded = decodeRecord(record)
+    const decoded = decodeAuthenticated(bus, record)
     yield decoded.ok
       ? { ok: true, envelope: decoded.value, record }
       : { ok: false, error: decoded.error, record }

@@ -1,7 +1,9 @@
-import { decodeRecord, type Envelope } from "../../schemas/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
+import { UnauthenticatedRecordError } from "../authentication/index.ts"
 import { subscribeDecoding } from "../dead-letter.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
+import { decodeAuthenticated } from "./decode-authenticated.ts"
 
 export interface SubscribeEventsOptions {
   readonly groupId: string
@@ -34,7 +36,22 @@ export const subscribeEvents = async (
     groupId: options.groupId,
     topics: options.topics,
     ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
-    decode: decodeRecord,
+    // The signature was checked before this (subscribeDecoding); the owner needs the decoded content.
+    decode: (record) => {
+      const decoded = decodeAuthenticated(bus, record)
+      return decoded.ok
+        ? decoded
+        : {
+            ok: false,
+            error: {
+              message: decoded.error.message,
+              issues: decoded.error.issues,
+              ...(decoded.error instanceof UnauthenticatedRecordError
+                ? { reason: "unauthenticated" as const }
+                : {}),
+            },
+          }
+    },
     handler: options.handler,
     ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),
     ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),

@@ -20,7 +20,7 @@ export const verifyLogCommand: Command = {
     "Every record of every declared topic is held to the config's bus.authentication: signed (chorus-signer,",
     "chorus-signature), by a listed key, on a topic that key's service writes, under the producer it claims.",
     "Failures are listed by topic, partition and offset with the reason: unsigned, malformed-signature,",
-    "bad-signature (altered, moved or forged), unknown-signer, topic-not-allowed, producer-mismatch. Unsigned",
+    "bad-signature (altered, moved or forged), unknown-signer, topic-not-allowed, producer-mismatch, owner-mismatch. Unsigned",
     "records (a log written before authentication) are listed as offset ranges. Exit status: 0 when every",
     "record stands, 1 otherwise, 2 usage.",
   ].join("\n"),

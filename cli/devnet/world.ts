@@ -100,7 +100,7 @@ const operatorKey = (index: number): Hex => keccak256(stringToHex(`chorus-devnet
  * The producers that sign bus records with a key of their own (operators and submitters derive theirs from
  * their chain keys); a devnet's are well-known seeds, like its anvil keys.
  */
-const DEVNET_PRODUCERS = ["chain-watcher", "proof-builder", "attestation-collector", "retry"] as const
+const DEVNET_PRODUCERS = ["proof-builder", "attestation-collector", "retry"] as const
 export const devnetProducerKey = (service: string): Hex =>
   keccak256(stringToHex(`chorus-devnet-producer-${service}`))
 
@@ -219,10 +219,15 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
           ...bus,
           authentication: {
             enforce: true,
-            producers: DEVNET_PRODUCERS.map((service) => ({
-              service,
-              privateKey: devnetProducerKey(service),
-            })),
+            producers: [
+              // One watcher key per chain: a watcher may state facts of its own chain only.
+              ...chains.map((c) => ({
+                service: "chain-watcher",
+                instance: String(c.chainId),
+                privateKey: devnetProducerKey(`chain-watcher-${c.chainId}`),
+              })),
+              ...DEVNET_PRODUCERS.map((service) => ({ service, privateKey: devnetProducerKey(service) })),
+            ],
           },
         },
         chainWatcher: { pollIntervalMs: 500 },

@@ -49,7 +49,7 @@ import {
   TxHash,
   U256,
 } from "../../schemas/index.ts"
-import { operatorIdentity } from "../../services/config/index.ts"
+import { operatorIdentity, submitterIdentity } from "../../services/config/index.ts"
 import { busIdentitiesOf } from "../../services/registry.ts"
 import { producerOf, quietLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
@@ -141,6 +141,23 @@ describe.each(["embedded", "kafka"] as const)(
       positions.push(...(await publishEvents(devnet.bus, forged.slice(0, 1))))
       positions.push(...(await publishEvents(stranger, forged.slice(1))))
 
+      // 1b. The same confirmation from another destination's submitter, signed with its real key, under its own
+      // name: a key bound to chain X may not settle deliveries to chain Y (owner-mismatch).
+      const target = forged[0]!.event as DeliveryConfirmed
+      const otherSubmitter = devnet.config.submitters.find((s) => s.chainId !== target.lane.dstChainId)!
+      const otherKey = signerFromSeed(
+        deriveSigningKey(submitterIdentity(devnet.config, otherSubmitter).privateKey),
+      )
+      const crossChain = makeEnvelope(target, {
+        producer: producerOf("submitter", String(otherSubmitter.chainId)),
+        causationId: null,
+        time: new Date(),
+      })
+      positions.push(
+        ...(await publishEvents(authenticatedBus(devnet.bus, { signer: otherKey }), [crossChain])),
+      )
+      forged.push(crossChain)
+
       // 2. A proposal of a root no chain had, signed by a real operator's key (which may not propose).
       const first = observed[0]!.event as MessageObserved
       const proposal = makeEnvelope(
@@ -206,6 +223,7 @@ describe.each(["embedded", "kafka"] as const)(
       expect(reasons.some((m) => m.includes("(unsigned)"))).toBe(true)
       expect(reasons.some((m) => m.includes("(unknown-signer)"))).toBe(true)
       expect(reasons.some((m) => m.includes("(topic-not-allowed)"))).toBe(true)
+      expect(reasons.some((m) => m.includes("(owner-mismatch)"))).toBe(true)
 
       // `chorus verify-log` finds exactly the forgeries, wherever they are; every other record stands.
       const { grants } = busIdentitiesOf(devnet.config)

@@ -44,6 +44,10 @@ export const openAudit = async (
     await opened.close()
     throw error
   }
+  if (bus === opened && warn !== undefined)
+    warn(
+      "warning: records are not checked against the deployment's producers (no --config with bus.authentication): a forged record would be read as fact. Pass --config <file>.",
+    )
   const dataDir = typeof values["data-dir"] === "string" ? embeddedDataDir(values["data-dir"]) : undefined
   const path = auditIndexPath({
     ...(typeof values.index === "string" ? { index: values.index } : {}),

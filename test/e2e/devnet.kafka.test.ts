@@ -73,7 +73,14 @@ describe("devnet on Kafka, services as processes", () => {
   }, 420_000)
 
   it("the incident tools read the same log from Kafka: trace, messages, and replay with an empty diff", async () => {
-    const flags = ["--brokers", brokers, "--index", join(devnet.dataDir, "kafka-audit.sqlite")]
+    const flags = [
+      "--brokers",
+      brokers,
+      "--index",
+      join(devnet.dataDir, "kafka-audit.sqlite"),
+      "--config",
+      devnet.configPath,
+    ]
     const id = devnet.tracker.messages()[0]!.messageId!
     const traced = await cli(["trace", id, ...flags, "--json"])
     expect(traced.code, traced.text).toBe(0)

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { authenticatedBus } from "../bus/authentication/index.ts"
+import { authenticatedBus, withPlacement } from "../bus/authentication/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { Envelope } from "../schemas/index.ts"
-import { type ServiceDeclaration, type ServiceName, TOOLS } from "../topology/index.ts"
+import { ALL_TOPICS, type ServiceDeclaration, type ServiceName, TOOLS } from "../topology/index.ts"
 import { attestationCollector } from "./attestation-collector/definition.ts"
 import { auditor } from "./auditor/definition.ts"
 import { type BusIdentities, busIdentities } from "./bus-identities.ts"
@@ -130,6 +130,16 @@ export const startServices = async (
       "bus authentication is not enforced (bus.authentication.enforce is false): unsigned records are taken, so anyone who can write to a topic can steer these services; `chorus verify-log` lists them",
     )
   }
+  // Where each topic's records belong (a signed record copied to another partition is refused): the counts the
+  // bus has; a topic not created yet is not checked.
+  const counts = new Map<string, number>()
+  if (identities.policy !== undefined) {
+    for (const topic of ALL_TOPICS) {
+      const count = await options.bus.partitions(topic.name).catch(() => undefined)
+      if (count !== undefined) counts.set(topic.name, count)
+    }
+  }
+  const policy = identities.policy === undefined ? undefined : withPlacement(identities.policy, counts)
   const started: RunningService[] = []
   try {
     for (const definition of definitions) {
@@ -140,7 +150,7 @@ export const startServices = async (
           await definition.start({
             bus: authenticatedBus(shared, {
               ...(signer === undefined ? {} : { signer }),
-              ...(identities.policy === undefined ? {} : { policy: identities.policy }),
+              ...(policy === undefined ? {} : { policy }),
             }),
             config,
             instance: chosen,

@@ -25,6 +25,7 @@ import {
   producerPolicy,
   signerFromSeed,
   UnauthenticatedRecordError,
+  withPlacement,
 } from "./index.ts"
 
 const seed = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as const
@@ -228,6 +229,31 @@ describe("the decode edge on an authenticating bus", () => {
     )
     const outcomes = read.map((r) => (r.ok ? "ok" : (r.error as UnauthenticatedRecordError).failure))
     expect(outcomes.sort()).toEqual(["ok", "owner-mismatch"])
+  })
+
+  it("given a signed record copied onto another partition of its topic, then the copy is refused as misplaced and the original stands", async () => {
+    const topic = TOPICS.watcherCursors.name
+    const [original] = await publishEvents(authenticatedBus(bus(), { signer: watcherKey }), [cursor(1)])
+    const [record] = await collect(bus().read({ topic, from: "earliest", partitions: [original!.partition] }))
+    const count = await bus().partitions(topic)
+    const elsewhere = (original!.partition + 1) % count
+    await bus().publish([
+      { topic, key: record!.key, value: record!.value, headers: record!.headers, partition: elsewhere },
+    ])
+    const placed = withPlacement(policy, new Map([[topic, count]]))
+    const read = await collect(
+      readEvents(authenticatedBus(bus(), { policy: placed }), { topic, from: "earliest" }),
+    )
+    const outcomes = read.map((r) => [
+      r.record.partition,
+      r.ok ? "ok" : (r.error as UnauthenticatedRecordError).failure,
+    ])
+    expect(outcomes.sort()).toEqual(
+      [
+        [original!.partition, "ok"],
+        [elsewhere, "misplaced"],
+      ].sort(),
+    )
   })
 
   it("given a forged record, when a reader reads the range, then it gets a failure naming why, not the event", async () => {

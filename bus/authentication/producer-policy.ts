@@ -13,6 +13,7 @@
  * @module
  */
 import { HEADERS } from "../../schemas/record-codec.ts"
+import { partitionForKey } from "../partitioner/index.ts"
 import {
   checkSignature,
   SIGNATURE_HEADERS,
@@ -39,6 +40,8 @@ export type AuthenticationFailure =
   | { readonly reason: "unknown-signer"; readonly detail: string }
   | { readonly reason: "topic-not-allowed"; readonly detail: string }
   | { readonly reason: "producer-mismatch"; readonly detail: string }
+  /** Signed and allowed, but not on the partition its key hashes to: a signed record copied elsewhere. */
+  | { readonly reason: "misplaced"; readonly detail: string }
   /** Signed by its own instance, but about another one's chain, destination or answers (`owner-check.ts`). */
   | { readonly reason: "owner-mismatch"; readonly detail: string }
 
@@ -54,6 +57,7 @@ export const AUTHENTICATION_FAILURES: ReadonlyArray<AuthenticationFailure["reaso
   "unknown-signer",
   "topic-not-allowed",
   "producer-mismatch",
+  "misplaced",
   "owner-mismatch",
 ]
 
@@ -61,6 +65,8 @@ export interface ProducerPolicy {
   readonly grants: ReadonlyArray<ProducerGrant>
   authenticate(record: {
     readonly topic: string
+    /** Where the record lies, when it was read from the log (checked by `withPlacement`). */
+    readonly partition?: number
     readonly key: string | null
     readonly value: Uint8Array
     readonly headers: Readonly<Record<string, string>>
@@ -144,3 +150,34 @@ export const producerPolicy = (
     },
   }
 }
+
+/**
+ * The policy, also refusing a keyed record that lies on another partition than its key hashes to (Kafka's
+ * murmur2, as both buses place records). The signature covers topic, key and value, not the partition: without
+ * this, anyone could copy a signed record onto another partition, where another shard would handle it afresh.
+ *
+ * @param counts each topic's partition count, as the bus has it; a topic not in it is not checked
+ * @example
+ * ```ts
+ * const placed = withPlacement(policy, new Map([["chorus.deliveries", 6]]))
+ * ```
+ */
+export const withPlacement = (
+  policy: ProducerPolicy,
+  counts: ReadonlyMap<string, number>,
+): ProducerPolicy => ({
+  grants: policy.grants,
+  authenticate: (record) => {
+    const result = policy.authenticate(record)
+    const count = counts.get(record.topic)
+    if (!result.ok || record.key === null || record.partition === undefined || count === undefined)
+      return result
+    const expected = partitionForKey(record.key, count)
+    if (expected === record.partition) return result
+    return {
+      ok: false,
+      reason: "misplaced",
+      detail: `its key belongs on partition ${expected} of ${record.topic}'s ${count}, but it lies on partition ${record.partition}: a signed record copied there`,
+    }
+  },
+})

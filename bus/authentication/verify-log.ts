@@ -23,6 +23,7 @@ import {
   type AuthenticationResult,
   type ProducerGrant,
   type ProducerPolicy,
+  withPlacement,
 } from "./producer-policy.ts"
 
 /** One record that does not stand, where it is and why. */
@@ -102,12 +103,14 @@ export const verifyLog = async (
   const unsigned: UnsignedRange[] = []
   const missing: string[] = []
   for (const topic of topics) {
+    let count: number
     try {
-      await bus.partitions(topic)
+      count = await bus.partitions(topic)
     } catch {
       missing.push(topic)
       continue
     }
+    const placed = withPlacement(policy, new Map([[topic, count]]))
     const failures = zeroFailures()
     let records = 0
     let authenticated = 0
@@ -118,7 +121,7 @@ export const verifyLog = async (
     }
     for await (const record of bus.read({ topic, from: "earliest" })) {
       records++
-      const signed = policy.authenticate(record)
+      const signed = placed.authenticate(record)
       const result = signed.ok ? ownerOf(record, signed.grant) : signed
       if (result.ok) {
         authenticated++

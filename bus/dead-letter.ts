@@ -19,7 +19,6 @@
  */
 import { createHash } from "node:crypto"
 import { TOPICS } from "../topology/topics.ts"
-import type { AuthenticationFailure } from "./authentication/producer-policy.ts"
 import { UnauthenticatedRecordError } from "./authentication/unauthenticated-error.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
 
@@ -41,18 +40,23 @@ export interface DecodeFailure {
 export type DeadLetterReason = "undecodable" | "unauthenticated"
 
 /**
- * The failure of a record the producer policy refused, as the dead letter and the readers report it.
+ * A reader's error as the dead letter records it: its message and issues, and `unauthenticated` when no
+ * trusted producer wrote the record.
  *
  * @example
  * ```ts
- * const result = bus.authenticate?.(record)
- * if (result && !result.ok) await publishDeadLetter(bus, record, unauthenticated(result), context)
+ * const decoded = decodeAuthenticated(bus, record)
+ * if (!decoded.ok) await publishDeadLetter(bus, record, failureOf(decoded.error), context)
  * ```
  */
-export const unauthenticated = (failure: AuthenticationFailure): DecodeFailure => {
-  const error = new UnauthenticatedRecordError(failure)
-  return { message: error.shortMessage, issues: error.issues, reason: error.reason }
-}
+export const failureOf = (error: {
+  readonly message: string
+  readonly issues: DecodeFailure["issues"]
+}): DecodeFailure => ({
+  message: error.message,
+  issues: error.issues,
+  ...(error instanceof UnauthenticatedRecordError ? { reason: error.reason } : {}),
+})
 
 export type DecodeResult<A> =
   | { readonly ok: true; readonly value: A }
@@ -246,7 +250,7 @@ export const subscribeDecoding = <A>(
     handler: async (record, context) => {
       const authenticated = bus.authenticate?.(record)
       if (authenticated !== undefined && !authenticated.ok) {
-        const failure = unauthenticated(authenticated)
+        const failure = failureOf(new UnauthenticatedRecordError(authenticated))
         await publishDeadLetter(bus, record, failure, context)
         options.onDeadLetter?.(record, failure)
         return

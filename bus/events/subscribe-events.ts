@@ -1,6 +1,5 @@
 import type { Envelope } from "../../schemas/index.ts"
-import { UnauthenticatedRecordError } from "../authentication/index.ts"
-import { subscribeDecoding } from "../dead-letter.ts"
+import { failureOf, subscribeDecoding } from "../dead-letter.ts"
 import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
 import { decodeAuthenticated } from "./decode-authenticated.ts"
@@ -39,18 +38,7 @@ export const subscribeEvents = async (
     // The signature was checked before this (subscribeDecoding); the owner needs the decoded content.
     decode: (record) => {
       const decoded = decodeAuthenticated(bus, record)
-      return decoded.ok
-        ? decoded
-        : {
-            ok: false,
-            error: {
-              message: decoded.error.message,
-              issues: decoded.error.issues,
-              ...(decoded.error instanceof UnauthenticatedRecordError
-                ? { reason: "unauthenticated" as const }
-                : {}),
-            },
-          }
+      return decoded.ok ? decoded : { ok: false, error: failureOf(decoded.error) }
     },
     handler: options.handler,
     ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),

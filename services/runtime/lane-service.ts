@@ -45,8 +45,7 @@
  *
  * @module
  */
-import { UnauthenticatedRecordError } from "../../bus/authentication/index.ts"
-import { publishDeadLetter } from "../../bus/dead-letter.ts"
+import { failureOf, publishDeadLetter } from "../../bus/dead-letter.ts"
 import { publishEvents, type ReadError, subscribeEvents } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord, RecordPosition, Subscription, TopicPartition } from "../../bus/port.ts"
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
@@ -148,14 +147,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     for (const { record, error } of garbage) {
       const at = `${record.topic}/${record.partition}/${record.offset}`
       if (deadLettered.has(at)) continue
-      const failure = {
-        message: error.shortMessage,
-        issues: error.issues,
-        reason:
-          error instanceof UnauthenticatedRecordError
-            ? ("unauthenticated" as const)
-            : ("undecodable" as const),
-      }
+      const failure = failureOf(error)
       await publishDeadLetter(bus, record, failure, {
         groupId: options.groupId,
         memberId: `${options.instance}/rebuild`,

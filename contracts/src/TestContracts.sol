@@ -49,6 +49,14 @@ contract NoopRecipient {
     fallback() external {}
 }
 
+/// @notice Burns all the gas it is given (then runs out), as a hostile recipient would: the message fails, and a
+/// batch pays its whole gas limit.
+contract GasBurnerRecipient {
+    function handle(uint64, address, bytes calldata) external pure {
+        while (true) {}
+    }
+}
+
 /// @notice Always reverts with a custom error carrying the body.
 contract RevertingRecipient {
     error Nope(bytes body);

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { Lane } from "../lane.ts"
-import { MessageId, TxHash, U256, Uint } from "../primitives.ts"
+import { Bytes32, MessageId, TxHash, U256, Uint } from "../primitives.ts"
 
 /** The submitter's transaction kinds. */
 export const DeliveryAction = Schema.Literals(["commit", "deliver", "commitAndDeliver", "retry"])
@@ -18,4 +18,9 @@ export class DeliverySubmitted extends Schema.TaggedClass<DeliverySubmitted>()("
   gasLimit: U256,
   /** The transaction this one replaces, for a fee bump. */
   replaces: Schema.NullOr(TxHash),
+  /**
+   * The checkpoint root the transaction proves its messages against (absent for a commit, and in records
+   * written before it was added): a failed message's retry needs a proof against the root the Inbox stored.
+   */
+  proofRoot: Schema.optionalKey(Bytes32),
 }) {}

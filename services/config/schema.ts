@@ -112,6 +112,11 @@ export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterCon
   batchSize: withDefault(between(1, 1_024), 64),
   /** …or when its oldest message has waited this long. */
   windowMs: withDefault(between(0, 600_000), 500),
+  /**
+   * A batch's messages ask at most this much gas in all (the sum of their gas limits), so a batch fits well
+   * inside the destination's block gas limit; a message asking more than this goes alone.
+   */
+  maxBatchGas: withDefault(between(21_000, 1_000_000_000), 10_000_000),
   confirmations: withDefault(between(0, 1_000), 1),
   /** Added to the gas estimate, in basis points. */
   gasMarginBps: withDefault(between(0, 100_000), 2_000),

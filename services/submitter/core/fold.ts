@@ -333,6 +333,7 @@ const onSubmitted = (state: SubmitterState, event: DeliverySubmitted, input: Env
       origin,
       root:
         event.action === "commit" || event.action === "commitAndDeliver" ? (attested?.root ?? null) : null,
+      proofRoot: event.proofRoot ?? null,
       transactions: [],
     }
     state.flights.set(event.nonce, flight)
@@ -379,17 +380,18 @@ const onConfirmed = (state: SubmitterState, event: DeliveryConfirmed, input: Env
     if (root !== null) markCommitted(lane, root, time)
   }
   const batch = flight?.messageIds ?? event.outcomes.map((o) => o.messageId)
+  const proofRoot = flight?.proofRoot ?? null
   close(state, flight)
   for (const outcome of event.outcomes) {
     const id = outcome.messageId
     if (isRetryOnly(lane, id)) {
       // A retry's outcome: the message was kept, its chunk is gone.
       if (outcome.result === "delivered") lane.retained.delete(id)
-      else if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch)
+      else if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch, proofRoot)
       continue
     }
     lane.settled.set(id, outcome.result)
-    if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch)
+    if (outcome.result === "failed") keep(lane, id, "failed", outcome.reason, batch, proofRoot)
     else if (outcome.result === "delivered") lane.retained.delete(id)
   }
   compact(state, lane)
@@ -400,6 +402,7 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   const flight = flightOf(state, event.transactionHash, input.causationId)
   const root = rootOf(state, flight, input.causationId)
   const batch = flight?.messageIds ?? event.messageIds
+  const proofRoot = flight?.proofRoot ?? null
   close(state, flight)
   // Inbox.retry reverts as a whole: the message is still failed on chain, and still kept here.
   if (event.action === "retry") return
@@ -416,7 +419,7 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   if (!checkpointsFault) {
     for (const id of event.messageIds) {
       if (!isRetryOnly(lane, id)) lane.settled.set(id, "refused")
-      keep(lane, id, "refused", event.reason, batch)
+      keep(lane, id, "refused", event.reason, batch, proofRoot)
     }
   }
   compact(state, lane)
@@ -431,6 +434,7 @@ const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelop
     if (root !== null) markCommitted(lane, root, time)
   }
   const batch = flight?.messageIds ?? event.messageIds
+  const proofRoot = flight?.proofRoot ?? null
   close(state, flight)
   event.messageIds.forEach((id, i) => {
     // Another transaction attempted it: the Inbox's status says how that went.
@@ -441,7 +445,7 @@ const onSkipped = (state: SubmitterState, event: DeliverySkipped, input: Envelop
       return
     }
     lane.settled.set(id, "skipped")
-    if (failed) keep(lane, id, "failed", null, batch)
+    if (failed) keep(lane, id, "failed", null, batch, proofRoot)
   })
   compact(state, lane)
 }
@@ -500,9 +504,10 @@ const keep = (
   how: "failed" | "refused",
   reason: string | null,
   batch: ReadonlyArray<MessageId>,
+  proofRoot: Bytes32 | null,
 ) => {
   const existing = lane.retained.get(id)
-  const fresh = retryProofsOf(lane, id, batch)
+  const fresh = retryProofsOf(lane, id, batch, proofRoot)
   if (existing !== undefined) {
     const roots = new Set(existing.proofs.map((p) => p.checkpoint.root))
     lane.retained.set(id, {

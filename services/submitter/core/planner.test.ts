@@ -4,7 +4,10 @@ import { inboxAbi, verifyRangeProof } from "../../../contracts/index.ts"
 import { Address, type Envelope, Hex, Signature } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { asHex, asHexes, makeLaneFixture, T0 } from "../test/lane-fixture.ts"
-import { type DeliverAction, type PlannedAction, planActions } from "./planner.ts"
+import { type DeliverAction, type PlannedAction, type PlannerConfig, planActions } from "./planner.ts"
+
+/** A gas budget no test batch reaches, unless a test sets its own. */
+const GAS = 1_000_000_000
 
 const { lane, given } = submitterCoreFixture(9)
 
@@ -13,15 +16,18 @@ const summary = (action: PlannedAction) =>
     ? `commit@${action.checkpoint.count}`
     : `${action.kind}[${action.start},${action.start + action.messages.length})@${action.checkpoint.count}`
 
-const plan = (inputs: ReadonlyArray<Envelope>, config = { batchSize: 64, windowMs: 0 }, now = T0) =>
-  planActions(given(...inputs), now, config)
+const plan = (
+  inputs: ReadonlyArray<Envelope>,
+  config: PlannerConfig = { batchSize: 64, windowMs: 0, maxBatchGas: GAS },
+  now = T0,
+) => planActions(given(...inputs), now, config)
 
 describe("planActions", () => {
   it("commits an attested root, then delivers its chunks against it", () => {
     // Given a checkpoint of 4 messages, attested, proven in two chunks of 2, and batches of 2
     const inputs = [lane.attested(4), ...lane.chunks(0, 4, 2)]
     // When planning
-    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0 })
+    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0, maxBatchGas: GAS })
     // Then the root is committed first, and each chunk is delivered after it
     expect(actions.map(summary)).toEqual(["commit@4", "deliver[0,2)@4", "deliver[2,4)@4"])
     expect(actions[0]!.origin).toBe(inputs[0]!.id)
@@ -30,7 +36,7 @@ describe("planActions", () => {
     // Given the root was committed
     const afterCommit = [...inputs, lane.rootCommitted(inputs[0]!.id, 4, 1, 1)]
     // Then only the deliveries remain
-    expect(plan(afterCommit, { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual([
+    expect(plan(afterCommit, { batchSize: 2, windowMs: 0, maxBatchGas: GAS }).actions.map(summary)).toEqual([
       "deliver[0,2)@4",
       "deliver[2,4)@4",
     ])
@@ -63,7 +69,7 @@ describe("planActions", () => {
     // Given two chunks of 2 under an attested checkpoint, a long window and batches of 4
     const inputs = [lane.attested(4), ...lane.chunks(0, 4, 2)]
     // When planning right away
-    const { actions } = plan(inputs, { batchSize: 4, windowMs: 60_000 })
+    const { actions } = plan(inputs, { batchSize: 4, windowMs: 60_000, maxBatchGas: GAS })
     // Then the four messages go in one transaction whose joined proof checks out against the root
     expect(actions.map(summary)).toEqual(["commitAndDeliver[0,4)@4"])
     const action = actions[0] as DeliverAction
@@ -78,7 +84,7 @@ describe("planActions", () => {
     ).toBe(true)
 
     // But with batches of 5 the same messages wait for the window
-    const waiting = plan(inputs, { batchSize: 5, windowMs: 60_000 })
+    const waiting = plan(inputs, { batchSize: 5, windowMs: 60_000, maxBatchGas: GAS })
     expect(waiting.actions).toEqual([])
     expect(waiting.waiting).toEqual([
       { kind: "window", laneId: expect.any(String), messages: 4, closesAt: T0 + 60_000 },
@@ -88,7 +94,7 @@ describe("planActions", () => {
   it("closes a batch by time: windowMs after its oldest ready message arrived", () => {
     // Given one message proven at +100 ms and attested at +200 ms (ready at +200 ms), and a 500 ms window
     const inputs = [lane.proven(0, 1, 1, 100), lane.attested(1, 200)]
-    const config = { batchSize: 64, windowMs: 500 }
+    const config = { batchSize: 64, windowMs: 500, maxBatchGas: GAS }
     // When planning just before the window closes, nothing goes
     expect(plan(inputs, config, T0 + 699).actions).toEqual([])
     expect(plan(inputs, config, T0 + 699).waiting[0]).toMatchObject({ kind: "window", closesAt: T0 + 700 })
@@ -100,7 +106,7 @@ describe("planActions", () => {
     // Given checkpoints at 3 and 7, both attested, proven in chunks of 2, and batches of 5
     const inputs = [lane.attested(3), ...lane.chunks(0, 3, 2), lane.attested(7), ...lane.chunks(3, 7, 2)]
     // When planning
-    const { actions } = plan(inputs, { batchSize: 5, windowMs: 0 })
+    const { actions } = plan(inputs, { batchSize: 5, windowMs: 0, maxBatchGas: GAS })
     // Then the root at 7 is committed once, and [0, 5) is delivered against it, then [5, 7)
     expect(actions.map(summary)).toEqual(["commit@7", "deliver[0,5)@7", "deliver[5,7)@7"])
     for (const action of actions.slice(1) as DeliverAction[]) {
@@ -127,7 +133,7 @@ describe("planActions", () => {
     )
     const inputs = [attested, first!, second!, lane.rootCommitted(attested.id, 4, 1, 1), submitted]
     // When planning
-    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0 })
+    const { actions } = plan(inputs, { batchSize: 2, windowMs: 0, maxBatchGas: GAS })
     // Then only the second chunk is planned
     expect(actions.map(summary)).toEqual(["deliver[2,4)@4"])
 
@@ -137,9 +143,9 @@ describe("planActions", () => {
       { action: "deliver", ids: lane.ids.slice(0, 2), tx: 8, nonce: 3, replaces: 7 },
       6,
     )
-    expect(plan([...inputs, replacement], { batchSize: 2, windowMs: 0 }).actions.map(summary)).toEqual([
-      "deliver[2,4)@4",
-    ])
+    expect(
+      plan([...inputs, replacement], { batchSize: 2, windowMs: 0, maxBatchGas: GAS }).actions.map(summary),
+    ).toEqual(["deliver[2,4)@4"])
   })
 
   it("never plans a commit of a root whose commit is in flight; its chunks wait for it", () => {
@@ -151,7 +157,7 @@ describe("planActions", () => {
       lane.submitted(attested.id, { action: "commit", ids: [], tx: 1, nonce: 0 }),
     ]
     // Then nothing is planned until it lands
-    const result = plan(inputs, { batchSize: 2, windowMs: 0 })
+    const result = plan(inputs, { batchSize: 2, windowMs: 0, maxBatchGas: GAS })
     expect(result.actions).toEqual([])
     expect(result.waiting).toEqual([
       { kind: "root-in-flight", laneId: expect.any(String), root: attested.event.checkpoint.root },
@@ -185,7 +191,7 @@ describe("planActions", () => {
     ]
     // When planning
     const state = given(...inputs)
-    const { actions } = planActions(state, T0, { batchSize: 64, windowMs: 0 })
+    const { actions } = planActions(state, T0, { batchSize: 64, windowMs: 0, maxBatchGas: GAS })
     // Then only the third message is planned, and the settled ones are forgotten
     expect(actions.map(summary)).toEqual(["commitAndDeliver[2,3)@3"])
     const held = [...state.lanes.values()][0]!
@@ -231,7 +237,7 @@ describe("planActions", () => {
       lane.failed(attested.id, { action: "commit", ids: [], tx: null, revertData: "0x12345678" }),
     ]
     // Then its chunks wait, and say why
-    const blocked = plan(inputs, { batchSize: 2, windowMs: 0 })
+    const blocked = plan(inputs, { batchSize: 2, windowMs: 0, maxBatchGas: GAS })
     expect(blocked.actions).toEqual([])
     expect(blocked.waiting).toEqual([
       {
@@ -249,11 +255,11 @@ describe("planActions", () => {
       }),
     ])
     // Then it is committed again
-    expect(plan([...inputs, again], { batchSize: 2, windowMs: 0 }, T0 + 100).actions.map(summary)).toEqual([
-      "commit@4",
-      "deliver[0,2)@4",
-      "deliver[2,4)@4",
-    ])
+    expect(
+      plan([...inputs, again], { batchSize: 2, windowMs: 0, maxBatchGas: GAS }, T0 + 100).actions.map(
+        summary,
+      ),
+    ).toEqual(["commit@4", "deliver[0,2)@4", "deliver[2,4)@4"])
   })
 
   it("refuses the root, not the messages, when the Inbox refuses a commitAndDeliver's quorum", () => {
@@ -300,7 +306,7 @@ describe("planActions", () => {
       lane.proven(0, 1, 1, 0, "single"),
     ]
     const state = given(...inputs)
-    expect(planActions(state, T0, { batchSize: 64, windowMs: 0 }).actions).toEqual([])
+    expect(planActions(state, T0, { batchSize: 64, windowMs: 0, maxBatchGas: GAS }).actions).toEqual([])
     expect([...state.lanes.values()].every((l) => l.lane.dstChainId === DST && l.chunks.size === 0)).toBe(
       true,
     )
@@ -322,5 +328,65 @@ describe("planActions", () => {
     ]
     const { actions } = plan(inputs)
     expect(actions.map((a) => a.lane.srcChainId)).toEqual([777, 778])
+  })
+
+  describe("the part of a batch to send", () => {
+    const verifies = (action: DeliverAction) =>
+      verifyRangeProof({
+        root: asHex(action.checkpoint.root),
+        start: action.start,
+        count: action.checkpoint.count,
+        leaves: asHexes(action.messageIds),
+        siblings: asHexes(action.proof),
+      })
+
+    it("given messages whose gas limits exceed the budget together, then a batch stops short of the budget, splitting a chunk, with a proof of the part", () => {
+      // Given one chunk of 7 messages of 200,000 gas each, and a budget of 500,000
+      const inputs = [lane.attested(7), ...lane.chunks(0, 7, 7)]
+      const { actions } = plan(inputs, { batchSize: 64, windowMs: 0, maxBatchGas: 500_000 })
+      // Then only the first two go, against the checkpoint at 7, and nothing is planned behind the part
+      expect(actions.map(summary)).toEqual(["commitAndDeliver[0,2)@7"])
+      expect(verifies(actions[0] as DeliverAction)).toBe(true)
+    })
+
+    it("given a budget below one message's gas limit, then that message goes alone", () => {
+      const { actions } = plan([lane.attested(3), ...lane.chunks(0, 3, 3)], {
+        batchSize: 64,
+        windowMs: 0,
+        maxBatchGas: 100_000,
+      })
+      expect(actions.map(summary)).toEqual(["commitAndDeliver[0,1)@3"])
+    })
+
+    it("given a message refused alone in the middle of a chunk, then the messages before it and after it go without it", () => {
+      // Given one chunk of 5 under a committed root, and message 2 refused alone (the chain could never give it its gas)
+      const attested = lane.attested(5)
+      const [chunk] = lane.chunks(0, 5, 5)
+      const committed = lane.rootCommitted(attested.id, 5, 1, 1)
+      const refused = lane.failed(chunk!.id, {
+        action: "deliver",
+        ids: [lane.ids[2]!],
+        tx: null,
+        revertData: encodeErrorResult({
+          abi: inboxAbi,
+          errorName: "InsufficientGas",
+          args: [2, 40_000_000n, 29_000_000n],
+        }),
+      })
+      const { actions } = plan([attested, chunk!, committed, refused])
+      // Then [0, 2) goes first, and nothing after it until it settles
+      expect(actions.map(summary)).toEqual(["deliver[0,2)@5"])
+      expect(verifies(actions[0] as DeliverAction)).toBe(true)
+      // When [0, 2) is delivered, then [3, 5) goes, proven against the same root
+      const sent = lane.submitted(
+        chunk!.id,
+        { action: "deliver", ids: lane.ids.slice(0, 2), tx: 2, nonce: 1 },
+        2,
+      )
+      const landed = lane.confirmed(sent.id, { action: "deliver", ids: lane.ids.slice(0, 2), tx: 2 }, 3)
+      const after = plan([attested, chunk!, committed, refused, sent, landed])
+      expect(after.actions.map(summary)).toEqual(["deliver[3,5)@5"])
+      expect(verifies(after.actions[0] as DeliverAction)).toBe(true)
+    })
   })
 })

@@ -15,8 +15,15 @@
  *      `windowMs` (a message is ready once its chunk is proven and a usable
  *      checkpoint covers it). The batch is the longest prefix ending at a cut
  *      with at most `batchSize` messages — or the first cut, if even that is
- *      larger, since a chunk cannot be split.
- *   4. The action: `deliver` if the target root is committed; otherwise
+ *      larger.
+ *   4. The part to send: from the batch's first message not settled, up to
+ *      the next settled one (a message refused alone, say), at most
+ *      `batchSize` messages whose gas limits sum to at most `maxBatchGas`,
+ *      and always at least one message. Its proof is narrowed from the
+ *      batch's (`narrowRangeProofTo`), against the same checkpoint, so a
+ *      chunk splits wherever it must. When the part is shorter than the
+ *      batch, the lane plans nothing after it until it settles.
+ *   5. The action: `deliver` if the target root is committed; otherwise
  *      `commitAndDeliver` when the batch is all the work up to the target's
  *      count (the root is then needed by nothing else), else `commit`
  *      followed by `deliver`. Later batches of the lane follow, as if the
@@ -39,7 +46,7 @@ import type {
   Signature,
 } from "../../../schemas/index.ts"
 import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
-import { mergeRangeProofs, ProofShapeError } from "./proofs.ts"
+import { mergeRangeProofs, narrowRangeProofTo, ProofShapeError } from "./proofs.ts"
 import type { CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
 
 export interface PlannerConfig {
@@ -47,6 +54,8 @@ export interface PlannerConfig {
   readonly batchSize: number
   /** …or when its oldest ready message has waited this long. */
   readonly windowMs: number
+  /** The most gas a batch's messages may ask in all (the sum of their gas limits); one message may ask more. */
+  readonly maxBatchGas: number
 }
 
 interface ActionBase {
@@ -72,6 +81,7 @@ export interface DeliverAction extends ActionBase {
   readonly checkpoint: Checkpoint
   /** The quorum, for `commitAndDeliver`; empty for `deliver`. */
   readonly signatures: ReadonlyArray<Signature>
+  /** The chunks the messages come from (the first and last may hold more than the messages sent). */
   readonly chunks: ReadonlyArray<Chunk>
   readonly start: number
   readonly messages: ReadonlyArray<Message>
@@ -121,7 +131,7 @@ export interface Plan {
  *
  * @example
  * ```ts
- * const plan = planActions(state, Date.now(), { batchSize: 64, windowMs: 500 })
+ * const plan = planActions(state, Date.now(), { batchSize: 64, windowMs: 500, maxBatchGas: 10_000_000 })
  * plan.actions[0]?.kind // "commitAndDeliver"
  * ```
  */
@@ -217,20 +227,26 @@ const planLane = (
     }
     const batch = chooseBatch(run, cuts, config.batchSize)
     const target = entries[batch.length - 1]!
-    // 4. The action.
+    // 4. The part to send.
+    const batchEnd = batch[batch.length - 1]!.end
+    const part = sendablePart(batch, lane.settled, config)
+    const narrow = (action: DeliverAction) => reshapeDelivery(action, part)
+    // 5. The action.
     const base = { laneId: lane.id, lane: lane.lane, readyAt: oldest }
     const attestation = target.attestation
     if (committed.has(target.checkpoint.root) || attestation === null) {
-      actions.push(deliverAction(base, "deliver", batch, target.checkpoint, []))
-    } else if (batch[batch.length - 1]!.end >= target.checkpoint.count) {
+      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, [])))
+    } else if (batchEnd >= target.checkpoint.count) {
       actions.push(
-        deliverAction(
-          base,
-          "commitAndDeliver",
-          batch,
-          target.checkpoint,
-          attestation.signatures,
-          attestation.id,
+        narrow(
+          deliverAction(
+            base,
+            "commitAndDeliver",
+            batch,
+            target.checkpoint,
+            attestation.signatures,
+            attestation.id,
+          ),
         ),
       )
     } else {
@@ -241,9 +257,11 @@ const planLane = (
         checkpoint: target.checkpoint,
         signatures: attestation.signatures,
       })
-      actions.push(deliverAction(base, "deliver", batch, target.checkpoint, []))
+      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, [])))
     }
     committed.add(target.checkpoint.root)
+    // What comes after a part cut short depends on how it settles.
+    if (part.to < batchEnd) return { actions, wait: null }
     next = pending.indexOf(batch[batch.length - 1]!) + 1
   }
 }
@@ -266,6 +284,39 @@ const blockedWait = (
 }
 
 const countOf = (chunks: ReadonlyArray<Chunk>) => chunks.reduce((n, c) => n + c.messages.length, 0)
+
+/**
+ * The messages `[from, to)` of a batch to send now: from its first message
+ * not settled, up to the next settled one, at most `batchSize` of them whose
+ * gas limits sum to at most `maxBatchGas` — and at least one, whatever it
+ * asks (the chain's estimate says whether it fits).
+ */
+const sendablePart = (
+  batch: ReadonlyArray<Chunk>,
+  settled: ReadonlyMap<MessageId, unknown>,
+  config: PlannerConfig,
+): { readonly from: number; readonly to: number } => {
+  const budget = BigInt(config.maxBatchGas)
+  let from: number | null = null
+  let to = batch[0]!.start
+  let gas = 0n
+  for (const chunk of batch) {
+    for (const [i, id] of chunk.messageIds.entries()) {
+      const nonce = chunk.start + i
+      if (from === null) {
+        if (settled.has(id)) continue
+        from = nonce
+      } else if (settled.has(id) || nonce - from >= config.batchSize) {
+        return { from, to }
+      }
+      gas += BigInt(chunk.messages[i]!.gasLimit)
+      if (nonce > from && gas > budget) return { from, to }
+      to = nonce + 1
+    }
+  }
+  // A run holds only chunks with a message not settled, so `from` is set.
+  return { from: from ?? batch[0]!.start, to }
+}
 
 /**
  * The longest prefix of `run` ending at a cut with at most `batchSize`
@@ -314,27 +365,53 @@ const joinedProof = (batch: ReadonlyArray<Chunk>): ReadonlyArray<Hex> => {
 }
 
 /**
- * The same delivery without its first `drop` chunks (the Inbox already has
- * them), and as `kind` (a `commitAndDeliver` whose root turned out to be
- * committed becomes a `deliver`). The target checkpoint stays the last
- * chunk's, so the joined proof is rebuilt against the same root.
+ * The same delivery narrowed to its messages `[from, to)` (what the Inbox
+ * already has dropped, or a part split off to isolate a message the chain
+ * refuses), and as `kind` (a `commitAndDeliver` whose root turned out to be
+ * committed becomes a `deliver`). The target checkpoint stays the same, and
+ * the proof is narrowed from the delivery's own against the same root.
  *
  * @example
  * ```ts
- * const rest = reshapeDelivery(action, { drop: 1, kind: "deliver" })
+ * const rest = reshapeDelivery(action, { from: action.start + 2, kind: "deliver" })
  * ```
  */
 export const reshapeDelivery = (
   action: DeliverAction,
-  change: { readonly drop?: number; readonly kind?: DeliverAction["kind"] },
+  change: { readonly from?: number; readonly to?: number; readonly kind?: DeliverAction["kind"] },
 ): DeliverAction => {
-  const chunks = action.chunks.slice(change.drop ?? 0)
-  if (chunks.length === 0) throw new RangeError("reshapeDelivery: cannot drop every chunk of a delivery")
+  const end = action.start + action.messages.length
+  const from = change.from ?? action.start
+  const to = change.to ?? end
   const kind = change.kind ?? action.kind
-  const base = { laneId: action.laneId, lane: action.lane, readyAt: action.readyAt }
-  return kind === "deliver"
-    ? deliverAction(base, kind, chunks, action.checkpoint, [])
-    : deliverAction(base, kind, chunks, action.checkpoint, action.signatures, action.origin)
+  if (from === action.start && to === end && kind === action.kind) return action
+  const proof =
+    from === action.start && to === end
+      ? action.proof
+      : (narrowRangeProofTo(
+          {
+            start: action.start,
+            count: action.checkpoint.count,
+            leaves: action.messageIds as ReadonlyArray<Hex>,
+            siblings: action.proof as ReadonlyArray<Hex>,
+          },
+          from,
+          to,
+        ) as ReadonlyArray<Bytes32>)
+  const [i, j] = [from - action.start, to - action.start]
+  const chunks = action.chunks.filter((c) => c.end > from && c.start < to)
+  return {
+    ...action,
+    kind,
+    // A plain deliver is the chunks' work, whoever attested the root; a commit is the attestation's.
+    origin: kind === "deliver" && action.kind !== "deliver" ? chunks[0]!.id : action.origin,
+    signatures: kind === "deliver" ? [] : action.signatures,
+    chunks,
+    start: from,
+    messages: action.messages.slice(i, j),
+    messageIds: action.messageIds.slice(i, j),
+    proof,
+  }
 }
 
 const deliverAction = (

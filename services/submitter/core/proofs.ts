@@ -123,24 +123,32 @@ export interface ProvenRange {
 }
 
 /**
- * The single-message proof of leaf `index` against the same root, from a
- * range proof that holds it: every node the single proof needs is either
- * inside the range (hashed from its leaves) or one of the range's edge
- * siblings. This is how the submitter proves a message of a batch against
- * the root the batch was delivered against — the one the Inbox committed —
- * whatever checkpoint the proof-builder first proved it in.
+ * The range proof of leaves `[from, to)` against the same root, from a range
+ * proof that holds them: every node the narrower proof needs is either inside
+ * the wider range (hashed from its leaves) or one of its edge siblings. This
+ * is how the submitter splits a batch (to isolate a message the chain cannot
+ * take, or to stay within a gas budget) without a new proof from the
+ * proof-builder, and proves one message of a delivered batch against the root
+ * the Inbox committed, whatever checkpoint it was first proven in.
  *
  * @example
  * ```ts
- * const siblings = narrowRangeProof({ start: 4, count: 9, leaves: ids.slice(4, 9), siblings: proof }, 6)
- * // inbox.retry(message6, root, siblings)
+ * const siblings = narrowRangeProofTo({ start: 4, count: 9, leaves: ids.slice(4, 9), siblings: proof }, 5, 7)
+ * // inbox.deliver(…, root, start 5, messages 5 and 6, siblings)
  * ```
  */
-export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArray<Hex> => {
+export const narrowRangeProofTo = (range: ProvenRange, from: number, to: number): ReadonlyArray<Hex> => {
   const end = range.start + range.leaves.length
-  if (!Number.isInteger(index) || index < range.start || index >= end || end > range.count) {
+  if (
+    !Number.isInteger(from) ||
+    !Number.isInteger(to) ||
+    from < range.start ||
+    to > end ||
+    from >= to ||
+    end > range.count
+  ) {
     throw new RangeError(
-      `narrowRangeProof: leaf ${index} is not in the range [${range.start}, ${end}) of a tree of ${range.count} leaves`,
+      `narrowRangeProofTo: [${from}, ${to}) is not a part of the range [${range.start}, ${end}) of a tree of ${range.count} leaves`,
     )
   }
   const expected = rangeProofLength(range.start, end, range.count)
@@ -156,10 +164,11 @@ export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArr
   // The nodes of the current level that are known: the range's own and its edge siblings.
   let nodes = new Map<number, Uint8Array>(range.leaves.map((leaf, i) => [range.start + i, hexToBytes(leaf)]))
   let used = 0
-  const single: Hex[] = []
+  const narrow: Hex[] = []
   let lo = range.start
   let hi = end - 1
-  let at = index
+  let first = from
+  let last = to - 1
   for (let h = 0; h < TREE_DEPTH; h++) {
     // The range's edges, in the order the proof lists them (see computeRangeRoot).
     if (lo % 2 === 1) nodes.set(lo - 1, hexToBytes(range.siblings[used++]!))
@@ -167,8 +176,9 @@ export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArr
       const inside = (hi + 1) * 2 ** h < range.count
       nodes.set(hi + 1, inside ? hexToBytes(range.siblings[used++]!) : hexToBytes(ZERO_HASHES[h]!))
     }
-    if (at % 2 === 1) single.push(bytesToHex(nodes.get(at - 1)!))
-    else if ((at + 1) * 2 ** h < range.count) single.push(bytesToHex(nodes.get(at + 1)!))
+    // The narrower range's edges, in the same order: both lie inside the range or on its edges.
+    if (first % 2 === 1) narrow.push(bytesToHex(nodes.get(first - 1)!))
+    if (last % 2 === 0 && (last + 1) * 2 ** h < range.count) narrow.push(bytesToHex(nodes.get(last + 1)!))
     const parents = new Map<number, Uint8Array>()
     for (let i = lo - (lo % 2); i <= hi; i += 2) {
       parents.set(i / 2, keccak256(concatBytes([nodes.get(i)!, nodes.get(i + 1)!]), "bytes"))
@@ -176,7 +186,25 @@ export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArr
     nodes = parents
     lo = Math.floor(lo / 2)
     hi = Math.floor(hi / 2)
-    at = Math.floor(at / 2)
+    first = Math.floor(first / 2)
+    last = Math.floor(last / 2)
   }
-  return single
+  return narrow
+}
+
+/**
+ * The single-message proof of leaf `index` against the same root, from a
+ * range proof that holds it (`narrowRangeProofTo` of `[index, index + 1)`).
+ *
+ * @example
+ * ```ts
+ * const siblings = narrowRangeProof({ start: 4, count: 9, leaves: ids.slice(4, 9), siblings: proof }, 6)
+ * // inbox.retry(message6, root, siblings)
+ * ```
+ */
+export const narrowRangeProof = (range: ProvenRange, index: number): ReadonlyArray<Hex> => {
+  if (!Number.isInteger(index)) {
+    throw new RangeError(`narrowRangeProof: leaf ${index} is not a leaf index`)
+  }
+  return narrowRangeProofTo(range, index, index + 1)
 }

@@ -74,14 +74,15 @@ export const chunkProofOf = (chunk: Chunk, index: number): SingleProof | null =>
 
 /**
  * Single-message proofs of message `id` from the chunks held, best first:
- * against the root of the batch `batch` that carried it (its chunks joined
- * as the planner sent them — the root the Inbox stores when a message of
- * the batch fails), then against its own chunk's checkpoint. Empty if no
- * held chunk has it.
+ * against the root the batch that carried it was proven against
+ * (`proofRoot`: the root the Inbox stores when a message of the batch fails
+ * — its chunks joined as the planner sent them, through the chunk whose
+ * checkpoint that is, even when the batch was a part of its chunks), then
+ * against its own chunk's checkpoint. Empty if no held chunk has it.
  *
  * @example
  * ```ts
- * const proofs = retryProofsOf(lane, failedId, flight.messageIds)
+ * const proofs = retryProofsOf(lane, failedId, flight.messageIds, flight.proofRoot)
  * proofs[0]?.checkpoint.root // the root the batch was delivered against
  * ```
  */
@@ -89,15 +90,28 @@ export const retryProofsOf = (
   lane: LaneState,
   id: MessageId,
   batch: ReadonlyArray<MessageId>,
+  proofRoot: Bytes32 | null = null,
 ): SingleProof[] => {
   const own = chunkHolding(lane, id)
   if (own === undefined) return []
   const nonce = own.chunk.start + own.index
   const proofs: SingleProof[] = []
   const wanted = new Set<string>(batch)
-  const chunks = [...lane.chunks.values()]
-    .filter((c) => c.messageIds.some((m) => wanted.has(m)))
-    .sort((a, b) => a.start - b.start)
+  const held = [...lane.chunks.values()].sort((a, b) => a.start - b.start)
+  const chunks = held.filter((c) => c.messageIds.some((m) => wanted.has(m)))
+  // A batch sent as a part of its chunks is proven against a later chunk's checkpoint: join through it.
+  const last = chunks[chunks.length - 1]
+  if (proofRoot !== null && last !== undefined && last.checkpoint.root !== proofRoot) {
+    const through: Chunk[] = []
+    for (const chunk of held.slice(held.indexOf(last) + 1)) {
+      if (chunk.start !== (through[through.length - 1] ?? last).end) break
+      through.push(chunk)
+      if (chunk.checkpoint.root === proofRoot) {
+        chunks.push(...through)
+        break
+      }
+    }
+  }
   const contiguous = chunks.every((c, i) => i === 0 || c.start === chunks[i - 1]!.end)
   if (contiguous && chunks.includes(own.chunk)) {
     const first = chunks[0]!

@@ -57,6 +57,27 @@ describe("retry requests in the submitter core", () => {
     expect([...held.retained.keys()]).toEqual([lane.ids[1]])
   })
 
+  it("given a batch sent as a part of its chunks, when a message of it fails, then it is kept proven against the root the part was proven against", () => {
+    // Given the part [0, 2) of the chunks [0, 3)@3 and [3, 6)@6 sent against the root at 6 (the planner split
+    // the batch), and message 1's recipient reverted
+    const part = lane.ids.slice(0, 2)
+    const partSent = lane.submitted(
+      attested6.id,
+      { action: "commitAndDeliver", ids: part, tx: 1, nonce: 0, proofRoot: attested6.event.checkpoint.root },
+      1,
+    )
+    const partLanded = lane.confirmed(
+      partSent.id,
+      { action: "commitAndDeliver", ids: part, tx: 1, results: ["delivered", "failed"] },
+      2,
+    )
+    const held = given(attested3, chunkA!, attested6, chunkB!, partSent, partLanded).lanes.get(laneId)!
+    // Then message 1 is proven first against the root at 6, which the Inbox stored, then against its own at 3
+    const kept = held.retained.get(lane.ids[1]!)!
+    expect(kept.proofs.map((p) => p.checkpoint.count)).toEqual([6, 3])
+    expect(kept.proofs[0]!.proof).toEqual(proofOf(1, 6))
+  })
+
   it("holds a request until the first event caused by it, and never again after", () => {
     const request = lane.retryRequested(1, 10)
     // Given a request

@@ -147,6 +147,8 @@ export interface Flight {
   readonly origin: EventId | null
   /** The checkpoint root a `commit` or `commitAndDeliver` stores, if known. */
   readonly root: Bytes32 | null
+  /** The root its messages are proven against, if its submission says (a retry's proofs are against it). */
+  readonly proofRoot: Bytes32 | null
   readonly transactions: FlightTransaction[]
 }
 

@@ -100,7 +100,7 @@ export const answerRetry = async (
         ? retryCallOf(decision.message, decision.proof)
         : singleDeliverCallOf(lane, decision.message, decision.proof),
     root: null,
+    proofRoot: decision.proof.checkpoint.root,
     messageNonces: new Map([[messageId, nonce]]),
-    refusedBy: () => [messageId],
   })
 }

@@ -1,9 +1,12 @@
 /**
  * A new transaction for a planned action: the Inbox is read first and what
  * it already has is recorded as `DeliverySkipped` instead of being sent (a
- * committed root; whole leading chunks already attempted, or the whole
- * batch); gas is estimated (a revert records `DeliveryFailed` with the
- * decoded error, and nothing is sent) and `gasMarginBps` added; the
+ * committed root; leading messages already attempted, or the whole batch);
+ * gas is estimated, and a batch the chain refuses for its messages' fault is
+ * cut to its longest leading part that estimates (`isolate`), so one message
+ * never strands the others; a revert of the first message alone (or the
+ * checkpoint's fault) records `DeliveryFailed` with the decoded error, naming
+ * only those messages, and nothing is sent; `gasMarginBps` is added; the
  * transaction is signed with EIP-1559 fees and the local nonce, broadcast,
  * and recorded as `DeliverySubmitted` before anything waits on it.
  *
@@ -24,6 +27,7 @@ import {
 } from "../../../schemas/index.ts"
 import { inboxCallOf, withMargin } from "../chain/index.ts"
 import {
+  CHECKPOINT_INBOX_ERRORS,
   type DeliverAction,
   type PlannedAction,
   reshapeDelivery,
@@ -83,15 +87,9 @@ const checkInbox = async (
     return { done: { kind: "skipped", reason, action: kind, laneId, messageIds } }
   }
   let drop = 0
-  while (drop < delivery.chunks.length) {
-    const chunk = delivery.chunks[drop]!
-    let all = true
-    for (let nonce = chunk.start; nonce < chunk.end && all; nonce++) all = attempted.has(nonce)
-    if (!all) break
-    drop++
-  }
+  while (drop < n && attempted.has(delivery.start + drop)) drop++
   if (drop > 0) {
-    const nonces = new Map(delivery.chunks.slice(0, drop).flatMap((c) => noncesFrom(c.start, c.messageIds)))
+    const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds.slice(0, drop)))
     await skip(
       w,
       delivery,
@@ -100,7 +98,7 @@ const checkInbox = async (
       `${nonces.size} of ${n} messages already delivered (by another relayer or an earlier flight)`,
       delivery.origin,
     )
-    delivery = reshapeDelivery(delivery, { drop })
+    delivery = reshapeDelivery(delivery, { from: delivery.start + drop })
   }
   if (
     delivery.kind === "commitAndDeliver" &&
@@ -112,12 +110,64 @@ const checkInbox = async (
   return { send: delivery }
 }
 
-/** The messages an estimation revert refuses: the chunk holding the one the chain cannot give its gas limit, or all. */
-const idsToRefuse = (action: DeliverAction, revert: Revert): ReadonlyArray<MessageId> => {
-  if (revert.errorName !== "InsufficientGas" || action.chunks.length < 2) return action.messageIds
-  const nonce = Number(revert.args[0])
-  return action.chunks.find((c) => c.start <= nonce && nonce < c.end)?.messageIds ?? action.messageIds
+/** Is this revert the fault of the messages sent (not a pause, not the checkpoint's quorum)? */
+const isMessagesFault = (revert: Revert) =>
+  revert.errorName === null ||
+  (!TRANSIENT_INBOX_ERRORS.has(revert.errorName) && !CHECKPOINT_INBOX_ERRORS.has(revert.errorName))
+
+/**
+ * A delivery the chain will take, isolated from the messages it refuses: the
+ * whole delivery if it estimates; else, when the refusal is the messages'
+ * fault, its longest leading part that estimates (found by halving, trying
+ * first the part before a message the chain cannot give its gas limit), so
+ * the innocent messages go now and the rest is planned again; else — its
+ * first message alone is refused — that message alone with its revert. At
+ * most 1 + ⌈log2 n⌉ estimations.
+ */
+const isolate = async (
+  w: Writer,
+  action: DeliverAction,
+): Promise<{ readonly action: DeliverAction; readonly estimated: Estimate }> => {
+  const estimate = (part: DeliverAction) => w.deps.chain.estimate(inboxCallOf(part))
+  const estimated = await estimate(action)
+  const n = action.messages.length
+  if (!("revert" in estimated) || n === 1 || !isMessagesFault(estimated.revert)) return { action, estimated }
+  const prefix = (k: number) => reshapeDelivery(action, { to: action.start + k })
+  let good = 0
+  let goodEstimate: Estimate | null = null
+  let bad = n
+  let badOne: { readonly action: DeliverAction; readonly estimated: Estimate } = { action, estimated }
+  // InsufficientGas names the message the chain cannot give its gas limit: the part before it is the first guess.
+  const culprit =
+    estimated.revert.errorName === "InsufficientGas" ? Number(estimated.revert.args[0]) : Number.NaN
+  let guess = culprit > action.start && culprit < action.start + n ? culprit - action.start : null
+  while (bad - good > 1) {
+    const k = guess ?? Math.floor((good + bad) / 2)
+    guess = null
+    const part = prefix(k)
+    const tried = await estimate(part)
+    if (!("revert" in tried)) {
+      good = k
+      goodEstimate = tried
+    } else {
+      if (!isMessagesFault(tried.revert)) return { action: part, estimated: tried }
+      bad = k
+      badOne = { action: part, estimated: tried }
+    }
+  }
+  if (good > 0 && goodEstimate !== null) {
+    w.deps.logger.warn("the chain refuses part of a batch; its leading part goes now and the rest again", {
+      laneId: action.laneId,
+      sent: good,
+      of: n,
+      reason: "revert" in estimated ? estimated.revert.reason : undefined,
+    })
+    return { action: prefix(good), estimated: goodEstimate }
+  }
+  return badOne
 }
+
+type Estimate = Awaited<ReturnType<Writer["deps"]["chain"]["estimate"]>>
 
 /** A transaction to send: what it is for, its Inbox call, and how to record it. */
 export interface Submission {
@@ -133,10 +183,10 @@ export interface Submission {
   readonly call: InboxCall
   /** The root a commit or commitAndDeliver stores. */
   readonly root: Bytes32 | null
+  /** The root its messages are proven against (null for a commit). */
+  readonly proofRoot: Bytes32 | null
   /** The nonce of each message, to read the Inbox if the flight is superseded. */
   readonly messageNonces: ReadonlyMap<MessageId, number>
-  /** The messages a revert at estimation refuses (recorded in `DeliveryFailed`). */
-  readonly refusedBy: (revert: Revert) => ReadonlyArray<MessageId>
 }
 
 /**
@@ -155,21 +205,41 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
     w.failures = 0
     return checked.done
   }
-  const action = checked.send
+  const isolated = checked.send.kind === "commit" ? null : await isolate(w, checked.send)
+  const action = isolated?.action ?? checked.send
   const messageIds = action.kind === "commit" ? [] : action.messageIds
-  return submit(w, {
-    laneId: action.laneId,
-    lane: action.lane,
-    action: action.kind,
-    messageIds,
-    origin: action.origin,
-    notBefore: 0,
-    call: inboxCallOf(action),
-    root: action.kind === "deliver" ? null : action.checkpoint.root,
-    messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
-    // A message whose gas limit the chain cannot supply sinks every batch holding it: refuse only its chunk.
-    refusedBy: (revert) => (action.kind === "commit" ? [] : idsToRefuse(action, revert)),
-  })
+  return submit(
+    w,
+    {
+      laneId: action.laneId,
+      lane: action.lane,
+      action: action.kind,
+      messageIds,
+      origin: action.origin,
+      notBefore: 0,
+      call: inboxCallOf(action),
+      root: action.kind === "deliver" ? null : action.checkpoint.root,
+      proofRoot: action.kind === "commit" ? null : action.checkpoint.root,
+      messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
+    },
+    isolated === null ? undefined : explained(isolated.estimated, action, w.deps.settings.chainId),
+  )
+}
+
+/** A refusal of one message the chain cannot give its gas limit, said as such. */
+const explained = (estimated: Estimate, action: PlannedAction, chainId: number): Estimate => {
+  if (!("revert" in estimated) || action.kind === "commit" || action.messages.length !== 1) return estimated
+  const { revert } = estimated
+  if (revert.errorName !== "InsufficientGas") return estimated
+  const [nonce, gasLimit, available] = revert.args.map(String)
+  return {
+    revert: {
+      ...revert,
+      reason:
+        `message ${nonce} asks ${gasLimit} gas, more than one transaction on chain ${chainId} can give it ` +
+        `(${available} gas was left for it at the most gas the chain allows): ${revert.reason}`,
+    },
+  }
 }
 
 /**
@@ -183,9 +253,9 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
  * const result = await submit(writer, { …, action: "retry", call: retryCallOf(message, proof), origin: request.id })
  * ```
  */
-export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
+export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Promise<TickResult> => {
   const chain = w.deps.chain
-  const estimated = await chain.estimate(s.call)
+  const estimated = estimate ?? (await chain.estimate(s.call))
   if ("revert" in estimated) {
     const { revert } = estimated
     if (revert.errorName !== null && TRANSIENT_INBOX_ERRORS.has(revert.errorName)) {
@@ -199,7 +269,7 @@ export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
           event: new DeliveryFailed({
             lane: s.lane,
             action: s.action,
-            messageIds: s.refusedBy(revert),
+            messageIds: s.messageIds,
             transactionHash: null,
             reason: revert.reason,
             revertData: Hex.make(revert.revertData),
@@ -245,6 +315,7 @@ export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
     messageIds: s.messageIds,
     nonce,
     root: s.root,
+    proofRoot: s.proofRoot,
     messageNonces: s.messageNonces,
     request,
     transactions: [{ hash: signed.hash, submission: "" as EventId }],
@@ -263,6 +334,7 @@ export const submit = async (w: Writer, s: Submission): Promise<TickResult> => {
           maxFeePerGas: toU256(request.maxFeePerGas),
           gasLimit: toU256(request.gas),
           replaces: null,
+          ...(s.proofRoot === null ? {} : { proofRoot: s.proofRoot }),
         }),
         cause: s.origin,
       },

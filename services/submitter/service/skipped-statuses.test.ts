@@ -81,6 +81,7 @@ const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
       chainId: DST,
       batchSize: 64,
       windowMs: 0,
+      maxBatchGas: 10_000_000,
       confirmations: 1,
       gasMarginBps: 2_000,
       stuckAfterMs: 30_000,
@@ -115,7 +116,7 @@ const planned = (...inputs: ReadonlyArray<Envelope>) => {
     producerOf("submitter", String(DST)),
     inputs.map((input) => ({ input, reads: [] })),
   ).state
-  return planActions(state, Date.now(), { batchSize: 64, windowMs: 0 }).actions
+  return planActions(state, Date.now(), { batchSize: 64, windowMs: 0, maxBatchGas: 10_000_000 }).actions
 }
 
 describe("the Inbox status of each skipped message", () => {
@@ -199,6 +200,7 @@ describe("the Inbox status of each skipped message", () => {
       messageIds: lane.ids.slice(0, 3),
       nonce: 5,
       root: lane.checkpoint(3).root,
+      proofRoot: null,
       messageNonces: new Map(lane.ids.slice(0, 3).map((id, i) => [id, i])),
       request: null,
       transactions: [{ hash: lane.hashOf(1), submission: submitted.id }],
@@ -240,6 +242,7 @@ describe("the Inbox status of each skipped message", () => {
       messageIds: [lane.ids[4]!],
       nonce: 7,
       root: null,
+      proofRoot: null,
       messageNonces: new Map([[lane.ids[4]!, 4]]),
       request: null,
       transactions: [{ hash: lane.hashOf(2), submission: submitted.id }],

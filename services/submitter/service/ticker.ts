@@ -30,9 +30,13 @@
  *   5. Otherwise: plans (`planActions`), then for the first action checks the
  *      Inbox — a committed root, attempted messages — and records
  *      `DeliverySkipped` for what is done instead of sending it; estimates gas
- *      (a revert records `DeliveryFailed` with the decoded custom error and
- *      nothing is sent — except a "not now" refusal such as a paused Inbox,
- *      which records nothing and backs off), adds `gasMarginBps`, signs with
+ *      — when the chain refuses a batch for its messages' fault, the longest
+ *      leading part that estimates is sent instead and the rest planned again
+ *      (`send.ts`), so one message never strands its neighbours; a revert of
+ *      the first message alone, or the checkpoint's fault, records
+ *      `DeliveryFailed` with the decoded custom error and nothing is sent —
+ *      except a "not now" refusal such as a paused Inbox, which records
+ *      nothing and backs off), adds `gasMarginBps`, signs with
  *      EIP-1559 fees and the local nonce, broadcasts, and records
  *      `DeliverySubmitted` before waiting for anything.
  *

@@ -22,6 +22,7 @@ const writerOver = (published: Envelope[]) =>
       chainId: 902,
       batchSize: 64,
       windowMs: 0,
+      maxBatchGas: 10_000_000,
       confirmations: 1,
       gasMarginBps: 2_000,
       stuckAfterMs: 30_000,

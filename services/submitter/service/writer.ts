@@ -41,6 +41,7 @@ export interface TickerSettings {
   readonly chainId: number
   readonly batchSize: number
   readonly windowMs: number
+  readonly maxBatchGas: number
   readonly confirmations: number
   readonly gasMarginBps: number
   readonly stuckAfterMs: number
@@ -72,6 +73,8 @@ export interface ActiveFlight {
   readonly nonce: number
   /** The root a commit or commitAndDeliver stores. */
   readonly root: Bytes32 | null
+  /** The root its messages are proven against (null for a commit, or unknown for a flight recovered from an older log). */
+  readonly proofRoot: Bytes32 | null
   /** The nonce of each message (to read the Inbox), where known. */
   readonly messageNonces: ReadonlyMap<MessageId, number>
   /** What was signed last; null for a flight recovered from the log until read back from the node. */

@@ -36,6 +36,8 @@ import {
   deployInbox,
   deployOperatorRegistry,
   deployPingRecipient,
+  gasBurnerRecipientAbi,
+  gasBurnerRecipientBytecode,
   getCheckpointDomain,
   pingRecipientAbi,
   readOperatorSet,
@@ -70,6 +72,8 @@ export const SOURCES = {
   paused: { srcChainId: 781, outbox: "0x00000000000000000000000000000000000e0e00" },
   retry: { srcChainId: 782, outbox: "0x00000000000000000000000000000000000f0f00" },
   forged: { srcChainId: 783, outbox: "0x0000000000000000000000000000000000f0f6ed" },
+  heavy: { srcChainId: 784, outbox: "0x0000000000000000000000000000000000ea7ea7" },
+  budget: { srcChainId: 785, outbox: "0x0000000000000000000000000000000000b0d9e7" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>
@@ -120,6 +124,12 @@ export const startDestination = async () => {
       name: "RevertingRecipient",
       abi: revertingRecipientAbi,
       bytecode: revertingRecipientBytecode,
+      args: [],
+    })
+    const burner = await deployContract(clients, {
+      name: "GasBurnerRecipient",
+      abi: gasBurnerRecipientAbi,
+      bytecode: gasBurnerRecipientBytecode,
       args: [],
     })
     const domain = getCheckpointDomain({ registryChainId: DST_CHAIN_ID, registry })
@@ -193,6 +203,7 @@ export const startDestination = async () => {
       inbox,
       ping,
       reverting,
+      burner,
       sign,
       pingedBodies,
       configWith,

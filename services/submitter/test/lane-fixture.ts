@@ -78,6 +78,10 @@ export interface LaneFixtureOptions {
   readonly count: number
   /** Body of message `i`; default `ping <i>`. */
   readonly body?: (i: number) => `0x${string}`
+  /** Recipient of message `i`; default `recipient`. */
+  readonly recipientOf?: (i: number) => Address
+  /** Gas limit of message `i`; default 200,000. */
+  readonly gasLimit?: (i: number) => bigint
 }
 
 export type LaneFixture = ReturnType<typeof makeLaneFixture>
@@ -99,8 +103,8 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
     srcChainId: BigInt(options.srcChainId),
     sender: "0x000000000000000000000000000000000000beef",
     dstChainId: BigInt(options.dstChainId),
-    recipient: options.recipient,
-    gasLimit: 200_000n,
+    recipient: options.recipientOf?.(i) ?? options.recipient,
+    gasLimit: options.gasLimit?.(i) ?? 200_000n,
     body: options.body?.(i) ?? toHex(`ping ${i}`),
   }))
   const ids = chorusMessages.map((m) => MessageId.make(getMessageId(m).toLowerCase()))
@@ -201,6 +205,8 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
         tx: number
         nonce: number
         replaces?: number
+        /** The root the messages are proven against (as the submitter records it since it splits batches). */
+        proofRoot?: Bytes32
       },
       ms = 0,
     ) =>
@@ -214,6 +220,7 @@ export const makeLaneFixture = (options: LaneFixtureOptions) => {
           maxFeePerGas: toU256(1_000_000_000n),
           gasLimit: toU256(500_000n),
           replaces: fields.replaces === undefined ? null : hashOf(fields.replaces),
+          ...(fields.proofRoot === undefined ? {} : { proofRoot: fields.proofRoot }),
         }),
         cause,
         ms,

@@ -275,6 +275,84 @@ describe("submitter on one destination chain", () => {
     })
   })
 
+  it("isolates the messages the chain refuses in a batch, delivers the rest, and refuses one that can never fit alone, with its reason", async () => {
+    // Given one chunk of 7 messages: pings, two to a recipient that burns its whole 15M gas limit (two cannot
+    // share a 30M block), and a ping asking 40M gas (more than any block gives)
+    const heavy = new Map<number, bigint>([
+      [2, 15_000_000n],
+      [4, 15_000_000n],
+      [6, 40_000_000n],
+    ])
+    const lane = makeLaneFixture({
+      ...SOURCES.heavy,
+      dstChainId: 902,
+      recipient: dst.ping,
+      recipientOf: (i) => (i === 2 || i === 4 ? dst.burner : dst.ping),
+      gasLimit: (i) => heavy.get(i) ?? 200_000n,
+      count: 7,
+    })
+    // …and no gas budget, so the batch goes whole to the chain's estimate
+    await withSubmitter({ maxBatchGas: 1_000_000_000 }, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(7, 0, await dst.sign(lane, 7)), ...lane.chunks(0, 7, 7)])
+      // When the submitter runs until it has nothing left to do
+      const submitter = await start()
+      await tickUntil(submitter, (r) => r.kind === "idle", "the batch to be settled")
+
+      // Then the Inbox attempted every message but the one that cannot fit, each once: the pings ran, the burners failed
+      const statuses = await Promise.all(
+        lane.messages.map((_, nonce) =>
+          dst.publicClient.readContract({
+            address: dst.inbox,
+            abi: inboxAbi,
+            functionName: "messageStatus",
+            args: [BigInt(SOURCES.heavy.srcChainId), SOURCES.heavy.outbox, nonce],
+          }),
+        ),
+      )
+      expect(statuses).toEqual([1, 1, 2, 1, 2, 1, 0])
+      expect(await dst.pingedBodies(SOURCES.heavy.srcChainId)).toEqual(
+        [0, 1, 3, 5].map((i) => toHex(`ping ${i}`)),
+      )
+      // …and the log says so: only message 6 is refused, alone, with a reason naming its gas limit
+      const events = await deliveries(bus, SOURCES.heavy.srcChainId)
+      const failed = of(events, "DeliveryFailed").map((e) => e.event as DeliveryFailed)
+      expect(failed.map((f) => f.messageIds)).toEqual([[lane.ids[6]]])
+      expect(failed[0]!.transactionHash).toBeNull()
+      expect(failed[0]!.reason).toMatch(
+        /^message 6 asks 40000000 gas, more than one transaction on chain 902 can give it .*InsufficientGas\(nonce=6, gasLimit=40000000/,
+      )
+      const outcomes = of(events, "DeliveryConfirmed").flatMap((e) => (e.event as DeliveryConfirmed).outcomes)
+      expect(new Map(outcomes.map((o) => [o.messageId, o.result]))).toEqual(
+        new Map([0, 1, 2, 3, 4, 5].map((i) => [lane.ids[i]!, i === 2 || i === 4 ? "failed" : "delivered"])),
+      )
+    })
+  })
+
+  it("keeps a batch's messages within the gas budget: heavy messages go on their own, and the chain refuses nothing", async () => {
+    const lane = makeLaneFixture({
+      ...SOURCES.budget,
+      dstChainId: 902,
+      recipient: dst.ping,
+      recipientOf: (i) => (i === 1 || i === 3 ? dst.burner : dst.ping),
+      gasLimit: (i) => (i === 1 || i === 3 ? 15_000_000n : 200_000n),
+      count: 5,
+    })
+    // Given the default budget (10M gas a batch) and one chunk of 5 messages, two of them asking 15M
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(5, 0, await dst.sign(lane, 5)), ...lane.chunks(0, 5, 5)])
+      const submitter = await start()
+      await tickUntil(submitter, (r) => r.kind === "idle", "the batch to be settled")
+      // Then every message was attempted, in parts that respect the budget, and nothing was refused
+      const events = await deliveries(bus, SOURCES.budget.srcChainId)
+      expect(of(events, "DeliveryFailed")).toEqual([])
+      const sent = of(events, "DeliverySubmitted").map((e) => (e.event as DeliverySubmitted).messageIds)
+      expect(sent).toEqual([[lane.ids[0]], [lane.ids[1]], [lane.ids[2]], [lane.ids[3]], [lane.ids[4]]])
+      expect(await dst.pingedBodies(SOURCES.budget.srcChainId)).toEqual(
+        [0, 2, 4].map((i) => toHex(`ping ${i}`)),
+      )
+    })
+  })
+
   it("halts with a clear error when the configured Inbox has no code", async () => {
     const { bus, close } = await openTestBus()
     try {

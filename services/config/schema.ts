@@ -125,6 +125,11 @@ export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterCon
   /** Fee bump per replacement, in basis points (at least 10% so nodes accept it). */
   feeBumpBps: withDefault(between(1_000, 100_000), 1_250),
   pollIntervalMs: withDefault(between(10, 600_000), 250),
+  /**
+   * On a graceful stop, how long the submitter keeps following a transaction in the air so its outcome is on
+   * the log (what it cannot settle by then, the next start finishes). Below the 30 s a stopping process has.
+   */
+  stopDrainMs: withDefault(between(0, 25_000), 15_000),
 }) {}
 
 export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({

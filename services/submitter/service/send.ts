@@ -23,6 +23,7 @@ import {
   Hex,
   type Lane,
   type MessageId,
+  type TxHash,
   toU256,
 } from "../../../schemas/index.ts"
 import { inboxCallOf, withMargin } from "../chain/index.ts"
@@ -108,6 +109,15 @@ const checkInbox = async (
     delivery = reshapeDelivery(delivery, { kind: "deliver" })
   }
   return { send: delivery }
+}
+
+/** Does the node know `hash`, pending or included? A read that fails says nothing: the refusal stands. */
+const sentAnyway = async (w: Writer, hash: TxHash): Promise<boolean> => {
+  try {
+    return (await w.deps.chain.sentTransaction(hash)) !== null
+  } catch {
+    return false
+  }
 }
 
 /** Is this revert the fault of the messages sent (not a pause, not the checkpoint's quorum)? */
@@ -290,7 +300,12 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
     ...fees,
   })
   const signed = await chain.sign(request)
-  const verdict = await chain.broadcast(signed)
+  let verdict = await chain.broadcast(signed)
+  // An error answer does not prove the node did not take the transaction (a lost answer, or a retried send that
+  // found it already there): the chain, not the answer, says whether it was sent.
+  if (verdict.kind === "refused" && (await sentAnyway(w, signed.hash))) {
+    verdict = { kind: "ambiguous", reason: `the node answered "${verdict.reason}" but has the transaction` }
+  }
   if (verdict.kind === "refused") {
     if (verdict.nonceTooLow) w.nonces.resync()
     w.backOff()

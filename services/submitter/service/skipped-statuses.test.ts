@@ -87,6 +87,7 @@ const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
       stuckAfterMs: 30_000,
       feeBumpBps: 1_250,
       pollIntervalMs: 50,
+      stopDrainMs: 1_000,
     },
     chain: { sender: "0x000000000000000000000000000000000000c0fe", ...chain } as ChainWriter,
     reader,

@@ -140,6 +140,43 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
     return { kind: "catching-up", reason }
   }
 
+  /**
+   * A graceful stop follows the transaction in the air until its outcome is recorded, for `stopDrainMs` at
+   * most: a message the chain delivered is not left on the log as in flight. What is still in the air after
+   * that is on the log as `DeliverySubmitted`, and the next start finishes it.
+   */
+  const drain = async () => {
+    const deadline = Date.now() + settings.stopDrainMs
+    while (w.active !== null && Date.now() < deadline) {
+      try {
+        await w.flush()
+        await advanceFlight(w, w.active)
+      } catch (error) {
+        logger.warn("following the transaction in the air while stopping failed", {
+          error: describeError(error),
+        })
+      }
+      if (w.active !== null) await new Promise((resolve) => setTimeout(resolve, settings.pollIntervalMs))
+    }
+    try {
+      await w.flush()
+    } catch (error) {
+      logger.warn("records of the last step could not be published while stopping", {
+        error: describeError(error),
+      })
+    }
+    const left = w.active
+    if (left !== null) {
+      logger.warn("stopped with a transaction in the air; the next start finishes it", {
+        nonce: left.nonce,
+        action: left.action,
+        messages: left.messageIds.length,
+        transactions: left.transactions.map((t) => t.hash),
+        waitedMs: settings.stopDrainMs,
+      })
+    }
+  }
+
   const step = async (): Promise<TickResult> => {
     if (stopped) return { kind: "stopped", reason: "the submitter was stopped" }
     try {
@@ -199,6 +236,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
     stop: async () => {
       stopped = true
       await queue
+      await drain()
     },
   }
 }

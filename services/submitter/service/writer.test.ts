@@ -28,6 +28,7 @@ const writerOver = (published: Envelope[]) =>
       stuckAfterMs: 30_000,
       feeBumpBps: 1_250,
       pollIntervalMs: 50,
+      stopDrainMs: 1_000,
     },
     // Recording never reads the chain.
     chain: { sender: SUBMITTER } as Partial<ChainWriter> as ChainWriter,

@@ -47,6 +47,7 @@ export interface TickerSettings {
   readonly stuckAfterMs: number
   readonly feeBumpBps: number
   readonly pollIntervalMs: number
+  readonly stopDrainMs: number
 }
 
 export interface TickerDeps {

@@ -74,6 +74,8 @@ export const SOURCES = {
   forged: { srcChainId: 783, outbox: "0x0000000000000000000000000000000000f0f6ed" },
   heavy: { srcChainId: 784, outbox: "0x0000000000000000000000000000000000ea7ea7" },
   budget: { srcChainId: 785, outbox: "0x0000000000000000000000000000000000b0d9e7" },
+  lostAnswer: { srcChainId: 786, outbox: "0x00000000000000000000000000000000001a5700" },
+  stopping: { srcChainId: 787, outbox: "0x0000000000000000000000000000000000057095" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>
@@ -176,13 +178,17 @@ export const startDestination = async () => {
     }
 
     /** The config of a submitter for chain 902 with key 2, settings overridable. */
-    const configWith = (submitter: Record<string, unknown> = {}): ChorusConfig =>
+    /** The config of a submitter with `submitter`'s settings, reaching the chain at `rpcUrl` (anvil's by default). */
+    const configWith = (
+      submitter: Record<string, unknown> = {},
+      rpcUrl: string = anvil.rpcUrl,
+    ): ChorusConfig =>
       decodeConfig({
         network: { registryChainId: DST_CHAIN_ID, registry: registry.toLowerCase() },
         chains: [
           {
             chainId: DST_CHAIN_ID,
-            rpcUrls: [anvil.rpcUrl],
+            rpcUrls: [rpcUrl],
             outbox: "0x000000000000000000000000000000000000dead",
             inbox: inbox.toLowerCase(),
           },

@@ -38,7 +38,8 @@ describe("retrying a failed message", () => {
     const source = SOURCES.retry
     const lane = makeLaneFixture({ ...source, dstChainId: 902, recipient: dst.reverting, count: 2 })
     const { bus, close } = await openTestBus()
-    const config = dst.configWith()
+    // A stop that does not follow the flight in the air, so the next submitter finishes it (as after a kill).
+    const config = dst.configWith({ stopDrainMs: 0 })
     const started: Submitter[] = []
     const start = async () => {
       const submitter = await startSubmitter({
@@ -94,7 +95,8 @@ describe("retrying a failed message", () => {
       const retry = await ask(0)
       const sent = await tickUntil(first, (r) => r.kind === "submitted", "the retry transaction")
       expect(sent.at(-1)).toMatchObject({ kind: "submitted", action: "retry", messageIds: [lane.ids[0]] })
-      // And the submitter stops before it saw the receipt, and a new one takes over
+      // And the submitter stops before it saw the receipt (it does not wait for it, as after a kill), and a new
+      // one takes over
       await first.stop()
       const second = await start()
       await tickUntil(second, (r) => r.kind === "confirmed", "the retry's confirmation")

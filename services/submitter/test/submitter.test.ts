@@ -20,6 +20,7 @@ import {
   makeEnvelope,
   type RootCommitted,
 } from "../../../schemas/index.ts"
+import { startLossyRpc } from "../../../test/fixtures/lossy-rpc.ts"
 import { decodeConfig } from "../../config/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
 import { quietLogger } from "../../runtime/index.ts"
@@ -86,7 +87,7 @@ const deliverAsAnotherRelayer = async (
 
 /** Runs `body` with a fresh bus and a submitter on it, and cleans both up. */
 const withSubmitter = async (
-  settings: Record<string, unknown>,
+  settings: Record<string, unknown> & { readonly rpcUrl?: string },
   body: (ctx: {
     bus: Awaited<ReturnType<typeof openTestBus>>["bus"]
     start: (options?: { onOutput?: (e: Envelope) => void; autoStart?: boolean }) => Promise<Submitter>
@@ -94,7 +95,8 @@ const withSubmitter = async (
 ) => {
   const { bus, close } = await openTestBus()
   const started: Submitter[] = []
-  const config = dst.configWith(settings)
+  const { rpcUrl, ...submitterSettings } = settings
+  const config = dst.configWith(submitterSettings, rpcUrl)
   try {
     await body({
       bus,
@@ -353,6 +355,71 @@ describe("submitter on one destination chain", () => {
     })
   })
 
+  it("records a send whose answer was lost but that reached the chain as submitted and confirmed, with its transaction", async () => {
+    const lane = laneFor(SOURCES.lostAnswer, 3)
+    // Given an RPC that loses the answer to the next send: the transaction reaches the chain, the submitter gets an error
+    const rpc = await startLossyRpc({ upstream: dst.anvil.rpcUrl, dropRate: 0 })
+    rpc.loseSendAnswers(1)
+    try {
+      await withSubmitter({ rpcUrl: rpc.url }, async ({ bus, start }) => {
+        await publish(bus, [lane.attested(3, 0, await dst.sign(lane, 3)), ...lane.chunks(0, 3, 3)])
+        // When the submitter runs until it has nothing left to do
+        const submitter = await start()
+        await tickUntil(submitter, (r) => r.kind === "idle", "the batch to be settled")
+        // Then the chain ran each message once, by one transaction
+        expect(await dst.pingedBodies(SOURCES.lostAnswer.srcChainId)).toEqual(
+          [0, 1, 2].map((i) => toHex(`ping ${i}`)),
+        )
+        const logs = await dst.publicClient.getContractEvents({
+          address: dst.inbox,
+          abi: inboxAbi,
+          eventName: "MessageDelivered",
+          args: { messageId: [...lane.ids] as Array<`0x${string}`> },
+          fromBlock: 0n,
+        })
+        const hashes = [...new Set(logs.map((l) => l.transactionHash))]
+        expect(hashes).toHaveLength(1)
+        // …and the log records that transaction as sent and confirmed, never as skipped
+        const events = await deliveries(bus, SOURCES.lostAnswer.srcChainId)
+        expect(of(events, "DeliverySkipped")).toEqual([])
+        expect(of(events, "DeliverySubmitted").map((e) => e.event.transactionHash)).toEqual(hashes)
+        const confirmed = of(events, "DeliveryConfirmed").map((e) => e.event as DeliveryConfirmed)
+        expect(confirmed.map((c) => c.transactionHash)).toEqual(hashes)
+        expect(confirmed[0]!.outcomes.map((o) => o.result)).toEqual(["delivered", "delivered", "delivered"])
+      })
+    } finally {
+      await rpc.close()
+    }
+  })
+
+  it("on a graceful stop, follows the transaction in the air until its outcome is recorded", async () => {
+    const lane = laneFor(SOURCES.stopping, 2)
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(2, 0, await dst.sign(lane, 2)), ...lane.chunks(0, 2, 2)])
+      // Given blocks are mined only on demand, and the submitter sent its transaction
+      await dst.testClient.setAutomine(false)
+      try {
+        const submitter = await start()
+        const sent = (await tickUntil(submitter, (r) => r.kind === "submitted", "the submission")).at(-1)!
+        if (sent.kind !== "submitted") throw new Error(`expected a submission, got ${sent.kind}`)
+        // When it is stopped, and the transaction is included while it stops
+        const stopping = submitter.stop()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        await dst.testClient.mine({ blocks: 1 })
+        await stopping
+        // Then the chain delivered both, and the log says so with that transaction: nothing is left in flight
+        expect(await dst.pingedBodies(SOURCES.stopping.srcChainId)).toEqual(
+          [0, 1].map((i) => toHex(`ping ${i}`)),
+        )
+        const events = await deliveries(bus, SOURCES.stopping.srcChainId)
+        const confirmed = of(events, "DeliveryConfirmed").map((e) => e.event as DeliveryConfirmed)
+        expect(confirmed.map((c) => c.transactionHash)).toEqual([sent.transactionHash])
+      } finally {
+        await dst.testClient.setAutomine(true)
+      }
+    })
+  })
+
   it("halts with a clear error when the configured Inbox has no code", async () => {
     const { bus, close } = await openTestBus()
     try {
@@ -380,12 +447,13 @@ describe("submitter on one destination chain", () => {
 
   it("finishes a flight after a restart without sending the batch again", async () => {
     const lane = laneFor(SOURCES.restart, 3)
-    await withSubmitter({}, async ({ bus, start }) => {
+    await withSubmitter({ stopDrainMs: 0 }, async ({ bus, start }) => {
       await publish(bus, [lane.attested(3, 0, await dst.sign(lane, 3)), ...lane.chunks(0, 3, 32)])
       // Given blocks are mined only on demand, so the transaction stays pending
       await dst.testClient.setAutomine(false)
       try {
-        // When the first submitter is stopped right after it recorded DeliverySubmitted
+        // When the first submitter is stopped right after it recorded DeliverySubmitted, without following the
+        // transaction (stopDrainMs 0, as after a kill)
         let first: Submitter | undefined
         first = await start({
           onOutput: (envelope) => {

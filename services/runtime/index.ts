@@ -6,6 +6,7 @@
  *
  * @module
  */
+export * from "./chain-halts.ts"
 export * from "./contract-message.ts"
 export * from "./errors.ts"
 export * from "./lane-core.ts"

@@ -2,6 +2,7 @@
  * The submitter's definition: one writer per destination chain. It
  * consumes attested checkpoints, proofs, retry requests and its own
  * deliveries (so a restart knows every transaction it left in the air),
+ * reads the chain halts (a halted source's messages are quarantined),
  * and writes the destination's answers, and its refusals of proof chunks
  * that do not verify, on `chorus.deliveries`.
  *
@@ -30,7 +31,8 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
     TOPICS.commandsRetry.name,
     TOPICS.deliveries.name,
   ],
-  reads: [],
+  // Which source chains are halted: their messages are quarantined (`services/runtime/chain-halts.ts`).
+  reads: [TOPICS.chainHalts.name],
   writes: [TOPICS.deliveries.name, TOPICS.deadLetters.name],
   external: "destination chain RPC: transactions, receipts, delivered and failed state",
   single: false,

@@ -30,7 +30,10 @@
  *      earlier actions had succeeded.
  *
  * Never planned: settled messages (delivered, failed, skipped, refused),
- * messages and roots in flight, refused roots. Lanes are ordered by their
+ * messages and roots in flight, refused roots, and any work of a lane whose
+ * source chain is halted (quarantined: its watcher saw it rewritten below
+ * finality, so no root or message of it is trusted until the halt is
+ * lifted). Lanes are ordered by their
  * oldest ready message, so a busy lane cannot starve the others.
  *
  * @module
@@ -46,6 +49,7 @@ import type {
   Signature,
 } from "../../../schemas/index.ts"
 import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
+import type { ChainHalt } from "../../runtime/chain-halts.ts"
 import { mergeRangeProofs, narrowRangeProofTo, ProofShapeError } from "./proofs.ts"
 import type { CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
 
@@ -113,6 +117,15 @@ export type LaneWait =
       readonly root: Bytes32
     }
   | {
+      /** The lane's source chain is halted: its work is held until the halt is lifted on the log. */
+      readonly kind: "quarantined"
+      readonly laneId: string
+      readonly srcChainId: number
+      /** The block the watcher found rewritten. */
+      readonly blockNumber: number
+      readonly reason: string
+    }
+  | {
       /** The Inbox refused to commit the root the chunks are proven against; a new attestation of it, or of a later checkpoint, unblocks them. */
       readonly kind: "root-refused"
       readonly laneId: string
@@ -135,7 +148,12 @@ export interface Plan {
  * plan.actions[0]?.kind // "commitAndDeliver"
  * ```
  */
-export const planActions = (state: SubmitterState, now: number, config: PlannerConfig): Plan => {
+export const planActions = (
+  state: SubmitterState,
+  now: number,
+  config: PlannerConfig,
+  haltOf: (srcChainId: number) => Pick<ChainHalt, "blockNumber" | "reason"> | null = () => null,
+): Plan => {
   const busyIds = new Set<string>()
   const busyRoots = new Set<string>()
   for (const flight of state.flights.values()) {
@@ -145,6 +163,14 @@ export const planActions = (state: SubmitterState, now: number, config: PlannerC
   const lanes: Array<{ actions: PlannedAction[]; first: number; id: string }> = []
   const waiting: LaneWait[] = []
   for (const lane of state.lanes.values()) {
+    const halt = haltOf(lane.lane.srcChainId)
+    if (halt !== null) {
+      if (lane.chunks.size > 0 || lane.checkpoints.size > 0) {
+        const { blockNumber, reason } = halt
+        waiting.push({ kind: "quarantined", laneId: lane.id, srcChainId: lane.lane.srcChainId, blockNumber, reason })
+      }
+      continue
+    }
     const planned = planLane(lane, now, config, busyIds, busyRoots)
     if (planned.wait !== null) waiting.push(planned.wait)
     if (planned.actions.length > 0) {

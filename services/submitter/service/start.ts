@@ -24,6 +24,7 @@ import { ChorusError } from "../../../errors/index.ts"
 import { type ChorusEvent, type Envelope, type EventId, makeEnvelope } from "../../../schemas/index.ts"
 import { type ChorusConfig, chainOf, resolvePrivateKey, type SubmitterConfig } from "../../config/index.ts"
 import {
+  chainHaltsView,
   type LaneService,
   laneGroup,
   producerOf,
@@ -145,6 +146,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     stamp: (event: ChorusEvent, cause: EventId | null, time: Date) =>
       makeEnvelope(event, { producer, causationId: cause, time }),
     logger,
+    halts: chainHaltsView(bus, logger),
     ...(deps.onOutput === undefined ? {} : { onOutput: deps.onOutput }),
   })
   logger.info("submitter started", { chainId, account: writer.sender, inbox: chain.inbox })

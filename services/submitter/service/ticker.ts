@@ -120,6 +120,15 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
           laneId: first.laneId,
           closesInMs: null,
         }
+      case "quarantined":
+        return {
+          kind: "waiting",
+          reason:
+            `source chain ${first.srcChainId} is halted (rewritten at block ${first.blockNumber}): ` +
+            "its messages are quarantined until the halt is lifted",
+          laneId: first.laneId,
+          closesInMs: null,
+        }
     }
   }
 
@@ -213,12 +222,16 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (w.active !== null) return await advanceFlight(w, w.active)
       const wait = w.retryAt - Date.now()
       if (wait > 0) return { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
+      // The halts are read again before anything is planned, so nothing of a chain halted a moment ago goes out.
+      const halts = deps.halts
+      await halts?.refresh()
       if (!(await views.caughtUp())) return catchingUp("folding the submitter's own records")
       behindSince = null
       const state = await views.current()
-      const request = pendingRetries(state)[0]
+      const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null
+      const request = pendingRetries(state).find((r) => haltOf(r.lane.srcChainId) === null)
       if (request !== undefined) return await answerRetry(w, state, request)
-      const plan = planActions(state, Date.now(), settings)
+      const plan = planActions(state, Date.now(), settings, haltOf)
       const next = plan.actions[0]
       return next === undefined ? waitingResult(plan.waiting) : await sendAction(w, next)
     } catch (error) {

@@ -32,7 +32,7 @@ import type {
   MessageId,
   TxHash,
 } from "../../../schemas/index.ts"
-import type { ServiceLogger } from "../../runtime/index.ts"
+import type { ChainHaltsView, ServiceLogger } from "../../runtime/index.ts"
 import { makeNonceCounter, type NonceCounter } from "../chain/index.ts"
 import type { StateViews } from "./views.ts"
 
@@ -63,6 +63,8 @@ export interface TickerDeps {
   readonly stamp: (event: ChorusEvent, cause: EventId | null, time: Date) => Envelope
   readonly logger: ServiceLogger
   readonly onOutput?: (envelope: Envelope) => void
+  /** Which source chains are halted (their messages are quarantined); none are when absent. */
+  readonly halts?: ChainHaltsView
 }
 
 /** The transaction in the air: one account nonce, its first transaction and its replacements. */

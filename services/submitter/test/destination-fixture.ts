@@ -76,6 +76,8 @@ export const SOURCES = {
   budget: { srcChainId: 785, outbox: "0x0000000000000000000000000000000000b0d9e7" },
   lostAnswer: { srcChainId: 786, outbox: "0x00000000000000000000000000000000001a5700" },
   stopping: { srcChainId: 787, outbox: "0x0000000000000000000000000000000000057095" },
+  halted: { srcChainId: 788, outbox: "0x00000000000000000000000000000000000a1700" },
+  besideHalted: { srcChainId: 789, outbox: "0x0000000000000000000000000000000000b35d00" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>
@@ -252,6 +254,34 @@ export const openTestBus = async (): Promise<{ bus: EmbeddedBus; close(): Promis
  * ```
  */
 export const publish = (bus: EmbeddedBus, envelopes: ReadonlyArray<Envelope>) => publishEvents(bus, envelopes)
+
+/**
+ * Waits until the submitter of chain 902 has folded everything on its upstream topics (its group committed
+ * every record), so the next tick plans from all of it rather than from whatever was folded so far.
+ *
+ * @example
+ * ```ts
+ * await publish(bus, [attested, ...chunks])
+ * await folded(bus)
+ * ```
+ */
+export const folded = async (bus: EmbeddedBus, timeoutMs = 10_000) => {
+  const group = `chorus.submitter.${DST_CHAIN_ID}`
+  const topics = [TOPICS.checkpointsAttested.name, TOPICS.messagesProven.name]
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    let behind = 0
+    for (const topic of topics) {
+      const committed = new Map((await bus.committedOffsets(group, topic)).map((p) => [p.partition, p.offset]))
+      for (const { partition, high } of await bus.watermarks(topic)) {
+        behind += Math.max(0, high - (committed.get(partition) ?? 0))
+      }
+    }
+    if (behind === 0) return
+    if (Date.now() > deadline) throw new Error(`the submitter has ${behind} upstream record(s) left to fold`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
 
 /**
  * Everything on `chorus.deliveries` about source chain `srcChainId`.

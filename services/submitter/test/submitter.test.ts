@@ -7,10 +7,13 @@
 import { toHex } from "viem"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../../bus/contract/support.ts"
+import { publishEvents } from "../../../bus/events/index.ts"
 import { describeRevertData } from "../../../chains/evm/index.ts"
 import { buildDeliverArgs, inboxAbi, packSignatures } from "../../../contracts/index.ts"
 import {
   Bytes32,
+  ChainHalted,
+  ChainId,
   type DeliveryConfirmed,
   type DeliveryFailed,
   type DeliverySkipped,
@@ -18,6 +21,7 @@ import {
   type Envelope,
   MessageProven,
   makeEnvelope,
+  Producer,
   type RootCommitted,
 } from "../../../schemas/index.ts"
 import { startLossyRpc } from "../../../test/fixtures/lossy-rpc.ts"
@@ -29,6 +33,7 @@ import {
   ANVIL_KEYS,
   type Destination,
   deliveries,
+  folded,
   openTestBus,
   publish,
   SOURCES,
@@ -190,6 +195,7 @@ describe("submitter on one destination chain", () => {
         lane.attested(11, 20, await dst.sign(lane, 11)),
         ...lane.chunks(10, 11, 2, 20),
       ])
+      await folded(bus)
       await tickUntil(
         submitter,
         (r) => r.kind === "confirmed" && r.action === "commitAndDeliver",
@@ -213,6 +219,7 @@ describe("submitter on one destination chain", () => {
         lane.attested(13, 30, await dst.sign(lane, 13)),
         ...lane.chunks(12, 13, 2, 30),
       ])
+      await folded(bus)
       await tickUntil(
         submitter,
         (r) => r.kind === "confirmed" && r.action === "commitAndDeliver",
@@ -417,6 +424,60 @@ describe("submitter on one destination chain", () => {
       } finally {
         await dst.testClient.setAutomine(true)
       }
+    })
+  })
+
+  it("delivers nothing of a source chain its watcher halted (quarantined), and goes on with the other sources", async () => {
+    const halted = laneFor(SOURCES.halted, 3)
+    const healthy = laneFor(SOURCES.besideHalted, 3)
+    await withSubmitter({}, async ({ bus, start }) => {
+      // Given chain 788's watcher saw it rewritten below finality, and attested, proven work of 788 and of 789
+      const halt = makeEnvelope(
+        new ChainHalted({
+          chainId: ChainId.make(SOURCES.halted.srcChainId),
+          blockNumber: 41,
+          expectedHash: Bytes32.make(`0x${"41".repeat(32)}`),
+          observedHash: Bytes32.make(`0x${"42".repeat(32)}`),
+          reason: "the chain was rewritten below the watcher's cursor (finality violated); stopping",
+        }),
+        {
+          producer: new Producer({ service: "chain-watcher", instance: "788", version: "test" }),
+          causationId: null,
+          time: new Date(),
+        },
+      )
+      await publishEvents(bus, [halt])
+      await publish(bus, [
+        halted.attested(3, 0, await dst.sign(halted, 3)),
+        ...halted.chunks(0, 3, 3),
+        healthy.attested(3, 0, await dst.sign(healthy, 3)),
+        ...healthy.chunks(0, 3, 3),
+      ])
+      // When the submitter runs until it only waits
+      const submitter = await start()
+      const results = await tickUntil(
+        submitter,
+        (r) => r.kind === "waiting" && /quarantined/.test(r.reason),
+        "the halted lane to wait",
+      )
+      // Then it says why the halted lane waits
+      expect(results.at(-1)!.reason).toMatch(/source chain 788 is halted \(rewritten at block 41\)/)
+      // …the Inbox never saw a message of 788, and the log holds no transaction for them
+      for (let nonce = 0; nonce < 3; nonce++) {
+        const status = await dst.publicClient.readContract({
+          address: dst.inbox,
+          abi: inboxAbi,
+          functionName: "messageStatus",
+          args: [BigInt(SOURCES.halted.srcChainId), SOURCES.halted.outbox, nonce],
+        })
+        expect(status).toBe(0)
+      }
+      expect(await deliveries(bus, SOURCES.halted.srcChainId)).toEqual([])
+      expect(await dst.pingedBodies(SOURCES.halted.srcChainId)).toEqual([])
+      // …while chain 789's messages went through
+      expect(await dst.pingedBodies(SOURCES.besideHalted.srcChainId)).toEqual(
+        [0, 1, 2].map((i) => toHex(`ping ${i}`)),
+      )
     })
   })
 

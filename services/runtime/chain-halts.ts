@@ -73,12 +73,15 @@ export const chainHaltsView = (bus: BusPort, logger: ServiceLogger): ChainHaltsV
       for await (const item of readEvents(bus, { topic, partitions: [partition], from })) {
         next.set(partition, item.record.offset + 1)
         if (!item.ok) {
-          logger.warn("a record on the chain halts topic is not an event this service may use; it is ignored", {
-            topic,
-            partition,
-            offset: item.record.offset,
-            error: item.error.message,
-          })
+          logger.warn(
+            "a record on the chain halts topic is not an event this service may use; it is ignored",
+            {
+              topic,
+              partition,
+              offset: item.record.offset,
+              error: item.error.message,
+            },
+          )
           continue
         }
         const { envelope } = item

@@ -167,7 +167,13 @@ export const planActions = (
     if (halt !== null) {
       if (lane.chunks.size > 0 || lane.checkpoints.size > 0) {
         const { blockNumber, reason } = halt
-        waiting.push({ kind: "quarantined", laneId: lane.id, srcChainId: lane.lane.srcChainId, blockNumber, reason })
+        waiting.push({
+          kind: "quarantined",
+          laneId: lane.id,
+          srcChainId: lane.lane.srcChainId,
+          blockNumber,
+          reason,
+        })
       }
       continue
     }

@@ -272,7 +272,9 @@ export const folded = async (bus: EmbeddedBus, timeoutMs = 10_000) => {
   for (;;) {
     let behind = 0
     for (const topic of topics) {
-      const committed = new Map((await bus.committedOffsets(group, topic)).map((p) => [p.partition, p.offset]))
+      const committed = new Map(
+        (await bus.committedOffsets(group, topic)).map((p) => [p.partition, p.offset]),
+      )
       for (const { partition, high } of await bus.watermarks(topic)) {
         behind += Math.max(0, high - (committed.get(partition) ?? 0))
       }

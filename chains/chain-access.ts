@@ -16,7 +16,9 @@
  *   shallower than the depth nothing is final (`null`, "not yet"); block 0
  *   is never assumed final.
  * - An RPC answer is checked before anything is built from it; one that
- *   fails a check throws `InvalidRpcResponseError` and nothing of it is used.
+ *   fails a check, or does not decode, throws `InvalidRpcResponseError`
+ *   naming the URL, and nothing of it is used. Only a failure to get an
+ *   answer at all is an `RpcCallError`.
  * - An RPC URL that serves another chain answers nothing (`WrongChainError`).
  * - Whatever a reader or writer throws is a `ChorusError`; one about an RPC
  *   names its URL, with credentials and keys redacted.

@@ -79,5 +79,8 @@ export {
   LogRangeExhaustedError,
   OutboxNotDeployedError,
   RpcCallError,
+  redactUrl,
   WrongChainError,
 } from "./evm/errors.ts"
+export { describeRevertsIn, describeSolidityRevert } from "./evm/solidity-revert.ts"
+export * from "./rpc-faults.ts"

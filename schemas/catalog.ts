@@ -10,7 +10,7 @@
  * @module
  */
 import type { Schema } from "effect"
-import { AttestationRefused } from "./events/attestation-refused.ts"
+import { AttestationRefused, upcastAttestationRefusedV1 } from "./events/attestation-refused.ts"
 import { AttestationSigned } from "./events/attestation-signed.ts"
 import { ChainHalted } from "./events/chain-halted.ts"
 import { ChainHeadRead } from "./events/chain-head-read.ts"
@@ -32,6 +32,7 @@ import { ProofRefused } from "./events/proof-refused.ts"
 import { RetryRefused } from "./events/retry-refused.ts"
 import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
+import { ChainReadFailed, ChainReadRecovered, WatcherRecovered, WatcherStalled } from "./events/rpc-stall.ts"
 import { SignatureVerdict } from "./events/signature-verdict.ts"
 import { WatcherCursor } from "./events/watcher-cursor.ts"
 import { type Checkpoint, type Lane, laneKey } from "./lane.ts"
@@ -125,9 +126,18 @@ export const EventCatalog = {
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
+  ChainReadFailed: define<ChainReadFailed>(ChainReadFailed, byLane, { owner: ofReader }),
+  ChainReadRecovered: define<ChainReadRecovered>(ChainReadRecovered, byLane, { owner: ofReader }),
+  WatcherStalled: define<WatcherStalled>(WatcherStalled, byChain, { owner: ofChain }),
+  WatcherRecovered: define<WatcherRecovered>(WatcherRecovered, byChain, { owner: ofChain }),
   LaneStalled: define<LaneStalled>(LaneStalled, byLane),
   MessageRejected: define<MessageRejected>(MessageRejected, byLane, { correlationId: (e) => e.messageId }),
-  AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint, { owner: ofOperator }),
+  AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint, {
+    // 2: the reason `rpc-invalid` (the operator's own RPC answered what does not decode).
+    version: 2,
+    upcasters: { 1: upcastAttestationRefusedV1 },
+    owner: ofOperator,
+  }),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
   CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
   DeliverySkipped: define<DeliverySkipped>(DeliverySkipped, byLane, {
@@ -168,6 +178,10 @@ export type ChorusEvent =
   | OutboxLaneRead
   | OperatorSetRead
   | ChainHeadRead
+  | ChainReadFailed
+  | ChainReadRecovered
+  | WatcherStalled
+  | WatcherRecovered
   | LaneStalled
   | MessageRejected
   | AttestationRefused

@@ -10,7 +10,11 @@ export * from "./canonical-json.ts"
 export * from "./catalog.ts"
 export * from "./decode-error.ts"
 export * from "./envelope.ts"
-export { AttestationRefused, RefusalReason } from "./events/attestation-refused.ts"
+export {
+  AttestationRefused,
+  RefusalReason,
+  upcastAttestationRefusedV1,
+} from "./events/attestation-refused.ts"
 export { AttestationSigned } from "./events/attestation-signed.ts"
 export { ChainHalted } from "./events/chain-halted.ts"
 export { ChainHeadRead } from "./events/chain-head-read.ts"
@@ -39,6 +43,14 @@ export { PROOF_REFUSED_MAX_IDS, ProofRefusalReason, ProofRefused } from "./event
 export { RetryRefusalReason, RetryRefused } from "./events/retry-refused.ts"
 export { RetryRequested } from "./events/retry-requested.ts"
 export { RootCommitted } from "./events/root-committed.ts"
+export {
+  ChainReadFailed,
+  ChainReadRecovered,
+  RPC_TEXT_MAX,
+  RpcFaultReason,
+  WatcherRecovered,
+  WatcherStalled,
+} from "./events/rpc-stall.ts"
 export { SignatureResult, SignatureVerdict } from "./events/signature-verdict.ts"
 export { WatcherCursor } from "./events/watcher-cursor.ts"
 export * from "./lane.ts"

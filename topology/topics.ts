@@ -48,12 +48,13 @@ export const TOPICS = {
   },
   chainHalts: {
     name: "chorus.chain.halts",
-    description: "A watcher saw its chain rewritten below finality and stopped.",
+    description:
+      "A watcher's chain faults: its chain rewritten below finality (it stopped), or its RPC failing past the bound (it keeps trying), and back.",
     partitions: 1,
     key: "chain",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["ChainHalted"],
+    events: ["ChainHalted", "WatcherStalled", "WatcherRecovered"],
   },
   watcherReads: {
     name: "chorus.watcher.reads",
@@ -68,12 +69,12 @@ export const TOPICS = {
   laneReads: {
     name: "chorus.lane.reads",
     description:
-      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head.",
+      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head, and reads that failed (an RPC unreachable past the bound, and back; an answer that does not decode).",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["OutboxLaneRead", "OperatorSetRead", "ChainHeadRead"],
+    events: ["OutboxLaneRead", "OperatorSetRead", "ChainHeadRead", "ChainReadFailed", "ChainReadRecovered"],
   },
   checkpointsProposed: {
     name: "chorus.checkpoints.proposed",

@@ -10,23 +10,49 @@
  *   that fails for any reason is made again with the URL's next request.
  * - viem retries transport and server failures only, never reverts or
  *   invalid params.
+ * - Every answer a reader relies on has its shape checked as it comes off
+ *   the wire (`answer-shapes.ts`), before viem formats it: one of the wrong
+ *   shape throws `InvalidRpcResponseError` naming the URL, the method and an
+ *   excerpt of the answer, and the fallback asks the next URL.
  * - viem's client stays inside `chains/evm/`: `rpcCall` turns its errors
- *   into `ChorusError`s naming the redacted URL before they leave.
+ *   into `ChorusError`s naming the redacted URL before they leave. A
+ *   failure to reach an RPC or to get an answer from it (unreachable, timed
+ *   out, an error answer) is an `RpcCallError`; an answer that came but
+ *   does not decode or fails a check is an `InvalidRpcResponseError`.
  *
  * @module
  */
 import {
   BaseError,
+  BlockNotFoundError,
+  ContractFunctionRevertedError,
   createPublicClient,
   defineChain,
   fallback,
+  HttpRequestError,
   http,
   type PublicClient,
+  RpcError,
+  RpcRequestError,
+  SocketClosedError,
   shouldThrow,
+  TimeoutError,
   type Transport,
+  WebSocketRequestError,
 } from "viem"
 import { ChorusError } from "../../errors/index.ts"
-import { causesOf, RpcCallError, WrongChainError } from "./errors.ts"
+import { answerProblem } from "./answer-shapes.ts"
+import {
+  causesOf,
+  excerptOf,
+  InvalidRpcResponseError,
+  RpcCallError,
+  redactIn,
+  redactUrl,
+  rpcUrlOf,
+  shortOf,
+  WrongChainError,
+} from "./errors.ts"
 
 export interface EvmClientOptions {
   readonly chainId: number
@@ -48,7 +74,19 @@ export interface EvmClient {
   readonly viem: PublicClient
 }
 
-/** A transport that asks its URL for the chain id before the first request it forwards. */
+/** The answer of one URL to one method, or `InvalidRpcResponseError` if its shape is not one a reader relies on. */
+const shaped = (answer: unknown, method: string, url: string, chainId: number): unknown => {
+  const problem = answerProblem(method, answer)
+  if (problem === undefined) return answer
+  throw new InvalidRpcResponseError(chainId, method, [`${problem}; it answered ${excerptOf(answer)}`], {
+    url: redactUrl(url),
+  })
+}
+
+/**
+ * A transport that asks its URL for the chain id before the first request it forwards, and checks the
+ * shape of every answer it passes on.
+ */
 const checkedTransport = (inner: Transport, url: string, chainId: number): Transport => {
   let verified: Promise<void> | undefined
   return (config) => {
@@ -56,7 +94,7 @@ const checkedTransport = (inner: Transport, url: string, chainId: number): Trans
     const verify = (): Promise<void> => {
       if (verified === undefined) {
         const check = (transport.request({ method: "eth_chainId" }) as Promise<unknown>).then((answer) => {
-          const actual = Number(answer)
+          const actual = Number(shaped(answer, "eth_chainId", url, chainId))
           if (actual !== chainId) throw new WrongChainError({ chainId, actual, url })
         })
         verified = check
@@ -66,10 +104,10 @@ const checkedTransport = (inner: Transport, url: string, chainId: number): Trans
       }
       return verified
     }
-    const request: typeof transport.request = async (args, options) => {
+    const request = (async (args, options) => {
       await verify()
-      return transport.request(args, options)
-    }
+      return shaped(await transport.request(args, options), args.method, url, chainId)
+    }) as typeof transport.request
     return { ...transport, request }
   }
 }
@@ -108,10 +146,34 @@ export const makeEvmClient = (options: EvmClientOptions): EvmClient => {
 const wrongChainIn = (error: unknown): WrongChainError | undefined =>
   causesOf(error).find((link): link is WrongChainError => link instanceof WrongChainError)
 
+/** The `InvalidRpcResponseError` a check threw, anywhere in an error's cause chain. */
+const invalidAnswerIn = (error: unknown): InvalidRpcResponseError | undefined =>
+  causesOf(error).find((link): link is InvalidRpcResponseError => link instanceof InvalidRpcResponseError)
+
+/**
+ * Did the request fail on its way, or did the node answer with an error (unreachable, timed out, refused,
+ * rate-limited, reverted, no such block)? Otherwise a client library's error came from the answer itself:
+ * it did not decode.
+ */
+const failedToAnswer = (error: BaseError): boolean =>
+  error.walk(
+    (e) =>
+      e instanceof HttpRequestError ||
+      e instanceof TimeoutError ||
+      e instanceof SocketClosedError ||
+      e instanceof WebSocketRequestError ||
+      e instanceof RpcRequestError ||
+      e instanceof RpcError ||
+      e instanceof BlockNotFoundError ||
+      e instanceof ContractFunctionRevertedError,
+  ) !== null
+
 /**
  * Runs RPC calls; what leaves is a `ChorusError`: a wrong chain as
- * `WrongChainError`, a viem error as `RpcCallError` naming the redacted URL.
- * Errors that are no RPC's (a bug, an argument refused) leave as they are.
+ * `WrongChainError`, an answer that came but does not decode or failed a
+ * check as `InvalidRpcResponseError`, any other viem error as
+ * `RpcCallError`; each names the redacted URL. Errors that are no RPC's (a
+ * bug, an argument refused) leave as they are.
  *
  * @example
  * ```ts
@@ -137,7 +199,16 @@ export const rpcCall = async <T>(client: EvmClient, what: string, run: () => Pro
 export const asChainError = (client: EvmClient, what: string, error: unknown): unknown => {
   const wrong = wrongChainIn(error)
   if (wrong !== undefined) return wrong
+  const invalid = invalidAnswerIn(error)
+  if (invalid !== undefined)
+    return invalid.url === undefined ? invalid.at(rpcUrlOf(error, client.rpcUrls)) : invalid
   if (error instanceof ChorusError || !(error instanceof BaseError)) return error
+  if (!failedToAnswer(error)) {
+    const problem = `its answer does not decode: ${redactIn(shortOf(error), client.rpcUrls)}`
+    return new InvalidRpcResponseError(client.chainId, what, [problem], {
+      url: rpcUrlOf(error, client.rpcUrls),
+    })
+  }
   return new RpcCallError({ chainId: client.chainId, what, urls: client.rpcUrls, cause: error })
 }
 

@@ -106,7 +106,8 @@ export const rpcUrlOf = (error: unknown, urls: ReadonlyArray<string>): string =>
   return `one of ${urls.map(redactUrl).join(", ")}`
 }
 
-const shortOf = (error: unknown): string => {
+/** The short line of a client library's error (its `shortMessage`), else its message's first line. */
+export const shortOf = (error: unknown): string => {
   if (typeof error === "object" && error !== null) {
     const short = (error as { shortMessage?: unknown }).shortMessage
     if (typeof short === "string") return short
@@ -123,6 +124,10 @@ export class RpcCallError extends ChorusError {
   override readonly name = "RpcCallError"
   readonly chainId: number
   readonly url: string
+  /** What was being read or sent. */
+  readonly what: string
+  /** What went wrong, in the client library's words, with every configured URL redacted. */
+  readonly reason: string
 
   constructor(details: { chainId: number; what: string; urls: ReadonlyArray<string>; cause: unknown }) {
     const url = rpcUrlOf(details.cause, details.urls)
@@ -134,11 +139,13 @@ export class RpcCallError extends ChorusError {
     })
     this.chainId = details.chainId
     this.url = url
+    this.what = details.what
+    this.reason = reason
   }
 }
 
 /** Replaces every configured URL in `text` by its redacted form (a client library may quote it). */
-const redactIn = (text: string, urls: ReadonlyArray<string>): string =>
+export const redactIn = (text: string, urls: ReadonlyArray<string>): string =>
   urls.reduce((out, url) => out.split(url).join(redactUrl(url)), text)
 
 /** A configured RPC URL serves another chain than the one it is configured for. */
@@ -163,27 +170,91 @@ export class WrongChainError extends ChorusError {
   }
 }
 
+/** At most this many problems are spelled out in an error's message; `problems` keeps every one. */
+const MESSAGE_PROBLEMS = 5
+/** At most this many characters of one problem in a message or a recorded fault. */
+export const PROBLEM_TEXT_MAX = 300
+
+/**
+ * A string of at most `max` characters: cut, ending with an ellipsis and its full length, when it is
+ * longer. Whatever an RPC answered is hostile input: it is bounded before it reaches a log line or an event.
+ *
+ * @example
+ * ```ts
+ * bounded("x".repeat(1_000), 20) // "xxxxx… (1000 chars)"
+ * ```
+ */
+export const bounded = (text: string, max: number = PROBLEM_TEXT_MAX): string => {
+  if (text.length <= max) return text
+  const tail = `… (${text.length} chars)`
+  return `${text.slice(0, Math.max(0, max - tail.length))}${tail}`
+}
+
+/**
+ * A raw RPC answer as a short excerpt for a problem's text: its JSON, bounded; a hex string also says how
+ * many bytes it holds.
+ *
+ * @example
+ * ```ts
+ * excerptOf(`0x${"11".repeat(32)}`) // '"0x111111…" (32 bytes)'
+ * ```
+ */
+export const excerptOf = (answer: unknown, max = 80): string => {
+  if (typeof answer === "string" && /^0x[0-9a-fA-F]*$/.test(answer)) {
+    const bytes = Math.floor((answer.length - 2) / 2)
+    return `${JSON.stringify(answer.length > max ? `${answer.slice(0, max)}…` : answer)} (${bytes} bytes)`
+  }
+  let json: string
+  try {
+    json = JSON.stringify(answer) ?? String(answer)
+  } catch {
+    json = String(answer)
+  }
+  return bounded(json, max)
+}
+
 /**
  * An RPC answer that failed the checks (a log outside the range, a block
  * hash that does not match its header, a message whose id does not match
- * its topic…). Nothing of it is used; the read is made again.
+ * its topic, an answer of the wrong shape, data that does not decode…).
+ * Nothing of it is used; the read is made again. It names the RPC that
+ * answered (`url`, redacted) once the client knows it.
  */
 export class InvalidRpcResponseError extends ChorusError {
   override readonly name = "InvalidRpcResponseError"
   readonly chainId: number
+  /** What was asked: a JSON-RPC method, or the read it served (`eth_getLogs 10..20`). */
+  readonly what: string
   /** Every problem found, each naming the block, transaction and log it is about. */
   readonly problems: ReadonlyArray<string>
+  /** The RPC that answered, redacted (`redactUrl`), or `one of …` behind a fallback; unset until known. */
+  readonly url: string | undefined
 
-  constructor(chainId: number, what: string, problems: ReadonlyArray<string>) {
+  constructor(
+    chainId: number,
+    what: string,
+    problems: ReadonlyArray<string>,
+    options: { readonly url?: string } = {},
+  ) {
+    const shown = problems.slice(0, MESSAGE_PROBLEMS).map((problem) => bounded(problem))
+    const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : ""
+    const at = options.url === undefined ? "" : ` from ${options.url}`
     super(
-      `chain ${chainId}: the RPC's answer to ${what} failed validation (${problems.length} problem${problems.length === 1 ? "" : "s"}: ${problems.join("; ")})`,
+      `chain ${chainId}: the answer${at} to ${what} failed validation (${problems.length} problem${problems.length === 1 ? "" : "s"}: ${shown.join("; ")}${more})`,
       {
-        details: { chainId, what, problems },
+        details: { chainId, what, problems, ...(options.url === undefined ? {} : { url: options.url }) },
         hint: "Nothing was used; the read is made again. If it persists, check the chain's rpcUrls.",
       },
     )
     this.chainId = chainId
+    this.what = what
     this.problems = problems
+    this.url = options.url
+  }
+
+  /** The same error, naming the RPC that answered (a check made above the client learns it here). */
+  at(url: string): InvalidRpcResponseError {
+    return new InvalidRpcResponseError(this.chainId, this.what, this.problems, { url })
   }
 }
 

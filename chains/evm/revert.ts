@@ -20,17 +20,20 @@ import {
 } from "viem"
 import { inboxAbi } from "../../contracts/index.ts"
 import type { Revert, SendVerdict } from "../chain-access.ts"
+import { describeRevertsIn, describeSolidityRevert, ERROR_STRING_SELECTOR } from "./solidity-revert.ts"
 
+// A bytes argument (a recipient's reason inside `RetryFailed`) that holds `Error(string)` or `Panic` is shown in words.
 const show = (value: unknown): string =>
   typeof value === "bigint"
     ? value.toString()
     : typeof value === "string"
-      ? value
+      ? describeRevertsIn(value)
       : JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))
 
 /**
- * Decodes revert data against the Inbox ABI (and `Error(string)` / `Panic`):
- * `Name(arg=value, …)`, or a description of data it does not know.
+ * Decodes revert data against the Inbox ABI, and `Error(string)` / `Panic`
+ * whole or cut short (`solidity-revert.ts`): `Name(arg=value, …)`, or a
+ * description of data it does not know.
  *
  * @example
  * ```ts
@@ -41,13 +44,20 @@ export const describeRevertData = (data: Hex): string => decodeRevertData(data).
 
 const decodeRevertData = (data: Hex): Revert => {
   if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null, args: [] }
+  // Error(string) and Panic, whole (with their arguments) or cut short (no decoder takes those).
+  const builtIn = describeSolidityRevert(data)
   try {
     const decoded = decodeErrorResult({ abi: inboxAbi, data })
     const item = decoded.abiItem as { readonly inputs: ReadonlyArray<{ readonly name?: string }> }
     const args = (decoded.args ?? []) as ReadonlyArray<unknown>
     const shown = item.inputs.map((input, i) => `${input.name || i}=${show(args[i])}`).join(", ")
-    return { reason: `${decoded.errorName}(${shown})`, revertData: data, errorName: decoded.errorName, args }
+    const reason = builtIn ?? `${decoded.errorName}(${shown})`
+    return { reason, revertData: data, errorName: decoded.errorName, args }
   } catch {
+    if (builtIn !== undefined) {
+      const errorName = data.toLowerCase().startsWith(ERROR_STRING_SELECTOR) ? "Error" : "Panic"
+      return { reason: builtIn, revertData: data, errorName, args: [] }
+    }
     const reason = `reverted with unknown error data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}`
     return { reason, revertData: data, errorName: null, args: [] }
   }

@@ -1,4 +1,9 @@
-import { listMessages, type MessageFilter, parseDuration } from "../../services/auditor/index.ts"
+import {
+  describeStall,
+  listMessages,
+  type MessageFilter,
+  parseDuration,
+} from "../../services/auditor/index.ts"
 import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
@@ -43,8 +48,16 @@ export const messages: Command = {
     "  --stuck-after <duration> a message neither delivered nor failed that has not moved for this long is",
     "                           stuck (default 2m: the devnet relays in seconds; raise it for slow finality)",
     "  --limit <n>              at most n rows (default 100; 0 for all); the total is always printed",
-    "  --json                   one JSON object per line, then a summary line",
+    "  --json                   one JSON object per line (`waitingOn`: what it waits on), then a summary",
+    "                           line (with `stalls` when a service cannot reach its RPC now)",
     "  --ids                    only the matching ids, one per line (for scripts: a loop of `chorus retry`)",
+    "",
+    "A message on its way (stuck or in flight) is followed by what it waits on, when the log says: the",
+    "stake its checkpoint lacks against the stake required, and the operators (with their weights) that",
+    "have not signed; a service that cannot reach its RPC for its chains (rpc-unreachable) or gets only",
+    "answers it cannot use (rpc-invalid), with the RPC's URL (credentials redacted) and since when.",
+    "Before the total, every RPC stall not recovered yet is listed, also those of chains with no listed",
+    "message (a watcher that cannot read its chain observes nothing).",
   ].join("\n"),
   options: {
     ...auditOptions,
@@ -84,9 +97,10 @@ export const messages: Command = {
           err(`${total} message(s) match; printed the oldest ${rows.length} (--limit 0 prints all)`)
         return 0
       }
+      const stalls = audit.store.openStalls().map(describeStall)
       if (values.json === true) {
         for (const row of rows) out(JSON.stringify(row))
-        out(JSON.stringify({ total, shown: rows.length }))
+        out(JSON.stringify({ total, shown: rows.length, ...(stalls.length > 0 ? { stalls } : {}) }))
         return 0
       }
       for (const row of rows) {
@@ -98,7 +112,9 @@ export const messages: Command = {
               : `last moved ${idle} s ago`
           }`,
         )
+        for (const why of row.waitingOn) out(`    waits on: ${why}`)
       }
+      for (const stall of stalls) out(`RPC stalled: ${stall}`)
       out(
         rows.length < total
           ? `${total} message(s) match; showing the oldest ${rows.length} (--limit 0 shows all)`

@@ -1,5 +1,6 @@
 import {
   DEFAULT_STUCK_AFTER_MS,
+  describeStall,
   parseDuration,
   type Trace,
   traceMessage,
@@ -77,7 +78,15 @@ export const trace: Command = {
     "",
     "Each step shows when it was written to the log, its delay from the step before, and the record it",
     "comes from (topic[partition]@offset). An observation the proof-builder refuted against the source chain",
-    "is shown rejected, with the reason; a lane stall the message waits on is shown as a step.",
+    "is shown rejected, with the reason; a lane stall the message waits on is shown as a step, and so is",
+    "an RPC stall (and its recovery) of a service that reads its chains while it was on its way.",
+    "Revert data is decoded, Error(string) and Panic included, also when cut short or quoted in a reason.",
+    "",
+    "For a message not delivered, it says what it waits on: for a checkpoint proposed but not attested, the",
+    "stake required against the stake signed (the destination's operator set as the collector read it) and",
+    "each operator that has not signed, with its weight and its answer (refused, and why, or none yet); and",
+    "each service that cannot reach its RPC for the message's chains (rpc-unreachable) or gets only",
+    "answers it cannot use (rpc-invalid), with the RPC's URL (credentials redacted) and since when.",
     "Exit status: 0 delivered, 1 not delivered (rejected, or an unknown id), 2 usage.",
   ].join("\n"),
   options: { ...auditOptions, ...flags({ values: ["stuck-after"], switches: ["json"] }) },
@@ -92,7 +101,13 @@ export const trace: Command = {
       const found = traceMessage(audit.store, id, { now: Date.now(), stuckAfterMs })
       if (found === undefined) {
         const { messages } = audit.store.counts()
-        const text = `message ${id.toLowerCase()} is not in the log: no chain-watcher observed it (${messages} message(s) indexed). Check the id, and that the source chain's watcher is running and past the block that emitted it.`
+        // A watcher that cannot read its chain observes nothing: say so, whichever chain the id is from.
+        const watchers = audit.store
+          .openStalls()
+          .filter((stall) => stall.service === "chain-watcher")
+          .map((stall) => ` Meanwhile ${describeStall(stall)}.`)
+          .join("")
+        const text = `message ${id.toLowerCase()} is not in the log: no chain-watcher observed it (${messages} message(s) indexed). Check the id, and that the source chain's watcher is running and past the block that emitted it.${watchers}`
         if (values.json === true)
           out(JSON.stringify({ messageId: id.toLowerCase(), found: false, reason: text }))
         else err(text)

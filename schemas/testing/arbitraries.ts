@@ -28,6 +28,14 @@ import { ProofRefusalReason, ProofRefused } from "../events/proof-refused.ts"
 import { RetryRefusalReason, RetryRefused } from "../events/retry-refused.ts"
 import { RetryRequested } from "../events/retry-requested.ts"
 import { RootCommitted } from "../events/root-committed.ts"
+import {
+  ChainReadFailed,
+  ChainReadRecovered,
+  RPC_TEXT_MAX,
+  RpcFaultReason,
+  WatcherRecovered,
+  WatcherStalled,
+} from "../events/rpc-stall.ts"
 import { SignatureResult, SignatureVerdict } from "../events/signature-verdict.ts"
 import { WatcherCursor } from "../events/watcher-cursor.ts"
 import { BlockRef, Checkpoint, Lane } from "../lane.ts"
@@ -85,6 +93,25 @@ export const message = instancesOf(Message, {
 })
 
 const action = literalOf(DeliveryAction)
+
+const rpcText = fc.string({ maxLength: RPC_TEXT_MAX })
+/** The fields every RPC fault record has. */
+const rpcFault = {
+  chainId,
+  reason: literalOf(RpcFaultReason),
+  rpc: rpcText,
+  what: rpcText,
+  problem: rpcText,
+  since: isoTime,
+  attempts: uint,
+}
+const rpcRecovery = {
+  chainId,
+  reason: literalOf(RpcFaultReason),
+  rpc: rpcText,
+  since: isoTime,
+  attempts: uint,
+}
 
 /** One arbitrary per event type; `event` picks any of them. */
 export const events = {
@@ -215,6 +242,19 @@ export const events = {
     chainId,
     latest: blockRef,
   }),
+  ChainReadFailed: instancesOf(ChainReadFailed, {
+    reader: fc.string({ minLength: 1 }),
+    lane,
+    outage: fc.boolean(),
+    ...rpcFault,
+  }),
+  ChainReadRecovered: instancesOf(ChainReadRecovered, {
+    reader: fc.string({ minLength: 1 }),
+    lane,
+    ...rpcRecovery,
+  }),
+  WatcherStalled: instancesOf(WatcherStalled, rpcFault),
+  WatcherRecovered: instancesOf(WatcherRecovered, rpcRecovery),
   OperatorSetRead: instancesOf(OperatorSetRead, {
     lane,
     inbox: address,

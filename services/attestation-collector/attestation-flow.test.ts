@@ -200,6 +200,8 @@ const observerOnMain = (finality: Finality) => {
     logger: quietLogger({ write: () => true }),
     signal: new AbortController().signal,
     pollIntervalMs: 50,
+    rpcFaults: { unreachableAfterMs: 60_000, logEveryMs: 60_000 },
+    record: async () => {},
   })
 }
 

@@ -68,6 +68,9 @@ const observerOf = (reader: ChainReader) =>
     readerFor: () => reader,
     domain: TEST_DOMAIN,
     logger: quietLogger({ write: () => true }),
+    rpcFaults: { unreachableAfterMs: 60_000, logEveryMs: 60_000 },
+    record: async () => {},
+    signal: new AbortController().signal,
   })
 
 const junk = (i: number) =>

@@ -16,11 +16,36 @@
  * has no set yet (epoch 0), gets no read: the core then judges signatures for
  * it `unknown-signer` and its proposals expire, saying why.
  *
+ * A read that fails is made again until the destination's RPC answers what
+ * decodes (`steadyRead`, `chains/rpc-faults.ts`): the collector holds the
+ * input meanwhile, logs the failures with the RPC's redacted URL (the first
+ * at once, then a summary per `rpc.logEveryMs`), and records an outage
+ * older than `rpc.unreachableAfterMs` once (`ChainReadFailed`, `outage`),
+ * and its end (`ChainReadRecovered`). It never counts signatures against a
+ * set it could not read.
+ *
  * @module
  */
-import type { ChainReader } from "../../chains/index.ts"
+import {
+  type ChainReader,
+  type FaultStreak,
+  makeFaultTrackers,
+  recoveryFieldsOf,
+  stallFieldsOf,
+  steadyRead,
+} from "../../chains/index.ts"
 import type { CheckpointDomain } from "../../contracts/index.ts"
-import { type ChorusEvent, type Envelope, Lane, OperatorSetRead, toAddress } from "../../schemas/index.ts"
+import { ChorusError } from "../../errors/index.ts"
+import {
+  ChainId,
+  ChainReadFailed,
+  ChainReadRecovered,
+  type ChorusEvent,
+  type Envelope,
+  Lane,
+  OperatorSetRead,
+  toAddress,
+} from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
 import type { CollectorState } from "./core.ts"
@@ -33,6 +58,29 @@ export interface OperatorSetObserverOptions {
   /** The network's EIP-712 domain: a proposal's checkpoint is found in the state by its digest. */
   readonly domain: CheckpointDomain
   readonly logger: ServiceLogger
+  /** When a failing RPC is recorded as stalled, and how often its failures are logged (`config.rpc`). */
+  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
+  /** Puts an outage of a destination's RPC (and its end) on the log at once, caused by the input held. */
+  readonly record: (event: ChorusEvent, input: Envelope) => Promise<void>
+  /** Aborted when the collector stops: a read being retried ends, and the input is handled again later. */
+  readonly signal: AbortSignal
+  /** The first pause after a failed read. Default 250 ms. */
+  readonly pollIntervalMs?: number
+}
+
+/** The reader name of the collector's own reads. */
+const READER = "attestation-collector"
+
+/** The collector was stopped while it waited for a destination's RPC; the input is handled again on restart. */
+export class CollectorStoppedError extends ChorusError {
+  override readonly name = "CollectorStoppedError"
+
+  constructor(dstChainId: number) {
+    super(`the attestation-collector stopped while it waited for chain ${dstChainId}'s RPC`, {
+      details: { dstChainId },
+      hint: "Nothing was committed for the input; it is handled again when the collector starts.",
+    })
+  }
 }
 
 /**
@@ -41,13 +89,17 @@ export interface OperatorSetObserverOptions {
  * @example
  * ```ts
  * const chains = makeChainAccess(config)
- * const observe = makeOperatorSetObserver({ chains: config.chains, readerFor: chains.reader, domain, logger })
+ * const observe = makeOperatorSetObserver({
+ *   chains: config.chains, readerFor: chains.reader, domain, logger,
+ *   rpcFaults: config.rpc, record: (event, input) => publishRead(event, input), signal,
+ * })
  * const reads = await observe(state, signatureEnvelope) // [OperatorSetRead] or []
  * ```
  */
-export const makeOperatorSetObserver =
-  (options: OperatorSetObserverOptions) =>
-  async (state: CollectorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => {
+  /** One tracker per destination, shared by every input held: an outage is recorded once. */
+  const trackerOf = makeFaultTrackers({ ...options.rpcFaults, logger: options.logger })
+  return async (state: CollectorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     const event = input.event
     if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned") return []
     const { checkpoint } = event
@@ -66,7 +118,28 @@ export const makeOperatorSetObserver =
       return []
     }
     const inbox = options.readerFor(dstChainId).inbox(chain.inbox)
-    const { block, epoch } = await inbox.epoch()
+    const lane = new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId })
+    const chainId = ChainId.make(dstChainId)
+    const steadily = {
+      tracker: trackerOf(dstChainId),
+      logger: options.logger,
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+      // It cannot decide without the set: it waits for an answer that decodes, however long.
+      invalidAttempts: Number.POSITIVE_INFINITY,
+      signal: options.signal,
+      stopped: () => new CollectorStoppedError(dstChainId),
+      recordStall: (streak: FaultStreak) =>
+        options.record(
+          new ChainReadFailed({ reader: READER, lane, chainId, outage: true, ...stallFieldsOf(streak) }),
+          input,
+        ),
+      recordRecovery: (streak: FaultStreak) =>
+        options.record(
+          new ChainReadRecovered({ reader: READER, lane, chainId, ...recoveryFieldsOf(streak) }),
+          input,
+        ),
+    }
+    const { block, epoch } = await steadyRead(steadily, () => inbox.epoch())
     if (epoch === 0) {
       options.logger.warn("the destination Inbox has no operator set yet (epoch 0); nothing can be counted", {
         lane: input.key,
@@ -76,7 +149,7 @@ export const makeOperatorSetObserver =
       return []
     }
     if (state.sets.get(dstChainId)?.epoch === epoch) return []
-    const set = await inbox.operatorSet(block)
+    const set = await steadyRead(steadily, () => inbox.operatorSet(block))
     return [
       new OperatorSetRead({
         lane: new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId }),
@@ -88,3 +161,4 @@ export const makeOperatorSetObserver =
       }),
     ]
   }
+}

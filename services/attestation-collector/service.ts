@@ -7,13 +7,15 @@
  *
  * @module
  */
+import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
-import type { Envelope } from "../../schemas/index.ts"
+import { type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import { type ChorusConfig, checkpointDomainOf } from "../config/index.ts"
 import {
   type LaneCore,
   laneGroup,
+  producerOf,
   type RunningService,
   type ServiceLogger,
   startLaneService,
@@ -60,6 +62,8 @@ export const startAttestationCollector = async (
 ): Promise<RunningService> => {
   const { bus, config, logger } = deps
   const chains = makeChainAccess(config)
+  const abort = new AbortController()
+  const producer = producerOf("attestation-collector", "attestation-collector")
   const service = await startLaneService({
     bus,
     service: "attestation-collector",
@@ -71,6 +75,12 @@ export const startAttestationCollector = async (
       chains: config.chains,
       readerFor: (chainId) => chains.reader(chainId),
       domain: checkpointDomainOf(config),
+      rpcFaults: config.rpc,
+      // An outage of a destination's RPC is a read of its own, caused by the input it holds meanwhile.
+      record: async (event, input) => {
+        await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
+      },
+      signal: abort.signal,
       logger,
     }),
     logger,
@@ -107,5 +117,12 @@ export const startAttestationCollector = async (
     },
   })
   logger.info("attestation-collector started", { group: laneGroup(definition, {}) })
-  return { name: service.name, done: service.done, stop: () => service.stop() }
+  return {
+    name: service.name,
+    done: service.done,
+    stop: () => {
+      abort.abort()
+      return service.stop()
+    },
+  }
 }

@@ -1,7 +1,9 @@
-import { readEvents } from "../../bus/events/index.ts"
+import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
+import { assertDeclared, readEvents } from "../../bus/events/index.ts"
 import type { BusPort, PartitionWatermarks } from "../../bus/port.ts"
+import { type Envelope, HEADERS } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
-import { AUDITED_TOPICS } from "./definition.ts"
+import { AUDITED_TOPICS, AUDITED_TYPES } from "./definition.ts"
 import { indexEvent } from "./index-event.ts"
 import type { AuditStore } from "./index-store.ts"
 
@@ -23,6 +25,48 @@ const isMissingTopic = (error: unknown): boolean =>
   error instanceof Error &&
   (["TopicNotFoundError", "KafkaTopicNotFoundError"].includes(error.name) ||
     (error as { _tag?: string })._tag === "TopicNotFoundError")
+
+/** One record of a range as the index takes it: an event, a record that is none, or one it does not index. */
+type Audited =
+  | { readonly offset: number; readonly at: number; readonly envelope: Envelope }
+  | { readonly offset: number; readonly at: number; readonly unreadable: string }
+  | { readonly offset: number; readonly at: number; readonly skipped: true }
+
+/**
+ * The records of one partition's range, decoded through the bus's decode edge. On a topic the index takes
+ * only some types of (`AUDITED_TYPES`), the others are skipped by their type header, undecoded: what they
+ * are does not matter here, and most of that topic is not for the index.
+ */
+async function* auditedRange(
+  bus: BusPort,
+  range: { readonly topic: string; readonly partition: number; readonly from: number; readonly to: number },
+): AsyncIterable<Audited> {
+  const types = AUDITED_TYPES.get(range.topic)
+  const options = {
+    topic: range.topic,
+    partitions: [range.partition],
+    from: { offset: range.from },
+    to: { offset: range.to },
+  }
+  if (types === undefined) {
+    for await (const read of readEvents(bus, options)) {
+      const at = { offset: read.record.offset, at: read.record.timestamp }
+      yield read.ok ? { ...at, envelope: read.envelope } : { ...at, unreadable: read.error.message }
+    }
+    return
+  }
+  assertDeclared(range.topic)
+  for await (const record of bus.read(options)) {
+    const at = { offset: record.offset, at: record.timestamp }
+    const type = record.headers[HEADERS.type]
+    if (type === undefined || !(types as ReadonlySet<string>).has(type)) {
+      yield { ...at, skipped: true }
+      continue
+    }
+    const decoded = decodeAuthenticated(bus, record)
+    yield decoded.ok ? { ...at, envelope: decoded.value } : { ...at, unreadable: decoded.error.message }
+  }
+}
 
 /** The anchor of a log: the id of the first event of the first non-empty observations partition. */
 const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>): Promise<string | null> => {
@@ -52,6 +96,9 @@ const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>)
  *   indexed twice and none is skipped.
  * - An index that belongs to another log (its anchor differs, or a partition
  *   is shorter than the index's position) is emptied and rebuilt.
+ * - Of a topic the index takes only some event types of (`AUDITED_TYPES`),
+ *   the other records are skipped by their type header, never decoded, and
+ *   their position is committed like any other.
  *
  * @example
  * ```ts
@@ -93,48 +140,42 @@ export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpR
       let expected = store.position(topic, mark.partition)?.next
       let next = Math.max(expected ?? 0, mark.low)
       if (next >= mark.high) continue
-      let chunk: Array<Parameters<typeof indexEvent>[1] | { unreadable: string; offset: number }> = []
-      let places: Array<{ offset: number; at: number }> = []
+      let chunk: Audited[] = []
       const flush = (): boolean => {
         const applied = store.transaction(() => {
           // Another process indexed this range, or reset the index for another log, since this round began.
           if (store.position(topic, mark.partition)?.next !== expected) return false
           if (store.meta("anchor") !== (anchor ?? "")) return false
-          chunk.forEach((item, i) => {
-            const place = places[i]!
+          for (const item of chunk) {
             if ("unreadable" in item) store.addUnreadable(topic, mark.partition, item.offset, item.unreadable)
-            else
-              indexEvent(store, item, {
+            else if ("envelope" in item)
+              indexEvent(store, item.envelope, {
                 topic,
                 partition: mark.partition,
-                offset: place.offset,
-                eventId: item.id,
-                type: item.type,
-                at: place.at,
+                offset: item.offset,
+                eventId: item.envelope.id,
+                type: item.envelope.type,
+                at: item.at,
               })
-          })
-          next = places[places.length - 1]!.offset + 1
+          }
+          // Skipped records move the position too: they were read, and are not for the index.
+          next = chunk[chunk.length - 1]!.offset + 1
           store.setPosition(topic, mark.partition, next, null)
           expected = next
           return true
         })
         chunk = []
-        places = []
         return applied
       }
       let raced = false
-      for await (const read of readEvents(bus, {
+      for await (const item of auditedRange(bus, {
         topic,
-        partitions: [mark.partition],
-        from: { offset: next },
-        to: { offset: mark.high },
+        partition: mark.partition,
+        from: next,
+        to: mark.high,
       })) {
-        if (read.ok) chunk.push(read.envelope)
-        else {
-          chunk.push({ unreadable: read.error.message, offset: read.record.offset })
-          unreadable++
-        }
-        places.push({ offset: read.record.offset, at: read.record.timestamp })
+        chunk.push(item)
+        if ("unreadable" in item) unreadable++
         records++
         if (chunk.length >= CHUNK && !flush()) {
           raced = true

@@ -1,13 +1,46 @@
-import type { Checkpoint, Envelope, Lane, MessageId } from "../../schemas/index.ts"
+import type {
+  ChainReadFailed,
+  ChainReadRecovered,
+  Checkpoint,
+  Envelope,
+  Lane,
+  MessageId,
+  WatcherRecovered,
+  WatcherStalled,
+} from "../../schemas/index.ts"
 import { laneIdOf, marksOf, messageStagesOf } from "../lifecycle/index.ts"
 import type { AuditStore, LogPlace } from "./index-store.ts"
 
 const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count, root: checkpoint.root })
 
+/** A stall or recovery of a service's RPC, as the index keeps it. */
+const rpcFault = (
+  store: AuditStore,
+  envelope: Envelope,
+  place: LogPlace,
+  event: WatcherStalled | WatcherRecovered | ChainReadFailed | ChainReadRecovered,
+  kind: "stalled" | "recovered",
+) =>
+  store.addRpcFault({
+    ...place,
+    kind,
+    // The producer the bus authenticated; a watcher's instance is its chain, an operator's the reader it names.
+    service: envelope.producer.service,
+    instance: "reader" in event ? event.reader : String(event.chainId),
+    chainId: event.chainId,
+    reason: event.reason,
+    rpc: event.rpc,
+    what: "what" in event ? event.what : "",
+    problem: "problem" in event ? event.problem : "",
+    since: event.since,
+    attempts: event.attempts,
+  })
+
 /**
  * Writes what one log record says into the index: a message, a step of a
- * message, or an event of a lane checkpoint. Events with no bearing on a
- * message's path (chain reads, cursors) are left out; any other event that
+ * message, an event of a lane checkpoint, a destination's operator set or
+ * a stall of a service's RPC (and its recovery). Other chain reads and
+ * cursors, with no bearing on a message's path, are left out; any other event that
  * names a message in its correlation id becomes a step, so a new event type
  * still shows up in every timeline. A `MessageRejected` is a step of the
  * message it rejects, and marks the message rejected once every observation
@@ -216,9 +249,33 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
           ...checkpointDetail(event.checkpoint),
         })
       return
+    case "OperatorSetRead":
+      // The set the collector counts against; only its own reads are (any lane service may write the topic).
+      if (envelope.producer.service !== "attestation-collector") return
+      store.addOperatorSet({
+        ...place,
+        dstChainId: event.lane.dstChainId,
+        inbox: event.inbox,
+        epoch: event.epoch,
+        block: event.block.number,
+        thresholdBps: event.thresholdBps,
+        operators: event.operators.map((o) => ({ address: o.address, weight: o.weight })),
+      })
+      return
+    case "WatcherStalled":
+      rpcFault(store, envelope, place, event, "stalled")
+      return
+    case "WatcherRecovered":
+    case "ChainReadRecovered":
+      rpcFault(store, envelope, place, event, "recovered")
+      return
+    case "ChainReadFailed":
+      // A read given up on ends in the service's decision on its input (an operator's refusal, shown with its
+      // checkpoint); only an outage, which the service waits out, is a stall.
+      if (event.outage) rpcFault(store, envelope, place, event, "stalled")
+      return
     case "OutboxRangeRead":
     case "OutboxLaneRead":
-    case "OperatorSetRead":
     case "WatcherCursor":
       return
     default: {

@@ -8,9 +8,12 @@ import { rankOf, type Stage } from "../lifecycle/index.ts"
  * rebuilt from the log. 3: a skipped message's stage follows the Inbox status `DeliverySkipped` v2 records (an
  * index built before may hold those records as unreadable). 4: a lane event keeps the rank the lifecycle
  * projection gave it, as a step does. 5: a message whose every observation the proof-builder rejected
- * (`MessageRejected`) is marked rejected, with the reason.
+ * (`MessageRejected`) is marked rejected, with the reason. 6: the operator sets the collector read
+ * (`OperatorSetRead`, from `chorus.lane.reads`) and the RPC stalls and recoveries of watchers and operators
+ * (`WatcherStalled`, `ChainReadFailed`…) are indexed, so a timeline can name the stake a checkpoint lacks
+ * and an RPC a service cannot reach.
  */
-export const INDEX_VERSION = 5
+export const INDEX_VERSION = 6
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -46,7 +49,15 @@ export interface MessageRow {
 const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
 /** Everything derived from the log, dropped when the index has another version. */
-const DERIVED_TABLES = ["positions", "messages", "steps", "lane_events", "unreadable"] as const
+const DERIVED_TABLES = [
+  "positions",
+  "messages",
+  "steps",
+  "lane_events",
+  "unreadable",
+  "operator_sets",
+  "rpc_faults",
+] as const
 
 const readMeta = (db: DatabaseSync, key: string): string | undefined =>
   (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value
@@ -67,6 +78,39 @@ export interface LaneEventRow extends LogPlace {
   readonly count: number
   readonly stage: string
   readonly detail: Record<string, unknown>
+}
+
+/** A destination Inbox's operator set, as the attestation-collector read it (`OperatorSetRead`). */
+export interface OperatorSetRow extends LogPlace {
+  readonly dstChainId: number
+  readonly inbox: string
+  readonly epoch: number
+  readonly block: number
+  readonly thresholdBps: number
+  /** In the Inbox's order; weights as decimal strings. */
+  readonly operators: ReadonlyArray<{ readonly address: string; readonly weight: string }>
+}
+
+/**
+ * A service's RPC for a chain stalled (`stalled`: no usable answer past the bound) or answering again
+ * (`recovered`, naming the stall's `since`).
+ */
+export interface RpcFaultRow extends LogPlace {
+  readonly kind: "stalled" | "recovered"
+  /** The service whose RPC it is (`chain-watcher`, `operator`…). */
+  readonly service: string
+  /** Which one: a watcher's chain id, an operator's address. */
+  readonly instance: string
+  readonly chainId: number
+  readonly reason: string
+  readonly rpc: string
+  /** What was asked; empty on a recovery. */
+  readonly what: string
+  /** The last failure in words; empty on a recovery. */
+  readonly problem: string
+  /** When the failures began (ISO time): a stall and its recovery share it. */
+  readonly since: string
+  readonly attempts: number
 }
 
 const SCHEMA = `
@@ -99,6 +143,20 @@ CREATE TABLE IF NOT EXISTS unreadable (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, error TEXT NOT NULL,
   PRIMARY KEY (topic, partition, offset)
 );
+CREATE TABLE IF NOT EXISTS operator_sets (
+  dst INTEGER NOT NULL, inbox TEXT NOT NULL, epoch INTEGER NOT NULL, block INTEGER NOT NULL,
+  threshold_bps INTEGER NOT NULL, operators TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS operator_sets_dst ON operator_sets (dst, epoch, at);
+-- A stall and its recovery share service, instance, chain and since; either may be indexed first.
+CREATE TABLE IF NOT EXISTS rpc_faults (
+  kind TEXT NOT NULL, service TEXT NOT NULL, instance TEXT NOT NULL, chain INTEGER NOT NULL,
+  reason TEXT NOT NULL, rpc TEXT NOT NULL, what TEXT NOT NULL, problem TEXT NOT NULL, since TEXT NOT NULL,
+  attempts INTEGER NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS rpc_faults_chain ON rpc_faults (chain, kind, at);
 `
 
 /**
@@ -408,6 +466,121 @@ export class AuditStore {
     }))
   }
 
+  /** Records a destination's operator set as the collector read it. */
+  addOperatorSet(row: OperatorSetRow): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO operator_sets (dst, inbox, epoch, block, threshold_bps, operators, at, type, topic, partition, offset, event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.dstChainId,
+        row.inbox,
+        row.epoch,
+        row.block,
+        row.thresholdBps,
+        JSON.stringify(row.operators),
+        ...placeValues(row),
+      )
+  }
+
+  /**
+   * The operator set of a destination the collector counted against: the last read of that epoch, or of any
+   * epoch when none is given (undefined: the collector recorded none).
+   */
+  operatorSet(dstChainId: number, epoch?: number): OperatorSetRow | undefined {
+    const row = (
+      epoch === undefined
+        ? this.db
+            .prepare("SELECT * FROM operator_sets WHERE dst = ? ORDER BY at DESC, offset DESC LIMIT 1")
+            .get(dstChainId)
+        : this.db
+            .prepare(
+              "SELECT * FROM operator_sets WHERE dst = ? AND epoch = ? ORDER BY at DESC, offset DESC LIMIT 1",
+            )
+            .get(dstChainId, epoch)
+    ) as (RawPlace & Record<string, unknown>) | undefined
+    if (row === undefined) return undefined
+    return {
+      ...toPlace(row),
+      dstChainId: Number(row.dst),
+      inbox: String(row.inbox),
+      epoch: Number(row.epoch),
+      block: Number(row.block),
+      thresholdBps: Number(row.threshold_bps),
+      operators: JSON.parse(String(row.operators)),
+    }
+  }
+
+  /** Records an RPC stall or recovery. */
+  addRpcFault(row: RpcFaultRow): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO rpc_faults (kind, service, instance, chain, reason, rpc, what, problem, since, attempts, at, type, topic, partition, offset, event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.kind,
+        row.service,
+        row.instance,
+        row.chainId,
+        row.reason,
+        row.rpc,
+        row.what,
+        row.problem,
+        row.since,
+        row.attempts,
+        ...placeValues(row),
+      )
+  }
+
+  /**
+   * The RPC stalls of these chains (of every chain when none are given) with no recovery indexed, oldest
+   * first: what services cannot do now. One per service instance and chain (its latest, if several were
+   * recorded and none recovered).
+   */
+  openStalls(chains?: ReadonlyArray<number>): RpcFaultRow[] {
+    if (chains?.length === 0) return []
+    const only = chains === undefined ? "" : `AND s.chain IN (${chains.map(() => "?").join(", ")})`
+    return this.#faultRows(
+      `SELECT s.* FROM rpc_faults s WHERE s.kind = 'stalled' ${only}
+       AND NOT EXISTS (SELECT 1 FROM rpc_faults r WHERE r.kind = 'recovered' AND r.service = s.service
+         AND r.instance = s.instance AND r.chain = s.chain AND r.since = s.since)
+       AND NOT EXISTS (SELECT 1 FROM rpc_faults l WHERE l.kind = 'stalled' AND l.service = s.service
+         AND l.instance = s.instance AND l.chain = s.chain AND l.since > s.since)
+       ORDER BY s.at, s.offset`,
+      chains ?? [],
+    )
+  }
+
+  /** The RPC stalls and recoveries of these chains written between two log times, oldest first. */
+  rpcFaultsBetween(chains: ReadonlyArray<number>, from: number, to: number): RpcFaultRow[] {
+    if (chains.length === 0) return []
+    return this.#faultRows(
+      `SELECT * FROM rpc_faults WHERE chain IN (${chains.map(() => "?").join(", ")}) AND at >= ? AND at <= ?
+       ORDER BY at, offset LIMIT 100`,
+      [...chains, from, to],
+    )
+  }
+
+  #faultRows(sql: string, params: ReadonlyArray<number | string>): RpcFaultRow[] {
+    return (this.db.prepare(sql).all(...params) as unknown as Array<RawPlace & Record<string, unknown>>).map(
+      (row) => ({
+        ...toPlace(row),
+        kind: row.kind as RpcFaultRow["kind"],
+        service: String(row.service),
+        instance: String(row.instance),
+        chainId: Number(row.chain),
+        reason: String(row.reason),
+        rpc: String(row.rpc),
+        what: String(row.what),
+        problem: String(row.problem),
+        since: String(row.since),
+        attempts: Number(row.attempts),
+      }),
+    )
+  }
+
   counts(): { messages: number; steps: number; laneEvents: number } {
     const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n
     return {
@@ -452,6 +625,10 @@ interface RawMessage {
   last_at: number
   rejected: string | null
 }
+
+/** A fact's place in the log, as the columns `at, type, topic, partition, offset, event_id` take it. */
+const placeValues = (place: LogPlace) =>
+  [place.at, place.type, place.topic, place.partition, place.offset, place.eventId] as const
 
 const toPlace = (row: RawPlace): LogPlace => ({
   topic: row.topic,

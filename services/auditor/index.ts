@@ -3,11 +3,14 @@
  * where is this message, which messages are stuck — answered in
  * milliseconds instead of a scan of every topic.
  *
- * Pipeline: every audited topic (all but chain reads and cursors) →
+ * Pipeline: every audited topic (all but the watcher's reads and cursors;
+ * of the lane services' reads only operator sets and failed reads) →
  * `catchUp` reads each partition from the index's position to the high
  * watermark → `indexEvent` turns each record into a message row, a step of
- * a message, or an event of a lane checkpoint → SQLite (`AuditStore`).
- * `traceMessage` and `listMessages` query it.
+ * a message, an event of a lane checkpoint, a destination's operator set
+ * or an RPC stall → SQLite (`AuditStore`). `traceMessage` and
+ * `listMessages` query it, and say what a message waits on
+ * (`waiting-on.ts`).
  *
  * Invariants:
  * - The index is derived from the log alone. Delete the file and the next
@@ -33,3 +36,4 @@ export * from "./message-status.ts"
 export * from "./parse-duration.ts"
 export * from "./service.ts"
 export * from "./trace-message.ts"
+export * from "./waiting-on.ts"

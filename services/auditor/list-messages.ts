@@ -1,6 +1,7 @@
 import { rankOf, type Stage, TERMINAL_STAGES } from "../lifecycle/index.ts"
 import { type AuditStore, type MessageRow, type RawMessage, toMessageRow } from "./index-store.ts"
 import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import { describeStakeGap, describeStall, holdsBack, stakeGapOf } from "./waiting-on.ts"
 
 export interface MessageFilter {
   readonly status: MessageStatus | "all"
@@ -17,6 +18,11 @@ export interface MessageFilter {
 export interface ListedMessage extends MessageRow {
   readonly status: MessageStatus
   readonly stage: Stage
+  /**
+   * What it waits on, beyond its stage, for a message on its way: the stake its checkpoint lacks and who has
+   * not signed, and each service that cannot reach its RPC for its chains. Empty for a settled or rejected one.
+   */
+  readonly waitingOn: ReadonlyArray<string>
 }
 
 /**
@@ -75,6 +81,12 @@ export const listMessages = (
       break
   }
   const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`
+  // Read once, when a listed message is on its way.
+  let open: ReturnType<AuditStore["openStalls"]> | undefined
+  const stalls = () => {
+    open ??= store.openStalls()
+    return open
+  }
   const total = (
     store.db.prepare(`SELECT COUNT(*) AS n FROM messages ${clause}`).get(...params) as { n: number }
   ).n
@@ -85,7 +97,29 @@ export const listMessages = (
       .all(...params) as unknown as RawMessage[]
   ).map((raw) => {
     const row = toMessageRow(raw)
-    return { ...row, status: statusOf(row, filter), stage: stageOf(row) }
+    const status = statusOf(row, filter)
+    return { ...row, status, stage: stageOf(row), waitingOn: waitingOn(store, row, status, stalls) }
   })
   return { rows, total }
+}
+
+/** The signatures it lacks (only a message waiting for them costs a lookup) and the stalls that hold it back. */
+const waitingOn = (
+  store: AuditStore,
+  row: MessageRow,
+  status: MessageStatus,
+  stalls: () => ReturnType<AuditStore["openStalls"]>,
+): ReadonlyArray<string> => {
+  if (status !== "stuck" && status !== "in-flight") return []
+  const stage = stageOf(row)
+  const gap =
+    stage === "proposed" || stage === "signed"
+      ? stakeGapOf(store, row, store.laneEventsCovering(row.lane, row.nonce))
+      : undefined
+  return [
+    ...(gap === undefined ? [] : [describeStakeGap(gap)]),
+    ...stalls()
+      .filter((stall) => holdsBack(stall, row))
+      .map(describeStall),
+  ]
 }

@@ -1,7 +1,27 @@
+/**
+ * A message's timeline, and what it waits on, from the audit index alone.
+ *
+ * Pipeline: the message's own steps, the events of the lane checkpoints
+ * that cover it (up to the first attested), the stalls that hold its lane
+ * back, rival observations rejected at its nonce, and the RPC stalls and
+ * recoveries of the services that read its chains while it was on its way
+ * → one timeline in log order → `waiting`: its stage's next step (with the
+ * stake its checkpoint lacks and who has not signed, `waiting-on.ts`), the
+ * services that cannot reach their RPC for it now, and every problem met.
+ *
+ * Invariants:
+ * - Nothing is read from a chain: what a chain showed is what was recorded.
+ * - Revert data is shown in words wherever it appears (`describeRevert`,
+ *   `describeFailure`), cut short or not, also when quoted in a reason.
+ *
+ * @module
+ */
+import { describeRevertsIn } from "../../chains/index.ts"
 import { rankOf, type Stage } from "../lifecycle/index.ts"
-import { describeRevert } from "./decode-revert.ts"
-import type { AuditStore, LaneEventRow, LogPlace, MessageRow, StepRow } from "./index-store.ts"
+import { describeFailure, describeRevert } from "./decode-revert.ts"
+import type { AuditStore, LaneEventRow, LogPlace, MessageRow, RpcFaultRow, StepRow } from "./index-store.ts"
 import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import { describeStakeGap, describeStall, holdsBack, readsChainOf, stakeGapOf, whoOf } from "./waiting-on.ts"
 
 export interface TraceStep {
   readonly stage: string
@@ -61,13 +81,13 @@ const stepSummary = (message: MessageRow, step: StepRow): string => {
     case "failed":
       return `recipient ${message.recipient} reverted in block ${d.block}, tx ${d.transactionHash}: ${describeRevert(d.reason as string | null)}`
     case "skipped":
-      return `${d.action} skipped it: ${d.reason}; ${skippedStatusSummary(message, d.status)}`
+      return `${d.action} skipped it: ${describeRevertsIn(String(d.reason))}; ${skippedStatusSummary(message, d.status)}`
     case "transaction-failed":
-      return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : ""}: ${d.revertData ? describeRevert(d.revertData as string) : d.reason}`
+      return `${d.action} transaction failed${d.transactionHash ? ` (${d.transactionHash})` : " before it was sent"}: ${describeFailure(d.reason, d.revertData)}`
     case "retry-requested":
       return `retry requested by ${d.requestedBy}${d.reason ? `: ${d.reason}` : ""}`
     case "retry-refused":
-      return `retry refused by the submitter (${d.reason}): ${d.why}`
+      return `retry refused by the submitter (${d.reason}): ${describeRevertsIn(String(d.why))}`
     case "rejected":
       return `rejected by the proof-builder (${d.reason}): ${d.why}${
         d.chainMessageId ? `; the chain holds ${d.chainMessageId} at nonce ${d.nonce}` : ""
@@ -281,6 +301,33 @@ export const traceMessage = (
       })
     }
 
+  // The RPC stalls and recoveries of the services that read its chains, while it was on its way.
+  const until = status === "delivered" || status === "rejected" ? message.lastAt : options.now
+  for (const fault of store.rpcFaultsBetween(
+    [message.srcChainId, message.dstChainId],
+    message.observedAt,
+    until,
+  )) {
+    if (!readsChainOf(fault, message)) continue
+    raw.push({
+      stage: `rpc-${fault.kind}`,
+      at: fault.at,
+      summary: faultSummary(fault),
+      source: place(fault),
+      detail: {
+        service: fault.service,
+        instance: fault.instance,
+        chainId: fault.chainId,
+        reason: fault.reason,
+        rpc: fault.rpc,
+        what: fault.what,
+        problem: fault.problem,
+        since: fault.since,
+        attempts: fault.attempts,
+      },
+    })
+  }
+
   raw.sort(
     (a, b) =>
       a.at - b.at || a.source.topic.localeCompare(b.source.topic) || a.source.offset - b.source.offset,
@@ -289,13 +336,26 @@ export const traceMessage = (
     ...step,
     sincePreviousMs: i === 0 ? null : step.at - raw[i - 1]!.at,
   }))
+  const stalls = store
+    .openStalls([message.srcChainId, message.dstChainId])
+    .filter((stall) => holdsBack(stall, message))
+  const gap = status === "rejected" ? undefined : stakeGapOf(store, message, laneEvents)
   return {
     message,
     status,
     stage: stageOf(message),
     steps,
-    waiting: waitingFor(message, status, steps, options.now),
+    waiting: waitingFor(message, status, steps, options.now, {
+      stalls,
+      gap: gap === undefined ? undefined : describeStakeGap(gap),
+    }),
   }
+}
+
+/** A stall or recovery of an RPC, as a step of the timeline. */
+const faultSummary = (fault: RpcFaultRow): string => {
+  if (fault.kind === "stalled") return describeStall(fault)
+  return `${whoOf(fault)} reached its RPC for chain ${fault.chainId} again (${fault.rpc}), after ${fault.attempts} failed attempt(s) since ${fault.since}`
 }
 
 const waitingFor = (
@@ -303,6 +363,7 @@ const waitingFor = (
   status: MessageStatus,
   steps: ReadonlyArray<TraceStep>,
   now: number,
+  known: { readonly stalls: ReadonlyArray<RpcFaultRow>; readonly gap: string | undefined },
 ): string[] => {
   if (status === "delivered") return []
   if (status === "rejected") {
@@ -315,8 +376,8 @@ const waitingFor = (
   const next: Record<Stage, string> = {
     observed: `no checkpoint covering nonce ${message.nonce} proposed yet (proof-builder); idle for ${idle}`,
     proven: `no checkpoint covering nonce ${message.nonce} proposed yet (proof-builder); idle for ${idle}`,
-    proposed: `no operator signature yet on a checkpoint covering it (operators); idle for ${idle}`,
-    signed: `signatures below the stake threshold (attestation-collector); idle for ${idle}`,
+    proposed: `no operator signature yet on a checkpoint covering it (operators)${known.gap === undefined ? "" : `: ${known.gap}`}; idle for ${idle}`,
+    signed: `signatures below the stake threshold (attestation-collector)${known.gap === undefined ? "" : `: ${known.gap}`}; idle for ${idle}`,
     attested: `attested, not yet sent to chain ${message.dstChainId} (submitter for ${message.dstChainId}); idle for ${idle}`,
     committed: `root committed, delivery not yet sent (submitter for ${message.dstChainId}); idle for ${idle}`,
     submitted: `delivery sent, not yet confirmed (submitter for ${message.dstChainId}); idle for ${idle}`,
@@ -337,5 +398,5 @@ const waitingFor = (
         ].includes(s.stage) || s.stage.startsWith("signature-"),
     )
     .map((s) => s.summary)
-  return [next[stage], ...problems]
+  return [next[stage], ...known.stalls.map(describeStall), ...problems]
 }

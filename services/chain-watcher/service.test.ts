@@ -90,8 +90,10 @@ const configFor = (
   startBlock: number,
   finality: object,
   rpcUrls: ReadonlyArray<string> = [anvil.rpcUrl],
+  extra: object = {},
 ) =>
   decodeConfig({
+    ...extra,
     network: { registryChainId: CHAIN_ID, registry: `0x${"11".repeat(20)}` },
     chains: [
       {
@@ -309,24 +311,33 @@ describe("chain-watcher on anvil", () => {
     expect(observed.at(-1)!.event.messageId).toBe(replacement.messageId)
   })
 
-  it("reports an unreachable RPC as an rpc-error outcome and keeps polling until stopped", async () => {
-    const config = configFor(`0x${"33".repeat(20)}`, 0, { tag: "finalized" }, ["http://127.0.0.1:1"])
+  it("reports an unreachable RPC as an rpc-error outcome and keeps polling until stopped, logging the first failure and then summaries", async () => {
+    const config = configFor(`0x${"33".repeat(20)}`, 0, { tag: "finalized" }, ["http://127.0.0.1:1"], {
+      rpc: { logEveryMs: 1_000 },
+    })
     const watcher = await start(config, { autoStart: false })
 
     const result = await watcher.tick()
 
     expect(result.kind).toBe("rpc-error")
-    if (result.kind === "rpc-error") expect(result.reason).toMatch(/^RPC failed: /)
+    if (result.kind === "rpc-error")
+      expect(result.reason).toMatch(/^RPC failed: .* at http:\/\/127\.0\.0\.1:1: /)
     // and the log line names the RPC that failed
-    expect(logged("tick failed; retrying")).toHaveLength(1)
-    expect(logged("tick failed; retrying")[0].reason).toMatch(/ at http:\/\/127\.0\.0\.1:1: /)
+    expect(logged("RPC failed; trying again")).toHaveLength(1)
+    expect(logged("RPC failed; trying again")[0]).toMatchObject({
+      rpc: "http://127.0.0.1:1",
+      what: "reading the finalized head",
+    })
 
+    // The loop keeps trying, and says so once per logEveryMs, never once per tick.
     const polling = await start(config)
-    await waitFor("two failed ticks of the loop", () => logged("tick failed; retrying").length >= 3, {
+    await waitFor("a summary of the loop's failed ticks", () => logged("RPC still failing").length >= 1, {
       timeoutMs: 20_000,
     })
     await polling.stop()
     await expect(polling.done).resolves.toBeUndefined()
+    expect(logged("RPC still failing")[0].attempts).toBeGreaterThan(2)
+    expect(logged("RPC failed; trying again")).toHaveLength(2)
   })
 })
 

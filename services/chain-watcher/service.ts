@@ -23,12 +23,22 @@
  *      decided like the first. When none proves complete, the tick ends
  *      `incomplete` and the loop backs off.
  *
+ * After each tick, its outcome goes to the chain's RPC fault tracker
+ * (`chains/rpc-faults.ts`): an RPC failure or an answer that fails
+ * validation is logged with the redacted URL (the first at once, then a
+ * summary per `rpc.logEveryMs`); a streak of them older than
+ * `rpc.unreachableAfterMs` is recorded once as `WatcherStalled` on the
+ * chain topic, and the first tick that reads the chain again records
+ * `WatcherRecovered`.
+ *
  * Invariants:
  * - The state changes only after every output of a read was acknowledged;
  *   a failed publish leaves the read pending, and the next tick republishes
  *   the same outputs with the same ids.
- * - RPC failures and answers that fail validation are an outcome of the tick
- *   (logged with the reason), retried with backoff; never emitted.
+ * - RPC failures and answers that fail validation are an outcome of the tick,
+ *   retried with backoff; their reads are never emitted. What is recorded
+ *   of them is the stall, once per outage, never a line or an event per
+ *   tick.
  * - The cursor never passes a block whose messages are not all observed: the
  *   core folds only reads that prove themselves complete.
  * - A halt publishes `ChainHalted`, stops the loop and rejects `done` with
@@ -38,15 +48,26 @@
  */
 import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import { backoffMs, InvalidRpcResponseError, makeChainAccess } from "../../chains/index.ts"
+import {
+  backoffMs,
+  faultOrUnknown,
+  InvalidRpcResponseError,
+  makeChainAccess,
+  makeFaultTracker,
+  recoveryFieldsOf,
+  stallFieldsOf,
+} from "../../chains/index.ts"
 import {
   type BlockRef,
   type ChainHalted,
   ChainId,
+  type ChorusEvent,
   type Envelope,
   makeEnvelope,
   OutboxRangeRead,
   toAddress,
+  WatcherRecovered,
+  WatcherStalled,
 } from "../../schemas/index.ts"
 import { type ChorusConfig, chainOf } from "../config/index.ts"
 import { producerOf, type RunningService, type ServiceLogger, stampOutputs } from "../runtime/index.ts"
@@ -81,7 +102,12 @@ export type TickResult =
   | { readonly kind: "halted"; readonly halt: ChainHalted; readonly reason: string }
   | { readonly kind: "stale-read"; readonly reason: string }
   | { readonly kind: "rpc-error"; readonly reason: string; readonly error: unknown }
-  | { readonly kind: "invalid-response"; readonly reason: string; readonly problems: ReadonlyArray<string> }
+  | {
+      readonly kind: "invalid-response"
+      readonly reason: string
+      readonly problems: ReadonlyArray<string>
+      readonly error: unknown
+    }
   | { readonly kind: "bus-error"; readonly reason: string; readonly error: unknown }
   | { readonly kind: "stopped"; readonly reason: string }
 
@@ -353,13 +379,16 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       fromBlock: from,
       head,
       completeness: completeness(),
-      onShrink: ({ fromBlock, toBlock, nextSize, error }) =>
+      onShrink: ({ fromBlock, toBlock, nextSize, error }) => {
+        const fault = faultOrUnknown(error, rpcUrls, "eth_getLogs")
         logger.warn("eth_getLogs range refused as too large; halving", {
           fromBlock,
           toBlock,
           nextSize,
-          error: firstLine(error),
-        }),
+          rpc: fault.rpc,
+          error: fault.problem,
+        })
+      },
     })
     const result = await record(read, head, 0)
     return result.kind === "short" ? reread(result, head) : result
@@ -368,27 +397,79 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
   let stopped = false
   let queue: Promise<unknown> = Promise.resolve()
 
+  /** The chain's RPC as this watcher sees it: its failures logged with the URL, a long outage recorded once. */
+  const rpcFaults = makeFaultTracker({
+    chainId,
+    unreachableAfterMs: config.rpc.unreachableAfterMs,
+    logEveryMs: config.rpc.logEveryMs,
+    logger,
+  })
+
+  /** A stall or recovery on the chain topic; one that cannot be published now is tried again next tick. */
+  const recordFault = async (event: ChorusEvent): Promise<boolean> => {
+    try {
+      await publish(bus, [makeEnvelope(event, { producer, causationId: null, time: new Date() })])
+      return true
+    } catch (error) {
+      logger.warn("could not record the RPC's stall or recovery; trying again next tick", {
+        event: event._tag,
+        error: firstLine(error),
+      })
+      return false
+    }
+  }
+
+  /** Folds a tick's outcome into the RPC's fault streak, and records a stall or a recovery when one is due. */
+  const track = async (result: TickResult): Promise<void> => {
+    switch (result.kind) {
+      case "rpc-error":
+      case "invalid-response": {
+        const { stalled } = rpcFaults.failed(faultOrUnknown(result.error, rpcUrls, "a tick"))
+        if (
+          stalled !== null &&
+          (await recordFault(new WatcherStalled({ chainId, ...stallFieldsOf(stalled) })))
+        )
+          rpcFaults.stallRecorded(stalled)
+        return
+      }
+      case "bus-error":
+      case "stopped":
+        return
+      default: {
+        const { recovered } = rpcFaults.succeeded()
+        if (
+          recovered !== null &&
+          (await recordFault(new WatcherRecovered({ chainId, ...recoveryFieldsOf(recovered) })))
+        )
+          rpcFaults.recoveryRecorded(recovered)
+      }
+    }
+  }
+
+  /** What a failed step was: the bus, an answer that failed validation, or the RPC. */
+  const failed = (error: unknown): TickResult => {
+    if (error instanceof PublishFailed) {
+      const reason = `publishing to the bus failed: ${error.message}`
+      logger.warn("tick failed; retrying", { reason, pendingRead: pending?.id ?? null })
+      return { kind: "bus-error", reason, error: error.cause }
+    }
+    // Logged by the fault tracker, with the URL, once per streak and then in summaries.
+    if (error instanceof InvalidRpcResponseError)
+      return { kind: "invalid-response", reason: firstLine(error), problems: error.problems, error }
+    return { kind: "rpc-error", reason: `RPC failed: ${firstLine(error)}`, error }
+  }
+
   const tick = (): Promise<TickResult> => {
     const run = queue.then(async (): Promise<TickResult> => {
       if (stopped) return { kind: "stopped", reason: "the watcher was stopped" }
+      let result: TickResult
       try {
-        return await step()
+        result = await step()
       } catch (error) {
-        if (error instanceof PublishFailed) {
-          const reason = `publishing to the bus failed: ${error.message}`
-          logger.warn("tick failed; retrying", { reason, pendingRead: pending?.id ?? null })
-          return { kind: "bus-error", reason, error: error.cause }
-        }
-        if (error instanceof InvalidRpcResponseError) {
-          logger.error("the RPC's answer failed validation; nothing emitted, reading again", {
-            problems: error.problems,
-          })
-          return { kind: "invalid-response", reason: error.message, problems: error.problems }
-        }
-        const reason = `RPC failed: ${firstLine(error)}`
-        logger.warn("tick failed; retrying", { reason })
-        return { kind: "rpc-error", reason, error }
+        result = failed(error)
       }
+      await track(result)
+      return result
     })
     queue = run
     return run

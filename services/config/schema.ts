@@ -132,6 +132,25 @@ export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterCon
   stopDrainMs: withDefault(between(0, 25_000), 15_000),
 }) {}
 
+/**
+ * How services treat RPC faults, for every chain and every service that reads one (the chain-watcher and
+ * the operators today).
+ */
+export class RpcFaultsConfig extends Schema.Class<RpcFaultsConfig>("RpcFaultsConfig")({
+  /**
+   * An RPC that gives no usable answer for this long (default 60 000 ms: a minute of blocks on any rollup) is
+   * recorded on the log as stalled, once per outage: `WatcherStalled` for a chain-watcher, `ChainReadFailed`
+   * (`rpc-unreachable`) for an operator, each naming the redacted URL; `chorus trace` and `chorus messages`
+   * show it, and the recovery is recorded when it answers again. The service keeps trying meanwhile.
+   */
+  unreachableAfterMs: withDefault(between(0, 86_400_000), 60_000),
+  /**
+   * The first failure of a streak is logged at once (with the redacted URL); after it, one summary line at
+   * most this often (default 60 000 ms), however often the service tries again.
+   */
+  logEveryMs: withDefault(between(1_000, 86_400_000), 60_000),
+}) {}
+
 export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   network: NetworkConfig,
   chains: Schema.Array(ChainConfig).check(Schema.isMinLength(1, { message: "expected at least one chain" })),
@@ -141,6 +160,8 @@ export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   operators: withDefault(Schema.Array(OperatorConfig), []),
   attestationCollector: withDefault(AttestationCollectorConfig, {}),
   submitters: withDefault(Schema.Array(SubmitterConfig), []),
+  /** How RPC faults are logged and when one is recorded as a stall. */
+  rpc: withDefault(RpcFaultsConfig, {}),
 }) {}
 
 /** Hex re-exported for callers that build configs in code. */

@@ -166,7 +166,8 @@ const CHECKPOINT_STAGE = {
 
 /**
  * The stages one event implies: for each message it names, and for the lane checkpoint it concerns. Events
- * that move nothing (reads, cursors, refusals, a transaction that failed, a retry request) imply none.
+ * that move nothing (reads, cursors, refusals, a transaction that failed, a retry request, an RPC stall or
+ * its recovery) imply none.
  *
  * @example
  * ```ts
@@ -210,6 +211,11 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "CheckpointExpired":
     case "LaneStalled":
     case "ChainHalted":
+    // An RPC that fails a service moves nothing: its messages wait where they are (the auditor says why).
+    case "WatcherStalled":
+    case "WatcherRecovered":
+    case "ChainReadFailed":
+    case "ChainReadRecovered":
     case "OutboxRangeRead":
     case "OutboxLaneRead":
     case "OperatorSetRead":

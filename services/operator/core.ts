@@ -11,10 +11,14 @@
  *      block its own RPC showed, when it recorded one (`ChainHeadRead`; else
  *      `not-finalized` at once, naming the block, the head and the margin:
  *      the observer did not wait for a block its chain has not reached);
- *   4. its own read at the proposal's finalized block must show the same
+ *   4. its own RPC must have answered what decodes: a `ChainReadFailed`
+ *      (`rpc-invalid`) of its own, recorded when its observer gave up on
+ *      the proposal, and no Outbox read, is a refusal (`rpc-invalid`,
+ *      naming the RPC, what was asked and what it answered);
+ *   5. its own read at the proposal's finalized block must show the same
  *      count, root and block hash (else `not-finalized`, `count-mismatch`,
  *      `root-mismatch`, `block-mismatch`, see `verifyProposal`);
- *   5. it signs the EIP-712 digest and remembers what it signed.
+ *   6. it signs the EIP-712 digest and remembers what it signed.
  *
  * Invariants:
  * - Never two roots for one `(srcChainId, outbox, dstChainId, count)`: the
@@ -26,6 +30,9 @@
  *   re-proposal after the collector gave up can still be attested.
  * - Other events on the proposals topic (`LaneStalled`) are a no-op: a stall
  *   asks nothing of an operator.
+ * - A refusal keeps nothing in the state: the same checkpoint proposed
+ *   again is read and decided afresh, so an RPC that answered garbage once
+ *   (`rpc-invalid`) does not stop the operator signing once it recovers.
  * - Every decision rests on the reads recorded for the input, so a replay
  *   refuses a far-future proposal again from its recorded head, with no RPC.
  *   A log recorded before head reads existed has none, and decides as then.
@@ -39,6 +46,7 @@ import {
   AttestationSigned,
   type Bytes32,
   type ChainHeadRead,
+  type ChainReadFailed,
   type Checkpoint,
   type ChorusEvent,
   type Envelope,
@@ -48,7 +56,13 @@ import {
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
-import { blockAheadProblem, laneProblem, type OperatorChain, verifyProposal } from "./verify-proposal.ts"
+import {
+  blockAheadProblem,
+  laneProblem,
+  type OperatorChain,
+  rpcInvalidProblem,
+  verifyProposal,
+} from "./verify-proposal.ts"
 
 /** A root this operator signed for a lane at a count. */
 export interface SignedRoot {
@@ -138,6 +152,10 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
     if (ahead !== undefined) return refuse("not-finalized", ahead)
 
     const outboxReads = events.filter((e): e is OutboxLaneRead => e._tag === "OutboxLaneRead")
+    const failures = events.filter((e): e is ChainReadFailed => e._tag === "ChainReadFailed")
+    const invalid = outboxReads.length === 0 ? rpcInvalidProblem(event, failures, operator) : undefined
+    if (invalid !== undefined) return refuse("rpc-invalid", invalid)
+
     const verification = verifyProposal(event, outboxReads, operator)
     if (verification.result !== "verified") return refuse(verification.result, verification.detail)
 

@@ -73,6 +73,8 @@ const observerOf = (
     logger: quietLogger({ write: () => true }),
     signal: new AbortController().signal,
     pollIntervalMs: 5,
+    rpcFaults: { unreachableAfterMs: 60_000, logEveryMs: 60_000 },
+    record: async () => {},
   })
 
 const proposalAt = (block: number, root = testCheckpoint().root): Envelope =>

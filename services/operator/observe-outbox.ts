@@ -24,11 +24,31 @@
  *      and the core refuses on it. One that agrees is dropped: only a final
  *      read can make the operator sign.
  *
+ * Every one of these reads goes through its chain's fault tracker
+ * (`chains/rpc-faults.ts`), and a read that fails is made again:
+ *   - an answer that does not decode (or fails a check, or comes from an RPC
+ *     of another chain) is asked again `invalidAttempts` times (3), then the
+ *     observer gives up on the proposal and records what its RPC answered as
+ *     a `ChainReadFailed` (`rpc-invalid`, not an outage): the core refuses on it
+ *     (`rpc-invalid`), so the fault is on the log once per proposal, and the
+ *     next proposal is read afresh;
+ *   - an RPC that gives no answer holds the proposal, and is asked again
+ *     with backoff (at most every 5 s) until it answers: once the outage is
+ *     older than `rpc.unreachableAfterMs`, it is recorded once as a
+ *     `ChainReadFailed` (an `outage`, caused by the proposal it held then),
+ *     and its end as a `ChainReadRecovered`; the time spent waiting for the
+ *     RPC does not count against `finalityWaitMs`.
+ *   Every failure is logged with the RPC's redacted URL: the first of a
+ *   streak at once, then a summary per `rpc.logEveryMs`.
+ *
  * Invariants:
  * - The bus is never trusted for a chain fact: every field of every read
  *   comes from the operator's RPC. Nothing read at the block means the core
  *   refuses with `not-finalized`. A proposal the core refuses without a read
  *   (lane outside the network, conflicting root) is not read for.
+ * - An RPC fault never makes it sign: a failed read is no read, and only a
+ *   final `OutboxLaneRead` of its own can. Nor does one poison a later
+ *   proposal: nothing of it is kept in the state.
  * - A block past `latest + maxBlocksAhead` never waits. A forged proposal
  *   within the margin waits only until its block exists here (its hash
  *   cannot be known in advance), at most `maxBlocksAhead` block times; one
@@ -45,16 +65,27 @@
  * @module
  */
 import {
+  abortableSleep,
   type ChainReader,
+  makeFaultTrackers,
   type OutboxLaneRef,
   type OutboxLaneState,
   OutboxNotDeployedError,
+  RpcAnswerInvalidError,
+  recoveryFieldsOf,
+  type SteadyReadOptions,
+  stallFieldsOf,
+  steadyRead,
 } from "../../chains/index.ts"
 import {
   type BlockRef,
   Bytes32,
   ChainHeadRead,
   ChainId,
+  ChainReadFailed,
+  ChainReadRecovered,
+  type Checkpoint,
+  type CheckpointProposed,
   type ChorusEvent,
   type Envelope,
   Lane,
@@ -81,19 +112,25 @@ export interface OutboxObserverOptions {
   readonly signal: AbortSignal
   /** Between finality polls, and how long a head read is reused. Default 250 ms. */
   readonly pollIntervalMs?: number
+  /** When a failing RPC is recorded as stalled, and how often its failures are logged (`config.rpc`). */
+  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
+  /**
+   * Puts a read of its own on the log at once, caused by `input`: the stall of an RPC (and its recovery),
+   * which happens while the proposal is held, before its reads are returned.
+   */
+  readonly record: (event: ChorusEvent, input: Envelope) => Promise<void>
+  /** Answers that do not decode before it gives up on a proposal. Default 3. */
+  readonly invalidAttempts?: number
 }
 
 const ZERO_ROOT = Bytes32.make(`0x${"00".repeat(32)}`)
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    signal.addEventListener("abort", done, { once: true })
+/** The lane of a checkpoint: what the operator's reads for its proposal are keyed by. */
+const laneOf = (checkpoint: Checkpoint) =>
+  new Lane({
+    srcChainId: checkpoint.srcChainId,
+    outbox: checkpoint.outbox,
+    dstChainId: checkpoint.dstChainId,
   })
 
 /**
@@ -101,7 +138,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * reads as an empty lane (zero root, count 0), so the core refuses with what the chain showed.
  */
 const laneAt = async (
-  reader: ChainReader,
+  reader: Pick<ChainReader, "outboxLane" | "header">,
   lane: OutboxLaneRef,
   blockNumber: number,
 ): Promise<OutboxLaneState> => {
@@ -132,13 +169,19 @@ interface ChainView {
  * @example
  * ```ts
  * const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls })
- * const observe = makeOutboxObserver({ operator, chains: config.chains, readerFor: chains.reader, finalityWaitMs: 60_000, maxBlocksAhead: 64, logger, signal })
+ * const observe = makeOutboxObserver({
+ *   operator, chains: config.chains, readerFor: chains.reader, finalityWaitMs: 60_000, maxBlocksAhead: 64,
+ *   rpcFaults: config.rpc, record: (event, input) => publishRead(event, input), logger, signal,
+ * })
  * const reads = await observe(state, proposalEnvelope) // [OutboxLaneRead], [ChainHeadRead, OutboxLaneRead], [ChainHeadRead] or []
  * ```
  */
 export const makeOutboxObserver = (options: OutboxObserverOptions) => {
   const { operator, chains, readerFor, maxBlocksAhead, logger, signal } = options
   const pollIntervalMs = options.pollIntervalMs ?? 250
+  const invalidAttempts = options.invalidAttempts ?? 3
+  /** One tracker per chain, shared by every proposal held: an outage is recorded once, whichever holds it. */
+  const trackerOf = makeFaultTrackers({ ...options.rpcFaults, logger })
   const views = new Map<number, ChainView>()
   const viewOf = (chainId: number): ChainView => {
     let view = views.get(chainId)
@@ -149,7 +192,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     return view
   }
 
-  return async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+  const observe = async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     const event = input.event
     if (event._tag !== "CheckpointProposed") return []
     const { checkpoint, block } = event
@@ -158,8 +201,44 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     if (earlier !== undefined && earlier.root !== checkpoint.root) return []
 
     const chain = chains.find((c) => c.chainId === checkpoint.srcChainId)!
-    const reader = readerFor(chain.chainId)
     const view = viewOf(chain.chainId)
+    const lane = laneOf(checkpoint)
+    const chainId = ChainId.make(chain.chainId)
+    const tracker = trackerOf(chain.chainId)
+    /** Time spent waiting for an RPC that did not answer: it does not count against `finalityWaitMs`. */
+    let outageMs = 0
+
+    const steadily: SteadyReadOptions = {
+      tracker,
+      logger,
+      pollIntervalMs,
+      invalidAttempts,
+      signal,
+      stopped: () => new OperatorStoppedError(operator),
+      recordStall: (streak) =>
+        options.record(
+          new ChainReadFailed({ reader: operator, lane, chainId, outage: true, ...stallFieldsOf(streak) }),
+          input,
+        ),
+      recordRecovery: (streak) =>
+        options.record(
+          new ChainReadRecovered({ reader: operator, lane, chainId, ...recoveryFieldsOf(streak) }),
+          input,
+        ),
+      onOutage: (ms) => {
+        outageMs += ms
+      },
+    }
+    /** One read of the chain, made again until its RPC answers (`steadyRead`); a bug is thrown as it is. */
+    const steady = <T>(read: () => Promise<T>): Promise<T> => steadyRead(steadily, read)
+    const raw = readerFor(chain.chainId)
+    /** The operator's reader of the source chain, every read made steady. */
+    const reader: Pick<ChainReader, "finalizedHead" | "latestHead" | "header" | "outboxLane"> = {
+      finalizedHead: () => steady(() => raw.finalizedHead()),
+      latestHead: () => steady(() => raw.latestHead()),
+      header: (number) => steady(() => raw.header(number)),
+      outboxLane: (ref, blockNumber) => steady(() => raw.outboxLane(ref, blockNumber)),
+    }
     const beyond = (latest: BlockRef) => block.number > latest.number + maxBlocksAhead
 
     const readFinalized = async (): Promise<BlockRef | null> => {
@@ -176,17 +255,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     }
     const freshLatest = (): BlockRef | undefined =>
       view.latest !== null && Date.now() - view.latest.at <= pollIntervalMs ? view.latest.ref : undefined
-    const headRead = (latest: BlockRef) =>
-      new ChainHeadRead({
-        reader: operator,
-        lane: new Lane({
-          srcChainId: checkpoint.srcChainId,
-          outbox: checkpoint.outbox,
-          dstChainId: checkpoint.dstChainId,
-        }),
-        chainId: ChainId.make(chain.chainId),
-        latest,
-      })
+    const headRead = (latest: BlockRef) => new ChainHeadRead({ reader: operator, lane, chainId, latest })
     const outOfReach = (latest: BlockRef): ReadonlyArray<ChorusEvent> => {
       logger.warn(
         "the proposal's block is past its own latest block by more than maxBlocksAhead; refusing at once",
@@ -264,7 +333,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
         }
         return [head, early]
       }
-      if (Date.now() >= deadline) {
+      if (Date.now() - outageMs >= deadline) {
         logger.warn("own RPC did not finalize the proposal's block in time; refusing", {
           lane: input.key,
           count: checkpoint.count,
@@ -275,9 +344,39 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
         })
         return [head]
       }
-      await sleep(pollIntervalMs, signal)
+      await abortableSleep(pollIntervalMs, signal)
       finalized = await readFinalized()
     }
     return [head, await laneRead(finalized)]
+  }
+
+  // A read given up on (its answers did not decode) is what the core refuses on: recorded as the proposal's read.
+  return async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+    try {
+      return await observe(state, input)
+    } catch (error) {
+      if (!(error instanceof RpcAnswerInvalidError)) throw error
+      const { checkpoint } = input.event as CheckpointProposed
+      logger.warn(
+        "its own RPC answered what does not decode, every time it was asked; refusing the proposal",
+        {
+          lane: input.key,
+          count: checkpoint.count,
+          rpc: error.fault.rpc,
+          what: error.fault.what,
+          problem: error.fault.problem,
+          attempts: error.attempts,
+        },
+      )
+      return [
+        new ChainReadFailed({
+          reader: operator,
+          lane: laneOf(checkpoint),
+          chainId: checkpoint.srcChainId,
+          outage: false,
+          ...stallFieldsOf({ since: error.since, attempts: error.attempts, last: error.fault }),
+        }),
+      ]
+    }
   }
 }

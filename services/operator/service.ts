@@ -1,7 +1,8 @@
 import { keccak256, stringToHex } from "viem"
+import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
-import type { Envelope } from "../../schemas/index.ts"
+import { type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import {
   type ChorusConfig,
   checkpointDomainOf,
@@ -11,6 +12,7 @@ import {
 import {
   type LaneCore,
   laneGroup,
+  producerOf,
   type RunningService,
   type ServiceLogger,
   startLaneService,
@@ -94,6 +96,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
   const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls ?? {} })
 
   const abort = new AbortController()
+  const producer = producerOf("operator", address)
   const service = await startLaneService({
     bus,
     service: "operator",
@@ -107,6 +110,12 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
       readerFor: (chainId) => chains.reader(chainId),
       finalityWaitMs: operator.finalityWaitMs,
       maxBlocksAhead: operator.maxBlocksAhead,
+      rpcFaults: config.rpc,
+      // A stall of its RPC is a read of its own, caused by the proposal it holds (the runtime publishes the
+      // other reads once `observe` returns; this one happens while it waits).
+      record: async (event, input) => {
+        await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
+      },
       logger,
       signal: abort.signal,
     }),

@@ -4,13 +4,22 @@
  * own chain's latest block, and its own read of the Outbox shows what the
  * proposal claims.
  *
+ * An RPC that answered what does not decode is a refusal of its own
+ * (`rpc-invalid`), naming the RPC, what was asked and what it answered.
+ *
  * Each check ends in a closed set of named results; a refusal carries a
  * human-readable detail naming both sides, so whoever reads the refusal on
  * the bus can see what the operator's RPC showed.
  *
  * @module
  */
-import type { ChainHeadRead, CheckpointProposed, OutboxLaneRead, RefusalReason } from "../../schemas/index.ts"
+import type {
+  ChainHeadRead,
+  ChainReadFailed,
+  CheckpointProposed,
+  OutboxLaneRead,
+  RefusalReason,
+} from "../../schemas/index.ts"
 
 /** A configured chain, as far as the operator's checks need it. */
 export interface OperatorChain {
@@ -79,6 +88,31 @@ export const blockAheadProblem = (
   const ahead = block.number - latest.number
   if (ahead <= maxBlocksAhead) return undefined
   return `the proposal's block ${block.number} is ${ahead} blocks past it: its own RPC's latest block is ${latest.number} (${latest.hash}) on chain ${checkpoint.srcChainId}, and it waits only for a block at most maxBlocksAhead ${maxBlocksAhead} past it; that block does not exist there yet, so it refused at once rather than hold every lane of its partition waiting for finality`
+}
+
+/**
+ * Why the operator has nothing to sign against because its own RPC for the proposal's source chain
+ * answered what does not decode (its observer gave up and recorded a `ChainReadFailed` of reason
+ * `rpc-invalid`, not an outage), or undefined. Failures by another reader or of another chain, and
+ * outages (the observer held the proposal through them), count for nothing.
+ *
+ * @example
+ * ```ts
+ * rpcInvalidProblem(proposal, failures, "0xf39f…2266") // undefined, or "its own RPC for chain 901 (http://…) …"
+ * ```
+ */
+export const rpcInvalidProblem = (
+  proposal: CheckpointProposed,
+  failures: ReadonlyArray<ChainReadFailed>,
+  reader: string,
+): string | undefined => {
+  const { checkpoint } = proposal
+  const own = failures.find(
+    (f) =>
+      f.reader === reader && f.chainId === checkpoint.srcChainId && !f.outage && f.reason === "rpc-invalid",
+  )
+  if (own === undefined) return undefined
+  return `its own RPC for chain ${own.chainId} (${own.rpc}) gave no answer it could use (${own.what}), ${own.attempts} time(s) since ${own.since}: ${own.problem}; it read nothing to sign against`
 }
 
 /**

@@ -127,6 +127,8 @@ export interface FakeRpcHooks {
   readonly getLogs?: (range: { fromBlock: number; toBlock: number }, logs: RpcLog[]) => RpcLog[]
   /** Told of every request, before it is answered. */
   readonly onRequest?: (method: string) => void
+  /** Called with every answer (`eth_chainId` too): throw to fail the request, return what to answer instead. */
+  readonly answer?: (method: string, answer: unknown) => unknown
 }
 
 /**
@@ -147,67 +149,71 @@ export const fakeClient = (
   const transport = custom(
     {
       request: async ({ method, params }: { method: string; params?: unknown }) => {
-        const args = (params ?? []) as unknown[]
         hooks.onRequest?.(method)
-        switch (method) {
-          case "eth_chainId":
-            return hex(chain.chainId)
-          case "eth_blockNumber":
-            return hex(chain.latest)
-          case "eth_getBlockByNumber": {
-            const tag = args[0] as string
-            const n =
-              tag === "latest"
-                ? chain.latest
-                : tag === "finalized"
-                  ? (chain.finalized ?? chain.latest)
-                  : tag === "safe"
-                    ? (chain.safe ?? chain.latest)
-                    : Number.parseInt(tag, 16)
-            const hash = chain.hashes.get(n)
-            if (hash === undefined || n > chain.latest) return null
-            return { number: hex(n), hash, timestamp: hex(1_700_000_000 + n), transactions: [] }
-          }
-          case "eth_getLogs": {
-            const filter = args[0] as { fromBlock: Hex; toBlock: Hex; address: Hex }
-            const range = { fromBlock: Number(filter.fromBlock), toBlock: Number(filter.toBlock) }
-            const logs = chain.logs.filter((log) => {
-              const n = Number(log.blockNumber)
-              return (
-                n >= range.fromBlock &&
-                n <= range.toBlock &&
-                log.address.toLowerCase() === filter.address.toLowerCase()
-              )
-            })
-            return hooks.getLogs === undefined
-              ? logs
-              : hooks.getLogs(
-                  range,
-                  logs.map((l) => ({ ...l })),
-                )
-          }
-          case "eth_call": {
-            const answer = chain.latestCheckpoint
-            if (answer === undefined) return "0x"
-            return encodeFunctionResult({
-              abi: outboxAbi,
-              functionName: "latestCheckpoint",
-              result: {
-                srcChainId: BigInt(answer.srcChainId),
-                outbox: answer.outbox,
-                dstChainId: BigInt(answer.dstChainId),
-                root: answer.root,
-                count: answer.count,
-              },
-            })
-          }
-          default:
-            throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
-        }
+        const answer = answerOf(method, (params ?? []) as unknown[])
+        return hooks.answer === undefined ? answer : hooks.answer(method, answer)
       },
     },
     { retryCount: 0 },
   )
+  /** What the chain answers to one call. */
+  function answerOf(method: string, args: unknown[]): unknown {
+    switch (method) {
+      case "eth_chainId":
+        return hex(chain.chainId)
+      case "eth_blockNumber":
+        return hex(chain.latest)
+      case "eth_getBlockByNumber": {
+        const tag = args[0] as string
+        const n =
+          tag === "latest"
+            ? chain.latest
+            : tag === "finalized"
+              ? (chain.finalized ?? chain.latest)
+              : tag === "safe"
+                ? (chain.safe ?? chain.latest)
+                : Number.parseInt(tag, 16)
+        const hash = chain.hashes.get(n)
+        if (hash === undefined || n > chain.latest) return null
+        return { number: hex(n), hash, timestamp: hex(1_700_000_000 + n), transactions: [] }
+      }
+      case "eth_getLogs": {
+        const filter = args[0] as { fromBlock: Hex; toBlock: Hex; address: Hex }
+        const range = { fromBlock: Number(filter.fromBlock), toBlock: Number(filter.toBlock) }
+        const logs = chain.logs.filter((log) => {
+          const n = Number(log.blockNumber)
+          return (
+            n >= range.fromBlock &&
+            n <= range.toBlock &&
+            log.address.toLowerCase() === filter.address.toLowerCase()
+          )
+        })
+        return hooks.getLogs === undefined
+          ? logs
+          : hooks.getLogs(
+              range,
+              logs.map((l) => ({ ...l })),
+            )
+      }
+      case "eth_call": {
+        const answer = chain.latestCheckpoint
+        if (answer === undefined) return "0x"
+        return encodeFunctionResult({
+          abi: outboxAbi,
+          functionName: "latestCheckpoint",
+          result: {
+            srcChainId: BigInt(answer.srcChainId),
+            outbox: answer.outbox,
+            dstChainId: BigInt(answer.dstChainId),
+            root: answer.root,
+            count: answer.count,
+          },
+        })
+      }
+      default:
+        throw Object.assign(new Error(`the fake RPC does not serve ${method}`), { code: -32601 })
+    }
+  }
   return makeEvmClient({
     chainId: options.chainId ?? chain.chainId,
     rpcUrls: [options.url ?? `http://fake-rpc.invalid/${chain.chainId}`],

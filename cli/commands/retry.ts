@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os"
 import {
   DEFAULT_STUCK_AFTER_MS,
-  describeRevert,
+  describeFailure,
   parseDuration,
   statusOf,
 } from "../../services/auditor/index.ts"
@@ -31,7 +31,7 @@ export const describeOutcome = (outcome: RetryOutcome): string => {
     case "failed":
       // No transaction and no revert data: the retry did not run (another transaction attempted the message first).
       if (outcome.transactionHash === null && outcome.revertData === null) return `failed: ${outcome.reason}`
-      return `failed again: ${outcome.revertData ? describeRevert(outcome.revertData) : outcome.reason}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
+      return `failed again: ${describeFailure(outcome.reason, outcome.revertData)}${outcome.transactionHash ? `, tx ${outcome.transactionHash}` : ""}`
     case "refused":
       return `refused by the submitter (${outcome.reason}): ${outcome.detail}`
     case "timeout":

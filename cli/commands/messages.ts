@@ -9,7 +9,7 @@ import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../op
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
 import { stuckAfterOf } from "./trace.ts"
 
-const STATUSES = ["stuck", "failed", "delivered", "in-flight", "rejected", "all"] as const
+const STATUSES = ["stuck", "failed", "delivered", "in-flight", "rejected", "quarantined", "all"] as const
 
 const chainOf = (flag: string, value: unknown): number | undefined => {
   if (value === undefined) return undefined
@@ -34,14 +34,16 @@ const sinceOf = (value: unknown, now: number): number | undefined => {
 export const messages: Command = {
   path: ["messages"],
   summary:
-    "list messages by status (stuck, failed, delivered, in-flight, rejected, all): where an incident starts",
+    "list messages by status (stuck, failed, delivered, in-flight, rejected, quarantined, all): where an incident starts",
   usage: `messages ${BUS_USAGE} [--status <status>] [--source <chainId>] [--destination <chainId>] [--since <time|duration>] [--stuck-after <duration>] [--limit <n>] [--json | --ids] [--index <file>]`,
   details: [
     BUS_DETAILS,
     AUDIT_DETAILS,
-    "  --status <status>        stuck | failed | delivered | in-flight | rejected | all (default all);",
+    "  --status <status>        stuck | failed | delivered | in-flight | rejected | quarantined | all (default all);",
     "                           rejected: observations the proof-builder refuted against the source chain",
-    "                           (a forged or faulty MessageObserved), shown with the reason; never delivered",
+    "                           (a forged or faulty MessageObserved), shown with the reason; never delivered;",
+    "                           quarantined: not settled, from a chain its watcher halted (rewritten below",
+    "                           finality), held by every submitter until the halt is lifted",
     "  --source <chainId>       only messages sent from this chain",
     "  --destination <chainId>  only messages sent to this chain",
     "  --since <time|duration>  only messages observed since an ISO time or a duration ago (e.g. 1h)",

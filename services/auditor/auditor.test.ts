@@ -187,7 +187,7 @@ describe("the audit index on a devnet log", () => {
       const bad = await cli(["messages", "--data-dir", dir, "--status", "lost"])
       expect(bad.code).toBe(2)
       expect(bad.err.join("\n")).toMatch(
-        /--status: "lost" is not one of stuck, failed, delivered, in-flight, rejected, all/,
+        /--status: "lost" is not one of stuck, failed, delivered, in-flight, rejected, quarantined, all/,
       )
     })
 

@@ -265,6 +265,14 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
     case "WatcherStalled":
       rpcFault(store, envelope, place, event, "stalled")
       return
+    case "ChainHalted":
+      store.addHalt({
+        ...place,
+        chainId: event.chainId,
+        blockNumber: event.blockNumber,
+        reason: event.reason,
+      })
+      return
     case "WatcherRecovered":
     case "ChainReadRecovered":
       rpcFault(store, envelope, place, event, "recovered")

@@ -11,9 +11,10 @@ import { rankOf, type Stage } from "../lifecycle/index.ts"
  * (`MessageRejected`) is marked rejected, with the reason. 6: the operator sets the collector read
  * (`OperatorSetRead`, from `chorus.lane.reads`) and the RPC stalls and recoveries of watchers and operators
  * (`WatcherStalled`, `ChainReadFailed`…) are indexed, so a timeline can name the stake a checkpoint lacks
- * and an RPC a service cannot reach.
+ * and an RPC a service cannot reach. 7: a chain's halt (`ChainHalted`) is indexed, so its messages not
+ * settled are listed as quarantined.
  */
-export const INDEX_VERSION = 6
+export const INDEX_VERSION = 7
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -45,6 +46,14 @@ export interface MessageRow {
   readonly rejected: string | null
 }
 
+/** A chain its watcher halted (`ChainHalted`). */
+export interface ChainHaltRow extends LogPlace {
+  readonly chainId: number
+  /** The block found rewritten. */
+  readonly blockNumber: number
+  readonly reason: string
+}
+
 /** Where an index keeps its version; it outlives the tables, which another version may shape otherwise. */
 const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
@@ -57,6 +66,7 @@ const DERIVED_TABLES = [
   "unreadable",
   "operator_sets",
   "rpc_faults",
+  "chain_halts",
 ] as const
 
 const readMeta = (db: DatabaseSync, key: string): string | undefined =>
@@ -157,6 +167,11 @@ CREATE TABLE IF NOT EXISTS rpc_faults (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE
 );
 CREATE INDEX IF NOT EXISTS rpc_faults_chain ON rpc_faults (chain, kind, at);
+-- The first halt of each chain: its watcher found it rewritten below finality.
+CREATE TABLE IF NOT EXISTS chain_halts (
+  chain INTEGER PRIMARY KEY, block INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL
+);
 `
 
 /**
@@ -464,6 +479,29 @@ export class AuditStore {
       stage: row.stage,
       detail: JSON.parse(row.detail),
     }))
+  }
+
+  /** Records a chain's halt (the first one stands). */
+  addHalt(row: ChainHaltRow): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO chain_halts (chain, block, reason, at, type, topic, partition, offset, event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.chainId, row.blockNumber, row.reason, ...placeValues(row))
+  }
+
+  /** The halted chains, by chain id: their messages not settled are quarantined. */
+  halts(): ReadonlyMap<number, ChainHaltRow> {
+    const rows = this.db.prepare("SELECT * FROM chain_halts").all() as unknown as Array<
+      RawPlace & { chain: number; block: number; reason: string }
+    >
+    return new Map(
+      rows.map((row) => [
+        row.chain,
+        { chainId: row.chain, blockNumber: row.block, reason: row.reason, ...toPlace(row) },
+      ]),
+    )
   }
 
   /** Records a destination's operator set as the collector read it. */

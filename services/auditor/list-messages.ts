@@ -1,6 +1,6 @@
 import { rankOf, type Stage, TERMINAL_STAGES } from "../lifecycle/index.ts"
 import { type AuditStore, type MessageRow, type RawMessage, toMessageRow } from "./index-store.ts"
-import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import { describeHalt, type MessageStatus, stageOf, statusOf } from "./message-status.ts"
 import { describeStakeGap, describeStall, holdsBack, stakeGapOf } from "./waiting-on.ts"
 
 export interface MessageFilter {
@@ -56,6 +56,9 @@ export const listMessages = (
   // Terminal stages rank above every other: below the lowest of them, a message is still on its way.
   const settled = Math.min(...TERMINAL_STAGES.map(rankOf))
   const idleSince = filter.now - filter.stuckAfterMs
+  const halted = store.halts()
+  // The messages of a halted source are quarantined until they settle, not stuck or in flight.
+  const notHalted = halted.size === 0 ? "" : ` AND src NOT IN (${[...halted.keys()].map(Number).join(", ")})`
   switch (filter.status) {
     case "delivered":
       where.push("stage_rank >= ?")
@@ -66,12 +69,18 @@ export const listMessages = (
       params.push(failed)
       break
     case "stuck":
-      where.push("stage_rank < ? AND last_at < ? AND rejected IS NULL")
+      where.push(`stage_rank < ? AND last_at < ? AND rejected IS NULL${notHalted}`)
       params.push(settled, idleSince)
       break
     case "in-flight":
-      where.push("stage_rank < ? AND last_at >= ? AND rejected IS NULL")
+      where.push(`stage_rank < ? AND last_at >= ? AND rejected IS NULL${notHalted}`)
       params.push(settled, idleSince)
+      break
+    case "quarantined":
+      where.push(
+        `stage_rank < ? AND rejected IS NULL AND src IN (${[...halted.keys()].map(Number).join(", ") || "NULL"})`,
+      )
+      params.push(settled)
       break
     case "rejected":
       where.push("stage_rank < ? AND rejected IS NOT NULL")
@@ -97,8 +106,10 @@ export const listMessages = (
       .all(...params) as unknown as RawMessage[]
   ).map((raw) => {
     const row = toMessageRow(raw)
-    const status = statusOf(row, filter)
-    return { ...row, status, stage: stageOf(row), waitingOn: waitingOn(store, row, status, stalls) }
+    const status = statusOf(row, { ...filter, halted })
+    const halt = status === "quarantined" ? halted.get(row.srcChainId) : undefined
+    const waits = halt === undefined ? waitingOn(store, row, status, stalls) : [describeHalt(halt)]
+    return { ...row, status, stage: stageOf(row), waitingOn: waits }
   })
   return { rows, total }
 }

@@ -20,7 +20,7 @@ import { describeRevertsIn } from "../../chains/index.ts"
 import { rankOf, type Stage } from "../lifecycle/index.ts"
 import { describeFailure, describeRevert } from "./decode-revert.ts"
 import type { AuditStore, LaneEventRow, LogPlace, MessageRow, RpcFaultRow, StepRow } from "./index-store.ts"
-import { type MessageStatus, stageOf, statusOf } from "./message-status.ts"
+import { describeHalt, type MessageStatus, stageOf, statusOf } from "./message-status.ts"
 import { describeStakeGap, describeStall, holdsBack, readsChainOf, stakeGapOf, whoOf } from "./waiting-on.ts"
 
 export interface TraceStep {
@@ -219,7 +219,8 @@ export const traceMessage = (
 ): Trace | undefined => {
   const message = store.message(messageId.toLowerCase())
   if (message === undefined) return undefined
-  const status = statusOf(message, options)
+  const halts = store.halts()
+  const status = statusOf(message, { ...options, halted: halts })
   const own = store.steps(message.id)
   // A rejected message is no message of its lane: the lane's checkpoints and stalls are about the chain's one.
   const laneEvents = status === "rejected" ? [] : store.laneEventsCovering(message.lane, message.nonce)
@@ -345,10 +346,13 @@ export const traceMessage = (
     status,
     stage: stageOf(message),
     steps,
-    waiting: waitingFor(message, status, steps, options.now, {
-      stalls,
-      gap: gap === undefined ? undefined : describeStakeGap(gap),
-    }),
+    waiting: [
+      ...(status === "quarantined" ? [describeHalt(halts.get(message.srcChainId)!)] : []),
+      ...waitingFor(message, status, steps, options.now, {
+        stalls,
+        gap: gap === undefined ? undefined : describeStakeGap(gap),
+      }),
+    ],
   }
 }
 

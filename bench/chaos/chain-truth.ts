@@ -1,0 +1,187 @@
+/**
+ * What the chains say at the end of a chaos run, the ground truth every
+ * count starts from:
+ *
+ * - each traffic transaction's receipt, and the message its `MessageSent`
+ *   log names (id, nonce, block): what was sent;
+ * - each Inbox's delivery bitmaps: which messages it attempted, and which of
+ *   those failed at their recipient;
+ * - the recipient side: each PingRecipient's `Pinged` events by body, and
+ *   each Inbox's `MessageDelivered` / `MessageFailed` events by message id,
+ *   so a message a recipient ran twice shows.
+ *
+ * @module
+ */
+import { decodeEventLog, type Hex, type PublicClient, parseAbiItem } from "viem"
+import type { DevnetChain } from "../../cli/devnet/world.ts"
+import { inboxAbi, outboxAbi } from "../../contracts/index.ts"
+import type { SentTransaction } from "./traffic.ts"
+
+/** A traffic message as its source chain holds it. */
+export interface SentMessage {
+  readonly sent: SentTransaction
+  readonly messageId: Hex
+  readonly nonce: number
+  readonly blockNumber: number
+}
+
+export interface Receipts {
+  readonly messages: ReadonlyArray<SentMessage>
+  /** Transactions with no receipt, or a receipt without a message (reverted). */
+  readonly missing: ReadonlyArray<{ readonly sent: SentTransaction; readonly why: string }>
+}
+
+export type InboxStatus = "none" | "delivered" | "failed"
+
+export interface RecipientSide {
+  /** `Pinged` events by `<dst>:<src>:<body>`. */
+  readonly pinged: ReadonlyMap<string, number>
+  /** `MessageDelivered` and `MessageFailed` events by message id. */
+  readonly delivered: ReadonlyMap<string, number>
+  readonly failed: ReadonlyMap<string, number>
+}
+
+const pingedEvent = parseAbiItem(
+  "event Pinged(uint64 indexed srcChainId, address indexed sender, uint256 count, bytes body)",
+)
+
+/** Runs `work` over `items`, `width` at a time. */
+const inBatches = async <T, R>(
+  items: ReadonlyArray<T>,
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> => {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += width)
+    results.push(...(await Promise.all(items.slice(i, i + width).map(work))))
+  return results
+}
+
+/**
+ * The receipt of every traffic transaction, and the message it sent.
+ *
+ * @example
+ * ```ts
+ * const { messages, missing } = await readReceipts(world.devnet.chains, traffic.sent())
+ * ```
+ */
+export const readReceipts = async (
+  chains: ReadonlyArray<DevnetChain>,
+  sent: ReadonlyArray<SentTransaction>,
+  known: ReadonlyMap<Hex, SentMessage> = new Map(),
+): Promise<Receipts> => {
+  const messages: SentMessage[] = []
+  const missing: Array<{ sent: SentTransaction; why: string }> = []
+  const chainOf = new Map(chains.map((c) => [c.chainId, c]))
+  await inBatches(sent, 32, async (tx) => {
+    const cached = known.get(tx.transactionHash)
+    if (cached !== undefined) {
+      messages.push(cached)
+      return
+    }
+    const chain = chainOf.get(tx.message.src)!
+    const receipt = await chain.client.getTransactionReceipt({ hash: tx.transactionHash }).catch(() => null)
+    if (receipt === null) {
+      missing.push({ sent: tx, why: "no receipt" })
+      return
+    }
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== chain.outbox.toLowerCase()) continue
+      const decoded = decodeEventLog({ abi: outboxAbi, data: log.data, topics: log.topics })
+      if (decoded.eventName !== "MessageSent") continue
+      messages.push({
+        sent: tx,
+        messageId: decoded.args.messageId,
+        nonce: Number(decoded.args.nonce),
+        blockNumber: Number(receipt.blockNumber),
+      })
+      return
+    }
+    missing.push({ sent: tx, why: `receipt status ${receipt.status} with no MessageSent log` })
+  })
+  messages.sort((a, b) => a.sent.message.index - b.sent.message.index)
+  return { messages, missing }
+}
+
+/**
+ * Each message's status on its destination's Inbox, from the delivery bitmaps (one call per 256 nonces of
+ * a lane).
+ *
+ * @example
+ * ```ts
+ * const status = await readInboxStatus(chains, messages) // Map<messageId, "none" | "delivered" | "failed">
+ * ```
+ */
+export const readInboxStatus = async (
+  chains: ReadonlyArray<DevnetChain>,
+  messages: ReadonlyArray<SentMessage>,
+): Promise<Map<string, InboxStatus>> => {
+  const chainOf = new Map(chains.map((c) => [c.chainId, c]))
+  const words = new Map<string, { src: number; dst: number; word: number }>()
+  for (const m of messages) {
+    const word = m.nonce >> 8
+    words.set(`${m.sent.message.src}:${m.sent.message.dst}:${word}`, {
+      src: m.sent.message.src,
+      dst: m.sent.message.dst,
+      word,
+    })
+  }
+  const bitmaps = new Map<string, { attempted: bigint; failed: bigint }>()
+  await inBatches([...words.entries()], 16, async ([key, { src, dst, word }]) => {
+    const destination = chainOf.get(dst)!
+    const [attempted, failed] = (await (destination.client as PublicClient).readContract({
+      address: destination.inbox,
+      abi: inboxAbi,
+      functionName: "deliveryBitmaps",
+      args: [BigInt(src), chainOf.get(src)!.outbox, BigInt(word)],
+    })) as readonly [bigint, bigint]
+    bitmaps.set(key, { attempted, failed })
+  })
+  const status = new Map<string, InboxStatus>()
+  for (const m of messages) {
+    const bits = bitmaps.get(`${m.sent.message.src}:${m.sent.message.dst}:${m.nonce >> 8}`)!
+    const bit = 1n << BigInt(m.nonce & 255)
+    status.set(
+      m.messageId,
+      (bits.failed & bit) !== 0n ? "failed" : (bits.attempted & bit) !== 0n ? "delivered" : "none",
+    )
+  }
+  return status
+}
+
+/**
+ * Every recipient-side event of the run: `Pinged` by body, and the Inbox's per-message events by id.
+ *
+ * @example
+ * ```ts
+ * const side = await readRecipientSide(chains)
+ * side.delivered.get(messageId) // 1 for a message delivered once
+ * ```
+ */
+export const readRecipientSide = async (chains: ReadonlyArray<DevnetChain>): Promise<RecipientSide> => {
+  const pinged = new Map<string, number>()
+  const delivered = new Map<string, number>()
+  const failed = new Map<string, number>()
+  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
+  for (const chain of chains) {
+    const pings = await chain.client.getLogs({
+      address: chain.recipient,
+      event: pingedEvent,
+      fromBlock: 0n,
+      toBlock: "latest",
+    })
+    for (const log of pings)
+      bump(pinged, `${chain.chainId}:${Number(log.args.srcChainId)}:${log.args.body!.toLowerCase()}`)
+    const inboxLogs = await chain.client.getLogs({ address: chain.inbox, fromBlock: 0n, toBlock: "latest" })
+    for (const log of inboxLogs) {
+      try {
+        const decoded = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics })
+        if (decoded.eventName === "MessageDelivered") bump(delivered, decoded.args.messageId.toLowerCase())
+        if (decoded.eventName === "MessageFailed") bump(failed, decoded.args.messageId.toLowerCase())
+      } catch {
+        // An event of another ABI: not the Inbox's.
+      }
+    }
+  }
+  return { pinged, delivered, failed }
+}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../../test/fixtures/seeded-random.ts"
 
 /** A generator of numbers in [0, 1), with helpers; every call advances it. */
 export interface Random {
@@ -44,14 +45,7 @@ const mix = (seed: number, label: string): number => {
  * ```
  */
 export const randomFor = (seed: number, label: string): Random => {
-  let state = mix(seed, label)
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
+  const next = mulberry32(mix(seed, label))
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1))
   return {
     next,

@@ -62,8 +62,9 @@ const destination = () => {
   return { reader, calls }
 }
 
-const observerOf = (reader: ChainReader) =>
+const observerOf = (reader: ChainReader, clock?: { now: number; epochCheckEveryMs: number }) =>
   makeOperatorSetObserver({
+    ...(clock === undefined ? {} : { now: () => clock.now, epochCheckEveryMs: clock.epochCheckEveryMs }),
     chains: [{ chainId: 902, inbox: INBOX }] as unknown as ReadonlyArray<ChainConfig>,
     readerFor: () => reader,
     domain: TEST_DOMAIN,
@@ -172,5 +173,51 @@ describe("the collector's reads of a destination's operator set", () => {
     const state = stateAfter([junk(-1)])
     expect(await observerOf(reader)(state, await signedBy())).toEqual([])
     expect(calls).toEqual({ epoch: 1, operatorSet: 0 })
+  })
+
+  it("given the epoch checked a moment ago, when 100 signatures arrive within epochCheckEveryMs, then the Inbox is asked once (a checkpoint's signatures cost no read each)", async () => {
+    // given
+    const { reader, calls } = destination()
+    const clock = { now: 1_000_000, epochCheckEveryMs: 2_000 }
+    const observe = observerOf(reader, clock)
+    const state = stateAfter([junk(-1)])
+    const signature = await signedBy()
+    // when
+    for (let i = 0; i < 100; i++) {
+      expect(await observe(state, signature)).toEqual([])
+      clock.now += 10
+    }
+    // then
+    expect(calls).toEqual({ epoch: 1, operatorSet: 0 })
+  })
+
+  it("given the last check older than epochCheckEveryMs, when a signature arrives, then the epoch is checked again", async () => {
+    // given
+    const { reader, calls } = destination()
+    const clock = { now: 1_000_000, epochCheckEveryMs: 2_000 }
+    const observe = observerOf(reader, clock)
+    const state = stateAfter([junk(-1)])
+    const signature = await signedBy()
+    await observe(state, signature)
+    // when
+    clock.now += 2_000
+    await observe(state, signature)
+    // then
+    expect(calls).toEqual({ epoch: 2, operatorSet: 0 })
+  })
+
+  it("given a check whose epoch differs from the set the state holds, when a signature arrives within the window, then the set is read (a fresh check never hides a new epoch)", async () => {
+    // given: the state holds no set for 902 yet, so the first check's epoch is not the state's
+    const { reader, calls } = destination()
+    const clock = { now: 1_000_000, epochCheckEveryMs: 60_000 }
+    const observe = observerOf(reader, clock)
+    const empty = makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: 1 }).initial
+    // when
+    const first = await observe(empty, await signedBy())
+    const second = await observe(empty, await signedBy())
+    // then: both read the set, since the state never folded the first read
+    expect(tagsOf(first)).toEqual(["OperatorSetRead"])
+    expect(tagsOf(second)).toEqual(["OperatorSetRead"])
+    expect(calls).toEqual({ epoch: 2, operatorSet: 2 })
   })
 })

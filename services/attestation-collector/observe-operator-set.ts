@@ -5,7 +5,15 @@
  *
  * Per input about destination D that may need D's set now: read the latest
  * block, the Inbox's `epoch()` at it and, only if that epoch is not the one
- * the state holds for D, `operatorSet()` at the same block. That is
+ * the state holds for D, `operatorSet()` at the same block. An epoch check
+ * that found the state's own epoch less than `epochCheckEveryMs` ago stands
+ * for the inputs after it: a checkpoint's signatures, and a busy
+ * destination's every input, would otherwise each pay two RPC round trips,
+ * which on a slow RPC is the whole pipeline's pace. A rotation is then seen
+ * at most that late; a signature judged against the set it replaced is
+ * counted by a set the Inbox no longer holds, and the Inbox refuses the
+ * commit, so the staleness costs a retry, never a forged commit. Inputs
+ * that may need D's set now are
  *   - every signature (it is judged against the set at once);
  *   - a proposal only if no set is known for D yet, or if signatures are
  *     already held for its checkpoint (they are counted when it arrives).
@@ -66,6 +74,10 @@ export interface OperatorSetObserverOptions {
   readonly signal: AbortSignal
   /** The first pause after a failed read. Default 250 ms. */
   readonly pollIntervalMs?: number
+  /** How long a check that found the state's epoch stands for later inputs (0: check every input). Default 0. */
+  readonly epochCheckEveryMs?: number
+  /** The clock of those checks. Default `Date.now`. */
+  readonly now?: () => number
 }
 
 /** The reader name of the collector's own reads. */
@@ -99,6 +111,10 @@ export class CollectorStoppedError extends ChorusError {
 export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => {
   /** One tracker per destination, shared by every input held: an outage is recorded once. */
   const trackerOf = makeFaultTrackers({ ...options.rpcFaults, logger: options.logger })
+  const now = options.now ?? Date.now
+  const checkEveryMs = options.epochCheckEveryMs ?? 0
+  /** Per destination, the last epoch check that found the state's own epoch, and when it was made. */
+  const checked = new Map<number, { readonly epoch: number; readonly at: number }>()
   return async (state: CollectorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     const event = input.event
     if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned") return []
@@ -117,6 +133,9 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
       })
       return []
     }
+    const held = state.sets.get(dstChainId)?.epoch
+    const last = checked.get(dstChainId)
+    if (held !== undefined && last?.epoch === held && now() - last.at < checkEveryMs) return []
     const inbox = options.readerFor(dstChainId).inbox(chain.inbox)
     const lane = new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId })
     const chainId = ChainId.make(dstChainId)
@@ -139,6 +158,7 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
           input,
         ),
     }
+    const askedAt = now()
     const { block, epoch } = await steadyRead(steadily, () => inbox.epoch())
     if (epoch === 0) {
       options.logger.warn("the destination Inbox has no operator set yet (epoch 0); nothing can be counted", {
@@ -148,7 +168,10 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
       })
       return []
     }
-    if (state.sets.get(dstChainId)?.epoch === epoch) return []
+    if (held === epoch) {
+      checked.set(dstChainId, { epoch, at: askedAt })
+      return []
+    }
     const set = await steadyRead(steadily, () => inbox.operatorSet(block))
     return [
       new OperatorSetRead({

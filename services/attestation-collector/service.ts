@@ -76,6 +76,7 @@ export const startAttestationCollector = async (
       readerFor: (chainId) => chains.reader(chainId),
       domain: checkpointDomainOf(config),
       rpcFaults: config.rpc,
+      epochCheckEveryMs: config.attestationCollector.epochCheckEveryMs,
       // An outage of a destination's RPC is a read of its own, caused by the input it holds meanwhile.
       record: async (event, input) => {
         await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])

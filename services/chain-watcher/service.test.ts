@@ -394,6 +394,47 @@ describe("chain-watcher on an RPC that loses logs (issue 12)", () => {
     expect(logged("short eth_getLogs answer; reading the range again").length).toBeGreaterThan(0)
   })
 
+  it("given an RPC that drops 20% of the logs and one block holding 60 messages (no read of it is ever whole), when the watcher ticks, then the union of its re-reads proves the block complete and every message is observed once", async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const proxy = await lossy(0.2, 3)
+    const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url])
+    // given: 60 sends mined together, so narrowing the range can never leave fewer logs to lose
+    await testClient.setAutomine(false)
+    const hashes: Hex[] = []
+    try {
+      for (let i = 0; i < 60; i++) {
+        hashes.push(
+          await walletClient.writeContract({
+            address: outbox,
+            abi: outboxAbi,
+            functionName: "send",
+            args: [BigInt(DESTINATIONS[i % 2]!), RECIPIENT, 100_000n, stringToHex(`crowd ${i}`)],
+          }),
+        )
+      }
+      await testClient.mine({ blocks: 1 })
+    } finally {
+      await testClient.setAutomine(true)
+    }
+    const receipts = await Promise.all(hashes.map((hash) => publicClient.waitForTransactionReceipt({ hash })))
+    expect(new Set(receipts.map((r) => r.blockNumber)).size, "the sends were not mined in one block").toBe(1)
+    const sent = receipts.flatMap((r) =>
+      parseEventLogs({ abi: outboxAbi, logs: r.logs, eventName: "MessageSent" }).map((l) => l.args.messageId),
+    )
+    // when
+    const watcher = await start(config, { autoStart: false })
+    const result = await watcher.tick()
+    // then
+    expect(result.kind, JSON.stringify(result)).toBe("advanced")
+    expect((await observedIds()).sort()).toEqual([...sent].sort())
+    expect(proxy.stats().dropped, "the proxy dropped no log: the test proves nothing").toBeGreaterThan(0)
+    // and every read the union was made of is on the log, the merged one naming the short one it completes
+    const reads = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
+    expect(reads.length).toBeGreaterThan(1)
+    expect(reads.at(-1)!.causationId).toBe(reads.at(-2)!.id)
+  })
+
   it("given two RPCs, the first losing every log, when a read comes back short, then the range is read again from the second and both reads are on the log", async () => {
     const outbox = await deployOutbox({ walletClient, publicClient })
     const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
@@ -433,12 +474,12 @@ describe("chain-watcher on an RPC that loses logs (issue 12)", () => {
 
     const given = await watcher.tick()
 
-    // One read, then 8 narrowing re-reads down to the message's block alone, all on the log.
-    expect(given).toMatchObject({ kind: "incomplete", from: startBlock, reads: 9 })
+    // One read, 6 re-reads of the same range joined with it, then 8 narrowing re-reads, all on the log.
+    expect(given).toMatchObject({ kind: "incomplete", from: startBlock, reads: 15 })
     expect(watcher.cursor()).toBeNull()
     expect(await observedIds()).toEqual([])
     const reads = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
-    expect(reads).toHaveLength(9)
+    expect(reads).toHaveLength(15)
     expect(reads.every((r) => r.event.fromBlock === startBlock && r.event.blocks.length === 0)).toBe(true)
     expect(logged("no read proved the range complete; backing off")).toHaveLength(1)
 

@@ -18,9 +18,12 @@
  *   6. a read the core finds incomplete (its logs fall short of the counts:
  *      the RPC dropped some) stays on the log as the record of the
  *      shortfall, and the range is read again at once: from the chain's
- *      next RPC URL while there is another, then over halves of the range
- *      (fewer logs for a lossy RPC to drop), each read published and
- *      decided like the first. When none proves complete, the tick ends
+ *      next RPC URL while there is another, then from the same URLs again,
+ *      each answer joined with the ones before it (`merge-reads.ts`: what
+ *      one answer dropped, another holds), then over halves of the range
+ *      (fewer logs for a lossy RPC to drop), each read (or union, naming
+ *      the short read it completes as its cause) published and decided
+ *      like the first. When none proves complete, the tick ends
  *      `incomplete` and the loop backs off.
  *
  * After each tick, its outcome goes to the chain's RPC fault tracker
@@ -63,6 +66,7 @@ import {
   ChainId,
   type ChorusEvent,
   type Envelope,
+  type EventId,
   makeEnvelope,
   OutboxRangeRead,
   toAddress,
@@ -74,6 +78,7 @@ import { producerOf, type RunningService, type ServiceLogger, stampOutputs } fro
 import { describeShortfall } from "./completeness.ts"
 import { makeWatcherCore, type WatcherOutcome, type WatcherState } from "./core.ts"
 import { ChainHaltedError } from "./errors.ts"
+import { unionOfReads } from "./merge-reads.ts"
 import { loadResumePoint } from "./resume.ts"
 
 /** What one tick did: a closed set of named outcomes, each with its reason. */
@@ -135,9 +140,18 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
  */
 const NARROWINGS = 8
 
+/**
+ * Re-reads of the same range past the other URLs, each joined with the answers before it
+ * (`merge-reads.ts`): on an RPC that drops 20% of the logs, six answers leave a given log missing with
+ * probability 0.2^7, so a block of 60 messages is proven whole within one tick.
+ */
+const UNIONS = 6
+
 /** A read the core did not fold because it does not prove its range complete: read the range again. */
 interface Short {
   readonly kind: "short"
+  /** The record of the read on the log. */
+  readonly id: EventId
   readonly read: OutboxRangeRead
   readonly outcome: Extract<WatcherOutcome, { kind: "incomplete" }>
 }
@@ -258,7 +272,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
       case "incomplete":
         // The read itself, already on the log, is the record of the shortfall.
         pending = null
-        return { kind: "short", read: read.event, outcome }
+        return { kind: "short", id: read.id, read: read.event, outcome }
       case "stale":
       case "ignored":
         pending = null
@@ -268,8 +282,13 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
   }
 
   /** Publishes a read, then folds it: a crash in between leaves it pending, folded first on restart. */
-  const record = async (read: OutboxRangeRead, head: number | null, rereads: number) => {
-    const envelope = makeEnvelope(read, { producer, causationId: null, time: new Date() })
+  const record = async (
+    read: OutboxRangeRead,
+    head: number | null,
+    rereads: number,
+    completes: EventId | null = null,
+  ) => {
+    const envelope = makeEnvelope(read, { producer, causationId: completes, time: new Date() })
     await publish(bus, [envelope])
     pending = envelope
     return apply(envelope, head, false, rereads)
@@ -289,14 +308,14 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
    * over halves of the range (a smaller range holds fewer logs for a lossy RPC to drop).
    */
   const reread = async (first: Short, head: number | null): Promise<TickResult> => {
-    const attempts = rpcUrls.length - 1 + NARROWINGS
+    const sameRange = rpcUrls.length - 1 + UNIONS
+    const attempts = sameRange + NARROWINGS
     let short = first
     for (let rereads = 1; ; rereads++) {
       const previous = short.read
       const span = previous.to.number - previous.fromBlock + 1
       const rpc = rereads % rpcUrls.length
-      const upTo =
-        rereads < rpcUrls.length ? previous.to.number : previous.fromBlock + Math.ceil(span / 2) - 1
+      const upTo = rereads <= sameRange ? previous.to.number : previous.fromBlock + Math.ceil(span / 2) - 1
       const missing = missingOf(short.outcome)
       const fields = {
         from: previous.fromBlock,
@@ -332,7 +351,10 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         rpc,
         completeness: completeness(),
       })
-      const result = await record(read, head, rereads)
+      // The answers so far, joined: each holds most of what the others dropped.
+      const union = unionOfReads(previous, read)
+      const result =
+        union === null ? await record(read, head, rereads) : await record(union, head, rereads, short.id)
       if (result.kind !== "short") return result
       short = result
     }

@@ -103,6 +103,11 @@ export class AttestationCollectorConfig extends Schema.Class<AttestationCollecto
 )({
   /** A proposal short of the threshold this long after it was proposed expires. */
   proposalTtlMs: withDefault(between(1_000, 86_400_000), 300_000),
+  /**
+   * A check of a destination Inbox's epoch that found the set the collector holds stands this long for later
+   * inputs, instead of two RPC round trips per signature; a rotation is seen at most this late (0: every input).
+   */
+  epochCheckEveryMs: withDefault(between(0, 600_000), 2_000),
 }) {}
 
 export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterConfig")({

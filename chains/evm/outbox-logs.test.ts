@@ -375,6 +375,30 @@ describe("readOutboxRange proves what it read (issue 12)", () => {
     expect((error as Error).message).not.toContain("AbC123dEf456GhI789jKl0")
   })
 
+  it("given the chain rewritten below the cursor while the range is read, when the read returns, then its cursor check shows the rewrite (the logs of the new history are never folded as if they followed the cursor)", async () => {
+    // given: a cursor at block 10; the chain is rewritten from block 8 up during eth_getLogs
+    const chain = makeFakeChain({ chainId: 901, outbox: OUTBOX, blocks: 20, sends: [{ block: 12 }] })
+    const cursor = new BlockRef({ number: 10, hash: Bytes32.make(chain.hashes.get(10)!) })
+    const client = fakeClient(chain, {
+      getLogs: (_, logs) => {
+        for (let n = 8; n <= 20; n++) chain.hashes.set(n, word(`rewritten ${n}`))
+        for (const log of logs) log.blockHash = chain.hashes.get(Number(log.blockNumber))!
+        return logs
+      },
+    })
+    // when
+    const read = await readOutboxRange(client, {
+      chainId: ChainId.make(901),
+      outbox: toAddress(OUTBOX),
+      cursor,
+      fromBlock: 11,
+      head: 20,
+      sizer: makeRangeSizer({ initial: 100, max: 100 }),
+    })
+    // then
+    expect(read.cursorCheck?.hash).toBe(word("rewritten 10"))
+  })
+
   it("given no completeness asked, then the read proves nothing (no counts, no eth_call)", async () => {
     const requests: string[] = []
 

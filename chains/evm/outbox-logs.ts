@@ -4,16 +4,21 @@
  * complete.
  *
  * Pipeline of `readOutboxRange`:
- *   1. the block at the cursor's height (the core compares it to the cursor);
- *   2. `eth_getLogs` from the cursor's next block towards the head, over a
+ *   1. `eth_getLogs` from the cursor's next block towards the head, over a
  *      range that adapts to the RPC's limits (`adaptive-range.ts`);
- *   3. every log checked on its own (`checkLogs`);
- *   4. the header of the range's last block and of every block with logs,
+ *   2. every log checked on its own (`checkLogs`);
+ *   3. the header of the range's last block and of every block with logs,
  *      and each log's block hash checked against its header;
- *   5. when asked (`completeness`), each lane's `Outbox.count(dst)` at the
+ *   4. when asked (`completeness`), each lane's `Outbox.count(dst)` at the
  *      range's last block, in one deployless multicall (one `eth_call`),
  *      alongside the headers; and at the block before the range for lanes
- *      no earlier read proved (a first read, a restart, a new lane).
+ *      no earlier read proved (a first read, a restart, a new lane);
+ *   5. last, the block at the cursor's height (the core compares it to the
+ *      cursor). Read after everything else, so a rewrite below the cursor
+ *      during the read is seen in this read: logs of a new history are
+ *      never folded as if they followed the cursor. A rewrite after it left
+ *      every answer of the read on the old history, which the cursor's
+ *      next check catches.
  * Any failed check throws `InvalidRpcResponseError`: nothing of the answer is
  * used, and the caller reads again. Whether the logs match the counts is
  * not judged here but by the reader's caller (the watcher core), so the
@@ -221,7 +226,6 @@ const readRange = async (
   rpc: string | null,
 ): Promise<OutboxRangeRead> => {
   const { chainId, outbox, cursor, fromBlock } = request
-  const cursorCheck = cursor === null ? null : (await readHeader(client, cursor.number)).ref
   const { logs: raw, toBlock } = await getLogsAdaptive<unknown>({
     from: fromBlock,
     upTo: request.head,
@@ -283,6 +287,8 @@ const readRange = async (
   }
   if (problems.length > 0) throw new InvalidRpcResponseError(chainId, `${what} (headers)`, problems)
   blocks.sort((a, b) => a.block.number - b.block.number)
+  // Last, after every other answer: a rewrite at any moment of the read shows here, or came after it all.
+  const cursorCheck = cursor === null ? null : (await readHeader(client, cursor.number)).ref
   return new OutboxRangeRead({
     chainId,
     outbox,

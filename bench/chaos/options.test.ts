@@ -31,6 +31,10 @@ describe("the chaos command line", () => {
       kafka: { kind: "brokers", brokers: ["127.0.0.1:9092"] },
     })
     expect(options.faults.size).toBe(FAULT_NAMES.length)
+    // A 10,000-message backlog gets a drain it can finish in; a short run keeps four minutes.
+    expect(options.drainMs).toBe(1_000_000)
+    expect(parseChaosArgs(["--messages", "500"])!.drainMs).toBe(240_000)
+    expect(parseChaosArgs(["--messages", "500", "--drain", "30"])!.drainMs).toBe(30_000)
   })
 
   it("refuses bad input, naming the flag", () => {

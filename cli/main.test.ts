@@ -1,8 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { ALL_TOPICS } from "../topology/index.ts"
+import { createPublicClient, createWalletClient, http, type PublicClient } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { authenticatedBus } from "../bus/authentication/index.ts"
+import { openEmbeddedBus } from "../bus/embedded/index.ts"
+import { publishEvents, readEvents } from "../bus/events/index.ts"
+import { chainDefinition } from "../chains/evm/index.ts"
+import { ANVIL_DEFAULT_KEYS } from "../contracts/anvil/index.ts"
+import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../contracts/index.ts"
+import type { ChainResumed, Envelope } from "../schemas/index.ts"
+import { haltedEnvelope } from "../schemas/testing/chain-halts.ts"
+import { loadConfig } from "../services/config/index.ts"
+import { busIdentitiesOf } from "../services/registry.ts"
+import { chainHaltsView, quietLogger } from "../services/runtime/index.ts"
+import { ALL_TOPICS, TOPICS } from "../topology/index.ts"
 import { COMMANDS, main } from "./main.ts"
 import { parseBrokers } from "./open-bus.ts"
 
@@ -69,5 +82,204 @@ describe("chorus CLI", () => {
     const described = await run("topics", "describe", "--data-dir", dir)
     expect(described.code).toBe(0)
     expect(described.out).toMatch(/chorus.deliveries {2}6 partitions {2}0 records/)
+  })
+})
+
+describe("chorus chain resume", () => {
+  const CHAIN = 901
+  const watcherKey = `0x${"a1".repeat(32)}`
+  const resumeKey = `0x${"a2".repeat(32)}`
+  let anvil: Anvil
+  let publicClient: PublicClient
+  let outbox: `0x${string}`
+  let dir: string
+  let configPath: string
+  /** Blocks of the two messages sent to 902, and of one sent to 903 later. */
+  const sentAt: number[] = []
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ chainId: CHAIN })
+    const chain = chainDefinition(CHAIN, [anvil.rpcUrl])
+    publicClient = createPublicClient({ chain, transport: http(anvil.rpcUrl) }) as PublicClient
+    const walletClient = createWalletClient({
+      chain,
+      transport: http(anvil.rpcUrl),
+      account: privateKeyToAccount(ANVIL_DEFAULT_KEYS[0]),
+    })
+    outbox = await deployOutbox({ walletClient, publicClient })
+    const send = async (dst: number) => {
+      const hash = await walletClient.writeContract({
+        address: outbox,
+        abi: outboxAbi,
+        functionName: "send",
+        args: [BigInt(dst), "0x000000000000000000000000000000000000dEaD", 100_000n, "0x01"],
+      })
+      sentAt.push(Number((await publicClient.waitForTransactionReceipt({ hash })).blockNumber))
+    }
+    await send(902)
+    await send(902)
+    await send(903)
+    dir = mkdtempSync(join(tmpdir(), "chorus-chain-resume-"))
+    const log = await openEmbeddedBus({ dataDir: join(dir, "log") })
+    await log.ensureTopics(ALL_TOPICS)
+    await log.close()
+    configPath = join(dir, "config.json")
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        network: { registryChainId: CHAIN, registry: `0x${"11".repeat(20)}` },
+        chains: [
+          {
+            chainId: CHAIN,
+            rpcUrls: [anvil.rpcUrl],
+            outbox: outbox.toLowerCase(),
+            inbox: `0x${"22".repeat(20)}`,
+            finality: { confirmations: 0 },
+          },
+          ...[902, 903].map((chainId) => ({
+            chainId,
+            rpcUrls: ["http://127.0.0.1:1"],
+            outbox: `0x${"33".repeat(20)}`,
+            inbox: `0x${"44".repeat(20)}`,
+          })),
+        ],
+        bus: {
+          dataDir: join(dir, "log"),
+          authentication: {
+            producers: [
+              { service: "chain-watcher", instance: String(CHAIN), privateKey: watcherKey },
+              { service: "chain-resume", privateKey: resumeKey },
+            ],
+          },
+        },
+      }),
+    )
+  }, 60_000)
+  afterAll(async () => {
+    await anvil?.stop()
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const busFlags = () => ["--data-dir", join(dir, "log"), "--config", configPath]
+  /** The halts topic as a service reads it: through the config's producer policy. */
+  const haltsOnLog = async () => {
+    const bus = await openEmbeddedBus({ dataDir: join(dir, "log") })
+    try {
+      const config = loadConfig(configPath)
+      const identities = busIdentitiesOf(config)
+      const trusted = authenticatedBus(bus, { policy: identities.policy! })
+      const view = chainHaltsView(trusted, quietLogger())
+      await view.refresh()
+      const records: Envelope[] = []
+      for await (const item of readEvents(trusted, { topic: TOPICS.chainHalts.name, from: "earliest" }))
+        if (item.ok) records.push(item.envelope)
+      return { view, records }
+    } finally {
+      await bus.close()
+    }
+  }
+  const blockHash = async (n: number) => (await publicClient.getBlock({ blockNumber: BigInt(n) })).hash
+
+  it("refuses, writing nothing, a chain not configured, a chain not halted, a block at or above the halt, and a hash its RPC does not show", async () => {
+    const trusted = sentAt[1]!
+    const hash = await blockHash(trusted)
+    const resume = (...args: string[]) => run("chain", "resume", ...args, ...busFlags())
+
+    expect((await resume("905", "--from", String(trusted), "--hash", hash)).err).toBe(
+      `refused: chain 905 is not configured in ${configPath} (its chains: 901, 902, 903); nothing was written.`,
+    )
+    const notHalted = await resume("901", "--from", String(trusted), "--hash", hash)
+    expect(notHalted.code).toBe(1)
+    expect(notHalted.err).toMatch(
+      /refused: chain 901 is not halted on the log \(chorus\.chain\.halts holds no ChainHalted/,
+    )
+    expect((await run("chain", "resume", "901", "--from", "3", "--hash", "0x12", ...busFlags())).code).toBe(2)
+
+    // Given the watcher of 901 halted it at the block after the third message (signed with its own key)
+    const bus = await openEmbeddedBus({ dataDir: join(dir, "log") })
+    try {
+      const identities = busIdentitiesOf(loadConfig(configPath))
+      await publishEvents(
+        authenticatedBus(bus, { signer: identities.signerFor("chain-watcher", String(CHAIN))! }),
+        [haltedEnvelope(CHAIN, { blockNumber: sentAt[2]! })],
+      )
+    } finally {
+      await bus.close()
+    }
+    const above = await resume("901", "--from", String(sentAt[2]), "--hash", await blockHash(sentAt[2]!))
+    expect(above.code).toBe(1)
+    expect(above.err).toMatch(
+      new RegExp(
+        `refused: --from ${sentAt[2]} is at or above block ${sentAt[2]}, where chain 901's watcher found the chain rewritten .*: the trusted block must be below the rewrite; nothing was written\\.$`,
+      ),
+    )
+    const wrong = await resume("901", "--from", String(trusted), "--hash", `0x${"77".repeat(32)}`)
+    expect(wrong.code).toBe(1)
+    expect(wrong.err).toBe(
+      `refused: chain 901's RPC (${anvil.rpcUrl}) shows block ${trusted} as ${hash}, not 0x${"77".repeat(32)} (--hash): check which RPC served which chain, and give the hash of a block they agree on; nothing was written.`,
+    )
+    const { records, view } = await haltsOnLog()
+    expect(records.map((r) => r.type)).toEqual(["ChainHalted"])
+    expect(view.haltOf(CHAIN)).not.toBeNull()
+  })
+
+  it("given a halted chain, when resumed from a block below the halt with its hash, then it records who lifted it, from where and with the lane counts there, signed as the chain-resume tool", async () => {
+    const trusted = sentAt[1]!
+    const hash = await blockHash(trusted)
+    const done = await run(
+      "chain",
+      "resume",
+      "901",
+      "--from",
+      String(trusted),
+      "--hash",
+      hash,
+      "--reason",
+      "rpc-a served a fork",
+      ...busFlags(),
+    )
+    expect(done.code).toBe(0)
+    expect(done.out).toMatch(
+      /^resumed: ChainResumed 0x[0-9a-f]{64} on chorus\.chain\.halts lifts the halt of chain 901/,
+    )
+    expect(done.out).toContain(`trusted block ${trusted} (${hash})`)
+    expect(done.out).toContain("lane counts there: 901 → 902: 2, 901 → 903: 0")
+    expect(done.out).toMatch(/next:\n {2}- start chain 901's watcher again/)
+
+    const { records, view } = await haltsOnLog()
+    const resumed = records.find((r) => r.type === "ChainResumed") as Envelope<ChainResumed> | undefined
+    // Read back through the deployment's policy: it stands, signed as the chain-resume tool
+    expect(resumed?.producer.service).toBe("chain-resume")
+    expect(resumed?.causationId).toBe(records[0]!.id)
+    expect(resumed?.event).toMatchObject({
+      chainId: CHAIN,
+      outbox: outbox.toLowerCase(),
+      block: { number: trusted, hash },
+      halt: records[0]!.id,
+      reason: "rpc-a served a fork",
+    })
+    expect(resumed?.event.by).toMatch(/.+@.+/)
+    expect(resumed?.event.lanes.map((l) => [l.dstChainId, l.count])).toEqual([
+      [902, 2],
+      [903, 0],
+    ])
+    expect(view.haltOf(CHAIN)).toBeNull()
+    expect(view.resumeOf(CHAIN)).toMatchObject({ eventId: resumed!.id })
+
+    // A second resume of the same halt is refused: the chain is no longer halted
+    const again = await run(
+      "chain",
+      "resume",
+      "901",
+      "--from",
+      String(trusted),
+      "--hash",
+      hash,
+      ...busFlags(),
+    )
+    expect(again.code).toBe(1)
+    expect(again.err).toMatch(
+      /refused: chain 901 is not halted: its last halt .* was lifted by .* from block/,
+    )
   })
 })

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
+import { chainResume } from "./commands/chain-resume.ts"
 import { devnet } from "./commands/devnet.ts"
 import { devnetOpenRecipients } from "./commands/devnet-open-recipients.ts"
 import { diff } from "./commands/diff.ts"
@@ -29,6 +30,7 @@ export const COMMANDS: ReadonlyArray<Command> = [
   trace,
   messages,
   retry,
+  chainResume,
   replay,
   diff,
   verifyLogCommand,

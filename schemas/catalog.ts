@@ -10,10 +10,16 @@
  * @module
  */
 import type { Schema } from "effect"
-import { AttestationRefused, upcastAttestationRefusedV1 } from "./events/attestation-refused.ts"
+import {
+  AttestationRefused,
+  upcastAttestationRefusedV1,
+  upcastAttestationRefusedV2,
+} from "./events/attestation-refused.ts"
 import { AttestationSigned } from "./events/attestation-signed.ts"
+import { ChainHaltRead } from "./events/chain-halt-read.ts"
 import { ChainHalted } from "./events/chain-halted.ts"
 import { ChainHeadRead } from "./events/chain-head-read.ts"
+import { ChainResumed } from "./events/chain-resumed.ts"
 import { CheckpointAttested } from "./events/checkpoint-attested.ts"
 import { CheckpointExpired } from "./events/checkpoint-expired.ts"
 import { CheckpointProposed } from "./events/checkpoint-proposed.ts"
@@ -117,6 +123,8 @@ export const EventCatalog = {
   }),
   WatcherCursor: define<WatcherCursor>(WatcherCursor, byChain, { owner: ofChain }),
   ChainHalted: define<ChainHalted>(ChainHalted, byChain, { owner: ofChain }),
+  // Written by the `chain-resume` tool, not by the chain's watcher: consumers take it from that tool alone.
+  ChainResumed: define<ChainResumed>(ChainResumed, byChain),
   OutboxRangeRead: define<OutboxRangeRead>(OutboxRangeRead, byChain, {
     // 2: `lanes` (each lane's Outbox count around the range, the proof it is complete) and `rpc`.
     version: 2,
@@ -126,6 +134,7 @@ export const EventCatalog = {
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
+  ChainHaltRead: define<ChainHaltRead>(ChainHaltRead, byLane, { owner: ofReader }),
   ChainReadFailed: define<ChainReadFailed>(ChainReadFailed, byLane, { owner: ofReader }),
   ChainReadRecovered: define<ChainReadRecovered>(ChainReadRecovered, byLane, { owner: ofReader }),
   WatcherStalled: define<WatcherStalled>(WatcherStalled, byChain, { owner: ofChain }),
@@ -134,8 +143,9 @@ export const EventCatalog = {
   MessageRejected: define<MessageRejected>(MessageRejected, byLane, { correlationId: (e) => e.messageId }),
   AttestationRefused: define<AttestationRefused>(AttestationRefused, byCheckpoint, {
     // 2: the reason `rpc-invalid` (the operator's own RPC answered what does not decode).
-    version: 2,
-    upcasters: { 1: upcastAttestationRefusedV1 },
+    // 3: the reason `chain-halted` (the proposal's source chain is halted on the log).
+    version: 3,
+    upcasters: { 1: upcastAttestationRefusedV1, 2: upcastAttestationRefusedV2 },
     owner: ofOperator,
   }),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
@@ -174,10 +184,12 @@ export type ChorusEvent =
   | DeliveryFailed
   | WatcherCursor
   | ChainHalted
+  | ChainResumed
   | OutboxRangeRead
   | OutboxLaneRead
   | OperatorSetRead
   | ChainHeadRead
+  | ChainHaltRead
   | ChainReadFailed
   | ChainReadRecovered
   | WatcherStalled

@@ -14,10 +14,13 @@ export {
   AttestationRefused,
   RefusalReason,
   upcastAttestationRefusedV1,
+  upcastAttestationRefusedV2,
 } from "./events/attestation-refused.ts"
 export { AttestationSigned } from "./events/attestation-signed.ts"
+export { ChainHaltRead, HaltSeen, ResumeSeen } from "./events/chain-halt-read.ts"
 export { ChainHalted } from "./events/chain-halted.ts"
 export { ChainHeadRead } from "./events/chain-head-read.ts"
+export { ChainResumed, ResumedLaneCount } from "./events/chain-resumed.ts"
 export { CheckpointAttested, Signature } from "./events/checkpoint-attested.ts"
 export { CheckpointExpired } from "./events/checkpoint-expired.ts"
 export { CheckpointProposed } from "./events/checkpoint-proposed.ts"

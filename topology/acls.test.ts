@@ -123,6 +123,12 @@ describe("ACLs from the topology", () => {
     expect(topicsWith(retry, "read")).toEqual([TOPICS.deliveries.name])
   })
 
+  it("lets the chain-resume tool write and read only the chain halts", () => {
+    const resume = of("User:chorus-chain-resume")
+    expect(topicsWith(resume, "write")).toEqual([TOPICS.chainHalts.name])
+    expect(topicsWith(resume, "read")).toEqual([TOPICS.chainHalts.name])
+  })
+
   it("lets the read-only tools read every declared topic and write none", () => {
     const readonly = of("User:chorus-readonly")
     expect(topicsWith(readonly, "read")).toEqual(sorted(ALL_TOPICS.map((t) => t.name)))

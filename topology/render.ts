@@ -42,6 +42,12 @@ export const renderText = (services: ReadonlyArray<ServiceDeclaration>): string 
 }
 
 const nodeId = (name: string) => name.replace(/[^A-Za-z0-9]/g, "_")
+/** A tool's command without its arguments and flags: `chorus chain resume <chainId> --from …` → `chorus chain resume`. */
+const commandWords = (command: string) => {
+  const words = command.split(" ")
+  const first = words.findIndex((word) => word.startsWith("<") || word.startsWith("-"))
+  return words.slice(0, first < 0 ? words.length : first).join(" ")
+}
 // Tools get a prefix so that a tool and a service of the same name stay two nodes.
 const toolId = (name: string) => `tool_${nodeId(name)}`
 
@@ -59,7 +65,7 @@ export const renderMermaid = (services: ReadonlyArray<ServiceDeclaration>): stri
   for (const t of ALL_TOPICS) lines.push(`  ${nodeId(t.name)}[("${t.name}")]`)
   for (const s of services) lines.push(`  ${nodeId(s.name)}["${s.name}"]`)
   // The label is the command without its arguments: Mermaid reads `<…>` in a label as HTML.
-  for (const t of TOOLS) lines.push(`  ${toolId(t.name)}{{"chorus ${t.name}"}}`)
+  for (const t of TOOLS) lines.push(`  ${toolId(t.name)}{{"${commandWords(t.command)}"}}`)
   for (const s of services) {
     // A group consumer and a range reader both take from the topic; the graph draws both as reads.
     for (const topic of new Set([...s.consumes, ...s.reads]))

@@ -49,7 +49,7 @@ export interface ToolDeclaration {
   readonly writes: ReadonlyArray<TopicName>
 }
 
-export type ToolName = "retry"
+export type ToolName = "retry" | "chain-resume"
 
 export const TOOLS: ReadonlyArray<ToolDeclaration> = [
   {
@@ -59,6 +59,16 @@ export const TOOLS: ReadonlyArray<ToolDeclaration> = [
       "Asks the destination's submitter to re-drive a stuck or failed message, and follows its answer.",
     reads: [TOPICS.deliveries.name],
     writes: [TOPICS.commandsRetry.name],
+  },
+  {
+    // The only writer of `ChainResumed`: consumers take a resume from this tool alone, and a halt
+    // (`ChainHalted`) from a chain-watcher alone, though both write the halts topic.
+    name: "chain-resume",
+    command: "chorus chain resume <chainId> --from <block> --hash <hash>",
+    description:
+      "Lifts a halted chain's quarantine from a block trusted below the rewrite, read on the chain's RPC, and records who did it.",
+    reads: [TOPICS.chainHalts.name],
+    writes: [TOPICS.chainHalts.name],
   },
 ]
 

@@ -49,12 +49,12 @@ export const TOPICS = {
   chainHalts: {
     name: "chorus.chain.halts",
     description:
-      "A watcher's chain faults: its chain rewritten below finality (it stopped), or its RPC failing past the bound (it keeps trying), and back.",
+      "A watcher's chain faults: its chain rewritten below finality (it stopped; its messages are quarantined) until `chorus chain resume` lifts the halt from a trusted block, or its RPC failing past the bound (it keeps trying), and back.",
     partitions: 1,
     key: "chain",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["ChainHalted", "WatcherStalled", "WatcherRecovered"],
+    events: ["ChainHalted", "ChainResumed", "WatcherStalled", "WatcherRecovered"],
   },
   watcherReads: {
     name: "chorus.watcher.reads",
@@ -69,12 +69,19 @@ export const TOPICS = {
   laneReads: {
     name: "chorus.lane.reads",
     description:
-      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head, and reads that failed (an RPC unreachable past the bound, and back; an answer that does not decode).",
+      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head and the halt (and resume) it saw of that chain on the log, and reads that failed (an RPC unreachable past the bound, and back; an answer that does not decode).",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["OutboxLaneRead", "OperatorSetRead", "ChainHeadRead", "ChainReadFailed", "ChainReadRecovered"],
+    events: [
+      "OutboxLaneRead",
+      "OperatorSetRead",
+      "ChainHeadRead",
+      "ChainHaltRead",
+      "ChainReadFailed",
+      "ChainReadRecovered",
+    ],
   },
   checkpointsProposed: {
     name: "chorus.checkpoints.proposed",

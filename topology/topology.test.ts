@@ -125,6 +125,9 @@ describe("topology", () => {
     expect(mermaid).toContain("chorus_commands_retry --> submitter")
     expect(mermaid).toContain('tool_retry{{"chorus retry"}}')
     expect(mermaid).toContain("tool_retry -.-> chorus_commands_retry")
+    // A tool's label is its command's words, however many: never its arguments or flags.
+    expect(mermaid).toContain('tool_chain_resume{{"chorus chain resume"}}')
+    expect(mermaid).toContain("tool_chain_resume -.-> chorus_chain_halts")
     expect(mermaid).not.toMatch(/auditor --> /)
   })
 })

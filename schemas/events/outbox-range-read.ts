@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import { BlockRef } from "../lane.ts"
 import { Message } from "../message.ts"
-import { Address, ChainId, TxHash, Uint } from "../primitives.ts"
+import { Address, ChainId, EventId, TxHash, Uint } from "../primitives.ts"
 
 /** One `MessageSent` log as the watcher read it, already checked against its block. */
 export class OutboxLog extends Schema.Class<OutboxLog>("OutboxLog")({
@@ -41,6 +41,12 @@ export class OutboxLaneCount extends Schema.Class<OutboxLaneCount>("OutboxLaneCo
  *
  * Version 2 added `lanes` and `rpc`; a version-1 record is read with both
  * null (it proves nothing, and is folded as it was when written).
+ *
+ * `resumedBy` (absent on reads of a chain never resumed, and in records
+ * written before it was added) names the `ChainResumed` the read descends
+ * from: a watcher restarted from a resume's trusted block marks every read
+ * with it, so the core (and a replay) knows the read starts from that block
+ * rather than from the cursor it had before the halt.
  */
 export class OutboxRangeRead extends Schema.TaggedClass<OutboxRangeRead>()("OutboxRangeRead", {
   chainId: ChainId,
@@ -62,6 +68,7 @@ export class OutboxRangeRead extends Schema.TaggedClass<OutboxRangeRead>()("Outb
   ),
   /** The RPC the read was pinned to (redacted), for a read made again elsewhere; null when the chain's fallback chose. */
   rpc: Schema.NullOr(Schema.String).pipe(Schema.withConstructorDefault(Effect.succeed(null))),
+  resumedBy: Schema.optionalKey(EventId),
 }) {}
 
 /**

@@ -8,8 +8,10 @@ import fc from "fast-check"
 import type { ChorusEvent } from "../catalog.ts"
 import { AttestationRefused, RefusalReason } from "../events/attestation-refused.ts"
 import { AttestationSigned } from "../events/attestation-signed.ts"
+import { ChainHaltRead, HaltSeen, ResumeSeen } from "../events/chain-halt-read.ts"
 import { ChainHalted } from "../events/chain-halted.ts"
 import { ChainHeadRead } from "../events/chain-head-read.ts"
+import { ChainResumed, ResumedLaneCount } from "../events/chain-resumed.ts"
 import { CheckpointAttested, Signature } from "../events/checkpoint-attested.ts"
 import { CheckpointExpired } from "../events/checkpoint-expired.ts"
 import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
@@ -184,13 +186,26 @@ export const events = {
     reason: fc.string(),
     revertData: fc.option(hex, { nil: null }),
   }),
-  WatcherCursor: instancesOf(WatcherCursor, { chainId, block: blockRef }),
+  WatcherCursor: fc
+    .record({ chainId, block: blockRef, resumedBy: fc.option(eventIdArb, { nil: undefined }) })
+    .map(({ resumedBy, ...fields }) =>
+      resumedBy === undefined ? new WatcherCursor(fields) : new WatcherCursor({ ...fields, resumedBy }),
+    ),
   ChainHalted: instancesOf(ChainHalted, {
     chainId,
     blockNumber: uint,
     expectedHash: bytes32,
     observedHash: bytes32,
     reason: fc.string(),
+  }),
+  ChainResumed: instancesOf(ChainResumed, {
+    chainId,
+    outbox: address,
+    block: blockRef,
+    lanes: fc.array(instancesOf(ResumedLaneCount, { dstChainId: chainId, count: uint }), { maxLength: 3 }),
+    halt: eventIdArb,
+    by: fc.string({ minLength: 1 }),
+    reason: fc.option(fc.string(), { nil: null }),
   }),
   OutboxRangeRead: instancesOf(OutboxRangeRead, {
     chainId,
@@ -241,6 +256,16 @@ export const events = {
     lane,
     chainId,
     latest: blockRef,
+  }),
+  ChainHaltRead: instancesOf(ChainHaltRead, {
+    reader: fc.string({ minLength: 1 }),
+    lane,
+    chainId,
+    halt: instancesOf(HaltSeen, { eventId: eventIdArb, blockNumber: uint, reason: fc.string() }),
+    resumed: fc.option(
+      instancesOf(ResumeSeen, { eventId: eventIdArb, block: blockRef, by: fc.string(), at: isoTime }),
+      { nil: null },
+    ),
   }),
   ChainReadFailed: instancesOf(ChainReadFailed, {
     reader: fc.string({ minLength: 1 }),

@@ -9,6 +9,7 @@ import type {
   WatcherStalled,
 } from "../../schemas/index.ts"
 import { laneIdOf, marksOf, messageStagesOf } from "../lifecycle/index.ts"
+import { haltEventOf } from "../runtime/chain-halts.ts"
 import type { AuditStore, LogPlace } from "./index-store.ts"
 
 const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count, root: checkpoint.root })
@@ -38,8 +39,9 @@ const rpcFault = (
 
 /**
  * Writes what one log record says into the index: a message, a step of a
- * message, an event of a lane checkpoint, a destination's operator set or
- * a stall of a service's RPC (and its recovery). Other chain reads and
+ * message, an event of a lane checkpoint, a destination's operator set, a
+ * stall of a service's RPC (and its recovery), or a chain's halt or resume
+ * (each only from its rightful writer, `haltEventOf`). Other chain reads and
  * cursors, with no bearing on a message's path, are left out; any other event that
  * names a message in its correlation id becomes a step, so a new event type
  * still shows up in every timeline. A `MessageRejected` is a step of the
@@ -266,13 +268,13 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       rpcFault(store, envelope, place, event, "stalled")
       return
     case "ChainHalted":
-      store.addHalt({
-        ...place,
-        chainId: event.chainId,
-        blockNumber: event.blockNumber,
-        reason: event.reason,
-      })
+    case "ChainResumed": {
+      // Only a watcher halts a chain and only the chain-resume tool lifts a halt (any writer of the topic could
+      // claim either): the rest is left out, as the services leave it out.
+      const halt = haltEventOf(envelope)
+      if (halt.kind !== "ignored") store.addChainHaltEvent({ ...place, event: halt })
       return
+    }
     case "WatcherRecovered":
     case "ChainReadRecovered":
       rpcFault(store, envelope, place, event, "recovered")
@@ -284,6 +286,7 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
       return
     case "OutboxRangeRead":
     case "OutboxLaneRead":
+    case "ChainHaltRead":
     case "WatcherCursor":
       return
     default: {

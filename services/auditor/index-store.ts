@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import { rankOf, type Stage } from "../lifecycle/index.ts"
+import { type ChainHalt, type ChainStatus, foldChainHalt, type HaltEvent } from "../runtime/chain-halts.ts"
 
 /**
  * Bumped when the tables change, or when what the index makes of the log does: an index of another version is
@@ -12,9 +13,11 @@ import { rankOf, type Stage } from "../lifecycle/index.ts"
  * (`OperatorSetRead`, from `chorus.lane.reads`) and the RPC stalls and recoveries of watchers and operators
  * (`WatcherStalled`, `ChainReadFailed`…) are indexed, so a timeline can name the stake a checkpoint lacks
  * and an RPC a service cannot reach. 7: a chain's halt (`ChainHalted`) is indexed, so its messages not
- * settled are listed as quarantined.
+ * settled are listed as quarantined. 8: every halt and every resume (`ChainResumed`) is indexed in log
+ * order, each only from its rightful writer, so a chain resumed after its last halt is no longer
+ * quarantined and a timeline shows the halt and the resume.
  */
-export const INDEX_VERSION = 7
+export const INDEX_VERSION = 8
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -46,12 +49,32 @@ export interface MessageRow {
   readonly rejected: string | null
 }
 
-/** A chain its watcher halted (`ChainHalted`). */
+/** A chain its watcher halted (`ChainHalted`), and no resume lifted since. */
 export interface ChainHaltRow extends LogPlace {
   readonly chainId: number
   /** The block found rewritten. */
   readonly blockNumber: number
   readonly reason: string
+}
+
+/** A halt or a resume of a chain that took effect (`foldChainHalt`), where it lies in the log, and what it made of the chain. */
+export interface ChainStatusRow extends LogPlace {
+  readonly chainId: number
+  readonly status: ChainStatus
+}
+
+/** A `HaltEvent` as the index keeps it (JSON: a resume's counts as pairs). */
+const encodeHaltEvent = (event: HaltEvent): string =>
+  JSON.stringify(
+    event.kind === "halted"
+      ? event
+      : { ...event, resume: { ...event.resume, counts: [...event.resume.counts] } },
+  )
+const decodeHaltEvent = (text: string): HaltEvent => {
+  const event = JSON.parse(text) as HaltEvent
+  if (event.kind === "halted") return event
+  const counts = event.resume.counts as unknown as Array<[number, number]>
+  return { ...event, resume: { ...event.resume, counts: new Map(counts) } }
 }
 
 /** Where an index keeps its version; it outlives the tables, which another version may shape otherwise. */
@@ -167,11 +190,13 @@ CREATE TABLE IF NOT EXISTS rpc_faults (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE
 );
 CREATE INDEX IF NOT EXISTS rpc_faults_chain ON rpc_faults (chain, kind, at);
--- The first halt of each chain: its watcher found it rewritten below finality.
+-- Every halt (its watcher found the chain rewritten below finality) and resume of a chain, from its rightful
+-- writer: folded in log order, they say which chains are halted now.
 CREATE TABLE IF NOT EXISTS chain_halts (
-  chain INTEGER PRIMARY KEY, block INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
-  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL
+  kind TEXT NOT NULL, chain INTEGER NOT NULL, event TEXT NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE
 );
+CREATE INDEX IF NOT EXISTS chain_halts_order ON chain_halts (topic, partition, offset);
 `
 
 /**
@@ -481,27 +506,49 @@ export class AuditStore {
     }))
   }
 
-  /** Records a chain's halt (the first one stands). */
-  addHalt(row: ChainHaltRow): void {
+  /** Records a chain's halt or resume (`haltEventOf`: only from its rightful writer). */
+  addChainHaltEvent(row: LogPlace & { readonly event: HaltEvent }): void {
+    const { event } = row
+    const chainId = event.kind === "halted" ? event.halt.chainId : event.resume.chainId
     this.db
       .prepare(
-        `INSERT OR IGNORE INTO chain_halts (chain, block, reason, at, type, topic, partition, offset, event_id)
+        `INSERT OR IGNORE INTO chain_halts (kind, chain, event, at, type, topic, partition, offset, event_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(row.chainId, row.blockNumber, row.reason, ...placeValues(row))
+      .run(event.kind, chainId, encodeHaltEvent(event), ...placeValues(row))
   }
 
-  /** The halted chains, by chain id: their messages not settled are quarantined. */
+  /**
+   * Every halt and resume that took effect, in log order (a resume naming another halt, or none in force,
+   * lifts nothing and is left out), each with the chain's status after it. `chainId` narrows it to one chain.
+   */
+  chainStatusHistory(chainId?: number): ReadonlyArray<ChainStatusRow> {
+    const rows = this.db
+      .prepare("SELECT * FROM chain_halts ORDER BY topic, partition, offset")
+      .all() as unknown as Array<RawPlace & { chain: number; event: string }>
+    const current = new Map<number, ChainStatus>()
+    const history: ChainStatusRow[] = []
+    for (const row of rows) {
+      const folded = foldChainHalt(current.get(row.chain) ?? null, decodeHaltEvent(row.event))
+      if (folded.kind === "ignored") continue
+      current.set(row.chain, folded.status)
+      if (chainId === undefined || chainId === row.chain)
+        history.push({ ...toPlace(row), chainId: row.chain, status: folded.status })
+    }
+    return history
+  }
+
+  /** The chains halted now, by chain id, with the halt in force: their messages not settled are quarantined. */
   halts(): ReadonlyMap<number, ChainHaltRow> {
-    const rows = this.db.prepare("SELECT * FROM chain_halts").all() as unknown as Array<
-      RawPlace & { chain: number; block: number; reason: string }
-    >
-    return new Map(
-      rows.map((row) => [
-        row.chain,
-        { chainId: row.chain, blockNumber: row.block, reason: row.reason, ...toPlace(row) },
-      ]),
-    )
+    const last = new Map<number, ChainStatusRow>()
+    for (const row of this.chainStatusHistory()) last.set(row.chainId, row)
+    const halted = new Map<number, ChainHaltRow>()
+    for (const [chainId, row] of last) {
+      if (row.status.kind !== "halted") continue
+      const halt: ChainHalt = row.status.halt
+      halted.set(chainId, { ...row, chainId, blockNumber: halt.blockNumber, reason: halt.reason })
+    }
+    return halted
   }
 
   /** Records a destination's operator set as the collector read it. */

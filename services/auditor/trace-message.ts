@@ -3,11 +3,14 @@
  *
  * Pipeline: the message's own steps, the events of the lane checkpoints
  * that cover it (up to the first attested), the stalls that hold its lane
- * back, rival observations rejected at its nonce, and the RPC stalls and
- * recoveries of the services that read its chains while it was on its way
+ * back, rival observations rejected at its nonce, the RPC stalls and
+ * recoveries of the services that read its chains while it was on its way,
+ * and the halts and resumes of its source chain since it was observed
  * → one timeline in log order → `waiting`: its stage's next step (with the
  * stake its checkpoint lacks and who has not signed, `waiting-on.ts`), the
- * services that cannot reach their RPC for it now, and every problem met.
+ * services that cannot reach their RPC for it now, the halt that holds it
+ * or the resume it waits on a fresh attestation after, and every problem
+ * met.
  *
  * Invariants:
  * - Nothing is read from a chain: what a chain showed is what was recorded.
@@ -18,8 +21,17 @@
  */
 import { describeRevertsIn } from "../../chains/index.ts"
 import { rankOf, type Stage } from "../lifecycle/index.ts"
+import type { ChainResume } from "../runtime/chain-halts.ts"
 import { describeFailure, describeRevert } from "./decode-revert.ts"
-import type { AuditStore, LaneEventRow, LogPlace, MessageRow, RpcFaultRow, StepRow } from "./index-store.ts"
+import type {
+  AuditStore,
+  ChainStatusRow,
+  LaneEventRow,
+  LogPlace,
+  MessageRow,
+  RpcFaultRow,
+  StepRow,
+} from "./index-store.ts"
 import { describeHalt, type MessageStatus, stageOf, statusOf } from "./message-status.ts"
 import { describeStakeGap, describeStall, holdsBack, readsChainOf, stakeGapOf, whoOf } from "./waiting-on.ts"
 
@@ -329,6 +341,19 @@ export const traceMessage = (
     })
   }
 
+  // Its source chain's halts and resumes since it was observed (until it settled): what held it, and what freed it.
+  const chainHistory = store
+    .chainStatusHistory(message.srcChainId)
+    .filter((row) => row.at >= message.observedAt && row.at <= until)
+  for (const row of chainHistory)
+    raw.push({
+      stage: row.status.kind === "halted" ? "chain-halted" : "chain-resumed",
+      at: row.at,
+      summary: chainStatusSummary(message, row),
+      source: place(row),
+      detail: chainStatusDetail(message, row),
+    })
+
   raw.sort(
     (a, b) =>
       a.at - b.at || a.source.topic.localeCompare(b.source.topic) || a.source.offset - b.source.offset,
@@ -348,12 +373,67 @@ export const traceMessage = (
     steps,
     waiting: [
       ...(status === "quarantined" ? [describeHalt(halts.get(message.srcChainId)!)] : []),
+      ...resumeWait(message, status, chainHistory),
       ...waitingFor(message, status, steps, options.now, {
         stalls,
         gap: gap === undefined ? undefined : describeStakeGap(gap),
       }),
     ],
   }
+}
+
+/** The lane's Outbox count at a resume's trusted block: none for a lane of another outbox of the chain. */
+const trustedCountOf = (message: MessageRow, resume: ChainResume): number =>
+  message.outbox === resume.outbox ? (resume.counts.get(message.dstChainId) ?? 0) : 0
+
+/** A halt or resume of the message's source chain, in words. */
+const chainStatusSummary = (message: MessageRow, row: ChainStatusRow): string => {
+  const { status } = row
+  if (status.kind === "halted")
+    return `source chain ${message.srcChainId} halted: its watcher found block ${status.halt.blockNumber} rewritten below finality (${status.halt.reason}); its messages are held until the halt is lifted`
+  const { resume } = status
+  const count = trustedCountOf(message, resume)
+  const why = resume.reason === null ? "" : ` ("${resume.reason}")`
+  return (
+    `source chain ${message.srcChainId} resumed by ${resume.by}${why} from block ${resume.block.number} (${short(resume.block.hash)}), ` +
+    `where lane ${message.srcChainId} → ${message.dstChainId} counted ${count}: ` +
+    (message.nonce < count
+      ? `nonce ${message.nonce} is below it, so it goes on as before`
+      : `nonce ${message.nonce} is not, so only a checkpoint attested after the resume delivers it`)
+  )
+}
+
+const chainStatusDetail = (message: MessageRow, row: ChainStatusRow): Record<string, unknown> => {
+  const { status } = row
+  if (status.kind === "halted")
+    return { chainId: row.chainId, blockNumber: status.halt.blockNumber, reason: status.halt.reason }
+  const { resume } = status
+  return {
+    chainId: row.chainId,
+    block: resume.block.number,
+    hash: resume.block.hash,
+    by: resume.by,
+    reason: resume.reason,
+    halt: resume.halt.eventId,
+    trustedCount: trustedCountOf(message, resume),
+  }
+}
+
+/** What a message of a resumed chain still waits on, when the resume is why: a checkpoint attested after it. */
+const resumeWait = (
+  message: MessageRow,
+  status: MessageStatus,
+  history: ReadonlyArray<ChainStatusRow>,
+): string[] => {
+  const last = history.at(-1)
+  if (last === undefined || last.status.kind !== "resumed") return []
+  if (status === "delivered" || status === "rejected" || status === "failed") return []
+  const { resume } = last.status
+  const count = trustedCountOf(message, resume)
+  if (message.nonce < count) return []
+  return [
+    `source chain ${message.srcChainId} was resumed from block ${resume.block.number} by ${resume.by} at ${new Date(resume.at).toISOString()}, where lane ${message.srcChainId} → ${message.dstChainId} counted ${count}: nonce ${message.nonce} is delivered only against a checkpoint attested after the resume (one attested before it may hold messages the rewrite replaced)`,
+  ]
 }
 
 /** A stall or recovery of an RPC, as a step of the timeline. */

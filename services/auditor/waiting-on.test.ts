@@ -164,6 +164,27 @@ describe("a checkpoint below its destination's stake threshold", () => {
     expect(listed(1).waitingOn).toEqual([expect.stringContaining("1 more needed")])
   })
 
+  it("given an operator refused because the source chain was halted, when traced, then the gap says so in words", () => {
+    index(operatorSet(), T + 500, "chorus.lane.reads")
+    index(
+      by(
+        operatorProducer(3),
+        new AttestationRefused({
+          checkpoint,
+          operator: operators[3]!,
+          reason: "chain-halted",
+          detail:
+            "source chain 777 is halted on the log: its watcher found block 41 rewritten below finality",
+        }),
+        5000,
+      ),
+      T + 5000,
+    )
+    expect(trace(1).waiting[0]).toContain(
+      `${operators[3]} (weight 1, refused: chain-halted, its source chain halted on the log when it was proposed; only a checkpoint proposed after \`chorus chain resume\` is signed)`,
+    )
+  })
+
   it("given no set the collector read (only one another producer wrote), when traced, then it says the set is not on the log rather than guess", () => {
     index(operatorSet(producerOf("operator", operators[0]!)), T + 500, "chorus.lane.reads")
     expect(trace(1).waiting[0]).toContain("the collector recorded no operator set for chain 902")

@@ -99,7 +99,7 @@ export const stakeGapOf = (
   const answers = new Map<string, string>()
   for (const event of covering.filter((e) => e.count === proposal.count)) {
     const operator = String(event.detail.operator ?? "").toLowerCase()
-    if (event.stage === "refused") answers.set(operator, `refused: ${event.detail.reason}`)
+    if (event.stage === "refused") answers.set(operator, refusalAnswer(String(event.detail.reason)))
     if (event.stage === "signed" && event.detail.root !== root) answers.set(operator, `signed another root`)
   }
   for (const [operator, verdict] of verdicts)
@@ -124,6 +124,15 @@ export const stakeGapOf = (
     },
   }
 }
+
+/**
+ * An operator's refusal, as the gap names it: the reason, and for a refusal that is not about the checkpoint
+ * itself, why it will not be signed as it stands.
+ */
+const refusalAnswer = (reason: string): string =>
+  reason === "chain-halted"
+    ? "refused: chain-halted, its source chain halted on the log when it was proposed; only a checkpoint proposed after `chorus chain resume` is signed"
+    : `refused: ${reason}`
 
 /**
  * The gap in words: the stake required against the stake signed, and who has not signed.

@@ -7,6 +7,7 @@ import {
   ChainId,
   decodeRecord,
   type Envelope,
+  EventId,
   encodeEnvelope,
   eventId,
   Hex,
@@ -63,6 +64,7 @@ const read = (
     blocks?: OutboxBlock[]
     lanes?: OutboxLaneCount[] | null
     rpc?: string | null
+    resumedBy?: EventId
   },
   time = 1_700_000_000_000 + fields.to.number,
 ): Envelope<OutboxRangeRead> =>
@@ -76,6 +78,7 @@ const read = (
       blocks: fields.blocks ?? [],
       lanes: fields.lanes ?? null,
       rpc: fields.rpc ?? null,
+      ...(fields.resumedBy === undefined ? {} : { resumedBy: fields.resumedBy }),
     }),
     { producer, causationId: null, time: new Date(time) },
   )
@@ -445,5 +448,120 @@ describe("watcher core", () => {
       expect(tags(outputs)).toEqual(["WatcherCursor"])
       expect(state).toEqual({ cursor: block(10), halted: false })
     })
+  })
+})
+
+describe("watcher core, after a resume", () => {
+  const tags = (events: ReadonlyArray<{ readonly _tag: string }>) => events.map((e) => e._tag)
+  const RESUME = EventId.make(`0x${"5e".repeat(32)}`)
+  const LATER = EventId.make(`0x${"6e".repeat(32)}`)
+  // History "a" up to block 20, then rewritten from block 16 on: history "b" shares blocks up to 15.
+  const beforeHalt = [
+    read({
+      cursorCheck: null,
+      fromBlock: 0,
+      to: block(10),
+      lanes: [lane(902, 0, 1)],
+      blocks: [withLogs(5, [message(0)])],
+    }),
+    read({
+      cursorCheck: block(10),
+      fromBlock: 11,
+      to: block(20),
+      lanes: [lane(902, 1, 3)],
+      blocks: [withLogs(14, [message(1)]), withLogs(18, [message(2)])],
+    }),
+  ]
+  const rewrite = read({ cursorCheck: block(20, "b"), fromBlock: 21, to: block(20, "b") })
+  // The watcher restarted from the trusted block 15 (history "a" and "b" agree there): count 2 on lane 902.
+  const resumed = read({
+    cursorCheck: block(15),
+    fromBlock: 16,
+    to: block(25, "b"),
+    lanes: [lane(902, 2, 3)],
+    blocks: [withLogs(19, [message(2)], "b")],
+    resumedBy: RESUME,
+  })
+
+  it("given a halted state, when a read naming a resume arrives, then it starts from the read's check of the trusted block and the counts there, and every cursor names the resume", () => {
+    const halted: WatcherState = { cursor: block(20), halted: true }
+
+    const { state, outputs, outcome } = core.decide(halted, resumed)
+
+    expect(outcome).toEqual({ kind: "advanced", from: 16, to: block(25, "b"), messages: 1 })
+    expect(tags(outputs)).toEqual(["MessageObserved", "WatcherCursor"])
+    expect(outputs.at(-1)).toEqual(
+      new WatcherCursor({ chainId: CHAIN, block: block(25, "b"), resumedBy: RESUME }),
+    )
+    expect(state).toEqual({
+      cursor: block(25, "b"),
+      halted: false,
+      lanes: new Map([[902, 3]]),
+      resumedBy: RESUME,
+    })
+    // and the next read, naming the same resume, folds on that state as any other
+    const next = core.decide(
+      state,
+      read({
+        cursorCheck: block(25, "b"),
+        fromBlock: 26,
+        to: block(30, "b"),
+        lanes: [lane(902, 3, 3)],
+        resumedBy: RESUME,
+      }),
+    )
+    expect(next.outputs).toEqual([
+      new WatcherCursor({ chainId: CHAIN, block: block(30, "b"), resumedBy: RESUME }),
+    ])
+  })
+
+  it("given a read naming a resume but no check of the block it starts after, then it is ignored and the state stays", () => {
+    const halted: WatcherState = { cursor: block(20), halted: true }
+    const { state, outputs, outcome } = core.decide(
+      halted,
+      read({ cursorCheck: null, fromBlock: 16, to: block(25, "b"), resumedBy: RESUME }),
+    )
+    expect(outputs).toEqual([])
+    expect(state).toBe(halted)
+    expect(outcome).toMatchObject({
+      kind: "ignored",
+      reason: expect.stringMatching(/carries no check of the trusted block/),
+    })
+  })
+
+  it("given the whole log of a chain halted and resumed twice, when replayed from the start, then it halts where the live watcher halted and resumes where it resumed", () => {
+    const second = read({
+      cursorCheck: block(25, "c"),
+      fromBlock: 26,
+      to: block(27, "c"),
+      lanes: [lane(902, 3, 3)],
+      resumedBy: LATER,
+    })
+    const log = [
+      ...beforeHalt,
+      rewrite,
+      resumed,
+      read({ cursorCheck: block(25, "x"), fromBlock: 26, to: block(25, "x"), resumedBy: RESUME }),
+      second,
+    ]
+    const { outputs, state } = foldCore(
+      core,
+      producer,
+      log.map((input) => ({ input, reads: [] })),
+    )
+
+    expect(outputs.map((e) => e.type)).toEqual([
+      "MessageObserved",
+      "WatcherCursor",
+      "MessageObserved",
+      "MessageObserved",
+      "WatcherCursor",
+      "ChainHalted",
+      "MessageObserved",
+      "WatcherCursor",
+      "ChainHalted",
+      "WatcherCursor",
+    ])
+    expect(state).toMatchObject({ cursor: block(27, "c"), halted: false, resumedBy: LATER })
   })
 })

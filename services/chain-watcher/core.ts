@@ -5,6 +5,16 @@
  * Pipeline, per read:
  *   1. a read for another chain, or of another type, is ignored (a replay
  *      over the shared reads topic feeds every chain's reads);
+ *   1b. a read that names a resume (`resumedBy`) the state does not descend
+ *      from yet starts the chain again from that resume's trusted block: the
+ *      watcher restarted there after `chorus chain resume` lifted its halt,
+ *      so the read's check of its cursor is the trusted block (re-read on
+ *      its RPC and found with the resume's hash before the read was made)
+ *      and its counts before the range are the lanes' counts there. The
+ *      state becomes that block, those counts and that resume, not halted,
+ *      and the read is folded on it as below. A replay from the start of
+ *      the log thus folds the old history, halts, and resumes where the
+ *      live watcher did;
  *   2. once halted, nothing is folded any more;
  *   3. a read that does not start right after the cursor is stale (a
  *      duplicate, or a read made against an older cursor): a no-op;
@@ -25,6 +35,12 @@
  *   predates the proof and is folded as it was when written).
  * - The cursor is emitted last, after every message of its range: a crash
  *   between the two re-reads the range rather than skipping it.
+ * - After a resume every cursor names it (`resumedBy`), so the last cursor,
+ *   all the compacted cursors topic keeps, says whether the watcher already
+ *   started again from that resume.
+ * - Only the watcher's own reads name a resume, and it names one only after
+ *   finding it on the log, written by the `chain-resume` tool, and its
+ *   trusted block's hash on its own RPC (`resume.ts`, `service.ts`).
  * - No I/O, no clock, no randomness; the state is never mutated, so replaying
  *   the same reads reproduces the same outputs, and (stamped with
  *   `stampOutputs`) the same ids.
@@ -40,6 +56,7 @@ import {
   ChainHalted,
   type ChorusEvent,
   type Envelope,
+  type EventId,
   MessageId,
   MessageObserved,
   type OutboxRangeRead,
@@ -59,6 +76,8 @@ export interface WatcherState {
    * chain id); absent before one, and after a read that proved nothing.
    */
   readonly lanes?: ReadonlyMap<number, number>
+  /** The `ChainResumed` the cursor descends from (the watcher started again from its trusted block); absent before any. */
+  readonly resumedBy?: EventId
 }
 
 /** What the core made of one read: a closed set of named results with reasons. */
@@ -151,6 +170,29 @@ const checkCursor = (
 }
 
 /**
+ * The state a watcher restarted from a resume's trusted block starts with: the block its RPC showed there
+ * (the read's cursor check), the lanes' counts there as the read took them, and the resume. Undefined for a
+ * read with no cursor check (it cannot say where it starts).
+ *
+ * @example
+ * ```ts
+ * resumedFrom(firstReadAfterResume, resumeId) // { cursor: trusted, halted: false, lanes, resumedBy: resumeId }
+ * ```
+ */
+export const resumedFrom = (read: OutboxRangeRead, resumedBy: EventId): WatcherState | undefined => {
+  const trusted = read.cursorCheck
+  if (trusted === null) return undefined
+  const cursor = new BlockRef({ number: trusted.number, hash: trusted.hash })
+  if (read.lanes === null) return { cursor, halted: false, resumedBy }
+  return {
+    cursor,
+    halted: false,
+    lanes: new Map(read.lanes.map((lane) => [lane.dstChainId, lane.before])),
+    resumedBy,
+  }
+}
+
+/**
  * The watcher core of one chain.
  *
  * @example
@@ -163,7 +205,8 @@ const checkCursor = (
 export const makeWatcherCore = (chainId: number): WatcherCore => ({
   chainId,
   initial: { cursor: null, halted: false },
-  decide: (state, input) => {
+  decide: (from, input) => {
+    let state = from
     if (input.event._tag !== "OutboxRangeRead") {
       return unchanged(state, {
         kind: "ignored",
@@ -176,6 +219,16 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
         kind: "ignored",
         reason: `read ${input.id} is of chain ${read.chainId}, this core watches chain ${chainId}`,
       })
+    }
+    if (read.resumedBy !== undefined && read.resumedBy !== state.resumedBy) {
+      const resumed = resumedFrom(read, read.resumedBy)
+      if (resumed === undefined) {
+        return unchanged(state, {
+          kind: "ignored",
+          reason: `read ${input.id} names resume ${read.resumedBy} but carries no check of the trusted block it starts after`,
+        })
+      }
+      state = resumed
     }
     if (state.halted) {
       return unchanged(state, {
@@ -222,10 +275,20 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
     }
     const messages = outputs.length
     const to = new BlockRef({ number: read.to.number, hash: read.to.hash })
-    outputs.push(new WatcherCursor({ chainId: read.chainId, block: to }))
+    const resumedBy = state.resumedBy
+    outputs.push(
+      resumedBy === undefined
+        ? new WatcherCursor({ chainId: read.chainId, block: to })
+        : new WatcherCursor({ chainId: read.chainId, block: to, resumedBy }),
+    )
     const lanes = verdict.kind === "complete" ? verdict.counts : undefined
     return {
-      state: lanes === undefined ? { cursor: to, halted: false } : { cursor: to, halted: false, lanes },
+      state: {
+        cursor: to,
+        halted: false,
+        ...(lanes === undefined ? {} : { lanes }),
+        ...(resumedBy === undefined ? {} : { resumedBy }),
+      },
       outputs,
       outcome: { kind: "advanced", from: read.fromBlock, to, messages },
     }

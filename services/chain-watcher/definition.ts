@@ -1,7 +1,8 @@
 /**
  * The chain-watcher's definition: one instance per watched chain, no
  * consumer group. It reads its own cursor and its last read from the log to
- * resume, reads the chain, records each read (with the lane counts that
+ * resume (and whether its chain is halted, or was resumed from a trusted
+ * block, on the halts topic), reads the chain, records each read (with the lane counts that
  * prove it complete) on `chorus.watcher.reads` before folding it, and emits
  * messages, its cursor, or a halt.
  *
@@ -18,7 +19,8 @@ export const chainWatcher = defineService<ServiceInstance & { readonly chainId: 
     "One per chain: reads Outbox events from finalized blocks, records each read, emits messages and its cursor.",
   group: null,
   consumes: [],
-  reads: [TOPICS.watcherCursors.name, TOPICS.watcherReads.name],
+  // Its cursor and its last read (to resume), and its chain's halt and resume (`resume.ts`).
+  reads: [TOPICS.watcherCursors.name, TOPICS.watcherReads.name, TOPICS.chainHalts.name],
   writes: [
     TOPICS.watcherReads.name,
     TOPICS.messagesObserved.name,

@@ -7,7 +7,9 @@
  * `MessageObserved` events and its cursor (kept in the compacted
  * `chorus.watcher.cursors`) once the counts prove it holds every message;
  * a short answer is read again. It halts loudly, with `ChainHalted`, if the
- * chain is rewritten below its cursor.
+ * chain is rewritten below its cursor, refuses to start while the log shows
+ * its chain halted, and starts again from the trusted block of the
+ * `ChainResumed` (`chorus chain resume`) that lifts the halt.
  *
  * @module
  */
@@ -22,11 +24,12 @@ export {
 } from "./completeness.ts"
 export {
   makeWatcherCore,
+  resumedFrom,
   type WatcherCore,
   type WatcherDecision,
   type WatcherOutcome,
   type WatcherState,
 } from "./core.ts"
-export { ChainHaltedError } from "./errors.ts"
-export { loadResumePoint, type ResumePoint } from "./resume.ts"
+export { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
+export { loadResumePoint, type ResumePoint, type StartPoint, startPointOf } from "./resume.ts"
 export { type ChainWatcher, type ChainWatcherDeps, startChainWatcher, type TickResult } from "./service.ts"

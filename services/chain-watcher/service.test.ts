@@ -24,20 +24,13 @@ import type { BusPort } from "../../bus/port.ts"
 import { chainDefinition } from "../../chains/evm/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../contracts/index.ts"
-import {
-  BlockRef,
-  type Bytes32,
-  ChainId,
-  type Envelope,
-  type MessageObserved,
-  makeEnvelope,
-  WatcherCursor,
-} from "../../schemas/index.ts"
+import { BlockRef, type Bytes32, type Envelope, type MessageObserved } from "../../schemas/index.ts"
+import { resumedEnvelope } from "../../schemas/testing/chain-halts.ts"
 import { type LossyRpc, startLossyRpc } from "../../test/fixtures/lossy-rpc.ts"
 import { ALL_TOPICS, TOPICS, type TopicName } from "../../topology/index.ts"
 import { decodeConfig } from "../config/index.ts"
-import { jsonLogger, producerOf } from "../runtime/index.ts"
-import { ChainHaltedError } from "./errors.ts"
+import { jsonLogger } from "../runtime/index.ts"
+import { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
 import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.ts"
 
 const CHAIN_ID = 901
@@ -245,7 +238,7 @@ describe("chain-watcher on anvil", () => {
     expect(cursors.at(-1)!.event.block).toEqual(third.cursor())
   })
 
-  it("halts on a rewrite below its cursor, stays halted on restart, and resumes from a cursor an operator trusts", async () => {
+  it("halts on a rewrite below its cursor, refuses to start while halted, and starts again from the block a resume trusts, once it finds it on the chain", async () => {
     const outbox = await deployOutbox({ walletClient, publicClient })
     const config = configFor(outbox, Number(await publicClient.getBlockNumber({ cacheTime: 0 })), {
       confirmations: 0,
@@ -281,34 +274,98 @@ describe("chain-watcher on anvil", () => {
     const error = await watcher.done.catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ChainHaltedError)
     expect(error).toMatchObject({ chainId: CHAIN_ID, blockNumber: seen.number, expectedHash: seen.hash })
-    expect((error as Error).message).toMatch(/restart from a trusted cursor/)
+    // and says what to do: lift the halt with `chorus chain resume` from a block below the rewrite
+    expect((error as Error).message).toMatch(
+      new RegExp(`choose a block below ${seen.number} .*chorus chain resume ${CHAIN_ID} --from <block>`),
+    )
     const halts = await onBus(TOPICS.chainHalts.name, "ChainHalted")
     expect(halts.map((e) => e.event.observedHash)).toEqual([replaced.hash])
     expect(halts[0]!.event.reason).toMatch(/finality violated/)
     expect(logged("chain halted: rewritten below the cursor")).toHaveLength(1)
     expect((await watcher.tick()).kind).toBe("halted")
 
-    // Restarted as is, it halts again: the cursor still names a block the chain no longer has.
+    // Restarted as is, it refuses to start: the log shows its chain halted, and nothing lifted the halt (it used
+    // to start and halt again on its old cursor, at every restart).
     await testClient.mine({ blocks: 2 })
-    const restarted = await start(config, { autoStart: false })
-    expect(restarted.cursor()).toEqual(seen)
-    expect((await restarted.tick()).kind).toBe("halted")
-    await expect(restarted.done).rejects.toBeInstanceOf(ChainHaltedError)
+    const refusal = await start(config, { autoStart: false }).catch((e: unknown) => e)
+    expect(refusal).toBeInstanceOf(ChainStillHaltedError)
+    expect((refusal as Error).message).toMatch(
+      new RegExp(`chain ${CHAIN_ID} is halted on the log .*block ${seen.number} rewritten`),
+    )
+    expect((refusal as Error).message).toMatch(/chorus chain resume 901 --from <block> --hash <its hash>/)
 
-    // An operator writes a cursor below the rewrite; the watcher reads the new chain from there.
-    await publishEvents(bus, [
-      makeEnvelope(new WatcherCursor({ chainId: ChainId.make(CHAIN_ID), block: trusted }), {
-        producer: producerOf("chain-watcher", String(CHAIN_ID)),
-        causationId: null,
-        time: new Date(),
-      }),
-    ])
+    // A resume from a block the chain has, but with lane counts it does not show there: the watcher checks them
+    // before it reads anything, and halts the chain again where the rewrite was found.
+    const miscounted = resumedEnvelope(halts[0]!, {
+      block: trusted.number,
+      hash: trusted.hash,
+      outbox,
+      counts: { 902: 2, 903: 0 },
+    })
+    await publishEvents(bus, [miscounted])
+    const counted = await start(config, { autoStart: false })
+    const recount = await counted.tick()
+    expect(recount).toMatchObject({ kind: "halted", halt: { blockNumber: seen.number } })
+    if (recount.kind === "halted")
+      expect(recount.reason).toMatch(
+        /its RPC shows other lane counts there than the resume recorded \(lane 901 → 902: 1, not 2\)/,
+      )
+    await expect(counted.done).rejects.toBeInstanceOf(ResumeRefutedError)
+    const rehalts = await onBus(TOPICS.chainHalts.name, "ChainHalted")
+    expect(rehalts).toHaveLength(2)
+    expect(rehalts[1]!.causationId).toBe(miscounted.id)
+
+    // A resume whose trusted block the chain does not have: halted again, at that block.
+    const forged = resumedEnvelope(rehalts[1]!, {
+      block: trusted.number,
+      hash: `0x${"66".repeat(32)}`,
+      outbox,
+      counts: { 902: 1, 903: 0 },
+    })
+    await publishEvents(bus, [forged])
+    const mistaken = await start(config, { autoStart: false })
+    const again = await mistaken.tick()
+    expect(again).toMatchObject({
+      kind: "halted",
+      halt: { blockNumber: trusted.number, expectedHash: `0x${"66".repeat(32)}`, observedHash: trusted.hash },
+    })
+    await expect(mistaken.done).rejects.toBeInstanceOf(ResumeRefutedError)
+    const thirdHalt = (await onBus(TOPICS.chainHalts.name, "ChainHalted"))[2]!
+    expect(thirdHalt.event.blockNumber).toBe(trusted.number)
+    expect(await onBus(TOPICS.messagesObserved.name, "MessageObserved")).toHaveLength(2)
+
+    // A resume from below that (the block before the first message: nothing counted yet), with its hash and
+    // counts: the watcher reads the new chain from there.
+    const below = await publicClient.getBlock({ blockNumber: BigInt(trusted.number - 1) })
+    const start0 = new BlockRef({ number: trusted.number - 1, hash: below.hash as Bytes32 })
+    const resume = resumedEnvelope(thirdHalt, {
+      block: start0.number,
+      hash: start0.hash,
+      outbox,
+      counts: { 902: 0, 903: 0 },
+    })
+    await publishEvents(bus, [resume])
     const reset = await start(config, { autoStart: false })
-    expect(reset.cursor()).toEqual(trusted)
+    expect(reset.cursor()).toEqual(start0)
     await tickUntilIdle(reset)
     const observed = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
     expect(observed.map((e) => e.event.messageId)).toContain(replacement.messageId)
     expect(observed.at(-1)!.event.messageId).toBe(replacement.messageId)
+    // Every read and cursor since names the resume, so the last cursor alone says it was applied.
+    const reads = await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")
+    const since = reads.filter((r) => r.event.resumedBy !== undefined)
+    expect(since.length).toBeGreaterThan(0)
+    expect(since.every((r) => r.event.resumedBy === resume.id)).toBe(true)
+    expect(since[0]!.event.cursorCheck).toEqual(start0)
+    const cursors = await onBus(TOPICS.watcherCursors.name, "WatcherCursor")
+    expect(cursors.at(-1)!.event.resumedBy).toBe(resume.id)
+
+    // Restarted, it goes on from its own cursor, not from the trusted block again.
+    const reached = reset.cursor()
+    await reset.stop()
+    const restartedAfter = await start(config, { autoStart: false })
+    expect(restartedAfter.cursor()).toEqual(reached)
+    expect((await restartedAfter.tick()).kind).toBe("idle")
   })
 
   it("reports an unreachable RPC as an rpc-error outcome and keeps polling until stopped, logging the first failure and then summaries", async () => {

@@ -2,6 +2,17 @@
  * The chain-watcher runtime: one per chain, a polling loop driven by blocks
  * (no filters, no subscriptions) around the pure core.
  *
+ * At start (`resume.ts`): a chain halted on the log, and not resumed,
+ * refuses to start (`ChainStillHaltedError`); a chain whose last halt a
+ * `chorus chain resume` lifted starts from the resume's trusted block,
+ * unless its cursor already descends from that resume, and its first tick
+ * reads that block's header, and each lane's count there, again on its RPC
+ * before anything else: the resume's hash and counts let it read on, every
+ * read then naming the resume (`resumedBy`); anything else means the chain
+ * refutes the resume (it no longer has the block, or the resume recorded
+ * counts it does not show), so it halts again (`ChainHalted` at that
+ * block) and `done` rejects with `ResumeRefutedError`.
+ *
  * Pipeline, per tick:
  *   1. a read published but not folded (a previous tick's publish failed,
  *      or the process stopped in between) is folded first;
@@ -45,7 +56,9 @@
  * - The cursor never passes a block whose messages are not all observed: the
  *   core folds only reads that prove themselves complete.
  * - A halt publishes `ChainHalted`, stops the loop and rejects `done` with
- *   `ChainHaltedError`.
+ *   `ChainHaltedError` (`ResumeRefutedError` when the chain refutes what a
+ *   resume trusts).
+ * - After a resume, every read and every cursor names it (`resumedBy`).
  *
  * @module
  */
@@ -62,7 +75,7 @@ import {
 } from "../../chains/index.ts"
 import {
   type BlockRef,
-  type ChainHalted,
+  ChainHalted,
   ChainId,
   type ChorusEvent,
   type Envelope,
@@ -74,10 +87,16 @@ import {
   WatcherStalled,
 } from "../../schemas/index.ts"
 import { type ChorusConfig, chainOf } from "../config/index.ts"
-import { producerOf, type RunningService, type ServiceLogger, stampOutputs } from "../runtime/index.ts"
+import {
+  laneCountsAt,
+  producerOf,
+  type RunningService,
+  type ServiceLogger,
+  stampOutputs,
+} from "../runtime/index.ts"
 import { describeShortfall } from "./completeness.ts"
 import { makeWatcherCore, type WatcherOutcome, type WatcherState } from "./core.ts"
-import { ChainHaltedError } from "./errors.ts"
+import { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
 import { unionOfReads } from "./merge-reads.ts"
 import { loadResumePoint } from "./resume.ts"
 
@@ -160,6 +179,22 @@ interface Short {
 const missingOf = (outcome: Extract<WatcherOutcome, { kind: "incomplete" }>): string =>
   outcome.verdict.kind === "short" ? describeShortfall(outcome.verdict.shortfall) : outcome.reason
 
+/** The read as recorded after a resume: naming the resume, so the core (and a replay) starts from its block. */
+const markResumed = (read: OutboxRangeRead, resumedBy: EventId | undefined): OutboxRangeRead =>
+  resumedBy === undefined || read.resumedBy === resumedBy
+    ? read
+    : new OutboxRangeRead({
+        chainId: read.chainId,
+        outbox: read.outbox,
+        cursorCheck: read.cursorCheck,
+        fromBlock: read.fromBlock,
+        to: read.to,
+        blocks: read.blocks,
+        lanes: read.lanes,
+        rpc: read.rpc,
+        resumedBy,
+      })
+
 /** A failure of the bus, as opposed to the chain's RPC. */
 class PublishFailed extends Error {
   override readonly name = "PublishFailed"
@@ -198,7 +233,24 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
   const core = makeWatcherCore(chainId)
 
   const resume = await loadResumePoint(bus, { chainId, startBlock: settings.startBlock, logger })
-  let state: WatcherState = { cursor: resume.cursor?.event.block ?? null, halted: false }
+  const { start } = resume
+  if (start.kind === "halted") {
+    const error = new ChainStillHaltedError(start.halt)
+    logger.error("chain-watcher refuses to start: its chain is halted on the log", {
+      block: start.halt.blockNumber,
+      halt: start.halt.eventId,
+      reason: start.halt.reason,
+    })
+    throw error
+  }
+  /** The resume this watcher starts again from, until its first tick finds the trusted block on the RPC. */
+  let resuming = start.kind === "resume" ? start.resume : null
+  const resumedBy = resuming?.eventId ?? resume.cursor?.event.resumedBy
+  let state: WatcherState = {
+    cursor: resuming !== null ? resuming.block : (resume.cursor?.event.block ?? null),
+    halted: false,
+    ...(resumedBy === undefined ? {} : { resumedBy }),
+  }
   let pending: Envelope<OutboxRangeRead> | null = resume.pending
   let lastHalt: ChainHalted | null = null
   logger.info("chain-watcher starting", {
@@ -206,6 +258,9 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     startBlock: state.cursor === null ? settings.startBlock : null,
     pendingRead: pending?.id ?? null,
     finality: chain.finality,
+    ...(resuming === null
+      ? {}
+      : { resumingFrom: resuming.block.number, resume: resuming.eventId, resumedBy: resuming.by }),
   })
 
   let resolveDone: () => void = () => {}
@@ -288,7 +343,11 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     rereads: number,
     completes: EventId | null = null,
   ) => {
-    const envelope = makeEnvelope(read, { producer, causationId: completes, time: new Date() })
+    const envelope = makeEnvelope(markResumed(read, state.resumedBy), {
+      producer,
+      causationId: completes,
+      time: new Date(),
+    })
     await publish(bus, [envelope])
     pending = envelope
     return apply(envelope, head, false, rereads)
@@ -360,10 +419,69 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     }
   }
 
+  /**
+   * Before it reads on from a resume: the trusted block's hash, and each lane's count there, on its own RPC.
+   * The resume's let it read on; anything else halts the chain again at that block, on the log, and stops
+   * the watcher (the counts are what submitters trust the lanes' checkpoints up to).
+   */
+  const checkTrusted = async (trusted: NonNullable<typeof resuming>): Promise<TickResult | null> => {
+    const check = await reader.header(trusted.block.number)
+    let problem: string | null = null
+    if (trusted.block.number >= trusted.halt.blockNumber) {
+      problem = `that block is not below block ${trusted.halt.blockNumber}, which the halt it lifts found rewritten`
+    } else if (check.ref.hash !== trusted.block.hash) {
+      problem = `its RPC now shows ${check.ref.hash} at that block: the chain no longer has the block the resume trusts`
+    } else if (trusted.outbox !== outbox) {
+      problem = `the resume counts the lanes of Outbox ${trusted.outbox}, and the chain's configured Outbox is ${outbox}`
+    } else {
+      const destinations = config.chains.filter((c) => c.chainId !== chainId).map((c) => c.chainId)
+      const counts = await laneCountsAt(reader, outbox, destinations, trusted.block.number)
+      const wrong = destinations.filter((dst) => (trusted.counts.get(dst) ?? 0) !== counts.get(dst))
+      if (wrong.length > 0)
+        problem = `its RPC shows other lane counts there than the resume recorded (${wrong
+          .map((dst) => `lane ${chainId} → ${dst}: ${counts.get(dst)}, not ${trusted.counts.get(dst) ?? 0}`)
+          .join("; ")})`
+    }
+    if (problem === null) {
+      logger.info("the resume's trusted block is on the chain; reading on from it", {
+        block: trusted.block.number,
+        hash: trusted.block.hash,
+        resume: trusted.eventId,
+        by: trusted.by,
+      })
+      resuming = null
+      return null
+    }
+    // A block the chain no longer has is where it was found rewritten; otherwise the rewrite the resume was to
+    // lift stands where it was found (the next resume must come from below it).
+    const rewritten = check.ref.hash !== trusted.block.hash
+    const halt = new ChainHalted({
+      chainId,
+      blockNumber: rewritten ? trusted.block.number : trusted.halt.blockNumber,
+      expectedHash: trusted.block.hash,
+      observedHash: check.ref.hash,
+      reason: `the resume by ${trusted.by} (ChainResumed ${trusted.eventId}) trusts block ${trusted.block.number} (${trusted.block.hash}), but ${problem}; stopping`,
+    })
+    await publish(bus, [makeEnvelope(halt, { producer, causationId: trusted.eventId, time: new Date() })])
+    state = { ...state, halted: true }
+    lastHalt = halt
+    logger.error("the chain refutes the resume's trusted block: halted again", {
+      block: trusted.block.number,
+      resume: trusted.eventId,
+      problem,
+    })
+    rejectDone(new ResumeRefutedError(trusted, problem))
+    return { kind: "halted", halt, reason: halt.reason }
+  }
+
   /** One step; throws only `PublishFailed` or RPC errors, which `tick` turns into outcomes. */
   const step = async (): Promise<TickResult> => {
     if (state.halted && lastHalt !== null) {
       return { kind: "halted", halt: lastHalt, reason: `chain ${chainId} is halted: ${lastHalt.reason}` }
+    }
+    if (resuming !== null) {
+      const refused = await checkTrusted(resuming)
+      if (refused !== null) return refused
     }
     if (pending !== null) {
       const recovered = await apply(pending, null, true, 0)

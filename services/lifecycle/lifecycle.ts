@@ -211,6 +211,9 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "CheckpointExpired":
     case "LaneStalled":
     case "ChainHalted":
+    // A resume, and an operator's read of a halt, move nothing: the messages wait where they are.
+    case "ChainResumed":
+    case "ChainHaltRead":
     // An RPC that fails a service moves nothing: its messages wait where they are (the auditor says why).
     case "WatcherStalled":
     case "WatcherRecovered":

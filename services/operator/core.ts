@@ -7,6 +7,12 @@
  *      the source chain's (else `wrong-network`);
  *   2. it must not have signed another root for the same lane and count
  *      (else `conflicting-signature`);
+ *   2b. its source chain must not be halted on the log, as its observer
+ *      recorded it (a `ChainHaltRead` of its own with no resume; else
+ *      `chain-halted`, naming the chain, the block found rewritten and why):
+ *      nothing of a chain rewritten below finality is signed until
+ *      `chorus chain resume` lifts the halt; after that, the chain's
+ *      proposals are read and checked like any other;
  *   3. the proposal's block must be at most `maxBlocksAhead` past the latest
  *      block its own RPC showed, when it recorded one (`ChainHeadRead`; else
  *      `not-finalized` at once, naming the block, the head and the margin:
@@ -34,8 +40,10 @@
  *   again is read and decided afresh, so an RPC that answered garbage once
  *   (`rpc-invalid`) does not stop the operator signing once it recovers.
  * - Every decision rests on the reads recorded for the input, so a replay
- *   refuses a far-future proposal again from its recorded head, with no RPC.
- *   A log recorded before head reads existed has none, and decides as then.
+ *   refuses a far-future proposal again from its recorded head, and a
+ *   halted chain's proposal from its recorded halt, with no RPC and no read
+ *   of the halts topic. A log recorded before head or halt reads existed
+ *   has none, and decides as then.
  *
  * @module
  */
@@ -45,6 +53,7 @@ import {
   AttestationRefused,
   AttestationSigned,
   type Bytes32,
+  type ChainHaltRead,
   type ChainHeadRead,
   type ChainReadFailed,
   type Checkpoint,
@@ -58,6 +67,7 @@ import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
 import {
   blockAheadProblem,
+  chainHaltedProblem,
   laneProblem,
   type OperatorChain,
   rpcInvalidProblem,
@@ -147,6 +157,10 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
     }
 
     const events = reads.map((r) => r.event)
+    const haltReads = events.filter((e): e is ChainHaltRead => e._tag === "ChainHaltRead")
+    const halted = chainHaltedProblem(event, haltReads, operator)
+    if (halted !== undefined) return refuse("chain-halted", halted)
+
     const heads = events.filter((e): e is ChainHeadRead => e._tag === "ChainHeadRead")
     const ahead = blockAheadProblem(event, heads, operator, maxBlocksAhead)
     if (ahead !== undefined) return refuse("not-finalized", ahead)

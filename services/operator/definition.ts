@@ -22,9 +22,11 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
     "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
   group: "chorus.operator.{operator}",
   consumes: [TOPICS.checkpointsProposed.name],
-  reads: [TOPICS.laneReads.name],
+  // Its recorded reads (rebuilds), and which source chains are halted (`services/runtime/chain-halts.ts`).
+  reads: [TOPICS.laneReads.name, TOPICS.chainHalts.name],
   writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, TOPICS.deadLetters.name],
-  external: "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block",
+  external:
+    "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block (none for a chain halted on the log)",
   single: false,
   instances: (config) =>
     requireSome(

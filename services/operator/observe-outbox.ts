@@ -4,6 +4,14 @@
  * feeds the same records back, so it decides the same way with no RPC call.
  *
  * Pipeline, per proposal it could sign:
+ *   0. its source chain's halt, as `chorus.chain.halts` says (`halts`,
+ *      refreshed for every proposal): a chain halted on the log is recorded
+ *      as a `ChainHaltRead` and nothing else is read, so the core refuses
+ *      (`chain-halted`) with no RPC call; a chain whose halt was lifted by
+ *      `chorus chain resume` is read as below, and the first proposal of each
+ *      of its lanes this observer handles after the resume carries a
+ *      `ChainHaltRead` naming the resume too, so the log shows why the
+ *      operator signs a chain that was halted;
  *   1. a block at or below a finalized head this RPC already showed is final
  *      (finality never goes back): read the lane there at once;
  *   2. otherwise look at the chain's `latest` block, recorded as a
@@ -42,6 +50,11 @@
  *   streak at once, then a summary per `rpc.logEveryMs`.
  *
  * Invariants:
+ * - A halt is a fact of the log, not of the chain: the halts topic is read
+ *   through the bus's decode edge, a halt taken only from a chain-watcher
+ *   and its lifting only from the `chain-resume` tool
+ *   (`services/runtime/chain-halts.ts`), and what was seen is recorded, so
+ *   a replay refuses the same proposals without reading the topic again.
  * - The bus is never trusted for a chain fact: every field of every read
  *   comes from the operator's RPC. Nothing read at the block means the core
  *   refuses with `not-finalized`. A proposal the core refuses without a read
@@ -80,6 +93,7 @@ import {
 import {
   type BlockRef,
   Bytes32,
+  ChainHaltRead,
   ChainHeadRead,
   ChainId,
   ChainReadFailed,
@@ -88,11 +102,14 @@ import {
   type CheckpointProposed,
   type ChorusEvent,
   type Envelope,
+  HaltSeen,
+  IsoTime,
   Lane,
   OutboxLaneRead,
+  ResumeSeen,
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
-import type { ServiceLogger } from "../runtime/index.ts"
+import type { ChainHaltsView, ServiceLogger } from "../runtime/index.ts"
 import { type OperatorState, signedKey } from "./core.ts"
 import { OperatorStoppedError } from "./errors.ts"
 import { laneProblem, verifyProposal } from "./verify-proposal.ts"
@@ -121,6 +138,11 @@ export interface OutboxObserverOptions {
   readonly record: (event: ChorusEvent, input: Envelope) => Promise<void>
   /** Answers that do not decode before it gives up on a proposal. Default 3. */
   readonly invalidAttempts?: number
+  /**
+   * Which source chains are halted on the log (`chainHaltsView`), refreshed for every proposal; absent, no
+   * chain is ever seen halted (tests of the chain reads alone).
+   */
+  readonly halts?: Pick<ChainHaltsView, "refresh" | "statusOf">
 }
 
 const ZERO_ROOT = Bytes32.make(`0x${"00".repeat(32)}`)
@@ -192,13 +214,64 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     return view
   }
 
-  const observe = async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+  /** The proposal, if it is one the core would read for: not outside the network, no conflicting root. */
+  const toRead = (state: OperatorState, input: Envelope): CheckpointProposed | undefined => {
     const event = input.event
-    if (event._tag !== "CheckpointProposed") return []
-    const { checkpoint, block } = event
-    if (laneProblem(chains, checkpoint) !== undefined) return []
+    if (event._tag !== "CheckpointProposed") return undefined
+    const { checkpoint } = event
+    if (laneProblem(chains, checkpoint) !== undefined) return undefined
     const earlier = state.signed.get(signedKey(checkpoint))
-    if (earlier !== undefined && earlier.root !== checkpoint.root) return []
+    if (earlier !== undefined && earlier.root !== checkpoint.root) return undefined
+    return event
+  }
+
+  /** Resumes already recorded, by lane and resume: one `ChainHaltRead` of a resume per lane is enough. */
+  const resumesRecorded = new Set<string>()
+  /** What the log says of the proposal's source chain, when there is something to record (see step 0). */
+  const haltRead = async (proposal: CheckpointProposed, input: Envelope): Promise<ChainHaltRead | null> => {
+    if (options.halts === undefined) return null
+    await options.halts.refresh()
+    const { checkpoint } = proposal
+    const status = options.halts.statusOf(checkpoint.srcChainId)
+    if (status === null) return null
+    const lane = laneOf(checkpoint)
+    const seen = (halt: { eventId: HaltSeen["eventId"]; blockNumber: number; reason: string }) =>
+      new HaltSeen({ eventId: halt.eventId, blockNumber: halt.blockNumber, reason: halt.reason })
+    if (status.kind === "halted") {
+      logger.warn("the proposal's source chain is halted on the log; refusing without reading it", {
+        lane: input.key,
+        count: checkpoint.count,
+        chainId: checkpoint.srcChainId,
+        haltedAt: status.halt.blockNumber,
+      })
+      return new ChainHaltRead({
+        reader: operator,
+        lane,
+        chainId: checkpoint.srcChainId,
+        halt: seen(status.halt),
+        resumed: null,
+      })
+    }
+    const { resume } = status
+    const key = `${input.key}:${resume.eventId}`
+    if (resumesRecorded.has(key)) return null
+    resumesRecorded.add(key)
+    return new ChainHaltRead({
+      reader: operator,
+      lane,
+      chainId: checkpoint.srcChainId,
+      halt: seen(resume.halt),
+      resumed: new ResumeSeen({
+        eventId: resume.eventId,
+        block: resume.block,
+        by: resume.by,
+        at: IsoTime.make(new Date(resume.at).toISOString()),
+      }),
+    })
+  }
+
+  const observe = async (event: CheckpointProposed, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+    const { checkpoint, block } = event
 
     const chain = chains.find((c) => c.chainId === checkpoint.srcChainId)!
     const view = viewOf(chain.chainId)
@@ -350,13 +423,16 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     return [head, await laneRead(finalized)]
   }
 
-  // A read given up on (its answers did not decode) is what the core refuses on: recorded as the proposal's read.
-  return async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+  /** The proposal's chain reads; a read given up on (its answers did not decode) is what the core refuses on. */
+  const observeChain = async (
+    proposal: CheckpointProposed,
+    input: Envelope,
+  ): Promise<ReadonlyArray<ChorusEvent>> => {
     try {
-      return await observe(state, input)
+      return await observe(proposal, input)
     } catch (error) {
       if (!(error instanceof RpcAnswerInvalidError)) throw error
-      const { checkpoint } = input.event as CheckpointProposed
+      const { checkpoint } = proposal
       logger.warn(
         "its own RPC answered what does not decode, every time it was asked; refusing the proposal",
         {
@@ -378,5 +454,15 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
         }),
       ]
     }
+  }
+
+  return async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+    const proposal = toRead(state, input)
+    if (proposal === undefined) return []
+    const halt = await haltRead(proposal, input)
+    // Halted on the log: nothing of the chain is read, the core refuses on the halt alone.
+    if (halt !== null && halt.resumed === null) return [halt]
+    const reads = await observeChain(proposal, input)
+    return halt === null ? reads : [halt, ...reads]
   }
 }

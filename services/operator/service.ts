@@ -10,6 +10,7 @@ import {
   operatorIdentity,
 } from "../config/index.ts"
 import {
+  chainHaltsView,
   type LaneCore,
   laneGroup,
   producerOf,
@@ -118,6 +119,8 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
       },
       logger,
       signal: abort.signal,
+      // Which source chains are halted on the log: nothing of them is signed until a resume lifts the halt.
+      halts: chainHaltsView(bus, logger),
     }),
     logger,
     onOutput: (envelope) => {

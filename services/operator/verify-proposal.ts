@@ -5,7 +5,9 @@
  * proposal claims.
  *
  * An RPC that answered what does not decode is a refusal of its own
- * (`rpc-invalid`), naming the RPC, what was asked and what it answered.
+ * (`rpc-invalid`), naming the RPC, what was asked and what it answered;
+ * a source chain halted on the log is one too (`chain-halted`), naming the
+ * chain, the block its watcher found rewritten and why.
  *
  * Each check ends in a closed set of named results; a refusal carries a
  * human-readable detail naming both sides, so whoever reads the refusal on
@@ -14,6 +16,7 @@
  * @module
  */
 import type {
+  ChainHaltRead,
   ChainHeadRead,
   ChainReadFailed,
   CheckpointProposed,
@@ -113,6 +116,32 @@ export const rpcInvalidProblem = (
   )
   if (own === undefined) return undefined
   return `its own RPC for chain ${own.chainId} (${own.rpc}) gave no answer it could use (${own.what}), ${own.attempts} time(s) since ${own.since}: ${own.problem}; it read nothing to sign against`
+}
+
+/**
+ * Why the operator signs nothing of the proposal's source chain, because the
+ * log shows that chain halted (its `ChainHaltRead` of that chain with no
+ * resume), or undefined. Reads by another reader or of another chain, and
+ * one showing the halt lifted, count for nothing; with none (a chain never
+ * halted, or a log older than halt reads) nothing is halted.
+ *
+ * @example
+ * ```ts
+ * chainHaltedProblem(proposal, haltReads, "0xf39f…2266") // undefined, or "source chain 901 is halted on the log …"
+ * ```
+ */
+export const chainHaltedProblem = (
+  proposal: CheckpointProposed,
+  reads: ReadonlyArray<ChainHaltRead>,
+  reader: string,
+): string | undefined => {
+  const { checkpoint } = proposal
+  const own = reads.find(
+    (r) => r.reader === reader && r.chainId === checkpoint.srcChainId && r.resumed === null,
+  )
+  if (own === undefined) return undefined
+  const { halt } = own
+  return `source chain ${own.chainId} is halted on the log: its watcher found block ${halt.blockNumber} rewritten below finality (ChainHalted ${halt.eventId}: ${halt.reason}); it signs nothing of chain ${own.chainId} until \`chorus chain resume ${own.chainId}\` lifts the halt from a trusted block`
 }
 
 /**

@@ -1,22 +1,33 @@
 /**
- * Which source chains are halted, as the log says: a view of
- * `chorus.chain.halts` that services consult before they act on a chain's
- * messages. A watcher that sees its chain rewritten below finality writes
- * `ChainHalted` and stops; from then on no submitter delivers, and no
- * operator signs, that chain's messages (they are quarantined) until the
- * halt is lifted on the log.
+ * Which source chains are halted, and which were resumed, as the log says:
+ * a view of `chorus.chain.halts` that services consult before they act on a
+ * chain's messages. A watcher that sees its chain rewritten below finality
+ * writes `ChainHalted` and stops; from then on no submitter delivers, and no
+ * operator signs, that chain's messages (they are quarantined) until
+ * `chorus chain resume` writes a `ChainResumed` that lifts the halt from a
+ * trusted block below the rewrite.
  *
  * Pipeline: `refresh()` reads the topic from where the last refresh ended
  * to its end (every partition), through the bus's decode edge, and folds
- * each event in log order into the halts by chain; `haltOf(chainId)`
- * answers from that fold.
+ * each event in log order (`foldChainHalt`) into one status per chain;
+ * `haltOf`, `resumeOf` and `statusOf` answer from that fold.
+ *
+ * The rule (`foldChainHalt`, pure, shared with the audit index): a chain is
+ * halted while its last `ChainHalted` is not followed, in log order on its
+ * partition (the topic is keyed by chain), by a `ChainResumed` that names
+ * it. A resume naming any other halt, or written while the chain is not
+ * halted, lifts nothing. A halt after a resume halts the chain again.
  *
  * Invariants:
- * - Only what the decode edge accepts is folded: on an authenticating bus a
- *   `ChainHalted` is a watcher's own (its key, its chain), so nobody else
- *   can quarantine a chain, nor lift a halt.
+ * - Only what the decode edge accepts is folded, and only from its rightful
+ *   writer (`haltEventOf`): a `ChainHalted` from a chain-watcher, a
+ *   `ChainResumed` from the `chain-resume` tool. On an authenticating bus a
+ *   producer's claim is its key's, so nobody but a chain's watcher can
+ *   quarantine it (a watcher only its own chain), and nobody but the tool's
+ *   key can lift a halt, though both write the topic.
  * - A halt, once folded, stays until the log lifts it; a record that does
- *   not decode is reported once and never folded.
+ *   not decode, or that its writer may not write, is reported once and
+ *   never folded.
  * - The topic is not co-partitioned with the lane topics, so the view reads
  *   all of it in every member, whichever lanes it holds.
  *
@@ -24,9 +35,15 @@
  */
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import type { EventId } from "../../schemas/index.ts"
+import { type ChainReader, OutboxNotDeployedError } from "../../chains/index.ts"
+import type { Address, BlockRef, Envelope, EventId } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import type { ServiceLogger } from "./logger.ts"
+
+/** The only producer whose `ChainHalted` is folded: a chain's own watcher. */
+export const CHAIN_HALT_WRITER = "chain-watcher"
+/** The only producer whose `ChainResumed` is folded: the `chorus chain resume` tool. */
+export const CHAIN_RESUME_WRITER = "chain-resume"
 
 /** A chain the log says is halted. */
 export interface ChainHalt {
@@ -39,11 +56,137 @@ export interface ChainHalt {
   readonly since: number
 }
 
+/** The resume that lifted a chain's last halt. */
+export interface ChainResume {
+  readonly chainId: number
+  /** The `ChainResumed` record, and when it was written (ms): work attested before it is not trusted above `counts`. */
+  readonly eventId: EventId
+  readonly at: number
+  /** The trusted block: the watcher reads the chain again from the block after it. */
+  readonly block: BlockRef
+  /** The chain's Outbox (lowercase), whose lane counts `counts` are. */
+  readonly outbox: string
+  /** Each lane's Outbox count at the trusted block, by destination chain id. */
+  readonly counts: ReadonlyMap<number, number>
+  /** The halt it lifted. */
+  readonly halt: ChainHalt
+  /** Who ran `chorus chain resume`, and why (null: no reason given). */
+  readonly by: string
+  readonly reason: string | null
+}
+
+/** Where a chain stands on the log: halted, or resumed after its last halt. A chain never halted has none. */
+export type ChainStatus =
+  | { readonly kind: "halted"; readonly halt: ChainHalt }
+  | { readonly kind: "resumed"; readonly resume: ChainResume }
+
+/** One record of the halts topic, as the rule folds it. */
+export type HaltEvent =
+  | { readonly kind: "halted"; readonly halt: ChainHalt }
+  | {
+      readonly kind: "resumed"
+      /** The resume, without the halt it names (the fold finds it). */
+      readonly resume: Omit<ChainResume, "halt">
+      /** The `ChainHalted` it names. */
+      readonly lifts: EventId
+    }
+
+/** What folding one record did: the chain's new status, or nothing, and why. */
+export type HaltFold =
+  | { readonly kind: "folded"; readonly status: ChainStatus }
+  | { readonly kind: "ignored"; readonly reason: string }
+
+/**
+ * The halt or resume a record states, if its writer may state it; `ignored` with the reason otherwise
+ * (another event of the topic, or a halt or resume from a producer that does not write them).
+ *
+ * @example
+ * ```ts
+ * haltEventOf(envelope) // { kind: "halted", halt: { chainId: 901, blockNumber: 41, … } }
+ * ```
+ */
+export const haltEventOf = (
+  envelope: Envelope,
+): HaltEvent | { readonly kind: "ignored"; readonly reason: string } => {
+  const event = envelope.event
+  const writer = envelope.producer.service
+  const time = Date.parse(envelope.time)
+  switch (event._tag) {
+    case "ChainHalted":
+      if (writer !== CHAIN_HALT_WRITER)
+        return {
+          kind: "ignored",
+          reason: `a ChainHalted written by ${writer}, not by a ${CHAIN_HALT_WRITER}`,
+        }
+      return {
+        kind: "halted",
+        halt: {
+          chainId: event.chainId,
+          blockNumber: event.blockNumber,
+          reason: event.reason,
+          eventId: envelope.id,
+          since: time,
+        },
+      }
+    case "ChainResumed":
+      if (writer !== CHAIN_RESUME_WRITER)
+        return {
+          kind: "ignored",
+          reason: `a ChainResumed written by ${writer}, not by the ${CHAIN_RESUME_WRITER} tool`,
+        }
+      return {
+        kind: "resumed",
+        lifts: event.halt,
+        resume: {
+          chainId: event.chainId,
+          eventId: envelope.id,
+          at: time,
+          block: event.block,
+          outbox: event.outbox.toLowerCase(),
+          counts: new Map(event.lanes.map((lane) => [lane.dstChainId, lane.count])),
+          by: event.by,
+          reason: event.reason,
+        },
+      }
+    default:
+      return { kind: "ignored", reason: `a ${event._tag}: no halt and no resume` }
+  }
+}
+
+/**
+ * Folds one halt or resume into a chain's status (the module's rule). Pure.
+ *
+ * @example
+ * ```ts
+ * foldChainHalt(null, { kind: "halted", halt }) // { kind: "folded", status: { kind: "halted", halt } }
+ * foldChainHalt({ kind: "halted", halt }, { kind: "resumed", resume, lifts: halt.eventId }).status.kind // "resumed"
+ * ```
+ */
+export const foldChainHalt = (current: ChainStatus | null, event: HaltEvent): HaltFold => {
+  if (event.kind === "halted") return { kind: "folded", status: { kind: "halted", halt: event.halt } }
+  const chain = event.resume.chainId
+  if (current === null || current.kind === "resumed")
+    return {
+      kind: "ignored",
+      reason: `ChainResumed ${event.resume.eventId} lifts halt ${event.lifts}, but chain ${chain} is not halted`,
+    }
+  if (current.halt.eventId !== event.lifts)
+    return {
+      kind: "ignored",
+      reason: `ChainResumed ${event.resume.eventId} lifts halt ${event.lifts}, but chain ${chain}'s last halt is ${current.halt.eventId} (block ${current.halt.blockNumber})`,
+    }
+  return { kind: "folded", status: { kind: "resumed", resume: { ...event.resume, halt: current.halt } } }
+}
+
 export interface ChainHaltsView {
   /** Folds what was written to the halts topic since the last refresh. */
   refresh(): Promise<void>
   /** The halt of `chainId`, or null while it is not halted (as of the last refresh). */
   haltOf(chainId: number): ChainHalt | null
+  /** The resume that lifted `chainId`'s last halt, or null while it is halted or was never halted. */
+  resumeOf(chainId: number): ChainResume | null
+  /** Where `chainId` stands: halted, resumed, or null (never halted). */
+  statusOf(chainId: number): ChainStatus | null
   /** Every halt in force (as of the last refresh). */
   halts(): ReadonlyMap<number, ChainHalt>
 }
@@ -60,7 +203,8 @@ export interface ChainHaltsView {
  */
 export const chainHaltsView = (bus: BusPort, logger: ServiceLogger): ChainHaltsView => {
   const topic = TOPICS.chainHalts.name
-  const halts = new Map<number, ChainHalt>()
+  const statuses = new Map<number, ChainStatus>()
+  const halted = new Map<number, ChainHalt>()
   const next = new Map<number, number>()
   let partitions: number | null = null
   let running: Promise<void> | null = null
@@ -72,34 +216,51 @@ export const chainHaltsView = (bus: BusPort, logger: ServiceLogger): ChainHaltsV
       const from = offset === undefined ? ("earliest" as const) : { offset }
       for await (const item of readEvents(bus, { topic, partitions: [partition], from })) {
         next.set(partition, item.record.offset + 1)
+        const where = { topic, partition, offset: item.record.offset }
         if (!item.ok) {
           logger.warn(
             "a record on the chain halts topic is not an event this service may use; it is ignored",
             {
-              topic,
-              partition,
-              offset: item.record.offset,
+              ...where,
               error: item.error.message,
             },
           )
           continue
         }
-        const { envelope } = item
-        if (envelope.event._tag !== "ChainHalted") continue
-        const halt = envelope.event
-        if (halts.has(halt.chainId)) continue
-        halts.set(halt.chainId, {
-          chainId: halt.chainId,
-          blockNumber: halt.blockNumber,
-          reason: halt.reason,
-          eventId: envelope.id,
-          since: Date.parse(envelope.time),
-        })
-        logger.warn("a source chain is halted: its messages are quarantined", {
-          chainId: halt.chainId,
-          blockNumber: halt.blockNumber,
-          reason: halt.reason,
-        })
+        const event = haltEventOf(item.envelope)
+        if (event.kind === "ignored") {
+          // Stalls and recoveries share the topic; only a halt or resume from the wrong writer is worth a line.
+          if (item.envelope.event._tag === "ChainHalted" || item.envelope.event._tag === "ChainResumed")
+            logger.warn("a halt or resume on the chain halts topic is ignored", {
+              ...where,
+              reason: event.reason,
+            })
+          continue
+        }
+        const chainId = event.kind === "halted" ? event.halt.chainId : event.resume.chainId
+        const folded = foldChainHalt(statuses.get(chainId) ?? null, event)
+        if (folded.kind === "ignored") {
+          logger.warn("a resume on the chain halts topic lifts nothing", { ...where, reason: folded.reason })
+          continue
+        }
+        const { status } = folded
+        statuses.set(chainId, status)
+        if (status.kind === "halted") {
+          halted.set(chainId, status.halt)
+          logger.warn("a source chain is halted: its messages are quarantined", {
+            chainId,
+            blockNumber: status.halt.blockNumber,
+            reason: status.halt.reason,
+          })
+        } else {
+          halted.delete(chainId)
+          logger.warn("a halted source chain was resumed from a trusted block: its quarantine is lifted", {
+            chainId,
+            block: status.resume.block.number,
+            by: status.resume.by,
+            reason: status.resume.reason,
+          })
+        }
       }
     }
   }
@@ -112,7 +273,40 @@ export const chainHaltsView = (bus: BusPort, logger: ServiceLogger): ChainHaltsV
       })
       return running
     },
-    haltOf: (chainId) => halts.get(chainId) ?? null,
-    halts: () => halts,
+    haltOf: (chainId) => halted.get(chainId) ?? null,
+    resumeOf: (chainId) => {
+      const status = statuses.get(chainId)
+      return status?.kind === "resumed" ? status.resume : null
+    },
+    statusOf: (chainId) => statuses.get(chainId) ?? null,
+    halts: () => halted,
   }
+}
+
+/**
+ * Each lane's Outbox count at a resume's trusted block, as `reader`'s RPC shows it: what `chorus chain
+ * resume` records, and what the watcher checks the record against before it reads on. An Outbox not
+ * deployed yet at the block has sent nothing.
+ *
+ * @example
+ * ```ts
+ * await laneCountsAt(reader, outbox, [902, 903], 1180) // Map { 902 => 41, 903 => 17 }
+ * ```
+ */
+export const laneCountsAt = async (
+  reader: Pick<ChainReader, "outboxLane">,
+  outbox: Address,
+  destinations: ReadonlyArray<number>,
+  block: number,
+): Promise<ReadonlyMap<number, number>> => {
+  const counts = new Map<number, number>()
+  for (const dstChainId of destinations) {
+    try {
+      counts.set(dstChainId, (await reader.outboxLane({ outbox, dstChainId }, block)).count)
+    } catch (error) {
+      if (!(error instanceof OutboxNotDeployedError)) throw error
+      counts.set(dstChainId, 0)
+    }
+  }
+  return counts
 }

@@ -2,7 +2,9 @@
  * The submitter's definition: one writer per destination chain. It
  * consumes attested checkpoints, proofs, retry requests and its own
  * deliveries (so a restart knows every transaction it left in the air),
- * reads the chain halts (a halted source's messages are quarantined),
+ * reads the chain halts (a halted source's messages are quarantined; a
+ * resumed source's are trusted past the resume's counts only once attested
+ * after it),
  * and writes the destination's answers, and its refusals of proof chunks
  * that do not verify, on `chorus.deliveries`.
  *

@@ -241,6 +241,8 @@ const onAttested = (state: SubmitterState, event: CheckpointAttested, id: EventI
   const lane = laneOf(state, event.checkpoint)
   if (event.checkpoint.count <= lane.floor) return
   const entry = entryOf(lane, event.checkpoint)
+  // Every attestation of the root is dated, the first kept or not: one after a resume vouches for it again.
+  if (entry.lastAttestedAt === null || time > entry.lastAttestedAt) entry.lastAttestedAt = time
   // A new attestation of a root the Inbox refused (say, after the operator set changed) makes it usable again.
   if (entry.attestation !== null && (entry.refused === null || entry.attestation.id === id)) return
   if (entry.attestation !== null) state.attestations.delete(entry.attestation.id)
@@ -267,7 +269,7 @@ const promote = (lane: LaneState, start: number) => {
 const entryOf = (lane: LaneState, checkpoint: CheckpointEntry["checkpoint"]): CheckpointEntry => {
   let entry = lane.checkpoints.get(checkpoint.root)
   if (entry === undefined) {
-    entry = { checkpoint, attestation: null, committedAt: null, refused: null }
+    entry = { checkpoint, attestation: null, lastAttestedAt: null, committedAt: null, refused: null }
     lane.checkpoints.set(checkpoint.root, entry)
   }
   return entry

@@ -36,6 +36,31 @@
  * lifted). Lanes are ordered by their
  * oldest ready message, so a busy lane cannot starve the others.
  *
+ * After a resume (`chorus chain resume` lifted the halt from a trusted
+ * block, `ChainResumed`), a lane of that source plans again, but a
+ * checkpoint whose count is above the lane's Outbox count at the trusted
+ * block is no cut unless it was attested after the resume: the messages
+ * above that count were observed on the history the rewrite replaced, and
+ * may be gone, so only operators who signed after the resume (on their own
+ * RPCs, on the chain as it is now) vouch for them. Such a checkpoint waits
+ * (`attested-before-resume`, with the counts and the resume in words), and
+ * a later checkpoint, or the same root attested again, attested after the
+ * resume, is used instead; its proof covers the earlier chunks, as any cut
+ * does. Committed does not help: anyone may commit a root its quorum
+ * signed, so a root committed before the resume proves nothing about the
+ * chain after it. A checkpoint at or below the trusted count is as good as
+ * before: the history up to the trusted block is the one both sides share.
+ *
+ * "Attested after the resume" is by record time: the time of the latest
+ * `CheckpointAttested` of the root (the collector's clock) against the
+ * `ChainResumed`'s (the clock of whoever ran the tool). The two topics have
+ * no common log order, so time is what there is. It errs safe: between the
+ * halt and the resume operators refuse the chain (`chain-halted`), so an
+ * attestation made before the resume is one made before the halt, and is
+ * mistaken for a later one only if the clocks are apart by more than the
+ * whole halt lasted; a clock that runs behind only makes a fresh
+ * attestation wait for the next.
+ *
  * @module
  */
 import type { Hex } from "viem"
@@ -49,7 +74,7 @@ import type {
   Signature,
 } from "../../../schemas/index.ts"
 import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
-import type { ChainHalt } from "../../runtime/chain-halts.ts"
+import type { ChainHalt, ChainResume } from "../../runtime/chain-halts.ts"
 import { mergeRangeProofs, narrowRangeProofTo, ProofShapeError } from "./proofs.ts"
 import type { CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
 
@@ -126,6 +151,19 @@ export type LaneWait =
       readonly reason: string
     }
   | {
+      /**
+       * The source chain was resumed from a trusted block, and the checkpoint the chunks wait on counts past the
+       * lane's count there but was attested before the resume: a checkpoint attested after it unblocks them.
+       */
+      readonly kind: "attested-before-resume"
+      readonly laneId: string
+      readonly root: Bytes32
+      readonly count: number
+      /** The lane's Outbox count at the trusted block. */
+      readonly trustedCount: number
+      readonly reason: string
+    }
+  | {
       /** The Inbox refused to commit the root the chunks are proven against; a new attestation of it, or of a later checkpoint, unblocks them. */
       readonly kind: "root-refused"
       readonly laneId: string
@@ -153,6 +191,7 @@ export const planActions = (
   now: number,
   config: PlannerConfig,
   haltOf: (srcChainId: number) => Pick<ChainHalt, "blockNumber" | "reason"> | null = () => null,
+  resumeOf: (srcChainId: number) => SourceResume | null = () => null,
 ): Plan => {
   const busyIds = new Set<string>()
   const busyRoots = new Set<string>()
@@ -177,7 +216,14 @@ export const planActions = (
       }
       continue
     }
-    const planned = planLane(lane, now, config, busyIds, busyRoots)
+    const planned = planLane(
+      lane,
+      now,
+      config,
+      busyIds,
+      busyRoots,
+      trustOf(lane, resumeOf(lane.lane.srcChainId)),
+    )
     if (planned.wait !== null) waiting.push(planned.wait)
     if (planned.actions.length > 0) {
       lanes.push({ actions: planned.actions, first: planned.actions[0]!.readyAt, id: lane.id })
@@ -187,13 +233,49 @@ export const planActions = (
   return { actions: lanes.flatMap((l) => l.actions), waiting }
 }
 
-/** A checkpoint a batch can end at: its root is committed, or it can be committed now. */
+/** What the planner needs of a source chain's resume. */
+export type SourceResume = Pick<ChainResume, "at" | "block" | "outbox" | "counts" | "by">
+
+/** Why a checkpoint of a resumed source is not trusted, or undefined when it is (or the source was never resumed). */
+type Distrust = (
+  entry: CheckpointEntry,
+) => { readonly trustedCount: number; readonly reason: string } | undefined
+
+/**
+ * The rule of the module's resume paragraph, for one lane: a checkpoint above the lane's count at the trusted
+ * block is trusted only if attested after the resume.
+ */
+const trustOf = (lane: LaneState, resume: SourceResume | null): Distrust => {
+  if (resume === null) return () => undefined
+  const { srcChainId, dstChainId } = lane.lane
+  // Counts are of the resumed chain's Outbox; a lane from another outbox of that chain has none to trust.
+  const trusted = lane.lane.outbox.toLowerCase() === resume.outbox ? (resume.counts.get(dstChainId) ?? 0) : 0
+  return (entry) => {
+    const { count, root } = entry.checkpoint
+    if (count <= trusted) return undefined
+    if (entry.lastAttestedAt !== null && entry.lastAttestedAt > resume.at) return undefined
+    const attested =
+      entry.lastAttestedAt === null
+        ? "was never attested"
+        : `was attested at ${new Date(entry.lastAttestedAt).toISOString()}`
+    const reason =
+      `checkpoint #${count} (root ${root}) ${attested}, before source chain ${srcChainId} was resumed ` +
+      `from block ${resume.block.number} by ${resume.by} at ${new Date(resume.at).toISOString()}, where lane ` +
+      `${srcChainId} → ${dstChainId} counted ${trusted}: messages ${trusted}..${count - 1} were observed on the ` +
+      "history the rewrite replaced and may be gone, so it waits for a checkpoint attested after the resume"
+    return { trustedCount: trusted, reason }
+  }
+}
+
+/** A checkpoint a batch can end at: its root is committed, or it can be committed now, and it is trusted. */
 const isUsable = (
   entry: CheckpointEntry | undefined,
   committed: ReadonlySet<string>,
   busyRoots: Set<string>,
+  distrust: Distrust,
 ) =>
   entry !== undefined &&
+  distrust(entry) === undefined &&
   (committed.has(entry.checkpoint.root) ||
     (entry.refused === null && entry.attestation !== null && !busyRoots.has(entry.checkpoint.root)))
 
@@ -206,6 +288,7 @@ const planLane = (
   config: PlannerConfig,
   busyIds: Set<string>,
   busyRoots: Set<string>,
+  distrust: Distrust,
 ): { actions: PlannedAction[]; wait: LaneWait | null } => {
   const committed = new Set<string>()
   for (const entry of lane.checkpoints.values())
@@ -232,10 +315,10 @@ const planLane = (
     if (run.length === 0) return { actions, wait: null }
     // 2. Cut points.
     const entries = run.map((chunk) => lane.checkpoints.get(chunk.checkpoint.root))
-    const cuts = run.flatMap((_, k) => (isUsable(entries[k], committed, busyRoots) ? [k] : []))
+    const cuts = run.flatMap((_, k) => (isUsable(entries[k], committed, busyRoots, distrust) ? [k] : []))
     if (cuts.length === 0) {
       if (actions.length > 0) return { actions, wait: null }
-      return { actions, wait: blockedWait(lane, run, entries, busyRoots) }
+      return { actions, wait: blockedWait(lane, run, entries, busyRoots, distrust) }
     }
     // 3. Batching.
     const lastCut = cuts[cuts.length - 1]!
@@ -298,16 +381,27 @@ const planLane = (
   }
 }
 
-/** Why a run has no usable checkpoint: a commit in flight, a refused root, or no attestation yet. */
+/**
+ * Why a run has no usable checkpoint: a commit in flight, a checkpoint attested before its source was resumed,
+ * a refused root, or no attestation yet.
+ */
 const blockedWait = (
   lane: LaneState,
   run: ReadonlyArray<Chunk>,
   entries: ReadonlyArray<CheckpointEntry | undefined>,
   busyRoots: Set<string>,
+  distrust: Distrust,
 ): LaneWait => {
   const inFlight = run.find((c) => busyRoots.has(c.checkpoint.root))
   if (inFlight !== undefined)
     return { kind: "root-in-flight", laneId: lane.id, root: inFlight.checkpoint.root }
+  for (const entry of entries) {
+    // Only an attested checkpoint was usable but for the resume; one never attested waits as unattested.
+    const distrusted = entry?.attestation == null ? undefined : distrust(entry)
+    if (entry === undefined || distrusted === undefined) continue
+    const { root, count } = entry.checkpoint
+    return { kind: "attested-before-resume", laneId: lane.id, root, count, ...distrusted }
+  }
   const refused = entries.find((e) => e?.refused != null)
   if (refused?.refused != null) {
     return { kind: "root-refused", laneId: lane.id, root: refused.checkpoint.root, reason: refused.refused }

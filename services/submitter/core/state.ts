@@ -33,7 +33,13 @@ export interface Attestation {
 
 export interface CheckpointEntry {
   readonly checkpoint: Checkpoint
+  /** The attestation a commit uses: the first one, or the one after the Inbox refused the root. */
   attestation: Attestation | null
+  /**
+   * When the latest attestation of this root was written (ms), or null: a root attested again after its
+   * source chain was resumed is trusted again above the resume's counts (`planner.ts`).
+   */
+  lastAttestedAt: number | null
   /** When the submitter learned that the Inbox stores this root (ms), or null. */
   committedAt: number | null
   /** Why the Inbox refused to commit this root (it is never a target again), or null. */

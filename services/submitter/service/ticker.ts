@@ -27,7 +27,10 @@
  *      answers the oldest pending retry request (`retry.ts`: `RetryRefused`,
  *      or an `Inbox.retry` / one-message `deliver` sent as below), one per
  *      tick, before any new delivery.
- *   5. Otherwise: plans (`planActions`), then for the first action checks the
+ *   5. Otherwise: plans (`planActions`, with the halts topic read again just
+ *      before: a halted source's lanes wait, quarantined; a resumed one's
+ *      use only checkpoints it still trusts, see the planner), then for the
+ *      first action checks the
  *      Inbox — a committed root, attempted messages — and records
  *      `DeliverySkipped` for what is done instead of sending it; estimates gas
  *      — when the chain refuses a batch for its messages' fault, the longest
@@ -117,6 +120,13 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         return {
           kind: "waiting",
           reason: `waiting for the commit of root ${first.root} to land`,
+          laneId: first.laneId,
+          closesInMs: null,
+        }
+      case "attested-before-resume":
+        return {
+          kind: "waiting",
+          reason: first.reason,
           laneId: first.laneId,
           closesInMs: null,
         }
@@ -229,9 +239,10 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       behindSince = null
       const state = await views.current()
       const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null
+      const resumeOf = (chainId: number) => halts?.resumeOf(chainId) ?? null
       const request = pendingRetries(state).find((r) => haltOf(r.lane.srcChainId) === null)
       if (request !== undefined) return await answerRetry(w, state, request)
-      const plan = planActions(state, Date.now(), settings, haltOf)
+      const plan = planActions(state, Date.now(), settings, haltOf, resumeOf)
       const next = plan.actions[0]
       return next === undefined ? waitingResult(plan.waiting) : await sendAction(w, next)
     } catch (error) {

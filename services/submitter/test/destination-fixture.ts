@@ -78,6 +78,7 @@ export const SOURCES = {
   stopping: { srcChainId: 787, outbox: "0x0000000000000000000000000000000000057095" },
   halted: { srcChainId: 788, outbox: "0x00000000000000000000000000000000000a1700" },
   besideHalted: { srcChainId: 789, outbox: "0x0000000000000000000000000000000000b35d00" },
+  resumed: { srcChainId: 790, outbox: "0x000000000000000000000000000000000005e5ed" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>

@@ -24,6 +24,7 @@ import {
   Producer,
   type RootCommitted,
 } from "../../../schemas/index.ts"
+import { haltedEnvelope, resumedEnvelope } from "../../../schemas/testing/chain-halts.ts"
 import { startLossyRpc } from "../../../test/fixtures/lossy-rpc.ts"
 import { decodeConfig } from "../../config/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
@@ -40,7 +41,7 @@ import {
   startDestination,
   tickUntil,
 } from "./destination-fixture.ts"
-import { asHex, asHexes, makeLaneFixture } from "./lane-fixture.ts"
+import { asHex, asHexes, makeLaneFixture, T0 } from "./lane-fixture.ts"
 
 let dst: Destination
 beforeAll(async () => {
@@ -478,6 +479,72 @@ describe("submitter on one destination chain", () => {
       expect(await dst.pingedBodies(SOURCES.besideHalted.srcChainId)).toEqual(
         [0, 1, 2].map((i) => toHex(`ping ${i}`)),
       )
+    })
+  })
+
+  it("once a halted source is resumed, delivers what its trusted block covers, holds a checkpoint past it attested before the resume, and delivers the rest on an attestation after it", async () => {
+    const lane = laneFor(SOURCES.resumed, 5)
+    const src = SOURCES.resumed.srcChainId
+    const statuses = async () => {
+      const out: number[] = []
+      for (let nonce = 0; nonce < 5; nonce++)
+        out.push(
+          Number(
+            await dst.publicClient.readContract({
+              address: dst.inbox,
+              abi: inboxAbi,
+              functionName: "messageStatus",
+              args: [BigInt(src), SOURCES.resumed.outbox, nonce],
+            }),
+          ),
+        )
+      return out
+    }
+    await withSubmitter({}, async ({ bus, start }) => {
+      // Given chain 790 halted, and checkpoints at 2 and at 5 attested before anything was resumed
+      const halt = haltedEnvelope(src, { blockNumber: 41 })
+      await publishEvents(bus, [halt])
+      await publish(bus, [
+        lane.attested(2, 0, await dst.sign(lane, 2)),
+        ...lane.chunks(0, 2, 2),
+        lane.attested(5, 0, await dst.sign(lane, 5)),
+        ...lane.chunks(2, 5, 3),
+      ])
+      const submitter = await start()
+      await tickUntil(
+        submitter,
+        (r) => r.kind === "waiting" && /quarantined/.test(r.reason),
+        "the quarantine",
+      )
+      expect(await statuses()).toEqual([0, 0, 0, 0, 0])
+
+      // When chorus chain resume lifts the halt from a block where lane 790 → 902 counted 2
+      await publishEvents(bus, [
+        resumedEnvelope(halt, { block: 38, outbox: SOURCES.resumed.outbox, counts: { 902: 2 } }),
+      ])
+      // Then the messages up to the trusted count go, and the checkpoint past it waits, saying why
+      const held = await tickUntil(
+        submitter,
+        (r) => r.kind === "waiting" && /attested after the resume/.test(r.reason),
+        "the checkpoint attested before the resume to wait",
+      )
+      expect(held.at(-1)!.reason).toMatch(
+        /^checkpoint #5 \(root 0x[0-9a-f]{64}\) was attested at 2026-01-01T00:00:00.000Z, before source chain 790 was resumed from block 38 by alice@ops at .*, where lane 790 → 902 counted 2: messages 2..4 were observed on the history the rewrite replaced/,
+      )
+      expect(await statuses()).toEqual([1, 1, 0, 0, 0])
+
+      // When the checkpoint is attested again after the resume (operators signed it on the chain as it is now)
+      const fresh = lane.attested(
+        5,
+        Date.now() + 1_000 - T0,
+        await dst.sign(lane, 5, dst.operators.slice(0, 3)),
+      )
+      await publish(bus, [fresh])
+      await folded(bus)
+      await tickUntil(submitter, (r) => r.kind === "idle", "the rest to be delivered")
+      // Then the rest is delivered, each message once
+      expect(await statuses()).toEqual([1, 1, 1, 1, 1])
+      expect(await dst.pingedBodies(src)).toEqual([0, 1, 2, 3, 4].map((i) => toHex(`ping ${i}`)))
     })
   })
 

@@ -124,10 +124,28 @@ export interface InboxReader {
   /** The nonces in `[start, end)` the Inbox has attempted (delivered or failed). */
   attempted(lane: Lane, start: number, end: number): Promise<ReadonlySet<number>>
   messageStatus(lane: Lane, nonce: number): Promise<InboxMessageStatus>
+  /**
+   * The transactions that attempted `messageIds` (their `MessageDelivered` or `MessageFailed`), searched from
+   * `sinceBlock` to the latest block, stopping once every one is found; an id not found is absent.
+   */
+  attemptsOf(
+    messageIds: ReadonlyArray<string>,
+    sinceBlock: number,
+  ): Promise<ReadonlyMap<string, InboxAttempt>>
+}
+
+/** The transaction that attempted a message, as the Inbox's event names it. */
+export interface InboxAttempt {
+  readonly transactionHash: TxHash
+  readonly blockNumber: number
+  readonly result: "delivered" | "failed"
 }
 
 /** The Inbox reads that tell the submitter what is already done. */
-export type InboxDeliveries = Pick<InboxReader, "committedCount" | "attempted" | "messageStatus">
+export type InboxDeliveries = Pick<
+  InboxReader,
+  "committedCount" | "attempted" | "messageStatus" | "attemptsOf"
+>
 
 /** Everything a service reads from one chain. */
 export interface ChainReader {
@@ -199,6 +217,13 @@ export interface TransactionRequest extends Fees {
   readonly nonce: number
 }
 
+/** A transaction the node knows, with the account that sent it and the Inbox function it called. */
+export interface SentTransaction extends TransactionRequest {
+  readonly from: HexString
+  /** The Inbox function it called; null when it is no call of this Inbox's. */
+  readonly inboxFunction: "commit" | "deliver" | "commitAndDeliver" | "retry" | null
+}
+
 export interface SignedTransaction {
   readonly request: TransactionRequest
   readonly serialized: HexString
@@ -251,7 +276,7 @@ export interface ChainWriter {
   /** The receipt of `hash`, or null while it is not included. */
   receipt(hash: TxHash): Promise<InboxReceipt | null>
   /** What the node knows was sent as `hash`, or null if it knows no such transaction. */
-  sentTransaction(hash: TxHash): Promise<TransactionRequest | null>
+  sentTransaction(hash: TxHash): Promise<SentTransaction | null>
   blockNumber(): Promise<number>
   /** `request` run again at `blockNumber`: its revert, or null if it does not revert there. */
   simulate(request: TransactionRequest, blockNumber: number): Promise<Revert | null>

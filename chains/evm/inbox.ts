@@ -9,12 +9,29 @@
  *
  * @module
  */
-import type { Address as ViemAddress, Hex as ViemHex } from "viem"
+import { toEventSelector, type Address as ViemAddress, type Hex as ViemHex } from "viem"
 import { inboxAbi } from "../../contracts/index.ts"
-import { type Address, BlockRef, Bytes32, OperatorWeight, toAddress, toU256 } from "../../schemas/index.ts"
-import type { InboxMessageStatus, InboxReader } from "../chain-access.ts"
+import {
+  type Address,
+  BlockRef,
+  Bytes32,
+  OperatorWeight,
+  TxHash,
+  toAddress,
+  toU256,
+} from "../../schemas/index.ts"
+import type { InboxAttempt, InboxMessageStatus, InboxReader } from "../chain-access.ts"
+import { getLogsAdaptive, makeRangeSizer } from "./adaptive-range.ts"
 import { type EvmClient, rpcCall } from "./client.ts"
 import { InvalidRpcResponseError } from "./errors.ts"
+
+const eventTopic = (name: string) =>
+  toEventSelector(inboxAbi.find((item) => item.type === "event" && item.name === name)! as never)
+const DELIVERED_TOPIC = eventTopic("MessageDelivered")
+const FAILED_TOPIC = eventTopic("MessageFailed")
+
+/** Blocks per `eth_getLogs` of a search for attempts; it halves on an RPC's range limit. */
+const ATTEMPTS_RANGE = 5_000
 
 const STATUSES: ReadonlyArray<InboxMessageStatus> = ["none", "delivered", "failed"]
 
@@ -113,6 +130,46 @@ export const makeInboxReader = (client: EvmClient, address: Address): InboxReade
           ])
         }
         return known
+      }),
+    attemptsOf: (messageIds, sinceBlock) =>
+      read("attempts (MessageDelivered, MessageFailed)", async () => {
+        const found = new Map<string, InboxAttempt>()
+        const wanted = new Set(messageIds.map((id) => id.toLowerCase()))
+        if (wanted.size === 0) return found
+        const latest = Number(await client.viem.getBlockNumber({ cacheTime: 0 }))
+        const sizer = makeRangeSizer({ initial: ATTEMPTS_RANGE, max: ATTEMPTS_RANGE })
+        for (let from = Math.max(0, sinceBlock); from <= latest && found.size < wanted.size; ) {
+          const { logs, toBlock } = await getLogsAdaptive({
+            from,
+            upTo: latest,
+            sizer,
+            getLogs: (fromBlock, to) =>
+              client.viem.request({
+                method: "eth_getLogs",
+                params: [
+                  {
+                    address: inbox,
+                    topics: [[DELIVERED_TOPIC, FAILED_TOPIC], [...wanted] as ViemHex[]],
+                    fromBlock: `0x${fromBlock.toString(16)}`,
+                    toBlock: `0x${to.toString(16)}`,
+                  },
+                ],
+              }) as Promise<
+                ReadonlyArray<{ topics: ViemHex[]; transactionHash: ViemHex; blockNumber: ViemHex }>
+              >,
+          })
+          for (const log of logs) {
+            const id = log.topics[1]?.toLowerCase()
+            if (id === undefined || !wanted.has(id) || found.has(id)) continue
+            found.set(id, {
+              transactionHash: TxHash.make(log.transactionHash.toLowerCase()),
+              blockNumber: Number(log.blockNumber),
+              result: log.topics[0]?.toLowerCase() === DELIVERED_TOPIC ? "delivered" : "failed",
+            })
+          }
+          from = toBlock + 1
+        }
+        return found
       }),
   }
 }

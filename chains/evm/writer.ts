@@ -15,6 +15,7 @@
  * @module
  */
 import {
+  decodeFunctionData,
   keccak256,
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
@@ -24,7 +25,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts"
 import { inboxAbi } from "../../contracts/index.ts"
 import { type Address, TxHash } from "../../schemas/index.ts"
-import type { ChainWriter, HexString, SignedTransaction, TransactionRequest } from "../chain-access.ts"
+import type { ChainWriter, HexString, SentTransaction, SignedTransaction } from "../chain-access.ts"
 import { asChainError, type EvmClient, rpcCall } from "./client.ts"
 import { WrongChainError } from "./errors.ts"
 import { abiCallOf, calldataOf } from "./inbox-calls.ts"
@@ -40,6 +41,20 @@ import { classifySendError, describeRevert } from "./revert.ts"
  * const estimate = await writer.estimate({ kind: "commit", checkpoint, signatures })
  * ```
  */
+const INBOX_FUNCTIONS = new Set(["commit", "deliver", "commitAndDeliver", "retry"] as const)
+
+/** The Inbox function `data` calls, or null for another (or undecodable) call. */
+const inboxFunctionOf = (data: ViemHex): SentTransaction["inboxFunction"] => {
+  try {
+    const { functionName } = decodeFunctionData({ abi: inboxAbi, data })
+    return INBOX_FUNCTIONS.has(functionName as never)
+      ? (functionName as SentTransaction["inboxFunction"])
+      : null
+  } catch {
+    return null
+  }
+}
+
 export const makeEvmWriter = (
   client: EvmClient,
   options: { readonly inbox: Address; readonly privateKey: HexString },
@@ -143,11 +158,13 @@ export const makeEvmWriter = (
       }),
 
     sentTransaction: (hash) =>
-      rpcCall(client, "eth_getTransactionByHash", async (): Promise<TransactionRequest | null> => {
+      rpcCall(client, "eth_getTransactionByHash", async (): Promise<SentTransaction | null> => {
         try {
           const tx = await viem.getTransaction({ hash: hash as ViemHex })
           if (tx.to === null || tx.to === undefined) return null
           return {
+            from: tx.from,
+            inboxFunction: tx.to.toLowerCase() === inbox.toLowerCase() ? inboxFunctionOf(tx.input) : null,
             to: tx.to,
             data: tx.input,
             gas: tx.gas,

@@ -16,6 +16,7 @@ import type { InboxCall, Revert } from "../../../chains/index.ts"
 import {
   type Bytes32,
   type DeliveryAction,
+  DeliveryConfirmed,
   DeliveryFailed,
   DeliverySkipped,
   DeliverySubmitted,
@@ -26,7 +27,7 @@ import {
   type TxHash,
   toU256,
 } from "../../../schemas/index.ts"
-import { inboxCallOf, withMargin } from "../chain/index.ts"
+import { inboxCallOf, outcomesOf, withMargin } from "../chain/index.ts"
 import {
   CHECKPOINT_INBOX_ERRORS,
   type DeliverAction,
@@ -81,9 +82,8 @@ const checkInbox = async (
   const attempted = await w.deps.reader.attempted(delivery.lane, delivery.start, end)
   const n = delivery.messageIds.length
   if (attempted.size === n) {
-    const reason = `all ${n} messages already delivered (by another relayer or an earlier flight)`
     const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds))
-    await skip(w, delivery, delivery.kind, nonces, reason, delivery.origin)
+    const reason = await settleAttempted(w, delivery, nonces, `all ${n} messages already delivered`)
     const { kind, laneId, messageIds } = delivery
     return { done: { kind: "skipped", reason, action: kind, laneId, messageIds } }
   }
@@ -91,14 +91,7 @@ const checkInbox = async (
   while (drop < n && attempted.has(delivery.start + drop)) drop++
   if (drop > 0) {
     const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds.slice(0, drop)))
-    await skip(
-      w,
-      delivery,
-      delivery.kind,
-      nonces,
-      `${nonces.size} of ${n} messages already delivered (by another relayer or an earlier flight)`,
-      delivery.origin,
-    )
+    await settleAttempted(w, delivery, nonces, `${nonces.size} of ${n} messages already delivered`)
     delivery = reshapeDelivery(delivery, { from: delivery.start + drop })
   }
   if (
@@ -109,6 +102,95 @@ const checkInbox = async (
     delivery = reshapeDelivery(delivery, { kind: "deliver" })
   }
   return { send: delivery }
+}
+
+/** How far back the Inbox's events are searched for the transaction that attempted a message found done. */
+export const ATTEMPTS_LOOKBACK_BLOCKS = 50_000
+
+/**
+ * Records the messages `nonces` names, which the Inbox already attempted, with the transaction that did
+ * it, found among the Inbox's events (`MessageDelivered`, `MessageFailed`): one this submitter's account
+ * sent (its record was lost: killed between broadcast and record, or the answer lost and the flight
+ * forgotten) is recorded as the `DeliveryConfirmed` it was, with its receipt's outcomes; the others as
+ * `DeliverySkipped`, the reason naming each transaction and its sender, or saying none was found. A failed
+ * search is logged, and the messages are recorded skipped as before. Returns the skip's reason (or what
+ * was confirmed).
+ */
+const settleAttempted = async (
+  w: Writer,
+  delivery: DeliverAction,
+  nonces: ReadonlyMap<MessageId, number>,
+  what: string,
+): Promise<string> => {
+  const { chain, reader, logger } = w.deps
+  const ids = [...nonces.keys()]
+  const byTx = new Map<TxHash, MessageId[]>()
+  let searchFailed: string | null = null
+  try {
+    const since = (await chain.blockNumber()) - ATTEMPTS_LOOKBACK_BLOCKS
+    const attempts = await reader.attemptsOf(ids, since)
+    for (const id of ids) {
+      const attempt = attempts.get(id.toLowerCase())
+      if (attempt !== undefined)
+        byTx.set(attempt.transactionHash, [...(byTx.get(attempt.transactionHash) ?? []), id])
+    }
+  } catch (error) {
+    searchFailed = error instanceof Error ? error.message.split("\n")[0]! : String(error)
+    logger.warn(
+      "could not find the transactions that attempted messages the Inbox has done; recording them skipped",
+      { laneId: delivery.laneId, messages: ids.length, error: searchFailed },
+    )
+  }
+  const confirmed = new Set<MessageId>()
+  const elsewhere: string[] = []
+  let foundElsewhere = 0
+  for (const [hash, txIds] of byTx) {
+    const [receipt, sent] = await Promise.all([chain.receipt(hash), chain.sentTransaction(hash)])
+    if (receipt !== null && sent !== null && sent.from.toLowerCase() === chain.sender.toLowerCase()) {
+      const { outcomes } = outcomesOf(receipt, txIds)
+      await w.record([
+        {
+          event: new DeliveryConfirmed({
+            lane: delivery.lane,
+            action: sent.inboxFunction ?? delivery.kind,
+            transactionHash: hash,
+            block: receipt.block,
+            gasUsed: toU256(receipt.gasUsed),
+            outcomes,
+          }),
+          cause: delivery.origin,
+        },
+      ])
+      logger.info("found a delivery of its own account that the log did not record; recorded it confirmed", {
+        laneId: delivery.laneId,
+        transactionHash: hash,
+        messages: txIds.length,
+      })
+      for (const id of txIds) confirmed.add(id)
+    } else {
+      elsewhere.push(
+        `${txIds.length} in tx ${hash}${sent === null ? "" : ` from ${sent.from.toLowerCase()}`}`,
+      )
+      foundElsewhere += txIds.length
+    }
+  }
+  const rest = new Map([...nonces].filter(([id]) => !confirmed.has(id)))
+  if (rest.size === 0) return `${what}: by its own account, recorded confirmed from the Inbox's events`
+  const unfound = rest.size - foundElsewhere
+  const reason = [
+    ...(confirmed.size > 0 ? [`${confirmed.size} by its own account (recorded confirmed)`] : []),
+    ...(elsewhere.length > 0 ? [`by another relayer: ${elsewhere.join(", ")}`] : []),
+    ...(unfound > 0
+      ? [
+          searchFailed === null
+            ? `${unfound} by a transaction not among the Inbox's events of the last ${ATTEMPTS_LOOKBACK_BLOCKS} blocks`
+            : `${unfound} by a transaction not looked up: the search of the Inbox's events failed (${searchFailed})`,
+        ]
+      : []),
+  ].join("; ")
+  const why = `${what} (${reason})`
+  await skip(w, delivery, delivery.kind, rest, why, delivery.origin)
+  return why
 }
 
 /** Does the node know `hash`, pending or included? A read that fails says nothing: the refusal stands. */

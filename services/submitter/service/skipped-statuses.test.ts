@@ -61,6 +61,7 @@ const readerOf = (inbox: FakeInbox) => {
           .map(([nonce]) => Number(nonce))
       return new Set(attempted.filter((nonce) => start <= nonce && nonce < end))
     },
+    attemptsOf: async () => new Map(),
     messageStatus: async (_, nonce) => {
       statusReads.push(nonce)
       const status = inbox.statuses[nonce] ?? "none"
@@ -126,10 +127,13 @@ describe("the Inbox status of each skipped message", () => {
     // and — contradicting its attempted bitmap — not attempted
     const [action] = planned(lane.attested(4), ...lane.chunks(0, 4, 4))
     expect(action).toMatchObject({ kind: "commitAndDeliver", start: 0 })
-    const { w, published, warnings } = writerOver({
-      statuses: { 0: "delivered", 1: "failed", 2: new Error("rpc timeout"), 3: "none" },
-      attempted: [0, 1, 2, 3],
-    })
+    const { w, published, warnings } = writerOver(
+      {
+        statuses: { 0: "delivered", 1: "failed", 2: new Error("rpc timeout"), 3: "none" },
+        attempted: [0, 1, 2, 3],
+      },
+      { blockNumber: async () => 100 },
+    )
     // When the submitter sends it
     const result = await sendAction(w, action!)
     // Then nothing is sent, and the skip says what the Inbox showed, "unknown" where it could not tell
@@ -139,7 +143,8 @@ describe("the Inbox status of each skipped message", () => {
         action: "commitAndDeliver",
         messageIds: lane.ids.slice(0, 4),
         statuses: ["delivered", "failed", "unknown", "unknown"],
-        reason: "all 4 messages already delivered (by another relayer or an earlier flight)",
+        reason:
+          "all 4 messages already delivered (4 by a transaction not among the Inbox's events of the last 50000 blocks)",
       },
     ])
     // And each "unknown" is explained in the log
@@ -167,6 +172,7 @@ describe("the Inbox status of each skipped message", () => {
     const { w, published } = writerOver(
       { committed: 4, statuses: { 0: "failed", 1: "delivered" } },
       {
+        blockNumber: async () => 100,
         estimate: async () => {
           throw new Error("estimation stops the test here")
         },
@@ -180,7 +186,8 @@ describe("the Inbox status of each skipped message", () => {
         action: "deliver",
         messageIds: lane.ids.slice(0, 2),
         statuses: ["failed", "delivered"],
-        reason: "2 of 4 messages already delivered (by another relayer or an earlier flight)",
+        reason:
+          "2 of 4 messages already delivered (2 by a transaction not among the Inbox's events of the last 50000 blocks)",
       }),
     ])
   })

@@ -36,6 +36,7 @@ const writerOver = (published: Envelope[]) =>
       committedCount: async () => 0,
       attempted: async () => new Set(),
       messageStatus: async () => "none",
+      attemptsOf: async () => new Map(),
     },
     views: {
       caughtUp: async () => true,

@@ -79,6 +79,7 @@ export const SOURCES = {
   halted: { srcChainId: 788, outbox: "0x00000000000000000000000000000000000a1700" },
   besideHalted: { srcChainId: 789, outbox: "0x0000000000000000000000000000000000b35d00" },
   resumed: { srcChainId: 790, outbox: "0x000000000000000000000000000000000005e5ed" },
+  unrecorded: { srcChainId: 791, outbox: "0x0000000000000000000000000000000000c0ffee" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>
@@ -207,6 +208,8 @@ export const startDestination = async () => {
       testClient,
       owner: clients.walletClient,
       otherRelayer: wallet(ANVIL_KEYS[1]),
+      /** The submitter's own account, sending behind its back: a send whose record was lost. */
+      submitterAccount: wallet(ANVIL_KEYS[2]),
       operators,
       registry,
       inbox,

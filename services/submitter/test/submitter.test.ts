@@ -62,19 +62,21 @@ const deliverAsAnotherRelayer = async (
   lane: ReturnType<typeof laneFor>,
   nonce: number,
   signatures: ReadonlyArray<{ signer: string; signature: string }>,
+  range: { readonly end?: number; readonly from?: typeof dst.otherRelayer } = {},
 ) => {
-  const checkpoint = lane.checkpoint(nonce + 1)
+  const end = range.end ?? nonce + 1
+  const checkpoint = lane.checkpoint(end)
   const [srcChainId, outbox, dstChainId, root, start, packed, proof] = buildDeliverArgs({
     outbox: asHex(lane.outbox),
-    messages: [toChorusMessage(lane.messages[nonce]!)],
+    messages: lane.messages.slice(nonce, end).map(toChorusMessage),
     proof: {
       start: nonce,
-      end: nonce + 1,
+      end,
       root: asHex(checkpoint.root),
-      siblings: asHexes(lane.proven(nonce, nonce + 1, nonce + 1).event.proof),
+      siblings: asHexes(lane.proven(nonce, end, end).event.proof),
     },
   })
-  const hash = await dst.otherRelayer.writeContract({
+  const hash = await (range.from ?? dst.otherRelayer).writeContract({
     address: dst.inbox,
     abi: inboxAbi,
     functionName: "commitAndDeliver",
@@ -89,6 +91,7 @@ const deliverAsAnotherRelayer = async (
   })
   const receipt = await dst.publicClient.waitForTransactionReceipt({ hash })
   expect(receipt.status).toBe("success")
+  return hash
 }
 
 /** Runs `body` with a fresh bus and a submitter on it, and cleans both up. */
@@ -168,7 +171,8 @@ describe("submitter on one destination chain", () => {
 
       // Given another relayer delivered message 7 on its own (commitAndDeliver of the checkpoint at 8)
       const signatures8 = await dst.sign(lane, 8)
-      await deliverAsAnotherRelayer(lane, 7, signatures8)
+      const by7 = await deliverAsAnotherRelayer(lane, 7, signatures8)
+      const other = dst.otherRelayer.account.address.toLowerCase()
       // When the checkpoint at 8 reaches the bus and the submitter runs
       await publish(bus, [lane.attested(8, 10, signatures8), ...lane.chunks(7, 8, 2, 10)])
       const skippedRun = await tickUntil(submitter, (r) => r.kind === "skipped", "message 7 to be skipped")
@@ -177,7 +181,8 @@ describe("submitter on one destination chain", () => {
         kind: "skipped",
         action: "commitAndDeliver",
         messageIds: [lane.ids[7]],
-        reason: "all 1 messages already delivered (by another relayer or an earlier flight)",
+        // …naming the transaction that did, and who sent it, from the Inbox's events
+        reason: `all 1 messages already delivered (by another relayer: 1 in tx ${by7} from ${other})`,
       })
       // …with what the Inbox shows for it: the other relayer's delivery ran at the recipient
       const [skip7] = of(await deliveries(bus, SOURCES.happy.srcChainId), "DeliverySkipped")
@@ -212,7 +217,7 @@ describe("submitter on one destination chain", () => {
 
       // Given another relayer delivered message 11 (checkpoint at 12), and the checkpoints at 12 and 13 arrive together
       const signatures12 = await dst.sign(lane, 12)
-      await deliverAsAnotherRelayer(lane, 11, signatures12)
+      const by11 = await deliverAsAnotherRelayer(lane, 11, signatures12)
       const mark2 = (await deliveries(bus, SOURCES.happy.srcChainId)).length
       await publish(bus, [
         lane.attested(12, 30, signatures12),
@@ -238,7 +243,7 @@ describe("submitter on one destination chain", () => {
         [
           [lane.ids[11]],
           ["delivered"],
-          "1 of 2 messages already delivered (by another relayer or an earlier flight)",
+          `1 of 2 messages already delivered (by another relayer: 1 in tx ${by11} from ${other})`,
         ],
       ])
       expect(
@@ -398,6 +403,33 @@ describe("submitter on one destination chain", () => {
     } finally {
       await rpc.close()
     }
+  })
+
+  it("given a delivery its own account sent but never recorded (killed between broadcast and record), when the submitter finds the messages attempted, then it records that transaction as DeliveryConfirmed from the Inbox's events, not as skipped", async () => {
+    const lane = laneFor(SOURCES.unrecorded, 3)
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(3, 0, await dst.sign(lane, 3)), ...lane.chunks(0, 3, 3)])
+      // Given the submitter's account already delivered [0, 3), and nothing of it is on the log
+      const hash = await deliverAsAnotherRelayer(lane, 0, await dst.sign(lane, 3), {
+        end: 3,
+        from: dst.submitterAccount,
+      })
+      // When the submitter runs until it has nothing left to do
+      const submitter = await start()
+      await tickUntil(submitter, (r) => r.kind === "idle", "the batch to be settled")
+      // Then the chain ran each message once, by that transaction
+      expect(await dst.pingedBodies(SOURCES.unrecorded.srcChainId)).toEqual(
+        [0, 1, 2].map((i) => toHex(`ping ${i}`)),
+      )
+      // …and the log records it confirmed, with its transaction and each message's outcome
+      const events = await deliveries(bus, SOURCES.unrecorded.srcChainId)
+      expect(of(events, "DeliverySkipped")).toEqual([])
+      const confirmed = of(events, "DeliveryConfirmed").map((e) => e.event as DeliveryConfirmed)
+      expect(confirmed.map((c) => [c.transactionHash, c.action])).toEqual([[hash, "commitAndDeliver"]])
+      expect(confirmed[0]!.outcomes.map((o) => [o.messageId, o.result])).toEqual(
+        lane.ids.slice(0, 3).map((id) => [id, "delivered"]),
+      )
+    })
   })
 
   it("on a graceful stop, follows the transaction in the air until its outcome is recorded", async () => {

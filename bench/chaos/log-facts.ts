@@ -1,7 +1,8 @@
 /**
  * What a chaos run takes from Chorus's log: only what the chains cannot
  * say. Which messages a watcher observed, which the submitter refused
- * (and why), which chains a watcher halted (and at which block), where each
+ * (and why), which chains a watcher halted (and at which block, and whether
+ * `chorus chain resume` lifted the halt since), where each
  * watcher's cursor is, and the last thing the log says of each message, for
  * the report.
  *
@@ -29,6 +30,10 @@ export interface Halt {
   /** Log time. */
   readonly at: number
   readonly reason: string
+  /** The `ChainHalted` record. */
+  readonly eventId: string
+  /** The `chorus chain resume` that lifted it, once one did. */
+  resumed: { readonly block: number; readonly by: string; readonly at: number } | undefined
 }
 
 /** A `DeliveryFailed` with no transaction that names a message. */
@@ -79,6 +84,34 @@ const FOLLOWED = [
 
 const short = (hex: string) => `${hex.slice(0, 10)}…`
 
+/** Reads one topic through the config's producer policy, as the services read it. */
+const readTrusted = (raw: BusPort, config: ChorusConfig, topic: string) => {
+  const { policy } = busIdentitiesOf(config)
+  const bus = policy === undefined ? raw : authenticatedBus(raw, { policy })
+  return readEvents(bus, { topic, from: "earliest" })
+}
+
+/**
+ * A chain's last `ChainHalted` on the log (held to the producer policy), with its record's id, if any.
+ *
+ * @example
+ * ```ts
+ * await lastHalt(bus, config, 901) // { eventId: "0x…", blockNumber: 90 }
+ * ```
+ */
+export const lastHalt = async (
+  raw: BusPort,
+  config: ChorusConfig,
+  chainId: number,
+): Promise<{ readonly eventId: string; readonly blockNumber: number } | undefined> => {
+  let halt: { eventId: string; blockNumber: number } | undefined
+  for await (const item of readTrusted(raw, config, TOPICS.chainHalts.name)) {
+    if (item.ok && item.envelope.event._tag === "ChainHalted" && item.envelope.event.chainId === chainId)
+      halt = { eventId: item.envelope.id, blockNumber: item.envelope.event.blockNumber }
+  }
+  return halt
+}
+
 /**
  * The block of a chain's last watcher cursor on the log (held to the producer policy), if any.
  *
@@ -92,10 +125,8 @@ export const lastCursor = async (
   config: ChorusConfig,
   chainId: number,
 ): Promise<number | undefined> => {
-  const { policy } = busIdentitiesOf(config)
-  const bus = policy === undefined ? raw : authenticatedBus(raw, { policy })
   let block: number | undefined
-  for await (const item of readEvents(bus, { topic: TOPICS.watcherCursors.name, from: "earliest" })) {
+  for await (const item of readTrusted(raw, config, TOPICS.watcherCursors.name)) {
     if (item.ok && item.envelope.event._tag === "WatcherCursor" && item.envelope.event.chainId === chainId)
       block = item.envelope.event.block.number
   }
@@ -223,8 +254,21 @@ export const followLog = (config: ChorusConfig): LogFollower => {
       }
       case "ChainHalted":
         if (!halts.some((h) => h.chainId === event.chainId && h.blockNumber === event.blockNumber))
-          halts.push({ chainId: event.chainId, blockNumber: event.blockNumber, at, reason: event.reason })
+          halts.push({
+            chainId: event.chainId,
+            blockNumber: event.blockNumber,
+            at,
+            reason: event.reason,
+            eventId: envelope.id,
+            resumed: undefined,
+          })
         return
+      case "ChainResumed": {
+        // It lifts the halt it names; a watcher that halts again after it writes another.
+        const halt = halts.find((h) => h.eventId === event.halt)
+        if (halt !== undefined) halt.resumed = { block: event.block.number, by: event.by, at }
+        return
+      }
       default:
         return
     }

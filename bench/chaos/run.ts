@@ -174,6 +174,13 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
       traffic,
       rpcUrlOf: (chainId) => world.devnet.chains.find((c) => c.chainId === chainId)!.rpcUrl,
       blockTime: BLOCK_TIME,
+      toolFlags: [
+        ...(runBus.kind === "kafka"
+          ? ["--brokers", runBus.brokers.join(",")]
+          : ["--data-dir", runBus.dataDir]),
+        "--config",
+        configs.tools,
+      ],
       onOutcome: (o) => {
         eventsDone += 1
         print(
@@ -254,7 +261,9 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
       `garbage and forgeries: the count's reader refused ${refusedRecords.reduce((s, [, n]) => s + n, 0)} record(s) on the topics it reads (${refusedRecords.map(([t, n]) => `${t} ${n}`).join(", ") || "none"}); the services dead-lettered ${facts.deadLetters}`,
     )
     for (const halt of facts.halts)
-      print(`halt: chain ${halt.chainId} halted at block ${halt.blockNumber}: ${halt.reason}`)
+      print(
+        `halt: chain ${halt.chainId} halted at block ${halt.blockNumber}: ${halt.reason}${halt.resumed === undefined ? "; never lifted" : `; lifted by chorus chain resume from block ${halt.resumed.block} (${halt.resumed.by})`}`,
+      )
     if (verdict.deliveredAfterHalt.length > 0) {
       print(
         `delivered although their chain had halted at or before their block (issue 12 item 3): ${verdict.deliveredAfterHalt.length}, e.g. ${verdict.deliveredAfterHalt

@@ -2,7 +2,8 @@
  * Runs a chaos plan's timed faults, each at its time from the start of the
  * traffic, and records what each did: a kill (which pid, how long down), the
  * broker restart (or why the run could not), a chain fault (which blocks were
- * replaced), a garbage burst (how many records of each kind).
+ * replaced; after a rewrite below finality, the halt and the `chorus chain
+ * resume` that lifted it), a garbage burst (how many records of each kind).
  *
  * A fault that fails is recorded with its error and the run goes on: the
  * report says which faults did not happen.
@@ -17,6 +18,7 @@ import type { RunBroker } from "./kafka-broker.ts"
 import { lastCursor } from "./log-facts.ts"
 import type { Supervisor } from "./processes.ts"
 import { randomFor } from "./random.ts"
+import { resumeAfterRewrite } from "./resume-chain.ts"
 import type { HarnessBus } from "./run-bus.ts"
 import type { PlannedEvent } from "./schedule.ts"
 import type { Traffic } from "./traffic.ts"
@@ -40,8 +42,13 @@ export interface TimelineDeps {
   readonly traffic: Traffic
   readonly rpcUrlOf: (chainId: number) => string
   readonly blockTime: number
+  /** The `chorus` flags that reach the run's log with the tools' config, for `chorus chain resume`. */
+  readonly toolFlags: ReadonlyArray<string>
   readonly onOutcome?: (outcome: EventOutcome) => void
 }
+
+/** How long the run waits for a rewritten chain's watcher to halt before it gives up on resuming it. */
+const RESUME_WAIT_MS = 180_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -97,7 +104,23 @@ const perform = async (event: PlannedEvent, deps: TimelineDeps): Promise<string>
           ...(replaced.unchanged > 0 ? [`${replaced.unchanged} block(s) kept their hash`] : []),
         ]
         if (problems.length > 0) throw new Error(`${where} replaced, but ${problems.join("; ")}`)
-        return `${where} replaced, ${replaced.transactions} transaction(s) re-included`
+        const done = `${where} replaced, ${replaced.transactions} transaction(s) re-included`
+        if (event.kind === "reorg") return done
+        // Then what the engineer on call does: lift the halt from a block below the rewrite.
+        const resumed = await resumeAfterRewrite(
+          {
+            config: deps.config,
+            useBus: (work) => deps.bus.use(work),
+            rpcUrl: deps.rpcUrlOf(event.chainId),
+            toolFlags: deps.toolFlags,
+          },
+          event.chainId,
+          replaced,
+          RESUME_WAIT_MS,
+        ).catch((error: unknown) => {
+          throw new Error(`${done}; but ${(error as Error).message}`)
+        })
+        return `${done}; ${resumed}`
       } finally {
         resume()
       }

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import type { RunBus } from "./world.ts"
 
-const BIN = fileURLToPath(new URL("../../bin/chorus.js", import.meta.url))
+export const BIN = fileURLToPath(new URL("../../bin/chorus.js", import.meta.url))
 
 /** The arguments that point a `chorus` tool at the run's log. */
 export const logFlags = (bus: RunBus, config: string, index: string): string[] => [

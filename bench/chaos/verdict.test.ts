@@ -1,7 +1,7 @@
 import type { Hex } from "viem"
 import { describe, expect, it } from "vitest"
 import type { InboxStatus, RecipientSide, SentMessage } from "./chain-truth.ts"
-import type { LogFacts, MessageLog } from "./log-facts.ts"
+import type { Halt, LogFacts, MessageLog } from "./log-facts.ts"
 import { judge, passed } from "./verdict.ts"
 
 const message = (index: number, src = 901, dst = 902, blockNumber = 10): SentMessage => ({
@@ -63,7 +63,7 @@ describe("judging a chaos run from the chains", () => {
           [halted, log({})],
           [beforeHalt, log({})],
         ],
-        [{ chainId: 903, blockNumber: 50, at: 0, reason: "rewritten" }],
+        [{ chainId: 903, blockNumber: 50, at: 0, reason: "rewritten", eventId: "0xh", resumed: undefined }],
       ),
     )
     expect(verdict.messages.map((v) => v.settlement)).toEqual([
@@ -105,10 +105,23 @@ describe("judging a chaos run from the chains", () => {
         [b!.messageId, "delivered"],
       ]),
       side,
-      facts([], [{ chainId: 903, blockNumber: 55, at: 0, reason: "rewritten" }]),
+      facts(
+        [],
+        [{ chainId: 903, blockNumber: 55, at: 0, reason: "rewritten", eventId: "0xh", resumed: undefined }],
+      ),
     )
     expect(verdict.counts).toMatchObject({ delivered: 2, duplicated: 1, lost: 0, stranded: 0 })
     expect(verdict.deliveredAfterHalt.map((v) => v.message.messageId)).toEqual([b!.messageId])
     expect(passed(verdict.counts)).toBe(false)
+  })
+
+  it("given a halt that chain resume lifted, when a message of the chain is still not settled, then it is stranded, not quarantined", () => {
+    const [m] = [message(0, 903, 902, 60)]
+    const halt = { chainId: 903, blockNumber: 50, at: 0, reason: "rewritten", eventId: "0xh" }
+    const judged = (resumed: Halt["resumed"]) =>
+      judge([m!], new Map(), undefined, facts([[m!, log({})]], [{ ...halt, resumed }])).messages[0]!
+        .settlement
+    expect(judged(undefined)).toBe("quarantined")
+    expect(judged({ block: 40, by: "ops@host", at: 1 })).toBe("stranded")
   })
 })

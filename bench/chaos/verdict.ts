@@ -7,7 +7,8 @@
  * 2. `failedAtRecipient`: the Inbox shows it failed (its recipient reverted;
  *    retryable);
  * 3. `quarantined`: not attempted, and its source chain's watcher halted
- *    (`ChainHalted`) at or before its block;
+ *    (`ChainHalted`) at or before its block, and no `chorus chain resume`
+ *    lifted the halt (once lifted, its messages must settle like any);
  * 4. `refused`: not attempted, and the last word of the submitter on it is a
  *    `DeliveryFailed` with no transaction that names it alone, for a reason
  *    the submitter settles it by (a refusal of a whole batch is the batch's:
@@ -78,7 +79,9 @@ export const judge = (
 ): Verdict => {
   const haltOf = (m: SentMessage) =>
     facts.halts
-      .filter((h) => h.chainId === m.sent.message.src && h.blockNumber <= m.blockNumber)
+      .filter(
+        (h) => h.chainId === m.sent.message.src && h.blockNumber <= m.blockNumber && h.resumed === undefined,
+      )
       .sort((a, b) => a.blockNumber - b.blockNumber)[0]
   const judged = messages.map((message): MessageVerdict => {
     const id = message.messageId.toLowerCase()

@@ -34,6 +34,7 @@ import type {
   Lane,
   Message,
   OperatorWeight,
+  OutboxBlock,
   OutboxRangeRead,
   Signature,
   TxHash,
@@ -103,6 +104,28 @@ export interface OutboxLogsRequest {
   readonly rpc?: number
 }
 
+/**
+ * One message of a lane to read again, by its nonce: its `MessageSent` log, searched for from `fromBlock` to
+ * `toBlock` (both inclusive), as the chain-watcher asks when the proof-builder stalls on a nonce gap.
+ */
+export interface OutboxMessageRequest {
+  readonly outbox: Address
+  readonly dstChainId: number
+  readonly nonce: number
+  readonly fromBlock: number
+  readonly toBlock: number
+  /** Read from this one of the chain's RPC URLs alone (an index, modulo their number); the read names it. */
+  readonly rpc?: number
+}
+
+/** What a read of one message found: the block holding its log, with that log alone, or none. */
+export interface OutboxMessageRead {
+  /** The block of the one log found, checked against its header; null when the RPC answered none. */
+  readonly found: OutboxBlock | null
+  /** The RPC the read was pinned to (redacted); null when the chain's fallback chose. */
+  readonly rpc: string | null
+}
+
 /** The operator set an Inbox holds. */
 export interface InboxOperatorSet {
   readonly epoch: number
@@ -163,6 +186,11 @@ export interface ChainReader {
   outboxLane(lane: OutboxLaneRef, blockNumber: number): Promise<OutboxLaneState>
   /** The next range of `MessageSent` logs, every log checked against its block's header. */
   outboxLogs(request: OutboxLogsRequest): Promise<OutboxRangeRead>
+  /**
+   * One message of a lane, by its nonce: its `MessageSent` log (the event's indexed dstChainId and nonce
+   * select it), checked as `outboxLogs` checks its logs and against its block's header.
+   */
+  outboxMessage(request: OutboxMessageRequest): Promise<OutboxMessageRead>
   inbox(address: Address): InboxReader
 }
 

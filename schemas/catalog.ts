@@ -33,6 +33,7 @@ import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
+import { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
 import { OutboxRangeRead, upcastOutboxRangeReadV1 } from "./events/outbox-range-read.ts"
 import { ProofRefused } from "./events/proof-refused.ts"
 import { RetryRefused } from "./events/retry-refused.ts"
@@ -131,6 +132,8 @@ export const EventCatalog = {
     upcasters: { 1: upcastOutboxRangeReadV1 },
     owner: ofChain,
   }),
+  // A watcher's targeted re-read of one message (a proof-builder's nonce gap): with its range reads, by chain.
+  OutboxNonceRead: define<OutboxNonceRead>(OutboxNonceRead, byChain, { owner: ofChain }),
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
@@ -186,6 +189,7 @@ export type ChorusEvent =
   | ChainHalted
   | ChainResumed
   | OutboxRangeRead
+  | OutboxNonceRead
   | OutboxLaneRead
   | OperatorSetRead
   | ChainHeadRead

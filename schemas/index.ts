@@ -35,6 +35,7 @@ export { MessageProven } from "./events/message-proven.ts"
 export { MessageRejected, RejectionReason } from "./events/message-rejected.ts"
 export { OperatorSetRead, OperatorWeight } from "./events/operator-set-read.ts"
 export { OutboxLaneRead } from "./events/outbox-lane-read.ts"
+export { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
 export {
   OutboxBlock,
   OutboxLaneCount,

@@ -59,12 +59,12 @@ export const TOPICS = {
   watcherReads: {
     name: "chorus.watcher.reads",
     description:
-      "What each chain-watcher read from its chain: finalized ranges, their Outbox logs and each lane's Outbox count around them, short reads included (the watcher core's input).",
+      "What each chain-watcher read from its chain: finalized ranges, their Outbox logs and each lane's Outbox count around them, short reads included, and single messages re-read for a proof-builder's nonce gap (the watcher core's input).",
     partitions: 3,
     key: "chain",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["OutboxRangeRead"],
+    events: ["OutboxRangeRead", "OutboxNonceRead"],
   },
   laneReads: {
     name: "chorus.lane.reads",

@@ -17,6 +17,7 @@ import { makeRangeSizer } from "./adaptive-range.ts"
 import { makeEvmClient } from "./client.ts"
 import { InvalidRpcResponseError, RpcCallError } from "./errors.ts"
 import { readOutboxRange } from "./outbox-logs.ts"
+import { makeEvmReader } from "./reader.ts"
 import { type FakeChain, fakeClient, makeFakeChain, type RpcLog, rpcError } from "./testing/fake-rpc.ts"
 
 const OUTBOX = "0x00000000000000000000000000000000000a11ce" as const
@@ -410,5 +411,121 @@ describe("readOutboxRange proves what it read (issue 12)", () => {
 
     expect(read.lanes).toBeNull()
     expect(requests).not.toContain("eth_call")
+  })
+})
+
+describe("outboxMessage reads one message again by its nonce (issue 12)", () => {
+  // Lane 902: nonce 0 at block 2, nonce 1 at block 5, nonce 2 at block 9; lane 903: nonce 0 at block 5.
+  const chainOfNonces = () =>
+    makeFakeChain({
+      chainId: 901,
+      outbox: OUTBOX,
+      blocks: 20,
+      sends: [{ block: 2 }, { block: 5 }, { block: 5, dstChainId: 903 }, { block: 9 }],
+    })
+  /** The logs a node answers for topics [MessageSent, dst, nonce] (the fake itself filters by address alone). */
+  const ofNonce = (logs: RpcLog[], dst: number, nonce: number) =>
+    logs.filter((log) => BigInt(log.topics[1]!) === BigInt(dst) && BigInt(log.topics[2]!) === BigInt(nonce))
+  const readerOf = (client: ReturnType<typeof countingClient>) =>
+    makeEvmReader(client, { finality: { tag: "finalized" }, logRange: { initial: 100, max: 100 } })
+  const ask = { outbox: toAddress(OUTBOX), dstChainId: 902, nonce: 1, fromBlock: 0, toBlock: 20 }
+
+  it("given a lane with several messages, when one nonce is read, then its one log is found in its block, checked against the header", async () => {
+    const chain = chainOfNonces()
+    const requests: string[] = []
+
+    const { found, rpc } = await readerOf(
+      countingClient(chain, { requests, getLogs: (logs) => ofNonce(logs, 902, 1) }),
+    ).outboxMessage(ask)
+
+    expect(rpc).toBeNull()
+    expect(found?.block).toEqual(new BlockRef({ number: 5, hash: Bytes32.make(chain.hashes.get(5)!) }))
+    expect(found?.timestamp).toBe(1_700_000_005)
+    expect(found?.logs.map((log) => [log.message.dstChainId, log.message.nonce, log.logIndex])).toEqual([
+      [902, 1, 0],
+    ])
+    expect(requests.filter((m) => m === "eth_getLogs")).toHaveLength(1)
+  })
+
+  it("given an answer with no log, then nothing is found (the caller judges it against the lane's count)", async () => {
+    const { found } = await readerOf(countingClient(chainOfNonces(), { getLogs: () => [] })).outboxMessage(
+      ask,
+    )
+
+    expect(found).toBeNull()
+  })
+
+  it.each<[string, (logs: RpcLog[]) => RpcLog[], RegExp]>([
+    [
+      "a log of another nonce",
+      (logs) => ofNonce(logs, 902, 2),
+      /is of lane 901 → 902, nonce 2: not the one asked for/,
+    ],
+    [
+      "a log of another lane",
+      (logs) => ofNonce(logs, 903, 0),
+      /is of lane 901 → 903, nonce 0: not the one asked for/,
+    ],
+    [
+      "two logs of the nonce",
+      (logs) => [...ofNonce(logs, 902, 1), { ...ofNonce(logs, 902, 1)[0]!, blockNumber: "0x6" }],
+      /2 logs answer one nonce/,
+    ],
+    [
+      "a log whose block hash is not its header's",
+      (logs) => ofNonce(logs, 902, 1).map((log) => ({ ...log, blockHash: word("another fork") })),
+      /names block 5 as 0x[0-9a-f]{64}, but its header's hash is 0x/,
+    ],
+    [
+      "a removed log",
+      (logs) => ofNonce(logs, 902, 1).map((log) => ({ ...log, removed: true })),
+      /is marked removed/,
+    ],
+  ])("refuses %s", async (_, tamper, expected) => {
+    const error = await readerOf(countingClient(chainOfNonces(), { getLogs: tamper }))
+      .outboxMessage(ask)
+      .catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(InvalidRpcResponseError)
+    expect((error as InvalidRpcResponseError).problems.join("\n")).toMatch(expected)
+  })
+
+  it("given an RPC that refuses the range as too large, when a nonce is read, then the block that sent it is found by its lane's counts and read alone", async () => {
+    const chain = chainOfNonces()
+    const requests: string[] = []
+    const ranges: Array<[number, number]> = []
+    const counting = countingClient(chain, { requests, getLogs: (logs) => ofNonce(logs, 902, 2) })
+    const client = makeEvmClient({
+      chainId: 901,
+      rpcUrls: ["http://fake-rpc.invalid/901"],
+      transports: [
+        custom(
+          {
+            request: async (args: { method: string; params?: unknown }) => {
+              if (args.method === "eth_getLogs") {
+                const [filter] = args.params as [{ fromBlock: Hex; toBlock: Hex }]
+                const range: [number, number] = [Number(filter.fromBlock), Number(filter.toBlock)]
+                ranges.push(range)
+                if (range[1] - range[0] >= 4) throw rpcError(-32005, "query exceeds max block range 4")
+              }
+              return counting.viem.request(args as never)
+            },
+          },
+          { retryCount: 0 },
+        ),
+      ],
+      retryCount: 0,
+    })
+
+    const { found } = await readerOf(client).outboxMessage({ ...ask, nonce: 2 })
+
+    expect(found?.block.number).toBe(9)
+    expect(found?.logs[0]?.message.nonce).toBe(2)
+    expect(ranges).toEqual([
+      [0, 20],
+      [9, 9],
+    ])
+    // one count at the range's end, then one per halving of 0..20
+    expect(requests.filter((m) => m === "eth_call").length).toBeLessThanOrEqual(1 + Math.ceil(Math.log2(21)))
   })
 })

@@ -111,8 +111,13 @@ const isNoCode = (error: unknown) =>
  * `Outbox.count(dst)` of each lane at `blockNumber`, in one `eth_call`: a
  * deployless Multicall3 (its creation code runs inside the call), so it
  * needs no contract on the chain.
+ *
+ * @example
+ * ```ts
+ * await readCounts(client, outbox, [902, 903], 1_180) // Map { 902 => 41, 903 => 17 }
+ * ```
  */
-const readCounts = async (
+export const readCounts = async (
   client: EvmClient,
   outbox: Address,
   lanes: ReadonlyArray<number>,
@@ -206,17 +211,36 @@ export interface RangeReadRequest {
  * read.lanes // [{ dstChainId: 902, before: 17, after: 19 }, { dstChainId: 903, before: 4, after: 4 }]
  * ```
  */
-export const readOutboxRange = async (
+export const readOutboxRange = (
   chainClient: EvmClient,
   request: RangeReadRequest,
-): Promise<OutboxRangeRead> => {
-  if (request.rpc === undefined) return readRange(chainClient, request, null)
-  const client = pinnedTo(chainClient, request.rpc)
+): Promise<OutboxRangeRead> =>
+  readOn(chainClient, request.rpc, `reading Outbox logs from block ${request.fromBlock}`, (client, rpc) =>
+    readRange(client, request, rpc),
+  )
+
+/**
+ * Runs one read through the chain's fallback, or through one of its URLs alone (`rpc`, an index), which the
+ * read is told (redacted) so it can name it.
+ *
+ * @example
+ * ```ts
+ * await readOn(client, 1, "reading Outbox logs from block 10", (pinned, rpc) => readRange(pinned, request, rpc))
+ * ```
+ */
+export const readOn = async <T>(
+  chainClient: EvmClient,
+  rpc: number | undefined,
+  what: string,
+  read: (client: EvmClient, rpc: string | null) => Promise<T>,
+): Promise<T> => {
+  if (rpc === undefined) return read(chainClient, null)
+  const client = pinnedTo(chainClient, rpc)
   try {
-    return await readRange(client, request, redactUrl(client.rpcUrls[0]!))
+    return await read(client, redactUrl(client.rpcUrls[0]!))
   } catch (error) {
     // Named by the one URL it was pinned to, not by all of the chain's.
-    throw asChainError(client, `reading Outbox logs from block ${request.fromBlock}`, error)
+    throw asChainError(client, what, error)
   }
 }
 

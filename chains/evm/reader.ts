@@ -16,6 +16,7 @@ import { readFinalizedHead, readHeader, readLatestHead } from "./finalized-head.
 import { makeInboxReader } from "./inbox.ts"
 import { readOutboxLane } from "./outbox-lane.ts"
 import { readOutboxRange } from "./outbox-logs.ts"
+import { readOutboxMessage } from "./outbox-nonce.ts"
 
 export interface EvmReaderSettings {
   readonly finality: Finality
@@ -58,6 +59,12 @@ export const makeEvmReader = (client: EvmClient, settings: EvmReaderSettings): C
             ? {}
             : { onShrink: (refused) => onShrink({ ...refused, nextSize: sizer.size() }) }),
         }),
+      ),
+    outboxMessage: (request) =>
+      rpcCall(
+        client,
+        `reading the Outbox message of lane ${chainId} → ${request.dstChainId}, nonce ${request.nonce}`,
+        () => readOutboxMessage(client, { ...request, chainId }),
       ),
     inbox: (address) => {
       let inbox = inboxes.get(address)

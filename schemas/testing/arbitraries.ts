@@ -25,6 +25,7 @@ import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
+import { OutboxNonceRead } from "../events/outbox-nonce-read.ts"
 import { OutboxBlock, OutboxLaneCount, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
 import { ProofRefusalReason, ProofRefused } from "../events/proof-refused.ts"
 import { RetryRefusalReason, RetryRefused } from "../events/retry-refused.ts"
@@ -225,6 +226,27 @@ export const events = {
     ),
     lanes: fc.option(
       fc.array(instancesOf(OutboxLaneCount, { dstChainId: chainId, before: uint, after: uint })),
+      { nil: null },
+    ),
+    rpc: fc.option(fc.string(), { nil: null }),
+  }),
+  OutboxNonceRead: instancesOf(OutboxNonceRead, {
+    chainId,
+    outbox: address,
+    dstChainId: chainId,
+    nonce: uint,
+    count: uint,
+    cursor: blockRef,
+    fromBlock: uint,
+    found: fc.option(
+      instancesOf(OutboxBlock, {
+        block: blockRef,
+        timestamp: uint,
+        logs: fc.array(instancesOf(OutboxLog, { transactionHash: txHash, logIndex: uint, message }), {
+          minLength: 1,
+          maxLength: 1,
+        }),
+      }),
       { nil: null },
     ),
     rpc: fc.option(fc.string(), { nil: null }),

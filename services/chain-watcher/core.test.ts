@@ -12,10 +12,12 @@ import {
   eventId,
   Hex,
   Message,
+  type MessageObserved,
   makeEnvelope,
   OutboxBlock,
   OutboxLaneCount,
   OutboxLog,
+  OutboxNonceRead,
   OutboxRangeRead,
   TxHash,
   U256,
@@ -563,5 +565,118 @@ describe("watcher core, after a resume", () => {
       "WatcherCursor",
     ])
     expect(state).toMatchObject({ cursor: block(27, "c"), halted: false, resumedBy: LATER })
+  })
+})
+
+describe("watcher core, a targeted re-read of one nonce (issue 12)", () => {
+  /** The proof-builder's `LaneStalled` the read answers (its cause). */
+  const STALL = EventId.make(`0x${"57".repeat(32)}`)
+  const proven: WatcherState = { cursor: block(20), halted: false, lanes: new Map([[902, 4]]) }
+  const nonceRead = (fields: {
+    readonly cursor: BlockRef
+    readonly nonce: number
+    readonly found: OutboxBlock | null
+    readonly chainId?: number
+  }): Envelope<OutboxNonceRead> =>
+    makeEnvelope(
+      new OutboxNonceRead({
+        chainId: ChainId.make(fields.chainId ?? CHAIN),
+        outbox: OUTBOX,
+        dstChainId: ChainId.make(902),
+        nonce: fields.nonce,
+        count: 4,
+        cursor: fields.cursor,
+        fromBlock: 0,
+        found: fields.found,
+        rpc: null,
+      }),
+      { producer, causationId: STALL, time: new Date(1_700_000_000_500) },
+    )
+
+  it("given a cursor, when a read of a nonce below it finds its log, then one MessageObserved, as a range read would emit it, and the cursor stays", () => {
+    // given
+    const found = withLogs(13, [message(2)])
+    // when
+    const { state, outputs, outcome } = core.decide(proven, nonceRead({ cursor: block(20), nonce: 2, found }))
+    // then
+    expect(outputs.map((e) => e._tag)).toEqual(["MessageObserved"])
+    const observed = outputs[0] as MessageObserved
+    expect(observed.messageId).toBe(messageIdOf(message(2)))
+    expect(observed).toMatchObject({ outbox: OUTBOX, block: block(13), logIndex: 0 })
+    // the same event a range read of that block emits, so the same message id and the same fields
+    const ranged = core.decide(
+      at(block(10)),
+      read({ cursorCheck: block(10), fromBlock: 11, to: block(20), blocks: [found] }),
+    ).outputs[0]
+    expect(observed).toEqual(ranged)
+    expect(state).toEqual(proven)
+    expect(outcome).toMatchObject({ kind: "nonce-observed", dstChainId: 902, nonce: 2 })
+  })
+
+  it.each<[string, WatcherState, Parameters<typeof nonceRead>[0]]>([
+    [
+      "a read of another chain",
+      proven,
+      { cursor: block(20), nonce: 2, found: withLogs(13, [message(2)]), chainId: 902 },
+    ],
+    ["a read that found no log", proven, { cursor: block(20), nonce: 2, found: null }],
+    [
+      "a read made under another cursor",
+      proven,
+      { cursor: block(18), nonce: 2, found: withLogs(13, [message(2)]) },
+    ],
+    [
+      "a log above the cursor",
+      { cursor: block(12), halted: false },
+      { cursor: block(12), nonce: 2, found: withLogs(13, [message(2)]) },
+    ],
+    [
+      "a halted chain",
+      { ...proven, halted: true },
+      { cursor: block(20), nonce: 2, found: withLogs(13, [message(2)]) },
+    ],
+    ["no cursor yet", core.initial, { cursor: block(20), nonce: 2, found: withLogs(13, [message(2)]) }],
+    [
+      "a log of another nonce than the read asked for",
+      proven,
+      { cursor: block(20), nonce: 1, found: withLogs(13, [message(2)]) },
+    ],
+  ])("given %s, then nothing is emitted and the state stays", (_, given, fields) => {
+    const { state, outputs } = core.decide(given, nonceRead(fields))
+
+    expect(outputs).toEqual([])
+    expect(state).toBe(given)
+  })
+
+  it("given the reads log with a nonce read between range reads, when replayed, then the same outputs with the same ids, and only range reads move the cursor", () => {
+    const reads: Envelope[] = [
+      read({ cursorCheck: null, fromBlock: 0, to: block(10), blocks: [withLogs(4, [message(0)])] }),
+      nonceRead({ cursor: block(10), nonce: 0, found: withLogs(4, [message(0)]) }),
+      read({ cursorCheck: block(10), fromBlock: 11, to: block(20) }),
+    ]
+
+    const live = foldCore(
+      core,
+      producer,
+      reads.map((input) => ({ input, reads: [] })),
+    )
+    const replayed = foldCore(
+      core,
+      producer,
+      reads.map((input) => ({ input, reads: [] })),
+    )
+
+    expect(live.outputs.map((e) => e.type)).toEqual([
+      "MessageObserved",
+      "WatcherCursor",
+      "MessageObserved",
+      "WatcherCursor",
+    ])
+    expect(live.outputs[2]!.causationId).toBe(reads[1]!.id)
+    expect((live.outputs[2]!.event as MessageObserved).messageId).toBe(
+      (live.outputs[0]!.event as MessageObserved).messageId,
+    )
+    expect(replayed.outputs).toEqual(live.outputs)
+    expect(live.state.cursor).toEqual(block(20))
   })
 })

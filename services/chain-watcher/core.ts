@@ -1,6 +1,7 @@
 /**
  * The chain-watcher's pure core: folds what the watcher read from its chain
- * (`OutboxRangeRead`) into its cursor and the events it emits.
+ * (`OutboxRangeRead`, and `OutboxNonceRead` for a proof-builder's nonce gap)
+ * into its cursor and the events it emits.
  *
  * Pipeline, per read:
  *   1. a read for another chain, or of another type, is ignored (a replay
@@ -29,10 +30,23 @@
  *   6. otherwise one `MessageObserved` per log, in chain order, then the
  *      `WatcherCursor` at the range's last block.
  *
+ * Per targeted re-read of one nonce (`OutboxNonceRead`: the runtime read
+ * one message again because the proof-builder stalled on it, `nonce-gap`):
+ *   1. a read of another chain, of a halted chain, made under another cursor
+ *      than the state's (number and hash), or that found no log, emits
+ *      nothing;
+ *   2. a found log of the nonce and lane the read asked for, in a block at or
+ *      below the cursor, becomes the `MessageObserved` a range read of that
+ *      block emits for it (same fields, so the same message id: the
+ *      proof-builder takes a repeat as the same observation). The cursor,
+ *      the lanes' counts and the halt stay as they were.
+ *
  * Invariants:
  * - The cursor never passes a block whose messages are not all observed:
  *   it moves only with a read proven complete (or a version-1 read, which
  *   predates the proof and is folded as it was when written).
+ * - Only range reads move the cursor; a nonce re-read adds one observation of
+ *   a block the cursor already passed, and nothing else.
  * - The cursor is emitted last, after every message of its range: a crash
  *   between the two re-reads the range rather than skipping it.
  * - After a resume every cursor names it (`resumedBy`), so the last cursor,
@@ -59,6 +73,9 @@ import {
   type EventId,
   MessageId,
   MessageObserved,
+  type OutboxBlock,
+  type OutboxLog,
+  type OutboxNonceRead,
   type OutboxRangeRead,
   WatcherCursor,
 } from "../../schemas/index.ts"
@@ -84,6 +101,13 @@ export interface WatcherState {
 export type WatcherOutcome =
   | { readonly kind: "advanced"; readonly from: number; readonly to: BlockRef; readonly messages: number }
   | { readonly kind: "halted"; readonly halt: ChainHalted }
+  /** A nonce re-read found its message below the cursor: observed again, the cursor unmoved. */
+  | {
+      readonly kind: "nonce-observed"
+      readonly dstChainId: number
+      readonly nonce: number
+      readonly messageId: MessageId
+    }
   | {
       /** The read does not prove it holds every message of its range: not folded; read the range again. */
       readonly kind: "incomplete"
@@ -169,6 +193,72 @@ const checkCursor = (
   return undefined
 }
 
+/** The `MessageObserved` of one log of a block the watcher read: the same for a range read and a nonce re-read. */
+const observedOf = (outbox: OutboxRangeRead["outbox"], block: OutboxBlock, log: OutboxLog) =>
+  new MessageObserved({
+    message: log.message,
+    messageId: MessageId.make(messageIdOf(log.message)),
+    outbox,
+    block: block.block,
+    blockTimestamp: block.timestamp,
+    transactionHash: log.transactionHash,
+    logIndex: log.logIndex,
+  })
+
+/** Folds a targeted re-read of one nonce: its log, found below the cursor, observed again; nothing else moves. */
+const decideNonceRead = (
+  state: WatcherState,
+  chainId: number,
+  input: Envelope,
+  read: OutboxNonceRead,
+): WatcherDecision => {
+  const what = `nonce read ${input.id} (lane ${read.chainId} → ${read.dstChainId}, nonce ${read.nonce})`
+  if (read.chainId !== chainId)
+    return unchanged(state, {
+      kind: "ignored",
+      reason: `${what} is of chain ${read.chainId}, not ${chainId}`,
+    })
+  if (state.halted)
+    return unchanged(state, { kind: "stale", reason: `chain ${chainId} is halted; ${what} is not folded` })
+  const cursor = state.cursor
+  if (cursor === null || cursor.number !== read.cursor.number || cursor.hash !== read.cursor.hash)
+    return unchanged(state, {
+      kind: "stale",
+      reason: `${what} was made under the cursor at block ${read.cursor.number}, but the cursor is ${
+        cursor === null ? "not set" : `at block ${cursor.number}`
+      }`,
+    })
+  const found = read.found
+  const log = found?.logs.length === 1 ? found.logs[0] : undefined
+  if (found === null || log === undefined)
+    return unchanged(state, { kind: "ignored", reason: `${what} found no single log of the nonce` })
+  if (found.block.number > cursor.number)
+    return unchanged(state, {
+      kind: "stale",
+      reason: `${what} found its log in block ${found.block.number}, past the cursor at ${cursor.number}: a range read observes it`,
+    })
+  if (
+    log.message.srcChainId !== chainId ||
+    log.message.dstChainId !== read.dstChainId ||
+    log.message.nonce !== read.nonce
+  )
+    return unchanged(state, {
+      kind: "ignored",
+      reason: `${what} found a log of lane ${log.message.srcChainId} → ${log.message.dstChainId}, nonce ${log.message.nonce}`,
+    })
+  const observed = observedOf(read.outbox, found, log)
+  return {
+    state,
+    outputs: [observed],
+    outcome: {
+      kind: "nonce-observed",
+      dstChainId: read.dstChainId,
+      nonce: read.nonce,
+      messageId: observed.messageId,
+    },
+  }
+}
+
 /**
  * The state a watcher restarted from a resume's trusted block starts with: the block its RPC showed there
  * (the read's cursor check), the lanes' counts there as the read took them, and the resume. Undefined for a
@@ -207,10 +297,11 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
   initial: { cursor: null, halted: false },
   decide: (from, input) => {
     let state = from
+    if (input.event._tag === "OutboxNonceRead") return decideNonceRead(state, chainId, input, input.event)
     if (input.event._tag !== "OutboxRangeRead") {
       return unchanged(state, {
         kind: "ignored",
-        reason: `event ${input.id} is a ${input.type}, not an OutboxRangeRead`,
+        reason: `event ${input.id} is a ${input.type}, not an OutboxRangeRead or OutboxNonceRead`,
       })
     }
     const read = input.event
@@ -259,19 +350,7 @@ export const makeWatcherCore = (chainId: number): WatcherCore => ({
     }
     const outputs: ChorusEvent[] = []
     for (const block of read.blocks) {
-      for (const log of block.logs) {
-        outputs.push(
-          new MessageObserved({
-            message: log.message,
-            messageId: MessageId.make(messageIdOf(log.message)),
-            outbox: read.outbox,
-            block: block.block,
-            blockTimestamp: block.timestamp,
-            transactionHash: log.transactionHash,
-            logIndex: log.logIndex,
-          }),
-        )
-      }
+      for (const log of block.logs) outputs.push(observedOf(read.outbox, block, log))
     }
     const messages = outputs.length
     const to = new BlockRef({ number: read.to.number, hash: read.to.hash })

@@ -4,7 +4,9 @@
  * resume (and whether its chain is halted, or was resumed from a trusted
  * block, on the halts topic), reads the chain, records each read (with the lane counts that
  * prove it complete) on `chorus.watcher.reads` before folding it, and emits
- * messages, its cursor, or a halt.
+ * messages, its cursor, or a halt. It also follows the proof-builder's
+ * `LaneStalled` (`nonce-gap`) on `chorus.checkpoints.proposed` and re-reads
+ * the one message a gap on its lanes lacks (`OutboxNonceRead`).
  *
  * @module
  */
@@ -19,15 +21,22 @@ export const chainWatcher = defineService<ServiceInstance & { readonly chainId: 
     "One per chain: reads Outbox events from finalized blocks, records each read, emits messages and its cursor.",
   group: null,
   consumes: [],
-  // Its cursor and its last read (to resume), and its chain's halt and resume (`resume.ts`).
-  reads: [TOPICS.watcherCursors.name, TOPICS.watcherReads.name, TOPICS.chainHalts.name],
+  // Its cursor and its last read (to resume), its chain's halt and resume (`resume.ts`), and the proof-builder's
+  // nonce gaps on its lanes, each re-read from the chain (`nonce-gaps.ts`).
+  reads: [
+    TOPICS.watcherCursors.name,
+    TOPICS.watcherReads.name,
+    TOPICS.chainHalts.name,
+    TOPICS.checkpointsProposed.name,
+  ],
   writes: [
     TOPICS.watcherReads.name,
     TOPICS.messagesObserved.name,
     TOPICS.watcherCursors.name,
     TOPICS.chainHalts.name,
   ],
-  external: "source chain RPC: finalized head, block headers, Outbox logs and lane counts",
+  external:
+    "source chain RPC: finalized head, block headers, Outbox logs (by range, or one by its nonce) and lane counts",
   single: false,
   instances: (config) =>
     requireSome(

@@ -9,7 +9,10 @@
  * a short answer is read again. It halts loudly, with `ChainHalted`, if the
  * chain is rewritten below its cursor, refuses to start while the log shows
  * its chain halted, and starts again from the trusted block of the
- * `ChainResumed` (`chorus chain resume`) that lifts the halt.
+ * `ChainResumed` (`chorus chain resume`) that lifts the halt. When the
+ * proof-builder stalls on a nonce gap of one of its lanes below the lane's
+ * count at its cursor, it re-reads that one message from the chain
+ * (`OutboxNonceRead`) and observes it again, so the lane goes on.
  *
  * @module
  */
@@ -31,5 +34,19 @@ export {
   type WatcherState,
 } from "./core.ts"
 export { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
+export {
+  GAP_WRITER,
+  type GapEvent,
+  gapEventOf,
+  type NonceGap,
+  type NonceGapsView,
+  nonceGapsView,
+} from "./nonce-gaps.ts"
 export { loadResumePoint, type ResumePoint, type StartPoint, startPointOf } from "./resume.ts"
-export { type ChainWatcher, type ChainWatcherDeps, startChainWatcher, type TickResult } from "./service.ts"
+export {
+  type ChainWatcher,
+  type ChainWatcherDeps,
+  NONCE_REREAD_EVERY_MS,
+  startChainWatcher,
+  type TickResult,
+} from "./service.ts"

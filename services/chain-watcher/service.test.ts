@@ -24,12 +24,27 @@ import type { BusPort } from "../../bus/port.ts"
 import { chainDefinition } from "../../chains/evm/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { type Anvil, deployOutbox, outboxAbi, startAnvil } from "../../contracts/index.ts"
-import { BlockRef, type Bytes32, type Envelope, type MessageObserved } from "../../schemas/index.ts"
+import {
+  BlockRef,
+  Bytes32,
+  ChainId,
+  type CheckpointProposed,
+  type Envelope,
+  Lane,
+  LaneStalled,
+  MessageId,
+  MessageObserved,
+  makeEnvelope,
+  TxHash,
+  toAddress,
+  WatcherCursor,
+} from "../../schemas/index.ts"
 import { resumedEnvelope } from "../../schemas/testing/chain-halts.ts"
 import { type LossyRpc, startLossyRpc } from "../../test/fixtures/lossy-rpc.ts"
 import { ALL_TOPICS, TOPICS, type TopicName } from "../../topology/index.ts"
 import { decodeConfig } from "../config/index.ts"
-import { jsonLogger } from "../runtime/index.ts"
+import { startProofBuilder } from "../proof-builder/service/index.ts"
+import { fromChorusMessage, jsonLogger, producerOf } from "../runtime/index.ts"
 import { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
 import { type ChainWatcher, startChainWatcher, type TickResult } from "./index.ts"
 
@@ -109,7 +124,7 @@ const configFor = (
 
 const start = async (
   config: ReturnType<typeof configFor>,
-  options: { bus?: BusPort; autoStart?: boolean } = {},
+  options: { bus?: BusPort; autoStart?: boolean; nonceRereadEveryMs?: number } = {},
 ) => {
   const watcher = await startChainWatcher({
     bus: options.bus ?? bus,
@@ -117,12 +132,16 @@ const start = async (
     chainId: CHAIN_ID,
     logger: jsonLogger({ write: (line) => logLines.push(line) }, "debug"),
     ...(options.autoStart === undefined ? {} : { autoStart: options.autoStart }),
+    ...(options.nonceRereadEveryMs === undefined ? {} : { nonceRereadEveryMs: options.nonceRereadEveryMs }),
   })
   running.push(watcher)
   return watcher
 }
 
-/** Sends a message and returns its id as the Outbox computed it, and its block. */
+/**
+ * Sends a message and returns its id as the Outbox computed it, its block, and the `MessageObserved` a watcher
+ * makes of its log (ground truth from the receipt).
+ */
 const send = async (outbox: Hex, body: string, dst = 902) => {
   const hash = await walletClient.writeContract({
     address: outbox,
@@ -132,7 +151,20 @@ const send = async (outbox: Hex, body: string, dst = 902) => {
   })
   const receipt = await publicClient.waitForTransactionReceipt({ hash })
   const [log] = parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })
-  return { messageId: log!.args.messageId, block: Number(receipt.blockNumber) }
+  const block = await publicClient.getBlock({ blockNumber: receipt.blockNumber })
+  const observed = new MessageObserved({
+    message: fromChorusMessage(log!.args.message),
+    messageId: MessageId.make(log!.args.messageId.toLowerCase()),
+    outbox: toAddress(log!.address),
+    block: new BlockRef({
+      number: Number(receipt.blockNumber),
+      hash: Bytes32.make(block.hash.toLowerCase()),
+    }),
+    blockTimestamp: Number(block.timestamp),
+    transactionHash: TxHash.make(receipt.transactionHash.toLowerCase()),
+    logIndex: log!.logIndex,
+  })
+  return { messageId: log!.args.messageId, block: Number(receipt.blockNumber), observed }
 }
 
 const onBus = async <T extends Envelope["event"]["_tag"]>(topic: TopicName, type: T) => {
@@ -563,5 +595,187 @@ describe("chain-watcher on an RPC that loses logs (issue 12)", () => {
     expect(calls.eth_getLogs).toBe(ranges)
     expect(calls.eth_call).toBe(ranges + 1)
     expect(await observedIds()).toHaveLength(6)
+  })
+})
+
+describe("chain-watcher and the proof-builder's nonce gaps (issue 12)", () => {
+  const asWatcher = producerOf("chain-watcher", String(CHAIN_ID))
+  const asProofBuilder = producerOf("proof-builder", "proof-builder")
+  const by = (
+    producer: typeof asWatcher,
+    event: Envelope["event"],
+    causationId: Envelope["id"] | null = null,
+  ) => makeEnvelope(event, { producer, causationId, time: new Date() })
+  const gapAt = (outbox: Hex, nonce: number) =>
+    new LaneStalled({
+      lane: new Lane({
+        srcChainId: ChainId.make(CHAIN_ID),
+        outbox: toAddress(outbox),
+        dstChainId: ChainId.make(902),
+      }),
+      reason: "nonce-gap",
+      treeCount: nonce,
+      detail: `waiting for nonce ${nonce}; have ${nonce} contiguous messages and 1 waiting above the gap (nonce ${nonce + 1})`,
+    })
+
+  /**
+   * Messages 0..3 on the lane 901 → 902, and the log of a past watcher that skipped nonce 2: its cursor past
+   * their blocks, and MessageObserved for nonces 0, 1 and 3 only.
+   */
+  const pastWatcherSkipped2 = async () => {
+    const outbox = await deployOutbox({ walletClient, publicClient })
+    const startBlock = Number(await publicClient.getBlockNumber({ cacheTime: 0 })) + 1
+    const sent: Array<Awaited<ReturnType<typeof send>>> = []
+    for (let i = 0; i < 4; i++) sent.push(await send(outbox, `gap ${i}`))
+    const head = await publicClient.getBlock({ blockTag: "latest" })
+    const cursor = new BlockRef({ number: Number(head.number), hash: Bytes32.make(head.hash.toLowerCase()) })
+    const observed = [0, 1, 3].map((nonce) => by(asWatcher, sent[nonce]!.observed))
+    await publishEvents(bus, [
+      ...observed,
+      by(asWatcher, new WatcherCursor({ chainId: ChainId.make(CHAIN_ID), block: cursor })),
+    ])
+    return { outbox, startBlock, sent, cursor }
+  }
+
+  it("given a past watcher that skipped nonce 2 and the proof-builder stalled on it, when the watcher ticks, then it re-reads nonce 2 alone and observes it with the id the Outbox emitted; a second tick within 30 s reads nothing", async () => {
+    // given
+    const { outbox, startBlock, sent, cursor } = await pastWatcherSkipped2()
+    const stall = by(asProofBuilder, gapAt(outbox, 2))
+    await publishEvents(bus, [
+      stall,
+      // a stall no proof-builder wrote (anyone may write the topic on a bus that does not authenticate)
+      by(producerOf("submitter", "902"), gapAt(outbox, 0)),
+      // a nonce the watcher has not read yet: the range reads will observe it
+      by(asProofBuilder, gapAt(outbox, 4)),
+    ])
+    const config = configFor(outbox, startBlock, { confirmations: 0 })
+    const watcher = await start(config, { autoStart: false })
+    expect(watcher.cursor()).toEqual(cursor)
+
+    // when
+    const result = await watcher.tick()
+
+    // then it is idle at its cursor, and observed nonce 2 from a read of it alone
+    expect(result.kind, JSON.stringify(result)).toBe("idle")
+    const observed = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+    const mended = observed.filter((e) => e.producer.service === "chain-watcher" && e.causationId !== null)
+    expect(mended.map((e) => e.event.messageId)).toEqual([sent[2]!.messageId])
+    expect(mended[0]!.event).toEqual(sent[2]!.observed)
+    const reads = await onBus(TOPICS.watcherReads.name, "OutboxNonceRead")
+    expect(reads).toHaveLength(1)
+    expect(reads[0]!.causationId).toBe(stall.id)
+    expect(mended[0]!.causationId).toBe(reads[0]!.id)
+    expect(reads[0]!.event).toMatchObject({
+      chainId: CHAIN_ID,
+      outbox: outbox.toLowerCase(),
+      dstChainId: 902,
+      nonce: 2,
+      count: 4,
+      cursor,
+      fromBlock: startBlock,
+    })
+    expect(reads[0]!.event.found?.block.number).toBe(sent[2]!.block)
+    expect(await onBus(TOPICS.watcherReads.name, "OutboxRangeRead")).toEqual([])
+    expect(watcher.cursor()).toEqual(cursor)
+    expect(logged("re-reading a message the proof-builder waits for")).toMatchObject([
+      { lane: "901-902", nonce: 2 },
+    ])
+
+    // when the proof-builder reports the same gap again (a flood), and the watcher ticks within 30 s
+    await publishEvents(bus, [by(asProofBuilder, gapAt(outbox, 2)), by(asProofBuilder, gapAt(outbox, 2))])
+    await watcher.tick()
+
+    // then it made no second read
+    expect(await onBus(TOPICS.watcherReads.name, "OutboxNonceRead")).toHaveLength(1)
+    expect(await onBus(TOPICS.messagesObserved.name, "MessageObserved")).toHaveLength(4)
+  })
+
+  it("given two RPCs, the first losing every log, when the watcher re-reads a gap's nonce, then the read that found nothing is on the log and observes nothing, and the next, once the interval passed, reads it from the second RPC", async () => {
+    // given
+    const proxy = await startLossyRpc({ upstream: anvil.rpcUrl, dropRate: 1 })
+    try {
+      const { outbox, startBlock, sent } = await pastWatcherSkipped2()
+      const stall = by(asProofBuilder, gapAt(outbox, 2))
+      await publishEvents(bus, [stall])
+      const config = configFor(outbox, startBlock, { confirmations: 0 }, [proxy.url, anvil.rpcUrl])
+      const watcher = await start(config, { autoStart: false, nonceRereadEveryMs: 200 })
+
+      // when
+      await watcher.tick()
+      await watcher.tick()
+
+      // then one read, from the first RPC, found nothing, and it was not read again within the interval
+      const first = await onBus(TOPICS.watcherReads.name, "OutboxNonceRead")
+      expect(first.map((r) => [r.event.rpc, r.event.found])).toEqual([[proxy.url, null]])
+      expect(await onBus(TOPICS.messagesObserved.name, "MessageObserved")).toHaveLength(3)
+      expect(
+        logged("a re-read found no message the proof-builder waits for; reading it again later"),
+      ).toMatchObject([{ lane: "901-902", nonce: 2, count: 4 }])
+
+      // when the interval passed
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      await watcher.tick()
+
+      // then the second read, from the second RPC, observed it
+      const reads = await onBus(TOPICS.watcherReads.name, "OutboxNonceRead")
+      expect(reads.map((r) => r.event.rpc)).toEqual([proxy.url, anvil.rpcUrl])
+      expect(reads.every((r) => r.causationId === stall.id)).toBe(true)
+      const observed = await onBus(TOPICS.messagesObserved.name, "MessageObserved")
+      expect(observed.at(-1)!.event.messageId).toBe(sent[2]!.messageId)
+      expect(observed.at(-1)!.causationId).toBe(reads[1]!.id)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it("given a past watcher that skipped nonce 2, when the proof-builder and the watcher run, then the proof-builder stalls on the gap, the watcher re-reads it, and the lane is proposed past it with the Outbox's root", async () => {
+    // given
+    const { outbox, startBlock } = await pastWatcherSkipped2()
+    const config = configFor(outbox, startBlock, { confirmations: 0 })
+    const outputs: Envelope[] = []
+    const proofBuilder = await startProofBuilder({
+      bus,
+      config,
+      logger: jsonLogger({ write: () => undefined }, "error"),
+      onOutput: (e) => outputs.push(e),
+    })
+    try {
+      const proposed = () =>
+        outputs
+          .filter((e) => e.type === "CheckpointProposed")
+          .map((e) => (e.event as CheckpointProposed).checkpoint)
+      await waitFor(
+        "the proof-builder stalled on nonce 2",
+        () =>
+          outputs.some(
+            (e) =>
+              e.event._tag === "LaneStalled" && e.event.reason === "nonce-gap" && e.event.treeCount === 2,
+          ),
+        { timeoutMs: 30_000, detail: () => outputs.map((e) => e.type).join(",") },
+      )
+      expect(proposed().map((c) => c.count)).toEqual([1, 2])
+
+      // when
+      const watcher = await start(config, { autoStart: false })
+      await watcher.tick()
+
+      // then
+      await waitFor("a checkpoint of the lane's 4 messages", () => proposed().some((c) => c.count === 4), {
+        timeoutMs: 30_000,
+        detail: () =>
+          proposed()
+            .map((c) => c.count)
+            .join(","),
+      })
+      const root = await publicClient.readContract({
+        address: outbox,
+        abi: outboxAbi,
+        functionName: "root",
+        args: [902n],
+      })
+      expect(proposed().at(-1)!.root).toBe(root)
+    } finally {
+      await proofBuilder.stop()
+    }
   })
 })

@@ -36,6 +36,24 @@
  *      the short read it completes as its cause) published and decided
  *      like the first. When none proves complete, the tick ends
  *      `incomplete` and the loop backs off.
+ *   7. after a tick that left the state as the log says (idle, advanced or
+ *      incomplete), the proof-builder's nonce gaps on this chain's lanes
+ *      (`nonce-gaps.ts`: its `LaneStalled` `nonce-gap` records on
+ *      `chorus.checkpoints.proposed`, followed from where the last tick
+ *      stopped, closed by a proposal past them). A gap whose nonce is below
+ *      the lane's Outbox count at the cursor (as the last complete read
+ *      proved it, or `Outbox.count(dst)` read at the cursor) was sent in a
+ *      block the cursor passed, so its message is read again alone
+ *      (`outboxMessage`: `eth_getLogs` with topics [MessageSent, dst,
+ *      nonce] from the start block to the cursor, checked like a range
+ *      read, from the chain's next URL at each attempt), recorded on
+ *      `chorus.watcher.reads` as `OutboxNonceRead` (caused by the stall),
+ *      and folded by the core into the same `MessageObserved` a range read
+ *      emits for it. A nonce at or above the count is not read yet: the
+ *      range reads observe it. At most one read per (lane, nonce) per
+ *      `NONCE_REREAD_EVERY_MS` (30 s); a read that found nothing is tried
+ *      again after it; an RPC or bus failure ends the pass and the gap is
+ *      read again next tick.
  *
  * After each tick, its outcome goes to the chain's RPC fault tracker
  * (`chains/rpc-faults.ts`): an RPC failure or an answer that fails
@@ -59,6 +77,15 @@
  *   `ChainHaltedError` (`ResumeRefutedError` when the chain refutes what a
  *   resume trusts).
  * - After a resume, every read and every cursor names it (`resumedBy`).
+ * - A nonce re-read never moves the cursor, and is folded only on a state
+ *   the core reached from the reads log (not between a resume and its first
+ *   read), under the cursor it was read at, so a replay of the reads folds
+ *   it the same way. Its observation, if its publish fails, is published
+ *   again (same ids) first thing next tick. A crash between the read and its
+ *   observation leaves the read on the log (a replay observes it) and the
+ *   gap open: the restarted watcher reads it again, and the proof-builder
+ *   takes the repeat as the same observation.
+ * - Only the proof-builder's stalls make a watcher read, of its own lanes.
  *
  * @module
  */
@@ -80,7 +107,9 @@ import {
   type ChorusEvent,
   type Envelope,
   type EventId,
+  laneKey,
   makeEnvelope,
+  OutboxNonceRead,
   OutboxRangeRead,
   toAddress,
   WatcherRecovered,
@@ -98,6 +127,7 @@ import { describeShortfall } from "./completeness.ts"
 import { makeWatcherCore, type WatcherOutcome, type WatcherState } from "./core.ts"
 import { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
 import { unionOfReads } from "./merge-reads.ts"
+import { type NonceGap, nonceGapsView } from "./nonce-gaps.ts"
 import { loadResumePoint } from "./resume.ts"
 
 /** What one tick did: a closed set of named outcomes, each with its reason. */
@@ -149,6 +179,8 @@ export interface ChainWatcherDeps {
   readonly logger: ServiceLogger
   /** Start the polling loop (default true); false lets tests drive `tick()`. */
   readonly autoStart?: boolean
+  /** Overrides `NONCE_REREAD_EVERY_MS` (tests). */
+  readonly nonceRereadEveryMs?: number
 }
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
@@ -165,6 +197,12 @@ const NARROWINGS = 8
  * probability 0.2^7, so a block of 60 messages is proven whole within one tick.
  */
 const UNIONS = 6
+
+/**
+ * At most one targeted re-read of a (lane, nonce) the proof-builder waits on per this long: a flood of its
+ * stalls costs little, and a read that found nothing (a lossy RPC) is tried again after it.
+ */
+export const NONCE_REREAD_EVERY_MS = 30_000
 
 /** A read the core did not fold because it does not prove its range complete: read the range again. */
 interface Short {
@@ -253,6 +291,12 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
   }
   let pending: Envelope<OutboxRangeRead> | null = resume.pending
   let lastHalt: ChainHalted | null = null
+  /**
+   * Whether the state is one the core reached by folding the reads log (its cursor from the cursors topic, or
+   * a read folded here): a nonce re-read is folded only then, so a replay folds it on the same state. After a
+   * resume it is not until the first read from the trusted block is folded.
+   */
+  let folded = start.kind === "cursor"
   logger.info("chain-watcher starting", {
     cursor: state.cursor?.number ?? null,
     startBlock: state.cursor === null ? settings.startBlock : null,
@@ -289,6 +333,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         await publish(bus, outputs.slice(-1))
         state = decision.state
         pending = null
+        folded = true
         const fields = {
           from: outcome.from,
           to: outcome.to.number,
@@ -330,9 +375,14 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         return { kind: "short", id: read.id, read: read.event, outcome }
       case "stale":
       case "ignored":
+      // Only a nonce re-read is observed without moving the cursor, and it is not folded here.
+      case "nonce-observed": {
         pending = null
-        logger.warn("the core did not fold a read", { read: read.id, reason: outcome.reason })
-        return { kind: "stale-read", reason: outcome.reason }
+        const reason =
+          outcome.kind === "nonce-observed" ? `read ${read.id} is a nonce re-read` : outcome.reason
+        logger.warn("the core did not fold a read", { read: read.id, reason })
+        return { kind: "stale-read", reason }
+      }
     }
   }
 
@@ -474,6 +524,133 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     return { kind: "halted", halt, reason: halt.reason }
   }
 
+  const gaps = nonceGapsView(bus, { chainId, outbox }, logger)
+  const rereadEveryMs = deps.nonceRereadEveryMs ?? NONCE_REREAD_EVERY_MS
+  /** When each (lane, nonce) was last read again, and how many times: at most once per `rereadEveryMs`. */
+  const nonceReads = new Map<string, { readonly at: number; readonly reads: number }>()
+  /** Nonce re-reads published but not yet folded (their observation's publish failed). */
+  const pendingNonceReads: Array<Envelope<OutboxNonceRead>> = []
+  /** The lanes' counts at the cursor read from the chain, when no complete read proved them there. */
+  let countedAt: { readonly cursor: BlockRef; readonly counts: Map<number, number> } | null = null
+  let mendWarnedAt = Number.NEGATIVE_INFINITY
+
+  /** The lane's Outbox count at the cursor: as the last complete read proved it, or read there. */
+  const countAtCursor = async (cursor: BlockRef, dstChainId: number): Promise<number> => {
+    const proven = state.lanes?.get(dstChainId)
+    if (proven !== undefined) return proven
+    if (countedAt === null || countedAt.cursor !== cursor) countedAt = { cursor, counts: new Map() }
+    let count = countedAt.counts.get(dstChainId)
+    if (count === undefined) {
+      count = (await laneCountsAt(reader, outbox, [dstChainId], cursor.number)).get(dstChainId)!
+      countedAt.counts.set(dstChainId, count)
+    }
+    return count
+  }
+
+  /** Folds a published nonce re-read and publishes its observation; the state never changes. */
+  const foldNonceRead = async (read: Envelope<OutboxNonceRead>) => {
+    const decision = core.decide(state, read)
+    await publish(bus, stampOutputs(producer, read, decision.outputs))
+    return decision.outcome
+  }
+
+  /** Reads one gap's message again, records the read, and folds it; the gap closes once its message is observed. */
+  const mendGap = async (gap: NonceGap, cursor: BlockRef): Promise<void> => {
+    const lane = laneKey(gap.lane)
+    const key = `${lane}:${gap.nonce}`
+    const fields = { lane, nonce: gap.nonce, stall: gap.stall, cursor: cursor.number }
+    const count = await countAtCursor(cursor, gap.lane.dstChainId)
+    if (gap.nonce >= count || cursor.number < settings.startBlock) {
+      // Not sent by the cursor's block: the range reads, which prove themselves complete, will observe it.
+      gaps.close(gap)
+      logger.debug("the proof-builder waits for a message not read yet", { ...fields, count })
+      return
+    }
+    const reads = nonceReads.get(key)?.reads ?? 0
+    logger.info("re-reading a message the proof-builder waits for", { ...fields, count, attempt: reads + 1 })
+    const answer = await reader.outboxMessage({
+      outbox,
+      dstChainId: gap.lane.dstChainId,
+      nonce: gap.nonce,
+      fromBlock: settings.startBlock,
+      toBlock: cursor.number,
+      // Each read again from the chain's next URL: the one that dropped the log may drop it again.
+      ...(rpcUrls.length > 1 ? { rpc: reads % rpcUrls.length } : {}),
+    })
+    nonceReads.set(key, { at: Date.now(), reads: reads + 1 })
+    const read = makeEnvelope(
+      new OutboxNonceRead({
+        chainId,
+        outbox,
+        dstChainId: gap.lane.dstChainId,
+        nonce: gap.nonce,
+        count,
+        cursor,
+        fromBlock: settings.startBlock,
+        found: answer.found,
+        rpc: answer.rpc,
+      }),
+      { producer, causationId: gap.stall, time: new Date() },
+    )
+    await publish(bus, [read])
+    pendingNonceReads.push(read)
+    const outcome = await foldNonceRead(read)
+    pendingNonceReads.pop()
+    if (outcome.kind === "nonce-observed") {
+      // The read stays counted: the same gap reported again within the interval is not read again.
+      gaps.close(gap)
+      logger.info("observed a message the proof-builder waits for", {
+        ...fields,
+        messageId: outcome.messageId,
+      })
+    } else {
+      logger.warn("a re-read found no message the proof-builder waits for; reading it again later", {
+        ...fields,
+        count,
+        rpc: answer.rpc ?? "fallback",
+        againInMs: rereadEveryMs,
+        reason: "reason" in outcome ? outcome.reason : outcome.kind,
+      })
+    }
+  }
+
+  /**
+   * After a tick: the nonce gaps the proof-builder reported on this chain's lanes since, each below the
+   * lane's count at the cursor read again (at most once per `rereadEveryMs`). A failure (the RPC, the
+   * bus) ends the pass; the gap is read again at the next tick.
+   */
+  const mendGaps = async (): Promise<void> => {
+    const cursor = state.cursor
+    if (state.halted || !folded || cursor === null) return
+    let reading: NonceGap | null = null
+    try {
+      await gaps.refresh()
+      const now = Date.now()
+      const open = gaps.open()
+      // A gap still open keeps its count of reads (each goes to the next URL); a closed one only its interval.
+      const keys = new Set(open.map((gap) => `${laneKey(gap.lane)}:${gap.nonce}`))
+      for (const [key, last] of nonceReads)
+        if (!keys.has(key) && now - last.at >= rereadEveryMs) nonceReads.delete(key)
+      for (const gap of open) {
+        const last = nonceReads.get(`${laneKey(gap.lane)}:${gap.nonce}`)
+        if (last !== undefined && now - last.at < rereadEveryMs) continue
+        reading = gap
+        await mendGap(gap, cursor)
+      }
+    } catch (error) {
+      const now = Date.now()
+      // Once per interval at most: an RPC that stays down is the tick's to report.
+      if (now - mendWarnedAt < rereadEveryMs) return
+      mendWarnedAt = now
+      const fault = error instanceof PublishFailed ? null : faultOrUnknown(error, rpcUrls, "a nonce re-read")
+      logger.warn("re-reading a message the proof-builder waits for failed; trying again next tick", {
+        ...(reading === null ? {} : { lane: laneKey(reading.lane), nonce: reading.nonce }),
+        error: fault?.problem ?? firstLine(error),
+        ...(fault === null ? {} : { rpc: fault.rpc }),
+      })
+    }
+  }
+
   /** One step; throws only `PublishFailed` or RPC errors, which `tick` turns into outcomes. */
   const step = async (): Promise<TickResult> => {
     if (state.halted && lastHalt !== null) {
@@ -482,6 +659,11 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     if (resuming !== null) {
       const refused = await checkTrusted(resuming)
       if (refused !== null) return refused
+    }
+    // A nonce re-read on the log whose observation was not published: folded again, under the same cursor.
+    while (pendingNonceReads.length > 0) {
+      await foldNonceRead(pendingNonceReads[0]!)
+      pendingNonceReads.shift()
     }
     if (pending !== null) {
       const recovered = await apply(pending, null, true, 0)
@@ -609,6 +791,9 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
         result = failed(error)
       }
       await track(result)
+      // The state is as the log says: what the proof-builder waits for can be read again.
+      if (result.kind === "idle" || result.kind === "advanced" || result.kind === "incomplete")
+        await mendGaps()
       return result
     })
     queue = run

@@ -220,6 +220,8 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "ChainReadFailed":
     case "ChainReadRecovered":
     case "OutboxRangeRead":
+    // A watcher's re-read of one message moves nothing: the MessageObserved it folds into does.
+    case "OutboxNonceRead":
     case "OutboxLaneRead":
     case "OperatorSetRead":
     case "ChainHeadRead":

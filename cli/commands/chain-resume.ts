@@ -26,7 +26,6 @@
  *
  * @module
  */
-import { hostname, userInfo } from "node:os"
 import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess, redactUrl } from "../../chains/index.ts"
@@ -51,15 +50,7 @@ import { TOPICS } from "../../topology/index.ts"
 import { TRUST_DETAILS, trustedBus, trustedConfig, trustOptions } from "../bus-trust.ts"
 import { type Command, type CommandInput, flags, UsageError } from "../command.ts"
 import { BUS_DETAILS, BUS_USAGE, busOptions, openBusFromFlags } from "../open-bus.ts"
-
-/** Who runs the command, as the log records it. */
-const whoAmI = (): string => {
-  try {
-    return `${userInfo().username}@${hostname()}`
-  } catch {
-    return `pid ${process.pid}@${hostname()}`
-  }
-}
+import { whoAmI } from "../who-am-i.ts"
 
 const positiveInt = (raw: string | undefined, what: string, min: number): number => {
   if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min)

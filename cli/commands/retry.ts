@@ -1,4 +1,3 @@
-import { hostname, userInfo } from "node:os"
 import {
   DEFAULT_STUCK_AFTER_MS,
   describeFailure,
@@ -14,14 +13,7 @@ import {
 import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, messageIdArgument, openAudit } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
-
-const whoAmI = (): string => {
-  try {
-    return `${userInfo().username}@${hostname()}`
-  } catch {
-    return `pid ${process.pid}@${hostname()}`
-  }
-}
+import { whoAmI } from "../who-am-i.ts"
 
 /** The outcome in one line a person can act on. */
 export const describeOutcome = (outcome: RetryOutcome): string => {

@@ -226,6 +226,85 @@ describe("long handlers", () => {
   }, 60_000)
 })
 
+describe("batched commits", () => {
+  const total = (offsets: ReadonlyArray<{ readonly offset: number }>) =>
+    offsets.reduce((sum, entry) => sum + entry.offset, 0)
+
+  it("commit many records in one request, every N records, not one round trip per record", async () => {
+    const topic = name("batched")
+    await bus.ensureTopics([{ name: topic, partitions: 4, cleanupPolicy: "delete", retentionMs: -1 }])
+    // Commits come only from the record count here: the timer never fires within the test.
+    const batched = await openKafkaBus(
+      options({ consumer: { ...options().consumer, commitEveryRecords: 100, commitIntervalMs: 600_000 } }),
+    )
+    const groupId = name("g")
+    let handled = 0
+    try {
+      await bus.publish(
+        Array.from({ length: 250 }, (_, i) => ({ topic, key: `k${i}`, value: encode(`${i}`) })),
+      )
+      const subscription = await batched.subscribe({
+        groupId,
+        topics: [topic],
+        handler: async () => {
+          handled++
+        },
+      })
+      await waitFor("250 records handled", () => handled === 250)
+      await waitFor(
+        "two batches of 100 committed",
+        async () => total(await bus.committedOffsets(groupId, topic)) === 200,
+      )
+      // The last 50 are committed on stop, not before.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(total(await bus.committedOffsets(groupId, topic))).toBe(200)
+      await subscription.stop()
+      expect(total(await bus.committedOffsets(groupId, topic))).toBe(250)
+    } finally {
+      await batched.close()
+    }
+  }, 60_000)
+
+  it("commit what a member handled before its partitions move, so the new member redelivers none of it", async () => {
+    const topic = name("revoke")
+    await bus.ensureTopics([{ name: topic, partitions: 4, cleanupPolicy: "delete", retentionMs: -1 }])
+    const tuning = { ...options().consumer, commitEveryRecords: 1_000_000, commitIntervalMs: 600_000 }
+    const first = await openKafkaBus(options({ consumer: tuning }))
+    const second = await openKafkaBus(options({ consumer: tuning }))
+    const groupId = name("g")
+    const handledBy = { first: [] as string[], second: [] as string[] }
+    try {
+      await bus.publish(
+        Array.from({ length: 40 }, (_, i) => ({ topic, key: `k${i}`, value: encode(`${i}`) })),
+      )
+      const a = await first.subscribe({
+        groupId,
+        topics: [topic],
+        handler: async (record) => {
+          handledBy.first.push(`${record.partition}/${record.offset}`)
+        },
+      })
+      await waitFor("the first member handled all 40", () => handledBy.first.length === 40)
+      // Nothing is committed yet: neither the count nor the timer was reached.
+      expect(total(await bus.committedOffsets(groupId, topic))).toBe(0)
+      const b = await second.subscribe({
+        groupId,
+        topics: [topic],
+        handler: async (record) => {
+          handledBy.second.push(`${record.partition}/${record.offset}`)
+        },
+      })
+      await waitFor("the partitions split", () => a.assignment().length === 2 && b.assignment().length === 2)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect(handledBy.second).toEqual([])
+      expect(total(await bus.committedOffsets(groupId, topic))).toBe(40)
+      await Promise.all([a.stop(), b.stop()])
+    } finally {
+      await Promise.all([first.close(), second.close()])
+    }
+  }, 60_000)
+})
+
 describe("KafkaBusLive", () => {
   it("provides the Bus service and closes it with the scope", async () => {
     const topic = name("layer")

@@ -5,6 +5,11 @@
  * - One idempotent producer (`idempotent: true`, `maxInFlightRequests: 1`,
  *   acks = -1) per bus: a publish resolves only once every in-sync replica
  *   has the records, and a retried batch is never duplicated or reordered.
+ *   Publishes made while a produce request is in flight wait and go out
+ *   together in the next one (each whole, in call order, up to one broker
+ *   batch), so many handlers publishing at once pay one round trip, not
+ *   one each; a shared request that fails is retried publish by publish, so
+ *   each caller gets its own answer.
  * - Partitions are chosen by the adapter, not inside kafkajs, with kafkajs's
  *   own `DefaultPartitioner` (murmur2, the Java client's choice) over the
  *   topic's partition list; every message is then sent with an explicit
@@ -47,7 +52,7 @@ import type {
   Subscription,
   TopicSpec,
 } from "../port.ts"
-import { assertRecordSize } from "../record-size.ts"
+import { assertRecordSize, MAX_RECORD_BYTES, recordSize } from "../record-size.ts"
 import {
   KafkaAuthorizationError,
   KafkaBusError,
@@ -176,6 +181,15 @@ const deadline = async <A>(promise: Promise<A>, ms: number, onTimeout: () => Err
   }
 }
 
+/** A publish waiting for its produce request. */
+interface QueuedPublish {
+  readonly records: ReadonlyArray<OutgoingRecord>
+  readonly partitions: ReadonlyArray<number>
+  readonly bytes: number
+  readonly resolve: (positions: ReadonlyArray<RecordPosition>) => void
+  readonly reject: (error: unknown) => void
+}
+
 /** The adapter; {@link openKafkaBus} creates it connected. */
 class KafkaBus implements BusPort {
   readonly kind = "kafka" as const
@@ -198,6 +212,9 @@ class KafkaBus implements BusPort {
   readonly #reads = new Set<() => Promise<void>>()
   readonly #sockets: SocketTracker
   #closed: Promise<void> | undefined
+  /** Publishes waiting for the produce request in flight to finish. */
+  readonly #queue: QueuedPublish[] = []
+  #sending = false
 
   constructor(
     options: KafkaBusOptions,
@@ -451,38 +468,94 @@ class KafkaBus implements BusPort {
         message: { key: record.key, value: null },
       })
     })
+    const topics = [...new Set(records.map((record) => record.topic))]
+    const publishTimeoutMs = this.#options.publishTimeoutMs ?? 60_000
+    return deadline(
+      this.#enqueue(records, partitions),
+      publishTimeoutMs,
+      () =>
+        new KafkaBusError(
+          "KAFKA_PUBLISH_TIMEOUT",
+          `publish was not acknowledged within ${publishTimeoutMs} ms`,
+          { brokers: this.#brokers, topics, records: records.length },
+          "the records may still be written (the producer keeps retrying); do not commit the input, " +
+            "check the brokers (`scripts/kafka-local status`) and redo the work",
+        ),
+    )
+  }
+
+  /**
+   * Queues a publish for the next produce request. Publishes made while a
+   * request is in flight go out together in the next one (one round trip
+   * for many handlers' outputs), each whole and in call order.
+   */
+  #enqueue(
+    records: ReadonlyArray<OutgoingRecord>,
+    partitions: ReadonlyArray<number>,
+  ): Promise<ReadonlyArray<RecordPosition>> {
+    const { promise, resolve, reject } = Promise.withResolvers<ReadonlyArray<RecordPosition>>()
+    let bytes = 0
+    for (const record of records) bytes += recordSize(record)
+    this.#queue.push({ records, partitions, bytes, resolve, reject })
+    if (!this.#sending) void this.#drain()
+    return promise
+  }
+
+  async #drain(): Promise<void> {
+    this.#sending = true
+    try {
+      while (this.#queue.length > 0) {
+        // The first publish whole, then as many whole publishes as fit one broker batch.
+        let taken = 1
+        let bytes = this.#queue[0]!.bytes
+        while (taken < this.#queue.length && bytes + this.#queue[taken]!.bytes <= MAX_RECORD_BYTES) {
+          bytes += this.#queue[taken]!.bytes
+          taken += 1
+        }
+        const group = this.#queue.splice(0, taken)
+        try {
+          await this.#send(group)
+        } catch {
+          // One publish's failure (a topic deleted, an ACL) must not fail the
+          // others: each is sent again alone and gets its own answer.
+          for (const pending of group) await this.#send([pending]).catch(() => undefined)
+        }
+      }
+    } finally {
+      this.#sending = false
+    }
+  }
+
+  /** Sends publishes in one request and settles each; rethrows when several shared a failed request. */
+  async #send(group: ReadonlyArray<QueuedPublish>): Promise<void> {
+    const records = group.flatMap((pending) => pending.records)
+    const partitions = group.flatMap((pending) => pending.partitions)
     const byTopic = new Map<string, ReturnType<typeof toKafkaMessage>[]>()
     records.forEach((record, index) => {
       const messages = byTopic.get(record.topic) ?? []
       messages.push(toKafkaMessage(record, partitions[index]!))
       byTopic.set(record.topic, messages)
     })
-    const topic = byTopic.size === 1 ? records[0]!.topic : undefined
-    const publishTimeoutMs = this.#options.publishTimeoutMs ?? 60_000
+    let positions: ReadonlyArray<RecordPosition>
     try {
-      const response = await deadline(
-        this.#connectProducer().then(() =>
-          this.#producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
-          }),
-        ),
-        publishTimeoutMs,
-        () =>
-          new KafkaBusError(
-            "KAFKA_PUBLISH_TIMEOUT",
-            `publish was not acknowledged within ${publishTimeoutMs} ms`,
-            { brokers: this.#brokers, topics: [...byTopic.keys()], records: records.length },
-            "the records may still be written (the producer keeps retrying); do not commit the input, " +
-              "check the brokers (`scripts/kafka-local status`) and redo the work",
-          ),
-      )
-      return positionsFromResponse(records, partitions, response)
+      await this.#connectProducer()
+      const response = await this.#producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
+      })
+      positions = positionsFromResponse(records, partitions, response)
     } catch (error) {
       // A partition count change or a deleted topic shows up here first.
-      if (topic !== undefined) this.#metadata.delete(topic)
-      else this.#metadata.clear()
-      throw this.#error(error, "publish", topic)
+      for (const topic of byTopic.keys()) this.#metadata.delete(topic)
+      if (group.length > 1) throw error
+      const topic = byTopic.size === 1 ? records[0]!.topic : undefined
+      group[0]!.reject(this.#error(error, "publish", topic))
+      return
+    }
+    let at = 0
+    for (const pending of group) {
+      pending.resolve(positions.slice(at, at + pending.records.length))
+      at += pending.records.length
     }
   }
 

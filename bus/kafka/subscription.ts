@@ -2,14 +2,25 @@
  * One consumer-group member: a kafkajs consumer driving a {@link RecordHandler}.
  *
  * Invariants:
- * - One kafkajs consumer per subscription, `autoCommit: false`. A record's
- *   offset + 1 is committed (`consumer.commitOffsets`) only after its
- *   handler resolved; nothing else ever commits, except `seek`, which
- *   commits the position it moved to.
- * - Per partition, one record at a time in offset order: kafkajs's
- *   `eachMessage` never runs two records of one partition at once, and
- *   `partitionsConsumedConcurrently` (default 1) only lets different
- *   partitions overlap.
+ * - One kafkajs consumer per subscription, `autoCommit: false`, fed batch
+ *   by batch (`eachBatch`, `eachBatchAutoResolve: false`). A record's
+ *   offset + 1 becomes committable only after its handler resolved (and a
+ *   handler resolves only after its outputs were acknowledged); it is then
+ *   committed with the others in one `commitOffsets` for every partition,
+ *   every `commitEveryRecords` records or `commitIntervalMs`, whichever
+ *   comes first, and always before a rebalance gives partitions away
+ *   (kafkajs's heartbeat reports it between records) and on `stop`.
+ *   Nothing else ever commits, except `seek`, which commits the position it
+ *   moved to. A commit that fails is retried with the next one while the
+ *   partition is still this member's; one whose partition moved is dropped,
+ *   and the new owner redelivers from the last committed offset
+ *   (at-least-once, as before: a per-record commit costs a round trip each,
+ *   which held the adapter at 1.5% of the engine's speed).
+ * - Per partition, one record at a time in offset order: kafkajs never runs
+ *   two batches of one partition at once, the records of a batch are handled
+ *   one after another, and a record is resolved (kafkajs's fetch position)
+ *   only once handled. `partitionsConsumedConcurrently` (default 1) only
+ *   lets different partitions overlap.
  * - A handler that throws (or a commit that fails) is not committed: the
  *   adapter seeks the partition back to that record and pauses it for a
  *   backoff (exponential, capped), so the record is redelivered and kafkajs
@@ -32,7 +43,7 @@
  * @module
  */
 
-import type { Consumer, EachMessagePayload, Kafka } from "kafkajs"
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs"
 import type { LogPosition, RecordHandler, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
 import { CoPartitionedAssigner } from "./co-partitioned-assigner.ts"
 import {
@@ -68,6 +79,10 @@ export interface KafkaConsumerTuning {
   readonly joinTimeoutMs?: number
   /** How long `stop` waits for in-flight handlers before leaving anyway. Default 30000. */
   readonly stopTimeoutMs?: number
+  /** Handled records after which their offsets are committed, across partitions. Default 1000. */
+  readonly commitEveryRecords?: number
+  /** Longest a handled record's offset waits to be committed. Default 200. */
+  readonly commitIntervalMs?: number
 }
 
 /** What a subscription needs from the bus that owns it. */
@@ -90,7 +105,7 @@ export interface SubscriptionDeps {
 }
 
 interface PartitionState {
-  /** Settles when the handler (and its commit) in flight finishes. */
+  /** Settles when the batch in hand stops handling records (after the record in flight). */
   inFlight: Promise<void> | undefined
   failures: number
   /** The backoff before a failed record is redelivered: the partition is paused until it ends. */
@@ -138,7 +153,19 @@ export class KafkaSubscription implements Subscription {
   #stopping = false
   #stopped: Promise<void> | undefined
   #crashed = false
-  readonly #crash = Promise.withResolvers<"crashed">()
+  /** Resolves the batches in hand when the member crashes. */
+  readonly #abandons = new Set<(outcome: "crashed") => void>()
+  /** Handled offsets (next to read) not committed yet, by partition. */
+  readonly #pending = new Map<
+    string,
+    { readonly topic: string; readonly partition: number; readonly offset: string }
+  >()
+  #handledSinceCommit = 0
+  /** Set once stop made its last commit. */
+  #left = false
+  #commitTimer: ReturnType<typeof setTimeout> | undefined
+  /** The commit in flight (commits are chained). */
+  #committing: Promise<void> = Promise.resolve()
 
   constructor(consumer: Consumer, options: SubscribeOptions, deps: SubscriptionDeps) {
     this.groupId = options.groupId
@@ -164,6 +191,12 @@ export class KafkaSubscription implements Subscription {
     const changed = JSON.stringify(next) !== JSON.stringify(this.#assignment)
     this.#memberId = memberId
     this.#assignment = next
+    // Offsets handled on partitions that moved are the new owner's to redo:
+    // committing them now, under the new generation, could move its position.
+    for (const [key, entry] of this.#pending) {
+      if (!next.some((a) => a.topic === entry.topic && a.partition === entry.partition))
+        this.#pending.delete(key)
+    }
     // A rejoin that hands back the same partitions is not a change.
     if (this.#stopping || !(first || changed)) return
     try {
@@ -190,50 +223,110 @@ export class KafkaSubscription implements Subscription {
     return state
   }
 
-  /** The kafkajs `eachMessage` callback. */
-  readonly eachMessage = async (payload: EachMessagePayload): Promise<void> => {
-    const { topic, partition, message } = payload
+  /** The kafkajs `eachBatch` callback: the batch's records, one after another, until one fails. */
+  readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload
+    const { topic, partition } = batch
     const state = this.#state(topic, partition)
-    if (this.#stopping) {
-      // Not handled and never committed: the next owner starts from the
-      // last committed offset, which is at or before this record.
-      return
-    }
-    if (state.seeksPending > 0) {
-      state.heldBack ??= message.offset
-      state.resumeAfterSeek ??= payload.pause()
-      return
-    }
+    // A rebalance noticed by the heartbeat that runs during a long handler.
+    let rebalance: unknown
+    const keepAlive = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => {
+        rebalance ??= error
+      })
+    }, this.#deps.tuning.heartbeatIntervalMs ?? 3000)
+    // One promise for the batch: a seek or a stop waits for it, and the loop
+    // below ends after the record in hand when either is asked for.
     let settle: () => void = () => {}
     state.inFlight = new Promise<void>((resolve) => {
       settle = resolve
     })
+    const interval = this.#deps.tuning.heartbeatIntervalMs ?? 3000
+    let lastBeat = Date.now()
+    // A crash abandons the handler in flight. One per batch, released with
+    // it: racing every record against one promise that lives as long as the
+    // member would keep a reaction per record until the member ends.
+    const abandoned = Promise.withResolvers<"crashed">()
+    this.#abandons.add(abandoned.resolve)
+    // Handled records are marked (kafkajs's fetch position, and committable)
+    // in runs, not one by one: at the commit count, every commit interval,
+    // before a rebalance's commit, and when the batch ends however it ends.
+    const commitEvery = this.#deps.tuning.commitEveryRecords ?? 1000
+    const commitIntervalMs = this.#deps.tuning.commitIntervalMs ?? 200
+    let handled: string | undefined
+    let unmarked = 0
+    let lastMark = lastBeat
+    const mark = () => {
+      if (handled === undefined) return
+      payload.resolveOffset(handled)
+      this.#committable(topic, partition, Number(handled) + 1, unmarked)
+      handled = undefined
+      unmarked = 0
+    }
     try {
-      await this.#handle(payload, state)
+      for (const message of batch.messages) {
+        // Not handled and never committed when stopping: the next owner
+        // starts from the last committed offset, which is at or before it.
+        if (this.#stopping || !payload.isRunning() || payload.isStale()) return
+        if (state.seeksPending > 0) {
+          state.heldBack ??= message.offset
+          state.resumeAfterSeek ??= payload.pause()
+          return
+        }
+        if (!(await this.#handle(topic, partition, message, state, payload, abandoned.promise))) return
+        handled = message.offset
+        unmarked += 1
+        const now = Date.now()
+        if (now - lastMark >= commitIntervalMs || this.#handledSinceCommit + unmarked >= commitEvery) {
+          lastMark = now
+          mark()
+          if (this.#handledSinceCommit >= commitEvery) await this.#commitPending()
+        }
+        if (rebalance === undefined && now - lastBeat >= interval) {
+          lastBeat = now
+          try {
+            await payload.heartbeat()
+          } catch (error) {
+            rebalance = error
+          }
+        }
+        if (rebalance !== undefined) {
+          // Before the partitions may move: the offsets handled so far go
+          // with them (the broker still takes this generation's commits).
+          mark()
+          await this.#commitPending()
+          throw rebalance
+        }
+      }
     } finally {
+      mark()
+      clearInterval(keepAlive)
+      this.#abandons.delete(abandoned.resolve)
       state.inFlight = undefined
       settle()
     }
   }
 
-  async #handle(payload: EachMessagePayload, state: PartitionState): Promise<void> {
-    const { topic, partition, message } = payload
+  /** Runs the handler on one record; false when it failed (the record is then redelivered). */
+  async #handle(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    state: PartitionState,
+    payload: EachBatchPayload,
+    abandoned: Promise<"crashed">,
+  ): Promise<boolean> {
     const record = toBusRecord(topic, partition, message)
-    const interval = this.#deps.tuning.heartbeatIntervalMs ?? 3000
-    const keepAlive = setInterval(() => {
-      // A rebalance noticed here is noticed again by kafkajs after the
-      // record, where it rejoins; nothing to do now.
-      payload.heartbeat().catch(() => {})
-    }, interval)
     try {
       const outcome = await Promise.race([
         this.#handler(record, { groupId: this.groupId, memberId: this.#memberId }),
-        this.#crash.promise,
+        abandoned,
       ])
-      if (outcome === "crashed" || this.#crashed) return
+      if (outcome === "crashed" || this.#crashed) return false
+      state.failures = 0
+      return true
     } catch (error) {
-      clearInterval(keepAlive)
-      if (this.#crashed) return
+      if (this.#crashed) return false
       this.#deps.logger.warn("handler failed; the record will be redelivered", {
         groupId: this.groupId,
         topic,
@@ -242,31 +335,81 @@ export class KafkaSubscription implements Subscription {
         attempt: state.failures + 1,
         error: error instanceof Error ? error.message : String(error),
       })
-      this.#redeliver(payload, state)
-      return
-    } finally {
-      clearInterval(keepAlive)
-    }
-    try {
-      await this.#consumer.commitOffsets([{ topic, partition, offset: String(record.offset + 1) }])
-      state.failures = 0
-    } catch (error) {
-      this.#deps.logger.warn("commit failed; the record will be redelivered", {
-        groupId: this.groupId,
-        topic,
-        partition,
-        offset: record.offset,
-        error: error instanceof Error ? error.message : String(error),
-      })
-      this.#redeliver(payload, state)
+      this.#redeliver(topic, partition, message.offset, state, payload)
+      return false
     }
   }
 
+  /** Marks `offset` (next to read) as handled on a partition; committed with the next batch of commits. */
+  #committable(topic: string, partition: number, offset: number, records: number): void {
+    // After stop's last commit (a handler that outlived stopTimeoutMs): the next owner redoes it.
+    if (this.#crashed || this.#left) return
+    this.#pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: String(offset) })
+    this.#handledSinceCommit += records
+    this.#commitTimer ??= setTimeout(() => {
+      this.#commitTimer = undefined
+      void this.#commitPending()
+    }, this.#deps.tuning.commitIntervalMs ?? 200)
+  }
+
+  /**
+   * Commits every partition's handled offset in one request. Commits are
+   * chained, so an older one never lands after a newer one.
+   */
+  #commitPending(): Promise<void> {
+    clearTimeout(this.#commitTimer)
+    this.#commitTimer = undefined
+    if (this.#pending.size === 0 || this.#crashed) return this.#committing
+    const batch = [...this.#pending.values()]
+    this.#pending.clear()
+    this.#handledSinceCommit = 0
+    this.#committing = this.#committing.then(async () => {
+      if (this.#crashed) return
+      try {
+        await this.#consumer.commitOffsets(batch)
+      } catch (error) {
+        this.#deps.logger.warn(
+          "commit failed; it is retried with the next one while the partitions stay here",
+          {
+            groupId: this.groupId,
+            partitions: batch.map((entry) => `${entry.topic}/${entry.partition}@${entry.offset}`),
+            error: error instanceof Error ? error.message : String(error),
+          },
+        )
+        for (const entry of batch) {
+          const key = `${entry.topic}\u0000${entry.partition}`
+          const owned = this.#assignment.some(
+            (a) => a.topic === entry.topic && a.partition === entry.partition,
+          )
+          // A newer offset handled meanwhile carries this one; a partition gone is the new owner's.
+          if (owned && !this.#pending.has(key)) this.#pending.set(key, entry)
+        }
+        if (this.#pending.size > 0 && !this.#stopping) {
+          this.#commitTimer ??= setTimeout(() => {
+            this.#commitTimer = undefined
+            void this.#commitPending()
+          }, this.#deps.tuning.commitIntervalMs ?? 200)
+        }
+      }
+    })
+    return this.#committing
+  }
+
+  /** Commits what was handled, now: the group is rebalancing and partitions may move. */
+  commitBeforeRebalance(): Promise<void> {
+    return this.#commitPending()
+  }
+
   /** Rewinds the partition to the failed record and pauses it for a backoff. */
-  #redeliver(payload: EachMessagePayload, state: PartitionState): void {
+  #redeliver(
+    topic: string,
+    partition: number,
+    offset: string,
+    state: PartitionState,
+    payload: EachBatchPayload,
+  ): void {
     if (this.#crashed) return
-    const { topic, partition, message } = payload
-    this.#consumer.seek({ topic, partition, offset: message.offset })
+    this.#consumer.seek({ topic, partition, offset })
     if (this.#stopping) return
     state.failures += 1
     const initial = this.#deps.tuning.retryInitialMs ?? 100
@@ -307,7 +450,10 @@ export class KafkaSubscription implements Subscription {
         }
       }
       state.failures = 0
+      this.#pending.delete(`${topic}\u0000${partition}`)
       this.#consumer.seek({ topic, partition, offset: target })
+      // After any commit in flight, which may hold this partition's older position.
+      await this.#committing
       await this.#consumer.commitOffsets([{ topic, partition, offset: target }])
     } catch (error) {
       // Records held back during the seek were resolved by kafkajs without
@@ -346,9 +492,11 @@ export class KafkaSubscription implements Subscription {
    */
   crash(): Promise<void> {
     this.#crashed = true
-    this.#crash.resolve("crashed")
+    for (const abandon of this.#abandons) abandon("crashed")
     this.#stopped ??= (async () => {
       this.#stopping = true
+      clearTimeout(this.#commitTimer)
+      this.#pending.clear()
       for (const state of this.#partitions.values()) clearTimeout(state.retry?.timer)
       // kafkajs tries to leave the group and fails (no sockets); bounded
       // because its retries back off.
@@ -382,6 +530,8 @@ export class KafkaSubscription implements Subscription {
         timeoutMs,
       })
     }
+    await this.#commitPending()
+    this.#left = true
     try {
       await this.#consumer.disconnect()
     } catch (error) {
@@ -441,6 +591,12 @@ export const startSubscription = async (
   const joined = deferred<void>()
   // A crash can reject this before anyone awaits it; the await below sees it.
   joined.promise.catch(() => {})
+  // An idle member learns of a rebalance from kafkajs's own heartbeat, which
+  // rejoins right after this event: the commit is sent first, while this
+  // generation's commits are still taken.
+  consumer.on(consumer.events.REBALANCING, () => {
+    void subscription.commitBeforeRebalance()
+  })
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     subscription.joined(event.payload.memberId, event.payload.memberAssignment)
     joined.resolve()
@@ -462,7 +618,8 @@ export const startSubscription = async (
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently ?? 1,
-      eachMessage: subscription.eachMessage,
+      eachBatchAutoResolve: false,
+      eachBatch: subscription.eachBatch,
     })
     const joinTimeoutMs = tuning.joinTimeoutMs ?? 60_000
     if ((await withTimeout(joined.promise, joinTimeoutMs)) === "timeout") {

@@ -17,6 +17,9 @@
  *   resolved, and a handler resolves only after its own outputs were
  *   published. Delivery is therefore at-least-once: a crash before commit
  *   redelivers. Consumers are idempotent through deterministic event ids.
+ *   Adapters commit handled offsets in batches (see each adapter), so a crash
+ *   redelivers the last stretch handled, never skips a record; `stop` commits
+ *   everything handled.
  * - A committed offset is the next offset to read (last processed + 1), as in
  *   Kafka.
  *

@@ -9,7 +9,8 @@
  * @module
  */
 import { Schema } from "effect"
-import { keccak256, stringToBytes } from "viem"
+import { stringToBytes } from "viem"
+import { keccak256 } from "../crypto/keccak.ts"
 import { canonicalJson } from "./canonical-json.ts"
 import { type ChorusEvent, definitionOf } from "./catalog.ts"
 import { EventId, IsoTime, MessageId, Uint } from "./primitives.ts"

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { authenticatedBus, withPlacement } from "../bus/authentication/index.ts"
+import { authenticatedBus, type ProducerPolicy, withPlacement } from "../bus/authentication/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { Envelope } from "../schemas/index.ts"
 import { ALL_TOPICS, type ServiceDeclaration, type ServiceName, TOOLS } from "../topology/index.ts"
@@ -47,8 +47,32 @@ export type ServiceSelection = ServiceName | "all"
  * const { policy } = busIdentitiesOf(config)
  * ```
  */
-export const busIdentitiesOf = (config: ChorusConfig): BusIdentities =>
-  busIdentities(config, [...SERVICE_DEFINITIONS, ...TOOLS])
+export const busIdentitiesOf = (config: ChorusConfig): BusIdentities => {
+  let identities = identitiesByConfig.get(config)
+  if (identities === undefined) {
+    identities = busIdentities(config, [...SERVICE_DEFINITIONS, ...TOOLS])
+    identitiesByConfig.set(config, identities)
+  }
+  return identities
+}
+
+/**
+ * One answer per config object: the services a process starts one by one then hold one policy, and a record is
+ * authenticated and decoded once for all of them (see `bus/record-memo.ts`).
+ */
+const identitiesByConfig = new WeakMap<ChorusConfig, BusIdentities>()
+const placedPolicies = new WeakMap<
+  ProducerPolicy,
+  { readonly counts: string; readonly policy: ProducerPolicy }
+>()
+const placedPolicy = (policy: ProducerPolicy, counts: ReadonlyMap<string, number>): ProducerPolicy => {
+  const key = JSON.stringify([...counts])
+  const known = placedPolicies.get(policy)
+  if (known?.counts === key) return known.policy
+  const placed = withPlacement(policy, counts)
+  placedPolicies.set(policy, { counts: key, policy: placed })
+  return placed
+}
 
 /**
  * A service's definition by name.
@@ -139,7 +163,7 @@ export const startServices = async (
       if (count !== undefined) counts.set(topic.name, count)
     }
   }
-  const policy = identities.policy === undefined ? undefined : withPlacement(identities.policy, counts)
+  const policy = identities.policy === undefined ? undefined : placedPolicy(identities.policy, counts)
   const started: RunningService[] = []
   try {
     for (const definition of definitions) {

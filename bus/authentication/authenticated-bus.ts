@@ -13,6 +13,7 @@
  * @module
  */
 import type { BusPort, BusRecord } from "../port.ts"
+import { RecordMemo } from "../record-memo.ts"
 import type { AuthenticationResult, ProducerPolicy } from "./producer-policy.ts"
 import type { RecordSigner } from "./record-signature.ts"
 
@@ -24,19 +25,19 @@ export interface Authentication {
 }
 
 /**
- * The policy's answer per record object: the decode edge asks once before decoding and once after (for the
- * owner check), and a signature is verified once.
+ * The policy's answer per record, one function per policy: every wrapper of a process holding the same policy
+ * (one per service) shares it, so a signature is verified once however many services read the record, and
+ * `decodeAuthenticated` shares its decodes between them too (it keys them by this function).
  */
+const authenticators = new WeakMap<ProducerPolicy, (record: BusRecord) => AuthenticationResult>()
 const remembered = (policy: ProducerPolicy) => {
-  const answers = new WeakMap<BusRecord, AuthenticationResult>()
-  return (record: BusRecord): AuthenticationResult => {
-    let answer = answers.get(record)
-    if (answer === undefined) {
-      answer = policy.authenticate(record)
-      answers.set(record, answer)
-    }
-    return answer
+  let authenticate = authenticators.get(policy)
+  if (authenticate === undefined) {
+    const answers = new RecordMemo<AuthenticationResult>()
+    authenticate = (record) => answers.answer(record, policy.authenticate)
+    authenticators.set(policy, authenticate)
   }
+  return authenticate
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   SegmentCorruptError,
   TopicNotFoundError,
 } from "./index.ts"
+import { FLUSH_INTERVAL_MS } from "./offset-store.ts"
 
 const contractDirs = useTempDirs("chorus-bus-contract-")
 
@@ -183,6 +184,8 @@ describe("embedded: durability and reopening", () => {
 
     const consumer = new FixtureChild("consumer.ts", [dataDir, "c9"])
     await consumer.printed(2000)
+    // Past a few commit intervals, so some commits were written to disk before the kill.
+    await new Promise((resolve) => setTimeout(resolve, 3 * FLUSH_INTERVAL_MS))
     expect(await consumer.kill()).toBe("SIGKILL")
     const handled = consumer.lines("handled").map(([offset]) => Number(offset))
     expect(handled).toEqual(Array.from({ length: handled.length }, (_, i) => i))

@@ -6,10 +6,13 @@
  * - A commit is visible to `committed` at once, so a partition moving to
  *   another member in this process continues exactly where the last one
  *   stopped.
- * - Writing to disk is batched to once per event-loop turn; `flush()` writes
+ * - Writing to disk is batched to once per `FLUSH_INTERVAL_MS`, as the Kafka
+ *   adapter batches its commits (a write per event-loop turn, a temp file and
+ *   a rename each, was 3.4% of the relay's CPU); `flush()` writes
  *   synchronously and is called on graceful stop and close. A crash may lose
- *   the last few commits, which only means redelivery (at-least-once), never
- *   a skipped record: commits are made after handlers resolve.
+ *   the commits of that last interval, which only means redelivery
+ *   (at-least-once), never a skipped record: commits are made after handlers
+ *   resolve.
  * - Each file is replaced atomically (temp + rename), so a reopened bus reads
  *   either the older or the newer offsets, never a torn file.
  *
@@ -23,6 +26,9 @@ import { writeFileAtomic } from "./atomic-file.ts"
 
 type GroupOffsets = Map<string, Map<number, number>>
 
+/** Longest a commit waits to be written to its group's file. */
+export const FLUSH_INTERVAL_MS = 100
+
 interface GroupFile {
   readonly groupId: string
   readonly offsets: Record<string, Record<string, number>>
@@ -33,7 +39,7 @@ export class OffsetStore {
   private readonly durable: boolean
   private readonly groups = new Map<string, GroupOffsets>()
   private readonly dirty = new Set<string>()
-  private flushScheduled: NodeJS.Immediate | undefined
+  private flushScheduled: ReturnType<typeof setTimeout> | undefined
   private stopped = false
 
   private constructor(dir: string, durable: boolean) {
@@ -95,10 +101,10 @@ export class OffsetStore {
     }
     partitions.set(partition, offset)
     this.dirty.add(groupId)
-    this.flushScheduled ??= setImmediate(() => {
+    this.flushScheduled ??= setTimeout(() => {
       this.flushScheduled = undefined
       this.flush()
-    })
+    }, FLUSH_INTERVAL_MS)
   }
 
   /** Writes every changed group's file now. */
@@ -122,7 +128,7 @@ export class OffsetStore {
   stop(flush: boolean): void {
     if (flush) this.flush()
     this.stopped = true
-    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled)
+    clearTimeout(this.flushScheduled)
     this.flushScheduled = undefined
   }
 

@@ -62,7 +62,10 @@ export const devnet: Command = {
     "                     for 25. Open the gates with `chorus devnet open-recipients --data-dir <dir>`, then retry",
     "  --exit             stop once every message has an outcome (or --timeout passes) and print a summary",
     "  --json             make the summary's last line one JSON object: sent, delivered, failed, p50Ms, p99Ms,",
-    "                     and gated (sent to GatedRecipients), gatedFailed, gatedDelivered, inFlight, ok",
+    "                     sentPerS (the rate actually sent), hops (p50Ms and p99Ms per hop: observed→proven,",
+    "                     proven→attested, attested→committed, committed→delivered), cpuSeconds (this process,",
+    "                     the anvils not included), gated (sent to GatedRecipients), gatedFailed, gatedDelivered,",
+    "                     inFlight, ok",
     "  --kafka <brokers>  use Kafka instead of the embedded log. A Chorus log left there by an earlier devnet",
     "                     (cursors of chains 901–903 only) is deleted first; any other Chorus log is refused",
     "  --data-dir <dir>   keep config.json (the services' config), devnet.json, services.log and the embedded log",
@@ -131,6 +134,7 @@ export const devnet: Command = {
           trafficDone = true
         })
       const started = Date.now()
+      const cpuAtStart = process.cpuUsage()
       let drawn = 0
       let lastLine = 0
       let announced = false
@@ -189,6 +193,7 @@ export const devnet: Command = {
         )
       if (trafficError !== undefined) err(`chorus devnet: ${(trafficError as Error).message}`)
       const summary: Summary = net.tracker.summary()
+      const cpu = process.cpuUsage(cpuAtStart)
       const duplicates = net.tracker.progress().duplicates
       const outcome = judgeDevnet({ target: messages, messages: tracked, duplicates })
       const wrong = tracked.filter((m) => endingOf(m) === "failed" || endingOf(m) === "in-flight")
@@ -213,6 +218,7 @@ export const devnet: Command = {
         out(
           JSON.stringify({
             ...summary,
+            cpuSeconds: Math.round((cpu.user + cpu.system) / 10_000) / 100,
             gated: outcome.gated,
             gatedFailed: outcome.endings["gated-failed"],
             gatedDelivered: outcome.endings["gated-delivered"],

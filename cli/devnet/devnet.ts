@@ -240,8 +240,8 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       tracker,
       units,
       poll: async () => {
-        const { envelopes, unreadable } = await tail.poll()
-        tracker.apply(envelopes)
+        const { envelopes, appendedAt, unreadable } = await tail.poll()
+        tracker.apply(envelopes, appendedAt)
         return unreadable
       },
       send: (traffic) => sendTraffic(started, { ...traffic, onSent: (m) => tracker.sent(m) }),

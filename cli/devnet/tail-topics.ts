@@ -27,6 +27,11 @@ export interface UnreadableRecord {
 /** What one poll read. */
 export interface TailPoll {
   readonly envelopes: ReadonlyArray<Envelope>
+  /**
+   * When each envelope's record was appended (its record timestamp), in the same order. An output carries its
+   * input's time (so a replay derives the same event), so only the record says when a hop really happened.
+   */
+  readonly appendedAt: ReadonlyArray<number>
   readonly unreadable: ReadonlyArray<UnreadableRecord>
 }
 
@@ -55,6 +60,7 @@ export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
   return {
     async poll(): Promise<TailPoll> {
       const envelopes: Envelope[] = []
+      const appendedAt: number[] = []
       const unreadable: UnreadableRecord[] = []
       for (const topic of topics) {
         for (const { partition, high } of await bus.watermarks(topic)) {
@@ -67,8 +73,10 @@ export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
             from: { offset: from },
             to: { offset: high },
           })) {
-            if (read.ok) envelopes.push(read.envelope)
-            else {
+            if (read.ok) {
+              envelopes.push(read.envelope)
+              appendedAt.push(read.record.timestamp)
+            } else {
               unreadable.push({
                 topic,
                 partition,
@@ -80,7 +88,7 @@ export const tailTopics = (bus: BusPort, topics: ReadonlyArray<string>) => {
           }
         }
       }
-      return { envelopes, unreadable }
+      return { envelopes, appendedAt, unreadable }
     },
   }
 }

@@ -275,13 +275,44 @@ describe("Tracker", () => {
       const tracker = trackerOf([0, 1, 2, 3])
       tracker.apply(journey())
       expect(tracker.progress().latenciesMs).toEqual([7000, 11_000])
-      expect(tracker.summary()).toEqual({ sent: 4, delivered: 2, failed: 0, p50Ms: 7000, p99Ms: 11_000 })
+      expect(tracker.summary()).toMatchObject({
+        sent: 4,
+        delivered: 2,
+        failed: 0,
+        p50Ms: 7000,
+        p99Ms: 11_000,
+      })
+    })
+
+    it("given the journey's record times, when it is applied with them, then each hop runs between the records, not the envelopes' times", () => {
+      const tracker = trackerOf([0, 1, 2, 3])
+      const events = journey()
+      // An output carries its input's time; only the record says when the hop happened.
+      const sameTime = events.map((e) => ({ ...e, time: events[0]!.time }))
+      tracker.apply(
+        sameTime,
+        [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 12_000].map((ms) => T0 + ms),
+      )
+      expect(tracker.summary().hops).toEqual({
+        "observed→proven": { p50Ms: 3000, p99Ms: 4000 },
+        "proven→attested": { p50Ms: 1000, p99Ms: 1000 },
+        "attested→committed": { p50Ms: 1000, p99Ms: 1000 },
+        "committed→delivered": { p50Ms: 1000, p99Ms: 6000 },
+      })
+      expect(tracker.summary().p50Ms).toBe(7000)
+    })
+
+    it("given messages sent over time, when the summary is taken, then it says the rate actually sent", () => {
+      const tracker = new Tracker()
+      for (const nonce of [0, 1, 2, 3, 4]) tracker.sent({ ...sentMessage(nonce), sentAt: T0 + nonce * 250 })
+      expect(tracker.summary().sentPerS).toBe(4)
     })
 
     it("given nothing delivered yet, when the summary is taken, then it has no latency percentiles", () => {
       const tracker = trackerOf([0, 1])
       tracker.apply([observed(0, 0), observed(1, 1000)])
-      expect(tracker.summary()).toEqual({ sent: 2, delivered: 0, failed: 0, p50Ms: null, p99Ms: null })
+      expect(tracker.summary()).toMatchObject({ sent: 2, delivered: 0, failed: 0, p50Ms: null, p99Ms: null })
+      expect(tracker.summary().hops["observed→proven"]).toEqual({ p50Ms: null, p99Ms: null })
     })
   })
 
@@ -411,7 +442,7 @@ describe("Tracker", () => {
         deliveredAt: undefined,
         deliveries: 0,
       })
-      expect(tracker.summary()).toEqual({ sent: 3, delivered: 1, failed: 1, p50Ms: 2000, p99Ms: 2000 })
+      expect(tracker.summary()).toMatchObject({ sent: 3, delivered: 1, failed: 1, p50Ms: 2000, p99Ms: 2000 })
     })
 
     it("given a failure then a retry that delivered, when both are applied, then the message counts as delivered and not failed", () => {

@@ -87,12 +87,30 @@ export interface Progress {
   readonly stalls: ReadonlyArray<string>
 }
 
+/** One hop's latency over the delivered messages: p50 and p99 in milliseconds. */
+export interface HopLatency {
+  readonly p50Ms: number | null
+  readonly p99Ms: number | null
+}
+
+/** The pipeline's hops, each from one stage's time to the next's (source finality to destination receipt). */
+export const HOPS = [
+  ["observed", "proven"],
+  ["proven", "attested"],
+  ["attested", "committed"],
+  ["committed", "delivered"],
+] as const
+
 export interface Summary {
   readonly sent: number
   readonly delivered: number
   readonly failed: number
   readonly p50Ms: number | null
   readonly p99Ms: number | null
+  /** Messages per second actually sent: first send to last send. Null below two messages. */
+  readonly sentPerS: number | null
+  /** Per hop, keyed `observed→proven` and so on, over the messages delivered. */
+  readonly hops: Readonly<Record<string, HopLatency>>
 }
 
 /**
@@ -212,8 +230,14 @@ export class Tracker {
     })
   }
 
-  apply(envelopes: ReadonlyArray<Envelope>): void {
-    for (const envelope of envelopes) this.#apply(envelope)
+  /**
+   * Takes envelopes read from the log. With `appendedAt` (each record's timestamp), a stage's time is when its
+   * record was appended; without, the envelope's own time, which for an output is its input's.
+   */
+  apply(envelopes: ReadonlyArray<Envelope>, appendedAt?: ReadonlyArray<number>): void {
+    envelopes.forEach((envelope, index) => {
+      this.#apply(envelope, appendedAt?.[index] ?? Date.parse(envelope.time))
+    })
   }
 
   #factsOf(messageId: MessageId): Facts {
@@ -240,8 +264,7 @@ export class Tracker {
     checkpoints.add(count, at)
   }
 
-  #apply(envelope: Envelope): void {
-    const at = Date.parse(envelope.time)
+  #apply(envelope: Envelope, at: number): void {
     const event = envelope.event
     if (event._tag === "MessageObserved") {
       const facts = this.#factsOf(event.messageId)
@@ -295,12 +318,35 @@ export class Tracker {
 
   summary(): Summary {
     const { counts, latenciesMs } = this.progress()
+    const all = this.messages()
+    const delivered = all.filter((m) => m.deliveredAt !== undefined)
+    const at = (m: TrackedMessage, stage: (typeof HOPS)[number][number]) =>
+      ({
+        observed: m.observedAt,
+        proven: m.provenAt,
+        attested: m.attestedAt,
+        committed: m.committedAt,
+        delivered: m.deliveredAt,
+      })[stage]
+    const hops: Record<string, HopLatency> = {}
+    for (const [from, to] of HOPS) {
+      const spans = delivered.flatMap((m) => {
+        const start = at(m, from)
+        const end = at(m, to)
+        return start === undefined || end === undefined ? [] : [Math.max(0, end - start)]
+      })
+      hops[`${from}→${to}`] = { p50Ms: percentile(spans, 0.5), p99Ms: percentile(spans, 0.99) }
+    }
+    const sentTimes = all.map((m) => m.sent.sentAt)
+    const span = sentTimes.length < 2 ? 0 : Math.max(...sentTimes) - Math.min(...sentTimes)
     return {
       sent: counts.sent,
       delivered: counts.delivered,
       failed: counts.failed,
       p50Ms: percentile(latenciesMs, 0.5),
       p99Ms: percentile(latenciesMs, 0.99),
+      sentPerS: span === 0 ? null : Math.round(((sentTimes.length - 1) * 1000 * 10) / span) / 10,
+      hops,
     }
   }
 }

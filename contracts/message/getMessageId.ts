@@ -1,4 +1,5 @@
-import { encodeAbiParameters, type Hex, keccak256 } from "viem"
+import { encodeAbiParameters, type Hex } from "viem"
+import { keccak256 } from "../../crypto/keccak.ts"
 import { type ChorusMessage, messageAbiParameter } from "./types.ts"
 
 /**

@@ -1,4 +1,4 @@
-import { keccak256 } from "viem"
+import { keccak256 } from "../../../crypto/keccak.ts"
 import { ZERO_HASH_BYTES } from "./constants.ts"
 import type { MerkleTree, NodeStore } from "./types.ts"
 

@@ -25,6 +25,7 @@ import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { openKafkaBus } from "../bus/kafka/index.ts"
 import type { BusPort, OutgoingRecord } from "../bus/port.ts"
 import { startLocalBroker } from "./chaos/kafka-broker.ts"
+import { positiveFlag } from "./positive-flag.ts"
 
 const { values } = parseArgs({
   options: {
@@ -36,14 +37,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
-const positive = (name: string, raw: string): number => {
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`bench:bus: --${name} must be a positive integer, got ${JSON.stringify(raw)}`)
-    process.exit(2)
-  }
-  return n
-}
+const positive = (name: string, raw: string) => positiveFlag("bench:bus", name, raw)
 const RECORDS = positive("records", values.records)
 const SIZE = positive("size", values.size)
 const PARTITIONS = positive("partitions", values.partitions)

@@ -20,6 +20,7 @@ import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { startLocalBroker } from "./chaos/kafka-broker.ts"
+import { positiveFlag } from "./positive-flag.ts"
 
 const { values } = parseArgs({
   options: {
@@ -31,14 +32,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
-const positive = (name: string, raw: string): number => {
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`bench:relay: --${name} must be a positive integer, got ${JSON.stringify(raw)}`)
-    process.exit(2)
-  }
-  return n
-}
+const positive = (name: string, raw: string) => positiveFlag("bench:relay", name, raw)
 const MESSAGES = positive("messages", values.messages)
 const RATE = positive("rate", values.rate)
 if (values.only !== undefined && values.only !== "embedded" && values.only !== "kafka") {

@@ -57,6 +57,32 @@ export const busIdentitiesOf = (config: ChorusConfig): BusIdentities => {
 }
 
 /**
+ * The policy the services hold what they consume to, with every topic's placement (a signed record copied to
+ * another partition is refused): the counts the bus has; a topic not created yet is not checked. Undefined when
+ * authentication is off. One object for as long as the counts stay, so whoever else reads the same records in
+ * the process (the devnet's tracker) shares the services' answers.
+ *
+ * @example
+ * ```ts
+ * const policy = await consumerPolicy(config, bus)
+ * const tail = tailTopics(policy === undefined ? bus : authenticatedBus(bus, { policy }), topics)
+ * ```
+ */
+export const consumerPolicy = async (
+  config: ChorusConfig,
+  bus: BusPort,
+): Promise<ProducerPolicy | undefined> => {
+  const { policy } = busIdentitiesOf(config)
+  if (policy === undefined) return undefined
+  const counts = new Map<string, number>()
+  for (const topic of ALL_TOPICS) {
+    const count = await bus.partitions(topic.name).catch(() => undefined)
+    if (count !== undefined) counts.set(topic.name, count)
+  }
+  return placedPolicy(policy, counts)
+}
+
+/**
  * One answer per config object: the services a process starts one by one then hold one policy, and a record is
  * authenticated and decoded once for all of them (see `bus/record-memo.ts`).
  */
@@ -154,16 +180,7 @@ export const startServices = async (
       "bus authentication is not enforced (bus.authentication.enforce is false): unsigned records are taken, so anyone who can write to a topic can steer these services; `chorus verify-log` lists them",
     )
   }
-  // Where each topic's records belong (a signed record copied to another partition is refused): the counts the
-  // bus has; a topic not created yet is not checked.
-  const counts = new Map<string, number>()
-  if (identities.policy !== undefined) {
-    for (const topic of ALL_TOPICS) {
-      const count = await options.bus.partitions(topic.name).catch(() => undefined)
-      if (count !== undefined) counts.set(topic.name, count)
-    }
-  }
-  const policy = identities.policy === undefined ? undefined : placedPolicy(identities.policy, counts)
+  const policy = await consumerPolicy(config, options.bus)
   const started: RunningService[] = []
   try {
     for (const definition of definitions) {

@@ -24,6 +24,7 @@ import {
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { inboxAbi } from "../../contracts/index.ts"
+import { withFastTransactionSigning } from "../../crypto/secp256k1.ts"
 import { type Address, TxHash } from "../../schemas/index.ts"
 import type { ChainWriter, HexString, SentTransaction, SignedTransaction } from "../chain-access.ts"
 import { asChainError, type EvmClient, rpcCall } from "./client.ts"
@@ -59,7 +60,7 @@ export const makeEvmWriter = (
   client: EvmClient,
   options: { readonly inbox: Address; readonly privateKey: HexString },
 ): ChainWriter => {
-  const account = privateKeyToAccount(options.privateKey)
+  const account = withFastTransactionSigning(privateKeyToAccount(options.privateKey), options.privateKey)
   const inbox = options.inbox as ViemAddress
   const { chainId, viem } = client
 

@@ -16,7 +16,7 @@ import type { BusPort } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
 import {
-  busIdentitiesOf,
+  consumerPolicy,
   SERVICE_DEFINITIONS,
   type ServiceSelection,
   startServices,
@@ -226,7 +226,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     }
     const tracker = new Tracker()
     // The devnet's own tally trusts what its services would: a forged DeliveryConfirmed is not a delivery.
-    const { policy } = busIdentitiesOf(config)
+    const policy = await consumerPolicy(config, bus)
     const tail = tailTopics(policy === undefined ? bus : authenticatedBus(bus, { policy }), TRACKED)
     const started = world
     let stopped = false

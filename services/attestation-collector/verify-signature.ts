@@ -8,9 +8,11 @@
  * @module
  */
 import { secp256k1 } from "@noble/curves/secp256k1"
-import { bytesToHex, domainSeparator, hexToBytes, keccak256, stringToHex, type Hex as ViemHex } from "viem"
+import { bytesToHex, domainSeparator, hexToBytes, stringToHex, type Hex as ViemHex } from "viem"
 import { publicKeyToAddress } from "viem/accounts"
 import type { CheckpointDomain } from "../../contracts/index.ts"
+import { keccak256 } from "../../crypto/keccak.ts"
+import { recoverPublicKeyBytes } from "../../crypto/secp256k1.ts"
 import {
   type Address,
   type AttestationSigned,
@@ -122,14 +124,14 @@ export const recoverSigner = (digest: Bytes32, signature: string): Recovery => {
   if (s > HALF_ORDER) {
     return { ok: false, reason: "s is above secp256k1n / 2 (the malleable form); the Inbox refuses it" }
   }
-  try {
-    const point = new secp256k1.Signature(r, s)
-      .addRecoveryBit(v - 27)
-      .recoverPublicKey(hexToBytes(asViemHex(digest)))
-    return { ok: true, signer: toAddress(publicKeyToAddress(bytesToHex(point.toRawBytes(false)))) }
-  } catch (error) {
-    return { ok: false, reason: `no public key recovers from it (${(error as Error).message})` }
-  }
+  const publicKey = recoverPublicKeyBytes(
+    hexToBytes(asViemHex(digest)),
+    bytes.subarray(0, 64),
+    (v - 27) as 0 | 1,
+  )
+  if (publicKey === null)
+    return { ok: false, reason: "no public key recovers from it (no curve point has that r)" }
+  return { ok: true, signer: toAddress(publicKeyToAddress(bytesToHex(publicKey))) }
 }
 
 /**

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { secp256k1 } from "@noble/curves/secp256k1"
 import { hexToBytes, type Hex as ViemHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import {
@@ -20,6 +19,7 @@ import {
   hashCheckpoint,
   type Checkpoint as TypedCheckpoint,
 } from "../../contracts/index.ts"
+import { signDigestBytes } from "../../crypto/secp256k1.ts"
 import { type Address, Bytes32, type Checkpoint, Hex, toAddress } from "../../schemas/index.ts"
 
 /**
@@ -68,9 +68,8 @@ export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoin
  * ```
  */
 export const signDigest = (privateKey: ViemHex, digest: Bytes32): Hex => {
-  const signature = secp256k1.sign(hexToBytes(asViemHex(digest)), hexToBytes(privateKey), { lowS: true })
-  const v = (27 + signature.recovery).toString(16)
-  return Hex.make(`0x${signature.toCompactHex()}${v}`)
+  const { compact, recovery } = signDigestBytes(hexToBytes(privateKey), hexToBytes(asViemHex(digest)))
+  return Hex.make(`0x${Buffer.from(compact).toString("hex")}${(27 + recovery).toString(16)}`)
 }
 
 /**

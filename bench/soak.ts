@@ -1,16 +1,19 @@
 /**
- * Is memory flat? `npm run soak [-- --minutes 30 --rate 50 --sample-s 60 --warmup-minutes 5 --kafka <brokers>
+ * Is memory flat? `npm run soak [-- --minutes 30 --rate 50 --sample-s 60 --warmup-minutes 5 --kafka <brokers>|local
  * --json]` (issue 13). Ends with one JSON line of its figures.
  *
- * It runs `chorus devnet --exit` for `minutes` at `rate` messages per second (every service in one process, on
- * the embedded log unless `--kafka` names brokers) and reads that process's resident set size
- * (`/proc/<pid>/status`, VmRSS) every `sample-s` seconds, printing one line per sample with what the devnet
- * reported delivered by then. At the end it fits a line through the samples after the warm-up (least squares)
- * and gives its slope in MB per minute: flat memory is a slope near 0, a leak is a slope that stays positive
- * however long the run. The devnet's own verdict (every message delivered exactly once) is part of the result.
+ * It runs the relay as it is deployed, each service process on its own (`chorus run all` on the embedded log,
+ * one `chorus run <service>` process per instance on Kafka), through the chaos harness with no fault
+ * (`bench/chaos/main.ts --faults none`): the devnet's chains and operators, `minutes` of traffic at `rate`
+ * messages per second, and the verdict from the chains (every message delivered once, nothing lost). Every
+ * `sample-s` seconds it reads each service process's resident set size (`/proc/<pid>/status`, VmRSS) and
+ * prints it. At the end it fits a line through each process's samples after the warm-up (least squares) and
+ * gives its slope in MB per minute: flat memory is a slope near 0 however long the run; a leak is a slope that
+ * stays positive. The harness's own process, which keeps the tally of every message, is not a service and is
+ * not measured.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -35,7 +38,7 @@ const WARMUP_MINUTES =
     ? Math.min(5, Math.floor(MINUTES / 3))
     : positiveFlag("soak", "warmup-minutes", values["warmup-minutes"])
 const MESSAGES = MINUTES * 60 * RATE
-const CHORUS = fileURLToPath(new URL("../bin/chorus.js", import.meta.url))
+const CHAOS = fileURLToPath(new URL("./chaos/main.ts", import.meta.url))
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 /** The resident set size of a process in MB, or null once it is gone. */
@@ -46,6 +49,36 @@ const rssMbOf = (pid: number): number | null => {
   } catch {
     return null
   }
+}
+
+/** The service processes of the run in `dir`, by what they run (`run all`, `run operator --instance …`). */
+const serviceProcesses = (dir: string): Map<string, number> => {
+  const found = new Map<string, number>()
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    let argv: string[]
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
+    } catch {
+      continue
+    }
+    const run = argv.indexOf("run")
+    if (
+      run < 0 ||
+      !argv.some((arg) => arg.includes("bin/chorus.js")) ||
+      !argv.some((arg) => arg.startsWith(dir))
+    ) {
+      continue
+    }
+    const instance = argv.indexOf("--instance")
+    const label = `${argv[run + 1]}${instance < 0 ? "" : `/${argv[instance + 1]}`}`
+    // A service runs under a small launcher that ties it to the harness, with the same arguments: the service
+    // is the one holding memory.
+    const known = found.get(label)
+    if (known === undefined || (rssMbOf(Number(entry)) ?? 0) > (rssMbOf(known) ?? 0))
+      found.set(label, Number(entry))
+  }
+  return found
 }
 
 /** Least-squares slope of y over x. */
@@ -61,17 +94,20 @@ const slope = (points: ReadonlyArray<readonly [number, number]>): number | null 
 
 const main = async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "chorus-soak-"))
+  const runDir = join(dataDir, "run")
   const args = [
-    CHORUS,
-    "devnet",
+    CHAOS,
     "--messages",
     String(MESSAGES),
     "--rate",
     String(RATE),
-    "--exit",
-    "--json",
+    "--faults",
+    "none",
+    "--seed",
+    "1",
     "--data-dir",
-    join(dataDir, "devnet"),
+    runDir,
+    "--json",
     ...(values.kafka === undefined ? [] : ["--kafka", values.kafka]),
   ]
   log(
@@ -79,58 +115,84 @@ const main = async () => {
   )
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
-  let delivered = 0
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString()
   })
+  let tail = ""
   child.stderr.on("data", (chunk: Buffer) => {
-    const progress = /delivered (\d+)\//g
-    for (const match of chunk.toString().matchAll(progress)) delivered = Number(match[1])
+    tail = (tail + chunk.toString()).slice(-4000)
   })
   const started = Date.now()
-  const samples: Array<{ minute: number; rssMb: number; delivered: number }> = []
+  const samples = new Map<string, Array<readonly [number, number]>>()
   const sample = () => {
-    const rssMb = rssMbOf(child.pid!)
-    if (rssMb === null) return
     const minute = Math.round(((Date.now() - started) / 60_000) * 100) / 100
-    samples.push({ minute, rssMb, delivered })
+    const line: string[] = []
+    for (const [label, pid] of serviceProcesses(runDir)) {
+      const rssMb = rssMbOf(pid)
+      if (rssMb === null) continue
+      const list = samples.get(label) ?? []
+      list.push([minute, rssMb])
+      samples.set(label, list)
+      line.push(`${label} ${rssMb.toFixed(1)} MB`)
+    }
     log(
-      `  minute ${minute.toFixed(2).padStart(6)}  RSS ${rssMb.toFixed(1).padStart(7)} MB  delivered ${delivered}`,
+      `  minute ${minute.toFixed(2).padStart(6)}  ${line.length === 0 ? "(no service process yet)" : line.join(" · ")}`,
     )
   }
   const timer = setInterval(sample, SAMPLE_S * 1000)
   const code = await new Promise<number | null>((done) => child.on("close", done))
   clearInterval(timer)
-  rmSync(dataDir, { recursive: true, force: true })
-  const summary = (() => {
+  const verdict = (() => {
     try {
       return JSON.parse(stdout.trim().split("\n").pop() ?? "") as Record<string, unknown>
     } catch {
       return undefined
     }
   })()
-  const steady = samples.filter((s) => s.minute >= WARMUP_MINUTES)
-  const fitted = slope(steady.map((s) => [s.minute, s.rssMb] as const))
+  if (verdict === undefined)
+    log(`soak: the run printed no verdict (exit ${code}); its output ended:\n${tail}`)
+  else rmSync(dataDir, { recursive: true, force: true })
+  const processes = Object.fromEntries(
+    [...samples].map(([label, points]) => {
+      const steady = points.filter(([minute]) => minute >= WARMUP_MINUTES)
+      const fitted = slope(steady)
+      return [
+        label,
+        {
+          rssAfterWarmupMb: steady[0]?.[1] ?? null,
+          rssEndMb: points.at(-1)?.[1] ?? null,
+          rssMaxMb: Math.max(...points.map(([, rss]) => rss)),
+          rssSlopeMbPerMinute: fitted === null ? null : Math.round(fitted * 1000) / 1000,
+          samples: points,
+        },
+      ]
+    }),
+  )
+  const slopes = Object.values(processes).flatMap((p) =>
+    p.rssSlopeMbPerMinute === null ? [] : [p.rssSlopeMbPerMinute],
+  )
   const figures = {
     minutes: MINUTES,
     rate: RATE,
-    sent: summary?.sent ?? null,
-    delivered: summary?.delivered ?? null,
-    devnetOk: summary?.ok === true && code === 0,
-    rssAfterWarmupMb: steady[0]?.rssMb ?? null,
-    rssEndMb: samples.at(-1)?.rssMb ?? null,
-    rssMaxMb: samples.length === 0 ? null : Math.max(...samples.map((s) => s.rssMb)),
-    rssSlopeMbPerMinute: fitted === null ? null : Math.round(fitted * 1000) / 1000,
-    samples: samples.map((s) => [s.minute, s.rssMb]),
+    sent: verdict?.sent ?? null,
+    delivered: verdict?.delivered ?? null,
+    lost: verdict?.lost ?? null,
+    duplicated: verdict?.duplicated ?? null,
+    stranded: verdict?.stranded ?? null,
+    runOk: code === 0,
+    maxRssSlopeMbPerMinute: slopes.length === 0 ? null : Math.max(...slopes),
+    processes,
   }
   if (!values.json) {
-    log(
-      `soak: RSS ${figures.rssAfterWarmupMb} MB after warm-up, ${figures.rssEndMb} MB at the end, ` +
-        `slope ${figures.rssSlopeMbPerMinute} MB/min; devnet ${figures.devnetOk ? "ok" : `not ok (exit ${code})`}`,
-    )
+    for (const [label, p] of Object.entries(processes)) {
+      log(
+        `soak: ${label}: RSS ${p.rssAfterWarmupMb} MB after warm-up, ${p.rssEndMb} MB at the end, slope ${p.rssSlopeMbPerMinute} MB/min`,
+      )
+    }
+    log(`soak: the run ${figures.runOk ? "passed" : `failed (exit ${code})`}`)
   }
   console.log(JSON.stringify(figures))
-  process.exitCode = figures.devnetOk ? 0 : 1
+  process.exitCode = figures.runOk ? 0 : 1
 }
 
 await main()

@@ -158,21 +158,46 @@ export const readInboxStatus = async (
  * side.delivered.get(messageId) // 1 for a message delivered once
  * ```
  */
+/** Blocks per `eth_getLogs`: a long run's whole history in one answer passes viem's 10 MB response limit. */
+const LOG_PAGE_BLOCKS = 2_000n
+
 export const readRecipientSide = async (chains: ReadonlyArray<DevnetChain>): Promise<RecipientSide> => {
   const pinged = new Map<string, number>()
   const delivered = new Map<string, number>()
   const failed = new Map<string, number>()
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
   for (const chain of chains) {
+    const head = await chain.client.getBlockNumber()
+    for (let from = 0n; from <= head; from += LOG_PAGE_BLOCKS) {
+      const to = from + LOG_PAGE_BLOCKS - 1n < head ? from + LOG_PAGE_BLOCKS - 1n : head
+      await readPage(chain, from, to, { pinged, delivered, failed, bump })
+    }
+  }
+  return { pinged, delivered, failed }
+}
+
+const readPage = async (
+  chain: DevnetChain,
+  fromBlock: bigint,
+  toBlock: bigint,
+  into: {
+    readonly pinged: Map<string, number>
+    readonly delivered: Map<string, number>
+    readonly failed: Map<string, number>
+    readonly bump: (map: Map<string, number>, key: string) => void
+  },
+) => {
+  const { pinged, delivered, failed, bump } = into
+  {
     const pings = await chain.client.getLogs({
       address: chain.recipient,
       event: pingedEvent,
-      fromBlock: 0n,
-      toBlock: "latest",
+      fromBlock,
+      toBlock,
     })
     for (const log of pings)
       bump(pinged, `${chain.chainId}:${Number(log.args.srcChainId)}:${log.args.body!.toLowerCase()}`)
-    const inboxLogs = await chain.client.getLogs({ address: chain.inbox, fromBlock: 0n, toBlock: "latest" })
+    const inboxLogs = await chain.client.getLogs({ address: chain.inbox, fromBlock, toBlock })
     for (const log of inboxLogs) {
       try {
         const decoded = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics })
@@ -183,5 +208,4 @@ export const readRecipientSide = async (chains: ReadonlyArray<DevnetChain>): Pro
       }
     }
   }
-  return { pinged, delivered, failed }
 }

@@ -3,37 +3,97 @@
  * strictly, runs it, and turns errors into messages and exit codes
  * (2 for usage errors, 1 for failures).
  *
+ * Only the chosen subcommand's module is imported, when it runs or shows its
+ * `--help`: the list below holds what the top-level help prints, so `chorus
+ * --help` loads no command, and a short one such as `chorus trace` does not
+ * pay for what `chorus devnet` or `chorus run` load (issue 13: trace answers
+ * in ≤ 300 ms, start-up included).
+ *
  * @module
  */
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
-import { chainResume } from "./commands/chain-resume.ts"
-import { devnet } from "./commands/devnet.ts"
-import { devnetOpenRecipients } from "./commands/devnet-open-recipients.ts"
-import { diff } from "./commands/diff.ts"
-import { messages } from "./commands/messages.ts"
-import { replay } from "./commands/replay.ts"
-import { retry } from "./commands/retry.ts"
-import { run } from "./commands/run.ts"
-import { topicsCreate } from "./commands/topics-create.ts"
-import { topicsDescribe } from "./commands/topics-describe.ts"
-import { topology } from "./commands/topology.ts"
-import { trace } from "./commands/trace.ts"
-import { verifyLogCommand } from "./commands/verify-log.ts"
 
-export const COMMANDS: ReadonlyArray<Command> = [
-  devnet,
-  devnetOpenRecipients,
-  run,
-  topicsCreate,
-  topicsDescribe,
-  topology,
-  trace,
-  messages,
-  retry,
-  chainResume,
-  replay,
-  diff,
-  verifyLogCommand,
+/**
+ * A subcommand as `chorus --help` lists it, and how to load it. `path` and
+ * `summary` are the loaded command's own (`cli/main.test.ts` checks they agree).
+ */
+export interface CommandEntry {
+  /** Words that select it, e.g. `["topics", "create"]`. */
+  readonly path: ReadonlyArray<string>
+  readonly summary: string
+  /** Imports the command's module: only when this command is the one run. */
+  readonly load: () => Promise<Command>
+}
+
+export const COMMANDS: ReadonlyArray<CommandEntry> = [
+  {
+    path: ["devnet"],
+    summary: "run a local relay: 3 anvil chains, every service, demo traffic, live progress",
+    load: async () => (await import("./commands/devnet.ts")).devnet,
+  },
+  {
+    path: ["devnet", "open-recipients"],
+    summary:
+      "open (or --close) the GatedRecipients of a running devnet, so their failed messages can be retried",
+    load: async () => (await import("./commands/devnet-open-recipients.ts")).devnetOpenRecipients,
+  },
+  {
+    path: ["run"],
+    summary: "run a relay service (or all of them) from a config file",
+    load: async () => (await import("./commands/run.ts")).run,
+  },
+  {
+    path: ["topics", "create"],
+    summary: "create every topic the topology declares, and with --acls each principal's ACLs (idempotent)",
+    load: async () => (await import("./commands/topics-create.ts")).topicsCreate,
+  },
+  {
+    path: ["topics", "describe"],
+    summary: "show each declared topic's partitions and offsets on a bus",
+    load: async () => (await import("./commands/topics-describe.ts")).topicsDescribe,
+  },
+  {
+    path: ["topology"],
+    summary: "print the topics and the service graph (text and Mermaid)",
+    load: async () => (await import("./commands/topology.ts")).topology,
+  },
+  {
+    path: ["trace"],
+    summary: "show a message's whole timeline across every topic, or where it is stuck and why",
+    load: async () => (await import("./commands/trace.ts")).trace,
+  },
+  {
+    path: ["messages"],
+    summary:
+      "list messages by status (stuck, failed, delivered, in-flight, rejected, quarantined, all): where an incident starts",
+    load: async () => (await import("./commands/messages.ts")).messages,
+  },
+  {
+    path: ["retry"],
+    summary: "re-drive a stuck or failed message: the request and the submitter's answer go through the log",
+    load: async () => (await import("./commands/retry.ts")).retry,
+  },
+  {
+    path: ["chain", "resume"],
+    summary:
+      "lift a halted source chain's quarantine from a trusted block below the rewrite, recorded on the log with who ran it",
+    load: async () => (await import("./commands/chain-resume.ts")).chainResume,
+  },
+  {
+    path: ["replay"],
+    summary: "run a service's core over a window of its input log into shadow topics (never production)",
+    load: async () => (await import("./commands/replay.ts")).replay,
+  },
+  {
+    path: ["diff"],
+    summary: "compare a replay's shadow topic with its production topic, event by event",
+    load: async () => (await import("./commands/diff.ts")).diff,
+  },
+  {
+    path: ["verify-log"],
+    summary: "check that every record of a log was written by a producer the config trusts (tamper evidence)",
+    load: async () => (await import("./commands/verify-log.ts")).verifyLogCommand,
+  },
 ]
 
 const usageOf = (command: Command) =>
@@ -59,12 +119,12 @@ export const helpText = (): string => {
   ].join("\n")
 }
 
-const findCommand = (args: ReadonlyArray<string>): { command: Command; rest: string[] } | undefined => {
+const findCommand = (args: ReadonlyArray<string>): { entry: CommandEntry; rest: string[] } | undefined => {
   const matches = COMMANDS.filter((c) => c.path.every((word, i) => args[i] === word)).sort(
     (a, b) => b.path.length - a.path.length,
   )
-  const command = matches[0]
-  return command ? { command, rest: args.slice(command.path.length) } : undefined
+  const entry = matches[0]
+  return entry ? { entry, rest: args.slice(entry.path.length) } : undefined
 }
 
 /**
@@ -96,7 +156,9 @@ export const main = async (
     )
     return 2
   }
-  const { command, rest } = found
+  const { entry, rest } = found
+  // Outside the try below: a command whose module does not load is a bug, reported with its stack.
+  const command = await entry.load()
   if (rest.includes("--help") || rest.includes("-h")) {
     io.out(usageOf(command))
     return 0

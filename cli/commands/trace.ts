@@ -1,10 +1,9 @@
-import {
-  DEFAULT_STUCK_AFTER_MS,
-  describeStall,
-  parseDuration,
-  type Trace,
-  traceMessage,
-} from "../../services/auditor/index.ts"
+// The auditor's modules themselves, not its index.ts (which adds the service and its runtime): what
+// `chorus trace` loads is most of its wall time (issue 13; bench/trace-startup.ts).
+import { DEFAULT_STUCK_AFTER_MS } from "../../services/auditor/message-status.ts"
+import { parseDuration } from "../../services/auditor/parse-duration.ts"
+import { type Trace, traceMessage } from "../../services/auditor/trace-message.ts"
+import { describeStall } from "../../services/auditor/waiting-on.ts"
 import { type Command, flags, UsageError } from "../command.ts"
 import {
   AUDIT_DETAILS,

@@ -7,6 +7,8 @@
  * `replayTargets` builds a service's cores from the config as production
  * does; `replay` folds them and writes the shadows and a manifest;
  * `diffShadowTopic` reads both sides and `diffEvents` compares them.
+ * `ReplayWorkers` are threads a replay folds in, several partitions and
+ * services at once, to the same shadows.
  *
  * @module
  */
@@ -18,3 +20,4 @@ export * from "./replay.ts"
 export * from "./shadow-writer.ts"
 export * from "./targets.ts"
 export * from "./window.ts"
+export * from "./workers.ts"

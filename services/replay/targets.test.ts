@@ -1,10 +1,13 @@
+import { Schema } from "effect"
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
 import { partitionForKey } from "../../bus/partitioner/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../contracts/anvil/index.ts"
 import { TOPICS } from "../../topology/index.ts"
-import { ConfigError, decodeConfig } from "../config/index.ts"
-import { NotReplayableError, replayTargets } from "./targets.ts"
+import { ChorusConfig, ConfigError, decodeConfig } from "../config/index.ts"
+import { proofBuilderCoreFor } from "../proof-builder/index.ts"
+import { eraseCore } from "../runtime/index.ts"
+import { builtFromConfig, NotReplayableError, replayTargets } from "./targets.ts"
 
 const KEYS = [ANVIL_DEFAULT_KEYS[1], ANVIL_DEFAULT_KEYS[2]] as const
 
@@ -71,5 +74,15 @@ describe("replayTargets", () => {
     await expect(replayTargets("submitter", config)).rejects.toThrow(/emits nothing.*ticker/s)
     await expect(replayTargets("auditor", config)).rejects.toThrow(/writes no event to the bus/)
     await expect(replayTargets("proof-bilder", config)).rejects.toThrow(/not a Chorus service/)
+  })
+
+  it("given cores replayTargets built, then they are known as built from their config, and only from it", async () => {
+    const [builder] = await replayTargets("proof-builder", config)
+    const same = decodeConfig(JSON.parse(JSON.stringify(Schema.encodeSync(ChorusConfig)(config))))
+    const other = decodeConfig({ ...Schema.encodeSync(ChorusConfig)(config), proofBuilder: { chunkSize: 1 } })
+    expect(builtFromConfig(builder!.core, config)).toBe(true)
+    expect(builtFromConfig(builder!.core, same)).toBe(true)
+    expect(builtFromConfig(builder!.core, other)).toBe(false)
+    expect(builtFromConfig(eraseCore(proofBuilderCoreFor(config, { chunkSize: 1 })), config)).toBe(false)
   })
 })

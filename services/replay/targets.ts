@@ -8,9 +8,11 @@
  *
  * @module
  */
+
+import { Schema } from "effect"
 import { ChorusError } from "../../errors/index.ts"
 import { type ServiceName, TOPICS, type TopicName } from "../../topology/index.ts"
-import type { ChorusConfig } from "../config/index.ts"
+import { ChorusConfig } from "../config/index.ts"
 import { SERVICE_DEFINITIONS } from "../registry.ts"
 import { type LaneCore, type ServiceDefinition, selectInstances } from "../runtime/index.ts"
 
@@ -102,15 +104,41 @@ export const replayTargets = async (
   }
   const inputs = spec.inputs ?? definition.consumes
   return Promise.all(
-    selectInstances(definition, config, options.instance).map(async (instance) => ({
-      service: definition.name,
-      instance: instance.id,
-      inputs,
-      partitions: (count: number) => spec.partitions(instance, count),
-      readsRecorded: spec.readsRecorded,
-      outputs: outputsOf(definition, inputs),
-      resigned: spec.resigned ?? {},
-      core: await spec.core(config, instance),
-    })),
+    selectInstances(definition, config, options.instance).map(async (instance) => {
+      const core = await spec.core(config, instance)
+      coreConfigs.set(core, config)
+      return {
+        service: definition.name,
+        instance: instance.id,
+        inputs,
+        partitions: (count: number) => spec.partitions(instance, count),
+        readsRecorded: spec.readsRecorded,
+        outputs: outputsOf(definition, inputs),
+        resigned: spec.resigned ?? {},
+        core,
+      }
+    }),
   )
+}
+
+/** The config each core `replayTargets` built came from. */
+const coreConfigs = new WeakMap<LaneCore<unknown>, ChorusConfig>()
+
+/**
+ * Whether `replayTargets` built this core from this config (the same object, or one that encodes the
+ * same): what a replay thread, which builds its cores from the config, would build too.
+ *
+ * @example
+ * ```ts
+ * const [target] = await replayTargets("proof-builder", config)
+ * builtFromConfig(target.core, config)                               // true
+ * builtFromConfig(eraseCore(proofBuilderCoreFor(config, { chunkSize: 1 })), config) // false
+ * ```
+ */
+export const builtFromConfig = (core: LaneCore<unknown>, config: ChorusConfig): boolean => {
+  const from = coreConfigs.get(core)
+  if (from === undefined) return false
+  if (from === config) return true
+  const encode = Schema.encodeSync(ChorusConfig)
+  return JSON.stringify(encode(from)) === JSON.stringify(encode(config))
 }

@@ -308,6 +308,13 @@ describe("Tracker", () => {
       expect(tracker.summary().sentPerS).toBe(4)
     })
 
+    it("given half a million messages sent, when the summary is taken, then it says their rate without overflowing the stack", () => {
+      const tracker = new Tracker()
+      for (let nonce = 0; nonce < 500_000; nonce++)
+        tracker.sent({ ...sentMessage(nonce), sentAt: T0 + nonce * 2 })
+      expect(tracker.summary().sentPerS).toBe(500)
+    })
+
     it("given nothing delivered yet, when the summary is taken, then it has no latency percentiles", () => {
       const tracker = trackerOf([0, 1])
       tracker.apply([observed(0, 0), observed(1, 1000)])

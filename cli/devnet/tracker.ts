@@ -337,15 +337,21 @@ export class Tracker {
       })
       hops[`${from}→${to}`] = { p50Ms: percentile(spans, 0.5), p99Ms: percentile(spans, 0.99) }
     }
-    const sentTimes = all.map((m) => m.sent.sentAt)
-    const span = sentTimes.length < 2 ? 0 : Math.max(...sentTimes) - Math.min(...sentTimes)
+    // A loop, not Math.max(...times): spreading a few hundred thousand arguments overflows the stack.
+    let first = Number.POSITIVE_INFINITY
+    let last = Number.NEGATIVE_INFINITY
+    for (const m of all) {
+      first = Math.min(first, m.sent.sentAt)
+      last = Math.max(last, m.sent.sentAt)
+    }
+    const span = all.length < 2 ? 0 : last - first
     return {
       sent: counts.sent,
       delivered: counts.delivered,
       failed: counts.failed,
       p50Ms: percentile(latenciesMs, 0.5),
       p99Ms: percentile(latenciesMs, 0.99),
-      sentPerS: span === 0 ? null : Math.round(((sentTimes.length - 1) * 1000 * 10) / span) / 10,
+      sentPerS: span === 0 ? null : Math.round(((all.length - 1) * 1000 * 10) / span) / 10,
       hops,
     }
   }

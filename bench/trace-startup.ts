@@ -26,38 +26,12 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
-import { keccak256, toHex } from "viem"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
-import { publishEvents } from "../bus/events/index.ts"
 import { percentile } from "../cli/devnet/tracker.ts"
-import {
-  Address,
-  AttestationSigned,
-  BlockRef,
-  Bytes32,
-  ChainId,
-  Checkpoint,
-  CheckpointAttested,
-  CheckpointProposed,
-  DeliveryConfirmed,
-  DeliverySubmitted,
-  type Envelope,
-  Hex,
-  Lane,
-  MessageId,
-  MessageObserved,
-  MessageOutcome,
-  MessageProven,
-  makeEnvelope,
-  SignatureVerdict,
-  TxHash,
-  U256,
-} from "../schemas/index.ts"
 import { AuditStore, auditIndexPath, catchUp } from "../services/auditor/index.ts"
-import { producerOf } from "../services/runtime/index.ts"
-import { testMessage } from "../test/fixtures/message.ts"
 import { ALL_TOPICS } from "../topology/index.ts"
 import { positiveFlag } from "./positive-flag.ts"
+import { LANES, writeRelayLog } from "./synthetic-relay-log.ts"
 
 const { values } = parseArgs({
   options: {
@@ -71,18 +45,6 @@ const { values } = parseArgs({
 const MESSAGES = positiveFlag("bench:trace-startup", "messages", values.messages)
 const RUNS = positiveFlag("bench:trace-startup", "runs", values.runs)
 const GOAL_MS = 300
-const PER_CHECKPOINT = 10
-const LANES = [
-  [901, 902],
-  [901, 903],
-  [902, 901],
-  [902, 903],
-  [903, 901],
-  [903, 902],
-] as const
-const OUTBOX = Address.make("0x5fbdb2315678afecb367f032d93f642f64180aa3")
-const OPERATORS = ["0x1", "0x2", "0x3"].map((n) => Address.make(`0x${n.slice(2).padStart(40, "0")}`))
-const word = (seed: string) => keccak256(toHex(seed))
 const log = (line: string) => {
   if (!values.json) process.stderr.write(`${line}\n`)
 }
@@ -104,166 +66,8 @@ const writeLog = async (): Promise<{ ids: string[]; records: number }> => {
   const bus = await openEmbeddedBus({ dataDir, serve: false })
   try {
     await bus.ensureTopics(ALL_TOPICS)
-    const ids: string[] = []
-    let records = 0
-    const t0 = Date.now()
     const perLane = Math.ceil(MESSAGES / LANES.length)
-    for (const [src, dst] of LANES) {
-      const lane = new Lane({ srcChainId: ChainId.make(src), outbox: OUTBOX, dstChainId: ChainId.make(dst) })
-      for (let start = 0; start < perLane; start += PER_CHECKPOINT) {
-        const batch: Envelope[] = []
-        const at = new Date(t0 + start * 100)
-        const envelope = (
-          event: Parameters<typeof makeEnvelope>[0],
-          service: "chain-watcher" | "proof-builder" | "operator" | "attestation-collector" | "submitter",
-          cause: string | null,
-        ) =>
-          makeEnvelope(event, {
-            producer: producerOf(service, String(src)),
-            causationId: cause as never,
-            time: at,
-          })
-        const messageIds: MessageId[] = []
-        const messages = []
-        let lastObserved = ""
-        for (let nonce = start; nonce < Math.min(start + PER_CHECKPOINT, perLane); nonce++) {
-          const message = testMessage({
-            nonce,
-            srcChainId: src,
-            dstChainId: dst,
-            body: `bench ${src}-${dst} #${nonce}`,
-          })
-          const id = MessageId.make(word(`${src}-${dst}-${nonce}`))
-          messageIds.push(id)
-          messages.push(message)
-          ids.push(id)
-          const observed = envelope(
-            new MessageObserved({
-              message,
-              messageId: id,
-              outbox: OUTBOX,
-              block: new BlockRef({ number: nonce + 1, hash: Bytes32.make(word(`block ${src} ${nonce}`)) }),
-              blockTimestamp: 1_700_000_000 + nonce,
-              transactionHash: TxHash.make(word(`tx ${src} ${nonce}`)),
-              logIndex: 0,
-            }),
-            "chain-watcher",
-            null,
-          )
-          lastObserved = observed.id
-          batch.push(observed)
-        }
-        const count = start + messageIds.length
-        const checkpoint = new Checkpoint({
-          srcChainId: ChainId.make(src),
-          outbox: OUTBOX,
-          dstChainId: ChainId.make(dst),
-          root: Bytes32.make(word(`root ${src} ${dst} ${count}`)),
-          count,
-        })
-        const proposed = envelope(
-          new CheckpointProposed({
-            checkpoint,
-            previousCount: start,
-            block: new BlockRef({ number: count, hash: Bytes32.make(word(`b${count}`)) }),
-          }),
-          "proof-builder",
-          lastObserved,
-        )
-        batch.push(proposed)
-        batch.push(
-          envelope(
-            new MessageProven({
-              checkpoint,
-              kind: "range",
-              start,
-              messages,
-              messageIds,
-              proof: [Bytes32.make(word("sibling"))],
-            }),
-            "proof-builder",
-            lastObserved,
-          ),
-        )
-        const digest = Bytes32.make(word(`digest ${count}`))
-        for (const operator of OPERATORS) {
-          const signature = Hex.make(`0x${"11".repeat(65)}`)
-          const signed = envelope(
-            new AttestationSigned({ checkpoint, digest, operator, signature }),
-            "operator",
-            proposed.id,
-          )
-          batch.push(signed)
-          batch.push(
-            envelope(
-              new SignatureVerdict({
-                checkpoint,
-                digest,
-                operator,
-                signer: operator,
-                signature,
-                result: "accepted",
-                weight: U256.make("3000"),
-                epoch: 1,
-                reason: "member of the set",
-              }),
-              "attestation-collector",
-              signed.id,
-            ),
-          )
-        }
-        batch.push(
-          envelope(
-            new CheckpointAttested({
-              checkpoint,
-              digest,
-              epoch: 1,
-              signatures: [],
-              signedStake: U256.make("9000"),
-              totalStake: U256.make("10000"),
-              thresholdBps: 6667,
-            }),
-            "attestation-collector",
-            proposed.id,
-          ),
-        )
-        const tx = TxHash.make(word(`delivery ${src} ${dst} ${count}`))
-        batch.push(
-          envelope(
-            new DeliverySubmitted({
-              lane,
-              action: "commitAndDeliver",
-              messageIds,
-              transactionHash: tx,
-              nonce: count,
-              maxFeePerGas: U256.make("1"),
-              gasLimit: U256.make("1"),
-              replaces: null,
-            }),
-            "submitter",
-            null,
-          ),
-        )
-        batch.push(
-          envelope(
-            new DeliveryConfirmed({
-              lane,
-              action: "commitAndDeliver",
-              transactionHash: tx,
-              block: new BlockRef({ number: count, hash: Bytes32.make(word(`d${count}`)) }),
-              gasUsed: U256.make("1"),
-              outcomes: messageIds.map(
-                (messageId) => new MessageOutcome({ messageId, result: "delivered", reason: null }),
-              ),
-            }),
-            "submitter",
-            null,
-          ),
-        )
-        await publishEvents(bus, batch)
-        records += batch.length
-      }
-    }
+    const { ids, records } = await writeRelayLog(bus, { from: 0, to: perLane, perLane, t0: Date.now() })
     // The index, built once here, as `chorus trace --data-dir` finds it: every timed run only catches up.
     const store = AuditStore.open(auditIndexPath({ dataDir }))
     try {

@@ -1,12 +1,23 @@
 /**
  * How fast the incident tools answer on a big log: `npm run bench:trace`
- * (`-- --messages 100000` by default; add `--json` for a machine-readable last line).
+ * (`-- --messages 100000` by default; `--json` leaves out the lines for
+ * people). It ends with one JSON line of its figures.
  *
  * It writes a synthetic relay log to a fresh embedded bus — per lane, per
  * checkpoint of 10 messages: 10 observations, a proposal, a range proof, 3
  * signatures with their verdicts, the attestation, a submitted and a
- * confirmed `commitAndDeliver` — then measures:
- * - the cold build of the audit index from offset zero (records/s);
+ * confirmed `commitAndDeliver` — in two halves (every lane's first half of
+ * messages, then every lane's second half), then measures:
+ * - linearity: the index built from offset zero when only the first half is
+ *   written (`indexRecordsPerSFirstHalf`: a log half as long), then caught
+ *   up over the second half once it is (`indexRecordsPerSSecondHalf`: into
+ *   an index already holding the first). A build linear in the log runs at
+ *   the same rate on either, and on the whole log below;
+ * - the cold build of the audit index over the whole log from offset zero
+ *   (`indexRecordsPerS`, goal ≥ 20,000 on 2 cores); then another, during
+ *   which another writer of the index (`chorus trace` catching it up too)
+ *   takes its turn every 20 ms: how long it waits at most
+ *   (`writerWaitMaxMs`; readers never wait);
  * - a question as `chorus trace` asks it: open the index, catch it up to the
  *   log (nothing new), trace one random message; p50/p99 over 50 ids;
  * - the same for `chorus messages --status stuck` (a full-table filter).
@@ -15,53 +26,21 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { keccak256, toHex } from "viem"
+import { Worker } from "node:worker_threads"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
-import { publishEvents } from "../bus/events/index.ts"
 import { percentile } from "../cli/devnet/tracker.ts"
-import {
-  Address,
-  AttestationSigned,
-  BlockRef,
-  Bytes32,
-  ChainId,
-  Checkpoint,
-  CheckpointAttested,
-  CheckpointProposed,
-  DeliveryConfirmed,
-  DeliverySubmitted,
-  type Envelope,
-  Hex,
-  Lane,
-  MessageId,
-  MessageObserved,
-  MessageOutcome,
-  MessageProven,
-  makeEnvelope,
-  SignatureVerdict,
-  TxHash,
-  U256,
-} from "../schemas/index.ts"
 import { AuditStore, catchUp, listMessages, traceMessage } from "../services/auditor/index.ts"
-import { producerOf } from "../services/runtime/index.ts"
-import { testMessage } from "../test/fixtures/message.ts"
 import { ALL_TOPICS } from "../topology/index.ts"
+import { positiveFlag } from "./positive-flag.ts"
+import { LANES, PER_CHECKPOINT, writeRelayLog } from "./synthetic-relay-log.ts"
 
-const { values } = parseArgs({ options: { messages: { type: "string" }, json: { type: "boolean" } } })
-const MESSAGES = Number(values.messages ?? 100_000)
-const PER_CHECKPOINT = 10
-const LANES = [
-  [901, 902],
-  [901, 903],
-  [902, 901],
-  [902, 903],
-  [903, 901],
-  [903, 902],
-] as const
-const OUTBOX = Address.make("0x5fbdb2315678afecb367f032d93f642f64180aa3")
-const OPERATORS = ["0x1", "0x2", "0x3"].map((n) => Address.make(`0x${n.slice(2).padStart(40, "0")}`))
-const word = (seed: string) => keccak256(toHex(seed))
-
+const { values } = parseArgs({
+  options: { messages: { type: "string", default: "100000" }, json: { type: "boolean", default: false } },
+})
+const MESSAGES = positiveFlag("bench:trace", "messages", values.messages)
+const log = (line: string) => {
+  if (!values.json) console.log(line)
+}
 const dir = mkdtempSync(join(tmpdir(), "chorus-bench-trace-"))
 const bus = await openEmbeddedBus({ dataDir: join(dir, "log"), serve: false })
 await bus.ensureTopics(ALL_TOPICS)
@@ -69,171 +48,92 @@ await bus.ensureTopics(ALL_TOPICS)
 const ids: string[] = []
 const t0 = Date.now()
 let written = 0
+let writeMs = 0
 const perLane = Math.ceil(MESSAGES / LANES.length)
-for (const [src, dst] of LANES) {
-  const lane = new Lane({ srcChainId: ChainId.make(src), outbox: OUTBOX, dstChainId: ChainId.make(dst) })
-  for (let start = 0; start < perLane; start += PER_CHECKPOINT) {
-    const batch: Envelope[] = []
-    const at = new Date(t0 + start * 100)
-    const envelope = (
-      event: Parameters<typeof makeEnvelope>[0],
-      service: "chain-watcher" | "proof-builder" | "operator" | "attestation-collector" | "submitter",
-      cause: string | null,
-    ) =>
-      makeEnvelope(event, {
-        producer: producerOf(service, String(src)),
-        causationId: cause as never,
-        time: at,
-      })
-    const messageIds: MessageId[] = []
-    const messages = []
-    let lastObserved = ""
-    for (let nonce = start; nonce < Math.min(start + PER_CHECKPOINT, perLane); nonce++) {
-      const message = testMessage({
-        nonce,
-        srcChainId: src,
-        dstChainId: dst,
-        body: `bench ${src}-${dst} #${nonce}`,
-      })
-      const id = MessageId.make(word(`${src}-${dst}-${nonce}`))
-      messageIds.push(id)
-      messages.push(message)
-      ids.push(id)
-      const observed = envelope(
-        new MessageObserved({
-          message,
-          messageId: id,
-          outbox: OUTBOX,
-          block: new BlockRef({ number: nonce + 1, hash: Bytes32.make(word(`block ${src} ${nonce}`)) }),
-          blockTimestamp: 1_700_000_000 + nonce,
-          transactionHash: TxHash.make(word(`tx ${src} ${nonce}`)),
-          logIndex: 0,
-        }),
-        "chain-watcher",
-        null,
-      )
-      lastObserved = observed.id
-      batch.push(observed)
-    }
-    const count = start + messageIds.length
-    const checkpoint = new Checkpoint({
-      srcChainId: ChainId.make(src),
-      outbox: OUTBOX,
-      dstChainId: ChainId.make(dst),
-      root: Bytes32.make(word(`root ${src} ${dst} ${count}`)),
-      count,
-    })
-    const proposed = envelope(
-      new CheckpointProposed({
-        checkpoint,
-        previousCount: start,
-        block: new BlockRef({ number: count, hash: Bytes32.make(word(`b${count}`)) }),
-      }),
-      "proof-builder",
-      lastObserved,
-    )
-    batch.push(proposed)
-    batch.push(
-      envelope(
-        new MessageProven({
-          checkpoint,
-          kind: "range",
-          start,
-          messages,
-          messageIds,
-          proof: [Bytes32.make(word("sibling"))],
-        }),
-        "proof-builder",
-        lastObserved,
-      ),
-    )
-    const digest = Bytes32.make(word(`digest ${count}`))
-    for (const operator of OPERATORS) {
-      const signature = Hex.make(`0x${"11".repeat(65)}`)
-      const signed = envelope(
-        new AttestationSigned({ checkpoint, digest, operator, signature }),
-        "operator",
-        proposed.id,
-      )
-      batch.push(signed)
-      batch.push(
-        envelope(
-          new SignatureVerdict({
-            checkpoint,
-            digest,
-            operator,
-            signer: operator,
-            signature,
-            result: "accepted",
-            weight: U256.make("3000"),
-            epoch: 1,
-            reason: "member of the set",
-          }),
-          "attestation-collector",
-          signed.id,
-        ),
-      )
-    }
-    batch.push(
-      envelope(
-        new CheckpointAttested({
-          checkpoint,
-          digest,
-          epoch: 1,
-          signatures: [],
-          signedStake: U256.make("9000"),
-          totalStake: U256.make("10000"),
-          thresholdBps: 6667,
-        }),
-        "attestation-collector",
-        proposed.id,
-      ),
-    )
-    const tx = TxHash.make(word(`delivery ${src} ${dst} ${count}`))
-    batch.push(
-      envelope(
-        new DeliverySubmitted({
-          lane,
-          action: "commitAndDeliver",
-          messageIds,
-          transactionHash: tx,
-          nonce: count,
-          maxFeePerGas: U256.make("1"),
-          gasLimit: U256.make("1"),
-          replaces: null,
-        }),
-        "submitter",
-        null,
-      ),
-    )
-    batch.push(
-      envelope(
-        new DeliveryConfirmed({
-          lane,
-          action: "commitAndDeliver",
-          transactionHash: tx,
-          block: new BlockRef({ number: count, hash: Bytes32.make(word(`d${count}`)) }),
-          gasUsed: U256.make("1"),
-          outcomes: messageIds.map(
-            (messageId) => new MessageOutcome({ messageId, result: "delivered", reason: null }),
-          ),
-        }),
-        "submitter",
-        null,
-      ),
-    )
-    await publishEvents(bus, batch)
-    written += batch.length
+/** Where each lane's second half of messages starts: a checkpoint's first nonce. */
+const halfway = Math.ceil(perLane / 2 / PER_CHECKPOINT) * PER_CHECKPOINT
+/** Writes every lane's messages of nonces `[from, to)`, checkpoint by checkpoint; returns the records written. */
+const writeLog = async (from: number, to: number): Promise<number> => {
+  const started = Date.now()
+  const part = await writeRelayLog(bus, { from, to, perLane, t0 })
+  ids.push(...part.ids)
+  written += part.records
+  writeMs += Date.now() - started
+  return part.records
+}
+
+/**
+ * Runs `during` while another thread takes the index's write lock every 20 ms, as a second catch-up would
+ * (`chorus trace` while the auditor builds), and says the longest it waited for it.
+ */
+const withWriterProbe = async <T>(
+  path: string,
+  during: () => Promise<T>,
+): Promise<{ result: T; longestWaitMs: number }> => {
+  const stop = new Int32Array(new SharedArrayBuffer(4))
+  const probe = new Worker(
+    `const { DatabaseSync } = require("node:sqlite")
+     const { parentPort, workerData } = require("node:worker_threads")
+     const db = new DatabaseSync(workerData.path)
+     db.exec("PRAGMA busy_timeout = 60000")
+     let longest = 0
+     while (Atomics.load(workerData.stop, 0) === 0) {
+       const started = performance.now()
+       db.exec("BEGIN IMMEDIATE")
+       longest = Math.max(longest, performance.now() - started)
+       db.exec("ROLLBACK")
+       Atomics.wait(workerData.stop, 0, 0, 20)
+     }
+     db.close()
+     parentPort.postMessage(longest)`,
+    { eval: true, workerData: { path, stop } },
+  )
+  const longest = new Promise<number>((resolve, reject) => {
+    probe.once("message", resolve)
+    probe.once("error", reject)
+  })
+  let result: T
+  try {
+    result = await during()
+  } finally {
+    Atomics.store(stop, 0, 1)
+    Atomics.notify(stop, 0)
+  }
+  return { result, longestWaitMs: await longest }
+}
+
+/** Catches the index at `path` up to the log (from offset zero if it is new): records, and how long it took. */
+const build = async (path: string, probe = false) => {
+  const started = performance.now()
+  const store = AuditStore.open(path)
+  try {
+    const caughtUp = probe
+      ? await withWriterProbe(path, () => catchUp(bus, store))
+      : { result: await catchUp(bus, store), longestWaitMs: null }
+    const ms = performance.now() - started
+    return { records: caughtUp.result.records, ms, perS: (caughtUp.result.records / ms) * 1000, ...caughtUp }
+  } finally {
+    store.close()
   }
 }
-const writeMs = Date.now() - t0
 
+// Linearity: the first half built from offset zero, then the second half caught up into the same index.
+const halfPath = join(dir, "audit", "half.sqlite")
+const firstWritten = await writeLog(0, halfway)
+const firstHalf = await build(halfPath)
+const secondWritten = await writeLog(halfway, perLane)
+const secondHalf = await build(halfPath)
+if (firstHalf.records !== firstWritten || secondHalf.records !== secondWritten)
+  throw new Error(
+    `bench: indexed ${firstHalf.records} + ${secondHalf.records} records of ${firstWritten} + ${secondWritten}`,
+  )
+
+// The cold build of the whole log, from offset zero.
 const indexPath = join(dir, "audit", "index.sqlite")
-const buildStarted = Date.now()
-const store = AuditStore.open(indexPath)
-const built = await catchUp(bus, store)
-store.close()
-const buildMs = Date.now() - buildStarted
+const cold = await build(indexPath)
+// Once more, while another writer takes the index's write lock every 20 ms: how long it waits for its turn.
+// (Not the figure above: the probe's turns hold the build up a little.)
+const probed = await build(join(dir, "audit", "probed.sqlite"), true)
 
 const timed = async (question: (store: AuditStore) => unknown): Promise<number> => {
   const started = performance.now()
@@ -269,16 +169,26 @@ const result = {
   messages: ids.length,
   records: written,
   writeMs,
-  indexBuildMs: buildMs,
-  indexedRecordsPerSecond: Math.round((built.records / buildMs) * 1000),
+  indexBuildMs: round(cold.ms),
+  indexRecordsPerS: round(cold.perS),
+  indexRecordsPerSFirstHalf: round(firstHalf.perS),
+  indexRecordsPerSSecondHalf: round(secondHalf.perS),
+  writerWaitMaxMs: round(probed.longestWaitMs),
   traceP50Ms: round(percentile(traceMs, 0.5)),
   traceP99Ms: round(percentile(traceMs, 0.99)),
   stuckListP50Ms: round(percentile(listMs, 0.5)),
 }
-console.log(`log: ${result.messages} messages, ${result.records} records (written in ${writeMs} ms)`)
-console.log(`audit index cold build: ${buildMs} ms (${result.indexedRecordsPerSecond} records/s)`)
-console.log(
+log(`log: ${result.messages} messages, ${result.records} records (written in ${writeMs} ms)`)
+log(
+  `audit index cold build: ${result.indexBuildMs} ms (${result.indexRecordsPerS} records/s; goal ≥ 20,000), ` +
+    `another writer waited at most ${result.writerWaitMaxMs} ms`,
+)
+log(
+  `linearity: first half built from zero at ${result.indexRecordsPerSFirstHalf} records/s, ` +
+    `second half caught up at ${result.indexRecordsPerSSecondHalf} records/s`,
+)
+log(
   `trace (open index + catch up + answer), 50 random ids: p50 ${result.traceP50Ms} ms, p99 ${result.traceP99Ms} ms`,
 )
-console.log(`messages --status stuck, 10 runs: p50 ${result.stuckListP50Ms} ms`)
-if (values.json === true) console.log(JSON.stringify(result))
+log(`messages --status stuck, 10 runs: p50 ${result.stuckListP50Ms} ms`)
+console.log(JSON.stringify(result))

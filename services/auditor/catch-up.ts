@@ -1,14 +1,50 @@
+import { Worker } from "node:worker_threads"
 import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
 import { assertDeclared, readEvents } from "../../bus/events/index.ts"
-import type { BusPort, PartitionWatermarks } from "../../bus/port.ts"
+import type { BusPort, BusRecord, PartitionWatermarks } from "../../bus/port.ts"
 import { type Envelope, HEADERS } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { AUDITED_TOPICS, AUDITED_TYPES } from "./definition.ts"
 import { indexEvent } from "./index-event.ts"
 import type { AuditStore } from "./index-store.ts"
+import type { IndexChunk, IndexSink, IndexWrite } from "./index-writer.ts"
+import type { WriterReply, WriterRequest } from "./index-writer-thread.ts"
 
-/** Records applied per transaction: small enough that a concurrent reader never waits long. */
-const CHUNK = 500
+/**
+ * Records per chunk, the unit a position is committed in, or fewer if their writes reach `CHUNK_WRITES`
+ * (a confirmation of 10 messages is 20 steps). A chunk holds the index for some 50 ms (the writer thread
+ * may join a few in one transaction, `GROUP_MS`), so another process catching the index up (`chorus
+ * trace`) gets its turn within a fraction of a second (SQLite retries a busy lock after pauses of up to
+ * 100 ms; `bench:trace` reports the longest wait), and a reader never waits (WAL). A commit rewrites every
+ * page its transaction touched, so chunks much smaller than this write the same pages over and over.
+ */
+const CHUNK = 2000
+/** Writes per chunk at most: what a chunk costs to write, and the memory it holds on its way, some 7 MB. */
+const CHUNK_WRITES = 10_000
+
+/**
+ * Chunks the reading thread may have sent on beyond the one the writer thread is applying: enough to ride
+ * over stretches where writing costs more than decoding (a confirmation names 10 messages, each a step), and
+ * few enough to keep memory small.
+ */
+const AHEAD = 4
+
+/**
+ * A backlog, in records, from which a catch-up applies its writes in a writer thread
+ * (`index-writer-thread.ts`) while this one reads and decodes the next chunk: below it, starting the thread
+ * costs more than it saves.
+ */
+export const THREAD_BACKLOG = 20_000
+
+export interface CatchUpOptions {
+  /** Records per chunk, each applied in one transaction (default 2000). */
+  readonly chunk?: number
+  /**
+   * Where the writes are applied: `here`, or `thread` (a writer thread, for an index in a file; `here` for one
+   * in memory). Default: `thread` from a backlog of `THREAD_BACKLOG` records.
+   */
+  readonly writer?: "here" | "thread"
+}
 
 export interface CatchUpResult {
   /** Records read and indexed in this round. */
@@ -26,46 +62,21 @@ const isMissingTopic = (error: unknown): boolean =>
   (["TopicNotFoundError", "KafkaTopicNotFoundError"].includes(error.name) ||
     (error as { _tag?: string })._tag === "TopicNotFoundError")
 
-/** One record of a range as the index takes it: an event, a record that is none, or one it does not index. */
-type Audited =
-  | { readonly offset: number; readonly at: number; readonly envelope: Envelope }
-  | { readonly offset: number; readonly at: number; readonly unreadable: string }
-  | { readonly offset: number; readonly at: number; readonly skipped: true }
+/** A record as the index takes it: an event, a record that is none (why), or one it does not index. */
+type Audited = { readonly envelope: Envelope } | { readonly unreadable: string } | { readonly skipped: true }
 
 /**
- * The records of one partition's range, decoded through the bus's decode edge. On a topic the index takes
- * only some types of (`AUDITED_TYPES`), the others are skipped by their type header, undecoded: what they
- * are does not matter here, and most of that topic is not for the index.
+ * One record as the index takes it, decoded through the bus's decode edge. Of a topic the index takes only
+ * some types of (`types`, from `AUDITED_TYPES`), the others are skipped by their type header, undecoded: what
+ * they are does not matter here, and most of that topic is not for the index.
  */
-async function* auditedRange(
-  bus: BusPort,
-  range: { readonly topic: string; readonly partition: number; readonly from: number; readonly to: number },
-): AsyncIterable<Audited> {
-  const types = AUDITED_TYPES.get(range.topic)
-  const options = {
-    topic: range.topic,
-    partitions: [range.partition],
-    from: { offset: range.from },
-    to: { offset: range.to },
-  }
-  if (types === undefined) {
-    for await (const read of readEvents(bus, options)) {
-      const at = { offset: read.record.offset, at: read.record.timestamp }
-      yield read.ok ? { ...at, envelope: read.envelope } : { ...at, unreadable: read.error.message }
-    }
-    return
-  }
-  assertDeclared(range.topic)
-  for await (const record of bus.read(options)) {
-    const at = { offset: record.offset, at: record.timestamp }
+const audited = (bus: BusPort, types: ReadonlySet<string> | undefined, record: BusRecord): Audited => {
+  if (types !== undefined) {
     const type = record.headers[HEADERS.type]
-    if (type === undefined || !(types as ReadonlySet<string>).has(type)) {
-      yield { ...at, skipped: true }
-      continue
-    }
-    const decoded = decodeAuthenticated(bus, record)
-    yield decoded.ok ? { ...at, envelope: decoded.value } : { ...at, unreadable: decoded.error.message }
+    if (type === undefined || !types.has(type)) return { skipped: true }
   }
+  const decoded = decodeAuthenticated(bus, record)
+  return decoded.ok ? { envelope: decoded.value } : { unreadable: decoded.error.message }
 }
 
 /** The anchor of a log: the id of the first event of the first non-empty observations partition. */
@@ -81,6 +92,63 @@ const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>)
     return read.ok ? read.envelope.id : `unreadable@${first.partition}:${first.low}`
   }
   return null
+}
+
+/** Where the chunks of a catch-up are applied, in the order they are sent. */
+interface Applier {
+  /** Chunks sent on before the oldest is known applied: 0 here, `AHEAD` to a thread, which applies them meanwhile. */
+  readonly ahead: number
+  /** Applies a chunk after every chunk sent before it; resolves to whether it was applied (`IndexWriter.applyChunk`). */
+  apply(chunk: IndexChunk): Promise<boolean>
+  /** Once every chunk is answered. */
+  close(): Promise<void>
+}
+
+const applyHere = (store: AuditStore): Applier => ({
+  ahead: 0,
+  apply: async (chunk) => store.applyChunk(chunk),
+  close: async () => {},
+})
+
+const applyInThread = (path: string): Applier => {
+  const worker = new Worker(new URL("./index-writer-thread.ts", import.meta.url), { workerData: { path } })
+  const waiting = new Map<number, { resolve: (applied: boolean) => void; reject: (error: Error) => void }>()
+  let failed: Error | undefined
+  const fail = (error: Error) => {
+    failed ??= error
+    for (const waiter of waiting.values()) waiter.reject(error)
+    waiting.clear()
+  }
+  worker.on("message", (reply: WriterReply) => {
+    const waiter = waiting.get(reply.id)
+    waiting.delete(reply.id)
+    if ("error" in reply) waiter?.reject(reply.error)
+    else waiter?.resolve(reply.applied)
+  })
+  worker.on("error", fail)
+  const exited = new Promise<void>((resolve) =>
+    worker.once("exit", (code) => {
+      fail(new Error(`the audit index's writer thread stopped (exit code ${code})`))
+      resolve()
+    }),
+  )
+  let next = 0
+  const send = (request: WriterRequest) => worker.postMessage(request)
+  return {
+    ahead: AHEAD,
+    apply: (chunk) => {
+      if (failed !== undefined) return Promise.reject(failed)
+      const id = next++
+      return new Promise<boolean>((resolve, reject) => {
+        waiting.set(id, { resolve, reject })
+        send({ id, chunk })
+      })
+    },
+    close: async () => {
+      send({ close: true })
+      await exited
+    },
+  }
 }
 
 /**
@@ -99,13 +167,21 @@ const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>)
  * - Of a topic the index takes only some event types of (`AUDITED_TYPES`),
  *   the other records are skipped by their type header, never decoded, and
  *   their position is committed like any other.
+ * - A long catch-up (a cold build) applies its chunks in a writer thread,
+ *   one chunk while the next is read and decoded here; chunks are applied in
+ *   the order they are read, each checked as above, so the index is the same
+ *   in any chunking and on either thread.
  *
  * @example
  * ```ts
  * const { records } = await catchUp(bus, AuditStore.open(path))
  * ```
  */
-export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpResult> => {
+export const catchUp = async (
+  bus: BusPort,
+  store: AuditStore,
+  options: CatchUpOptions = {},
+): Promise<CatchUpResult> => {
   const marks = new Map<string, ReadonlyArray<PartitionWatermarks>>()
   const missing: string[] = []
   for (const topic of [...AUDITED_TOPICS].reverse()) {
@@ -132,58 +208,99 @@ export const catchUp = async (bus: BusPort, store: AuditStore): Promise<CatchUpR
   }
   store.setMeta("anchor", anchor ?? "")
 
+  const chunkSize = options.chunk ?? CHUNK
+  let backlog = 0
+  for (const [topic, partitions] of marks)
+    for (const mark of partitions)
+      backlog += Math.max(0, mark.high - Math.max(store.position(topic, mark.partition)?.next ?? 0, mark.low))
+  const threaded =
+    store.path !== ":memory:" &&
+    (options.writer ?? (backlog >= THREAD_BACKLOG ? "thread" : "here")) === "thread"
+  const applier = threaded ? applyInThread(store.path) : applyHere(store)
+  /** Chunks sent and not yet known applied, oldest first, with the partition they are of. */
+  const inFlight: Array<{ readonly partition: PartitionWatermarks; readonly applied: Promise<boolean> }> = []
+
   let records = 0
   let unreadable = 0
-  for (const topic of AUDITED_TOPICS) {
-    for (const mark of marks.get(topic) ?? []) {
-      // What this round saw as the partition's position: a chunk is applied only if it is still so.
-      let expected = store.position(topic, mark.partition)?.next
-      let next = Math.max(expected ?? 0, mark.low)
-      if (next >= mark.high) continue
-      let chunk: Audited[] = []
-      const flush = (): boolean => {
-        const applied = store.transaction(() => {
-          // Another process indexed this range, or reset the index for another log, since this round began.
-          if (store.position(topic, mark.partition)?.next !== expected) return false
-          if (store.meta("anchor") !== (anchor ?? "")) return false
-          for (const item of chunk) {
-            if ("unreadable" in item) store.addUnreadable(topic, mark.partition, item.offset, item.unreadable)
-            else if ("envelope" in item)
-              indexEvent(store, item.envelope, {
-                topic,
-                partition: mark.partition,
-                offset: item.offset,
-                eventId: item.envelope.id,
-                type: item.envelope.type,
-                at: item.at,
-              })
-          }
-          // Skipped records move the position too: they were read, and are not for the index.
-          next = chunk[chunk.length - 1]!.offset + 1
-          store.setPosition(topic, mark.partition, next, null)
+  try {
+    for (const topic of AUDITED_TOPICS) {
+      assertDeclared(topic)
+      const types: ReadonlySet<string> | undefined = AUDITED_TYPES.get(topic)
+      for (const mark of marks.get(topic) ?? []) {
+        // What this round saw as the partition's position: a chunk is applied only if it is still so.
+        let expected = store.position(topic, mark.partition)?.next
+        const from = Math.max(expected ?? 0, mark.low)
+        if (from >= mark.high) continue
+        // The chunk being read: its records' writes, how many records, and where the next one starts.
+        let writes: IndexWrite[] = []
+        let chunked = 0
+        let next = from
+        const sink: IndexSink = { write: (write) => writes.push(write) }
+        // Sends the chunk on; false: this partition's position moved under it (another process indexed this
+        // range, or reset the index for another log, since this round began), and no later chunk of it applies.
+        const submit = async (): Promise<boolean> => {
+          const applied = applier.apply({
+            topic,
+            partition: mark.partition,
+            expected,
+            anchor: anchor ?? "",
+            writes,
+            next,
+          })
+          // Awaited below, or in the end; never an unhandled rejection meanwhile.
+          applied.catch(() => undefined)
+          inFlight.push({ partition: mark, applied })
           expected = next
+          writes = []
+          chunked = 0
+          while (inFlight.length > applier.ahead) {
+            const oldest = inFlight.shift()!
+            if (!(await oldest.applied) && oldest.partition === mark) return false
+          }
           return true
-        })
-        chunk = []
-        return applied
-      }
-      let raced = false
-      for await (const item of auditedRange(bus, {
-        topic,
-        partition: mark.partition,
-        from: next,
-        to: mark.high,
-      })) {
-        chunk.push(item)
-        if ("unreadable" in item) unreadable++
-        records++
-        if (chunk.length >= CHUNK && !flush()) {
-          raced = true
-          break
         }
+        let raced = false
+        for await (const record of bus.read({
+          topic,
+          partitions: [mark.partition],
+          from: { offset: from },
+          to: { offset: mark.high },
+        })) {
+          const item = audited(bus, types, record)
+          if ("unreadable" in item) {
+            unreadable++
+            writes.push({
+              op: "unreadable",
+              topic,
+              partition: mark.partition,
+              offset: record.offset,
+              error: item.unreadable,
+            })
+          } else if ("envelope" in item)
+            indexEvent(sink, item.envelope, {
+              topic,
+              partition: mark.partition,
+              offset: record.offset,
+              eventId: item.envelope.id,
+              type: item.envelope.type,
+              at: record.timestamp,
+            })
+          records++
+          chunked++
+          // Skipped records move the position too: they were read, and are not for the index.
+          next = record.offset + 1
+          if ((chunked >= chunkSize || writes.length >= CHUNK_WRITES) && !(await submit())) {
+            raced = true
+            break
+          }
+        }
+        if (!raced && chunked > 0) await submit()
       }
-      if (!raced && chunk.length > 0) flush()
     }
+    while (inFlight.length > 0) await inFlight.shift()!.applied
+  } finally {
+    await Promise.allSettled(inFlight.map((sent) => sent.applied))
+    await applier.close()
   }
   return { records, unreadable, rebuilt, missing }
 }

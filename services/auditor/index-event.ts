@@ -8,21 +8,61 @@ import type {
   WatcherRecovered,
   WatcherStalled,
 } from "../../schemas/index.ts"
-import { laneIdOf, marksOf, messageStagesOf } from "../lifecycle/index.ts"
+import { laneIdOf, marksOf, messageStagesOf, rankOf, type Stage } from "../lifecycle/index.ts"
 import { haltEventOf } from "../runtime/chain-halts.ts"
-import type { AuditStore, LogPlace } from "./index-store.ts"
+import { encodeHaltEvent, type IndexSink, type LogPlace, type StepEntry } from "./index-writer.ts"
 
 const checkpointDetail = (checkpoint: Checkpoint) => ({ count: checkpoint.count, root: checkpoint.root })
 
+/** The rank a write moves its messages to (0: it moves none). */
+const rankOfAdvance = (advance: Stage | undefined): number => (advance === undefined ? 0 : rankOf(advance))
+
+/**
+ * Where one record's writes go: its steps are gathered into one write (they share its place, and often
+ * their detail), written before any other write of the record that follows them, so the order holds.
+ */
+const recordSink = (sink: IndexSink, place: LogPlace) => {
+  let steps: StepEntry[] = []
+  let lastDetail: Record<string, unknown> | undefined
+  let lastJson = ""
+  const flush = () => {
+    if (steps.length === 0) return
+    sink.write({ op: "steps", ...place, steps })
+    steps = []
+  }
+  return {
+    /** An event about one message (its id lowercase), moving it to `advance`. */
+    step: (
+      messageId: string,
+      stage: string,
+      detail: Record<string, unknown>,
+      advance: Stage | undefined,
+      ifKnown = false,
+    ) => {
+      if (detail !== lastDetail) {
+        lastDetail = detail
+        lastJson = JSON.stringify(detail)
+      }
+      steps.push({ messageId, stage, rank: rankOfAdvance(advance), detail: lastJson, ifKnown })
+    },
+    write: (write: Parameters<IndexSink["write"]>[0]) => {
+      flush()
+      sink.write(write)
+    },
+    flush,
+  }
+}
+
 /** A stall or recovery of a service's RPC, as the index keeps it. */
 const rpcFault = (
-  store: AuditStore,
+  sink: IndexSink,
   envelope: Envelope,
   place: LogPlace,
   event: WatcherStalled | WatcherRecovered | ChainReadFailed | ChainReadRecovered,
   kind: "stalled" | "recovered",
 ) =>
-  store.addRpcFault({
+  sink.write({
+    op: "rpc-fault",
     ...place,
     kind,
     // The producer the bus authenticated; a watcher's instance is its chain, an operator's the reader it names.
@@ -51,58 +91,71 @@ const rpcFault = (
  *
  * How far a step or a lane event moves its messages is the lifecycle
  * projection's answer (`marksOf`), never decided here: this function only
- * chooses what each timeline entry is called and shows.
+ * chooses what each timeline entry is called and shows. It only writes
+ * (`IndexWrite`s, to an index or to a chunk on its way to one), never
+ * reads: whatever depends on what is indexed already (a message's stage, a
+ * step of an event that names a message only by its correlation id) is
+ * decided where the write is applied.
  *
  * @example
  * ```ts
  * store.transaction(() => indexEvent(store, envelope, place))
  * ```
  */
-export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlace): void => {
+export const indexEvent = (sink: IndexSink, envelope: Envelope, place: LogPlace): void => {
+  const record = recordSink(sink, place)
+  indexRecord(record, envelope, place)
+  record.flush()
+}
+
+const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, place: LogPlace): void => {
   const event = envelope.event
   if (event._tag === "MessageRejected") {
     // A rejected observation moves nothing forward: it only marks the message when no observation stands.
     const id = event.messageId.toLowerCase()
-    store.addStep(
+    sink.step(
       id,
+      "rejected",
       {
-        ...place,
-        stage: "rejected",
-        detail: {
-          reason: event.reason,
-          why: event.detail,
-          nonce: event.nonce,
-          block: event.block.number,
-          blockHash: event.block.hash,
-          transactionHash: event.transactionHash,
-          logIndex: event.logIndex,
-          outboxBlock: event.outboxBlock?.number ?? null,
-          chainMessageId: event.chainMessageId,
-        },
+        reason: event.reason,
+        why: event.detail,
+        nonce: event.nonce,
+        block: event.block.number,
+        blockHash: event.block.hash,
+        transactionHash: event.transactionHash,
+        logIndex: event.logIndex,
+        outboxBlock: event.outboxBlock?.number ?? null,
+        chainMessageId: event.chainMessageId,
       },
       undefined,
     )
-    store.refreshRejected(id)
+    sink.write({ op: "rejection", messageId: id })
     return
   }
   const reached = messageStagesOf(event)
   const step = (id: MessageId, stage: string, detail: Record<string, unknown>) =>
-    store.addStep(id.toLowerCase(), { ...place, stage, detail }, reached.get(id))
+    sink.step(id.toLowerCase(), stage, detail, reached.get(id))
   const laneEvent = (
     lane: Lane | Checkpoint,
     count: number,
     stage: string,
     detail: Record<string, unknown>,
   ) =>
-    store.addLaneEvent(
-      { ...place, lane: laneIdOf(lane), count, stage, detail },
-      marksOf(event).find((mark) => mark.on === "checkpoint")?.stage,
-    )
+    sink.write({
+      op: "lane-event",
+      ...place,
+      lane: laneIdOf(lane),
+      count,
+      stage,
+      rank: rankOfAdvance(marksOf(event).find((mark) => mark.on === "checkpoint")?.stage),
+      detail: JSON.stringify(detail),
+    })
   const checkpointEvent = (checkpoint: Checkpoint, stage: string, detail: Record<string, unknown>) =>
     laneEvent(checkpoint, checkpoint.count, stage, { ...checkpointDetail(checkpoint), ...detail })
   switch (event._tag) {
     case "MessageObserved":
-      store.addMessage({
+      sink.write({
+        op: "message",
         id: event.messageId.toLowerCase(),
         lane: laneIdOf({
           srcChainId: event.message.srcChainId,
@@ -116,6 +169,7 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         sender: event.message.sender.toLowerCase(),
         recipient: event.message.recipient.toLowerCase(),
         observedAt: place.at,
+        rank: rankOf("observed"),
       })
       step(event.messageId, "observed", {
         block: event.block.number,
@@ -125,17 +179,18 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         nonce: event.message.nonce,
       })
       // Another observation of a message may stand where an earlier one was rejected.
-      store.refreshRejected(event.messageId.toLowerCase())
+      sink.write({ op: "rejection", messageId: event.messageId.toLowerCase() })
       return
-    case "MessageProven":
-      for (const id of event.messageIds)
-        step(id, "proven", {
-          kind: event.kind,
-          start: event.start,
-          size: event.messageIds.length,
-          ...checkpointDetail(event.checkpoint),
-        })
+    case "MessageProven": {
+      const detail = {
+        kind: event.kind,
+        start: event.start,
+        size: event.messageIds.length,
+        ...checkpointDetail(event.checkpoint),
+      }
+      for (const id of event.messageIds) step(id, "proven", detail)
       return
+    }
     case "CheckpointProposed":
       checkpointEvent(event.checkpoint, "proposed", {
         previousCount: event.previousCount,
@@ -190,16 +245,17 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         why: event.detail,
       })
       return
-    case "DeliverySubmitted":
-      for (const id of event.messageIds)
-        step(id, "submitted", {
-          action: event.action,
-          transactionHash: event.transactionHash,
-          nonce: event.nonce,
-          replaces: event.replaces,
-          batch: event.messageIds.length,
-        })
+    case "DeliverySubmitted": {
+      const detail = {
+        action: event.action,
+        transactionHash: event.transactionHash,
+        nonce: event.nonce,
+        replaces: event.replaces,
+        batch: event.messageIds.length,
+      }
+      for (const id of event.messageIds) step(id, "submitted", detail)
       return
+    }
     case "DeliveryConfirmed":
       for (const outcome of event.outcomes) {
         const detail = {
@@ -213,15 +269,16 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
         step(outcome.messageId, outcome.result, detail)
       }
       return
-    case "DeliveryFailed":
-      for (const id of event.messageIds)
-        step(id, "transaction-failed", {
-          action: event.action,
-          transactionHash: event.transactionHash,
-          reason: event.reason,
-          revertData: event.revertData,
-        })
+    case "DeliveryFailed": {
+      const detail = {
+        action: event.action,
+        transactionHash: event.transactionHash,
+        reason: event.reason,
+        revertData: event.revertData,
+      }
+      for (const id of event.messageIds) step(id, "transaction-failed", detail)
       return
+    }
     case "DeliverySkipped":
       // The timeline keeps what the Inbox showed, "unknown" included, so a reader knows what is left to check.
       event.messageIds.forEach((id, i) => {
@@ -238,51 +295,60 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
     case "RetryRefused":
       step(event.messageId, "retry-refused", { reason: event.reason, why: event.detail })
       return
-    case "ProofRefused":
+    case "ProofRefused": {
       // The chunk's ids are its own claim: a forged one may name no message, and its step then joins none.
-      for (const id of event.messageIds)
-        step(id, "proof-refused", {
-          reason: event.reason,
-          why: event.detail,
-          start: event.start,
-          size: event.messageCount,
-          index: event.index,
-          computedRoot: event.computedRoot,
-          ...checkpointDetail(event.checkpoint),
-        })
+      const detail = {
+        reason: event.reason,
+        why: event.detail,
+        start: event.start,
+        size: event.messageCount,
+        index: event.index,
+        computedRoot: event.computedRoot,
+        ...checkpointDetail(event.checkpoint),
+      }
+      for (const id of event.messageIds) step(id, "proof-refused", detail)
       return
+    }
     case "OperatorSetRead":
       // The set the collector counts against; only its own reads are (any lane service may write the topic).
       if (envelope.producer.service !== "attestation-collector") return
-      store.addOperatorSet({
+      sink.write({
+        op: "operator-set",
         ...place,
         dstChainId: event.lane.dstChainId,
         inbox: event.inbox,
         epoch: event.epoch,
         block: event.block.number,
         thresholdBps: event.thresholdBps,
-        operators: event.operators.map((o) => ({ address: o.address, weight: o.weight })),
+        operators: JSON.stringify(event.operators.map((o) => ({ address: o.address, weight: o.weight }))),
       })
       return
     case "WatcherStalled":
-      rpcFault(store, envelope, place, event, "stalled")
+      rpcFault(sink, envelope, place, event, "stalled")
       return
     case "ChainHalted":
     case "ChainResumed": {
       // Only a watcher halts a chain and only the chain-resume tool lifts a halt (any writer of the topic could
       // claim either): the rest is left out, as the services leave it out.
       const halt = haltEventOf(envelope)
-      if (halt.kind !== "ignored") store.addChainHaltEvent({ ...place, event: halt })
+      if (halt.kind !== "ignored")
+        sink.write({
+          op: "chain-halt",
+          ...place,
+          kind: halt.kind,
+          chainId: halt.kind === "halted" ? halt.halt.chainId : halt.resume.chainId,
+          event: encodeHaltEvent(halt),
+        })
       return
     }
     case "WatcherRecovered":
     case "ChainReadRecovered":
-      rpcFault(store, envelope, place, event, "recovered")
+      rpcFault(sink, envelope, place, event, "recovered")
       return
     case "ChainReadFailed":
       // A read given up on ends in the service's decision on its input (an operator's refusal, shown with its
       // checkpoint); only an outage, which the service waits out, is a stall.
-      if (event.outage) rpcFault(store, envelope, place, event, "stalled")
+      if (event.outage) rpcFault(sink, envelope, place, event, "stalled")
       return
     case "OutboxRangeRead":
     case "OutboxLaneRead":
@@ -290,9 +356,16 @@ export const indexEvent = (store: AuditStore, envelope: Envelope, place: LogPlac
     case "WatcherCursor":
       return
     default: {
+      // A step only of a message indexed when it is written: the event merely claims its correlation.
       const correlation = envelope.correlationId
-      if (correlation !== null && store.message(correlation) !== undefined)
-        step(correlation, envelope.type, { event: envelope.type })
+      if (correlation !== null)
+        sink.step(
+          correlation.toLowerCase(),
+          envelope.type,
+          { event: envelope.type },
+          reached.get(correlation),
+          true,
+        )
     }
   }
 }

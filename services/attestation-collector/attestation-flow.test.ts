@@ -61,6 +61,7 @@ import {
 import { ALL_TOPICS } from "../../topology/index.ts"
 import { type ChorusConfig, decodeConfig } from "../config/index.ts"
 import { makeOutboxObserver, startOperator } from "../operator/index.ts"
+import { SignedRoots } from "../operator/signed-roots.ts"
 import { producerOf, quietLogger, type RunningService } from "../runtime/index.ts"
 import { startAttestationCollector } from "./index.ts"
 
@@ -248,7 +249,7 @@ describe("operators and the attestation-collector on anvil", () => {
   it("an operator reads the Outbox at the proposal's block on its own RPC, or nothing if it never finalizes", async () => {
     // given an operator's observer on the main chain, with a confirmation-depth finality rule
     const observe = observerOnMain({ confirmations: 2 })
-    const state = { signed: new Map() }
+    const state = { signed: new SignedRoots() }
     // when it observes a proposal at a block its RPC has finalized
     const proposal = await proposalFromChain()
     const [read] = await observe(state, proposal)
@@ -283,7 +284,9 @@ describe("operators and the attestation-collector on anvil", () => {
     })
     // then it waits for finality and, once its wait is over, records only its latest head (the core refuses:
     // not-finalized): block 0 exists, so it was worth the wait
-    expect((await observe({ signed: new Map() }, atGenesis)).map((r) => r._tag)).toEqual(["ChainHeadRead"])
+    expect((await observe({ signed: new SignedRoots() }, atGenesis)).map((r) => r._tag)).toEqual([
+      "ChainHeadRead",
+    ])
   })
 
   it("honest operators sign, the one on another history refuses, and the Inbox accepts the attestation", async () => {

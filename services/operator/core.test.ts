@@ -27,6 +27,7 @@ import {
 import { foldCore, producerOf } from "../runtime/index.ts"
 import { makeOperatorCore, type OperatorState } from "./core.ts"
 import { toTypedCheckpoint } from "./sign-checkpoint.ts"
+import { SIGNED_PER_LANE } from "./signed-roots.ts"
 
 const KEY = keccak256(stringToHex("operator-core-test"))
 const ME = toAddress(privateKeyToAccount(KEY).address)
@@ -257,6 +258,41 @@ describe("operator core", () => {
     // then nothing is output and nothing remembered
     expect(outputs).toEqual([])
     expect(state.signed.size).toBe(0)
+  })
+
+  it("given a lane signed past the counts it keeps, then it holds only the bound, still refuses a second root for a held count, and signs nothing at or below its floor", () => {
+    const rootAt = (count: number) => `0x${count.toString(16).padStart(64, "0")}` as Bytes32
+    // given proposals for counts 1..SIGNED_PER_LANE+10 of one lane, each confirmed by the operator's read
+    const steps = Array.from({ length: SIGNED_PER_LANE + 10 }, (_, i) => {
+      const proposal = propose(testCheckpoint({ count: i + 1, root: rootAt(i + 1) }))
+      return { input: proposal, reads: [readFor(proposal)] }
+    })
+    // when it decides them all
+    const { outputs, state } = run(steps)
+    // then it signed every one, and keeps the roots of the last SIGNED_PER_LANE counts only
+    expect(outputs.every((o) => o.event instanceof AttestationSigned)).toBe(true)
+    expect(outputs).toHaveLength(SIGNED_PER_LANE + 10)
+    expect(state.signed.size).toBe(SIGNED_PER_LANE)
+    // when another root comes for a count it holds, and the same root again
+    const held = SIGNED_PER_LANE + 5
+    const conflicting = propose(testCheckpoint({ count: held, root: OTHER_ROOT }))
+    const same = propose(testCheckpoint({ count: held, root: rootAt(held) }), BLOCK, new Date(1))
+    const later = run(
+      [
+        { input: conflicting, reads: [readFor(conflicting)] },
+        { input: same, reads: [readFor(same)] },
+      ],
+      state,
+    )
+    // then it refuses the other root and signs the same one again
+    expect(later.outputs.map((o) => o.event._tag)).toEqual(["AttestationRefused", "AttestationSigned"])
+    expect((later.outputs[0]!.event as AttestationRefused).reason).toBe("conflicting-signature")
+    // when a root comes for a count it forgot (the 10 oldest), even the root it signed there
+    const forgotten = propose(testCheckpoint({ count: 10, root: rootAt(10) }), BLOCK, new Date(2))
+    const refused = refusalOf(run([{ input: forgotten, reads: [readFor(forgotten)] }], state).outputs)
+    // then it refuses: it cannot tell whether it signed another root there
+    expect(refused.reason).toBe("conflicting-signature")
+    expect(refused.detail).toMatch(/count 10 is at or below .* floor 10/)
   })
 
   it("gives every shard its own state", () => {

@@ -28,9 +28,11 @@
  *
  * Invariants:
  * - Never two roots for one `(srcChainId, outbox, dstChainId, count)`: the
- *   state keeps every root signed, and the runtime rebuilds the state by
- *   folding the same proposals with the same recorded reads, so the rule
- *   holds across restarts and across members of the operator's group.
+ *   state keeps the roots signed (`SignedRoots`: a lane's last 1,024 counts,
+ *   and nothing at or below the ones it forgot is signed again), and the
+ *   runtime rebuilds the state by folding the same proposals with the same
+ *   recorded reads, so the rule holds across restarts and across members of
+ *   the operator's group.
  * - The same checkpoint proposed again, and verified again, gets the same
  *   signature (RFC 6979 is deterministic) in a new `AttestationSigned`: a
  *   re-proposal after the collector gave up can still be attested.
@@ -52,19 +54,17 @@ import type { CheckpointDomain } from "../../contracts/index.ts"
 import {
   AttestationRefused,
   AttestationSigned,
-  type Bytes32,
   type ChainHaltRead,
   type ChainHeadRead,
   type ChainReadFailed,
-  type Checkpoint,
   type ChorusEvent,
   type Envelope,
-  type Hex,
   type OutboxLaneRead,
   toAddress,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
+import { SignedRoots } from "./signed-roots.ts"
 import {
   blockAheadProblem,
   chainHaltedProblem,
@@ -74,16 +74,9 @@ import {
   verifyProposal,
 } from "./verify-proposal.ts"
 
-/** A root this operator signed for a lane at a count. */
-export interface SignedRoot {
-  readonly root: Bytes32
-  readonly digest: Bytes32
-  readonly signature: Hex
-}
-
 export interface OperatorState {
-  /** Every root signed, by `signedKey(checkpoint)`; it is never replaced. */
-  readonly signed: Map<string, SignedRoot>
+  /** The roots signed, by lane and count (the last `SIGNED_PER_LANE` counts of each lane); never replaced. */
+  readonly signed: SignedRoots
 }
 
 export interface OperatorCoreOptions {
@@ -102,17 +95,6 @@ export interface OperatorCoreOptions {
   /** How far past its own recorded latest block a proposal's block may be (`operators[].maxBlocksAhead`). */
   readonly maxBlocksAhead: number
 }
-
-/**
- * The slot a signature occupies: a lane at a count. One root per slot.
- *
- * @example
- * ```ts
- * signedKey(checkpoint) // "901:0xe7f1…0512:902:12"
- * ```
- */
-export const signedKey = (checkpoint: Checkpoint): string =>
-  `${checkpoint.srcChainId}:${checkpoint.outbox}:${checkpoint.dstChainId}:${checkpoint.count}`
 
 /**
  * Makes the operator's core for one key.
@@ -147,14 +129,8 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
     const problem = laneProblem(chains, checkpoint)
     if (problem !== undefined) return refuse("wrong-network", problem)
 
-    const key = signedKey(checkpoint)
-    const earlier = state.signed.get(key)
-    if (earlier !== undefined && earlier.root !== checkpoint.root) {
-      return refuse(
-        "conflicting-signature",
-        `it already signed root ${earlier.root} for lane ${checkpoint.srcChainId}-${checkpoint.dstChainId} (outbox ${checkpoint.outbox}) at count ${checkpoint.count}; it never signs a second root for the same count`,
-      )
-    }
+    const conflict = state.signed.conflict(checkpoint)
+    if (conflict !== undefined) return refuse("conflicting-signature", conflict)
 
     const events = reads.map((r) => r.event)
     const haltReads = events.filter((e): e is ChainHaltRead => e._tag === "ChainHaltRead")
@@ -175,14 +151,14 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
 
     const digest = checkpointDigest(domain, checkpoint)
     const signature = signDigest(options.privateKey, digest)
-    if (earlier === undefined) state.signed.set(key, { root: checkpoint.root, digest, signature })
+    state.signed.remember(checkpoint)
     const outputs: ChorusEvent[] = [new AttestationSigned({ checkpoint, digest, operator, signature })]
     return { state, outputs }
   }
 
   return {
     get initial(): OperatorState {
-      return { signed: new Map() }
+      return { signed: new SignedRoots() }
     },
     decide,
   }

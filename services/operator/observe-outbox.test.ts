@@ -15,6 +15,7 @@ import {
 import { bytes32, proposalOf, TEST_LANE, testCheckpoint } from "../../test/fixtures/checkpoint.ts"
 import { quietLogger } from "../runtime/index.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
+import { SignedRoots } from "./signed-roots.ts"
 
 const ME = "0x000000000000000000000000000000000000000a"
 const HOUR = 3_600_000
@@ -91,7 +92,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
     const observe = observerOf(chain.reader)
     // when
     const started = Date.now()
-    const reads = await observe({ signed: new Map() }, proposalAt(1_000_000))
+    const reads = await observe({ signed: new SignedRoots() }, proposalAt(1_000_000))
     // then: one head read, recorded for the core, no Outbox read, no polling
     expect(Date.now() - started).toBeLessThan(1_000)
     expect(tagsOf(reads)).toEqual(["ChainHeadRead"])
@@ -116,7 +117,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
     // when
     for (let i = 0; i < 200; i++) {
       const reads = await observe(
-        { signed: new Map() },
+        { signed: new SignedRoots() },
         proposalAt(10_000 + i, bytes32((i % 200).toString(16).padStart(2, "0"))),
       )
       expect(tagsOf(reads)).toEqual(["ChainHeadRead"])
@@ -130,7 +131,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
     // given an honest proposal: the proposer's block is final on the operator's RPC too
     const chain = chainOn({ latest: 100, finalized: 98 })
     // when
-    const reads = await observerOf(chain.reader)({ signed: new Map() }, proposalAt(90))
+    const reads = await observerOf(chain.reader)({ signed: new SignedRoots() }, proposalAt(90))
     // then
     expect(tagsOf(reads)).toEqual(["OutboxLaneRead"])
     const read = reads[0] as OutboxLaneRead
@@ -152,7 +153,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
     }
     const chain = chainOn(heads)
     // when
-    const reads = await observerOf(chain.reader)({ signed: new Map() }, proposalAt(120))
+    const reads = await observerOf(chain.reader)({ signed: new SignedRoots() }, proposalAt(120))
     // then
     expect(tagsOf(reads)).toEqual(["ChainHeadRead", "OutboxLaneRead"])
     // (its head when it began to wait: the block was not there yet)
@@ -163,7 +164,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
   it("given a proposal within the margin that its RPC never finalizes, when its wait is over, then it records only its head read (the core refuses: not-finalized)", async () => {
     const chain = chainOn({ latest: 100, finalized: 98 })
     const reads = await observerOf(chain.reader, { finalityWaitMs: 50 })(
-      { signed: new Map() },
+      { signed: new SignedRoots() },
       proposalAt(150),
     )
     expect(tagsOf(reads)).toEqual(["ChainHeadRead"])
@@ -189,7 +190,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
       new Date("2026-01-01T00:00:00.000Z"),
     )
     // when
-    const reads = await observerOf(chain.reader)({ signed: new Map() }, forged)
+    const reads = await observerOf(chain.reader)({ signed: new SignedRoots() }, forged)
     // then: its head, then its read of block 110 before it was final
     expect(tagsOf(reads)).toEqual(["ChainHeadRead", "OutboxLaneRead"])
     const read = reads[1] as OutboxLaneRead
@@ -201,7 +202,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
     timeout: 5_000,
   }, async () => {
     const chain = chainOn({ latest: 100, finalized: 90 })
-    const reads = await observerOf(chain.reader)({ signed: new Map() }, proposalAt(95, bytes32("de")))
+    const reads = await observerOf(chain.reader)({ signed: new SignedRoots() }, proposalAt(95, bytes32("de")))
     expect(tagsOf(reads)).toEqual(["ChainHeadRead", "OutboxLaneRead"])
     expect((reads[1] as OutboxLaneRead).root).not.toBe(bytes32("de"))
   })
@@ -215,7 +216,7 @@ describe("the operator's own look at its source chain for a proposal", () => {
       },
     }
     const chain = chainOn(heads)
-    const reads = await observerOf(chain.reader)({ signed: new Map() }, proposalAt(95))
+    const reads = await observerOf(chain.reader)({ signed: new SignedRoots() }, proposalAt(95))
     expect(tagsOf(reads)).toEqual(["ChainHeadRead", "OutboxLaneRead"])
     expect((reads[1] as OutboxLaneRead).finalized.number).toBeGreaterThanOrEqual(95)
     expect(chain.calls.outboxLane).toBe(2)

@@ -110,7 +110,7 @@ import {
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ChainHaltsView, ServiceLogger } from "../runtime/index.ts"
-import { type OperatorState, signedKey } from "./core.ts"
+import type { OperatorState } from "./core.ts"
 import { OperatorStoppedError } from "./errors.ts"
 import { laneProblem, verifyProposal } from "./verify-proposal.ts"
 
@@ -220,8 +220,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     if (event._tag !== "CheckpointProposed") return undefined
     const { checkpoint } = event
     if (laneProblem(chains, checkpoint) !== undefined) return undefined
-    const earlier = state.signed.get(signedKey(checkpoint))
-    if (earlier !== undefined && earlier.root !== checkpoint.root) return undefined
+    if (state.signed.conflict(checkpoint) !== undefined) return undefined
     return event
   }
 

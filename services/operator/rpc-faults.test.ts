@@ -28,6 +28,7 @@ import { proposalOf, TEST_DOMAIN, TEST_LANE, testCheckpoint } from "../../test/f
 import { jsonLogger, producerOf } from "../runtime/index.ts"
 import { makeOperatorCore } from "./core.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
+import { SignedRoots } from "./signed-roots.ts"
 
 const KEY = keccak256(stringToHex("operator-rpc-faults-test"))
 const ME = toAddress(privateKeyToAccount(KEY).address)
@@ -125,7 +126,7 @@ describe("an operator whose own RPC answers what does not decode", () => {
     rpc.mode = "bare-word"
     const proposal = proposalAt(chain)
     // when
-    const reads = await observe({ signed: new Map() }, proposal)
+    const reads = await observe({ signed: new SignedRoots() }, proposal)
     // then: one recorded failure, naming the RPC (redacted), what was asked and what it answered
     expect(reads.map((e) => e._tag)).toEqual(["ChainReadFailed"])
     const failure = reads[0] as ChainReadFailed
@@ -160,12 +161,12 @@ describe("an operator whose own RPC answers what does not decode", () => {
     const { chain, rpc, observe, decide } = setup()
     rpc.mode = "bare-word"
     const first = proposalAt(chain, 0)
-    const [refused] = decide(first, await observe({ signed: new Map() }, first))
+    const [refused] = decide(first, await observe({ signed: new SignedRoots() }, first))
     expect(refused).toBeInstanceOf(AttestationRefused)
     // when
     rpc.mode = "honest"
     const again = proposalAt(chain, 1)
-    const reads = await observe({ signed: new Map() }, again)
+    const reads = await observe({ signed: new SignedRoots() }, again)
     // then
     expect(reads.map((e) => e._tag)).toEqual(["OutboxLaneRead"])
     expect(decide(again, reads)[0]).toBeInstanceOf(AttestationSigned)
@@ -184,7 +185,7 @@ describe("an operator whose own RPC does not answer", () => {
     rpc.mode = "down"
     const proposal = proposalAt(chain)
     // when: the RPC comes back after 400 ms of attempts
-    const observing = observe({ signed: new Map() }, proposal)
+    const observing = observe({ signed: new SignedRoots() }, proposal)
     await new Promise((resolve) => setTimeout(resolve, 400))
     expect(rpc.calls).toBeGreaterThan(5)
     rpc.mode = "honest"

@@ -168,8 +168,10 @@ export const foldUnit = (options: {
   let replayed = 0
   const foldedInWindow = new Set<string>()
   const stamp = stamper(producer)
+  const foldedCauses = new Set<string>()
   const fold = foldLogInputs(core, inputs, options.reads, {
     onDecision: (input, decision) => {
+      if (options.causes.has(input.envelope.id)) foldedCauses.add(input.envelope.id)
       if (!inWindow(input.record)) {
         before++
         return
@@ -190,7 +192,7 @@ export const foldUnit = (options: {
     duplicates: fold.duplicates,
     undecodable: options.undecodable,
     foldedBeforeWindow: [...foldedBeforeWindow],
-    foldedCauses: [...options.causes.keys()].filter((id) => fold.seen.has(id)),
+    foldedCauses: [...foldedCauses],
   }
 }
 

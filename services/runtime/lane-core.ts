@@ -11,6 +11,7 @@
  * @module
  */
 import { type ChorusEvent, type Envelope, makeEnvelope, type Producer } from "../../schemas/index.ts"
+import { RecentIds } from "./recent-ids.ts"
 
 export interface Decision<S> {
   readonly state: S
@@ -41,8 +42,8 @@ export const stampOutputs = (
 
 /**
  * Runs a core over a sequence of inputs and returns the final state and every
- * output envelope, in order. Duplicate inputs (same id) are folded once, as the
- * runtime does. This is what a replay runs, and what given/when/then tests use.
+ * output envelope, in order. A duplicate input (same id) shortly after the first
+ * is folded once, as the runtime does (`RecentIds`). This is what a replay runs, and what given/when/then tests use.
  *
  * @example
  * ```ts
@@ -56,7 +57,7 @@ export const foldCore = <S>(
   from: S = core.initial,
 ): { readonly state: S; readonly outputs: ReadonlyArray<Envelope> } => {
   let state = from
-  const seen = new Set<string>()
+  const seen = new RecentIds()
   const outputs: Envelope[] = []
   for (const { input, reads } of steps) {
     if (seen.has(input.id)) continue

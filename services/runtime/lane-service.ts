@@ -55,6 +55,7 @@ import { type LaneCore, stampOutputs } from "./lane-core.ts"
 import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
+import { RecentIds } from "./recent-ids.ts"
 import type { RunningService } from "./running-service.ts"
 
 export interface LaneServiceOptions<S> {
@@ -94,7 +95,8 @@ export interface LaneService<S> extends RunningService {
 
 interface Shard<S> {
   state: S
-  readonly seen: Set<string>
+  /** Ids of the inputs handled last, to skip redeliveries (bounded: `RecentIds`). */
+  readonly seen: RecentIds
   /** Reads recorded for inputs not folded yet, by the input's id. */
   readonly reads: Map<string, Envelope[]>
   queue: Promise<void>
@@ -139,10 +141,10 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
 
   /**
    * No consumer group reads the reads topic, so its garbage is dead-lettered here, when a rebuild meets it:
-   * once per record and process (a later process may write it again: dead letters are at least once, as
-   * they are for every topic). It is never folded.
+   * once per record while the process remembers it (the last `RECENT_IDS` of them; a later rebuild or process
+   * may write it again: dead letters are at least once, as they are for every topic). It is never folded.
    */
-  const deadLettered = new Set<string>()
+  const deadLettered = new RecentIds()
   const deadLetterReads = async (garbage: ReadonlyArray<{ record: BusRecord; error: ReadError }>) => {
     for (const { record, error } of garbage) {
       const at = `${record.topic}/${record.partition}/${record.offset}`

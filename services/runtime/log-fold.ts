@@ -34,6 +34,7 @@ import type { BusPort, BusRecord } from "../../bus/port.ts"
 import type { Envelope } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import type { Decision, LaneCore } from "./lane-core.ts"
+import { RecentIds } from "./recent-ids.ts"
 
 /** One decoded input record, with its topic's place in the service's input list. */
 export interface LogInput {
@@ -142,11 +143,11 @@ export const readLogInputs = async (
 /** What a fold did. */
 export interface LogFold<S> {
   readonly state: S
-  /** Ids of every input folded (the runtime keeps it to skip redeliveries). */
-  readonly seen: Set<string>
+  /** Ids of the inputs folded last (the runtime keeps them to skip redeliveries). */
+  readonly seen: RecentIds
   /** Inputs handed to `decide`. */
   readonly folded: number
-  /** Inputs skipped because one with the same id was folded before. */
+  /** Inputs skipped because one with the same id was folded shortly before (within `RECENT_IDS` inputs). */
   readonly duplicates: number
 }
 
@@ -174,7 +175,7 @@ export const foldLogInputs = <S>(
   } = {},
 ): LogFold<S> => {
   let state = options.from ?? core.initial
-  const seen = new Set<string>()
+  const seen = new RecentIds()
   let folded = 0
   let duplicates = 0
   for (const input of inputs) {

@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { serialize } from "node:v8"
 import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
@@ -29,7 +30,7 @@ import { rpc } from "../../cli/devnet/world.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { resolvePrivateKey } from "../../services/config/index.ts"
 import { proofBuilderCoreFor } from "../../services/proof-builder/index.ts"
-import { groupFor } from "../../services/registry.ts"
+import { groupFor, serviceDefinition } from "../../services/registry.ts"
 import {
   diffShadowTopic,
   parseReplayBound,
@@ -39,7 +40,18 @@ import {
   replayTargets,
   type ShadowDiffReport,
 } from "../../services/replay/index.ts"
-import { eraseCore, quietLogger } from "../../services/runtime/index.ts"
+import {
+  compareLogInputs,
+  eraseCore,
+  foldLogInputs,
+  type LogInputRange,
+  producerOf,
+  quietLogger,
+  readLogInputs,
+  readRecordedReads,
+  stampOutputs,
+} from "../../services/runtime/index.ts"
+import { makeSubmitterCore } from "../../services/submitter/core/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { runCommand } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
@@ -299,6 +311,72 @@ describe("replay and diff on a devnet log", () => {
       expect(text).toContain(changed.messages[0]!)
       expect(text).toMatch(/messageIds\[1\]: "0x[0-9a-f]{64}" → \(absent\)/)
     }, 120_000)
+
+    it("given every input of the log arriving again, long after the runtime forgot its id, then no service decides anything new", async () => {
+      // The runtime remembers only its last inputs' ids (`RecentIds`): an older input that comes again is decided
+      // again, and the cores must make that harmless. Each service's whole log is folded (the replay above shows
+      // that fold emits what production did; an operator's with a throwaway key), then every input is folded once
+      // more from that state: anything emitted must be an event the first fold emitted, the same id, or a
+      // verdict that counts nothing.
+      const inputsOf = async (topics: ReadonlyArray<string>, partition?: number) => {
+        const ranges: LogInputRange[] = []
+        for (const [order, topic] of topics.entries())
+          for (const mark of await bus.watermarks(topic))
+            if (partition === undefined || mark.partition === partition)
+              ranges.push({ topic, partition: mark.partition, to: mark.high, order })
+        return (await readLogInputs(bus, ranges)).sort(compareLogInputs)
+      }
+      let refolded = 0
+      for (const service of ["proof-builder", "operator", "attestation-collector"]) {
+        for (const target of await replayTargets(service, config)) {
+          const producer = producerOf(target.service, target.instance)
+          const count = await bus.partitions(target.inputs[0]!)
+          for (const partition of target.partitions(count)) {
+            const inputs = await inputsOf(target.inputs, partition)
+            const reads = () =>
+              readRecordedReads(bus, {
+                service: target.service,
+                instance: target.instance,
+                partitions: [partition],
+              })
+            const emitted = new Set<string>()
+            const { state } = foldLogInputs(target.core, inputs, await reads(), {
+              onDecision: (input, decision) => {
+                for (const output of stampOutputs(producer, input.envelope, decision.outputs))
+                  emitted.add(output.id)
+              },
+            })
+            foldLogInputs(target.core, inputs, await reads(), {
+              from: state,
+              onDecision: (input, decision) => {
+                refolded++
+                for (const output of stampOutputs(producer, input.envelope, decision.outputs)) {
+                  // The collector tells a signature it already counted by its state, and says so: counted once.
+                  const countedOnce =
+                    output.event._tag === "SignatureVerdict" &&
+                    output.event.result === "duplicate" &&
+                    output.event.weight === "0"
+                  expect(
+                    emitted.has(output.id) || countedOnce,
+                    `${service} ${target.instance}: ${output.type} ${output.id}`,
+                  ).toBe(true)
+                }
+              },
+            })
+          }
+        }
+      }
+      // The submitter's core emits nothing (its ticker acts on the state): the state must not move.
+      for (const chain of config.chains) {
+        const core = makeSubmitterCore(chain.chainId)
+        const inputs = await inputsOf(serviceDefinition("submitter").consumes)
+        const once = foldLogInputs(core, inputs, new Map()).state
+        const twice = foldLogInputs(core, inputs, new Map(), { from: once }).state
+        refolded += inputs.length
+        expect(serialize(twice).equals(serialize(once)), `submitter ${chain.chainId}`).toBe(true)
+      }
+      expect(refolded).toBeGreaterThan(MESSAGES)
+    }, 60_000)
 
     it("wrote nothing to any production topic", async () => {
       expect(await totals(bus)).toEqual(production)

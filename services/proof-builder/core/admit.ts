@@ -11,6 +11,7 @@
  * @module
  */
 import type { BlockRef, MessageId, MessageObserved } from "../../../schemas/index.ts"
+import { getLeaves } from "../merkle/index.ts"
 import { computeMessageId } from "./message-id.ts"
 import { type LaneState, observationKey } from "./state.ts"
 
@@ -69,7 +70,8 @@ export const admit = (lane: LaneState | undefined, observed: MessageObserved): A
   }
   const nonce = message.nonce
   if (lane !== undefined && nonce < lane.tree.count) {
-    const proven = lane.ids[nonce]!
+    // Its leaf is the id the Outbox's root proved for the nonce (lowercase, as ids are).
+    const proven = getLeaves(lane.tree, nonce, nonce + 1)[0] as MessageId
     if (proven === messageId) return { kind: "duplicate", where: "tree" }
     const at = lane.provenAt
     return {

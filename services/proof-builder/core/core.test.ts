@@ -1,3 +1,4 @@
+import { serialize } from "node:v8"
 import type { Hex } from "viem"
 import { describe, expect, it } from "vitest"
 import {
@@ -18,7 +19,7 @@ import {
 import { testMessage } from "../../../test/fixtures/message.ts"
 import { provenVerifies } from "../../../test/fixtures/proven.ts"
 import { foldCore, producerOf, stampOutputs } from "../../runtime/index.ts"
-import { createMerkleTree, getRoot } from "../merkle/index.ts"
+import { createMerkleTree, getLeaves, getRoot } from "../merkle/index.ts"
 import {
   computeMessageId,
   InvalidChunkSizeError,
@@ -331,7 +332,8 @@ describe("proof-builder core", () => {
     expect(rejections(conflicts.outputs)[0]!.detail).toContain(chain[0]!.messageId)
     // and the other waits beside the first claim of nonce 2: neither is kept for arriving first
     expect(stalls(conflicts.outputs)).toEqual([])
-    expect(laneState(conflicts.state).ids).toEqual([chain[0]!.messageId])
+    const tree = laneState(conflicts.state).tree
+    expect(getLeaves(tree, 0, tree.count)).toEqual([chain[0]!.messageId])
     expect(
       laneState(conflicts.state)
         .candidates.get(2)!
@@ -509,6 +511,38 @@ const causedBy = (outputs: ReadonlyArray<Envelope>, input: Envelope) =>
   outputs.filter((o) => o.causationId === input.id)
 const rootOf = (messages: ReadonlyArray<MessageObserved>) =>
   getRoot(createMerkleTree(messages.map((m) => m.messageId as Hex)))
+
+describe("proof-builder core: memory", () => {
+  it("keeps no message once it is proposed: a lane grows by its tree's leaves, not by what the messages carry", () => {
+    // given messages of 1 KB each, one per block, so each is proposed as it arrives
+    const big = (nonce: number) => observed(nonce, 100 + nonce, { body: "x".repeat(1024) })
+    const chain = Array.from({ length: 400 }, (_, nonce) => big(nonce))
+    const core = makeProofBuilderCore({ chunkSize: 32 })
+    const outbox = fakeOutbox(chain)
+    // when 200 of them are handled, then 200 more
+    const first = handle(core, outbox, chain.slice(0, 200).map(input))
+    const sizeAt200 = serialize(laneState(first.state)).length
+    const second = handle(core, outbox, chain.slice(200).map(input), first.state)
+    const sizeAt400 = serialize(laneState(second.state)).length
+    // then every message was proposed and carried in its proofs
+    expect(proposals(first.outputs).length + proposals(second.outputs).length).toBe(400)
+    expect(proofs(second.outputs, "range").at(-1)!.messages[0]!.body).toBe(chain[399]!.message.body)
+    // and the lane kept 64 bytes or so a message (a leaf and its share of the inner nodes), not the 1 KB bodies
+    expect(laneState(second.state).unproposed).toEqual([])
+    expect((sizeAt400 - sizeAt200) / 200).toBeLessThan(160)
+    // and a proven nonce is still known by its leaf: the same message again is a duplicate, another one refused
+    const again = handle(
+      core,
+      outbox,
+      [input(chain[7]!), input(observed(7, 107, { body: "forged" }))],
+      second.state,
+    )
+    expect(rejections(again.outputs)).toMatchObject([
+      { reason: "not-in-outbox-root", chainMessageId: chain[7]!.messageId },
+    ])
+    expect(again.outputs).toHaveLength(1)
+  })
+})
 
 describe("proof-builder core: conflicting observations are settled against the chain", () => {
   // The real lane: nonce 0 in block 10; the forger targets nonce 1.

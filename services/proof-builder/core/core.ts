@@ -335,6 +335,7 @@ export const makeProofBuilderCore = (options: ProofBuilderCoreOptions): ProofBui
       }
       outputs.push(...proposalOf(lane, read, chunkSize))
       lane.lastProposed = lane.tree.count
+      lane.unproposed.length = 0
       lane.provenAt = read.block
     }
     lane.candidates.clear()
@@ -367,6 +368,5 @@ const headOf = (settlement: Settlement): Candidate | undefined =>
 /** A proven leaf joins the tree, with the message it carries in `MessageProven`. */
 const appendProven = (lane: LaneState, observed: MessageObserved) => {
   appendLeaf(lane.tree, observed.messageId as Hex)
-  lane.messages.push(observed.message)
-  lane.ids.push(observed.messageId)
+  lane.unproposed.push(observed.message)
 }

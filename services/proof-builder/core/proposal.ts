@@ -15,10 +15,11 @@ import {
   Checkpoint,
   CheckpointProposed,
   type ChorusEvent,
+  MessageId,
   MessageProven,
   type OutboxLaneRead,
 } from "../../../schemas/index.ts"
-import { getMessageProof, getRangeProof, type RangeProof } from "../merkle/index.ts"
+import { getLeaves, getMessageProof, getRangeProof, type RangeProof } from "../merkle/index.ts"
 import type { LaneState } from "./state.ts"
 
 /**
@@ -43,8 +44,8 @@ export const proposalOf = (
       checkpoint,
       kind,
       start: proof.start,
-      messages: lane.messages.slice(proof.start, proof.end),
-      messageIds: lane.ids.slice(proof.start, proof.end),
+      messages: lane.unproposed.slice(proof.start - previousCount, proof.end - previousCount),
+      messageIds: getLeaves(lane.tree, proof.start, proof.end).map((leaf) => MessageId.make(leaf)),
       proof: proof.siblings.map((sibling) => Bytes32.make(sibling)),
     })
   const events: ChorusEvent[] = [new CheckpointProposed({ checkpoint, previousCount, block: read.block })]

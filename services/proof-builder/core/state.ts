@@ -11,9 +11,14 @@
  * may wait for one nonce; the chain's root picks among them.
  *
  * Invariants:
- * - `tree.count === messages.length === ids.length === lastProposed`: the
- *   tree holds exactly the proven leaves, leaf `i` is `ids[i]`, the id of
- *   `messages[i]`, and every leaf was checked against an Outbox root.
+ * - `tree.count === lastProposed` between inputs: the tree holds exactly
+ *   the proven leaves (leaf `i` is the id of the message of nonce `i`), and
+ *   every leaf was checked against an Outbox root.
+ * - A lane keeps a proven message only until it is proposed
+ *   (`unproposed`): it then travels in `MessageProven`, and the lane keeps
+ *   its id as a leaf of the tree, 32 bytes (64 with the tree's inner
+ *   nodes) a message. So a lane's state grows by that much a message, not
+ *   by what the messages carry.
  * - Every key of `candidates` is at or above `tree.count`, and no list is
  *   empty; a list is in arrival order, and holds at most one observation
  *   per message id and block.
@@ -26,14 +31,7 @@
  *
  * @module
  */
-import type {
-  BlockRef,
-  Lane,
-  Message,
-  MessageId,
-  MessageObserved,
-  OutboxLaneRead,
-} from "../../../schemas/index.ts"
+import type { BlockRef, Lane, Message, MessageObserved, OutboxLaneRead } from "../../../schemas/index.ts"
 import { createMerkleTree, type MerkleTree } from "../merkle/index.ts"
 
 /** One observation of a message, waiting to be settled against the chain. */
@@ -51,10 +49,8 @@ export interface LaneState {
   readonly lane: Lane
   /** The proven messages' ids, nonce `i` at leaf `i`. */
   readonly tree: MerkleTree
-  /** The proven messages, by nonce (they travel in `MessageProven`). */
-  readonly messages: Message[]
-  /** Their ids, by nonce. */
-  readonly ids: MessageId[]
+  /** The proven messages not proposed yet, nonces `[lastProposed, tree.count)` (they travel in `MessageProven`). */
+  readonly unproposed: Message[]
   /** Observations of every nonce from `tree.count` on, by nonce, in arrival order. */
   readonly candidates: Map<number, Candidate[]>
   /** The lane's Outbox reads that may still settle candidates, by block number (the latest read of a number). */
@@ -103,8 +99,7 @@ export const laneId = (lane: {
 export const emptyLane = (lane: Lane): LaneState => ({
   lane,
   tree: createMerkleTree(),
-  messages: [],
-  ids: [],
+  unproposed: [],
   candidates: new Map(),
   anchors: new Map(),
   finalized: undefined,

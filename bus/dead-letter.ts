@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto"
 import { TOPICS } from "../topology/topics.ts"
 import { UnauthenticatedRecordError } from "./authentication/unauthenticated-error.ts"
-import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "./port.ts"
+import type { BusPort, BusRecord, DeliveryContext, SubscribeOptions, Subscription, TopicPartition } from "./port.ts"
 
 /** The dead-letter topic every service writes to, as `topology/` declares it. */
 export const DEAD_LETTER_TOPIC = TOPICS.deadLetters.name
@@ -220,6 +220,8 @@ export interface SubscribeDecodingOptions<A> {
   readonly onDeadLetter?: (record: BusRecord, error: DecodeFailure) => void
   /** Called when this member's assignment changes, after the change. */
   readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
+  /** How the group shares its partitions (`SubscribeOptions.assignment`). */
+  readonly assignment?: SubscribeOptions["assignment"]
 }
 
 /**
@@ -247,6 +249,7 @@ export const subscribeDecoding = <A>(
     topics: options.topics,
     ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
     ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
+    ...(options.assignment === undefined ? {} : { assignment: options.assignment }),
     handler: async (record, context) => {
       const authenticated = bus.authenticate?.(record)
       if (authenticated !== undefined && !authenticated.ok) {

@@ -102,6 +102,13 @@ export interface SubscribeOptions {
   readonly handler: RecordHandler
   /** Called when this member's assignment changes, after the change. */
   readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
+  /**
+   * How the group shares its partitions. `"spread"` (the default): partition `p` of every topic to the same
+   * member, the members taking turns. `"single"`: every partition to one member, the one that held them if it
+   * is still there, while the others stand by with none; when it leaves or is expelled, one of them takes all.
+   * Every member of a group must ask the same; a member asking the other is refused.
+   */
+  readonly assignment?: "spread" | "single"
 }
 
 export interface TopicPartition {
@@ -121,6 +128,14 @@ export interface Subscription {
    * any, finishes first.
    */
   seek(topic: string, partition: number, position: LogPosition): Promise<void>
+  /**
+   * Proves this member still holds a non-empty assignment in the group as it is now, not as this member last
+   * heard of it: rejects with `MemberFencedError` once the group has moved on without it (it stopped, was
+   * expelled after its session lapsed, or a rebalance left it nothing). A single writer checks it before each
+   * act the group must not see twice: a member paused past its session, a zombie, finds out here before it
+   * acts, since the group gave its partitions to another member first.
+   */
+  fence(): Promise<void>
   /**
    * Graceful stop: the record in flight on each partition finishes, its
    * offset is committed, and the member leaves the group (its partitions move

@@ -134,4 +134,69 @@ export const groupsContract = contractPart("consumer groups", {
       expect(firstByB?.record.offset).toBe(byA.at(-1)!.record.offset + 1)
     }
   },
+
+  "gives every partition to one member under `single`, the standby takes all when it leaves, and fence tells them apart":
+    async (ctx) => {
+      const partitions = 6
+      const { bus, topic, groupId } = await ctx.fresh("single", partitions)
+      const handled: Array<{ member: "a" | "b"; record: BusRecord }> = []
+      const member = (name: "a" | "b") => async (record: BusRecord) => {
+        handled.push({ member: name, record })
+      }
+      const all = Array.from({ length: partitions }, (_, i) => i)
+      const single = { groupId, topics: [topic], assignment: "single" as const }
+      const a: Subscription = await bus.subscribe({ ...single, handler: member("a") })
+      await ctx.waitFor(
+        "a to hold every partition",
+        () => JSON.stringify(partitionsOf(a.assignment(), topic)) === JSON.stringify(all),
+        () => `a=${partitionsOf(a.assignment(), topic)}`,
+      )
+      const b: Subscription = await bus.subscribe({ ...single, handler: member("b") })
+      // A member joining does not move the work: a keeps it all, b stands by with nothing.
+      await ctx.waitFor(
+        "b to join with nothing while a keeps every partition",
+        async () =>
+          partitionsOf(b.assignment(), topic).length === 0 &&
+          JSON.stringify(partitionsOf(a.assignment(), topic)) === JSON.stringify(all) &&
+          (await a.fence().then(
+            () => true,
+            () => false,
+          )),
+        () => `a=${partitionsOf(a.assignment(), topic)} b=${partitionsOf(b.assignment(), topic)}`,
+      )
+      await expect(b.fence()).rejects.toMatchObject({ name: "MemberFencedError" })
+      const first = await bus.publish(
+        Array.from({ length: 30 }, (_, i) => ({ topic, key: `k${i}`, value: encode(`one-${i}`) })),
+      )
+      await ctx.waitFor("a to handle the first records", () => handled.length >= first.length)
+      expect(new Set(handled.map((h) => h.member))).toEqual(new Set(["a"]))
+
+      // a leaves: it is fenced from then on, and b takes every partition from a's commits.
+      await a.stop()
+      await expect(a.fence()).rejects.toMatchObject({ name: "MemberFencedError" })
+      await ctx.waitFor(
+        "b to hold every partition",
+        () => JSON.stringify(partitionsOf(b.assignment(), topic)) === JSON.stringify(all),
+        () => `b=${partitionsOf(b.assignment(), topic)}`,
+      )
+      await ctx.waitFor("b to pass its fence", () =>
+        b.fence().then(
+          () => true,
+          () => false,
+        ),
+      )
+      const second = await bus.publish(
+        Array.from({ length: 30 }, (_, i) => ({ topic, key: `k${i}`, value: encode(`two-${i}`) })),
+      )
+      await ctx.waitFor("b to handle the second records", () =>
+        second.every((p) =>
+          handled.some((h) => h.record.partition === p.partition && h.record.offset === p.offset),
+        ),
+      )
+      const byB = handled.filter((h) => decode(h.record.value).startsWith("two-"))
+      expect(new Set(byB.map((h) => h.member))).toEqual(new Set(["b"]))
+      // Nothing handled twice: b started each partition where a's commits left it.
+      const keys = handled.map((h) => `${h.record.partition}@${h.record.offset}`)
+      expect(new Set(keys).size).toBe(keys.length)
+    },
 })

@@ -44,6 +44,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { mkdirSync } from "node:fs"
+import { MemberFencedError } from "../member-fenced.ts"
 import { partitionForKey, type RoundRobin, roundRobin } from "../partitioner/index.ts"
 import type {
   BusPort,
@@ -231,6 +232,7 @@ export class EmbeddedBus implements BusPort {
       topics: [...options.topics],
       fromBeginning: options.fromBeginning ?? true,
       handler: options.handler,
+      assignment: options.assignment ?? "spread",
       ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
     })
     if (this.state !== "open" || this.draining) {
@@ -247,6 +249,15 @@ export class EmbeddedBus implements BusPort {
       seek: async (topic, partition, position) => {
         this.assertOpen("seek")
         joined.seek(memberId, topic, partition, position)
+      },
+      fence: async () => {
+        // The group lives in this process: what it holds now is the truth, with no generation to lag behind.
+        const reason = !joined.has(memberId)
+          ? "it left the group"
+          : joined.assignment(memberId).length === 0
+            ? "the group assigns it no partition (another member holds them)"
+            : undefined
+        if (reason !== undefined) throw new MemberFencedError(options.groupId, memberId, reason)
       },
       stop: () => {
         stopped ??= joined.leave(memberId).finally(() => this.subscriptions.delete(subscription))

@@ -185,3 +185,14 @@ export class RemoteBusError extends ChorusError {
     return this.#tag
   }
 }
+
+/** A member asked for another assignment than the group's members share (`SubscribeOptions.assignment`). */
+export class AssignmentMismatchError extends ChorusError {
+  override readonly name = "AssignmentMismatchError"
+  constructor(groupId: string, asked: string, group: string) {
+    super(`group ${groupId} assigns "${group}", and a member asked for "${asked}"`, {
+      details: { groupId, asked, group },
+      hint: "Every member of a group must subscribe with the same assignment: run one version of the service.",
+    })
+  }
+}

@@ -4,7 +4,12 @@
  * Invariants:
  * - Each partition of a subscribed topic is owned by exactly one live member
  *   subscribed to that topic; Kafka's range assignment (members in join
- *   order, contiguous partition ranges, the first members taking one extra).
+ *   order, contiguous partition ranges, the first members taking one extra),
+ *   or, in a group whose members ask for `single`, every partition to the
+ *   member that joined first of those still in it (the one that held them).
+ * - Every member of a group asks for the same assignment; a joiner asking
+ *   the other is refused, as Kafka refuses a group protocol its members do
+ *   not share.
  * - Membership changes are applied one at a time. A rebalance first revokes:
  *   each moving partition's worker finishes its record in flight and commits;
  *   only then is the partition started on its new owner, at the committed
@@ -16,7 +21,7 @@
  * @module
  */
 import type { LogPosition, RecordHandler, TopicPartition } from "../port.ts"
-import { NotAssignedError } from "./errors.ts"
+import { AssignmentMismatchError, NotAssignedError } from "./errors.ts"
 import type { EmbeddedBusLogger } from "./logger.ts"
 import type { OffsetStore } from "./offset-store.ts"
 import type { PartitionLog } from "./segment.ts"
@@ -28,6 +33,8 @@ export interface MemberSpec {
   readonly fromBeginning: boolean
   readonly handler: RecordHandler
   readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
+  /** `spread` (range assignment) or `single` (every partition to one member). */
+  readonly assignment: "spread" | "single"
 }
 
 export interface GroupDependencies {
@@ -63,6 +70,9 @@ export class ConsumerGroup {
   /** Adds a member; resolves once the group has rebalanced with it. */
   join(spec: MemberSpec): Promise<void> {
     return this.serialize(async () => {
+      const [other] = this.members.values()
+      if (other !== undefined && other.spec.assignment !== spec.assignment)
+        throw new AssignmentMismatchError(this.groupId, spec.assignment, other.spec.assignment)
       this.members.set(spec.memberId, { spec, workers: new Map() })
       await this.rebalance()
     })
@@ -89,6 +99,11 @@ export class ConsumerGroup {
       member.workers.clear()
     }
     this.members.clear()
+  }
+
+  /** Whether the member is in the group (it joined and has not left). */
+  has(memberId: string): boolean {
+    return this.members.has(memberId)
   }
 
   /** The partitions a member owns, sorted. */
@@ -121,6 +136,13 @@ export class ConsumerGroup {
     for (const topic of [...topics].sort()) {
       const subscribers = [...this.members.values()].filter((m) => m.spec.topics.includes(topic))
       const count = this.deps.partitions(topic)
+      if (subscribers[0]?.spec.assignment === "single") {
+        // The first of the members still here joined first: it held them, and keeps them.
+        const holder = desired.get(subscribers[0].spec.memberId)!
+        for (let partition = 0; partition < count; partition++)
+          holder.set(keyOf(topic, partition), { topic, partition })
+        continue
+      }
       const base = Math.floor(count / subscribers.length)
       const extra = count % subscribers.length
       let next = 0

@@ -1,6 +1,6 @@
 import type { Envelope } from "../../schemas/index.ts"
 import { failureOf, subscribeDecoding } from "../dead-letter.ts"
-import type { BusPort, BusRecord, DeliveryContext, Subscription, TopicPartition } from "../port.ts"
+import type { BusPort, BusRecord, DeliveryContext, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
 import { decodeAuthenticated } from "./decode-authenticated.ts"
 
@@ -11,6 +11,8 @@ export interface SubscribeEventsOptions {
   readonly handler: (envelope: Envelope, record: BusRecord, context: DeliveryContext) => Promise<void>
   readonly onDeadLetter?: (record: BusRecord, error: { readonly message: string }) => void
   readonly onAssignment?: (assignment: ReadonlyArray<TopicPartition>) => void
+  /** How the group shares its partitions (`SubscribeOptions.assignment`). */
+  readonly assignment?: SubscribeOptions["assignment"]
 }
 
 /**
@@ -43,5 +45,6 @@ export const subscribeEvents = async (
     handler: options.handler,
     ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),
     ...(options.onAssignment === undefined ? {} : { onAssignment: options.onAssignment }),
+    ...(options.assignment === undefined ? {} : { assignment: options.assignment }),
   })
 }

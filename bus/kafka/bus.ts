@@ -38,7 +38,15 @@
  *
  * @module
  */
-import { type Admin, Kafka, logLevel, Partitioners, type PartitionMetadata, type Producer } from "kafkajs"
+import {
+  type Admin,
+  AssignerProtocol,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type PartitionMetadata,
+  type Producer,
+} from "kafkajs"
 import type {
   BusPort,
   BusRecord,
@@ -167,6 +175,28 @@ const validateSpec = (spec: TopicSpec): void => {
   }
 }
 
+/** How many copies of a topic the cluster keeps, and how many acks=all waits for. */
+interface TopicDurability {
+  readonly replicationFactor: number
+  /** Set as the topic's `min.insync.replicas`; absent: the broker's default. */
+  readonly minInsyncReplicas?: number
+}
+
+/**
+ * The durability of the topics `ensureTopics` creates, from the brokers the
+ * cluster has (not from the bootstrap list, which may name one of them): a
+ * replica on each broker, up to three, and with three, acks=all needs two of
+ * them in sync, so one broker down loses nothing and stops nothing, and two
+ * down refuse writes rather than keep a single copy.
+ *
+ * @example topicDurability(1) // { replicationFactor: 1 }
+ * @example topicDurability(5) // { replicationFactor: 3, minInsyncReplicas: 2 }
+ */
+const topicDurability = (brokers: number): TopicDurability => {
+  const replicationFactor = Math.max(1, Math.min(3, brokers))
+  return replicationFactor >= 3 ? { replicationFactor, minInsyncReplicas: 2 } : { replicationFactor }
+}
+
 const deadline = async <A>(promise: Promise<A>, ms: number, onTimeout: () => Error): Promise<A> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
@@ -287,13 +317,13 @@ class KafkaBus implements BusPort {
       const missing = topics.filter((spec) => !existing.has(spec.name))
       if (missing.length === 0) return { created: [], existing: topics.map((spec) => spec.name) }
       const { brokers } = await this.#serialized(() => this.#admin.describeCluster())
-      const replicationFactor = Math.max(1, Math.min(3, brokers.length))
+      const durability = topicDurability(brokers.length)
       // One request per topic: kafkajs reports "already exists" only for a
       // whole request, and another process may be creating the same topics.
       const results = await Promise.all(
         missing.map(async (spec) => ({
           name: spec.name,
-          created: await this.#createTopic(spec, replicationFactor),
+          created: await this.#createTopic(spec, durability),
         })),
       )
       const refused = results.filter((result) => result.created === "refused").map((result) => result.name)
@@ -326,7 +356,7 @@ class KafkaBus implements BusPort {
    * `"refused"` when this principal may not create it (nor, since it was
    * not listed, see it).
    */
-  async #createTopic(spec: TopicSpec, replicationFactor: number): Promise<boolean | "refused"> {
+  async #createTopic(spec: TopicSpec, durability: TopicDurability): Promise<boolean | "refused"> {
     try {
       return await this.#admin.createTopics({
         // kafkajs waits only through LEADER_NOT_AVAILABLE; a KRaft
@@ -337,10 +367,13 @@ class KafkaBus implements BusPort {
           {
             topic: spec.name,
             numPartitions: spec.partitions,
-            replicationFactor,
+            replicationFactor: durability.replicationFactor,
             configEntries: [
               { name: "cleanup.policy", value: spec.cleanupPolicy },
               { name: "retention.ms", value: String(spec.retentionMs) },
+              ...(durability.minInsyncReplicas === undefined
+                ? []
+                : [{ name: "min.insync.replicas", value: String(durability.minInsyncReplicas) }]),
             ],
           },
         ],
@@ -579,6 +612,19 @@ class KafkaBus implements BusPort {
       resolvePosition: async (topic, partition, position) =>
         (await resolvePositions(this.#lookups, topic, [partition], position)).get(partition)!,
       onStopped: (stopped) => this.#subscriptions.delete(stopped),
+      describeMember: async (groupId, memberId) => {
+        const { groups } = await this.#serialized(() => this.#admin.describeGroups([groupId]))
+        const group = groups.find((g) => g.groupId === groupId)
+        const member = group?.members.find((m) => m.memberId === memberId)
+        const assigned =
+          member === undefined || member.memberAssignment.length === 0
+            ? null
+            : AssignerProtocol.MemberAssignment.decode(member.memberAssignment)
+        return {
+          state: group?.state ?? "Dead",
+          holds: Object.values(assigned?.assignment ?? {}).some((partitions) => partitions.length > 0),
+        }
+      },
     })
     if (this.#closed !== undefined) {
       await subscription.stop()

@@ -44,6 +44,7 @@
  */
 
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs"
+import { MemberFencedError } from "../member-fenced.ts"
 import type { LogPosition, RecordHandler, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
 import { CoPartitionedAssigner } from "./co-partitioned-assigner.ts"
 import {
@@ -55,6 +56,7 @@ import {
 } from "./errors.ts"
 import type { KafkaBusLogger } from "./logger.ts"
 import { toBusRecord } from "./records.ts"
+import { singleMemberAssigner } from "./single-member-assigner.ts"
 
 /** Tuning of the consumers the adapter creates. */
 export interface KafkaConsumerTuning {
@@ -102,6 +104,11 @@ export interface SubscriptionDeps {
   readonly resolvePosition: (topic: string, partition: number, position: LogPosition) => Promise<number>
   /** Called once the subscription stopped, so the bus forgets it. */
   readonly onStopped: (subscription: KafkaSubscription) => void
+  /**
+   * What the group coordinator says of a member now: the group's state, and whether it lists the member with
+   * at least one partition (`Subscription.fence`).
+   */
+  readonly describeMember: (groupId: string, memberId: string) => Promise<{ state: string; holds: boolean }>
 }
 
 interface PartitionState {
@@ -395,6 +402,20 @@ export class KafkaSubscription implements Subscription {
     return this.#committing
   }
 
+  /**
+   * Asks the coordinator, not this member's last view: a member expelled while it was paused still believes
+   * its old assignment until kafkajs's next heartbeat fails, but the coordinator no longer lists it.
+   */
+  async fence(): Promise<void> {
+    const fenced = (reason: string) => new MemberFencedError(this.groupId, this.#memberId, reason)
+    if (this.#stopping || this.#crashed) throw fenced("it stopped")
+    if (this.#assignment.length === 0)
+      throw fenced("the group assigns it no partition (another member holds them)")
+    const { state, holds } = await this.#deps.describeMember(this.groupId, this.#memberId)
+    if (state !== "Stable") throw fenced(`the group is ${state}, not Stable: its partitions may be moving`)
+    if (!holds) throw fenced("the group coordinator lists it with no partition, or not at all (expelled)")
+  }
+
   /** Commits what was handled, now: the group is rebalancing and partitions may move. */
   commitBeforeRebalance(): Promise<void> {
     return this.#commitPending()
@@ -578,16 +599,21 @@ export const startSubscription = async (
     ...(options.topics.length === 1 ? { topic: options.topics[0]! } : {}),
     ...(deps.principal === undefined ? {} : { principal: deps.principal }),
   }
+  // The subscription is made after the consumer, which needs the assigner: the assigner asks it lazily.
+  let holds = () => false
   const consumer = deps.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
-    partitionAssigners: [CoPartitionedAssigner],
+    partitionAssigners: [
+      options.assignment === "single" ? singleMemberAssigner(() => holds()) : CoPartitionedAssigner,
+    ],
     ...(tuning.sessionTimeoutMs === undefined ? {} : { sessionTimeout: tuning.sessionTimeoutMs }),
     ...(tuning.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: tuning.rebalanceTimeoutMs }),
     ...(tuning.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: tuning.heartbeatIntervalMs }),
     maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 1000,
   })
   const subscription = new KafkaSubscription(consumer, options, deps)
+  holds = () => subscription.assignment().length > 0
   const joined = deferred<void>()
   // A crash can reject this before anyone awaits it; the await below sees it.
   joined.promise.catch(() => {})

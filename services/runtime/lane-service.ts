@@ -72,6 +72,8 @@ export interface LaneServiceOptions<S> {
   readonly logger: ServiceLogger
   /** Called with every output after it was published (live only, not during rebuilds). */
   readonly onOutput?: (envelope: Envelope) => void
+  /** How its group shares the partitions (`SubscribeOptions.assignment`; default `spread`). */
+  readonly assignment?: "spread" | "single"
 }
 
 export interface LaneService<S> extends RunningService {
@@ -372,6 +374,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
       })
     },
     onAssignment,
+    ...(options.assignment === undefined ? {} : { assignment: options.assignment }),
   })
   // The adapters report the first assignment before `subscribe` resolves or with it; a member
   // that joined with partitions already assigned rebuilds them now.

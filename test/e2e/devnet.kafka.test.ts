@@ -1,8 +1,12 @@
 /**
  * The relay end to end on Kafka, with every service in its own process as
  * in a cluster: each one is killed with SIGKILL mid-run and started again,
- * and second consumer-group members join mid-run. Every message must reach
- * its recipient exactly once, with the payload that was sent.
+ * and second consumer-group members join mid-run — a second submitter too,
+ * which stands by while the first holds the destinations. Then the first
+ * submitter is paused (SIGSTOP) past its session: the standby takes over,
+ * and the paused one, running again, is fenced rather than sending on its
+ * stale view. Every message must reach its recipient exactly once, with the
+ * payload that was sent.
  *
  * To investigate a failure, keep every child's log:
  * `CHORUS_E2E_LOGS=/tmp/e2e CHORUS_E2E_LOG_LEVEL=info npx vitest run --project e2e test/e2e/devnet.kafka.test.ts`.
@@ -11,13 +15,13 @@
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { deleteChorusLog } from "../../bus/kafka/index.ts"
-import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { type Devnet, KAFKA_CONSUMER_TUNING, startDevnet } from "../../cli/devnet/devnet.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
 import { runCli } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
-const MESSAGES = 30
+const MESSAGES = 45
 const SERVICES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"] as const
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -63,8 +67,14 @@ describe("devnet on Kafka, services as processes", () => {
       await victim.kill("SIGKILL")
       processes.set(service, run(service))
     }
-    // Scale out: a second member of the lane services' consumer groups.
-    extra.push(run("proof-builder"), run("attestation-collector"))
+    // Scale out: a second member of the lane services' consumer groups, and a standby submitter.
+    extra.push(run("proof-builder"), run("attestation-collector"), run("submitter"))
+    // A zombie: the active submitter frozen past its session (devnet: 10 s), then running again.
+    await sleep(3_000)
+    const frozen = processes.get("submitter")!
+    frozen.child.kill("SIGSTOP")
+    await sleep(KAFKA_CONSUMER_TUNING.sessionTimeoutMs + 5_000)
+    frozen.child.kill("SIGCONT")
     const sent = await sending
 
     const diagnostics = () =>

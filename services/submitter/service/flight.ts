@@ -333,6 +333,8 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
   const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.chain.fees())
   const request: TransactionRequest = { ...old, ...fees, nonce: flight.nonce }
   const signed = await w.deps.chain.sign(request)
+  // Only while the group still gives this member the partitions: a zombie sends nothing.
+  await w.deps.views.fence()
   const verdict = await w.deps.chain.broadcast(signed)
   flight.lastSentAt = Date.now()
   if (verdict.kind === "refused") {

@@ -382,6 +382,8 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
     ...fees,
   })
   const signed = await chain.sign(request)
+  // Only while the group still gives this member the partitions: a zombie sends nothing.
+  await w.deps.views.fence()
   let verdict = await chain.broadcast(signed)
   // An error answer does not prove the node did not take the transaction (a lost answer, or a retried send that
   // found it already there): the chain, not the answer, says whether it was sent.

@@ -24,6 +24,7 @@ import {
   planActions,
 } from "../core/index.ts"
 import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { tickerSettings } from "../test/ticker-settings.ts"
 import { advanceFlight } from "./flight.ts"
 import { sendAction } from "./send.ts"
 import { skippedStatuses } from "./skipped-statuses.ts"
@@ -78,18 +79,7 @@ const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
   const published: Envelope[] = []
   const warnings: Array<{ msg: string; messageId?: string; nonce?: number; error?: string }> = []
   const w = makeWriter({
-    settings: {
-      chainId: DST,
-      batchSize: 64,
-      windowMs: 0,
-      maxBatchGas: 10_000_000,
-      confirmations: 1,
-      gasMarginBps: 2_000,
-      stuckAfterMs: 30_000,
-      feeBumpBps: 1_250,
-      pollIntervalMs: 50,
-      stopDrainMs: 1_000,
-    },
+    settings: tickerSettings(),
     chain: { sender: "0x000000000000000000000000000000000000c0fe", ...chain } as ChainWriter,
     reader,
     views: {
@@ -97,6 +87,8 @@ const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
       expect: () => {},
       current: async () => emptySubmitterState(DST),
       epoch: () => 0,
+      standby: () => false,
+      fence: async () => {},
     },
     publish: async (envelopes) => {
       published.push(...envelopes)

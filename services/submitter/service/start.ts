@@ -11,9 +11,12 @@
  * no Inbox at the address) halts it: `done` rejects with
  * `SubmitterMisconfiguredError`.
  *
- * Run one submitter per destination chain (consumer group
- * `chorus.submitter.<chainId>`, one account): it is the chain's single
- * writer, and two processes with the same key would compete for nonces.
+ * It is its chain's single writer (one account, one nonce sequence), made
+ * safe by the group rather than by convention: several members may run for
+ * one chain (consumer group `chorus.submitter.<chainId>`, `assignment:
+ * "single"`); one holds every partition and sends, the others stand by, and
+ * every broadcast waits for the group's word that its member still holds
+ * them (`Subscription.fence`).
  *
  * @module
  */
@@ -80,6 +83,7 @@ const BUSY: ReadonlySet<TickKind> = new Set([
 ])
 const QUIET: ReadonlySet<TickKind> = new Set([
   "idle",
+  "standby",
   "waiting",
   "pending",
   "confirming",
@@ -119,6 +123,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     inputs: submitterDefinition.consumes,
     core,
     logger,
+    assignment: "single",
     onOutput: (envelope) => {
       // A refused chunk is someone's fault upstream (a buggy or hostile proof-builder key): worth a warning.
       if (envelope.event._tag === "ProofRefused") {
@@ -160,7 +165,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     try {
       const result = await ticker.tick()
       if (!QUIET.has(result.kind)) {
-        const level = result.kind === "rpc-error" || result.kind === "bus-error" ? "warn" : "info"
+        const level = ["rpc-error", "bus-error", "fenced"].includes(result.kind) ? "warn" : "info"
         logger[level](`tick: ${result.kind}`, { ...result })
       }
       if (result.kind === "misconfigured") {

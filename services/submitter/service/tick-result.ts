@@ -22,6 +22,13 @@ export type TickResult =
       readonly laneId: string
       readonly closesInMs: number | null
     }
+  /** Another member of the submitter's group holds its partitions: this one stands by and sends nothing. */
+  | { readonly kind: "standby"; readonly reason: string }
+  /**
+   * The group moved on without this member just before a broadcast (it was expelled, or its partitions went to
+   * another member): nothing was sent, and the flight is left to the member that holds them now.
+   */
+  | { readonly kind: "fenced"; readonly reason: string }
   /** The state is behind the log (at start, or after the submitter's own records): nothing is planned. */
   | { readonly kind: "catching-up"; readonly reason: string }
   /** A recent RPC failure or refusal: no new transaction before the back-off ends. */

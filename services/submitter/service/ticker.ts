@@ -9,6 +9,7 @@
  * transaction), not from parallel nonces.
  *
  * A tick, in order:
+ *   0. Stands by while another member of the group holds the partitions.
  *   1. Publishes records left over from a tick whose publish failed.
  *   2. Once, after the state caught up with the log at start: every flight
  *      the log shows without an outcome (a `DeliverySubmitted` not followed
@@ -43,6 +44,11 @@
  *      EIP-1559 fees and the local nonce, broadcasts, and records
  *      `DeliverySubmitted` before waiting for anything.
  *
+ * One writer: every broadcast is preceded by the group's word that this
+ * member still holds its partitions (`views.fence`); a member the group
+ * moved on without sends nothing and leaves its flight to the one that
+ * holds them.
+ *
  * Never twice: a message is planned only while the log shows it neither
  * settled nor in flight, the Inbox is read before every send, and the Inbox
  * itself skips attempted messages — so a resubmitted batch costs gas at
@@ -52,6 +58,7 @@
  *
  * @module
  */
+import { MemberFencedError } from "../../../bus/member-fenced.ts"
 import { describeError } from "../../../chains/index.ts"
 import { type LaneWait, pendingRetries, planActions } from "../core/index.ts"
 import { advanceFlight, recoveredFlight } from "./flight.ts"
@@ -212,6 +219,14 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         }
       }
       if (misconfigured !== null) return { kind: "misconfigured", reason: misconfigured }
+      if (views.standby()) {
+        behindSince = null
+        return {
+          kind: "standby",
+          reason:
+            "another member of the submitter's group holds its partitions; this one takes over if it goes",
+        }
+      }
       // Partitions that moved away and back may carry flights another member left in the air.
       if (recovering !== null && views.epoch() !== recoveredAt) recovering = null
       if (recovering === null) {
@@ -246,6 +261,12 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       const next = plan.actions[0]
       return next === undefined ? waitingResult(plan.waiting) : await sendAction(w, next)
     } catch (error) {
+      if (error instanceof MemberFencedError) {
+        // Whoever holds the partitions now finishes the flight from the log; if they come back, so will this one.
+        w.active = null
+        recovering = null
+        return { kind: "fenced", reason: error.shortMessage }
+      }
       w.backOff()
       return { kind: "rpc-error", reason: describeError(error) }
     }

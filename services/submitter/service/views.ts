@@ -9,12 +9,15 @@
  * never plans from a state that lacks its own last outcome; nothing here
  * folds the log a second time.
  *
- * The submitter is the one writer of its chain's account, so it plans only
- * while it holds every partition: a member holding some (a second
- * `chorus run submitter` for the chain, a rolling deploy) is never caught
- * up, and never sends. `epoch` moves when the assignment changes, so a
- * member that gets partitions back recovers the flights another member may
- * have left in the air on them.
+ * The submitter is the one writer of its chain's account. Its group gives
+ * every partition to one member (`assignment: "single"`), and a member
+ * plans only while it holds them all: the others stand by (`standby`), and
+ * one of them takes over when the active member leaves or is expelled.
+ * Before each broadcast the member proves to the group that it still holds
+ * them (`fence`), so a member paused past its session, whose partitions
+ * went to another, sends nothing. `epoch` moves when the assignment
+ * changes, so a member that gets partitions back recovers the flights
+ * another member may have left in the air on them.
  *
  * @module
  */
@@ -31,6 +34,10 @@ export interface StateViews {
   current(): Promise<SubmitterState>
   /** Moves whenever the runtime's assignment changed. */
   epoch(): number
+  /** True while the group gives this member no partition: another member is the writer. */
+  standby(): boolean
+  /** Rejects with `MemberFencedError` unless the group still gives this member its partitions. */
+  fence(): Promise<void>
 }
 
 /**
@@ -47,4 +54,6 @@ export const stateViewsOf = (service: LaneService<SubmitterState>, chainId: numb
   expect: (positions) => service.expect(positions),
   current: async () => mergeStates(chainId, [...service.heldStates().values()]),
   epoch: () => service.assignmentChanges(),
+  standby: () => service.subscription.assignment().length === 0,
+  fence: () => service.subscription.fence(),
 })

@@ -4,6 +4,7 @@ import { type Envelope, makeEnvelope } from "../../../schemas/index.ts"
 import { producerOf, quietLogger } from "../../runtime/index.ts"
 import { emptySubmitterState } from "../core/index.ts"
 import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { tickerSettings } from "../test/ticker-settings.ts"
 import { makeWriter } from "./writer.ts"
 
 const lane = makeLaneFixture({
@@ -18,18 +19,7 @@ const SUBMITTER = "0x000000000000000000000000000000000000c0fe"
 
 const writerOver = (published: Envelope[]) =>
   makeWriter({
-    settings: {
-      chainId: 902,
-      batchSize: 64,
-      windowMs: 0,
-      maxBatchGas: 10_000_000,
-      confirmations: 1,
-      gasMarginBps: 2_000,
-      stuckAfterMs: 30_000,
-      feeBumpBps: 1_250,
-      pollIntervalMs: 50,
-      stopDrainMs: 1_000,
-    },
+    settings: tickerSettings(),
     // Recording never reads the chain.
     chain: { sender: SUBMITTER } as Partial<ChainWriter> as ChainWriter,
     reader: {
@@ -43,6 +33,8 @@ const writerOver = (published: Envelope[]) =>
       expect: () => {},
       current: async () => emptySubmitterState(902),
       epoch: () => 0,
+      standby: () => false,
+      fence: async () => {},
     },
     publish: async (envelopes) => {
       published.push(...envelopes)

@@ -80,6 +80,7 @@ export const SOURCES = {
   besideHalted: { srcChainId: 789, outbox: "0x0000000000000000000000000000000000b35d00" },
   resumed: { srcChainId: 790, outbox: "0x000000000000000000000000000000000005e5ed" },
   unrecorded: { srcChainId: 791, outbox: "0x0000000000000000000000000000000000c0ffee" },
+  standby: { srcChainId: 792, outbox: "0x00000000000000000000000000000000005a4d6b" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>

@@ -650,6 +650,33 @@ describe("submitter on one destination chain", () => {
     })
   })
 
+  it("given two members for one destination, then one sends and the other stands by; when the active one stops, the standby finishes the rest, each message once on chain", async () => {
+    const lane = laneFor(SOURCES.standby, 4)
+    await withSubmitter({}, async ({ bus, start }) => {
+      await publish(bus, [lane.attested(2, 0, await dst.sign(lane, 2)), ...lane.chunks(0, 2, 32)])
+      // Given two members of the destination's submitter group, the first started first
+      const first = await start()
+      const second = await start()
+      // When both tick, then the first delivers and the second stands by, touching nothing
+      await tickUntil(first, (r) => r.kind === "confirmed", "the first member's delivery")
+      expect(await second.tick()).toMatchObject({ kind: "standby" })
+      // When the first stops, and more work arrives
+      await first.stop()
+      await publish(bus, [lane.attested(4, 0, await dst.sign(lane, 4)), ...lane.chunks(2, 4, 32)])
+      // Then the second takes every partition, and delivers the rest
+      await tickUntil(second, (r) => r.kind === "confirmed", "the second member's delivery")
+      await tickUntil(second, (r) => r.kind === "idle", "the second member to go idle")
+      // And the chain received each message once, the first two from the first member, the rest from the second
+      expect(await dst.pingedBodies(SOURCES.standby.srcChainId)).toEqual(
+        [0, 1, 2, 3].map((i) => toHex(`ping ${i}`)),
+      )
+      const confirmed = (await deliveries(bus, SOURCES.standby.srcChainId)).filter(
+        (e) => e.type === "DeliveryConfirmed",
+      )
+      expect(confirmed).toHaveLength(2)
+    })
+  })
+
   it("refuses a forged proof chunk on chorus.deliveries with its reason, delivers the real one, and refuses it only once across a restart", async () => {
     const lane = laneFor(SOURCES.forged, 4)
     const real = lane.proven(0, 4, 4)

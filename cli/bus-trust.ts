@@ -7,21 +7,14 @@
  *
  * @module
  */
-import { existsSync } from "node:fs"
-import { join } from "node:path"
 import { authenticatedBus } from "../bus/authentication/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
-import { type CommandInput, flags, type Options } from "./command.ts"
+import type { CommandInput } from "./command.ts"
+import { trustedConfigFile } from "./trust-flags.ts"
 
-/** `--config`: where a reading command finds the producer keys it trusts. */
-export const trustOptions: Options = flags({ values: ["config"] })
-
-export const TRUST_DETAILS = [
-  "  --config <file>          the deployment's config: records no producer in its bus.authentication wrote are",
-  "                           refused and reported, not read (default: the config.json of a devnet --data-dir)",
-].join("\n")
+export { TRUST_DETAILS, trustedConfigFile, trustOptions } from "./trust-flags.ts"
 
 /**
  * The config a command trusts: `--config`, else a devnet's `config.json` beside its log.
@@ -32,11 +25,8 @@ export const TRUST_DETAILS = [
  * ```
  */
 export const trustedConfig = (values: CommandInput["values"]): ChorusConfig | undefined => {
-  if (typeof values.config === "string") return loadConfig(values.config)
-  const dataDir = values["data-dir"]
-  if (typeof dataDir !== "string") return undefined
-  const beside = join(dataDir, "config.json")
-  return existsSync(beside) && existsSync(join(dataDir, "log")) ? loadConfig(beside) : undefined
+  const file = trustedConfigFile(values)
+  return file === undefined ? undefined : loadConfig(file)
 }
 
 /**

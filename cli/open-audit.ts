@@ -1,8 +1,10 @@
 import type { BusPort } from "../bus/port.ts"
-import { AuditStore, auditIndexPath, type CatchUpResult, catchUp } from "../services/auditor/index.ts"
-import { TRUST_DETAILS, trustedBus, trustOptions } from "./bus-trust.ts"
+import { type CatchUpResult, catchUp } from "../services/auditor/catch-up.ts"
+import { auditIndexPath } from "../services/auditor/index-path.ts"
+import { AuditStore } from "../services/auditor/index-store.ts"
 import { type CommandInput, flags, type Options, UsageError } from "./command.ts"
 import { busOptions, embeddedDataDir, openBusFromFlags, parseBrokers } from "./open-bus.ts"
+import { TRUST_DETAILS, trustedConfigFile, trustOptions } from "./trust-flags.ts"
 
 /** The flags of every command that reads the audit index. */
 export const auditOptions: Options = { ...busOptions, ...trustOptions, ...flags({ values: ["index"] }) }
@@ -39,7 +41,11 @@ export const openAudit = async (
   const opened = await openBusFromFlags(values)
   let bus: BusPort
   try {
-    bus = trustedBus(opened, values, signAs)
+    // The config and the producer policy load only when there is a config to trust (issue 13).
+    bus =
+      trustedConfigFile(values) === undefined
+        ? opened
+        : (await import("./bus-trust.ts")).trustedBus(opened, values, signAs)
   } catch (error) {
     await opened.close()
     throw error

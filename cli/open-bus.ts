@@ -131,7 +131,7 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
     })
   }
   if (typeof dataDir === "string") {
-    const { openEmbeddedBusShared } = await import("../bus/embedded/index.ts")
+    const { openEmbeddedBusShared } = await import("../bus/embedded/shared.ts")
     // If this process ends up owning the log, another chorus process may be using it through this one
     // (a `chorus retry` waiting for its answer): closing lets it finish first, for up to 2 minutes.
     return openEmbeddedBusShared({ dataDir: embeddedDataDir(dataDir), drainClientsMs: 120_000 })

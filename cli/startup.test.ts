@@ -4,12 +4,15 @@
  * it). Each command's module is imported only when that command runs, so a
  * command module imported at the top of cli/main.ts again, or the Kafka
  * adapter pulled into the trace command's graph, fails here instead of
- * quietly slowing every call.
+ * quietly slowing every call. A trace on an index with nothing new to read
+ * skips the catch-up's decoding (`catchUp`'s fast path): it must still never
+ * answer from the index of another log.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { writeRelayLog } from "../bench/synthetic-relay-log.ts"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { quietLogger } from "../test/fixtures/embedded-bus.ts"
 import { useTempDirs } from "../test/fixtures/temp-dirs.ts"
@@ -69,6 +72,51 @@ describe("chorus start-up", () => {
     expect(modules.filter((url) => /\/node_modules\/kafkajs\/|\/bus\/kafka\/index\.ts$/.test(url))).toEqual(
       [],
     )
+    // Again, with nothing new in the log: nothing is decoded, so neither Effect nor the schema catalog loads.
+    const again = await runChorus(["trace", id, "--data-dir", dataDir])
+    expect(again.status).toBe(1)
+    expect(
+      again.modules.filter((url) => /\/node_modules\/effect\/|\/schemas\/catalog\.ts$/.test(url)),
+    ).toEqual([])
+  })
+
+  it("answers from an index with nothing new to read as from a fresh one, and never from another log's", async () => {
+    // Two logs of the same shape, every partition as long in both (other messages of the same lanes), and one
+    // index: only their anchor events tell them apart.
+    const writeLog = async (dataDir: string, nonces: { from: number; to: number }) => {
+      const bus = await openEmbeddedBus({ dataDir, serve: false, logger: quietLogger })
+      try {
+        await bus.ensureTopics(ALL_TOPICS)
+        return (await writeRelayLog(bus, { ...nonces, perLane: nonces.to, t0: Date.now() })).ids
+      } finally {
+        await bus.close()
+      }
+    }
+    const [first, second, scratch] = [await freshDir(), await freshDir(), await freshDir()]
+    const [inFirst] = await writeLog(first, { from: 0, to: 10 })
+    const [inSecond] = await writeLog(second, { from: 10, to: 20 })
+    const trace = async (dataDir: string, index: string, id: string) => {
+      const out: string[] = []
+      const status = await main(["trace", id, "--data-dir", dataDir, "--index", index, "--json"], {
+        out: (line) => out.push(line),
+        err: () => {},
+      })
+      return { status, out }
+    }
+    const shared = join(scratch, "shared.sqlite")
+    const fresh = (name: string) => join(scratch, `${name}.sqlite`)
+    const ofFirst = await trace(first, shared, inFirst!)
+    expect(ofFirst.status).toBe(0)
+    // Nothing new: the same answer.
+    expect(await trace(first, shared, inFirst!)).toEqual(ofFirst)
+    // Another log behind the same index: rebuilt for it, as a fresh index would be.
+    const notInSecond = await trace(second, fresh("a"), inFirst!)
+    expect(notInSecond.status).toBe(1)
+    expect(await trace(second, shared, inFirst!)).toEqual(notInSecond)
+    expect(await trace(second, shared, inSecond!)).toEqual(await trace(second, fresh("b"), inSecond!))
+    // Records appended since the last answer: read before the next.
+    const [added] = await writeLog(second, { from: 20, to: 30 })
+    expect((await trace(second, shared, added!)).status).toBe(0)
   })
 
   it.skipIf(process.env.NODE_V8_COVERAGE !== undefined)(

@@ -1,6 +1,13 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decodePayload, encodeFrame, FRAME_HEADER_BYTES, FrameDecodeError, payloadChecksum } from "./frame.ts"
+import {
+  checkPayload,
+  decodePayload,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameDecodeError,
+  payloadChecksum,
+} from "./frame.ts"
 
 const record = fc.record({
   offset: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
@@ -41,6 +48,36 @@ describe("frame", () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it("checks a payload (the scan on open) exactly as decoding it would, damaged or not", () => {
+    const outcome = (read: () => { offset: number; timestamp: number }) => {
+      try {
+        const { offset, timestamp } = read()
+        return { offset, timestamp }
+      } catch (error) {
+        if (!(error instanceof FrameDecodeError)) throw error
+        return { error: error.message }
+      }
+    }
+    fc.assert(
+      fc.property(
+        record,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 3 }),
+        fc.nat(),
+        (r, flips, cut) => {
+          const payload = Buffer.from(encodeFrame(r).subarray(FRAME_HEADER_BYTES))
+          // Bytes flipped (texts that stop being UTF-8, lengths that point elsewhere), and the end cut off.
+          for (const [at, mask] of flips) payload[at % payload.length]! ^= mask
+          const damaged = payload.subarray(0, payload.length - (cut % 4 === 0 ? cut % payload.length : 0))
+          expect(outcome(() => checkPayload(damaged))).toEqual(outcome(() => decodePayload(damaged)))
+        },
+      ),
+      { numRuns: 1000 },
+    )
+    const notUtf8 = encodeFrame({ offset: 0, timestamp: 0, key: "k", value: new Uint8Array(), headers: {} })
+    notUtf8[FRAME_HEADER_BYTES + 22]! = 0xff
+    expect(() => checkPayload(notUtf8.subarray(FRAME_HEADER_BYTES))).toThrow(/text is not UTF-8/)
   })
 
   it("keeps a header named __proto__ as a header", () => {

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { isUtf8 } from "node:buffer"
 import { crc32 } from "node:zlib"
 import { ChorusError } from "../../errors/index.ts"
 import type { Headers } from "../port.ts"
@@ -99,6 +100,43 @@ export function payloadChecksum(payload: Uint8Array): number {
  * ```
  */
 export function decodePayload(payload: Buffer): StoredRecord {
+  const { offset, timestamp, key, value, headers } = readPayload(payload, decodeText)
+  // Copy so a record handed to user code does not pin (or alias) a read buffer. fromEntries defines own
+  // properties, so a header named "__proto__" stays a header.
+  return { offset, timestamp, key, value: new Uint8Array(value), headers: Object.fromEntries(headers) }
+}
+
+/**
+ * Checks a payload as {@link decodePayload} does, throwing the same {@link FrameDecodeError}, without
+ * decoding its texts or copying its value: what the scan on open needs, the record's offset and timestamp,
+ * at a fraction of the cost of decoding every record of the log.
+ *
+ * @example
+ * ```ts
+ * checkPayload(encodeFrame(record).subarray(FRAME_HEADER_BYTES)).offset === record.offset // => true
+ * ```
+ */
+export function checkPayload(payload: Buffer): { readonly offset: number; readonly timestamp: number } {
+  return readPayload(payload, checkText)
+}
+
+const decodeText = (bytes: Buffer): string => {
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    throw new FrameDecodeError("text is not UTF-8")
+  }
+}
+
+const checkText = (bytes: Buffer): void => {
+  if (!isUtf8(bytes)) throw new FrameDecodeError("text is not UTF-8")
+}
+
+/**
+ * Reads a payload's fields in order, each length checked against the payload, and no byte left over; each
+ * text field (key, header names and values) is handed to `text` as bytes, which keeps what it returns.
+ */
+function readPayload<T>(payload: Buffer, text: (bytes: Buffer) => T) {
   let at = 0
   const need = (n: number) => {
     if (at + n > payload.length) throw new FrameDecodeError(`needs ${n} bytes at ${at} of ${payload.length}`)
@@ -112,14 +150,6 @@ export function decodePayload(payload: Buffer): StoredRecord {
     at += length
     return bytes
   }
-  const readText = (): string => {
-    try {
-      return decoder.decode(readBytes())
-    } catch (cause) {
-      if (cause instanceof FrameDecodeError) throw cause
-      throw new FrameDecodeError("text is not UTF-8")
-    }
-  }
 
   need(18)
   const version = payload.readUInt8(at++)
@@ -129,16 +159,13 @@ export function decodePayload(payload: Buffer): StoredRecord {
   at += 8
   const timestamp = Number(payload.readBigInt64BE(at))
   at += 8
-  const key = (flags & KEY_FLAG) !== 0 ? readText() : null
-  // Copy so a record handed to user code does not pin (or alias) a read buffer.
-  const value = new Uint8Array(readBytes())
+  const key = (flags & KEY_FLAG) !== 0 ? text(readBytes()) : null
+  const value = readBytes()
   need(2)
   const headerCount = payload.readUInt16BE(at)
   at += 2
-  const entries: Array<[string, string]> = []
-  for (let i = 0; i < headerCount; i++) entries.push([readText(), readText()])
-  // fromEntries defines own properties, so a header named "__proto__" stays a header.
-  const headers: Record<string, string> = Object.fromEntries(entries)
+  const headers: Array<[T, T]> = []
+  for (let i = 0; i < headerCount; i++) headers.push([text(readBytes()), text(readBytes())])
   if (at !== payload.length) throw new FrameDecodeError(`${payload.length - at} trailing bytes`)
   return { offset, timestamp, key, value, headers }
 }

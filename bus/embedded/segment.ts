@@ -9,7 +9,8 @@
  *   `writeSync` (and `fdatasync` when `fsync: "always"`), so an acknowledged
  *   record survives `kill -9`. A failed write is truncated away, so the file
  *   never keeps half a batch that a later append would bury.
- * - Opening scans every frame. A damaged frame at the very end is a torn
+ * - Opening scans every frame, each checked as a decode would check it
+ *   (`checkPayload`) but not decoded. A damaged frame at the very end is a torn
  *   write and is truncated with a warning naming the file and byte position;
  *   a damaged frame with more data after it is a {@link SegmentCorruptError},
  *   never skipped.
@@ -26,7 +27,14 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs"
 import type { BusRecord, Headers } from "../port.ts"
 import { SegmentCorruptError } from "./errors.ts"
-import { decodePayload, encodeFrame, FRAME_HEADER_BYTES, FrameDecodeError, payloadChecksum } from "./frame.ts"
+import {
+  checkPayload,
+  decodePayload,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameDecodeError,
+  payloadChecksum,
+} from "./frame.ts"
 import type { EmbeddedBusLogger } from "./logger.ts"
 
 /** The smallest valid payload: version, flags, offset, timestamp, value length, header count. */
@@ -261,7 +269,7 @@ export class PartitionLog {
     }
     // The CRC matched: whatever is wrong now was written that way, so it is never a torn write.
     try {
-      const stored = decodePayload(payload)
+      const stored = checkPayload(payload)
       if (stored.offset !== this.high) {
         return { torn: false, reason: `frame holds offset ${stored.offset}, expected ${this.high}` }
       }

@@ -1,11 +1,10 @@
+import { createHash } from "node:crypto"
 import { Worker } from "node:worker_threads"
-import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
-import { assertDeclared, readEvents } from "../../bus/events/index.ts"
+import { assertDeclared } from "../../bus/events/assert-declared.ts"
 import type { BusPort, BusRecord, PartitionWatermarks } from "../../bus/port.ts"
-import { type Envelope, HEADERS } from "../../schemas/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { AUDITED_TOPICS, AUDITED_TYPES } from "./definition.ts"
-import { indexEvent } from "./index-event.ts"
 import type { AuditStore } from "./index-store.ts"
 import type { IndexChunk, IndexSink, IndexWrite } from "./index-writer.ts"
 import type { WriterReply, WriterRequest } from "./index-writer-thread.ts"
@@ -65,33 +64,100 @@ const isMissingTopic = (error: unknown): boolean =>
 /** A record as the index takes it: an event, a record that is none (why), or one it does not index. */
 type Audited = { readonly envelope: Envelope } | { readonly unreadable: string } | { readonly skipped: true }
 
+/** Takes one record as the index takes it (`loadDecoding`). */
+type Audit = (bus: BusPort, types: ReadonlySet<string> | undefined, record: BusRecord) => Audited
+
 /**
- * One record as the index takes it, decoded through the bus's decode edge. Of a topic the index takes only
- * some types of (`types`, from `AUDITED_TYPES`), the others are skipped by their type header, undecoded: what
- * they are does not matter here, and most of that topic is not for the index.
+ * What reading records takes: the bus's decode edge and the record-to-writes mapping, with the schema catalog
+ * behind them, most of what a catch-up would load. Imported only when there is a record to decode, so a
+ * catch-up that finds nothing new (`chorus trace` on a log at rest, issue 13) does without.
  */
-const audited = (bus: BusPort, types: ReadonlySet<string> | undefined, record: BusRecord): Audited => {
-  if (types !== undefined) {
-    const type = record.headers[HEADERS.type]
-    if (type === undefined || !types.has(type)) return { skipped: true }
+const loadDecoding = async () => {
+  const [{ decodeAuthenticated }, { HEADERS }, { indexEvent }] = await Promise.all([
+    import("../../bus/events/decode-authenticated.ts"),
+    import("../../schemas/index.ts"),
+    import("./index-event.ts"),
+  ])
+  /**
+   * One record as the index takes it, decoded through the bus's decode edge. Of a topic the index takes only
+   * some types of (`types`, from `AUDITED_TYPES`), the others are skipped by their type header, undecoded:
+   * what they are does not matter here, and most of that topic is not for the index.
+   */
+  const audited: Audit = (bus, types, record) => {
+    if (types !== undefined) {
+      const type = record.headers[HEADERS.type]
+      if (type === undefined || !types.has(type)) return { skipped: true }
+    }
+    const decoded = decodeAuthenticated(bus, record)
+    return decoded.ok ? { envelope: decoded.value } : { unreadable: decoded.error.message }
   }
-  const decoded = decodeAuthenticated(bus, record)
-  return decoded.ok ? { envelope: decoded.value } : { unreadable: decoded.error.message }
+  return { audited, indexEvent }
 }
 
-/** The anchor of a log: the id of the first event of the first non-empty observations partition. */
-const anchorOf = async (bus: BusPort, marks: ReadonlyArray<PartitionWatermarks>): Promise<string | null> => {
+/** The first record of the first non-empty observations partition: the log's anchor event, undecoded. */
+const anchorRecordOf = async (
+  bus: BusPort,
+  marks: ReadonlyArray<PartitionWatermarks>,
+): Promise<BusRecord | null> => {
   const first = marks.find((mark) => mark.high > mark.low)
   if (first === undefined) return null
-  for await (const read of readEvents(bus, {
+  assertDeclared(TOPICS.messagesObserved.name)
+  for await (const record of bus.read({
     topic: TOPICS.messagesObserved.name,
     partitions: [first.partition],
     from: { offset: first.low },
     to: { offset: first.low + 1 },
-  })) {
-    return read.ok ? read.envelope.id : `unreadable@${first.partition}:${first.low}`
-  }
+  }))
+    return record
   return null
+}
+
+/** The anchor of a log: the id of its anchor event, decoded through the bus's decode edge as any record is. */
+const anchorOf = (audited: Audit, bus: BusPort, record: BusRecord): string => {
+  const read = audited(bus, undefined, record)
+  return "envelope" in read ? read.envelope.id : `unreadable@${record.partition}:${record.offset}`
+}
+
+/**
+ * Meta key: the anchor as last computed, after the digest of the record it was decoded from, when the bus
+ * checked no producer (the decode of the same bytes then gives the same anchor); else empty.
+ */
+const ANCHOR_RECORD = "anchor-record"
+
+/** The anchor record's bytes and place, digested (its headers in name order): equal digests, the same record. */
+const recordDigest = (record: BusRecord): string => {
+  const headers = Object.entries(record.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return createHash("sha256")
+    .update(JSON.stringify([record.partition, record.offset, record.timestamp, record.key, headers]))
+    .update(record.value)
+    .digest("hex")
+}
+
+/**
+ * Whether this round has nothing to do: no audited partition has a record past the index's position, none
+ * is shorter than it, and the anchor is provably the one the index was built for, without decoding it:
+ * its record is byte for byte the one the stored anchor was decoded from, on a bus that checks no producer
+ * (as then). Otherwise (a producer policy, another record, an index from before the digest) the full round
+ * decides, decoding the anchor as it always did.
+ */
+const nothingNew = (
+  bus: BusPort,
+  store: AuditStore,
+  marks: ReadonlyMap<string, ReadonlyArray<PartitionWatermarks>>,
+  anchorRecord: BusRecord | null,
+): boolean => {
+  for (const [topic, partitions] of marks)
+    for (const mark of partitions) {
+      const next = store.position(topic, mark.partition)?.next
+      if ((next ?? 0) > mark.high || Math.max(next ?? 0, mark.low) < mark.high) return false
+    }
+  const known = store.meta("anchor")
+  if (anchorRecord === null) return known === ""
+  return (
+    bus.authenticate === undefined &&
+    known !== undefined &&
+    store.meta(ANCHOR_RECORD) === `${recordDigest(anchorRecord)} ${known}`
+  )
 }
 
 /** Where the chunks of a catch-up are applied, in the order they are sent. */
@@ -167,6 +233,10 @@ const applyInThread = (path: string): Applier => {
  * - Of a topic the index takes only some event types of (`AUDITED_TYPES`),
  *   the other records are skipped by their type header, never decoded, and
  *   their position is committed like any other.
+ * - A round that finds nothing new (every partition at the index's position,
+ *   the anchor record the one the stored anchor came from: `nothingNew`)
+ *   ends there, having decoded nothing and written nothing; the decoding
+ *   side is loaded only for a round with records to read.
  * - A long catch-up (a cold build) applies its chunks in a writer thread,
  *   one chunk while the next is read and decoded here; chunks are applied in
  *   the order they are read, each checked as above, so the index is the same
@@ -195,9 +265,13 @@ export const catchUp = async (
     }
   }
 
+  const anchorRecord = await anchorRecordOf(bus, marks.get(TOPICS.messagesObserved.name) ?? [])
+  if (nothingNew(bus, store, marks, anchorRecord))
+    return { records: 0, unreadable: 0, rebuilt: false, missing }
+
+  const { audited, indexEvent } = await loadDecoding()
   let rebuilt = false
-  const observed = marks.get(TOPICS.messagesObserved.name) ?? []
-  const anchor = await anchorOf(bus, observed)
+  const anchor = anchorRecord === null ? null : anchorOf(audited, bus, anchorRecord)
   const known = store.meta("anchor")
   const shrunk = [...marks.entries()].some(([topic, partitions]) =>
     partitions.some((mark) => (store.position(topic, mark.partition)?.next ?? 0) > mark.high),
@@ -207,6 +281,10 @@ export const catchUp = async (
     rebuilt = true
   }
   store.setMeta("anchor", anchor ?? "")
+  store.setMeta(
+    ANCHOR_RECORD,
+    anchorRecord !== null && bus.authenticate === undefined ? `${recordDigest(anchorRecord)} ${anchor}` : "",
+  )
 
   const chunkSize = options.chunk ?? CHUNK
   let backlog = 0

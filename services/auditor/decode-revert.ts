@@ -6,9 +6,12 @@
  *
  * @module
  */
-import { type Abi, decodeErrorResult, type Hex } from "viem"
-import { describeRevertsIn, describeSolidityRevert } from "../../chains/index.ts"
-import { gatedRecipientAbi, inboxAbi, pingRecipientAbi } from "../../contracts/index.ts"
+import type { Abi, Hex } from "viem"
+import { decodeErrorResult } from "viem/utils"
+import { describeRevertsIn, describeSolidityRevert } from "../../chains/evm/solidity-revert.ts"
+import { gatedRecipientAbi } from "../../contracts/out/GatedRecipient.ts"
+import { inboxAbi } from "../../contracts/out/Inbox.ts"
+import { pingRecipientAbi } from "../../contracts/out/PingRecipient.ts"
 
 /** Errors a recipient or the Inbox may revert with, besides `Error(string)` and `Panic(uint256)`. */
 const KNOWN_ERRORS: Abi = [...gatedRecipientAbi, ...pingRecipientAbi, ...inboxAbi].filter(

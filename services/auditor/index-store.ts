@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import type { DatabaseSync, StatementSync } from "node:sqlite"
-import { type ChainHalt, type ChainStatus, foldChainHalt } from "../runtime/chain-halts.ts"
+import { type ChainHalt, type ChainStatus, foldChainHalt } from "../runtime/chain-halt-rule.ts"
 import {
   connectIndex,
   DERIVED_TABLES,

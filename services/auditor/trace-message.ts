@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { describeRevertsIn } from "../../chains/index.ts"
+import { describeRevertsIn } from "../../chains/evm/solidity-revert.ts"
 import { rankOf, type Stage } from "../lifecycle/index.ts"
 import type { ChainResume } from "../runtime/chain-halts.ts"
 import { describeFailure, describeRevert } from "./decode-revert.ts"

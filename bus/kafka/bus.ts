@@ -226,7 +226,9 @@ class KafkaBus implements BusPort {
   readonly #brokers: ReadonlyArray<string>
   readonly #kafka: Kafka
   readonly #admin: Admin
-  readonly #producer: Producer
+  #producer: Producer
+  /** A new producer (a new producer id), for when the current one's sequence state is broken. */
+  readonly #newProducer: () => Producer
   /** Set by the first publish; cleared when connecting fails, so the next publish tries again. */
   #producerConnected: Promise<void> | undefined
   readonly #logger: KafkaBusLogger
@@ -250,7 +252,7 @@ class KafkaBus implements BusPort {
     options: KafkaBusOptions,
     kafka: Kafka,
     admin: Admin,
-    producer: Producer,
+    producer: { readonly first: Producer; readonly next: () => Producer },
     logger: KafkaBusLogger,
     sockets: SocketTracker,
     security: KafkaSecurity | undefined,
@@ -262,7 +264,8 @@ class KafkaBus implements BusPort {
     this.#brokers = [...options.brokers]
     this.#kafka = kafka
     this.#admin = admin
-    this.#producer = producer
+    this.#producer = producer.first
+    this.#newProducer = producer.next
     this.#logger = logger
   }
 
@@ -278,6 +281,25 @@ class KafkaBus implements BusPort {
       ...(groupId === undefined ? {} : { groupId }),
       ...(this.#principal === undefined ? {} : { principal: this.#principal }),
     })
+  }
+
+  /**
+   * Swaps in a new producer after a failover broke the idempotent producer's sequence state: kafkajs never
+   * recovers that on its own, and every later publish to the partition would fail the same way. The new one
+   * gets a new producer id, so its sequences start afresh; the records of the failed publish were not
+   * acknowledged, and a caller that publishes them again may store some twice (consumers drop them by id).
+   */
+  #replaceProducer(cause: unknown): void {
+    const broken = this.#producer
+    this.#producer = this.#newProducer()
+    this.#producerConnected = undefined
+    this.#logger.warn(
+      "the producer's sequence state broke in a failover; publishing through a new producer",
+      {
+        error: cause instanceof Error ? cause.message : String(cause),
+      },
+    )
+    broken.disconnect().catch(() => {})
   }
 
   /** Connects the producer once, on the first publish (see the module's invariants). */
@@ -580,6 +602,7 @@ class KafkaBus implements BusPort {
     } catch (error) {
       // A partition count change or a deleted topic shows up here first.
       for (const topic of byTopic.keys()) this.#metadata.delete(topic)
+      if (brokenSequence(error)) this.#replaceProducer(error)
       if (group.length > 1) throw error
       const topic = byTopic.size === 1 ? records[0]!.topic : undefined
       group[0]!.reject(this.#error(error, "publish", topic))
@@ -749,6 +772,28 @@ class KafkaBus implements BusPort {
 }
 
 /**
+ * Whether a failed produce left the idempotent producer's sequence state wrong for good: the broker holds a
+ * batch the dead leader stored without acknowledging (OUT_OF_ORDER_SEQUENCE_NUMBER), forgot the producer
+ * (UNKNOWN_PRODUCER_ID), or fenced its epoch; or kafkajs reported success while leaving a partition out
+ * (`positionsFromResponse`: "acknowledged no batch"), which happens when a leader moves mid-send.
+ */
+const brokenSequence = (error: unknown): boolean => {
+  // kafkajs wraps a retried failure (`originalError`); Error causes chain too.
+  const next = (e: Error): unknown => (e as { originalError?: unknown }).originalError ?? e.cause
+  for (let cause: unknown = error; cause instanceof Error; cause = next(cause)) {
+    const type = (cause as { type?: unknown }).type
+    if (
+      type === "OUT_OF_ORDER_SEQUENCE_NUMBER" ||
+      type === "UNKNOWN_PRODUCER_ID" ||
+      type === "INVALID_PRODUCER_EPOCH"
+    )
+      return true
+    if (/out of order sequence number|acknowledged no batch/i.test(cause.message)) return true
+  }
+  return false
+}
+
+/**
  * Why kafkajs found no coordinator for a group: it swallows the broker's
  * answer to FindCoordinator, which for a group the principal's ACLs do not
  * allow is GROUP_AUTHORIZATION_FAILED. Asked once, after a failure, by a
@@ -818,16 +863,18 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     retry: { retries: options.retries ?? 5 },
   })
   const admin = kafka.admin()
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // kafkajs's own default for an idempotent producer; set explicitly
-    // because the client-wide `retry` would otherwise limit it.
-    retry: { retries: Number.MAX_SAFE_INTEGER },
-    // Explicit, which is also what silences kafkajs's v2 partitioner warning.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  })
+  const newProducer = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // kafkajs's own default for an idempotent producer; set explicitly
+      // because the client-wide `retry` would otherwise limit it.
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+      // Explicit, which is also what silences kafkajs's v2 partitioner warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    })
+  const producer = newProducer()
   // An untrusted certificate is retried as a connection error until the
   // deadline; the sockets remember why.
   const tlsFailure = (): KafkaTlsError | undefined => {
@@ -864,7 +911,15 @@ export const openKafkaBus = async (options: KafkaBusOptions): Promise<BusPort> =
     })
     throw translated instanceof KafkaUnreachableError ? (tlsFailure() ?? translated) : translated
   }
-  return new KafkaBus(options, kafka, admin, producer, logger, sockets, security)
+  return new KafkaBus(
+    options,
+    kafka,
+    admin,
+    { first: producer, next: newProducer },
+    logger,
+    sockets,
+    security,
+  )
 }
 
 /**

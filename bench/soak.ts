@@ -7,9 +7,11 @@
  * (`bench/chaos/main.ts --faults none`): the devnet's chains and operators, `minutes` of traffic at `rate`
  * messages per second, and the verdict from the chains (every message delivered once, nothing lost). Every
  * `sample-s` seconds it reads each service process's resident set size (`/proc/<pid>/status`, VmRSS) and
- * prints it. At the end it fits a line through each process's samples after the warm-up (least squares) and
- * gives its slope in MB per minute: flat memory is a slope near 0 however long the run; a leak is a slope that
- * stays positive. The harness's own process, which keeps the tally of every message, is not a service and is
+ * prints it. At the end it fits a line through each process's samples after the warm-up and while the traffic
+ * runs (least squares) and gives its slope in MB per minute, and the slope of the last half of those samples
+ * alone: flat memory is a slope near 0 however long the run; a leak is a slope that stays positive in both
+ * halves. The samples after the traffic (the harness then reads the whole log and the chains for its
+ * verdict, through the services' process) are printed and kept, and not fitted. The harness's own process, which keeps the tally of every message, is not a service and is
  * not measured.
  */
 import { spawn } from "node:child_process"
@@ -154,15 +156,19 @@ const main = async () => {
   else rmSync(dataDir, { recursive: true, force: true })
   const processes = Object.fromEntries(
     [...samples].map(([label, points]) => {
-      const steady = points.filter(([minute]) => minute >= WARMUP_MINUTES)
+      const steady = points.filter(([minute]) => minute >= WARMUP_MINUTES && minute <= MINUTES)
       const fitted = slope(steady)
+      const lastHalf = slope(steady.slice(Math.floor(steady.length / 2)))
+      const rounded = (value: number | null) => (value === null ? null : Math.round(value * 1000) / 1000)
       return [
         label,
         {
           rssAfterWarmupMb: steady[0]?.[1] ?? null,
+          rssEndOfTrafficMb: steady.at(-1)?.[1] ?? null,
           rssEndMb: points.at(-1)?.[1] ?? null,
           rssMaxMb: Math.max(...points.map(([, rss]) => rss)),
-          rssSlopeMbPerMinute: fitted === null ? null : Math.round(fitted * 1000) / 1000,
+          rssSlopeMbPerMinute: rounded(fitted),
+          rssSlopeLastHalfMbPerMinute: rounded(lastHalf),
           samples: points,
         },
       ]
@@ -186,7 +192,7 @@ const main = async () => {
   if (!values.json) {
     for (const [label, p] of Object.entries(processes)) {
       log(
-        `soak: ${label}: RSS ${p.rssAfterWarmupMb} MB after warm-up, ${p.rssEndMb} MB at the end, slope ${p.rssSlopeMbPerMinute} MB/min`,
+        `soak: ${label}: RSS ${p.rssAfterWarmupMb} MB after warm-up, ${p.rssEndOfTrafficMb} MB at the end of the traffic (${p.rssEndMb} MB at the end), slope ${p.rssSlopeMbPerMinute} MB/min (last half ${p.rssSlopeLastHalfMbPerMinute})`,
       )
     }
     log(`soak: the run ${figures.runOk ? "passed" : `failed (exit ${code})`}`)

@@ -158,54 +158,74 @@ export const readInboxStatus = async (
  * side.delivered.get(messageId) // 1 for a message delivered once
  * ```
  */
-/** Blocks per `eth_getLogs`: a long run's whole history in one answer passes viem's 10 MB response limit. */
+/**
+ * Blocks per `eth_getLogs` at first: a long run's whole history in one answer passes viem's 10 MB response
+ * limit. A page whose answer is still too large (a busy stretch) is split in two until it fits.
+ */
 const LOG_PAGE_BLOCKS = 2_000n
 
 export const readRecipientSide = async (chains: ReadonlyArray<DevnetChain>): Promise<RecipientSide> => {
   const pinged = new Map<string, number>()
   const delivered = new Map<string, number>()
   const failed = new Map<string, number>()
-  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
+  const bump = (map: Map<string, number>, keys: ReadonlyArray<string>) => {
+    for (const key of keys) map.set(key, (map.get(key) ?? 0) + 1)
+  }
   for (const chain of chains) {
     const head = await chain.client.getBlockNumber()
     for (let from = 0n; from <= head; from += LOG_PAGE_BLOCKS) {
       const to = from + LOG_PAGE_BLOCKS - 1n < head ? from + LOG_PAGE_BLOCKS - 1n : head
-      await readPage(chain, from, to, { pinged, delivered, failed, bump })
+      for (const page of await readPages(chain, from, to)) {
+        bump(pinged, page.pinged)
+        bump(delivered, page.delivered)
+        bump(failed, page.failed)
+      }
     }
   }
   return { pinged, delivered, failed }
 }
 
-const readPage = async (
-  chain: DevnetChain,
-  fromBlock: bigint,
-  toBlock: bigint,
-  into: {
-    readonly pinged: Map<string, number>
-    readonly delivered: Map<string, number>
-    readonly failed: Map<string, number>
-    readonly bump: (map: Map<string, number>, key: string) => void
-  },
-) => {
-  const { pinged, delivered, failed, bump } = into
-  {
-    const pings = await chain.client.getLogs({
-      address: chain.recipient,
-      event: pingedEvent,
-      fromBlock,
-      toBlock,
-    })
-    for (const log of pings)
-      bump(pinged, `${chain.chainId}:${Number(log.args.srcChainId)}:${log.args.body!.toLowerCase()}`)
-    const inboxLogs = await chain.client.getLogs({ address: chain.inbox, fromBlock, toBlock })
-    for (const log of inboxLogs) {
-      try {
-        const decoded = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics })
-        if (decoded.eventName === "MessageDelivered") bump(delivered, decoded.args.messageId.toLowerCase())
-        if (decoded.eventName === "MessageFailed") bump(failed, decoded.args.messageId.toLowerCase())
-      } catch {
-        // An event of another ABI: not the Inbox's.
-      }
+interface Page {
+  readonly pinged: ReadonlyArray<string>
+  readonly delivered: ReadonlyArray<string>
+  readonly failed: ReadonlyArray<string>
+}
+
+/** The pages of `[fromBlock, toBlock]`, halved wherever an answer is too large; none is counted twice. */
+const readPages = async (chain: DevnetChain, fromBlock: bigint, toBlock: bigint): Promise<Page[]> => {
+  try {
+    return [await readPage(chain, fromBlock, toBlock)]
+  } catch (error) {
+    const tooLarge =
+      error instanceof Error &&
+      /ResponseBodyTooLarge|exceeded the size limit/.test(`${error.name} ${error.message}`)
+    if (!tooLarge || fromBlock === toBlock) throw error
+    const middle = fromBlock + (toBlock - fromBlock) / 2n
+    return [...(await readPages(chain, fromBlock, middle)), ...(await readPages(chain, middle + 1n, toBlock))]
+  }
+}
+
+/** One page's facts, counted by the caller only once both reads answered. */
+const readPage = async (chain: DevnetChain, fromBlock: bigint, toBlock: bigint): Promise<Page> => {
+  const pings = await chain.client.getLogs({
+    address: chain.recipient,
+    event: pingedEvent,
+    fromBlock,
+    toBlock,
+  })
+  const pinged = pings.map(
+    (log) => `${chain.chainId}:${Number(log.args.srcChainId)}:${log.args.body!.toLowerCase()}`,
+  )
+  const delivered: string[] = []
+  const failed: string[] = []
+  for (const log of await chain.client.getLogs({ address: chain.inbox, fromBlock, toBlock })) {
+    try {
+      const decoded = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics })
+      if (decoded.eventName === "MessageDelivered") delivered.push(decoded.args.messageId.toLowerCase())
+      if (decoded.eventName === "MessageFailed") failed.push(decoded.args.messageId.toLowerCase())
+    } catch {
+      // An event of another ABI: not the Inbox's.
     }
   }
+  return { pinged, delivered, failed }
 }

@@ -5,12 +5,14 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createWalletClient, getAddress, type Hex, http } from "viem"
+import { createWalletClient, type Hex, http } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { readEvents } from "../../bus/events/index.ts"
 import { chainDefinition } from "../../chains/evm/client.ts"
 import { gatedRecipientAbi, inboxAbi } from "../../contracts/index.ts"
+import type { Message } from "../../schemas/index.ts"
+import { createMerkleTree, getMessageProof, getRoot } from "../../services/proof-builder/merkle/index.ts"
 import { toChorusMessage } from "../../services/runtime/contract-message.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { untilSettled } from "../../test/e2e/exactly-once.ts"
@@ -137,41 +139,59 @@ describe("a devnet with 25% of its traffic to closed GatedRecipients", () => {
       )
     expect(await gatesOpen()).toEqual(devnet.world.chains.map(() => true))
 
-    // A failed message can now be retried: here with its single proof from the log.
+    // A failed message can now be retried, with a proof against a root its Inbox committed: built here from
+    // the lane's messages on the log, as anyone holding the log can (the proof-builder's own single proofs are
+    // against each checkpoint's root, and the submitter may have committed only a later one).
     const gated = tracked.find((m) => m.sent.gated)!
     const destination = devnet.world.chains.find((c) => c.chainId === gated.sent.dstChainId)!
-    let retried = false
+    const laneOf = (checkpoint: { srcChainId: number; outbox: string; dstChainId: number }) =>
+      `${checkpoint.srcChainId}:${checkpoint.outbox.toLowerCase()}:${checkpoint.dstChainId}`
+    let gatedMessage: Message | undefined
+    let gatedLane: string | undefined
+    const leaves = new Map<string, Map<number, Hex>>()
     for await (const read of readEvents(devnet.bus, {
       topic: TOPICS.messagesProven.name,
       from: "earliest",
     })) {
       if (!read.ok || read.envelope.event._tag !== "MessageProven") continue
       const proven = read.envelope.event
-      const root = proven.checkpoint.root as Hex
-      if (proven.kind !== "single" || proven.messageIds[0] !== gated.messageId) continue
-      const committed = await destination.client.readContract({
-        address: destination.inbox,
-        abi: inboxAbi,
-        functionName: "committedCount",
-        args: [BigInt(proven.checkpoint.srcChainId), getAddress(proven.checkpoint.outbox), root],
+      const lane = laneOf(proven.checkpoint)
+      const ids = leaves.get(lane) ?? new Map<number, Hex>()
+      leaves.set(lane, ids)
+      proven.messageIds.forEach((id, i) => {
+        ids.set(proven.start + i, id as Hex)
+        if (id === gated.messageId) [gatedMessage, gatedLane] = [proven.messages[i], lane]
       })
-      if (committed === 0) continue
-      const wallet = createWalletClient({
-        chain: chainDefinition(destination.chainId, [destination.rpcUrl]),
-        account: privateKeyToAccount(ANVIL_KEYS.deployer),
-        transport: http(destination.rpcUrl),
-      })
-      const hash = await wallet.writeContract({
-        address: destination.inbox,
-        abi: inboxAbi,
-        functionName: "retry",
-        args: [toChorusMessage(proven.messages[0]!), root, proven.proof.map((sibling) => sibling as Hex)],
-      })
-      expect((await destination.client.waitForTransactionReceipt({ hash })).status).toBe("success")
-      retried = true
-      break
     }
-    expect(retried, "a single proof against a committed root exists for the failed message").toBe(true)
+    expect(gatedMessage, "the failed message is proven on the log").toBeDefined()
+    const committed: Array<{ root: Hex; count: number }> = []
+    for await (const read of readEvents(devnet.bus, { topic: TOPICS.deliveries.name, from: "earliest" })) {
+      if (!read.ok || read.envelope.event._tag !== "RootCommitted") continue
+      const { checkpoint } = read.envelope.event
+      if (laneOf(checkpoint) === gatedLane && checkpoint.count > gatedMessage!.nonce)
+        committed.push({ root: checkpoint.root as Hex, count: checkpoint.count })
+    }
+    const [root] = committed
+    expect(root, "a root covering the failed message was committed on its destination").toBeDefined()
+    const ids = leaves.get(gatedLane!)!
+    const tree = createMerkleTree(Array.from({ length: root!.count }, (_, nonce) => ids.get(nonce)!))
+    expect(getRoot(tree)).toBe(root!.root)
+    const wallet = createWalletClient({
+      chain: chainDefinition(destination.chainId, [destination.rpcUrl]),
+      account: privateKeyToAccount(ANVIL_KEYS.deployer),
+      transport: http(destination.rpcUrl),
+    })
+    const hash = await wallet.writeContract({
+      address: destination.inbox,
+      abi: inboxAbi,
+      functionName: "retry",
+      args: [
+        toChorusMessage(gatedMessage!),
+        root!.root,
+        getMessageProof(tree, gatedMessage!.nonce, root!.count).siblings,
+      ],
+    })
+    expect((await destination.client.waitForTransactionReceipt({ hash })).status).toBe("success")
     const after = await receivedPayloads(devnet.world)
     expect(after.filter((r) => r.recipient === "gated").map(key)).toEqual([key(gated.sent)])
 

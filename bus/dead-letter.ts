@@ -20,7 +20,14 @@
 import { createHash } from "node:crypto"
 import { TOPICS } from "../topology/topics.ts"
 import { UnauthenticatedRecordError } from "./authentication/unauthenticated-error.ts"
-import type { BusPort, BusRecord, DeliveryContext, SubscribeOptions, Subscription, TopicPartition } from "./port.ts"
+import type {
+  BusPort,
+  BusRecord,
+  DeliveryContext,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+} from "./port.ts"
 
 /** The dead-letter topic every service writes to, as `topology/` declares it. */
 export const DEAD_LETTER_TOPIC = TOPICS.deadLetters.name

@@ -1,6 +1,13 @@
 import type { Envelope } from "../../schemas/index.ts"
 import { failureOf, subscribeDecoding } from "../dead-letter.ts"
-import type { BusPort, BusRecord, DeliveryContext, SubscribeOptions, Subscription, TopicPartition } from "../port.ts"
+import type {
+  BusPort,
+  BusRecord,
+  DeliveryContext,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+} from "../port.ts"
 import { assertDeclared } from "./assert-declared.ts"
 import { decodeAuthenticated } from "./decode-authenticated.ts"
 

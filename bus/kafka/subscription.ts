@@ -265,10 +265,20 @@ export class KafkaSubscription implements Subscription {
     let lastMark = lastBeat
     const mark = () => {
       if (handled === undefined) return
-      payload.resolveOffset(handled)
-      this.#committable(topic, partition, Number(handled) + 1, unmarked)
+      const offset = handled
+      const records = unmarked
       handled = undefined
       unmarked = 0
+      // A rebalance that moved the partition away: its new owner redoes these records from the last commit.
+      if (!this.#assignment.some((a) => a.topic === topic && a.partition === partition)) return
+      try {
+        payload.resolveOffset(offset)
+      } catch {
+        // kafkajs rebuilt its offsets for a new generation without this partition before telling us
+        // (tulios/kafkajs#1366): the same as above, and not a reason to crash the consumer.
+        return
+      }
+      this.#committable(topic, partition, Number(offset) + 1, records)
     }
     try {
       for (const message of batch.messages) {

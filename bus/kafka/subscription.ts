@@ -274,9 +274,8 @@ export class KafkaSubscription implements Subscription {
       try {
         payload.resolveOffset(offset)
       } catch {
-        // kafkajs rebuilt its offsets for a new generation without this partition before telling us
-        // (tulios/kafkajs#1366): the same as above, and not a reason to crash the consumer.
-        return
+        // A rebalance that kept the partition here rebuilt kafkajs's offsets, empty until its next fetch
+        // (tulios/kafkajs#1366): its own mark is lost, not ours, and a throw here would crash the consumer.
       }
       this.#committable(topic, partition, Number(offset) + 1, records)
     }

@@ -2,6 +2,11 @@
  * The relay end to end on both buses (issue 13): `npm run bench:relay [-- --messages 3000 --rate 100
  * --brokers host:port --chorus <checkout> --json]`. Ends with one JSON line of its figures.
  *
+ * `--scale-out [--members 1,2 --scaled <services> --seed <n>]` measures scale-out instead (`relay-scale-out.ts`): the relay's
+ * throughput with 1, then 2, processes per lane service on a 3-broker cluster with a broker killed mid-run,
+ * from the chains, and the ratio (goal ≥ 1.6). Its JSON line: `{"mode":"scale-out","runs":[…],
+ * "oneMemberMsgPerS","twoMembersMsgPerS","scaleOutRatio","lost","duplicated","stranded","ok"}`.
+ *
  * It runs `chorus devnet --exit --json` twice, one after the other: on the embedded log, then on Kafka (its
  * own single-node broker from `scripts/kafka-local` unless `--brokers` names one, which must hold no Chorus
  * log but an earlier devnet's). Each run reports what its log says: messages sent and delivered, the rate
@@ -21,6 +26,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { startLocalBroker } from "./chaos/kafka-broker.ts"
 import { positiveFlag } from "./positive-flag.ts"
+import { runScaleOut } from "./relay-scale-out.ts"
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +35,10 @@ const { values } = parseArgs({
     brokers: { type: "string" },
     chorus: { type: "string" },
     only: { type: "string" },
+    "scale-out": { type: "boolean", default: false },
+    members: { type: "string", default: "1,2" },
+    scaled: { type: "string" },
+    seed: { type: "string", default: "7" },
     json: { type: "boolean", default: false },
   },
 })
@@ -109,6 +119,49 @@ const runDevnet = async (
 const perThousand = (figures: DevnetFigures) =>
   figures.delivered === 0 ? null : Math.round((figures.cpuSeconds * 1000 * 100) / figures.delivered) / 100
 
+const scaleOut = async () => {
+  const members = values.members.split(",").map((m) => positive("members", m.trim()))
+  const seed = Number(values.seed)
+  if (!/^\d+$/.test(values.seed) || seed > 4_294_967_295) {
+    console.error(
+      `bench:relay: --seed must be a whole number up to 4294967295, got ${JSON.stringify(values.seed)}`,
+    )
+    process.exit(2)
+  }
+  const runs = await runScaleOut(
+    { messages: MESSAGES, rate: RATE, seed, members, scaled: values.scaled },
+    log,
+  )
+  const rateOf = (m: number) => runs.find((r) => r.members === m)?.settledPerS ?? null
+  const one = rateOf(1)
+  const two = rateOf(2)
+  const sum = (key: "lost" | "duplicated" | "stranded") => runs.reduce((total, r) => total + r[key], 0)
+  const figures = {
+    mode: "scale-out",
+    messages: MESSAGES,
+    rate: RATE,
+    seed,
+    scaled: values.scaled ?? "proof-builder,operator,attestation-collector,submitter",
+    runs,
+    oneMemberMsgPerS: one,
+    twoMembersMsgPerS: two,
+    scaleOutRatio: one !== null && two !== null ? Math.round((two / one) * 100) / 100 : null,
+    lost: sum("lost"),
+    duplicated: sum("duplicated"),
+    stranded: sum("stranded"),
+    ok: runs.every((r) => r.passed && r.brokerFault !== ""),
+  }
+  if (!values.json) {
+    for (const r of runs)
+      log(
+        `${r.members} member(s): ${r.settled}/${r.sent} settled at ${r.settledPerS} msg/s; lost ${r.lost}, duplicated ${r.duplicated}, stranded ${r.stranded}; ${r.brokerFault || "broker fault NOT done"}`,
+      )
+    log(`scale-out ratio ${figures.scaleOutRatio} (goal ≥ 1.6)`)
+  }
+  console.log(JSON.stringify(figures))
+  if (!figures.ok) process.exitCode = 1
+}
+
 const main = async () => {
   const workDir = mkdtempSync(join(tmpdir(), "chorus-bench-relay-"))
   let broker: Awaited<ReturnType<typeof startLocalBroker>> | undefined
@@ -161,4 +214,4 @@ const main = async () => {
   }
 }
 
-await main()
+await (values["scale-out"] ? scaleOut() : main())

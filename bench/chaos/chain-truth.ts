@@ -39,6 +39,8 @@ export interface RecipientSide {
   /** `MessageDelivered` and `MessageFailed` events by message id. */
   readonly delivered: ReadonlyMap<string, number>
   readonly failed: ReadonlyMap<string, number>
+  /** The time (unix seconds) of the last block with a `MessageDelivered` or `MessageFailed`, on any chain. */
+  readonly lastSettledAt: number | null
 }
 
 const pingedEvent = parseAbiItem(
@@ -168,27 +170,62 @@ export const readRecipientSide = async (chains: ReadonlyArray<DevnetChain>): Pro
   const pinged = new Map<string, number>()
   const delivered = new Map<string, number>()
   const failed = new Map<string, number>()
+  let lastSettledAt: number | null = null
   const bump = (map: Map<string, number>, keys: ReadonlyArray<string>) => {
     for (const key of keys) map.set(key, (map.get(key) ?? 0) + 1)
   }
   for (const chain of chains) {
     const head = await chain.client.getBlockNumber()
+    let lastSettleBlock: bigint | null = null
     for (let from = 0n; from <= head; from += LOG_PAGE_BLOCKS) {
       const to = from + LOG_PAGE_BLOCKS - 1n < head ? from + LOG_PAGE_BLOCKS - 1n : head
       for (const page of await readPages(chain, from, to)) {
         bump(pinged, page.pinged)
         bump(delivered, page.delivered)
         bump(failed, page.failed)
+        if (
+          page.lastSettleBlock !== null &&
+          (lastSettleBlock === null || page.lastSettleBlock > lastSettleBlock)
+        )
+          lastSettleBlock = page.lastSettleBlock
       }
     }
+    if (lastSettleBlock !== null) {
+      const at = Number((await chain.client.getBlock({ blockNumber: lastSettleBlock })).timestamp)
+      lastSettledAt = Math.max(lastSettledAt ?? at, at)
+    }
   }
-  return { pinged, delivered, failed }
+  return { pinged, delivered, failed, lastSettledAt }
+}
+
+/**
+ * The time (unix seconds) of the first block holding a traffic message, on any chain: with `lastSettledAt`,
+ * the window the relay took for the whole run, as the chains date it.
+ *
+ * @example
+ * ```ts
+ * const from = await firstSentAt(world.devnet.chains, receipts.messages)
+ * ```
+ */
+export const firstSentAt = async (
+  chains: ReadonlyArray<DevnetChain>,
+  messages: ReadonlyArray<SentMessage>,
+): Promise<number | null> => {
+  let first: number | null = null
+  for (const chain of chains) {
+    const blocks = messages.filter((m) => m.sent.message.src === chain.chainId).map((m) => m.blockNumber)
+    if (blocks.length === 0) continue
+    const block = await chain.client.getBlock({ blockNumber: BigInt(Math.min(...blocks)) })
+    first = Math.min(first ?? Number(block.timestamp), Number(block.timestamp))
+  }
+  return first
 }
 
 interface Page {
   readonly pinged: ReadonlyArray<string>
   readonly delivered: ReadonlyArray<string>
   readonly failed: ReadonlyArray<string>
+  readonly lastSettleBlock: bigint | null
 }
 
 /** The pages of `[fromBlock, toBlock]`, halved wherever an answer is too large; none is counted twice. */
@@ -218,14 +255,17 @@ const readPage = async (chain: DevnetChain, fromBlock: bigint, toBlock: bigint):
   )
   const delivered: string[] = []
   const failed: string[] = []
+  let lastSettleBlock: bigint | null = null
   for (const log of await chain.client.getLogs({ address: chain.inbox, fromBlock, toBlock })) {
     try {
       const decoded = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics })
       if (decoded.eventName === "MessageDelivered") delivered.push(decoded.args.messageId.toLowerCase())
       if (decoded.eventName === "MessageFailed") failed.push(decoded.args.messageId.toLowerCase())
+      if (decoded.eventName === "MessageDelivered" || decoded.eventName === "MessageFailed")
+        lastSettleBlock = log.blockNumber
     } catch {
       // An event of another ABI: not the Inbox's.
     }
   }
-  return { pinged, delivered, failed }
+  return { pinged, delivered, failed, lastSettleBlock }
 }

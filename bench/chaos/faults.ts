@@ -11,7 +11,8 @@
 /** Every fault, with what it does; the order is the order they are printed in. */
 export const FAULTS = {
   kill: "kill -9 of every service process at a random time (each at least once), then a restart",
-  broker: "a restart of the Kafka broker (Kafka only; see --kafka-node-dir)",
+  broker:
+    "a restart of the Kafka broker, or a kill -9 of one of three (Kafka only; see --kafka-node-dir, --kafka-brokers)",
   "rpc-errors":
     "10% of every service's RPC requests fail (HTTP 5xx or a JSON-RPC error); 0-400 ms latency on all",
   "drop-logs": "one chain-watcher's RPC drops 20% of the Outbox's logs from eth_getLogs answers",

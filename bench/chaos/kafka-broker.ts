@@ -5,6 +5,11 @@
  *   `scripts/kafka-local` on a free port pair and a data directory inside
  *   the run's directory, watched (`KAFKA_WATCH_PID`) so it stops when the
  *   harness dies, however it dies; the run restarts it and stops it at the end.
+ * - `--kafka local --kafka-brokers 3`: the run's own cluster of three
+ *   (`scripts/kafka-local start --brokers 3`, six free consecutive ports),
+ *   watched the same way. Its fault is a crash of one broker: `kill-broker`
+ *   (SIGKILL) of the second node, held down while the traffic runs, then
+ *   `start-broker`; the other two keep every partition's in-sync quorum.
  * - `--kafka host:port[,…]` with `--kafka-node-dir <dir>`: a broker that
  *   `scripts/kafka-local` runs from that data directory (`.ci/run` exports
  *   it as `KAFKA_DATA_DIR`); the run restarts it with the same script, and
@@ -26,8 +31,8 @@ export interface RunBroker {
   readonly brokers: ReadonlyArray<string>
   /** Null when the run can restart the broker; otherwise why not. */
   readonly notRestartable: string | null
-  /** Stops and starts the broker again; resolves once it answers, with how long it was down. */
-  restart(): Promise<{ readonly downMs: number }>
+  /** Stops and starts a broker again; resolves once it answers, with how long it was down and what was done. */
+  restart(): Promise<{ readonly downMs: number; readonly what: string }>
   /** Stops the broker if the run started it. */
   release(): Promise<void>
 }
@@ -58,13 +63,15 @@ const portFree = (port: number) =>
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)))
   })
 
-/** Two adjacent free ports (client, controller), searched from a random base. */
-const freePortPair = async (): Promise<number> => {
+/** `count` consecutive free ports, searched from a random base: a node's client and controller ports. */
+const freePorts = async (count: number): Promise<number> => {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 10_000)
-    if ((await portFree(port)) && (await portFree(port + 1))) return port
+    const port = 20_000 + count * Math.floor(Math.random() * (20_000 / count))
+    let free = true
+    for (let i = 0; i < count && free; i++) free = await portFree(port + i)
+    if (free) return port
   }
-  throw new Error("no two adjacent free ports for the run's Kafka broker")
+  throw new Error(`no ${count} consecutive free ports for the run's Kafka`)
 }
 
 const controlled = (
@@ -87,7 +94,7 @@ const controlled = (
       const stopped = Date.now()
       await script(["stop"], env, log)
       await script(["start"], env, log)
-      return { downMs: Date.now() - stopped }
+      return { downMs: Date.now() - stopped, what: `broker at 127.0.0.1:${port} stopped and started again` }
     },
     release: async () => {
       if (own) await script(["stop"], env, log).catch(() => undefined)
@@ -107,7 +114,7 @@ const controlled = (
  */
 export const startLocalBroker = async (dataDir: string, log: string): Promise<RunBroker> => {
   mkdirSync(dataDir, { recursive: true })
-  const port = await freePortPair()
+  const port = await freePorts(2)
   const broker = controlled(port, port + 1, dataDir, log, true)
   await script(
     ["start", "--fresh"],
@@ -120,6 +127,51 @@ export const startLocalBroker = async (dataDir: string, log: string): Promise<Ru
     log,
   )
   return broker
+}
+
+/** How long the cluster's crashed broker stays down: long enough for leaders to move and producers to notice. */
+export const CLUSTER_BROKER_DOWN_MS = 10_000
+/** The node the cluster's fault crashes (1-based): not the first, whose address every config lists first. */
+const CRASHED_NODE = 2
+
+/**
+ * Starts the run's own cluster of three brokers.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startLocalCluster(join(runDir, "kafka"), join(runDir, "logs", "kafka.log"))
+ * await cluster.restart() // kill -9 of node 2, 10 s down, started again
+ * await cluster.release()
+ * ```
+ */
+export const startLocalCluster = async (dataDir: string, log: string): Promise<RunBroker> => {
+  mkdirSync(dataDir, { recursive: true })
+  const port = await freePorts(6)
+  const env = {
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(port + 3),
+    KAFKA_DATA_DIR: dataDir,
+    KAFKA_WATCH_PID: String(process.pid),
+    // A relay of a dozen processes on two cores slows the controllers down: a node takes minutes to rejoin.
+    KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? "600",
+  }
+  await script(["start", "--fresh", "--brokers", "3"], env, log)
+  const crashed = `127.0.0.1:${port + CRASHED_NODE - 1}`
+  return {
+    brokers: [0, 1, 2].map((i) => `127.0.0.1:${port + i}`),
+    notRestartable: null,
+    restart: async () => {
+      const killed = Date.now()
+      await script(["kill-broker", String(CRASHED_NODE)], env, log)
+      await new Promise((resolve) => setTimeout(resolve, CLUSTER_BROKER_DOWN_MS))
+      await script(["start-broker", String(CRASHED_NODE)], env, log)
+      return {
+        downMs: Date.now() - killed,
+        what: `broker ${CRASHED_NODE} of 3 (${crashed}) killed (SIGKILL) and started again with its data`,
+      }
+    },
+    release: () => script(["stop"], env, log).catch(() => undefined),
+  }
 }
 
 /**

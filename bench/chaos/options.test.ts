@@ -50,7 +50,34 @@ describe("the chaos command line", () => {
     expect(refusal(["--drain", "1"])).toMatch(/^--drain: /)
     expect(refusal(["--log-level", "loud"])).toMatch(/^--log-level: /)
     expect(refusal(["--bogus"])).toMatch(/unknown flag --bogus/)
+    expect(refusal(["--members", "2"])).toMatch(/^--members: needs Kafka/)
+    expect(refusal(["--kafka", "local", "--members", "5"])).toMatch(/^--members: must be from 1 to 4/)
+    expect(refusal(["--kafka", "127.0.0.1:9092", "--kafka-brokers", "3"])).toMatch(
+      /^--kafka-brokers: only with --kafka local/,
+    )
+    expect(refusal(["--kafka", "local", "--kafka-brokers", "2"])).toMatch(/^--kafka-brokers: expected 1 or 3/)
     expect(refusal(["extra"])).toMatch(/unexpected argument/)
+  })
+
+  it("takes a cluster of three and several members per service", () => {
+    const options = parseChaosArgs(["--kafka", "local", "--kafka-brokers", "3", "--members", "2"])!
+    expect(options.kafka).toEqual({ kind: "local", brokers: 3 })
+    expect(options.members).toBe(2)
+    expect(parseChaosArgs(["--kafka", "local"])!).toMatchObject({ kafka: { brokers: 1 }, members: 1 })
+    expect(
+      parseChaosArgs([
+        "--kafka",
+        "local",
+        "--members",
+        "2",
+        "--scaled",
+        "proof-builder,attestation-collector",
+      ])!.scaled,
+    ).toEqual(["proof-builder", "attestation-collector"])
+    expect(refusal(["--kafka", "local", "--scaled", "operator"])).toMatch(/^--scaled: only with --members/)
+    expect(refusal(["--kafka", "local", "--members", "2", "--scaled", "chain-watcher"])).toMatch(
+      /^--scaled: "chain-watcher" does not run in a consumer group/,
+    )
   })
 
   it("documents every flag and every fault in --help", () => {
@@ -60,6 +87,9 @@ describe("the chaos command line", () => {
       "--seed",
       "--kafka",
       "--kafka-node-dir",
+      "--kafka-brokers",
+      "--members",
+      "--scaled",
       "--faults",
       "--rate",
       "--drain",

@@ -17,8 +17,13 @@ import {
 
 export type KafkaChoice =
   | { readonly kind: "none" }
-  | { readonly kind: "local" }
+  /** The run's own broker, or its own cluster of three (`--kafka-brokers 3`). */
+  | { readonly kind: "local"; readonly brokers: 1 | 3 }
   | { readonly kind: "brokers"; readonly brokers: ReadonlyArray<string> }
+
+/** The services that run in consumer groups, so several processes can share an instance's work. */
+export const SCALABLE_SERVICES = ["proof-builder", "operator", "attestation-collector", "submitter"] as const
+export type ScaledService = (typeof SCALABLE_SERVICES)[number]
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
@@ -31,6 +36,10 @@ export interface ChaosOptions {
   readonly rate: number | undefined
   readonly kafka: KafkaChoice
   readonly kafkaNodeDir: string | undefined
+  /** Processes per instance of each lane service in `scaled` (proof-builder, operators, collector, submitters). */
+  readonly members: number
+  /** The lane services `members` applies to (all four when --scaled is absent). */
+  readonly scaled: ReadonlyArray<ScaledService>
   readonly faults: ReadonlySet<FaultName>
   readonly drainMs: number
   readonly dataDir: string | undefined
@@ -91,6 +100,15 @@ export const HELP = [
   "                         as not done",
   "  --kafka local          start the run's own broker (scripts/kafka-local, Java 17 and Maven) on a free port,",
   "                         restart it during the run, stop it at the end",
+  "  --kafka-brokers 3      with --kafka local: a cluster of three brokers (replication factor 3,",
+  "                         min.insync.replicas 2); the broker fault then kills one of them (kill -9), holds",
+  "                         it down for 10 s while the traffic runs, and starts it again",
+  "  --members <n>          with Kafka: run each lane service instance (proof-builder, every operator, the",
+  "                         attestation-collector, every submitter) as n processes in its consumer group",
+  "                         (1 to 4; default 1). A submitter's standby members send nothing while the active",
+  "                         one holds its destination (fencing); the chain-watchers stay one per chain",
+  "  --scaled <list>        with --members: only these services run several members, comma-separated, of",
+  "                         proof-builder, operator, attestation-collector, submitter (default all four)",
   "  --kafka-node-dir <dir> with --kafka <brokers>: the KAFKA_DATA_DIR of the scripts/kafka-local node serving",
   "                         the first broker, so the run restarts it with that script (.ci/run's broker)",
   "                         Without --kafka: the embedded log",
@@ -179,6 +197,9 @@ export const parseChaosArgs = (argv: ReadonlyArray<string>): ChaosOptions | unde
         seed: { type: "string" },
         kafka: { type: "string" },
         "kafka-node-dir": { type: "string" },
+        "kafka-brokers": { type: "string" },
+        members: { type: "string" },
+        scaled: { type: "string" },
         faults: { type: "string" },
         rate: { type: "string" },
         drain: { type: "string" },
@@ -222,12 +243,32 @@ export const parseChaosArgs = (argv: ReadonlyArray<string>): ChaosOptions | unde
       )
   }
   const kafkaText = text("kafka")
+  const clusterText = text("kafka-brokers")
+  if (clusterText !== undefined && kafkaText !== "local")
+    throw new ChaosUsageError("--kafka-brokers: only with --kafka local, for the run's own brokers")
+  if (clusterText !== undefined && clusterText !== "1" && clusterText !== "3")
+    throw new ChaosUsageError(`--kafka-brokers: expected 1 or 3, got ${JSON.stringify(clusterText)}`)
   const kafka: KafkaChoice =
     kafkaText === undefined
       ? { kind: "none" }
       : kafkaText === "local"
-        ? { kind: "local" }
+        ? { kind: "local", brokers: clusterText === "3" ? 3 : 1 }
         : { kind: "brokers", brokers: brokersOf(kafkaText) }
+  const membersText = text("members")
+  if (membersText !== undefined && kafka.kind === "none")
+    throw new ChaosUsageError(
+      "--members: needs Kafka (--kafka); on the embedded log every service runs in one process",
+    )
+  const members = integer("members", membersText, 1, 1, 4)
+  const scaledText = text("scaled")
+  if (scaledText !== undefined && membersText === undefined)
+    throw new ChaosUsageError("--scaled: only with --members, which says how many processes they run")
+  const scaled = (scaledText?.split(",").map((s) => s.trim()) ?? [...SCALABLE_SERVICES]) as ScaledService[]
+  for (const service of scaled)
+    if (!SCALABLE_SERVICES.includes(service))
+      throw new ChaosUsageError(
+        `--scaled: ${JSON.stringify(service)} does not run in a consumer group; expected some of ${SCALABLE_SERVICES.join(", ")}`,
+      )
   const kafkaNodeDir = text("kafka-node-dir")
   if (kafkaNodeDir !== undefined) {
     if (kafka.kind !== "brokers")
@@ -272,6 +313,8 @@ export const parseChaosArgs = (argv: ReadonlyArray<string>): ChaosOptions | unde
     rate,
     kafka,
     kafkaNodeDir,
+    members,
+    scaled,
     faults,
     drainMs: integer("drain", text("drain"), drainFor(messages), 10, 3_600) * 1000,
     dataDir,
@@ -290,7 +333,12 @@ export const replayCommand = (options: ChaosOptions, rate: number): string =>
     `--seed ${options.seed}`,
     `--rate ${Number(rate.toFixed(3))}`,
     ...(options.kafka.kind === "local" ? ["--kafka local"] : []),
+    ...(options.kafka.kind === "local" && options.kafka.brokers === 3 ? ["--kafka-brokers 3"] : []),
     ...(options.kafka.kind === "brokers" ? [`--kafka ${options.kafka.brokers.join(",")}`] : []),
     ...(options.kafkaNodeDir !== undefined ? [`--kafka-node-dir ${options.kafkaNodeDir}`] : []),
+    ...(options.members > 1 ? [`--members ${options.members}`] : []),
+    ...(options.members > 1 && options.scaled.length < SCALABLE_SERVICES.length
+      ? [`--scaled ${options.scaled.join(",")}`]
+      : []),
     `--faults ${describeFaults(options.faults)}`,
   ].join(" ")

@@ -197,8 +197,47 @@ export const renderExits = (exits: ReadonlyArray<UnitExit>): string[] => {
   )
 }
 
-/** The counts as the one JSON object of the last line. */
-export const countsJson = (counts: Counts): string =>
+/** How fast the relay settled the run's messages, as the chains date it. */
+export interface Throughput {
+  /** Messages the Inbox attempted (delivered, or failed at their recipient). */
+  readonly settled: number
+  /** From the first traffic message's block to the last `MessageDelivered`/`MessageFailed` block, in seconds. */
+  readonly seconds: number | null
+  readonly perS: number | null
+}
+
+/**
+ * The relay's throughput over the run, from the chains' block times (whole seconds): settled messages over
+ * the time from the first message's block to the last settle's block.
+ *
+ * @example
+ * ```ts
+ * throughputOf(verdict.counts, 1_700_000_000, 1_700_000_100) // { settled: …, seconds: 100, perS: … }
+ * ```
+ */
+export const throughputOf = (
+  counts: Counts,
+  firstSentAt: number | null,
+  lastSettledAt: number | null,
+): Throughput => {
+  const settled = counts.delivered + counts.failedAtRecipient
+  const seconds =
+    firstSentAt === null || lastSettledAt === null ? null : Math.max(1, lastSettledAt - firstSentAt)
+  return { settled, seconds, perS: seconds === null ? null : Math.round((settled / seconds) * 10) / 10 }
+}
+
+/** The throughput line of the report. */
+export const renderThroughput = (t: Throughput): string =>
+  t.perS === null
+    ? "throughput: nothing settled"
+    : `throughput: ${t.settled} message(s) settled in ${t.seconds} s (first message's block to the last settle's block): ${t.perS} msg/s`
+
+/** The counts, the throughput and the faults done as the one JSON object of the last line. */
+export const countsJson = (
+  counts: Counts,
+  throughput: Throughput,
+  outcomes: ReadonlyArray<EventOutcome>,
+): string =>
   JSON.stringify({
     sent: counts.sent,
     delivered: counts.delivered,
@@ -208,6 +247,11 @@ export const countsJson = (counts: Counts): string =>
     lost: counts.lost,
     duplicated: counts.duplicated,
     stranded: counts.stranded,
+    settledPerS: throughput.perS,
+    settleSeconds: throughput.seconds,
+    faultsPlanned: outcomes.length,
+    faultsDone: outcomes.filter((o) => o.ok).length,
+    faultsDoneDetail: outcomes.filter((o) => o.ok).map((o) => `${describeEvent(o.event)}: ${o.detail}`),
   })
 
 /** The messages that break the promise, at most `limit` of each kind. */

@@ -20,7 +20,7 @@ import {
   startFaultyRpc,
 } from "../../test/fixtures/faulty-rpc.ts"
 import { randomFor } from "./random.ts"
-import type { ChaosPlan } from "./schedule.ts"
+import { type ChaosPlan, instanceOfUnit } from "./schedule.ts"
 
 /** Who owns a set of proxies: a unit's name on Kafka, or `shared`, `proof-builder`, `operator-<i>` embedded. */
 export type ProxyOwner = string
@@ -32,10 +32,10 @@ export const DROPPED_LOGS_RATE = 0.2
 export const LOST_SEND_ANSWERS_RATE = 0.1
 export const LIE_RATE = 0.5
 
-/** The proxy owners of a run. */
+/** The proxy owners of a run: on Kafka one per service instance, whose members share it. */
 export const proxyOwnersOf = (plan: ChaosPlan): ProxyOwner[] =>
   plan.bus === "kafka"
-    ? [...plan.units]
+    ? [...new Set(plan.units.map(instanceOfUnit))]
     : [
         "shared",
         "proof-builder",

@@ -21,9 +21,9 @@ import { DEVNET_CHAIN_IDS } from "../../cli/devnet/world.ts"
 import { loadConfig } from "../../services/config/index.ts"
 import { busIdentitiesOf } from "../../services/registry.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
-import { readInboxStatus, readReceipts, readRecipientSide } from "./chain-truth.ts"
+import { firstSentAt, readInboxStatus, readReceipts, readRecipientSide } from "./chain-truth.ts"
 import { describeStanding, drain, standingProbe } from "./drain.ts"
-import { externalBroker, type RunBroker, startLocalBroker } from "./kafka-broker.ts"
+import { externalBroker, type RunBroker, startLocalBroker, startLocalCluster } from "./kafka-broker.ts"
 import { followLog } from "./log-facts.ts"
 import { type ChaosOptions, rateFor, replayCommand } from "./options.ts"
 import { superviseUnits, type UnitSpec } from "./processes.ts"
@@ -37,11 +37,13 @@ import {
   renderOutcomes,
   renderProxies,
   renderSchedule,
+  renderThroughput,
+  throughputOf,
   tracedSample,
 } from "./report.ts"
 import { startRunProxies } from "./rpc-proxies.ts"
 import { finalBus, harnessBus, resetKafkaLog } from "./run-bus.ts"
-import { planRun } from "./schedule.ts"
+import { instanceOfUnit, planRun } from "./schedule.ts"
 import { runTimeline } from "./timeline.ts"
 import { logFlags, traceMessage } from "./traces.ts"
 import { startTraffic } from "./traffic.ts"
@@ -55,10 +57,13 @@ const BLOCK_TIME = 1
 
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`
 
-/** The `chorus run` arguments of one unit: `chain-watcher-901` runs `chain-watcher --instance 901`. */
+/**
+ * The `chorus run` arguments of one unit: `chain-watcher-901` runs `chain-watcher --instance 901`, and
+ * `operator-0.2`, the second member of `operator-0`, runs `operator --instance 0` too.
+ */
 const unitSpec = (unit: string, config: string, level: string): UnitSpec => {
-  const instance = /^(.+)-(\d+)$/.exec(unit)
-  const service = instance === null ? unit : instance[1]!
+  const instance = /^(.+)-(\d+)$/.exec(instanceOfUnit(unit))
+  const service = instance === null ? instanceOfUnit(unit) : instance[1]!
   return {
     name: unit,
     args: [
@@ -110,8 +115,14 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
     )
     let broker: RunBroker | undefined
     if (options.kafka.kind === "local") {
-      print("starting the run's own Kafka broker (scripts/kafka-local)…")
-      const started = await startLocalBroker(join(runDir, "kafka"), join(logDir, "kafka.log"))
+      const cluster = options.kafka.brokers === 3
+      print(
+        `starting the run's own Kafka ${cluster ? "cluster of 3 brokers" : "broker"} (scripts/kafka-local)…`,
+      )
+      const started = await (cluster ? startLocalCluster : startLocalBroker)(
+        join(runDir, "kafka"),
+        join(logDir, "kafka.log"),
+      )
       broker = started
       cleanups.push(() => started.release())
     } else if (options.kafka.kind === "brokers") {
@@ -132,6 +143,8 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
       chains: DEVNET_CHAIN_IDS,
       weights: WEIGHTS,
       thresholdBps: THRESHOLD_BPS,
+      members: options.members,
+      scaled: options.scaled,
     })
     print("starting the chains, deploying the contracts and the hostile recipients…")
     const world = await startChaosWorld(plan)
@@ -234,6 +247,7 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
     const receipts = await readReceipts(world.devnet.chains, traffic.sent())
     const inbox = await readInboxStatus(world.devnet.chains, receipts.messages)
     const side = await readRecipientSide(world.devnet.chains)
+    const sentAt = await firstSentAt(world.devnet.chains, receipts.messages)
     const finalFollower = followLog(config)
     const counted = await finalBus(runBus)
     try {
@@ -252,6 +266,8 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
       `chorus chaos: seed ${plan.seed} · ${plan.messages} messages · ${runBus.kind === "kafka" ? `Kafka ${runBus.brokers.join(",")}` : "embedded log"} · ${Math.floor(total / 60_000)} min ${Math.round((total % 60_000) / 1000)} s (setup ${secs(startedAt - began)}, traffic ${secs(trafficEnded - startedAt)}, drain ${secs(drainMs)})`,
     )
     for (const line of renderCounts(verdict.counts)) print(line)
+    const throughput = throughputOf(verdict.counts, sentAt, side.lastSettledAt)
+    print(renderThroughput(throughput))
     print("faults:")
     for (const line of renderOutcomes(outcomes)) print(line)
     print("RPC proxies:")
@@ -304,7 +320,7 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
         `the run's files (configs, service logs${runBus.kind === "embedded" ? ", the log" : ""}) are kept in ${runDir}`,
       )
     }
-    print(countsJson(verdict.counts))
+    print(countsJson(verdict.counts, throughput, outcomes))
     return status
   } finally {
     process.off("SIGINT", onSignal)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { FAULT_NAMES, parseFaults } from "./faults.ts"
-import { type PlanOptions, planRun, requiredStake } from "./schedule.ts"
+import { instanceOfUnit, type PlanOptions, planRun, requiredStake } from "./schedule.ts"
 
 const base: PlanOptions = {
   seed: 7,
@@ -72,6 +72,31 @@ describe("the chaos plan", () => {
       (m) => m.kind === "ping",
     )
     expect(noKills.map((m) => [m.index, m.src, m.dst])).toEqual(all.map((m) => [m.index, m.src, m.dst]))
+  })
+
+  it("runs each lane service instance as several members, and one watcher per chain", () => {
+    const plan = planRun({ ...base, faults: parseFaults("none"), members: 2 })
+    expect(plan.units.filter((u) => u.startsWith("chain-watcher"))).toEqual([
+      "chain-watcher-901",
+      "chain-watcher-902",
+      "chain-watcher-903",
+    ])
+    for (const instance of [
+      "proof-builder",
+      "operator-0",
+      "operator-3",
+      "attestation-collector",
+      "submitter-902",
+    ])
+      expect(plan.units.filter((u) => instanceOfUnit(u) === instance)).toEqual([instance, `${instance}.2`])
+    expect(plan.units.length).toBe(3 + 2 * (1 + 4 + 1 + 3))
+    const some = planRun({
+      ...base,
+      faults: parseFaults("none"),
+      members: 2,
+      scaled: ["attestation-collector"],
+    })
+    expect(some.units.filter((u) => u.includes("."))).toEqual(["attestation-collector.2"])
   })
 
   it("runs one process on the embedded log, killed several times, and no broker restart", () => {

@@ -73,6 +73,10 @@ export interface PlanOptions {
   /** Operator stake weights, by operator index. */
   readonly weights: ReadonlyArray<bigint>
   readonly thresholdBps: number
+  /** Processes per lane service instance on Kafka (1 when absent), for the services in `scaled`. */
+  readonly members?: number
+  /** The lane services that run `members` processes (every one when absent). */
+  readonly scaled?: ReadonlyArray<string>
 }
 
 export interface ChaosPlan extends PlanOptions {
@@ -95,11 +99,15 @@ export const REWRITE_DEPTH = 6
 
 /**
  * The service processes: one per instance on Kafka (the offline operator has none), or the one process the
- * embedded log allows.
+ * embedded log allows. With `members` above 1, each lane service instance (one that runs in a consumer
+ * group) runs as that many processes: `operator-0`, `operator-0.2`, …; a chain-watcher has no group, so it
+ * stays one per chain.
  *
  * @example
  * ```ts
  * unitsOf("kafka", [901, 902], 4, 3) // ["chain-watcher-901", "chain-watcher-902", "proof-builder", "operator-0", …]
+ * unitsOf("kafka", [901], 1, null, 2) // ["chain-watcher-901", "proof-builder", "proof-builder.2", "operator-0", …]
+ * unitsOf("kafka", [901], 1, null, 2, ["proof-builder"]) // […, "proof-builder", "proof-builder.2", "operator-0", …]
  * ```
  */
 export const unitsOf = (
@@ -107,10 +115,13 @@ export const unitsOf = (
   chains: ReadonlyArray<number>,
   operators: number,
   offline: number | null,
+  members = 1,
+  scaled?: ReadonlyArray<string>,
 ): string[] => {
   if (bus === "embedded") return ["all"]
-  return [
-    ...chains.map((c) => `chain-watcher-${c}`),
+  const serviceOf = (unit: string) => unit.replace(/-\d+$/, "")
+  const count = (unit: string) => (scaled === undefined || scaled.includes(serviceOf(unit)) ? members : 1)
+  const grouped = [
     "proof-builder",
     ...Array.from({ length: operators }, (_, i) => i)
       .filter((i) => i !== offline)
@@ -118,7 +129,24 @@ export const unitsOf = (
     "attestation-collector",
     ...chains.map((c) => `submitter-${c}`),
   ]
+  return [
+    ...chains.map((c) => `chain-watcher-${c}`),
+    ...grouped.flatMap((unit) =>
+      Array.from({ length: count(unit) }, (_, m) => (m === 0 ? unit : `${unit}.${m + 1}`)),
+    ),
+  ]
 }
+
+/**
+ * The service instance a unit runs: a member's suffix dropped.
+ *
+ * @example
+ * ```ts
+ * instanceOfUnit("operator-0.2") // "operator-0"
+ * instanceOfUnit("submitter-902") // "submitter-902"
+ * ```
+ */
+export const instanceOfUnit = (unit: string): string => unit.replace(/\.\d+$/, "")
 
 /** The stake the Inbox requires, as it computes it (rounded up). */
 export const requiredStake = (weights: ReadonlyArray<bigint>, thresholdBps: number): bigint => {
@@ -235,7 +263,14 @@ export const planRun = (options: PlanOptions): ChaosPlan => {
     lossyWatcher: options.faults.has("drop-logs") ? lossy : null,
     ...operators,
   }
-  const units = unitsOf(options.bus, options.chains, options.weights.length, roles.offline)
+  const units = unitsOf(
+    options.bus,
+    options.chains,
+    options.weights.length,
+    roles.offline,
+    options.members,
+    options.scaled,
+  )
   const events: PlannedEvent[] = []
   if (options.faults.has("kill")) {
     const random = randomFor(options.seed, "kills")

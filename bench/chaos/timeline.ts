@@ -76,8 +76,8 @@ const perform = async (event: PlannedEvent, deps: TimelineDeps): Promise<string>
     case "broker-restart": {
       if (deps.broker === undefined) throw new Error("no Kafka broker in this run")
       if (deps.broker.notRestartable !== null) throw new Error(`not done: ${deps.broker.notRestartable}`)
-      const { downMs } = await deps.broker.restart()
-      return `broker at ${deps.broker.brokers.join(",")} stopped and started again; down ${(downMs / 1000).toFixed(1)} s`
+      const { downMs, what } = await deps.broker.restart()
+      return `${what}; down ${(downMs / 1000).toFixed(1)} s`
     }
     case "reorg":
     case "rewrite": {

@@ -97,6 +97,7 @@ describe("judging a chaos run from the chains", () => {
       pinged: new Map([[`902:901:${a!.sent.body}`, 2]]),
       delivered: new Map([[a!.messageId, 1]]),
       failed: new Map(),
+      lastSettledAt: null,
     }
     const verdict = judge(
       [a!, b!],

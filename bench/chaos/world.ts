@@ -12,7 +12,7 @@ import type { Address } from "viem"
 import { type DevnetWorld, startDevnetWorld } from "../../cli/devnet/world.ts"
 import { deployHostileRecipients, type HostileRecipients } from "./hostile-recipients.ts"
 import type { RunProxies } from "./rpc-proxies.ts"
-import type { ChaosPlan, MessageKind } from "./schedule.ts"
+import { type ChaosPlan, instanceOfUnit, type MessageKind } from "./schedule.ts"
 
 export type RunBus =
   | { readonly kind: "kafka"; readonly brokers: ReadonlyArray<string> }
@@ -110,7 +110,7 @@ export const writeConfigs = (
   const units = new Map<string, string>()
   for (const unit of plan.units) {
     const json = base()
-    const owner = unit === "all" ? "shared" : unit
+    const owner = unit === "all" ? "shared" : instanceOfUnit(unit)
     for (const chain of json.chains) chain.rpcUrls = [proxies.urlOf(owner, chain.chainId)]
     if (unit === "all") {
       const byChain = (who: string) =>

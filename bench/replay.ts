@@ -42,10 +42,12 @@ import { availableParallelism, tmpdir } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { VerifiedSignatures } from "../bus/authentication/verified-signatures.ts"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { parseShadowTopic } from "../bus/events/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import { trustedBus } from "../cli/bus-trust.ts"
+import { verifiedSignaturesPath } from "../services/auditor/index-path.ts"
 import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
 import { REPLAYABLE_SERVICES, replay, replayTargets } from "../services/replay/index.ts"
@@ -61,6 +63,7 @@ const { values } = parseArgs({
     services: { type: "string" },
     threads: { type: "string" },
     shadows: { type: "string" },
+    signatures: { type: "string", default: "remember" },
     json: { type: "boolean", default: false },
   },
 })
@@ -76,6 +79,15 @@ const EVENTS_PER_MESSAGE = 2.4
 const CHORUS = fileURLToPath(new URL("..", import.meta.url))
 const log = (line: string) => process.stderr.write(`${line}\n`)
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
+
+if (values.signatures !== "remember" && values.signatures !== "verify") {
+  console.error(
+    `bench:replay: --signatures must be remember or verify, got ${JSON.stringify(values.signatures)}`,
+  )
+  process.exit(2)
+}
+/** Whether signatures verified by an earlier run over this log are taken without verifying them again. */
+const REMEMBER = values.signatures === "remember"
 
 const services = values.services === undefined ? REPLAYABLE_SERVICES : values.services.split(",")
 for (const service of services) {
@@ -220,13 +232,24 @@ const main = async () => {
     const config = loadConfig(configPath)
     const started = performance.now()
     const cpuAtStart = process.cpuUsage()
+    const signaturesFile = verifiedSignaturesPath({ dataDir })
+    const remembered = REMEMBER ? VerifiedSignatures.load(signaturesFile) : undefined
+    if (remembered?.problem !== undefined)
+      log(`  not using ${remembered.problem.file}: ${remembered.problem.reason}; every signature is verified`)
+    const signatures = remembered?.memory
+    const rememberedAtStart = signatures?.size ?? 0
     // Loaded only with threads, so this file also runs (with --threads 0) in a checkout from before them.
     const lib = await import("../services/replay/index.ts")
     // The threads load their modules while this one opens the log (it checks every segment's frames).
     const starting =
       THREADS === 0
         ? undefined
-        : lib.ReplayWorkers.start({ config, authenticate: trusted(config), threads: THREADS })
+        : lib.ReplayWorkers.start({
+            config,
+            authenticate: trusted(config),
+            threads: THREADS,
+            ...(signatures === undefined ? {} : { signatures }),
+          })
     let opened = started
     const opening = Promise.all([
       openEmbeddedBus({ dataDir: join(dataDir, "log"), serve: false }).then((bus) => {
@@ -249,9 +272,12 @@ const main = async () => {
       events = await countEvents(production)
       log(
         `replaying ${services.join(", ")} over ${events} events (${join(dataDir, "log")}, opened in ` +
-          `${round((opened - started) / 1000)} s), ${THREADS === 0 ? "in this thread" : `on ${THREADS} thread(s)`}`,
+          `${round((opened - started) / 1000)} s), ${THREADS === 0 ? "in this thread" : `on ${THREADS} thread(s)`}` +
+          (signatures === undefined
+            ? ", verifying every signature"
+            : `, with ${rememberedAtStart} signature(s) verified by earlier runs (${signaturesFile})`),
       )
-      const bus = trustedBus(shadowsAside(production, scratch), { config: configPath })
+      const bus = trustedBus(shadowsAside(production, scratch), { config: configPath }, undefined, signatures)
       if (pool !== undefined && pool.authenticates !== (bus.authenticate !== undefined)) {
         throw new Error("bench:replay: the threads and the bus disagree on authentication")
       }
@@ -290,6 +316,9 @@ const main = async () => {
       await production.close()
       await scratch.close()
     }
+    const signaturesTaken = (signatures?.hits ?? 0) + (pool?.signaturesRemembered ?? 0)
+    const signaturesVerified = signatures?.added ?? null
+    if (signatures !== undefined && signatures.added > 0) signatures.save(signaturesFile)
     const seconds = (performance.now() - started) / 1000
     const cpu = process.cpuUsage(cpuAtStart)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
@@ -297,6 +326,10 @@ const main = async () => {
       `replayed ${events} events in ${round(seconds)} s: ${Math.round(events / seconds)} events/s, ` +
         `${round((seconds * 1000) / events, 4)} ms per event, ${round(cpuSeconds)} CPU-seconds (every thread)`,
     )
+    if (signatures !== undefined)
+      log(
+        `  signatures: ${signaturesTaken} taken as verified by an earlier run, ${signaturesVerified} verified now and remembered`,
+      )
     if (events > 0)
       log(`  at this rate 1,000,000 events take ${round((seconds / events) * 1_000_000, 1)} s (goal ≤ 60 s)`)
     console.log(
@@ -309,6 +342,9 @@ const main = async () => {
         openSeconds: round((opened - started) / 1000),
         cpuSeconds: round(cpuSeconds),
         threads: THREADS,
+        signatures: values.signatures,
+        signaturesRemembered: signatures === undefined ? null : signaturesTaken,
+        signaturesVerifiedNow: signaturesVerified,
         log: join(dataDir, "log"),
         services: figures,
       }),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { authenticatedBus } from "../bus/authentication/index.ts"
+import { authenticatedBus, type SignatureMemory } from "../bus/authentication/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
@@ -31,7 +31,8 @@ export const trustedConfig = (values: CommandInput["values"]): ChorusConfig | un
 
 /**
  * The bus as a command should use it: records checked against the config's
- * producers, and, when `signAs` is given, what it publishes signed as that producer.
+ * producers, and, when `signAs` is given, what it publishes signed as that producer. With `signatures`, a
+ * record's signature verified by an earlier run is not verified again (`verified-signatures.ts`).
  *
  * @example
  * ```ts
@@ -42,6 +43,7 @@ export const trustedBus = (
   bus: BusPort,
   values: CommandInput["values"],
   signAs?: { readonly service: string; readonly instance: string },
+  signatures?: SignatureMemory,
 ): BusPort => {
   const config = trustedConfig(values)
   if (config === undefined) return bus
@@ -51,5 +53,6 @@ export const trustedBus = (
   return authenticatedBus(bus, {
     ...(signer === undefined ? {} : { signer }),
     ...(identities.policy === undefined ? {} : { policy: identities.policy }),
+    ...(signatures === undefined ? {} : { signatures }),
   })
 }

@@ -46,8 +46,8 @@ const UNSIGNED: ProducerGrant = { service: "(unsigned)", instance: null, publicK
 
 const acceptingUnsigned = (policy: ProducerPolicy): ProducerPolicy => ({
   grants: policy.grants,
-  authenticate: (record) => {
-    const result = policy.authenticate(record)
+  authenticate: (record, memory) => {
+    const result = policy.authenticate(record, memory)
     return !result.ok && result.reason === "unsigned" ? { ok: true, grant: UNSIGNED } : result
   },
 })

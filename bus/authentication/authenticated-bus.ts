@@ -15,13 +15,15 @@
 import type { BusPort, BusRecord } from "../port.ts"
 import { RecordMemo } from "../record-memo.ts"
 import type { AuthenticationResult, ProducerPolicy } from "./producer-policy.ts"
-import type { RecordSigner } from "./record-signature.ts"
+import type { RecordSigner, SignatureMemory } from "./record-signature.ts"
 
 export interface Authentication {
   /** Signs what this producer publishes; absent: it publishes unsigned (authentication off). */
   readonly signer?: RecordSigner
   /** Holds what it consumes and reads to the policy; absent: it takes every record (authentication off). */
   readonly policy?: ProducerPolicy
+  /** Signatures verified before (a replay's, kept on its own disk): not verified again. */
+  readonly signatures?: SignatureMemory
 }
 
 /**
@@ -30,7 +32,11 @@ export interface Authentication {
  * `decodeAuthenticated` shares its decodes between them too (it keys them by this function).
  */
 const authenticators = new WeakMap<ProducerPolicy, (record: BusRecord) => AuthenticationResult>()
-const remembered = (policy: ProducerPolicy) => {
+const remembered = (policy: ProducerPolicy, signatures: SignatureMemory | undefined) => {
+  if (signatures !== undefined) {
+    const answers = new RecordMemo<AuthenticationResult>()
+    return (record: BusRecord) => answers.answer(record, (fresh) => policy.authenticate(fresh, signatures))
+  }
   let authenticate = authenticators.get(policy)
   if (authenticate === undefined) {
     const answers = new RecordMemo<AuthenticationResult>()
@@ -50,7 +56,7 @@ const remembered = (policy: ProducerPolicy) => {
  * ```
  */
 export const authenticatedBus = (bus: BusPort, authentication: Authentication): BusPort => {
-  const { signer, policy } = authentication
+  const { signer, policy, signatures } = authentication
   return {
     kind: bus.kind,
     ensureTopics: (topics) => bus.ensureTopics(topics),
@@ -70,6 +76,6 @@ export const authenticatedBus = (bus: BusPort, authentication: Authentication): 
     offsetsForTimestamp: (topic, timestamp) => bus.offsetsForTimestamp(topic, timestamp),
     committedOffsets: (groupId, topic) => bus.committedOffsets(groupId, topic),
     close: () => Promise.resolve(),
-    ...(policy === undefined ? {} : { authenticate: remembered(policy) }),
+    ...(policy === undefined ? {} : { authenticate: remembered(policy, signatures) }),
   }
 }

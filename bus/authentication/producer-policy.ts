@@ -18,6 +18,7 @@ import {
   checkSignature,
   SIGNATURE_HEADERS,
   type SignatureFailure,
+  type SignatureMemory,
   type SignerKey,
 } from "./record-signature.ts"
 
@@ -63,14 +64,18 @@ export const AUTHENTICATION_FAILURES: ReadonlyArray<AuthenticationFailure["reaso
 
 export interface ProducerPolicy {
   readonly grants: ReadonlyArray<ProducerGrant>
-  authenticate(record: {
-    readonly topic: string
-    /** Where the record lies, when it was read from the log (checked by `withPlacement`). */
-    readonly partition?: number
-    readonly key: string | null
-    readonly value: Uint8Array
-    readonly headers: Readonly<Record<string, string>>
-  }): AuthenticationResult
+  /** With `memory`, a signature verified before is not verified again (the rest is checked every time). */
+  authenticate(
+    record: {
+      readonly topic: string
+      /** Where the record lies, when it was read from the log (checked by `withPlacement`). */
+      readonly partition?: number
+      readonly key: string | null
+      readonly value: Uint8Array
+      readonly headers: Readonly<Record<string, string>>
+    },
+    memory?: SignatureMemory,
+  ): AuthenticationResult
 }
 
 const describe = (grants: ReadonlyArray<ProducerGrant>) =>
@@ -102,7 +107,7 @@ export const producerPolicy = (
   const bare = new Set(unenveloped)
   return {
     grants,
-    authenticate: (record) => {
+    authenticate: (record, memory) => {
       // A key no grant lists is refused before its signature is checked: a flood of records under fresh keys
       // costs a map lookup each, not a key import and a verification.
       const named = record.headers[SIGNATURE_HEADERS.signer]
@@ -113,7 +118,7 @@ export const producerPolicy = (
           detail: `signed by ${named}, which no producer grant in the config lists`,
         }
       }
-      const signature = checkSignature(record)
+      const signature = checkSignature(record, memory)
       if (!signature.ok) return signature
       const held = byKey.get(signature.signer)!
       const onTopic = held.filter((g) => g.topics.has(record.topic))
@@ -167,8 +172,8 @@ export const withPlacement = (
   counts: ReadonlyMap<string, number>,
 ): ProducerPolicy => ({
   grants: policy.grants,
-  authenticate: (record) => {
-    const result = policy.authenticate(record)
+  authenticate: (record, memory) => {
+    const result = policy.authenticate(record, memory)
     const count = counts.get(record.topic)
     if (!result.ok || record.key === null || record.partition === undefined || count === undefined)
       return result

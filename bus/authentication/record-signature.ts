@@ -27,6 +27,7 @@ import {
   verify as nodeVerify,
 } from "node:crypto"
 import { keccak256, stringToBytes, toBytes } from "viem"
+import { verifiedDigest } from "./verified-signatures.ts"
 
 /** The headers a signed record carries. */
 export const SIGNATURE_HEADERS = {
@@ -136,9 +137,19 @@ const publicKeyOf = (signer: SignerKey): KeyObject => {
 }
 
 /**
+ * Signatures that verified before (`verified-signatures.ts`): a triple whose digest it has is not verified
+ * again, and one that verifies now is handed to `remember`.
+ */
+export interface SignatureMemory {
+  has(digest: Uint8Array): boolean
+  remember(digest: Uint8Array): void
+}
+
+/**
  * Checks that a record is signed, and signed by the key it names. Whether
  * that key may write the record is the policy's question
- * (`producer-policy.ts`).
+ * (`producer-policy.ts`). With `memory`, a signature verified before is
+ * taken without verifying it again.
  *
  * @example
  * ```ts
@@ -146,12 +157,15 @@ const publicKeyOf = (signer: SignerKey): KeyObject => {
  * if (!check.ok) console.warn(check.reason, check.detail)
  * ```
  */
-export const checkSignature = (record: {
-  readonly topic: string
-  readonly key: string | null
-  readonly value: Uint8Array
-  readonly headers: Readonly<Record<string, string>>
-}): SignatureCheck => {
+export const checkSignature = (
+  record: {
+    readonly topic: string
+    readonly key: string | null
+    readonly value: Uint8Array
+    readonly headers: Readonly<Record<string, string>>
+  },
+  memory?: SignatureMemory,
+): SignatureCheck => {
   const signer = record.headers[SIGNATURE_HEADERS.signer]
   const signature = record.headers[SIGNATURE_HEADERS.signature]
   if (signer === undefined && signature === undefined) {
@@ -175,14 +189,16 @@ export const checkSignature = (record: {
       detail: `chorus-signature must be 0x + 128 lowercase hex digits, got ${JSON.stringify(signature?.slice(0, 80) ?? null)}`,
     }
   }
+  const signed = signedBytes(record.topic, record.key, record.value)
+  const signatureBytes = Buffer.from(signature.slice(2), "hex")
+  const digest =
+    memory === undefined
+      ? undefined
+      : verifiedDigest(Buffer.from(signer.slice(2), "hex"), signatureBytes, signed)
+  if (digest !== undefined && memory!.has(digest)) return { ok: true, signer: signer as SignerKey }
   let valid: boolean
   try {
-    valid = nodeVerify(
-      null,
-      signedBytes(record.topic, record.key, record.value),
-      publicKeyOf(signer as SignerKey),
-      Buffer.from(signature.slice(2), "hex"),
-    )
+    valid = nodeVerify(null, signed, publicKeyOf(signer as SignerKey), signatureBytes)
   } catch (cause) {
     return {
       ok: false,
@@ -190,6 +206,7 @@ export const checkSignature = (record: {
       detail: `chorus-signer ${signer} is not a usable key (${(cause as Error).message})`,
     }
   }
+  if (valid && digest !== undefined) memory!.remember(digest)
   return valid
     ? { ok: true, signer: signer as SignerKey }
     : {

@@ -17,11 +17,11 @@ import { dirname } from "node:path"
  * writeFileAtomic("/data/groups/g.json", JSON.stringify(offsets), false)
  * ```
  */
-export function writeFileAtomic(path: string, content: string, durable: boolean): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, durable: boolean): void {
   const temporary = `${path}.${process.pid}.tmp`
   const fd = openSync(temporary, "w")
   try {
-    const bytes = Buffer.from(content, "utf8")
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content
     let written = 0
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
     if (durable) fsyncSync(fd)

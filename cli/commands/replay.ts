@@ -1,3 +1,5 @@
+import { VerifiedSignatures } from "../../bus/authentication/verified-signatures.ts"
+import { verifiedSignaturesPath } from "../../services/auditor/index-path.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
@@ -43,6 +45,15 @@ export const undecodableWarning = (
   ]
 }
 
+/** The signatures earlier replays of this log verified, from beside its audit index. */
+const rememberedSignatures = (busFlags: Record<string, string>) => {
+  const file = verifiedSignaturesPath({
+    ...(busFlags["data-dir"] === undefined ? {} : { dataDir: busFlags["data-dir"] }),
+    ...(busFlags.brokers === undefined ? {} : { brokers: busFlags.brokers.split(",") }),
+  })
+  return { file, ...VerifiedSignatures.load(file) }
+}
+
 const shellQuote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
 
@@ -82,7 +93,7 @@ const rangesLine = (ranges: ReplayManifest["instances"][number]["ranges"]) => {
 export const replay: Command = {
   path: ["replay"],
   summary: "run a service's core over a window of its input log into shadow topics (never production)",
-  usage: `replay <${REPLAYABLE.join("|")}> --config <file> ${BUS_USAGE} --from <offset|time> [--to <offset|time>] [--instance <id>] [--into <suffix>] [--json]`,
+  usage: `replay <${REPLAYABLE.join("|")}> --config <file> ${BUS_USAGE} --from <offset|time> [--to <offset|time>] [--instance <id>] [--into <suffix>] [--signatures remember|verify] [--json]`,
   details: [
     "  <service>             chain-watcher (per chain, over chorus.watcher.reads), proof-builder, operator (per operator)",
     "                        or attestation-collector. The submitter cannot be replayed: its core emits only proof",
@@ -114,6 +125,7 @@ export const replay: Command = {
     to: { type: "string" },
     instance: { type: "string" },
     into: { type: "string" },
+    signatures: { type: "string" },
     json: { type: "boolean" },
   },
   positionals: ["service"],
@@ -130,6 +142,9 @@ export const replay: Command = {
         `--into ${JSON.stringify(into)} must be lowercase letters, digits and dashes (at most 100, e.g. fix-chunking-1)`,
       )
     }
+    const how = values.signatures ?? "remember"
+    if (how !== "remember" && how !== "verify")
+      throw new UsageError(`--signatures ${JSON.stringify(how)} must be remember or verify`)
     let from: ReturnType<typeof lib.parseReplayBound>
     let to: ReturnType<typeof lib.parseReplayBound>
     try {
@@ -159,13 +174,16 @@ export const replay: Command = {
     }
     const busFlags = busFlagsOrConfig(values, config)
     const bus = await openBusFromFlags(busFlags)
+    const memory = how === "remember" ? rememberedSignatures(busFlags) : undefined
+    if (memory?.problem !== undefined)
+      err(`warning: not using ${memory.problem.file}: ${memory.problem.reason}; every signature is verified`)
     let manifest: ReplayManifest
     try {
       const now = new Date()
       manifest = await lib.replay({
         // The inputs are held to the config's producers, as production held them: a forged record is
         // reported, never folded. The shadow's own outputs stay unsigned (they are not production's).
-        bus: trustedBus(bus, values),
+        bus: trustedBus(bus, values, undefined, memory?.memory),
         targets,
         from,
         to,
@@ -178,9 +196,20 @@ export const replay: Command = {
     } finally {
       await bus.close()
     }
+    const signatures =
+      memory === undefined
+        ? undefined
+        : { file: memory.file, remembered: memory.memory.hits, verifiedNow: memory.memory.added }
+    if (memory !== undefined && memory.memory.added > 0) memory.memory.save(memory.file)
     const commands = diffCommandsFor(manifest, busFlags)
     if (values.json === true) {
-      out(JSON.stringify({ manifest, diffCommands: commands }))
+      out(
+        JSON.stringify({
+          manifest,
+          diffCommands: commands,
+          ...(signatures === undefined ? {} : { signatures }),
+        }),
+      )
       return 0
     }
     out(
@@ -194,6 +223,10 @@ export const replay: Command = {
       )
       for (const line of rangesLine(instance.ranges)) out(`    ${line}`)
     }
+    if (signatures !== undefined)
+      out(
+        `  signatures: ${signatures.remembered} taken as verified by an earlier replay, ${signatures.verifiedNow} verified now (remembered in ${signatures.file})`,
+      )
     out("  wrote")
     const width = Math.max(...manifest.shadows.map((s) => s.shadowTopic.length))
     for (const s of manifest.shadows) {

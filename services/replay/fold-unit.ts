@@ -25,6 +25,7 @@
 import {
   ownerMismatch,
   type ProducerPolicy,
+  type SignatureMemory,
   UnauthenticatedRecordError,
 } from "../../bus/authentication/index.ts"
 import type { ReadError } from "../../bus/events/index.ts"
@@ -90,9 +91,9 @@ export interface UnitResult {
  * ```
  */
 export const checkBy =
-  (policy: ProducerPolicy | undefined) =>
+  (policy: ProducerPolicy | undefined, signatures?: SignatureMemory) =>
   (record: BusRecord): CheckedRecord => {
-    const authenticated = policy?.authenticate(record)
+    const authenticated = policy?.authenticate(record, signatures)
     if (authenticated !== undefined && !authenticated.ok) {
       return { ok: false, error: new UnauthenticatedRecordError(authenticated) }
     }

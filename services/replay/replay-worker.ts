@@ -16,6 +16,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads"
+import { VerifiedSignatures } from "../../bus/authentication/verified-signatures.ts"
 import type { BusRecord } from "../../bus/port.ts"
 import { decodeRecord, type Envelope } from "../../schemas/index.ts"
 import { decodeConfig } from "../config/index.ts"
@@ -40,7 +41,36 @@ const policy = data.authenticate ? busIdentitiesOf(config).policy : undefined
 if (data.authenticate && policy === undefined) {
   throw new Error("replay worker: the config turns authentication off, but the bus it replays authenticates")
 }
-const check = checkBy(policy)
+/** Signatures verified before, from the main thread's table; those verified here go back to it. */
+const verifiedBefore = data.verified === undefined ? undefined : VerifiedSignatures.over(data.verified)
+const verifiedNow: Uint8Array[] = []
+let remembered = 0
+const check = checkBy(
+  policy,
+  verifiedBefore === undefined
+    ? undefined
+    : {
+        has: (digest) => {
+          const found = verifiedBefore.has(digest)
+          if (found) remembered++
+          return found
+        },
+        remember: (digest) => {
+          verifiedNow.push(Uint8Array.from(digest))
+        },
+      },
+)
+/** The digests verified since the last answer, packed, and the count taken from the table. */
+const takeVerified = () => {
+  const packed = new Uint8Array(verifiedNow.length * 16)
+  verifiedNow.forEach((digest, i) => {
+    packed.set(digest, i * 16)
+  })
+  verifiedNow.length = 0
+  const taken = remembered
+  remembered = 0
+  return { verified: packed, remembered: taken }
+}
 
 const targets = new Map<string, Promise<ReadonlyArray<ReplayTarget>>>()
 const targetOf = async (service: string, instance: string): Promise<ReplayTarget> => {
@@ -116,7 +146,7 @@ const fold = async (job: number, unit: OpenUnit) => {
     },
   })
   if (batch.length > 0) send({ kind: "outputs", job, outputs: batch })
-  send({ kind: "done", job, result })
+  send({ kind: "done", job, result, ...takeVerified() })
 }
 
 const failed = (job: number, error: unknown) =>
@@ -132,7 +162,7 @@ port.on("message", (message: ToWorker) => {
           const { producer, causationId } = checked.value
           return { ok: true, service: producer.service, instance: producer.instance, causationId }
         })
-        send({ kind: "checked", job: message.job, answers })
+        send({ kind: "checked", job: message.job, answers, ...takeVerified() })
         return
       }
       case "reads":

@@ -22,6 +22,7 @@
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import { Schema } from "effect"
+import type { VerifiedSignatures } from "../../bus/authentication/verified-signatures.ts"
 import type { BusPort, BusRecord } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
 import { ChorusConfig } from "../config/index.ts"
@@ -32,6 +33,8 @@ export interface WorkerData {
   /** The config, encoded (`Schema.encodeSync(ChorusConfig)`). */
   readonly config: unknown
   readonly authenticate: boolean
+  /** The table of signatures verified before (`VerifiedSignatures.shared`), looked up, never written, there. */
+  readonly verified?: SharedArrayBuffer
 }
 
 /** A record's check, as a thread answers it (the envelope stays there). */
@@ -43,6 +46,14 @@ export type CheckAnswer =
       readonly causationId: string | null
     }
   | { readonly ok: false; readonly error: string }
+
+/** What a thread's checks did with the signatures verified before, since its last answer. */
+export interface SignaturesChecked {
+  /** Digests of the signatures the thread verified now (16 bytes each), for the main thread to remember. */
+  readonly verified: Uint8Array
+  /** Signatures the thread took from the table without verifying them. */
+  readonly remembered: number
+}
 
 /** Messages to a thread. */
 export type ToWorker =
@@ -68,9 +79,13 @@ export type ToWorker =
 
 /** Messages from a thread. */
 export type FromWorker =
-  | { readonly kind: "checked"; readonly job: number; readonly answers: ReadonlyArray<CheckAnswer> }
+  | ({
+      readonly kind: "checked"
+      readonly job: number
+      readonly answers: ReadonlyArray<CheckAnswer>
+    } & SignaturesChecked)
   | { readonly kind: "outputs"; readonly job: number; readonly outputs: ReadonlyArray<EncodedOutput> }
-  | { readonly kind: "done"; readonly job: number; readonly result: UnitResult }
+  | ({ readonly kind: "done"; readonly job: number; readonly result: UnitResult } & SignaturesChecked)
   | { readonly kind: "failed"; readonly job: number; readonly message: string; readonly stack: string }
 
 /** A replay thread failed: a bug, or a config the threads cannot load. */
@@ -157,13 +172,22 @@ export class ReplayWorkers {
   readonly #queue: UnitTask[] = []
   readonly #waiting = new Map<UnitTask, { resolve: (r: UnitResult) => void; reject: (e: Error) => void }>()
   readonly #checked = new WeakMap<BusPort, Map<string, Promise<CheckedTopic>>>()
+  readonly #signatures: VerifiedSignatures | undefined
+  readonly #verifiedNow: Uint8Array[] = []
+  #remembered = 0
   #next = 0
   #failed: Error | undefined
   #closed = false
 
-  private constructor(config: ChorusConfig, authenticate: boolean, threads: Thread[]) {
+  private constructor(
+    config: ChorusConfig,
+    authenticate: boolean,
+    threads: Thread[],
+    signatures: VerifiedSignatures | undefined,
+  ) {
     this.config = config
     this.authenticates = authenticate
+    this.#signatures = signatures
     this.#threads = threads
     this.threads = threads.length
     for (const thread of threads) {
@@ -188,11 +212,14 @@ export class ReplayWorkers {
     /** Hold records to the config's producer policy: set it when the replayed bus is `trustedBus` over this config. */
     readonly authenticate: boolean
     readonly threads?: number
+    /** Signatures verified before: the threads take them without verifying; those they verify are added on close. */
+    readonly signatures?: VerifiedSignatures
   }): Promise<ReplayWorkers> {
     const count = Math.max(1, options.threads ?? availableParallelism())
     const workerData: WorkerData = {
       config: Schema.encodeSync(ChorusConfig)(options.config),
       authenticate: options.authenticate,
+      ...(options.signatures === undefined ? {} : { verified: options.signatures.shared }),
     }
     const threads = Array.from({ length: count }, () => ({
       worker: new Worker(new URL("./replay-worker.ts", import.meta.url), { workerData }),
@@ -201,15 +228,28 @@ export class ReplayWorkers {
       reads: new Set<string>(),
     }))
     await Promise.all(threads.map((t) => new Promise((resolve) => t.worker.once("online", resolve))))
-    return new ReplayWorkers(options.config, options.authenticate, threads)
+    return new ReplayWorkers(options.config, options.authenticate, threads, options.signatures)
   }
 
-  /** Stops the threads; what is still running fails. */
+  #signaturesChecked(message: SignaturesChecked): void {
+    // Kept aside until the threads close: the table they look up is not written while they read it.
+    if (message.verified.length > 0) this.#verifiedNow.push(message.verified)
+    this.#remembered += message.remembered
+  }
+
+  /** Signatures the threads took from `signatures` without verifying them. */
+  get signaturesRemembered(): number {
+    return this.#remembered
+  }
+
+  /** Stops the threads, then adds the signatures they verified to `signatures`; what is still running fails. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#fail(new ReplayWorkerError("the replay threads were closed"))
     await Promise.all(this.#threads.map((t) => t.worker.terminate()))
+    for (const packed of this.#verifiedNow.splice(0))
+      for (let at = 0; at < packed.length; at += 16) this.#signatures?.add(packed.subarray(at, at + 16))
   }
 
   /**
@@ -359,9 +399,11 @@ export class ReplayWorkers {
         return
       case "checked":
         this.#settle(message.job, pending)
+        this.#signaturesChecked(message)
         pending.resolve(message.answers)
         return
       case "done":
+        this.#signaturesChecked(message)
         pending.thread.units--
         this.#settle(message.job, pending)
         pending.resolve(message.result)

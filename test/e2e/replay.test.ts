@@ -171,6 +171,42 @@ describe("replay and diff on a devnet log", () => {
     }
   }, 180_000)
 
+  it("given a replay that verified the log's signatures, when the log is replayed again, then none is verified twice and the shadows are the same", async () => {
+    const replayJson = async (into: string, extra: ReadonlyArray<string> = []) => {
+      const replayed = await runCommand(replayCommand, [
+        ...replayWholeLog("proof-builder"),
+        "--into",
+        into,
+        ...extra,
+        "--json",
+      ])
+      expect(replayed.code, replayed.err.join("\n")).toBe(0)
+      return JSON.parse(replayed.out.join("\n")) as {
+        manifest: ReplayManifest
+        diffCommands: string[]
+        signatures?: { file: string; remembered: number; verifiedNow: number }
+      }
+    }
+    const verifying = await replayJson("pb-verify-all", ["--signatures", "verify"])
+    expect(verifying.signatures).toBeUndefined()
+    const first = await replayJson("pb-first")
+    const again = await replayJson("pb-again")
+    expect(first.signatures!.file).toBe(join(logDir, "audit", "verified-signatures"))
+    // Whatever an earlier test's replay verified was remembered; by the second run, everything was.
+    expect(again.signatures).toEqual({
+      file: first.signatures!.file,
+      remembered: expect.any(Number),
+      verifiedNow: 0,
+    })
+    expect(again.signatures!.remembered).toBeGreaterThanOrEqual(again.manifest.counts.replayed)
+    const events = (m: ReplayManifest) => m.shadows.map((s) => [s.productionTopic, s.events])
+    expect(events(again.manifest)).toEqual(events(verifying.manifest))
+    for (const command of again.diffCommands) {
+      const diffed = await runCommand(diff, command.split(" ").slice(2))
+      expect(diffed.out.at(-1)).toMatch(/^no differences/)
+    }
+  }, 120_000)
+
   it("prints what it wrote and the diff commands to run next", async () => {
     const { code, out } = await runCommand(replayCommand, [
       ...replayWholeLog("proof-builder"),

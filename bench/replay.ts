@@ -232,7 +232,8 @@ const main = async () => {
     const config = loadConfig(configPath)
     const started = performance.now()
     const cpuAtStart = process.cpuUsage()
-    const signaturesFile = verifiedSignaturesPath({ dataDir })
+    // Where `chorus replay --data-dir <this devnet>` keeps them: beside the log's audit index.
+    const signaturesFile = verifiedSignaturesPath({ dataDir: join(dataDir, "log") })
     const remembered = REMEMBER ? VerifiedSignatures.load(signaturesFile) : undefined
     if (remembered?.problem !== undefined)
       log(`  not using ${remembered.problem.file}: ${remembered.problem.reason}; every signature is verified`)

@@ -5,7 +5,15 @@ import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
 import { trustedBus } from "../bus-trust.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
-import { BUS_DETAILS, BUS_USAGE, busFlagsOrConfig, busOptions, openBusFromFlags } from "../open-bus.ts"
+import {
+  BUS_DETAILS,
+  BUS_USAGE,
+  busFlagsOrConfig,
+  busOptions,
+  embeddedDataDir,
+  openBusFromFlags,
+  parseBrokers,
+} from "../open-bus.ts"
 
 // Definitions load their cores and starts lazily, so listing them here costs `--help` nothing.
 const REPLAYABLE = SERVICE_DEFINITIONS.filter((d) => d.replay.kind === "replayable").map((d) => d.name)
@@ -47,9 +55,10 @@ export const undecodableWarning = (
 
 /** The signatures earlier replays of this log verified, from beside its audit index. */
 const rememberedSignatures = (busFlags: Record<string, string>) => {
+  // Beside the audit index of the same log, wherever `chorus trace` keeps it.
   const file = verifiedSignaturesPath({
-    ...(busFlags["data-dir"] === undefined ? {} : { dataDir: busFlags["data-dir"] }),
-    ...(busFlags.brokers === undefined ? {} : { brokers: busFlags.brokers.split(",") }),
+    ...(busFlags["data-dir"] === undefined ? {} : { dataDir: embeddedDataDir(busFlags["data-dir"]) }),
+    ...(busFlags.brokers === undefined ? {} : { brokers: parseBrokers(busFlags.brokers) }),
   })
   return { file, ...VerifiedSignatures.load(file) }
 }

@@ -42,12 +42,11 @@ import { availableParallelism, tmpdir } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { VerifiedSignatures } from "../bus/authentication/verified-signatures.ts"
+import { rememberedSignatures } from "../bus/authentication/verified-signatures.ts"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { parseShadowTopic } from "../bus/events/index.ts"
 import type { BusPort } from "../bus/port.ts"
 import { trustedBus } from "../cli/bus-trust.ts"
-import { verifiedSignaturesPath } from "../services/auditor/index-path.ts"
 import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
 import { REPLAYABLE_SERVICES, replay, replayTargets } from "../services/replay/index.ts"
@@ -232,9 +231,9 @@ const main = async () => {
     const config = loadConfig(configPath)
     const started = performance.now()
     const cpuAtStart = process.cpuUsage()
-    // Where `chorus replay --data-dir <this devnet>` keeps them: beside the log's audit index.
-    const signaturesFile = verifiedSignaturesPath({ dataDir: join(dataDir, "log") })
-    const remembered = REMEMBER ? VerifiedSignatures.load(signaturesFile) : undefined
+    // The same memory as `chorus replay --data-dir <this devnet>` uses.
+    const remembered = REMEMBER ? rememberedSignatures({ dataDir: join(dataDir, "log") }) : undefined
+    const signaturesFile = remembered?.file
     if (remembered?.problem !== undefined)
       log(`  not using ${remembered.problem.file}: ${remembered.problem.reason}; every signature is verified`)
     const signatures = remembered?.memory
@@ -319,7 +318,7 @@ const main = async () => {
     }
     const signaturesTaken = (signatures?.hits ?? 0) + (pool?.signaturesRemembered ?? 0)
     const signaturesVerified = signatures?.added ?? null
-    if (signatures !== undefined && signatures.added > 0) signatures.save(signaturesFile)
+    if (signatures !== undefined && signatures.added > 0) signatures.save(signaturesFile!)
     const seconds = (performance.now() - started) / 1000
     const cpu = process.cpuUsage(cpuAtStart)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6

@@ -27,7 +27,6 @@ import {
   verify as nodeVerify,
 } from "node:crypto"
 import { keccak256, stringToBytes, toBytes } from "viem"
-import { verifiedDigest } from "./verified-signatures.ts"
 
 /** The headers a signed record carries. */
 export const SIGNATURE_HEADERS = {
@@ -141,6 +140,8 @@ const publicKeyOf = (signer: SignerKey): KeyObject => {
  * again, and one that verifies now is handed to `remember`.
  */
 export interface SignatureMemory {
+  /** The memory's (keyed) digest of a (signer, signature, signed bytes) triple. */
+  digestOf(signer: Uint8Array, signature: Uint8Array, signed: Uint8Array): Uint8Array
   has(digest: Uint8Array): boolean
   remember(digest: Uint8Array): void
 }
@@ -194,7 +195,7 @@ export const checkSignature = (
   const digest =
     memory === undefined
       ? undefined
-      : verifiedDigest(Buffer.from(signer.slice(2), "hex"), signatureBytes, signed)
+      : memory.digestOf(Buffer.from(signer.slice(2), "hex"), signatureBytes, signed)
   if (digest !== undefined && memory!.has(digest)) return { ok: true, signer: signer as SignerKey }
   let valid: boolean
   try {

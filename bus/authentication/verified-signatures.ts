@@ -3,104 +3,158 @@
  * once, not on every run (issue 13, part 5: a replay over a million records spent most of its time in
  * Ed25519 verification, about 150 µs a record on the 2-core machine).
  *
- * What is remembered is the digest of a verified triple: SHA-256 over a domain, the signer's public key, the
- * signature and the exact bytes it signs (topic, key, value), cut to 16 bytes. Whether a signature verifies
- * depends on that triple alone, so a record whose triple hashes to a remembered digest is byte for byte one
- * that verified before (a second preimage of SHA-256 cut to 128 bits is out of reach). Everything else the
- * producer policy checks (is the key granted, may it write the topic, is the record on its partition, does it
- * claim its own producer) depends on the config of the moment and is checked every time.
+ * What is remembered is a keyed digest of a verified triple: HMAC-SHA-256, under the reader's own secret key,
+ * over a domain, the signer's public key, the signature and the exact bytes it signs (topic, key, value), cut
+ * to 16 bytes. Whether a signature verifies depends on that triple alone, so a record whose triple gives a
+ * remembered digest is byte for byte one that verified before. Everything else the producer policy checks (is
+ * the key granted, may it write the topic, is the record on its partition, does it claim its own producer)
+ * depends on the config of the moment and is checked every time.
  *
- * Trust: the file lives on the reader's own disk, beside the audit index (never on the bus), and is trusted
- * as much as the config file that lists the producers' keys, which sits in the same place: whoever can
- * rewrite one can rewrite the other (see docs/security.md). A file that is damaged, truncated or of another
- * format is not used (every signature is verified again and the file is rewritten).
+ * Trust: whoever can write the log (the embedded log's directory, or the Kafka topics) is not trusted, so
+ * nothing here lives there. The key and the digests sit in the reader's private cache directory (mode 0700,
+ * files 0600; `signatureMemoryDir`), and without the key nobody can make a digest or a file this accepts: the
+ * file's checksum is keyed too. A key file that others may read is not used. A file that is damaged,
+ * truncated, too large or not made with this key is not used (every signature is verified again and the file
+ * rewritten). See docs/security.md.
  *
- * The table is open addressing over a `SharedArrayBuffer`, so replay threads look digests up in the one
- * table the main thread loaded, without copying it; while they run, only the main thread adds.
+ * The table is open addressing over a `SharedArrayBuffer`, so replay threads look digests up in the table the
+ * main thread loaded without copying it. A thread may read a slot while the main thread writes it: the worst
+ * a half-written slot does is miss, and the signature is verified again.
  *
  * @module
  */
-import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, readFileSync } from "node:fs"
-import { dirname } from "node:path"
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from "node:fs"
+import { homedir } from "node:os"
+import { dirname, join, resolve } from "node:path"
 import { writeFileAtomic } from "../embedded/atomic-file.ts"
 import type { SignatureMemory } from "./record-signature.ts"
 
-const MAGIC = Buffer.from("CHORUSVS1\n", "latin1")
+const MAGIC = Buffer.from("CHORUSVS2\n", "latin1")
 const DIGEST_BYTES = 16
 const WORDS = DIGEST_BYTES / 4
 const CHECKSUM_BYTES = 32
 const DOMAIN = Buffer.from("chorus/verified-signature/v1", "utf8")
 /** Slots per remembered digest at most: a table at most half full keeps probes short. */
 const LOAD = 2
+/** The most digests a file may hold (256 MiB of them): a larger count is a damaged or hostile file. */
+export const MAX_REMEMBERED = 16_000_000
+const KEY_BYTES = 32
 
 /**
- * The digest of a verified (signer, signature, signed bytes) triple.
- *
- * @example
- * ```ts
- * const digest = verifiedDigest(signerKeyBytes, signatureBytes, signedBytes)
- * ```
+ * The reader's private directory for remembered signatures: `$XDG_CACHE_HOME/chorus/signatures` (default
+ * `~/.cache`), created 0700.
  */
-export const verifiedDigest = (signer: Uint8Array, signature: Uint8Array, signed: Uint8Array): Uint8Array =>
-  createHash("sha256").update(DOMAIN).update(signer).update(signature).update(signed).digest().subarray(0, 16)
+export const signatureMemoryDir = (): string =>
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "chorus", "signatures")
+
+/**
+ * The reader's secret key for digests, made on first use (32 random bytes, 0600 in a 0700 directory). A key
+ * file that its group or others may read or write is refused: a digest made with a key others know proves
+ * nothing.
+ */
+export const signatureMemoryKey = (dir: string = signatureMemoryDir()): Buffer => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, "key")
+  if (!existsSync(file)) {
+    try {
+      // "wx": two readers starting at once make one key; the loser reads the winner's.
+      const fd = openSync(file, "wx", 0o600)
+      try {
+        writeSync(fd, randomBytes(KEY_BYTES))
+      } finally {
+        closeSync(fd)
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+    }
+  }
+  const mode = statSync(file).mode & 0o777
+  if ((mode & 0o077) !== 0) {
+    throw new Error(
+      `${file} may be read or written by others (mode ${mode.toString(8)}); chmod 600 it, or delete it`,
+    )
+  }
+  chmodSync(dir, 0o700)
+  const key = readFileSync(file)
+  if (key.length !== KEY_BYTES)
+    throw new Error(`${file} is not a ${KEY_BYTES}-byte key; delete it to make a new one`)
+  return key
+}
 
 /** Why a remembered file was not used. */
 export type VerifiedFileProblem = { readonly file: string; readonly reason: string }
 
 export class VerifiedSignatures implements SignatureMemory {
+  readonly #key: Buffer
   #table: Uint32Array
   #count: number
   #added = 0
   #hits = 0
 
-  private constructor(table: Uint32Array, count: number) {
+  private constructor(key: Buffer, table: Uint32Array, count: number) {
+    this.#key = key
     this.#table = table
     this.#count = count
   }
 
-  /** An empty memory with room for about `expected` digests before it grows. */
-  static empty(expected = 1024): VerifiedSignatures {
-    return new VerifiedSignatures(VerifiedSignatures.#tableFor(expected), 0)
+  /** An empty memory under `key`, with room for about `expected` digests before it grows. */
+  static empty(key: Buffer, expected = 1024): VerifiedSignatures {
+    return new VerifiedSignatures(key, VerifiedSignatures.#tableFor(expected), 0)
   }
 
   /**
-   * A memory over the table another thread shares (`shared`): lookups only.
+   * A memory over the table another thread shares (`shared`), under the same key: lookups only.
    *
    * @example
    * ```ts
-   * const seen = VerifiedSignatures.over(workerData.verified)
+   * const seen = VerifiedSignatures.over(workerData.verified.table, Buffer.from(workerData.verified.key))
    * ```
    */
-  static over(shared: SharedArrayBuffer): VerifiedSignatures {
-    return new VerifiedSignatures(new Uint32Array(shared), -1)
+  static over(shared: SharedArrayBuffer, key: Buffer): VerifiedSignatures {
+    return new VerifiedSignatures(key, new Uint32Array(shared), -1)
   }
 
   /**
-   * The memory kept in `file`; an empty one when there is no file, and an empty one with the reason when the
-   * file cannot be used (`problem`).
+   * The memory kept in `file` under `key`; an empty one when there is no file, and an empty one with the
+   * reason when the file cannot be used (`problem`).
    */
-  static load(file: string): { readonly memory: VerifiedSignatures; readonly problem?: VerifiedFileProblem } {
-    if (!existsSync(file)) return { memory: VerifiedSignatures.empty() }
+  static load(
+    file: string,
+    key: Buffer,
+  ): { readonly memory: VerifiedSignatures; readonly problem?: VerifiedFileProblem } {
+    const empty = () => VerifiedSignatures.empty(key)
+    if (!existsSync(file)) return { memory: empty() }
+    const bad = (reason: string) => ({ memory: empty(), problem: { file, reason } })
     let bytes: Buffer
     try {
+      if (statSync(file).size > MAGIC.length + 4 + MAX_REMEMBERED * DIGEST_BYTES + CHECKSUM_BYTES)
+        return bad(`larger than ${MAX_REMEMBERED} digests`)
       bytes = readFileSync(file)
     } catch (error) {
-      return { memory: VerifiedSignatures.empty(), problem: { file, reason: (error as Error).message } }
+      return bad((error as Error).message)
     }
-    const bad = (reason: string) => ({ memory: VerifiedSignatures.empty(), problem: { file, reason } })
     if (bytes.length < MAGIC.length + 4 + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
       return bad("not a file of verified signatures (wrong header)")
     const count = bytes.readUInt32BE(MAGIC.length)
     const body = MAGIC.length + 4 + count * DIGEST_BYTES
     if (bytes.length !== body + CHECKSUM_BYTES)
       return bad(`truncated: ${bytes.length} bytes for ${count} digests`)
-    const checksum = createHash("sha256").update(bytes.subarray(0, body)).digest()
-    if (!checksum.equals(bytes.subarray(body))) return bad("its checksum does not match its content")
-    const memory = new VerifiedSignatures(VerifiedSignatures.#tableFor(count * 2), 0)
+    const checksum = createHmac("sha256", key).update(bytes.subarray(0, body)).digest()
+    if (!timingSafeEqual(checksum, bytes.subarray(body)))
+      return bad("its checksum does not match its content under this reader's key")
+    const memory = new VerifiedSignatures(key, VerifiedSignatures.#tableFor(count), 0)
     for (let at = MAGIC.length + 4; at < body; at += DIGEST_BYTES)
       memory.#insert(bytes.subarray(at, at + DIGEST_BYTES))
-    memory.#added = 0
     return { memory }
   }
 
@@ -115,6 +169,11 @@ export class VerifiedSignatures implements SignatureMemory {
     return this.#table.buffer as SharedArrayBuffer
   }
 
+  /** The key, to share with replay threads (`over`); never written anywhere but its own file. */
+  get key(): Buffer {
+    return this.#key
+  }
+
   /** Digests remembered. */
   get size(): number {
     return this.#count
@@ -123,6 +182,24 @@ export class VerifiedSignatures implements SignatureMemory {
   /** Digests added since it was loaded or saved. */
   get added(): number {
     return this.#added
+  }
+
+  /**
+   * The digest of a (signer, signature, signed bytes) triple under this memory's key.
+   *
+   * @example
+   * ```ts
+   * memory.has(memory.digestOf(signerKeyBytes, signatureBytes, signedBytes))
+   * ```
+   */
+  digestOf(signer: Uint8Array, signature: Uint8Array, signed: Uint8Array): Uint8Array {
+    return createHmac("sha256", this.#key)
+      .update(DOMAIN)
+      .update(signer)
+      .update(signature)
+      .update(signed)
+      .digest()
+      .subarray(0, DIGEST_BYTES)
   }
 
   /** Signatures taken from it (`has` answered yes) since it was made. */
@@ -164,7 +241,7 @@ export class VerifiedSignatures implements SignatureMemory {
   /** Remembers a verified triple's digest. Not on a memory shared from another thread. */
   add(digest: Uint8Array): void {
     if (this.#count < 0) throw new Error("a shared memory of verified signatures is read-only")
-    if (this.#find(digest)) return
+    if (this.#find(digest) || this.#count >= MAX_REMEMBERED) return
     if ((this.#count + 1) * LOAD > this.#table.length / WORDS) this.#grow()
     this.#insert(digest)
     this.#added++
@@ -187,7 +264,7 @@ export class VerifiedSignatures implements SignatureMemory {
 
   #grow(): void {
     const old = this.#table
-    this.#table = VerifiedSignatures.#tableFor(this.#count * 2 + 1)
+    this.#table = VerifiedSignatures.#tableFor(this.#count + 1)
     this.#count = 0
     for (let at = 0; at < old.length; at += WORDS) {
       if (old[at] === 0 && old[at + 1] === 0 && old[at + 2] === 0 && old[at + 3] === 0) continue
@@ -218,8 +295,9 @@ export class VerifiedSignatures implements SignatureMemory {
       Buffer.from(table.buffer, slot * 4, DIGEST_BYTES).copy(body, at)
       at += DIGEST_BYTES
     }
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileAtomic(file, Buffer.concat([body, createHash("sha256").update(body).digest()]), true)
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    writeFileAtomic(file, Buffer.concat([body, createHmac("sha256", this.#key).update(body).digest()]), true)
+    chmodSync(file, 0o600)
     this.#added = 0
   }
 }
@@ -229,4 +307,39 @@ const wordsOf = (digest: Uint8Array): Uint32Array => {
   const copy = new Uint8Array(DIGEST_BYTES)
   copy.set(digest.subarray(0, DIGEST_BYTES))
   return new Uint32Array(copy.buffer)
+}
+
+/**
+ * The signatures this reader verified before on one log (an embedded log's directory, or a Kafka cluster's
+ * brokers), from its private directory: the memory, the file to save it to, and why an existing file or the
+ * key was not used. Without a usable key there is no memory (every signature is verified).
+ *
+ * @example
+ * ```ts
+ * const remembered = rememberedSignatures({ dataDir: ".devnet/log" })
+ * // … replay with remembered.memory …
+ * if (remembered.memory !== undefined && remembered.memory.added > 0) remembered.memory.save(remembered.file)
+ * ```
+ */
+export const rememberedSignatures = (log: {
+  readonly dataDir?: string
+  readonly brokers?: ReadonlyArray<string>
+}): {
+  readonly file: string
+  readonly memory: VerifiedSignatures | undefined
+  readonly problem?: VerifiedFileProblem
+} => {
+  const dir = signatureMemoryDir()
+  const id =
+    log.dataDir !== undefined
+      ? `embedded ${resolve(log.dataDir)}`
+      : `kafka ${[...(log.brokers ?? [])].sort().join(",")}`
+  const file = join(dir, `${createHash("sha256").update(id).digest("hex").slice(0, 32)}.digests`)
+  let key: Buffer
+  try {
+    key = signatureMemoryKey(dir)
+  } catch (error) {
+    return { file, memory: undefined, problem: { file: join(dir, "key"), reason: (error as Error).message } }
+  }
+  return { file, ...VerifiedSignatures.load(file, key) }
 }

@@ -1,5 +1,4 @@
-import { VerifiedSignatures } from "../../bus/authentication/verified-signatures.ts"
-import { verifiedSignaturesPath } from "../../services/auditor/index-path.ts"
+import { rememberedSignatures } from "../../bus/authentication/verified-signatures.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { SERVICE_DEFINITIONS } from "../../services/registry.ts"
 import type { ReplayManifest } from "../../services/replay/index.ts"
@@ -53,15 +52,12 @@ export const undecodableWarning = (
   ]
 }
 
-/** The signatures earlier replays of this log verified, from beside its audit index. */
-const rememberedSignatures = (busFlags: Record<string, string>) => {
-  // Beside the audit index of the same log, wherever `chorus trace` keeps it.
-  const file = verifiedSignaturesPath({
+/** The signatures earlier replays of this log verified, however the flags name the log. */
+const signaturesOf = (busFlags: Record<string, string>) =>
+  rememberedSignatures({
     ...(busFlags["data-dir"] === undefined ? {} : { dataDir: embeddedDataDir(busFlags["data-dir"]) }),
     ...(busFlags.brokers === undefined ? {} : { brokers: parseBrokers(busFlags.brokers) }),
   })
-  return { file, ...VerifiedSignatures.load(file) }
-}
 
 const shellQuote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
@@ -183,7 +179,7 @@ export const replay: Command = {
     }
     const busFlags = busFlagsOrConfig(values, config)
     const bus = await openBusFromFlags(busFlags)
-    const memory = how === "remember" ? rememberedSignatures(busFlags) : undefined
+    const memory = how === "remember" ? signaturesOf(busFlags) : undefined
     if (memory?.problem !== undefined)
       err(`warning: not using ${memory.problem.file}: ${memory.problem.reason}; every signature is verified`)
     let manifest: ReplayManifest
@@ -205,11 +201,10 @@ export const replay: Command = {
     } finally {
       await bus.close()
     }
+    const kept = memory?.memory
     const signatures =
-      memory === undefined
-        ? undefined
-        : { file: memory.file, remembered: memory.memory.hits, verifiedNow: memory.memory.added }
-    if (memory !== undefined && memory.memory.added > 0) memory.memory.save(memory.file)
+      kept === undefined ? undefined : { file: memory!.file, remembered: kept.hits, verifiedNow: kept.added }
+    if (kept !== undefined && kept.added > 0) kept.save(memory!.file)
     const commands = diffCommandsFor(manifest, busFlags)
     if (values.json === true) {
       out(

@@ -22,23 +22,3 @@ export const auditIndexPath = (where: {
   const slug = (where.brokers ?? []).join(",").replace(/[^A-Za-z0-9.-]+/g, "_")
   return join(cache, "chorus", "audit", `kafka-${slug}.sqlite`)
 }
-
-/**
- * Where the signatures a reader of a log verified are remembered (`verified-signatures.ts`): beside its
- * audit index, on the reader's own disk.
- *
- * @example
- * ```ts
- * verifiedSignaturesPath({ dataDir: "/tmp/devnet" }) // "/tmp/devnet/audit/verified-signatures"
- * ```
- */
-export const verifiedSignaturesPath = (where: {
-  readonly dataDir?: string
-  readonly brokers?: ReadonlyArray<string>
-}): string => {
-  if (where.dataDir !== undefined) return join(where.dataDir, "audit", "verified-signatures")
-  return auditIndexPath({ ...(where.brokers === undefined ? {} : { brokers: where.brokers }) }).replace(
-    /\.sqlite$/,
-    ".verified-signatures",
-  )
-}

@@ -42,7 +42,10 @@ if (data.authenticate && policy === undefined) {
   throw new Error("replay worker: the config turns authentication off, but the bus it replays authenticates")
 }
 /** Signatures verified before, from the main thread's table; those verified here go back to it. */
-const verifiedBefore = data.verified === undefined ? undefined : VerifiedSignatures.over(data.verified)
+const verifiedBefore =
+  data.verified === undefined
+    ? undefined
+    : VerifiedSignatures.over(data.verified.table, Buffer.from(data.verified.key))
 const verifiedNow: Uint8Array[] = []
 let remembered = 0
 const check = checkBy(
@@ -50,6 +53,7 @@ const check = checkBy(
   verifiedBefore === undefined
     ? undefined
     : {
+        digestOf: (signer, signature, signed) => verifiedBefore.digestOf(signer, signature, signed),
         has: (digest) => {
           const found = verifiedBefore.has(digest)
           if (found) remembered++

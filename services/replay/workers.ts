@@ -33,8 +33,8 @@ export interface WorkerData {
   /** The config, encoded (`Schema.encodeSync(ChorusConfig)`). */
   readonly config: unknown
   readonly authenticate: boolean
-  /** The table of signatures verified before (`VerifiedSignatures.shared`), looked up, never written, there. */
-  readonly verified?: SharedArrayBuffer
+  /** Signatures verified before (`VerifiedSignatures.shared` and its key), looked up, never written, there. */
+  readonly verified?: { readonly table: SharedArrayBuffer; readonly key: Uint8Array }
 }
 
 /** A record's check, as a thread answers it (the envelope stays there). */
@@ -219,7 +219,9 @@ export class ReplayWorkers {
     const workerData: WorkerData = {
       config: Schema.encodeSync(ChorusConfig)(options.config),
       authenticate: options.authenticate,
-      ...(options.signatures === undefined ? {} : { verified: options.signatures.shared }),
+      ...(options.signatures === undefined
+        ? {}
+        : { verified: { table: options.signatures.shared, key: options.signatures.key } }),
     }
     const threads = Array.from({ length: count }, () => ({
       worker: new Worker(new URL("./replay-worker.ts", import.meta.url), { workerData }),

@@ -187,23 +187,32 @@ describe("replay and diff on a devnet log", () => {
         signatures?: { file: string; remembered: number; verifiedNow: number }
       }
     }
-    const verifying = await replayJson("pb-verify-all", ["--signatures", "verify"])
-    expect(verifying.signatures).toBeUndefined()
-    const first = await replayJson("pb-first")
-    const again = await replayJson("pb-again")
-    expect(first.signatures!.file).toBe(join(logDir, "audit", "verified-signatures"))
-    // Whatever an earlier test's replay verified was remembered; by the second run, everything was.
-    expect(again.signatures).toEqual({
-      file: first.signatures!.file,
-      remembered: expect.any(Number),
-      verifiedNow: 0,
-    })
-    expect(again.signatures!.remembered).toBeGreaterThanOrEqual(again.manifest.counts.replayed)
-    const events = (m: ReplayManifest) => m.shadows.map((s) => [s.productionTopic, s.events])
-    expect(events(again.manifest)).toEqual(events(verifying.manifest))
-    for (const command of again.diffCommands) {
-      const diffed = await runCommand(diff, command.split(" ").slice(2))
-      expect(diffed.out.at(-1)).toMatch(/^no differences/)
+    const cache = mkdtempSync(join(tmpdir(), "chorus-replay-cache-"))
+    const before = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = cache
+    try {
+      const verifying = await replayJson("pb-verify-all", ["--signatures", "verify"])
+      expect(verifying.signatures).toBeUndefined()
+      const first = await replayJson("pb-first")
+      const again = await replayJson("pb-again")
+      // Kept in the reader's private cache, never beside the log (whoever writes the log could plant digests).
+      expect(first.signatures!.file.startsWith(join(cache, "chorus", "signatures"))).toBe(true)
+      expect(first.signatures!.verifiedNow).toBeGreaterThanOrEqual(first.manifest.counts.replayed)
+      expect(again.signatures).toEqual({
+        file: first.signatures!.file,
+        remembered: first.signatures!.verifiedNow,
+        verifiedNow: 0,
+      })
+      const events = (m: ReplayManifest) => m.shadows.map((s) => [s.productionTopic, s.events])
+      expect(events(again.manifest)).toEqual(events(verifying.manifest))
+      for (const command of again.diffCommands) {
+        const diffed = await runCommand(diff, command.split(" ").slice(2))
+        expect(diffed.out.at(-1)).toMatch(/^no differences/)
+      }
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = before
+      rmSync(cache, { recursive: true, force: true })
     }
   }, 120_000)
 

@@ -266,3 +266,22 @@ describe("the decode edge on an authenticating bus", () => {
     expect(read[1]).toMatchObject({ ok: true })
   })
 })
+
+describe("the bytes a record signature covers", () => {
+  it("are the same as every earlier Chorus signed: fixed vectors (Ed25519 signs deterministically)", () => {
+    const signer = signerFromSeed(`0x${"11".repeat(32)}`)
+    const text = (s: string) => new TextEncoder().encode(s)
+    expect(signer.publicKey).toBe("0xd04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737")
+    expect(signer.sign(TOPICS.watcherCursors.name, "901", text('{"a":1}'))["chorus-signature"]).toBe(
+      "0x80c588352148c93f2334de1bdb538fdcef0c78d2e1c714b0364b3dfe72be405b85b96e5c6973795c2cc794f7ec3ec010436e7114f7b2282c41f13cbe15859f0b",
+    )
+    expect(signer.sign(DEAD_LETTER_TOPIC, null, text(""))["chorus-signature"]).toBe(
+      "0x9e9333f95ba2c9b09893b55fd8b0d6132d5f9cdd8fbd1f398de9551dcc133417380bd23e41e5098a0d457d0bc1cb3246327d5269d4184f0f358d0a4773b59704",
+    )
+    expect(
+      signer.sign(TOPICS.messagesObserved.name, "clé-€", text("x".repeat(300)))["chorus-signature"],
+    ).toBe(
+      "0x9638de2048ca08fe47466c7bb1854b7fedb012eec0c5276e2ced68dfb14b10510d909c57ca25543c5632a52498e0d316c4bab9f7bee6409689db188005b71909",
+    )
+  })
+})

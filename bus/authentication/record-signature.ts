@@ -43,25 +43,46 @@ const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 const HEX_KEY = /^0x[0-9a-f]{64}$/
 const HEX_SIGNATURE = /^0x[0-9a-f]{128}$/
 
-const encoder = new TextEncoder()
-const lengthPrefixed = (bytes: Uint8Array): Buffer => {
+const lengthPrefixed = (text: string): Buffer => {
+  const bytes = Buffer.from(text, "utf8")
   const length = Buffer.alloc(4)
   length.writeUInt32BE(bytes.length)
   return Buffer.concat([length, bytes])
 }
 
+/** The domain and topic part of the signed bytes, per topic: every record checked or signed builds it. */
+const topicPrefixes = new Map<string, Buffer>()
+const topicPrefix = (topic: string): Buffer => {
+  let prefix = topicPrefixes.get(topic)
+  if (prefix === undefined) {
+    prefix = Buffer.concat([lengthPrefixed(DOMAIN), lengthPrefixed(topic)])
+    // Bounded: the topics are the topology's, but a reader must not grow without end on any input.
+    if (topicPrefixes.size >= 256) topicPrefixes.clear()
+    topicPrefixes.set(topic, prefix)
+  }
+  return prefix
+}
+
 /**
  * The bytes a signature covers. Each part is length-prefixed so no two
  * (topic, key, value) triples share the same bytes; a null key differs from
- * an empty one.
+ * an empty one. Built in one buffer: it is made for every record signed or checked.
  */
-const signedBytes = (topic: string, key: string | null, value: Uint8Array): Buffer =>
-  Buffer.concat([
-    lengthPrefixed(encoder.encode(DOMAIN)),
-    lengthPrefixed(encoder.encode(topic)),
-    key === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), lengthPrefixed(encoder.encode(key))]),
-    lengthPrefixed(value),
-  ])
+const signedBytes = (topic: string, key: string | null, value: Uint8Array): Buffer => {
+  const prefix = topicPrefix(topic)
+  const keyLength = key === null ? 0 : Buffer.byteLength(key, "utf8")
+  const bytes = Buffer.allocUnsafe(prefix.length + 1 + (key === null ? 0 : 4 + keyLength) + 4 + value.length)
+  let at = prefix.copy(bytes, 0)
+  if (key === null) bytes[at++] = 0
+  else {
+    bytes[at++] = 1
+    at = bytes.writeUInt32BE(keyLength, at)
+    at += bytes.write(key, at, "utf8")
+  }
+  at = bytes.writeUInt32BE(value.length, at)
+  bytes.set(value, at)
+  return bytes
+}
 
 /** A key that signs records, with the public key verifiers know it by. */
 export interface RecordSigner {

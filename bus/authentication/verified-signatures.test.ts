@@ -87,24 +87,30 @@ describe("signatures verified before", () => {
       ...signed,
       headers: { ...signed.headers, [SIGNATURE_HEADERS.signature]: `0x${"ab".repeat(64)}` },
     }
+    // The digest of this exact triple under a key that is not the reader's, as checkSignature computes it.
     const planted = VerifiedSignatures.empty(otherKey)
+    const computed: Uint8Array[] = []
+    checkSignature(forged, {
+      digestOf: (signer, signature, bytes) => {
+        const digest = planted.digestOf(signer, signature, bytes)
+        computed.push(digest)
+        return digest
+      },
+      has: () => false,
+      remember: () => {},
+    })
+    expect(computed).toHaveLength(1)
+    planted.add(computed[0]!)
     const file = join(scratch(), "planted.digests")
-    planted.add(
-      planted.digestOf(
-        Buffer.from(watcher.publicKey.slice(2), "hex"),
-        Buffer.from("ab".repeat(64), "hex"),
-        Buffer.from(forged.value),
-      ),
-    )
     planted.save(file)
     const { memory, problem } = VerifiedSignatures.load(file, key)
     expect(problem?.reason).toMatch(/under this reader's key/)
     expect(checkSignature(forged, memory)).toMatchObject({ ok: false, reason: "bad-signature" })
-    // Even a digest copied into a memory under another key does not match this reader's digest of the triple.
+    // Even copied into the reader's own table, that digest is not the reader's digest of the triple.
     const mine = VerifiedSignatures.empty(key)
-    for (const digest of [planted.digestOf(Buffer.alloc(32), Buffer.alloc(64), Buffer.alloc(1))])
-      mine.add(digest)
+    mine.add(computed[0]!)
     expect(checkSignature(forged, mine)).toMatchObject({ ok: false, reason: "bad-signature" })
+    expect(mine.hits).toBe(0)
   })
 
   it("keeps its key private: made 0600 in a 0700 directory, and refused once others may read it", () => {

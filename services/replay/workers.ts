@@ -234,7 +234,8 @@ export class ReplayWorkers {
   }
 
   #signaturesChecked(message: SignaturesChecked): void {
-    // Kept aside until the threads close: the table they look up is not written while they read it.
+    // Added when the threads close, so they do not grow the table they read. (The main thread's own checks may
+    // add meanwhile; a half-written slot can only make a thread miss and verify again.)
     if (message.verified.length > 0) this.#verifiedNow.push(message.verified)
     this.#remembered += message.remembered
   }

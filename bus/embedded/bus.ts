@@ -65,7 +65,7 @@ import { type DataDirLock, lockDataDir } from "./lock.ts"
 import { type EmbeddedBusLogger, stderrLogger } from "./logger.ts"
 import { OffsetStore } from "./offset-store.ts"
 import { assertRecordShape } from "./record-shape.ts"
-import { type AppendRecord, PartitionLog } from "./segment.ts"
+import { type AppendRecord, PartitionLog, readPlace } from "./segment.ts"
 import { type BusServer, serveBus } from "./server.ts"
 import { createTopic, loadTopics, segmentFile, validateTopicName, validateTopicSpec } from "./topics.ts"
 
@@ -353,9 +353,10 @@ export class EmbeddedBus implements BusPort {
     plan: ReadonlyArray<{ log: PartitionLog; from: number; to: number }>,
   ): AsyncGenerator<BusRecord> {
     for (const { log, from, to } of plan) {
+      const place = readPlace()
       for (let offset = from; offset < to; offset++) {
         this.assertOpen("read")
-        yield log.read(offset)
+        yield log.read(offset, place)
       }
     }
   }

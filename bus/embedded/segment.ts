@@ -14,9 +14,16 @@
  *   write and is truncated with a warning naming the file and byte position;
  *   a damaged frame with more data after it is a {@link SegmentCorruptError},
  *   never skipped.
- * - The index holds each frame's byte position and the running maximum of
- *   timestamps (two numbers per record, in memory), so timestamp look-ups are
- *   a binary search even when producers supplied timestamps out of order.
+ * - The in-memory index is sparse, so a process that runs for months does not
+ *   grow by a number per record: it holds the byte position of every
+ *   `every`-th record and the running maximum of timestamps at each of those
+ *   blocks (a timestamp look-up is a binary search over the blocks, then a
+ *   walk of at most one block's frame headers, even when producers supplied
+ *   timestamps out of order), the positions of the `recent` latest records
+ *   (readers at the tail, as services are, read without a walk). A reader
+ *   behind keeps its own place (`ReadPlace`): going forward, it finds its
+ *   next record, and that record's length, where its last read ended. Any
+ *   other read walks at most one block's frame headers.
  *
  * Limit: a length field damaged so that it points past the end of the file
  * looks exactly like a torn write and is truncated as one (with the warning);
@@ -40,6 +47,38 @@ import type { EmbeddedBusLogger } from "./logger.ts"
 /** The smallest valid payload: version, flags, offset, timestamp, value length, header count. */
 const MIN_PAYLOAD_BYTES = 1 + 1 + 8 + 8 + 4 + 2
 const SCAN_CHUNK_BYTES = 1 << 20
+/** A frame header and the payload up to its timestamp: what a walk over frames reads of each. */
+const WALK_BYTES = FRAME_HEADER_BYTES + 18
+
+/** How sparse a partition's in-memory index is (see the module doc). */
+export interface IndexSpacing {
+  /** One block entry (byte position, running maximum timestamp) per this many records. */
+  readonly every: number
+  /** How many of the latest records' positions are kept. */
+  readonly recent: number
+}
+
+/** Two numbers per 64 records, and a fixed 8 KB window of recent positions. */
+export const INDEX_SPACING: IndexSpacing = { every: 64, recent: 1024 }
+
+/** Where a frame starts, and its length (header and payload) when known without reading. */
+interface FramePlace {
+  readonly position: number
+  readonly length: number | undefined
+}
+
+/**
+ * A sequential reader's place, which it keeps and hands to every read: the offset it reads next, where that
+ * record starts and how long it is. It starts as {@link readPlace} makes it; `read` keeps it up to date.
+ */
+export interface ReadPlace {
+  offset: number
+  position: number
+  length: number | undefined
+}
+
+/** A reader's place before its first read: it names no offset, so the first read finds its record. */
+export const readPlace = (): ReadPlace => ({ offset: -1, position: 0, length: undefined })
 
 export interface AppendRecord {
   readonly timestamp: number
@@ -54,6 +93,8 @@ export interface PartitionLogOptions {
   readonly partition: number
   readonly fsync: boolean
   readonly logger: EmbeddedBusLogger
+  /** The index's spacing; {@link INDEX_SPACING} unless a test asks for a tiny one. */
+  readonly spacing?: IndexSpacing
 }
 
 export class PartitionLog {
@@ -62,8 +103,15 @@ export class PartitionLog {
   readonly file: string
   private readonly fd: number
   private readonly fsync: boolean
-  private readonly positions: number[] = []
-  private readonly maxTimestamps: number[] = []
+  private readonly spacing: IndexSpacing
+  /** The byte position of record `k × every`, for each block k. */
+  private readonly blockPositions: number[] = []
+  /** The running maximum timestamp through the last record of block k (so far, for the last block). */
+  private readonly blockMaxTimestamps: number[] = []
+  /** The positions of the latest records: offset o at `o % recent`, for o in `[count - recent, count)`. */
+  private readonly recentPositions: Float64Array
+  private count = 0
+  private maxTimestamp = Number.NEGATIVE_INFINITY
   private size = 0
   private appended: PromiseWithResolvers<void> | undefined
   private closed = false
@@ -74,6 +122,8 @@ export class PartitionLog {
     this.file = options.file
     this.fsync = options.fsync
     this.fd = fd
+    this.spacing = options.spacing ?? INDEX_SPACING
+    this.recentPositions = new Float64Array(this.spacing.recent)
   }
 
   /**
@@ -99,7 +149,12 @@ export class PartitionLog {
 
   /** The next offset to be written. */
   get high(): number {
-    return this.positions.length
+    return this.count
+  }
+
+  /** The numbers the index holds in memory: its blocks and its window of recent positions. */
+  get indexEntries(): number {
+    return this.blockPositions.length + this.blockMaxTimestamps.length + this.recentPositions.length
   }
 
   /** Whether the file was closed (the bus closed or crashed). */
@@ -143,11 +198,8 @@ export class PartitionLog {
       throw error
     }
     let at = start
-    let max = this.maxTimestamps.at(-1) ?? Number.NEGATIVE_INFINITY
     records.forEach((record, i) => {
-      this.positions.push(at)
-      max = Math.max(max, record.timestamp)
-      this.maxTimestamps.push(max)
+      this.index(at, record.timestamp)
       at += frames[i]!.length
     })
     this.size = at
@@ -165,41 +217,67 @@ export class PartitionLog {
   }
 
   /**
-   * Reads the record at an offset in `[low, high)`.
+   * Reads the record at an offset in `[low, high)`; a sequential reader hands its place, which is moved past it.
    *
    * @example
    * ```ts
    * log.read(0).offset // => 0
+   * const place = readPlace()
+   * for (let offset = 0; offset < log.high; offset++) log.read(offset, place)
    * ```
    */
-  read(offset: number): BusRecord {
+  read(offset: number, place?: ReadPlace): BusRecord {
     // A closed fd number may already belong to another file: never read through it.
     if (this.closed) throw new Error(`segment ${this.file} is closed`)
     if (!Number.isInteger(offset) || offset < this.low || offset >= this.high) {
       throw new RangeError(`offset ${offset} is outside [${this.low}, ${this.high}) of ${this.file}`)
     }
-    const position = this.positions[offset]!
-    const end = offset + 1 < this.high ? this.positions[offset + 1]! : this.size
-    const frame = Buffer.allocUnsafe(end - position)
-    readFully(this.fd, frame, position)
-    const payload = frame.subarray(FRAME_HEADER_BYTES)
+    const { position, length: known } =
+      place !== undefined && place.offset === offset && !this.inWindow(offset) ? place : this.placeOf(offset)
+    const length = known ?? FRAME_HEADER_BYTES + this.readBytes(position, FRAME_HEADER_BYTES).readUInt32BE(0)
+    const next = offset + 1
+    // A reader behind the window reads the next frame's header with this one, so its next read is one read.
+    const lookAhead =
+      place !== undefined &&
+      next < this.count &&
+      !this.inWindow(next) &&
+      position + length + FRAME_HEADER_BYTES <= this.size
+    const frame = this.readBytes(position, length + (lookAhead ? FRAME_HEADER_BYTES : 0))
+    const payload = frame.subarray(FRAME_HEADER_BYTES, length)
     if (payloadChecksum(payload) !== frame.readUInt32BE(4)) {
       throw new SegmentCorruptError(this.file, position, "CRC mismatch on read (the file changed after open)")
     }
     const stored = decodePayload(payload)
+    if (place !== undefined) {
+      place.offset = next
+      place.position = position + length
+      place.length = lookAhead ? FRAME_HEADER_BYTES + frame.readUInt32BE(length) : undefined
+    }
     return { topic: this.topic, partition: this.partition, ...stored }
   }
 
   /** The first offset whose timestamp is at or after `timestamp`, or `high` if none. */
   offsetForTimestamp(timestamp: number): number {
     let lo = 0
-    let hi = this.high
+    let hi = this.blockMaxTimestamps.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (this.maxTimestamps[mid]! >= timestamp) hi = mid
+      if (this.blockMaxTimestamps[mid]! >= timestamp) hi = mid
       else lo = mid + 1
     }
-    return lo
+    if (lo === this.blockMaxTimestamps.length) return this.count
+    // The running maximum reaches `timestamp` within block `lo`: walk it from the maximum before it.
+    let max = lo === 0 ? Number.NEGATIVE_INFINITY : this.blockMaxTimestamps[lo - 1]!
+    const first = lo * this.spacing.every
+    const end = Math.min(this.count, first + this.spacing.every)
+    let position = this.blockPositions[lo]!
+    for (let offset = first; offset < end; offset++) {
+      const frame = this.walkFrame(position)
+      max = Math.max(max, frame.timestamp)
+      if (max >= timestamp) return offset
+      position += frame.length
+    }
+    throw new SegmentCorruptError(this.file, position, "a block's timestamps disagree with the index")
   }
 
   /** Closes the file; waiting consumers are woken so they can notice. */
@@ -216,16 +294,12 @@ export class PartitionLog {
     const size = fstatSync(this.fd).size
     const reader = new ChunkReader(this.fd, size)
     let position = 0
-    let max = Number.NEGATIVE_INFINITY
     while (position < size) {
       const problem = this.checkFrame(reader, position, size)
       if (problem === undefined) {
         const length = reader.bytes(position, FRAME_HEADER_BYTES).readUInt32BE(0)
         const payload = reader.bytes(position + FRAME_HEADER_BYTES, length)
-        const timestamp = Number(payload.readBigInt64BE(10))
-        this.positions.push(position)
-        max = Math.max(max, timestamp)
-        this.maxTimestamps.push(max)
+        this.index(position, Number(payload.readBigInt64BE(10)))
         position += FRAME_HEADER_BYTES + length
         continue
       }
@@ -239,6 +313,67 @@ export class PartitionLog {
       break
     }
     this.size = position
+  }
+
+  /** Indexes the next record, which starts at `position`. */
+  private index(position: number, timestamp: number): void {
+    const offset = this.count
+    this.maxTimestamp = Math.max(this.maxTimestamp, timestamp)
+    if (offset % this.spacing.every === 0) {
+      this.blockPositions.push(position)
+      this.blockMaxTimestamps.push(this.maxTimestamp)
+    } else {
+      this.blockMaxTimestamps[this.blockMaxTimestamps.length - 1] = this.maxTimestamp
+    }
+    this.recentPositions[offset % this.spacing.recent] = position
+    this.count = offset + 1
+  }
+
+  private inWindow(offset: number): boolean {
+    return offset >= this.count - this.spacing.recent && offset < this.count
+  }
+
+  /** Where the record at `offset` (in `[0, high)`) starts, and its length when known without reading. */
+  private placeOf(offset: number): FramePlace {
+    const { recent, every } = this.spacing
+    if (this.inWindow(offset)) {
+      const next = offset + 1
+      const position = this.recentPositions[offset % recent]!
+      const end =
+        next === this.count
+          ? this.size
+          : this.inWindow(next)
+            ? this.recentPositions[next % recent]!
+            : undefined
+      return { position, length: end === undefined ? undefined : end - position }
+    }
+    const block = Math.floor(offset / every)
+    let position = this.blockPositions[block]!
+    for (let at = block * every; at < offset; at++) position += this.walkFrame(position).length
+    return { position, length: undefined }
+  }
+
+  /** The length and timestamp of the frame at `position`, read from its header and the start of its payload. */
+  private walkFrame(position: number): { readonly length: number; readonly timestamp: number } {
+    const bytes = this.readBytes(position, WALK_BYTES)
+    return {
+      length: FRAME_HEADER_BYTES + bytes.readUInt32BE(0),
+      timestamp: Number(bytes.readBigInt64BE(FRAME_HEADER_BYTES + 10)),
+    }
+  }
+
+  /** `length` bytes at `position`, which must lie within the frames scanned or appended. */
+  private readBytes(position: number, length: number): Buffer {
+    if (position + length > this.size) {
+      throw new SegmentCorruptError(
+        this.file,
+        position,
+        `a frame runs past the end of the indexed data (${this.size} bytes; the file changed after open)`,
+      )
+    }
+    const bytes = Buffer.allocUnsafe(length)
+    readFully(this.fd, bytes, position)
+    return bytes
   }
 
   /** Why the frame at `position` is bad, and whether that is a torn tail; undefined if it is good. */

@@ -17,7 +17,7 @@
  */
 import type { DeliveryContext, RecordHandler } from "../port.ts"
 import type { EmbeddedBusLogger } from "./logger.ts"
-import type { PartitionLog } from "./segment.ts"
+import { type PartitionLog, readPlace } from "./segment.ts"
 
 const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 5_000
@@ -36,6 +36,8 @@ export interface PartitionWorkerOptions {
 export class PartitionWorker {
   private readonly options: PartitionWorkerOptions
   private position: number
+  /** Where the next record starts in the file, kept so a worker behind the tail reads it without a walk. */
+  private readonly place = readPlace()
   private state: "running" | "stopping" | "abandoned" = "running"
   private pendingSeek: number | undefined
   /** Ends the current wait (for records or for a retry), if any. */
@@ -102,7 +104,7 @@ export class PartitionWorker {
         continue
       }
       try {
-        const record = log.read(this.position)
+        const record = log.read(this.position, this.place)
         await handler(record, context)
       } catch (error) {
         if (this.abandoned()) return

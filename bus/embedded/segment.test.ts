@@ -69,6 +69,23 @@ describe("segment index: memory", () => {
   })
 })
 
+describe("segment index: a read never returns another record", () => {
+  it("refuses a frame that holds another offset than the one asked for", async () => {
+    // Given a partition past its window of recent positions, and a reader's place for record 10
+    const log = await open({ every: 4, recent: 2 })
+    for (let i = 0; i < 20; i++) log.append([record(i, i)])
+    const place = readPlace()
+    log.read(9, place)
+    expect(place.offset).toBe(10)
+    // When the place is handed to a read of record 12 (a bug, or the file rewritten under the reader)
+    // Then the read fails, naming the offsets, instead of returning record 10 as record 12
+    expect(() => log.read(12, { ...place, offset: 12 })).toThrow(/holds offset 10, not 12/)
+    // And the record read from the index is right
+    expect(log.read(12, place).offset).toBe(12)
+    log.close()
+  })
+})
+
 describe("segment index: reads and look-ups match a model", () => {
   // A tiny spacing and window, so every path (the window, a reader's place, a walk from a block) is taken.
   const spacing: IndexSpacing = { every: 4, recent: 6 }

@@ -248,6 +248,14 @@ export class PartitionLog {
       throw new SegmentCorruptError(this.file, position, "CRC mismatch on read (the file changed after open)")
     }
     const stored = decodePayload(payload)
+    // Frames are found by walking lengths and by readers' places: the frame's own offset is the last word.
+    if (stored.offset !== offset) {
+      throw new SegmentCorruptError(
+        this.file,
+        position,
+        `the frame holds offset ${stored.offset}, not ${offset}`,
+      )
+    }
     if (place !== undefined) {
       place.offset = next
       place.position = position + length

@@ -42,12 +42,56 @@ export function pushNode(store: NodeStore, node: Uint8Array): void {
 }
 
 /**
+ * The partial nodes computed for a tree's recent historical counts, at most one per level and count. Kept
+ * beside the tree, not in it, so a tree's value (what a state comparison or a copy sees) is its leaves alone.
+ * Only leaves below a count make its nodes: appending keeps them right, and a truncation forgets the counts
+ * above the new one (`forgetPartialsAbove`).
+ */
+const partialsOf = new WeakMap<MerkleTree, Map<number, Array<Uint8Array | undefined>>>()
+
+/**
+ * @internal Forgets the partial nodes of every count above `count`: the leaves appended after a truncation
+ * may differ from the ones taken back.
+ * @example
+ * forgetPartialsAbove(tree, 12)
+ */
+export function forgetPartialsAbove(tree: MerkleTree, count: number): void {
+  const partials = partialsOf.get(tree)
+  if (partials === undefined) return
+  for (const remembered of partials.keys()) if (remembered > count) partials.delete(remembered)
+}
+
+/**
+ * How many counts' partial nodes a tree remembers. Proofs come in bursts at one count (a proposal's range and
+ * single proofs, each needing the root and the siblings along the edge at `count`), and a settle asks roots at
+ * a few counts in turn.
+ */
+const REMEMBERED_COUNTS = 4
+
+/**
  * Node `index` of level `h` in the tree as it was when it held `count` leaves. Complete subtrees are stored,
- * empty ones are zero hashes, and at most one node per level is partial, so this recurses along a single path.
+ * empty ones are zero hashes, and at most one node per level is partial, so this recurses along a single path;
+ * each partial node is hashed once per count (`partialsOf`), not once per proof that needs it.
  */
 export function nodeAt(tree: MerkleTree, h: number, index: number, count: number): Uint8Array {
   const first = index * 2 ** h
   if (first >= count) return ZERO_HASH_BYTES[h]!
   if (first + 2 ** h <= count) return readNode(tree.levels[h]!, index)
-  return hashPair(nodeAt(tree, h - 1, index * 2, count), nodeAt(tree, h - 1, index * 2 + 1, count))
+  let counts = partialsOf.get(tree)
+  if (counts === undefined) {
+    counts = new Map()
+    partialsOf.set(tree, counts)
+  }
+  let partials = counts.get(count)
+  if (partials === undefined) {
+    partials = []
+    counts.set(count, partials)
+    if (counts.size > REMEMBERED_COUNTS) counts.delete(counts.keys().next().value!)
+  }
+  let node = partials[h]
+  if (node === undefined) {
+    node = hashPair(nodeAt(tree, h - 1, index * 2, count), nodeAt(tree, h - 1, index * 2 + 1, count))
+    partials[h] = node
+  }
+  return node
 }

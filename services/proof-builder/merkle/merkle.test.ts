@@ -95,6 +95,28 @@ describe("createMerkleTree / appendLeaf / getRoot", () => {
     expect(() => truncateTree(createMerkleTree(leaves.slice(0, 3)), 4)).toThrow(RangeOutOfBoundsError)
   })
 
+  it("a historical root or proof asked before a truncation is computed again from the leaves appended after it", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 200 }), fc.nat(), (count, cut) => {
+        // Given roots and proofs asked at `count` (their partial nodes are remembered)
+        const keep = cut % count
+        const tree = createMerkleTree(leaves.slice(0, count))
+        getRoot(tree, count)
+        getRangeProof(tree, { start: keep, end: count, count })
+        // When the tree is truncated below `count` and grows past it with other leaves
+        truncateTree(tree, keep)
+        const now = [...leaves.slice(0, keep), ...leaves.slice(500, 500 + count - keep + 3)]
+        for (const leaf of now.slice(keep)) appendLeaf(tree, leaf)
+        // Then the root and proofs at `count` are those of the new leaves
+        expect(getRoot(tree, count)).toBe(referenceRoot(now.slice(0, count)))
+        const proof = getRangeProof(tree, { start: keep, end: count, count })
+        expect(proof.siblings).toEqual(referenceRangeProof(now.slice(0, count), keep, count))
+        expect(proof.root).toBe(referenceRoot(now.slice(0, count)))
+      }),
+      { numRuns: 60 },
+    )
+  })
+
   it("getLeaves returns the leaves in order", () => {
     expect(getLeaves(fullTree, 3, 6)).toEqual(leaves.slice(3, 6))
     expect(() => getLeaves(fullTree, 5, 2000)).toThrow(RangeOutOfBoundsError)

@@ -1,4 +1,5 @@
 import { RangeOutOfBoundsError } from "./errors.ts"
+import { forgetPartialsAbove } from "./internal.ts"
 import type { MerkleTree } from "./types.ts"
 
 /**
@@ -16,5 +17,6 @@ export function truncateTree(tree: MerkleTree, count: number): void {
     throw new RangeOutOfBoundsError({ start: 0, end: count, count: tree.count })
   }
   for (const [h, level] of tree.levels.entries()) level.length = Math.floor(count / 2 ** h)
+  forgetPartialsAbove(tree, count)
   tree.count = count
 }

@@ -4,11 +4,14 @@
  * every read and timestamp look-up through it matches a plain model, for
  * readers at the tail, readers far behind going forward, and random reads.
  */
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { quietLogger } from "../../test/fixtures/embedded-bus.ts"
 import { useTempDirs } from "../../test/fixtures/temp-dirs.ts"
+import { SegmentCorruptError } from "./errors.ts"
+import { encodeFrame, FRAME_HEADER_BYTES } from "./frame.ts"
 import { type AppendRecord, INDEX_SPACING, type IndexSpacing, PartitionLog, readPlace } from "./segment.ts"
 
 const dirs = useTempDirs("chorus-segment-")
@@ -70,7 +73,7 @@ describe("segment index: memory", () => {
 })
 
 describe("segment index: a read never returns another record", () => {
-  it("refuses a frame that holds another offset than the one asked for", async () => {
+  it("drops a reader's place that holds another record, and reads the one asked for", async () => {
     // Given a partition past its window of recent positions, and a reader's place for record 10
     const log = await open({ every: 4, recent: 2 })
     for (let i = 0; i < 20; i++) log.append([record(i, i)])
@@ -78,10 +81,97 @@ describe("segment index: a read never returns another record", () => {
     log.read(9, place)
     expect(place.offset).toBe(10)
     // When the place is handed to a read of record 12 (a bug, or the file rewritten under the reader)
-    // Then the read fails, naming the offsets, instead of returning record 10 as record 12
-    expect(() => log.read(12, { ...place, offset: 12 })).toThrow(/holds offset 10, not 12/)
-    // And the record read from the index is right
-    expect(log.read(12, place).offset).toBe(12)
+    const wrong = { ...place, offset: 12 }
+    // Then the read returns record 12, found from the index, not record 10 as record 12
+    expect(log.read(12, wrong).offset).toBe(12)
+    expect(wrong.offset).toBe(13)
+    log.close()
+  })
+})
+
+describe("segment index: a file changed after open", () => {
+  const filled = async (count: number, middle?: Uint8Array) => {
+    const dir = await dirs()
+    const log = await open({ every: 64, recent: 4 }, dir)
+    for (let i = 0; i < count; i++) {
+      log.append([i === 1 && middle !== undefined ? { ...record(i, i), value: middle } : record(i, i)])
+    }
+    return { log, file: join(dir, "0.log") }
+  }
+  /** Rewrites the length field of the frame at `position`. */
+  const rewriteLength = (file: string, position: number, length: number) => {
+    const fd = openSync(file, "r+")
+    const bytes = Buffer.alloc(4)
+    bytes.writeUInt32BE(length)
+    writeSync(fd, bytes, 0, 4, position)
+    closeSync(fd)
+  }
+  const lengthAt = (file: string, position: number) => readFileSync(file).readUInt32BE(position)
+
+  it("never follows a changed length field into a frame hidden in a record's value", async () => {
+    // Given record 1 whose value holds a well-formed frame claiming offset 2, behind the window
+    const hidden = encodeFrame({
+      offset: 2,
+      timestamp: 2,
+      key: "evil",
+      value: Buffer.from("FORGED"),
+      headers: {},
+    })
+    const { log, file } = await filled(100, hidden)
+    // When record 1's length field (outside the CRC) is changed to end where the hidden frame starts
+    const second = FRAME_HEADER_BYTES + lengthAt(file, 0)
+    const valueAt = second + FRAME_HEADER_BYTES + 1 + 1 + 8 + 8 + 4 + 4 + "k1".length
+    rewriteLength(file, second, valueAt - second - FRAME_HEADER_BYTES)
+    // Then reading record 2 fails, naming the frame, and never returns the hidden one
+    expect(() => log.read(2)).toThrow(SegmentCorruptError)
+    // And record 0, before the damage, still reads
+    expect(log.read(0).offset).toBe(0)
+    log.close()
+  })
+
+  it("refuses a length field that claims the rest of the file, before allocating it", async () => {
+    const { log, file } = await filled(100)
+    const second = FRAME_HEADER_BYTES + lengthAt(file, 0)
+    rewriteLength(file, second, statSync(file).size - second - FRAME_HEADER_BYTES)
+    expect(() => log.read(1)).toThrow(/a frame of \d+ bytes is declared where every frame of this log is/)
+    log.close()
+  })
+
+  it("answers a timestamp look-up from checked frames only, and not through a closed file", async () => {
+    const { log, file } = await filled(100)
+    const bytes = readFileSync(file)
+    // Flip a bit of record 10's timestamp: the look-up walks over it and must not trust it.
+    let position = 0
+    for (let i = 0; i < 10; i++) position += FRAME_HEADER_BYTES + bytes.readUInt32BE(position)
+    bytes[position + FRAME_HEADER_BYTES + 10 + 7]! ^= 0x80
+    writeFileSync(file, bytes)
+    expect(() => log.offsetForTimestamp(50)).toThrow(SegmentCorruptError)
+    log.close()
+    expect(() => log.offsetForTimestamp(50)).toThrow(/is closed/)
+  })
+
+  it("indexes the timestamp the frame stores (whole milliseconds)", async () => {
+    const log = await open()
+    log.append([record(0, 10.7)])
+    expect(log.read(0).timestamp).toBe(10)
+    expect(log.offsetForTimestamp(10)).toBe(0)
+    expect(log.offsetForTimestamp(10.5)).toBe(1)
+    log.close()
+  })
+
+  it("reads the right record whatever place a reader hands it", async () => {
+    const { log } = await filled(100)
+    for (const place of [
+      { position: Number.NaN, length: undefined },
+      { position: -1, length: undefined },
+      { position: 1.5, length: undefined },
+      { position: 0, length: undefined },
+      { position: 0, length: Number.NaN },
+      { position: 0, length: 2 ** 40 },
+      { position: 0, length: -5 },
+    ]) {
+      expect(log.read(5, { offset: 5, ...place }).offset).toBe(5)
+    }
     log.close()
   })
 })

@@ -23,7 +23,12 @@
  *   (readers at the tail, as services are, read without a walk). A reader
  *   behind keeps its own place (`ReadPlace`): going forward, it finds its
  *   next record, and that record's length, where its last read ended. Any
- *   other read walks at most one block's frame headers.
+ *   other read walks at most one block's frames.
+ * - A read never trusts a length it did not check: every frame it walks
+ *   over or returns has its CRC checked and must hold the offset asked for
+ *   (a length field is outside the CRC, and a value may hold a well-formed
+ *   frame), a wrong reader's place is dropped for the index, and no read
+ *   allocates more than the largest frame the log scanned or appended.
  *
  * Limit: a length field damaged so that it points past the end of the file
  * looks exactly like a torn write and is truncated as one (with the warning);
@@ -41,14 +46,13 @@ import {
   FRAME_HEADER_BYTES,
   FrameDecodeError,
   payloadChecksum,
+  type StoredRecord,
 } from "./frame.ts"
 import type { EmbeddedBusLogger } from "./logger.ts"
 
 /** The smallest valid payload: version, flags, offset, timestamp, value length, header count. */
 const MIN_PAYLOAD_BYTES = 1 + 1 + 8 + 8 + 4 + 2
 const SCAN_CHUNK_BYTES = 1 << 20
-/** A frame header and the payload up to its timestamp: what a walk over frames reads of each. */
-const WALK_BYTES = FRAME_HEADER_BYTES + 18
 
 /** How sparse a partition's in-memory index is (see the module doc). */
 export interface IndexSpacing {
@@ -60,6 +64,13 @@ export interface IndexSpacing {
 
 /** Two numbers per 64 records, and a fixed 8 KB window of recent positions. */
 export const INDEX_SPACING: IndexSpacing = { every: 64, recent: 1024 }
+
+/** A frame read and checked: its record, its length (header and payload), and the next frame's declared length. */
+interface Frame {
+  readonly stored: StoredRecord
+  readonly length: number
+  readonly nextLength: number | undefined
+}
 
 /** Where a frame starts, and its length (header and payload) when known without reading. */
 interface FramePlace {
@@ -112,6 +123,8 @@ export class PartitionLog {
   private readonly recentPositions: Float64Array
   private count = 0
   private maxTimestamp = Number.NEGATIVE_INFINITY
+  /** The largest frame scanned or appended: no frame of this log is longer, so no read allocates more. */
+  private largestFrame = 0
   private size = 0
   private appended: PromiseWithResolvers<void> | undefined
   private closed = false
@@ -199,7 +212,8 @@ export class PartitionLog {
     }
     let at = start
     records.forEach((record, i) => {
-      this.index(at, record.timestamp)
+      // The frame stores the timestamp truncated to an integer (`encodeFrame`): the index holds what it stores.
+      this.index(at, frames[i]!.length, Math.trunc(record.timestamp))
       at += frames[i]!.length
     })
     this.size = at
@@ -232,40 +246,38 @@ export class PartitionLog {
     if (!Number.isInteger(offset) || offset < this.low || offset >= this.high) {
       throw new RangeError(`offset ${offset} is outside [${this.low}, ${this.high}) of ${this.file}`)
     }
-    const { position, length: known } =
-      place !== undefined && place.offset === offset && !this.inWindow(offset) ? place : this.placeOf(offset)
-    const length = known ?? FRAME_HEADER_BYTES + this.readBytes(position, FRAME_HEADER_BYTES).readUInt32BE(0)
     const next = offset + 1
     // A reader behind the window reads the next frame's header with this one, so its next read is one read.
-    const lookAhead =
-      place !== undefined &&
-      next < this.count &&
-      !this.inWindow(next) &&
-      position + length + FRAME_HEADER_BYTES <= this.size
-    const frame = this.readBytes(position, length + (lookAhead ? FRAME_HEADER_BYTES : 0))
-    const payload = frame.subarray(FRAME_HEADER_BYTES, length)
-    if (payloadChecksum(payload) !== frame.readUInt32BE(4)) {
-      throw new SegmentCorruptError(this.file, position, "CRC mismatch on read (the file changed after open)")
+    const lookAhead = place !== undefined && next < this.count && !this.inWindow(next)
+    let found: { readonly frame: Frame; readonly position: number } | undefined
+    if (place !== undefined && place.offset === offset && !this.inWindow(offset) && this.plausible(place)) {
+      try {
+        found = {
+          frame: this.frameAt(place.position, place.length, offset, lookAhead),
+          position: place.position,
+        }
+      } catch (error) {
+        // A place is the reader's own note, never the last word: a wrong one is found again from the index.
+        if (!(error instanceof SegmentCorruptError)) throw error
+        place.offset = -1
+      }
     }
-    const stored = decodePayload(payload)
-    // Frames are found by walking lengths and by readers' places: the frame's own offset is the last word.
-    if (stored.offset !== offset) {
-      throw new SegmentCorruptError(
-        this.file,
-        position,
-        `the frame holds offset ${stored.offset}, not ${offset}`,
-      )
+    if (found === undefined) {
+      const { position, length } = this.placeOf(offset)
+      found = { frame: this.frameAt(position, length, offset, lookAhead), position }
     }
+    const { frame, position } = found
     if (place !== undefined) {
       place.offset = next
-      place.position = position + length
-      place.length = lookAhead ? FRAME_HEADER_BYTES + frame.readUInt32BE(length) : undefined
+      place.position = position + frame.length
+      place.length = frame.nextLength
     }
-    return { topic: this.topic, partition: this.partition, ...stored }
+    return { topic: this.topic, partition: this.partition, ...frame.stored }
   }
 
   /** The first offset whose timestamp is at or after `timestamp`, or `high` if none. */
   offsetForTimestamp(timestamp: number): number {
+    if (this.closed) throw new Error(`segment ${this.file} is closed`)
     let lo = 0
     let hi = this.blockMaxTimestamps.length
     while (lo < hi) {
@@ -280,8 +292,8 @@ export class PartitionLog {
     const end = Math.min(this.count, first + this.spacing.every)
     let position = this.blockPositions[lo]!
     for (let offset = first; offset < end; offset++) {
-      const frame = this.walkFrame(position)
-      max = Math.max(max, frame.timestamp)
+      const frame = this.frameAt(position, undefined, offset, false)
+      max = Math.max(max, frame.stored.timestamp)
       if (max >= timestamp) return offset
       position += frame.length
     }
@@ -307,7 +319,7 @@ export class PartitionLog {
       if (problem === undefined) {
         const length = reader.bytes(position, FRAME_HEADER_BYTES).readUInt32BE(0)
         const payload = reader.bytes(position + FRAME_HEADER_BYTES, length)
-        this.index(position, Number(payload.readBigInt64BE(10)))
+        this.index(position, FRAME_HEADER_BYTES + length, Number(payload.readBigInt64BE(10)))
         position += FRAME_HEADER_BYTES + length
         continue
       }
@@ -323,9 +335,10 @@ export class PartitionLog {
     this.size = position
   }
 
-  /** Indexes the next record, which starts at `position`. */
-  private index(position: number, timestamp: number): void {
+  /** Indexes the next record: its frame starts at `position`, is `length` bytes, and stores `timestamp`. */
+  private index(position: number, length: number, timestamp: number): void {
     const offset = this.count
+    this.largestFrame = Math.max(this.largestFrame, length)
     this.maxTimestamp = Math.max(this.maxTimestamp, timestamp)
     if (offset % this.spacing.every === 0) {
       this.blockPositions.push(position)
@@ -339,6 +352,16 @@ export class PartitionLog {
 
   private inWindow(offset: number): boolean {
     return offset >= this.count - this.spacing.recent && offset < this.count
+  }
+
+  /** Whether a reader's place can be tried at all: a position inside the data, a whole length if any. */
+  private plausible(place: ReadPlace): boolean {
+    return (
+      Number.isSafeInteger(place.position) &&
+      place.position >= 0 &&
+      place.position < this.size &&
+      (place.length === undefined || Number.isSafeInteger(place.length))
+    )
   }
 
   /** Where the record at `offset` (in `[0, high)`) starts, and its length when known without reading. */
@@ -357,17 +380,41 @@ export class PartitionLog {
     }
     const block = Math.floor(offset / every)
     let position = this.blockPositions[block]!
-    for (let at = block * every; at < offset; at++) position += this.walkFrame(position).length
+    // Every frame walked over is checked whole: a length field is not under the CRC, and one changed after
+    // open must not lead the walk into the middle of a record, where a value could hold a frame of its own.
+    for (let at = block * every; at < offset; at++)
+      position += this.frameAt(position, undefined, at, false).length
     return { position, length: undefined }
   }
 
-  /** The length and timestamp of the frame at `position`, read from its header and the start of its payload. */
-  private walkFrame(position: number): { readonly length: number; readonly timestamp: number } {
-    const bytes = this.readBytes(position, WALK_BYTES)
-    return {
-      length: FRAME_HEADER_BYTES + bytes.readUInt32BE(0),
-      timestamp: Number(bytes.readBigInt64BE(FRAME_HEADER_BYTES + 10)),
+  /**
+   * The frame at `position`, checked: its length (read from its header when not known) no larger than any frame
+   * of this log, its CRC, and that it holds `offset`. With `lookAhead`, the next frame's declared length too.
+   */
+  private frameAt(position: number, known: number | undefined, offset: number, lookAhead: boolean): Frame {
+    const length = known ?? FRAME_HEADER_BYTES + this.readBytes(position, FRAME_HEADER_BYTES).readUInt32BE(0)
+    if (length > this.largestFrame || length < FRAME_HEADER_BYTES + MIN_PAYLOAD_BYTES) {
+      throw new SegmentCorruptError(
+        this.file,
+        position,
+        `a frame of ${length} bytes is declared where every frame of this log is ${FRAME_HEADER_BYTES + MIN_PAYLOAD_BYTES}–${this.largestFrame} bytes (the file changed after open)`,
+      )
     }
+    const ahead = lookAhead && position + length + FRAME_HEADER_BYTES <= this.size
+    const bytes = this.readBytes(position, length + (ahead ? FRAME_HEADER_BYTES : 0))
+    const payload = bytes.subarray(FRAME_HEADER_BYTES, length)
+    if (payloadChecksum(payload) !== bytes.readUInt32BE(4)) {
+      throw new SegmentCorruptError(this.file, position, "CRC mismatch on read (the file changed after open)")
+    }
+    const stored = decodePayload(payload)
+    if (stored.offset !== offset) {
+      throw new SegmentCorruptError(
+        this.file,
+        position,
+        `the frame holds offset ${stored.offset}, not ${offset}`,
+      )
+    }
+    return { stored, length, nextLength: ahead ? FRAME_HEADER_BYTES + bytes.readUInt32BE(length) : undefined }
   }
 
   /** `length` bytes at `position`, which must lie within the frames scanned or appended. */

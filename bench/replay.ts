@@ -17,7 +17,8 @@
  * 450/s): on the 2-core machine it sustains ~410 msg/s at first and slows as its tracker grows (~170/s
  * past 150,000 messages), so one run of its default timeout writes ~470,000 events in 14 minutes, not a
  * million; its submitters deliver more slowly still (the anvils' block gas), so the log's deliveries stop
- * short, which costs a replay nothing (no replayable service reads `chorus.deliveries`). A devnet that ends
+ * short, and the submitters' replays (which fold them and their steps' reads) have less to do than on a log
+ * whose deliveries kept up. A devnet that ends
  * without its summary line (at ~330,000 messages its summary overflowed the stack) still leaves its log,
  * which is replayed. Figures scale with the log (`msPerEvent`, `projectedSecondsPer1M`). `--keep <dir>`
  * keeps the devnet's data directory and `--log <dir>` reuses one (a devnet `--data-dir`, holding `log/` and

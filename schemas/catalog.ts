@@ -27,6 +27,7 @@ import { DeliveryConfirmed } from "./events/delivery-confirmed.ts"
 import { DeliveryFailed } from "./events/delivery-failed.ts"
 import { DeliverySkipped, upcastDeliverySkippedV1 } from "./events/delivery-skipped.ts"
 import { DeliverySubmitted } from "./events/delivery-submitted.ts"
+import { DestinationRead } from "./events/destination-read.ts"
 import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
@@ -90,6 +91,10 @@ const ofDestination = (e: { readonly lane: Lane }) => String(e.lane.dstChainId)
 const ofCheckpointDestination = (e: { readonly checkpoint: Checkpoint }) => String(e.checkpoint.dstChainId)
 const ofOperator = (e: { readonly operator: string }) => e.operator
 const ofReader = (e: { readonly reader: string }) => e.reader
+
+/** The messages a destination step is about. */
+const stepMessageIds = (step: DestinationRead["step"]): ReadonlyArray<MessageId> =>
+  step._tag === "RootHeld" ? [] : step._tag === "RetryDeclined" ? [step.messageId] : step.messageIds
 
 const single = (ids: ReadonlyArray<MessageId>): MessageId | null => (ids.length === 1 ? ids[0]! : null)
 
@@ -165,6 +170,11 @@ export const EventCatalog = {
     correlationId: (e) => e.messageId,
     owner: ofDestination,
   }),
+  // The destination's answers behind a submitter's step; correlated as the records made beside it.
+  DestinationRead: define<DestinationRead>(DestinationRead, byLane, {
+    correlationId: (e) => single(stepMessageIds(e.step)),
+    owner: ofDestination,
+  }),
   // Correlated as its cause, the MessageProven it refuses: a one-message chunk names its message.
   ProofRefused: define<ProofRefused>(ProofRefused, byCheckpoint, {
     correlationId: (e) => (e.messageCount === 1 ? single(e.messageIds) : null),
@@ -207,6 +217,7 @@ export type ChorusEvent =
   | RetryRequested
   | RetryRefused
   | ProofRefused
+  | DestinationRead
 
 /** The event class for a type tag. */
 export type EventOf<T extends EventType> = Extract<ChorusEvent, { readonly _tag: T }>

@@ -29,6 +29,14 @@ export { DeliveryConfirmed, MessageOutcome } from "./events/delivery-confirmed.t
 export { DeliveryFailed } from "./events/delivery-failed.ts"
 export { DeliverySkipped, SkippedStatus, upcastDeliverySkippedV1 } from "./events/delivery-skipped.ts"
 export { DeliveryAction, DeliverySubmitted } from "./events/delivery-submitted.ts"
+export {
+  AttemptRead,
+  DestinationRead,
+  DestinationStep,
+  ReceiptRead,
+  RevertRead,
+  StatusRead,
+} from "./events/destination-read.ts"
 export { LaneStalled, StallReason } from "./events/lane-stalled.ts"
 export { MessageObserved } from "./events/message-observed.ts"
 export { MessageProven } from "./events/message-proven.ts"

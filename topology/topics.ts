@@ -69,7 +69,7 @@ export const TOPICS = {
   laneReads: {
     name: "chorus.lane.reads",
     description:
-      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head and the halt (and resume) it saw of that chain on the log, and reads that failed (an RPC unreachable past the bound, and back; an answer that does not decode).",
+      "Chain reads that lane services made while handling an event: Outbox roots and counts, destination operator sets, an operator's source chain head and the halt (and resume) it saw of that chain on the log, reads that failed (an RPC unreachable past the bound, and back; an answer that does not decode), and the destination's answers behind each step a submitter recorded (receipts, Inbox state, estimate reverts, broadcasts).",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
@@ -81,6 +81,7 @@ export const TOPICS = {
       "ChainHaltRead",
       "ChainReadFailed",
       "ChainReadRecovered",
+      "DestinationRead",
     ],
   },
   checkpointsProposed: {

@@ -7,8 +7,8 @@ export const DeliveryAction = Schema.Literals(["commit", "deliver", "commitAndDe
 export type DeliveryAction = typeof DeliveryAction.Type
 
 /** A transaction the submitter signed and sent (or replaced with a higher fee). */
-export class DeliverySubmitted extends Schema.TaggedClass<DeliverySubmitted>()("DeliverySubmitted", {
-  lane: Lane,
+/** A transaction the node took: what it carries and how it was signed (a `DeliverySubmitted`, and the step behind it). */
+export const SubmissionFields = {
   action: DeliveryAction,
   messageIds: Schema.Array(MessageId),
   transactionHash: TxHash,
@@ -18,6 +18,11 @@ export class DeliverySubmitted extends Schema.TaggedClass<DeliverySubmitted>()("
   gasLimit: U256,
   /** The transaction this one replaces, for a fee bump. */
   replaces: Schema.NullOr(TxHash),
+}
+
+export class DeliverySubmitted extends Schema.TaggedClass<DeliverySubmitted>()("DeliverySubmitted", {
+  lane: Lane,
+  ...SubmissionFields,
   /**
    * The checkpoint root the transaction proves its messages against (absent for a commit, and in records
    * written before it was added): a failed message's retry needs a proof against the root the Inbox stored.

@@ -19,6 +19,7 @@ import { DeliveryConfirmed, MessageOutcome } from "../events/delivery-confirmed.
 import { DeliveryFailed } from "../events/delivery-failed.ts"
 import { DeliverySkipped, SkippedStatus } from "../events/delivery-skipped.ts"
 import { DeliveryAction, DeliverySubmitted } from "../events/delivery-submitted.ts"
+import { DestinationRead, type DestinationStep } from "../events/destination-read.ts"
 import { LaneStalled, StallReason } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
@@ -117,6 +118,102 @@ const rpcRecovery = {
 }
 
 /** One arbitrary per event type; `event` picks any of them. */
+const messageIds = fc.array(messageId, { maxLength: 3 })
+const statusRead = fc.record({ messageId, status: literalOf(SkippedStatus) })
+const inboxStatus = fc.constantFrom("none" as const, "delivered" as const, "failed" as const)
+const receiptRead = fc.record({
+  transactionHash: txHash,
+  block: blockRef,
+  gasUsed: u256,
+  delivered: messageIds,
+  failed: fc.array(fc.record({ messageId, revertData: hex }), { maxLength: 2 }),
+  committed: fc.option(checkpoint, { nil: null }),
+})
+const lostFlight = { transactionHash: txHash, transactions: uint, nonce: uint }
+const destinationStep: fc.Arbitrary<DestinationStep> = fc.oneof(
+  fc.record({
+    _tag: fc.constant("RootHeld" as const),
+    superseded: fc.option(fc.record(lostFlight), { nil: null }),
+  }),
+  fc.record({
+    _tag: fc.constant("Attempted" as const),
+    action,
+    messageIds,
+    of: uint,
+    sender: address,
+    lookbackBlocks: uint,
+    searchFailed: fc.option(fc.string(), { nil: null }),
+    attempts: fc.array(
+      fc.record({
+        transactionHash: txHash,
+        messageIds,
+        from: fc.option(address, { nil: null }),
+        inboxFunction: fc.option(action, { nil: null }),
+        receipt: fc.option(receiptRead, { nil: null }),
+      }),
+      { maxLength: 2 },
+    ),
+    statuses: fc.array(statusRead, { maxLength: 3 }),
+  }),
+  fc.record({
+    _tag: fc.constant("EstimateReverted" as const),
+    action,
+    messageIds,
+    revert: fc.record({
+      reason: fc.string(),
+      revertData: hex,
+      errorName: fc.option(fc.string(), { nil: null }),
+      args: fc.array(fc.string(), { maxLength: 3 }),
+    }),
+  }),
+  fc.record({
+    _tag: fc.constant("Broadcast" as const),
+    action,
+    messageIds,
+    transactionHash: txHash,
+    nonce: uint,
+    maxFeePerGas: u256,
+    gasLimit: u256,
+    replaces: fc.option(txHash, { nil: null }),
+    proofRoot: fc.option(bytes32, { nil: null }),
+  }),
+  fc.record({ _tag: fc.constant("Included" as const), action, messageIds, receipt: receiptRead }),
+  fc.record({
+    _tag: fc.constant("Reverted" as const),
+    action,
+    messageIds,
+    transactionHash: txHash,
+    block: blockRef,
+    gasUsed: u256,
+    resimulation: fc.oneof(
+      fc.constant({ _tag: "NotReadBack" as const }),
+      fc.record({ _tag: fc.constant("SimulationFailed" as const), error: fc.string() }),
+      fc.record({ _tag: fc.constant("SimulatedRevert" as const), reason: fc.string(), revertData: hex }),
+      fc.record({ _tag: fc.constant("SimulatedSuccess" as const), gasLimit: u256 }),
+    ),
+  }),
+  fc.record({
+    _tag: fc.constant("Superseded" as const),
+    action,
+    messageIds,
+    ...lostFlight,
+    rootCommitted: fc.option(fc.boolean(), { nil: null }),
+    attempted: messageIds,
+    statuses: fc.array(statusRead, { maxLength: 3 }),
+    retryStatus: fc.option(inboxStatus, { nil: null }),
+  }),
+  fc.record({ _tag: fc.constant("Dropped" as const), action, messageIds, ...lostFlight }),
+  fc.record({
+    _tag: fc.constant("RetryDeclined" as const),
+    messageId,
+    nonce: uint,
+    reason: literalOf(RetryRefusalReason),
+    detail: fc.string(),
+    status: fc.option(inboxStatus, { nil: null }),
+    committedRoots: fc.array(bytes32, { maxLength: 2 }),
+  }),
+)
+
 export const events = {
   MessageObserved: instancesOf(MessageObserved, {
     message,
@@ -382,6 +479,9 @@ export const events = {
     computedRoot: fc.option(bytes32, { nil: null }),
     detail: fc.string(),
   }),
+  DestinationRead: fc
+    .record({ lane, step: fc.constant(null) })
+    .chain(({ lane: l }) => destinationStep.map((step) => new DestinationRead({ lane: l, step }))),
 } satisfies Record<ChorusEvent["_tag"], fc.Arbitrary<ChorusEvent>>
 
 export const event: fc.Arbitrary<ChorusEvent> = fc.oneof(...Object.values(events))

@@ -353,6 +353,8 @@ const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, pl
     case "OutboxRangeRead":
     case "OutboxLaneRead":
     case "ChainHaltRead":
+    // The records the submitter made beside it are the steps.
+    case "DestinationRead":
     case "WatcherCursor":
       return
     default: {

@@ -214,6 +214,8 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     // A resume, and an operator's read of a halt, move nothing: the messages wait where they are.
     case "ChainResumed":
     case "ChainHaltRead":
+    // The destination's answers behind a submitter's step: the records made beside it move the messages.
+    case "DestinationRead":
     // An RPC that fails a service moves nothing: its messages wait where they are (the auditor says why).
     case "WatcherStalled":
     case "WatcherRecovered":

@@ -10,8 +10,10 @@
  *      (less the inputs the replay did not fold because the same input had
  *      been folded before the window);
  *   3. production's events in scope are those caused by one of those inputs
- *      and written by the replayed service and instances; the rest of the
- *      topic is counted as out of scope;
+ *      and written by the replayed service and instances — except a step's
+ *      records (the submitter's, stamped beside their `DestinationRead`),
+ *      which are in scope when their read is in the window, whatever their
+ *      cause; the rest of the topic is counted as out of scope;
  *   4. `diffEvents`, then every difference's messages are resolved
  *      (`makeMessageResolver`). On a compacted topic (the watcher cursors),
  *      a shadow event whose key production holds at a later time is counted
@@ -27,10 +29,46 @@ import { parseShadowTopic, readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
 import type { Envelope } from "../../schemas/index.ts"
-import { topicByName } from "../../topology/index.ts"
+import { TOPICS, topicByName } from "../../topology/index.ts"
 import { makeMessageResolver } from "./affected-messages.ts"
 import { diffEvents, type EventDiff, type EventDifference } from "./diff.ts"
 import { type ReplayManifest, readManifest } from "./manifest.ts"
+
+/** A step's records share its read's cause and time. */
+const stepKey = (cause: string, time: string) => `${cause}@${Date.parse(time)}`
+
+/**
+ * The steps the replayed instances recorded (`DestinationRead`, stamped beside the records they made), by
+ * cause and time: those the replay folded in its window, and the others — whose records the replay did not
+ * make, even when their cause is in the window.
+ */
+const stepsOf = async (bus: BusPort, manifest: ReplayManifest, instances: ReadonlySet<string>) => {
+  const replayed = new Set<string>()
+  const notReplayed = new Set<string>()
+  for (const instance of manifest.instances) {
+    for (const range of instance.ranges) {
+      if (range.topic !== TOPICS.laneReads.name) continue
+      for await (const read of readEvents(bus, {
+        topic: range.topic,
+        partitions: [range.partition],
+        from: { offset: range.low },
+      })) {
+        if (!read.ok) continue
+        const { envelope, record } = read
+        if (
+          envelope.type !== "DestinationRead" ||
+          envelope.causationId === null ||
+          envelope.producer.service !== manifest.service ||
+          !instances.has(envelope.producer.instance)
+        )
+          continue
+        const inWindow = record.offset >= range.from && record.offset < range.to
+        ;(inWindow ? replayed : notReplayed).add(stepKey(envelope.causationId, envelope.time))
+      }
+    }
+  }
+  return { replayed, notReplayed }
+}
 
 /** The two topics cannot be compared: not a shadow, not each other's pair, or missing. */
 export class DiffRefusedError extends ChorusError {
@@ -170,6 +208,7 @@ export const diffShadowTopic = async (
   }
 
   const instances = new Set(manifest.instances.map((i) => i.instance))
+  const steps = await stepsOf(bus, manifest, instances)
   const production: Envelope[] = []
   let outOfScope = 0
   /** The latest event time per key in production, for a compacted topic. */
@@ -183,9 +222,11 @@ export const diffShadowTopic = async (
     const time = Date.parse(envelope.time)
     if ((latestByKey.get(envelope.key) ?? Number.NEGATIVE_INFINITY) < time)
       latestByKey.set(envelope.key, time)
+    const cause = envelope.causationId
+    const step = cause === null ? "" : stepKey(cause, envelope.time)
     const inScope =
-      envelope.causationId !== null &&
-      causes.has(envelope.causationId) &&
+      cause !== null &&
+      (steps.replayed.has(step) || (causes.has(cause) && !steps.notReplayed.has(step))) &&
       envelope.producer.service === manifest.service &&
       instances.has(envelope.producer.instance)
     if (inScope) production.push(envelope)

@@ -31,7 +31,13 @@ import {
 import type { ReadError } from "../../bus/events/index.ts"
 import type { BusRecord } from "../../bus/port.ts"
 import { decodeRecord, type Envelope, type Producer } from "../../schemas/index.ts"
-import { compareLogInputs, foldLogInputs, type LaneCore, type LogInput } from "../runtime/index.ts"
+import {
+  compareLogInputs,
+  foldLogInputs,
+  type LaneCore,
+  type LogInput,
+  stampSourceOf,
+} from "../runtime/index.ts"
 import { type EncodedOutput, stamper } from "./stamp.ts"
 
 /** A record's check: decoded and allowed, or why not (what `decodeAuthenticated` answers). */
@@ -179,7 +185,8 @@ export const foldUnit = (options: {
       }
       replayed++
       foldedInWindow.add(input.envelope.id)
-      for (const event of decision.outputs) emit(stamp(input.envelope, event))
+      const source = stampSourceOf(input.envelope, decision)
+      for (const event of decision.outputs) emit(stamp(source, event))
     },
   })
   const foldedBeforeWindow = new Set<string>()

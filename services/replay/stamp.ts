@@ -32,7 +32,7 @@ import {
   producerClaim,
 } from "../../schemas/index.ts"
 import { topicFor } from "../../topology/index.ts"
-import { stampOutputs } from "../runtime/index.ts"
+import { type StampSource, stampOutputs } from "../runtime/index.ts"
 
 /** A shadow record as a unit made it: the production topic its event belongs to, and the encoded record. */
 export interface EncodedOutput {
@@ -94,7 +94,7 @@ export const canonicalJsonText = (value: unknown): string => {
  * stampEncoded(producer, input, event) // what encodeOutput(stampOutputs(producer, input, [event])[0]) gives
  * ```
  */
-export const stampEncoded = (producer: Producer, input: Envelope, event: ChorusEvent): EncodedOutput => {
+export const stampEncoded = (producer: Producer, input: StampSource, event: ChorusEvent): EncodedOutput => {
   const definition = definitionOf(event)
   const payload = Schema.encodeSync(definition.schema)(event)
   const id = keccak256(
@@ -121,7 +121,7 @@ export const stampEncoded = (producer: Producer, input: Envelope, event: ChorusE
     [HEADERS.contentType]: "application/json",
   }
   if (correlationId !== null) headers[HEADERS.correlationId] = correlationId
-  headers[HEADERS.causationId] = input.id
+  if (input.id !== null) headers[HEADERS.causationId] = input.id
   return {
     topic: topicFor(event._tag),
     key: definition.key(event),
@@ -151,7 +151,7 @@ const sameOutput = (a: EncodedOutput, b: EncodedOutput): boolean =>
  * const record = stamp(input, event) // the bytes encodeEnvelope(stampOutputs(producer, input, [event])[0]) gives
  * ```
  */
-export const stamper = (producer: Producer): ((input: Envelope, event: ChorusEvent) => EncodedOutput) => {
+export const stamper = (producer: Producer): ((input: StampSource, event: ChorusEvent) => EncodedOutput) => {
   const fast = new Map<string, boolean>()
   return (input, event) => {
     const known = fast.get(event._tag)

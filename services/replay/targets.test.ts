@@ -69,9 +69,23 @@ describe("replayTargets", () => {
     await expect(replayTargets("proof-builder", config, { instance: "x" })).rejects.toThrow(/single instance/)
   })
 
-  it("given the submitter or the auditor, then it is refused with the reason", async () => {
-    await expect(replayTargets("submitter", config)).rejects.toThrow(NotReplayableError)
-    await expect(replayTargets("submitter", config)).rejects.toThrow(/emits nothing.*ticker/s)
+  it("given the submitter, then one instance per destination, folding its inputs and then its steps' reads, and writing what it reads back", async () => {
+    const [submitter, ...others] = await replayTargets("submitter", config)
+    expect(others).toEqual([])
+    expect(submitter).toMatchObject({ service: "submitter", instance: "902", readsRecorded: false })
+    expect(submitter!.inputs).toEqual([
+      TOPICS.checkpointsAttested.name,
+      TOPICS.messagesProven.name,
+      TOPICS.commandsRetry.name,
+      TOPICS.deliveries.name,
+      TOPICS.laneReads.name,
+    ])
+    expect(submitter!.outputs).toEqual([TOPICS.deliveries.name])
+    expect(submitter!.partitions(6)).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  it("given the auditor, then it is refused with the reason", async () => {
+    await expect(replayTargets("auditor", config)).rejects.toThrow(NotReplayableError)
     await expect(replayTargets("auditor", config)).rejects.toThrow(/writes no event to the bus/)
     await expect(replayTargets("proof-bilder", config)).rejects.toThrow(/not a Chorus service/)
   })

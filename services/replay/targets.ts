@@ -3,8 +3,8 @@
  * service's definition: the core production runs, the producer instance it
  * stamps, the input topics it folds, and the topics its core writes.
  *
- * A service whose definition says it is not replayable (the submitter, the
- * auditor) is refused with the definition's reason (`NotReplayableError`).
+ * A service whose definition says it is not replayable (the auditor) is
+ * refused with the definition's reason (`NotReplayableError`).
  *
  * @module
  */
@@ -27,7 +27,7 @@ export const REPLAYABLE_SERVICES: ReadonlyArray<string> = SERVICE_DEFINITIONS.fi
  * @example
  * ```ts
  * notReplayableReason("proof-builder") // undefined
- * notReplayableReason("submitter")     // "the submitter's core only folds its inputs …"
+ * notReplayableReason("auditor")       // "the auditor writes no event to the bus, …"
  * ```
  */
 export const notReplayableReason = (service: string): string | undefined => {
@@ -89,7 +89,7 @@ const outputsOf = (definition: ServiceDefinition, inputs: ReadonlyArray<TopicNam
  * ```ts
  * const targets = await replayTargets("operator", config)            // one per configured operator
  * const [watcher] = await replayTargets("chain-watcher", config, { instance: "901" })
- * await replayTargets("submitter", config)                           // rejects with NotReplayableError
+ * await replayTargets("auditor", config)                             // rejects with NotReplayableError
  * ```
  */
 export const replayTargets = async (
@@ -113,7 +113,7 @@ export const replayTargets = async (
         inputs,
         partitions: (count: number) => spec.partitions(instance, count),
         readsRecorded: spec.readsRecorded,
-        outputs: outputsOf(definition, inputs),
+        outputs: spec.outputs ?? outputsOf(definition, inputs),
         resigned: spec.resigned ?? {},
         core,
       }

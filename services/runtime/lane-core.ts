@@ -10,13 +10,44 @@
  *
  * @module
  */
-import { type ChorusEvent, type Envelope, makeEnvelope, type Producer } from "../../schemas/index.ts"
+import {
+  type ChorusEvent,
+  type Envelope,
+  type EventId,
+  makeEnvelope,
+  type Producer,
+} from "../../schemas/index.ts"
 import { RecentIds } from "./recent-ids.ts"
 
 export interface Decision<S> {
   readonly state: S
   readonly outputs: ReadonlyArray<ChorusEvent>
+  /**
+   * The outputs were recorded beside the input, not after it: they share its cause and its time (a
+   * submitter's step, whose `DestinationRead` holds the answers they were made from). Absent: caused by it.
+   */
+  readonly besideInput?: true
 }
+
+/** What outputs are stamped from: the id that caused them (null for none) and the time they carry. */
+export interface StampSource {
+  readonly id: EventId | null
+  readonly time: string
+}
+
+/**
+ * What a decision's outputs are stamped from: its input, or — outputs recorded beside it — the input's own
+ * cause and time.
+ *
+ * @example
+ * ```ts
+ * const envelopes = stampOutputs(producer, stampSourceOf(input, decision), decision.outputs)
+ * ```
+ */
+export const stampSourceOf = (
+  input: Envelope,
+  decision: Pick<Decision<unknown>, "besideInput">,
+): StampSource => (decision.besideInput === true ? { id: input.causationId, time: input.time } : input)
 
 export interface LaneCore<S> {
   /** The state before any input. */
@@ -26,7 +57,7 @@ export interface LaneCore<S> {
 }
 
 /**
- * Stamps a core's outputs: caused by `input`, at `input`'s time.
+ * Stamps a core's outputs: caused by `input`, at `input`'s time (`input` may be a `stampSourceOf`).
  *
  * @example
  * ```ts
@@ -35,7 +66,7 @@ export interface LaneCore<S> {
  */
 export const stampOutputs = (
   producer: Producer,
-  input: Envelope,
+  input: StampSource,
   outputs: ReadonlyArray<ChorusEvent>,
 ): ReadonlyArray<Envelope> =>
   outputs.map((event) => makeEnvelope(event, { producer, causationId: input.id, time: new Date(input.time) }))
@@ -64,7 +95,7 @@ export const foldCore = <S>(
     seen.add(input.id)
     const decision = core.decide(state, input, reads)
     state = decision.state
-    outputs.push(...stampOutputs(producer, input, decision.outputs))
+    outputs.push(...stampOutputs(producer, stampSourceOf(input, decision), decision.outputs))
   }
   return { state, outputs }
 }

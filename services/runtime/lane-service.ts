@@ -51,7 +51,7 @@ import type { BusPort, BusRecord, RecordPosition, Subscription, TopicPartition }
 import { type ChorusEvent, type Envelope, makeEnvelope } from "../../schemas/index.ts"
 import type { ServiceName, TopicName } from "../../topology/index.ts"
 import { NotCoPartitionedError, ShardDiscardedError } from "./errors.ts"
-import { type LaneCore, stampOutputs } from "./lane-core.ts"
+import { type LaneCore, stampOutputs, stampSourceOf } from "./lane-core.ts"
 import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
@@ -295,7 +295,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     if (!shard.alive) throw new ShardDiscardedError(options.service, partition)
     try {
       decision = core.decide(shard.state, envelope, reads)
-      outputs = stampOutputs(producer, envelope, decision.outputs)
+      outputs = stampOutputs(producer, stampSourceOf(envelope, decision), decision.outputs)
       await publishEvents(bus, outputs)
     } catch (error) {
       discard(partition)

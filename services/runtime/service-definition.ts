@@ -60,6 +60,11 @@ export type ReplaySpec<I extends ServiceInstance> =
       readonly kind: "replayable"
       /** The topics the core folds, in fold order, when they are not the consumed topics (a recorded read topic). */
       readonly inputs?: ReadonlyArray<TopicName>
+      /**
+       * The production topics the core writes, when its inputs include them (a service that reads its own
+       * records back). Absent: its declared writes, less chain reads, dead letters and its inputs.
+       */
+      readonly outputs?: ReadonlyArray<TopicName>
       /** Which partitions of the inputs hold this instance's inputs, given their partition count. */
       readonly partitions: (instance: I, partitionCount: number) => ReadonlyArray<number>
       /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */

@@ -6,36 +6,42 @@
  * resumed source's are trusted past the resume's counts only once attested
  * after it),
  * and writes the destination's answers, and its refusals of proof chunks
- * that do not verify, on `chorus.deliveries`.
+ * that do not verify, on `chorus.deliveries`, with the answers behind each
+ * of its steps on `chorus.lane.reads` (`DestinationRead`).
+ *
+ * A replay folds its inputs and those reads: each read gives again the
+ * records its step made, so a replay checks how every answer of the
+ * destination became an outcome, without calling the chain.
  *
  * @module
  */
 import { TOPICS } from "../../topology/index.ts"
 import type { SubmitterConfig } from "../config/index.ts"
-import { defineService, requireSome, type ServiceInstance } from "../runtime/service-definition.ts"
+import { eraseCore } from "../runtime/lane-core.ts"
+import {
+  allPartitions,
+  defineService,
+  requireSome,
+  type ServiceInstance,
+} from "../runtime/service-definition.ts"
+import { makeSubmitterCore } from "./core/fold.ts"
 
-/** Why the submitter cannot be replayed (shown by `chorus replay --help` and its refusal). */
-export const SUBMITTER_NOT_REPLAYABLE =
-  "the submitter's core folds its inputs into state and emits nothing but its refusals of proof chunks that do not " +
-  "verify (ProofRefused): every other event it writes (roots committed, deliveries submitted, confirmed, failed or " +
-  "skipped, answers to retry requests) is made by its ticker from the clock and the destination chain's answers " +
-  "(nonces, fees, receipts, the Inbox's state), which the log does not hold as inputs. Replay the services upstream " +
-  "of it (proof-builder, attestation-collector) to check what it was given"
+// Requests before outcomes: on a tie in record time, a rebuild folds a request before its answer.
+const CONSUMES = [
+  TOPICS.checkpointsAttested.name,
+  TOPICS.messagesProven.name,
+  TOPICS.commandsRetry.name,
+  TOPICS.deliveries.name,
+]
 
 export const submitter = defineService<ServiceInstance & { readonly settings: SubmitterConfig }>({
   name: "submitter",
   description: "One writer per destination chain: commits roots, delivers proven chunks.",
   group: "chorus.submitter.{chainId}",
-  // Requests before outcomes: on a tie in record time, a rebuild folds a request before its answer.
-  consumes: [
-    TOPICS.checkpointsAttested.name,
-    TOPICS.messagesProven.name,
-    TOPICS.commandsRetry.name,
-    TOPICS.deliveries.name,
-  ],
+  consumes: CONSUMES,
   // Which source chains are halted: their messages are quarantined (`services/runtime/chain-halts.ts`).
   reads: [TOPICS.chainHalts.name],
-  writes: [TOPICS.deliveries.name, TOPICS.deadLetters.name],
+  writes: [TOPICS.deliveries.name, TOPICS.laneReads.name, TOPICS.deadLetters.name],
   external: "destination chain RPC: transactions, receipts, delivered and failed state",
   single: false,
   instances: (config) =>
@@ -50,7 +56,16 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
         settings,
       })),
     ),
-  replay: { kind: "not-replayable", reason: SUBMITTER_NOT_REPLAYABLE },
+  replay: {
+    kind: "replayable",
+    // Its steps' reads, after its inputs: on a tie in record time a step's cause is folded first.
+    inputs: [...CONSUMES, TOPICS.laneReads.name],
+    // It reads its own records back: they are what a replay makes again.
+    outputs: [TOPICS.deliveries.name],
+    partitions: allPartitions,
+    readsRecorded: false,
+    core: async (_config, instance) => eraseCore(makeSubmitterCore(instance.settings.chainId)),
+  },
   start: async ({ bus, config, instance, logger, onOutput }) =>
     (await import("./service/start.ts")).startSubmitter({
       bus,

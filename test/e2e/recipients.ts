@@ -44,3 +44,28 @@ export const receivedPayloads = async (world: DevnetWorld): Promise<Received[]> 
   }
   return received
 }
+
+const messageDelivered = parseAbiItem("event MessageDelivered(bytes32 indexed messageId)")
+
+/**
+ * The ids of every message the devnet's Inboxes delivered (`MessageDelivered`), one entry per event, read on
+ * each destination chain.
+ *
+ * @example
+ * ```ts
+ * const ids = await deliveredMessageIds(devnet.world) // ["0x3f…", …]
+ * ```
+ */
+export const deliveredMessageIds = async (world: DevnetWorld): Promise<string[]> => {
+  const ids: string[] = []
+  for (const chain of world.chains) {
+    const logs = await chain.client.getLogs({
+      address: chain.inbox,
+      event: messageDelivered,
+      fromBlock: 0n,
+      toBlock: "latest",
+    })
+    for (const log of logs) ids.push(log.args.messageId!.toLowerCase())
+  }
+  return ids
+}

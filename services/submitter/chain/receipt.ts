@@ -1,37 +1,32 @@
 /**
- * What an included transaction did to each message of its batch, from the
- * Inbox's events in its receipt (the chain's writer decodes them): delivered
- * (`MessageDelivered`), failed in its recipient (`MessageFailed`, with the
- * revert bytes), or neither — skipped, because the Inbox had already
- * attempted it; and the checkpoint it stored, if any.
+ * A receipt as a step records it: what the Inbox's events in it (the
+ * chain's writer decodes them) say of the step's messages — delivered
+ * (`MessageDelivered`), failed in their recipient (`MessageFailed`, with the
+ * revert bytes) — and the checkpoint it stored, if any. A message neither
+ * names was skipped there: the Inbox had already attempted it
+ * (`receiptOutcomes` in the core says so).
  *
  * @module
  */
 import type { InboxReceipt } from "../../../chains/index.ts"
-import { type Checkpoint, type MessageId, MessageOutcome } from "../../../schemas/index.ts"
-
-export interface ReceiptOutcomes {
-  readonly outcomes: ReadonlyArray<MessageOutcome>
-  /** The checkpoint the transaction stored, if it emitted `CheckpointCommitted`. */
-  readonly committed: Checkpoint | null
-}
+import { type MessageId, type ReceiptRead, toU256 } from "../../../schemas/index.ts"
 
 /**
- * The outcome of each of `messageIds` in `receipt`.
+ * The part of `receipt` about `messageIds`.
  *
  * @example
  * ```ts
- * const { outcomes, committed } = outcomesOf(receipt, flight.messageIds)
+ * const step = { _tag: "Included", action, messageIds, receipt: receiptReadOf(receipt, flight.messageIds) }
  * ```
  */
-export const outcomesOf = (receipt: InboxReceipt, messageIds: ReadonlyArray<MessageId>): ReceiptOutcomes => ({
-  outcomes: messageIds.map((messageId) => {
-    const failed = receipt.failed.get(messageId)
-    return receipt.delivered.has(messageId)
-      ? new MessageOutcome({ messageId, result: "delivered", reason: null })
-      : failed !== undefined
-        ? new MessageOutcome({ messageId, result: "failed", reason: failed })
-        : new MessageOutcome({ messageId, result: "skipped", reason: null })
+export const receiptReadOf = (receipt: InboxReceipt, messageIds: ReadonlyArray<MessageId>): ReceiptRead => ({
+  transactionHash: receipt.transactionHash,
+  block: receipt.block,
+  gasUsed: toU256(receipt.gasUsed),
+  delivered: messageIds.filter((id) => receipt.delivered.has(id.toLowerCase())),
+  failed: messageIds.flatMap((messageId) => {
+    const revertData = receipt.failed.get(messageId.toLowerCase())
+    return revertData === undefined ? [] : [{ messageId, revertData }]
   }),
   committed: receipt.committed,
 })

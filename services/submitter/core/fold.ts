@@ -36,6 +36,13 @@
  * `retry`, or a one-message `deliver` caused by a request) update what is
  * kept instead of settling anything: delivered drops it, failed keeps it.
  *
+ * Steps (a replay only: the live submitter does not read `chorus.lane.reads`):
+ * a `DestinationRead` its own instance recorded gives the records the step
+ * made (`stepOutcomes`), stamped beside it — with its cause, at its time —
+ * as the ticker stamped them; it changes no state, since the records
+ * themselves come back on `chorus.deliveries`. A read another producer
+ * wrote, or of another destination, gives nothing.
+ *
  * Documented no-ops: every event of a lane ending on another chain; proofs
  * and checkpoints of messages already settled and forgotten (below the
  * lane's floor); a second proof of a chunk already held; a chunk under yet
@@ -102,6 +109,7 @@ import {
   MAX_ALTERNATES,
   type SubmitterState,
 } from "./state.ts"
+import { stepOutcomes } from "./step-outcomes.ts"
 import { proofRefusedOf, verifyChunk } from "./verify-chunk.ts"
 
 /**
@@ -116,6 +124,15 @@ import { proofRefusedOf, verifyChunk } from "./verify-chunk.ts"
 export const makeSubmitterCore = (chainId: number): LaneCore<SubmitterState> => {
   const initial = emptySubmitterState(chainId)
   const decide = (current: SubmitterState, input: Envelope): Decision<SubmitterState> => {
+    const event = input.event
+    if (event._tag === "DestinationRead") {
+      // Only a replay folds the reads topic: a step's records, made again from the answers they were made from.
+      const mine =
+        event.lane.dstChainId === chainId &&
+        input.producer.service === "submitter" &&
+        input.producer.instance === String(chainId)
+      return { state: current, outputs: mine ? stepOutcomes(event) : [], besideInput: true }
+    }
     const state = current === initial ? emptySubmitterState(chainId) : current
     const { changed, outputs } = foldInput(state, input)
     return { state: changed ? state : current, outputs }

@@ -101,7 +101,7 @@ describe("the submitter's single writer", () => {
     const result = await ticker.tick()
     expect(result).toMatchObject({ kind: "submitted", nonce: 7 })
     expect(broadcasts).toHaveLength(1)
-    expect(published.map((e) => e.type)).toEqual(["DeliverySubmitted"])
+    expect(published.map((e) => e.type)).toEqual(["DestinationRead", "DeliverySubmitted"])
   })
 
   it("given a standby member (another holds the partitions), when it ticks, then it touches no chain at all", async () => {

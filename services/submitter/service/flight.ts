@@ -9,24 +9,21 @@
  */
 import {
   describeError,
+  type InboxMessageStatus,
   type InboxReceipt,
   type Revert,
   type TransactionRequest,
 } from "../../../chains/index.ts"
 import {
-  type ChorusEvent,
-  DeliveryConfirmed,
-  DeliveryFailed,
-  DeliverySkipped,
-  DeliverySubmitted,
+  type DestinationStep,
+  type Envelope,
   type EventId,
   Hex,
   type MessageId,
-  RootCommitted,
   toU256,
 } from "../../../schemas/index.ts"
-import { bumpFees, outcomesOf } from "../chain/index.ts"
-import type { Flight, SubmitterState } from "../core/index.ts"
+import { bumpFees, receiptReadOf } from "../chain/index.ts"
+import { type Flight, receiptOutcomes, type SubmitterState, supersededNote } from "../core/index.ts"
 import { skippedStatuses } from "./skipped-statuses.ts"
 import type { TickResult } from "./tick-result.ts"
 import type { ActiveFlight, Writer } from "./writer.ts"
@@ -114,28 +111,12 @@ const settleReceipt = async (w: Writer, flight: ActiveFlight, receipt: InboxRece
   const cause =
     flight.transactions.find((t) => t.hash === hash)?.submission ?? flight.transactions.at(-1)!.submission
   const { block } = receipt
+  const base = { action: flight.action, messageIds: flight.messageIds }
   if (receipt.succeeded) {
-    const { outcomes, committed } = outcomesOf(receipt, flight.messageIds)
-    const events: Array<{ event: ChorusEvent; cause: EventId }> = []
-    if (committed !== null) {
-      events.push({
-        event: new RootCommitted({ checkpoint: committed, transactionHash: hash, block }),
-        cause,
-      })
-    }
-    events.push({
-      event: new DeliveryConfirmed({
-        lane: flight.lane,
-        action: flight.action,
-        transactionHash: hash,
-        block,
-        gasUsed: toU256(receipt.gasUsed),
-        outcomes,
-      }),
-      cause,
-    })
-    await w.record(events)
+    const read = receiptReadOf(receipt, flight.messageIds)
+    await w.recordStep(flight.lane, { _tag: "Included", ...base, receipt: read }, cause)
     land(w, flight)
+    const outcomes = receiptOutcomes(read, flight.messageIds)
     const count = (result: string) => outcomes.filter((o) => o.result === result).length
     return {
       kind: "confirmed",
@@ -149,186 +130,107 @@ const settleReceipt = async (w: Writer, flight: ActiveFlight, receipt: InboxRece
       skipped: count("skipped"),
     }
   }
-  const revert = await resimulate(w, flight, receipt)
-  await w.record([
+  const resimulation = await resimulate(w, flight, receipt)
+  const records = await w.recordStep(
+    flight.lane,
     {
-      event: new DeliveryFailed({
-        lane: flight.lane,
-        action: flight.action,
-        messageIds: flight.messageIds,
-        transactionHash: hash,
-        reason: revert.reason,
-        revertData: Hex.make(revert.revertData),
-      }),
-      cause,
+      _tag: "Reverted",
+      ...base,
+      transactionHash: hash,
+      block,
+      gasUsed: toU256(receipt.gasUsed),
+      resimulation,
     },
-  ])
+    cause,
+  )
   land(w, flight)
-  return { kind: "reverted", reason: revert.reason, action: flight.action, transactionHash: hash }
+  return { kind: "reverted", reason: reasonOf(records), action: flight.action, transactionHash: hash }
+}
+
+/** The reason the first record that has one gives (what a tick reports of a step). */
+const reasonOf = (records: ReadonlyArray<Envelope>): string => {
+  for (const { event } of records)
+    if ("reason" in event && typeof event.reason === "string") return event.reason
+  return ""
 }
 
 /** Why an included transaction reverted: the same call re-simulated at its block. */
-const resimulate = async (
-  w: Writer,
-  flight: ActiveFlight,
-  receipt: InboxReceipt,
-): Promise<Pick<Revert, "reason" | "revertData">> => {
+const resimulate = async (w: Writer, flight: ActiveFlight, receipt: InboxReceipt): Promise<Resimulation> => {
   const request = await requestOf(w, flight)
-  if (request === null)
-    return {
-      reason: "reverted on chain (the transaction could not be read back)",
-      revertData: "0x",
-    }
+  if (request === null) return { _tag: "NotReadBack" }
   let revert: Revert | null
   try {
     revert = await w.deps.chain.simulate(request, receipt.block.number)
   } catch (error) {
-    return { reason: `reverted on chain; re-simulation failed: ${describeError(error)}`, revertData: "0x" }
+    return { _tag: "SimulationFailed", error: describeError(error) }
   }
-  if (revert !== null) return revert
-  const reason =
-    receipt.gasUsed >= request.gas
-      ? `ran out of gas (used all ${request.gas})`
-      : `reverted on chain but not when re-simulated at block ${receipt.block.number}`
-  return { reason, revertData: "0x" }
+  if (revert !== null)
+    return { _tag: "SimulatedRevert", reason: revert.reason, revertData: Hex.make(revert.revertData) }
+  return { _tag: "SimulatedSuccess", gasLimit: toU256(request.gas) }
 }
+
+type Resimulation = Extract<DestinationStep, { readonly _tag: "Reverted" }>["resimulation"]
+
+/** The flight as a step that closes it without any of its transactions landing names it. */
+const lostFlightOf = (flight: ActiveFlight) => ({
+  action: flight.action,
+  messageIds: flight.messageIds,
+  transactionHash: flight.transactions.at(-1)!.hash,
+  transactions: flight.transactions.length,
+  nonce: flight.nonce,
+})
 
 /**
- * A retry that never landed: the Inbox shows the message delivered (another transaction retried it) or not —
- * then the request is answered with a failure, and a new request is needed.
+ * None of the flight's transactions landed and its nonce is used: records what the Inbox shows — of its root
+ * and its messages, or of a retry's one message (delivered by another transaction, or not: the request is
+ * answered with a failure, and a new request is needed).
  */
-const retrySuperseded = async (w: Writer, flight: ActiveFlight, note: string) => {
-  const last = flight.transactions.at(-1)!
-  const [id] = flight.messageIds
-  const nonce = id === undefined ? undefined : flight.messageNonces.get(id)
-  const status = nonce === undefined ? null : await w.deps.reader.messageStatus(flight.lane, nonce)
-  // A retry carries one message: the status just read is its own.
-  const event =
-    status === "delivered" && id !== undefined
-      ? new DeliverySkipped({
-          lane: flight.lane,
-          action: "retry",
-          messageIds: [id],
-          statuses: ["delivered"],
-          reason: `already delivered by another transaction; ${note}`,
-        })
-      : new DeliveryFailed({
-          lane: flight.lane,
-          action: "retry",
-          messageIds: flight.messageIds,
-          transactionHash: last.hash,
-          reason: `${note}; the message was not retried (Inbox status: ${status ?? "unknown"}): request the retry again`,
-          revertData: null,
-        })
-  await w.record([{ event, cause: last.submission }])
-}
-
-/** None of the flight's transactions landed and its nonce is used: record what the Inbox shows. */
 const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
   const last = flight.transactions.at(-1)!
-  const note = `none of its ${flight.transactions.length} transaction(s) landed and nonce ${flight.nonce} was used by another transaction`
+  const { reader } = w.deps
+  let rootCommitted: boolean | null = null
+  let done: MessageId[] = []
+  let retryStatus: InboxMessageStatus | null = null
   if (flight.action === "retry") {
-    await retrySuperseded(w, flight, note)
-    w.active = null
-    w.nonces.resync()
-    return { kind: "superseded", reason: note, nonce: flight.nonce }
-  }
-  const events: Array<{ event: ChorusEvent; cause: EventId }> = []
-  const base = { lane: flight.lane }
-  let rootCommitted = false
-  if (flight.root !== null && flight.action !== "deliver") {
-    rootCommitted = (await w.deps.reader.committedCount(flight.lane, flight.root)) > 0
-    if (rootCommitted) {
-      events.push({
-        event: new DeliverySkipped({
-          ...base,
-          action: "commit",
-          messageIds: [],
-          statuses: [],
-          reason: `root already committed; ${note}`,
-        }),
-        cause: last.submission,
-      })
-    }
-  }
-  if (flight.messageIds.length > 0) {
+    const [id] = flight.messageIds
+    const nonce = id === undefined ? undefined : flight.messageNonces.get(id)
+    retryStatus = nonce === undefined ? null : await reader.messageStatus(flight.lane, nonce)
+  } else {
+    if (flight.root !== null && flight.action !== "deliver")
+      rootCommitted = (await reader.committedCount(flight.lane, flight.root)) > 0
     const known = [...flight.messageNonces.values()]
-    const attempted =
-      known.length === 0
-        ? new Set<number>()
-        : await w.deps.reader.attempted(flight.lane, Math.min(...known), Math.max(...known) + 1)
-    const done = flight.messageIds.filter((id) => attempted.has(flight.messageNonces.get(id) ?? -1))
-    const rest = flight.messageIds.filter((id) => !done.includes(id))
-    if (done.length > 0) {
-      events.push({
-        event: new DeliverySkipped({
-          ...base,
-          action: flight.action,
-          messageIds: done,
-          statuses: await skippedStatuses(w, flight.lane, done, flight.messageNonces),
-          reason: `${done.length} of ${flight.messageIds.length} messages already delivered; ${note}`,
-        }),
-        cause: last.submission,
-      })
+    if (flight.messageIds.length > 0 && known.length > 0) {
+      const attempted = await reader.attempted(flight.lane, Math.min(...known), Math.max(...known) + 1)
+      done = flight.messageIds.filter((id) => attempted.has(flight.messageNonces.get(id) ?? -1))
     }
-    if (rest.length > 0) {
-      events.push({
-        event: new DeliveryFailed({
-          ...base,
-          action: flight.action,
-          messageIds: rest,
-          transactionHash: last.hash,
-          reason: `${note}; ${rest.length} undelivered message(s) go back to the queue`,
-          revertData: null,
-        }),
-        cause: last.submission,
-      })
-    }
-  } else if (!rootCommitted) {
-    events.push({
-      event: new DeliveryFailed({
-        ...base,
-        action: flight.action,
-        messageIds: [],
-        transactionHash: last.hash,
-        reason: `${note}; the root is not committed and goes back to the queue`,
-        revertData: null,
-      }),
-      cause: last.submission,
-    })
   }
-  await w.record(events)
+  const statuses = await skippedStatuses(w, flight.lane, done, flight.messageNonces)
+  const step = {
+    _tag: "Superseded" as const,
+    ...lostFlightOf(flight),
+    rootCommitted,
+    attempted: done,
+    statuses: done.map((messageId, i) => ({ messageId, status: statuses[i]! })),
+    retryStatus,
+  }
+  await w.recordStep(flight.lane, step, last.submission)
   w.active = null
   w.nonces.resync()
-  return { kind: "superseded", reason: note, nonce: flight.nonce }
+  return { kind: "superseded", reason: supersededNote(step), nonce: flight.nonce }
 }
 
 const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {
   const last = flight.transactions.at(-1)!
   const old = await requestOf(w, flight)
   if (old === null) {
-    const reason =
-      `the node knows none of the ${flight.transactions.length} transaction(s) of nonce ${flight.nonce} ` +
-      "(never broadcast, or evicted from its pool); the nonce is free again and " +
-      (flight.action === "retry"
-        ? "the message was not retried: request the retry again"
-        : "the work goes back to the queue")
-    await w.record([
-      {
-        event: new DeliveryFailed({
-          lane: flight.lane,
-          action: flight.action,
-          messageIds: flight.messageIds,
-          transactionHash: last.hash,
-          reason,
-          revertData: null,
-        }),
-        cause: last.submission,
-      },
-    ])
+    const records = await w.recordStep(
+      flight.lane,
+      { _tag: "Dropped", ...lostFlightOf(flight) },
+      last.submission,
+    )
     w.active = null
     w.nonces.resync()
-    return { kind: "dropped", reason, nonce: flight.nonce }
+    return { kind: "dropped", reason: reasonOf(records), nonce: flight.nonce }
   }
   const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.chain.fees())
   const request: TransactionRequest = { ...old, ...fees, nonce: flight.nonce }
@@ -347,22 +249,21 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
   }
   flight.request = request
   flight.transactions.push({ hash: signed.hash, submission: "" as EventId })
-  const [submitted] = await w.record([
+  const [submitted] = await w.recordStep(
+    flight.lane,
     {
-      event: new DeliverySubmitted({
-        lane: flight.lane,
-        action: flight.action,
-        messageIds: flight.messageIds,
-        transactionHash: signed.hash,
-        nonce: flight.nonce,
-        maxFeePerGas: toU256(request.maxFeePerGas),
-        gasLimit: toU256(request.gas),
-        replaces: last.hash,
-        ...(flight.proofRoot === null ? {} : { proofRoot: flight.proofRoot }),
-      }),
-      cause: last.submission,
+      _tag: "Broadcast",
+      action: flight.action,
+      messageIds: flight.messageIds,
+      transactionHash: signed.hash,
+      nonce: flight.nonce,
+      maxFeePerGas: toU256(request.maxFeePerGas),
+      gasLimit: toU256(request.gas),
+      replaces: last.hash,
+      proofRoot: flight.proofRoot,
     },
-  ])
+    last.submission,
+  )
   flight.transactions[flight.transactions.length - 1] = { hash: signed.hash, submission: submitted!.id }
   return {
     kind: "replaced",

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { RetryRefused } from "../../../schemas/index.ts"
+import { Bytes32 } from "../../../schemas/index.ts"
 import { retryCallOf, singleDeliverCallOf } from "../chain/index.ts"
 import {
   decideRetry,
@@ -59,24 +59,21 @@ export const answerRetry = async (
 ): Promise<TickResult> => {
   const { messageId, nonce, lane } = request
   const lookup = lookupRetry(state, request)
-  const decision =
-    lookup.kind === "refuse"
-      ? lookup
-      : decideRetry(request, lookup, await chainFactsOf(w, request, lookup), state.chainId)
+  const facts = lookup.kind === "refuse" ? null : await chainFactsOf(w, request, lookup)
+  const decision = lookup.kind === "refuse" ? lookup : decideRetry(request, lookup, facts!, state.chainId)
   if (decision.kind === "refuse") {
-    await w.record(
-      [
-        {
-          event: new RetryRefused({
-            messageId,
-            lane,
-            nonce,
-            reason: decision.reason,
-            detail: decision.detail,
-          }),
-          cause: request.id,
-        },
-      ],
+    await w.recordStep(
+      lane,
+      {
+        _tag: "RetryDeclined",
+        messageId,
+        nonce,
+        reason: decision.reason,
+        detail: decision.detail,
+        status: facts?.status ?? null,
+        committedRoots: [...(facts?.committed ?? [])].map((root) => Bytes32.make(root)),
+      },
+      request.id,
       { notBefore: request.time },
     )
     w.failures = 0

@@ -14,21 +14,20 @@
  */
 import type { InboxCall, Revert } from "../../../chains/index.ts"
 import {
+  type AttemptRead,
   type Bytes32,
   type DeliveryAction,
-  DeliveryConfirmed,
-  DeliveryFailed,
-  DeliverySkipped,
-  DeliverySubmitted,
   type EventId,
   Hex,
   type Lane,
   type MessageId,
   type TxHash,
+  toAddress,
   toU256,
 } from "../../../schemas/index.ts"
-import { inboxCallOf, outcomesOf, withMargin } from "../chain/index.ts"
+import { inboxCallOf, receiptReadOf, withMargin } from "../chain/index.ts"
 import {
+  attemptedSummary,
   CHECKPOINT_INBOX_ERRORS,
   type DeliverAction,
   type PlannedAction,
@@ -39,23 +38,9 @@ import { skippedStatuses } from "./skipped-statuses.ts"
 import type { TickResult } from "./tick-result.ts"
 import type { ActiveFlight, Writer } from "./writer.ts"
 
-/** Records `DeliverySkipped` for the messages `nonces` names (in its order), each with the Inbox's status of it. */
-const skip = async (
-  w: Writer,
-  action: PlannedAction,
-  kind: DeliveryAction,
-  nonces: ReadonlyMap<MessageId, number>,
-  reason: string,
-  cause: EventId,
-) => {
-  const messageIds = [...nonces.keys()]
-  const statuses = await skippedStatuses(w, action.lane, messageIds, nonces)
-  await w.record([
-    { event: new DeliverySkipped({ lane: action.lane, action: kind, messageIds, statuses, reason }), cause },
-  ])
-}
-
-const NO_MESSAGES: ReadonlyMap<MessageId, number> = new Map()
+/** Records that the Inbox already stores the root `action` would commit (`DeliverySkipped` of the commit). */
+const rootHeld = (w: Writer, action: PlannedAction) =>
+  w.recordStep(action.lane, { _tag: "RootHeld", superseded: null }, action.origin)
 
 /** The lane nonce of each of `ids`, consecutive from `start`, in their order. */
 const noncesFrom = (start: number, ids: ReadonlyArray<MessageId>): Array<[MessageId, number]> =>
@@ -73,8 +58,8 @@ const checkInbox = async (
     if ((await w.deps.reader.committedCount(action.lane, action.checkpoint.root)) === 0) {
       return { send: action }
     }
+    await rootHeld(w, action)
     const reason = "root already committed"
-    await skip(w, action, "commit", NO_MESSAGES, reason, action.origin)
     return { done: { kind: "skipped", reason, action: "commit", laneId: action.laneId, messageIds: [] } }
   }
   let delivery: DeliverAction = action
@@ -83,7 +68,7 @@ const checkInbox = async (
   const n = delivery.messageIds.length
   if (attempted.size === n) {
     const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds))
-    const reason = await settleAttempted(w, delivery, nonces, `all ${n} messages already delivered`)
+    const reason = await settleAttempted(w, delivery, nonces)
     const { kind, laneId, messageIds } = delivery
     return { done: { kind: "skipped", reason, action: kind, laneId, messageIds } }
   }
@@ -91,14 +76,14 @@ const checkInbox = async (
   while (drop < n && attempted.has(delivery.start + drop)) drop++
   if (drop > 0) {
     const nonces = new Map(noncesFrom(delivery.start, delivery.messageIds.slice(0, drop)))
-    await settleAttempted(w, delivery, nonces, `${nonces.size} of ${n} messages already delivered`)
+    await settleAttempted(w, delivery, nonces)
     delivery = reshapeDelivery(delivery, { from: delivery.start + drop })
   }
   if (
     delivery.kind === "commitAndDeliver" &&
     (await w.deps.reader.committedCount(delivery.lane, delivery.checkpoint.root)) > 0
   ) {
-    await skip(w, delivery, "commit", NO_MESSAGES, "root already committed", delivery.origin)
+    await rootHeld(w, delivery)
     delivery = reshapeDelivery(delivery, { kind: "deliver" })
   }
   return { send: delivery }
@@ -112,15 +97,14 @@ export const ATTEMPTS_LOOKBACK_BLOCKS = 50_000
  * it, found among the Inbox's events (`MessageDelivered`, `MessageFailed`): one this submitter's account
  * sent (its record was lost: killed between broadcast and record, or the answer lost and the flight
  * forgotten) is recorded as the `DeliveryConfirmed` it was, with its receipt's outcomes; the others as
- * `DeliverySkipped`, the reason naming each transaction and its sender, or saying none was found. A failed
- * search is logged, and the messages are recorded skipped as before. Returns the skip's reason (or what
- * was confirmed).
+ * `DeliverySkipped`, the reason naming each transaction and its sender, or saying none was found
+ * (`attemptedSummary`). A failed search is logged, and the messages are recorded skipped as before. Returns
+ * the skip's reason (or what was confirmed).
  */
 const settleAttempted = async (
   w: Writer,
   delivery: DeliverAction,
   nonces: ReadonlyMap<MessageId, number>,
-  what: string,
 ): Promise<string> => {
   const { chain, reader, logger } = w.deps
   const ids = [...nonces.keys()]
@@ -141,56 +125,45 @@ const settleAttempted = async (
       { laneId: delivery.laneId, messages: ids.length, error: searchFailed },
     )
   }
-  const confirmed = new Set<MessageId>()
-  const elsewhere: string[] = []
-  let foundElsewhere = 0
+  const attempts: AttemptRead[] = []
   for (const [hash, txIds] of byTx) {
     const [receipt, sent] = await Promise.all([chain.receipt(hash), chain.sentTransaction(hash)])
-    if (receipt !== null && sent !== null && sent.from.toLowerCase() === chain.sender.toLowerCase()) {
-      const { outcomes } = outcomesOf(receipt, txIds)
-      await w.record([
-        {
-          event: new DeliveryConfirmed({
-            lane: delivery.lane,
-            action: sent.inboxFunction ?? delivery.kind,
-            transactionHash: hash,
-            block: receipt.block,
-            gasUsed: toU256(receipt.gasUsed),
-            outcomes,
-          }),
-          cause: delivery.origin,
-        },
-      ])
-      logger.info("found a delivery of its own account that the log did not record; recorded it confirmed", {
-        laneId: delivery.laneId,
-        transactionHash: hash,
-        messages: txIds.length,
-      })
-      for (const id of txIds) confirmed.add(id)
-    } else {
-      elsewhere.push(
-        `${txIds.length} in tx ${hash}${sent === null ? "" : ` from ${sent.from.toLowerCase()}`}`,
-      )
-      foundElsewhere += txIds.length
-    }
+    attempts.push({
+      transactionHash: hash,
+      messageIds: txIds,
+      from: sent === null ? null : sent.from.toLowerCase(),
+      inboxFunction: sent?.inboxFunction ?? null,
+      receipt: receipt === null ? null : receiptReadOf(receipt, txIds),
+    })
   }
-  const rest = new Map([...nonces].filter(([id]) => !confirmed.has(id)))
-  if (rest.size === 0) return `${what}: by its own account, recorded confirmed from the Inbox's events`
-  const unfound = rest.size - foundElsewhere
-  const reason = [
-    ...(confirmed.size > 0 ? [`${confirmed.size} by its own account (recorded confirmed)`] : []),
-    ...(elsewhere.length > 0 ? [`by another relayer: ${elsewhere.join(", ")}`] : []),
-    ...(unfound > 0
-      ? [
-          searchFailed === null
-            ? `${unfound} by a transaction not among the Inbox's events of the last ${ATTEMPTS_LOOKBACK_BLOCKS} blocks`
-            : `${unfound} by a transaction not looked up: the search of the Inbox's events failed (${searchFailed})`,
-        ]
-      : []),
-  ].join("; ")
-  const why = `${what} (${reason})`
-  await skip(w, delivery, delivery.kind, rest, why, delivery.origin)
-  return why
+  const step = {
+    _tag: "Attempted" as const,
+    action: delivery.kind,
+    messageIds: ids,
+    of: delivery.messageIds.length,
+    sender: toAddress(chain.sender),
+    lookbackBlocks: ATTEMPTS_LOOKBACK_BLOCKS,
+    searchFailed,
+    attempts,
+    statuses: [],
+  }
+  const summary = attemptedSummary(step)
+  const statuses = await skippedStatuses(w, delivery.lane, summary.rest, nonces)
+  await w.recordStep(
+    delivery.lane,
+    { ...step, statuses: summary.rest.map((messageId, i) => ({ messageId, status: statuses[i]! })) },
+    delivery.origin,
+  )
+  for (const own of summary.own) {
+    logger.info("found a delivery of its own account that the log did not record; recorded it confirmed", {
+      laneId: delivery.laneId,
+      transactionHash: own.transactionHash,
+      messages: own.messageIds.length,
+    })
+  }
+  return (
+    summary.skipReason ?? `${summary.what}: by its own account, recorded confirmed from the Inbox's events`
+  )
 }
 
 /** Does the node know `hash`, pending or included? A read that fails says nothing: the refusal stands. */
@@ -314,24 +287,8 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
       proofRoot: action.kind === "commit" ? null : action.checkpoint.root,
       messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
     },
-    isolated === null ? undefined : explained(isolated.estimated, action, w.deps.settings.chainId),
+    isolated?.estimated,
   )
-}
-
-/** A refusal of one message the chain cannot give its gas limit, said as such. */
-const explained = (estimated: Estimate, action: PlannedAction, chainId: number): Estimate => {
-  if (!("revert" in estimated) || action.kind === "commit" || action.messages.length !== 1) return estimated
-  const { revert } = estimated
-  if (revert.errorName !== "InsufficientGas") return estimated
-  const [nonce, gasLimit, available] = revert.args.map(String)
-  return {
-    revert: {
-      ...revert,
-      reason:
-        `message ${nonce} asks ${gasLimit} gas, more than one transaction on chain ${chainId} can give it ` +
-        `(${available} gas was left for it at the most gas the chain allows): ${revert.reason}`,
-    },
-  }
 }
 
 /**
@@ -355,24 +312,25 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
       w.deps.logger.warn("the Inbox refuses the work for now; it stays queued", { reason: revert.reason })
       return { kind: "inbox-blocked", reason: revert.reason, action: s.action }
     }
-    await w.record(
-      [
-        {
-          event: new DeliveryFailed({
-            lane: s.lane,
-            action: s.action,
-            messageIds: s.messageIds,
-            transactionHash: null,
-            reason: revert.reason,
-            revertData: Hex.make(revert.revertData),
-          }),
-          cause: s.origin,
+    const [failed] = await w.recordStep(
+      s.lane,
+      {
+        _tag: "EstimateReverted",
+        action: s.action,
+        messageIds: s.messageIds,
+        revert: {
+          reason: revert.reason,
+          revertData: Hex.make(revert.revertData),
+          errorName: revert.errorName,
+          args: revert.args.map(String),
         },
-      ],
+      },
+      s.origin,
       { notBefore: s.notBefore },
     )
     w.failures = 0
-    return { kind: "refused", reason: revert.reason, action: s.action, laneId: s.laneId }
+    const reason = failed?.event._tag === "DeliveryFailed" ? failed.event.reason : revert.reason
+    return { kind: "refused", reason, action: s.action, laneId: s.laneId }
   }
   const fees = await chain.fees()
   const nonce = await w.nonces.peek()
@@ -421,23 +379,20 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
     lastSentAt: Date.now(),
   }
   w.active = flight
-  const [submitted] = await w.record(
-    [
-      {
-        event: new DeliverySubmitted({
-          lane: s.lane,
-          action: s.action,
-          messageIds: s.messageIds,
-          transactionHash: signed.hash,
-          nonce,
-          maxFeePerGas: toU256(request.maxFeePerGas),
-          gasLimit: toU256(request.gas),
-          replaces: null,
-          ...(s.proofRoot === null ? {} : { proofRoot: s.proofRoot }),
-        }),
-        cause: s.origin,
-      },
-    ],
+  const [submitted] = await w.recordStep(
+    s.lane,
+    {
+      _tag: "Broadcast",
+      action: s.action,
+      messageIds: s.messageIds,
+      transactionHash: signed.hash,
+      nonce,
+      maxFeePerGas: toU256(request.maxFeePerGas),
+      gasLimit: toU256(request.gas),
+      replaces: null,
+      proofRoot: s.proofRoot,
+    },
+    s.origin,
     { notBefore: s.notBefore },
   )
   flight.transactions[0] = { hash: signed.hash, submission: submitted!.id }

@@ -261,7 +261,7 @@ describe("the Inbox status of each skipped message", () => {
     const failed = writerOver({ statuses: { 4: "failed" } }, chain)
     await advanceFlight(failed.w, flight)
     expect(skipsIn(failed.published)).toEqual([])
-    expect(failed.published.map((e) => e.type)).toEqual(["DeliveryFailed"])
+    expect(failed.published.map((e) => e.type)).toEqual(["DestinationRead", "DeliveryFailed"])
   })
 
   it("given a message whose nonce the submitter does not know, then its status is unknown and nothing is read", async () => {

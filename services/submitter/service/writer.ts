@@ -22,18 +22,21 @@ import {
   type InboxDeliveries,
   type TransactionRequest,
 } from "../../../chains/index.ts"
-import type {
-  Bytes32,
-  ChorusEvent,
-  DeliveryAction,
-  Envelope,
-  EventId,
-  Lane,
-  MessageId,
-  TxHash,
+import {
+  type Bytes32,
+  type ChorusEvent,
+  type DeliveryAction,
+  DestinationRead,
+  type DestinationStep,
+  type Envelope,
+  type EventId,
+  type Lane,
+  type MessageId,
+  type TxHash,
 } from "../../../schemas/index.ts"
 import type { ChainHaltsView, ServiceLogger } from "../../runtime/index.ts"
 import { makeNonceCounter, type NonceCounter } from "../chain/index.ts"
+import { stepOutcomes } from "../core/step-outcomes.ts"
 import type { StateViews } from "./views.ts"
 
 /** The settings the writer uses (`SubmitterConfig` has them all). */
@@ -106,6 +109,17 @@ export interface Writer {
     events: ReadonlyArray<{ readonly event: ChorusEvent; readonly cause: EventId | null }>,
     options?: { readonly notBefore?: number },
   ): Promise<Envelope[]>
+  /**
+   * Records a step: the destination's answers behind it (`DestinationRead`, on `chorus.lane.reads`) and the
+   * records they make (`stepOutcomes`), with one cause and one time, so a replay makes the same records from
+   * the read. Returns the records made (without the read).
+   */
+  recordStep(
+    lane: Lane,
+    step: DestinationStep,
+    cause: EventId | null,
+    options?: { readonly notBefore?: number },
+  ): Promise<Envelope[]>
   /** Stamps nothing before `time` (ms) from now on: the time of something the writer acts on. */
   notBefore(time: number): void
   /** Publishes what an earlier `record` could not; throws if the bus still refuses. */
@@ -161,6 +175,12 @@ export const makeWriter = (deps: TickerDeps): Writer => {
         })
       }
       return envelopes
+    },
+    recordStep: async (lane, step, cause, options) => {
+      const read = new DestinationRead({ lane, step })
+      const made = stepOutcomes(read).map((event) => ({ event, cause }))
+      const [, ...records] = await writer.record([{ event: read, cause }, ...made], options)
+      return records
     },
     backOff: () => {
       writer.failures++

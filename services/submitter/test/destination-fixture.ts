@@ -27,6 +27,7 @@ import {
   type WalletClient,
 } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import { expect } from "vitest"
 import { type EmbeddedBus, openEmbeddedBus } from "../../../bus/embedded/index.ts"
 import { publishEvents, readEvents } from "../../../bus/events/index.ts"
 import { ANVIL_DEFAULT_KEYS } from "../../../contracts/anvil/index.ts"
@@ -55,6 +56,7 @@ import {
 } from "../../../schemas/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../../topology/index.ts"
 import { type ChorusConfig, decodeConfig } from "../../config/index.ts"
+import { diffShadowTopic, replay, replayTargets } from "../../replay/index.ts"
 import type { TickResult } from "../service/index.ts"
 import type { LaneFixture } from "./lane-fixture.ts"
 
@@ -337,4 +339,51 @@ export const tickUntil = async (
     }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+}
+
+let replays = 0
+
+/**
+ * Replays the submitter over the whole log (`replay`, then `diffShadowTopic` of each shadow, as `chorus
+ * replay submitter` and `chorus diff` do) and checks the replay made, from the answers the submitter
+ * recorded, every record it wrote on `chorus.deliveries` — the same ids, nothing missing, nothing extra —
+ * and that each of those records stands beside the read it was made from.
+ *
+ * @example
+ * ```ts
+ * await expectReplayReproduces(bus, config)
+ * ```
+ */
+export const expectReplayReproduces = async (bus: EmbeddedBus, config: ChorusConfig): Promise<void> => {
+  const mine = (e: Envelope) => e.producer.service === "submitter"
+  const written: Envelope[] = []
+  for await (const read of readEvents(bus, { topic: TOPICS.deliveries.name, from: "earliest" })) {
+    if (read.ok && mine(read.envelope)) written.push(read.envelope)
+  }
+  const steps: Envelope[] = []
+  for await (const read of readEvents(bus, { topic: TOPICS.laneReads.name, from: "earliest" })) {
+    if (read.ok && read.envelope.type === "DestinationRead") steps.push(read.envelope)
+  }
+  const stepKeys = new Set(steps.map((s) => `${s.causationId}@${s.time}`))
+  // Every record but a core's own refusal of a proof chunk was made by a step, beside its read.
+  const unread = written.filter(
+    (e) => e.type !== "ProofRefused" && !stepKeys.has(`${e.causationId}@${e.time}`),
+  )
+  expect(unread.map((e) => `${e.type} ${e.id}`)).toEqual([])
+
+  const manifest = await replay({
+    bus,
+    targets: await replayTargets("submitter", config),
+    from: { kind: "offset", offset: 0 },
+    suffix: `reproduce-${++replays}`,
+  })
+  expect(manifest.counts.undecodable).toBe(0)
+  const shadow = manifest.shadows.find((s) => s.productionTopic === TOPICS.deliveries.name)!
+  const report = await diffShadowTopic(bus, {
+    productionTopic: shadow.productionTopic,
+    shadowTopic: shadow.shadowTopic,
+  })
+  expect(report.diff.differences).toEqual([])
+  expect(report.diff.counts.production).toBe(new Set(written.map((e) => e.id)).size)
+  expect(report.diff.counts.identical).toBe(report.diff.counts.production)
 }

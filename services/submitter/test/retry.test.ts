@@ -14,6 +14,7 @@ import { type Submitter, startSubmitter } from "../service/index.ts"
 import {
   type Destination,
   deliveries,
+  expectReplayReproduces,
   openTestBus,
   publish,
   SOURCES,
@@ -152,6 +153,9 @@ describe("retrying a failed message", () => {
       expect(retries).toHaveLength(1)
       // And message 1, never retried, is still failed
       expect(await status(1)).toBe(2)
+      // And a replay makes every answer and outcome from what the submitter recorded of the Inbox
+      await Promise.all(started.map((s) => s.stop()))
+      await expectReplayReproduces(bus, config)
     } finally {
       await Promise.all(started.map((s) => s.stop()))
       await close()

@@ -34,6 +34,7 @@ import {
   ANVIL_KEYS,
   type Destination,
   deliveries,
+  expectReplayReproduces,
   folded,
   openTestBus,
   publish,
@@ -94,7 +95,7 @@ const deliverAsAnotherRelayer = async (
   return hash
 }
 
-/** Runs `body` with a fresh bus and a submitter on it, and cleans both up. */
+/** Runs `body` with a fresh bus and a submitter on it, checks a replay reproduces what it wrote, and cleans up. */
 const withSubmitter = async (
   settings: Record<string, unknown> & { readonly rpcUrl?: string },
   body: (ctx: {
@@ -106,6 +107,7 @@ const withSubmitter = async (
   const started: Submitter[] = []
   const { rpcUrl, ...submitterSettings } = settings
   const config = dst.configWith(submitterSettings, rpcUrl)
+  let passed = false
   try {
     await body({
       bus,
@@ -122,9 +124,12 @@ const withSubmitter = async (
         return submitter
       },
     })
+    passed = true
   } finally {
     await Promise.all(started.map((s) => s.stop()))
-    await close()
+    // And a replay makes every record the submitter wrote from the answers it recorded.
+    if (passed) await expectReplayReproduces(bus, config).finally(close)
+    else await close()
   }
 }
 

@@ -60,11 +60,8 @@ const LostFlight = {
  * step makes follow from it alone (`services/submitter/core/step-outcomes.ts`).
  */
 export const DestinationStep = Schema.Union([
-  /** The Inbox already stores the root a commit would store (`committedCount > 0`). */
-  Schema.TaggedStruct("RootHeld", {
-    /** The flight whose nonce another transaction used, when the step closes one. */
-    superseded: Schema.NullOr(Schema.Struct(LostFlight)),
-  }),
+  /** The Inbox already stores the root a planned commit would store (`committedCount > 0`). */
+  Schema.TaggedStruct("RootHeld", {}),
   /**
    * The Inbox already attempted `count` of a planned delivery's `of` messages: the Inbox's events that name
    * them, each transaction with its sender and receipt, and each remaining message's status.

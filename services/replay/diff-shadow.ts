@@ -34,7 +34,10 @@ import { makeMessageResolver } from "./affected-messages.ts"
 import { diffEvents, type EventDiff, type EventDifference } from "./diff.ts"
 import { type ReplayManifest, readManifest } from "./manifest.ts"
 
-/** A step's records share its read's cause and time. */
+/**
+ * A step's records share its read's cause and time. Two steps of one cause in one millisecond share a key:
+ * a window cut by time takes both or neither; one cut by offsets between them counts both as replayed.
+ */
 const stepKey = (cause: string, time: string) => `${cause}@${Date.parse(time)}`
 
 /**
@@ -46,6 +49,7 @@ const stepsOf = async (bus: BusPort, manifest: ReplayManifest, instances: Readon
   const replayed = new Set<string>()
   const notReplayed = new Set<string>()
   for (const instance of manifest.instances) {
+    const skipped = new Set(instance.foldedBeforeWindow)
     for (const range of instance.ranges) {
       if (range.topic !== TOPICS.laneReads.name) continue
       for await (const read of readEvents(bus, {
@@ -62,7 +66,8 @@ const stepsOf = async (bus: BusPort, manifest: ReplayManifest, instances: Readon
           !instances.has(envelope.producer.instance)
         )
           continue
-        const inWindow = record.offset >= range.from && record.offset < range.to
+        // A copy of a read folded before the window made nothing in it.
+        const inWindow = record.offset >= range.from && record.offset < range.to && !skipped.has(envelope.id)
         ;(inWindow ? replayed : notReplayed).add(stepKey(envelope.causationId, envelope.time))
       }
     }

@@ -117,7 +117,8 @@ export interface CheckedInput {
 
 /**
  * A unit's inputs in fold order, from its records checked range by range (in read order), and the
- * undecodable ones in that order: what `readLogInputs` gives.
+ * undecodable ones in that order: what `readLogInputs` gives. An event the target does not fold from its
+ * topic (`folds`: another service's read on the reads topic) is no input of it.
  *
  * @example
  * ```ts
@@ -127,13 +128,15 @@ export interface CheckedInput {
 export const unitInputs = (
   ranges: ReadonlyArray<UnitRange>,
   checked: ReadonlyArray<ReadonlyArray<CheckedInput>>,
+  folds: ((topic: string, envelope: Envelope) => boolean) | undefined = undefined,
 ): { readonly inputs: LogInput[]; readonly undecodable: UndecodableAt[] } => {
   const inputs: LogInput[] = []
   const undecodable: UndecodableAt[] = []
   ranges.forEach((range, i) => {
     for (const { record, checked: answer } of checked[i] ?? []) {
-      if (answer.ok) inputs.push({ envelope: answer.value, record, order: range.order })
-      else undecodable.push(undecodableAt(record, answer.error))
+      if (!answer.ok) undecodable.push(undecodableAt(record, answer.error))
+      else if (folds === undefined || folds(range.topic, answer.value))
+        inputs.push({ envelope: answer.value, record, order: range.order })
     }
   })
   return { inputs: inputs.sort(compareLogInputs), undecodable }

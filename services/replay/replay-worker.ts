@@ -131,7 +131,7 @@ const fold = async (job: number, unit: OpenUnit) => {
   const all = readsOf(unit.readsKey)
   const reads = new Map(all)
   for (const id of unit.exclude) reads.delete(id)
-  const { inputs, undecodable } = unitInputs(unit.ranges, unit.checked)
+  const { inputs, undecodable } = unitInputs(unit.ranges, unit.checked, target.folds)
   let batch: EncodedOutput[] = []
   const result = foldUnit({
     core: target.core,

@@ -439,7 +439,7 @@ const replayHere = async (
       await readUnit(bus, ranges, (i, record) => {
         checked[i]!.push({ record, checked: decodeAuthenticated(bus, record) })
       })
-      const { inputs, undecodable } = unitInputs(ranges, checked)
+      const { inputs, undecodable } = unitInputs(ranges, checked, target.folds)
       const outputs: EncodedOutput[] = []
       const result = foldUnit({
         core: target.core,

@@ -11,6 +11,7 @@
 
 import { Schema } from "effect"
 import { ChorusError } from "../../errors/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
 import { type ServiceName, TOPICS, type TopicName } from "../../topology/index.ts"
 import { ChorusConfig } from "../config/index.ts"
 import { SERVICE_DEFINITIONS } from "../registry.ts"
@@ -62,6 +63,8 @@ export interface ReplayTarget {
   readonly partitions: (partitionCount: number) => ReadonlyArray<number>
   /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */
   readonly readsRecorded: boolean
+  /** Whether the core folds `envelope`, met on input `topic` (the others are not its inputs); absent: all. */
+  readonly folds?: (topic: string, envelope: Envelope) => boolean
   /** The production topics the core writes. */
   readonly outputs: ReadonlyArray<TopicName>
   /** Fields its outputs carry differently by design (a throwaway signing key), by event type. */
@@ -113,6 +116,9 @@ export const replayTargets = async (
         inputs,
         partitions: (count: number) => spec.partitions(instance, count),
         readsRecorded: spec.readsRecorded,
+        ...(spec.folds === undefined
+          ? {}
+          : { folds: (topic: string, envelope: Envelope) => spec.folds!(topic as TopicName, envelope) }),
         outputs: spec.outputs ?? outputsOf(definition, inputs),
         resigned: spec.resigned ?? {},
         core,

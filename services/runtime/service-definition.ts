@@ -65,6 +65,12 @@ export type ReplaySpec<I extends ServiceInstance> =
        * records back). Absent: its declared writes, less chain reads, dead letters and its inputs.
        */
       readonly outputs?: ReadonlyArray<TopicName>
+      /**
+       * Whether the core folds `envelope`, met on input `topic`, when production does not fold every event of
+       * every input (the submitter folds only its own steps' reads, and only from the reads topic). Absent:
+       * every decoded input is folded.
+       */
+      readonly folds?: (topic: TopicName, envelope: Envelope) => boolean
       /** Which partitions of the inputs hold this instance's inputs, given their partition count. */
       readonly partitions: (instance: I, partitionCount: number) => ReadonlyArray<number>
       /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */

@@ -64,7 +64,14 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
     outputs: [TOPICS.deliveries.name],
     partitions: allPartitions,
     readsRecorded: false,
-    core: async (_config, instance) => eraseCore(makeSubmitterCore(instance.settings.chainId)),
+    // Production folds no reads topic: of it, a replay folds the submitter's own steps alone, and no step
+    // met anywhere else (a copy under another producer would otherwise take a step's id first).
+    folds: (topic, { type, producer }) =>
+      topic === TOPICS.laneReads.name
+        ? type === "DestinationRead" && producer.service === "submitter"
+        : type !== "DestinationRead",
+    core: async (_config, instance) =>
+      eraseCore(makeSubmitterCore(instance.settings.chainId, { steps: true })),
   },
   start: async ({ bus, config, instance, logger, onOutput }) =>
     (await import("./service/start.ts")).startSubmitter({

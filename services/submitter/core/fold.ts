@@ -36,12 +36,14 @@
  * `retry`, or a one-message `deliver` caused by a request) update what is
  * kept instead of settling anything: delivered drops it, failed keeps it.
  *
- * Steps (a replay only: the live submitter does not read `chorus.lane.reads`):
- * a `DestinationRead` its own instance recorded gives the records the step
- * made (`stepOutcomes`), stamped beside it — with its cause, at its time —
- * as the ticker stamped them; it changes no state, since the records
- * themselves come back on `chorus.deliveries`. A read another producer
- * wrote, or of another destination, gives nothing.
+ * Steps (the replay's core, `{ steps: true }`, only): a `DestinationRead` its
+ * own instance recorded gives the records the step made (`stepOutcomes`),
+ * stamped beside it — with its cause, at its time — as the ticker stamped
+ * them; it changes no state, since the records themselves come back on
+ * `chorus.deliveries`. A read another producer wrote, or of another
+ * destination, gives nothing, and the live core ignores every read: its
+ * records are its ticker's, so a read planted on a topic it consumes makes
+ * nothing it would sign.
  *
  * Documented no-ops: every event of a lane ending on another chain; proofs
  * and checkpoints of messages already settled and forgotten (below the
@@ -117,21 +119,29 @@ import { proofRefusedOf, verifyChunk } from "./verify-chunk.ts"
  *
  * @example
  * ```ts
- * const core = makeSubmitterCore(902)
+ * const core = makeSubmitterCore(902)                      // live: folds its inputs
+ * const replaying = makeSubmitterCore(902, { steps: true }) // a replay's: also makes each step's records
  * const { state } = foldCore(core, producer, inputs.map((input) => ({ input, reads: [] })))
  * ```
  */
-export const makeSubmitterCore = (chainId: number): LaneCore<SubmitterState> => {
+export const makeSubmitterCore = (
+  chainId: number,
+  options: { readonly steps?: boolean } = {},
+): LaneCore<SubmitterState> => {
   const initial = emptySubmitterState(chainId)
   const decide = (current: SubmitterState, input: Envelope): Decision<SubmitterState> => {
     const event = input.event
     if (event._tag === "DestinationRead") {
-      // Only a replay folds the reads topic: a step's records, made again from the answers they were made from.
+      // A step's records, made again from the answers they were made from: a replay's core only. The live
+      // submitter's records come from its ticker; a read that reaches it on any topic is nothing to it.
       const mine =
+        options.steps === true &&
         event.lane.dstChainId === chainId &&
         input.producer.service === "submitter" &&
         input.producer.instance === String(chainId)
-      return { state: current, outputs: mine ? stepOutcomes(event) : [], besideInput: true }
+      return mine
+        ? { state: current, outputs: stepOutcomes(event), besideInput: true }
+        : { state: current, outputs: [] }
     }
     const state = current === initial ? emptySubmitterState(chainId) : current
     const { changed, outputs } = foldInput(state, input)

@@ -14,9 +14,11 @@ import {
 } from "../../../schemas/index.ts"
 import { DST, submitterCoreFixture } from "../../../test/fixtures/submitter-core.ts"
 import { foldCore, producerOf, stampOutputs } from "../../runtime/index.ts"
+import { makeSubmitterCore } from "./fold.ts"
 import { stepOutcomes } from "./step-outcomes.ts"
 
-const { core, lane } = submitterCoreFixture(4)
+const { core: live, lane } = submitterCoreFixture(4)
+const replaying = makeSubmitterCore(DST, { steps: true })
 const ids = lane.ids.slice(0, 4)
 const tx = (n: number) => TxHash.make(`0x${n.toString(16).padStart(64, "0")}`)
 const block = new BlockRef({ number: 12, hash: Bytes32.make(`0x${"bb".repeat(32)}`) })
@@ -219,7 +221,7 @@ describe("a replay of the submitter's steps", () => {
 
   it("given its own read, then it makes the step's records beside it: the read's cause and time, so production's ids", () => {
     const read = stepBy(producer, broadcast)
-    const { outputs } = foldCore(core, producer, [{ input: read, reads: [] }])
+    const { outputs } = foldCore(replaying, producer, [{ input: read, reads: [] }])
     const production = stampOutputs(
       producer,
       { id: attestation, time: time.toISOString() },
@@ -240,11 +242,18 @@ describe("a replay of the submitter's steps", () => {
       stepBy(producer, broadcast, 903),
     ]
     const { outputs, state } = foldCore(
-      core,
+      replaying,
       producer,
       planted.map((input) => ({ input, reads: [] })),
     )
     expect(outputs).toEqual([])
-    expect(state).toBe(core.initial)
+    expect(state).toBe(replaying.initial)
+  })
+
+  it("given its own read reaching the live submitter (planted on a topic it consumes), then it makes nothing it would sign", () => {
+    // The live submitter's records are its ticker's: a read it meets is no instruction, even one under its own name.
+    const { outputs, state } = foldCore(live, producer, [{ input: stepBy(producer, broadcast), reads: [] }])
+    expect(outputs).toEqual([])
+    expect(state).toBe(live.initial)
   })
 })

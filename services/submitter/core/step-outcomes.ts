@@ -265,10 +265,7 @@ export const stepOutcomes = (read: DestinationRead): ReadonlyArray<ChorusEvent> 
           action: "commit",
           messageIds: [],
           statuses: [],
-          reason:
-            step.superseded === null
-              ? "root already committed"
-              : `root already committed; ${supersededNote(step.superseded)}`,
+          reason: "root already committed",
         }),
       ]
     case "Attempted": {

@@ -40,7 +40,7 @@ import type { ActiveFlight, Writer } from "./writer.ts"
 
 /** Records that the Inbox already stores the root `action` would commit (`DeliverySkipped` of the commit). */
 const rootHeld = (w: Writer, action: PlannedAction) =>
-  w.recordStep(action.lane, { _tag: "RootHeld", superseded: null }, action.origin)
+  w.recordStep(action.lane, { _tag: "RootHeld" }, action.origin)
 
 /** The lane nonce of each of `ids`, consecutive from `start`, in their order. */
 const noncesFrom = (start: number, ids: ReadonlyArray<MessageId>): Array<[MessageId, number]> =>
@@ -125,15 +125,18 @@ const settleAttempted = async (
       { laneId: delivery.laneId, messages: ids.length, error: searchFailed },
     )
   }
+  const sender = toAddress(chain.sender)
   const attempts: AttemptRead[] = []
   for (const [hash, txIds] of byTx) {
     const [receipt, sent] = await Promise.all([chain.receipt(hash), chain.sentTransaction(hash)])
+    const from = sent === null ? null : sent.from.toLowerCase()
     attempts.push({
       transactionHash: hash,
       messageIds: txIds,
-      from: sent === null ? null : sent.from.toLowerCase(),
+      from,
       inboxFunction: sent?.inboxFunction ?? null,
-      receipt: receipt === null ? null : receiptReadOf(receipt, txIds),
+      // Only its own account's delivery is recorded from its receipt; another relayer's is named, not copied.
+      receipt: receipt === null || from !== sender ? null : receiptReadOf(receipt, txIds),
     })
   }
   const step = {
@@ -141,7 +144,7 @@ const settleAttempted = async (
     action: delivery.kind,
     messageIds: ids,
     of: delivery.messageIds.length,
-    sender: toAddress(chain.sender),
+    sender,
     lookbackBlocks: ATTEMPTS_LOOKBACK_BLOCKS,
     searchFailed,
     attempts,

@@ -7,10 +7,11 @@
 import { toHex } from "viem"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../../bus/contract/support.ts"
-import { publishEvents } from "../../../bus/events/index.ts"
+import { publishEvents, readEvents } from "../../../bus/events/index.ts"
 import { describeRevertData } from "../../../chains/evm/index.ts"
 import { buildDeliverArgs, inboxAbi, packSignatures } from "../../../contracts/index.ts"
 import {
+  BlockRef,
   Bytes32,
   ChainHalted,
   ChainId,
@@ -18,17 +19,22 @@ import {
   type DeliveryFailed,
   type DeliverySkipped,
   type DeliverySubmitted,
+  DestinationRead,
   type Envelope,
+  encodeEnvelope,
   MessageProven,
   makeEnvelope,
   Producer,
   type RootCommitted,
+  TxHash,
+  U256,
 } from "../../../schemas/index.ts"
 import { haltedEnvelope, resumedEnvelope } from "../../../schemas/testing/chain-halts.ts"
 import { startLossyRpc } from "../../../test/fixtures/lossy-rpc.ts"
+import { TOPICS } from "../../../topology/index.ts"
 import { decodeConfig } from "../../config/index.ts"
 import { toChorusMessage } from "../../runtime/contract-message.ts"
-import { quietLogger } from "../../runtime/index.ts"
+import { producerOf, quietLogger } from "../../runtime/index.ts"
 import { type Submitter, SubmitterMisconfiguredError, startSubmitter } from "../service/index.ts"
 import {
   ANVIL_KEYS,
@@ -93,6 +99,18 @@ const deliverAsAnotherRelayer = async (
   const receipt = await dst.publicClient.waitForTransactionReceipt({ hash })
   expect(receipt.status).toBe("success")
   return hash
+}
+
+/** Publishes `envelope` on `topic`, whatever topic its type belongs to: a record planted by whoever can write there. */
+const plantOn = (bus: Awaited<ReturnType<typeof openTestBus>>["bus"], topic: string, envelope: Envelope) =>
+  bus.publish([{ topic, ...encodeEnvelope(envelope) }])
+
+/** The submitter's steps recorded on the reads topic, in log order. */
+const stepsOf = async (bus: Awaited<ReturnType<typeof openTestBus>>["bus"]) => {
+  const steps: DestinationRead[] = []
+  for await (const read of readEvents(bus, { topic: TOPICS.laneReads.name, from: "earliest" }))
+    if (read.ok && read.envelope.event._tag === "DestinationRead") steps.push(read.envelope.event)
+  return steps
 }
 
 /** Runs `body` with a fresh bus and a submitter on it, checks a replay reproduces what it wrote, and cleans up. */
@@ -192,6 +210,12 @@ describe("submitter on one destination chain", () => {
       // …with what the Inbox shows for it: the other relayer's delivery ran at the recipient
       const [skip7] = of(await deliveries(bus, SOURCES.happy.srcChainId), "DeliverySkipped")
       expect(skip7!.event).toMatchObject({ messageIds: [lane.ids[7]], statuses: ["delivered"] })
+      // …beside the answers it was made from, which name the other relayer's transaction without copying it
+      const [attempted] = (await stepsOf(bus)).filter((s) => s.step._tag === "Attempted")
+      expect(attempted!.step).toMatchObject({
+        attempts: [{ transactionHash: by7, from: other, receipt: null }],
+        statuses: [{ messageId: lane.ids[7], status: "delivered" }],
+      })
 
       // Given another relayer also delivered message 9 (checkpoint at 10), but not message 10
       const signatures10 = await dst.sign(lane, 10)
@@ -720,6 +744,45 @@ describe("submitter on one destination chain", () => {
       const after = await deliveries(bus, SOURCES.forged.srcChainId)
       expect(of(after, "ProofRefused")).toHaveLength(1)
       expect(of(after, "DeliverySubmitted")).toHaveLength(1)
+
+      // Given records planted where production folds none of them: a read under the submitter's own name on
+      // chorus.deliveries, saying a transaction delivered the messages, and the forged chunk on the reads topic
+      const plantedRead = makeEnvelope(
+        new DestinationRead({
+          lane: lane.lane,
+          step: {
+            _tag: "Included",
+            action: "deliver",
+            messageIds: lane.ids.slice(0, 4),
+            receipt: {
+              transactionHash: TxHash.make(`0x${"77".repeat(32)}`),
+              block: new BlockRef({ number: 1, hash: Bytes32.make(`0x${"78".repeat(32)}`) }),
+              gasUsed: U256.make("1"),
+              delivered: lane.ids.slice(0, 4),
+              failed: [],
+              committed: null,
+            },
+          },
+        }),
+        { producer: producerOf("submitter", "902"), causationId: null, time: new Date() },
+      )
+      const plantedChunk = makeEnvelope(new MessageProven({ ...forged.event, start: 0 }), {
+        producer: real.producer,
+        causationId: forged.id,
+        time: new Date(),
+      })
+      await plantOn(bus, TOPICS.deliveries.name, plantedRead)
+      await plantOn(bus, TOPICS.laneReads.name, plantedChunk)
+      await second.stop()
+      const third = await start()
+      await tickUntil(third, (r) => r.kind === "idle", "the submitter to go idle over the planted records")
+      // Then the live submitter made nothing of them (and its replay, checked below, makes nothing either)
+      const made = (await deliveries(bus, SOURCES.forged.srcChainId)).filter(
+        (e) => e.producer.service === "submitter" && e.id !== plantedRead.id,
+      )
+      expect(made.map((e) => e.id)).toEqual(
+        after.filter((e) => e.producer.service === "submitter").map((e) => e.id),
+      )
     })
   })
 

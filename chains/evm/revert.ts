@@ -42,8 +42,25 @@ const show = (value: unknown): string =>
  */
 export const describeRevertData = (data: Hex): string => decodeRevertData(data).reason
 
+/**
+ * The most revert data a writer keeps. The Inbox's largest error, `RetryFailed` with a recipient's reason
+ * (which it cuts at 256 bytes), is about 356 bytes; anything longer comes from elsewhere (a lying RPC), and it
+ * would travel into events whose records have a size limit.
+ */
+export const REVERT_DATA_MAX_BYTES = 1_024
+
 const decodeRevertData = (data: Hex): Revert => {
   if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null, args: [] }
+  const bytes = (data.length - 2) / 2
+  if (bytes > REVERT_DATA_MAX_BYTES) {
+    const kept = data.slice(0, 2 + 2 * REVERT_DATA_MAX_BYTES) as Hex
+    return {
+      reason: `reverted with ${bytes} bytes of data, more than any Inbox error carries (${data.slice(0, 74)}…); the first ${REVERT_DATA_MAX_BYTES} are kept`,
+      revertData: kept,
+      errorName: null,
+      args: [],
+    }
+  }
   // Error(string) and Panic, whole (with their arguments) or cut short (no decoder takes those).
   const builtIn = describeSolidityRevert(data)
   try {

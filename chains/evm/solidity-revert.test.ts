@@ -57,4 +57,12 @@ describe("Solidity's built-in reverts in words", () => {
     )
     expect(describeRevertData(errorString("whole") as `0x${string}`)).toBe('Error("whole")')
   })
+
+  it("given revert data longer than any Inbox error (a lying RPC), then the reason says so and stays short", () => {
+    // Whatever an RPC answers travels into DeliveryFailed and the step's read, both under the bus's record limit.
+    const data = errorString("y".repeat(200_000)) as `0x${string}`
+    const reason = describeRevertData(data)
+    expect(reason).toMatch(/^reverted with \d+ bytes of data, more than any Inbox error carries \(0x08c379a0/)
+    expect(reason.length).toBeLessThan(300)
+  })
 })

@@ -30,7 +30,7 @@ import {
 } from "../../bus/authentication/index.ts"
 import type { ReadError } from "../../bus/events/index.ts"
 import type { BusRecord } from "../../bus/port.ts"
-import { decodeRecord, type Envelope, type Producer } from "../../schemas/index.ts"
+import { decodeRecord, type Envelope, type Producer, producerClaim } from "../../schemas/index.ts"
 import {
   compareLogInputs,
   foldLogInputs,
@@ -39,6 +39,7 @@ import {
   stampSourceOf,
 } from "../runtime/index.ts"
 import { type EncodedOutput, stamper } from "./stamp.ts"
+import type { InputFilter } from "./targets.ts"
 
 /** A record's check: decoded and allowed, or why not (what `decodeAuthenticated` answers). */
 export type CheckedRecord =
@@ -128,14 +129,17 @@ export interface CheckedInput {
 export const unitInputs = (
   ranges: ReadonlyArray<UnitRange>,
   checked: ReadonlyArray<ReadonlyArray<CheckedInput>>,
-  folds: ((topic: string, envelope: Envelope) => boolean) | undefined = undefined,
+  folds: InputFilter | undefined = undefined,
 ): { readonly inputs: LogInput[]; readonly undecodable: UndecodableAt[] } => {
   const inputs: LogInput[] = []
   const undecodable: UndecodableAt[] = []
   ranges.forEach((range, i) => {
     for (const { record, checked: answer } of checked[i] ?? []) {
       if (!answer.ok) undecodable.push(undecodableAt(record, answer.error))
-      else if (folds === undefined || folds(range.topic, answer.value))
+      else if (
+        folds === undefined ||
+        folds(range.topic, { type: answer.value.type, producer: producerClaim(answer.value.producer) })
+      )
         inputs.push({ envelope: answer.value, record, order: range.order })
     }
   })

@@ -42,7 +42,7 @@ import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
 import { assertDeclared, isShadowSuffix, readEvents, shadowTopicName } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
-import type { Envelope } from "../../schemas/index.ts"
+import { type Envelope, HEADERS } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { CHORUS_VERSION, producerOf } from "../runtime/index.ts"
 import {
@@ -65,7 +65,7 @@ import {
   type ReplayManifest,
 } from "./manifest.ts"
 import { manifestTopicName, manifestTopicSpec, shadowSpecOf, shadowWriter } from "./shadow-writer.ts"
-import { builtFromConfig, type ReplayTarget } from "./targets.ts"
+import { builtFromConfig, type InputFilter, type ReplayTarget } from "./targets.ts"
 import { checkWindow, formatBound, type PartitionWindow, type ReplayBound, resolveWindow } from "./window.ts"
 import { type ReplayWorkers, type UnitTask, unitCost } from "./workers.ts"
 
@@ -329,10 +329,14 @@ const unitRanges = (plan: InstancePlan, partition: number): UnitRange[] =>
     return { topic, partition, low: window.low, from: window.from, to: window.to, order }
   })
 
-/** Reads a unit's records, range by range (a range with nothing before its end is not read). */
+/**
+ * Reads a unit's records, range by range (a range with nothing before its end is not read). A record whose
+ * headers say the target does not fold it (`folds`) is passed over unchecked: it is no input of the target.
+ */
 const readUnit = async (
   bus: BusPort,
   ranges: ReadonlyArray<UnitRange>,
+  folds: InputFilter | undefined,
   onRecord: (range: number, record: BusRecord) => void,
 ): Promise<void> => {
   for (const [i, range] of ranges.entries()) {
@@ -344,7 +348,9 @@ const readUnit = async (
       from: { offset: range.low },
       to: { offset: range.to },
     })) {
-      onRecord(i, record)
+      const { headers } = record
+      const claimed = { type: headers[HEADERS.type] ?? "", producer: headers[HEADERS.producer] ?? "" }
+      if (folds === undefined || folds(range.topic, claimed)) onRecord(i, record)
     }
   }
 }
@@ -436,7 +442,7 @@ const replayHere = async (
     for (const partition of plan.partitions) {
       const ranges = unitRanges(plan, partition)
       const checked: CheckedInput[][] = ranges.map(() => [])
-      await readUnit(bus, ranges, (i, record) => {
+      await readUnit(bus, ranges, target.folds, (i, record) => {
         checked[i]!.push({ record, checked: decodeAuthenticated(bus, record) })
       })
       const { inputs, undecodable } = unitInputs(ranges, checked, target.folds)
@@ -498,7 +504,7 @@ const replayInWorkers = async (
       exclude,
       ranges: slot.ranges,
       size: unitCost(slot.ranges),
-      feed: (post) => readUnit(bus, slot.ranges, (i, record) => post(i, [record])),
+      feed: (post) => readUnit(bus, slot.ranges, slot.plan.target.folds, (i, record) => post(i, [record])),
       onOutputs: (chunk) => {
         outputs.push(chunk as EncodedOutput[])
       },

@@ -11,7 +11,6 @@
 
 import { Schema } from "effect"
 import { ChorusError } from "../../errors/index.ts"
-import type { Envelope } from "../../schemas/index.ts"
 import { type ServiceName, TOPICS, type TopicName } from "../../topology/index.ts"
 import { ChorusConfig } from "../config/index.ts"
 import { SERVICE_DEFINITIONS } from "../registry.ts"
@@ -52,6 +51,12 @@ export class NotReplayableError extends ChorusError {
   }
 }
 
+/** Whether a replay target folds an event of `type` by `producer` (`service/instance`) met on input `topic`. */
+export type InputFilter = (
+  topic: string,
+  record: { readonly type: string; readonly producer: string },
+) => boolean
+
 /** One instance of a service, as a replay runs it. */
 export interface ReplayTarget {
   readonly service: ServiceName
@@ -63,8 +68,11 @@ export interface ReplayTarget {
   readonly partitions: (partitionCount: number) => ReadonlyArray<number>
   /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */
   readonly readsRecorded: boolean
-  /** Whether the core folds `envelope`, met on input `topic` (the others are not its inputs); absent: all. */
-  readonly folds?: (topic: string, envelope: Envelope) => boolean
+  /**
+   * Whether the core folds an event of `type` by `producer` (`service/instance`) met on input `topic`; the
+   * others are not its inputs. Absent: all.
+   */
+  readonly folds?: InputFilter
   /** The production topics the core writes. */
   readonly outputs: ReadonlyArray<TopicName>
   /** Fields its outputs carry differently by design (a throwaway signing key), by event type. */
@@ -118,7 +126,10 @@ export const replayTargets = async (
         readsRecorded: spec.readsRecorded,
         ...(spec.folds === undefined
           ? {}
-          : { folds: (topic: string, envelope: Envelope) => spec.folds!(topic as TopicName, envelope) }),
+          : {
+              folds: (topic: string, record: { readonly type: string; readonly producer: string }) =>
+                spec.folds!(instance, topic as TopicName, record),
+            }),
         outputs: spec.outputs ?? outputsOf(definition, inputs),
         resigned: spec.resigned ?? {},
         core,

@@ -66,11 +66,17 @@ export type ReplaySpec<I extends ServiceInstance> =
        */
       readonly outputs?: ReadonlyArray<TopicName>
       /**
-       * Whether the core folds `envelope`, met on input `topic`, when production does not fold every event of
-       * every input (the submitter folds only its own steps' reads, and only from the reads topic). Absent:
-       * every decoded input is folded.
+       * Whether the instance's core folds an event of `type` written by `producer` (`service/instance`), met on
+       * input `topic`, when production does not fold every event of every input (the submitter folds only its
+       * own steps' reads, and only from the reads topic). Asked of a record's headers before it is checked or
+       * decoded (a record it refuses is no input, and costs nothing), and again of the decoded event. Absent:
+       * every input is folded.
        */
-      readonly folds?: (topic: TopicName, envelope: Envelope) => boolean
+      readonly folds?: (
+        instance: I,
+        topic: TopicName,
+        record: { readonly type: string; readonly producer: string },
+      ) => boolean
       /** Which partitions of the inputs hold this instance's inputs, given their partition count. */
       readonly partitions: (instance: I, partitionCount: number) => ReadonlyArray<number>
       /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */

@@ -66,9 +66,9 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
     readsRecorded: false,
     // Production folds no reads topic: of it, a replay folds the submitter's own steps alone, and no step
     // met anywhere else (a copy under another producer would otherwise take a step's id first).
-    folds: (topic, { type, producer }) =>
+    folds: (instance, topic, { type, producer }) =>
       topic === TOPICS.laneReads.name
-        ? type === "DestinationRead" && producer.service === "submitter"
+        ? type === "DestinationRead" && producer === `submitter/${instance.id}`
         : type !== "DestinationRead",
     core: async (_config, instance) =>
       eraseCore(makeSubmitterCore(instance.settings.chainId, { steps: true })),

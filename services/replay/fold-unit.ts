@@ -138,7 +138,11 @@ export const unitInputs = (
       if (!answer.ok) undecodable.push(undecodableAt(record, answer.error))
       else if (
         folds === undefined ||
-        folds(range.topic, { type: answer.value.type, producer: producerClaim(answer.value.producer) })
+        folds(range.topic, {
+          type: answer.value.type,
+          producer: producerClaim(answer.value.producer),
+          key: answer.value.key,
+        })
       )
         inputs.push({ envelope: answer.value, record, order: range.order })
     }

@@ -331,7 +331,7 @@ const unitRanges = (plan: InstancePlan, partition: number): UnitRange[] =>
 
 /**
  * Reads a unit's records, range by range (a range with nothing before its end is not read). A record whose
- * headers say the target does not fold it (`folds`) is passed over unchecked: it is no input of the target.
+ * headers and key say the target does not fold it (`folds`) is passed over unchecked: it is no input of it.
  */
 const readUnit = async (
   bus: BusPort,
@@ -349,7 +349,11 @@ const readUnit = async (
       to: { offset: range.to },
     })) {
       const { headers } = record
-      const claimed = { type: headers[HEADERS.type] ?? "", producer: headers[HEADERS.producer] ?? "" }
+      const claimed = {
+        type: headers[HEADERS.type] ?? "",
+        producer: headers[HEADERS.producer] ?? "",
+        key: record.key,
+      }
       if (folds === undefined || folds(range.topic, claimed)) onRecord(i, record)
     }
   }

@@ -15,6 +15,7 @@ import { type ServiceName, TOPICS, type TopicName } from "../../topology/index.t
 import { ChorusConfig } from "../config/index.ts"
 import { SERVICE_DEFINITIONS } from "../registry.ts"
 import { type LaneCore, type ServiceDefinition, selectInstances } from "../runtime/index.ts"
+import type { InputClaims } from "../runtime/service-definition.ts"
 
 /** The services whose outputs a replay reproduces. */
 export const REPLAYABLE_SERVICES: ReadonlyArray<string> = SERVICE_DEFINITIONS.filter(
@@ -51,11 +52,8 @@ export class NotReplayableError extends ChorusError {
   }
 }
 
-/** Whether a replay target folds an event of `type` by `producer` (`service/instance`) met on input `topic`. */
-export type InputFilter = (
-  topic: string,
-  record: { readonly type: string; readonly producer: string },
-) => boolean
+/** Whether a replay target folds an event with these claims (type, producer, key) met on input `topic`. */
+export type InputFilter = (topic: string, record: InputClaims) => boolean
 
 /** One instance of a service, as a replay runs it. */
 export interface ReplayTarget {
@@ -68,10 +66,7 @@ export interface ReplayTarget {
   readonly partitions: (partitionCount: number) => ReadonlyArray<number>
   /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */
   readonly readsRecorded: boolean
-  /**
-   * Whether the core folds an event of `type` by `producer` (`service/instance`) met on input `topic`; the
-   * others are not its inputs. Absent: all.
-   */
+  /** Whether the core folds an event with these claims met on input `topic`; the others are not its inputs. Absent: all. */
   readonly folds?: InputFilter
   /** The production topics the core writes. */
   readonly outputs: ReadonlyArray<TopicName>
@@ -127,7 +122,7 @@ export const replayTargets = async (
         ...(spec.folds === undefined
           ? {}
           : {
-              folds: (topic: string, record: { readonly type: string; readonly producer: string }) =>
+              folds: (topic: string, record: InputClaims) =>
                 spec.folds!(instance, topic as TopicName, record),
             }),
         outputs: spec.outputs ?? outputsOf(definition, inputs),

@@ -54,6 +54,15 @@ export interface StartContext<I extends ServiceInstance> {
   readonly auditIndex?: string
 }
 
+/** What a record says of itself before it is decoded (headers and key), and what its decoded event says. */
+export interface InputClaims {
+  readonly type: string
+  /** `service/instance`. */
+  readonly producer: string
+  /** The record key: the lane (`src-dst`) or chain its event is about. */
+  readonly key: string | null
+}
+
 /** How a replay runs one instance, or why it cannot. */
 export type ReplaySpec<I extends ServiceInstance> =
   | {
@@ -66,17 +75,14 @@ export type ReplaySpec<I extends ServiceInstance> =
        */
       readonly outputs?: ReadonlyArray<TopicName>
       /**
-       * Whether the instance's core folds an event of `type` written by `producer` (`service/instance`), met on
-       * input `topic`, when production does not fold every event of every input (the submitter folds only its
-       * own steps' reads, and only from the reads topic). Asked of a record's headers before it is checked or
-       * decoded (a record it refuses is no input, and costs nothing), and again of the decoded event. Absent:
-       * every input is folded.
+       * Whether the instance's core folds an event of `type` written by `producer` under `key`, met on input
+       * `topic`, when its core folds only part of its inputs (a submitter: its own destination's lanes, and of
+       * the reads topic its own steps alone). Asked of a record's headers and key before it is checked or
+       * decoded (a record it refuses is no input, and costs nothing), and again of the decoded event (whose
+       * key is checked against its content when it decodes). It must refuse only what the core would make
+       * nothing of. Absent: every input is folded.
        */
-      readonly folds?: (
-        instance: I,
-        topic: TopicName,
-        record: { readonly type: string; readonly producer: string },
-      ) => boolean
+      readonly folds?: (instance: I, topic: TopicName, record: InputClaims) => boolean
       /** Which partitions of the inputs hold this instance's inputs, given their partition count. */
       readonly partitions: (instance: I, partitionCount: number) => ReadonlyArray<number>
       /** Whether the core takes chain reads recorded on `chorus.lane.reads`. */

@@ -64,12 +64,16 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
     outputs: [TOPICS.deliveries.name],
     partitions: allPartitions,
     readsRecorded: false,
-    // Production folds no reads topic: of it, a replay folds the submitter's own steps alone, and no step
-    // met anywhere else (a copy under another producer would otherwise take a step's id first).
-    folds: (instance, topic, { type, producer }) =>
-      topic === TOPICS.laneReads.name
+    // Its core makes nothing of another destination's lanes (every input is keyed by its lane, `src-dst`, and
+    // a key its content contradicts does not decode). Production folds no reads topic: of it, a replay folds
+    // the submitter's own steps alone, and no step met anywhere else (a copy under another producer would
+    // otherwise take a step's id first).
+    folds: (instance, topic, { type, producer, key }) =>
+      key !== null &&
+      key.slice(key.lastIndexOf("-") + 1) === instance.id &&
+      (topic === TOPICS.laneReads.name
         ? type === "DestinationRead" && producer === `submitter/${instance.id}`
-        : type !== "DestinationRead",
+        : type !== "DestinationRead"),
     core: async (_config, instance) =>
       eraseCore(makeSubmitterCore(instance.settings.chainId, { steps: true })),
   },

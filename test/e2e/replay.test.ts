@@ -24,11 +24,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
-import { UsageError } from "../../cli/command.ts"
 import { diff } from "../../cli/commands/diff.ts"
 import { replay as replayCommand } from "../../cli/commands/replay.ts"
 import { startDevnet } from "../../cli/devnet/devnet.ts"
 import { rpc } from "../../cli/devnet/world.ts"
+import { HEADERS } from "../../schemas/index.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 import { resolvePrivateKey } from "../../services/config/index.ts"
 import { proofBuilderCoreFor } from "../../services/proof-builder/index.ts"
@@ -303,11 +303,20 @@ describe("replay and diff on a devnet log", () => {
       return { manifest, reports }
     }
 
-    /** A window over the middle third of a service's inputs, by log time. */
+    /** A window over the middle third of what a service's instances fold, by log time. */
     const middleThird = async (service: string): Promise<[ReplayBound, ReplayBound]> => {
       const times: number[] = []
-      for (const topic of (await replayTargets(service, config))[0]!.inputs) {
-        for await (const record of bus.read({ topic, from: "earliest" })) times.push(record.timestamp)
+      for (const target of await replayTargets(service, config)) {
+        for (const topic of target.inputs) {
+          for await (const record of bus.read({ topic, from: "earliest" })) {
+            const claims = {
+              type: record.headers[HEADERS.type] ?? "",
+              producer: record.headers[HEADERS.producer] ?? "",
+              key: record.key,
+            }
+            if (target.folds === undefined || target.folds(topic, claims)) times.push(record.timestamp)
+          }
+        }
       }
       const distinct = [...new Set(times)].sort((a, b) => a - b)
       expect(distinct.length, `${service} inputs at distinct times`).toBeGreaterThanOrEqual(3)

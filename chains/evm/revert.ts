@@ -50,17 +50,22 @@ export const describeRevertData = (data: Hex): string => decodeRevertData(data).
 export const REVERT_DATA_MAX_BYTES = 1_024
 
 const decodeRevertData = (data: Hex): Revert => {
-  if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null, args: [] }
   const bytes = (data.length - 2) / 2
-  if (bytes > REVERT_DATA_MAX_BYTES) {
-    const kept = data.slice(0, 2 + 2 * REVERT_DATA_MAX_BYTES) as Hex
-    return {
-      reason: `reverted with ${bytes} bytes of data, more than any Inbox error carries (${data.slice(0, 74)}…); the first ${REVERT_DATA_MAX_BYTES} are kept`,
-      revertData: kept,
-      errorName: null,
-      args: [],
-    }
+  if (bytes <= REVERT_DATA_MAX_BYTES) return decodeWhole(data)
+  // Its error is still named (a pause stays a pause), but neither its arguments nor all its bytes are kept.
+  const { errorName } = decodeWhole(data)
+  return {
+    reason:
+      `${errorName ?? "an unknown error"} with ${bytes} bytes of data, more than any Inbox error carries ` +
+      `(${data.slice(0, 74)}…); the first ${REVERT_DATA_MAX_BYTES} are kept`,
+    revertData: data.slice(0, 2 + 2 * REVERT_DATA_MAX_BYTES) as Hex,
+    errorName,
+    args: [],
   }
+}
+
+const decodeWhole = (data: Hex): Revert => {
+  if (data === "0x") return { reason: "reverted without data", revertData: data, errorName: null, args: [] }
   // Error(string) and Panic, whole (with their arguments) or cut short (no decoder takes those).
   const builtIn = describeSolidityRevert(data)
   try {

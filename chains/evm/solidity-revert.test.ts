@@ -62,7 +62,7 @@ describe("Solidity's built-in reverts in words", () => {
     // Whatever an RPC answers travels into DeliveryFailed and the step's read, both under the bus's record limit.
     const data = errorString("y".repeat(200_000)) as `0x${string}`
     const reason = describeRevertData(data)
-    expect(reason).toMatch(/^reverted with \d+ bytes of data, more than any Inbox error carries \(0x08c379a0/)
+    expect(reason).toMatch(/^Error with \d+ bytes of data, more than any Inbox error carries \(0x08c379a0/)
     expect(reason.length).toBeLessThan(300)
   })
 })

@@ -35,10 +35,11 @@ import { diffEvents, type EventDiff, type EventDifference } from "./diff.ts"
 import { type ReplayManifest, readManifest } from "./manifest.ts"
 
 /**
- * A step's records share its read's cause and time. Two steps of one cause in one millisecond share a key:
+ * A step's records share its read's producer instance, cause and time. Two steps of one cause in one millisecond share a key:
  * a window cut by time takes both or neither; one cut by offsets between them counts both as replayed.
  */
-const stepKey = (cause: string, time: string) => `${cause}@${Date.parse(time)}`
+const stepKey = (instance: string, cause: string, time: string) =>
+  `${instance}\u0000${cause}@${Date.parse(time)}`
 
 /**
  * The steps the replayed instances recorded (`DestinationRead`, stamped beside the records they made), by
@@ -68,7 +69,9 @@ const stepsOf = async (bus: BusPort, manifest: ReplayManifest, instances: Readon
           continue
         // A copy of a read folded before the window made nothing in it.
         const inWindow = record.offset >= range.from && record.offset < range.to && !skipped.has(envelope.id)
-        ;(inWindow ? replayed : notReplayed).add(stepKey(envelope.causationId, envelope.time))
+        ;(inWindow ? replayed : notReplayed).add(
+          stepKey(envelope.producer.instance, envelope.causationId, envelope.time),
+        )
       }
     }
   }
@@ -228,7 +231,7 @@ export const diffShadowTopic = async (
     if ((latestByKey.get(envelope.key) ?? Number.NEGATIVE_INFINITY) < time)
       latestByKey.set(envelope.key, time)
     const cause = envelope.causationId
-    const step = cause === null ? "" : stepKey(cause, envelope.time)
+    const step = cause === null ? "" : stepKey(envelope.producer.instance, cause, envelope.time)
     const inScope =
       cause !== null &&
       (steps.replayed.has(step) || (causes.has(cause) && !steps.notReplayed.has(step))) &&

@@ -42,7 +42,7 @@ import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
 import { assertDeclared, isShadowSuffix, readEvents, shadowTopicName } from "../../bus/events/index.ts"
 import type { BusPort, BusRecord } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
-import { type Envelope, HEADERS } from "../../schemas/index.ts"
+import { type Envelope, HEADERS, isEventType } from "../../schemas/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { CHORUS_VERSION, producerOf } from "../runtime/index.ts"
 import {
@@ -330,8 +330,9 @@ const unitRanges = (plan: InstancePlan, partition: number): UnitRange[] =>
   })
 
 /**
- * Reads a unit's records, range by range (a range with nothing before its end is not read). A record whose
- * headers and key say the target does not fold it (`folds`) is passed over unchecked: it is no input of it.
+ * Reads a unit's records, range by range (a range with nothing before its end is not read). A well-formed
+ * record whose headers and key say the target does not fold it (`passedOver`) is passed over unchecked: it is
+ * no input of it.
  */
 const readUnit = async (
   bus: BusPort,
@@ -348,15 +349,26 @@ const readUnit = async (
       from: { offset: range.low },
       to: { offset: range.to },
     })) {
-      const { headers } = record
-      const claimed = {
-        type: headers[HEADERS.type] ?? "",
-        producer: headers[HEADERS.producer] ?? "",
-        key: record.key,
-      }
-      if (folds === undefined || folds(range.topic, claimed)) onRecord(i, record)
+      if (folds === undefined || !passedOver(range.topic, record, folds)) onRecord(i, record)
     }
   }
+}
+
+/** A Chorus record key: a lane (`src-dst`) or a chain. */
+const WELL_FORMED_KEY = /^[1-9][0-9]*(-[1-9][0-9]*)?$/
+
+/**
+ * Whether a record's own claims say it is surely no input of the target: a well-formed record (a known type,
+ * a producer, a lane or chain key) that `folds` refuses. Any other record is checked and decoded, so one that
+ * is malformed is reported undecodable, as production's consumer would dead-letter it, and never passed over.
+ */
+const passedOver = (topic: string, record: BusRecord, folds: InputFilter): boolean => {
+  const type = record.headers[HEADERS.type]
+  const producer = record.headers[HEADERS.producer]
+  const { key } = record
+  if (type === undefined || !isEventType(type) || producer === undefined) return false
+  if (key === null || !WELL_FORMED_KEY.test(key)) return false
+  return !folds(topic, { type, producer, key })
 }
 
 /** What a unit did, and how many outputs it published. */

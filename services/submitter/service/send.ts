@@ -128,15 +128,16 @@ const settleAttempted = async (
   const sender = toAddress(chain.sender)
   const attempts: AttemptRead[] = []
   for (const [hash, txIds] of byTx) {
-    const [receipt, sent] = await Promise.all([chain.receipt(hash), chain.sentTransaction(hash)])
+    const sent = await chain.sentTransaction(hash)
     const from = sent === null ? null : sent.from.toLowerCase()
+    // Only its own account's delivery is recorded from its receipt; another relayer's is named, not read.
+    const receipt = from === sender ? await chain.receipt(hash) : null
     attempts.push({
       transactionHash: hash,
       messageIds: txIds,
       from,
       inboxFunction: sent?.inboxFunction ?? null,
-      // Only its own account's delivery is recorded from its receipt; another relayer's is named, not copied.
-      receipt: receipt === null || from !== sender ? null : receiptReadOf(receipt, txIds),
+      receipt: receipt === null ? null : receiptReadOf(receipt, txIds),
     })
   }
   const step = {

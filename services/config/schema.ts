@@ -110,11 +110,14 @@ export class AttestationCollectorConfig extends Schema.Class<AttestationCollecto
   epochCheckEveryMs: withDefault(between(0, 600_000), 2_000),
 }) {}
 
+/** The most messages one delivery transaction carries (`submitters[].batchSize`). */
+export const MAX_BATCH_SIZE = 1_024
+
 export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterConfig")({
   chainId: ChainId,
   privateKey: PrivateKey,
   /** Close a delivery batch at this many messages… */
-  batchSize: withDefault(between(1, 1_024), 64),
+  batchSize: withDefault(between(1, MAX_BATCH_SIZE), 64),
   /** …or when its oldest message has waited this long. */
   windowMs: withDefault(between(0, 600_000), 500),
   /**

@@ -11,7 +11,10 @@
  * Pipeline: `CheckpointAttested` + `MessageProven` (range) → fold (`core/`)
  * → `planActions` → Inbox check → estimate → sign → broadcast →
  * `DeliverySubmitted` → receipt → `DeliveryConfirmed` / `RootCommitted` /
- * `DeliveryFailed` (or `DeliverySkipped` instead of sending).
+ * `DeliveryFailed` (or `DeliverySkipped` instead of sending). Each step's
+ * records are `stepOutcomes` of the destination's answers behind them,
+ * recorded beside them as a `DestinationRead` on `chorus.lane.reads`, so a
+ * replay makes them again from the log (`definition.ts`).
  *
  * Retries: `RetryRequested` (`chorus.commands.retry`, co-partitioned with
  * the other inputs) → fold (pending until the first event caused by it) →

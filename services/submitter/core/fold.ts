@@ -1,10 +1,11 @@
 /**
  * The submitter's core: folds its inputs into state, and its only output
- * is `ProofRefused`, for a chunk that does not verify. Transactions are the
- * runtime's business, since they need the clock and the chain; the runtime's
- * outcome events come back here through `chorus.deliveries`, so the state
- * after a restart is exactly what the log implies, including flights that
- * were in the air.
+ * live is `ProofRefused`, for a chunk that does not verify. Transactions are
+ * the ticker's business, since they need the clock and the chain; its
+ * records come back here through `chorus.deliveries`, so the state after a
+ * restart is exactly what the log implies, including flights that were in
+ * the air. A replay's core also makes each recorded step's records again
+ * from the answers behind them (see "Steps" below).
  *
  * Inputs, for lanes whose destination is this chain:
  * - `CheckpointAttested`: a root the submitter may commit.

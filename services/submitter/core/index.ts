@@ -2,7 +2,8 @@
  * The submitter's pure half: the fold of its inputs and outcomes into state
  * (refusing, with a reason, a proof chunk that does not verify), the planner
  * that turns state, time and batching settings into the next transactions,
- * and the decision on a retry request.
+ * the decision on a retry request, and the records a step makes from the
+ * destination's answers behind it (`stepOutcomes`).
  *
  * @module
  */

@@ -35,44 +35,56 @@ import { diffEvents, type EventDiff, type EventDifference } from "./diff.ts"
 import { type ReplayManifest, readManifest } from "./manifest.ts"
 
 /**
- * A step's records share its read's producer instance, cause and time. Two steps of one cause in one millisecond share a key:
- * a window cut by time takes both or neither; one cut by offsets between them counts both as replayed.
+ * A step's records share its read's producer instance, cause and time. Two steps of one cause in one
+ * millisecond share a key: a window cut by time takes both or neither; one cut by offsets between them
+ * counts both as replayed.
  */
 const stepKey = (instance: string, cause: string, time: string) =>
   `${instance}\u0000${cause}@${Date.parse(time)}`
 
 /**
  * The steps the replayed instances recorded (`DestinationRead`, stamped beside the records they made), by
- * cause and time: those the replay folded in its window, and the others — whose records the replay did not
- * make, even when their cause is in the window.
+ * instance, cause and time: those the replay folded in its window, and the others — whose records the replay
+ * did not make, even when their cause is in the window. Each partition of the reads topic is read once, and
+ * each read is judged by the window and the skipped inputs of the instance that wrote it.
  */
-const stepsOf = async (bus: BusPort, manifest: ReplayManifest, instances: ReadonlySet<string>) => {
+const stepsOf = async (bus: BusPort, manifest: ReplayManifest) => {
+  const topic = TOPICS.laneReads.name
+  const byInstance = new Map(
+    manifest.instances.map((i) => [
+      i.instance,
+      {
+        ranges: new Map(i.ranges.filter((r) => r.topic === topic).map((r) => [r.partition, r])),
+        skipped: new Set(i.foldedBeforeWindow),
+      },
+    ]),
+  )
+  const lows = new Map<number, number>()
+  for (const { ranges } of byInstance.values())
+    for (const r of ranges.values()) lows.set(r.partition, Math.min(lows.get(r.partition) ?? r.low, r.low))
   const replayed = new Set<string>()
   const notReplayed = new Set<string>()
-  for (const instance of manifest.instances) {
-    const skipped = new Set(instance.foldedBeforeWindow)
-    for (const range of instance.ranges) {
-      if (range.topic !== TOPICS.laneReads.name) continue
-      for await (const read of readEvents(bus, {
-        topic: range.topic,
-        partitions: [range.partition],
-        from: { offset: range.low },
-      })) {
-        if (!read.ok) continue
-        const { envelope, record } = read
-        if (
-          envelope.type !== "DestinationRead" ||
-          envelope.causationId === null ||
-          envelope.producer.service !== manifest.service ||
-          !instances.has(envelope.producer.instance)
-        )
-          continue
-        // A copy of a read folded before the window made nothing in it.
-        const inWindow = record.offset >= range.from && record.offset < range.to && !skipped.has(envelope.id)
-        ;(inWindow ? replayed : notReplayed).add(
-          stepKey(envelope.producer.instance, envelope.causationId, envelope.time),
-        )
-      }
+  for (const [partition, low] of lows) {
+    for await (const read of readEvents(bus, { topic, partitions: [partition], from: { offset: low } })) {
+      if (!read.ok) continue
+      const { envelope, record } = read
+      const writer = byInstance.get(envelope.producer.instance)
+      const range = writer?.ranges.get(partition)
+      if (
+        envelope.type !== "DestinationRead" ||
+        envelope.causationId === null ||
+        envelope.producer.service !== manifest.service ||
+        writer === undefined ||
+        range === undefined ||
+        record.offset < range.low
+      )
+        continue
+      // A copy of a read folded before the window made nothing in it.
+      const inWindow =
+        record.offset >= range.from && record.offset < range.to && !writer.skipped.has(envelope.id)
+      ;(inWindow ? replayed : notReplayed).add(
+        stepKey(envelope.producer.instance, envelope.causationId, envelope.time),
+      )
     }
   }
   return { replayed, notReplayed }
@@ -216,7 +228,7 @@ export const diffShadowTopic = async (
   }
 
   const instances = new Set(manifest.instances.map((i) => i.instance))
-  const steps = await stepsOf(bus, manifest, instances)
+  const steps = await stepsOf(bus, manifest)
   const production: Envelope[] = []
   let outOfScope = 0
   /** The latest event time per key in production, for a compacted topic. */

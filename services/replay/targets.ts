@@ -109,6 +109,7 @@ export const replayTargets = async (
     throw new NotReplayableError(service, notReplayableReason(service) ?? "it has no replay target")
   }
   const inputs = spec.inputs ?? definition.consumes
+  const folds = spec.folds
   return Promise.all(
     selectInstances(definition, config, options.instance).map(async (instance) => {
       const core = await spec.core(config, instance)
@@ -119,12 +120,9 @@ export const replayTargets = async (
         inputs,
         partitions: (count: number) => spec.partitions(instance, count),
         readsRecorded: spec.readsRecorded,
-        ...(spec.folds === undefined
+        ...(folds === undefined
           ? {}
-          : {
-              folds: (topic: string, record: InputClaims) =>
-                spec.folds!(instance, topic as TopicName, record),
-            }),
+          : { folds: (topic: string, record: InputClaims) => folds(instance, topic as TopicName, record) }),
         outputs: spec.outputs ?? outputsOf(definition, inputs),
         resigned: spec.resigned ?? {},
         core,

@@ -243,7 +243,7 @@ describe("replay and diff on a devnet log", () => {
     )
   })
 
-  it("given the submitter replayed from the answers it recorded, then its shadow confirms each message the recipients received, once", async () => {
+  it("given the submitter replayed from the answers it recorded, then its shadow confirms each message the Inboxes delivered, once", async () => {
     const { code, out, err } = await runCommand(replayCommand, [
       ...replayWholeLog("submitter"),
       "--into",

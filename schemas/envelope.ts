@@ -9,7 +9,6 @@
  * @module
  */
 import { Schema } from "effect"
-import { stringToBytes } from "viem"
 import { keccak256 } from "../crypto/keccak.ts"
 import { canonicalJson } from "./canonical-json.ts"
 import { type ChorusEvent, definitionOf } from "./catalog.ts"
@@ -62,19 +61,47 @@ export const eventId = (input: {
   readonly version: number
   readonly causationId: string | null
   readonly payload: unknown
+}): EventId => eventIdOfText({ ...input, payloadText: canonicalJson(input.payload) })
+
+/**
+ * `eventId`, for a payload already in its canonical JSON: the id's canonical object is written around it
+ * (its keys, causationId < payload < type < version, are in canonical order).
+ */
+const eventIdOfText = (input: {
+  readonly type: string
+  readonly version: number
+  readonly causationId: string | null
+  readonly payloadText: string
 }): EventId =>
   EventId.make(
     keccak256(
-      stringToBytes(
-        canonicalJson({
-          causationId: input.causationId,
-          payload: input.payload,
-          type: input.type,
-          version: input.version,
-        }),
+      encoder.encode(
+        `{"causationId":${canonicalJson(input.causationId)},"payload":${input.payloadText},` +
+          `"type":${canonicalJson(input.type)},"version":${canonicalJson(input.version)}}`,
       ),
     ),
   )
+
+const encoder = new TextEncoder()
+
+/**
+ * The canonical JSON of each envelope's encoded payload, as `makeEnvelope` wrote it for the id, so that
+ * encoding the envelope as a record writes it again without encoding the event a second time.
+ */
+const payloadTexts = new WeakMap<Envelope, string>()
+
+/**
+ * The canonical JSON of an envelope's payload, encoded by its type's schema: what its record carries and
+ * its id is derived from.
+ *
+ * @example
+ * ```ts
+ * payloadTextOf(makeEnvelope(event, context)) // '{"block":{…},"chainId":901,…}'
+ * ```
+ */
+export const payloadTextOf = (envelope: Envelope): string =>
+  payloadTexts.get(envelope) ??
+  canonicalJson(Schema.encodeSync(definitionOf(envelope.event).schema)(envelope.event))
 
 /** What a producer says about itself and the event's cause when it makes an envelope. */
 export interface EnvelopeContext {
@@ -99,9 +126,14 @@ export interface EnvelopeContext {
  */
 export const makeEnvelope = <E extends ChorusEvent>(event: E, context: EnvelopeContext): Envelope<E> => {
   const definition = definitionOf(event)
-  const payload = Schema.encodeSync(definition.schema)(event)
-  return {
-    id: eventId({ type: event._tag, version: definition.version, causationId: context.causationId, payload }),
+  const payloadText = canonicalJson(Schema.encodeSync(definition.schema)(event))
+  const envelope: Envelope<E> = {
+    id: eventIdOfText({
+      type: event._tag,
+      version: definition.version,
+      causationId: context.causationId,
+      payloadText,
+    }),
     type: event._tag,
     version: definition.version,
     time: IsoTime.make(context.time.toISOString()),
@@ -111,4 +143,6 @@ export const makeEnvelope = <E extends ChorusEvent>(event: E, context: EnvelopeC
     causationId: context.causationId,
     event,
   }
+  payloadTexts.set(envelope, payloadText)
+  return envelope
 }

@@ -14,7 +14,7 @@
 import { Exit, Schema } from "effect"
 import { type ChorusEvent, EventCatalog, type EventDefinition, isEventType } from "./catalog.ts"
 import { EventDecodeError, type FieldIssue, issuesOf } from "./decode-error.ts"
-import { type Envelope, EnvelopeWire, eventId } from "./envelope.ts"
+import { type Envelope, EnvelopeWire, eventId, payloadTextOf } from "./envelope.ts"
 
 /** The header names every event record carries. */
 export const HEADERS = {
@@ -58,8 +58,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true })
  * ```
  */
 export const encodeEnvelope = (envelope: Envelope): RecordBytes => {
-  const definition = EventCatalog[envelope.type] as unknown as EventDefinition<ChorusEvent>
-  const wire: typeof EnvelopeWire.Encoded = {
+  const head: Omit<typeof EnvelopeWire.Encoded, "payload"> = {
     id: envelope.id,
     type: envelope.type,
     version: envelope.version,
@@ -71,8 +70,10 @@ export const encodeEnvelope = (envelope: Envelope): RecordBytes => {
     },
     correlationId: envelope.correlationId,
     causationId: envelope.causationId,
-    payload: Schema.encodeSync(definition.schema)(envelope.event),
   }
+  // The payload goes last, in canonical order: a consumer re-derives the id from the payload it parses, and
+  // a payload already in canonical order is written for that by the engine's JSON.stringify.
+  const wire = `${JSON.stringify(head).slice(0, -1)},"payload":${payloadTextOf(envelope)}}`
   const headers: Record<string, string> = {
     [HEADERS.id]: envelope.id,
     [HEADERS.type]: envelope.type,
@@ -82,7 +83,7 @@ export const encodeEnvelope = (envelope: Envelope): RecordBytes => {
   }
   if (envelope.correlationId !== null) headers[HEADERS.correlationId] = envelope.correlationId
   if (envelope.causationId !== null) headers[HEADERS.causationId] = envelope.causationId
-  return { key: envelope.key, value: encoder.encode(JSON.stringify(wire)), headers }
+  return { key: envelope.key, value: encoder.encode(wire), headers }
 }
 
 const fail = (issues: ReadonlyArray<FieldIssue>) => ({

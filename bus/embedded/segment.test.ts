@@ -159,8 +159,27 @@ describe("segment index: a file changed after open", () => {
     log.close()
   })
 
-  it("reads the right record whatever place a reader hands it", async () => {
+  it("reads the right record whatever place a reader hands it, whatever bytes it says it read ahead", async () => {
     const { log } = await filled(100)
+    const { log: other } = await filled(100)
+    const good = readPlace()
+    for (let offset = 0; offset < 5; offset++) log.read(offset, good)
+    for (const ahead of [
+      undefined,
+      good.ahead, // the right bytes
+      { log, start: 0, bytes: Buffer.alloc(1 << 16) }, // zeros where the records are
+      { log, start: 0, bytes: Buffer.alloc(1 << 16, 0xff) },
+      { log: other, start: 0, bytes: Buffer.from(good.ahead!.bytes) }, // another log's
+    ]) {
+      for (const place of [
+        { offset: 5, position: good.position, length: good.length },
+        { offset: 5, position: 0, length: undefined },
+        { offset: 3, position: 0, length: undefined }, // a place for another record: the index finds 5
+      ]) {
+        expect(log.read(5, { ...place, ahead }).offset).toBe(5)
+      }
+    }
+    other.close()
     for (const place of [
       { position: Number.NaN, length: undefined },
       { position: -1, length: undefined },
@@ -170,7 +189,7 @@ describe("segment index: a file changed after open", () => {
       { position: 0, length: 2 ** 40 },
       { position: 0, length: -5 },
     ]) {
-      expect(log.read(5, { offset: 5, ...place }).offset).toBe(5)
+      expect(log.read(5, { offset: 5, ...place, ahead: undefined }).offset).toBe(5)
     }
     log.close()
   })

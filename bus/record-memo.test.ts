@@ -33,15 +33,18 @@ describe("RecordMemo", () => {
     expect(memo.answer(record(7, "b", { "chorus-id": "0x2" }), ask)).toBe(5)
   })
 
-  it("keeps its own copy of the bytes: a buffer reused by the reader does not change what is remembered", () => {
+  it("keeps a copy of a value that is a view into a larger buffer: the reader reusing that buffer changes nothing remembered", () => {
     const memo = new RecordMemo<string>()
-    const reused = record(1, "a")
+    const response = new Uint8Array(64)
+    const reused = { ...record(1, ""), value: response.subarray(8, 9) }
+    reused.value.set(new TextEncoder().encode("a"))
     memo.answer(reused, () => "for a")
-    reused.value.set(new TextEncoder().encode("b"))
+    response.set(new TextEncoder().encode("b"), 8) // the next fetch response, written into the same buffer
     expect(memo.answer(reused, () => "for b")).toBe("for b")
+    expect(memo.answer({ ...record(1, ""), value: response.slice(8, 9) }, () => "asked again")).toBe("for b")
   })
 
-  it("forgets the oldest answer past its bound", () => {
+  it("forgets the oldest answer past its bound, counting an answer remembered again from its last time", () => {
     const memo = new RecordMemo<number>()
     let asked = 0
     const ask = () => ++asked
@@ -51,5 +54,16 @@ describe("RecordMemo", () => {
     expect(asked).toBe(MAX_REMEMBERED + 1)
     memo.answer(record(0, "x"), ask)
     expect(asked).toBe(MAX_REMEMBERED + 2)
+    // Offset 2 answered afresh (other bytes) is now the newest: the next two new records push out 3 and 4, not it.
+    memo.answer(record(2, "y"), ask)
+    memo.answer(record(MAX_REMEMBERED + 1, "x"), ask)
+    memo.answer(record(MAX_REMEMBERED + 2, "x"), ask)
+    const before = asked
+    memo.answer(record(2, "y"), ask)
+    expect(asked).toBe(before)
+    memo.answer(record(5, "x"), ask)
+    expect(asked).toBe(before)
+    memo.answer(record(3, "x"), ask)
+    expect(asked).toBe(before + 1)
   })
 })

@@ -22,11 +22,20 @@ export const MAX_REMEMBERED = 8192
 
 interface Remembered<A> {
   readonly key: string | null
-  /** A copy: a Kafka record's value is a view into its whole fetch response, which must not be kept alive. */
+  /**
+   * The record's own bytes, or a copy of a value that is a view into a larger buffer: a Kafka record's value
+   * is a view into its whole fetch response, which must not be kept alive.
+   */
   readonly value: Uint8Array
   readonly headers: Headers
   readonly answer: A
+  /** When it was remembered: the forgetting order's slot for it names it by this. */
+  readonly serial: number
 }
+
+/** The value's bytes, kept without pinning more than them. */
+const keptBytes = (value: Uint8Array): Uint8Array =>
+  value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice()
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a === b || (a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b))
@@ -53,6 +62,15 @@ const sameHeaders = (a: Headers, b: Headers): boolean => {
  */
 export class RecordMemo<A> {
   readonly #answers = new Map<string, Remembered<A>>()
+  /**
+   * Which answer to forget next: the last `MAX_REMEMBERED` remembered, by position, in a ring. (Taking the
+   * Map's first key instead walks over every deleted entry the engine still holds: a quarter of the memo's
+   * cost in a replay.) A slot whose answer was remembered again since names an older serial and is skipped.
+   */
+  readonly #order: Array<{ readonly at: string; readonly serial: number } | undefined> = new Array(
+    MAX_REMEMBERED,
+  )
+  #serial = 0
 
   /** `ask(record)`, or what it answered for this very record. */
   answer(record: BusRecord, ask: (record: BusRecord) => A): A {
@@ -67,9 +85,20 @@ export class RecordMemo<A> {
       return known.answer
     }
     const answer = ask(record)
-    this.#answers.delete(at)
-    this.#answers.set(at, { key: record.key, value: record.value.slice(), headers: record.headers, answer })
-    if (this.#answers.size > MAX_REMEMBERED) this.#answers.delete(this.#answers.keys().next().value!)
+    const serial = this.#serial++
+    const slot = serial % MAX_REMEMBERED
+    const oldest = this.#order[slot]
+    if (oldest !== undefined && this.#answers.get(oldest.at)?.serial === oldest.serial) {
+      this.#answers.delete(oldest.at)
+    }
+    this.#order[slot] = { at, serial }
+    this.#answers.set(at, {
+      key: record.key,
+      value: keptBytes(record.value),
+      headers: record.headers,
+      answer,
+      serial,
+    })
     return answer
   }
 }

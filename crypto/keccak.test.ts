@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { bytesToHex, keccak256 as viemKeccak256 } from "viem"
 import { describe, expect, it } from "vitest"
-import { keccak256 } from "./keccak.ts"
+import { keccak256, keccak256OfText } from "./keccak.ts"
 
 describe("keccak256 (WebAssembly)", () => {
   it("gives viem's answer on every length around the 136-byte rate, as hex and as bytes", () => {
@@ -25,5 +25,23 @@ describe("keccak256 (WebAssembly)", () => {
   it("refuses hex that is not even-length 0x hex, naming it", () => {
     expect(() => keccak256("0x123" as `0x${string}`)).toThrow(/not even-length 0x hex/)
     expect(() => keccak256("0xzz" as `0x${string}`)).toThrow(/"0xzz"/)
+  })
+
+  it("hashes a text's UTF-8 bytes as viem hashes them: any text, lone surrogates, texts longer than its buffer", () => {
+    const utf8 = (text: string) => new TextEncoder().encode(text)
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 300 }), (text) => {
+        expect(keccak256OfText(text)).toBe(viemKeccak256(utf8(text)))
+      }),
+    )
+    for (const text of [
+      "",
+      "\ud800",
+      "a\udc00b",
+      "é".repeat(30_000),
+      "\u{1f600}".repeat(20_000),
+      "x".repeat(70_000),
+    ])
+      expect(keccak256OfText(text)).toBe(viemKeccak256(utf8(text)))
   })
 })

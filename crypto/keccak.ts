@@ -45,3 +45,24 @@ export function keccak256(value: Uint8Array | Hex, to: "hex" | "bytes" = "hex"):
   hasher.update(bytesOf(value))
   return to === "bytes" ? hasher.digest("binary") : (`0x${hasher.digest("hex")}` as Hex)
 }
+
+/** Where a text is written as UTF-8 to be hashed: one buffer, reused, so hashing a text allocates nothing. */
+const scratch = Buffer.allocUnsafeSlow(1 << 16)
+
+/**
+ * keccak256 of a text's UTF-8 bytes, as 0x hex: `keccak256(new TextEncoder().encode(text))`, without
+ * allocating the bytes (every record's id is hashed from its canonical JSON text; the allocations were 8% of
+ * a replay's CPU).
+ *
+ * @example
+ * ```ts
+ * keccak256OfText("") // "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+ * ```
+ */
+export const keccak256OfText = (text: string): Hex => {
+  hasher.init()
+  // One UTF-16 unit is at most three UTF-8 bytes, so a text this short always fits whole.
+  if (text.length * 3 <= scratch.length) hasher.update(scratch.subarray(0, scratch.write(text, "utf8")))
+  else hasher.update(Buffer.from(text, "utf8"))
+  return `0x${hasher.digest("hex")}` as Hex
+}

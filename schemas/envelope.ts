@@ -9,7 +9,7 @@
  * @module
  */
 import { Schema } from "effect"
-import { keccak256 } from "../crypto/keccak.ts"
+import { keccak256OfText } from "../crypto/keccak.ts"
 import { canonicalJson } from "./canonical-json.ts"
 import { type ChorusEvent, definitionOf } from "./catalog.ts"
 import { EventId, IsoTime, MessageId, Uint } from "./primitives.ts"
@@ -74,15 +74,11 @@ const eventIdOfText = (input: {
   readonly payloadText: string
 }): EventId =>
   EventId.make(
-    keccak256(
-      encoder.encode(
-        `{"causationId":${canonicalJson(input.causationId)},"payload":${input.payloadText},` +
-          `"type":${canonicalJson(input.type)},"version":${canonicalJson(input.version)}}`,
-      ),
+    keccak256OfText(
+      `{"causationId":${canonicalJson(input.causationId)},"payload":${input.payloadText},` +
+        `"type":${canonicalJson(input.type)},"version":${canonicalJson(input.version)}}`,
     ),
   )
-
-const encoder = new TextEncoder()
 
 /**
  * The canonical JSON of each envelope's encoded payload, as `makeEnvelope` wrote it for the id, so that

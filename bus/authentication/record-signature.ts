@@ -27,6 +27,7 @@ import {
   verify as nodeVerify,
 } from "node:crypto"
 import { keccak256, stringToBytes, toBytes } from "viem"
+import { rememberSignedHere, signedHere } from "./signed-here.ts"
 
 /** The headers a signed record carries. */
 export const SIGNATURE_HEADERS = {
@@ -110,10 +111,15 @@ export const signerFromSeed = (seed: `0x${string}`): RecordSigner => {
   const publicKey = `0x${spki.subarray(SPKI_PREFIX.length).toString("hex")}` as SignerKey
   return {
     publicKey,
-    sign: (topic, key, value) => ({
-      [SIGNATURE_HEADERS.signer]: publicKey,
-      [SIGNATURE_HEADERS.signature]: `0x${nodeSign(null, signedBytes(topic, key, value), privateKey).toString("hex")}`,
-    }),
+    sign: (topic, key, value) => {
+      const signed = signedBytes(topic, key, value)
+      const signature = nodeSign(null, signed, privateKey)
+      rememberSignedHere(publicKey, signature, signed)
+      return {
+        [SIGNATURE_HEADERS.signer]: publicKey,
+        [SIGNATURE_HEADERS.signature]: `0x${signature.toString("hex")}`,
+      }
+    },
   }
 }
 
@@ -171,7 +177,8 @@ export interface SignatureMemory {
  * Checks that a record is signed, and signed by the key it names. Whether
  * that key may write the record is the policy's question
  * (`producer-policy.ts`). With `memory`, a signature verified before is
- * taken without verifying it again.
+ * taken without verifying it again, and so is one this process made
+ * (`signed-here.ts`).
  *
  * @example
  * ```ts
@@ -220,7 +227,9 @@ export const checkSignature = (
   if (digest !== undefined && memory!.has(digest)) return { ok: true, signer: signer as SignerKey }
   let valid: boolean
   try {
-    valid = nodeVerify(null, signed, publicKeyOf(signer as SignerKey), signatureBytes)
+    valid =
+      signedHere(signer, signatureBytes, signed) ||
+      nodeVerify(null, signed, publicKeyOf(signer as SignerKey), signatureBytes)
   } catch (cause) {
     return {
       ok: false,

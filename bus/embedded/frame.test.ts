@@ -80,6 +80,63 @@ describe("frame", () => {
     expect(() => checkPayload(notUtf8.subarray(FRAME_HEADER_BYTES))).toThrow(/text is not UTF-8/)
   })
 
+  it("reads a text field exactly as the fatal UTF-8 decoder does: any bytes, a byte order mark, invalid sequences", () => {
+    const fatal = new TextDecoder("utf-8", { fatal: true })
+    const keyOf = (bytes: Uint8Array) => {
+      // A frame with a key of this many bytes, then the key's bytes replaced (the payload's key starts at 22).
+      const frame = encodeFrame({
+        offset: 0,
+        timestamp: 0,
+        key: "x".repeat(bytes.length),
+        value: new Uint8Array(),
+        headers: {},
+      })
+      const payload = Buffer.from(frame.subarray(FRAME_HEADER_BYTES))
+      payload.set(bytes, 22)
+      try {
+        return { key: decodePayload(payload).key }
+      } catch (error) {
+        if (!(error instanceof FrameDecodeError)) throw error
+        return { error: error.message }
+      }
+    }
+    const expected = (bytes: Uint8Array) => {
+      try {
+        return { key: fatal.decode(bytes) }
+      } catch {
+        return { error: "frame payload does not decode: text is not UTF-8" }
+      }
+    }
+    const bom = [0xef, 0xbb, 0xbf]
+    const samples = [
+      [],
+      bom,
+      [...bom, 0x61],
+      [...bom, ...bom],
+      [0xef, 0xbb],
+      [0xed, 0xa0, 0x80], // an encoded surrogate
+      [0xc0, 0xaf], // overlong
+      [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+      [0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80],
+    ].map((b) => Uint8Array.from(b))
+    for (const bytes of samples) expect(keyOf(bytes)).toEqual(expected(bytes))
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 12 }),
+          fc.string({ unit: "binary", minLength: 1 }).map((t) => new TextEncoder().encode(t)),
+        ),
+        (bytes) => {
+          expect(keyOf(bytes)).toEqual(expected(bytes))
+          expect(keyOf(Uint8Array.from([...bom, ...bytes]))).toEqual(
+            expected(Uint8Array.from([...bom, ...bytes])),
+          )
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
   it("keeps a header named __proto__ as a header", () => {
     const headers = Object.fromEntries([["__proto__", "x"]])
     const frame = encodeFrame({ offset: 0, timestamp: 0, key: null, value: new Uint8Array(), headers })

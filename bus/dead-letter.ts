@@ -232,6 +232,24 @@ export interface SubscribeDecodingOptions<A> {
 }
 
 /**
+ * A decode that throws refuses the record. Decoding is pure: what threw on these bytes throws on them again, so
+ * a redelivery would stall the partition behind one record forever. (`decodeRecord` refuses every input it
+ * knows of; this keeps an input nobody thought of from stopping a consumer.)
+ */
+const decodeOrRefuse = <A>(
+  decode: (record: BusRecord) => DecodeResult<A>,
+  record: BusRecord,
+): DecodeResult<A> => {
+  try {
+    return decode(record)
+  } catch (cause) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+    const message = `decoding the record threw (${why.slice(0, 500)})`
+    return { ok: false, error: { message, issues: [{ path: "", message }] } }
+  }
+}
+
+/**
  * Joins a consumer group, decodes each record, hands decoded values to the
  * handler and dead-letters the rest. Errors thrown by the handler are not
  * decode failures: they propagate to the adapter, which does not commit, so
@@ -265,7 +283,7 @@ export const subscribeDecoding = <A>(
         options.onDeadLetter?.(record, failure)
         return
       }
-      const decoded = options.decode(record)
+      const decoded = decodeOrRefuse(options.decode, record)
       if (decoded.ok) {
         await options.handler(decoded.value, record, context)
         return

@@ -63,6 +63,7 @@ describe("canonicalJson", () => {
       { a: new Date(0) }, // no own keys: "{}", as the definition writes it, not the date's toJSON
       { a: { toJSON: "not a function" } },
       [{ z: 1, y: [{ x: 1, w: 2 }] }],
+      Object.assign(Object.create(Array.prototype), { b: 1, a: 2 }), // an object that inherits from arrays
     ]
     for (const value of values) expect(canonicalJson(value)).toBe(reference(value))
   })

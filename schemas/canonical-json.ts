@@ -30,7 +30,8 @@ const inCanonicalOrder = (value: unknown): boolean => {
     case "object": {
       if (value === null) return true
       const prototype = Object.getPrototypeOf(value)
-      if (prototype === Array.prototype) {
+      if (Array.isArray(value)) {
+        if (prototype !== Array.prototype) return false
         const items = value as ReadonlyArray<unknown>
         for (let i = 0; i < items.length; i++) if (!inCanonicalOrder(items[i])) return false
         return true

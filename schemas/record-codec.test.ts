@@ -147,6 +147,20 @@ describe("record codec rejections", () => {
     )
   })
 
+  it("rejects a payload no id can be derived from (a number JSON reads as infinite, nesting past the stack), naming it, without throwing", () => {
+    const text = new TextDecoder().decode(good.value)
+    const infinite = text.replace(/"payload":\{/, '"payload":{"extra":1e999,')
+    const deep = text.replace(
+      /"payload":\{/,
+      `"payload":{"extra":${"[".repeat(200_000)}${"]".repeat(200_000)},`,
+    )
+    for (const hostile of [infinite, deep]) {
+      const record = { ...good, headers: {}, value: new TextEncoder().encode(hostile) }
+      expect(() => decodeRecord(record)).not.toThrow()
+      expect(issuesOf(record)[0]).toMatchObject({ path: "payload", message: /no event id can be derived/ })
+    }
+  })
+
   it("rejects an id that does not match the content", () => {
     expect(issuesOf(withWire((w) => (w.id = `0x${"00".repeat(32)}`)))[0]).toMatchObject({ path: "id" })
   })

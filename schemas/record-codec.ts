@@ -147,12 +147,25 @@ export const decodeRecord = (
       })
     }
   }
-  const derivedId = eventId({
-    type: wire.type,
-    version: wire.version,
-    causationId: wire.causationId,
-    payload: wire.payload,
-  })
+  let derivedId: string
+  try {
+    derivedId = eventId({
+      type: wire.type,
+      version: wire.version,
+      causationId: wire.causationId,
+      payload: wire.payload,
+    })
+  } catch (cause) {
+    // JSON reads a number too large as Infinity, which has no canonical form, and a payload nested past the
+    // stack has none this process can write: either is a record to refuse, never one to throw on (a throw
+    // would be retried forever and stall the partition).
+    return fail([
+      {
+        path: "payload",
+        message: `no event id can be derived from it (${cause instanceof RangeError ? "nested too deeply" : (cause as Error).message})`,
+      },
+    ])
+  }
   if (derivedId !== wire.id) {
     issues.push({
       path: "id",

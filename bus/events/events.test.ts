@@ -14,6 +14,7 @@ import { useEmbeddedBusPerTest } from "../../test/fixtures/embedded-bus.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { waitFor } from "../contract/index.ts"
 import { collect } from "../contract/support.ts"
+import { subscribeDecoding } from "../dead-letter.ts"
 import {
   assertDeclared,
   isShadowSuffix,
@@ -84,6 +85,64 @@ describe("events on the bus", () => {
       expect.arrayContaining(["version", "time", "producer", "correlationId", "causationId"]),
     )
     expect(letter.error.message).toMatch(/Not a valid Chorus event/)
+  })
+
+  it("dead-letters a record whose payload no id can be derived from (a number JSON reads as infinite), and carries on", async () => {
+    const topic = TOPICS.watcherCursors.name
+    const good = cursorAt(2)
+    const [encoded] = [cursorAt(1)].map((e) => JSON.stringify({ ...e, payload: undefined }))
+    const hostile = encoded!.replace(/\}$/, ',"payload":{"extra":1e999}}')
+    await bus().publish([{ topic, key: "901", value: new TextEncoder().encode(hostile), headers: {} }])
+    await publishEvents(bus(), [good])
+
+    const handled: Envelope[] = []
+    const sub = await subscribeEvents(bus(), {
+      groupId: "chorus.chain-watcher.901",
+      topics: [topic],
+      handler: async (envelope) => {
+        handled.push(envelope)
+      },
+    })
+    await waitFor("the good record after the hostile one", () => handled.length === 1, { timeoutMs: 10_000 })
+    await sub.stop()
+    expect(handled[0]!.id).toBe(good.id)
+    const letters = await collect(bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" }))
+    expect(letters).toHaveLength(1)
+    const letter = Schema.decodeUnknownSync(DeadLetter)(
+      JSON.parse(new TextDecoder().decode(letters[0]!.value)),
+    )
+    expect(letter.source).toMatchObject({ topic, offset: 0 })
+    expect(letter.error.issues).toEqual([expect.objectContaining({ path: "payload" })])
+  })
+
+  it("dead-letters a record whose decode throws, naming the throw, and carries on (a redelivery would throw again)", async () => {
+    const topic = TOPICS.watcherCursors.name
+    await publishEvents(bus(), [cursorAt(1), cursorAt(2)])
+    const handled: number[] = []
+    const sub = await subscribeDecoding(bus(), {
+      groupId: "chorus.chain-watcher.901",
+      topics: [topic],
+      decode: (record) => {
+        if (record.offset === 0) throw new RangeError("Maximum call stack size exceeded")
+        return { ok: true, value: record.offset }
+      },
+      handler: async (offset) => {
+        handled.push(offset)
+      },
+    })
+    await waitFor("the record after the one whose decode threw", () => handled.length === 1, {
+      timeoutMs: 10_000,
+    })
+    await sub.stop()
+    expect(handled).toEqual([1])
+    const letters = await collect(bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" }))
+    const letter = Schema.decodeUnknownSync(DeadLetter)(
+      JSON.parse(new TextDecoder().decode(letters[0]!.value)),
+    )
+    expect(letter.source).toMatchObject({ topic, offset: 0 })
+    expect(letter.error.message).toMatch(
+      /decoding the record threw \(RangeError: Maximum call stack size exceeded\)/,
+    )
   })
 
   it("refuses to subscribe to or read a topic the topology does not declare", async () => {

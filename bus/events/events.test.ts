@@ -38,6 +38,24 @@ const cursorAt = (n: number) =>
 
 describe("events on the bus", () => {
   const bus = useEmbeddedBusPerTest(ALL_TOPICS, "chorus-events-")
+  /** What a watcher's consumer of `topic` handles until it has handled one record. */
+  const handledUntilOne = async (topic: string): Promise<Envelope[]> => {
+    const handled: Envelope[] = []
+    const sub = await subscribeEvents(bus(), {
+      groupId: "chorus.chain-watcher.901",
+      topics: [topic],
+      handler: async (envelope) => {
+        handled.push(envelope)
+      },
+    })
+    await waitFor("a record handled after the bad one", () => handled.length === 1, { timeoutMs: 10_000 })
+    await sub.stop()
+    return handled
+  }
+  const deadLetters = async (): Promise<DeadLetter[]> =>
+    (await collect(bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" }))).map((record) =>
+      Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value))),
+    )
 
   it("publishes on the declared topic under the event's key, and reads it back decoded", async () => {
     const [position] = await publishEvents(bus(), [cursorAt(7)])
@@ -59,22 +77,10 @@ describe("events on the bus", () => {
     ])
     await publishEvents(bus(), [good])
 
-    const handled: Envelope[] = []
-    const sub = await subscribeEvents(bus(), {
-      groupId: "chorus.chain-watcher.901",
-      topics: [topic],
-      handler: async (envelope) => {
-        handled.push(envelope)
-      },
-    })
-    await waitFor("the good record", () => handled.length === 1, { timeoutMs: 10_000 })
-    await sub.stop()
+    const handled = await handledUntilOne(topic)
     expect(handled[0]!.id).toBe(good.id)
 
-    const letters: DeadLetter[] = []
-    for await (const record of bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" })) {
-      letters.push(Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value))))
-    }
+    const letters = await deadLetters()
     expect(letters).toHaveLength(1)
     const letter = letters[0]!
     expect(letter.source).toMatchObject({ topic, offset: 0 })
@@ -95,22 +101,11 @@ describe("events on the bus", () => {
     await bus().publish([{ topic, key: "901", value: new TextEncoder().encode(hostile), headers: {} }])
     await publishEvents(bus(), [good])
 
-    const handled: Envelope[] = []
-    const sub = await subscribeEvents(bus(), {
-      groupId: "chorus.chain-watcher.901",
-      topics: [topic],
-      handler: async (envelope) => {
-        handled.push(envelope)
-      },
-    })
-    await waitFor("the good record after the hostile one", () => handled.length === 1, { timeoutMs: 10_000 })
-    await sub.stop()
+    const handled = await handledUntilOne(topic)
     expect(handled[0]!.id).toBe(good.id)
-    const letters = await collect(bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" }))
+    const letters = await deadLetters()
     expect(letters).toHaveLength(1)
-    const letter = Schema.decodeUnknownSync(DeadLetter)(
-      JSON.parse(new TextDecoder().decode(letters[0]!.value)),
-    )
+    const letter = letters[0]!
     expect(letter.source).toMatchObject({ topic, offset: 0 })
     expect(letter.error.issues).toEqual([expect.objectContaining({ path: "payload" })])
   })
@@ -135,11 +130,8 @@ describe("events on the bus", () => {
     })
     await sub.stop()
     expect(handled).toEqual([1])
-    const letters = await collect(bus().read({ topic: TOPICS.deadLetters.name, from: "earliest" }))
-    const letter = Schema.decodeUnknownSync(DeadLetter)(
-      JSON.parse(new TextDecoder().decode(letters[0]!.value)),
-    )
-    expect(letter.source).toMatchObject({ topic, offset: 0 })
+    const [letter] = await deadLetters()
+    expect(letter!.source).toMatchObject({ topic, offset: 0 })
     expect(letter.error.message).toMatch(
       /decoding the record threw \(RangeError: Maximum call stack size exceeded\)/,
     )

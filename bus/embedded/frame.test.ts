@@ -4,6 +4,7 @@ import {
   checkPayload,
   decodePayload,
   encodeFrame,
+  encodeFrames,
   FRAME_HEADER_BYTES,
   FrameDecodeError,
   payloadChecksum,
@@ -19,7 +20,62 @@ const record = fc.record({
   }),
 })
 
+/** The frame as the format defines it, each text encoded on its own (the encoder before texts were written in place). */
+const referenceFrame = (r: {
+  offset: number
+  timestamp: number
+  key: string | null
+  value: Uint8Array
+  headers: Record<string, string>
+}): Buffer => {
+  const utf8 = (text: string) => Buffer.from(new TextEncoder().encode(text))
+  const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])
+  const field = (bytes: Uint8Array) => Buffer.concat([u32(bytes.length), bytes])
+  const numbers = Buffer.alloc(16)
+  numbers.writeBigUInt64BE(BigInt(r.offset), 0)
+  numbers.writeBigInt64BE(BigInt(Math.trunc(r.timestamp)), 8)
+  const headers = Object.entries(r.headers)
+  const payload = Buffer.concat([
+    Buffer.from([1, r.key === null ? 0 : 1]),
+    numbers,
+    ...(r.key === null ? [] : [field(utf8(r.key))]),
+    field(r.value),
+    Buffer.from([headers.length >> 8, headers.length & 255]),
+    ...headers.flatMap(([name, value]) => [field(utf8(name)), field(utf8(value))]),
+  ])
+  return Buffer.concat([u32(payload.length), u32(payloadChecksum(payload)), payload])
+}
+
+/** Any record, its texts any UTF-16 (lone surrogates too, which UTF-8 writes as U+FFFD). */
+const anyTextRecord = fc.record({
+  offset: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+  timestamp: fc.double({ min: -8e15, max: 8e15, noNaN: true }),
+  key: fc.option(fc.string({ unit: "binary", maxLength: 30 }), { nil: null }),
+  value: fc.uint8Array({ maxLength: 100 }),
+  headers: fc.dictionary(
+    fc.string({ unit: "binary", maxLength: 12 }),
+    fc.string({ unit: "binary", maxLength: 30 }),
+    {
+      maxKeys: 7,
+    },
+  ),
+})
+
 describe("frame", () => {
+  it("writes every record byte for byte as the format defines it, alone or in a batch", () => {
+    fc.assert(
+      fc.property(fc.array(anyTextRecord, { minLength: 1, maxLength: 5 }), (records) => {
+        expect(encodeFrame(records[0]!).equals(referenceFrame(records[0]!))).toBe(true)
+        const first = records[0]!.offset
+        const { bytes, lengths } = encodeFrames(records, first)
+        const expected = records.map((r, i) => referenceFrame({ ...r, offset: first + i }))
+        expect(lengths).toEqual(expected.map((frame) => frame.length))
+        expect(bytes.equals(Buffer.concat(expected))).toBe(true)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
   it("round-trips every record and frames it as [length][crc][payload]", () => {
     fc.assert(
       fc.property(record, (r) => {

@@ -42,7 +42,7 @@ import { SegmentCorruptError } from "./errors.ts"
 import {
   checkPayload,
   decodePayload,
-  encodeFrame,
+  encodeFrames,
   FRAME_HEADER_BYTES,
   FrameDecodeError,
   payloadChecksum,
@@ -199,8 +199,7 @@ export class PartitionLog {
   append(records: ReadonlyArray<AppendRecord>): number {
     if (this.closed) throw new Error(`segment ${this.file} is closed`)
     const first = this.high
-    const frames = records.map((record, i) => encodeFrame({ ...record, offset: first + i }))
-    const batch = frames.length === 1 ? frames[0]! : Buffer.concat(frames)
+    const { bytes: batch, lengths } = encodeFrames(records, first)
     const start = this.size
     try {
       let written = 0
@@ -220,9 +219,9 @@ export class PartitionLog {
     }
     let at = start
     records.forEach((record, i) => {
-      // The frame stores the timestamp truncated to an integer (`encodeFrame`): the index holds what it stores.
-      this.index(at, frames[i]!.length, Math.trunc(record.timestamp))
-      at += frames[i]!.length
+      // The frame stores the timestamp truncated to an integer (`encodeFrames`): the index holds what it stores.
+      this.index(at, lengths[i]!, Math.trunc(record.timestamp))
+      at += lengths[i]!
     })
     this.size = at
     const appended = this.appended

@@ -144,8 +144,9 @@ export const devnet: Command = {
       }
       for (;;) {
         report(await net.poll())
-        const progress = net.tracker.progress()
-        const gated = gatedCounts(net.tracker.messages())
+        const tracked = net.tracker.messages()
+        const progress = net.tracker.progress(tracked)
+        const gated = gatedCounts(tracked)
         const elapsedMs = Date.now() - started
         const settled = progress.counts.delivered + progress.counts.failed >= progress.counts.sent
         // Once the traffic has settled, a devnet left running says how to go on with the failed messages.
@@ -185,7 +186,7 @@ export const devnet: Command = {
       const gated = gatedCounts(tracked)
       if (!tty)
         view(
-          renderProgressLine(net.tracker.progress(), {
+          renderProgressLine(net.tracker.progress(tracked), {
             target: messages,
             elapsedMs: Date.now() - started,
             gated,
@@ -194,7 +195,7 @@ export const devnet: Command = {
       if (trafficError !== undefined) err(`chorus devnet: ${(trafficError as Error).message}`)
       const summary: Summary = net.tracker.summary()
       const cpu = process.cpuUsage(cpuAtStart)
-      const duplicates = net.tracker.progress().duplicates
+      const duplicates = net.tracker.progress(tracked).duplicates
       const outcome = judgeDevnet({ target: messages, messages: tracked, duplicates })
       const wrong = tracked.filter((m) => endingOf(m) === "failed" || endingOf(m) === "in-flight")
       for (const m of wrong.slice(0, 10)) {

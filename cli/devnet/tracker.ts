@@ -295,8 +295,8 @@ export class Tracker {
     }
   }
 
-  progress(): Progress {
-    const all = this.messages()
+  /** Counts and latencies; `all` is `messages()` when the caller already has it (it is rebuilt per call). */
+  progress(all: ReadonlyArray<TrackedMessage> = this.messages()): Progress {
     const count = (f: (m: TrackedMessage) => boolean) => all.filter(f).length
     return {
       counts: {
@@ -317,8 +317,8 @@ export class Tracker {
   }
 
   summary(): Summary {
-    const { counts, latenciesMs } = this.progress()
     const all = this.messages()
+    const { counts, latenciesMs } = this.progress(all)
     const delivered = all.filter((m) => m.deliveredAt !== undefined)
     const at = (m: TrackedMessage, stage: (typeof HOPS)[number][number]) =>
       ({

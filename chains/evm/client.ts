@@ -53,6 +53,7 @@ import {
   shortOf,
   WrongChainError,
 } from "./errors.ts"
+import { nodeFetch } from "./node-fetch.ts"
 
 export interface EvmClientOptions {
   readonly chainId: number
@@ -128,7 +129,11 @@ export const makeEvmClient = (options: EvmClientOptions): EvmClient => {
   const retryDelay = options.retryDelayMs ?? 150
   const timeout = options.timeoutMs ?? 10_000
   const transports = rpcUrls.map((url, i) =>
-    checkedTransport(options.transports?.[i] ?? http(url, { retryCount, retryDelay, timeout }), url, chainId),
+    checkedTransport(
+      options.transports?.[i] ?? http(url, { retryCount, retryDelay, timeout, fetchFn: nodeFetch }),
+      url,
+      chainId,
+    ),
   )
   const viem = createPublicClient({
     chain: chainDefinition(chainId, rpcUrls),

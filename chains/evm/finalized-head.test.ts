@@ -1,3 +1,4 @@
+import { keccak256, stringToHex } from "viem"
 import { describe, expect, it } from "vitest"
 import { fakeReader, makeFakeChain } from "./testing/fake-rpc.ts"
 
@@ -59,6 +60,41 @@ describe("the finality rule", () => {
     chain.latest = 10
     // Then block 0 is final
     expect(await reader.finalizedHead()).toEqual({ number: 0, hash: chain.hashes.get(0) })
+  })
+})
+
+describe("the finalized head, read again", () => {
+  it("given the latest block unchanged, when the finalized head is read again, then the final block is not asked for again", async () => {
+    // Given a reader that has read the finalized head once
+    const chain = chainOf20()
+    const asked: string[] = []
+    const reader = fakeReader(
+      chain,
+      { confirmations: 5 },
+      { hooks: { onRequest: (method) => asked.push(method) } },
+    )
+    const first = await reader.finalizedHead()
+    const once = asked.length
+    // When it reads it again, the chain as it was
+    const again = await reader.finalizedHead()
+    // Then only the latest block was asked for, and the answer is the same block
+    expect(asked.slice(once)).toEqual(["eth_getBlockByNumber"])
+    expect(again).toEqual(first)
+    // And once the chain grows, the new final block is read
+    chain.hashes.set(21, keccak256(stringToHex("block-21")))
+    chain.latest = 21
+    expect(await reader.finalizedHead()).toEqual({ number: 16, hash: chain.hashes.get(16) })
+  })
+
+  it("given the chain reorganised under the same height, when the finalized head is read again, then it is the new chain's block, read anew", async () => {
+    // Given a reader that read block 15 as final under block 20
+    const chain = chainOf20()
+    const reader = fakeReader(chain, { confirmations: 5 })
+    expect(await reader.finalizedHead()).toEqual({ number: 15, hash: chain.hashes.get(15) })
+    // When blocks 14 to 20 are replaced (a reorg deeper than the depth: the latest block is another block)
+    for (let n = 14; n <= 20; n++) chain.hashes.set(n, keccak256(stringToHex(`fork-${n}`)))
+    // Then the final block is the fork's block 15, not the one remembered
+    expect(await reader.finalizedHead()).toEqual({ number: 15, hash: keccak256(stringToHex("fork-15")) })
   })
 })
 

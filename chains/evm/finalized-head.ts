@@ -91,5 +91,25 @@ export const readFinalizedHead = async (client: EvmClient, finality: Finality): 
   const number = latest.ref.number - finality.confirmations
   if (number < 0) return null
   if (number === latest.ref.number) return latest.ref
-  return (await readHeader(client, number)).ref
+  const known = finalUnder.get(client)
+  if (
+    known !== undefined &&
+    known.latest.hash === latest.ref.hash &&
+    known.latest.number === latest.ref.number &&
+    known.confirmations === finality.confirmations
+  )
+    return known.final
+  const final = (await readHeader(client, number)).ref
+  finalUnder.set(client, { latest: latest.ref, confirmations: finality.confirmations, final })
+  return final
 }
+
+/**
+ * Per client, the block last read as final and the latest block it was read under. A block's hash commits to
+ * every block below it, so while `latest` is the same block, so is the block `confirmations` below it: a
+ * reader polling faster than the chain makes blocks asks for it once per block, not once per poll.
+ */
+const finalUnder = new WeakMap<
+  EvmClient,
+  { readonly latest: BlockRef; readonly confirmations: number; readonly final: BlockRef }
+>()

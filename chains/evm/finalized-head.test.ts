@@ -64,7 +64,7 @@ describe("the finality rule", () => {
 })
 
 describe("the finalized head, read again", () => {
-  it("given the latest block unchanged, when the finalized head is read again, then the final block is not asked for again", async () => {
+  it("given the latest block unchanged, when the finalized head is read again, then the final block is asked for once more, and then no more", async () => {
     // Given a reader that has read the finalized head once
     const chain = chainOf20()
     const asked: string[] = []
@@ -74,16 +74,48 @@ describe("the finalized head, read again", () => {
       { hooks: { onRequest: (method) => asked.push(method) } },
     )
     const first = await reader.finalizedHead()
+    // When it reads it again, twice, the chain as it was
     const once = asked.length
-    // When it reads it again, the chain as it was
     const again = await reader.finalizedHead()
-    // Then only the latest block was asked for, and the answer is the same block
-    expect(asked.slice(once)).toEqual(["eth_getBlockByNumber"])
-    expect(again).toEqual(first)
+    const twice = asked.length
+    const thrice = await reader.finalizedHead()
+    // Then the second read asked for both blocks, the third for the latest block only, and the answer is the same
+    expect(asked.slice(once, twice)).toEqual(["eth_getBlockByNumber", "eth_getBlockByNumber"])
+    expect(asked.slice(twice)).toEqual(["eth_getBlockByNumber"])
+    expect([again, thrice]).toEqual([first, first])
     // And once the chain grows, the new final block is read
     chain.hashes.set(21, keccak256(stringToHex("block-21")))
     chain.latest = 21
     expect(await reader.finalizedHead()).toEqual({ number: 16, hash: chain.hashes.get(16) })
+  })
+
+  it("given the final block once answered from another fork (a backend behind the URL not yet reorganised, or a fallback URL), when it is read again under the same latest block, then it is the block a fresh read gives", async () => {
+    // Given a reader whose first read of block 15 got another fork's block, under the same latest block 20
+    const chain = chainOf20()
+    const stale = keccak256(stringToHex("stale-15"))
+    let lies = 1
+    const reader = fakeReader(
+      chain,
+      { confirmations: 5 },
+      {
+        hooks: {
+          answer: (method, answer) => {
+            const block = answer as { number?: string } | null
+            if (method !== "eth_getBlockByNumber" || block?.number !== "0xf" || lies === 0) return answer
+            lies--
+            return { ...block, hash: stale }
+          },
+        },
+      },
+    )
+    expect(await reader.finalizedHead()).toEqual({ number: 15, hash: stale })
+    // When it is read again, and again, the latest block still block 20
+    const again = [await reader.finalizedHead(), await reader.finalizedHead()]
+    // Then it is the chain's block 15, as a fresh read has it
+    expect(again).toEqual([
+      { number: 15, hash: chain.hashes.get(15) },
+      { number: 15, hash: chain.hashes.get(15) },
+    ])
   })
 
   it("given the chain reorganised under the same height, when the finalized head is read again, then it is the new chain's block, read anew", async () => {

@@ -92,24 +92,35 @@ export const readFinalizedHead = async (client: EvmClient, finality: Finality): 
   if (number < 0) return null
   if (number === latest.ref.number) return latest.ref
   const known = finalUnder.get(client)
-  if (
+  const under =
     known !== undefined &&
     known.latest.hash === latest.ref.hash &&
     known.latest.number === latest.ref.number &&
     known.confirmations === finality.confirmations
-  )
-    return known.final
+  if (under && known.confirmed) return known.final
   const final = (await readHeader(client, number)).ref
-  finalUnder.set(client, { latest: latest.ref, confirmations: finality.confirmations, final })
+  const confirmed = under && known.final.hash === final.hash
+  finalUnder.set(client, { latest: latest.ref, confirmations: finality.confirmations, final, confirmed })
   return final
 }
 
 /**
  * Per client, the block last read as final and the latest block it was read under. A block's hash commits to
  * every block below it, so while `latest` is the same block, so is the block `confirmations` below it: a
- * reader polling faster than the chain makes blocks asks for it once per block, not once per poll.
+ * reader polling faster than the chain makes blocks asks for it twice per block, not once per poll.
+ *
+ * Twice, because the two reads of one poll are two requests, and nothing proves the second was answered from
+ * the chain the first was (a fallback URL, a backend of a load-balanced URL that has not reorganised yet, a
+ * node that flipped forks in between). The block is remembered only once a second read under the same latest
+ * block gave it again (`confirmed`): a mismatched read is read anew at the next poll, as without the memo,
+ * rather than kept for as long as the latest block stays the same (on an idle chain, for good).
  */
 const finalUnder = new WeakMap<
   EvmClient,
-  { readonly latest: BlockRef; readonly confirmations: number; readonly final: BlockRef }
+  {
+    readonly latest: BlockRef
+    readonly confirmations: number
+    readonly final: BlockRef
+    readonly confirmed: boolean
+  }
 >()

@@ -70,15 +70,17 @@ export const run: Command = {
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsOrConfig(values, config)
     const bus: BusPort = await openBusFromFlags(busFlags)
-    const auditIndex = auditIndexPath({
-      ...(typeof values.index === "string" ? { index: values.index } : {}),
-      ...(busFlags["data-dir"] !== undefined ? { dataDir: embeddedDataDir(busFlags["data-dir"]) } : {}),
-      ...(busFlags.brokers !== undefined ? { brokers: parseBrokers(busFlags.brokers) } : {}),
-    })
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
-    await bus.ensureTopics(ALL_TOPICS)
     let services: Awaited<ReturnType<typeof startServices>>
+    // Whatever fails from here to a running service closes the bus first: a Kafka client left open keeps the
+    // process alive, and a process that failed to start must exit (for its supervisor to start it again).
     try {
+      const auditIndex = auditIndexPath({
+        ...(typeof values.index === "string" ? { index: values.index } : {}),
+        ...(busFlags["data-dir"] !== undefined ? { dataDir: embeddedDataDir(busFlags["data-dir"]) } : {}),
+        ...(busFlags.brokers !== undefined ? { brokers: parseBrokers(busFlags.brokers) } : {}),
+      })
+      await bus.ensureTopics(ALL_TOPICS)
       services = await startServices({
         bus,
         config,
@@ -88,7 +90,9 @@ export const run: Command = {
         ...(typeof values.instance === "string" ? { instance: values.instance } : {}),
       })
     } catch (error) {
-      await bus.close()
+      await bus.close().catch(() => {
+        // The error that stopped the start says more than a failed close would.
+      })
       if (error instanceof ConfigError) {
         err(error.message)
         return 2

@@ -32,5 +32,16 @@ if (process.env.NODE_V8_COVERAGE === undefined) {
     // A cache that cannot be used only costs speed.
   }
 }
+/** How long a returned command's process may wait for what it left open to close by itself. */
+const EXIT_GRACE_MS = 5_000
 const { main } = await import("../cli/main.ts")
 process.exitCode = await main(process.argv.slice(2))
+// A command that has returned has nothing left to do. A client some failure left open (a Kafka connection,
+// a timer) must not keep the process alive: a supervisor would wait for an exit that never comes. The timer
+// is unref'd, so it only fires when something else still holds the process.
+setTimeout(() => {
+  process.stderr.write(
+    `chorus: the command ended, but something it left open kept the process alive; exiting (code ${process.exitCode ?? 0})\n`,
+  )
+  process.exit()
+}, EXIT_GRACE_MS).unref()

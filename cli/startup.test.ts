@@ -48,6 +48,22 @@ const commandModules = (modules: ReadonlyArray<string>) =>
     .filter((url) => /\/cli\/commands\/[^/]+\.ts$/.test(url))
     .map((url) => url.replace(/^.*\/cli\//, "cli/"))
 
+describe("chorus exit", () => {
+  it("given something left open after a command returned, then the process exits anyway, with the command's code, and says why", () => {
+    const started = Date.now()
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "data:text/javascript,setInterval(() => {}, 1000)", CHORUS, "--help"],
+      { encoding: "utf8", timeout: 30_000 },
+    )
+    expect(run.signal).toBeNull()
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain("  trace")
+    expect(run.stderr).toContain("something it left open kept the process alive; exiting (code 0)")
+    expect(Date.now() - started).toBeLessThan(25_000)
+  })
+})
+
 describe("chorus start-up", () => {
   it("lists every command under --help without loading any of them", async () => {
     const { status, stdout, modules } = await runChorus(["--help"])

@@ -1,6 +1,6 @@
 /**
  * Is memory flat? `npm run soak [-- --minutes 30 --rate 50 --sample-s 60 --warmup-minutes 5 --kafka <brokers>|local
- * --json]` (issue 13). Ends with one JSON line of its figures.
+ * --heap-mb <n> --json]` (issue 13). Ends with one JSON line of its figures.
  *
  * It runs the relay as it is deployed, each service process on its own (`chorus run all` on the embedded log,
  * one `chorus run <service>` process per instance on Kafka), through the chaos harness with no fault
@@ -10,7 +10,8 @@
  * prints it. At the end it fits a line through each process's samples after the warm-up and while the traffic
  * runs (least squares) and gives its slope in MB per minute, and the slope of the last half of those samples
  * alone: flat memory is a slope near 0 however long the run; a leak is a slope that stays positive in both
- * halves. The samples after the traffic (the harness then reads the whole log and the chains for its
+ * halves. `--heap-mb` runs each service process with `node --max-old-space-size=<n>`, the budget the runbook
+ * tells an operator to give it: V8 then collects before its heap passes n MB, rather than when it likes. The samples after the traffic (the harness then reads the whole log and the chains for its
  * verdict, through the services' process) are printed and kept, and not fitted. The harness's own process, which keeps the tally of every message, is not a service and is
  * not measured.
  */
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     "sample-s": { type: "string", default: "60" },
     "warmup-minutes": { type: "string" },
     kafka: { type: "string" },
+    "heap-mb": { type: "string" },
     json: { type: "boolean", default: false },
   },
 })
@@ -39,6 +41,8 @@ const WARMUP_MINUTES =
   values["warmup-minutes"] === undefined
     ? Math.min(5, Math.floor(MINUTES / 3))
     : positiveFlag("soak", "warmup-minutes", values["warmup-minutes"])
+const HEAP_MB =
+  values["heap-mb"] === undefined ? undefined : positiveFlag("soak", "heap-mb", values["heap-mb"])
 const MESSAGES = MINUTES * 60 * RATE
 const CHAOS = fileURLToPath(new URL("./chaos/main.ts", import.meta.url))
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -111,6 +115,7 @@ const main = async () => {
     runDir,
     "--json",
     ...(values.kafka === undefined ? [] : ["--kafka", values.kafka]),
+    ...(HEAP_MB === undefined ? [] : ["--heap-mb", String(HEAP_MB)]),
   ]
   log(
     `soak: ${MINUTES} min at ${RATE} msg/s (${MESSAGES} messages) on ${values.kafka === undefined ? "the embedded log" : `Kafka ${values.kafka}`}, RSS every ${SAMPLE_S} s, warm-up ${WARMUP_MINUTES} min`,
@@ -180,6 +185,7 @@ const main = async () => {
   const figures = {
     minutes: MINUTES,
     rate: RATE,
+    heapMb: HEAP_MB ?? null,
     sent: verdict?.sent ?? null,
     delivered: verdict?.delivered ?? null,
     lost: verdict?.lost ?? null,

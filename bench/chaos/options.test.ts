@@ -49,6 +49,8 @@ describe("the chaos command line", () => {
     expect(refusal(["--rate", "fast"])).toMatch(/^--rate: /)
     expect(refusal(["--drain", "1"])).toMatch(/^--drain: /)
     expect(refusal(["--log-level", "loud"])).toMatch(/^--log-level: /)
+    expect(refusal(["--heap-mb", "32"])).toMatch(/^--heap-mb: must be from 64 to 65536/)
+    expect(refusal(["--heap-mb", "lots"])).toMatch(/^--heap-mb: expected a whole number/)
     expect(refusal(["--bogus"])).toMatch(/unknown flag --bogus/)
     expect(refusal(["--members", "2"])).toMatch(/^--members: needs Kafka/)
     expect(refusal(["--kafka", "local", "--members", "5"])).toMatch(/^--members: must be from 1 to 4/)

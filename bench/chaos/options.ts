@@ -46,6 +46,8 @@ export interface ChaosOptions {
   readonly keep: boolean
   readonly traces: number
   readonly logLevel: LogLevel
+  /** Each service process's V8 old-space budget in MB (`node --max-old-space-size`); undefined: V8's own. */
+  readonly heapMb: number | undefined
   readonly json: boolean
 }
 
@@ -126,6 +128,8 @@ export const HELP = [
   "  --traces <n>           `chorus trace` this many of the lost, duplicated or stranded messages (0 to 50).",
   "                         Default 3",
   "  --log-level <level>    the services' log level: debug, info, warn or error. Default info",
+  "  --heap-mb <n>          run each service process with `node --max-old-space-size=<n>` (64 to 65536), the",
+  "                         budget an operator gives a service in production. Default: V8's own",
   "  --json                 the last line is one JSON object: sent, delivered, failedAtRecipient, refused,",
   "                         quarantined, lost, duplicated, stranded",
   "  --help                 this text",
@@ -207,6 +211,7 @@ export const parseChaosArgs = (argv: ReadonlyArray<string>): ChaosOptions | unde
         keep: { type: "boolean" },
         traces: { type: "string" },
         "log-level": { type: "string" },
+        "heap-mb": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -321,6 +326,7 @@ export const parseChaosArgs = (argv: ReadonlyArray<string>): ChaosOptions | unde
     keep: values.keep === true,
     traces: integer("traces", text("traces"), 3, 0, 50),
     logLevel: level as LogLevel,
+    heapMb: text("heap-mb") === undefined ? undefined : integer("heap-mb", text("heap-mb"), 0, 64, 65_536),
     json: values.json === true,
   }
 }
@@ -340,5 +346,6 @@ export const replayCommand = (options: ChaosOptions, rate: number): string =>
     ...(options.members > 1 && options.scaled.length < SCALABLE_SERVICES.length
       ? [`--scaled ${options.scaled.join(",")}`]
       : []),
+    ...(options.heapMb !== undefined ? [`--heap-mb ${options.heapMb}`] : []),
     `--faults ${describeFaults(options.faults)}`,
   ].join(" ")

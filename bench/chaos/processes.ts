@@ -24,6 +24,8 @@ const BIN = fileURLToPath(new URL("../../bin/chorus.js", import.meta.url))
 export interface UnitSpec {
   readonly name: string
   readonly args: ReadonlyArray<string>
+  /** Flags for node itself, before the script (`--max-old-space-size=…`). */
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 /** An exit the harness did not cause. */
@@ -127,7 +129,7 @@ export const superviseUnits = (specs: ReadonlyArray<UnitSpec>, logDir: string): 
   const start = (unit: Unit) => {
     unit.restartTimer = undefined
     if (stopping) return
-    const child = spawnTiedToParent(process.execPath, [BIN, ...unit.spec.args])
+    const child = spawnTiedToParent(process.execPath, [...(unit.spec.nodeArgs ?? []), BIN, ...unit.spec.args])
     unit.child = child
     unit.starts += 1
     unit.startedAt = Date.now()

@@ -61,7 +61,7 @@ const secs = (ms: number) => `${Math.round(ms / 1000)} s`
  * The `chorus run` arguments of one unit: `chain-watcher-901` runs `chain-watcher --instance 901`, and
  * `operator-0.2`, the second member of `operator-0`, runs `operator --instance 0` too.
  */
-const unitSpec = (unit: string, config: string, level: string): UnitSpec => {
+const unitSpec = (unit: string, config: string, level: string, heapMb: number | undefined): UnitSpec => {
   const instance = /^(.+)-(\d+)$/.exec(instanceOfUnit(unit))
   const service = instance === null ? instanceOfUnit(unit) : instance[1]!
   return {
@@ -75,6 +75,7 @@ const unitSpec = (unit: string, config: string, level: string): UnitSpec => {
       "--log-level",
       level,
     ],
+    ...(heapMb === undefined ? {} : { nodeArgs: [`--max-old-space-size=${heapMb}`] }),
   }
 }
 
@@ -159,7 +160,7 @@ export const runChaos = async (options: ChaosOptions, print: (line: string) => v
     const config = loadConfig(configs.tools)
     const identities = busIdentitiesOf(config)
     const supervisor = superviseUnits(
-      plan.units.map((unit) => unitSpec(unit, configs.units.get(unit)!, options.logLevel)),
+      plan.units.map((unit) => unitSpec(unit, configs.units.get(unit)!, options.logLevel, options.heapMb)),
       logDir,
     )
     cleanups.push(() => supervisor.stopAll(5_000))

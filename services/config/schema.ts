@@ -113,6 +113,9 @@ export class AttestationCollectorConfig extends Schema.Class<AttestationCollecto
 /** The most messages one delivery transaction carries (`submitters[].batchSize`). */
 export const MAX_BATCH_SIZE = 1_024
 
+/** The most transactions a submitter keeps in the air at once (`submitters[].maxInFlight`). */
+export const MAX_IN_FLIGHT = 64
+
 export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterConfig")({
   chainId: ChainId,
   privateKey: PrivateKey,
@@ -126,6 +129,11 @@ export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterCon
    */
   maxBatchGas: withDefault(between(21_000, 1_000_000_000), 10_000_000),
   confirmations: withDefault(between(0, 1_000), 1),
+  /**
+   * Transactions in the air at once, at consecutive nonces: the next batch goes out while earlier ones wait
+   * for their block, so throughput is not one batch per block round trip. 1: one at a time.
+   */
+  maxInFlight: withDefault(between(1, MAX_IN_FLIGHT), 4),
   /** Added to the gas estimate, in basis points. */
   gasMarginBps: withDefault(between(0, 100_000), 2_000),
   /** A transaction not included after this long is replaced with bumped fees. */

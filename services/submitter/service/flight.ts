@@ -1,5 +1,5 @@
 /**
- * The flight in the air, one step at a time: its receipts (the first
+ * A flight in the air, one step at a time: its receipts (the first
  * transaction's and every replacement's), confirmations, the outcome of each
  * message from the Inbox logs, a re-simulated reason for a revert, what the
  * Inbox shows when the nonce was used by another transaction, and fee-bump
@@ -89,7 +89,7 @@ const requestOf = async (w: Writer, flight: ActiveFlight): Promise<TransactionRe
 }
 
 const land = (w: Writer, flight: ActiveFlight) => {
-  w.active = null
+  w.grounded(flight)
   w.nonces.used(flight.nonce)
   w.failures = 0
 }
@@ -214,7 +214,7 @@ const resolveSuperseded = async (w: Writer, flight: ActiveFlight): Promise<TickR
     retryStatus,
   }
   await w.recordStep(flight.lane, step, last.submission)
-  w.active = null
+  w.grounded(flight)
   w.nonces.resync()
   return { kind: "superseded", reason: supersededNote(step), nonce: flight.nonce }
 }
@@ -228,7 +228,7 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
       { _tag: "Dropped", ...lostFlightOf(flight) },
       last.submission,
     )
-    w.active = null
+    w.grounded(flight)
     w.nonces.resync()
     return { kind: "dropped", reason: reasonOf(records), nonce: flight.nonce }
   }
@@ -280,7 +280,7 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
  *
  * @example
  * ```ts
- * const result = await advanceFlight(writer, writer.active!) // { kind: "pending", … }
+ * const result = await advanceFlight(writer, writer.flights[0]!) // { kind: "pending", … }
  * ```
  */
 export const advanceFlight = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => {

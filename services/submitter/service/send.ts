@@ -261,7 +261,7 @@ export interface Submission {
 /**
  * Sends a planned action: checks the Inbox (recording `DeliverySkipped` for what it has), estimates gas
  * (recording `DeliveryFailed` on a revert), signs, broadcasts, and records `DeliverySubmitted`; the new flight
- * becomes `w.active`.
+ * joins `w.flights`.
  *
  * @example
  * ```ts
@@ -299,7 +299,7 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
  * Sends one transaction: estimates gas (a revert records `DeliveryFailed` with the decoded error and sends
  * nothing — except a "not now" refusal such as a paused Inbox, which records nothing and backs off), adds the
  * margin, signs with EIP-1559 fees and the local nonce, broadcasts, and records `DeliverySubmitted`; the new
- * flight becomes `w.active`.
+ * flight joins `w.flights`.
  *
  * @example
  * ```ts
@@ -382,7 +382,7 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
     transactions: [{ hash: signed.hash, submission: "" as EventId }],
     lastSentAt: Date.now(),
   }
-  w.active = flight
+  w.launched(flight)
   const [submitted] = await w.recordStep(
     s.lane,
     {

@@ -213,7 +213,7 @@ describe("the Inbox status of each skipped message", () => {
         transactionCount: async () => 6,
       },
     )
-    w.active = flight
+    w.launched(flight)
     // When the flight is advanced
     const result = await advanceFlight(w, flight)
     // Then the root's skip names no message, the attempted messages' skip has the Inbox's statuses, and the

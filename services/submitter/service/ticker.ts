@@ -1,21 +1,26 @@
 /**
- * The submitter's writer: one step per `tick()`, one transaction in flight
- * at a time.
+ * The submitter's writer: one step per `tick()`, up to `maxInFlight`
+ * transactions in the air at consecutive nonces.
  *
- * One flight at a time is the simplest correct single writer: nonces are
- * used strictly in order, a stuck transaction is replaced at its own nonce
- * without anything queued behind it, and a restart has at most one flight to
- * find. Throughput comes from batching (up to `batchSize` messages per
- * transaction), not from parallel nonces.
+ * A destination with blocks every second and a batch of a few dozen
+ * messages per transaction cannot carry hundreds of messages a second one
+ * transaction per block round trip, so the next batch goes out while the
+ * earlier ones wait for their block. The batches in the air are disjoint
+ * (the planner passes over messages and roots in flight) and independent
+ * on chain (each carries its own checkpoint or proves against a committed
+ * root), so one reverting does not make a later one revert. Nonces are
+ * still used strictly in order: only the lowest flight is looked at each
+ * tick, since a later nonce cannot land before it; a stuck or dropped one
+ * is replaced at its own nonce, and the ones behind it land after it.
  *
  * A tick, in order:
  *   0. Stands by while another member of the group holds the partitions.
  *   1. Publishes records left over from a tick whose publish failed.
  *   2. Once, after the state caught up with the log at start: every flight
  *      the log shows without an outcome (a `DeliverySubmitted` not followed
- *      by a `DeliveryConfirmed`/`DeliveryFailed`/`DeliverySkipped`) becomes
- *      the flight to finish, lowest nonce first.
- *   3. With a flight: looks up the receipts of its transactions (the first
+ *      by a `DeliveryConfirmed`/`DeliveryFailed`/`DeliverySkipped`) is in
+ *      the air again, to be finished in nonce order.
+ *   3. With flights: looks up the receipts of the lowest one's transactions (the first
  *      and every replacement). Included → waits for `confirmations`, then
  *      records `DeliveryConfirmed` with each message's outcome from the
  *      Inbox logs (and `RootCommitted` if the root was stored), or, if it
@@ -24,7 +29,9 @@
  *      the Inbox shows. Not included after `stuckAfterMs` → sends a
  *      replacement at the same nonce with fees bumped by `feeBumpBps` (at
  *      least 10%) and records it (`replaces` = the previous hash).
- *   4. Without one, once the state holds the submitter's own last records:
+ *   4. When that flight is only pending or confirming and fewer than
+ *      `maxInFlight` are in the air (or none is), once the state holds the
+ *      submitter's own last records:
  *      answers the oldest pending retry request (`retry.ts`: `RetryRefused`,
  *      or an `Inbox.retry` / one-message `deliver` sent as below), one per
  *      tick, before any new delivery.
@@ -46,7 +53,7 @@
  *
  * One writer: every broadcast is preceded by the group's word that this
  * member still holds its partitions (`views.fence`); a member the group
- * moved on without sends nothing and leaves its flight to the one that
+ * moved on without sends nothing and leaves its flights to the one that
  * holds them.
  *
  * Never twice: a message is planned only while the log shows it neither
@@ -65,9 +72,12 @@ import { advanceFlight, recoveredFlight } from "./flight.ts"
 import { answerRetry } from "./retry.ts"
 import { sendAction } from "./send.ts"
 import type { TickResult } from "./tick-result.ts"
-import { type ActiveFlight, makeWriter, type TickerDeps } from "./writer.ts"
+import { makeWriter, type TickerDeps } from "./writer.ts"
 
 export type { TickerDeps, TickerSettings } from "./writer.ts"
+
+/** What a flight's step reports while it only waits for its block or its confirmations. */
+const WAITING: ReadonlySet<TickResult["kind"]> = new Set(["pending", "confirming"])
 
 export interface Ticker {
   /** One step (see the module doc). Ticks never overlap: a call waits for the one running. */
@@ -88,7 +98,7 @@ export interface Ticker {
 export const makeTicker = (deps: TickerDeps): Ticker => {
   const { settings, views, logger } = deps
   const w = makeWriter(deps)
-  let recovering: ActiveFlight[] | null = null
+  /** The group epoch at which the log's flights were last taken into the air; -1: not yet. */
   let recoveredAt = -1
   let chainChecked = false
   let misconfigured: string | null = null
@@ -167,22 +177,24 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
   }
 
   /**
-   * A graceful stop follows the transaction in the air until its outcome is recorded, for `stopDrainMs` at
-   * most: a message the chain delivered is not left on the log as in flight. What is still in the air after
+   * A graceful stop follows the transactions in the air until their outcomes are recorded, for `stopDrainMs`
+   * at most: a message the chain delivered is not left on the log as in flight. What is still in the air after
    * that is on the log as `DeliverySubmitted`, and the next start finishes it.
    */
   const drain = async () => {
     const deadline = Date.now() + settings.stopDrainMs
-    while (w.active !== null && Date.now() < deadline) {
+    while (w.flights.length > 0 && Date.now() < deadline) {
+      const lowest = w.flights[0]!
       try {
         await w.flush()
-        await advanceFlight(w, w.active)
+        await advanceFlight(w, lowest)
       } catch (error) {
-        logger.warn("following the transaction in the air while stopping failed", {
+        logger.warn("following the transactions in the air while stopping failed", {
           error: describeError(error),
         })
       }
-      if (w.active !== null) await new Promise((resolve) => setTimeout(resolve, settings.pollIntervalMs))
+      if (w.flights[0] === lowest)
+        await new Promise((resolve) => setTimeout(resolve, settings.pollIntervalMs))
     }
     try {
       await w.flush()
@@ -191,8 +203,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         error: describeError(error),
       })
     }
-    const left = w.active
-    if (left !== null) {
+    for (const left of w.flights) {
       logger.warn("stopped with a transaction in the air; the next start finishes it", {
         nonce: left.nonce,
         action: left.action,
@@ -228,29 +239,33 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         }
       }
       // Partitions that moved away and back may carry flights another member left in the air.
-      if (recovering !== null && views.epoch() !== recoveredAt) recovering = null
-      if (recovering === null) {
+      if (recoveredAt !== views.epoch()) {
         if (!(await views.caughtUp())) return catchingUp("folding the log up to where it was at start")
         const state = await views.current()
         recoveredAt = views.epoch()
-        recovering = [...state.flights.values()]
-          .filter((flight) => w.active === null || flight.nonce !== w.active.nonce)
-          .sort((a, b) => a.nonce - b.nonce)
-          .map((flight) => recoveredFlight(state, flight))
+        const known = new Set(w.flights.map((f) => f.nonce))
+        const recovered = [...state.flights.values()].filter((flight) => !known.has(flight.nonce))
+        for (const flight of recovered) w.launched(recoveredFlight(state, flight))
         // Outcomes are stamped after the submissions they close, even if those were stamped ahead of this clock.
         for (const flight of state.flights.values()) for (const t of flight.transactions) w.notBefore(t.time)
-        if (recovering.length > 0) {
-          logger.info("resuming flights left in the air", { nonces: recovering.map((f) => f.nonce) })
+        if (recovered.length > 0) {
+          logger.info("resuming flights left in the air", {
+            nonces: recovered.map((f) => f.nonce).sort((a, b) => a - b),
+          })
         }
       }
-      if (w.active === null && recovering.length > 0) w.active = recovering.shift()!
-      if (w.active !== null) return await advanceFlight(w, w.active)
+      const lowest = w.flights[0]
+      const inTheAir = lowest === undefined ? null : await advanceFlight(w, lowest)
+      // Behind a flight that only waits for its block, the next batch may go out at the next nonce.
+      if (inTheAir !== null && (!WAITING.has(inTheAir.kind) || w.flights.length >= settings.maxInFlight))
+        return inTheAir
       const wait = w.retryAt - Date.now()
-      if (wait > 0) return { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
+      if (wait > 0)
+        return inTheAir ?? { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
       // The halts are read again before anything is planned, so nothing of a chain halted a moment ago goes out.
       const halts = deps.halts
       await halts?.refresh()
-      if (!(await views.caughtUp())) return catchingUp("folding the submitter's own records")
+      if (!(await views.caughtUp())) return inTheAir ?? catchingUp("folding the submitter's own records")
       behindSince = null
       const state = await views.current()
       const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null
@@ -259,12 +274,13 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (request !== undefined) return await answerRetry(w, state, request)
       const plan = planActions(state, Date.now(), settings, haltOf, resumeOf)
       const next = plan.actions[0]
-      return next === undefined ? waitingResult(plan.waiting) : await sendAction(w, next)
+      if (next !== undefined) return await sendAction(w, next)
+      return inTheAir ?? waitingResult(plan.waiting)
     } catch (error) {
       if (error instanceof MemberFencedError) {
-        // Whoever holds the partitions now finishes the flight from the log; if they come back, so will this one.
-        w.active = null
-        recovering = null
+        // Whoever holds the partitions now finishes the flights from the log; if they come back, so will this one.
+        w.flights = []
+        recoveredAt = -1
         return { kind: "fenced", reason: error.shortMessage }
       }
       w.backOff()

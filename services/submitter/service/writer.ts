@@ -1,6 +1,6 @@
 /**
  * What the ticker's steps share: the dependencies, the account's nonce
- * counter, the flight in the air, the back-off, and `record` — which stamps
+ * counter, the flights in the air, the back-off, and `record` — which stamps
  * the submitter's events and publishes them in order, keeping any that fail
  * to publish for the next tick (so a transaction's record is never lost to
  * a bus hiccup after it was broadcast).
@@ -46,6 +46,7 @@ export interface TickerSettings {
   readonly windowMs: number
   readonly maxBatchGas: number
   readonly confirmations: number
+  readonly maxInFlight: number
   readonly gasMarginBps: number
   readonly stuckAfterMs: number
   readonly feeBumpBps: number
@@ -70,7 +71,7 @@ export interface TickerDeps {
   readonly halts?: ChainHaltsView
 }
 
-/** The transaction in the air: one account nonce, its first transaction and its replacements. */
+/** A transaction in the air: one account nonce, its first transaction and its replacements. */
 export interface ActiveFlight {
   readonly laneId: string
   readonly lane: Lane
@@ -95,8 +96,12 @@ export interface Writer {
   /** The submitter's account. */
   readonly address: HexString
   readonly nonces: NonceCounter
-  /** The flight in the air, if any. */
-  active: ActiveFlight | null
+  /** The flights in the air, lowest nonce first. */
+  flights: ActiveFlight[]
+  /** Adds a flight to those in the air, in nonce order. */
+  launched(flight: ActiveFlight): void
+  /** Takes a flight out of those in the air: its outcome is recorded, or another member follows it now. */
+  grounded(flight: ActiveFlight): void
   /** Failures in a row (RPC errors, refused sends) since the last success. */
   failures: number
   /** No new transaction before this time (ms). */
@@ -155,7 +160,13 @@ export const makeWriter = (deps: TickerDeps): Writer => {
     deps,
     address: deps.chain.sender,
     nonces: makeNonceCounter(deps.chain),
-    active: null,
+    flights: [],
+    launched: (flight) => {
+      writer.flights = [...writer.flights, flight].sort((a, b) => a.nonce - b.nonce)
+    },
+    grounded: (flight) => {
+      writer.flights = writer.flights.filter((f) => f !== flight)
+    },
     failures: 0,
     retryAt: 0,
     flush,

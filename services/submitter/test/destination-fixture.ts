@@ -83,6 +83,9 @@ export const SOURCES = {
   resumed: { srcChainId: 790, outbox: "0x000000000000000000000000000000000005e5ed" },
   unrecorded: { srcChainId: 791, outbox: "0x0000000000000000000000000000000000c0ffee" },
   standby: { srcChainId: 792, outbox: "0x00000000000000000000000000000000005a4d6b" },
+  pipelined: { srcChainId: 793, outbox: "0x0000000000000000000000000000000000919e1d" },
+  pipelinedRestart: { srcChainId: 794, outbox: "0x0000000000000000000000000000000000919e2d" },
+  droppedAhead: { srcChainId: 795, outbox: "0x0000000000000000000000000000000000d409ed" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>

@@ -890,4 +890,134 @@ describe("submitter on one destination chain", () => {
       }
     })
   })
+
+  describe("several transactions in the air", () => {
+    /** Three checkpoints of three messages each, attested and proven, so batches of three go out one per root. */
+    const threeRoots = async (lane: ReturnType<typeof laneFor>) => [
+      lane.attested(3, 0, await dst.sign(lane, 3)),
+      ...lane.chunks(0, 3, 3),
+      lane.attested(6, 0, await dst.sign(lane, 6)),
+      ...lane.chunks(3, 6, 3),
+      lane.attested(9, 0, await dst.sign(lane, 9)),
+      ...lane.chunks(6, 9, 3),
+    ]
+    const nine = Array.from({ length: 9 }, (_, i) => toHex(`ping ${i}`))
+    const settings = { batchSize: 3, windowMs: 0, maxInFlight: 2 }
+    /** Runs `body` with blocks mined only on demand. */
+    const minedOnDemand = async (body: () => Promise<void>) => {
+      await dst.testClient.setAutomine(false)
+      try {
+        await body()
+      } finally {
+        await dst.testClient.setAutomine(true)
+      }
+    }
+    /** A submitter with `overrides` on a lane of three roots from `source`, with blocks mined only on demand. */
+    const onThreeRoots = (
+      source: (typeof SOURCES)[keyof typeof SOURCES],
+      overrides: Record<string, unknown>,
+      body: (ctx: {
+        bus: Awaited<ReturnType<typeof openTestBus>>["bus"]
+        start: () => Promise<Submitter>
+        lane: ReturnType<typeof laneFor>
+      }) => Promise<void>,
+    ) =>
+      withSubmitter({ ...settings, ...overrides }, async ({ bus, start }) => {
+        const lane = laneFor(source, 9)
+        await publish(bus, await threeRoots(lane))
+        await minedOnDemand(() => body({ bus, start: () => start(), lane }))
+      })
+    const launchTwo = async (submitter: Submitter) => {
+      await tickUntil(submitter, (r) => r.kind === "submitted", "the first batch")
+      await tickUntil(submitter, (r) => r.kind === "submitted", "the second batch, behind the first")
+    }
+    /** Mines what is in the air, then the third batch the submitter sends behind it, until it is idle. */
+    const landTheRest = async (submitter: Submitter) => {
+      await dst.testClient.mine({ blocks: 1 })
+      await tickUntil(submitter, (r) => r.kind === "submitted", "the third batch")
+      await dst.testClient.mine({ blocks: 1 })
+      await tickUntil(submitter, (r) => r.kind === "idle", "the submitter to go idle")
+    }
+
+    it("sends the next batch at the next nonce while one is pending, up to maxInFlight, and confirms each from its own receipt", async () => {
+      // Given blocks are mined only on demand
+      await onThreeRoots(SOURCES.pipelined, {}, async ({ bus, start, lane }) => {
+        const submitter = await start()
+        // When the submitter runs while nothing is mined
+        await launchTwo(submitter)
+        const held = await Promise.all([1, 2, 3].map(() => submitter.tick()))
+        // Then two batches are in the air at consecutive nonces, and no third while both are
+        expect(held.map((r) => r.kind)).toEqual(["pending", "pending", "pending"])
+        const inAir = of(await deliveries(bus, SOURCES.pipelined.srcChainId), "DeliverySubmitted")
+        expect(inAir.map((e) => e.event.nonce - inAir[0]!.event.nonce)).toEqual([0, 1])
+        expect(inAir.map((e) => e.event.messageIds)).toEqual([lane.ids.slice(0, 3), lane.ids.slice(3, 6)])
+
+        // When one block is mined, and then the rest as they come
+        await landTheRest(submitter)
+
+        // Then both were included in that one block, each confirmed by its own transaction
+        const events = await deliveries(bus, SOURCES.pipelined.srcChainId)
+        const submitted = of(events, "DeliverySubmitted").map((e) => e.event)
+        const confirmed = of(events, "DeliveryConfirmed").map((e) => e.event)
+        expect(confirmed.map((c) => c.transactionHash)).toEqual(submitted.map((s) => s.transactionHash))
+        expect(confirmed[0]!.block.number).toBe(confirmed[1]!.block.number)
+        expect(submitted.map((s) => s.nonce - submitted[0]!.nonce)).toEqual([0, 1, 2])
+        // …and the recipient ran every message once, in order
+        expect(await dst.pingedBodies(SOURCES.pipelined.srcChainId)).toEqual(nine)
+      })
+    })
+
+    it("after a restart, follows every flight left in the air without sending any batch again", async () => {
+      await onThreeRoots(SOURCES.pipelinedRestart, { stopDrainMs: 0 }, async ({ bus, start }) => {
+        // Given a submitter stopped (as if killed) with two batches in the air
+        const first = await start()
+        await launchTwo(first)
+        await first.stop()
+        const before = of(await deliveries(bus, SOURCES.pipelinedRestart.srcChainId), "DeliverySubmitted")
+
+        // When a fresh one starts on the same log, before anything is mined
+        const second = await start()
+        const resumed = await tickUntil(second, (r) => r.kind === "pending", "the resumed flights")
+        await Promise.all([1, 2].map(() => second.tick()))
+        // Then it sends nothing new: both nonces are still taken by the first one's batches
+        expect(resumed.every((r) => r.kind !== "submitted")).toBe(true)
+        expect(
+          of(await deliveries(bus, SOURCES.pipelinedRestart.srcChainId), "DeliverySubmitted"),
+        ).toHaveLength(2)
+
+        await landTheRest(second)
+        // And the first two are confirmed by the transactions sent before the restart, each body received once
+        const events = await deliveries(bus, SOURCES.pipelinedRestart.srcChainId)
+        expect(
+          of(events, "DeliveryConfirmed")
+            .slice(0, 2)
+            .map((e) => e.event.transactionHash),
+        ).toEqual(before.map((e) => e.event.transactionHash))
+        expect(await dst.pingedBodies(SOURCES.pipelinedRestart.srcChainId)).toEqual(nine)
+      })
+    })
+
+    it("sends again a transaction the node dropped while a later one waited behind it, and both land", async () => {
+      await onThreeRoots(SOURCES.droppedAhead, { stuckAfterMs: 1_000 }, async ({ bus, start }) => {
+        const submitter = await start()
+        await launchTwo(submitter)
+        // Given the node drops the first from its pool, so the second waits behind a nonce gap
+        const [lowest] = of(await deliveries(bus, SOURCES.droppedAhead.srcChainId), "DeliverySubmitted")
+        await dst.testClient.dropTransaction({ hash: asHex(lowest!.event.transactionHash) })
+        await dst.testClient.mine({ blocks: 1 })
+        // When it stays out past stuckAfterMs
+        const replaced = await tickUntil(submitter, (r) => r.kind === "replaced", "the lowest sent again")
+        // Then it is sent again at its own nonce, with bumped fees
+        expect(replaced.at(-1)).toMatchObject({ kind: "replaced", nonce: lowest!.event.nonce })
+        await landTheRest(submitter)
+        // And every message ran once, the first batch by the replacement
+        const events = await deliveries(bus, SOURCES.droppedAhead.srcChainId)
+        const replacement = of(events, "DeliverySubmitted").find((e) => e.event.replaces !== null)!
+        expect(of(events, "DeliveryConfirmed")[0]!.event.transactionHash).toBe(
+          replacement.event.transactionHash,
+        )
+        expect(await dst.pingedBodies(SOURCES.droppedAhead.srcChainId)).toEqual(nine)
+      })
+    })
+  })
 })

@@ -14,6 +14,7 @@ export const tickerSettings = (overrides: Partial<TickerSettings> = {}): TickerS
   windowMs: 0,
   maxBatchGas: 10_000_000,
   confirmations: 1,
+  maxInFlight: 4,
   gasMarginBps: 2_000,
   stuckAfterMs: 30_000,
   feeBumpBps: 1_250,

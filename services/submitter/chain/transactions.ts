@@ -47,7 +47,10 @@ export const withMargin = (estimate: bigint, marginBps: number): bigint => ceilB
 export interface NonceCounter {
   /** The nonce the next transaction takes (reads the chain's pending count the first time). */
   peek(): Promise<number>
-  /** Records that `nonce` was used by a broadcast transaction. */
+  /**
+   * Records that `nonce` was used by a broadcast transaction. A counter that forgot its value (`resync`) reads
+   * the chain next rather than trusting this one nonce: others of the account may be pending above it.
+   */
   used(nonce: number): void
   /** Forgets the local value: the next `peek` reads the chain again. */
   resync(): void
@@ -71,7 +74,7 @@ export const makeNonceCounter = (writer: Pick<ChainWriter, "transactionCount">):
       return next
     },
     used: (nonce) => {
-      next = Math.max(next ?? 0, nonce + 1)
+      if (next !== null) next = Math.max(next, nonce + 1)
     },
     resync: () => {
       next = null

@@ -99,7 +99,7 @@ import type {
   RetryRequested,
 } from "../../../schemas/index.ts"
 import type { Decision, LaneCore } from "../../runtime/index.ts"
-import { isCheckpointRevert, isTransientRevert } from "./refusals.ts"
+import { isCheckpointRevert, isGasShortfall, isTransientRevert } from "./refusals.ts"
 import { chunkHolding, retryProofsOf } from "./retry-proofs.ts"
 import {
   ANSWER_CAUSES_KEPT,
@@ -258,6 +258,7 @@ const laneOf = (
       alternates: new Map(),
       settled: new Map(),
       retained: new Map(),
+      shortOfGas: new Set(),
       floor: 0,
     }
     state.lanes.set(id, found)
@@ -438,6 +439,15 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   if (event.action === "retry") return
   // Without revert data the chain never judged the work, and a pause is temporary: it goes back to the queue.
   if (event.revertData === null || isTransientRevert(event.revertData)) return
+  // An included batch short of gas was estimated before the transactions ahead of it landed (a recipient's gas
+  // can depend on them): its messages are estimated again, once each, so a recipient whose gas differs between
+  // estimate and execution every time costs one reverted transaction, not the account's balance.
+  let faulty = event.messageIds
+  if (event.transactionHash !== null && isGasShortfall(event.revertData)) {
+    faulty = event.messageIds.filter((id) => lane.shortOfGas.has(id))
+    for (const id of event.messageIds) lane.shortOfGas.add(id)
+    if (faulty.length === 0) return
+  }
   const commits = event.action === "commit" || event.action === "commitAndDeliver"
   const checkpointsFault = event.action === "commit" || isCheckpointRevert(event.revertData)
   if (commits && checkpointsFault && root !== null) {
@@ -447,7 +457,7 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   }
   // The quorum's fault is not the messages': they wait for a new attestation.
   if (!checkpointsFault) {
-    for (const id of event.messageIds) {
+    for (const id of faulty) {
       if (!isRetryOnly(lane, id)) lane.settled.set(id, "refused")
       keep(lane, id, "refused", event.reason, batch, proofRoot)
     }
@@ -572,7 +582,10 @@ const compact = (state: SubmitterState, lane: LaneState) => {
   for (const chunk of done) {
     lane.chunks.delete(chunk.start)
     lane.alternates.delete(chunk.start)
-    for (const id of chunk.messageIds) lane.settled.delete(id)
+    for (const id of chunk.messageIds) {
+      lane.settled.delete(id)
+      lane.shortOfGas.delete(id)
+    }
   }
   let lowestPending = Number.POSITIVE_INFINITY
   for (const chunk of lane.chunks.values()) lowestPending = Math.min(lowestPending, chunk.start)

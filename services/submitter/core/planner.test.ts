@@ -228,6 +228,38 @@ describe("planActions", () => {
     expect(plan([attested, chunk!, sub, lost]).actions.map(summary)).toEqual(["commitAndDeliver[0,2)@2"])
   })
 
+  it("plans again, once, a batch whose included transaction ran short of gas; a second shortfall parks it", () => {
+    const attested = lane.attested(2)
+    const [chunk] = lane.chunks(0, 2, 2)
+    const ids = lane.ids.slice(0, 2)
+    const shortOfGas = encodeErrorResult({
+      abi: inboxAbi,
+      errorName: "InsufficientGas",
+      args: [1, 200_000n, 90_000n],
+    })
+    const sent = (cause: Envelope, tx: number, nonce: number) =>
+      lane.submitted(cause.id, { action: "commitAndDeliver", ids, tx, nonce })
+    const first = sent(attested, 1, 0)
+    const short = (submission: Envelope, tx: number) =>
+      lane.failed(submission.id, { action: "commitAndDeliver", ids, tx, revertData: shortOfGas })
+    // Given a batch estimated before the transactions ahead of it landed, and short of gas when it ran
+    const once = [attested, chunk!, first, short(first, 1)]
+    // Then it is planned again, to be estimated on the chain as it is now
+    expect(plan(once).actions.map(summary)).toEqual(["commitAndDeliver[0,2)@2"])
+    // Given it ran short again
+    const second = sent(attested, 2, 1)
+    // Then its messages are parked, as any the Inbox refuses
+    expect(plan([...once, second, short(second, 2)]).actions).toEqual([])
+    // …while a shortfall at the estimate (no transaction) parks them at once, as before
+    const atEstimate = lane.failed(attested.id, {
+      action: "commitAndDeliver",
+      ids,
+      tx: null,
+      revertData: shortOfGas,
+    })
+    expect(plan([attested, chunk!, atEstimate]).actions).toEqual([])
+  })
+
   it("parks a root the Inbox refused to commit until it is attested again", () => {
     // Given a commit of the checkpoint at 4 refused by the Inbox at estimation (no transaction)
     const attested = lane.attested(4)

@@ -7,6 +7,9 @@
  * - The checkpoint's fault: its quorum does not hold on this Inbox (stake,
  *   signers, signatures), or the Inbox's owner revoked it. The root is refused — its messages wait for a new
  *   attestation of it or of a later checkpoint — but the messages are not.
+ * - Short of gas in an included transaction (`InsufficientGas` at execution,
+ *   not at the estimate): the estimate, made before the transactions ahead
+ *   of it landed, no longer held. The batch is estimated again, once.
  * - Anything else (a bad proof, a malformed batch, a gas limit the chain
  *   cannot supply, an unregistered source, …) is the messages' fault: they
  *   are parked, for `chorus retry` or an operator.
@@ -29,6 +32,8 @@ const CHECKPOINT = [
   // The Inbox's owner revoked this root for good: its messages wait for a later checkpoint.
   "RevokedRoot(bytes32)",
 ] as const
+
+const GAS_SHORTFALL = toFunctionSelector("InsufficientGas(uint32,uint64,uint256)")
 
 const namesOf = (signatures: ReadonlyArray<string>): ReadonlySet<string> =>
   new Set(signatures.map((signature) => signature.slice(0, signature.indexOf("("))))
@@ -64,3 +69,14 @@ export const isTransientRevert = (revertData: string): boolean =>
  */
 export const isCheckpointRevert = (revertData: string): boolean =>
   CHECKPOINT_SELECTORS.has(revertData.slice(0, 10).toLowerCase())
+
+/**
+ * Is this revert data the Inbox finding too little gas left for a message (`InsufficientGas`)?
+ *
+ * @example
+ * ```ts
+ * isGasShortfall(encodeErrorResult({ abi: inboxAbi, errorName: "InsufficientGas", args: [3, 200_000n, 90_000n] })) // true
+ * ```
+ */
+export const isGasShortfall = (revertData: string): boolean =>
+  revertData.slice(0, 10).toLowerCase() === GAS_SHORTFALL

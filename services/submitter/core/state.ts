@@ -127,6 +127,8 @@ export interface LaneState {
   readonly settled: Map<MessageId, Settlement>
   /** Failed and refused messages, held for retries (whether or not their chunk is). */
   readonly retained: Map<MessageId, RetainedMessage>
+  /** Messages whose included batch ran short of gas once; a second time, they are refused (until settled). */
+  readonly shortOfGas: Set<MessageId>
   /** Every message below this nonce is settled and forgotten; later proofs of them are ignored. */
   floor: number
 }

@@ -337,7 +337,7 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
     return { kind: "refused", reason, action: s.action, laneId: s.laneId }
   }
   const fees = await chain.fees()
-  const nonce = await w.nonces.peek()
+  const nonce = await w.nextNonce()
   const request = chain.request(s.call, {
     gas: withMargin(estimated.gas, w.deps.settings.gasMarginBps),
     nonce,

@@ -232,26 +232,37 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (misconfigured !== null) return { kind: "misconfigured", reason: misconfigured }
       if (views.standby()) {
         behindSince = null
+        // Whoever holds the partitions follows the flights now; if they come back, the log says where they are.
+        w.flights = []
+        recoveredAt = -1
         return {
           kind: "standby",
           reason:
             "another member of the submitter's group holds its partitions; this one takes over if it goes",
         }
       }
-      // Partitions that moved away and back may carry flights another member left in the air.
+      // Partitions that moved away and back may carry flights another member sent or closed meanwhile: the
+      // log, not this member's memory, says which are in the air.
       if (recoveredAt !== views.epoch()) {
         if (!(await views.caughtUp())) return catchingUp("folding the log up to where it was at start")
         const state = await views.current()
         recoveredAt = views.epoch()
-        const known = new Set(w.flights.map((f) => f.nonce))
-        const recovered = [...state.flights.values()].filter((flight) => !known.has(flight.nonce))
-        for (const flight of recovered) w.launched(recoveredFlight(state, flight))
+        const mine = new Map(w.flights.map((f) => [f.nonce, f]))
+        w.flights = []
+        const recovered: number[] = []
+        for (const flight of state.flights.values()) {
+          const known = mine.get(flight.nonce)
+          const same =
+            known !== undefined &&
+            flight.transactions.every((t) => known.transactions.some((k) => k.hash === t.hash))
+          if (!same) recovered.push(flight.nonce)
+          w.launched(same ? known : recoveredFlight(state, flight))
+          w.nonces.used(flight.nonce)
+        }
         // Outcomes are stamped after the submissions they close, even if those were stamped ahead of this clock.
         for (const flight of state.flights.values()) for (const t of flight.transactions) w.notBefore(t.time)
         if (recovered.length > 0) {
-          logger.info("resuming flights left in the air", {
-            nonces: recovered.map((f) => f.nonce).sort((a, b) => a - b),
-          })
+          logger.info("resuming flights left in the air", { nonces: recovered.sort((x, y) => x - y) })
         }
       }
       const lowest = w.flights[0]
@@ -260,12 +271,11 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (inTheAir !== null && (!WAITING.has(inTheAir.kind) || w.flights.length >= settings.maxInFlight))
         return inTheAir
       const wait = w.retryAt - Date.now()
-      if (wait > 0)
-        return inTheAir ?? { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
+      if (wait > 0) return { kind: "backing-off", reason: `after ${w.failures} failure(s)`, retryInMs: wait }
       // The halts are read again before anything is planned, so nothing of a chain halted a moment ago goes out.
       const halts = deps.halts
       await halts?.refresh()
-      if (!(await views.caughtUp())) return inTheAir ?? catchingUp("folding the submitter's own records")
+      if (!(await views.caughtUp())) return catchingUp("folding the submitter's own records")
       behindSince = null
       const state = await views.current()
       const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null

@@ -98,6 +98,12 @@ export interface Writer {
   readonly nonces: NonceCounter
   /** The flights in the air, lowest nonce first. */
   flights: ActiveFlight[]
+  /**
+   * The nonce a new transaction takes: the counter's, passed over any a flight in the air holds. The counter
+   * alone can fall behind them (it reads the chain again after a resync, and a landing flight raises it only
+   * past its own nonce), and a new batch at a nonce in the air would replace that flight on the node.
+   */
+  nextNonce(): Promise<number>
   /** Adds a flight to those in the air, in nonce order. */
   launched(flight: ActiveFlight): void
   /** Takes a flight out of those in the air: its outcome is recorded, or another member follows it now. */
@@ -161,6 +167,12 @@ export const makeWriter = (deps: TickerDeps): Writer => {
     address: deps.chain.sender,
     nonces: makeNonceCounter(deps.chain),
     flights: [],
+    nextNonce: async () => {
+      let nonce = await writer.nonces.peek()
+      const held = new Set(writer.flights.map((f) => f.nonce))
+      while (held.has(nonce)) nonce++
+      return nonce
+    },
     launched: (flight) => {
       writer.flights = [...writer.flights, flight].sort((a, b) => a.nonce - b.nonce)
     },

@@ -86,6 +86,7 @@ export const SOURCES = {
   pipelined: { srcChainId: 793, outbox: "0x0000000000000000000000000000000000919e1d" },
   pipelinedRestart: { srcChainId: 794, outbox: "0x0000000000000000000000000000000000919e2d" },
   droppedAhead: { srcChainId: 795, outbox: "0x0000000000000000000000000000000000d409ed" },
+  droppedBehind: { srcChainId: 796, outbox: "0x0000000000000000000000000000000000d409be" },
 } as const satisfies Record<string, { srcChainId: number; outbox: Address }>
 
 export type Destination = Awaited<ReturnType<typeof startDestination>>

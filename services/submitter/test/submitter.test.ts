@@ -997,6 +997,35 @@ describe("submitter on one destination chain", () => {
       })
     })
 
+    it("after a restart, never sends a new batch at the nonce of a flight still on the log, even one the node dropped", async () => {
+      await onThreeRoots(
+        SOURCES.droppedBehind,
+        { maxInFlight: 3, stopDrainMs: 0, stuckAfterMs: 1_000 },
+        async ({ bus, start, lane }) => {
+          // Given a submitter stopped with two batches in the air, the node dropped the second, the first landed
+          const first = await start()
+          await launchTwo(first)
+          await first.stop()
+          const [, second] = of(await deliveries(bus, SOURCES.droppedBehind.srcChainId), "DeliverySubmitted")
+          await dst.testClient.dropTransaction({ hash: asHex(second!.event.transactionHash) })
+          await dst.testClient.mine({ blocks: 1 })
+          await dst.testClient.setAutomine(true)
+
+          // When a fresh submitter starts and runs until it has nothing left to do
+          const restarted = await start()
+          await tickUntil(restarted, (r) => r.kind === "idle", "the submitter to go idle")
+
+          // Then the third batch did not take the second's nonce while the log still had it in the air
+          const events = await deliveries(bus, SOURCES.droppedBehind.srcChainId)
+          const submitted = of(events, "DeliverySubmitted").map((e) => e.event)
+          const third = submitted.find((s) => s.messageIds.includes(lane.ids[6]!))!
+          expect(third.nonce).not.toBe(second!.event.nonce)
+          // …and the recipient ran every message once
+          expect(await dst.pingedBodies(SOURCES.droppedBehind.srcChainId)).toEqual(nine)
+        },
+      )
+    })
+
     it("sends again a transaction the node dropped while a later one waited behind it, and both land", async () => {
       await onThreeRoots(SOURCES.droppedAhead, { stuckAfterMs: 1_000 }, async ({ bus, start }) => {
         const submitter = await start()

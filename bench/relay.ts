@@ -10,7 +10,8 @@
  * It runs `chorus devnet --exit --json` twice, one after the other: on the embedded log, then on Kafka (its
  * own single-node broker from `scripts/kafka-local` unless `--brokers` names one, which must hold no Chorus
  * log but an earlier devnet's). Each run reports what its log says: messages sent and delivered, the rate
- * actually sent, latency p50 and p99 from source finality to the destination receipt, and per hop. The CPU
+ * actually sent, latency p50 and p99 from source finality to the destination receipt, and per hop, and the
+ * destination transactions it confirmed with their gas per message delivered (what batching saves). The CPU
  * figure is the whole devnet process's user + system CPU (its services, its tracker and its traffic; not the
  * anvils), measured from outside by a hook loaded into it, so any checkout can be measured the same way:
  * `--chorus <dir>` runs the devnet of another checkout (say, the commit before a change) for a before/after.
@@ -61,6 +62,9 @@ interface DevnetFigures {
   readonly p99Ms: number | null
   readonly sentPerS?: number | null
   readonly hops?: Readonly<Record<string, { p50Ms: number | null; p99Ms: number | null }>>
+  /** Absent from the summary of a checkout older than these figures. */
+  readonly deliveryTransactions?: number
+  readonly gasPerMessage?: number | null
   readonly ok: boolean
   readonly cpuSeconds: number
 }
@@ -193,6 +197,10 @@ const main = async () => {
       cpuSecondsPer1000: perThousand((embedded ?? kafka)!),
       embeddedCpuSecondsPer1000: embedded === undefined ? null : perThousand(embedded),
       kafkaCpuSecondsPer1000: kafka === undefined ? null : perThousand(kafka),
+      embeddedDeliveryTransactions: embedded?.deliveryTransactions ?? null,
+      kafkaDeliveryTransactions: kafka?.deliveryTransactions ?? null,
+      embeddedGasPerMessage: embedded?.gasPerMessage ?? null,
+      kafkaGasPerMessage: kafka?.gasPerMessage ?? null,
       embeddedHops: embedded?.hops ?? null,
       kafkaHops: kafka?.hops ?? null,
       ok: (embedded?.ok ?? true) && (kafka?.ok ?? true),
@@ -200,11 +208,13 @@ const main = async () => {
     if (!values.json) {
       log(
         `embedded: p50 ${figures.embeddedP50Ms} ms, p99 ${figures.embeddedP99Ms} ms, sent ${figures.embeddedSentPerS}/s, ` +
-          `${figures.embeddedCpuSecondsPer1000} CPU-s per 1,000`,
+          `${figures.embeddedCpuSecondsPer1000} CPU-s per 1,000, ${figures.embeddedDeliveryTransactions} delivery transactions, ` +
+          `${figures.embeddedGasPerMessage} gas per message`,
       )
       log(
         `kafka:    p50 ${figures.kafkaP50Ms} ms, p99 ${figures.kafkaP99Ms} ms, sent ${figures.kafkaSentPerS}/s, ` +
-          `${figures.kafkaCpuSecondsPer1000} CPU-s per 1,000 (p50 ${figures.kafkaOverEmbeddedP50}× embedded; goal ≤ 1.3)`,
+          `${figures.kafkaCpuSecondsPer1000} CPU-s per 1,000, ${figures.kafkaDeliveryTransactions} delivery transactions, ` +
+          `${figures.kafkaGasPerMessage} gas per message (p50 ${figures.kafkaOverEmbeddedP50}× embedded; goal ≤ 1.3)`,
       )
     }
     console.log(JSON.stringify(figures))

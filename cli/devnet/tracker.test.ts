@@ -284,6 +284,26 @@ describe("Tracker", () => {
       })
     })
 
+    it("given confirmed transactions, one read twice, when the summary is taken, then it counts each once and gives their gas per message delivered", () => {
+      const tracker = trackerOf([0, 1, 2, 3])
+      const both = confirmed(
+        [
+          [2, "delivered"],
+          [3, "failed"],
+        ],
+        13_000,
+      )
+      // Two transactions of one message each (90,000 gas each), and one of two messages, one failed (90,000)
+      tracker.apply([...journey(), both, both])
+      expect(tracker.summary()).toMatchObject({ deliveryTransactions: 3, gasPerMessage: 90_000 })
+    })
+
+    it("given nothing confirmed, when the summary is taken, then it has no gas per message", () => {
+      const tracker = trackerOf([0])
+      tracker.apply([observed(0, 0)])
+      expect(tracker.summary()).toMatchObject({ deliveryTransactions: 0, gasPerMessage: null })
+    })
+
     it("given the journey's record times, when it is applied with them, then each hop runs between the records, not the envelopes' times", () => {
       const tracker = trackerOf([0, 1, 2, 3])
       const events = journey()

@@ -111,6 +111,10 @@ export interface Summary {
   readonly sentPerS: number | null
   /** Per hop, keyed `observed→proven` and so on, over the messages delivered. */
   readonly hops: Readonly<Record<string, HopLatency>>
+  /** Destination transactions confirmed (`DeliveryConfirmed`): what the relay paid for. */
+  readonly deliveryTransactions: number
+  /** Gas those transactions used in all, per message they delivered; null before any delivered. */
+  readonly gasPerMessage: number | null
 }
 
 /**
@@ -194,6 +198,8 @@ export class Tracker {
   /** Checkpoints reached, by stage and then by lane (`laneIdOf`). */
   readonly #checkpoints = new Map<TrackedStage, Map<string, LaneCheckpoints>>()
   readonly #stalls = new Map<string, string>()
+  /** Each confirmed destination transaction once (a record read twice says the same): its gas, and what it delivered. */
+  readonly #transactions = new Map<string, { readonly gasUsed: bigint; readonly delivered: number }>()
 
   sent(message: SentMessage): void {
     this.#sent.set(message.body.toLowerCase(), message)
@@ -281,6 +287,11 @@ export class Tracker {
     }
     if (event._tag === "LaneStalled")
       this.#stalls.set(laneKey(event.lane), `${event.reason}: ${event.detail}`)
+    if (event._tag === "DeliveryConfirmed")
+      this.#transactions.set(event.transactionHash, {
+        gasUsed: BigInt(event.gasUsed),
+        delivered: event.outcomes.filter((o) => o.result === "delivered").length,
+      })
     for (const mark of marksOf(event)) {
       if (!isTracked(mark.stage)) continue
       if (mark.on === "checkpoint") {
@@ -345,6 +356,12 @@ export class Tracker {
       last = Math.max(last, m.sent.sentAt)
     }
     const span = all.length < 2 ? 0 : last - first
+    let gas = 0n
+    let deliveredByThem = 0
+    for (const t of this.#transactions.values()) {
+      gas += t.gasUsed
+      deliveredByThem += t.delivered
+    }
     return {
       sent: counts.sent,
       delivered: counts.delivered,
@@ -353,6 +370,8 @@ export class Tracker {
       p99Ms: percentile(latenciesMs, 0.99),
       sentPerS: span === 0 ? null : Math.round(((all.length - 1) * 1000 * 10) / span) / 10,
       hops,
+      deliveryTransactions: this.#transactions.size,
+      gasPerMessage: deliveredByThem === 0 ? null : Number(gas / BigInt(deliveredByThem)),
     }
   }
 }

@@ -43,6 +43,28 @@ const larger = (a: bigint, b: bigint): bigint => (a > b ? a : b)
  */
 export const withMargin = (estimate: bigint, marginBps: number): bigint => ceilBps(estimate, marginBps)
 
+/** Gas the Inbox keeps aside around each recipient call (`CALL_RESERVE` in `Inbox.sol`). */
+const INBOX_CALL_RESERVE = 5_000n
+/** An upper bound on recording one message's failure: a new `_failed` slot and its event, revert data capped at 256 bytes. */
+const FAILURE_RECORD_GAS = 40_000n
+
+/**
+ * The most gas a delivery's messages can take on top of what its estimate saw: each call's whole gas limit (and
+ * the 1/64 the EVM keeps back from it), the Inbox's reserve around it, and the record of its failure. Added to
+ * the estimate of a batch that ran short of gas once, so it cannot run short again however its recipients behave
+ * (the Inbox gives no call more than its limit).
+ *
+ * @example
+ * ```ts
+ * worstCaseMessagesGas([200_000n]) // 248175n
+ * ```
+ */
+export const worstCaseMessagesGas = (gasLimits: ReadonlyArray<bigint>): bigint =>
+  gasLimits.reduce(
+    (sum, limit) => sum + (limit * 64n) / 63n + 1n + INBOX_CALL_RESERVE + FAILURE_RECORD_GAS,
+    0n,
+  )
+
 /** The submitter's own nonce counter (see the module doc). */
 export interface NonceCounter {
   /** The nonce the next transaction takes (reads the chain's pending count the first time). */

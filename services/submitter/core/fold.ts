@@ -439,13 +439,14 @@ const onFailed = (state: SubmitterState, event: DeliveryFailed, input: Envelope)
   if (event.action === "retry") return
   // Without revert data the chain never judged the work, and a pause is temporary: it goes back to the queue.
   if (event.revertData === null || isTransientRevert(event.revertData)) return
-  // An included batch short of gas was estimated before the transactions ahead of it landed (a recipient's gas
-  // can depend on them): its messages are estimated again, once each, so a recipient whose gas differs between
-  // estimate and execution every time costs one reverted transaction, not the account's balance.
+  // An included batch that ran short of gas (`InsufficientGas`, or out of gas with no revert data: a recipient
+  // used more than at the estimate, which was made before the transactions ahead of it landed) goes back to the
+  // queue once, and is sent again with gas for every message's whole limit (`shortOfGas`), which the Inbox cannot
+  // run short of; a message whose batch falls short even so is refused. A retry's message is kept as before.
   let faulty = event.messageIds
-  if (event.transactionHash !== null && isGasShortfall(event.revertData)) {
-    faulty = event.messageIds.filter((id) => lane.shortOfGas.has(id))
-    for (const id of event.messageIds) lane.shortOfGas.add(id)
+  if (event.transactionHash !== null && (isGasShortfall(event.revertData) || event.revertData === "0x")) {
+    faulty = event.messageIds.filter((id) => lane.shortOfGas.has(id) || isRetryOnly(lane, id))
+    for (const id of event.messageIds) if (!isRetryOnly(lane, id)) lane.shortOfGas.add(id)
     if (faulty.length === 0) return
   }
   const commits = event.action === "commit" || event.action === "commitAndDeliver"

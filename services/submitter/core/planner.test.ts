@@ -250,6 +250,15 @@ describe("planActions", () => {
     const second = sent(attested, 2, 1)
     // Then its messages are parked, as any the Inbox refuses
     expect(plan([...once, second, short(second, 2)]).actions).toEqual([])
+    // …as it is when the transaction ran out of gas with no revert data at all (planned again, then parked)
+    const outOfGas = (submission: Envelope, tx: number) =>
+      lane.failed(submission.id, { action: "commitAndDeliver", ids, tx, revertData: "0x" })
+    expect(plan([attested, chunk!, first, outOfGas(first, 1)]).actions.map(summary)).toEqual([
+      "commitAndDeliver[0,2)@2",
+    ])
+    expect(plan([attested, chunk!, first, outOfGas(first, 1), second, outOfGas(second, 2)]).actions).toEqual(
+      [],
+    )
     // …while a shortfall at the estimate (no transaction) parks them at once, as before
     const atEstimate = lane.failed(attested.id, {
       action: "commitAndDeliver",

@@ -127,7 +127,10 @@ export interface LaneState {
   readonly settled: Map<MessageId, Settlement>
   /** Failed and refused messages, held for retries (whether or not their chunk is). */
   readonly retained: Map<MessageId, RetainedMessage>
-  /** Messages whose included batch ran short of gas once; a second time, they are refused (until settled). */
+  /**
+   * Messages whose included batch ran short of gas once: sent again with gas for their whole limits, and refused
+   * if that falls short too. Cleared with their chunk.
+   */
   readonly shortOfGas: Set<MessageId>
   /** Every message below this nonce is settled and forgotten; later proofs of them are ignored. */
   floor: number

@@ -12,18 +12,11 @@ import type { ChainWriter, InboxDeliveries, SignedTransaction } from "../../../c
 import { Address, type Envelope, makeEnvelope, TxHash } from "../../../schemas/index.ts"
 import { foldCore, producerOf, quietLogger } from "../../runtime/index.ts"
 import { makeSubmitterCore } from "../core/index.ts"
-import { makeLaneFixture } from "../test/lane-fixture.ts"
+import { DST, fakeLane } from "../test/fake-writer.ts"
 import { tickerSettings } from "../test/ticker-settings.ts"
 import { makeTicker } from "./ticker.ts"
 
-const DST = 902
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: DST,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 4,
-})
+const lane = fakeLane(4)
 
 /** A ticker over a state with a batch ready, whose group says what `group` says; the chain records broadcasts. */
 const tickerOver = (group: { standby: boolean; fence: () => Promise<void> }) => {

@@ -275,8 +275,52 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
 }
 
 /**
+ * The lowest flight is stuck and nonces below it are not mined: if the node holds transactions at them (sent
+ * by this account outside the submitter's flights), it waits for them; if not, the first of them is a gap no
+ * flight will fill (its transaction was forgotten, its work planned again or settled), so a transfer of nothing
+ * to the account itself takes it. The flight itself is not bumped: its fee is not why it waits.
+ */
+const fillGapBelow = async (w: Writer, flight: ActiveFlight, mined: number): Promise<TickResult> => {
+  const { chain } = w.deps
+  const pending = await chain.transactionCount("pending")
+  if (pending >= flight.nonce) {
+    flight.lastSentAt = Date.now()
+    return {
+      kind: "pending",
+      reason: `waiting behind nonces ${mined}–${flight.nonce - 1}, which the node holds`,
+      transactionHash: flight.transactions.at(-1)!.hash,
+      nonce: flight.nonce,
+    }
+  }
+  const request: TransactionRequest = {
+    to: w.address,
+    data: "0x",
+    gas: 21_000n,
+    nonce: pending,
+    ...(await chain.fees()),
+  }
+  const signed = await chain.sign(request)
+  // Only while the group still gives this member the partitions: a zombie sends nothing.
+  await w.deps.views.fence()
+  const verdict = await chain.broadcast(signed)
+  flight.lastSentAt = Date.now()
+  const reason =
+    `nonce ${pending} below the flight at ${flight.nonce} is held by no transaction` +
+    (verdict.kind === "refused"
+      ? `; filling it was refused: ${verdict.reason}`
+      : `; filled by ${signed.hash}`)
+  w.deps.logger.warn("a nonce gap held the transactions in the air back", {
+    gap: pending,
+    flight: flight.nonce,
+    transactionHash: signed.hash,
+    verdict: verdict.kind,
+  })
+  return { kind: "gap-filled", reason, transactionHash: signed.hash, nonce: pending }
+}
+
+/**
  * One step of the flight in the air: settle it from its receipt, record what the chain shows if its nonce was
- * used by another transaction, replace it if stuck, or report it pending.
+ * used by another transaction, replace it if stuck (or fill a nonce gap below it), or report it pending.
  *
  * @example
  * ```ts
@@ -303,5 +347,6 @@ export const advanceFlight = async (w: Writer, flight: ActiveFlight): Promise<Ti
       nonce: flight.nonce,
     }
   }
+  if (latest < flight.nonce) return fillGapBelow(w, flight, latest)
   return replace(w, flight)
 }

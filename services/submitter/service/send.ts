@@ -25,7 +25,7 @@ import {
   toAddress,
   toU256,
 } from "../../../schemas/index.ts"
-import { inboxCallOf, receiptReadOf, withMargin } from "../chain/index.ts"
+import { inboxCallOf, receiptReadOf, withMargin, worstCaseMessagesGas } from "../chain/index.ts"
 import {
   attemptedSummary,
   CHECKPOINT_INBOX_ERRORS,
@@ -236,6 +236,8 @@ const isolate = async (
   return badOne
 }
 
+const maxOf = (a: bigint, b: bigint) => (a > b ? a : b)
+
 type Estimate = Awaited<ReturnType<Writer["deps"]["chain"]["estimate"]>>
 
 /** A transaction to send: what it is for, its Inbox call, and how to record it. */
@@ -256,19 +258,26 @@ export interface Submission {
   readonly proofRoot: Bytes32 | null
   /** The nonce of each message, to read the Inbox if the flight is superseded. */
   readonly messageNonces: ReadonlyMap<MessageId, number>
+  /** Gas added to the estimate instead of the margin, when larger (a batch that ran short of gas once). */
+  readonly gasFloor?: bigint
 }
 
 /**
  * Sends a planned action: checks the Inbox (recording `DeliverySkipped` for what it has), estimates gas
  * (recording `DeliveryFailed` on a revert), signs, broadcasts, and records `DeliverySubmitted`; the new flight
- * joins `w.flights`.
+ * joins `w.flights`. With `worstCaseGas`, a delivery carries gas for every message's whole limit on top of its
+ * estimate (`worstCaseMessagesGas`): its batch ran short of gas once.
  *
  * @example
  * ```ts
  * const result = await sendAction(writer, plan.actions[0]) // { kind: "submitted", … }
  * ```
  */
-export const sendAction = async (w: Writer, planned: PlannedAction): Promise<TickResult> => {
+export const sendAction = async (
+  w: Writer,
+  planned: PlannedAction,
+  options: { readonly worstCaseGas?: boolean } = {},
+): Promise<TickResult> => {
   const checked = await checkInbox(w, planned)
   if ("done" in checked) {
     w.failures = 0
@@ -290,6 +299,9 @@ export const sendAction = async (w: Writer, planned: PlannedAction): Promise<Tic
       root: action.kind === "deliver" ? null : action.checkpoint.root,
       proofRoot: action.kind === "commit" ? null : action.checkpoint.root,
       messageNonces: new Map(messageIds.map((id, i) => [id, (action as DeliverAction).start + i])),
+      ...(options.worstCaseGas === true && action.kind !== "commit"
+        ? { gasFloor: worstCaseMessagesGas(action.messages.map((m) => BigInt(m.gasLimit))) }
+        : {}),
     },
     isolated?.estimated,
   )
@@ -339,7 +351,7 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
   const fees = await chain.fees()
   const nonce = await w.nextNonce()
   const request = chain.request(s.call, {
-    gas: withMargin(estimated.gas, w.deps.settings.gasMarginBps),
+    gas: maxOf(withMargin(estimated.gas, w.deps.settings.gasMarginBps), estimated.gas + (s.gasFloor ?? 0n)),
     nonce,
     ...fees,
   })

@@ -6,100 +6,17 @@
  * receipts these paths make.
  */
 import { describe, expect, it } from "vitest"
-import type { ChainWriter, InboxDeliveries } from "../../../chains/index.ts"
-import {
-  type DeliveryFailed,
-  type DeliverySkipped,
-  type Envelope,
-  type MessageId,
-  makeEnvelope,
-} from "../../../schemas/index.ts"
-import { foldCore, jsonLogger, producerOf } from "../../runtime/index.ts"
-import {
-  type DeliverAction,
-  emptySubmitterState,
-  type InboxMessageStatus,
-  laneIdOf,
-  makeSubmitterCore,
-  planActions,
-} from "../core/index.ts"
-import { makeLaneFixture } from "../test/lane-fixture.ts"
-import { tickerSettings } from "../test/ticker-settings.ts"
+import type { ChainWriter } from "../../../chains/index.ts"
+import type { DeliveryFailed, DeliverySkipped, Envelope, MessageId } from "../../../schemas/index.ts"
+import { foldCore, producerOf } from "../../runtime/index.ts"
+import { type DeliverAction, laneIdOf, makeSubmitterCore, planActions } from "../core/index.ts"
+import { DST, fakeLane, writerOver } from "../test/fake-writer.ts"
 import { advanceFlight } from "./flight.ts"
 import { sendAction } from "./send.ts"
 import { skippedStatuses } from "./skipped-statuses.ts"
-import { type ActiveFlight, makeWriter } from "./writer.ts"
+import type { ActiveFlight } from "./writer.ts"
 
-const DST = 902
-const lane = makeLaneFixture({
-  srcChainId: 777,
-  outbox: "0x00000000000000000000000000000000000a11ce",
-  dstChainId: DST,
-  recipient: "0x000000000000000000000000000000000000c0de",
-  count: 6,
-})
-
-/**
- * The Inbox as the test sets it: the count a root was committed with, each nonce's status (an Error: the read
- * fails), and the attempted bitmap (by default, the nonces shown delivered or failed).
- */
-interface FakeInbox {
-  readonly committed?: number
-  readonly statuses: Readonly<Record<number, InboxMessageStatus | Error>>
-  readonly attempted?: ReadonlyArray<number>
-}
-
-/** A reader of the fake Inbox, and the nonces whose status it was asked for. */
-const readerOf = (inbox: FakeInbox) => {
-  const statusReads: number[] = []
-  const reader: InboxDeliveries = {
-    committedCount: async () => inbox.committed ?? 0,
-    attempted: async (_, start, end) => {
-      const attempted =
-        inbox.attempted ??
-        Object.entries(inbox.statuses)
-          .filter(([, status]) => status === "delivered" || status === "failed")
-          .map(([nonce]) => Number(nonce))
-      return new Set(attempted.filter((nonce) => start <= nonce && nonce < end))
-    },
-    attemptsOf: async () => new Map(),
-    messageStatus: async (_, nonce) => {
-      statusReads.push(nonce)
-      const status = inbox.statuses[nonce] ?? "none"
-      if (status instanceof Error) throw status
-      return status
-    },
-  }
-  return { reader, statusReads }
-}
-
-/** A writer over the fake Inbox; `chain` fakes the calls of the chain's writer a path makes. */
-const writerOver = (inbox: FakeInbox, chain: Partial<ChainWriter> = {}) => {
-  const { reader, statusReads } = readerOf(inbox)
-  const published: Envelope[] = []
-  const warnings: Array<{ msg: string; messageId?: string; nonce?: number; error?: string }> = []
-  const w = makeWriter({
-    settings: tickerSettings(),
-    chain: { sender: "0x000000000000000000000000000000000000c0fe", ...chain } as ChainWriter,
-    reader,
-    views: {
-      caughtUp: async () => true,
-      expect: () => {},
-      current: async () => emptySubmitterState(DST),
-      epoch: () => 0,
-      standby: () => false,
-      fence: async () => {},
-    },
-    publish: async (envelopes) => {
-      published.push(...envelopes)
-      return envelopes.map((_, offset) => ({ topic: "chorus.deliveries", partition: 0, offset }))
-    },
-    stamp: (event, cause, time) =>
-      makeEnvelope(event, { producer: producerOf("submitter", String(DST)), causationId: cause, time }),
-    logger: jsonLogger({ write: (line: string) => warnings.push(JSON.parse(line)) }, "warn"),
-  })
-  return { w, published, warnings, statusReads }
-}
+const lane = fakeLane(6)
 
 const skipsIn = (published: ReadonlyArray<Envelope>) =>
   published.filter((e) => e.type === "DeliverySkipped").map((e) => e.event as DeliverySkipped)

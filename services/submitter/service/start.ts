@@ -76,6 +76,7 @@ const BUSY: ReadonlySet<TickKind> = new Set([
   "refused",
   "submitted",
   "replaced",
+  "gap-filled",
   "confirmed",
   "reverted",
   "superseded",

@@ -77,6 +77,16 @@ export type TickResult =
       readonly replaces: TxHash
       readonly nonce: number
     }
+  /**
+   * The lowest flight waited behind a nonce no transaction holds (one the node forgot, whose work went back to
+   * the queue): a transfer of nothing to the account itself was sent at that nonce, so the flights above land.
+   */
+  | {
+      readonly kind: "gap-filled"
+      readonly reason: string
+      readonly transactionHash: TxHash
+      readonly nonce: number
+    }
   /** The node refused the replacement; the flight keeps waiting and bumps again later. */
   | { readonly kind: "replacement-refused"; readonly reason: string; readonly nonce: number }
   /** Included, waiting for `confirmations`. */

@@ -234,6 +234,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         behindSince = null
         // Whoever holds the partitions follows the flights now; if they come back, the log says where they are.
         w.flights = []
+        w.nonces.resync()
         recoveredAt = -1
         return {
           kind: "standby",
@@ -249,6 +250,8 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         recoveredAt = views.epoch()
         const mine = new Map(w.flights.map((f) => [f.nonce, f]))
         w.flights = []
+        // Another member may have used nonces meanwhile: the chain says which come next.
+        w.nonces.resync()
         const recovered: number[] = []
         for (const flight of state.flights.values()) {
           const known = mine.get(flight.nonce)
@@ -278,18 +281,35 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (!(await views.caughtUp())) return catchingUp("folding the submitter's own records")
       behindSince = null
       const state = await views.current()
+      // A flight on the log but not in the air here: one another member recorded after this one took the
+      // partitions (its record was held up). It is followed too, and its nonce is not taken again.
+      const followed = new Set(w.flights.map((f) => f.nonce))
+      for (const flight of state.flights.values()) {
+        if (followed.has(flight.nonce)) continue
+        logger.warn("following a flight the log shows in the air that this member did not send", {
+          nonce: flight.nonce,
+          transactions: flight.transactions.map((t) => t.hash),
+        })
+        w.launched(recoveredFlight(state, flight))
+      }
       const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null
       const resumeOf = (chainId: number) => halts?.resumeOf(chainId) ?? null
       const request = pendingRetries(state).find((r) => haltOf(r.lane.srcChainId) === null)
       if (request !== undefined) return await answerRetry(w, state, request)
       const plan = planActions(state, Date.now(), settings, haltOf, resumeOf)
       const next = plan.actions[0]
-      if (next !== undefined) return await sendAction(w, next)
+      if (next !== undefined) {
+        const shortBefore = state.lanes.get(next.laneId)?.shortOfGas
+        const worstCaseGas =
+          next.kind !== "commit" && next.messageIds.some((id) => shortBefore?.has(id) === true)
+        return await sendAction(w, next, { worstCaseGas })
+      }
       return inTheAir ?? waitingResult(plan.waiting)
     } catch (error) {
       if (error instanceof MemberFencedError) {
         // Whoever holds the partitions now finishes the flights from the log; if they come back, so will this one.
         w.flights = []
+        w.nonces.resync()
         recoveredAt = -1
         return { kind: "fenced", reason: error.shortMessage }
       }

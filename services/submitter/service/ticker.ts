@@ -214,6 +214,17 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
     }
   }
 
+  /**
+   * Another member holds the partitions (standby, or fenced before a broadcast): it follows the flights from the
+   * log and may use nonces meanwhile, so this one forgets both; if the partitions come back, the log says where
+   * the flights are and the chain which nonce comes next.
+   */
+  const letGo = () => {
+    w.flights = []
+    w.nonces.resync()
+    recoveredAt = -1
+  }
+
   const step = async (): Promise<TickResult> => {
     if (stopped) return { kind: "stopped", reason: "the submitter was stopped" }
     try {
@@ -232,10 +243,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       if (misconfigured !== null) return { kind: "misconfigured", reason: misconfigured }
       if (views.standby()) {
         behindSince = null
-        // Whoever holds the partitions follows the flights now; if they come back, the log says where they are.
-        w.flights = []
-        w.nonces.resync()
-        recoveredAt = -1
+        letGo()
         return {
           kind: "standby",
           reason:
@@ -260,7 +268,6 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
             flight.transactions.every((t) => known.transactions.some((k) => k.hash === t.hash))
           if (!same) recovered.push(flight.nonce)
           w.launched(same ? known : recoveredFlight(state, flight))
-          w.nonces.used(flight.nonce)
         }
         // Outcomes are stamped after the submissions they close, even if those were stamped ahead of this clock.
         for (const flight of state.flights.values()) for (const t of flight.transactions) w.notBefore(t.time)
@@ -307,10 +314,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
       return inTheAir ?? waitingResult(plan.waiting)
     } catch (error) {
       if (error instanceof MemberFencedError) {
-        // Whoever holds the partitions now finishes the flights from the log; if they come back, so will this one.
-        w.flights = []
-        w.nonces.resync()
-        recoveredAt = -1
+        letGo()
         return { kind: "fenced", reason: error.shortMessage }
       }
       w.backOff()

@@ -138,6 +138,31 @@ describe("errors against a live broker", () => {
   })
 })
 
+describe("watermarks on Kafka", () => {
+  it("answer every caller with at least what was acknowledged before it asked, while callers share requests", async () => {
+    // Given a topic written one record at a time, and callers asking for its watermarks all the while
+    const topic = name("watermarks-fresh")
+    await bus.ensureTopics([{ name: topic, partitions: 1, cleanupPolicy: "delete", retentionMs: -1 }])
+    let acknowledged = 0
+    const answers: Array<Promise<{ asked: number; high: number }>> = []
+    const ask = () => {
+      const asked = acknowledged
+      answers.push(bus.watermarks(topic).then((marks) => ({ asked, high: marks[0]!.high })))
+    }
+    // When each acknowledgement is followed at once by a few callers (they queue behind one another)
+    for (let i = 0; i < 30; i++) {
+      ask()
+      await bus.publish([{ topic, key: "k", value: encode(`${i}`) }])
+      acknowledged += 1
+      for (let j = 0; j < 3; j++) ask()
+    }
+    // Then no answer misses a record acknowledged before its caller asked, and the last ones see them all
+    const settled = await Promise.all(answers)
+    expect(settled.filter((answer) => answer.high < answer.asked)).toEqual([])
+    expect(settled.at(-1)!.high).toBe(30)
+  })
+})
+
 describe("read on Kafka", () => {
   it("deletes its throwaway consumer group, also when the reader stops early", async () => {
     const topic = name("read-groups")

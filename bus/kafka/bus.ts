@@ -686,11 +686,35 @@ class KafkaBus implements BusPort {
     offsetsForTimestamp: (topic, timestamp) => this.offsetsForTimestamp(topic, timestamp),
   }
 
+  /** Per topic, the watermarks request waiting in the admin queue that has not been sent yet. */
+  readonly #watermarksWaiting = new Map<string, Promise<ReadonlyArray<PartitionWatermarks>>>()
+
   async watermarks(topic: string): Promise<ReadonlyArray<PartitionWatermarks>> {
     this.#open("watermarks")
-    await this.#partitionMetadata(topic, "watermarks")
+    // Callers that ask while a request for the topic still waits its turn share it: it is sent after
+    // each of them asked, so its answer is as fresh as one of their own. Admin requests go one at a time,
+    // and views that check a topic before each decision (the chain halts) would otherwise queue one each.
+    const waiting = this.#watermarksWaiting.get(topic)
+    if (waiting !== undefined) return waiting
+    const answer = this.#fetchWatermarks(topic, () => {
+      if (this.#watermarksWaiting.get(topic) === answer) this.#watermarksWaiting.delete(topic)
+    })
+    this.#watermarksWaiting.set(topic, answer)
+    return answer
+  }
+
+  async #fetchWatermarks(topic: string, sent: () => void): Promise<ReadonlyArray<PartitionWatermarks>> {
     try {
-      const offsets = await this.#retryTransient(() => this.#admin.fetchTopicOffsets(topic))
+      await this.#partitionMetadata(topic, "watermarks")
+    } catch (error) {
+      sent()
+      throw error
+    }
+    try {
+      const offsets = await this.#retryTransient(() => {
+        sent()
+        return this.#admin.fetchTopicOffsets(topic)
+      })
       return offsets
         .map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }))
         .sort((a, b) => a.partition - b.partition)

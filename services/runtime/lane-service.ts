@@ -55,7 +55,7 @@ import { type LaneCore, stampOutputs, stampSourceOf } from "./lane-core.ts"
 import { foldLogInputs, type LogInputRange, readLogInputs, readRecordedReads } from "./log-fold.ts"
 import type { ServiceLogger } from "./logger.ts"
 import { producerOf } from "./producer.ts"
-import { RecentIds } from "./recent-ids.ts"
+import { RECENT_IDS, type RecentIds } from "./recent-ids.ts"
 import type { RunningService } from "./running-service.ts"
 
 export interface LaneServiceOptions<S> {
@@ -145,8 +145,9 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
    * No consumer group reads the reads topic, so its garbage is dead-lettered here, when a rebuild meets it:
    * once per record while the process remembers it (the last `RECENT_IDS` of them; a later rebuild or process
    * may write it again: dead letters are at least once, as they are for every topic). It is never folded.
+   * Positions, not event ids, so a plain set: garbage is rare, and the oldest position goes first.
    */
-  const deadLettered = new RecentIds()
+  const deadLettered = new Set<string>()
   const deadLetterReads = async (garbage: ReadonlyArray<{ record: BusRecord; error: ReadError }>) => {
     for (const { record, error } of garbage) {
       const at = `${record.topic}/${record.partition}/${record.offset}`
@@ -157,6 +158,7 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
         memberId: `${options.instance}/rebuild`,
       })
       deadLettered.add(at)
+      if (deadLettered.size > RECENT_IDS) deadLettered.delete(deadLettered.values().next().value!)
       logger.warn(
         "dead-lettered a record on the reads topic that is not a Chorus event or no trusted producer wrote",
         {

@@ -32,6 +32,11 @@
  *   operation each fail with one error that says so
  *   (`KafkaAuthenticationError`, `KafkaTlsError`, `KafkaAuthorizationError`
  *   naming the principal and the topic or group).
+ * - Admin requests go one at a time (`#serialized`: kafkajs's admin keeps
+ *   one metadata cache). Watermarks are asked before many decisions (every
+ *   chain-halts check), so callers for a topic share the request still
+ *   waiting its turn: it is sent after each of them asked, so no answer is
+ *   older than its call; a caller after it was sent gets a new one.
  * - The producer connects on the first publish, not at open: a read-only
  *   principal (the auditor, `chorus trace`) needs no right to write
  *   anything, not even the idempotent producer's id.

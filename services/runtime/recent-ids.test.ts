@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { describe, expect, it } from "vitest"
-import { RECENT_IDS, RecentIds } from "./recent-ids.ts"
+import { hashKey, keyedHash, RECENT_IDS, RecentIds } from "./recent-ids.ts"
 
 /** The event id numbered `n`. */
 const id = (n: number) => `0x${n.toString(16).padStart(64, "0")}`
@@ -91,6 +91,26 @@ describe("RecentIds", () => {
     expect([tail(1), tail(2), tail(3), head(1), head(2), head(3)].every((x) => ids.has(x))).toBe(true)
     expect(ids.has(tail(4))).toBe(false)
     expect(ids.has(head(4))).toBe(false)
+  })
+
+  it("given ids that differ only in the top bits of their words, or only in the bottom ones, then the keyed hash spreads them over the index", () => {
+    // A multiply carries low bits up, never high bits down: a hash that only multiplied would put all of the
+    // first family in one slot whatever its key, and lookups in a full window would walk every entry.
+    const slots = 8192
+    const spread = (word: (n: number, i: number) => number) => {
+      const key = hashKey()
+      const seen = new Set<number>()
+      const words = new Uint32Array(8)
+      for (let n = 0; n < RECENT_IDS; n++) {
+        for (let i = 0; i < 8; i++) words[i] = word(n, i) >>> 0
+        seen.add(keyedHash(words, 0, key) & (slots - 1))
+      }
+      return seen.size
+    }
+    // 4,096 ids thrown at random into 8,192 slots fill about 3,200 of them.
+    expect(spread((n, i) => ((n >>> (i * 2)) & 3) << 30)).toBeGreaterThan(2_800)
+    expect(spread((n, i) => (n >>> (i * 2)) & 3)).toBeGreaterThan(2_800)
+    expect(spread((n, i) => (i === 7 ? n : 0))).toBeGreaterThan(2_800)
   })
 
   it("refuses anything but an event id, naming it: two spellings of one id can never be taken for one", () => {

@@ -45,11 +45,28 @@ const ID_BYTES = 32
 const WORDS = ID_BYTES / 4
 const ID_TEXT = /^0x[0-9a-f]{64}$/
 
-/** Random odd multipliers, one per word, for the index's hash. */
-const hashKey = (): Uint32Array => {
+/** Random odd multipliers, one per word: the key of a window's hash. */
+export const hashKey = (): Uint32Array => {
   const key = crypto.getRandomValues(new Uint32Array(WORDS))
   for (let i = 0; i < WORDS; i++) key[i]! |= 1
   return key
+}
+
+/**
+ * A 32-bit hash of the 8 words at `offset`, keyed by `key` (odd multipliers). Each round folds the high bits
+ * down before the next multiply, and a final avalanche (murmur3's) does it for the last: a multiply alone
+ * carries low bits up, never high bits down, so slots taken from the low bits would ignore the top of every
+ * word, and ids differing only there would all share one slot whatever the key.
+ */
+export const keyedHash = (words: Uint32Array, offset: number, key: Uint32Array): number => {
+  let h = 0
+  for (let i = 0; i < WORDS; i++) {
+    h = Math.imul(h ^ words[offset + i]!, key[i]!)
+    h ^= h >>> 16
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
 }
 
 export class RecentIds {
@@ -116,9 +133,7 @@ export class RecentIds {
   }
 
   #hash(words: Uint32Array, offset: number): number {
-    let h = 0
-    for (let i = 0; i < WORDS; i++) h = (Math.imul(h ^ words[offset + i]!, this.#key[i]!) + 0x9e3779b9) | 0
-    return (h ^ (h >>> 15)) & this.#mask
+    return keyedHash(words, offset, this.#key) & this.#mask
   }
 
   #same(slot: number): boolean {

@@ -31,7 +31,8 @@ export const bumpFees = (old: Fees, bumpBps: number, current: Fees): Fees => {
   return { maxFeePerGas: larger(maxFeePerGas, maxPriorityFeePerGas), maxPriorityFeePerGas }
 }
 
-const larger = (a: bigint, b: bigint): bigint => (a > b ? a : b)
+/** The larger of two amounts (fees, gas). */
+export const larger = (a: bigint, b: bigint): bigint => (a > b ? a : b)
 
 /**
  * A gas limit with `marginBps` added to the estimate.

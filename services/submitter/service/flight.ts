@@ -234,10 +234,7 @@ const replace = async (w: Writer, flight: ActiveFlight): Promise<TickResult> => 
   }
   const fees = bumpFees(old, w.deps.settings.feeBumpBps, await w.deps.chain.fees())
   const request: TransactionRequest = { ...old, ...fees, nonce: flight.nonce }
-  const signed = await w.deps.chain.sign(request)
-  // Only while the group still gives this member the partitions: a zombie sends nothing.
-  await w.deps.views.fence()
-  const verdict = await w.deps.chain.broadcast(signed)
+  const { signed, verdict } = await w.sendFenced(request)
   flight.lastSentAt = Date.now()
   if (verdict.kind === "refused") {
     // Underpriced or otherwise refused: the next attempt bumps from these fees.
@@ -299,10 +296,7 @@ const fillGapBelow = async (w: Writer, flight: ActiveFlight, mined: number): Pro
     nonce: pending,
     ...(await chain.fees()),
   }
-  const signed = await chain.sign(request)
-  // Only while the group still gives this member the partitions: a zombie sends nothing.
-  await w.deps.views.fence()
-  const verdict = await chain.broadcast(signed)
+  const { signed, verdict } = await w.sendFenced(request)
   flight.lastSentAt = Date.now()
   const reason =
     `nonce ${pending} below the flight at ${flight.nonce} is held by no transaction` +

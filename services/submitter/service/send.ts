@@ -25,7 +25,7 @@ import {
   toAddress,
   toU256,
 } from "../../../schemas/index.ts"
-import { inboxCallOf, receiptReadOf, withMargin, worstCaseMessagesGas } from "../chain/index.ts"
+import { inboxCallOf, larger, receiptReadOf, withMargin, worstCaseMessagesGas } from "../chain/index.ts"
 import {
   attemptedSummary,
   CHECKPOINT_INBOX_ERRORS,
@@ -236,8 +236,6 @@ const isolate = async (
   return badOne
 }
 
-const maxOf = (a: bigint, b: bigint) => (a > b ? a : b)
-
 type Estimate = Awaited<ReturnType<Writer["deps"]["chain"]["estimate"]>>
 
 /** A transaction to send: what it is for, its Inbox call, and how to record it. */
@@ -351,14 +349,13 @@ export const submit = async (w: Writer, s: Submission, estimate?: Estimate): Pro
   const fees = await chain.fees()
   const nonce = await w.nextNonce()
   const request = chain.request(s.call, {
-    gas: maxOf(withMargin(estimated.gas, w.deps.settings.gasMarginBps), estimated.gas + (s.gasFloor ?? 0n)),
+    gas: larger(withMargin(estimated.gas, w.deps.settings.gasMarginBps), estimated.gas + (s.gasFloor ?? 0n)),
     nonce,
     ...fees,
   })
-  const signed = await chain.sign(request)
-  // Only while the group still gives this member the partitions: a zombie sends nothing.
-  await w.deps.views.fence()
-  let verdict = await chain.broadcast(signed)
+  const sent = await w.sendFenced(request)
+  const { signed } = sent
+  let verdict = sent.verdict
   // An error answer does not prove the node did not take the transaction (a lost answer, or a retried send that
   // found it already there): the chain, not the answer, says whether it was sent.
   if (verdict.kind === "refused" && (await sentAnyway(w, signed.hash))) {

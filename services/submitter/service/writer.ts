@@ -20,6 +20,8 @@ import {
   describeError,
   type HexString,
   type InboxDeliveries,
+  type SendVerdict,
+  type SignedTransaction,
   type TransactionRequest,
 } from "../../../chains/index.ts"
 import {
@@ -104,6 +106,11 @@ export interface Writer {
    * past its own nonce), and a new batch at a nonce in the air would replace that flight on the node.
    */
   nextNonce(): Promise<number>
+  /**
+   * Signs and broadcasts, but only while the group still gives this member the partitions (rejects with
+   * `MemberFencedError` otherwise): a zombie sends nothing.
+   */
+  sendFenced(request: TransactionRequest): Promise<{ signed: SignedTransaction; verdict: SendVerdict }>
   /** Adds a flight to those in the air, in nonce order. */
   launched(flight: ActiveFlight): void
   /** Takes a flight out of those in the air: its outcome is recorded, or another member follows it now. */
@@ -172,6 +179,11 @@ export const makeWriter = (deps: TickerDeps): Writer => {
       const held = new Set(writer.flights.map((f) => f.nonce))
       while (held.has(nonce)) nonce++
       return nonce
+    },
+    sendFenced: async (request) => {
+      const signed = await deps.chain.sign(request)
+      await deps.views.fence()
+      return { signed, verdict: await deps.chain.broadcast(signed) }
     },
     launched: (flight) => {
       writer.flights = [...writer.flights, flight].sort((a, b) => a.nonce - b.nonce)

@@ -42,6 +42,7 @@ import {
 } from "viem"
 import { ChorusError } from "../../errors/index.ts"
 import { answerProblem } from "./answer-shapes.ts"
+import { batchingFetch } from "./batching-fetch.ts"
 import {
   causesOf,
   excerptOf,
@@ -53,7 +54,6 @@ import {
   shortOf,
   WrongChainError,
 } from "./errors.ts"
-import { nodeFetch } from "./node-fetch.ts"
 
 export interface EvmClientOptions {
   readonly chainId: number
@@ -130,7 +130,7 @@ export const makeEvmClient = (options: EvmClientOptions): EvmClient => {
   const timeout = options.timeoutMs ?? 10_000
   const transports = rpcUrls.map((url, i) =>
     checkedTransport(
-      options.transports?.[i] ?? http(url, { retryCount, retryDelay, timeout, fetchFn: nodeFetch }),
+      options.transports?.[i] ?? http(url, { retryCount, retryDelay, timeout, fetchFn: batchingFetch }),
       url,
       chainId,
     ),

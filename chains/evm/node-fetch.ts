@@ -137,23 +137,34 @@ const decodersOf = (method: string, response: IncomingMessage): Transform[] | Er
   return decoders
 }
 
+/** The `Response` viem reads, over an answer read whole: its status, its headers by name, and its text. */
+export const textResponse = (
+  status: number,
+  statusText: string,
+  header: (name: string) => string | null,
+  text: string,
+): Response =>
+  ({
+    ok: status >= 200 && status < 300,
+    status,
+    statusText,
+    headers: { get: header },
+    body: null,
+    text: () => Promise.resolve(text),
+  }) as unknown as Response
+
 /** The `Response` viem reads, over an answer read whole. */
 const answerOf = (response: IncomingMessage, text: string): Response => {
   const headers = response.headers
-  const status = response.statusCode ?? 0
-  return {
-    ok: status >= 200 && status < 300,
-    status,
-    statusText: response.statusMessage ?? "",
-    headers: {
-      get: (name: string) => {
-        const value = headers[name.toLowerCase()]
-        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value
-      },
+  return textResponse(
+    response.statusCode ?? 0,
+    response.statusMessage ?? "",
+    (name) => {
+      const value = headers[name.toLowerCase()]
+      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value
     },
-    body: null,
-    text: () => Promise.resolve(text),
-  } as unknown as Response
+    text,
+  )
 }
 
 /**

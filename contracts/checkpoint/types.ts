@@ -28,5 +28,35 @@ export const checkpointTypes = {
   ],
 } as const
 
+/**
+ * The hub registry's whole operator set at an epoch: what `OperatorRegistry` announces with every change, and what
+ * operators sign (EIP-712 `OperatorSetUpdate`, the network's domain) to carry it to every Inbox.
+ */
+export type OperatorSet = {
+  epoch: bigint
+  /** Strictly ascending. */
+  operators: readonly Address[]
+  weights: readonly bigint[]
+  thresholdBps: number
+}
+
+/** EIP-712 types of an operator-set update (the Solidity `OPERATOR_SET_UPDATE_TYPEHASH`). */
+export const operatorSetUpdateTypes = {
+  OperatorSetUpdate: [
+    { name: "epoch", type: "uint64" },
+    { name: "operators", type: "address[]" },
+    { name: "weights", type: "uint96[]" },
+    { name: "thresholdBps", type: "uint16" },
+  ],
+} as const
+
+/** What operators sign for Inboxes: EIP-712 typed data of the network's domain, one of these. */
+export type InboxTypedData =
+  | { primaryType: "Checkpoint"; message: Checkpoint }
+  | { primaryType: "OperatorSetUpdate"; message: OperatorSet }
+
+/** The EIP-712 types of everything operators sign for Inboxes. */
+export const inboxTypes = { ...checkpointTypes, ...operatorSetUpdateTypes } as const
+
 /** A signature attributed to its signer, as the attestation collector gathers them. */
 export type SignerSignature = { signer: Address; signature: Hex }

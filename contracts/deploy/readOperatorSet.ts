@@ -1,12 +1,8 @@
 import type { Address, PublicClient } from "viem"
+import type { OperatorSet } from "../checkpoint/types.ts"
 import { operatorRegistryAbi } from "../out/index.ts"
 
-export type OperatorSet = {
-  operators: readonly Address[]
-  weights: readonly bigint[]
-  thresholdBps: number
-  epoch: bigint
-}
+export type { OperatorSet }
 
 /**
  * Reads the registry's current operator set, to mirror it into Inboxes with `configureInbox`.

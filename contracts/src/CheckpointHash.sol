@@ -14,6 +14,9 @@ library CheckpointHash {
     bytes32 internal constant CHECKPOINT_TYPEHASH =
         keccak256("Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count)");
 
+    bytes32 internal constant OPERATOR_SET_UPDATE_TYPEHASH =
+        keccak256("OperatorSetUpdate(uint64 epoch,address[] operators,uint96[] weights,uint16 thresholdBps)");
+
     function domainSeparator(uint256 registryChainId, address registry) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256(bytes(NAME)), keccak256(bytes(VERSION)), registryChainId, registry)
@@ -35,5 +38,26 @@ library CheckpointHash {
             // Restore the free memory pointer clobbered above.
             mstore(0x40, m)
         }
+    }
+
+    /// @dev The digest of an operator-set update: the hub registry's whole set at `epoch`. EIP-712 hashes an array
+    /// as the keccak of its elements, each padded to 32 bytes, which is what `abi.encodePacked` does for arrays.
+    function operatorSetUpdateDigest(
+        bytes32 separator,
+        uint64 epoch,
+        address[] calldata operators,
+        uint96[] calldata weights,
+        uint16 thresholdBps
+    ) internal pure returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                OPERATOR_SET_UPDATE_TYPEHASH,
+                epoch,
+                keccak256(abi.encodePacked(operators)),
+                keccak256(abi.encodePacked(weights)),
+                thresholdBps
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
     }
 }

@@ -97,6 +97,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error RetryFailed(bytes32 messageId, bytes reason);
     error StaleEpoch(uint64 epoch, uint64 current);
     error OperatorSetDeployFailed();
+    error OperatorSetAlreadyConfigured(uint64 epoch);
 
     modifier nonReentrant() {
         if (_entered) revert Reentrancy();
@@ -247,20 +248,52 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     // ------------------------------------------------------------------------------------------------------------
     // Owner
 
-    /// @notice Mirrors the registry's operator set at `epoch` (strictly increasing). The set is written once as
-    /// contract code (SSTORE2): `commit` then reads all of it for ~2,700 gas instead of a cold SLOAD per signer.
+    /// @notice Bootstrap only: the first operator set, mirrored from the hub registry at `epoch` by the owner. Every
+    /// later set comes through `updateOperatorSet`, under the signatures of the set the Inbox trusts at the time, so
+    /// the owner cannot name the signers of a running Inbox (docs/security.md, "The operator set").
     function setOperatorSet(
         address[] calldata operators_,
         uint96[] calldata weights_,
         uint16 thresholdBps_,
         uint64 epoch_
     ) external onlyOwner {
+        if (_operatorData != address(0)) revert OperatorSetAlreadyConfigured(_epoch);
+        if (epoch_ == 0) revert StaleEpoch(epoch_, 0);
+        _storeOperatorSet(operators_, weights_, thresholdBps_, epoch_);
+    }
+
+    /// @notice Moves the Inbox to the hub registry's set at `epoch`, signed (EIP-712 `OperatorSetUpdate`, the
+    /// network's domain) by a quorum of the set the Inbox trusts now. Anyone may send it. Epochs only go forward:
+    /// one update catches up an Inbox several epochs behind, and an update at or below the current epoch reverts.
+    /// @param signatures Concatenated 65-byte (r, s, v) signatures of the current set, signers strictly ascending.
+    function updateOperatorSet(
+        address[] calldata operators_,
+        uint96[] calldata weights_,
+        uint16 thresholdBps_,
+        uint64 epoch_,
+        bytes calldata signatures
+    ) external nonReentrant {
+        if (epoch_ <= _epoch) revert StaleEpoch(epoch_, _epoch);
+        _verifyQuorum(
+            CheckpointHash.operatorSetUpdateDigest(domainSeparator, epoch_, operators_, weights_, thresholdBps_),
+            signatures
+        );
+        _storeOperatorSet(operators_, weights_, thresholdBps_, epoch_);
+    }
+
+    /// @dev Checks a set and writes it once as contract code (SSTORE2): `commit` then reads all of it for ~2,700
+    /// gas instead of a cold SLOAD per signer.
+    function _storeOperatorSet(
+        address[] calldata operators_,
+        uint96[] calldata weights_,
+        uint16 thresholdBps_,
+        uint64 epoch_
+    ) private {
         uint256 n = operators_.length;
         if (n != weights_.length) revert LengthMismatch(n, weights_.length);
         if (n == 0) revert EmptyOperatorSet();
         if (n > MAX_OPERATORS) revert TooManyOperators(n, MAX_OPERATORS);
         if (thresholdBps_ == 0 || thresholdBps_ > BPS) revert InvalidThreshold(thresholdBps_);
-        if (epoch_ <= _epoch) revert StaleEpoch(epoch_, _epoch);
         // Runtime code: 0x00 (STOP, so the data can never be executed) | header word | one word per operator.
         bytes memory code = new bytes(33 + 32 * n);
         uint256 total;
@@ -329,7 +362,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     // ------------------------------------------------------------------------------------------------------------
     // Views
 
-    /// @notice The epoch of the mirrored operator set (0 before the first `setOperatorSet`).
+    /// @notice The epoch of the operator set the Inbox trusts (0 before the bootstrap `setOperatorSet`).
     function epoch() external view returns (uint64) {
         return _epoch;
     }
@@ -400,6 +433,16 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
 
     function checkpointDigest(Checkpoint calldata checkpoint) external view returns (bytes32) {
         return CheckpointHash.digest(domainSeparator, checkpoint);
+    }
+
+    /// @notice The digest operators sign to move Inboxes to the registry's set at `epoch_`.
+    function operatorSetUpdateDigest(
+        uint64 epoch_,
+        address[] calldata operators_,
+        uint96[] calldata weights_,
+        uint16 thresholdBps_
+    ) external view returns (bytes32) {
+        return CheckpointHash.operatorSetUpdateDigest(domainSeparator, epoch_, operators_, weights_, thresholdBps_);
     }
 
     // ------------------------------------------------------------------------------------------------------------

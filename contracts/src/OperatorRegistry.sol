@@ -29,7 +29,9 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     uint16 private _thresholdBps;
     uint64 private _epoch;
 
-    event OperatorSetReplaced(uint64 indexed epoch, address[] operators, uint96[] weights, uint16 thresholdBps);
+    /// @notice Emitted by every change, with the whole set after it: the one event a watcher of the hub follows to
+    /// carry the set to every Inbox (each change's own event below says what changed).
+    event OperatorSetChanged(uint64 indexed epoch, address[] operators, uint96[] weights, uint16 thresholdBps);
     event OperatorAdded(uint64 indexed epoch, address indexed operator, uint96 weight);
     event OperatorRemoved(uint64 indexed epoch, address indexed operator);
     event WeightUpdated(uint64 indexed epoch, address indexed operator, uint96 oldWeight, uint96 newWeight);
@@ -108,7 +110,7 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     }
 
     /// @notice The current set, ascending by address, with weights in the same order.
-    function operators() external view returns (address[] memory operators_, uint96[] memory weights_) {
+    function operators() public view returns (address[] memory operators_, uint96[] memory weights_) {
         operators_ = _operators;
         weights_ = new uint96[](operators_.length);
         for (uint256 i; i < operators_.length; ++i) {
@@ -168,6 +170,16 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
         return CheckpointHash.digest(domainSeparator(), checkpoint);
     }
 
+    /// @notice The digest operators sign to carry the set at `epoch_` to every Inbox (`Inbox.updateOperatorSet`).
+    function operatorSetUpdateDigest(
+        uint64 epoch_,
+        address[] calldata operators_,
+        uint96[] calldata weights_,
+        uint16 thresholdBps_
+    ) external view returns (bytes32) {
+        return CheckpointHash.operatorSetUpdateDigest(domainSeparator(), epoch_, operators_, weights_, thresholdBps_);
+    }
+
     function _replace(address[] memory operators_, uint96[] memory weights_, uint16 thresholdBps_) private {
         uint256 n = operators_.length;
         if (n != weights_.length) revert LengthMismatch(n, weights_.length);
@@ -194,11 +206,14 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
         if (total > type(uint96).max) revert WeightOverflow(total);
         _totalWeight = uint96(total);
         _thresholdBps = thresholdBps_;
-        emit OperatorSetReplaced(_bump(), operators_, weights_, thresholdBps_);
+        _bump();
     }
 
+    /// @dev Every change ends here: the next epoch, announced with the whole set as it now is.
     function _bump() private returns (uint64 next) {
         next = _epoch + 1;
         _epoch = next;
+        (address[] memory operators_, uint96[] memory weights_) = operators();
+        emit OperatorSetChanged(next, operators_, weights_, _thresholdBps);
     }
 }

@@ -1,8 +1,26 @@
-import { concat, type Hex, parseEventLogs, parseSignature, serializeSignature, size, slice } from "viem"
+import {
+  type Address,
+  concat,
+  type Hex,
+  type LocalAccount,
+  parseEventLogs,
+  parseSignature,
+  serializeSignature,
+  size,
+  slice,
+} from "viem"
 import { describe, expect, it } from "vitest"
-import { getCheckpointDomain, hashCheckpoint, signCheckpoint } from "../checkpoint/index.ts"
+import {
+  getCheckpointDomain,
+  hashCheckpoint,
+  hashOperatorSetUpdate,
+  type OperatorSet,
+  packSignatures,
+  signCheckpoint,
+  signOperatorSetUpdate,
+} from "../checkpoint/index.ts"
 import { deployInbox } from "../deploy/index.ts"
-import { inboxAbi } from "../out/index.ts"
+import { inboxAbi, operatorRegistryAbi } from "../out/index.ts"
 import { useWorld } from "./use-world.ts"
 import { makeOperators, SRC_CHAIN_ID, SRC_OUTBOX, type World } from "./world.ts"
 
@@ -184,10 +202,34 @@ describe("commit", () => {
   })
 })
 
-describe("operator set mirror", () => {
-  it("rotates the set: new epoch, old operators no longer count", async () => {
-    const next = makeOperators(3, "next")
-    const receipt = await w.inboxWrite("setOperatorSet", [next.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])
+describe("operator set", () => {
+  /** The registry's set at `epoch`, signed by `signers` (the Inbox's current set by default) for `domain`. */
+  async function signedUpdate(
+    update: OperatorSet,
+    signers: readonly LocalAccount[] = w.operators,
+    domain = w.domain,
+  ): Promise<readonly unknown[]> {
+    const signatures = await Promise.all(
+      signers.map(async (account) => ({
+        signer: account.address,
+        signature: await signOperatorSetUpdate({ account, domain, update }),
+      })),
+    )
+    return [update.operators, update.weights, update.thresholdBps, update.epoch, packSignatures(signatures)]
+  }
+  const NEXT = makeOperators(3, "next")
+  const nextSet = (epoch = 2n): OperatorSet => ({
+    epoch,
+    operators: NEXT.map((o) => o.address),
+    weights: [1n, 1n, 1n],
+    thresholdBps: 5000,
+  })
+
+  it("moves to a later epoch under the current set's quorum, and the old operators no longer count", async () => {
+    const receipt = await w.inboxWrite(
+      "updateOperatorSet",
+      await signedUpdate(nextSet(), w.operators.slice(1)),
+    )
     const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "OperatorSetUpdated" })
     expect(event!.args.epoch).toBe(2n)
     const set = await w.publicClient.readContract({
@@ -195,43 +237,106 @@ describe("operator set mirror", () => {
       abi: inboxAbi,
       functionName: "operatorSet",
     })
-    expect(set).toEqual([next.map((o) => o.address), [1n, 1n, 1n], 5000, 3n, 2n, 2n])
-    expect(
-      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
-    ).toBe(2n)
+    expect(set).toEqual([NEXT.map((o) => o.address), [1n, 1n, 1n], 5000, 3n, 2n, 2n])
     const cp = checkpoint()
     expect((await w.revertOf("commit", [cp, await w.sign(cp, w.operators.slice(2))])).errorName).toBe(
       "UnknownSigner",
     )
-    const receipt2 = await w.inboxWrite("commit", [cp, await w.sign(cp, next.slice(0, 2))])
-    const [committed] = parseEventLogs({
-      abi: inboxAbi,
-      logs: receipt2.logs,
-      eventName: "CheckpointCommitted",
-    })
-    expect(committed!.args.epoch).toBe(2n)
+    const committed = await w.inboxWrite("commit", [cp, await w.sign(cp, NEXT.slice(0, 2))])
+    const [event2] = parseEventLogs({ abi: inboxAbi, logs: committed.logs, eventName: "CheckpointCommitted" })
+    expect(event2!.args.epoch).toBe(2n)
+    // The next update must carry the new set's signatures: the old set has no say any more.
+    const third = { ...nextSet(3n), thresholdBps: 6667 }
+    expect((await w.revertOf("updateOperatorSet", await signedUpdate(third))).errorName).toBe("UnknownSigner")
+    await w.inboxWrite("updateOperatorSet", await signedUpdate(third, NEXT.slice(0, 2)))
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(3n)
   })
 
-  it("validates the set and only lets the owner change it", async () => {
-    const ops = w.operators.map((o) => o.address)
-    const set = (args: readonly unknown[], account = w.walletClient.account) =>
-      w.revertOf("setOperatorSet", args, { account })
-    expect((await set([ops, [1n, 1n, 1n, 1n], 6667, 2n], w.other.account)).errorName).toBe("NotOwner")
-    expect(await set([ops, [1n, 1n, 1n, 1n], 6667, 1n])).toEqual({ errorName: "StaleEpoch", args: [1n, 1n] })
-    expect((await set([[...ops].reverse(), [1n, 1n, 1n, 1n], 6667, 2n])).errorName).toBe(
-      "OperatorsNotAscending",
-    )
-    expect((await set([[ops[0], ops[0]], [1n, 1n], 6667, 2n])).errorName).toBe("OperatorsNotAscending")
-    expect((await set([ops, [1n, 0n, 1n, 1n], 6667, 2n])).errorName).toBe("ZeroWeight")
-    expect((await set([ops, [1n, 1n], 6667, 2n])).errorName).toBe("LengthMismatch")
-    expect((await set([[], [], 6667, 2n])).errorName).toBe("EmptyOperatorSet")
-    expect((await set([ops, [1n, 1n, 1n, 1n], 0, 2n])).errorName).toBe("InvalidThreshold")
-    expect((await set([ops, [1n, 1n, 1n, 1n], 10_001, 2n])).errorName).toBe("InvalidThreshold")
-    expect((await set([["0x0000000000000000000000000000000000000000"], [1n], 6667, 2n])).errorName).toBe(
+  it("catches up several epochs in one update, and refuses a stale or replayed one", async () => {
+    const update = await signedUpdate(nextSet(7n))
+    await w.inboxWrite("updateOperatorSet", update)
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(7n)
+    expect(await w.revertOf("updateOperatorSet", update)).toEqual({ errorName: "StaleEpoch", args: [7n, 7n] })
+    expect(await w.revertOf("updateOperatorSet", await signedUpdate(nextSet(5n), NEXT))).toEqual({
+      errorName: "StaleEpoch",
+      args: [5n, 7n],
+    })
+  })
+
+  it("refuses an update short of the quorum, signed for another network, or not the set that was signed", async () => {
+    const revert = async (args: Promise<readonly unknown[]>) =>
+      (await w.revertOf("updateOperatorSet", await args)).errorName
+    // 4 equal weights at 6667 bps: 3 signers are needed.
+    expect(await revert(signedUpdate(nextSet(), w.operators.slice(0, 2)))).toBe("InsufficientStake")
+    expect(await revert(signedUpdate(nextSet(), NEXT))).toBe("UnknownSigner")
+    const elsewhere = getCheckpointDomain({ registryChainId: w.chainId + 1, registry: w.registry })
+    expect(await revert(signedUpdate(nextSet(), w.operators, elsewhere))).toBe("UnknownSigner")
+    // Signatures over one set do not carry another: swap a weight after signing.
+    const [operators, , thresholdBps, epoch, signatures] = await signedUpdate(nextSet())
+    expect(
+      (await w.revertOf("updateOperatorSet", [operators, [1n, 1n, 2n], thresholdBps, epoch, signatures]))
+        .errorName,
+    ).toBe("UnknownSigner")
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(1n)
+  })
+
+  it("checks the signed set as it checks any set", async () => {
+    const bad = (over: Partial<OperatorSet>) => signedUpdate({ ...nextSet(), ...over })
+    const ops = NEXT.map((o) => o.address)
+    const revert = async (over: Partial<OperatorSet>) =>
+      (await w.revertOf("updateOperatorSet", await bad(over))).errorName
+    expect(await revert({ operators: [...ops].reverse() })).toBe("OperatorsNotAscending")
+    expect(await revert({ operators: [ops[0]!, ops[0]!], weights: [1n, 1n] })).toBe("OperatorsNotAscending")
+    expect(await revert({ weights: [1n, 0n, 1n] })).toBe("ZeroWeight")
+    expect(await revert({ weights: [1n, 1n] })).toBe("LengthMismatch")
+    expect(await revert({ operators: [], weights: [] })).toBe("EmptyOperatorSet")
+    expect(await revert({ thresholdBps: 0 })).toBe("InvalidThreshold")
+    expect(await revert({ thresholdBps: 10_001 })).toBe("InvalidThreshold")
+    expect(await revert({ operators: ["0x0000000000000000000000000000000000000000"], weights: [1n] })).toBe(
       "ZeroOperator",
     )
     const max = 2n ** 96n - 1n
-    expect((await set([ops.slice(0, 2), [max, max], 6667, 2n])).errorName).toBe("WeightOverflow")
+    expect(await revert({ operators: ops.slice(0, 2), weights: [max, max] })).toBe("WeightOverflow")
+  })
+
+  it("computes the same update digest as the TypeScript helper, on the Inbox and on the registry", async () => {
+    const update = nextSet()
+    const args = [update.epoch, update.operators, update.weights, update.thresholdBps] as const
+    const expected = hashOperatorSetUpdate({ domain: w.domain, update })
+    for (const [address, abi] of [
+      [w.inbox, inboxAbi],
+      [w.registry, operatorRegistryAbi],
+    ] as const) {
+      expect(
+        await w.publicClient.readContract({ address, abi, functionName: "operatorSetUpdateDigest", args }),
+      ).toBe(expected)
+    }
+  })
+
+  it("lets the owner set only the first set (bootstrap), never replace a running one", async () => {
+    const ops = w.operators.map((o) => o.address)
+    const set = (address: Address, args: readonly unknown[], account = w.walletClient.account) =>
+      w.revertOf("setOperatorSet", args, { account, address })
+    expect(await set(w.inbox, [ops, [1n, 1n, 1n, 1n], 6667, 2n])).toEqual({
+      errorName: "OperatorSetAlreadyConfigured",
+      args: [1n],
+    })
+    const fresh = await deployInbox(w.clients, { registryChainId: w.chainId, registry: w.registry })
+    expect((await set(fresh, [ops, [1n, 1n, 1n, 1n], 6667, 1n], w.other.account)).errorName).toBe("NotOwner")
+    expect(await set(fresh, [ops, [1n, 1n, 1n, 1n], 6667, 0n])).toEqual({
+      errorName: "StaleEpoch",
+      args: [0n, 0n],
+    })
+    await w.write(w.walletClient, fresh, inboxAbi, "setOperatorSet", [ops, [1n, 1n, 1n, 1n], 6667, 4n])
+    expect(await w.publicClient.readContract({ address: fresh, abi: inboxAbi, functionName: "epoch" })).toBe(
+      4n,
+    )
   })
 
   it("only the owner pauses or registers sources; ownership moves in two steps", async () => {

@@ -22,12 +22,16 @@ interface IOperatorSetErrors {
 contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     uint256 public constant MAX_OPERATORS = 512;
     uint16 public constant BPS = 10_000;
+    /// @dev secp256k1n / 2: a signature with a higher s is the malleable twin of another, refused as the Inbox does.
+    uint256 internal constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     address[] private _operators;
     mapping(address operator => uint96 weight) private _weights;
     uint96 private _totalWeight;
     uint16 private _thresholdBps;
     uint64 private _epoch;
+    /// @dev Operators proven to have signed two roots for one lane and count: never in the set again.
+    mapping(address operator => bool) private _ejected;
 
     /// @notice Emitted by every change, with the whole set after it: the one event a watcher of the hub follows to
     /// carry the set to every Inbox (each change's own event below says what changed).
@@ -37,8 +41,19 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     event WeightUpdated(uint64 indexed epoch, address indexed operator, uint96 oldWeight, uint96 newWeight);
     event ThresholdUpdated(uint64 indexed epoch, uint16 oldThresholdBps, uint16 newThresholdBps);
 
+    /// @notice An operator's two signatures over different roots for one lane and count were proven here; it is out
+    /// of the set for good, and `prover` sent the proof.
+    event OperatorEjected(
+        uint64 indexed epoch, address indexed operator, Checkpoint first, Checkpoint second, address prover
+    );
+
     error OperatorExists(address operator);
     error OperatorNotFound(address operator);
+    error OperatorIsEjected(address operator);
+    error NotSameLaneAndCount();
+    error SameRoot(bytes32 root);
+    error InvalidEquivocationSignature(uint256 which);
+    error DifferentSigners(address first, address second);
 
     constructor(address initialOwner, address[] memory operators_, uint96[] memory weights_, uint16 thresholdBps_)
         Owned2Step(initialOwner)
@@ -56,6 +71,7 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
 
     function addOperator(address operator, uint96 weight) external onlyOwner {
         if (operator == address(0)) revert ZeroOperator();
+        if (_ejected[operator]) revert OperatorIsEjected(operator);
         if (weight == 0) revert ZeroWeight(operator);
         if (_weights[operator] != 0) revert OperatorExists(operator);
         uint256 n = _operators.length;
@@ -76,6 +92,37 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     }
 
     function removeOperator(address operator) external onlyOwner {
+        _remove(operator);
+        emit OperatorRemoved(_bump(), operator);
+    }
+
+    /// @notice Anyone may prove that an operator signed two different roots for one lane and count (equivocation):
+    /// both signatures are checked under the network's EIP-712 domain, and the operator is ejected from the set for
+    /// good. The new epoch then reaches every Inbox as any change does. A proof of an operator already ejected, or of
+    /// one that is not in the set, reverts.
+    /// @param first A checkpoint and the 65-byte (r, s, v) signature over it; `second` the same for the other root.
+    function proveEquivocation(
+        Checkpoint calldata first,
+        bytes calldata firstSignature,
+        Checkpoint calldata second,
+        bytes calldata secondSignature
+    ) external returns (address operator) {
+        if (
+            first.srcChainId != second.srcChainId || first.outbox != second.outbox
+                || first.dstChainId != second.dstChainId || first.count != second.count
+        ) revert NotSameLaneAndCount();
+        if (first.root == second.root) revert SameRoot(first.root);
+        bytes32 separator = domainSeparator();
+        operator = _signer(CheckpointHash.digest(separator, first), firstSignature, 0);
+        address other = _signer(CheckpointHash.digest(separator, second), secondSignature, 1);
+        if (operator != other) revert DifferentSigners(operator, other);
+        if (_ejected[operator]) revert OperatorIsEjected(operator);
+        _remove(operator);
+        _ejected[operator] = true;
+        emit OperatorEjected(_bump(), operator, first, second, msg.sender);
+    }
+
+    function _remove(address operator) private {
         uint96 weight = _weights[operator];
         if (weight == 0) revert OperatorNotFound(operator);
         uint256 n = _operators.length;
@@ -88,7 +135,18 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
         _operators.pop();
         delete _weights[operator];
         _totalWeight -= weight;
-        emit OperatorRemoved(_bump(), operator);
+    }
+
+    /// @dev The signer of `digest`, refusing what the Inbox refuses: a length other than 65, a high s, a v other
+    /// than 27 or 28, and a signature that recovers nobody.
+    function _signer(bytes32 digest, bytes calldata signature, uint256 which) private pure returns (address signer) {
+        if (signature.length != 65) revert InvalidEquivocationSignature(which);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        if (uint256(s) > HALF_ORDER || (v != 27 && v != 28)) revert InvalidEquivocationSignature(which);
+        signer = ecrecover(digest, v, r, s);
+        if (signer == address(0)) revert InvalidEquivocationSignature(which);
     }
 
     function setWeight(address operator, uint96 weight) external onlyOwner {
@@ -137,6 +195,11 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     /// @notice Stake a checkpoint needs: ceil(totalWeight * thresholdBps / 10000).
     function requiredWeight() external view returns (uint96) {
         return uint96((uint256(_totalWeight) * _thresholdBps + BPS - 1) / BPS);
+    }
+
+    /// @notice Whether `operator` was ejected for equivocation: it can never be in the set again.
+    function isEjected(address operator) external view returns (bool) {
+        return _ejected[operator];
     }
 
     function epoch() external view returns (uint64) {
@@ -198,6 +261,7 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
             if (operator == address(0)) revert ZeroOperator();
             if (operator <= previous) revert OperatorsNotAscending(i, operator, previous);
             if (weights_[i] == 0) revert ZeroWeight(operator);
+            if (_ejected[operator]) revert OperatorIsEjected(operator);
             total += weights_[i];
             _operators.push(operator);
             _weights[operator] = weights_[i];

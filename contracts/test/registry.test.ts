@@ -1,6 +1,16 @@
-import { parseEventLogs, toFunctionSelector } from "viem"
+import {
+  concat,
+  type Hex,
+  type LocalAccount,
+  parseEventLogs,
+  parseSignature,
+  serializeSignature,
+  slice,
+  toFunctionSelector,
+  toHex,
+} from "viem"
 import { describe, expect, it } from "vitest"
-import { getCheckpointDomain, hashCheckpoint } from "../checkpoint/index.ts"
+import { type Checkpoint, getCheckpointDomain, hashCheckpoint, signCheckpoint } from "../checkpoint/index.ts"
 import { deployContract, readOperatorSet } from "../deploy/index.ts"
 import { operatorRegistryAbi, operatorRegistryBytecode } from "../out/index.ts"
 import { useWorld } from "./use-world.ts"
@@ -145,5 +155,96 @@ describe("OperatorRegistry", () => {
       selector("OperatorsNotAscending(uint256,address,address)"),
     )
     await expect(deploy([], [])).rejects.toThrow(selector("EmptyOperatorSet()"))
+  })
+})
+
+describe("OperatorRegistry: proof of equivocation", () => {
+  const lane = { srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, dstChainId: 5n, count: 9 }
+  const rootA = `0x${"aa".repeat(32)}` as const
+  const rootB = `0x${"bb".repeat(32)}` as const
+  const signed = async (account: LocalAccount, checkpoint: Checkpoint, domain = w.domain) =>
+    [checkpoint, await signCheckpoint({ account, domain, checkpoint })] as const
+  const prove = (a: readonly [Checkpoint, Hex], b: readonly [Checkpoint, Hex]) =>
+    w.write(w.other, w.registry, operatorRegistryAbi, "proveEquivocation", [...a, ...b])
+  const refusal = async (a: readonly [Checkpoint, Hex], b: readonly [Checkpoint, Hex]) =>
+    w.revertOf("proveEquivocation", [...a, ...b], {
+      address: w.registry,
+      abi: operatorRegistryAbi,
+      account: w.other.account,
+    })
+
+  it("given one operator's signatures over two roots for one lane and count, then anyone ejects it for good", async () => {
+    const [liar, honest] = w.operators
+    const first = await signed(liar!, { ...lane, root: rootA })
+    const second = await signed(liar!, { ...lane, root: rootB })
+    const receipt = await prove(first, second)
+    const events = parseEventLogs({ abi: operatorRegistryAbi, logs: receipt.logs })
+    expect(events.find((event) => event.eventName === "OperatorEjected")?.args).toEqual({
+      epoch: 2n,
+      operator: liar!.address,
+      first: first[0],
+      second: second[0],
+      prover: w.other.account.address,
+    })
+    // Ground truth: the registry's set no longer holds it, and the whole new set was announced.
+    const now = await readOperatorSet({ publicClient: w.publicClient, registry: w.registry })
+    expect(now.operators).toEqual(w.operators.slice(1).map((o) => o.address))
+    expect(now.epoch).toBe(2n)
+    expect(events.find((event) => event.eventName === "OperatorSetChanged")?.args).toEqual(now)
+    expect(await read("isEjected", [liar!.address])).toBe(true)
+    expect(await read("isEjected", [honest!.address])).toBe(false)
+    // A replayed proof ejects nothing more; the owner cannot bring the operator back.
+    expect((await refusal(first, second)).errorName).toBe("OperatorIsEjected")
+    expect((await revert("addOperator", [liar!.address, 1n])).errorName).toBe("OperatorIsEjected")
+    const all = w.operators.map((o) => o.address)
+    expect((await revert("setOperatorSet", [all, all.map(() => 1n), 6667])).errorName).toBe(
+      "OperatorIsEjected",
+    )
+    expect(await read<bigint>("epoch")).toBe(2n)
+  })
+
+  it("given anything that is not one operator's two roots for one lane and count, then nobody is ejected", async () => {
+    const [op0, op1] = w.operators
+    const a = await signed(op0!, { ...lane, root: rootA })
+    expect((await refusal(a, await signed(op0!, { ...lane, root: rootA }))).errorName).toBe("SameRoot")
+    expect((await refusal(a, await signed(op0!, { ...lane, root: rootB, count: 10 }))).errorName).toBe(
+      "NotSameLaneAndCount",
+    )
+    expect((await refusal(a, await signed(op0!, { ...lane, root: rootB, dstChainId: 6n }))).errorName).toBe(
+      "NotSameLaneAndCount",
+    )
+    expect((await refusal(a, await signed(op1!, { ...lane, root: rootB }))).errorName).toBe(
+      "DifferentSigners",
+    )
+    // Signatures for another network recover someone else: no operator of this one is touched.
+    const elsewhere = getCheckpointDomain({ registryChainId: w.chainId + 1, registry: w.registry })
+    const foreign = await Promise.all([
+      signed(op0!, { ...lane, root: rootA }, elsewhere),
+      signed(op0!, { ...lane, root: rootB }, elsewhere),
+    ])
+    expect(["DifferentSigners", "OperatorNotFound"]).toContain(
+      (await refusal(foreign[0], foreign[1])).errorName,
+    )
+    // A malleable twin, a bad v and a short signature are refused as the Inbox refuses them.
+    const b = await signed(op0!, { ...lane, root: rootB })
+    const { r, s, yParity } = parseSignature(b[1])
+    const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+    const twin = serializeSignature({
+      r,
+      s: toHex(N - BigInt(s), { size: 32 }),
+      v: yParity === 0 ? 28n : 27n,
+    })
+    expect(await refusal(a, [b[0], twin])).toEqual({ errorName: "InvalidEquivocationSignature", args: [1n] })
+    expect(await refusal([a[0], concat([slice(a[1], 0, 64), "0x05"])], b)).toEqual({
+      errorName: "InvalidEquivocationSignature",
+      args: [0n],
+    })
+    expect(await refusal([a[0], slice(a[1], 0, 64)], b)).toEqual({
+      errorName: "InvalidEquivocationSignature",
+      args: [0n],
+    })
+    const set = await readOperatorSet({ publicClient: w.publicClient, registry: w.registry })
+    expect(set.epoch).toBe(1n)
+    expect(set.operators).toEqual(w.operators.map((o) => o.address))
   })
 })

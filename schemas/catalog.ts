@@ -32,6 +32,7 @@ import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
+import { OperatorEquivocated } from "./events/operator-equivocated.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
@@ -158,6 +159,7 @@ export const EventCatalog = {
   }),
   SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
   CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
+  OperatorEquivocated: define<OperatorEquivocated>(OperatorEquivocated, (e) => laneKey(e.first.checkpoint)),
   DeliverySkipped: define<DeliverySkipped>(DeliverySkipped, byLane, {
     // 2: `statuses`, what the Inbox showed for each skipped message.
     version: 2,
@@ -213,6 +215,7 @@ export type ChorusEvent =
   | AttestationRefused
   | SignatureVerdict
   | CheckpointExpired
+  | OperatorEquivocated
   | DeliverySkipped
   | RetryRequested
   | RetryRefused

@@ -131,6 +131,16 @@ export const TOPICS = {
     retentionMs: FOREVER,
     events: ["SignatureVerdict", "CheckpointExpired"],
   },
+  evidence: {
+    name: "chorus.evidence",
+    description:
+      "Evidence against operators: one operator's signatures over two roots for one lane and count (what the hub's OperatorRegistry.proveEquivocation takes).",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OperatorEquivocated"],
+  },
   deliveries: {
     name: "chorus.deliveries",
     description:

@@ -24,6 +24,7 @@ import { LaneStalled, StallReason } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
+import { OperatorEquivocated, SignedCheckpoint } from "../events/operator-equivocated.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "../events/outbox-nonce-read.ts"
@@ -434,6 +435,12 @@ export const events = {
     digest: bytes32,
     signedStake: u256,
     requiredStake: u256,
+    reason: fc.string(),
+  }),
+  OperatorEquivocated: instancesOf(OperatorEquivocated, {
+    operator: address,
+    first: instancesOf(SignedCheckpoint, { checkpoint, digest: bytes32, signature: hex }),
+    second: instancesOf(SignedCheckpoint, { checkpoint, digest: bytes32, signature: hex }),
     reason: fc.string(),
   }),
   DeliverySkipped: fc

@@ -14,9 +14,11 @@ import {
   type Envelope,
   Hex,
   makeEnvelope,
+  OperatorEquivocated,
   OperatorSetRead,
   OperatorWeight,
   SignatureVerdict,
+  SignedCheckpoint,
   toAddress,
   toU256,
 } from "../../schemas/index.ts"
@@ -396,6 +398,73 @@ describe("attestation-collector core", () => {
       "CheckpointAttested",
       "SignatureVerdict",
     ])
+  })
+
+  describe("evidence of equivocation (issue 14)", () => {
+    const evidenceOf = (outputs: ReadonlyArray<Envelope>) =>
+      outputs.map((o) => o.event).filter((e): e is OperatorEquivocated => e instanceof OperatorEquivocated)
+    const honest = testCheckpoint()
+    const forged = testCheckpoint({ root: bytes32("f0") })
+
+    it("given an operator's signatures over two roots for one lane and count, then evidence names both, once", async () => {
+      // given the real checkpoint, proposed and signed by A, and a rival root for the same lane and count
+      const c = startCollector()
+      c.feed(propose(honest))
+      c.feed(await signed(A, honest))
+      c.feed(propose(forged, 1))
+      // when A signs the rival root too
+      const outputs = c.feed(await signed(A, forged, { time: 2 }))
+      // then the collector publishes the pair, each checkpoint with A's own signature over it
+      const [evidence, ...more] = evidenceOf(outputs)
+      expect(more).toEqual([])
+      expect(evidence!.operator).toBe(addressOf(A))
+      expect(evidence!.first).toEqual(
+        new SignedCheckpoint({
+          checkpoint: honest,
+          digest: checkpointDigest(TEST_DOMAIN, honest),
+          signature: await signatureOf(A, honest),
+        }),
+      )
+      expect(evidence!.second.checkpoint).toEqual(forged)
+      expect(evidence!.second.signature).toBe(await signatureOf(A, forged))
+      expect(evidence!.reason).toContain("OperatorRegistry.proveEquivocation")
+      // when the same signature comes again, or B signs only one of them: no more evidence
+      expect(evidenceOf(c.feed(await signed(A, forged, { time: 3 })))).toEqual([])
+      expect(evidenceOf(c.feed(await signed(B, honest, { time: 4 })))).toEqual([])
+    })
+
+    it("given a signature that is not the operator's own, or roots for different counts, then there is no evidence", async () => {
+      const c = startCollector()
+      c.feed(propose(honest))
+      c.feed(await signed(A, honest))
+      // B publishes a signature over the rival root claiming to be A: invalid, and framing A proves nothing
+      const framed = c.feed(
+        await signed(B, forged, { operator: A, signature: await signatureOf(B, forged), time: 1 }),
+      )
+      expect(resultsOf(framed)).toEqual(["invalid"])
+      expect(evidenceOf(framed)).toEqual([])
+      // A signs a later count with another root: an honest step forward, not equivocation
+      expect(
+        evidenceOf(c.feed(await signed(A, testCheckpoint({ count: 6, root: bytes32("bb") }), { time: 2 }))),
+      ).toEqual([])
+      // A key outside the set signing both roots is no operator of this destination
+      c.feed(await signed(OUTSIDER, honest, { time: 3 }))
+      expect(evidenceOf(c.feed(await signed(OUTSIDER, forged, { time: 4 })))).toEqual([])
+    })
+
+    it("forgets the rivals of a checkpoint once it is forgotten, whatever the flood", async () => {
+      const c = startCollector()
+      c.feed(propose(honest))
+      c.feed(await signed(A, honest))
+      for (let i = 0; i < 50; i++) c.feed(propose(testCheckpoint({ count: 100 + i, root: bytes32("cc") }), 1))
+      expect(c.state.byLaneAndCount.size).toBe(51)
+      // every one expires once an input comes past its deadline, and is forgotten a TTL after that
+      c.feed(propose(testCheckpoint({ count: 998 }), 3 * TTL))
+      c.feed(propose(testCheckpoint({ count: 999 }), 5 * TTL))
+      expect([...c.state.byLaneAndCount.keys()].map((key) => Number(key.split(":").at(-1)))).toEqual([
+        998, 999,
+      ])
+    })
   })
 
   describe("a flood of proposals (issue 11: a proposal costs O(1) to admit and to expire)", () => {

@@ -24,6 +24,9 @@
  *        already recorded), `late` (valid, but attested or expired already;
  *        recorded), `accepted` (counted, or held until its proposal
  *        arrives); then attest if the threshold is met;
+ *        and if the signer, valid and a member, already signed another root
+ *        for the same lane and count, `OperatorEquivocated` with both
+ *        signed checkpoints (evidence for `OperatorRegistry.proveEquivocation`);
  *      - `AttestationRefused`: recorded, for the expiry reason (no output);
  *      - anything else on the input topics (`LaneStalled`): a no-op.
  *
@@ -41,6 +44,11 @@
  *   queues), whatever the number of checkpoints held, so a flood of junk
  *   proposals costs each one its own keep and nothing more. Only an epoch
  *   change visits many: the pending checkpoints of that destination.
+ * - Evidence names only what the operator's own key signed: both signatures
+ *   recover to the operator under the network's domain (a forged one is
+ *   `invalid` and kept nowhere). One pair is reported once, when its second
+ *   signature arrives, while both checkpoints are remembered (until one TTL
+ *   after they settle).
  * - Checkpoints that settle on one input do so in first-heard order (their
  *   `heard` rank), so the outputs and their ids are what a walk over every
  *   record in first-heard order would give.
@@ -59,10 +67,12 @@ import {
   type CheckpointProposed,
   type ChorusEvent,
   type Envelope,
+  OperatorEquivocated,
   type OperatorSetRead,
   Signature,
   type SignatureResult,
   SignatureVerdict,
+  SignedCheckpoint,
   toU256,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
@@ -71,6 +81,10 @@ import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
 import { checkpointDigest, checkSignature } from "./verify-signature.ts"
+
+/** The lane and count a checkpoint is about: two records with one key and different roots are rivals. */
+const sameLaneAndCount = (checkpoint: Checkpoint): string =>
+  `${checkpoint.srcChainId}:${checkpoint.outbox.toLowerCase()}:${checkpoint.dstChainId}:${checkpoint.count}`
 
 export interface CollectorState {
   /** Each destination's operator set, by destination chain id. */
@@ -81,6 +95,8 @@ export interface CollectorState {
   readonly deadlines: DeadlineQueue<CheckpointRecord>
   /** Settled records by when they are forgotten (one TTL after they settled); stale entries are skipped. */
   readonly forgets: DeadlineQueue<CheckpointRecord>
+  /** Records by lane and count (`sameLaneAndCount`): where an operator's signature over another root is found. */
+  readonly byLaneAndCount: Map<string, Set<CheckpointRecord>>
   /** Pending records by destination chain id: what an epoch change of that destination re-counts. */
   readonly pending: Map<number, Set<CheckpointRecord>>
   /** The `heard` rank the next new record gets. */
@@ -142,6 +158,13 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       if (record === undefined) {
         record = newRecord(checkpoint, digest, now, now + proposalTtlMs, state.heard++)
         state.records.set(digest, record)
+        const key = sameLaneAndCount(checkpoint)
+        let rivals = state.byLaneAndCount.get(key)
+        if (rivals === undefined) {
+          rivals = new Set()
+          state.byLaneAndCount.set(key, rivals)
+        }
+        rivals.add(record)
         waitFor(record)
       }
       return record
@@ -191,6 +214,10 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       for (const { at, item: record } of state.forgets.popBefore(now)) {
         if (record.settledAt !== undefined && record.settledAt + proposalTtlMs === at && held(record)) {
           state.records.delete(record.digest)
+          const key = sameLaneAndCount(record.checkpoint)
+          const rivals = state.byLaneAndCount.get(key)
+          rivals?.delete(record)
+          if (rivals?.size === 0) state.byLaneAndCount.delete(key)
         }
       }
     }
@@ -261,6 +288,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         )
       }
       record.signatures.set(signer, event.signature)
+      evidenceAgainst(signer, record)
       if (record.status === "attested") {
         const attested = record.attested!
         return verdict(
@@ -292,6 +320,35 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       attestIfMet(record)
     }
 
+    /** `signer`'s signature on `record` just arrived: if it signed another root for the lane and count, report it. */
+    const evidenceAgainst = (signer: Address, record: CheckpointRecord) => {
+      for (const rival of state.byLaneAndCount.get(sameLaneAndCount(record.checkpoint)) ?? []) {
+        const earlier = rival === record ? undefined : rival.signatures.get(signer)
+        if (earlier === undefined) continue
+        const { checkpoint } = record
+        outputs.push(
+          new OperatorEquivocated({
+            operator: signer,
+            first: new SignedCheckpoint({
+              checkpoint: rival.checkpoint,
+              digest: rival.digest,
+              signature: earlier,
+            }),
+            second: new SignedCheckpoint({
+              checkpoint,
+              digest: record.digest,
+              signature: record.signatures.get(signer)!,
+            }),
+            reason:
+              `${signer} signed two roots for checkpoint #${checkpoint.count} of lane ${checkpoint.srcChainId}->${checkpoint.dstChainId} ` +
+              `(${rival.checkpoint.root} and ${checkpoint.root}); both signatures recover to it under the network's domain. ` +
+              "Send both to OperatorRegistry.proveEquivocation on the hub to eject it",
+          }),
+        )
+        return
+      }
+    }
+
     const onRefusal = (event: AttestationRefused) => {
       const record = recordFor(event.checkpoint, checkpointDigest(domain, event.checkpoint))
       if (!record.refusals.has(event.operator)) {
@@ -316,6 +373,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         deadlines: new DeadlineQueue(),
         forgets: new DeadlineQueue(),
         pending: new Map(),
+        byLaneAndCount: new Map(),
         heard: 0,
       }
     },

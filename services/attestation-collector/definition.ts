@@ -20,6 +20,7 @@ export const attestationCollector = defineService({
     TOPICS.laneReads.name,
     TOPICS.checkpointsAttested.name,
     TOPICS.attestationVerdicts.name,
+    TOPICS.evidence.name,
     TOPICS.deadLetters.name,
   ],
   external: "destination chain RPC: the Inbox's operator set",

@@ -102,6 +102,14 @@ export const startAttestationCollector = async (
           count: event.checkpoint.count,
           reason: event.reason,
         })
+      } else if (event._tag === "OperatorEquivocated") {
+        logger.error("evidence: an operator signed two roots for one lane and count", {
+          lane: envelope.key,
+          operator: event.operator,
+          count: event.first.checkpoint.count,
+          roots: [event.first.checkpoint.root, event.second.checkpoint.root],
+          next: "send both signed checkpoints (chorus.evidence) to OperatorRegistry.proveEquivocation on the hub",
+        })
       } else if (
         event._tag === "SignatureVerdict" &&
         event.result !== "accepted" &&

@@ -225,6 +225,19 @@ const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, pl
         epoch: event.epoch,
       })
       return
+    case "OperatorEquivocated":
+      // Under each of the two checkpoints, so a trace of a message under either shows it.
+      for (const [signed, other] of [
+        [event.first, event.second],
+        [event.second, event.first],
+      ] as const) {
+        checkpointEvent(signed.checkpoint, "evidence", {
+          operator: event.operator,
+          otherRoot: other.checkpoint.root,
+          reason: event.reason,
+        })
+      }
+      return
     case "CheckpointExpired":
       checkpointEvent(event.checkpoint, "expired", {
         signedStake: event.signedStake,

@@ -126,6 +126,8 @@ const laneSummary = (event: LaneEventRow): string => {
       return `checkpoint #${d.count} attested: ${d.signedStake}/${d.totalStake} stake (threshold ${pct(d.thresholdBps)}), ${d.signers} signature(s), epoch ${d.epoch}`
     case "expired":
       return `checkpoint #${d.count} proposal expired: ${d.reason}`
+    case "evidence":
+      return `EVIDENCE: operator ${d.operator} signed two roots for checkpoint #${d.count} (${short(d.root)} and ${short(d.otherRoot)}): ${d.reason}`
     case "committed":
       return `checkpoint #${d.count} root committed in block ${d.block}, tx ${d.transactionHash}`
     case "stalled":
@@ -474,6 +476,7 @@ const waitingFor = (
         [
           "refused",
           "expired",
+          "evidence",
           "stalled",
           "transaction-failed",
           "skipped",

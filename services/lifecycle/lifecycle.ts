@@ -209,6 +209,8 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "AttestationRefused":
     case "SignatureVerdict":
     case "CheckpointExpired":
+    // Evidence against an operator: its checkpoints' messages go on under the honest quorum.
+    case "OperatorEquivocated":
     case "LaneStalled":
     case "ChainHalted":
     // A resume, and an operator's read of a halt, move nothing: the messages wait where they are.

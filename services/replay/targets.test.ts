@@ -60,7 +60,11 @@ describe("replayTargets", () => {
     expect(builder!.outputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name])
     const [collector] = await replayTargets("attestation-collector", config)
     expect(collector!.inputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name])
-    expect(collector!.outputs).toEqual([TOPICS.checkpointsAttested.name, TOPICS.attestationVerdicts.name])
+    expect(collector!.outputs).toEqual([
+      TOPICS.checkpointsAttested.name,
+      TOPICS.attestationVerdicts.name,
+      TOPICS.evidence.name,
+    ])
   })
 
   it("given an instance that is not configured, or one for a single-instance service, then it is refused", async () => {

@@ -17,6 +17,7 @@ import { SERVICE_DEFINITIONS, startServices } from "../../services/registry.ts"
 import { groupOf, quietLogger, type RunningService, selectInstances } from "../../services/runtime/index.ts"
 import { type ServiceName, TOPICS, topicsOf } from "../../topology/index.ts"
 import { type BusUse, emptyUse, recordingBus } from "../fixtures/recording-bus.ts"
+import { equivocate } from "./equivocation.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -63,6 +64,14 @@ describe("topology: what each service does on the bus is what its definition dec
     await start()
     const sent = await devnet.send({ messages: 12, rate: 6 })
     await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 120_000 })
+
+    // An operator that signs a second root for a count it signed: the collector writes the evidence topic.
+    await equivocate(devnet, 0)
+    await waitFor(
+      "the collector wrote evidence",
+      () => uses.get("attestation-collector")!.written.has(TOPICS.evidence.name),
+      { timeoutMs: 60_000 },
+    )
 
     // A restart of every service: lane services rebuild their shards from the log and its recorded reads.
     await Promise.all(running.map((s) => s.stop()))

@@ -1,0 +1,92 @@
+/**
+ * Evidence from the bus to the hub (issue 14): an operator of a running devnet signs, with its real keys, a
+ * second root for a lane and count it signed honestly. The collector must publish the pair on
+ * `chorus.evidence`, and the pair must be a proof the hub takes: sent to `OperatorRegistry.proveEquivocation`
+ * by a stranger, it ejects the operator from the registry's set. Ground truth from the hub chain; and the relay
+ * goes on delivering every message exactly once.
+ */
+import { createWalletClient, http, keccak256, stringToHex } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { waitFor } from "../../bus/contract/index.ts"
+import { readEvents } from "../../bus/events/index.ts"
+import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { rpc } from "../../cli/devnet/world.ts"
+import { readOperatorSet } from "../../contracts/deploy/index.ts"
+import { operatorRegistryAbi } from "../../contracts/out/index.ts"
+import type { OperatorEquivocated } from "../../schemas/index.ts"
+import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
+import { quietLogger } from "../../services/runtime/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { EQUIVOCATED_ROOT, equivocate } from "./equivocation.ts"
+import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
+
+describe("evidence of equivocation, from the bus to the hub", () => {
+  let devnet: Devnet
+  beforeAll(async () => {
+    devnet = await startDevnet({ bus: { kind: "embedded" }, logger: quietLogger() })
+  }, 180_000)
+  afterAll(async () => {
+    await devnet?.stop()
+  }, 60_000)
+
+  it("publishes an operator's two roots for one lane and count, and the hub ejects it on that proof", async () => {
+    const sent = await devnet.send({ messages: 6, rate: 6 })
+    const { operator, honest } = await equivocate(devnet, 0)
+
+    let evidence: OperatorEquivocated | undefined
+    await waitFor(
+      "the collector published evidence",
+      async () => {
+        for await (const read of readEvents(devnet.bus, { topic: TOPICS.evidence.name, from: "earliest" }))
+          if (read.ok && read.envelope.event._tag === "OperatorEquivocated") evidence = read.envelope.event
+        return evidence !== undefined
+      },
+      { timeoutMs: 60_000 },
+    )
+    expect(evidence!.operator.toLowerCase()).toBe(operator.toLowerCase())
+    expect(evidence!.first.checkpoint).toEqual(honest)
+    expect(evidence!.second.checkpoint.root).toBe(EQUIVOCATED_ROOT)
+
+    // A stranger (a fresh key, nobody in Chorus, funded here) sends the pair to the hub.
+    const hub = devnet.world.chains[0]!
+    const registry = devnet.world.registry
+    const strangerAccount = privateKeyToAccount(keccak256(stringToHex("a stranger to Chorus")))
+    await rpc(hub.rpcUrl, "anvil_setBalance", [strangerAccount.address, "0xde0b6b3a7640000"])
+    const stranger = createWalletClient({
+      account: strangerAccount,
+      transport: http(hub.rpcUrl),
+    })
+    const before = await readOperatorSet({ publicClient: hub.client, registry })
+    const hash = await stranger.writeContract({
+      address: registry,
+      abi: operatorRegistryAbi,
+      functionName: "proveEquivocation",
+      args: [
+        toTypedCheckpoint(evidence!.first.checkpoint),
+        evidence!.first.signature as `0x${string}`,
+        toTypedCheckpoint(evidence!.second.checkpoint),
+        evidence!.second.signature as `0x${string}`,
+      ],
+      chain: null,
+    })
+    expect((await hub.client.waitForTransactionReceipt({ hash })).status).toBe("success")
+
+    // Ground truth on the hub: the operator is out of the set for good, and the epoch moved on.
+    const after = await readOperatorSet({ publicClient: hub.client, registry })
+    expect(after.epoch).toBe(before.epoch + 1n)
+    expect(after.operators.map((a) => a.toLowerCase())).not.toContain(operator.toLowerCase())
+    expect(after.operators).toHaveLength(before.operators.length - 1)
+    expect(
+      await hub.client.readContract({
+        address: registry,
+        abi: operatorRegistryAbi,
+        functionName: "isEjected",
+        args: [operator],
+      }),
+    ).toBe(true)
+
+    // And the relay went on: every message reached its recipient once.
+    await expectDeliveredExactlyOnce(devnet, sent, { timeoutMs: 120_000 })
+  }, 240_000)
+})

@@ -164,6 +164,12 @@ export interface InboxAttempt {
   readonly result: "delivered" | "failed"
 }
 
+/** The reads of the hub's operator registry: the one source of the operator set. */
+export interface RegistryReader {
+  /** The registry's whole set at `block`: its epoch, operators (ascending) with their weights, and threshold. */
+  operatorSet(block: BlockRef): Promise<InboxOperatorSet>
+}
+
 /** The Inbox reads that tell the submitter what is already done. */
 export type InboxDeliveries = Pick<
   InboxReader,
@@ -192,6 +198,8 @@ export interface ChainReader {
    */
   outboxMessage(request: OutboxMessageRequest): Promise<OutboxMessageRead>
   inbox(address: Address): InboxReader
+  /** The operator registry at `address` (on the hub chain). */
+  registry(address: Address): RegistryReader
 }
 
 /** An Inbox function call, in Chorus's terms (the writer encodes it). */

@@ -69,6 +69,12 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
     load: async () => (await import("./commands/messages.ts")).messages,
   },
   {
+    path: ["operators"],
+    summary:
+      "show the operator set on the hub and on each Inbox (epoch, pending update), and each operator's record and evidence",
+    load: async () => (await import("./commands/operators.ts")).operators,
+  },
+  {
     path: ["retry"],
     summary: "re-drive a stuck or failed message: the request and the submitter's answer go through the log",
     load: async () => (await import("./commands/retry.ts")).retry,

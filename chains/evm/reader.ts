@@ -17,6 +17,7 @@ import { makeInboxReader } from "./inbox.ts"
 import { readOutboxLane } from "./outbox-lane.ts"
 import { readOutboxRange } from "./outbox-logs.ts"
 import { readOutboxMessage } from "./outbox-nonce.ts"
+import { makeRegistryReader } from "./registry.ts"
 
 export interface EvmReaderSettings {
   readonly finality: Finality
@@ -66,6 +67,7 @@ export const makeEvmReader = (client: EvmClient, settings: EvmReaderSettings): C
         `reading the Outbox message of lane ${chainId} → ${request.dstChainId}, nonce ${request.nonce}`,
         () => readOutboxMessage(client, { ...request, chainId }),
       ),
+    registry: (address) => makeRegistryReader(client, address),
     inbox: (address) => {
       let inbox = inboxes.get(address)
       if (inbox === undefined) {

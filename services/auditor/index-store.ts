@@ -96,6 +96,19 @@ export interface OperatorSetRow extends LogPlace {
   readonly operators: ReadonlyArray<{ readonly address: string; readonly weight: string }>
 }
 
+/** What the log says of one operator: its answers to proposals, the collector's verdicts, and evidence. */
+export interface OperatorRecordRow {
+  /** Lowercase. */
+  readonly operator: string
+  readonly signed: number
+  /** Refusals by reason. */
+  readonly refused: Readonly<Record<string, number>>
+  /** The collector's verdicts on its signatures, by result. */
+  readonly verdicts: Readonly<Record<string, number>>
+  /** Each pair of its signatures over two roots for one lane and count, once, where the log holds it. */
+  readonly evidence: ReadonlyArray<LaneEventRow>
+}
+
 /**
  * The audit index: a SQLite file derived from the log, and nothing else. It
  * can be deleted at any time and rebuilt from offset zero; every fact in it
@@ -305,6 +318,50 @@ export class AuditStore implements IndexSink {
       halted.set(chainId, { ...row, chainId, blockNumber: halt.blockNumber, reason: halt.reason })
     }
     return halted
+  }
+
+  /**
+   * Every operator the log names in a signature, a refusal, a verdict or evidence, by address: what it
+   * answered and how the collector judged it. Evidence is indexed under both checkpoints of a pair; each pair
+   * is listed once.
+   */
+  operatorRecords(): ReadonlyArray<OperatorRecordRow> {
+    const rows = (
+      this.#sql(
+        "SELECT * FROM lane_events WHERE stage IN ('signed', 'refused', 'verdict', 'evidence') ORDER BY at, topic, partition, offset",
+      ).all() as unknown as RawLaneEvent[]
+    ).map((row) => ({
+      ...toPlace(row),
+      lane: row.lane,
+      count: row.count,
+      stage: row.stage,
+      detail: JSON.parse(row.detail) as Record<string, unknown>,
+    }))
+    const records = new Map<
+      string,
+      {
+        signed: number
+        refused: Record<string, number>
+        verdicts: Record<string, number>
+        evidence: LaneEventRow[]
+      }
+    >()
+    for (const row of rows) {
+      const operator = String(row.detail.operator).toLowerCase()
+      let record = records.get(operator)
+      if (record === undefined) {
+        record = { signed: 0, refused: {}, verdicts: {}, evidence: [] }
+        records.set(operator, record)
+      }
+      const tally = (into: Record<string, number>, key: unknown) => {
+        into[String(key)] = (into[String(key)] ?? 0) + 1
+      }
+      if (row.stage === "signed") record.signed += 1
+      else if (row.stage === "refused") tally(record.refused, row.detail.reason)
+      else if (row.stage === "verdict") tally(record.verdicts, row.detail.result)
+      else if (String(row.detail.root) < String(row.detail.otherRoot)) record.evidence.push(row)
+    }
+    return [...records].map(([operator, record]) => ({ operator, ...record }))
   }
 
   /**

@@ -8,12 +8,17 @@
  * gasPerMessage = (commitGas + deliverGas) / batch, so it includes the 21,000 base cost of each transaction and
  * calldata. The recipient does nothing, so only Chorus's own cost is counted.
  *
+ * For each operator set it also measures the set's own transactions: `Inbox.updateOperatorSet` to a new set of the
+ * same size (every current operator signs), and `OperatorRegistry.proveEquivocation` of one operator (issue 14).
+ *
  * The lane already carries `--prefill` messages (default 1000), committed and delivered, so each row measures a lane
  * in use (bitmap words and proof edges as in steady state) rather than the first message ever sent; `--prefill 0`
  * measures a brand-new lane.
  */
 import { toHex } from "viem"
-import { createWorld, type World } from "../contracts/test/world.ts"
+import { packSignatures, signCheckpoint, signOperatorSetUpdate } from "../contracts/checkpoint/index.ts"
+import { operatorRegistryAbi } from "../contracts/out/index.ts"
+import { createWorld, makeOperators, type World } from "../contracts/test/world.ts"
 
 const BATCHES = [1, 8, 32, 64, 256]
 const OPERATOR_SETS = [4, 16]
@@ -22,6 +27,55 @@ const BODY = toHex(new Uint8Array(32).fill(0xab))
 const GAS_LIMIT = 50_000n
 /** Enough for a deliver of 500 prefill messages; anvil's default block limit is lower. */
 const TX_GAS = 16_000_000n
+
+type SetRow = { operators: number; updateOperatorSetGas: number; proveEquivocationGas: number }
+
+/** What moving an Inbox to a new set of the same size, and ejecting one equivocating operator, cost. */
+async function measureSet(w: World, log: (line: string) => void): Promise<SetRow> {
+  const snapshot = await w.testClient.snapshot()
+  const operators = w.operators.length
+  const next = makeOperators(operators, "bench-next")
+  const update = {
+    epoch: 2n,
+    operators: next.map((o) => o.address),
+    weights: next.map(() => 1n),
+    thresholdBps: THRESHOLD_BPS,
+  }
+  const signatures = packSignatures(
+    await Promise.all(
+      w.operators.map(async (account) => ({
+        signer: account.address,
+        signature: await signOperatorSetUpdate({ account, domain: w.domain, update }),
+      })),
+    ),
+  )
+  const updateOperatorSetGas = Number(
+    (
+      await w.inboxWrite(
+        "updateOperatorSet",
+        [update.operators, update.weights, update.thresholdBps, update.epoch, signatures],
+        TX_GAS,
+      )
+    ).gasUsed,
+  )
+  const liar = w.operators[0]!
+  const lane = w.checkpointOf(w.makeLane(w.makeMessages(0, 2)).tree)
+  const second = { ...lane, root: toHex(new Uint8Array(32).fill(0xee)) }
+  const proof = [
+    lane,
+    await signCheckpoint({ account: liar, domain: w.domain, checkpoint: lane }),
+    second,
+    await signCheckpoint({ account: liar, domain: w.domain, checkpoint: second }),
+  ]
+  const proveEquivocationGas = Number(
+    (await w.write(w.other, w.registry, operatorRegistryAbi, "proveEquivocation", proof, TX_GAS)).gasUsed,
+  )
+  await w.testClient.revert({ id: snapshot })
+  log(
+    `${String(operators).padStart(9)}  updateOperatorSet ${updateOperatorSetGas}, proveEquivocation ${proveEquivocationGas}`,
+  )
+  return { operators, updateOperatorSetGas, proveEquivocationGas }
+}
 
 type Row = { batch: number; operators: number; gasPerMessage: number; commitGas: number; deliverGas: number }
 
@@ -86,6 +140,7 @@ async function main() {
   const { json, prefill } = parseArgs(process.argv.slice(2))
   const log = json ? (_: string) => {} : console.log
   const rows: Row[] = []
+  const sets: SetRow[] = []
   for (const operators of OPERATOR_SETS) {
     const w = await createWorld({
       operators,
@@ -95,12 +150,13 @@ async function main() {
     })
     try {
       rows.push(...(await measure(w, prefill, log)))
+      sets.push(await measureSet(w, log))
     } finally {
       await w.anvil.stop()
     }
   }
   if (json) {
-    console.log(JSON.stringify({ rows }))
+    console.log(JSON.stringify({ rows, operatorSets: sets }))
   } else {
     const target64 = rows.find((r) => r.batch === 64 && r.operators === 4)!
     const single = rows.find((r) => r.batch === 1 && r.operators === 4)!

@@ -16,25 +16,9 @@ export class ConfigurationError extends ChorusError {
   }
 }
 
-/** The owner asked to set the operator set of an Inbox that already trusts one. */
-export class OperatorSetAlreadyConfiguredError extends ChorusError {
-  override readonly name = "OperatorSetAlreadyConfiguredError"
-  declare readonly details: { inbox: Address; epoch: bigint; asked: bigint }
-  constructor(details: { inbox: Address; epoch: bigint; asked: bigint }) {
-    super(
-      `Inbox ${details.inbox} already trusts the operator set of epoch ${details.epoch}; its owner cannot set epoch ${details.asked}`,
-      {
-        details,
-        hint: "A running Inbox takes a later set only as an update signed by the set it trusts (Inbox.updateOperatorSet), which the relay carries from the hub registry.",
-      },
-    )
-  }
-}
-
 /**
- * Owner setup of an Inbox: bootstraps the operator set (the owner sets only the first one; an Inbox that already
- * trusts the same or a later epoch is left as it is) and registers the outbox of each source chain. Sends the
- * transactions one after another and waits for each.
+ * Owner setup of an Inbox: mirrors the operator set (if its epoch is newer than the Inbox's) and registers the
+ * outbox of each source chain. Sends the transactions one after another and waits for each.
  *
  * @example
  * await configureInbox(clients, { inbox, operatorSet: await readOperatorSet(hub), sources: [{ chainId: 902n, outbox }] })
@@ -60,10 +44,7 @@ export async function configureInbox(
   }
   if (operatorSet) {
     const current = await publicClient.readContract({ address: inbox, abi: inboxAbi, functionName: "epoch" })
-    if (current !== 0n && operatorSet.epoch > current) {
-      throw new OperatorSetAlreadyConfiguredError({ inbox, epoch: current, asked: operatorSet.epoch })
-    }
-    if (current === 0n) {
+    if (operatorSet.epoch > current) {
       await send(
         "setOperatorSet",
         await walletClient.writeContract({

@@ -1,4 +1,4 @@
-export { ConfigurationError, configureInbox, OperatorSetAlreadyConfiguredError } from "./configureInbox.ts"
+export { ConfigurationError, configureInbox } from "./configureInbox.ts"
 export { DeploymentError, deployContract } from "./deployContract.ts"
 export { deployGatedRecipient } from "./deployGatedRecipient.ts"
 export { deployInbox } from "./deployInbox.ts"

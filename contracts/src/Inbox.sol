@@ -97,7 +97,6 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error RetryFailed(bytes32 messageId, bytes reason);
     error StaleEpoch(uint64 epoch, uint64 current);
     error OperatorSetDeployFailed();
-    error OperatorSetAlreadyConfigured(uint64 epoch);
 
     modifier nonReentrant() {
         if (_entered) revert Reentrancy();
@@ -248,17 +247,16 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     // ------------------------------------------------------------------------------------------------------------
     // Owner
 
-    /// @notice Bootstrap only: the first operator set, mirrored from the hub registry at `epoch` by the owner. Every
-    /// later set comes through `updateOperatorSet`, under the signatures of the set the Inbox trusts at the time, so
-    /// the owner cannot name the signers of a running Inbox (docs/security.md, "The operator set").
+    /// @notice The owner's mirror of the hub registry's set at `epoch` (strictly increasing): the first set, and,
+    /// until the relay carries every later one through `updateOperatorSet` (issue 14), each later one. Once it
+    /// does, this is for bootstrap only (docs/security.md, "The operator set").
     function setOperatorSet(
         address[] calldata operators_,
         uint96[] calldata weights_,
         uint16 thresholdBps_,
         uint64 epoch_
     ) external onlyOwner {
-        if (_operatorData != address(0)) revert OperatorSetAlreadyConfigured(_epoch);
-        if (epoch_ == 0) revert StaleEpoch(epoch_, 0);
+        if (epoch_ <= _epoch) revert StaleEpoch(epoch_, _epoch);
         _storeOperatorSet(operators_, weights_, thresholdBps_, epoch_);
     }
 

@@ -97,9 +97,9 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     }
 
     /// @notice Anyone may prove that an operator signed two different roots for one lane and count (equivocation):
-    /// both signatures are checked under the network's EIP-712 domain, and the operator is ejected from the set for
-    /// good. The new epoch then reaches every Inbox as any change does. A proof of an operator already ejected, or of
-    /// one that is not in the set, reverts.
+    /// both signatures are checked under the network's EIP-712 domain, and the operator is ejected for good: removed
+    /// from the set if it is in it (a new epoch), and never allowed back either way. A proof of an operator already
+    /// ejected reverts.
     /// @param first A checkpoint and the 65-byte (r, s, v) signature over it; `second` the same for the other root.
     function proveEquivocation(
         Checkpoint calldata first,
@@ -117,8 +117,14 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
         address other = _signer(CheckpointHash.digest(separator, second), secondSignature, 1);
         if (operator != other) revert DifferentSigners(operator, other);
         if (_ejected[operator]) revert OperatorIsEjected(operator);
-        _remove(operator);
         _ejected[operator] = true;
+        // One already out of the set (removed by the owner, perhaps to dodge this proof) is marked all the same:
+        // it can never come back. Only a member's removal changes the set, and so the epoch.
+        if (_weights[operator] == 0) {
+            emit OperatorEjected(_epoch, operator, first, second, msg.sender);
+            return operator;
+        }
+        _remove(operator);
         emit OperatorEjected(_bump(), operator, first, second, msg.sender);
     }
 

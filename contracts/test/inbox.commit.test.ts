@@ -1,5 +1,4 @@
 import {
-  type Address,
   concat,
   type Hex,
   type LocalAccount,
@@ -319,23 +318,19 @@ describe("operator set", () => {
     }
   })
 
-  it("lets the owner set only the first set (bootstrap), never replace a running one", async () => {
+  it("lets only the owner mirror a set, at a later epoch", async () => {
     const ops = w.operators.map((o) => o.address)
-    const set = (address: Address, args: readonly unknown[], account = w.walletClient.account) =>
-      w.revertOf("setOperatorSet", args, { account, address })
-    expect(await set(w.inbox, [ops, [1n, 1n, 1n, 1n], 6667, 2n])).toEqual({
-      errorName: "OperatorSetAlreadyConfigured",
-      args: [1n],
-    })
-    const fresh = await deployInbox(w.clients, { registryChainId: w.chainId, registry: w.registry })
-    expect((await set(fresh, [ops, [1n, 1n, 1n, 1n], 6667, 1n], w.other.account)).errorName).toBe("NotOwner")
-    expect(await set(fresh, [ops, [1n, 1n, 1n, 1n], 6667, 0n])).toEqual({
-      errorName: "StaleEpoch",
-      args: [0n, 0n],
-    })
-    await w.write(w.walletClient, fresh, inboxAbi, "setOperatorSet", [ops, [1n, 1n, 1n, 1n], 6667, 4n])
-    expect(await w.publicClient.readContract({ address: fresh, abi: inboxAbi, functionName: "epoch" })).toBe(
-      4n,
+    const set = (args: readonly unknown[], account = w.walletClient.account) =>
+      w.revertOf("setOperatorSet", args, { account })
+    expect((await set([ops, [1n, 1n, 1n, 1n], 6667, 2n], w.other.account)).errorName).toBe("NotOwner")
+    expect(await set([ops, [1n, 1n, 1n, 1n], 6667, 1n])).toEqual({ errorName: "StaleEpoch", args: [1n, 1n] })
+    await w.inboxWrite("setOperatorSet", [NEXT.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(2n)
+    // The two paths share one epoch: an update at or below the owner's is stale.
+    expect((await w.revertOf("updateOperatorSet", await signedUpdate(nextSet(2n), NEXT))).errorName).toBe(
+      "StaleEpoch",
     )
   })
 

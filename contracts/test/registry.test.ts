@@ -203,6 +203,22 @@ describe("OperatorRegistry: proof of equivocation", () => {
     expect(await read<bigint>("epoch")).toBe(2n)
   })
 
+  it("given an equivocator the owner removed first, then the proof still marks it and it never comes back", async () => {
+    const [liar] = w.operators
+    await write("removeOperator", [liar!.address])
+    const epoch = await read<bigint>("epoch")
+    const receipt = await prove(
+      await signed(liar!, { ...lane, root: rootA }),
+      await signed(liar!, { ...lane, root: rootB }),
+    )
+    const events = parseEventLogs({ abi: operatorRegistryAbi, logs: receipt.logs })
+    expect(events.map((event) => event.eventName)).toEqual(["OperatorEjected"])
+    expect(events[0]!.args).toMatchObject({ epoch, operator: liar!.address })
+    expect(await read("isEjected", [liar!.address])).toBe(true)
+    expect(await read<bigint>("epoch")).toBe(epoch)
+    expect((await revert("addOperator", [liar!.address, 1n])).errorName).toBe("OperatorIsEjected")
+  })
+
   it("given anything that is not one operator's two roots for one lane and count, then nobody is ejected", async () => {
     const [op0, op1] = w.operators
     const a = await signed(op0!, { ...lane, root: rootA })

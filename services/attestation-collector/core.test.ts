@@ -452,18 +452,25 @@ describe("attestation-collector core", () => {
       expect(evidenceOf(c.feed(await signed(OUTSIDER, forged, { time: 4 })))).toEqual([])
     })
 
-    it("forgets the rivals of a checkpoint once it is forgotten, whatever the flood", async () => {
+    it("finds a rival in one lookup, however many records name the lane and count, and forgets it with its record", async () => {
       const c = startCollector()
       c.feed(propose(honest))
       c.feed(await signed(A, honest))
-      for (let i = 0; i < 50; i++) c.feed(propose(testCheckpoint({ count: 100 + i, root: bytes32("cc") }), 1))
-      expect(c.state.byLaneAndCount.size).toBe(51)
-      // every one expires once an input comes past its deadline, and is forgotten a TTL after that
+      // a flood of junk proposals and refusals for the same lane and count, under other roots
+      for (let i = 0; i < 200; i++) {
+        const junk = testCheckpoint({ root: bytes32((i + 16).toString(16).padStart(2, "0")) })
+        c.feed(propose(junk, 1))
+        c.feed(refused(B, junk, 1))
+      }
+      // only signatures index the lane and count: one entry, A's
+      expect([...c.state.signedFirst.values()].map((bySigner) => [...bySigner.keys()])).toEqual([
+        [addressOf(A)],
+      ])
+      expect(evidenceOf(c.feed(await signed(A, forged, { time: 2 })))).toHaveLength(1)
+      // every record expires once an input comes past its deadline, and is forgotten a TTL after that
       c.feed(propose(testCheckpoint({ count: 998 }), 3 * TTL))
       c.feed(propose(testCheckpoint({ count: 999 }), 5 * TTL))
-      expect([...c.state.byLaneAndCount.keys()].map((key) => Number(key.split(":").at(-1)))).toEqual([
-        998, 999,
-      ])
+      expect(c.state.signedFirst.size).toBe(0)
     })
   })
 

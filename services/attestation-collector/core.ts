@@ -95,8 +95,11 @@ export interface CollectorState {
   readonly deadlines: DeadlineQueue<CheckpointRecord>
   /** Settled records by when they are forgotten (one TTL after they settled); stale entries are skipped. */
   readonly forgets: DeadlineQueue<CheckpointRecord>
-  /** Records by lane and count (`sameLaneAndCount`): where an operator's signature over another root is found. */
-  readonly byLaneAndCount: Map<string, Set<CheckpointRecord>>
+  /**
+   * By lane and count (`sameLaneAndCount`), the record each member's first valid signature there is on: where
+   * its signature over another root is found, in one lookup however many records name the lane and count.
+   */
+  readonly signedFirst: Map<string, Map<Address, CheckpointRecord>>
   /** Pending records by destination chain id: what an epoch change of that destination re-counts. */
   readonly pending: Map<number, Set<CheckpointRecord>>
   /** The `heard` rank the next new record gets. */
@@ -158,13 +161,6 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       if (record === undefined) {
         record = newRecord(checkpoint, digest, now, now + proposalTtlMs, state.heard++)
         state.records.set(digest, record)
-        const key = sameLaneAndCount(checkpoint)
-        let rivals = state.byLaneAndCount.get(key)
-        if (rivals === undefined) {
-          rivals = new Set()
-          state.byLaneAndCount.set(key, rivals)
-        }
-        rivals.add(record)
         waitFor(record)
       }
       return record
@@ -215,9 +211,10 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         if (record.settledAt !== undefined && record.settledAt + proposalTtlMs === at && held(record)) {
           state.records.delete(record.digest)
           const key = sameLaneAndCount(record.checkpoint)
-          const rivals = state.byLaneAndCount.get(key)
-          rivals?.delete(record)
-          if (rivals?.size === 0) state.byLaneAndCount.delete(key)
+          const first = state.signedFirst.get(key)
+          for (const signer of record.signatures.keys())
+            if (first?.get(signer) === record) first.delete(signer)
+          if (first?.size === 0) state.signedFirst.delete(key)
         }
       }
     }
@@ -322,31 +319,38 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
 
     /** `signer`'s signature on `record` just arrived: if it signed another root for the lane and count, report it. */
     const evidenceAgainst = (signer: Address, record: CheckpointRecord) => {
-      for (const rival of state.byLaneAndCount.get(sameLaneAndCount(record.checkpoint)) ?? []) {
-        const earlier = rival === record ? undefined : rival.signatures.get(signer)
-        if (earlier === undefined) continue
-        const { checkpoint } = record
-        outputs.push(
-          new OperatorEquivocated({
-            operator: signer,
-            first: new SignedCheckpoint({
-              checkpoint: rival.checkpoint,
-              digest: rival.digest,
-              signature: earlier,
-            }),
-            second: new SignedCheckpoint({
-              checkpoint,
-              digest: record.digest,
-              signature: record.signatures.get(signer)!,
-            }),
-            reason:
-              `${signer} signed two roots for checkpoint #${checkpoint.count} of lane ${checkpoint.srcChainId}->${checkpoint.dstChainId} ` +
-              `(${rival.checkpoint.root} and ${checkpoint.root}); both signatures recover to it under the network's domain. ` +
-              "Send both to OperatorRegistry.proveEquivocation on the hub to eject it",
-          }),
-        )
+      const key = sameLaneAndCount(record.checkpoint)
+      let first = state.signedFirst.get(key)
+      if (first === undefined) {
+        first = new Map()
+        state.signedFirst.set(key, first)
+      }
+      const rival = first.get(signer)
+      if (rival === undefined || !held(rival)) {
+        first.set(signer, record)
         return
       }
+      if (rival === record) return
+      const { checkpoint } = record
+      outputs.push(
+        new OperatorEquivocated({
+          operator: signer,
+          first: new SignedCheckpoint({
+            checkpoint: rival.checkpoint,
+            digest: rival.digest,
+            signature: rival.signatures.get(signer)!,
+          }),
+          second: new SignedCheckpoint({
+            checkpoint,
+            digest: record.digest,
+            signature: record.signatures.get(signer)!,
+          }),
+          reason:
+            `${signer} signed two roots for checkpoint #${checkpoint.count} of lane ${checkpoint.srcChainId}->${checkpoint.dstChainId} ` +
+            `(${rival.checkpoint.root} and ${checkpoint.root}); both signatures recover to it under the network's domain. ` +
+            "Send both to OperatorRegistry.proveEquivocation on the hub to eject it",
+        }),
+      )
     }
 
     const onRefusal = (event: AttestationRefused) => {
@@ -373,7 +377,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         deadlines: new DeadlineQueue(),
         forgets: new DeadlineQueue(),
         pending: new Map(),
-        byLaneAndCount: new Map(),
+        signedFirst: new Map(),
         heard: 0,
       }
     },

@@ -29,8 +29,10 @@ import {
   MessageProven,
   MessageRejected,
   makeEnvelope,
+  OperatorEquivocated,
   Producer,
   SignatureVerdict,
+  SignedCheckpoint,
   U256,
 } from "../../schemas/index.ts"
 import { makeTestLane } from "../lifecycle/testing/lane.ts"
@@ -429,6 +431,63 @@ describe("the signed step of a trace", () => {
     )!
     expect(step.detail).toMatchObject({ root: real.root, stake: "70" })
     expect(step.summary).toBe(`signed by 2 operator(s) with 70 stake: ${a} (30), ${b} (40)`)
+    store.close()
+  })
+})
+
+describe("evidence and operator records in the audit index", () => {
+  it("given evidence from the collector and a copy claimed by an operator's key, then only the collector's is an operator's record, and invalid verdicts are not the named operator's", () => {
+    const store = AuditStore.open(":memory:")
+    const real = lane.attested(4).event.checkpoint
+    const rival = new Checkpoint({ ...real, root: Bytes32.make(`0x${"ee".repeat(32)}`) })
+    const [liar, victim] = [Address.make(`0x${"0a".repeat(20)}`), Address.make(`0x${"0b".repeat(20)}`)]
+    const collector = new Producer({ service: "attestation-collector", instance: "c", version: "test" })
+    const operatorKey = new Producer({ service: "operator", instance: liar, version: "test" })
+    const signedCheckpoint = (checkpoint: Checkpoint) =>
+      new SignedCheckpoint({
+        checkpoint,
+        digest: Bytes32.make(`0x${"dd".repeat(32)}`),
+        signature: Hex.make(`0x${"11".repeat(65)}`),
+      })
+    const evidence = (operator: Address, producer: Producer) =>
+      makeEnvelope(
+        new OperatorEquivocated({
+          operator,
+          first: signedCheckpoint(real),
+          second: signedCheckpoint(rival),
+          reason: "two roots",
+        }),
+        { producer, causationId: null, time: new Date(T) },
+      )
+    const invalid = makeEnvelope(
+      new SignatureVerdict({
+        checkpoint: rival,
+        digest: Bytes32.make(`0x${"dd".repeat(32)}`),
+        operator: victim,
+        signer: null,
+        signature: Hex.make(`0x${"11".repeat(65)}`),
+        result: "invalid",
+        weight: U256.make("0"),
+        epoch: 1,
+        reason: "does not recover to the publishing operator",
+      }),
+      { producer: collector, causationId: null, time: new Date(T) },
+    )
+    const events = [evidence(liar, collector), evidence(victim, operatorKey), invalid]
+    for (const [offset, envelope] of events.entries())
+      indexEvent(store, envelope, {
+        topic: "t",
+        partition: 0,
+        offset,
+        eventId: envelope.id,
+        type: envelope.type,
+        at: T + offset,
+      })
+    const records = new Map(store.operatorRecords().map((record) => [record.operator, record]))
+    expect(
+      records.get(liar)?.evidence.map((row) => [row.count, row.detail.root, row.detail.otherRoot]),
+    ).toEqual([[real.count, real.root, rival.root]])
+    expect(records.get(victim)).toMatchObject({ evidence: [], verdicts: {} })
     store.close()
   })
 })

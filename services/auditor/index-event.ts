@@ -226,6 +226,8 @@ const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, pl
       })
       return
     case "OperatorEquivocated":
+      // Evidence is the collector's: anyone else's claim of it (an operator's key on a topic it may write) is not.
+      if (envelope.producer.service !== "attestation-collector") return
       // Under each of the two checkpoints, so a trace of a message under either shows it.
       for (const [signed, other] of [
         [event.first, event.second],

@@ -103,7 +103,7 @@ export interface OperatorRecordRow {
   readonly signed: number
   /** Refusals by reason. */
   readonly refused: Readonly<Record<string, number>>
-  /** The collector's verdicts on its signatures, by result. */
+  /** The collector's verdicts on its signatures, by result (an `invalid` one is not its, and is not counted). */
   readonly verdicts: Readonly<Record<string, number>>
   /** Each pair of its signatures over two roots for one lane and count, once, where the log holds it. */
   readonly evidence: ReadonlyArray<LaneEventRow>
@@ -358,8 +358,10 @@ export class AuditStore implements IndexSink {
       }
       if (row.stage === "signed") record.signed += 1
       else if (row.stage === "refused") tally(record.refused, row.detail.reason)
-      else if (row.stage === "verdict") tally(record.verdicts, row.detail.result)
-      else if (String(row.detail.root) < String(row.detail.otherRoot)) record.evidence.push(row)
+      // An invalid signature does not recover to the operator it names: whoever published it, not the operator.
+      else if (row.stage === "verdict") {
+        if (row.detail.result !== "invalid") tally(record.verdicts, row.detail.result)
+      } else if (String(row.detail.root) < String(row.detail.otherRoot)) record.evidence.push(row)
     }
     return [...records].map(([operator, record]) => ({ operator, ...record }))
   }

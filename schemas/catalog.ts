@@ -33,6 +33,7 @@ import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorEquivocated } from "./events/operator-equivocated.ts"
+import { OperatorSetObserved } from "./events/operator-set-observed.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
@@ -142,6 +143,7 @@ export const EventCatalog = {
   OutboxNonceRead: define<OutboxNonceRead>(OutboxNonceRead, byChain, { owner: ofChain }),
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
+  OperatorSetObserved: define<OperatorSetObserved>(OperatorSetObserved, byChain, { owner: ofChain }),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
   ChainHaltRead: define<ChainHaltRead>(ChainHaltRead, byLane, { owner: ofReader }),
   ChainReadFailed: define<ChainReadFailed>(ChainReadFailed, byLane, { owner: ofReader }),
@@ -204,6 +206,7 @@ export type ChorusEvent =
   | OutboxNonceRead
   | OutboxLaneRead
   | OperatorSetRead
+  | OperatorSetObserved
   | ChainHeadRead
   | ChainHaltRead
   | ChainReadFailed

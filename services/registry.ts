@@ -20,6 +20,7 @@ import { proofBuilder } from "./proof-builder/definition.ts"
 import type { ServiceLogger } from "./runtime/logger.ts"
 import type { RunningService } from "./runtime/running-service.ts"
 import { groupOf, laneGroup, type ServiceDefinition, selectInstances } from "./runtime/service-definition.ts"
+import { setWatcher } from "./set-watcher/definition.ts"
 import { submitter } from "./submitter/definition.ts"
 
 /** Every service, in the order a message meets them. */
@@ -29,6 +30,7 @@ export const SERVICE_DEFINITIONS: ReadonlyArray<ServiceDefinition> = [
   operator,
   attestationCollector,
   submitter,
+  setWatcher,
   auditor,
 ]
 

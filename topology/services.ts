@@ -23,6 +23,7 @@ export type ServiceName =
   | "attestation-collector"
   | "submitter"
   | "auditor"
+  | "set-watcher"
 
 export interface ServiceDeclaration {
   readonly name: ServiceName

@@ -131,6 +131,16 @@ export const TOPICS = {
     retentionMs: FOREVER,
     events: ["SignatureVerdict", "CheckpointExpired"],
   },
+  operatorSets: {
+    name: "chorus.operator-sets",
+    description:
+      "The hub registry's whole operator set, each time the set-watcher finds it changed at the hub's finality: what operators verify and sign to carry it to every Inbox.",
+    partitions: 1,
+    key: "chain",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OperatorSetObserved"],
+  },
   evidence: {
     name: "chorus.evidence",
     description:

@@ -25,6 +25,7 @@ import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorEquivocated, SignedCheckpoint } from "../events/operator-equivocated.ts"
+import { OperatorSetObserved } from "../events/operator-set-observed.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "../events/outbox-nonce-read.ts"
@@ -436,6 +437,14 @@ export const events = {
     signedStake: u256,
     requiredStake: u256,
     reason: fc.string(),
+  }),
+  OperatorSetObserved: instancesOf(OperatorSetObserved, {
+    chainId,
+    registry: address,
+    block: blockRef,
+    epoch: uint,
+    operators: fc.array(instancesOf(OperatorWeight, { address, weight: u256 }), { maxLength: 4 }),
+    thresholdBps: uint,
   }),
   OperatorEquivocated: instancesOf(OperatorEquivocated, {
     operator: address,

@@ -123,6 +123,7 @@ import {
   type ServiceLogger,
   stampOutputs,
 } from "../runtime/index.ts"
+import { wakeableSleep } from "../runtime/wakeable-sleep.ts"
 import { describeShortfall } from "./completeness.ts"
 import { makeWatcherCore, type WatcherOutcome, type WatcherState } from "./core.ts"
 import { ChainHaltedError, ChainStillHaltedError, ResumeRefutedError } from "./errors.ts"
@@ -800,15 +801,7 @@ export const startChainWatcher = async (deps: ChainWatcherDeps): Promise<ChainWa
     return run
   }
 
-  let wake: () => void = () => {}
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
+  const { sleep, wake } = wakeableSleep()
 
   const loop = async () => {
     let failures = 0

@@ -167,6 +167,11 @@ export class RpcFaultsConfig extends Schema.Class<RpcFaultsConfig>("RpcFaultsCon
   logEveryMs: withDefault(between(1_000, 86_400_000), 60_000),
 }) {}
 
+export class SetWatcherConfig extends Schema.Class<SetWatcherConfig>("SetWatcherConfig")({
+  /** How often the hub registry's set is read at the hub's finalized head. */
+  pollIntervalMs: withDefault(between(10, 600_000), 2_000),
+}) {}
+
 export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   network: NetworkConfig,
   chains: Schema.Array(ChainConfig).check(Schema.isMinLength(1, { message: "expected at least one chain" })),
@@ -175,6 +180,7 @@ export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   proofBuilder: withDefault(ProofBuilderConfig, {}),
   operators: withDefault(Schema.Array(OperatorConfig), []),
   attestationCollector: withDefault(AttestationCollectorConfig, {}),
+  setWatcher: withDefault(SetWatcherConfig, {}),
   submitters: withDefault(Schema.Array(SubmitterConfig), []),
   /** How RPC faults are logged and when one is recorded as a stall. */
   rpc: withDefault(RpcFaultsConfig, {}),

@@ -1,0 +1,45 @@
+/**
+ * The set-watcher's one decision, pure: a read of the hub registry's set at a final block is recorded when it
+ * is not the set last recorded. Not "when its epoch is higher": a hub RPC that once answered a lie (an epoch
+ * far ahead, say) must not keep the true set off the log; operators verify every record on their own RPCs.
+ *
+ * @module
+ */
+import type { InboxOperatorSet } from "../../chains/chain-access.ts"
+import { type Address, type BlockRef, ChainId, OperatorSetObserved } from "../../schemas/index.ts"
+
+/** The set as the registry holds it, compared field by field (addresses are lowercase on the wire). */
+const sameSet = (a: InboxOperatorSet, b: OperatorSetObserved): boolean =>
+  a.epoch === b.epoch &&
+  a.thresholdBps === b.thresholdBps &&
+  a.operators.length === b.operators.length &&
+  a.operators.every((o, i) => o.address === b.operators[i]!.address && o.weight === b.operators[i]!.weight)
+
+/**
+ * The record of `read`, or undefined when it is the set `last` recorded.
+ *
+ * @example
+ * ```ts
+ * const observed = observation(last, { chainId: 901, registry, block, set })
+ * if (observed !== undefined) await publish(observed)
+ * ```
+ */
+export const observation = (
+  last: OperatorSetObserved | undefined,
+  read: {
+    readonly chainId: number
+    readonly registry: Address
+    readonly block: BlockRef
+    readonly set: InboxOperatorSet
+  },
+): OperatorSetObserved | undefined =>
+  last !== undefined && sameSet(read.set, last)
+    ? undefined
+    : new OperatorSetObserved({
+        chainId: ChainId.make(read.chainId),
+        registry: read.registry,
+        block: read.block,
+        epoch: read.set.epoch,
+        operators: read.set.operators,
+        thresholdBps: read.set.thresholdBps,
+      })

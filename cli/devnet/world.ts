@@ -101,7 +101,13 @@ const operatorKey = (index: number): Hex => keccak256(stringToHex(`chorus-devnet
  * The producers that sign bus records with a key of their own (operators and submitters derive theirs from
  * their chain keys); a devnet's are well-known seeds, like its anvil keys.
  */
-const DEVNET_PRODUCERS = ["proof-builder", "attestation-collector", "set-watcher", "retry", "chain-resume"] as const
+const DEVNET_PRODUCERS = [
+  "proof-builder",
+  "attestation-collector",
+  "set-watcher",
+  "retry",
+  "chain-resume",
+] as const
 export const devnetProducerKey = (service: string): Hex =>
   keccak256(stringToHex(`chorus-devnet-producer-${service}`))
 

@@ -173,7 +173,7 @@ export interface RegistryReader {
 /** The Inbox reads that tell the submitter what is already done. */
 export type InboxDeliveries = Pick<
   InboxReader,
-  "committedCount" | "attempted" | "messageStatus" | "attemptsOf"
+  "committedCount" | "attempted" | "messageStatus" | "attemptsOf" | "epoch"
 >
 
 /** Everything a service reads from one chain. */
@@ -231,6 +231,14 @@ export type InboxCall =
       readonly message: Message
       readonly root: Bytes32
       readonly proof: ReadonlyArray<Bytes32>
+    }
+  | {
+      /** The hub registry's set at `epoch`, signed by a quorum of the set the Inbox trusts now. */
+      readonly kind: "updateOperatorSet"
+      readonly epoch: number
+      readonly operators: ReadonlyArray<OperatorWeight>
+      readonly thresholdBps: number
+      readonly signatures: ReadonlyArray<Signature>
     }
 
 /** A decoded revert: the human-readable reason, the raw revert data, and the custom error if known. */

@@ -28,17 +28,26 @@ import { DeliveryFailed } from "./events/delivery-failed.ts"
 import { DeliverySkipped, upcastDeliverySkippedV1 } from "./events/delivery-skipped.ts"
 import { DeliverySubmitted } from "./events/delivery-submitted.ts"
 import { DestinationRead } from "./events/destination-read.ts"
+import { InboxSetRead } from "./events/inbox-set-read.ts"
 import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
 import { OperatorEquivocated } from "./events/operator-equivocated.ts"
+import {
+  OperatorSetApplied,
+  OperatorSetSubmitted,
+  OperatorSetUpdateFailed,
+} from "./events/operator-set-applied.ts"
+import { OperatorSetAttested } from "./events/operator-set-attested.ts"
 import { OperatorSetObserved } from "./events/operator-set-observed.ts"
 import { OperatorSetRead } from "./events/operator-set-read.ts"
+import { OperatorSetRefused, OperatorSetSigned } from "./events/operator-set-signed.ts"
 import { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
 import { OutboxRangeRead, upcastOutboxRangeReadV1 } from "./events/outbox-range-read.ts"
 import { ProofRefused } from "./events/proof-refused.ts"
+import { RegistrySetRead } from "./events/registry-set-read.ts"
 import { RetryRefused } from "./events/retry-refused.ts"
 import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
@@ -93,6 +102,7 @@ const ofDestination = (e: { readonly lane: Lane }) => String(e.lane.dstChainId)
 const ofCheckpointDestination = (e: { readonly checkpoint: Checkpoint }) => String(e.checkpoint.dstChainId)
 const ofOperator = (e: { readonly operator: string }) => e.operator
 const ofReader = (e: { readonly reader: string }) => e.reader
+const ofDestinationChain = (e: { readonly destination: number }) => String(e.destination)
 
 /** The messages a destination step is about. */
 const stepMessageIds = (step: DestinationRead["step"]): ReadonlyArray<MessageId> =>
@@ -104,6 +114,7 @@ const single = (ids: ReadonlyArray<MessageId>): MessageId | null => (ids.length 
 const byCheckpoint = (e: { readonly checkpoint: Checkpoint }) => laneKey(e.checkpoint)
 const byLane = (e: { readonly lane: Lane }) => laneKey(e.lane)
 const byChain = (e: { readonly chainId: number }) => String(e.chainId)
+const byDestinationChain = (e: { readonly destination: number }) => String(e.destination)
 
 export const EventCatalog = {
   MessageObserved: define<MessageObserved>(MessageObserved, (e) => laneKey(e.message), {
@@ -144,6 +155,22 @@ export const EventCatalog = {
   OutboxLaneRead: define<OutboxLaneRead>(OutboxLaneRead, laneKey, { owner: ofReader }),
   OperatorSetRead: define<OperatorSetRead>(OperatorSetRead, byLane),
   OperatorSetObserved: define<OperatorSetObserved>(OperatorSetObserved, byChain, { owner: ofChain }),
+  // The operator-set flow is keyed by the hub chain: every step of one hub's updates stays on one partition.
+  RegistrySetRead: define<RegistrySetRead>(RegistrySetRead, byChain, { owner: ofReader }),
+  OperatorSetSigned: define<OperatorSetSigned>(OperatorSetSigned, byChain, { owner: ofOperator }),
+  OperatorSetRefused: define<OperatorSetRefused>(OperatorSetRefused, byChain, { owner: ofOperator }),
+  InboxSetRead: define<InboxSetRead>(InboxSetRead, byChain),
+  // From the hub's flow to one destination: keyed by the destination, as its submitter's records are.
+  OperatorSetAttested: define<OperatorSetAttested>(OperatorSetAttested, byDestinationChain),
+  OperatorSetSubmitted: define<OperatorSetSubmitted>(OperatorSetSubmitted, byDestinationChain, {
+    owner: ofDestinationChain,
+  }),
+  OperatorSetApplied: define<OperatorSetApplied>(OperatorSetApplied, byDestinationChain, {
+    owner: ofDestinationChain,
+  }),
+  OperatorSetUpdateFailed: define<OperatorSetUpdateFailed>(OperatorSetUpdateFailed, byDestinationChain, {
+    owner: ofDestinationChain,
+  }),
   ChainHeadRead: define<ChainHeadRead>(ChainHeadRead, byLane, { owner: ofReader }),
   ChainHaltRead: define<ChainHaltRead>(ChainHaltRead, byLane, { owner: ofReader }),
   ChainReadFailed: define<ChainReadFailed>(ChainReadFailed, byLane, { owner: ofReader }),
@@ -207,6 +234,14 @@ export type ChorusEvent =
   | OutboxLaneRead
   | OperatorSetRead
   | OperatorSetObserved
+  | RegistrySetRead
+  | OperatorSetSigned
+  | OperatorSetRefused
+  | InboxSetRead
+  | OperatorSetAttested
+  | OperatorSetSubmitted
+  | OperatorSetApplied
+  | OperatorSetUpdateFailed
   | ChainHeadRead
   | ChainHaltRead
   | ChainReadFailed

@@ -37,13 +37,26 @@ export {
   RevertRead,
   StatusRead,
 } from "./events/destination-read.ts"
+export { InboxSetRead } from "./events/inbox-set-read.ts"
 export { LaneStalled, StallReason } from "./events/lane-stalled.ts"
 export { MessageObserved } from "./events/message-observed.ts"
 export { MessageProven } from "./events/message-proven.ts"
 export { MessageRejected, RejectionReason } from "./events/message-rejected.ts"
 export { OperatorEquivocated, SignedCheckpoint } from "./events/operator-equivocated.ts"
+export {
+  OperatorSetApplied,
+  OperatorSetSubmitted,
+  OperatorSetUpdateFailed,
+} from "./events/operator-set-applied.ts"
+export { OperatorSetAttested } from "./events/operator-set-attested.ts"
 export { OperatorSetObserved } from "./events/operator-set-observed.ts"
-export { OperatorSetRead, OperatorWeight } from "./events/operator-set-read.ts"
+export {
+  type OperatorSetFields,
+  OperatorSetRead,
+  OperatorWeight,
+  sameOperatorSet,
+} from "./events/operator-set-read.ts"
+export { OperatorSetRefused, OperatorSetSigned, SetRefusalReason } from "./events/operator-set-signed.ts"
 export { OutboxLaneRead } from "./events/outbox-lane-read.ts"
 export { OutboxNonceRead } from "./events/outbox-nonce-read.ts"
 export {
@@ -54,6 +67,7 @@ export {
   upcastOutboxRangeReadV1,
 } from "./events/outbox-range-read.ts"
 export { PROOF_REFUSED_MAX_IDS, ProofRefusalReason, ProofRefused } from "./events/proof-refused.ts"
+export { RegistrySetRead } from "./events/registry-set-read.ts"
 export { RetryRefusalReason, RetryRefused } from "./events/retry-refused.ts"
 export { RetryRequested } from "./events/retry-requested.ts"
 export { RootCommitted } from "./events/root-committed.ts"

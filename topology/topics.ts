@@ -82,6 +82,8 @@ export const TOPICS = {
       "ChainReadFailed",
       "ChainReadRecovered",
       "DestinationRead",
+      "RegistrySetRead",
+      "InboxSetRead",
     ],
   },
   checkpointsProposed: {
@@ -131,15 +133,38 @@ export const TOPICS = {
     retentionMs: FOREVER,
     events: ["SignatureVerdict", "CheckpointExpired"],
   },
+  // The operator-set flow's topics are keyed by the hub chain, and partitioned as the lane topics: the operators'
+  // and the collector's lane runtime consumes them beside their lane inputs, co-partitioned, with their reads on
+  // chorus.lane.reads.
   operatorSets: {
     name: "chorus.operator-sets",
     description:
       "The hub registry's whole operator set, each time the set-watcher finds it changed at the hub's finality: what operators verify and sign to carry it to every Inbox.",
-    partitions: 1,
+    partitions: 6,
     key: "chain",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
     events: ["OperatorSetObserved"],
+  },
+  operatorSetsSigned: {
+    name: "chorus.operator-sets.signed",
+    description:
+      "Operator signatures over operator-set updates each operator verified on its own hub RPC, and refusals with reasons.",
+    partitions: 6,
+    key: "chain",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OperatorSetSigned", "OperatorSetRefused"],
+  },
+  operatorSetsAttested: {
+    name: "chorus.operator-sets.attested",
+    description:
+      "Operator-set updates, one per destination (keyed by it), whose signatures met the stake threshold of the set that destination's Inbox trusts.",
+    partitions: 6,
+    key: "chain",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["OperatorSetAttested"],
   },
   evidence: {
     name: "chorus.evidence",
@@ -154,7 +179,7 @@ export const TOPICS = {
   deliveries: {
     name: "chorus.deliveries",
     description:
-      "Submitter outcomes: roots committed, transactions submitted, confirmed or failed, retry requests refused, proof chunks refused.",
+      "Submitter outcomes: roots committed, transactions submitted, confirmed or failed, retry requests refused, proof chunks refused; and each destination's operator-set updates sent, applied or refused (keyed by the destination chain).",
     partitions: 6,
     key: "lane",
     cleanupPolicy: "delete",
@@ -167,6 +192,9 @@ export const TOPICS = {
       "DeliverySkipped",
       "RetryRefused",
       "ProofRefused",
+      "OperatorSetSubmitted",
+      "OperatorSetApplied",
+      "OperatorSetUpdateFailed",
     ],
   },
   commandsRetry: {

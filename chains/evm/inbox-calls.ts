@@ -33,6 +33,10 @@ export type AbiInboxCall =
       readonly functionName: "retry"
       readonly args: readonly [ReturnType<typeof toChorusMessage>, Hex, readonly Hex[]]
     }
+  | {
+      readonly functionName: "updateOperatorSet"
+      readonly args: readonly [readonly Address[], readonly bigint[], number, bigint, Hex]
+    }
 
 /**
  * The Inbox function and arguments of `call`; messages and proof that do not form one range throw
@@ -84,6 +88,17 @@ export const abiCallOf = (call: InboxCall): AbiInboxCall => {
       return {
         functionName: "retry",
         args: [toChorusMessage(call.message), call.root as Hex, call.proof as ReadonlyArray<Hex>],
+      }
+    case "updateOperatorSet":
+      return {
+        functionName: "updateOperatorSet",
+        args: [
+          call.operators.map((o) => o.address as Address),
+          call.operators.map((o) => BigInt(o.weight)),
+          call.thresholdBps,
+          BigInt(call.epoch),
+          signaturesArg(call.signatures),
+        ],
       }
   }
 }

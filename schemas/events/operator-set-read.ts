@@ -22,3 +22,24 @@ export class OperatorSetRead extends Schema.TaggedClass<OperatorSetRead>()("Oper
   operators: Schema.Array(OperatorWeight),
   thresholdBps: Uint,
 }) {}
+
+/** An operator set's fields, in any event that carries one (what the registry holds, what an Inbox trusts). */
+export interface OperatorSetFields {
+  readonly epoch: number
+  readonly operators: ReadonlyArray<OperatorWeight>
+  readonly thresholdBps: number
+}
+
+/**
+ * Two sets compared field by field (addresses are lowercase on the wire).
+ *
+ * @example
+ * ```ts
+ * if (!sameOperatorSet(read, observed)) refuse("set-mismatch")
+ * ```
+ */
+export const sameOperatorSet = (a: OperatorSetFields, b: OperatorSetFields): boolean =>
+  a.epoch === b.epoch &&
+  a.thresholdBps === b.thresholdBps &&
+  a.operators.length === b.operators.length &&
+  a.operators.every((o, i) => o.address === b.operators[i]!.address && o.weight === b.operators[i]!.weight)

@@ -20,17 +20,26 @@ import { DeliveryFailed } from "../events/delivery-failed.ts"
 import { DeliverySkipped, SkippedStatus } from "../events/delivery-skipped.ts"
 import { DeliveryAction, DeliverySubmitted } from "../events/delivery-submitted.ts"
 import { DestinationRead, type DestinationStep } from "../events/destination-read.ts"
+import { InboxSetRead } from "../events/inbox-set-read.ts"
 import { LaneStalled, StallReason } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
 import { OperatorEquivocated, SignedCheckpoint } from "../events/operator-equivocated.ts"
+import {
+  OperatorSetApplied,
+  OperatorSetSubmitted,
+  OperatorSetUpdateFailed,
+} from "../events/operator-set-applied.ts"
+import { OperatorSetAttested } from "../events/operator-set-attested.ts"
 import { OperatorSetObserved } from "../events/operator-set-observed.ts"
 import { OperatorSetRead, OperatorWeight } from "../events/operator-set-read.ts"
+import { OperatorSetRefused, OperatorSetSigned, SetRefusalReason } from "../events/operator-set-signed.ts"
 import { OutboxLaneRead } from "../events/outbox-lane-read.ts"
 import { OutboxNonceRead } from "../events/outbox-nonce-read.ts"
 import { OutboxBlock, OutboxLaneCount, OutboxLog, OutboxRangeRead } from "../events/outbox-range-read.ts"
 import { ProofRefusalReason, ProofRefused } from "../events/proof-refused.ts"
+import { RegistrySetRead } from "../events/registry-set-read.ts"
 import { RetryRefusalReason, RetryRefused } from "../events/retry-refused.ts"
 import { RetryRequested } from "../events/retry-requested.ts"
 import { RootCommitted } from "../events/root-committed.ts"
@@ -121,6 +130,15 @@ const rpcRecovery = {
 
 /** One arbitrary per event type; `event` picks any of them. */
 const messageIds = fc.array(messageId, { maxLength: 3 })
+const operatorWeights = fc.array(instancesOf(OperatorWeight, { address, weight: u256 }), { maxLength: 4 })
+const registrySet = {
+  chainId,
+  registry: address,
+  block: blockRef,
+  epoch: uint,
+  operators: operatorWeights,
+  thresholdBps: uint,
+}
 const statusRead = fc.record({ messageId, status: literalOf(SkippedStatus) })
 const inboxStatus = fc.constantFrom("none" as const, "delivered" as const, "failed" as const)
 const receiptRead = fc.record({
@@ -403,9 +421,7 @@ export const events = {
     inbox: address,
     epoch: uint,
     block: blockRef,
-    operators: fc.array(instancesOf(OperatorWeight, { address, weight: u256 }), {
-      maxLength: 4,
-    }),
+    operators: operatorWeights,
     thresholdBps: fc.integer({ min: 0, max: 10_000 }),
   }),
   LaneStalled: instancesOf(LaneStalled, {
@@ -438,13 +454,69 @@ export const events = {
     requiredStake: u256,
     reason: fc.string(),
   }),
-  OperatorSetObserved: instancesOf(OperatorSetObserved, {
+  OperatorSetObserved: instancesOf(OperatorSetObserved, registrySet),
+  RegistrySetRead: instancesOf(RegistrySetRead, { reader: address, ...registrySet }),
+  OperatorSetSigned: instancesOf(OperatorSetSigned, {
     chainId,
     registry: address,
-    block: blockRef,
     epoch: uint,
-    operators: fc.array(instancesOf(OperatorWeight, { address, weight: u256 }), { maxLength: 4 }),
+    operators: operatorWeights,
     thresholdBps: uint,
+    digest: bytes32,
+    operator: address,
+    signature: hex,
+  }),
+  OperatorSetRefused: instancesOf(OperatorSetRefused, {
+    chainId,
+    registry: address,
+    epoch: uint,
+    operator: address,
+    reason: literalOf(SetRefusalReason),
+    detail: fc.string(),
+  }),
+  InboxSetRead: instancesOf(InboxSetRead, {
+    chainId,
+    destination: chainId,
+    inbox: address,
+    epoch: uint,
+    block: blockRef,
+    operators: operatorWeights,
+    thresholdBps: uint,
+  }),
+  OperatorSetAttested: instancesOf(OperatorSetAttested, {
+    chainId,
+    registry: address,
+    destination: chainId,
+    inbox: address,
+    fromEpoch: uint,
+    epoch: uint,
+    operators: operatorWeights,
+    thresholdBps: uint,
+    digest: bytes32,
+    signatures: fc.array(instancesOf(Signature, { signer: address, signature: hex }), { maxLength: 3 }),
+    signedStake: u256,
+    totalStake: u256,
+  }),
+  OperatorSetSubmitted: instancesOf(OperatorSetSubmitted, {
+    destination: chainId,
+    epoch: uint,
+    transactionHash: txHash,
+    nonce: uint,
+    gasLimit: u256,
+    maxFeePerGas: u256,
+  }),
+  OperatorSetApplied: instancesOf(OperatorSetApplied, {
+    destination: chainId,
+    epoch: uint,
+    transactionHash: txHash,
+    blockNumber: uint,
+    gasUsed: u256,
+  }),
+  OperatorSetUpdateFailed: instancesOf(OperatorSetUpdateFailed, {
+    destination: chainId,
+    epoch: uint,
+    transactionHash: fc.option(txHash, { nil: null }),
+    reason: fc.string(),
   }),
   OperatorEquivocated: instancesOf(OperatorEquivocated, {
     operator: address,

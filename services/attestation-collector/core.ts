@@ -28,6 +28,8 @@
  *        for the same lane and count, `OperatorEquivocated` with both
  *        signed checkpoints (evidence for `OperatorRegistry.proveEquivocation`);
  *      - `AttestationRefused`: recorded, for the expiry reason (no output);
+ *      - `OperatorSetSigned`: gathered per destination against the Inbox's set (`set-updates.ts`), and an
+ *        `OperatorSetAttested` for each destination whose threshold it completes;
  *      - anything else on the input topics (`LaneStalled`): a no-op.
  *
  * Invariants:
@@ -67,6 +69,7 @@ import {
   type CheckpointProposed,
   type ChorusEvent,
   type Envelope,
+  type InboxSetRead,
   OperatorEquivocated,
   type OperatorSetRead,
   Signature,
@@ -80,6 +83,7 @@ import { type CheckpointRecord, countedSignatures, newRecord, stakeOf } from "./
 import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
+import { onSetSignature, SetUpdates } from "./set-updates.ts"
 import { checkpointDigest, checkSignature } from "./verify-signature.ts"
 
 /** The lane and count a checkpoint is about: two records with one key and different roots are rivals. */
@@ -104,6 +108,8 @@ export interface CollectorState {
   readonly pending: Map<number, Set<CheckpointRecord>>
   /** The `heard` rank the next new record gets. */
   heard: number
+  /** The operator-set updates being gathered (`set-updates.ts`); only the hub's shard has any. */
+  readonly updates: SetUpdates
 }
 
 export interface CollectorCoreOptions {
@@ -222,7 +228,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     const adopt = (read: OperatorSetRead) => {
       const dstChainId = read.lane.dstChainId
       if (state.sets.get(dstChainId)?.epoch === read.epoch) return
-      state.sets.set(dstChainId, operatorSetView(read))
+      state.sets.set(dstChainId, operatorSetView(dstChainId, read))
       // Only a pending record can attest; in first-heard order, as the checkpoints were heard of.
       const pending = [...(state.pending.get(dstChainId) ?? [])].sort((a, b) => a.heard - b.heard)
       for (const record of pending) attestIfMet(record)
@@ -366,6 +372,10 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     if (event._tag === "CheckpointProposed") onProposal(event)
     else if (event._tag === "AttestationSigned") onSignature(event)
     else if (event._tag === "AttestationRefused") onRefusal(event)
+    else if (event._tag === "OperatorSetSigned") {
+      const inboxReads = reads.map((r) => r.event).filter((e): e is InboxSetRead => e._tag === "InboxSetRead")
+      outputs.push(...onSetSignature(state.updates, domain, event, inboxReads))
+    }
     return { state, outputs }
   }
 
@@ -379,6 +389,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         pending: new Map(),
         signedFirst: new Map(),
         heard: 0,
+        updates: new SetUpdates(),
       }
     },
     decide,

@@ -14,16 +14,18 @@ export const attestationCollector = defineService({
   description:
     "Verifies signatures against the destination's operator set, counts stake, attests or expires.",
   group: "chorus.attestation-collector",
-  consumes: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name],
+  // Operator-set signatures beside the lane inputs, co-partitioned: one core, one group, one rebuild.
+  consumes: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name, TOPICS.operatorSetsSigned.name],
   reads: [TOPICS.laneReads.name],
   writes: [
     TOPICS.laneReads.name,
     TOPICS.checkpointsAttested.name,
     TOPICS.attestationVerdicts.name,
     TOPICS.evidence.name,
+    TOPICS.operatorSetsAttested.name,
     TOPICS.deadLetters.name,
   ],
-  external: "destination chain RPC: the Inbox's operator set",
+  external: "destination chain RPC: the Inbox's operator set (for a lane, and for every Inbox on an update)",
   single: true,
   instances: () => [singleInstance("attestation-collector")],
   replay: {

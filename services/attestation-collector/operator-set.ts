@@ -52,15 +52,18 @@ export const meetsThreshold = (signedStake: bigint, set: OperatorSetView): boole
  *
  * @example
  * ```ts
- * const set = operatorSetView(read)
+ * const set = operatorSetView(read.lane.dstChainId, read)
  * set.weights.get(signer) // 3n, or undefined for a non-member
  * ```
  */
-export const operatorSetView = (read: OperatorSetRead): OperatorSetView => {
+export const operatorSetView = (
+  dstChainId: number,
+  read: Pick<OperatorSetRead, "inbox" | "epoch" | "block" | "operators" | "thresholdBps">,
+): OperatorSetView => {
   const weights = new Map(read.operators.map((o) => [o.address, BigInt(o.weight)] as const))
   const totalStake = [...weights.values()].reduce((sum, w) => sum + w, 0n)
   return {
-    dstChainId: read.lane.dstChainId,
+    dstChainId,
     inbox: read.inbox,
     epoch: read.epoch,
     block: read.block,

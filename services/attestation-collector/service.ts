@@ -22,6 +22,7 @@ import {
 } from "../runtime/index.ts"
 import { type CollectorState, makeCollectorCore } from "./core.ts"
 import { attestationCollector as definition } from "./definition.ts"
+import { makeInboxSetsObserver } from "./observe-inbox-sets.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
 
 export interface StartAttestationCollectorDeps {
@@ -64,6 +65,26 @@ export const startAttestationCollector = async (
   const chains = makeChainAccess(config)
   const abort = new AbortController()
   const producer = producerOf("attestation-collector", "attestation-collector")
+  const observeLaneSet = makeOperatorSetObserver({
+    chains: config.chains,
+    readerFor: (chainId) => chains.reader(chainId),
+    domain: checkpointDomainOf(config),
+    rpcFaults: config.rpc,
+    epochCheckEveryMs: config.attestationCollector.epochCheckEveryMs,
+    // An outage of a destination's RPC is a read of its own, caused by the input it holds meanwhile.
+    record: async (event, input) => {
+      await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
+    },
+    signal: abort.signal,
+    logger,
+  })
+  const observeInboxSets = makeInboxSetsObserver({
+    chains: config.chains,
+    readerFor: (chainId) => chains.reader(chainId),
+    rpcFaults: config.rpc,
+    signal: abort.signal,
+    logger,
+  })
   const service = await startLaneService({
     bus,
     service: "attestation-collector",
@@ -71,23 +92,23 @@ export const startAttestationCollector = async (
     groupId: laneGroup(definition, {}),
     inputs: definition.consumes,
     core: collectorCoreFor(config),
-    observe: makeOperatorSetObserver({
-      chains: config.chains,
-      readerFor: (chainId) => chains.reader(chainId),
-      domain: checkpointDomainOf(config),
-      rpcFaults: config.rpc,
-      epochCheckEveryMs: config.attestationCollector.epochCheckEveryMs,
-      // An outage of a destination's RPC is a read of its own, caused by the input it holds meanwhile.
-      record: async (event, input) => {
-        await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
-      },
-      signal: abort.signal,
-      logger,
-    }),
+    observe: (state, input) =>
+      input.event._tag === "OperatorSetSigned"
+        ? observeInboxSets(state.updates, input)
+        : observeLaneSet(state, input),
     logger,
     onOutput: (envelope) => {
       const event = envelope.event
-      if (event._tag === "CheckpointAttested") {
+      if (event._tag === "OperatorSetAttested") {
+        logger.info("operator-set update attested for a destination", {
+          destination: event.destination,
+          fromEpoch: event.fromEpoch,
+          epoch: event.epoch,
+          signedStake: event.signedStake,
+          totalStake: event.totalStake,
+          signers: event.signatures.length,
+        })
+      } else if (event._tag === "CheckpointAttested") {
         logger.info("checkpoint attested", {
           lane: envelope.key,
           count: event.checkpoint.count,

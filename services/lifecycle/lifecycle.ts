@@ -211,8 +211,16 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "CheckpointExpired":
     // Evidence against an operator: its checkpoints' messages go on under the honest quorum.
     case "OperatorEquivocated":
-    // The hub's set as observed: it moves no message.
+    // The hub's set on its way to every Inbox: it moves no message.
     case "OperatorSetObserved":
+    case "RegistrySetRead":
+    case "OperatorSetSigned":
+    case "OperatorSetRefused":
+    case "InboxSetRead":
+    case "OperatorSetAttested":
+    case "OperatorSetSubmitted":
+    case "OperatorSetApplied":
+    case "OperatorSetUpdateFailed":
     case "LaneStalled":
     case "ChainHalted":
     // A resume, and an operator's read of a halt, move nothing: the messages wait where they are.

@@ -1,6 +1,8 @@
 /**
  * The operator's pure core: one restaked operator deciding, per proposed
- * checkpoint, to sign it or to refuse with a reason.
+ * checkpoint, to sign it or to refuse with a reason; and, per operator set
+ * the set-watcher observed on the hub, to sign the update for every Inbox or
+ * refuse (`sign-operator-set.ts`).
  *
  * Pipeline, per `CheckpointProposed` (with the operator's own reads):
  *   1. the lane must be of its network: both chains configured, the outbox
@@ -60,10 +62,12 @@ import {
   type ChorusEvent,
   type Envelope,
   type OutboxLaneRead,
+  type RegistrySetRead,
   toAddress,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
 import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts"
+import { decideOperatorSet, SignedSets } from "./sign-operator-set.ts"
 import { SignedRoots } from "./signed-roots.ts"
 import {
   blockAheadProblem,
@@ -77,6 +81,8 @@ import {
 export interface OperatorState {
   /** The roots signed, by lane and count (the last `SIGNED_PER_LANE` counts of each lane); never replaced. */
   readonly signed: SignedRoots
+  /** The operator-set updates signed, by epoch (`sign-operator-set.ts`); only the hub's partition has any. */
+  readonly sets: SignedSets
 }
 
 export interface OperatorCoreOptions {
@@ -112,6 +118,13 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
   const operator =
     options.operator === undefined ? addressOfKey(options.privateKey) : toAddress(options.operator)
   const { domain, chains, maxBlocksAhead } = options
+  const setContext = {
+    operator,
+    privateKey: options.privateKey,
+    domain,
+    // The network's domain names its hub: the only set updates it signs are that registry's.
+    hub: { chainId: domain.chainId, registry: toAddress(domain.verifyingContract) },
+  }
 
   const decide = (
     state: OperatorState,
@@ -119,6 +132,12 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
     reads: ReadonlyArray<Envelope>,
   ): Decision<OperatorState> => {
     const event = input.event
+    if (event._tag === "OperatorSetObserved") {
+      const registryReads = reads
+        .map((r) => r.event)
+        .filter((e): e is RegistrySetRead => e._tag === "RegistrySetRead")
+      return { state, outputs: [decideOperatorSet(state.sets, event, registryReads, setContext)] }
+    }
     if (event._tag !== "CheckpointProposed") return { state, outputs: [] }
     const { checkpoint } = event
     const refuse = (reason: AttestationRefused["reason"], detail: string): Decision<OperatorState> => ({
@@ -158,7 +177,7 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
 
   return {
     get initial(): OperatorState {
-      return { signed: new SignedRoots() }
+      return { signed: new SignedRoots(), sets: new SignedSets() }
     },
     decide,
   }

@@ -19,14 +19,20 @@ import {
 export const operator = defineService<ServiceInstance & { readonly operator: OperatorConfig }>({
   name: "operator",
   description:
-    "One per restaked operator: verifies a proposal on its own RPC and signs it, or refuses with a reason.",
+    "One per restaked operator: verifies a proposal, or an operator-set update, on its own RPC and signs it, or refuses with a reason.",
   group: "chorus.operator.{operator}",
-  consumes: [TOPICS.checkpointsProposed.name],
+  // Operator-set updates beside proposals, co-partitioned: one core, one group, one rebuild.
+  consumes: [TOPICS.checkpointsProposed.name, TOPICS.operatorSets.name],
   // Its recorded reads (rebuilds), and which source chains are halted (`services/runtime/chain-halts.ts`).
   reads: [TOPICS.laneReads.name, TOPICS.chainHalts.name],
-  writes: [TOPICS.laneReads.name, TOPICS.attestationsSigned.name, TOPICS.deadLetters.name],
+  writes: [
+    TOPICS.laneReads.name,
+    TOPICS.attestationsSigned.name,
+    TOPICS.operatorSetsSigned.name,
+    TOPICS.deadLetters.name,
+  ],
   external:
-    "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block (none for a chain halted on the log)",
+    "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block (none for a chain halted on the log); its own hub RPC: the registry's set at its finalized head, for an update",
   single: false,
   instances: (config) =>
     requireSome(
@@ -50,7 +56,7 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
     // A shadow run decides as the operator but never signs with its key.
     core: async (config, instance) =>
       eraseCore((await import("./service.ts")).operatorCoreFor(config, instance.operator, { shadow: true })),
-    resigned: { AttestationSigned: ["signature"] },
+    resigned: { AttestationSigned: ["signature"], OperatorSetSigned: ["signature"] },
   },
   start: async ({ bus, config, instance, logger, onOutput }) =>
     (await import("./service.ts")).startOperator({

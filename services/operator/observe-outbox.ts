@@ -215,7 +215,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
   }
 
   /** The proposal, if it is one the core would read for: not outside the network, no conflicting root. */
-  const toRead = (state: OperatorState, input: Envelope): CheckpointProposed | undefined => {
+  const toRead = (state: Pick<OperatorState, "signed">, input: Envelope): CheckpointProposed | undefined => {
     const event = input.event
     if (event._tag !== "CheckpointProposed") return undefined
     const { checkpoint } = event
@@ -455,7 +455,10 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     }
   }
 
-  return async (state: OperatorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+  return async (
+    state: Pick<OperatorState, "signed">,
+    input: Envelope,
+  ): Promise<ReadonlyArray<ChorusEvent>> => {
     const proposal = toRead(state, input)
     if (proposal === undefined) return []
     const halt = await haltRead(proposal, input)

@@ -2,7 +2,7 @@ import { keccak256, stringToHex } from "viem"
 import { publishEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { makeChainAccess } from "../../chains/index.ts"
-import { type Envelope, makeEnvelope } from "../../schemas/index.ts"
+import { type ChorusEvent, type Envelope, makeEnvelope, toAddress } from "../../schemas/index.ts"
 import {
   type ChorusConfig,
   checkpointDomainOf,
@@ -22,6 +22,7 @@ import { makeOperatorCore, type OperatorState } from "./core.ts"
 import { operator as definition } from "./definition.ts"
 import { OperatorConfigError } from "./errors.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
+import { makeRegistryObserver } from "./observe-registry.ts"
 
 export interface StartOperatorDeps {
   readonly bus: BusPort
@@ -98,6 +99,38 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
 
   const abort = new AbortController()
   const producer = producerOf("operator", address)
+  const observeOutbox = makeOutboxObserver({
+    operator: address.toLowerCase(),
+    chains: config.chains,
+    readerFor: (chainId) => chains.reader(chainId),
+    finalityWaitMs: operator.finalityWaitMs,
+    maxBlocksAhead: operator.maxBlocksAhead,
+    rpcFaults: config.rpc,
+    // A stall of its RPC is a read of its own, caused by the proposal it holds (the runtime publishes the
+    // other reads once `observe` returns; this one happens while it waits).
+    record: async (event, input) => {
+      await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
+    },
+    logger,
+    signal: abort.signal,
+    // Which source chains are halted on the log: nothing of them is signed until a resume lifts the halt.
+    halts: chainHaltsView(bus, logger),
+  })
+  const hub = { chainId: config.network.registryChainId, registry: toAddress(config.network.registry) }
+  // Without the hub chain among its chains it cannot verify an update, so it reads nothing and refuses.
+  const observeRegistry: (input: Envelope) => Promise<ReadonlyArray<ChorusEvent>> = config.chains.some(
+    (c) => c.chainId === hub.chainId,
+  )
+    ? makeRegistryObserver({
+        operator: toAddress(address),
+        hub,
+        reader: chains.reader(hub.chainId),
+        finalityWaitMs: operator.finalityWaitMs,
+        rpcFaults: config.rpc,
+        logger,
+        signal: abort.signal,
+      })
+    : async () => []
   const service = await startLaneService({
     bus,
     service: "operator",
@@ -105,23 +138,8 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     groupId: laneGroup(definition, { operator: address }),
     inputs: definition.consumes,
     core: operatorCoreFor(config, operator),
-    observe: makeOutboxObserver({
-      operator: address.toLowerCase(),
-      chains: config.chains,
-      readerFor: (chainId) => chains.reader(chainId),
-      finalityWaitMs: operator.finalityWaitMs,
-      maxBlocksAhead: operator.maxBlocksAhead,
-      rpcFaults: config.rpc,
-      // A stall of its RPC is a read of its own, caused by the proposal it holds (the runtime publishes the
-      // other reads once `observe` returns; this one happens while it waits).
-      record: async (event, input) => {
-        await publishEvents(bus, [makeEnvelope(event, { producer, causationId: input.id, time: new Date() })])
-      },
-      logger,
-      signal: abort.signal,
-      // Which source chains are halted on the log: nothing of them is signed until a resume lifts the halt.
-      halts: chainHaltsView(bus, logger),
-    }),
+    observe: (state, input) =>
+      input.event._tag === "OperatorSetObserved" ? observeRegistry(input) : observeOutbox(state, input),
     logger,
     onOutput: (envelope) => {
       const event = envelope.event
@@ -135,6 +153,14 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
         logger.warn("refused to sign", {
           lane: envelope.key,
           count: event.checkpoint.count,
+          reason: event.reason,
+          detail: event.detail,
+        })
+      } else if (event._tag === "OperatorSetSigned") {
+        logger.info("signed the operator-set update", { epoch: event.epoch, digest: event.digest })
+      } else if (event._tag === "OperatorSetRefused") {
+        logger.warn("refused the operator-set update", {
+          epoch: event.epoch,
           reason: event.reason,
           detail: event.detail,
         })

@@ -51,7 +51,10 @@ describe("replayTargets", () => {
         (t) => t.instance,
       ),
     ).toEqual([addresses[0]])
-    expect((await replayTargets("operator", config))[0]!.outputs).toEqual([TOPICS.attestationsSigned.name])
+    expect((await replayTargets("operator", config))[0]!.outputs).toEqual([
+      TOPICS.attestationsSigned.name,
+      TOPICS.operatorSetsSigned.name,
+    ])
   })
 
   it("given the lane services with one instance, then their inputs and outputs are production's", async () => {
@@ -59,11 +62,16 @@ describe("replayTargets", () => {
     expect(builder).toMatchObject({ instance: "proof-builder", readsRecorded: true })
     expect(builder!.outputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.messagesProven.name])
     const [collector] = await replayTargets("attestation-collector", config)
-    expect(collector!.inputs).toEqual([TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name])
+    expect(collector!.inputs).toEqual([
+      TOPICS.checkpointsProposed.name,
+      TOPICS.attestationsSigned.name,
+      TOPICS.operatorSetsSigned.name,
+    ])
     expect(collector!.outputs).toEqual([
       TOPICS.checkpointsAttested.name,
       TOPICS.attestationVerdicts.name,
       TOPICS.evidence.name,
+      TOPICS.operatorSetsAttested.name,
     ])
   })
 
@@ -79,6 +87,7 @@ describe("replayTargets", () => {
     expect(submitter).toMatchObject({ service: "submitter", instance: "902", readsRecorded: false })
     expect(submitter!.inputs).toEqual([
       TOPICS.checkpointsAttested.name,
+      TOPICS.operatorSetsAttested.name,
       TOPICS.messagesProven.name,
       TOPICS.commandsRetry.name,
       TOPICS.deliveries.name,

@@ -6,14 +6,13 @@
  * @module
  */
 import type { InboxOperatorSet } from "../../chains/chain-access.ts"
-import { type Address, type BlockRef, ChainId, OperatorSetObserved } from "../../schemas/index.ts"
-
-/** The set as the registry holds it, compared field by field (addresses are lowercase on the wire). */
-const sameSet = (a: InboxOperatorSet, b: OperatorSetObserved): boolean =>
-  a.epoch === b.epoch &&
-  a.thresholdBps === b.thresholdBps &&
-  a.operators.length === b.operators.length &&
-  a.operators.every((o, i) => o.address === b.operators[i]!.address && o.weight === b.operators[i]!.weight)
+import {
+  type Address,
+  type BlockRef,
+  ChainId,
+  OperatorSetObserved,
+  sameOperatorSet,
+} from "../../schemas/index.ts"
 
 /**
  * The record of `read`, or undefined when it is the set `last` recorded.
@@ -33,7 +32,7 @@ export const observation = (
     readonly set: InboxOperatorSet
   },
 ): OperatorSetObserved | undefined =>
-  last !== undefined && sameSet(read.set, last)
+  last !== undefined && sameOperatorSet(read.set, last)
     ? undefined
     : new OperatorSetObserved({
         chainId: ChainId.make(read.chainId),

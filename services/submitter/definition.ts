@@ -29,6 +29,7 @@ import { makeSubmitterCore } from "./core/fold.ts"
 // Requests before outcomes: on a tie in record time, a rebuild folds a request before its answer.
 const CONSUMES = [
   TOPICS.checkpointsAttested.name,
+  TOPICS.operatorSetsAttested.name,
   TOPICS.messagesProven.name,
   TOPICS.commandsRetry.name,
   TOPICS.deliveries.name,
@@ -36,7 +37,8 @@ const CONSUMES = [
 
 export const submitter = defineService<ServiceInstance & { readonly settings: SubmitterConfig }>({
   name: "submitter",
-  description: "One writer per destination chain: commits roots, delivers proven chunks.",
+  description:
+    "One writer per destination chain: commits roots, delivers proven chunks, applies attested operator-set updates.",
   group: "chorus.submitter.{chainId}",
   consumes: CONSUMES,
   // Which source chains are halted: their messages are quarantined (`services/runtime/chain-halts.ts`).

@@ -6,38 +6,27 @@
  * goes on delivering every message exactly once.
  */
 
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { createWalletClient, http, keccak256, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
-import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import { rpc } from "../../cli/devnet/world.ts"
 import { readOperatorSet } from "../../contracts/deploy/index.ts"
-import { operatorRegistryAbi } from "../../contracts/out/index.ts"
+import { inboxAbi, operatorRegistryAbi } from "../../contracts/out/index.ts"
 import type { OperatorEquivocated } from "../../schemas/index.ts"
 import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
-import { quietLogger } from "../../services/runtime/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { runCli } from "../fixtures/run-cli.ts"
+import { useEmbeddedDevnet } from "./embedded-devnet.ts"
 import { EQUIVOCATED_ROOT, equivocate } from "./equivocation.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 describe("evidence of equivocation, from the bus to the hub", () => {
-  let devnet: Devnet
-  const dir = mkdtempSync(join(tmpdir(), "chorus-evidence-"))
-  beforeAll(async () => {
-    devnet = await startDevnet({ bus: { kind: "embedded", dataDir: dir }, logger: quietLogger() })
-  }, 180_000)
-  afterAll(async () => {
-    await devnet?.stop()
-    rmSync(dir, { recursive: true, force: true })
-  }, 60_000)
+  const net = useEmbeddedDevnet("evidence")
 
   it("publishes an operator's two roots for one lane and count, and the hub ejects it on that proof", async () => {
+    const { devnet, dir } = net
     const sent = await devnet.send({ messages: 6, rate: 6 })
     const { operator, honest } = await equivocate(devnet, 0)
 
@@ -101,11 +90,26 @@ describe("evidence of equivocation, from the bus to the hub", () => {
       }),
     ).toBe(true)
 
-    // The Inboxes have not taken the new set yet (carrying it is the next step of issue 14): the command says so.
+    // The ejection flows to every Inbox as an ordinary rotation: the relay carries the hub's new set there.
+    await waitFor(
+      "every Inbox took the set without the ejected operator",
+      async () => {
+        const inboxes = await Promise.all(
+          devnet.world.chains.map((chain) =>
+            chain.client.readContract({ address: chain.inbox, abi: inboxAbi, functionName: "operatorSet" }),
+          ),
+        )
+        return inboxes.every(
+          ([operators, , , , , epoch]) =>
+            epoch === after.epoch && !operators.some((o) => o.toLowerCase() === operator.toLowerCase()),
+        )
+      },
+      { timeoutMs: 120_000 },
+    )
     const later = await runCli(["operators", "--data-dir", dir, "--json"])
     const sets = later.out.map((l) => JSON.parse(l)).filter((row) => row.kind === "set")
     expect(sets.find((row) => row.where === "registry").set.epoch).toBe(Number(after.epoch))
-    expect(sets.filter((row) => row.where === "inbox").map((row) => row.pendingEpoch)).toEqual(
+    expect(sets.filter((row) => row.where === "inbox").map((row) => row.set.epoch)).toEqual(
       Array(3).fill(Number(after.epoch)),
     )
 

@@ -237,6 +237,28 @@ const foldFact = (state: SubmitterState, input: Envelope): boolean => {
     case "ProofRefused":
       // Its own verdict, read back on a rebuild: the chunk it names was never folded, so there is nothing to do.
       return false
+    case "OperatorSetAttested": {
+      if (event.destination !== state.chainId) return false
+      const held = state.setUpdate.attested
+      if (held === null || event.epoch > held.epoch) {
+        state.setUpdate.attested = event
+        state.setUpdate.attestedId = input.id
+      }
+      return true
+    }
+    case "OperatorSetSubmitted":
+      if (event.destination !== state.chainId) return false
+      if (event.epoch > state.setUpdate.settledEpoch) state.setUpdate.submitted = event
+      return true
+    case "OperatorSetApplied":
+    case "OperatorSetUpdateFailed": {
+      if (event.destination !== state.chainId) return false
+      const update = state.setUpdate
+      const settles = event._tag === "OperatorSetApplied" || event.transactionHash === null
+      if (settles) update.settledEpoch = Math.max(update.settledEpoch, event.epoch)
+      if (update.submitted !== null && update.submitted.epoch <= event.epoch) update.submitted = null
+      return true
+    }
     default:
       // Other types never travel on the submitter's input topics.
       return false

@@ -18,6 +18,8 @@ import type {
   Lane,
   Message,
   MessageId,
+  OperatorSetAttested,
+  OperatorSetSubmitted,
   Signature,
   TxHash,
 } from "../../../schemas/index.ts"
@@ -184,6 +186,36 @@ export interface SubmitterState {
    * after its answer: finding its id here keeps it answered.
    */
   readonly answerCauses: Set<EventId>
+  /** This destination's operator-set updates: the latest attested, the one in the air, how far they went. */
+  readonly setUpdate: SetUpdateState
+}
+
+/** A destination's operator-set updates, as the log shows them (`OperatorSetAttested` and its own records). */
+export interface SetUpdateState {
+  /** The attested update of the highest epoch, if any, and its envelope id (the cause of what is sent for it). */
+  attested: OperatorSetAttested | null
+  attestedId: EventId | null
+  /** The update sent and not settled yet (no `OperatorSetApplied` or `OperatorSetUpdateFailed` at or past it). */
+  submitted: OperatorSetSubmitted | null
+  /**
+   * The highest epoch applied, or refused by the Inbox before anything was sent: an attested update at or below
+   * it is not sent again. An outcome of a transaction that did not apply (reverted, superseded) settles
+   * nothing: the update is due again, and its estimate says whether the Inbox still wants it.
+   */
+  settledEpoch: number
+}
+
+/**
+ * The operator-set update to send now: the attested one past every epoch settled, with none in the air.
+ *
+ * @example
+ * ```ts
+ * const update = setUpdateDue(state) // OperatorSetAttested | null
+ * ```
+ */
+export const setUpdateDue = (state: SubmitterState): OperatorSetAttested | null => {
+  const { attested, submitted, settledEpoch } = state.setUpdate
+  return attested !== null && submitted === null && attested.epoch > settledEpoch ? attested : null
 }
 
 /** How many unmatched answer causes a state keeps; far more than one clock skew's worth of answers. */
@@ -206,6 +238,7 @@ export const emptySubmitterState = (chainId: number): SubmitterState => ({
   requests: new Map(),
   answered: new Set(),
   answerCauses: new Set(),
+  setUpdate: { attested: null, attestedId: null, submitted: null, settledEpoch: 0 },
 })
 
 /**
@@ -242,6 +275,9 @@ export const mergeStates = (chainId: number, states: ReadonlyArray<SubmitterStat
     for (const [id, request] of state.requests) merged.requests.set(id, request)
     for (const id of state.answered) merged.answered.add(id)
     for (const id of state.answerCauses) merged.answerCauses.add(id)
+    // One shard holds the destination's updates (they are keyed by it); the others' are empty.
+    if (state.setUpdate.attested !== null || state.setUpdate.settledEpoch > 0)
+      Object.assign(merged.setUpdate, state.setUpdate)
   }
   return merged
 }

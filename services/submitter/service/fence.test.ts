@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest"
 import { MemberFencedError } from "../../../bus/member-fenced.ts"
 import type { ChainWriter, InboxDeliveries, SignedTransaction } from "../../../chains/index.ts"
-import { Address, type Envelope, makeEnvelope, TxHash } from "../../../schemas/index.ts"
+import { Address, BlockRef, Bytes32, type Envelope, makeEnvelope, TxHash } from "../../../schemas/index.ts"
 import { foldCore, producerOf, quietLogger } from "../../runtime/index.ts"
 import { makeSubmitterCore } from "../core/index.ts"
 import { DST, fakeLane } from "../test/fake-writer.ts"
@@ -61,6 +61,10 @@ const tickerOver = (group: { standby: boolean; fence: () => Promise<void> }) => 
     attempted: async () => new Set(),
     attemptsOf: async () => new Map(),
     messageStatus: async () => "none",
+    epoch: async () => ({
+      block: new BlockRef({ number: 100, hash: Bytes32.make(`0x${"00".repeat(32)}`) }),
+      epoch: 1,
+    }),
   }
   const published: Envelope[] = []
   const ticker = makeTicker({

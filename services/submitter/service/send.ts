@@ -171,7 +171,7 @@ const settleAttempted = async (
 }
 
 /** Does the node know `hash`, pending or included? A read that fails says nothing: the refusal stands. */
-const sentAnyway = async (w: Writer, hash: TxHash): Promise<boolean> => {
+export const sentAnyway = async (w: Writer, hash: TxHash): Promise<boolean> => {
   try {
     return (await w.deps.chain.sentTransaction(hash)) !== null
   } catch {

@@ -82,6 +82,8 @@ const BUSY: ReadonlySet<TickKind> = new Set([
   "superseded",
   "dropped",
 ])
+/** Stages of an operator-set update after which there may be more to do at once. */
+const SET_BUSY: ReadonlySet<string> = new Set(["submitted", "applied", "refused"])
 const QUIET: ReadonlySet<TickKind> = new Set([
   "idle",
   "standby",
@@ -174,7 +176,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
         return
       }
       // More may be due at once after a step that changed something; catching up is a short wait.
-      if (BUSY.has(result.kind)) delay = 0
+      if (BUSY.has(result.kind) || (result.kind === "set-update" && SET_BUSY.has(result.stage))) delay = 0
       else if (result.kind === "catching-up") delay = Math.min(25, settings.pollIntervalMs)
     } catch (error) {
       logger.error("tick failed unexpectedly; retrying after the poll interval", { error })

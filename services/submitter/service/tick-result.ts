@@ -136,5 +136,20 @@ export type TickResult =
   | { readonly kind: "misconfigured"; readonly reason: string }
   /** The submitter was stopped. */
   | { readonly kind: "stopped"; readonly reason: string }
+  /** A step of the destination's operator-set update (`set-update.ts`). */
+  | {
+      readonly kind: "set-update"
+      readonly stage:
+        | "waiting"
+        | "submitted"
+        | "pending"
+        | "confirming"
+        | "applied"
+        | "refused"
+        | "send-refused"
+      readonly epoch: number
+      readonly reason: string
+      readonly transactionHash: TxHash | null
+    }
 
 export type TickKind = TickResult["kind"]

@@ -29,6 +29,9 @@
  *      the Inbox shows. Not included after `stuckAfterMs` → sends a
  *      replacement at the same nonce with fees bumped by `feeBumpBps` (at
  *      least 10%) and records it (`replaces` = the previous hash).
+ *   3b. An operator-set update of the destination in the air, or due
+ *      (`set-update.ts`): its step is the tick's, and no lane work is
+ *      planned behind it; a due one is sent once no lane flight is in the air.
  *   4. When that flight is only pending or confirming and fewer than
  *      `maxInFlight` are in the air (or none is), once the state holds the
  *      submitter's own last records:
@@ -71,6 +74,7 @@ import { type LaneWait, pendingRetries, planActions } from "../core/index.ts"
 import { advanceFlight, recoveredFlight } from "./flight.ts"
 import { answerRetry } from "./retry.ts"
 import { sendAction } from "./send.ts"
+import { makeSetUpdater } from "./set-update.ts"
 import type { TickResult } from "./tick-result.ts"
 import { makeWriter, type TickerDeps } from "./writer.ts"
 
@@ -98,6 +102,7 @@ export interface Ticker {
 export const makeTicker = (deps: TickerDeps): Ticker => {
   const { settings, views, logger } = deps
   const w = makeWriter(deps)
+  const sets = makeSetUpdater(w)
   /** The group epoch at which the log's flights were last taken into the air; -1: not yet. */
   let recoveredAt = -1
   let chainChecked = false
@@ -221,6 +226,7 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
    */
   const letGo = () => {
     w.flights = []
+    sets.letGo()
     w.nonces.resync()
     recoveredAt = -1
   }
@@ -299,6 +305,9 @@ export const makeTicker = (deps: TickerDeps): Ticker => {
         })
         w.launched(recoveredFlight(state, flight))
       }
+      // An operator-set update goes before any lane work: the checkpoints the new set signs need it.
+      const setStep = await sets.step(state)
+      if (setStep !== null) return setStep
       const haltOf = (chainId: number) => halts?.haltOf(chainId) ?? null
       const resumeOf = (chainId: number) => halts?.resumeOf(chainId) ?? null
       const request = pendingRetries(state).find((r) => haltOf(r.lane.srcChainId) === null)

@@ -6,12 +6,14 @@
  * @module
  */
 import type { ChainWriter, InboxDeliveries } from "../../../chains/index.ts"
-import { type Envelope, makeEnvelope } from "../../../schemas/index.ts"
+import { BlockRef, Bytes32, type Envelope, makeEnvelope } from "../../../schemas/index.ts"
 import { jsonLogger, producerOf } from "../../runtime/index.ts"
 import { emptySubmitterState, type InboxMessageStatus } from "../core/index.ts"
 import { makeWriter } from "../service/writer.ts"
 import { makeLaneFixture } from "./lane-fixture.ts"
 import { tickerSettings } from "./ticker-settings.ts"
+
+const FAKE_HEAD = new BlockRef({ number: 100, hash: Bytes32.make(`0x${"00".repeat(32)}`) })
 
 /** The faked destination's chain id. */
 export const DST = 902
@@ -34,6 +36,8 @@ export interface FakeInbox {
   readonly committed?: number
   readonly statuses: Readonly<Record<number, InboxMessageStatus | Error>>
   readonly attempted?: ReadonlyArray<number>
+  /** The Inbox's operator-set epoch (1 when absent). */
+  readonly epoch?: number
 }
 
 /** A reader of the fake Inbox, and the nonces whose status it was asked for. */
@@ -56,6 +60,7 @@ export const readerOf = (inbox: FakeInbox) => {
       if (status instanceof Error) throw status
       return status
     },
+    epoch: async () => ({ block: FAKE_HEAD, epoch: inbox.epoch ?? 1 }),
   }
   return { reader, statusReads }
 }

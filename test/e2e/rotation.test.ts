@@ -1,0 +1,106 @@
+/**
+ * Attested rotation (issue 14): the hub registry's owner changes the set mid-traffic (removes an operator,
+ * changes a weight and the threshold). Nobody touches an Inbox: the set-watcher records the change, the
+ * operators verify it on their own hub RPCs and sign it, the collector gathers a quorum of each Inbox's current
+ * set, and each destination's submitter sends `Inbox.updateOperatorSet`. Ground truth from the chains: every
+ * Inbox ends at the hub's epoch with the hub's very set, moved there by a transaction of its submitter's account
+ * (never the owner's), and every message sent across the rotation reaches its recipient once.
+ */
+
+import { type Address, createWalletClient, decodeFunctionData, http } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
+import { describe, expect, it } from "vitest"
+import { waitFor } from "../../bus/contract/index.ts"
+import { readEvents } from "../../bus/events/index.ts"
+import type { Devnet } from "../../cli/devnet/devnet.ts"
+import { ANVIL_KEYS } from "../../cli/devnet/world.ts"
+import { inboxAbi, operatorRegistryAbi, readOperatorSet } from "../../contracts/index.ts"
+import type { OperatorSetApplied } from "../../schemas/index.ts"
+import { submitterIdentity } from "../../services/config/index.ts"
+import { TOPICS } from "../../topology/index.ts"
+import { useEmbeddedDevnet } from "./embedded-devnet.ts"
+
+describe("attested rotation of the operator set, from the hub registry to every Inbox", () => {
+  const net = useEmbeddedDevnet("rotation")
+
+  const inboxSet = async (chain: Devnet["world"]["chains"][number]) => {
+    const [operators, weights, thresholdBps, , , epoch] = await chain.client.readContract({
+      address: chain.inbox,
+      abi: inboxAbi,
+      functionName: "operatorSet",
+    })
+    return { epoch, operators: operators.map((o: Address) => o.toLowerCase()), weights, thresholdBps }
+  }
+
+  it("carries a hub change to every Inbox through the relay, and every message across it lands once", async () => {
+    const { devnet } = net
+    const { world } = devnet
+    const hub = world.chains[0]!
+    // Traffic for some 8 s, the change in the middle of it (one send: the tracker knows messages by their body).
+    const sending = devnet.send({ messages: 16, rate: 2 })
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+
+    // The hub's owner changes the set: one operator out, another's weight up, a new threshold.
+    const owner = createWalletClient({
+      account: privateKeyToAccount(ANVIL_KEYS.deployer),
+      transport: http(hub.rpcUrl),
+    })
+    const removed = world.operators[3]!.address
+    const change = async (write: () => Promise<`0x${string}`>) =>
+      expect((await hub.client.waitForTransactionReceipt({ hash: await write() })).status).toBe("success")
+    const registry = { address: world.registry, abi: operatorRegistryAbi, chain: null } as const
+    await change(() => owner.writeContract({ ...registry, functionName: "removeOperator", args: [removed] }))
+    await change(() =>
+      owner.writeContract({
+        ...registry,
+        functionName: "setWeight",
+        args: [world.operators[0]!.address, 3n],
+      }),
+    )
+    await change(() => owner.writeContract({ ...registry, functionName: "setThreshold", args: [5_000] }))
+    const target = await readOperatorSet({ publicClient: hub.client, registry: world.registry })
+
+    // Every Inbox moves to the hub's epoch, with the hub's set.
+    await waitFor(
+      "every Inbox trusts the hub's new set",
+      async () => (await Promise.all(world.chains.map(inboxSet))).every((s) => s.epoch === target.epoch),
+      { timeoutMs: 120_000 },
+    )
+    for (const chain of world.chains) {
+      const set = await inboxSet(chain)
+      expect(set.operators).toEqual(target.operators.map((o) => o.toLowerCase()))
+      expect(set.weights).toEqual(target.weights)
+      expect(set.thresholdBps).toBe(target.thresholdBps)
+      expect(set.operators).not.toContain(removed.toLowerCase())
+    }
+
+    // Each by an `updateOperatorSet` its submitter's account sent, as the log records it, with the gas it used.
+    // (recorded once the transaction has its confirmations, a little after the Inbox shows it)
+    let applied: OperatorSetApplied[] = []
+    await waitFor(
+      "each submitter recorded the update to the hub's epoch applied",
+      async () => {
+        applied = []
+        for await (const read of readEvents(devnet.bus, { topic: TOPICS.deliveries.name, from: "earliest" }))
+          if (read.ok && read.envelope.event._tag === "OperatorSetApplied") applied.push(read.envelope.event)
+        return world.chains.every((c) =>
+          applied.some((a) => a.destination === c.chainId && a.epoch === Number(target.epoch)),
+        )
+      },
+      { timeoutMs: 60_000 },
+    )
+    for (const chain of world.chains) {
+      const last = applied.find((a) => a.destination === chain.chainId && a.epoch === Number(target.epoch))
+      expect(BigInt(last!.gasUsed)).toBeGreaterThan(0n)
+      const tx = await chain.client.getTransaction({ hash: last!.transactionHash as `0x${string}` })
+      const submitter = devnet.config.submitters.find((s) => s.chainId === chain.chainId)!
+      const account = submitterIdentity(devnet.config, submitter).address
+      expect(tx.from.toLowerCase()).toBe(account.toLowerCase())
+      expect(tx.from.toLowerCase()).not.toBe(world.owner.toLowerCase())
+      expect(tx.to?.toLowerCase()).toBe(chain.inbox.toLowerCase())
+      expect(decodeFunctionData({ abi: inboxAbi, data: tx.input }).functionName).toBe("updateOperatorSet")
+    }
+
+    await sending
+  }, 360_000)
+})

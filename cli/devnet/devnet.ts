@@ -40,6 +40,8 @@ export interface DevnetOptions {
   /** Where services log (JSON lines); default `<data dir>/services.log`. */
   readonly logger?: ServiceLogger
   readonly blockTime?: number
+  /** Operators that run but are not in the registry at start, for a rotation to add (`DevnetWorldOptions`). */
+  readonly standby?: number
 }
 
 /** One started service instance the devnet can stop and start again. */
@@ -182,7 +184,10 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       bus,
       options.bus.kind === "kafka" ? `Kafka at ${options.bus.brokers.join(",")}` : dataDir,
     )
-    world = await startDevnetWorld(options.blockTime === undefined ? {} : { blockTime: options.blockTime })
+    world = await startDevnetWorld({
+      ...(options.blockTime === undefined ? {} : { blockTime: options.blockTime }),
+      ...(options.standby === undefined ? {} : { standby: options.standby }),
+    })
     const configJson = world.configJson(
       options.bus.kind === "kafka" ? { brokers: options.bus.brokers } : { dataDir: join(dataDir, "log") },
     )

@@ -55,6 +55,11 @@ export interface DevnetWorldOptions {
   /** Operator stake weights; unequal by default so stake, not head count, decides. */
   readonly weights?: ReadonlyArray<bigint>
   readonly thresholdBps?: number
+  /**
+   * Operators configured and running but not in the registry at start (after the weighted ones, weight 1500):
+   * what a rotation adds (`chorus devnet --rotate`). Default 0.
+   */
+  readonly standby?: number
 }
 
 export interface DevnetChain {
@@ -74,6 +79,8 @@ export interface DevnetOperator {
   readonly address: Address
   readonly privateKey: Hex
   readonly weight: bigint
+  /** In the hub registry at start; a standby operator runs, and waits to be added. */
+  readonly registered: boolean
 }
 
 export interface DevnetWorld {
@@ -153,10 +160,17 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
   }
   try {
     for (const chainId of chainIds) anvils.push(await startAnvil({ chainId, slotsInAnEpoch: 1 }))
-    const operators = weights.map((weight, index) => {
-      const privateKey = operatorKey(index)
-      return { address: privateKeyToAccount(privateKey).address, privateKey, weight }
-    })
+    const operators = [...weights, ...Array<bigint>(options.standby ?? 0).fill(1500n)].map(
+      (weight, index) => {
+        const privateKey = operatorKey(index)
+        return {
+          address: privateKeyToAccount(privateKey).address,
+          privateKey,
+          weight,
+          registered: index < weights.length,
+        }
+      },
+    )
     const deployer = privateKeyToAccount(ANVIL_KEYS.deployer)
     const clientsOf = (anvil: Anvil) => {
       const chain = chainDefinition(anvil.chainId, [anvil.rpcUrl])
@@ -168,7 +182,7 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
     }
     const hub = anvils[0]!
     const registry = await deployOperatorRegistry(clientsOf(hub), {
-      operators: operators.map((o) => ({ address: o.address, weight: o.weight })),
+      operators: operators.filter((o) => o.registered).map((o) => ({ address: o.address, weight: o.weight })),
       thresholdBps,
     })
     const operatorSet = await readOperatorSet({ publicClient: clientsOf(hub).publicClient, registry })
@@ -240,6 +254,8 @@ export const startDevnetWorld = async (options: DevnetWorldOptions = {}): Promis
           },
         },
         chainWatcher: { pollIntervalMs: 500 },
+        // A hub change is observed within a block or so: rotations are measured in destination blocks.
+        setWatcher: { pollIntervalMs: 250, reannounceAfterMs: 5_000 },
         proofBuilder: { chunkSize: 16 },
         operators: operators.map((o) => ({ privateKey: o.privateKey, finalityWaitMs: 60_000 })),
         attestationCollector: { proposalTtlMs: 300_000 },

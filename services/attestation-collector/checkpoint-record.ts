@@ -30,6 +30,8 @@ export interface CheckpointRecord {
   settledAt: number | undefined
   /** The attestation, once emitted: what late verdicts refer to. */
   attested: { readonly epoch: number; readonly signedStake: bigint } | undefined
+  /** The destination committed its root (a `RootCommitted` read back): nothing is attested for it again. */
+  committed: boolean
   /** Valid signatures from signers that were members when they arrived, by signer, in arrival order. */
   readonly signatures: Map<Address, Hex>
   readonly refusals: Map<Address, { readonly reason: RefusalReason; readonly detail: string }>
@@ -66,6 +68,7 @@ export const newRecord = (
   status: "pending",
   settledAt: undefined,
   attested: undefined,
+  committed: false,
   signatures: new Map(),
   refusals: new Map(),
 })

@@ -1,7 +1,16 @@
-import { concat, keccak256, type LocalAccount, numberToHex, size, slice, stringToHex } from "viem"
+import {
+  concat,
+  encodeErrorResult,
+  keccak256,
+  type LocalAccount,
+  numberToHex,
+  size,
+  slice,
+  stringToHex,
+} from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
-import { signCheckpoint } from "../../contracts/index.ts"
+import { inboxAbi, signCheckpoint } from "../../contracts/index.ts"
 import {
   Address,
   AttestationRefused,
@@ -11,14 +20,17 @@ import {
   type Checkpoint,
   CheckpointAttested,
   CheckpointExpired,
+  DeliveryFailed,
   type Envelope,
   Hex,
   makeEnvelope,
   OperatorEquivocated,
   OperatorSetRead,
   OperatorWeight,
+  RootCommitted,
   SignatureVerdict,
   SignedCheckpoint,
+  TxHash,
   toAddress,
   toU256,
 } from "../../schemas/index.ts"
@@ -328,6 +340,82 @@ describe("attestation-collector core", () => {
     const [attested] = attestedOf(outputs)
     expect(attested!.checkpoint.count).toBe(5)
     expect(attested!.epoch).toBe(2)
+  })
+
+  describe("a rotation after an attestation (issue 14: a rotation strands nothing)", () => {
+    /** The submitter's record of a commit the Inbox refused with `revert`, for the test lane. */
+    const commitRefused = (revertData: string, time: number) =>
+      makeEnvelope(
+        new DeliveryFailed({
+          lane: TEST_LANE,
+          action: "commit",
+          messageIds: [],
+          transactionHash: null,
+          reason: "the Inbox refused it",
+          revertData: Hex.make(revertData),
+        }),
+        { producer: producerOf("submitter", "902"), causationId: null, time: at(time) },
+      )
+    const unknownSigner = encodeErrorResult({
+      abi: inboxAbi,
+      errorName: "UnknownSigner",
+      args: [2n, D.address],
+    })
+    /** Attested at epoch 1 by A, B and D (9 of 10); then D leaves the set at epoch 2 (A 5, B 3, C 1: 6 required). */
+    const attestedThenRotated = async () => {
+      const c = startCollector()
+      c.feed(propose())
+      for (const account of [A, B, D]) c.feed(await signed(account))
+      expect(attestedOf(c.feed(await signed(C))).length).toBe(0)
+      return c
+    }
+
+    it("attests again under the Inbox's new set when it refuses the commit for its signer set", async () => {
+      // given a checkpoint attested at epoch 1 with D's signature, and an Inbox that moved to epoch 2 without D
+      const c = await attestedThenRotated()
+      // when the submitter records the commit refused with UnknownSigner, and the read made for it shows epoch 2
+      const failed = commitRefused(unknownSigner, 1)
+      const outputs = c.feed(failed, [setRead(failed, 2, EPOCH_1.slice(0, 3))])
+      // then it is attested again at epoch 2, with the signatures of the members of the new set only
+      const [again] = attestedOf(outputs)
+      expect(again!.epoch).toBe(2)
+      expect(again!.checkpoint.count).toBe(5)
+      expect(again!.signatures.map((s) => s.signer)).toEqual([A, B, C].map(addressOf).sort())
+      // and a second refusal of the same lane attests nothing twice
+      const twice = commitRefused(unknownSigner, 2)
+      expect(attestedOf(c.feed(twice, [setRead(twice, 2, EPOCH_1.slice(0, 3))]))).toEqual([])
+    })
+
+    it("attests nothing again for a committed root, a refusal for another reason, or with no newer set", async () => {
+      const committed = await attestedThenRotated()
+      committed.feed(
+        makeEnvelope(
+          new RootCommitted({
+            checkpoint: testCheckpoint(),
+            transactionHash: TxHash.make(bytes32("7c")),
+            block: new BlockRef({ number: 300, hash: bytes32("0c") }),
+          }),
+          {
+            producer: producerOf("submitter", "902"),
+            causationId: null,
+            time: at(1),
+          },
+        ),
+      )
+      const afterCommit = commitRefused(unknownSigner, 2)
+      expect(attestedOf(committed.feed(afterCommit, [setRead(afterCommit, 2, EPOCH_1.slice(0, 3))]))).toEqual(
+        [],
+      )
+
+      const paused = await attestedThenRotated()
+      const pausedFailure = commitRefused(encodeErrorResult({ abi: inboxAbi, errorName: "InboxPaused" }), 1)
+      expect(
+        attestedOf(paused.feed(pausedFailure, [setRead(pausedFailure, 2, EPOCH_1.slice(0, 3))])),
+      ).toEqual([])
+
+      const sameEpoch = await attestedThenRotated()
+      expect(attestedOf(sameEpoch.feed(commitRefused(unknownSigner, 1), [])).length).toBe(0)
+    })
   })
 
   it("expires a proposal short of the threshold once an input arrives past its deadline", async () => {

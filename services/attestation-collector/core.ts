@@ -28,8 +28,14 @@
  *        for the same lane and count, `OperatorEquivocated` with both
  *        signed checkpoints (evidence for `OperatorRegistry.proveEquivocation`);
  *      - `AttestationRefused`: recorded, for the expiry reason (no output);
- *      - `OperatorSetSigned`: gathered per destination against the Inbox's set (`set-updates.ts`), and an
- *        `OperatorSetAttested` for each destination whose threshold it completes;
+ *      - `RootCommitted` (the submitters' records): the checkpoint is committed, never attested again;
+ *      - `DeliveryFailed` of a commit the Inbox refused for its signer set (`UnknownSigner`,
+ *        `InsufficientStake`: a rotation reached it after the attestation): the lane's checkpoints attested
+ *        under an older epoch and not committed are counted again against the set adopted from the read made
+ *        for it, and attested again under that epoch when they still meet its threshold;
+ *      - `OperatorSetObserved` (the set-watcher's only) and `OperatorSetSigned`: gathered per destination
+ *        against the Inbox's set (`set-updates.ts`), and an `OperatorSetAttested` for each destination whose
+ *        threshold it completes;
  *      - anything else on the input topics (`LaneStalled`): a no-op.
  *
  * Invariants:
@@ -68,6 +74,7 @@ import {
   CheckpointExpired,
   type CheckpointProposed,
   type ChorusEvent,
+  type DeliveryFailed,
   type Envelope,
   type InboxSetRead,
   OperatorEquivocated,
@@ -83,7 +90,8 @@ import { type CheckpointRecord, countedSignatures, newRecord, stakeOf } from "./
 import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
-import { onSetSignature, SetUpdates } from "./set-updates.ts"
+import { onSetObserved, onSetSignature, SetUpdates } from "./set-updates.ts"
+import { isSignerSetRefusal } from "./signer-set-refusal.ts"
 import { checkpointDigest, checkSignature } from "./verify-signature.ts"
 
 /** The lane and count a checkpoint is about: two records with one key and different roots are rivals. */
@@ -359,6 +367,35 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       )
     }
 
+    /**
+     * The Inbox refused a commit of the lane for its signer set (a rotation reached it after the attestation):
+     * every checkpoint of the lane attested under an older epoch and not committed is counted again against the
+     * set it trusts now, and attested again if its signatures still meet the threshold; otherwise it waits for
+     * signatures again, and expires saying why.
+     */
+    const onCommitRefused = (event: DeliveryFailed) => {
+      const set = state.sets.get(event.lane.dstChainId)
+      if (set === undefined) return
+      const stale = [...state.records.values()]
+        .filter(
+          (r) =>
+            r.status === "attested" &&
+            !r.committed &&
+            r.attested!.epoch < set.epoch &&
+            r.checkpoint.srcChainId === event.lane.srcChainId &&
+            r.checkpoint.outbox.toLowerCase() === event.lane.outbox.toLowerCase() &&
+            r.checkpoint.dstChainId === event.lane.dstChainId,
+        )
+        .sort((a, b) => a.heard - b.heard)
+      for (const record of stale) {
+        record.status = "pending"
+        record.settledAt = undefined
+        record.deadline = now + proposalTtlMs
+        waitFor(record)
+        attestIfMet(record)
+      }
+    }
+
     const onRefusal = (event: AttestationRefused) => {
       const record = recordFor(event.checkpoint, checkpointDigest(domain, event.checkpoint))
       if (!record.refusals.has(event.operator)) {
@@ -372,6 +409,12 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     if (event._tag === "CheckpointProposed") onProposal(event)
     else if (event._tag === "AttestationSigned") onSignature(event)
     else if (event._tag === "AttestationRefused") onRefusal(event)
+    else if (event._tag === "RootCommitted") {
+      const record = state.records.get(checkpointDigest(domain, event.checkpoint))
+      if (record !== undefined) record.committed = true
+    } else if (event._tag === "DeliveryFailed" && isSignerSetRefusal(event)) onCommitRefused(event)
+    else if (event._tag === "OperatorSetObserved" && input.producer.service === "set-watcher")
+      outputs.push(...onSetObserved(state.updates, domain, event))
     else if (event._tag === "OperatorSetSigned") {
       const inboxReads = reads.map((r) => r.event).filter((e): e is InboxSetRead => e._tag === "InboxSetRead")
       outputs.push(...onSetSignature(state.updates, domain, event, inboxReads))

@@ -15,7 +15,14 @@ export const attestationCollector = defineService({
     "Verifies signatures against the destination's operator set, counts stake, attests or expires.",
   group: "chorus.attestation-collector",
   // Operator-set signatures beside the lane inputs, co-partitioned: one core, one group, one rebuild.
-  consumes: [TOPICS.checkpointsProposed.name, TOPICS.attestationsSigned.name, TOPICS.operatorSetsSigned.name],
+  consumes: [
+    TOPICS.checkpointsProposed.name,
+    TOPICS.attestationsSigned.name,
+    TOPICS.operatorSets.name,
+    TOPICS.operatorSetsSigned.name,
+    // The submitters' outcomes: which roots are committed, and which commits a rotation made the Inbox refuse.
+    TOPICS.deliveries.name,
+  ],
   reads: [TOPICS.laneReads.name],
   writes: [
     TOPICS.laneReads.name,

@@ -24,6 +24,12 @@
  * has no set yet (epoch 0), gets no read: the core then judges signatures for
  * it `unknown-signer` and its proposals expire, saying why.
  *
+ * A commit the Inbox refused for its signer set (`DeliveryFailed`,
+ * `UnknownSigner` or `InsufficientStake`: a rotation reached the Inbox after
+ * the attestation) is an input that needs D's set now too, and its epoch is
+ * read whatever the last check found: the core counts the lane's
+ * checkpoints again against the set read for it.
+ *
  * A read that fails is made again until the destination's RPC answers what
  * decodes (`steadyRead`, `chains/rpc-faults.ts`): the collector holds the
  * input meanwhile, logs the failures with the RPC's redacted URL (the first
@@ -57,6 +63,7 @@ import {
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
 import type { CollectorState } from "./core.ts"
+import { isSignerSetRefusal } from "./signer-set-refusal.ts"
 import { checkpointDigest } from "./verify-signature.ts"
 
 export interface OperatorSetObserverOptions {
@@ -117,11 +124,13 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
   const checked = new Map<number, { readonly epoch: number; readonly at: number }>()
   return async (state: CollectorState, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     const event = input.event
-    if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned") return []
-    const { checkpoint } = event
-    const dstChainId = checkpoint.dstChainId
+    // A commit the Inbox refused for its signer set: its epoch is read now, whatever an earlier check said.
+    const refused = event._tag === "DeliveryFailed" && isSignerSetRefusal(event)
+    if (event._tag !== "CheckpointProposed" && event._tag !== "AttestationSigned" && !refused) return []
+    const about = event._tag === "DeliveryFailed" ? event.lane : event.checkpoint
+    const dstChainId = about.dstChainId
     if (event._tag === "CheckpointProposed" && state.sets.has(dstChainId)) {
-      const record = state.records.get(checkpointDigest(options.domain, checkpoint))
+      const record = state.records.get(checkpointDigest(options.domain, event.checkpoint))
       if (record === undefined || record.signatures.size === 0) return []
     }
     const chain = options.chains.find((c) => c.chainId === dstChainId)
@@ -135,9 +144,9 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
     }
     const held = state.sets.get(dstChainId)?.epoch
     const last = checked.get(dstChainId)
-    if (held !== undefined && last?.epoch === held && now() - last.at < checkEveryMs) return []
+    if (!refused && held !== undefined && last?.epoch === held && now() - last.at < checkEveryMs) return []
     const inbox = options.readerFor(dstChainId).inbox(chain.inbox)
-    const lane = new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId })
+    const lane = new Lane({ srcChainId: about.srcChainId, outbox: about.outbox, dstChainId })
     const chainId = ChainId.make(dstChainId)
     const steadily = {
       tracker: trackerOf(dstChainId),
@@ -175,7 +184,7 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
     const set = await steadyRead(steadily, () => inbox.operatorSet(block))
     return [
       new OperatorSetRead({
-        lane: new Lane({ srcChainId: checkpoint.srcChainId, outbox: checkpoint.outbox, dstChainId }),
+        lane,
         inbox: toAddress(chain.inbox),
         epoch: set.epoch,
         block,

@@ -80,6 +80,7 @@ export const startAttestationCollector = async (
   })
   const observeInboxSets = makeInboxSetsObserver({
     chains: config.chains,
+    domain: checkpointDomainOf(config),
     readerFor: (chainId) => chains.reader(chainId),
     rpcFaults: config.rpc,
     signal: abort.signal,

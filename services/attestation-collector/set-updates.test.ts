@@ -8,6 +8,7 @@ import {
   InboxSetRead,
   makeEnvelope,
   OperatorSetAttested,
+  OperatorSetObserved,
   OperatorSetSigned,
   OperatorWeight,
   toAddress,
@@ -74,9 +75,25 @@ const inboxReads = (input: Envelope) =>
     ),
   )
 
-const run = (inputs: ReadonlyArray<Envelope>) => {
+/** The set-watcher's record of the hub's set (by default the real update). */
+const observed = (update: typeof UPDATE = UPDATE, producer = producerOf("set-watcher", String(HUB))) =>
+  makeEnvelope(
+    new OperatorSetObserved({
+      chainId: HUB,
+      registry: REGISTRY,
+      block: new BlockRef({ number: 5, hash: bytes32("05") }),
+      ...update,
+    }),
+    { producer, causationId: null, time: T0 },
+  )
+
+/** The collector fed the hub's record first (unless `from` says otherwise), the Inbox reads with the first signature. */
+const run = (inputs: ReadonlyArray<Envelope>, from: ReadonlyArray<Envelope> = [observed()]) => {
   const core = makeCollectorCore({ domain: TEST_DOMAIN, proposalTtlMs: 60_000 })
-  const steps = inputs.map((input, i) => ({ input, reads: i === 0 ? inboxReads(input) : [] }))
+  const steps = [...from, ...inputs].map((input, i) => ({
+    input,
+    reads: i === from.length ? inboxReads(input) : [],
+  }))
   return foldCore(core, collector, steps).outputs.map((o) => o.event as OperatorSetAttested)
 }
 
@@ -108,14 +125,23 @@ describe("the collector gathering an operator-set update per destination", () =>
     expect(outputs[0]!.signatures.map((s) => s.signer)).toEqual([addressOf(KEYS.c)])
   })
 
-  it("is not stopped by a member signing a bogus later set: honest signatures still complete the real one", () => {
+  it("is not stopped by a member signing a bogus later set, and never carries a set the hub did not show", () => {
     const bogus = { ...UPDATE, epoch: 9, operators: membersOf(KEYS.c) }
     const outputs = run([signedBy(KEYS.c, bogus), signedBy(KEYS.a), signedBy(KEYS.b)])
-    const eleven = outputs.filter((o) => o.destination === 11)
-    expect(eleven.map((o) => o.epoch)).toEqual([2])
-    // 13 (a and c, one needed) takes the highest epoch that meets its threshold: c's bogus 9 alone meets it
-    // there, as c's signature would on chain; the Inbox trusts c, which is what the set says it may.
-    expect(outputs.filter((o) => o.destination === 13).map((o) => o.epoch)).toEqual([9])
+    // c's bogus epoch 9 alone would meet 13's threshold on chain, but the hub never showed it: only epoch 2 goes
+    expect(outputs.map((o) => [o.destination, o.epoch])).toEqual([
+      [13, 2],
+      [11, 2],
+    ])
+  })
+
+  it("attests only once the set-watcher's record of the set is in, whichever comes first", () => {
+    // signatures first: nothing (no hub record yet), then the record completes both destinations at once
+    const late = run([signedBy(KEYS.a), signedBy(KEYS.b), observed()], [])
+    expect(late.map((o) => o.destination)).toEqual([11, 13])
+    // a record of the set from anyone but the set-watcher is not the hub's word
+    const forged = run([signedBy(KEYS.a), signedBy(KEYS.b)], [observed(UPDATE, producerOf("operator", "x"))])
+    expect(forged).toEqual([])
   })
 
   it("attests an update once per destination, however many signatures follow", () => {

@@ -170,6 +170,12 @@ export class RpcFaultsConfig extends Schema.Class<RpcFaultsConfig>("RpcFaultsCon
 export class SetWatcherConfig extends Schema.Class<SetWatcherConfig>("SetWatcherConfig")({
   /** How often the hub registry's set is read at the hub's finalized head. */
   pollIntervalMs: withDefault(between(10, 600_000), 2_000),
+  /**
+   * While an Inbox's epoch lags the set last recorded, that set is recorded again this long after the last
+   * record: operators sign it again and the collector counts it against the set each Inbox trusts then, so an
+   * update that failed, was refused or went to an Inbox that moved meanwhile is carried again.
+   */
+  reannounceAfterMs: withDefault(between(100, 3_600_000), 30_000),
 }) {}
 
 export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({

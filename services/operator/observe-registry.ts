@@ -10,11 +10,11 @@
  *      most `finalityWaitMs`, then records what it last read (the core refuses `not-final`).
  *
  * A record of another hub or registry gets no read (the core refuses it as `wrong-registry`). Each read goes
- * through the hub chain's fault tracker: an answer that does not decode is asked again three times, then the
- * observer gives up and records nothing (the core refuses `rpc-invalid`); an RPC that gives no answer holds
- * the update, asked again with backoff until it answers, each failure logged with the RPC's redacted URL. An
- * outage is not recorded on the log (a lane's `ChainReadFailed` names a lane; this flow has none): the update
- * waits, and the operator's logs say why.
+ * through the hub chain's fault tracker: an answer that does not decode is asked again three times, an RPC
+ * that gives no answer is asked again with backoff, each failure logged with the RPC's redacted URL — for at
+ * most `finalityWaitMs` in all: then the observer gives up and records nothing, and the core refuses
+ * (`rpc-invalid`). The update never holds the operator's other inputs longer than that; the set-watcher
+ * re-announces a set an Inbox still lags, and the operator reads again then.
  *
  * @module
  */
@@ -64,7 +64,7 @@ export const makeRegistryObserver = (options: RegistryObserverOptions) => {
   const { operator, hub, reader, logger, signal } = options
   const pollIntervalMs = options.pollIntervalMs ?? 250
   const tracker = makeFaultTrackers({ ...options.rpcFaults, logger })(hub.chainId)
-  const steadily: SteadyReadOptions = {
+  const steadilyOf: SteadyReadOptions = {
     tracker,
     logger,
     pollIntervalMs,
@@ -82,6 +82,8 @@ export const makeRegistryObserver = (options: RegistryObserverOptions) => {
     if (observed._tag !== "OperatorSetObserved") return []
     if (observed.chainId !== hub.chainId || observed.registry !== hub.registry) return []
     const deadline = Date.now() + options.finalityWaitMs
+    const bound = AbortSignal.any([signal, AbortSignal.timeout(options.finalityWaitMs)])
+    const steadily = { ...steadilyOf, signal: bound }
     try {
       for (;;) {
         const head = await steadyRead(steadily, () => reader.finalizedHead())
@@ -103,6 +105,13 @@ export const makeRegistryObserver = (options: RegistryObserverOptions) => {
         await abortableSleep(pollIntervalMs, signal)
       }
     } catch (error) {
+      if (error instanceof OperatorStoppedError && !signal.aborted) {
+        logger.warn("its own hub RPC gave no answer in time for the registry; refusing the update", {
+          epoch: observed.epoch,
+          waitedMs: options.finalityWaitMs,
+        })
+        return []
+      }
       if (!(error instanceof RpcAnswerInvalidError)) throw error
       logger.warn("its own hub RPC answered nothing that decodes for the registry; refusing the update", {
         epoch: observed.epoch,

@@ -131,7 +131,7 @@ export const decideOperatorSet = (
     (r) => r.reader === operator && r.chainId === hub.chainId && r.registry === hub.registry,
   )
   if (read === undefined)
-    return refuse("rpc-invalid", "its own hub RPC gave no read of the registry that decodes")
+    return refuse("rpc-invalid", "its own hub RPC gave no read of the registry that decodes, in time")
   if (read.epoch < observed.epoch)
     return refuse(
       "not-final",

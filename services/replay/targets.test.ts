@@ -65,7 +65,9 @@ describe("replayTargets", () => {
     expect(collector!.inputs).toEqual([
       TOPICS.checkpointsProposed.name,
       TOPICS.attestationsSigned.name,
+      TOPICS.operatorSets.name,
       TOPICS.operatorSetsSigned.name,
+      TOPICS.deliveries.name,
     ])
     expect(collector!.outputs).toEqual([
       TOPICS.checkpointsAttested.name,

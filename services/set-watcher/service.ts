@@ -6,7 +6,12 @@
  *   2. the registry's whole set at that block (`RegistryReader`: operators, weights, threshold and epoch read
  *      at one block number, an answer that breaks the registry's own bounds refused as invalid);
  *   3. `observation`: a set other than the last recorded one is published as `OperatorSetObserved` on
- *      `chorus.operator-sets`.
+ *      `chorus.operator-sets`;
+ *   4. the same set once more (re-announced, at the new block) when, `setWatcher.reannounceAfterMs` after the
+ *      last record, some Inbox's epoch (read then, on each configured chain) still lags it: operators sign it
+ *      again and the collector counts it against the set each Inbox trusts then, so an update that failed, was
+ *      refused, or went to an Inbox that moved meanwhile is carried again. An Inbox that cannot be read is
+ *      logged and left for the next time.
  *
  * At start, the last `OperatorSetObserved` of the hub on its topic is what the first read is compared with, so
  * a restart records nothing twice and a set that changed while it was down is recorded once.
@@ -46,19 +51,23 @@ export interface SetWatcherDeps {
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
 
-/** The last set recorded for `chainId` on `chorus.operator-sets`, if any (a record that does not stand is skipped). */
+/**
+ * The last set recorded for `chainId` on `chorus.operator-sets` by the set-watcher, and when, if any (a record
+ * that does not stand is skipped).
+ */
 export const lastObserved = async (
   bus: BusPort,
   chainId: number,
-): Promise<OperatorSetObserved | undefined> => {
-  let last: OperatorSetObserved | undefined
+): Promise<{ readonly event: OperatorSetObserved; readonly at: number } | undefined> => {
+  let last: { event: OperatorSetObserved; at: number } | undefined
   for await (const read of readEvents(bus, { topic: TOPICS.operatorSets.name, from: "earliest" })) {
     if (
       read.ok &&
       read.envelope.event._tag === "OperatorSetObserved" &&
+      read.envelope.producer.service === "set-watcher" &&
       read.envelope.event.chainId === chainId
     )
-      last = read.envelope.event
+      last = { event: read.envelope.event, at: Date.parse(read.envelope.time) }
   }
   return last
 }
@@ -78,9 +87,29 @@ export const startSetWatcher = async (
   const { bus, config, logger } = deps
   const chainId = config.network.registryChainId
   const registry = toAddress(config.network.registry)
-  const reader = makeChainAccess(config).reader(chainId)
+  const access = makeChainAccess(config)
+  const reader = access.reader(chainId)
   const producer = producerOf("set-watcher", String(chainId))
-  let last = await lastObserved(bus, chainId)
+  const recorded = await lastObserved(bus, chainId)
+  let last = recorded?.event
+  let lastAt = recorded?.at ?? 0
+  /** Does some Inbox lag `epoch`? Each configured chain's Inbox, read now; one that cannot be read is logged. */
+  const lagging = async (epoch: number): Promise<boolean> => {
+    const epochs = await Promise.all(
+      config.chains.map(async (c) => {
+        try {
+          return (await access.reader(c.chainId).inbox(c.inbox).epoch()).epoch
+        } catch (error) {
+          logger.warn("could not read an Inbox's epoch to see whether it lags the hub", {
+            chainId: c.chainId,
+            error: firstLine(error),
+          })
+          return epoch
+        }
+      }),
+    )
+    return epochs.some((e) => e > 0 && e < epoch)
+  }
   let failingSince: number | undefined
   let loggedAt = 0
 
@@ -95,11 +124,18 @@ export const startSetWatcher = async (
     const head = await reader.finalizedHead()
     if (head === null) return
     const set = await reader.registry(registry).operatorSet(head)
-    const observed = observation(last, { chainId, registry, block: head, set })
+    const dueNow = Date.now() - lastAt >= config.setWatcher.reannounceAfterMs
+    const reannounce = {
+      dueNow,
+      lagging: dueNow && last !== undefined && last.epoch === set.epoch && (await lagging(last.epoch)),
+    }
+    const observed = observation(last, { chainId, registry, block: head, set }, reannounce)
     if (observed === undefined) return
     await publishEvents(bus, [makeEnvelope(observed, { producer, causationId: null, time: new Date() })])
+    const again = last !== undefined && last.epoch === observed.epoch
     last = observed
-    logger.info("operator set observed on the hub", {
+    lastAt = Date.now()
+    logger.info(again ? "an Inbox lags the hub's set: announced again" : "operator set observed on the hub", {
       chainId,
       epoch: observed.epoch,
       block: observed.block.number,

@@ -19,6 +19,7 @@ import type { OperatorSetApplied } from "../../schemas/index.ts"
 import { submitterIdentity } from "../../services/config/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { useEmbeddedDevnet } from "./embedded-devnet.ts"
+import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 describe("attested rotation of the operator set, from the hub registry to every Inbox", () => {
   const net = useEmbeddedDevnet("rotation")
@@ -101,6 +102,8 @@ describe("attested rotation of the operator set, from the hub registry to every 
       expect(decodeFunctionData({ abi: inboxAbi, data: tx.input }).functionName).toBe("updateOperatorSet")
     }
 
-    await sending
+    // And the relay went on: every message sent before, during and after the change reached its recipient once
+    // (a checkpoint attested under the old set and refused by an Inbox that moved on is attested again).
+    await expectDeliveredExactlyOnce(devnet, await sending, { timeoutMs: 150_000 })
   }, 360_000)
 })

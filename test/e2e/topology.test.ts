@@ -10,14 +10,18 @@
  * every lane service (rebuilds read the recorded reads), and a rewrite of a
  * source chain below its finalized head (the watcher halts).
  */
+import { createWalletClient, http } from "viem"
+import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { equivocate } from "../../cli/devnet/equivocate.ts"
+import { ANVIL_KEYS } from "../../cli/devnet/world.ts"
+import { operatorRegistryAbi } from "../../contracts/index.ts"
 import { SERVICE_DEFINITIONS, startServices } from "../../services/registry.ts"
 import { groupOf, quietLogger, type RunningService, selectInstances } from "../../services/runtime/index.ts"
 import { type ServiceName, TOPICS, topicsOf } from "../../topology/index.ts"
 import { type BusUse, emptyUse, recordingBus } from "../fixtures/recording-bus.ts"
-import { equivocate } from "./equivocation.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -70,6 +74,25 @@ describe("topology: what each service does on the bus is what its definition dec
     await waitFor(
       "the collector wrote evidence",
       () => uses.get("attestation-collector")!.written.has(TOPICS.evidence.name),
+      { timeoutMs: 60_000 },
+    )
+
+    // The hub's owner changes the threshold: the set flow carries it, and the collector attests it per Inbox.
+    const owner = createWalletClient({
+      account: privateKeyToAccount(ANVIL_KEYS.deployer),
+      transport: http(first.rpcUrl),
+    })
+    const change = await owner.writeContract({
+      address: devnet.world.registry,
+      abi: operatorRegistryAbi,
+      functionName: "setThreshold",
+      args: [6_000],
+      chain: null,
+    })
+    await first.client.waitForTransactionReceipt({ hash: change })
+    await waitFor(
+      "the collector attested an operator-set update",
+      () => uses.get("attestation-collector")!.written.has(TOPICS.operatorSetsAttested.name),
       { timeoutMs: 60_000 },
     )
 

@@ -110,6 +110,7 @@ import {
   type LaneState,
   laneIdOf,
   MAX_ALTERNATES,
+  SET_UPDATES_KEPT,
   type SubmitterState,
 } from "./state.ts"
 import { stepOutcomes } from "./step-outcomes.ts"
@@ -238,25 +239,34 @@ const foldFact = (state: SubmitterState, input: Envelope): boolean => {
       // Its own verdict, read back on a rebuild: the chunk it names was never folded, so there is nothing to do.
       return false
     case "OperatorSetAttested": {
-      if (event.destination !== state.chainId) return false
-      const held = state.setUpdate.attested
-      if (held === null || event.epoch > held.epoch) {
-        state.setUpdate.attested = event
-        state.setUpdate.attestedId = input.id
+      // The collector's word only: an update from any other producer is nobody's attestation.
+      if (event.destination !== state.chainId || input.producer.service !== "attestation-collector")
+        return false
+      const { attested } = state.setUpdate
+      attested.set(input.id, event)
+      if (attested.size > SET_UPDATES_KEPT) {
+        const lowest = [...attested].reduce((a, b) => (b[1].epoch < a[1].epoch ? b : a))
+        attested.delete(lowest[0])
       }
       return true
     }
     case "OperatorSetSubmitted":
       if (event.destination !== state.chainId) return false
-      if (event.epoch > state.setUpdate.settledEpoch) state.setUpdate.submitted = event
+      state.setUpdate.submitted = { attestation: input.causationId, event }
       return true
     case "OperatorSetApplied":
     case "OperatorSetUpdateFailed": {
       if (event.destination !== state.chainId) return false
       const update = state.setUpdate
-      const settles = event._tag === "OperatorSetApplied" || event.transactionHash === null
-      if (settles) update.settledEpoch = Math.max(update.settledEpoch, event.epoch)
-      if (update.submitted !== null && update.submitted.epoch <= event.epoch) update.submitted = null
+      if (update.submitted !== null && update.submitted.event.epoch === event.epoch) update.submitted = null
+      // Refused before anything was sent (the Inbox's estimate, or a malformed update): that attestation is not
+      // sent again. Anything else is settled by the chain: the update stays due while the Inbox is behind it.
+      if (
+        event._tag === "OperatorSetUpdateFailed" &&
+        event.transactionHash === null &&
+        input.causationId !== null
+      )
+        update.refused.add(input.causationId)
       return true
     }
     default:

@@ -190,32 +190,40 @@ export interface SubmitterState {
   readonly setUpdate: SetUpdateState
 }
 
+/** Attested updates a destination keeps (the highest epochs): a handful, since the hub's set rarely changes. */
+export const SET_UPDATES_KEPT = 8
+
 /** A destination's operator-set updates, as the log shows them (`OperatorSetAttested` and its own records). */
 export interface SetUpdateState {
-  /** The attested update of the highest epoch, if any, and its envelope id (the cause of what is sent for it). */
-  attested: OperatorSetAttested | null
-  attestedId: EventId | null
-  /** The update sent and not settled yet (no `OperatorSetApplied` or `OperatorSetUpdateFailed` at or past it). */
-  submitted: OperatorSetSubmitted | null
-  /**
-   * The highest epoch applied, or refused by the Inbox before anything was sent: an attested update at or below
-   * it is not sent again. An outcome of a transaction that did not apply (reverted, superseded) settles
-   * nothing: the update is due again, and its estimate says whether the Inbox still wants it.
-   */
-  settledEpoch: number
+  /** The collector's attested updates for this destination, by envelope id (the `SET_UPDATES_KEPT` highest epochs). */
+  readonly attested: Map<EventId, OperatorSetAttested>
+  /** Attested updates the Inbox refused before anything was sent, or that are malformed: never sent again. */
+  readonly refused: Set<EventId>
+  /** The update in the air (no `OperatorSetApplied` or `OperatorSetUpdateFailed` yet), with its attestation's id. */
+  submitted: { readonly attestation: EventId | null; readonly event: OperatorSetSubmitted } | null
 }
 
 /**
- * The operator-set update to send now: the attested one past every epoch settled, with none in the air.
+ * The operator-set update to send now, given the epoch the Inbox shows: the attested one of the highest epoch
+ * past it that was not refused, with none in the air. Settled by the chain, not by records: an update is due
+ * while the Inbox is behind it, whatever was recorded of earlier attempts.
  *
  * @example
  * ```ts
- * const update = setUpdateDue(state) // OperatorSetAttested | null
+ * const due = setUpdateDue(state, (await inbox.epoch()).epoch) // { id, update } | null
  * ```
  */
-export const setUpdateDue = (state: SubmitterState): OperatorSetAttested | null => {
-  const { attested, submitted, settledEpoch } = state.setUpdate
-  return attested !== null && submitted === null && attested.epoch > settledEpoch ? attested : null
+export const setUpdateDue = (
+  state: SubmitterState,
+  inboxEpoch: number,
+): { readonly id: EventId; readonly update: OperatorSetAttested } | null => {
+  const { attested, refused, submitted } = state.setUpdate
+  if (submitted !== null) return null
+  let due: { id: EventId; update: OperatorSetAttested } | null = null
+  for (const [id, update] of attested)
+    if (!refused.has(id) && update.epoch > inboxEpoch && (due === null || update.epoch > due.update.epoch))
+      due = { id, update }
+  return due
 }
 
 /** How many unmatched answer causes a state keeps; far more than one clock skew's worth of answers. */
@@ -238,7 +246,7 @@ export const emptySubmitterState = (chainId: number): SubmitterState => ({
   requests: new Map(),
   answered: new Set(),
   answerCauses: new Set(),
-  setUpdate: { attested: null, attestedId: null, submitted: null, settledEpoch: 0 },
+  setUpdate: { attested: new Map(), refused: new Set(), submitted: null },
 })
 
 /**
@@ -276,8 +284,9 @@ export const mergeStates = (chainId: number, states: ReadonlyArray<SubmitterStat
     for (const id of state.answered) merged.answered.add(id)
     for (const id of state.answerCauses) merged.answerCauses.add(id)
     // One shard holds the destination's updates (they are keyed by it); the others' are empty.
-    if (state.setUpdate.attested !== null || state.setUpdate.settledEpoch > 0)
-      Object.assign(merged.setUpdate, state.setUpdate)
+    for (const [id, update] of state.setUpdate.attested) merged.setUpdate.attested.set(id, update)
+    for (const id of state.setUpdate.refused) merged.setUpdate.refused.add(id)
+    merged.setUpdate.submitted ??= state.setUpdate.submitted
   }
   return merged
 }

@@ -8,7 +8,6 @@ import { privateKeyToAccount } from "viem/accounts"
 import { authenticatedBus, deriveSigningKey, signerFromSeed } from "../../bus/authentication/index.ts"
 import { waitFor } from "../../bus/contract/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
-import type { Devnet } from "../../cli/devnet/devnet.ts"
 import { signCheckpoint } from "../../contracts/index.ts"
 import { AttestationSigned, Bytes32, Checkpoint, Hex, makeEnvelope, toAddress } from "../../schemas/index.ts"
 import { checkpointDigest } from "../../services/attestation-collector/verify-signature.ts"
@@ -16,6 +15,7 @@ import { checkpointDomainOf, operatorIdentity } from "../../services/config/inde
 import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
 import { producerOf } from "../../services/runtime/index.ts"
 import { TOPICS } from "../../topology/index.ts"
+import type { Devnet } from "./devnet.ts"
 
 /** The root the equivocating operator signs besides the real one. */
 export const EQUIVOCATED_ROOT = Bytes32.make(`0x${"e0".repeat(32)}`)

@@ -2,6 +2,7 @@ import { type Command, flags, intFlag, UsageError } from "../command.ts"
 import type { Devnet } from "../devnet/devnet.ts"
 import { endingOf, judgeDevnet } from "../devnet/outcome.ts"
 import { type GatedCounts, renderProgressBlock, renderProgressLine } from "../devnet/render-progress.ts"
+import type { RotationReport } from "../devnet/rotation.ts"
 import { describeUnreadable, type UnreadableRecord } from "../devnet/tail-topics.ts"
 import type { Summary, TrackedMessage } from "../devnet/tracker.ts"
 import { parseBrokers } from "../open-bus.ts"
@@ -51,7 +52,7 @@ export const devnet: Command = {
   path: ["devnet"],
   summary: "run a local relay: 3 anvil chains, every service, demo traffic, live progress",
   usage:
-    "devnet [--messages 60] [--rate 10] [--reverting <percent>] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--timeout <s>]",
+    "devnet [--messages 60] [--rate 10] [--reverting <percent>] [--rotate] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--timeout <s>]",
   details: [
     "  --messages <n>     messages to send, round-robin over the 6 directions between chains 901, 902, 903 (default 60)",
     "  --rate <r>         messages per second (default 10)",
@@ -60,12 +61,19 @@ export const devnet: Command = {
     "                     closed, so these messages fail at the recipient on purpose. The choice is deterministic and",
     "                     even: message #i is gated when floor((i+1)*pct/100) > floor(i*pct/100), e.g. #3, #7, #11…",
     "                     for 25. Open the gates with `chorus devnet open-recipients --data-dir <dir>`, then retry",
+    "  --rotate           change the operator set on the hub mid-traffic, each change waited for until every Inbox",
+    "                     took it through the relay: add an operator (a fifth, running from the start, not yet",
+    "                     registered), remove one, change a weight and the threshold, and eject an operator that",
+    "                     equivocates (a stranger proves it on the hub). Prints each change's propagation (destination",
+    "                     blocks and seconds from the hub's finality), the gas of each update, and the signatures of",
+    "                     removed operators the Inboxes took afterwards (must be 0)",
     "  --exit             stop once every message has an outcome (or --timeout passes) and print a summary",
     "  --json             make the summary's last line one JSON object: sent, delivered, failed, p50Ms, p99Ms,",
     "                     sentPerS (the rate actually sent), hops (p50Ms and p99Ms per hop: observed→proven,",
     "                     proven→attested, attested→committed, committed→delivered), cpuSeconds (this process,",
     "                     the anvils not included), gated (sent to GatedRecipients), gatedFailed, gatedDelivered,",
-    "                     inFlight, ok",
+    "                     inFlight, ok; with --rotate also rotation: propagationBlocksP50, propagationSecondsP50,",
+    "                     updateGas, removedSignaturesAccepted and the steps",
     "  --kafka <brokers>  use Kafka instead of the embedded log. A Chorus log left there by an earlier devnet",
     "                     (cursors of chains 901–903 only) is deleted first; any other Chorus log is refused",
     "  --data-dir <dir>   keep config.json (the services' config), devnet.json, services.log and the embedded log",
@@ -83,13 +91,14 @@ export const devnet: Command = {
   ].join("\n"),
   options: flags({
     values: ["messages", "rate", "reverting", "kafka", "data-dir", "timeout"],
-    switches: ["exit", "json"],
+    switches: ["exit", "json", "rotate"],
   }),
   async run({ values, out, err }) {
     const messages = intFlag(values, "messages", 60, 0)
     const rate = intFlag(values, "rate", 10, 1)
     const reverting = revertingFlag(values)
     const exit = values.exit === true
+    const rotating = values.rotate === true
     const json = values.json === true
     const timeoutMs = intFlag(values, "timeout", 120 + Math.ceil(messages / rate), 1) * 1000
     const view = json ? err : out
@@ -102,7 +111,8 @@ export const devnet: Command = {
 
     view("chorus devnet: starting 3 anvil chains and deploying the contracts…")
     const { startDevnet } = await import("../devnet/devnet.ts")
-    const net: Devnet = await startDevnet({ bus })
+    // A rotation adds an operator: a fifth one runs from the start, registered by the rotation.
+    const net: Devnet = await startDevnet(rotating ? { bus, standby: 1 } : { bus })
     let interrupted = false
     const onSignal = () => {
       interrupted = true
@@ -135,6 +145,23 @@ export const devnet: Command = {
         })
       const started = Date.now()
       const cpuAtStart = process.cpuUsage()
+      let rotation: RotationReport | undefined
+      let rotationError: unknown
+      let rotationDone = !rotating
+      const rotations = rotating ? await import("../devnet/rotation.ts") : undefined
+      const rotationRun = rotations
+        ? (async () => {
+            await sleep(3_000)
+            view("chorus devnet: rotating the operator set on the hub, mid-traffic")
+            rotation = await rotations.rotate(net, { log: view })
+          })()
+            .catch((error: unknown) => {
+              rotationError = error
+            })
+            .finally(() => {
+              rotationDone = true
+            })
+        : Promise.resolve()
       let drawn = 0
       let lastLine = 0
       let announced = false
@@ -172,7 +199,7 @@ export const devnet: Command = {
         if (!tty && hint !== undefined && !announced) view(`chorus devnet: ${hint.join(" ")}`)
         if (hint !== undefined) announced = true
         if (interrupted || trafficError !== undefined) break
-        if (exit && trafficDone && settled) break
+        if (exit && trafficDone && settled && rotationDone) break
         if (exit && elapsedMs > timeoutMs) {
           err(`chorus devnet: --timeout of ${timeoutMs / 1000}s passed with messages still in flight`)
           break
@@ -181,6 +208,11 @@ export const devnet: Command = {
       }
       abort.abort()
       await traffic
+      await rotationRun
+      if (rotationError !== undefined)
+        err(`chorus devnet: rotation failed: ${(rotationError as Error).message}`)
+      if (rotation !== undefined && rotations !== undefined)
+        view(`chorus devnet: ${rotations.describeRotation(rotation)}`)
       report(await net.poll())
       const tracked = net.tracker.messages()
       const gated = gatedCounts(tracked)
@@ -213,7 +245,11 @@ export const devnet: Command = {
       const gatedPart =
         gated.sent === 0 ? "" : ` (${gated.failed} of ${gated.sent} sent to closed GatedRecipients, expected)`
       const human = `sent ${summary.sent}, delivered ${summary.delivered}, failed ${summary.failed}${gatedPart}, latency p50 ${summary.p50Ms ?? "–"} ms, p99 ${summary.p99Ms ?? "–"} ms`
-      const ok = outcome.ok && trafficError === undefined
+      const ok =
+        outcome.ok &&
+        trafficError === undefined &&
+        rotationError === undefined &&
+        (rotation === undefined || rotation.removedSignaturesAccepted === 0)
       if (json) {
         err(`chorus devnet: ${human}`)
         out(
@@ -224,6 +260,7 @@ export const devnet: Command = {
             gatedFailed: outcome.endings["gated-failed"],
             gatedDelivered: outcome.endings["gated-delivered"],
             inFlight: outcome.endings["in-flight"],
+            ...(rotation === undefined ? {} : { rotation }),
             ok,
           }),
         )

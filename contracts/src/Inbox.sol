@@ -96,6 +96,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error AlreadyDelivered(bytes32 messageId);
     error RetryFailed(bytes32 messageId, bytes reason);
     error StaleEpoch(uint64 epoch, uint64 current);
+    error OperatorSetAlreadyBootstrapped(uint64 epoch);
     error OperatorSetDeployFailed();
 
     modifier nonReentrant() {
@@ -247,16 +248,17 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     // ------------------------------------------------------------------------------------------------------------
     // Owner
 
-    /// @notice The owner's mirror of the hub registry's set at `epoch` (strictly increasing): the first set, and,
-    /// until the relay carries every later one through `updateOperatorSet` (issue 14), each later one. Once it
-    /// does, this is for bootstrap only (docs/security.md, "The operator set").
+    /// @notice Bootstrap: the owner gives the Inbox its first set, the hub registry's at `epoch`. Every later set
+    /// comes only through `updateOperatorSet`, signed by a quorum of the set the Inbox trusts; an owner cannot
+    /// move it (docs/security.md, "The operator set").
     function setOperatorSet(
         address[] calldata operators_,
         uint96[] calldata weights_,
         uint16 thresholdBps_,
         uint64 epoch_
     ) external onlyOwner {
-        if (epoch_ <= _epoch) revert StaleEpoch(epoch_, _epoch);
+        if (_epoch != 0) revert OperatorSetAlreadyBootstrapped(_epoch);
+        if (epoch_ == 0) revert StaleEpoch(epoch_, _epoch);
         _storeOperatorSet(operators_, weights_, thresholdBps_, epoch_);
     }
 

@@ -5,7 +5,7 @@ import {Checkpoint} from "./Types.sol";
 import {CheckpointHash} from "./CheckpointHash.sol";
 import {Owned2Step} from "./Owned2Step.sol";
 
-/// @notice Errors and events shared by the registry and the Inbox's mirror of the set.
+/// @notice Errors and events shared by the registry and the Inbox's copy of the set.
 interface IOperatorSetErrors {
     error LengthMismatch(uint256 operators, uint256 weights);
     error EmptyOperatorSet();
@@ -18,7 +18,7 @@ interface IOperatorSetErrors {
 }
 
 /// @notice The operator network's identity on the hub chain: operators (strictly ascending), stake weights, a
-/// threshold in basis points, and an epoch that is bumped by every change, so mirrors can tell they are stale.
+/// threshold in basis points, and an epoch that is bumped by every change, so an Inbox can tell it is behind.
 contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     uint256 public constant MAX_OPERATORS = 512;
     uint16 public constant BPS = 10_000;

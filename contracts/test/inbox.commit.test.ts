@@ -318,20 +318,24 @@ describe("operator set", () => {
     }
   })
 
-  it("lets only the owner mirror a set, at a later epoch", async () => {
+  it("lets the owner give the first set only: after it, only signed updates move the set", async () => {
     const ops = w.operators.map((o) => o.address)
     const set = (args: readonly unknown[], account = w.walletClient.account) =>
       w.revertOf("setOperatorSet", args, { account })
     expect((await set([ops, [1n, 1n, 1n, 1n], 6667, 2n], w.other.account)).errorName).toBe("NotOwner")
-    expect(await set([ops, [1n, 1n, 1n, 1n], 6667, 1n])).toEqual({ errorName: "StaleEpoch", args: [1n, 1n] })
-    await w.inboxWrite("setOperatorSet", [NEXT.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])
+    // The world bootstrapped epoch 1: the owner cannot move the set, to a later epoch or any other
+    expect(await set([NEXT.map((o) => o.address), [1n, 1n, 1n], 5000, 2n])).toEqual({
+      errorName: "OperatorSetAlreadyBootstrapped",
+      args: [1n],
+    })
+    expect(
+      await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
+    ).toBe(1n)
+    // while a quorum of the set it trusts still can
+    await w.inboxWrite("updateOperatorSet", await signedUpdate(nextSet(2n), w.operators))
     expect(
       await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" }),
     ).toBe(2n)
-    // The two paths share one epoch: an update at or below the owner's is stale.
-    expect((await w.revertOf("updateOperatorSet", await signedUpdate(nextSet(2n), NEXT))).errorName).toBe(
-      "StaleEpoch",
-    )
   })
 
   it("only the owner pauses or registers sources; ownership moves in two steps", async () => {

@@ -16,7 +16,8 @@ export const setWatcher = defineService({
   consumes: [],
   reads: [TOPICS.operatorSets.name],
   writes: [TOPICS.operatorSets.name],
-  external: "hub chain RPC: the finalized head, and the OperatorRegistry's set at it",
+  external:
+    "hub chain RPC: the finalized head, and the OperatorRegistry's set at it; every chain's RPC: its Inbox's epoch, to re-announce a set an Inbox lags",
   single: true,
   instances: (config) => {
     const chainId = config.network.registryChainId

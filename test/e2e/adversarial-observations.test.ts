@@ -28,6 +28,7 @@ import { authenticatedBus } from "../../bus/authentication/index.ts"
 import { waitFor } from "../../bus/contract/index.ts"
 import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { receivedPayloads } from "../../cli/devnet/recipients.ts"
 import { inboxAbi, outboxAbi, pingRecipientAbi } from "../../contracts/out/index.ts"
 import {
   Address,
@@ -49,7 +50,6 @@ import { busIdentitiesOf } from "../../services/registry.ts"
 import { producerOf, quietLogger } from "../../services/runtime/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { runCli } from "../fixtures/run-cli.ts"
-import { receivedPayloads } from "./recipients.ts"
 
 const MESSAGES = 12
 const FORGED_SENDER = Address.make("0x000000000000000000000000000000000000dead")

@@ -1,8 +1,8 @@
 import { expect } from "vitest"
 import type { Devnet } from "../../cli/devnet/devnet.ts"
+import { receivedPayloads } from "../../cli/devnet/recipients.ts"
 import { settledStageOf } from "../../cli/devnet/tracker.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
-import { receivedPayloads } from "./recipients.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -10,11 +10,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
+import { receivedPayloads } from "../../cli/devnet/recipients.ts"
 import type { SentMessage } from "../../cli/devnet/traffic.ts"
 import { quietLogger } from "../../services/runtime/index.ts"
 import { runCli } from "../fixtures/run-cli.ts"
 import { untilSettled } from "./exactly-once.ts"
-import { receivedPayloads } from "./recipients.ts"
 
 const MESSAGES = 12
 

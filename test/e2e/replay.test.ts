@@ -27,6 +27,7 @@ import type { BusPort } from "../../bus/port.ts"
 import { diff } from "../../cli/commands/diff.ts"
 import { replay as replayCommand } from "../../cli/commands/replay.ts"
 import { startDevnet } from "../../cli/devnet/devnet.ts"
+import { deliveredMessageIds } from "../../cli/devnet/recipients.ts"
 import { rpc } from "../../cli/devnet/world.ts"
 import { HEADERS } from "../../schemas/index.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
@@ -57,7 +58,6 @@ import { makeSubmitterCore } from "../../services/submitter/core/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { runCommand } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
-import { deliveredMessageIds } from "./recipients.ts"
 
 const MESSAGES = 12
 const REPLAYABLE = [

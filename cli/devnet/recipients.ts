@@ -1,5 +1,5 @@
 import { parseAbiItem } from "viem"
-import type { DevnetWorld } from "../../cli/devnet/world.ts"
+import type { DevnetWorld } from "./world.ts"
 
 const pinged = parseAbiItem(
   "event Pinged(uint64 indexed srcChainId, address indexed sender, uint256 count, bytes body)",

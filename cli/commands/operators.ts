@@ -3,8 +3,10 @@
  *
  * Pipeline: the config (`--config`, or a devnet's `config.json` beside `--data-dir`) → the hub registry's
  * set at the hub's latest block, and each configured chain's Inbox epoch and set at its latest block (each
- * chain's own RPC, through `chains/`) → the audit index (caught up from the log) → per operator: its
- * signatures, refusals by reason, the collector's verdicts by result, and evidence against it.
+ * chain's own RPC, through `chains/`) → the set flow's topics (`operator-set-flow.ts`): per hub epoch, who
+ * signed the update and who refused, and per Inbox its attestation and its submitter's transaction → the audit
+ * index (caught up from the log) → per operator: its signatures, refusals by reason, the collector's verdicts
+ * by result, and evidence against it.
  *
  * An Inbox whose epoch is below the hub's is behind: the update to the hub's epoch is pending. A chain
  * whose RPC does not answer is reported as such, and the rest is still shown (exit 1).
@@ -12,13 +14,17 @@
  * @module
  */
 
+import { readEvents } from "../../bus/events/index.ts"
 import type { InboxOperatorSet } from "../../chains/chain-access.ts"
 import { makeChainAccess } from "../../chains/index.ts"
+import type { Envelope } from "../../schemas/index.ts"
 import type { OperatorRecordRow } from "../../services/auditor/index-store.ts"
+import { TOPICS } from "../../topology/index.ts"
 import { trustedConfig } from "../bus-trust.ts"
 import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
+import { describeEpochFlow, operatorSetFlow } from "./operator-set-flow.ts"
 
 /** One chain's view of the set: the hub's registry, or an Inbox; or why it could not be read. */
 export type SetView =
@@ -67,14 +73,17 @@ export const operators: Command = {
   details: [
     BUS_DETAILS,
     AUDIT_DETAILS,
-    "  --json                   one JSON object per line: each chain's set (`kind: \"set\"`), then each operator's",
-    '                           record (`kind: "operator"`)',
+    "  --json                   one JSON object per line: each chain's set (`kind: \"set\"`), each epoch's update",
+    '                           as the log tells it (`kind: "update"`), then each operator\'s record (`kind: "operator"`)',
     "",
     "The hub registry (network.registry on network.registryChainId) is the one source of the set; an Inbox",
     "whose epoch is below it is behind, and the update to the hub's epoch is pending there. Each operator's",
     "record comes from the log: its signatures and refusals, the collector's verdicts on its signatures",
     "(accepted, late, duplicate, unknown-signer, invalid), and evidence of equivocation (its signatures over",
     "two roots for one lane and count, on chorus.evidence: the pair OperatorRegistry.proveEquivocation takes).",
+    "Each update to an epoch is shown as the log tells it: when the set-watcher recorded the hub's set (again while",
+    "an Inbox lagged it), which operators signed it and which refused and why, and per Inbox the collector's",
+    "attestation and the submitter's transaction (applied with its gas, or refused with the reason).",
     "Exit 1 when a chain's RPC did not answer (the rest is still shown).",
   ].join("\n"),
   options: { ...auditOptions, ...flags({ switches: ["json"] }) },
@@ -112,6 +121,17 @@ export const operators: Command = {
       const warning = unreadableWarning(audit.store)
       if (warning !== undefined) err(warning)
       const records = audit.store.operatorRecords()
+      const flowRecords: Envelope[] = []
+      for (const topic of [
+        TOPICS.operatorSets.name,
+        TOPICS.operatorSetsSigned.name,
+        TOPICS.operatorSetsAttested.name,
+        TOPICS.deliveries.name,
+      ])
+        for await (const read of readEvents(audit.bus, { topic, from: "earliest" }))
+          if (read.ok && read.envelope.event._tag.startsWith("OperatorSet")) flowRecords.push(read.envelope)
+      flowRecords.sort((a, b) => a.time.localeCompare(b.time))
+      const flow = operatorSetFlow(flowRecords)
       const hub = views[0]!
       const hubEpoch = "set" in hub ? hub.set.epoch : undefined
       const pendingOf = (view: SetView) =>
@@ -120,6 +140,7 @@ export const operators: Command = {
           : null
       if (values.json === true) {
         for (const view of views) out(JSON.stringify({ kind: "set", ...view, pendingEpoch: pendingOf(view) }))
+        for (const epoch of flow.epochs) out(JSON.stringify({ kind: "update", ...epoch }))
         for (const record of records) out(JSON.stringify({ kind: "operator", ...record }))
       } else {
         for (const view of views) {
@@ -129,20 +150,28 @@ export const operators: Command = {
             continue
           }
           const pending = pendingOf(view)
-          out(
-            `${label} at block ${view.block}: ${describeSet(view.set)}${
-              view.where === "inbox"
-                ? pending === null
-                  ? hubEpoch === undefined
-                    ? ""
-                    : " (up to date with the hub)"
-                  : ` (behind the hub: update to epoch ${pending} pending)`
-                : ""
-            }`,
-          )
+          const standing =
+            view.where !== "inbox" || hubEpoch === undefined
+              ? ""
+              : view.set.epoch === 0
+                ? " (no set yet: its owner gives the first with setOperatorSet)"
+                : view.set.epoch > hubEpoch
+                  ? ` (ahead of the hub's epoch ${hubEpoch}: a set the hub does not show)`
+                  : pending === null
+                    ? " (up to date with the hub)"
+                    : ` (behind the hub: update to epoch ${pending} pending)`
+          out(`${label} at block ${view.block}: ${describeSet(view.set)}${standing}`)
           if (view.where === "registry")
             for (const o of view.set.operators) out(`  ${o.address}  weight ${o.weight}`)
         }
+        if (flow.epochs.length > 0) out("operator-set updates on the log (latest first):")
+        for (const epoch of flow.epochs.slice(0, 5)) for (const line of describeEpochFlow(epoch)) out(line)
+        if (flow.epochs.length > 5)
+          out(`  … and ${flow.epochs.length - 5} earlier epoch(s) (--json shows all)`)
+        if (flow.ignored > 0)
+          err(
+            `warning: ${flow.ignored} set record(s) from a producer that may not write them were not counted`,
+          )
         const members = new Set("set" in hub ? hub.set.operators.map((o) => o.address.toLowerCase()) : [])
         out(
           records.length === 0 ? "no operator has signed or refused anything on the log yet" : "on the log:",

@@ -18,6 +18,7 @@ import { inboxAbi, operatorRegistryAbi, readOperatorSet } from "../../contracts/
 import type { OperatorSetApplied } from "../../schemas/index.ts"
 import { submitterIdentity } from "../../services/config/index.ts"
 import { TOPICS } from "../../topology/index.ts"
+import { runCli } from "../fixtures/run-cli.ts"
 import { useEmbeddedDevnet } from "./embedded-devnet.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
@@ -34,7 +35,7 @@ describe("attested rotation of the operator set, from the hub registry to every 
   }
 
   it("carries a hub change to every Inbox through the relay, and every message across it lands once", async () => {
-    const { devnet } = net
+    const { devnet, dir } = net
     const { world } = devnet
     const hub = world.chains[0]!
     // Traffic for some 8 s, the change in the middle of it (one send: the tracker knows messages by their body).
@@ -100,6 +101,21 @@ describe("attested rotation of the operator set, from the hub registry to every 
       expect(tx.from.toLowerCase()).not.toBe(world.owner.toLowerCase())
       expect(tx.to?.toLowerCase()).toBe(chain.inbox.toLowerCase())
       expect(decodeFunctionData({ abi: inboxAbi, data: tx.input }).functionName).toBe("updateOperatorSet")
+    }
+
+    // `chorus operators` tells each step of the update to the hub's epoch, per Inbox.
+    const shown = await runCli(["operators", "--data-dir", dir])
+    expect(shown.code, shown.text).toBe(0)
+    expect(shown.text).toMatch(
+      new RegExp(`epoch ${target.epoch}: recorded at hub block \\d+.*; signed by \\d+ operator`),
+    )
+    for (const chain of world.chains) {
+      expect(shown.text).toMatch(
+        new RegExp(
+          `Inbox on ${chain.chainId}: attested from epoch \\d+ \\(\\d+ signer\\(s\\), stake \\d+ of \\d+\\); applied at block \\d+`,
+        ),
+      )
+      expect(shown.text).toContain(`Inbox on ${chain.chainId} (`)
     }
 
     // And the relay went on: every message sent before, during and after the change reached its recipient once

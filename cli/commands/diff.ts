@@ -99,6 +99,11 @@ export const renderDiffReport = (
     `chorus diff ${report.productionTopic} ${report.shadowTopic}`,
     `  replay     ${manifest.service} (${manifest.instances.map((i) => i.instance).join(", ")}) · --from ${manifest.window.from} --to ${manifest.window.to} · ${scope.inputs} input(s) · chorus ${manifest.chorusVersion} · ${manifest.createdAt}`,
     `  production ${c.production} event(s) caused by the replayed inputs (${scope.productionOutOfScope} other event(s) on the topic out of scope${c.productionDuplicates > 0 ? `, ${c.productionDuplicates} duplicate copies` : ""})`,
+    ...(scope.productionNotReplayed.count > 0
+      ? [
+          `  not compared: ${scope.productionNotReplayed.count} event(s) the replay does not make again: ${scope.productionNotReplayed.reason}`,
+        ]
+      : []),
     `  shadow     ${c.shadow} event(s)${c.shadowDuplicates > 0 ? ` (${c.shadowDuplicates} duplicate copies)` : ""}${scope.compactedAway > 0 ? `, ${scope.compactedAway} no longer in production (compacted away by a later one with the same key)` : ""}`,
     `  result     ${c.identical} identical · ${c.changed} changed · ${c.missing} missing · ${c.extra} extra`,
   ]

@@ -54,6 +54,7 @@ const target: ReplayTarget = {
   outputs: [TOPICS.messagesObserved.name, TOPICS.watcherCursors.name, TOPICS.chainHalts.name],
   core: eraseCore(makeWatcherCore(901)),
   resigned: {},
+  unreplayed: null,
 }
 
 /** Reads of blocks [0, 10), [10, 20), [20, 30): each with one message of lane 901 → 902 (nonces 0, 1, 2). */
@@ -165,6 +166,39 @@ describe("diffShadowTopic", () => {
     expect(observed.diff.differences).toEqual([])
     expect(observed.diff.counts.identical).toBe(2)
     expect(observed.scope).toMatchObject({ inputs: 2, productionOutOfScope: 1 })
+  })
+
+  it("given outputs the replay does not make again, when diffed, then they are reported with the reason, not missing", async () => {
+    // A core that makes no MessageObserved again (as the submitter makes no operator-set record again)
+    const core = target.core
+    const silent: ReplayTarget = {
+      ...target,
+      core: {
+        initial: core.initial,
+        decide: (state, input, reads) => {
+          const decision = core.decide(state, input, reads)
+          return { ...decision, outputs: decision.outputs.filter((e) => e._tag !== "MessageObserved") }
+        },
+      },
+    }
+    const reason = "its chain answers are not recorded as reads"
+    for (const [suffix, unreplayed] of [
+      ["undeclared", null],
+      ["declared", { types: ["MessageObserved"], reason }],
+    ] as const) {
+      await replay({ bus, targets: [{ ...silent, unreplayed }], from: { kind: "offset", offset: 0 }, suffix })
+    }
+    const undeclared = await diffShadowTopic(bus, {
+      productionTopic: TOPICS.messagesObserved.name,
+      shadowTopic: "shadow.undeclared.chorus.messages.observed",
+    })
+    expect(undeclared.diff.differences.map((d) => d.kind)).toEqual(["missing", "missing", "missing"])
+    const declared = await diffShadowTopic(bus, {
+      productionTopic: TOPICS.messagesObserved.name,
+      shadowTopic: "shadow.declared.chorus.messages.observed",
+    })
+    expect(declared.diff.differences).toEqual([])
+    expect(declared.scope.productionNotReplayed).toEqual({ count: 3, reason })
   })
 
   it("refuses topics that are not a production topic and its shadow, or a shadow without a manifest", async () => {

@@ -112,6 +112,8 @@ export interface ShadowDiffReport {
     readonly inputs: number
     /** Production events on the topic caused by other inputs or written by other producers. */
     readonly productionOutOfScope: number
+    /** Production events in scope of types the replay does not make again (`unreplayed`), and why. */
+    readonly productionNotReplayed: { readonly count: number; readonly reason: string | null }
     /**
      * On a compacted topic (the watcher cursors): shadow events production
      * no longer holds because a later event with the same key superseded
@@ -231,6 +233,8 @@ export const diffShadowTopic = async (
   const steps = await stepsOf(bus, manifest)
   const production: Envelope[] = []
   let outOfScope = 0
+  const unreplayed = new Set(manifest.unreplayed?.types ?? [])
+  let notReplayed = 0
   /** The latest event time per key in production, for a compacted topic. */
   const latestByKey = new Map<string, number>()
   for await (const read of readEvents(bus, { topic: productionTopic, from: "earliest" })) {
@@ -249,7 +253,8 @@ export const diffShadowTopic = async (
       (steps.replayed.has(step) || (causes.has(cause) && !steps.notReplayed.has(step))) &&
       envelope.producer.service === manifest.service &&
       instances.has(envelope.producer.instance)
-    if (inScope) production.push(envelope)
+    if (inScope && unreplayed.has(envelope.type)) notReplayed++
+    else if (inScope) production.push(envelope)
     else outOfScope++
   }
   const shadowEvents: Envelope[] = []
@@ -283,7 +288,12 @@ export const diffShadowTopic = async (
     productionTopic,
     shadowTopic,
     manifest,
-    scope: { inputs: causes.size, productionOutOfScope: outOfScope, compactedAway },
+    scope: {
+      inputs: causes.size,
+      productionOutOfScope: outOfScope,
+      productionNotReplayed: { count: notReplayed, reason: manifest.unreplayed?.reason ?? null },
+      compactedAway,
+    },
     undecodable,
     diff: { counts: { ...diff.counts, extra: diff.counts.extra - compactedAway }, differences },
   }

@@ -93,6 +93,10 @@ export const ReplayManifest = Schema.Struct({
    * throwaway key): `diff` does not count them as changes. Absent in manifests written before.
    */
   resigned: Schema.optionalKey(Schema.Record(Schema.String, Schema.Array(Schema.String))),
+  /** Outputs the replay does not make again, and why: `diff` reports them as not compared. */
+  unreplayed: Schema.optionalKey(
+    Schema.Struct({ types: Schema.Array(Schema.String), reason: Schema.String }),
+  ),
   /** Every undecodable record, counted by topic (manifests written before it was kept lack it). */
   undecodableByTopic: Schema.optionalKey(Schema.Record(Schema.String, Uint)),
 })

@@ -237,6 +237,7 @@ export const replay = async (options: ReplayOptions): Promise<ReplayManifest> =>
     undecodable,
     undecodableByTopic,
     resigned: first.resigned,
+    ...(first.unreplayed === null ? {} : { unreplayed: first.unreplayed }),
   }
   await writer.ensureTopics([manifestTopicSpec(suffix)])
   await writer.publish([{ topic: manifestTopicName(suffix), key: suffix, value: encodeManifest(manifest) }])

@@ -72,6 +72,8 @@ export interface ReplayTarget {
   readonly outputs: ReadonlyArray<TopicName>
   /** Fields its outputs carry differently by design (a throwaway signing key), by event type. */
   readonly resigned: Readonly<Record<string, ReadonlyArray<string>>>
+  /** Outputs a replay does not make again, and why (the definition's `unreplayed`), or null. */
+  readonly unreplayed: { readonly types: ReadonlyArray<string>; readonly reason: string } | null
   /** The core, with its state type erased (a fold only hands it states it made). */
   readonly core: LaneCore<unknown>
 }
@@ -125,6 +127,7 @@ export const replayTargets = async (
           : { folds: (topic: string, record: InputClaims) => folds(instance, topic as TopicName, record) }),
         outputs: spec.outputs ?? outputsOf(definition, inputs),
         resigned: spec.resigned ?? {},
+        unreplayed: spec.unreplayed ?? null,
         core,
       }
     }),

@@ -94,6 +94,12 @@ export type ReplaySpec<I extends ServiceInstance> =
        * key, so its signatures differ from production's and `diff` does not count them as changes.
        */
       readonly resigned?: Readonly<Record<string, ReadonlyArray<string>>>
+      /**
+       * Outputs a replay does not make again, and why: records whose chain answers are not recorded as reads, so
+       * a replay cannot derive them. `diff` reports how many it did not compare, with the reason, rather than
+       * calling them missing.
+       */
+      readonly unreplayed?: { readonly types: ReadonlyArray<string>; readonly reason: string }
     }
   | { readonly kind: "not-replayable"; readonly reason: string }
 

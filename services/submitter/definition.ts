@@ -78,6 +78,11 @@ export const submitter = defineService<ServiceInstance & { readonly settings: Su
         : type !== "DestinationRead"),
     core: async (_config, instance) =>
       eraseCore(makeSubmitterCore(instance.settings.chainId, { steps: true })),
+    unreplayed: {
+      types: ["OperatorSetSubmitted", "OperatorSetApplied", "OperatorSetUpdateFailed"],
+      reason:
+        "an operator-set update's chain answers (its estimate, receipt and the Inbox's epoch) are not recorded as reads, so a replay cannot make its records again; each record carries the answer it states (transaction, block, gas, revert reason)",
+    },
   },
   start: async ({ bus, config, instance, logger, onOutput }) =>
     (await import("./service/start.ts")).startSubmitter({

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { Devnet } from "../../cli/devnet/devnet.ts"
+import type { DevnetChain } from "../../cli/devnet/world.ts"
 import { ANVIL_KEYS } from "../../cli/devnet/world.ts"
 import { inboxAbi, operatorRegistryAbi, readOperatorSet } from "../../contracts/index.ts"
 import type { OperatorSetApplied } from "../../schemas/index.ts"
@@ -121,5 +122,63 @@ describe("attested rotation of the operator set, from the hub registry to every 
     // And the relay went on: every message sent before, during and after the change reached its recipient once
     // (a checkpoint attested under the old set and refused by an Inbox that moved on is attested again).
     await expectDeliveredExactlyOnce(devnet, await sending, { timeoutMs: 150_000 })
+  }, 360_000)
+
+  it("catches up an Inbox two epochs behind in one update, signed by the set it still trusts", async () => {
+    const { devnet } = net
+    const { world } = devnet
+    const hub = world.chains[0]!
+    const [first, second, lagging] = world.chains as [DevnetChain, DevnetChain, DevnetChain]
+    // Given the lagging chain's submitter is down while the hub changes twice
+    const unit = devnet.units.find(
+      (u) => u.service === "submitter" && u.instance === String(lagging.chainId),
+    )!
+    await unit.running?.stop()
+    unit.running = undefined
+    const from = (await inboxSet(lagging)).epoch
+    const owner = createWalletClient({
+      account: privateKeyToAccount(ANVIL_KEYS.deployer),
+      transport: http(hub.rpcUrl),
+    })
+    const registry = { address: world.registry, abi: operatorRegistryAbi, chain: null } as const
+    for (const hash of [
+      await owner.writeContract({
+        ...registry,
+        functionName: "setWeight",
+        args: [world.operators[0]!.address, 4_500n],
+      }),
+      await owner.writeContract({ ...registry, functionName: "setThreshold", args: [6_000] }),
+    ])
+      expect((await hub.client.waitForTransactionReceipt({ hash })).status).toBe("success")
+    const target = await readOperatorSet({ publicClient: hub.client, registry: world.registry })
+    expect(target.epoch).toBe(from + 2n)
+    await waitFor(
+      "the other Inboxes took the hub's set",
+      async () => (await Promise.all([first, second].map(inboxSet))).every((s) => s.epoch === target.epoch),
+      { timeoutMs: 120_000 },
+    )
+    expect((await inboxSet(lagging)).epoch).toBe(from)
+
+    // When its submitter comes back
+    await devnet.restart(unit)
+    await waitFor(
+      "the lagging Inbox caught up",
+      async () => (await inboxSet(lagging)).epoch === target.epoch,
+      {
+        timeoutMs: 120_000,
+      },
+    )
+
+    // Then one update moved it from its old epoch straight to the hub's, signed by the set it trusted then
+    const updates = await lagging.client.getContractEvents({
+      address: lagging.inbox,
+      abi: inboxAbi,
+      eventName: "OperatorSetUpdated",
+      fromBlock: 0n,
+    })
+    expect(updates.map((u) => u.args.epoch).filter((e) => e! > from)).toEqual([target.epoch])
+    const set = await inboxSet(lagging)
+    expect(set.weights).toEqual(target.weights)
+    expect(set.thresholdBps).toBe(6_000)
   }, 360_000)
 })

@@ -84,28 +84,30 @@ export const makeRegistryObserver = (options: RegistryObserverOptions) => {
     const deadline = Date.now() + options.finalityWaitMs
     const bound = AbortSignal.any([signal, AbortSignal.timeout(options.finalityWaitMs)])
     const steadily = { ...steadilyOf, signal: bound }
+    /** The last set its RPC showed at a final block: what is recorded when the record's epoch never comes. */
+    let last: RegistrySetRead | undefined
     try {
       for (;;) {
         const head = await steadyRead(steadily, () => reader.finalizedHead())
-        const set = head === null ? null : await steadyRead(steadily, () => registry.operatorSet(head))
-        if (head !== null && set !== null && (set.epoch >= observed.epoch || Date.now() >= deadline)) {
-          return [
-            new RegistrySetRead({
-              reader: operator,
-              chainId: ChainId.make(hub.chainId),
-              registry: hub.registry,
-              block: head,
-              epoch: set.epoch,
-              operators: set.operators,
-              thresholdBps: set.thresholdBps,
-            }),
-          ]
+        if (head !== null) {
+          const set = await steadyRead(steadily, () => registry.operatorSet(head))
+          last = new RegistrySetRead({
+            reader: operator,
+            chainId: ChainId.make(hub.chainId),
+            registry: hub.registry,
+            block: head,
+            epoch: set.epoch,
+            operators: set.operators,
+            thresholdBps: set.thresholdBps,
+          })
+          if (set.epoch >= observed.epoch) return [last]
         }
-        if (Date.now() >= deadline) return []
+        if (Date.now() >= deadline) return last === undefined ? [] : [last]
         await abortableSleep(pollIntervalMs, signal)
       }
     } catch (error) {
       if (error instanceof OperatorStoppedError && !signal.aborted) {
+        if (last !== undefined) return [last]
         logger.warn("its own hub RPC gave no answer in time for the registry; refusing the update", {
           epoch: observed.epoch,
           waitedMs: options.finalityWaitMs,

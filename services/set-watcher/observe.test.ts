@@ -38,4 +38,14 @@ describe("set-watcher observation", () => {
     const lie = observation(undefined, read(10, set(1_000_000)))
     expect(observation(lie, read(11, set(2)))).toMatchObject({ epoch: 2 })
   })
+
+  it("given an Inbox lagging the set recorded last, then the same set is recorded again once it is time, and only then", () => {
+    const last = observation(undefined, read(10))
+    expect(observation(last, read(11), { lagging: true, dueNow: false })).toBeUndefined()
+    expect(observation(last, read(11), { lagging: false, dueNow: true })).toBeUndefined()
+    expect(observation(last, read(12), { lagging: true, dueNow: true })).toMatchObject({
+      epoch: 1,
+      block: block(12),
+    })
+  })
 })

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openEmbeddedBus } from "../../bus/embedded/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
+import { packSignatures, signOperatorSetUpdate } from "../../contracts/checkpoint/index.ts"
 import { readOperatorSet } from "../../contracts/deploy/index.ts"
-import { operatorRegistryAbi } from "../../contracts/out/index.ts"
+import { inboxAbi, operatorRegistryAbi } from "../../contracts/out/index.ts"
 import { createWorld, makeOperators, type World } from "../../contracts/test/world.ts"
 import type { OperatorSetObserved } from "../../schemas/index.ts"
 import { useTempDirs } from "../../test/fixtures/temp-dirs.ts"
@@ -84,6 +85,61 @@ describe("set-watcher", () => {
       const second = await startSetWatcher({ bus, config, logger: quietLogger(), autoStart: false })
       await second.tick()
       await second.stop()
+      expect(await observed(bus)).toHaveLength(2)
+    } finally {
+      await bus.close()
+    }
+  })
+
+  it("records the set again while the Inbox lags it, reannounceAfterMs after the last record, and not once it caught up", async () => {
+    const bus = await openBus()
+    try {
+      const config = decodeConfig({
+        ...configFor(),
+        setWatcher: { pollIntervalMs: 20, reannounceAfterMs: 100 },
+      })
+      const watcher = await startSetWatcher({ bus, config, logger: quietLogger(), autoStart: false })
+      await watcher.tick()
+      const hub = await readOperatorSet({ publicClient: w.publicClient, registry: w.registry })
+      const inboxEpoch = async () =>
+        w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "epoch" })
+      // Given the hub ahead of the Inbox (the registry changed above; the Inbox still trusts its bootstrap set)
+      expect(await inboxEpoch()).toBeLessThan(hub.epoch)
+      // When a tick comes sooner than reannounceAfterMs, nothing; after it, the same set again
+      await watcher.tick()
+      expect(await observed(bus)).toHaveLength(1)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      await w.testClient.mine({ blocks: 1 })
+      await watcher.tick()
+      const again = await observed(bus)
+      expect(again.map((e) => e.epoch)).toEqual([Number(hub.epoch), Number(hub.epoch)])
+      expect(again[1]!.block.number).toBeGreaterThan(again[0]!.block.number)
+      // Once the Inbox took the set (signed by the set it trusts), no more
+      const update = {
+        epoch: hub.epoch,
+        operators: hub.operators,
+        weights: hub.weights,
+        thresholdBps: hub.thresholdBps,
+      }
+      const signatures = packSignatures(
+        await Promise.all(
+          w.operators.map(async (account) => ({
+            signer: account.address,
+            signature: await signOperatorSetUpdate({ account, domain: w.domain, update }),
+          })),
+        ),
+      )
+      await w.inboxWrite("updateOperatorSet", [
+        update.operators,
+        update.weights,
+        update.thresholdBps,
+        update.epoch,
+        signatures,
+      ])
+      expect(await inboxEpoch()).toBe(hub.epoch)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      await watcher.tick()
+      await watcher.stop()
       expect(await observed(bus)).toHaveLength(2)
     } finally {
       await bus.close()

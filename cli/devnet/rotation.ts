@@ -40,6 +40,7 @@ import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
 import { TOPICS } from "../../topology/index.ts"
 import type { Devnet } from "./devnet.ts"
 import { equivocate } from "./equivocate.ts"
+import { percentile } from "./tracker.ts"
 import { ANVIL_KEYS, type DevnetChain, rpc } from "./world.ts"
 
 const operatorSetUpdated = parseAbiItem(
@@ -110,12 +111,6 @@ const receiptOf = async (chain: DevnetChain, hash: Hex) => {
     if (receipt !== null) return receipt
     await sleep(50)
   }
-}
-
-const percentile = (values: ReadonlyArray<number>, p: number): number => {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
 /**
@@ -267,21 +262,15 @@ export const rotate = async (
   const { checked, accepted } = await removedSignatures(devnet, steps, removed)
   const propagations = steps.flatMap((s) => s.propagations)
   const gas = propagations.map((p) => p.gasUsed)
+  // Every step has a propagation per chain, so no list is empty.
+  const p50 = (values: ReadonlyArray<number>) => percentile(values, 0.5) ?? 0
   return {
     steps,
-    propagationBlocksP50: percentile(
-      propagations.map((p) => p.blocks),
-      50,
-    ),
+    propagationBlocksP50: p50(propagations.map((p) => p.blocks)),
     propagationBlocksMax: Math.max(...propagations.map((p) => p.blocks)),
-    propagationSecondsP50: Number(
-      percentile(
-        propagations.map((p) => p.seconds),
-        50,
-      ).toFixed(2),
-    ),
+    propagationSecondsP50: Number(p50(propagations.map((p) => p.seconds)).toFixed(2)),
     propagationSecondsMax: Number(Math.max(...propagations.map((p) => p.seconds)).toFixed(2)),
-    updateGas: { min: Math.min(...gas), p50: percentile(gas, 50), max: Math.max(...gas) },
+    updateGas: { min: Math.min(...gas), p50: p50(gas), max: Math.max(...gas) },
     removedSignaturesAccepted: accepted,
     commitsChecked: checked,
   }

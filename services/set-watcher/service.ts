@@ -93,6 +93,8 @@ export const startSetWatcher = async (
   const recorded = await lastObserved(bus, chainId)
   let last = recorded?.event
   let lastAt = recorded?.at ?? 0
+  /** When the Inboxes were last read for a lag: at most once per `reannounceAfterMs`, not on every tick. */
+  let lagCheckedAt = 0
   /** Does some Inbox lag `epoch`? Each configured chain's Inbox, read now; one that cannot be read is logged. */
   const lagging = async (epoch: number): Promise<boolean> => {
     const epochs = await Promise.all(
@@ -124,7 +126,9 @@ export const startSetWatcher = async (
     const head = await reader.finalizedHead()
     if (head === null) return
     const set = await reader.registry(registry).operatorSet(head)
-    const dueNow = Date.now() - lastAt >= config.setWatcher.reannounceAfterMs
+    const every = config.setWatcher.reannounceAfterMs
+    const dueNow = Date.now() - lastAt >= every && Date.now() - lagCheckedAt >= every
+    if (dueNow) lagCheckedAt = Date.now()
     const reannounce = {
       dueNow,
       lagging: dueNow && last !== undefined && last.epoch === set.epoch && (await lagging(last.epoch)),

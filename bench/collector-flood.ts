@@ -42,8 +42,11 @@ import {
 } from "../schemas/index.ts"
 import { makeCollectorCore } from "../services/attestation-collector/core.ts"
 import { checkpointDigest } from "../services/attestation-collector/verify-signature.ts"
+import { toTypedCheckpoint } from "../services/operator/sign-checkpoint.ts"
 import { type LaneCore, producerOf, stampOutputs } from "../services/runtime/index.ts"
 
+/** The epoch every signature of the mixed log names: the destinations' first set's. */
+const SIGNED_EPOCH = 1
 /** The last commit of the collector core that walked every record on every input. */
 const OLD_CORE_REV = "cc487f72a35dee0b22d460c795c6241603dee163"
 const CORE_DIR = "services/attestation-collector"
@@ -244,7 +247,7 @@ const mixedLog = async (): Promise<Step[]> => {
   const pool = Array.from({ length: 120 }, (_, i) => checkpointOf(i, "mixed"))
   const signatures = new Map<string, Hex>()
   const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint) => {
-    const key = `${account.address}:${checkpointDigest(DOMAIN, checkpoint)}`
+    const key = `${account.address}:${checkpointDigest(DOMAIN, checkpoint, SIGNED_EPOCH)}`
     let signature = signatures.get(key)
     if (signature === undefined) {
       signature = Hex.make(
@@ -252,13 +255,7 @@ const mixedLog = async (): Promise<Step[]> => {
           await signCheckpoint({
             account,
             domain: DOMAIN,
-            checkpoint: {
-              srcChainId: BigInt(checkpoint.srcChainId),
-              outbox: checkpoint.outbox as `0x${string}`,
-              dstChainId: BigInt(checkpoint.dstChainId),
-              root: checkpoint.root as `0x${string}`,
-              count: checkpoint.count,
-            },
+            checkpoint: toTypedCheckpoint(checkpoint, SIGNED_EPOCH),
           })
         ).toLowerCase(),
       )
@@ -280,7 +277,8 @@ const mixedLog = async (): Promise<Step[]> => {
       input = makeEnvelope(
         new AttestationSigned({
           checkpoint,
-          digest: forged ? word(`forged ${i}`) : checkpointDigest(DOMAIN, checkpoint),
+          epoch: SIGNED_EPOCH,
+          digest: forged ? word(`forged ${i}`) : checkpointDigest(DOMAIN, checkpoint, SIGNED_EPOCH),
           operator: toAddress(account.address),
           signature: await signatureOf(account, checkpoint),
         }),
@@ -317,6 +315,11 @@ const sameOutputs = (a: { ids: string[]; events: string[] }, b: { ids: string[];
   a.events.every((e, i) => e === b.events[i])
 
 const revision = values["no-before"] === true ? undefined : (values.before ?? OLD_CORE_REV)
+/**
+ * Outputs are compared only against a core that signs checkpoints under an epoch (issue 14): the default "before"
+ * core predates it, so its digests, and so its outputs, differ by construction. Against it, only speed compares.
+ */
+const compareOutputs = values.before !== undefined
 let before: { make: MakeCore; dir: string } | undefined
 if (revision !== undefined) {
   try {
@@ -337,7 +340,7 @@ const mixed = await mixedLog()
 const mixedAfter = runner(after)
 for (const step of mixed) mixedAfter.feed(step)
 let mixedIdentical: boolean | null = null
-if (before !== undefined) {
+if (before !== undefined && compareOutputs) {
   const mixedBefore = runner(before.make)
   for (const step of mixed) mixedBefore.feed(step)
   mixedIdentical = sameOutputs(mixedBefore, mixedAfter)
@@ -354,7 +357,7 @@ for (const n of SIZES) {
   const now = measure(after, n, MEMBERS)
   const old = before === undefined ? undefined : measure(before.make, n, MEMBERS)
   const identical =
-    old === undefined
+    old === undefined || !compareOutputs
       ? null
       : old.ids.length === now.ids.length && old.ids.every((id, i) => id === now.ids[i])
   const row = {

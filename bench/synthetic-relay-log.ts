@@ -139,7 +139,7 @@ export const writeRelayLog = async (
       for (const operator of OPERATORS) {
         const signature = Hex.make(`0x${"11".repeat(65)}`)
         const signed = envelope(
-          new AttestationSigned({ checkpoint, digest, operator, signature }),
+          new AttestationSigned({ checkpoint, epoch: 1, digest, operator, signature }),
           "operator",
           proposed.id,
         )

@@ -207,6 +207,8 @@ export type InboxCall =
   | {
       readonly kind: "commit"
       readonly checkpoint: Checkpoint
+      /** The epoch the signatures were made under. */
+      readonly epoch: number
       readonly signatures: ReadonlyArray<Signature>
     }
   | {
@@ -221,6 +223,8 @@ export type InboxCall =
   | {
       readonly kind: "commitAndDeliver"
       readonly checkpoint: Checkpoint
+      /** The epoch the signatures were made under. */
+      readonly epoch: number
       readonly signatures: ReadonlyArray<Signature>
       readonly start: number
       readonly messages: ReadonlyArray<Message>

@@ -15,7 +15,7 @@ import {
   upcastAttestationRefusedV1,
   upcastAttestationRefusedV2,
 } from "./events/attestation-refused.ts"
-import { AttestationSigned } from "./events/attestation-signed.ts"
+import { AttestationSigned, upcastAttestationSignedV1 } from "./events/attestation-signed.ts"
 import { ChainHaltRead } from "./events/chain-halt-read.ts"
 import { ChainHalted } from "./events/chain-halted.ts"
 import { ChainHeadRead } from "./events/chain-head-read.ts"
@@ -23,17 +23,20 @@ import { ChainResumed } from "./events/chain-resumed.ts"
 import { CheckpointAttested } from "./events/checkpoint-attested.ts"
 import { CheckpointExpired } from "./events/checkpoint-expired.ts"
 import { CheckpointProposed } from "./events/checkpoint-proposed.ts"
+import { CheckpointResignRequested } from "./events/checkpoint-resign-requested.ts"
 import { DeliveryConfirmed } from "./events/delivery-confirmed.ts"
 import { DeliveryFailed } from "./events/delivery-failed.ts"
 import { DeliverySkipped, upcastDeliverySkippedV1 } from "./events/delivery-skipped.ts"
 import { DeliverySubmitted } from "./events/delivery-submitted.ts"
 import { DestinationRead } from "./events/destination-read.ts"
+import { InboxEpochRead } from "./events/inbox-epoch-read.ts"
 import { InboxSetRead } from "./events/inbox-set-read.ts"
 import { LaneStalled } from "./events/lane-stalled.ts"
 import { MessageObserved } from "./events/message-observed.ts"
 import { MessageProven } from "./events/message-proven.ts"
 import { MessageRejected } from "./events/message-rejected.ts"
-import { OperatorEquivocated } from "./events/operator-equivocated.ts"
+import { OperatorAttestedInvalid } from "./events/operator-attested-invalid.ts"
+import { OperatorEquivocated, upcastOperatorEquivocatedV1 } from "./events/operator-equivocated.ts"
 import {
   OperatorSetApplied,
   OperatorSetSubmitted,
@@ -52,7 +55,7 @@ import { RetryRefused } from "./events/retry-refused.ts"
 import { RetryRequested } from "./events/retry-requested.ts"
 import { RootCommitted } from "./events/root-committed.ts"
 import { ChainReadFailed, ChainReadRecovered, WatcherRecovered, WatcherStalled } from "./events/rpc-stall.ts"
-import { SignatureVerdict } from "./events/signature-verdict.ts"
+import { SignatureVerdict, upcastSignatureVerdictV1 } from "./events/signature-verdict.ts"
 import { WatcherCursor } from "./events/watcher-cursor.ts"
 import { type Checkpoint, type Lane, laneKey } from "./lane.ts"
 import type { MessageId } from "./primitives.ts"
@@ -125,7 +128,12 @@ export const EventCatalog = {
   MessageProven: define<MessageProven>(MessageProven, byCheckpoint, {
     correlationId: (e) => single(e.messageIds),
   }),
-  AttestationSigned: define<AttestationSigned>(AttestationSigned, byCheckpoint, { owner: ofOperator }),
+  AttestationSigned: define<AttestationSigned>(AttestationSigned, byCheckpoint, {
+    // 2: `epoch`, the epoch of the destination's set it was signed under (part of the digest).
+    version: 2,
+    upcasters: { 1: upcastAttestationSignedV1 },
+    owner: ofOperator,
+  }),
   CheckpointAttested: define<CheckpointAttested>(CheckpointAttested, byCheckpoint),
   RootCommitted: define<RootCommitted>(RootCommitted, byCheckpoint, { owner: ofCheckpointDestination }),
   DeliverySubmitted: define<DeliverySubmitted>(DeliverySubmitted, byLane, {
@@ -160,6 +168,8 @@ export const EventCatalog = {
   OperatorSetSigned: define<OperatorSetSigned>(OperatorSetSigned, byChain, { owner: ofOperator }),
   OperatorSetRefused: define<OperatorSetRefused>(OperatorSetRefused, byChain, { owner: ofOperator }),
   InboxSetRead: define<InboxSetRead>(InboxSetRead, byChain),
+  // An operator's read for one checkpoint: with the lane's other reads.
+  InboxEpochRead: define<InboxEpochRead>(InboxEpochRead, byLane, { owner: ofReader }),
   // From the hub's flow to one destination: keyed by the destination, as its submitter's records are.
   OperatorSetAttested: define<OperatorSetAttested>(OperatorSetAttested, byDestinationChain),
   OperatorSetSubmitted: define<OperatorSetSubmitted>(OperatorSetSubmitted, byDestinationChain, {
@@ -186,9 +196,21 @@ export const EventCatalog = {
     upcasters: { 1: upcastAttestationRefusedV1, 2: upcastAttestationRefusedV2 },
     owner: ofOperator,
   }),
-  SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint),
+  OperatorAttestedInvalid: define<OperatorAttestedInvalid>(OperatorAttestedInvalid, (e) =>
+    laneKey(e.signed.checkpoint),
+  ),
+  SignatureVerdict: define<SignatureVerdict>(SignatureVerdict, byCheckpoint, {
+    // 2: the result `stale-epoch` (signed under an epoch the destination left).
+    version: 2,
+    upcasters: { 1: upcastSignatureVerdictV1 },
+  }),
+  CheckpointResignRequested: define<CheckpointResignRequested>(CheckpointResignRequested, byCheckpoint),
   CheckpointExpired: define<CheckpointExpired>(CheckpointExpired, byCheckpoint),
-  OperatorEquivocated: define<OperatorEquivocated>(OperatorEquivocated, (e) => laneKey(e.first.checkpoint)),
+  OperatorEquivocated: define<OperatorEquivocated>(OperatorEquivocated, (e) => laneKey(e.first.checkpoint), {
+    // 2: each signed checkpoint names its epoch.
+    version: 2,
+    upcasters: { 1: upcastOperatorEquivocatedV1 },
+  }),
   DeliverySkipped: define<DeliverySkipped>(DeliverySkipped, byLane, {
     // 2: `statuses`, what the Inbox showed for each skipped message.
     version: 2,
@@ -219,6 +241,7 @@ export type EventType = keyof typeof EventCatalog
 export type ChorusEvent =
   | MessageObserved
   | CheckpointProposed
+  | CheckpointResignRequested
   | MessageProven
   | AttestationSigned
   | CheckpointAttested
@@ -238,6 +261,7 @@ export type ChorusEvent =
   | OperatorSetSigned
   | OperatorSetRefused
   | InboxSetRead
+  | InboxEpochRead
   | OperatorSetAttested
   | OperatorSetSubmitted
   | OperatorSetApplied
@@ -254,6 +278,7 @@ export type ChorusEvent =
   | SignatureVerdict
   | CheckpointExpired
   | OperatorEquivocated
+  | OperatorAttestedInvalid
   | DeliverySkipped
   | RetryRequested
   | RetryRefused

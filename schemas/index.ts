@@ -16,7 +16,7 @@ export {
   upcastAttestationRefusedV1,
   upcastAttestationRefusedV2,
 } from "./events/attestation-refused.ts"
-export { AttestationSigned } from "./events/attestation-signed.ts"
+export { AttestationSigned, upcastAttestationSignedV1 } from "./events/attestation-signed.ts"
 export { ChainHaltRead, HaltSeen, ResumeSeen } from "./events/chain-halt-read.ts"
 export { ChainHalted } from "./events/chain-halted.ts"
 export { ChainHeadRead } from "./events/chain-head-read.ts"
@@ -24,6 +24,7 @@ export { ChainResumed, ResumedLaneCount } from "./events/chain-resumed.ts"
 export { CheckpointAttested, Signature } from "./events/checkpoint-attested.ts"
 export { CheckpointExpired } from "./events/checkpoint-expired.ts"
 export { CheckpointProposed } from "./events/checkpoint-proposed.ts"
+export { CheckpointResignRequested } from "./events/checkpoint-resign-requested.ts"
 export { DeadLetter } from "./events/dead-letter.ts"
 export { DeliveryConfirmed, MessageOutcome } from "./events/delivery-confirmed.ts"
 export { DeliveryFailed } from "./events/delivery-failed.ts"
@@ -37,12 +38,18 @@ export {
   RevertRead,
   StatusRead,
 } from "./events/destination-read.ts"
+export { InboxEpochRead } from "./events/inbox-epoch-read.ts"
 export { InboxSetRead } from "./events/inbox-set-read.ts"
 export { LaneStalled, StallReason } from "./events/lane-stalled.ts"
 export { MessageObserved } from "./events/message-observed.ts"
 export { MessageProven } from "./events/message-proven.ts"
 export { MessageRejected, RejectionReason } from "./events/message-rejected.ts"
-export { OperatorEquivocated, SignedCheckpoint } from "./events/operator-equivocated.ts"
+export { OperatorAttestedInvalid, SourceLaneSeen } from "./events/operator-attested-invalid.ts"
+export {
+  OperatorEquivocated,
+  SignedCheckpoint,
+  upcastOperatorEquivocatedV1,
+} from "./events/operator-equivocated.ts"
 export {
   OperatorSetApplied,
   OperatorSetSubmitted,
@@ -79,7 +86,7 @@ export {
   WatcherRecovered,
   WatcherStalled,
 } from "./events/rpc-stall.ts"
-export { SignatureResult, SignatureVerdict } from "./events/signature-verdict.ts"
+export { SignatureResult, SignatureVerdict, upcastSignatureVerdictV1 } from "./events/signature-verdict.ts"
 export { WatcherCursor } from "./events/watcher-cursor.ts"
 export * from "./lane.ts"
 export * from "./message.ts"

@@ -84,6 +84,7 @@ export const TOPICS = {
       "DestinationRead",
       "RegistrySetRead",
       "InboxSetRead",
+      "InboxEpochRead",
     ],
   },
   checkpointsProposed: {
@@ -94,6 +95,16 @@ export const TOPICS = {
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
     events: ["CheckpointProposed", "LaneStalled", "MessageRejected"],
+  },
+  checkpointsResign: {
+    name: "chorus.checkpoints.resign",
+    description:
+      "Checkpoints the collector asks every operator to sign again, because their destination Inbox moved to another epoch before committing them.",
+    partitions: 6,
+    key: "lane",
+    cleanupPolicy: "delete",
+    retentionMs: FOREVER,
+    events: ["CheckpointResignRequested"],
   },
   messagesProven: {
     name: "chorus.messages.proven",
@@ -174,7 +185,7 @@ export const TOPICS = {
     key: "lane",
     cleanupPolicy: "delete",
     retentionMs: FOREVER,
-    events: ["OperatorEquivocated"],
+    events: ["OperatorEquivocated", "OperatorAttestedInvalid"],
   },
   deliveries: {
     name: "chorus.deliveries",

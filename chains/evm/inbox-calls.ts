@@ -10,12 +10,14 @@ import type { Checkpoint, Signature } from "../../schemas/index.ts"
 import { toChorusMessage } from "../../services/runtime/contract-message.ts"
 import type { InboxCall } from "../chain-access.ts"
 
-const checkpointArg = (checkpoint: Checkpoint) => ({
+/** The checkpoint as signed: the lane's root and count under the signers' epoch. */
+const checkpointArg = (checkpoint: Checkpoint, epoch: number) => ({
   srcChainId: BigInt(checkpoint.srcChainId),
   outbox: checkpoint.outbox as Address,
   dstChainId: BigInt(checkpoint.dstChainId),
   root: checkpoint.root as Hex,
   count: checkpoint.count,
+  epoch: BigInt(epoch),
 })
 
 const signaturesArg = (signatures: ReadonlyArray<Signature>): Hex =>
@@ -44,7 +46,7 @@ export type AbiInboxCall =
  *
  * @example
  * ```ts
- * const { functionName, args } = abiCallOf({ kind: "commit", checkpoint, signatures })
+ * const { functionName, args } = abiCallOf({ kind: "commit", checkpoint, epoch: 1, signatures })
  * ```
  */
 export const abiCallOf = (call: InboxCall): AbiInboxCall => {
@@ -52,7 +54,7 @@ export const abiCallOf = (call: InboxCall): AbiInboxCall => {
     case "commit":
       return {
         functionName: "commit",
-        args: [checkpointArg(call.checkpoint), signaturesArg(call.signatures)],
+        args: [checkpointArg(call.checkpoint, call.epoch), signaturesArg(call.signatures)],
       }
     case "deliver":
       return {
@@ -81,7 +83,13 @@ export const abiCallOf = (call: InboxCall): AbiInboxCall => {
       })
       return {
         functionName: "commitAndDeliver",
-        args: [checkpointArg(call.checkpoint), signaturesArg(call.signatures), start, messages, proof],
+        args: [
+          checkpointArg(call.checkpoint, call.epoch),
+          signaturesArg(call.signatures),
+          start,
+          messages,
+          proof,
+        ],
       }
     }
     case "retry":

@@ -39,7 +39,7 @@ import { classifySendError, describeRevert } from "./revert.ts"
  * @example
  * ```ts
  * const writer = makeEvmWriter(client, { inbox, privateKey })
- * const estimate = await writer.estimate({ kind: "commit", checkpoint, signatures })
+ * const estimate = await writer.estimate({ kind: "commit", checkpoint, epoch: 1, signatures })
  * ```
  */
 const INBOX_FUNCTIONS = new Set(["commit", "deliver", "commitAndDeliver", "retry"] as const)

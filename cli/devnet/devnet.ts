@@ -72,6 +72,8 @@ export interface Devnet {
     messages: number
     rate: number
     reverting?: number
+    /** Past the messages sent before on this devnet (see `TrafficOptions.firstIndex`). */
+    firstIndex?: number
     signal?: AbortSignal
   }): Promise<SentMessage[]>
   /** Stops one unit (as a crash would leave it: no more work) and starts it again from the log. */

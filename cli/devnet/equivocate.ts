@@ -31,6 +31,7 @@ export const equivocate = async (devnet: Devnet, index: number) => {
   const operator = devnet.config.operators[index]!
   const { privateKey, address } = operatorIdentity(devnet.config, operator)
   let honest: Checkpoint | undefined
+  let epoch = 0
   await waitFor(
     `operator ${address} signed a checkpoint`,
     async () => {
@@ -41,6 +42,7 @@ export const equivocate = async (devnet: Devnet, index: number) => {
         if (!read.ok || read.envelope.event._tag !== "AttestationSigned") continue
         if (read.envelope.event.operator.toLowerCase() === address.toLowerCase()) {
           honest = read.envelope.event.checkpoint
+          epoch = read.envelope.event.epoch
           return true
         }
       }
@@ -53,14 +55,15 @@ export const equivocate = async (devnet: Devnet, index: number) => {
   const signature = await signCheckpoint({
     account: privateKeyToAccount(privateKey),
     domain,
-    checkpoint: toTypedCheckpoint(rival),
+    checkpoint: toTypedCheckpoint(rival, epoch),
   })
   const asOperator = authenticatedBus(devnet.bus, { signer: signerFromSeed(deriveSigningKey(privateKey)) })
   await publishEvents(asOperator, [
     makeEnvelope(
       new AttestationSigned({
         checkpoint: rival,
-        digest: checkpointDigest(domain, rival),
+        epoch,
+        digest: checkpointDigest(domain, rival, epoch),
         operator: toAddress(address),
         signature: Hex.make(signature.toLowerCase()),
       }),

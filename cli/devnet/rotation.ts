@@ -309,9 +309,9 @@ const eject = async (
     abi: operatorRegistryAbi,
     functionName: "proveEquivocation",
     args: [
-      toTypedCheckpoint(evidence.first.checkpoint),
+      toTypedCheckpoint(evidence.first.checkpoint, evidence.first.epoch),
       evidence.first.signature as Hex,
-      toTypedCheckpoint(evidence.second.checkpoint),
+      toTypedCheckpoint(evidence.second.checkpoint, evidence.second.epoch),
       evidence.second.signature as Hex,
     ],
     chain: null,

@@ -43,6 +43,11 @@ export interface TrafficOptions {
   readonly reverting?: number
   /** Gas each message asks its recipient call to get. Default 200 000. */
   readonly gasLimit?: bigint
+  /**
+   * The index of the first message (default 0): a later send on the same devnet starts past the earlier ones, so
+   * every body stays unique (the tracker and the recipients tell messages apart by their bodies).
+   */
+  readonly firstIndex?: number
   readonly onSent?: (message: SentMessage) => void
   readonly signal?: AbortSignal
 }
@@ -123,9 +128,10 @@ export const sendTraffic = async (world: DevnetWorld, options: TrafficOptions): 
   const pairs = directions(world.chains.map((c) => c.chainId))
   const sent: SentMessage[] = []
   const started = Date.now()
-  for (let index = 0; index < options.messages; index++) {
+  const first = options.firstIndex ?? 0
+  for (let index = first; index < first + options.messages; index++) {
     if (options.signal?.aborted) break
-    const due = started + (index * 1000) / options.rate
+    const due = started + ((index - first) * 1000) / options.rate
     const wait = due - Date.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     const [src, dst] = pairs[index % pairs.length]!

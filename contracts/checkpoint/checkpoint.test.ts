@@ -24,6 +24,7 @@ const checkpoint: Checkpoint = {
   dstChainId: 902n,
   root: `0x${"12".repeat(32)}`,
   count: 42,
+  epoch: 1n,
 }
 
 describe("checkpoint signing", () => {

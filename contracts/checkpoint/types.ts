@@ -1,12 +1,16 @@
 import type { Address, Hex, TypedDataDomain } from "viem"
 
-/** A lane checkpoint `(srcChainId, outbox, dstChainId, root, count)`, as signed by operators. */
+/**
+ * A lane checkpoint `(srcChainId, outbox, dstChainId, root, count, epoch)`, as signed by operators: the lane's root
+ * and count, under the epoch of the operator set the destination Inbox trusted when they signed.
+ */
 export type Checkpoint = {
   srcChainId: bigint
   outbox: Address
   dstChainId: bigint
   root: Hex
   count: number
+  epoch: bigint
 }
 
 /** The EIP-712 domain of an operator network: fixed name and version, the registry's chain id and address. */
@@ -25,6 +29,7 @@ export const checkpointTypes = {
     { name: "dstChainId", type: "uint64" },
     { name: "root", type: "bytes32" },
     { name: "count", type: "uint32" },
+    { name: "epoch", type: "uint64" },
   ],
 } as const
 

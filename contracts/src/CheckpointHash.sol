@@ -12,7 +12,9 @@ library CheckpointHash {
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 internal constant CHECKPOINT_TYPEHASH =
-        keccak256("Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count)");
+        keccak256(
+            "Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count,uint64 epoch)"
+        );
 
     bytes32 internal constant OPERATOR_SET_UPDATE_TYPEHASH =
         keccak256("OperatorSetUpdate(uint64 epoch,address[] operators,uint96[] weights,uint16 thresholdBps)");
@@ -29,8 +31,8 @@ library CheckpointHash {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, typehash)
-            calldatacopy(add(m, 0x20), cp, 0xa0)
-            let structHash := keccak256(m, 0xc0)
+            calldatacopy(add(m, 0x20), cp, 0xc0)
+            let structHash := keccak256(m, 0xe0)
             mstore(0x00, 0x1901)
             mstore(0x20, separator)
             mstore(0x40, structHash)

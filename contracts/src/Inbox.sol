@@ -42,10 +42,21 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     uint256 public immutable registryChainId;
     address public immutable registry;
 
+    /// @notice How long, in seconds, after an update the Inbox still accepts a checkpoint signed under the epoch it
+    /// left (0: not at all), fixed at deployment. Checkpoints attested just before a rotation and already on their
+    /// way to the chain then still commit; the collector has them re-signed under the new epoch meanwhile. A longer
+    /// window is also longer for a removed or ejected operator's signatures (docs/security.md, "Epochs").
+    uint32 public immutable epochGraceSeconds;
+
     // One slot: read once per commit/deliver.
     address private _operatorData;
     uint64 private _epoch;
     bool private _paused;
+    // One slot: the set the Inbox trusted before its last update, and when it left it; read only for a checkpoint
+    // signed under that epoch.
+    address private _previousOperatorData;
+    uint64 private _previousEpoch;
+    uint32 private _rotatedAt;
 
     /// @dev srcChainId => outbox address | SOURCE_PAUSED flag.
     mapping(uint64 srcChainId => uint256) private _sources;
@@ -98,6 +109,10 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     error StaleEpoch(uint64 epoch, uint64 current);
     error OperatorSetAlreadyBootstrapped(uint64 epoch);
     error OperatorSetDeployFailed();
+    /// A checkpoint signed under an epoch the Inbox left, past its grace window: its signers must sign again.
+    error EpochLeft(uint64 epoch, uint64 current);
+    /// A checkpoint signed under an epoch the Inbox has not reached: its update must land first.
+    error EpochNotReached(uint64 epoch, uint64 current);
 
     modifier nonReentrant() {
         if (_entered) revert Reentrancy();
@@ -108,16 +123,21 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
 
     /// @param registryChainId_ Chain id of the hub chain holding the OperatorRegistry.
     /// @param registry_ The OperatorRegistry's address: with the chain id, it fixes the EIP-712 domain.
-    constructor(address initialOwner, uint256 registryChainId_, address registry_) Owned2Step(initialOwner) {
+    /// @param epochGraceSeconds_ See `epochGraceSeconds`.
+    constructor(address initialOwner, uint256 registryChainId_, address registry_, uint32 epochGraceSeconds_)
+        Owned2Step(initialOwner)
+    {
         registryChainId = registryChainId_;
         registry = registry_;
+        epochGraceSeconds = epochGraceSeconds_;
         domainSeparator = CheckpointHash.domainSeparator(registryChainId_, registry_);
     }
 
     // ------------------------------------------------------------------------------------------------------------
     // Commit
 
-    /// @notice Stores `checkpoint.root` for its lane once signers holding the threshold stake have signed it.
+    /// @notice Stores `checkpoint.root` for its lane once signers holding the threshold stake of the set at
+    /// `checkpoint.epoch` have signed it: the set the Inbox trusts, or the one it left, within `epochGraceSeconds`.
     /// @param signatures Concatenated 65-byte (r, s, v) signatures, signers strictly ascending by address.
     /// @return committed False if the root was already committed (a cheap no-op, so resubmission is safe).
     function commit(Checkpoint calldata checkpoint, bytes calldata signatures)
@@ -132,9 +152,9 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         uint256 stored = _roots[lane][root];
         if (stored == REVOKED) revert RevokedRoot(root);
         if (stored != 0) return false;
-        _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
+        _verifyQuorum(_setOf(checkpoint.epoch), CheckpointHash.digest(domainSeparator, checkpoint), signatures);
         _roots[lane][root] = count;
-        emit CheckpointCommitted(checkpoint.srcChainId, checkpoint.outbox, root, count, _epoch);
+        emit CheckpointCommitted(checkpoint.srcChainId, checkpoint.outbox, root, count, checkpoint.epoch);
         return true;
     }
 
@@ -180,12 +200,12 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         if (!stored) {
             count = checkpoint.count;
             if (count == 0) revert EmptyCheckpoint();
-            _verifyQuorum(CheckpointHash.digest(domainSeparator, checkpoint), signatures);
+            _verifyQuorum(_setOf(checkpoint.epoch), CheckpointHash.digest(domainSeparator, checkpoint), signatures);
         }
         (uint256 delivered, uint256 failures) = _deliver(lane, srcChainId, root, count, start, messages, proof);
         if (!stored && (failures != 0 || start + delivered < count)) {
             _roots[lane][root] = count;
-            emit CheckpointCommitted(srcChainId, checkpoint.outbox, root, uint32(count), _epoch);
+            emit CheckpointCommitted(srcChainId, checkpoint.outbox, root, uint32(count), checkpoint.epoch);
         }
     }
 
@@ -275,6 +295,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
     ) external nonReentrant {
         if (epoch_ <= _epoch) revert StaleEpoch(epoch_, _epoch);
         _verifyQuorum(
+            _setOf(_epoch),
             CheckpointHash.operatorSetUpdateDigest(domainSeparator, epoch_, operators_, weights_, thresholdBps_),
             signatures
         );
@@ -325,6 +346,9 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
             data := create(0, init, add(size, 10))
         }
         if (data == address(0)) revert OperatorSetDeployFailed();
+        _previousOperatorData = _operatorData;
+        _previousEpoch = _epoch;
+        _rotatedAt = uint32(block.timestamp);
         _operatorData = data;
         _epoch = epoch_;
         emit OperatorSetUpdated(epoch_, operators_, weights_, thresholdBps_);
@@ -388,7 +412,7 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
             uint64 epoch_
         )
     {
-        (uint256 header, uint256 entries) = _loadOperators();
+        (uint256 header, uint256 entries) = _loadOperators(_operatorData);
         uint256 n = header & 0xffffffff;
         operators_ = new address[](n);
         weights_ = new uint96[](n);
@@ -404,6 +428,16 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         totalWeight_ = uint96(header >> 64);
         requiredWeight_ = uint96(header >> 160);
         epoch_ = _epoch;
+    }
+
+    /// @notice The epoch the Inbox left at its last update (0: none), and until when a checkpoint signed under it
+    /// still commits (0: no longer, or never).
+    function previousEpoch() external view returns (uint64 epoch_, uint256 acceptedUntil) {
+        epoch_ = _previousEpoch;
+        if (epoch_ != 0 && epochGraceSeconds != 0) {
+            uint256 until = uint256(_rotatedAt) + epochGraceSeconds;
+            if (block.timestamp <= until) acceptedUntil = until;
+        }
     }
 
     /// @notice The count a root was committed with for the lane, or 0 if it was not committed.
@@ -461,9 +495,22 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
         return _laneKey(srcChainId, outbox);
     }
 
+    /// @dev The data contract of the set that signs under `epoch_`: the current one, or the one the Inbox left while
+    /// its grace window lasts. A checkpoint's epoch is part of what was signed, so naming another epoch than its
+    /// signers' gives a digest none of them signed.
+    function _setOf(uint64 epoch_) private view returns (address) {
+        uint64 current = _epoch;
+        if (epoch_ == current) return _operatorData;
+        if (epoch_ > current) revert EpochNotReached(epoch_, current);
+        if (
+            epoch_ != 0 && epoch_ == _previousEpoch && epochGraceSeconds != 0
+                && block.timestamp <= uint256(_rotatedAt) + epochGraceSeconds
+        ) return _previousOperatorData;
+        revert EpochLeft(epoch_, current);
+    }
+
     /// @dev Loads the operator set (header, then entries sorted by address) from its data contract into memory.
-    function _loadOperators() private view returns (uint256 header, uint256 entries) {
-        address data = _operatorData;
+    function _loadOperators(address data) private view returns (uint256 header, uint256 entries) {
         if (data == address(0)) revert OperatorSetNotConfigured();
         assembly ("memory-safe") {
             entries := mload(0x40)
@@ -477,8 +524,8 @@ contract Inbox is Owned2Step, IOperatorSetErrors {
 
     /// @dev Signers are strictly ascending, so one merge walk over the (ascending) operator set finds every
     /// signer's weight, and duplicates are impossible.
-    function _verifyQuorum(bytes32 digest, bytes calldata signatures) private view {
-        (uint256 header, uint256 entries) = _loadOperators();
+    function _verifyQuorum(address set, bytes32 digest, bytes calldata signatures) private view {
+        (uint256 header, uint256 entries) = _loadOperators(set);
         uint256 len = signatures.length;
         if (len % 65 != 0) revert InvalidSignaturesLength(len);
         uint256 err;

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Checkpoint} from "./Types.sol";
+import {CheckpointFraudProofs, ICheckpointFraudProofsErrors} from "./CheckpointFraudProofs.sol";
 import {CheckpointHash} from "./CheckpointHash.sol";
 import {Owned2Step} from "./Owned2Step.sol";
 
@@ -19,11 +20,14 @@ interface IOperatorSetErrors {
 
 /// @notice The operator network's identity on the hub chain: operators (strictly ascending), stake weights, a
 /// threshold in basis points, and an epoch that is bumped by every change, so an Inbox can tell it is behind.
-contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
+contract OperatorRegistry is Owned2Step, IOperatorSetErrors, ICheckpointFraudProofsErrors {
     uint256 public constant MAX_OPERATORS = 512;
     uint16 public constant BPS = 10_000;
     /// @dev secp256k1n / 2: a signature with a higher s is the malleable twin of another, refused as the Inbox does.
     uint256 internal constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    /// @notice The hub chain's own `CheckpointFraudProofs`: what proves a checkpoint of a hub-chain lane false.
+    CheckpointFraudProofs public immutable fraudProofs;
 
     address[] private _operators;
     mapping(address operator => uint96 weight) private _weights;
@@ -54,10 +58,26 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
     error SameRoot(bytes32 root);
     error InvalidEquivocationSignature(uint256 which);
     error DifferentSigners(address first, address second);
+    error SourceNotProvableHere(uint64 srcChainId, uint256 chainId);
+    error CheckpointConsistent(bytes32 root);
 
-    constructor(address initialOwner, address[] memory operators_, uint96[] memory weights_, uint16 thresholdBps_)
-        Owned2Step(initialOwner)
-    {
+    /// @notice An operator's signature over a checkpoint of a hub-chain lane that this chain proves false (a root
+    /// the lane never had at that count, or a count it never reached: `root` is the lane's root there, 0 if
+    /// premature); it is out of the set for good, and `prover` sent the proof.
+    event OperatorEjectedForInvalidAttestation(
+        uint64 indexed epoch, address indexed operator, Checkpoint checkpoint, bytes32 root, address prover
+    );
+
+    /// @param fraudProofs_ This chain's `CheckpointFraudProofs` (the zero address: invalid attestations are not
+    /// provable here).
+    constructor(
+        address initialOwner,
+        address[] memory operators_,
+        uint96[] memory weights_,
+        uint16 thresholdBps_,
+        CheckpointFraudProofs fraudProofs_
+    ) Owned2Step(initialOwner) {
+        fraudProofs = fraudProofs_;
         _replace(operators_, weights_, thresholdBps_);
     }
 
@@ -116,16 +136,40 @@ contract OperatorRegistry is Owned2Step, IOperatorSetErrors {
         operator = _signer(CheckpointHash.digest(separator, first), firstSignature, 0);
         address other = _signer(CheckpointHash.digest(separator, second), secondSignature, 1);
         if (operator != other) revert DifferentSigners(operator, other);
+        emit OperatorEjected(_eject(operator), operator, first, second, msg.sender);
+    }
+
+    /// @notice Ejects the operator that signed `checkpoint`, a checkpoint of a lane from this (the hub) chain that
+    /// this chain proves false (`CheckpointFraudProofs.judge`: a count the lane never reached, or a root it never
+    /// had at that count, against a snapshot of the lane). Anyone may send it; the ejection then reaches every Inbox
+    /// as an ordinary update. Lanes from other chains are proven on their own chain's `CheckpointFraudProofs`.
+    /// @return operator The signer, now ejected.
+    function proveInvalidAttestation(
+        Checkpoint calldata checkpoint,
+        bytes calldata signature,
+        uint32 snapshotCount,
+        bytes32 leaf,
+        bytes32[] calldata siblings
+    ) external returns (address operator) {
+        if (address(fraudProofs) == address(0) || checkpoint.srcChainId != block.chainid) {
+            revert SourceNotProvableHere(checkpoint.srcChainId, block.chainid);
+        }
+        (CheckpointFraudProofs.Verdict verdict, bytes32 root) =
+            fraudProofs.judge(checkpoint, snapshotCount, leaf, siblings);
+        if (verdict == CheckpointFraudProofs.Verdict.Consistent) revert CheckpointConsistent(root);
+        operator = _signer(CheckpointHash.digest(domainSeparator(), checkpoint), signature, 0);
+        emit OperatorEjectedForInvalidAttestation(_eject(operator), operator, checkpoint, root, msg.sender);
+    }
+
+    /// @dev Marks `operator` ejected for good and takes it out of the set; returns the epoch after. One already out
+    /// of the set (removed by the owner, perhaps to dodge a proof) is marked all the same: it can never come back.
+    /// Only a member's removal changes the set, and so the epoch.
+    function _eject(address operator) private returns (uint64) {
         if (_ejected[operator]) revert OperatorIsEjected(operator);
         _ejected[operator] = true;
-        // One already out of the set (removed by the owner, perhaps to dodge this proof) is marked all the same:
-        // it can never come back. Only a member's removal changes the set, and so the epoch.
-        if (_weights[operator] == 0) {
-            emit OperatorEjected(_epoch, operator, first, second, msg.sender);
-            return operator;
-        }
+        if (_weights[operator] == 0) return _epoch;
         _remove(operator);
-        emit OperatorEjected(_bump(), operator, first, second, msg.sender);
+        return _bump();
     }
 
     function _remove(address operator) private {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Checkpoint, Message, MESSAGE_VERSION} from "./Types.sol";
+import {LaneCheckpoint, Message, MESSAGE_VERSION} from "./Types.sol";
 import {IncrementalTree} from "./Merkle.sol";
 
 /// @notice The source side of Chorus: one incremental Merkle tree per destination chain (a lane). The event carries
@@ -60,10 +60,10 @@ contract Outbox {
         return uint32(_lanes[dstChainId].count);
     }
 
-    /// @notice The checkpoint operators sign for this lane at this block.
-    function latestCheckpoint(uint64 dstChainId) external view returns (Checkpoint memory) {
+    /// @notice The lane's root and count at this block: what operators sign, under their epoch.
+    function latestCheckpoint(uint64 dstChainId) external view returns (LaneCheckpoint memory) {
         IncrementalTree.Tree storage lane = _lanes[dstChainId];
-        return Checkpoint({
+        return LaneCheckpoint({
             srcChainId: uint64(block.chainid),
             outbox: address(this),
             dstChainId: dstChainId,

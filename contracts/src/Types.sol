@@ -15,8 +15,20 @@ struct Message {
 }
 
 /// @notice A lane checkpoint signed by the operators with EIP-712. It names its lane (source chain, outbox,
-/// destination chain) so that a signature cannot be replayed on another lane or destination.
+/// destination chain) so that a signature cannot be replayed on another lane or destination, and the epoch of the
+/// operator set it was signed under, so that a signature outlives its signer's membership by no more than the
+/// destination's grace window.
 struct Checkpoint {
+    uint64 srcChainId;
+    address outbox;
+    uint64 dstChainId;
+    bytes32 root;
+    uint32 count;
+    uint64 epoch;
+}
+
+/// @notice A lane's state as its Outbox holds it: a checkpoint before operators sign it under an epoch.
+struct LaneCheckpoint {
     uint64 srcChainId;
     address outbox;
     uint64 dstChainId;

@@ -96,13 +96,20 @@ describe("end to end: Outbox on one chain, Inbox on another", () => {
       appendLeaf(tree, event!.args.messageId)
     }
     // Operators sign what their own RPC shows, not what they are told.
-    const onChain = (await hub.publicClient.readContract({
+    const lane = (await hub.publicClient.readContract({
       address: outbox,
       abi: outboxAbi,
       functionName: "latestCheckpoint",
       args: [902n],
-    })) as Checkpoint
-    expect(onChain.root).toBe(getRoot(tree))
+    })) as Omit<Checkpoint, "epoch">
+    expect(lane.root).toBe(getRoot(tree))
+    // Under the epoch of the set the destination Inbox trusts, read on its own chain.
+    const epoch = (await dst.publicClient.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "epoch",
+    })) as bigint
+    const onChain: Checkpoint = { ...lane, epoch }
     const domain = getCheckpointDomain({ registryChainId: 901, registry })
     const signatures = await Promise.all(
       operators.map(async (account) => ({

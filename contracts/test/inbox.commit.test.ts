@@ -194,28 +194,34 @@ describe("commit", () => {
   it("refuses commits before an operator set is mirrored", async () => {
     const fresh = await deployInbox(w.clients, { registryChainId: w.chainId, registry: w.registry })
     await w.write(w.walletClient, fresh, inboxAbi, "setSource", [SRC_CHAIN_ID, SRC_OUTBOX])
-    const cp = checkpoint()
+    const cp = { ...checkpoint(), epoch: 0n }
     expect((await w.revertOf("commit", [cp, await w.sign(cp)], { address: fresh })).errorName).toBe(
       "OperatorSetNotConfigured",
     )
+    const first = checkpoint()
+    expect(await w.revertOf("commit", [first, await w.sign(first)], { address: fresh })).toEqual({
+      errorName: "EpochNotReached",
+      args: [1n, 0n],
+    })
   })
 })
 
+/** The arguments of `updateOperatorSet`: the registry's set at `epoch`, signed by `signers` (the Inbox's current set by default) for `domain`. */
+async function signedUpdate(
+  update: OperatorSet,
+  signers: readonly LocalAccount[] = w.operators,
+  domain = w.domain,
+): Promise<readonly unknown[]> {
+  const signatures = await Promise.all(
+    signers.map(async (account) => ({
+      signer: account.address,
+      signature: await signOperatorSetUpdate({ account, domain, update }),
+    })),
+  )
+  return [update.operators, update.weights, update.thresholdBps, update.epoch, packSignatures(signatures)]
+}
+
 describe("operator set", () => {
-  /** The registry's set at `epoch`, signed by `signers` (the Inbox's current set by default) for `domain`. */
-  async function signedUpdate(
-    update: OperatorSet,
-    signers: readonly LocalAccount[] = w.operators,
-    domain = w.domain,
-  ): Promise<readonly unknown[]> {
-    const signatures = await Promise.all(
-      signers.map(async (account) => ({
-        signer: account.address,
-        signature: await signOperatorSetUpdate({ account, domain, update }),
-      })),
-    )
-    return [update.operators, update.weights, update.thresholdBps, update.epoch, packSignatures(signatures)]
-  }
   const NEXT = makeOperators(3, "next")
   const nextSet = (epoch = 2n): OperatorSet => ({
     epoch,
@@ -237,7 +243,7 @@ describe("operator set", () => {
       functionName: "operatorSet",
     })
     expect(set).toEqual([NEXT.map((o) => o.address), [1n, 1n, 1n], 5000, 3n, 2n, 2n])
-    const cp = checkpoint()
+    const cp = { ...checkpoint(), epoch: 2n }
     expect((await w.revertOf("commit", [cp, await w.sign(cp, w.operators.slice(2))])).errorName).toBe(
       "UnknownSigner",
     )
@@ -366,5 +372,114 @@ describe("operator set", () => {
     expect(
       await w.publicClient.readContract({ address: w.inbox, abi: inboxAbi, functionName: "paused" }),
     ).toBe(true)
+  })
+})
+
+describe("epoch-bound checkpoints", () => {
+  const NEXT = makeOperators(3, "next")
+  const update = async (epoch: bigint, signers: readonly LocalAccount[], address = w.inbox) => {
+    const next: OperatorSet = {
+      epoch,
+      operators: NEXT.map((o) => o.address),
+      weights: [1n, 1n, 1n],
+      thresholdBps: 5000,
+    }
+    return w.write(w.walletClient, address, inboxAbi, "updateOperatorSet", await signedUpdate(next, signers))
+  }
+  /** An Inbox like the world's, deployed with a grace window. */
+  const inboxWithGrace = async (epochGraceSeconds: number) => {
+    const inbox = await deployInbox(w.clients, {
+      registryChainId: w.chainId,
+      registry: w.registry,
+      epochGraceSeconds,
+    })
+    await w.write(w.walletClient, inbox, inboxAbi, "setOperatorSet", [
+      w.operators.map((o) => o.address),
+      w.weights,
+      w.thresholdBps,
+      1n,
+    ])
+    await w.write(w.walletClient, inbox, inboxAbi, "setSource", [SRC_CHAIN_ID, SRC_OUTBOX])
+    return inbox
+  }
+
+  it("given a quorum's signatures under epoch 1, when the Inbox moves to epoch 2 before the commit, then the commit is refused with EpochLeft, though every signer is still a member", async () => {
+    // The old set keeps its operators in the new one: only the epoch can refuse their old signatures.
+    const cp = checkpoint()
+    const signatures = await w.sign(cp)
+    const keep: OperatorSet = {
+      epoch: 2n,
+      operators: w.operators.map((o) => o.address),
+      weights: w.weights,
+      thresholdBps: w.thresholdBps,
+    }
+    await w.inboxWrite("updateOperatorSet", await signedUpdate(keep))
+    expect(await w.revertOf("commit", [cp, signatures])).toEqual({ errorName: "EpochLeft", args: [1n, 2n] })
+    // The same signers under epoch 2 commit it, and the event names the epoch it was signed under.
+    const now = { ...cp, epoch: 2n }
+    const receipt = await w.inboxWrite("commit", [now, await w.sign(now)])
+    const [event] = parseEventLogs({ abi: inboxAbi, logs: receipt.logs, eventName: "CheckpointCommitted" })
+    expect(event!.args.epoch).toBe(2n)
+  })
+
+  it("refuses a checkpoint naming an epoch the Inbox has not reached, and one relabelled to another epoch than its signers signed", async () => {
+    const ahead = { ...checkpoint(), epoch: 2n }
+    expect(await w.revertOf("commit", [ahead, await w.sign(ahead)])).toEqual({
+      errorName: "EpochNotReached",
+      args: [2n, 1n],
+    })
+    await update(2n, w.operators)
+    // Signed under 1, presented as 2: the digest is another, so the signers recovered are strangers.
+    const cp = checkpoint()
+    const relabelled = { ...cp, epoch: 2n }
+    expect((await w.revertOf("commit", [relabelled, await w.sign(cp)])).errorName).toMatch(
+      /UnknownSigner|SignersNotAscending/,
+    )
+  })
+
+  it("given a grace window, then the set it left still commits its own checkpoints until the window ends, and only the set it left, not the one before", async () => {
+    const inbox = await inboxWithGrace(60)
+    const cp = checkpoint()
+    const signedBefore = await w.sign(cp)
+    await update(2n, w.operators, inbox)
+    const [previous, acceptedUntil] = (await w.publicClient.readContract({
+      address: inbox,
+      abi: inboxAbi,
+      functionName: "previousEpoch",
+    })) as readonly [bigint, bigint]
+    expect(previous).toBe(1n)
+    expect(acceptedUntil).toBeGreaterThan(0n)
+    // Counted against the set of epoch 1, whose operators the Inbox no longer trusts for new checkpoints.
+    const first = await w.write(w.walletClient, inbox, inboxAbi, "commit", [cp, signedBefore])
+    const [event] = parseEventLogs({ abi: inboxAbi, logs: first.logs, eventName: "CheckpointCommitted" })
+    expect(event!.args.epoch).toBe(1n)
+    const later = w.checkpointOf(w.makeLane(w.makeMessages(0, 7)).tree)
+    const signedLater = await w.sign(later)
+    await w.testClient.increaseTime({ seconds: 61 })
+    await w.testClient.mine({ blocks: 1 })
+    expect(await w.revertOf("commit", [later, signedLater], { address: inbox })).toEqual({
+      errorName: "EpochLeft",
+      args: [1n, 2n],
+    })
+    // Two updates within the window: epoch 1 is two sets back, and counts nowhere.
+    const again = await inboxWithGrace(3600)
+    await update(2n, w.operators, again)
+    const third: OperatorSet = {
+      epoch: 3n,
+      operators: NEXT.map((o) => o.address),
+      weights: [1n, 1n, 2n],
+      thresholdBps: 5000,
+    }
+    await w.write(
+      w.walletClient,
+      again,
+      inboxAbi,
+      "updateOperatorSet",
+      await signedUpdate(third, NEXT.slice(0, 2)),
+    )
+    expect(await w.revertOf("commit", [later, signedLater], { address: again })).toEqual({
+      errorName: "EpochLeft",
+      args: [1n, 3n],
+    })
   })
 })

@@ -8,6 +8,7 @@ import {
   slice,
   toFunctionSelector,
   toHex,
+  zeroAddress,
 } from "viem"
 import { describe, expect, it } from "vitest"
 import { type Checkpoint, getCheckpointDomain, hashCheckpoint, signCheckpoint } from "../checkpoint/index.ts"
@@ -54,6 +55,7 @@ describe("OperatorRegistry", () => {
       dstChainId: 5n,
       root: `0x${"ab".repeat(32)}` as const,
       count: 9,
+      epoch: 3n,
     }
     expect(await read("checkpointDigest", [checkpoint])).toBe(
       hashCheckpoint({ domain: w.domain, checkpoint }),
@@ -148,7 +150,7 @@ describe("OperatorRegistry", () => {
         name: "OperatorRegistry",
         abi: operatorRegistryAbi,
         bytecode: operatorRegistryBytecode,
-        args: [w.walletClient.account.address, operators, weights, 6667],
+        args: [w.walletClient.account.address, operators, weights, 6667, zeroAddress],
       })
     const selector = (signature: string) => new RegExp(toFunctionSelector(signature).slice(2))
     await expect(deploy([...ops].reverse(), [1n, 1n, 1n, 1n])).rejects.toThrow(
@@ -159,7 +161,7 @@ describe("OperatorRegistry", () => {
 })
 
 describe("OperatorRegistry: proof of equivocation", () => {
-  const lane = { srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, dstChainId: 5n, count: 9 }
+  const lane = { srcChainId: SRC_CHAIN_ID, outbox: SRC_OUTBOX, dstChainId: 5n, count: 9, epoch: 1n }
   const rootA = `0x${"aa".repeat(32)}` as const
   const rootB = `0x${"bb".repeat(32)}` as const
   const signed = async (account: LocalAccount, checkpoint: Checkpoint, domain = w.domain) =>
@@ -201,6 +203,22 @@ describe("OperatorRegistry: proof of equivocation", () => {
       "OperatorIsEjected",
     )
     expect(await read<bigint>("epoch")).toBe(2n)
+  })
+
+  it("given one operator's two roots for one lane and count signed under two epochs, then it is ejected all the same; one root under two epochs is no equivocation", async () => {
+    const [liar, other] = w.operators
+    const sameRoot = await refusal(
+      await signed(other!, { ...lane, root: rootA, epoch: 1n }),
+      await signed(other!, { ...lane, root: rootA, epoch: 2n }),
+    )
+    expect(sameRoot.errorName).toBe("SameRoot")
+    const receipt = await prove(
+      await signed(liar!, { ...lane, root: rootA, epoch: 1n }),
+      await signed(liar!, { ...lane, root: rootB, epoch: 2n }),
+    )
+    const events = parseEventLogs({ abi: operatorRegistryAbi, logs: receipt.logs })
+    expect(events.map((event) => event.eventName)).toContain("OperatorEjected")
+    expect(await read("isEjected", [liar!.address])).toBe(true)
   })
 
   it("given an equivocator the owner removed first, then the proof still marks it and it never comes back", async () => {

@@ -192,6 +192,7 @@ export async function createWorld(options: WorldOptions = {}) {
       dstChainId: BigInt(chainId),
       root: getRangeProof(tree, { start: 0, end: count, count }).root,
       count,
+      epoch: 1n,
       ...lane,
     }
   }

@@ -12,6 +12,8 @@ export const SignatureResult = Schema.Literals([
   "duplicate",
   /** The recovered signer is not in the destination's operator set. */
   "unknown-signer",
+  /** Valid, but signed under an epoch the destination's Inbox has left: kept (as evidence), counted nowhere. */
+  "stale-epoch",
   /** The signature does not recover to the operator that published it, or is malformed. */
   "invalid",
 ])
@@ -32,3 +34,14 @@ export class SignatureVerdict extends Schema.TaggedClass<SignatureVerdict>()("Si
   epoch: Uint,
   reason: Schema.String,
 }) {}
+
+/**
+ * Lifts a version-1 `SignatureVerdict` wire payload to version 2: nothing changes, since version 2 only added the
+ * result `stale-epoch`.
+ *
+ * @example
+ * ```ts
+ * upcastSignatureVerdictV1({ checkpoint, result: "accepted", … }) // the same payload
+ * ```
+ */
+export const upcastSignatureVerdictV1 = (payload: unknown): unknown => payload

@@ -15,16 +15,19 @@ import { ChainResumed, ResumedLaneCount } from "../events/chain-resumed.ts"
 import { CheckpointAttested, Signature } from "../events/checkpoint-attested.ts"
 import { CheckpointExpired } from "../events/checkpoint-expired.ts"
 import { CheckpointProposed } from "../events/checkpoint-proposed.ts"
+import { CheckpointResignRequested } from "../events/checkpoint-resign-requested.ts"
 import { DeliveryConfirmed, MessageOutcome } from "../events/delivery-confirmed.ts"
 import { DeliveryFailed } from "../events/delivery-failed.ts"
 import { DeliverySkipped, SkippedStatus } from "../events/delivery-skipped.ts"
 import { DeliveryAction, DeliverySubmitted } from "../events/delivery-submitted.ts"
 import { DestinationRead, type DestinationStep } from "../events/destination-read.ts"
+import { InboxEpochRead } from "../events/inbox-epoch-read.ts"
 import { InboxSetRead } from "../events/inbox-set-read.ts"
 import { LaneStalled, StallReason } from "../events/lane-stalled.ts"
 import { MessageObserved } from "../events/message-observed.ts"
 import { MessageProven } from "../events/message-proven.ts"
 import { MessageRejected, RejectionReason } from "../events/message-rejected.ts"
+import { OperatorAttestedInvalid, SourceLaneSeen } from "../events/operator-attested-invalid.ts"
 import { OperatorEquivocated, SignedCheckpoint } from "../events/operator-equivocated.ts"
 import {
   OperatorSetApplied,
@@ -242,6 +245,13 @@ export const events = {
     logIndex: uint,
   }),
   CheckpointProposed: instancesOf(CheckpointProposed, { checkpoint, previousCount: uint, block: blockRef }),
+  CheckpointResignRequested: instancesOf(CheckpointResignRequested, {
+    checkpoint,
+    previousCount: uint,
+    block: blockRef,
+    epoch: uint,
+    reason: fc.string(),
+  }),
   MessageProven: instancesOf(MessageProven, {
     checkpoint,
     kind: fc.constantFrom("range", "single") as fc.Arbitrary<"range" | "single">,
@@ -252,6 +262,7 @@ export const events = {
   }),
   AttestationSigned: instancesOf(AttestationSigned, {
     checkpoint,
+    epoch: uint,
     digest: bytes32,
     operator: address,
     signature: hex,
@@ -474,6 +485,7 @@ export const events = {
     reason: literalOf(SetRefusalReason),
     detail: fc.string(),
   }),
+  InboxEpochRead: instancesOf(InboxEpochRead, { reader: address, lane, block: blockRef, epoch: uint }),
   InboxSetRead: instancesOf(InboxSetRead, {
     chainId,
     destination: chainId,
@@ -520,8 +532,15 @@ export const events = {
   }),
   OperatorEquivocated: instancesOf(OperatorEquivocated, {
     operator: address,
-    first: instancesOf(SignedCheckpoint, { checkpoint, digest: bytes32, signature: hex }),
-    second: instancesOf(SignedCheckpoint, { checkpoint, digest: bytes32, signature: hex }),
+    first: instancesOf(SignedCheckpoint, { checkpoint, epoch: uint, digest: bytes32, signature: hex }),
+    second: instancesOf(SignedCheckpoint, { checkpoint, epoch: uint, digest: bytes32, signature: hex }),
+    reason: fc.string(),
+  }),
+  OperatorAttestedInvalid: instancesOf(OperatorAttestedInvalid, {
+    operator: address,
+    signed: instancesOf(SignedCheckpoint, { checkpoint, epoch: uint, digest: bytes32, signature: hex }),
+    source: instancesOf(SourceLaneSeen, { block: blockRef, count: uint, root: bytes32 }),
+    refusedBy: fc.array(address, { maxLength: 3 }),
     reason: fc.string(),
   }),
   DeliverySkipped: fc

@@ -327,6 +327,7 @@ describe("operators and the attestation-collector on anvil", () => {
           dstChainId: BigInt(checkpoint.dstChainId),
           root: checkpoint.root as Hex,
           count: checkpoint.count,
+          epoch: BigInt(attested!.epoch),
         },
         packSignatures(
           attested!.signatures.map((s) => ({ signer: s.signer as Hex, signature: s.signature as Hex })),

@@ -1,19 +1,39 @@
 /**
- * What the collector remembers about one checkpoint (one digest): whether and
- * when it was proposed, the valid signatures and the refusals it received,
- * and where it stands.
+ * What the collector remembers about one checkpoint (one lane, count and
+ * root, whatever epoch it is signed under): whether and when it was
+ * proposed, the valid signatures (each under its epoch) and the refusals it
+ * received, and where it stands.
  *
  * @module
  */
-import type { Address, Bytes32, Checkpoint, Hex, RefusalReason } from "../../schemas/index.ts"
+import type { Address, BlockRef, Checkpoint, Hex, RefusalReason } from "../../schemas/index.ts"
 import type { OperatorSetView } from "./operator-set.ts"
 
 /** pending: waiting for stake; attested: emitted once; expired: given up on (a re-proposal revives it). */
 export type RecordStatus = "pending" | "attested" | "expired"
 
+/** A signature and the epoch it was signed under (part of its digest). */
+export interface EpochSignature {
+  readonly signature: Hex
+  readonly epoch: number
+}
+
+/**
+ * A checkpoint's identity in the collector: its lane, count and root. Its digest depends on the epoch it is signed
+ * under, so one checkpoint has one digest per epoch.
+ *
+ * @example
+ * ```ts
+ * checkpointKey(proposal.checkpoint) // "901:0xe7f1…:902:5:0xaa…"
+ * ```
+ */
+export const checkpointKey = (checkpoint: Checkpoint): string =>
+  `${checkpoint.srcChainId}:${checkpoint.outbox.toLowerCase()}:${checkpoint.dstChainId}:${checkpoint.count}:${checkpoint.root.toLowerCase()}`
+
 export interface CheckpointRecord {
   readonly checkpoint: Checkpoint
-  readonly digest: Bytes32
+  /** `checkpointKey(checkpoint)`. */
+  readonly key: string
   /**
    * Its rank in first-heard order among the records a collector ever held: what orders the records that
    * settle on one input, so outputs come out in the order the checkpoints were first heard of.
@@ -21,6 +41,10 @@ export interface CheckpointRecord {
   readonly heard: number
   /** The proposal's envelope time (ms), once a proposal arrived. */
   proposedAt: number | undefined
+  /** The proposal's block and previous count, once it arrived: what a request to sign again repeats. */
+  proposal: { readonly block: BlockRef; readonly previousCount: number } | undefined
+  /** The epoch the operators were last asked to sign it again under (`CheckpointResignRequested`), if ever. */
+  resignedFor: number | undefined
   /** When the collector first heard of the checkpoint (a proposal, a signature or a refusal). */
   readonly firstSeenAt: number
   /** A pending record expires when an input arrives later than this (ms). */
@@ -32,8 +56,11 @@ export interface CheckpointRecord {
   attested: { readonly epoch: number; readonly signedStake: bigint } | undefined
   /** The destination committed its root (a `RootCommitted` read back): nothing is attested for it again. */
   committed: boolean
-  /** Valid signatures from signers that were members when they arrived, by signer, in arrival order. */
-  readonly signatures: Map<Address, Hex>
+  /**
+   * Valid signatures, by signer, in arrival order: each signer's under the latest epoch it signed under (a member
+   * of the destination's set when it arrived, if under that set's epoch).
+   */
+  readonly signatures: Map<Address, EpochSignature>
   readonly refusals: Map<Address, { readonly reason: RefusalReason; readonly detail: string }>
 }
 
@@ -49,20 +76,21 @@ export interface CountedSignature {
  *
  * @example
  * ```ts
- * const record = newRecord(checkpoint, digest, now, now + ttl, 0)
+ * const record = newRecord(checkpoint, now, now + ttl, 0)
  * ```
  */
 export const newRecord = (
   checkpoint: Checkpoint,
-  digest: Bytes32,
   now: number,
   deadline: number,
   heard: number,
 ): CheckpointRecord => ({
   checkpoint,
-  digest,
+  key: checkpointKey(checkpoint),
   heard,
   proposedAt: undefined,
+  proposal: undefined,
+  resignedFor: undefined,
   firstSeenAt: now,
   deadline,
   status: "pending",
@@ -74,7 +102,7 @@ export const newRecord = (
 })
 
 /**
- * The record's signatures that count against `set` (signers in it), sorted
+ * The record's signatures that count against `set` (signers in it, signed under its epoch), sorted
  * strictly ascending by signer, as `Inbox.commit` requires. Addresses are
  * lowercase and of one length, so string order is numeric order.
  *
@@ -89,9 +117,9 @@ export const countedSignatures = (
   set: OperatorSetView,
 ): ReadonlyArray<CountedSignature> => {
   const counted: CountedSignature[] = []
-  for (const [signer, signature] of record.signatures) {
+  for (const [signer, { signature, epoch }] of record.signatures) {
     const weight = set.weights.get(signer)
-    if (weight !== undefined) counted.push({ signer, signature, weight })
+    if (weight !== undefined && epoch === set.epoch) counted.push({ signer, signature, weight })
   }
   return counted.sort((a, b) => (a.signer < b.signer ? -1 : a.signer > b.signer ? 1 : 0))
 }

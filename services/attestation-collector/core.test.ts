@@ -20,6 +20,7 @@ import {
   type Checkpoint,
   CheckpointAttested,
   CheckpointExpired,
+  type CheckpointProposed,
   DeliveryFailed,
   type Envelope,
   Hex,
@@ -41,7 +42,9 @@ import {
   TEST_LANE,
   testCheckpoint,
 } from "../../test/fixtures/checkpoint.ts"
+import { toTypedCheckpoint } from "../operator/sign-checkpoint.ts"
 import { foldCore, producerOf, stampOutputs } from "../runtime/index.ts"
+import { checkpointKey } from "./checkpoint-record.ts"
 import { makeCollectorCore } from "./core.ts"
 import { checkpointDigest } from "./verify-signature.ts"
 
@@ -73,20 +76,10 @@ const at = (ms: number) => new Date(T0 + ms)
 const propose = (checkpoint = testCheckpoint(), time = 0): Envelope =>
   proposalOf(checkpoint, new BlockRef({ number: checkpoint.count * 10, hash: bytes32("0b") }), at(time))
 
-const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = TEST_DOMAIN) =>
+const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = TEST_DOMAIN, epoch = 1) =>
   Hex.make(
     (
-      await signCheckpoint({
-        account,
-        domain: on,
-        checkpoint: {
-          srcChainId: BigInt(checkpoint.srcChainId),
-          outbox: checkpoint.outbox as `0x${string}`,
-          dstChainId: BigInt(checkpoint.dstChainId),
-          root: checkpoint.root as `0x${string}`,
-          count: checkpoint.count,
-        },
-      })
+      await signCheckpoint({ account, domain: on, checkpoint: toTypedCheckpoint(checkpoint, epoch) })
     ).toLowerCase(),
   )
 
@@ -94,15 +87,17 @@ const signatureOf = async (account: LocalAccount, checkpoint: Checkpoint, on = T
 const signed = async (
   account: LocalAccount,
   checkpoint = testCheckpoint(),
-  over: { operator?: LocalAccount; signature?: Hex; digest?: Bytes32; time?: number } = {},
+  over: { operator?: LocalAccount; signature?: Hex; digest?: Bytes32; time?: number; epoch?: number } = {},
 ): Promise<Envelope> => {
   const operator = over.operator ?? account
+  const epoch = over.epoch ?? 1
   return makeEnvelope(
     new AttestationSigned({
       checkpoint,
-      digest: over.digest ?? checkpointDigest(TEST_DOMAIN, checkpoint),
+      epoch,
+      digest: over.digest ?? checkpointDigest(TEST_DOMAIN, checkpoint, epoch),
       operator: addressOf(operator),
-      signature: over.signature ?? (await signatureOf(account, checkpoint)),
+      signature: over.signature ?? (await signatureOf(account, checkpoint, TEST_DOMAIN, epoch)),
     }),
     { producer: producerOf("operator", operator.address), causationId: null, time: at(over.time ?? 0) },
   )
@@ -188,7 +183,7 @@ describe("attestation-collector core", () => {
     expect(attested!.totalStake).toBe("10")
     expect(attested!.thresholdBps).toBe(6667)
     expect(attested!.epoch).toBe(1)
-    expect(attested!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint()))
+    expect(attested!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint(), 1))
     expect(attested!.signatures[0]!.signature).toBe(await signatureOf(A, testCheckpoint()))
   })
 
@@ -234,7 +229,7 @@ describe("attestation-collector core", () => {
       [
         "a digest field that is not the checkpoint's",
         signed(A, checkpoint, { digest: bytes32("dd") }),
-        /is not the checkpoint's EIP-712 digest/,
+        /is not the EIP-712 digest .* of the checkpoint under epoch 1/,
       ],
       [
         "a signature over another network's domain",
@@ -286,7 +281,7 @@ describe("attestation-collector core", () => {
     expect(verdictsOf(outputs).map((v) => [v.result, v.weight])).toEqual([["late", "1"]])
     expect(verdictsOf(outputs)[0]!.reason).toMatch(/already attested at epoch 1 with 8 of 10/)
     expect(attestedOf(outputs)).toEqual([])
-    expect(c.state.records.get(checkpointDigest(TEST_DOMAIN, testCheckpoint()))!.signatures.size).toBe(3)
+    expect(c.state.records.get(checkpointKey(testCheckpoint()))!.signatures.size).toBe(3)
   })
 
   it("holds signatures that arrive before their proposal and attests when it arrives", async () => {
@@ -306,33 +301,47 @@ describe("attestation-collector core", () => {
     expect(outputs[0]!.causationId).toBe(proposal.id)
   })
 
-  it("re-counts pending signatures when the destination's epoch changes", async () => {
-    // given a proposal signed by A (5) and C (1) at epoch 1: 6 of 7
+  it("given signatures under epoch 1 short of the threshold, when the Inbox moves to epoch 2, then none of them count any more, and the operators are asked once to sign it again under epoch 2", async () => {
+    // given a proposal signed by A (5) and C (1) under epoch 1: 6 of 7
     const c = startCollector()
-    c.feed(propose())
+    const proposal = propose()
+    c.feed(proposal)
     c.feed(await signed(A))
     expect(attestedOf(c.feed(await signed(C)))).toEqual([])
-    // when epoch 2 drops A (B 3, C 1, D 1: 4 of 5 required), read while handling a refusal from D
+    // when epoch 2 (B 3, C 1, D 1: 4 of 5 required) is read while handling a refusal from D
     const refusal = refused(D)
     const rotated = c.feed(refusal, [setRead(refusal, 2, EPOCH_1.slice(1))])
-    // then A stops counting: C alone (1) is short of 4, so nothing is attested
-    expect(rotated).toEqual([])
-    // when B (3) signs
-    const outputs = c.feed(await signed(B))
-    // then it is attested at epoch 2 with B and C only
+    // then nothing is attested, and the proposal is asked to be signed again under epoch 2, repeating it
+    expect(attestedOf(rotated)).toEqual([])
+    const requests = rotated.map((o) => o.event).filter((e) => e._tag === "CheckpointResignRequested")
+    expect(requests).toHaveLength(1)
+    const { checkpoint, previousCount, block } = proposal.event as CheckpointProposed
+    expect(requests[0]).toMatchObject({ checkpoint, previousCount, block, epoch: 2 })
+    // when B signs under epoch 2 (3 of 4): C's epoch-1 signature does not count
+    expect(attestedOf(c.feed(await signed(B, testCheckpoint(), { epoch: 2 })))).toEqual([])
+    // and a late signature under epoch 1 is kept as stale, counted nowhere, and asks nothing twice
+    const stale = c.feed(await signed(D))
+    expect(verdictsOf(stale).map((v) => v.result)).toEqual(["stale-epoch"])
+    expect(stale.filter((o) => o.event._tag === "CheckpointResignRequested")).toEqual([])
+    // when C signs again under epoch 2
+    const outputs = c.feed(await signed(C, testCheckpoint(), { epoch: 2 }))
+    // then it is attested at epoch 2 with B and C, under epoch 2's digest
     expect(verdictsOf(outputs).map((v) => [v.result, v.epoch])).toEqual([["accepted", 2]])
     const [attested] = attestedOf(outputs)
     expect(attested!.epoch).toBe(2)
+    expect(attested!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint(), 2))
     expect(attested!.signatures.map((s) => s.signer)).toEqual([B, C].map(addressOf))
     expect([attested!.signedStake, attested!.totalStake]).toEqual(["4", "5"])
   })
 
-  it("attests on the epoch change itself when the new set's threshold is already met", async () => {
-    // given B (3) and C (1) signed at epoch 1: 4 of 7
+  it("given signatures under an epoch the collector has not read yet, then it holds them and attests on reading that epoch", async () => {
+    // given B (3) and C (1) signed under epoch 2 while the collector holds epoch 1
     const c = startCollector()
     c.feed(propose())
-    c.feed(await signed(B))
-    c.feed(await signed(C))
+    const ahead = c.feed(await signed(B, testCheckpoint(), { epoch: 2 }))
+    expect(verdictsOf(ahead).map((v) => [v.result, v.weight])).toEqual([["accepted", "0"]])
+    expect(verdictsOf(ahead)[0]!.reason).toMatch(/ahead of epoch 1/)
+    c.feed(await signed(C, testCheckpoint(), { epoch: 2 }))
     // when epoch 2 (B 3, C 1, D 1: 4 required) is read for the next input
     const next = propose(testCheckpoint({ count: 6, root: bytes32("bb") }), 1)
     const outputs = c.feed(next, [setRead(next, 2, EPOCH_1.slice(1))])
@@ -356,6 +365,7 @@ describe("attestation-collector core", () => {
         }),
         { producer: producerOf("submitter", "902"), causationId: null, time: at(time) },
       )
+    const epochLeft = encodeErrorResult({ abi: inboxAbi, errorName: "EpochLeft", args: [1n, 2n] })
     const unknownSigner = encodeErrorResult({
       abi: inboxAbi,
       errorName: "UnknownSigner",
@@ -370,20 +380,30 @@ describe("attestation-collector core", () => {
       return c
     }
 
-    it("attests again under the Inbox's new set when it refuses the commit for its signer set", async () => {
-      // given a checkpoint attested at epoch 1 with D's signature, and an Inbox that moved to epoch 2 without D
+    it("given a checkpoint attested under epoch 1, when the Inbox refuses its commit with EpochLeft after moving to epoch 2, then the operators are asked to sign it again under epoch 2, and it is attested again once they have", async () => {
+      // given a checkpoint attested at epoch 1, and an Inbox that moved to epoch 2 without D
       const c = await attestedThenRotated()
-      // when the submitter records the commit refused with UnknownSigner, and the read made for it shows epoch 2
-      const failed = commitRefused(unknownSigner, 1)
+      // when the submitter records the commit refused with EpochLeft, and the read made for it shows epoch 2
+      const failed = commitRefused(epochLeft, 1)
       const outputs = c.feed(failed, [setRead(failed, 2, EPOCH_1.slice(0, 3))])
-      // then it is attested again at epoch 2, with the signatures of the members of the new set only
-      const [again] = attestedOf(outputs)
-      expect(again!.epoch).toBe(2)
-      expect(again!.checkpoint.count).toBe(5)
-      expect(again!.signatures.map((s) => s.signer)).toEqual([A, B, C].map(addressOf).sort())
-      // and a second refusal of the same lane attests nothing twice
-      const twice = commitRefused(unknownSigner, 2)
-      expect(attestedOf(c.feed(twice, [setRead(twice, 2, EPOCH_1.slice(0, 3))]))).toEqual([])
+      // then nothing counts yet under epoch 2: the operators are asked to sign again under it
+      expect(attestedOf(outputs)).toEqual([])
+      const [request, ...more] = outputs
+        .map((o) => o.event)
+        .filter((e) => e._tag === "CheckpointResignRequested")
+      expect(more).toEqual([])
+      expect(request).toMatchObject({ checkpoint: testCheckpoint(), epoch: 2 })
+      // when A and B sign again under epoch 2 (8 of 9, 6 required)
+      c.feed(await signed(A, testCheckpoint(), { epoch: 2, time: 2 }))
+      const again = attestedOf(c.feed(await signed(B, testCheckpoint(), { epoch: 2, time: 3 })))
+      // then it is attested again at epoch 2, with the members' epoch-2 signatures only
+      expect(again).toHaveLength(1)
+      expect(again[0]!.epoch).toBe(2)
+      expect(again[0]!.signatures.map((s) => s.signer)).toEqual([A, B].map(addressOf).sort())
+      // and a second refusal of the same lane asks nothing twice
+      const twice = commitRefused(epochLeft, 4)
+      const second = c.feed(twice, [setRead(twice, 2, EPOCH_1.slice(0, 3))])
+      expect(second.filter((o) => o.event._tag === "CheckpointResignRequested")).toEqual([])
     })
 
     it("attests nothing again for a committed root, a refusal for another reason, or with no newer set", async () => {
@@ -433,7 +453,7 @@ describe("attestation-collector core", () => {
     expect(expired.map((e) => e.checkpoint.count)).toEqual([5])
     const [e] = expired
     expect([e!.signedStake, e!.requiredStake]).toEqual(["1", "7"])
-    expect(e!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint()))
+    expect(e!.digest).toBe(checkpointDigest(TEST_DOMAIN, testCheckpoint(), 1))
     expect(e!.reason).toContain(`signed by ${addressOf(C)} (1): 1 of 7 required`)
     expect(e!.reason).toContain(`${addressOf(B)} (3, refused: root-mismatch`)
     expect(e!.reason).toContain(`${addressOf(A)} (5)`)
@@ -509,7 +529,8 @@ describe("attestation-collector core", () => {
       expect(evidence!.first).toEqual(
         new SignedCheckpoint({
           checkpoint: honest,
-          digest: checkpointDigest(TEST_DOMAIN, honest),
+          epoch: 1,
+          digest: checkpointDigest(TEST_DOMAIN, honest, 1),
           signature: await signatureOf(A, honest),
         }),
       )
@@ -627,7 +648,7 @@ describe("attestation-collector core", () => {
       const expired = expiredOf(c.feed(propose(testCheckpoint({ count: 99, root: bytes32("99") }), N + TTL)))
       // then
       const digests = proposals.map((p) =>
-        checkpointDigest(TEST_DOMAIN, (p.event as { checkpoint: Checkpoint }).checkpoint),
+        checkpointDigest(TEST_DOMAIN, (p.event as { checkpoint: Checkpoint }).checkpoint, 1),
       )
       expect(expired.map((e) => e.digest)).toEqual(digests)
       expect(c.records.walked - walkedBefore).toBeLessThanOrEqual(N)

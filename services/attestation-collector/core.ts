@@ -13,38 +13,49 @@
  *   2. adopt the destination's operator set from the recorded
  *      `OperatorSetRead`, if its epoch differs from the one held, and
  *      re-count every pending checkpoint of that destination against it
- *      (signers no longer in the set stop counting; one may now attest);
+ *      (only signatures under its epoch by its members count; one may now
+ *      attest); a proposed one that still falls short is asked to be signed
+ *      again under that epoch (`CheckpointResignRequested`, once per
+ *      checkpoint and epoch);
  *   3. the input:
  *      - `CheckpointProposed`: start waiting (or revive an expired one) and
  *        count the signatures already held for it;
  *      - `AttestationSigned`: a `SignatureVerdict` for every one —
- *        `invalid` (digest not the recomputed one, bad bytes, or not
- *        recovering to the publishing operator), `unknown-signer` (not in
- *        the destination's set, or no set known), `duplicate` (signer
- *        already recorded), `late` (valid, but attested or expired already;
- *        recorded), `accepted` (counted, or held until its proposal
- *        arrives); then attest if the threshold is met;
+ *        `invalid` (digest not the one recomputed under the epoch it
+ *        names, bad bytes, or not recovering to the publishing operator),
+ *        `unknown-signer` (not in the destination's set, or no set known),
+ *        `stale-epoch` (signed under an epoch the Inbox left, or below the
+ *        signer's own latest: kept, counted nowhere, and the checkpoint
+ *        asked to be signed again), `duplicate` (signer already recorded
+ *        under that epoch), `late` (valid, but attested or expired
+ *        already; recorded), `accepted` (counted, or held until its
+ *        proposal arrives or the Inbox's epoch it names is read); then
+ *        attest if the threshold is met;
  *        and if the signer, valid and a member, already signed another root
  *        for the same lane and count, `OperatorEquivocated` with both
  *        signed checkpoints (evidence for `OperatorRegistry.proveEquivocation`);
  *      - `AttestationRefused`: recorded, for the expiry reason (no output);
  *      - `RootCommitted` (the submitters' records): the checkpoint is committed, never attested again;
- *      - `DeliveryFailed` of a commit the Inbox refused for its signer set (`UnknownSigner`,
- *        `InsufficientStake`: a rotation reached it after the attestation): the lane's checkpoints attested
- *        under an older epoch and not committed are counted again against the set adopted from the read made
- *        for it, and attested again under that epoch when they still meet its threshold;
+ *      - `DeliveryFailed` of a commit the Inbox refused for its epoch or signer set (`EpochLeft`,
+ *        `EpochNotReached`, `UnknownSigner`, `InsufficientStake`: a rotation reached it after the
+ *        attestation): the lane's checkpoints attested under another epoch and not committed are counted
+ *        again against the set adopted from the read made for it, attested again under that epoch when
+ *        signatures under it meet its threshold, and otherwise asked to be signed again under it;
  *      - `OperatorSetObserved` (the set-watcher's only) and `OperatorSetSigned`: gathered per destination
  *        against the Inbox's set (`set-updates.ts`), and an `OperatorSetAttested` for each destination whose
  *        threshold it completes;
  *      - anything else on the input topics (`LaneStalled`): a no-op.
  *
  * Invariants:
- * - `CheckpointAttested` is emitted at most once per checkpoint while it is
- *   remembered; its signatures are the members' valid ones, strictly
- *   ascending by signer, and their stake meets `ceil(total × bps / 10 000)`,
- *   so `Inbox.commit` accepts them (see `packSignatures`).
+ * - `CheckpointAttested` is emitted at most once per checkpoint and epoch
+ *   while it is remembered; its signatures are the members' valid ones
+ *   under that epoch, strictly ascending by signer, and their stake meets
+ *   `ceil(total × bps / 10 000)`, so `Inbox.commit` accepts them while the
+ *   Inbox trusts that epoch (see `packSignatures`).
  * - The event's `digest` is never trusted: it is recomputed from the
- *   checkpoint under the network's domain.
+ *   checkpoint and the epoch it names under the network's domain.
+ * - A request to sign again names no fact an operator acts on: each reads
+ *   the lane and the Inbox's epoch again on its own RPCs before it signs.
  * - Inputs may arrive in any order across the two topics: a signature that
  *   precedes its proposal is held, not dropped.
  * - Cost: admitting a proposal, judging a signature and expiring or
@@ -68,11 +79,11 @@ import {
   type Address,
   type AttestationRefused,
   type AttestationSigned,
-  type Bytes32,
   type Checkpoint,
   CheckpointAttested,
   CheckpointExpired,
   type CheckpointProposed,
+  CheckpointResignRequested,
   type ChorusEvent,
   type DeliveryFailed,
   type Envelope,
@@ -86,7 +97,13 @@ import {
   toU256,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
-import { type CheckpointRecord, countedSignatures, newRecord, stakeOf } from "./checkpoint-record.ts"
+import {
+  type CheckpointRecord,
+  checkpointKey,
+  countedSignatures,
+  newRecord,
+  stakeOf,
+} from "./checkpoint-record.ts"
 import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
@@ -101,8 +118,8 @@ const sameLaneAndCount = (checkpoint: Checkpoint): string =>
 export interface CollectorState {
   /** Each destination's operator set, by destination chain id. */
   readonly sets: Map<number, OperatorSetView>
-  /** Every checkpoint being waited on or recently settled, by EIP-712 digest, in first-heard order. */
-  readonly records: Map<Bytes32, CheckpointRecord>
+  /** Every checkpoint being waited on or recently settled, by `checkpointKey`, in first-heard order. */
+  readonly records: Map<string, CheckpointRecord>
   /** Pending records by deadline; an entry whose record moved on since (settled, re-dated) is skipped. */
   readonly deadlines: DeadlineQueue<CheckpointRecord>
   /** Settled records by when they are forgotten (one TTL after they settled); stale entries are skipped. */
@@ -170,14 +187,35 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       state.forgets.push({ at: now + proposalTtlMs, order: record.heard, item: record })
     }
 
-    const recordFor = (checkpoint: Checkpoint, digest: Bytes32): CheckpointRecord => {
-      let record = state.records.get(digest)
+    const recordFor = (checkpoint: Checkpoint): CheckpointRecord => {
+      const key = checkpointKey(checkpoint)
+      let record = state.records.get(key)
       if (record === undefined) {
-        record = newRecord(checkpoint, digest, now, now + proposalTtlMs, state.heard++)
-        state.records.set(digest, record)
+        record = newRecord(checkpoint, now, now + proposalTtlMs, state.heard++)
+        state.records.set(key, record)
         waitFor(record)
       }
       return record
+    }
+
+    /**
+     * Asks every operator to sign `record` again under `set`'s epoch, once per epoch, when some signed it under an
+     * earlier one: only a proposed checkpoint can be (the request repeats its proposal, which operators read
+     * again). A checkpoint nobody signed under an earlier epoch needs no request: its signers read the new one.
+     */
+    const resign = (record: CheckpointRecord, set: OperatorSetView, why: string) => {
+      if (record.proposal === undefined || record.resignedFor === set.epoch || set.epoch === 0) return
+      if (![...record.signatures.values()].some((s) => s.epoch < set.epoch)) return
+      record.resignedFor = set.epoch
+      outputs.push(
+        new CheckpointResignRequested({
+          checkpoint: record.checkpoint,
+          previousCount: record.proposal.previousCount,
+          block: record.proposal.block,
+          epoch: set.epoch,
+          reason: `${why}; destination ${set.dstChainId}'s Inbox trusts epoch ${set.epoch} now, and only signatures under it count there`,
+        }),
+      )
     }
 
     const attestIfMet = (record: CheckpointRecord) => {
@@ -189,7 +227,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       outputs.push(
         new CheckpointAttested({
           checkpoint: record.checkpoint,
-          digest: record.digest,
+          digest: checkpointDigest(domain, record.checkpoint, set.epoch),
           epoch: set.epoch,
           signatures: counted.map((c) => new Signature({ signer: c.signer, signature: c.signature })),
           signedStake: toU256(signedStake),
@@ -201,7 +239,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       settled(record, "attested")
     }
 
-    const held = (record: CheckpointRecord) => state.records.get(record.digest) === record
+    const held = (record: CheckpointRecord) => state.records.get(record.key) === record
 
     const settle = () => {
       const expiring = new Set<CheckpointRecord>()
@@ -213,7 +251,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         outputs.push(
           new CheckpointExpired({
             checkpoint: record.checkpoint,
-            digest: record.digest,
+            digest: checkpointDigest(domain, record.checkpoint, set?.epoch ?? 0),
             signedStake: toU256(set === undefined ? 0n : stakeOf(countedSignatures(record, set))),
             requiredStake: toU256(set?.requiredStake ?? 0n),
             reason: expiryReason({ record, set, now, proposalTtlMs }),
@@ -223,7 +261,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       }
       for (const { at, item: record } of state.forgets.popBefore(now)) {
         if (record.settledAt !== undefined && record.settledAt + proposalTtlMs === at && held(record)) {
-          state.records.delete(record.digest)
+          state.records.delete(record.key)
           const key = sameLaneAndCount(record.checkpoint)
           const first = state.signedFirst.get(key)
           for (const signer of record.signatures.keys())
@@ -237,13 +275,18 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       const dstChainId = read.lane.dstChainId
       if (state.sets.get(dstChainId)?.epoch === read.epoch) return
       state.sets.set(dstChainId, operatorSetView(dstChainId, read))
+      const set = state.sets.get(dstChainId)!
       // Only a pending record can attest; in first-heard order, as the checkpoints were heard of.
       const pending = [...(state.pending.get(dstChainId) ?? [])].sort((a, b) => a.heard - b.heard)
-      for (const record of pending) attestIfMet(record)
+      for (const record of pending) {
+        attestIfMet(record)
+        if (record.status === "pending") resign(record, set, "its signatures fall short under the new epoch")
+      }
     }
 
     const onProposal = (event: CheckpointProposed) => {
-      const record = recordFor(event.checkpoint, checkpointDigest(domain, event.checkpoint))
+      const record = recordFor(event.checkpoint)
+      record.proposal ??= { block: event.block, previousCount: event.previousCount }
       // Already attested, or already waited on: a repeated proposal changes nothing.
       if (record.status === "attested") return
       if (record.status === "pending" && record.proposedAt !== undefined) return
@@ -274,6 +317,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
           }),
         )
       if (check.result === "invalid") return verdict("invalid", 0n, check.reason)
+      const epoch = event.epoch
       const signer: Address = check.signer
       if (set === undefined) {
         return verdict(
@@ -282,24 +326,48 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
           `no operator set is known for destination ${dstChainId} (not configured here, or its Inbox has none yet)`,
         )
       }
-      const weight = set.weights.get(signer)
-      if (weight === undefined) {
+      const member = set.weights.get(signer)
+      if (member === undefined && epoch === set.epoch) {
         return verdict(
           "unknown-signer",
           0n,
           `${signer} is not in destination ${dstChainId}'s operator set at epoch ${set.epoch} (${set.weights.size} operators, Inbox ${set.inbox})`,
         )
       }
-      const record = recordFor(event.checkpoint, check.digest)
-      if (record.signatures.has(signer)) {
+      const record = recordFor(event.checkpoint)
+      const earlier = record.signatures.get(signer)
+      if (earlier !== undefined && earlier.epoch === epoch) {
         return verdict(
           "duplicate",
           0n,
-          `${signer} already signed this checkpoint; its first signature is kept`,
+          `${signer} already signed this checkpoint under epoch ${epoch}; its first signature is kept`,
         )
       }
-      record.signatures.set(signer, event.signature)
+      if (earlier !== undefined && earlier.epoch > epoch) {
+        return verdict(
+          "stale-epoch",
+          0n,
+          `${signer} already signed this checkpoint under the later epoch ${earlier.epoch}; this one, under epoch ${epoch}, is not kept`,
+        )
+      }
+      record.signatures.set(signer, { signature: event.signature, epoch })
       evidenceAgainst(signer, record)
+      if (epoch < set.epoch) {
+        if (record.status === "pending") resign(record, set, `${signer} signed it under epoch ${epoch}`)
+        return verdict(
+          "stale-epoch",
+          0n,
+          `valid, but signed under epoch ${epoch}, which destination ${dstChainId}'s Inbox left for epoch ${set.epoch}: kept, counted nowhere; the operators are asked to sign it again under epoch ${set.epoch}`,
+        )
+      }
+      if (epoch > set.epoch) {
+        return verdict(
+          "accepted",
+          0n,
+          `valid, under epoch ${epoch}, ahead of epoch ${set.epoch} that destination ${dstChainId}'s Inbox showed the collector last; held, and counted once the collector reads the Inbox at epoch ${epoch}`,
+        )
+      }
+      const weight = member!
       if (record.status === "attested") {
         const attested = record.attested!
         return verdict(
@@ -346,19 +414,20 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       }
       if (rival === record) return
       const { checkpoint } = record
+      const signedBy = (r: CheckpointRecord) => {
+        const { signature, epoch } = r.signatures.get(signer)!
+        return new SignedCheckpoint({
+          checkpoint: r.checkpoint,
+          epoch,
+          digest: checkpointDigest(domain, r.checkpoint, epoch),
+          signature,
+        })
+      }
       outputs.push(
         new OperatorEquivocated({
           operator: signer,
-          first: new SignedCheckpoint({
-            checkpoint: rival.checkpoint,
-            digest: rival.digest,
-            signature: rival.signatures.get(signer)!,
-          }),
-          second: new SignedCheckpoint({
-            checkpoint,
-            digest: record.digest,
-            signature: record.signatures.get(signer)!,
-          }),
+          first: signedBy(rival),
+          second: signedBy(record),
           reason:
             `${signer} signed two roots for checkpoint #${checkpoint.count} of lane ${checkpoint.srcChainId}->${checkpoint.dstChainId} ` +
             `(${rival.checkpoint.root} and ${checkpoint.root}); both signatures recover to it under the network's domain. ` +
@@ -368,10 +437,11 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     }
 
     /**
-     * The Inbox refused a commit of the lane for its signer set (a rotation reached it after the attestation):
-     * every checkpoint of the lane attested under an older epoch and not committed is counted again against the
-     * set it trusts now, and attested again if its signatures still meet the threshold; otherwise it waits for
-     * signatures again, and expires saying why.
+     * The Inbox refused a commit of the lane for its epoch or signer set (a rotation reached it after the
+     * attestation): every checkpoint of the lane attested under another epoch and not committed is counted again
+     * against the set it trusts now, and attested again if signatures under its epoch meet the threshold;
+     * otherwise the operators are asked to sign it again under that epoch, and it waits for them, or expires
+     * saying why.
      */
     const onCommitRefused = (event: DeliveryFailed) => {
       const set = state.sets.get(event.lane.dstChainId)
@@ -381,7 +451,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
           (r) =>
             r.status === "attested" &&
             !r.committed &&
-            r.attested!.epoch < set.epoch &&
+            r.attested!.epoch !== set.epoch &&
             r.checkpoint.srcChainId === event.lane.srcChainId &&
             r.checkpoint.outbox.toLowerCase() === event.lane.outbox.toLowerCase() &&
             r.checkpoint.dstChainId === event.lane.dstChainId,
@@ -393,11 +463,14 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
         record.deadline = now + proposalTtlMs
         waitFor(record)
         attestIfMet(record)
+        if (record.status === "pending") {
+          resign(record, set, `the Inbox refused its commit attested under epoch ${record.attested!.epoch}`)
+        }
       }
     }
 
     const onRefusal = (event: AttestationRefused) => {
-      const record = recordFor(event.checkpoint, checkpointDigest(domain, event.checkpoint))
+      const record = recordFor(event.checkpoint)
       if (!record.refusals.has(event.operator)) {
         record.refusals.set(event.operator, { reason: event.reason, detail: event.detail })
       }
@@ -410,7 +483,7 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
     else if (event._tag === "AttestationSigned") onSignature(event)
     else if (event._tag === "AttestationRefused") onRefusal(event)
     else if (event._tag === "RootCommitted") {
-      const record = state.records.get(checkpointDigest(domain, event.checkpoint))
+      const record = state.records.get(checkpointKey(event.checkpoint))
       if (record !== undefined) record.committed = true
     } else if (event._tag === "DeliveryFailed" && isSignerSetRefusal(event)) onCommitRefused(event)
     else if (event._tag === "OperatorSetObserved" && input.producer.service === "set-watcher")

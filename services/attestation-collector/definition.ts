@@ -27,6 +27,7 @@ export const attestationCollector = defineService({
   writes: [
     TOPICS.laneReads.name,
     TOPICS.checkpointsAttested.name,
+    TOPICS.checkpointsResign.name,
     TOPICS.attestationVerdicts.name,
     TOPICS.evidence.name,
     TOPICS.operatorSetsAttested.name,

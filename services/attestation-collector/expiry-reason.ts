@@ -53,11 +53,16 @@ export const expiryReason = (input: {
       `signed by ${signed === "" ? "nobody" : signed}: ${stakeOf(counted)} of ${set.requiredStake} required (total ${set.totalStake}, threshold ${set.thresholdBps} bps, epoch ${set.epoch})`,
     )
     const missing = [...set.weights]
-      .filter(([operator]) => !record.signatures.has(operator))
+      .filter(([operator]) => record.signatures.get(operator)?.epoch !== set.epoch)
       .map(([operator, weight]) => `${operator} (${weight}${refusalOf(record, operator)})`)
     parts.push(missing.length === 0 ? "every member signed" : `not signed by ${missing.join(", ")}`)
     const outside = [...record.signatures.keys()].filter((signer) => !set.weights.has(signer))
     if (outside.length > 0) parts.push(`signed, but no longer in the set: ${outside.join(", ")}`)
+    const otherEpoch = [...record.signatures]
+      .filter(([signer, s]) => set.weights.has(signer) && s.epoch !== set.epoch)
+      .map(([signer, s]) => `${signer} (epoch ${s.epoch})`)
+    if (otherEpoch.length > 0)
+      parts.push(`signed under another epoch than ${set.epoch}: ${otherEpoch.join(", ")}`)
     const otherRefusals = [...record.refusals]
       .filter(([operator]) => !set.weights.has(operator))
       .map(([operator, r]) => `${operator} (${r.reason}: ${r.detail})`)

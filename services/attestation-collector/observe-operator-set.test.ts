@@ -30,6 +30,7 @@ import {
   testCheckpoint,
 } from "../../test/fixtures/checkpoint.ts"
 import type { ChainConfig } from "../config/index.ts"
+import { toTypedCheckpoint } from "../operator/sign-checkpoint.ts"
 import { producerOf, quietLogger } from "../runtime/index.ts"
 import { type CollectorState, makeCollectorCore } from "./core.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
@@ -107,24 +108,19 @@ const stateAfter = (inputs: ReadonlyArray<Envelope>): CollectorState => {
   return state
 }
 
-const signedBy = async (checkpoint = testCheckpoint()) =>
+const signedBy = async (checkpoint = testCheckpoint(), epoch = 1) =>
   makeEnvelope(
     new AttestationSigned({
       checkpoint,
-      digest: checkpointDigest(TEST_DOMAIN, checkpoint),
+      epoch,
+      digest: checkpointDigest(TEST_DOMAIN, checkpoint, epoch),
       operator: toAddress(SIGNER.address),
       signature: Hex.make(
         (
           await signCheckpoint({
             account: SIGNER,
             domain: TEST_DOMAIN,
-            checkpoint: {
-              srcChainId: BigInt(checkpoint.srcChainId),
-              outbox: checkpoint.outbox as `0x${string}`,
-              dstChainId: BigInt(checkpoint.dstChainId),
-              root: checkpoint.root as `0x${string}`,
-              count: checkpoint.count,
-            },
+            checkpoint: toTypedCheckpoint(checkpoint, epoch),
           })
         ).toLowerCase(),
       ),

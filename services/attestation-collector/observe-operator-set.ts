@@ -24,11 +24,12 @@
  * has no set yet (epoch 0), gets no read: the core then judges signatures for
  * it `unknown-signer` and its proposals expire, saying why.
  *
- * A commit the Inbox refused for its signer set (`DeliveryFailed`,
- * `UnknownSigner` or `InsufficientStake`: a rotation reached the Inbox after
- * the attestation) is an input that needs D's set now too, and its epoch is
- * read whatever the last check found: the core counts the lane's
- * checkpoints again against the set read for it.
+ * A commit the Inbox refused for its epoch or signer set (`DeliveryFailed`,
+ * `EpochLeft`, `EpochNotReached`, `UnknownSigner` or `InsufficientStake`: a
+ * rotation reached the Inbox after the attestation) is an input that needs
+ * D's set now too, and so is a signature under another epoch than the one
+ * held: its epoch is read whatever the last check found, and the core counts
+ * the lane's checkpoints again against the set read for it.
  *
  * A read that fails is made again until the destination's RPC answers what
  * decodes (`steadyRead`, `chains/rpc-faults.ts`): the collector holds the
@@ -62,9 +63,9 @@ import {
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
 import type { ServiceLogger } from "../runtime/index.ts"
+import { checkpointKey } from "./checkpoint-record.ts"
 import type { CollectorState } from "./core.ts"
 import { isSignerSetRefusal } from "./signer-set-refusal.ts"
-import { checkpointDigest } from "./verify-signature.ts"
 
 export interface OperatorSetObserverOptions {
   readonly chains: ReadonlyArray<ChainConfig>
@@ -130,7 +131,7 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
     const about = event._tag === "DeliveryFailed" ? event.lane : event.checkpoint
     const dstChainId = about.dstChainId
     if (event._tag === "CheckpointProposed" && state.sets.has(dstChainId)) {
-      const record = state.records.get(checkpointDigest(options.domain, event.checkpoint))
+      const record = state.records.get(checkpointKey(event.checkpoint))
       if (record === undefined || record.signatures.size === 0) return []
     }
     const chain = options.chains.find((c) => c.chainId === dstChainId)
@@ -144,7 +145,16 @@ export const makeOperatorSetObserver = (options: OperatorSetObserverOptions) => 
     }
     const held = state.sets.get(dstChainId)?.epoch
     const last = checked.get(dstChainId)
-    if (!refused && held !== undefined && last?.epoch === held && now() - last.at < checkEveryMs) return []
+    // A signature under another epoch than the one held says the Inbox moved (or will): read it now.
+    const otherEpoch = event._tag === "AttestationSigned" && event.epoch !== held
+    if (
+      !refused &&
+      !otherEpoch &&
+      held !== undefined &&
+      last?.epoch === held &&
+      now() - last.at < checkEveryMs
+    )
+      return []
     const inbox = options.readerFor(dstChainId).inbox(chain.inbox)
     const lane = new Lane({ srcChainId: about.srcChainId, outbox: about.outbox, dstChainId })
     const chainId = ChainId.make(dstChainId)

@@ -25,7 +25,7 @@ const signable = fc
 describe("the checkpoint digest the collector computes", () => {
   it("given any checkpoint an operator can sign and any network's domain, when its digest is computed, then it is the EIP-712 digest hashCheckpoint gives (what Inbox.checkpointDigest gives)", () => {
     fc.assert(
-      fc.property(domainArb, signable, (domain, checkpoint) => {
+      fc.property(domainArb, signable, fc.integer({ min: 0, max: 2 ** 32 }), (domain, checkpoint, epoch) => {
         const expected = hashCheckpoint({
           domain,
           checkpoint: {
@@ -34,9 +34,10 @@ describe("the checkpoint digest the collector computes", () => {
             dstChainId: BigInt(checkpoint.dstChainId),
             root: checkpoint.root as `0x${string}`,
             count: checkpoint.count,
+            epoch: BigInt(epoch),
           },
         }).toLowerCase()
-        expect(checkpointDigest(domain, checkpoint)).toBe(expected)
+        expect(checkpointDigest(domain, checkpoint, epoch)).toBe(expected)
       }),
       { numRuns: 300 },
     )
@@ -47,6 +48,6 @@ describe("the checkpoint digest the collector computes", () => {
       registryChainId: 901,
       registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
     })
-    expect(checkpointDigest(domain, testCheckpoint({ count: 2 ** 33 }))).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(checkpointDigest(domain, testCheckpoint({ count: 2 ** 33 }), 2 ** 70)).toMatch(/^0x[0-9a-f]{64}$/)
   })
 })

@@ -42,10 +42,12 @@ export type SignatureCheck =
 
 const asViemHex = (value: string): ViemHex => value as ViemHex
 
-/** `keccak256("Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count)")`. */
+/** The Solidity `CHECKPOINT_TYPEHASH`. */
 const CHECKPOINT_TYPEHASH = hexToBytes(
   keccak256(
-    stringToHex("Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count)"),
+    stringToHex(
+      "Checkpoint(uint64 srcChainId,address outbox,uint64 dstChainId,bytes32 root,uint32 count,uint64 epoch)",
+    ),
   ),
 )
 
@@ -71,7 +73,7 @@ const putWord = (into: Uint8Array, offset: number, value: bigint) => {
 }
 
 /**
- * The EIP-712 digest of a checkpoint under a network's domain, in wire form
+ * The EIP-712 digest of a checkpoint signed under `epoch`, under a network's domain, in wire form
  * (equal to `Inbox.checkpointDigest` and to `hashCheckpoint`). Encoded by
  * hand, every field a static 32-byte word, rather than through a generic
  * typed-data encoder: the collector computes it for every proposal,
@@ -79,17 +81,22 @@ const putWord = (into: Uint8Array, offset: number, value: bigint) => {
  *
  * @example
  * ```ts
- * const digest = checkpointDigest(domain, event.checkpoint)
+ * const digest = checkpointDigest(domain, event.checkpoint, event.epoch)
  * ```
  */
-export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoint): Bytes32 => {
-  const struct = new Uint8Array(6 * 32)
+export const checkpointDigest = (
+  domain: CheckpointDomain,
+  checkpoint: Checkpoint,
+  epoch: number,
+): Bytes32 => {
+  const struct = new Uint8Array(7 * 32)
   struct.set(CHECKPOINT_TYPEHASH, 0)
   putWord(struct, 32, BigInt(checkpoint.srcChainId))
   putWord(struct, 64, BigInt(checkpoint.outbox))
   putWord(struct, 96, BigInt(checkpoint.dstChainId))
   struct.set(hexToBytes(asViemHex(checkpoint.root)), 128)
   putWord(struct, 160, BigInt(checkpoint.count))
+  putWord(struct, 192, BigInt(epoch))
   const message = new Uint8Array(2 + 32 + 32)
   message[0] = 0x19
   message[1] = 0x01
@@ -145,7 +152,7 @@ export const recoverSigner = (digest: Bytes32, signature: string): Recovery => {
  * ```
  */
 export const checkSignature = (domain: CheckpointDomain, event: AttestationSigned): SignatureCheck => {
-  const digest = checkpointDigest(domain, event.checkpoint)
+  const digest = checkpointDigest(domain, event.checkpoint, event.epoch)
   const recovery = recoverSigner(digest, event.signature)
   const signer = recovery.ok ? recovery.signer : null
   if (event.digest !== digest) {
@@ -153,7 +160,7 @@ export const checkSignature = (domain: CheckpointDomain, event: AttestationSigne
       result: "invalid",
       digest,
       signer,
-      reason: `its digest ${event.digest} is not the checkpoint's EIP-712 digest ${digest} under this network's domain (chain ${domain.chainId}, registry ${domain.verifyingContract})`,
+      reason: `its digest ${event.digest} is not the EIP-712 digest ${digest} of the checkpoint under epoch ${event.epoch} and this network's domain (chain ${domain.chainId}, registry ${domain.verifyingContract})`,
     }
   }
   if (!recovery.ok) return { result: "invalid", digest, signer, reason: recovery.reason }

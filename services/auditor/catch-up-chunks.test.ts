@@ -83,6 +83,7 @@ const makeLane = (src: number, count: number) => {
       collector,
       new AttestationSigned({
         checkpoint: lane.checkpoint(count),
+        epoch: 1,
         digest: Bytes32.make(`0x${"11".repeat(32)}`),
         operator,
         signature: Hex.make("0x1234"),

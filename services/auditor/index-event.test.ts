@@ -146,6 +146,7 @@ describe("lane checkpoints in the audit index", () => {
     event(
       new AttestationSigned({
         checkpoint: lane.checkpoint(2),
+        epoch: 1,
         digest: Bytes32.make(`0x${"11".repeat(32)}`),
         operator,
         signature: Hex.make("0x1234"),
@@ -381,7 +382,7 @@ describe("the signed step of a trace", () => {
     const digest = Bytes32.make(`0x${"dd".repeat(32)}`)
     const signature = Hex.make(`0x${"11".repeat(65)}`)
     const signed = (checkpoint: Checkpoint, operator: Address) =>
-      makeEnvelope(new AttestationSigned({ checkpoint, digest, operator, signature }), {
+      makeEnvelope(new AttestationSigned({ checkpoint, epoch: 1, digest, operator, signature }), {
         producer: operatorProducer,
         causationId: null,
         time: new Date(T),
@@ -446,6 +447,7 @@ describe("evidence and operator records in the audit index", () => {
     const signedCheckpoint = (checkpoint: Checkpoint) =>
       new SignedCheckpoint({
         checkpoint,
+        epoch: 1,
         digest: Bytes32.make(`0x${"dd".repeat(32)}`),
         signature: Hex.make(`0x${"11".repeat(65)}`),
       })

@@ -198,7 +198,12 @@ const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, pl
       })
       return
     case "AttestationSigned":
-      checkpointEvent(event.checkpoint, "signed", { operator: event.operator })
+      checkpointEvent(event.checkpoint, "signed", { operator: event.operator, epoch: event.epoch })
+      return
+    case "CheckpointResignRequested":
+      // A request is the collector's: anyone else's (a producer that may write the topic by mistake) is not.
+      if (envelope.producer.service !== "attestation-collector") return
+      checkpointEvent(event.checkpoint, "resign", { epoch: event.epoch, reason: event.reason })
       return
     case "AttestationRefused":
       checkpointEvent(event.checkpoint, "refused", {

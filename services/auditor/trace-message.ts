@@ -126,6 +126,8 @@ const laneSummary = (event: LaneEventRow): string => {
       return `checkpoint #${d.count} attested: ${d.signedStake}/${d.totalStake} stake (threshold ${pct(d.thresholdBps)}), ${d.signers} signature(s), epoch ${d.epoch}`
     case "expired":
       return `checkpoint #${d.count} proposal expired: ${d.reason}`
+    case "resign":
+      return `checkpoint #${d.count}: operators asked to sign it again under epoch ${d.epoch}: ${d.reason}`
     case "evidence":
       return `EVIDENCE: operator ${d.operator} signed two roots for checkpoint #${d.count} (${short(d.root)} and ${short(d.otherRoot)}): ${d.reason}`
     case "committed":

@@ -107,6 +107,7 @@ const signedBy = (i: number, ms: number) => [
     operatorProducer(i),
     new AttestationSigned({
       checkpoint,
+      epoch: 1,
       digest: Bytes32.make(`0x${"11".repeat(32)}`),
       operator: operators[i]!,
       signature: Hex.make("0x1234"),

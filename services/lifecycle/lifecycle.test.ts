@@ -49,6 +49,7 @@ const proposed = (count: number) =>
 const signed = (count: number) =>
   new AttestationSigned({
     checkpoint: lane.checkpoint(count),
+    epoch: 1,
     digest: Bytes32.make(`0x${"11".repeat(32)}`),
     operator: Address.make(`0x${"0e".repeat(20)}`),
     signature: Hex.make("0x1234"),

@@ -209,8 +209,11 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "AttestationRefused":
     case "SignatureVerdict":
     case "CheckpointExpired":
+    // A request to sign again: the checkpoint's messages wait for the new quorum where they are.
+    case "CheckpointResignRequested":
     // Evidence against an operator: its checkpoints' messages go on under the honest quorum.
     case "OperatorEquivocated":
+    case "OperatorAttestedInvalid":
     // The hub's set on its way to every Inbox: it moves no message.
     case "OperatorSetObserved":
     case "RegistrySetRead":
@@ -238,6 +241,7 @@ export const marksOf = (event: ChorusEvent): ReadonlyArray<Mark> => {
     case "OutboxNonceRead":
     case "OutboxLaneRead":
     case "OperatorSetRead":
+    case "InboxEpochRead":
     case "ChainHeadRead":
     case "MessageRejected":
     case "WatcherCursor":

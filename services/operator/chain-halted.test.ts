@@ -28,6 +28,7 @@ import {
 import { haltedEnvelope, resumedEnvelope } from "../../schemas/testing/chain-halts.ts"
 import {
   bytes32,
+  inboxEpochReadOf,
   proposalOf,
   TEST_DOMAIN,
   TEST_LANE,
@@ -138,6 +139,7 @@ describe("the operator core, given what it saw of its source chain's halt", () =
           haltRead({ reader: "0x000000000000000000000000000000000000beef" }),
           haltRead({ chainId: 903 }),
           agreeingRead(),
+          inboxEpochReadOf(input, ME),
         ]),
       },
     ])
@@ -203,7 +205,7 @@ describe("the operator's observer and core, on a log that halts and resumes its 
     const signed = foldCore(
       operatorCore,
       operatorProducer,
-      [{ input: second, reads: recorded(second, after) }],
+      [{ input: second, reads: recorded(second, [...after, inboxEpochReadOf(second, ME)]) }],
       refused.state,
     )
     expect(signed.outputs.map((o) => o.event)).toEqual([expect.any(AttestationSigned)])
@@ -214,7 +216,7 @@ describe("the operator's observer and core, on a log that halts and resumes its 
     // A replay of the log decides the same from the recorded reads alone: no halts topic, no RPC
     const replayed = foldCore(core(), operatorProducer, [
       { input: first, reads: recorded(first, seen) },
-      { input: second, reads: recorded(second, after) },
+      { input: second, reads: recorded(second, [...after, inboxEpochReadOf(second, ME)]) },
     ])
     expect(replayed.outputs.map((o) => [o.event._tag, o.id])).toEqual(
       [...refused.outputs, ...signed.outputs].map((o) => [o.event._tag, o.id]),

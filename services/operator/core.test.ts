@@ -11,6 +11,7 @@ import {
   ChainHeadRead,
   ChainId,
   type CheckpointProposed,
+  CheckpointResignRequested,
   type Envelope,
   LaneStalled,
   makeEnvelope,
@@ -19,6 +20,7 @@ import {
 } from "../../schemas/index.ts"
 import {
   bytes32,
+  inboxEpochReadOf,
   proposalOf,
   TEST_DOMAIN,
   TEST_LANE,
@@ -67,6 +69,14 @@ const readFor = (
   )
 }
 
+/** The operator's own read of the destination Inbox's epoch, recorded for `proposal`: what it signs under. */
+const epochFor = (proposal: Envelope, epoch = 1, reader: string = ME): Envelope =>
+  makeEnvelope(inboxEpochReadOf(proposal, reader, epoch), {
+    producer: operatorProducer,
+    causationId: proposal.id,
+    time: T0,
+  })
+
 /** The operator's own RPC's latest head of the source chain, recorded for `proposal`. */
 const headFor = (
   proposal: Envelope,
@@ -113,11 +123,11 @@ describe("operator core", () => {
     // given a proposal and the operator's own read showing the same root, count and block
     const proposal = propose()
     // when it decides
-    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal)] }])
+    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal), epochFor(proposal)] }])
     // then it signs the EIP-712 digest with a 65-byte low-s signature the contracts' helpers agree with
     const signed = only(outputs) as AttestationSigned
     expect(signed).toBeInstanceOf(AttestationSigned)
-    const typed = toTypedCheckpoint(testCheckpoint())
+    const typed = toTypedCheckpoint(testCheckpoint(), 1)
     expect(signed.digest).toBe(hashCheckpoint({ domain: TEST_DOMAIN, checkpoint: typed }))
     expect(signed.operator).toBe(ME)
     expect(signed.signature).toBe(
@@ -148,7 +158,9 @@ describe("operator core", () => {
     // given a proposal and a read of the operator's RPC that differs from it
     const proposal = propose()
     // when it decides
-    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal, seen)] }])
+    const { outputs, state } = run([
+      { input: proposal, reads: [readFor(proposal, seen), epochFor(proposal)] },
+    ])
     // then it refuses with the reason and a detail naming what it saw, and remembers nothing signed
     const refusal = refusalOf(outputs)
     expect(refusal.reason).toBe(reason)
@@ -164,7 +176,10 @@ describe("operator core", () => {
     // when it decides both
     const { outputs } = run([
       { input: first, reads: [] },
-      { input: second, reads: [readFor(second, { reader: "0x0000000000000000000000000000000000000001" })] },
+      {
+        input: second,
+        reads: [readFor(second, { reader: "0x0000000000000000000000000000000000000001" }), epochFor(second)],
+      },
     ])
     // then both are refused as not finalized: it signs only its own reads
     expect(outputs.map((o) => (o.event as AttestationRefused).reason)).toEqual([
@@ -187,7 +202,7 @@ describe("operator core", () => {
       // given a proposal for a lane outside the configured network
       const proposal = propose(testCheckpoint(lane))
       // when it decides
-      const { outputs } = run([{ input: proposal, reads: [readFor(proposal)] }])
+      const { outputs } = run([{ input: proposal, reads: [readFor(proposal), epochFor(proposal)] }])
       // then it refuses as wrong-network
       const refusal = refusalOf(outputs)
       expect(refusal.reason).toBe("wrong-network")
@@ -198,7 +213,7 @@ describe("operator core", () => {
   it("never signs a second root for the same lane and count, also after a rebuild from its log", () => {
     // given it signed root A at count 5
     const first = propose()
-    const log: Step[] = [{ input: first, reads: [readFor(first)] }]
+    const log: Step[] = [{ input: first, reads: [readFor(first), epochFor(first)] }]
     const before = run(log)
     expect(only(before.outputs)).toBeInstanceOf(AttestationSigned)
     // when a proposal for the same lane and count with root B arrives — even with a read showing B —
@@ -207,7 +222,7 @@ describe("operator core", () => {
       testCheckpoint({ root: OTHER_ROOT }),
       new BlockRef({ number: 41, hash: bytes32("41") }),
     )
-    const step = { input: conflicting, reads: [readFor(conflicting)] }
+    const step = { input: conflicting, reads: [readFor(conflicting), epochFor(conflicting)] }
     const live = run([step], before.state)
     const rebuilt = run([...log, step])
     // then both refuse with conflicting-signature, naming the root it signed
@@ -221,9 +236,9 @@ describe("operator core", () => {
       testCheckpoint({ root: OTHER_ROOT, count: 6 }),
       new BlockRef({ number: 42, hash: bytes32("42") }),
     )
-    expect(only(run([{ input: next, reads: [readFor(next)] }], rebuilt.state).outputs)).toBeInstanceOf(
-      AttestationSigned,
-    )
+    expect(
+      only(run([{ input: next, reads: [readFor(next), epochFor(next)] }], rebuilt.state).outputs),
+    ).toBeInstanceOf(AttestationSigned)
   })
 
   it("signs the same checkpoint proposed again with the same signature", () => {
@@ -232,8 +247,8 @@ describe("operator core", () => {
     // when the same checkpoint is proposed again, read at a later block of a lane that did not move
     const again = propose(testCheckpoint(), new BlockRef({ number: 41, hash: bytes32("41") }))
     const { outputs } = run([
-      { input: first, reads: [readFor(first)] },
-      { input: again, reads: [readFor(again)] },
+      { input: first, reads: [readFor(first), epochFor(first)] },
+      { input: again, reads: [readFor(again), epochFor(again)] },
     ])
     // then it signs again with the byte-identical signature (RFC 6979), as a new event
     expect(outputs).toHaveLength(2)
@@ -265,7 +280,7 @@ describe("operator core", () => {
     // given proposals for counts 1..SIGNED_PER_LANE+10 of one lane, each confirmed by the operator's read
     const steps = Array.from({ length: SIGNED_PER_LANE + 10 }, (_, i) => {
       const proposal = propose(testCheckpoint({ count: i + 1, root: rootAt(i + 1) }))
-      return { input: proposal, reads: [readFor(proposal)] }
+      return { input: proposal, reads: [readFor(proposal), epochFor(proposal)] }
     })
     // when it decides them all
     const { outputs, state } = run(steps)
@@ -279,8 +294,8 @@ describe("operator core", () => {
     const same = propose(testCheckpoint({ count: held, root: rootAt(held) }), BLOCK, new Date(1))
     const later = run(
       [
-        { input: conflicting, reads: [readFor(conflicting)] },
-        { input: same, reads: [readFor(same)] },
+        { input: conflicting, reads: [readFor(conflicting), epochFor(conflicting)] },
+        { input: same, reads: [readFor(same), epochFor(same)] },
       ],
       state,
     )
@@ -289,7 +304,9 @@ describe("operator core", () => {
     expect((later.outputs[0]!.event as AttestationRefused).reason).toBe("conflicting-signature")
     // when a root comes for a count it forgot (the 10 oldest), even the root it signed there
     const forgotten = propose(testCheckpoint({ count: 10, root: rootAt(10) }), BLOCK, new Date(2))
-    const refused = refusalOf(run([{ input: forgotten, reads: [readFor(forgotten)] }], state).outputs)
+    const refused = refusalOf(
+      run([{ input: forgotten, reads: [readFor(forgotten), epochFor(forgotten)] }], state).outputs,
+    )
     // then it refuses: it cannot tell whether it signed another root there
     expect(refused.reason).toBe("conflicting-signature")
     expect(refused.detail).toMatch(/count 10 is at or below .* floor 10/)
@@ -301,7 +318,7 @@ describe("operator core", () => {
     // when one shard's state is updated in place
     const proposal = propose()
     const a = core.initial
-    core.decide(a, proposal, [readFor(proposal)])
+    core.decide(a, proposal, [readFor(proposal), epochFor(proposal)])
     // then a fresh initial state is still empty
     expect(a.signed.size).toBe(1)
     expect(core.initial.signed.size).toBe(0)
@@ -317,13 +334,13 @@ describe("operator core", () => {
       maxBlocksAhead: MAX_BLOCKS_AHEAD,
     })
     const proposal = propose()
-    const [signed] = shadow.decide(shadow.initial, proposal, [readFor(proposal)]).outputs
+    const [signed] = shadow.decide(shadow.initial, proposal, [readFor(proposal), epochFor(proposal)]).outputs
     expect(signed?._tag).toBe("AttestationSigned")
     const event = signed as AttestationSigned
     expect(event.operator).toBe(ME)
     const recovered = recoverCheckpointSigner({
       domain: TEST_DOMAIN,
-      checkpoint: toTypedCheckpoint(event.checkpoint),
+      checkpoint: toTypedCheckpoint(event.checkpoint, event.epoch),
       signature: event.signature as `0x${string}`,
     })
     expect((await recovered).toLowerCase()).not.toBe(ME)
@@ -368,7 +385,9 @@ describe("operator core", () => {
         // given an honest proposal whose block its RPC reached late (it waited, then read)
         const proposal = propose(testCheckpoint(), new BlockRef({ number: blockNumber, hash: bytes32("40") }))
         // when
-        const { outputs } = run([{ input: proposal, reads: [headFor(proposal, 100), readFor(proposal)] }])
+        const { outputs } = run([
+          { input: proposal, reads: [headFor(proposal, 100), readFor(proposal), epochFor(proposal)] },
+        ])
         // then
         expect(only(outputs)).toBeInstanceOf(AttestationSigned)
       },
@@ -382,7 +401,9 @@ describe("operator core", () => {
         headFor(proposal, 1, { chainId: 902 }),
       ]
       // when
-      const { outputs } = run([{ input: proposal, reads: [...planted, readFor(proposal)] }])
+      const { outputs } = run([
+        { input: proposal, reads: [...planted, readFor(proposal), epochFor(proposal)] },
+      ])
       // then it signs on its own read
       expect(only(outputs)).toBeInstanceOf(AttestationSigned)
     })
@@ -406,9 +427,61 @@ describe("operator core", () => {
       // given a proposal whose only read is the Outbox read at its block
       const proposal = propose(testCheckpoint(), FAR)
       // when
-      const { outputs } = run([{ input: proposal, reads: [readFor(proposal)] }])
+      const { outputs } = run([{ input: proposal, reads: [readFor(proposal), epochFor(proposal)] }])
       // then it signs on that read, as the operator did when it recorded it
       expect(only(outputs)).toBeInstanceOf(AttestationSigned)
     })
+  })
+})
+
+describe("operator core: signatures bound to an epoch", () => {
+  const resignOf = (proposal: Envelope, epoch: number): Envelope => {
+    const { checkpoint, previousCount, block } = proposal.event as CheckpointProposed
+    return makeEnvelope(
+      new CheckpointResignRequested({ checkpoint, previousCount, block, epoch, reason: "the Inbox moved" }),
+      { producer: producerOf("attestation-collector", "attestation-collector"), causationId: null, time: T0 },
+    )
+  }
+
+  it("given no read of its own of the destination Inbox's epoch (or only another operator's), when it decides, then it refuses rpc-invalid and signs nothing", () => {
+    const proposal = propose()
+    const alone = refusalOf(run([{ input: proposal, reads: [readFor(proposal)] }]).outputs)
+    expect(alone.reason).toBe("rpc-invalid")
+    expect(alone.detail).toMatch(/destination 902 showed no epoch/)
+    const others = run([
+      {
+        input: proposal,
+        reads: [readFor(proposal), epochFor(proposal, 3, "0x000000000000000000000000000000000000beef")],
+      },
+    ])
+    expect(refusalOf(others.outputs).reason).toBe("rpc-invalid")
+  })
+
+  it("signs under the epoch its own read showed, and that epoch is part of the digest", () => {
+    const proposal = propose()
+    const signed = only(run([{ input: proposal, reads: [readFor(proposal), epochFor(proposal, 4)] }]).outputs)
+    expect(signed).toBeInstanceOf(AttestationSigned)
+    const event = signed as AttestationSigned
+    expect(event.epoch).toBe(4)
+    const under = (epoch: number) =>
+      hashCheckpoint({ domain: TEST_DOMAIN, checkpoint: toTypedCheckpoint(testCheckpoint(), epoch) })
+    expect(event.digest).toBe(under(4))
+    expect(event.digest).not.toBe(under(3))
+  })
+
+  it("given a request to sign again naming an epoch, then it decides it as the proposal, signs the same root under the epoch it read (not the one named), and that is no second root", () => {
+    const proposal = propose()
+    const { outputs, state } = run([{ input: proposal, reads: [readFor(proposal), epochFor(proposal, 1)] }])
+    const request = resignOf(proposal, 9)
+    const again = run([{ input: request, reads: [readFor(request), epochFor(request, 2)] }], state)
+    const [first, second] = [only(outputs), only(again.outputs)] as AttestationSigned[]
+    expect([first!.epoch, second!.epoch]).toEqual([1, 2])
+    expect(second!.checkpoint).toEqual(first!.checkpoint)
+    expect(second!.signature).not.toBe(first!.signature)
+    // A request its own Outbox read refutes is refused like a proposal.
+    const refuted = run([
+      { input: request, reads: [readFor(request, { root: OTHER_ROOT }), epochFor(request, 2)] },
+    ])
+    expect(refusalOf(refuted.outputs).reason).toBe("root-mismatch")
   })
 })

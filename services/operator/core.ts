@@ -26,7 +26,15 @@
  *   5. its own read at the proposal's finalized block must show the same
  *      count, root and block hash (else `not-finalized`, `count-mismatch`,
  *      `root-mismatch`, `block-mismatch`, see `verifyProposal`);
- *   6. it signs the EIP-712 digest and remembers what it signed.
+ *   6. it signs the EIP-712 digest under the epoch its own RPC of the
+ *      destination showed the Inbox trusting (an `InboxEpochRead` of its
+ *      own; none means its RPC showed nothing: `rpc-invalid`), and
+ *      remembers the root it signed.
+ *
+ * A `CheckpointResignRequested` (the collector's: the destination moved
+ * epochs before committing the checkpoint) is decided as the proposal it
+ * repeats, with reads made afresh: the operator signs the root again, under
+ * the epoch it read, never under the one the request names.
  *
  * Invariants:
  * - Never two roots for one `(srcChainId, outbox, dstChainId, count)`: the
@@ -35,9 +43,11 @@
  *   runtime rebuilds the state by folding the same proposals with the same
  *   recorded reads, so the rule holds across restarts and across members of
  *   the operator's group.
- * - The same checkpoint proposed again, and verified again, gets the same
- *   signature (RFC 6979 is deterministic) in a new `AttestationSigned`: a
- *   re-proposal after the collector gave up can still be attested.
+ * - The same checkpoint proposed again, and verified again under the same
+ *   epoch, gets the same signature (RFC 6979 is deterministic) in a new
+ *   `AttestationSigned`: a re-proposal after the collector gave up can
+ *   still be attested. Signing one root under a new epoch is no second
+ *   root: the slot's root is what `SignedRoots` guards.
  * - Other events on the proposals topic (`LaneStalled`) are a no-op: a stall
  *   asks nothing of an operator.
  * - A refusal keeps nothing in the state: the same checkpoint proposed
@@ -61,6 +71,7 @@ import {
   type ChainReadFailed,
   type ChorusEvent,
   type Envelope,
+  type InboxEpochRead,
   type OutboxLaneRead,
   type RegistrySetRead,
   toAddress,
@@ -70,6 +81,7 @@ import { addressOfKey, checkpointDigest, signDigest } from "./sign-checkpoint.ts
 import { decideOperatorSet, SignedSets } from "./sign-operator-set.ts"
 import { SignedRoots } from "./signed-roots.ts"
 import {
+  asToSign,
   blockAheadProblem,
   chainHaltedProblem,
   laneProblem,
@@ -138,8 +150,9 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
         .filter((e): e is RegistrySetRead => e._tag === "RegistrySetRead")
       return { state, outputs: [decideOperatorSet(state.sets, event, registryReads, setContext)] }
     }
-    if (event._tag !== "CheckpointProposed") return { state, outputs: [] }
-    const { checkpoint } = event
+    const toSign = asToSign(event)
+    if (toSign === undefined) return { state, outputs: [] }
+    const { checkpoint } = toSign
     const refuse = (reason: AttestationRefused["reason"], detail: string): Decision<OperatorState> => ({
       state,
       outputs: [new AttestationRefused({ checkpoint, operator, reason, detail })],
@@ -153,25 +166,39 @@ export const makeOperatorCore = (options: OperatorCoreOptions): LaneCore<Operato
 
     const events = reads.map((r) => r.event)
     const haltReads = events.filter((e): e is ChainHaltRead => e._tag === "ChainHaltRead")
-    const halted = chainHaltedProblem(event, haltReads, operator)
+    const halted = chainHaltedProblem(toSign, haltReads, operator)
     if (halted !== undefined) return refuse("chain-halted", halted)
 
     const heads = events.filter((e): e is ChainHeadRead => e._tag === "ChainHeadRead")
-    const ahead = blockAheadProblem(event, heads, operator, maxBlocksAhead)
+    const ahead = blockAheadProblem(toSign, heads, operator, maxBlocksAhead)
     if (ahead !== undefined) return refuse("not-finalized", ahead)
 
     const outboxReads = events.filter((e): e is OutboxLaneRead => e._tag === "OutboxLaneRead")
     const failures = events.filter((e): e is ChainReadFailed => e._tag === "ChainReadFailed")
-    const invalid = outboxReads.length === 0 ? rpcInvalidProblem(event, failures, operator) : undefined
+    const invalid = outboxReads.length === 0 ? rpcInvalidProblem(toSign, failures, operator) : undefined
     if (invalid !== undefined) return refuse("rpc-invalid", invalid)
 
-    const verification = verifyProposal(event, outboxReads, operator)
+    const verification = verifyProposal(toSign, outboxReads, operator)
     if (verification.result !== "verified") return refuse(verification.result, verification.detail)
 
-    const digest = checkpointDigest(domain, checkpoint)
+    const epochRead = events.find(
+      (e): e is InboxEpochRead =>
+        e._tag === "InboxEpochRead" &&
+        e.reader === operator &&
+        e.lane.dstChainId === checkpoint.dstChainId &&
+        e.lane.srcChainId === checkpoint.srcChainId,
+    )
+    if (epochRead === undefined) {
+      return refuse(
+        "rpc-invalid",
+        `its own RPC of destination ${checkpoint.dstChainId} showed no epoch for the Inbox in time, so it cannot name the set it signs under`,
+      )
+    }
+    const { epoch } = epochRead
+    const digest = checkpointDigest(domain, checkpoint, epoch)
     const signature = signDigest(options.privateKey, digest)
     state.signed.remember(checkpoint)
-    const outputs: ChorusEvent[] = [new AttestationSigned({ checkpoint, digest, operator, signature })]
+    const outputs: ChorusEvent[] = [new AttestationSigned({ checkpoint, epoch, digest, operator, signature })]
     return { state, outputs }
   }
 

@@ -21,8 +21,9 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
   description:
     "One per restaked operator: verifies a proposal, or an operator-set update, on its own RPC and signs it, or refuses with a reason.",
   group: "chorus.operator.{operator}",
-  // Operator-set updates beside proposals, co-partitioned: one core, one group, one rebuild.
-  consumes: [TOPICS.checkpointsProposed.name, TOPICS.operatorSets.name],
+  // Operator-set updates and the collector's requests to sign again beside proposals, co-partitioned: one core,
+  // one group, one rebuild.
+  consumes: [TOPICS.checkpointsProposed.name, TOPICS.checkpointsResign.name, TOPICS.operatorSets.name],
   // Its recorded reads (rebuilds), and which source chains are halted (`services/runtime/chain-halts.ts`).
   reads: [TOPICS.laneReads.name, TOPICS.chainHalts.name],
   writes: [
@@ -32,7 +33,7 @@ export const operator = defineService<ServiceInstance & { readonly operator: Ope
     TOPICS.deadLetters.name,
   ],
   external:
-    "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block (none for a chain halted on the log); its own hub RPC: the registry's set at its finalized head, for an update",
+    "the operator's own source chain RPC: the Outbox's lane root and count at the proposal's block (none for a chain halted on the log); its own destination RPC: the Inbox's epoch, to sign under; its own hub RPC: the registry's set at its finalized head, for an update",
   single: false,
   instances: (config) =>
     requireSome(

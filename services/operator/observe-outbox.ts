@@ -3,7 +3,8 @@
  * chain for a proposal, recorded as events the core decides on. A replay
  * feeds the same records back, so it decides the same way with no RPC call.
  *
- * Pipeline, per proposal it could sign:
+ * Pipeline, per proposal it could sign (or request to sign one again, read
+ * the same way):
  *   0. its source chain's halt, as `chorus.chain.halts` says (`halts`,
  *      refreshed for every proposal): a chain halted on the log is recorded
  *      as a `ChainHaltRead` and nothing else is read, so the core refuses
@@ -99,7 +100,6 @@ import {
   ChainReadFailed,
   ChainReadRecovered,
   type Checkpoint,
-  type CheckpointProposed,
   type ChorusEvent,
   type Envelope,
   HaltSeen,
@@ -112,7 +112,7 @@ import type { ChainConfig } from "../config/index.ts"
 import type { ChainHaltsView, ServiceLogger } from "../runtime/index.ts"
 import type { OperatorState } from "./core.ts"
 import { OperatorStoppedError } from "./errors.ts"
-import { laneProblem, verifyProposal } from "./verify-proposal.ts"
+import { asToSign, laneProblem, type ToSign, verifyProposal } from "./verify-proposal.ts"
 
 export interface OutboxObserverOptions {
   /** The operator's wire-form address: the `reader` of its reads. */
@@ -215,9 +215,9 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
   }
 
   /** The proposal, if it is one the core would read for: not outside the network, no conflicting root. */
-  const toRead = (state: Pick<OperatorState, "signed">, input: Envelope): CheckpointProposed | undefined => {
-    const event = input.event
-    if (event._tag !== "CheckpointProposed") return undefined
+  const toRead = (state: Pick<OperatorState, "signed">, input: Envelope): ToSign | undefined => {
+    const event = asToSign(input.event)
+    if (event === undefined) return undefined
     const { checkpoint } = event
     if (laneProblem(chains, checkpoint) !== undefined) return undefined
     if (state.signed.conflict(checkpoint) !== undefined) return undefined
@@ -227,7 +227,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
   /** Resumes already recorded, by lane and resume: one `ChainHaltRead` of a resume per lane is enough. */
   const resumesRecorded = new Set<string>()
   /** What the log says of the proposal's source chain, when there is something to record (see step 0). */
-  const haltRead = async (proposal: CheckpointProposed, input: Envelope): Promise<ChainHaltRead | null> => {
+  const haltRead = async (proposal: ToSign, input: Envelope): Promise<ChainHaltRead | null> => {
     if (options.halts === undefined) return null
     await options.halts.refresh()
     const { checkpoint } = proposal
@@ -269,7 +269,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
     })
   }
 
-  const observe = async (event: CheckpointProposed, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
+  const observe = async (event: ToSign, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     const { checkpoint, block } = event
 
     const chain = chains.find((c) => c.chainId === checkpoint.srcChainId)!
@@ -423,10 +423,7 @@ export const makeOutboxObserver = (options: OutboxObserverOptions) => {
   }
 
   /** The proposal's chain reads; a read given up on (its answers did not decode) is what the core refuses on. */
-  const observeChain = async (
-    proposal: CheckpointProposed,
-    input: Envelope,
-  ): Promise<ReadonlyArray<ChorusEvent>> => {
+  const observeChain = async (proposal: ToSign, input: Envelope): Promise<ReadonlyArray<ChorusEvent>> => {
     try {
       return await observe(proposal, input)
     } catch (error) {

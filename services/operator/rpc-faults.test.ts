@@ -24,7 +24,13 @@ import {
   makeEnvelope,
   toAddress,
 } from "../../schemas/index.ts"
-import { proposalOf, TEST_DOMAIN, TEST_LANE, testCheckpoint } from "../../test/fixtures/checkpoint.ts"
+import {
+  inboxEpochReadOf,
+  proposalOf,
+  TEST_DOMAIN,
+  TEST_LANE,
+  testCheckpoint,
+} from "../../test/fixtures/checkpoint.ts"
 import { jsonLogger, producerOf } from "../runtime/index.ts"
 import { makeOperatorCore } from "./core.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
@@ -104,7 +110,10 @@ const setup = (options: { unreachableAfterMs?: number; finalityWaitMs?: number }
     core.decide(
       core.initial,
       proposal,
-      reads.map((event) => makeEnvelope(event, { producer, causationId: proposal.id, time: T0 })),
+      // The destination's epoch, read beside the source chain's (`observe-inbox-epoch.ts`), is not under test here.
+      [...reads, inboxEpochReadOf(proposal, ME)].map((event) =>
+        makeEnvelope(event, { producer, causationId: proposal.id, time: T0 }),
+      ),
     ).outputs
   return { chain, rpc, observe, decide, lines, recorded }
 }

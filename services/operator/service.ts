@@ -21,8 +21,10 @@ import {
 import { makeOperatorCore, type OperatorState } from "./core.ts"
 import { operator as definition } from "./definition.ts"
 import { OperatorConfigError } from "./errors.ts"
+import { makeInboxEpochObserver } from "./observe-inbox-epoch.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
 import { makeRegistryObserver } from "./observe-registry.ts"
+import { asToSign, verifyProposal } from "./verify-proposal.ts"
 
 export interface StartOperatorDeps {
   readonly bus: BusPort
@@ -116,6 +118,27 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     // Which source chains are halted on the log: nothing of them is signed until a resume lifts the halt.
     halts: chainHaltsView(bus, logger),
   })
+  const observeInboxEpoch = makeInboxEpochObserver({
+    operator: toAddress(address),
+    chains: config.chains,
+    readerFor: (chainId) => chains.reader(chainId),
+    finalityWaitMs: operator.finalityWaitMs,
+    rpcFaults: config.rpc,
+    logger,
+    signal: abort.signal,
+  })
+  /** The source-chain reads, then, only for a checkpoint they verify, the destination Inbox's epoch to sign under. */
+  const observeToSign = async (
+    state: OperatorState,
+    input: Envelope,
+  ): Promise<ReadonlyArray<ChorusEvent>> => {
+    const reads = await observeOutbox(state, input)
+    const toSign = asToSign(input.event)
+    if (toSign === undefined) return reads
+    const laneReads = reads.filter((e) => e._tag === "OutboxLaneRead")
+    if (verifyProposal(toSign, laneReads, toAddress(address)).result !== "verified") return reads
+    return [...reads, ...(await observeInboxEpoch(toSign))]
+  }
   const hub = { chainId: config.network.registryChainId, registry: toAddress(config.network.registry) }
   // Without the hub chain among its chains it cannot verify an update, so it reads nothing and refuses.
   const observeRegistry: (input: Envelope) => Promise<ReadonlyArray<ChorusEvent>> = config.chains.some(
@@ -139,7 +162,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     inputs: definition.consumes,
     core: operatorCoreFor(config, operator),
     observe: (state, input) =>
-      input.event._tag === "OperatorSetObserved" ? observeRegistry(input) : observeOutbox(state, input),
+      input.event._tag === "OperatorSetObserved" ? observeRegistry(input) : observeToSign(state, input),
     logger,
     onOutput: (envelope) => {
       const event = envelope.event

@@ -23,19 +23,20 @@ import { signDigestBytes } from "../../crypto/secp256k1.ts"
 import { type Address, Bytes32, type Checkpoint, Hex, toAddress } from "../../schemas/index.ts"
 
 /**
- * A checkpoint event's fields in the shape the EIP-712 helpers take (chain ids as bigint).
+ * A checkpoint event's fields, signed under `epoch`, in the shape the EIP-712 helpers take (chain ids as bigint).
  *
  * @example
  * ```ts
- * hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(proposal.checkpoint) })
+ * hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(proposal.checkpoint, 2) })
  * ```
  */
-export const toTypedCheckpoint = (checkpoint: Checkpoint): TypedCheckpoint => ({
+export const toTypedCheckpoint = (checkpoint: Checkpoint, epoch: number): TypedCheckpoint => ({
   srcChainId: BigInt(checkpoint.srcChainId),
   outbox: asViemHex(checkpoint.outbox),
   dstChainId: BigInt(checkpoint.dstChainId),
   root: asViemHex(checkpoint.root),
   count: checkpoint.count,
+  epoch: BigInt(epoch),
 })
 
 /**
@@ -49,22 +50,22 @@ export const toTypedCheckpoint = (checkpoint: Checkpoint): TypedCheckpoint => ({
 export const asViemHex = (value: string): ViemHex => value as ViemHex
 
 /**
- * The EIP-712 digest of a checkpoint under a network's domain, in wire form.
+ * The EIP-712 digest of a checkpoint signed under `epoch`, under a network's domain, in wire form.
  *
  * @example
  * ```ts
- * const digest = checkpointDigest(domain, proposal.checkpoint)
+ * const digest = checkpointDigest(domain, proposal.checkpoint, 2)
  * ```
  */
-export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoint): Bytes32 =>
-  Bytes32.make(hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(checkpoint) }).toLowerCase())
+export const checkpointDigest = (domain: CheckpointDomain, checkpoint: Checkpoint, epoch: number): Bytes32 =>
+  Bytes32.make(hashCheckpoint({ domain, checkpoint: toTypedCheckpoint(checkpoint, epoch) }).toLowerCase())
 
 /**
  * Signs a 32-byte digest: deterministic (RFC 6979), low s, `r ‖ s ‖ v` with v = 27/28.
  *
  * @example
  * ```ts
- * const signature = signDigest(privateKey, checkpointDigest(domain, checkpoint))
+ * const signature = signDigest(privateKey, checkpointDigest(domain, checkpoint, epoch))
  * ```
  */
 export const signDigest = (privateKey: ViemHex, digest: Bytes32): Hex => {

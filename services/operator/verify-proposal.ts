@@ -20,9 +20,29 @@ import type {
   ChainHeadRead,
   ChainReadFailed,
   CheckpointProposed,
+  CheckpointResignRequested,
   OutboxLaneRead,
   RefusalReason,
 } from "../../schemas/index.ts"
+
+/**
+ * What an operator is asked to sign: a proposal, or the collector's request to sign one again after its
+ * destination moved epochs. Both are read and checked the same way, on the operator's own RPC.
+ */
+export type ToSign = CheckpointProposed | CheckpointResignRequested
+
+/**
+ * The input as something to sign, if it is one.
+ *
+ * @example
+ * ```ts
+ * const toSign = asToSign(input.event) // undefined for a stall, a rejection or a set record
+ * ```
+ */
+export const asToSign = (event: { readonly _tag: string }): ToSign | undefined =>
+  event._tag === "CheckpointProposed" || event._tag === "CheckpointResignRequested"
+    ? (event as ToSign)
+    : undefined
 
 /** A configured chain, as far as the operator's checks need it. */
 export interface OperatorChain {
@@ -78,7 +98,7 @@ export const laneProblem = (
  * ```
  */
 export const blockAheadProblem = (
-  proposal: CheckpointProposed,
+  proposal: ToSign,
   heads: ReadonlyArray<ChainHeadRead>,
   reader: string,
   maxBlocksAhead: number,
@@ -105,7 +125,7 @@ export const blockAheadProblem = (
  * ```
  */
 export const rpcInvalidProblem = (
-  proposal: CheckpointProposed,
+  proposal: ToSign,
   failures: ReadonlyArray<ChainReadFailed>,
   reader: string,
 ): string | undefined => {
@@ -131,7 +151,7 @@ export const rpcInvalidProblem = (
  * ```
  */
 export const chainHaltedProblem = (
-  proposal: CheckpointProposed,
+  proposal: ToSign,
   reads: ReadonlyArray<ChainHaltRead>,
   reader: string,
 ): string | undefined => {
@@ -159,7 +179,7 @@ export const chainHaltedProblem = (
  * ```
  */
 export const verifyProposal = (
-  proposal: CheckpointProposed,
+  proposal: ToSign,
   reads: ReadonlyArray<OutboxLaneRead>,
   reader: string,
 ): Verification => {

@@ -269,6 +269,7 @@ describe("makeMessageResolver", () => {
     const signed = makeEnvelope(
       new AttestationSigned({
         checkpoint,
+        epoch: 1,
         digest: hashOf("digest"),
         operator: Address.make(`0x${"0b".repeat(20)}`),
         signature: Hex.make(`0x${"11".repeat(65)}`),

@@ -176,6 +176,7 @@ describe("diffFields", () => {
       makeEnvelope(
         new AttestationSigned({
           checkpoint: new Checkpoint({ ...checkpoint(12), root: hash(root) }),
+          epoch: 1,
           digest: hash(0xd),
           operator: Address.make("0x000000000000000000000000000000000000000a"),
           signature: Hex.make(signature),

@@ -71,6 +71,7 @@ describe("replayTargets", () => {
     ])
     expect(collector!.outputs).toEqual([
       TOPICS.checkpointsAttested.name,
+      TOPICS.checkpointsResign.name,
       TOPICS.attestationVerdicts.name,
       TOPICS.evidence.name,
       TOPICS.operatorSetsAttested.name,

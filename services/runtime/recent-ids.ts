@@ -62,6 +62,9 @@ export const keyedHash = (words: Uint32Array, offset: number, key: Uint32Array):
   let h = 0
   for (let i = 0; i < WORDS; i++) {
     h = Math.imul(h ^ words[offset + i]!, key[i]!)
+    // A second, fixed multiply: with the key's alone, a rare key (about one in a thousand) leaves the top bits of
+    // a word poorly mixed into the low ones, and such ids crowd into a fraction of the slots.
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)
     h ^= h >>> 16
   }
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)

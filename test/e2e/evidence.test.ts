@@ -67,9 +67,9 @@ describe("evidence of equivocation, from the bus to the hub", () => {
       abi: operatorRegistryAbi,
       functionName: "proveEquivocation",
       args: [
-        toTypedCheckpoint(evidence!.first.checkpoint),
+        toTypedCheckpoint(evidence!.first.checkpoint, evidence!.first.epoch),
         evidence!.first.signature as `0x${string}`,
-        toTypedCheckpoint(evidence!.second.checkpoint),
+        toTypedCheckpoint(evidence!.second.checkpoint, evidence!.second.epoch),
         evidence!.second.signature as `0x${string}`,
       ],
       chain: null,

@@ -13,10 +13,11 @@ import { describe, expect, it } from "vitest"
 import { waitFor } from "../../bus/contract/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { Devnet } from "../../cli/devnet/devnet.ts"
+import type { SentMessage } from "../../cli/devnet/traffic.ts"
 import type { DevnetChain } from "../../cli/devnet/world.ts"
 import { ANVIL_KEYS } from "../../cli/devnet/world.ts"
 import { inboxAbi, operatorRegistryAbi, readOperatorSet } from "../../contracts/index.ts"
-import type { OperatorSetApplied } from "../../schemas/index.ts"
+import type { CheckpointResignRequested, OperatorSetApplied } from "../../schemas/index.ts"
 import { submitterIdentity } from "../../services/config/index.ts"
 import { TOPICS } from "../../topology/index.ts"
 import { runCli } from "../fixtures/run-cli.ts"
@@ -25,6 +26,8 @@ import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 describe("attested rotation of the operator set, from the hub registry to every Inbox", () => {
   const net = useEmbeddedDevnet("rotation")
+  /** What the tests before sent on the same devnet: the tracker and the recipients hold those too. */
+  const earlier: SentMessage[] = []
 
   const inboxSet = async (chain: Devnet["world"]["chains"][number]) => {
     const [operators, weights, thresholdBps, , , epoch] = await chain.client.readContract({
@@ -121,10 +124,11 @@ describe("attested rotation of the operator set, from the hub registry to every 
 
     // And the relay went on: every message sent before, during and after the change reached its recipient once
     // (a checkpoint attested under the old set and refused by an Inbox that moved on is attested again).
-    await expectDeliveredExactlyOnce(devnet, await sending, { timeoutMs: 150_000 })
+    earlier.push(...(await sending))
+    await expectDeliveredExactlyOnce(devnet, earlier, { timeoutMs: 150_000 })
   }, 360_000)
 
-  it("catches up an Inbox two epochs behind in one update, signed by the set it still trusts", async () => {
+  it("catches up an Inbox two epochs behind in one update, signed by the set it still trusts, and has the checkpoints attested under its old epoch signed again: every message in flight lands once", async () => {
     const { devnet } = net
     const { world } = devnet
     const hub = world.chains[0]!
@@ -136,6 +140,19 @@ describe("attested rotation of the operator set, from the hub registry to every 
     await unit.running?.stop()
     unit.running = undefined
     const from = (await inboxSet(lagging)).epoch
+    // and messages towards it attested under the epoch it trusts now, before the hub changes
+    const sent = await devnet.send({ messages: 6, rate: 6, firstIndex: earlier.length })
+    const toLagging = new Set(sent.filter((m) => m.dstChainId === lagging.chainId).map((m) => m.index))
+    expect(toLagging.size).toBeGreaterThan(0)
+    await waitFor(
+      "the lagging chain's messages were attested under its old epoch",
+      async () => {
+        await devnet.poll()
+        const tracked = devnet.tracker.messages().filter((m) => toLagging.has(m.sent.index))
+        return tracked.length === toLagging.size && tracked.every((m) => m.attestedAt !== undefined)
+      },
+      { timeoutMs: 60_000 },
+    )
     const owner = createWalletClient({
       account: privateKeyToAccount(ANVIL_KEYS.deployer),
       transport: http(hub.rpcUrl),
@@ -180,5 +197,35 @@ describe("attested rotation of the operator set, from the hub registry to every 
     const set = await inboxSet(lagging)
     expect(set.weights).toEqual(target.weights)
     expect(set.thresholdBps).toBe(6_000)
+
+    // And every message lands once: the lagging Inbox refused the old epoch's quorum (EpochLeft), the collector
+    // asked the operators to sign again, and the Inbox committed under the hub's epoch.
+    await expectDeliveredExactlyOnce(devnet, [...earlier, ...sent], { timeoutMs: 150_000 })
+    // Ground truth on the lagging Inbox: every quorum it took after the update was signed under the hub's epoch.
+    const lastUpdate = updates.at(-1)!.blockNumber
+    const landed = await lagging.client.getContractEvents({
+      address: lagging.inbox,
+      abi: inboxAbi,
+      fromBlock: lastUpdate + 1n,
+    })
+    const quorumEpochs: bigint[] = []
+    for (const hash of new Set(landed.map((e) => e.transactionHash))) {
+      const { input } = await lagging.client.getTransaction({ hash })
+      const call = decodeFunctionData({ abi: inboxAbi, data: input })
+      if (call.functionName === "commit" || call.functionName === "commitAndDeliver")
+        quorumEpochs.push((call.args[0] as { readonly epoch: bigint }).epoch)
+    }
+    expect(quorumEpochs.length).toBeGreaterThan(0)
+    expect(new Set(quorumEpochs)).toEqual(new Set([target.epoch]))
+    const requests: CheckpointResignRequested[] = []
+    for await (const read of readEvents(devnet.bus, {
+      topic: TOPICS.checkpointsResign.name,
+      from: "earliest",
+    }))
+      if (read.ok && read.envelope.event._tag === "CheckpointResignRequested")
+        requests.push(read.envelope.event)
+    expect(
+      requests.some((r) => r.checkpoint.dstChainId === lagging.chainId && r.epoch === Number(target.epoch)),
+    ).toBe(true)
   }, 360_000)
 })

@@ -77,6 +77,23 @@ describe("topology: what each service does on the bus is what its definition dec
       { timeoutMs: 60_000 },
     )
 
+    // One destination's submitter is down while messages towards it are attested under the epoch its Inbox trusts.
+    const lagging = devnet.world.chains[2]!
+    const submitterName = `submitter/${lagging.chainId}`
+    await running.find((s) => s.name === submitterName)!.stop()
+    running = running.filter((s) => s.name !== submitterName)
+    const inFlight = await devnet.send({ messages: 6, rate: 6, firstIndex: sent.length })
+    const toLagging = new Set(inFlight.filter((m) => m.dstChainId === lagging.chainId).map((m) => m.index))
+    await waitFor(
+      "the messages towards the stopped submitter's chain were attested",
+      async () => {
+        await devnet.poll()
+        const tracked = devnet.tracker.messages().filter((m) => toLagging.has(m.sent.index))
+        return tracked.length === toLagging.size && tracked.every((m) => m.attestedAt !== undefined)
+      },
+      { timeoutMs: 60_000 },
+    )
+
     // The hub's owner changes the threshold: the set flow carries it, and the collector attests it per Inbox.
     const owner = createWalletClient({
       account: privateKeyToAccount(ANVIL_KEYS.deployer),
@@ -95,6 +112,20 @@ describe("topology: what each service does on the bus is what its definition dec
       () => uses.get("attestation-collector")!.written.has(TOPICS.operatorSetsAttested.name),
       { timeoutMs: 60_000 },
     )
+    // The submitter comes back: its Inbox moves, refuses the old epoch's quorum, and the collector asks the
+    // operators to sign those checkpoints again under the new epoch.
+    running.push(
+      ...(await startServices({
+        bus: devnet.bus,
+        config: devnet.config,
+        logger: quietLogger(),
+        service: "submitter",
+        instance: String(lagging.chainId),
+        busFor: (service) => recordingBus(devnet.bus, uses.get(service)!),
+      })),
+    )
+    await expectDeliveredExactlyOnce(devnet, [...sent, ...inFlight], { timeoutMs: 120_000 })
+    expect(uses.get("attestation-collector")!.written.has(TOPICS.checkpointsResign.name)).toBe(true)
 
     // A restart of every service: lane services rebuild their shards from the log and its recorded reads.
     await Promise.all(running.map((s) => s.stop()))

@@ -20,7 +20,12 @@ import type { PlannedAction, SingleProof } from "../core/index.ts"
 export const inboxCallOf = (action: PlannedAction): InboxCall => {
   switch (action.kind) {
     case "commit":
-      return { kind: "commit", checkpoint: action.checkpoint, signatures: action.signatures }
+      return {
+        kind: "commit",
+        checkpoint: action.checkpoint,
+        epoch: action.epoch,
+        signatures: action.signatures,
+      }
     case "deliver":
       return {
         kind: "deliver",
@@ -34,6 +39,7 @@ export const inboxCallOf = (action: PlannedAction): InboxCall => {
       return {
         kind: "commitAndDeliver",
         checkpoint: action.checkpoint,
+        epoch: action.epoch,
         signatures: action.signatures,
         start: action.start,
         messages: action.messages,

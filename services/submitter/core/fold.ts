@@ -307,7 +307,7 @@ const onAttested = (state: SubmitterState, event: CheckpointAttested, id: EventI
   // A new attestation of a root the Inbox refused (say, after the operator set changed) makes it usable again.
   if (entry.attestation !== null && (entry.refused === null || entry.attestation.id === id)) return
   if (entry.attestation !== null) state.attestations.delete(entry.attestation.id)
-  entry.attestation = { id, time, signatures: event.signatures }
+  entry.attestation = { id, time, epoch: event.epoch, signatures: event.signatures }
   entry.refused = null
   state.attestations.set(id, { laneId: lane.id, root: event.checkpoint.root })
   for (const start of lane.alternates.keys()) promote(lane, start)

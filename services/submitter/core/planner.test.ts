@@ -332,6 +332,34 @@ describe("planActions", () => {
     ])
   })
 
+  it("given a commitAndDeliver refused because the Inbox left the epoch its quorum signed under (EpochLeft), then the root waits for the signatures under the new epoch and the messages are not parked; one not reached yet (EpochNotReached) is tried again as it is", () => {
+    const attested = lane.attested(2)
+    const refusedWith = (errorName: "EpochLeft" | "EpochNotReached") => [
+      attested,
+      ...lane.chunks(0, 2, 2),
+      lane.failed(attested.id, {
+        action: "commitAndDeliver",
+        ids: lane.ids.slice(0, 2),
+        tx: null,
+        revertData: encodeErrorResult({ abi: inboxAbi, errorName, args: [1n, 2n] }),
+      }),
+    ]
+    // EpochLeft: the root is refused, its messages wait for the collector's new attestation under epoch 2
+    const left = refusedWith("EpochLeft")
+    expect(plan(left).waiting).toMatchObject([{ kind: "root-refused", root: attested.event.checkpoint.root }])
+    const resigned = lane.attested(2, 100, [
+      new Signature({
+        signer: Address.make(`0x${"02".repeat(20)}`),
+        signature: Hex.make(`0x${"33".repeat(65)}`),
+      }),
+    ])
+    expect(plan([...left, resigned], undefined, T0 + 100).actions.map(summary)).toEqual([
+      "commitAndDeliver[0,2)@2",
+    ])
+    // EpochNotReached: nothing is refused, the same work goes again (its update lands first)
+    expect(plan(refusedWith("EpochNotReached")).actions.map(summary)).toEqual(["commitAndDeliver[0,2)@2"])
+  })
+
   it("ignores other destinations and single proofs (kept for retries)", () => {
     const other = makeLaneFixture({
       srcChainId: 777,

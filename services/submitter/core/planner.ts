@@ -76,7 +76,7 @@ import type {
 import { computeRangeRoot } from "../../proof-builder/merkle/index.ts"
 import type { ChainHalt, ChainResume } from "../../runtime/chain-halts.ts"
 import { mergeRangeProofs, narrowRangeProofTo, ProofShapeError } from "./proofs.ts"
-import type { CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
+import type { Attestation, CheckpointEntry, Chunk, LaneState, SubmitterState } from "./state.ts"
 
 export interface PlannerConfig {
   /** Close a batch at this many messages… */
@@ -100,6 +100,8 @@ interface ActionBase {
 export interface CommitAction extends ActionBase {
   readonly kind: "commit"
   readonly checkpoint: Checkpoint
+  /** The epoch the signatures were made under. */
+  readonly epoch: number
   readonly signatures: ReadonlyArray<Signature>
 }
 
@@ -108,7 +110,8 @@ export interface DeliverAction extends ActionBase {
   readonly kind: "deliver" | "commitAndDeliver"
   /** The checkpoint the proof is against (the batch's last chunk's). */
   readonly checkpoint: Checkpoint
-  /** The quorum, for `commitAndDeliver`; empty for `deliver`. */
+  /** The quorum and the epoch it signed under, for `commitAndDeliver`; empty (and 0) for `deliver`. */
+  readonly epoch: number
   readonly signatures: ReadonlyArray<Signature>
   /** The chunks the messages come from (the first and last may hold more than the messages sent). */
   readonly chunks: ReadonlyArray<Chunk>
@@ -350,18 +353,11 @@ const planLane = (
     const base = { laneId: lane.id, lane: lane.lane, readyAt: oldest }
     const attestation = target.attestation
     if (committed.has(target.checkpoint.root) || attestation === null) {
-      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, [])))
+      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, null)))
     } else if (batchEnd >= target.checkpoint.count) {
       actions.push(
         narrow(
-          deliverAction(
-            base,
-            "commitAndDeliver",
-            batch,
-            target.checkpoint,
-            attestation.signatures,
-            attestation.id,
-          ),
+          deliverAction(base, "commitAndDeliver", batch, target.checkpoint, attestation, attestation.id),
         ),
       )
     } else {
@@ -370,9 +366,10 @@ const planLane = (
         kind: "commit",
         origin: attestation.id,
         checkpoint: target.checkpoint,
+        epoch: attestation.epoch,
         signatures: attestation.signatures,
       })
-      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, [])))
+      actions.push(narrow(deliverAction(base, "deliver", batch, target.checkpoint, null)))
     }
     committed.add(target.checkpoint.root)
     // What comes after a part cut short depends on how it settles.
@@ -531,6 +528,7 @@ export const reshapeDelivery = (
     kind,
     // A plain deliver is the chunks' work, whoever attested the root; a commit is the attestation's.
     origin: kind === "deliver" && action.kind !== "deliver" ? chunks[0]!.id : action.origin,
+    epoch: kind === "deliver" ? 0 : action.epoch,
     signatures: kind === "deliver" ? [] : action.signatures,
     chunks,
     start: from,
@@ -545,14 +543,16 @@ const deliverAction = (
   kind: DeliverAction["kind"],
   batch: ReadonlyArray<Chunk>,
   checkpoint: Checkpoint,
-  signatures: ReadonlyArray<Signature>,
+  /** The quorum of a `commitAndDeliver`; null for a `deliver`. */
+  quorum: Pick<Attestation, "epoch" | "signatures"> | null,
   origin: EventId = batch[0]!.id,
 ): DeliverAction => ({
   ...base,
   kind,
   origin,
   checkpoint,
-  signatures,
+  epoch: quorum?.epoch ?? 0,
+  signatures: quorum?.signatures ?? [],
   chunks: batch,
   start: batch[0]!.start,
   messages: batch.flatMap((c) => c.messages),

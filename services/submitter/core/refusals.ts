@@ -1,12 +1,14 @@
 /**
  * What an Inbox refusal means for the work it refused, by custom error:
  *
- * - Temporary ("not now"): the Inbox or the source is paused, or the Inbox
- *   has no operator set yet. The work stays queued and goes again once the
- *   owner lifts the condition.
+ * - Temporary ("not now"): the Inbox or the source is paused, the Inbox
+ *   has no operator set yet, or the checkpoint was signed under an epoch the
+ *   Inbox has not reached (its update lands first). The work stays queued
+ *   and goes again once the condition is lifted.
  * - The checkpoint's fault: its quorum does not hold on this Inbox (stake,
- *   signers, signatures), or the Inbox's owner revoked it. The root is refused — its messages wait for a new
- *   attestation of it or of a later checkpoint — but the messages are not.
+ *   signers, signatures, or an epoch the Inbox left), or the Inbox's owner revoked it. The root is refused — its
+ *   messages wait for a new attestation of it (the collector has it signed again under the Inbox's epoch) or of a
+ *   later checkpoint — but the messages are not.
  * - Short of gas in an included transaction (`InsufficientGas` at execution,
  *   not at the estimate): the estimate, made before the transactions ahead
  *   of it landed, no longer held. The batch is estimated again, once.
@@ -18,7 +20,12 @@
  */
 import { toFunctionSelector } from "viem"
 
-const TRANSIENT = ["InboxPaused()", "SourcePaused(uint64)", "OperatorSetNotConfigured()"] as const
+const TRANSIENT = [
+  "InboxPaused()",
+  "SourcePaused(uint64)",
+  "OperatorSetNotConfigured()",
+  "EpochNotReached(uint64,uint64)",
+] as const
 
 const CHECKPOINT = [
   "EmptyCheckpoint()",
@@ -29,6 +36,8 @@ const CHECKPOINT = [
   "DuplicateSigner(uint256,address)",
   "UnknownSigner(uint256,address)",
   "InsufficientStake(uint256,uint256)",
+  // Signed under an epoch the Inbox left: its messages wait for the signatures under the new one.
+  "EpochLeft(uint64,uint64)",
   // The Inbox's owner revoked this root for good: its messages wait for a later checkpoint.
   "RevokedRoot(bytes32)",
 ] as const

@@ -30,6 +30,8 @@ export interface Attestation {
   readonly id: EventId
   /** Envelope time, ms since the epoch. */
   readonly time: number
+  /** The epoch its signatures were made under. */
+  readonly epoch: number
   readonly signatures: ReadonlyArray<Signature>
 }
 

@@ -160,6 +160,8 @@ export const startDestination = async () => {
         dstChainId: BigInt(c.dstChainId),
         root: c.root as Hex,
         count: c.count,
+        // The fixture's Inbox is at its first set's epoch, as the attestations the lane fixture makes say.
+        epoch: 1n,
       }
       const signed = await Promise.all(
         signers.map(async (account) => ({

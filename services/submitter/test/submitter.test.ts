@@ -88,7 +88,7 @@ const deliverAsAnotherRelayer = async (
     abi: inboxAbi,
     functionName: "commitAndDeliver",
     args: [
-      { srcChainId, outbox, dstChainId, root, count: checkpoint.count },
+      { srcChainId, outbox, dstChainId, root, count: checkpoint.count, epoch: 1n },
       packSignatures(signatures.map((s) => ({ signer: asHex(s.signer), signature: asHex(s.signature) }))),
       start,
       packed,

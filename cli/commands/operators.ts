@@ -79,8 +79,10 @@ export const operators: Command = {
     "The hub registry (network.registry on network.registryChainId) is the one source of the set; an Inbox",
     "whose epoch is below it is behind, and the update to the hub's epoch is pending there. Each operator's",
     "record comes from the log: its signatures and refusals, the collector's verdicts on its signatures",
-    "(accepted, late, duplicate, unknown-signer, invalid), and evidence of equivocation (its signatures over",
-    "two roots for one lane and count, on chorus.evidence: the pair OperatorRegistry.proveEquivocation takes).",
+    "(accepted, late, duplicate, unknown-signer, stale-epoch, invalid), and evidence on chorus.evidence: of",
+    "equivocation (its signatures over two roots for one lane and count: the pair OperatorRegistry.proveEquivocation",
+    "takes), and of invalid attestation (its signature over a root its source chain never had at that count, which",
+    "the source chain's CheckpointFraudProofs shows, and OperatorRegistry.proveInvalidAttestation for a hub lane).",
     "Each update to an epoch is shown as the log tells it: when the set-watcher recorded the hub's set (again while",
     "an Inbox lagged it), which operators signed it and which refused and why, and per Inbox the collector's",
     "attestation and the submitter's transaction (applied with its gas, or refused with the reason).",
@@ -182,7 +184,9 @@ export const operators: Command = {
           )
           for (const evidence of record.evidence)
             out(
-              `    EVIDENCE: two roots for checkpoint #${evidence.count} of lane ${evidence.lane} (${evidence.detail.root} and ${evidence.detail.otherRoot}), ${evidence.topic}[${evidence.partition}]@${evidence.offset}`,
+              evidence.detail.kind === "invalid-attestation"
+                ? `    EVIDENCE: signed root ${evidence.detail.root} for checkpoint #${evidence.count} of lane ${evidence.lane}, which its source chain holds as ${evidence.detail.chainRoot} (block ${evidence.detail.sourceBlock}), ${evidence.topic}[${evidence.partition}]@${evidence.offset}`
+                : `    EVIDENCE: two roots for checkpoint #${evidence.count} of lane ${evidence.lane} (${evidence.detail.root} and ${evidence.detail.otherRoot}), ${evidence.topic}[${evidence.partition}]@${evidence.offset}`,
             )
         }
       }

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { Address, BlockRef, Checkpoint, Hex, RefusalReason } from "../../schemas/index.ts"
+import type {
+  Address,
+  BlockRef,
+  Checkpoint,
+  Hex,
+  RefusalReason,
+  SourceLaneSeen,
+} from "../../schemas/index.ts"
 import type { OperatorSetView } from "./operator-set.ts"
 
 /** pending: waiting for stake; attested: emitted once; expired: given up on (a re-proposal revives it). */
@@ -62,6 +69,10 @@ export interface CheckpointRecord {
    */
   readonly signatures: Map<Address, EpochSignature>
   readonly refusals: Map<Address, { readonly reason: RefusalReason; readonly detail: string }>
+  /** The lane at the proposal's block, final, as the collector's own RPC showed it once the checkpoint was contested. */
+  source: SourceLaneSeen | undefined
+  /** The signers already reported for a root the source contradicts (`OperatorAttestedInvalid`). */
+  readonly reportedInvalid: Set<Address>
 }
 
 /** A signature that counts against a set, with the signer's weight in it. */
@@ -99,6 +110,8 @@ export const newRecord = (
   committed: false,
   signatures: new Map(),
   refusals: new Map(),
+  source: undefined,
+  reportedInvalid: new Set(),
 })
 
 /**

@@ -25,9 +25,11 @@ import {
   type Envelope,
   Hex,
   makeEnvelope,
+  OperatorAttestedInvalid,
   OperatorEquivocated,
   OperatorSetRead,
   OperatorWeight,
+  OutboxLaneRead,
   RootCommitted,
   SignatureVerdict,
   SignedCheckpoint,
@@ -681,5 +683,83 @@ describe("attestation-collector core", () => {
       // then X (heard first) expires before Y
       expect(expired.map((e) => e.checkpoint.count)).toEqual([6, 7])
     })
+  })
+})
+
+describe("attestation-collector core: evidence of an invalid attestation (issue 14)", () => {
+  const forged = testCheckpoint({ root: bytes32("f0") })
+  const BLOCK = new BlockRef({ number: forged.count * 10, hash: bytes32("0b") })
+  const TRUE_ROOT = bytes32("aa")
+  /** The collector's own read of the lane at the proposal's block, recorded for `input`. */
+  const sourceRead = (
+    input: Envelope,
+    seen: { root?: Bytes32; count?: number; hash?: Bytes32; finalized?: number } = {},
+  ): Envelope =>
+    makeEnvelope(
+      new OutboxLaneRead({
+        reader: "attestation-collector",
+        srcChainId: forged.srcChainId,
+        outbox: forged.outbox,
+        dstChainId: forged.dstChainId,
+        block: new BlockRef({ number: BLOCK.number, hash: seen.hash ?? BLOCK.hash }),
+        finalized: new BlockRef({ number: seen.finalized ?? BLOCK.number + 5, hash: bytes32("f1") }),
+        root: seen.root ?? TRUE_ROOT,
+        count: seen.count ?? forged.count,
+      }),
+      { producer: collector, causationId: input.id, time: new Date(input.time) },
+    )
+  const invalidOf = (outputs: ReadonlyArray<Envelope>) =>
+    outputs
+      .map((o) => o.event)
+      .filter((e): e is OperatorAttestedInvalid => e instanceof OperatorAttestedInvalid)
+  const refusedMismatch = (account: LocalAccount, time = 0) =>
+    makeEnvelope(
+      new AttestationRefused({
+        checkpoint: forged,
+        operator: addressOf(account),
+        reason: "root-mismatch",
+        detail: `its own RPC shows root ${TRUE_ROOT}`,
+      }),
+      { producer: producerOf("operator", account.address), causationId: null, time: at(time) },
+    )
+
+  it("given a member's signature over a forged root its peer refused, when the collector's own final read of the proposal's block shows the count with another root, then evidence names the signer, the chain's root and the refusing peer, once", async () => {
+    const c = startCollector()
+    c.feed(propose(forged))
+    expect(invalidOf(c.feed(await signed(D, forged)))).toEqual([])
+    const refusal = refusedMismatch(B, 1)
+    const outputs = c.feed(refusal, [sourceRead(refusal)])
+    const [evidence, ...more] = invalidOf(outputs)
+    expect(more).toEqual([])
+    expect(evidence!.operator).toBe(addressOf(D))
+    expect(evidence!.signed.checkpoint).toEqual(forged)
+    expect(evidence!.signed.epoch).toBe(1)
+    expect(evidence!.signed.digest).toBe(checkpointDigest(TEST_DOMAIN, forged, 1))
+    expect(evidence!.source).toMatchObject({
+      count: forged.count,
+      root: TRUE_ROOT,
+      block: { number: BLOCK.number },
+    })
+    expect(evidence!.refusedBy).toEqual([addressOf(B)])
+    expect(evidence!.reason).toContain("proveInvalidAttestation")
+    // A later signer of the same forged root is reported too; nobody twice.
+    const later = c.feed(await signed(C, forged, { time: 2 }))
+    expect(invalidOf(later).map((e) => e.operator)).toEqual([addressOf(C)])
+    expect(invalidOf(c.feed(refusedMismatch(A, 3)))).toEqual([])
+  })
+
+  it("given a read that agrees with the checkpoint, is of another block or count, or is not final, then there is no evidence", async () => {
+    for (const seen of [
+      { root: forged.root },
+      { hash: bytes32("0c") },
+      { count: forged.count + 1 },
+      { finalized: BLOCK.number - 1 },
+    ]) {
+      const c = startCollector()
+      c.feed(propose(forged))
+      c.feed(await signed(D, forged))
+      const refusal = refusedMismatch(B, 1)
+      expect(invalidOf(c.feed(refusal, [sourceRead(refusal, seen)])), JSON.stringify(seen)).toEqual([])
+    }
   })
 })

@@ -34,7 +34,11 @@
  *        and if the signer, valid and a member, already signed another root
  *        for the same lane and count, `OperatorEquivocated` with both
  *        signed checkpoints (evidence for `OperatorRegistry.proveEquivocation`);
- *      - `AttestationRefused`: recorded, for the expiry reason (no output);
+ *      - `AttestationRefused`: recorded, for the expiry reason;
+ *      - after a signature or a refusal of a proposed checkpoint: if the collector's own read of the source lane
+ *        at the proposal's final block (recorded for it, `observe-source.ts`) shows the checkpoint's count with
+ *        another root, `OperatorAttestedInvalid` for every signer of it, once each: evidence that it signed a
+ *        root its source chain never had, with the peers that refused it;
  *      - `RootCommitted` (the submitters' records): the checkpoint is committed, never attested again;
  *      - `DeliveryFailed` of a commit the Inbox refused for its epoch or signer set (`EpochLeft`,
  *        `EpochNotReached`, `UnknownSigner`, `InsufficientStake`: a rotation reached it after the
@@ -63,6 +67,9 @@
  *   queues), whatever the number of checkpoints held, so a flood of junk
  *   proposals costs each one its own keep and nothing more. Only an epoch
  *   change visits many: the pending checkpoints of that destination.
+ * - Invalid-attestation evidence rests on the collector's own final read of
+ *   the very block the proposal named, never on a record: a lane's tree only
+ *   grows, so the root a final block shows at a count is that count's root.
  * - Evidence names only what the operator's own key signed: both signatures
  *   recover to the operator under the network's domain (a forged one is
  *   `invalid` and kept nowhere). One pair is reported once, when its second
@@ -88,12 +95,15 @@ import {
   type DeliveryFailed,
   type Envelope,
   type InboxSetRead,
+  OperatorAttestedInvalid,
   OperatorEquivocated,
   type OperatorSetRead,
+  type OutboxLaneRead,
   Signature,
   type SignatureResult,
   SignatureVerdict,
   SignedCheckpoint,
+  SourceLaneSeen,
   toU256,
 } from "../../schemas/index.ts"
 import type { Decision, LaneCore } from "../runtime/index.ts"
@@ -106,6 +116,7 @@ import {
 } from "./checkpoint-record.ts"
 import { DeadlineQueue } from "./deadline-queue.ts"
 import { expiryReason } from "./expiry-reason.ts"
+import { COLLECTOR_READER, CONTRADICTING } from "./observe-source.ts"
 import { meetsThreshold, type OperatorSetView, operatorSetView } from "./operator-set.ts"
 import { onSetObserved, onSetSignature, SetUpdates } from "./set-updates.ts"
 import { isSignerSetRefusal } from "./signer-set-refusal.ts"
@@ -476,13 +487,69 @@ export const makeCollectorCore = (options: CollectorCoreOptions): LaneCore<Colle
       }
     }
 
+    /** The collector's own read of `record`'s source lane at its proposal's block, if one was made for this input. */
+    const takeSource = (record: CheckpointRecord) => {
+      const block = record.proposal?.block
+      if (record.source !== undefined || block === undefined) return
+      const read = reads
+        .map((r) => r.event)
+        .find(
+          (e): e is OutboxLaneRead =>
+            e._tag === "OutboxLaneRead" &&
+            e.reader === COLLECTOR_READER &&
+            e.block.number === block.number &&
+            e.block.hash === block.hash &&
+            e.finalized.number >= block.number,
+        )
+      if (read !== undefined)
+        record.source = new SourceLaneSeen({ block: read.block, count: read.count, root: read.root })
+    }
+
+    /** Evidence against every signer of `record` whose root its source chain contradicts, once each. */
+    const invalidAttestations = (record: CheckpointRecord) => {
+      const source = record.source
+      const { checkpoint } = record
+      if (source === undefined || source.count !== checkpoint.count || source.root === checkpoint.root) return
+      const refusedBy = [...record.refusals]
+        .filter(([, r]) => CONTRADICTING.has(r.reason))
+        .map(([operator]) => operator)
+      for (const [signer, { signature, epoch }] of record.signatures) {
+        if (record.reportedInvalid.has(signer)) continue
+        record.reportedInvalid.add(signer)
+        outputs.push(
+          new OperatorAttestedInvalid({
+            operator: signer,
+            signed: new SignedCheckpoint({
+              checkpoint,
+              epoch,
+              digest: checkpointDigest(domain, checkpoint, epoch),
+              signature,
+            }),
+            source,
+            refusedBy,
+            reason:
+              `${signer} signed root ${checkpoint.root} for checkpoint #${checkpoint.count} of lane ${checkpoint.srcChainId}->${checkpoint.dstChainId}, ` +
+              `but chain ${checkpoint.srcChainId}'s Outbox holds root ${source.root} at that count (block ${source.block.number}, final)` +
+              (refusedBy.length === 0 ? "" : `; refused by ${refusedBy.join(", ")}`) +
+              `. Prove it on chain ${checkpoint.srcChainId}'s CheckpointFraudProofs (judge); for a lane of the hub chain, OperatorRegistry.proveInvalidAttestation ejects it`,
+          }),
+        )
+      }
+    }
+
     settle()
     for (const read of reads) if (read.event._tag === "OperatorSetRead") adopt(read.event)
     const event = input.event
     if (event._tag === "CheckpointProposed") onProposal(event)
-    else if (event._tag === "AttestationSigned") onSignature(event)
-    else if (event._tag === "AttestationRefused") onRefusal(event)
-    else if (event._tag === "RootCommitted") {
+    else if (event._tag === "AttestationSigned" || event._tag === "AttestationRefused") {
+      if (event._tag === "AttestationSigned") onSignature(event)
+      else onRefusal(event)
+      const record = state.records.get(checkpointKey(event.checkpoint))
+      if (record !== undefined) {
+        takeSource(record)
+        invalidAttestations(record)
+      }
+    } else if (event._tag === "RootCommitted") {
       const record = state.records.get(checkpointKey(event.checkpoint))
       if (record !== undefined) record.committed = true
     } else if (event._tag === "DeliveryFailed" && isSignerSetRefusal(event)) onCommitRefused(event)

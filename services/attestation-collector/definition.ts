@@ -33,7 +33,8 @@ export const attestationCollector = defineService({
     TOPICS.operatorSetsAttested.name,
     TOPICS.deadLetters.name,
   ],
-  external: "destination chain RPC: the Inbox's operator set (for a lane, and for every Inbox on an update)",
+  external:
+    "destination chain RPC: the Inbox's operator set (for a lane, and for every Inbox on an update); source chain RPC: a contested checkpoint's lane at its proposal's final block",
   single: true,
   instances: () => [singleInstance("attestation-collector")],
   replay: {

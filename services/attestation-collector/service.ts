@@ -24,6 +24,7 @@ import { type CollectorState, makeCollectorCore } from "./core.ts"
 import { attestationCollector as definition } from "./definition.ts"
 import { makeInboxSetsObserver } from "./observe-inbox-sets.ts"
 import { makeOperatorSetObserver } from "./observe-operator-set.ts"
+import { makeSourceObserver } from "./observe-source.ts"
 
 export interface StartAttestationCollectorDeps {
   readonly bus: BusPort
@@ -86,6 +87,14 @@ export const startAttestationCollector = async (
     signal: abort.signal,
     logger,
   })
+  const observeSource = makeSourceObserver({
+    chains: config.chains,
+    readerFor: (chainId) => chains.reader(chainId),
+    domain: checkpointDomainOf(config),
+    rpcFaults: config.rpc,
+    signal: abort.signal,
+    logger,
+  })
   const service = await startLaneService({
     bus,
     service: "attestation-collector",
@@ -93,10 +102,10 @@ export const startAttestationCollector = async (
     groupId: laneGroup(definition, {}),
     inputs: definition.consumes,
     core: collectorCoreFor(config),
-    observe: (state, input) =>
+    observe: async (state, input) =>
       input.event._tag === "OperatorSetSigned"
         ? observeInboxSets(state.updates, input)
-        : observeLaneSet(state, input),
+        : [...(await observeLaneSet(state, input)), ...(await observeSource(state, input))],
     logger,
     onOutput: (envelope) => {
       const event = envelope.event
@@ -131,6 +140,15 @@ export const startAttestationCollector = async (
           count: event.first.checkpoint.count,
           roots: [event.first.checkpoint.root, event.second.checkpoint.root],
           next: "send both signed checkpoints (chorus.evidence) to OperatorRegistry.proveEquivocation on the hub",
+        })
+      } else if (event._tag === "OperatorAttestedInvalid") {
+        logger.error("evidence: an operator signed a root its source chain never had at that count", {
+          lane: envelope.key,
+          operator: event.operator,
+          count: event.signed.checkpoint.count,
+          signedRoot: event.signed.checkpoint.root,
+          chainRoot: event.source.root,
+          next: "prove it on the source chain's CheckpointFraudProofs; for a hub-chain lane, OperatorRegistry.proveInvalidAttestation ejects it",
         })
       } else if (
         event._tag === "SignatureVerdict" &&

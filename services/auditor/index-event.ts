@@ -245,6 +245,17 @@ const indexRecord = (sink: ReturnType<typeof recordSink>, envelope: Envelope, pl
         })
       }
       return
+    case "OperatorAttestedInvalid":
+      if (envelope.producer.service !== "attestation-collector") return
+      checkpointEvent(event.signed.checkpoint, "evidence", {
+        kind: "invalid-attestation",
+        operator: event.operator,
+        chainRoot: event.source.root,
+        sourceBlock: event.source.block.number,
+        refusedBy: event.refusedBy,
+        reason: event.reason,
+      })
+      return
     case "CheckpointExpired":
       checkpointEvent(event.checkpoint, "expired", {
         signedStake: event.signedStake,

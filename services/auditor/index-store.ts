@@ -361,7 +361,9 @@ export class AuditStore implements IndexSink {
       // An invalid signature does not recover to the operator it names: whoever published it, not the operator.
       else if (row.stage === "verdict") {
         if (row.detail.result !== "invalid") tally(record.verdicts, row.detail.result)
-      } else if (String(row.detail.root) < String(row.detail.otherRoot)) record.evidence.push(row)
+      } else if (row.detail.kind === "invalid-attestation") record.evidence.push(row)
+      // An equivocation is indexed under both its checkpoints: it is counted once, under the lower root.
+      else if (String(row.detail.root) < String(row.detail.otherRoot)) record.evidence.push(row)
     }
     return [...records].map(([operator, record]) => ({ operator, ...record }))
   }

@@ -129,6 +129,8 @@ const laneSummary = (event: LaneEventRow): string => {
     case "resign":
       return `checkpoint #${d.count}: operators asked to sign it again under epoch ${d.epoch}: ${d.reason}`
     case "evidence":
+      if (d.kind === "invalid-attestation")
+        return `EVIDENCE: operator ${d.operator} signed root ${short(d.root)} for checkpoint #${d.count}, a root its source chain never had there (the chain holds ${short(d.chainRoot)} at block ${d.sourceBlock}): ${d.reason}`
       return `EVIDENCE: operator ${d.operator} signed two roots for checkpoint #${d.count} (${short(d.root)} and ${short(d.otherRoot)}): ${d.reason}`
     case "committed":
       return `checkpoint #${d.count} root committed in block ${d.block}, tx ${d.transactionHash}`

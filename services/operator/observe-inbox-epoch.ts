@@ -10,9 +10,11 @@
  *      it polls again until it shows E or later, for at most `finalityWaitMs`, then records what it last read
  *      (the collector counts a signature only under the epoch the Inbox trusts, and asks again when it moves).
  *
- * A read that fails is made again (`steadyRead`: an answer that does not decode three times, an RPC that gives no
- * answer with backoff, each failure logged with the RPC's redacted URL) for at most `rpc.unreachableAfterMs`; then
- * nothing is recorded and the core refuses (`rpc-invalid`), so one destination's RPC never holds the lane longer.
+ * A read that fails is made again, as the operator's source reads are (`steadyRead`, each failure logged with the
+ * RPC's redacted URL): an answer that does not decode is asked again three times, then nothing is recorded and the
+ * core refuses (`rpc-invalid`); an RPC that gives no answer holds the checkpoint, asked again with backoff, until
+ * it answers. A refusal would be final for the checkpoint (nothing asks again once traffic stops), while a held
+ * checkpoint is signed as soon as the destination's RPC is back.
  *
  * Invariants:
  * - The epoch signed under is always this operator's own read, never a record's: a request naming an epoch can
@@ -69,13 +71,12 @@ export const makeInboxEpochObserver = (options: InboxEpochObserverOptions) => {
     const chain = options.chains.find((c) => c.chainId === checkpoint.dstChainId)
     if (chain === undefined) return []
     const wanted = toSign._tag === "CheckpointResignRequested" ? toSign.epoch : 0
-    const bound = AbortSignal.any([signal, AbortSignal.timeout(options.rpcFaults.unreachableAfterMs)])
     const steadily = {
       tracker: trackerOf(chain.chainId),
       logger,
       pollIntervalMs,
       invalidAttempts: 3,
-      signal: bound,
+      signal,
       stopped: () => new OperatorStoppedError(operator),
       // The tracker logs every streak with the RPC's redacted URL; the checkpoint waits meanwhile.
       recordStall: async () => {},
@@ -96,9 +97,9 @@ export const makeInboxEpochObserver = (options: InboxEpochObserverOptions) => {
         await abortableSleep(pollIntervalMs, signal)
       }
     } catch (error) {
-      if (signal.aborted) throw error
-      if (!(error instanceof OperatorStoppedError) && !(error instanceof RpcAnswerInvalidError)) throw error
-      logger.warn("its own destination RPC showed no Inbox epoch in time; refusing to sign", {
+      // Stopped: the input is handled again at the next start.
+      if (!(error instanceof RpcAnswerInvalidError)) throw error
+      logger.warn("its own destination RPC answered no Inbox epoch that decodes; refusing to sign", {
         dstChainId: checkpoint.dstChainId,
         count: checkpoint.count,
         error: error.message,

@@ -132,7 +132,21 @@ export const haltEventOf = (
  * ```
  */
 export const foldChainHalt = (current: ChainStatus | null, event: HaltEvent): HaltFold => {
-  if (event.kind === "halted") return { kind: "folded", status: { kind: "halted", halt: event.halt } }
+  if (event.kind === "halted") {
+    // An authentic halt written again (anyone can copy a record) is no new halt: one already in force, or one
+    // written before the resume that lifted the chain, halts nothing. A new rewrite is a new record, written later.
+    if (current?.kind === "halted" && current.halt.eventId === event.halt.eventId)
+      return {
+        kind: "ignored",
+        reason: `ChainHalted ${event.halt.eventId} is already in force (written again)`,
+      }
+    if (current?.kind === "resumed" && event.halt.since <= current.resume.at)
+      return {
+        kind: "ignored",
+        reason: `ChainHalted ${event.halt.eventId} was written before ChainResumed ${current.resume.eventId} lifted chain ${event.halt.chainId}'s halt: a copy of an old halt halts nothing`,
+      }
+    return { kind: "folded", status: { kind: "halted", halt: event.halt } }
+  }
   const chain = event.resume.chainId
   if (current === null || current.kind === "resumed")
     return {

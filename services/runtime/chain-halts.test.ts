@@ -80,6 +80,22 @@ describe("chainHaltsView", () => {
     expect(view.resumeOf(901)).toBeNull()
   })
 
+  it("given a resumed chain, when an old halt of it is written again (a copy of an authentic record), then it halts nothing and is said so; a new halt still halts", async () => {
+    const first = haltedEnvelope(901, { blockNumber: 41, time: at(0) })
+    const lift = resumedEnvelope(first, { block: 38, time: at(30) })
+    const { view, warnings } = await viewOf([first, lift, first, first])
+    expect(view.statusOf(901)?.kind).toBe("resumed")
+    expect(warnings.map((w) => w.reason)).toContainEqual(
+      expect.stringMatching(
+        /was written before ChainResumed .* lifted chain 901's halt: a copy of an old halt halts nothing/,
+      ),
+    )
+    const again = haltedEnvelope(901, { blockNumber: 50, time: at(40) })
+    await publishEvents(bus(), [again, again])
+    await view.refresh()
+    expect(view.haltOf(901)).toMatchObject({ eventId: again.id, blockNumber: 50 })
+  })
+
   it("given a halt or a resume from a producer that does not write it, then it is ignored and said so", async () => {
     const forgedHalt = haltedEnvelope(902, { writer: "chain-resume", time: at(0) })
     const halt = haltedEnvelope(901, { time: at(1) })

@@ -111,7 +111,10 @@ export const chainHaltsView = (bus: BusPort, logger: ServiceLogger): ChainHaltsV
         const chainId = event.kind === "halted" ? event.halt.chainId : event.resume.chainId
         const folded = foldChainHalt(statuses.get(chainId) ?? null, event)
         if (folded.kind === "ignored") {
-          logger.warn("a resume on the chain halts topic lifts nothing", { ...where, reason: folded.reason })
+          logger.warn("a halt or resume on the chain halts topic changes nothing", {
+            ...where,
+            reason: folded.reason,
+          })
           continue
         }
         const { status } = folded

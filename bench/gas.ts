@@ -9,16 +9,20 @@
  * calldata. The recipient does nothing, so only Chorus's own cost is counted.
  *
  * For each operator set it also measures the set's own transactions: `Inbox.updateOperatorSet` to a new set of the
- * same size (every current operator signs), and `OperatorRegistry.proveEquivocation` of one operator (issue 14).
+ * same size (every current operator signs), `OperatorRegistry.proveEquivocation` of one operator, and
+ * `OperatorRegistry.proveInvalidAttestation` of another: a false root at count 100 of a hub-chain lane of 128
+ * messages, proven with the leaf's proof against the lane now (issue 14).
  *
  * The lane already carries `--prefill` messages (default 1000), committed and delivered, so each row measures a lane
  * in use (bitmap words and proof edges as in steady state) rather than the first message ever sent; `--prefill 0`
  * measures a brand-new lane.
  */
-import { toHex } from "viem"
+import { type Hex, parseEventLogs, toHex } from "viem"
 import { packSignatures, signCheckpoint, signOperatorSetUpdate } from "../contracts/checkpoint/index.ts"
-import { operatorRegistryAbi } from "../contracts/out/index.ts"
+import { deployOutbox } from "../contracts/deploy/index.ts"
+import { operatorRegistryAbi, outboxAbi } from "../contracts/out/index.ts"
 import { createWorld, makeOperators, type World } from "../contracts/test/world.ts"
+import { appendLeaf, createMerkleTree, getRangeProof } from "../services/proof-builder/merkle/index.ts"
 
 const BATCHES = [1, 8, 32, 64, 256]
 const OPERATOR_SETS = [4, 16]
@@ -28,7 +32,46 @@ const GAS_LIMIT = 50_000n
 /** Enough for a deliver of 500 prefill messages; anvil's default block limit is lower. */
 const TX_GAS = 16_000_000n
 
-type SetRow = { operators: number; updateOperatorSetGas: number; proveEquivocationGas: number }
+type SetRow = {
+  operators: number
+  updateOperatorSetGas: number
+  proveEquivocationGas: number
+  proveInvalidAttestationGas: number
+}
+
+/** The gas of ejecting an operator that signed a false root at count 100 of a hub-chain lane of 128 messages. */
+async function measureInvalidAttestation(w: World): Promise<number> {
+  const outbox = await deployOutbox(w.clients)
+  const tree = createMerkleTree()
+  const ids: Hex[] = []
+  for (let i = 0; i < 128; i++) {
+    const receipt = await w.write(w.walletClient, outbox, outboxAbi, "send", [902n, w.ping, GAS_LIMIT, BODY])
+    const [sent] = parseEventLogs({ abi: outboxAbi, logs: receipt.logs, eventName: "MessageSent" })
+    appendLeaf(tree, sent!.args.messageId)
+    ids.push(sent!.args.messageId)
+  }
+  const checkpoint = {
+    srcChainId: BigInt(w.chainId),
+    outbox,
+    dstChainId: 902n,
+    root: toHex(new Uint8Array(32).fill(0xfa)),
+    count: 100,
+    epoch: 1n,
+  }
+  const liar = w.operators[1]!
+  const { siblings } = getRangeProof(tree, { start: 99, end: 100, count: 128 })
+  const args = [
+    checkpoint,
+    await signCheckpoint({ account: liar, domain: w.domain, checkpoint }),
+    128,
+    ids[99]!,
+    siblings,
+  ]
+  return Number(
+    (await w.write(w.other, w.registry, operatorRegistryAbi, "proveInvalidAttestation", args, TX_GAS))
+      .gasUsed,
+  )
+}
 
 /** What moving an Inbox to a new set of the same size, and ejecting one equivocating operator, cost. */
 async function measureSet(w: World, log: (line: string) => void): Promise<SetRow> {
@@ -71,10 +114,14 @@ async function measureSet(w: World, log: (line: string) => void): Promise<SetRow
     (await w.write(w.other, w.registry, operatorRegistryAbi, "proveEquivocation", proof, TX_GAS)).gasUsed,
   )
   await w.testClient.revert({ id: snapshot })
+  // A snapshot is spent by the revert that returns to it.
+  const before = await w.testClient.snapshot()
+  const proveInvalidAttestationGas = await measureInvalidAttestation(w)
+  await w.testClient.revert({ id: before })
   log(
-    `${String(operators).padStart(9)}  updateOperatorSet ${updateOperatorSetGas}, proveEquivocation ${proveEquivocationGas}`,
+    `${String(operators).padStart(9)}  updateOperatorSet ${updateOperatorSetGas}, proveEquivocation ${proveEquivocationGas}, proveInvalidAttestation ${proveInvalidAttestationGas}`,
   )
-  return { operators, updateOperatorSetGas, proveEquivocationGas }
+  return { operators, updateOperatorSetGas, proveEquivocationGas, proveInvalidAttestationGas }
 }
 
 type Row = { batch: number; operators: number; gasPerMessage: number; commitGas: number; deliverGas: number }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createPublicClient, createWalletClient, http, type PublicClient } from "viem"
@@ -14,7 +14,7 @@ import type { ChainResumed, Envelope } from "../schemas/index.ts"
 import { haltedEnvelope } from "../schemas/testing/chain-halts.ts"
 import { loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
-import { chainHaltsView, quietLogger } from "../services/runtime/index.ts"
+import { chainHaltsView, producerOf, quietLogger } from "../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../topology/index.ts"
 import { COMMANDS, main } from "./main.ts"
 import { parseBrokers } from "./open-bus.ts"
@@ -36,6 +36,31 @@ describe("chorus CLI", () => {
     const { code, out } = await run("--help")
     expect(code).toBe(0)
     for (const c of COMMANDS) expect(out).toContain(c.path.join(" "))
+  })
+
+  it("prints the version package.json holds with --version, and every producer stamps that version", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string
+    }
+    for (const flag of ["--version", "-V"]) {
+      const { code, out } = await run(flag)
+      expect(code).toBe(0)
+      expect(out).toBe(`chorus ${version}`)
+    }
+    expect(producerOf("proof-builder", "proof-builder").version).toBe(version)
+  })
+
+  it("given a --data-dir that does not exist, then a read-only command names it and exits 2, and creates nothing", async () => {
+    const missing = join(tmpdir(), `chorus-no-such-dir-${process.pid}`)
+    for (const args of [
+      ["messages", "--data-dir", missing],
+      ["trace", "0x" + "ab".repeat(32), "--data-dir", missing],
+    ]) {
+      const { code, err } = await run(...args)
+      expect(code, args.join(" ")).toBe(2)
+      expect(err).toContain(`--data-dir ${missing}: no such directory`)
+      expect(existsSync(missing)).toBe(false)
+    }
   })
 
   it("names an unknown command and exits 2", async () => {

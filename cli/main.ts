@@ -121,7 +121,7 @@ export const helpText = (): string => {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.path.join(" ").padEnd(width)}  ${c.summary}`),
     "",
-    "Run `chorus <command> --help` for a command's flags.",
+    "Run `chorus <command> --help` for a command's flags, and `chorus --version` for the version.",
   ].join("\n")
 }
 
@@ -150,6 +150,11 @@ export const main = async (
 ): Promise<number> => {
   if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
     io.out(helpText())
+    return 0
+  }
+  if (args[0] === "--version" || args[0] === "-V" || args[0] === "version") {
+    const { CHORUS_VERSION } = await import("../services/runtime/version.ts")
+    io.out(`chorus ${CHORUS_VERSION}`)
     return 0
   }
   const found = findCommand(args)

@@ -99,7 +99,10 @@ export const embeddedDataDir = (dir: string): string => {
 
 /**
  * Opens the bus a command's flags name: Kafka with `--brokers`, the embedded
- * log with `--data-dir`. Exactly one must be given.
+ * log with `--data-dir`. Exactly one must be given. The embedded log's
+ * directory must exist unless `create` says this command may start a new log
+ * (only `chorus run`): a mistyped path then names itself, instead of opening
+ * an empty log that answers nothing.
  *
  * An embedded log that a live process owns (a running devnet) is opened as a
  * client of that process: everything but consumer groups works, and a publish
@@ -111,7 +114,10 @@ export const embeddedDataDir = (dir: string): string => {
  * const bus = await openBusFromFlags(input.values)
  * ```
  */
-export const openBusFromFlags = async (values: CommandInput["values"]): Promise<BusPort> => {
+export const openBusFromFlags = async (
+  values: CommandInput["values"],
+  options: { readonly create?: boolean } = {},
+): Promise<BusPort> => {
   const brokers = values.brokers
   const dataDir = values["data-dir"]
   if (typeof brokers === "string" && typeof dataDir === "string") {
@@ -131,6 +137,11 @@ export const openBusFromFlags = async (values: CommandInput["values"]): Promise<
     })
   }
   if (typeof dataDir === "string") {
+    if (options.create !== true && !existsSync(dataDir)) {
+      throw new UsageError(
+        `--data-dir ${dataDir}: no such directory. Give the data directory of an existing embedded log, or the one \`chorus devnet --data-dir\` was run with`,
+      )
+    }
     const { openEmbeddedBusShared } = await import("../bus/embedded/shared.ts")
     // If this process ends up owning the log, another chorus process may be using it through this one
     // (a `chorus retry` waiting for its answer): closing lets it finish first, for up to 2 minutes.

@@ -69,7 +69,8 @@ export const run: Command = {
     const { jsonLogger } = await import("../../services/runtime/logger.ts")
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsOrConfig(values, config)
-    const bus: BusPort = await openBusFromFlags(busFlags)
+    // A service may start a new embedded log.
+    const bus: BusPort = await openBusFromFlags(busFlags, { create: true })
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
     let services: Awaited<ReturnType<typeof startServices>>
     // Whatever fails from here to a running service closes the bus first: a Kafka client left open keeps the

@@ -1,8 +1,8 @@
 import { Producer } from "../../schemas/index.ts"
 import type { ServiceName } from "../../topology/index.ts"
+import { CHORUS_VERSION } from "./version.ts"
 
-/** The version every Chorus service stamps on what it produces. */
-export const CHORUS_VERSION = "0.4.0"
+export { CHORUS_VERSION }
 
 /**
  * The producer stamp of one logical service instance. `instance` names the

@@ -54,7 +54,7 @@ describe("chorus CLI", () => {
     const missing = join(tmpdir(), `chorus-no-such-dir-${process.pid}`)
     for (const args of [
       ["messages", "--data-dir", missing],
-      ["trace", "0x" + "ab".repeat(32), "--data-dir", missing],
+      ["trace", `0x${"ab".repeat(32)}`, "--data-dir", missing],
     ]) {
       const { code, err } = await run(...args)
       expect(code, args.join(" ")).toBe(2)

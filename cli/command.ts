@@ -61,6 +61,25 @@ export class UsageError extends ChorusError {
 }
 
 /**
+ * `--flag -5` as `--flag=-5` for a flag that takes a value: `parseArgs` refuses a value that starts with a dash
+ * as ambiguous, and its message sends the user to a syntax they did not need; the flag's own check then says
+ * plainly what a negative number is not.
+ */
+const joinNegativeValues = (options: Command["options"], args: ReadonlyArray<string>): string[] => {
+  const joined: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const next = args[i + 1]
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else joined.push(arg)
+  }
+  return joined
+}
+
+/**
  * Parses a command's arguments strictly.
  *
  * @example
@@ -74,7 +93,7 @@ export const parseCommandArgs = (
 ): { values: CommandInput["values"]; positionals: string[] } => {
   try {
     const { values, positionals } = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(command.options, args),
       options: command.options,
       strict: true,
       allowPositionals: true,

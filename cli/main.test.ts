@@ -63,6 +63,18 @@ describe("chorus CLI", () => {
     }
   })
 
+  it("given a negative number for a flag, then the flag's own check names it plainly, not the parser's dash syntax", async () => {
+    for (const [args, message] of [
+      [["devnet", "--messages", "-5"], '--messages must be an integer >= 0, got "-5"'],
+      [["messages", "--data-dir", tmpdir(), "--limit", "-3"], '--limit: "-3" is not a count'],
+    ] as const) {
+      const { code, err } = await run(...args)
+      expect(code, args.join(" ")).toBe(2)
+      expect(err).toContain(message)
+      expect(err).not.toMatch(/ambiguous|--[a-z]+=-XYZ/)
+    }
+  })
+
   it("names an unknown command and exits 2", async () => {
     const { code, err } = await run("teleport")
     expect(code).toBe(2)

@@ -17,7 +17,9 @@
  *
  * @module
  */
+
 import { createHash } from "node:crypto"
+import { processMetrics } from "../metrics/process-metrics.ts"
 import { TOPICS } from "../topology/topics.ts"
 import { UnauthenticatedRecordError } from "./authentication/unauthenticated-error.ts"
 import type {
@@ -44,7 +46,8 @@ export interface DecodeFailure {
 }
 
 /** Why a record was dead-lettered. */
-export type DeadLetterReason = "undecodable" | "unauthenticated"
+export const DEAD_LETTER_REASONS = ["undecodable", "unauthenticated"] as const
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number]
 
 /**
  * A reader's error as the dead letter records it: its message and issues, and `unauthenticated` when no
@@ -215,6 +218,7 @@ export const publishDeadLetter = async (
       },
     },
   ])
+  processMetrics()?.deadLettered(record.topic, full.reason)
 }
 
 export interface SubscribeDecodingOptions<A> {

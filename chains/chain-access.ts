@@ -326,6 +326,8 @@ export interface ChainWriter {
   /** What the node knows was sent as `hash`, or null if it knows no such transaction. */
   sentTransaction(hash: TxHash): Promise<SentTransaction | null>
   blockNumber(): Promise<number>
+  /** The sender's balance in wei, at the latest block. */
+  balance(): Promise<bigint>
   /** `request` run again at `blockNumber`: its revert, or null if it does not revert there. */
   simulate(request: TransactionRequest, blockNumber: number): Promise<Revert | null>
 }

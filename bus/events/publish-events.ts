@@ -1,3 +1,4 @@
+import { processMetrics } from "../../metrics/process-metrics.ts"
 import { type Envelope, encodeEnvelope } from "../../schemas/index.ts"
 import { topicFor } from "../../topology/index.ts"
 import type { BusPort, RecordPosition } from "../port.ts"
@@ -17,20 +18,22 @@ import type { BusPort, RecordPosition } from "../port.ts"
  * await publishEvents(bus, [makeEnvelope(event, context)])
  * ```
  */
-export const publishEvents = (
+export const publishEvents = async (
   bus: BusPort,
   envelopes: ReadonlyArray<Envelope>,
-): Promise<ReadonlyArray<RecordPosition>> =>
-  envelopes.length === 0
-    ? Promise.resolve([])
-    : bus.publish(
-        envelopes.map((envelope) => {
-          const record = encodeEnvelope(envelope)
-          return {
-            topic: topicFor(envelope.type),
-            key: record.key,
-            value: record.value,
-            headers: record.headers,
-          }
-        }),
-      )
+): Promise<ReadonlyArray<RecordPosition>> => {
+  if (envelopes.length === 0) return []
+  const positions = await bus.publish(
+    envelopes.map((envelope) => {
+      const record = encodeEnvelope(envelope)
+      return {
+        topic: topicFor(envelope.type),
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+      }
+    }),
+  )
+  processMetrics()?.published(envelopes)
+  return positions
+}

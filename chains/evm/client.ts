@@ -41,6 +41,8 @@ import {
   WebSocketRequestError,
 } from "viem"
 import { ChorusError } from "../../errors/index.ts"
+import type { RpcOutcome } from "../../metrics/chorus-metrics.ts"
+import { processMetrics } from "../../metrics/process-metrics.ts"
 import { answerProblem } from "./answer-shapes.ts"
 import { batchingFetch } from "./batching-fetch.ts"
 import {
@@ -96,7 +98,10 @@ const checkedTransport = (inner: Transport, url: string, chainId: number): Trans
       if (verified === undefined) {
         const check = (transport.request({ method: "eth_chainId" }) as Promise<unknown>).then((answer) => {
           const actual = Number(shaped(answer, "eth_chainId", url, chainId))
-          if (actual !== chainId) throw new WrongChainError({ chainId, actual, url })
+          if (actual !== chainId) {
+            processMetrics()?.rpc(chainId, "eth_chainId", "wrong-chain", 0)
+            throw new WrongChainError({ chainId, actual, url })
+          }
         })
         verified = check
         check.catch(() => {
@@ -107,7 +112,18 @@ const checkedTransport = (inner: Transport, url: string, chainId: number): Trans
     }
     const request = (async (args, options) => {
       await verify()
-      return shaped(await transport.request(args, options), args.method, url, chainId)
+      const started = performance.now()
+      let outcome: RpcOutcome = "error"
+      try {
+        const answer = shaped(await transport.request(args, options), args.method, url, chainId)
+        outcome = "ok"
+        return answer
+      } catch (error) {
+        if (error instanceof InvalidRpcResponseError) outcome = "invalid"
+        throw error
+      } finally {
+        processMetrics()?.rpc(chainId, args.method, outcome, (performance.now() - started) / 1_000)
+      }
     }) as typeof transport.request
     return { ...transport, request }
   }

@@ -25,8 +25,16 @@ import {
 import { privateKeyToAccount } from "viem/accounts"
 import { inboxAbi } from "../../contracts/index.ts"
 import { withFastTransactionSigning } from "../../crypto/secp256k1.ts"
+import { processMetrics } from "../../metrics/process-metrics.ts"
 import { type Address, TxHash } from "../../schemas/index.ts"
-import type { ChainWriter, HexString, SentTransaction, SignedTransaction } from "../chain-access.ts"
+import type {
+  ChainWriter,
+  HexString,
+  InboxReceipt,
+  SendVerdict,
+  SentTransaction,
+  SignedTransaction,
+} from "../chain-access.ts"
 import { asChainError, type EvmClient, rpcCall } from "./client.ts"
 import { WrongChainError } from "./errors.ts"
 import { abiCallOf, calldataOf } from "./inbox-calls.ts"
@@ -42,6 +50,9 @@ import { classifySendError, describeRevert } from "./revert.ts"
  * const estimate = await writer.estimate({ kind: "commit", checkpoint, epoch: 1, signatures })
  * ```
  */
+/** Receipt hashes a writer remembers having counted (far more than a submitter has in the air). */
+const COUNTED_RECEIPTS = 4_096
+
 const INBOX_FUNCTIONS = new Set(["commit", "deliver", "commitAndDeliver", "retry"] as const)
 
 /** The Inbox function `data` calls, or null for another (or undecodable) call. */
@@ -63,6 +74,16 @@ export const makeEvmWriter = (
   const account = withFastTransactionSigning(privateKeyToAccount(options.privateKey), options.privateKey)
   const inbox = options.inbox as ViemAddress
   const { chainId, viem } = client
+  /** Receipts already counted in the metrics: a submitter reads one receipt again until it is deep enough. */
+  const counted = new Set<string>()
+  const countIncluded = (receipt: InboxReceipt, effectiveGasPrice: bigint | undefined) => {
+    const metrics = processMetrics()
+    if (metrics === undefined || counted.has(receipt.transactionHash)) return
+    if (counted.size >= COUNTED_RECEIPTS) counted.delete(counted.values().next().value as string)
+    counted.add(receipt.transactionHash)
+    metrics.transaction(chainId, receipt.succeeded ? "succeeded" : "reverted")
+    metrics.paid(chainId, receipt.gasUsed, receipt.gasUsed * (effectiveGasPrice ?? 0n))
+  }
 
   return {
     chainId,
@@ -138,25 +159,35 @@ export const makeEvmWriter = (
     },
 
     broadcast: async (signed) => {
-      try {
-        await viem.sendRawTransaction({ serializedTransaction: signed.serialized })
-        return { kind: "accepted" }
-      } catch (error) {
-        const failure = asChainError(client, "eth_sendRawTransaction", error)
-        if (failure instanceof WrongChainError) throw failure
-        return classifySendError(error)
-      }
+      const verdict = await (async (): Promise<SendVerdict> => {
+        try {
+          await viem.sendRawTransaction({ serializedTransaction: signed.serialized })
+          return { kind: "accepted" }
+        } catch (error) {
+          const failure = asChainError(client, "eth_sendRawTransaction", error)
+          if (failure instanceof WrongChainError) throw failure
+          return classifySendError(error)
+        }
+      })()
+      processMetrics()?.transaction(chainId, verdict.kind)
+      return verdict
     },
 
     receipt: (hash) =>
       rpcCall(client, "eth_getTransactionReceipt", async () => {
         try {
-          return inboxReceiptOf(await viem.getTransactionReceipt({ hash: hash as ViemHex }), inbox, chainId)
+          const receipt = await viem.getTransactionReceipt({ hash: hash as ViemHex })
+          const read = inboxReceiptOf(receipt, inbox, chainId)
+          countIncluded(read, receipt.effectiveGasPrice)
+          return read
         } catch (error) {
           if (error instanceof TransactionReceiptNotFoundError) return null
           throw error
         }
       }),
+
+    balance: () =>
+      rpcCall(client, "eth_getBalance(sender)", () => viem.getBalance({ address: account.address })),
 
     sentTransaction: (hash) =>
       rpcCall(client, "eth_getTransactionByHash", async (): Promise<SentTransaction | null> => {

@@ -5,6 +5,7 @@ import { type GatedCounts, renderProgressBlock, renderProgressLine } from "../de
 import type { RotationReport } from "../devnet/rotation.ts"
 import { describeUnreadable, type UnreadableRecord } from "../devnet/tail-topics.ts"
 import type { Summary, TrackedMessage } from "../devnet/tracker.ts"
+import { parseMetricsFlag } from "../metrics-flag.ts"
 import { parseBrokers } from "../open-bus.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -52,7 +53,7 @@ export const devnet: Command = {
   path: ["devnet"],
   summary: "run a local relay: 3 anvil chains, every service, demo traffic, live progress",
   usage:
-    "devnet [--messages 60] [--rate 10] [--reverting <percent>] [--rotate] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--timeout <s>]",
+    "devnet [--messages 60] [--rate 10] [--reverting <percent>] [--rotate] [--exit] [--json] [--kafka <host:port,…>] [--data-dir <dir>] [--metrics <host:port>] [--timeout <s>]",
   details: [
     "  --messages <n>     messages to send, round-robin over the 6 directions between chains 901, 902, 903 (default 60)",
     "  --rate <r>         messages per second (default 10)",
@@ -79,6 +80,8 @@ export const devnet: Command = {
     "  --data-dir <dir>   keep config.json (the services' config), devnet.json, services.log and the embedded log",
     "                     here, for `chorus run` and the audit tools; a temporary directory, removed on exit, when",
     "                     absent",
+    "  --metrics <addr>   serve the services' /metrics (Prometheus), /healthz and /readyz on host:port, e.g.",
+    "                     127.0.0.1:9464: one endpoint for every service this process runs (docs/operations.md)",
     "  --timeout <s>      with --exit: give up after this many seconds (default 120 + messages/rate)",
     "Without --exit the devnet keeps running after its traffic, until Ctrl-C. It writes <data-dir>/devnet.json:",
     "each chain's RPC and contracts (outbox, inbox, PingRecipient, GatedRecipient) and the anvil account owning",
@@ -90,7 +93,7 @@ export const devnet: Command = {
     "destination receipt.",
   ].join("\n"),
   options: flags({
-    values: ["messages", "rate", "reverting", "kafka", "data-dir", "timeout"],
+    values: ["messages", "rate", "reverting", "kafka", "data-dir", "timeout", "metrics"],
     switches: ["exit", "json", "rotate"],
   }),
   async run({ values, out, err }) {
@@ -109,10 +112,16 @@ export const devnet: Command = {
         ? { kind: "kafka" as const, brokers: parseBrokers(values.kafka), ...dataDir }
         : { kind: "embedded" as const, ...dataDir }
 
+    const metrics = typeof values.metrics === "string" ? parseMetricsFlag(values.metrics) : undefined
+
     view("chorus devnet: starting 3 anvil chains and deploying the contracts…")
     const { startDevnet } = await import("../devnet/devnet.ts")
     // A rotation adds an operator: a fifth one runs from the start, registered by the rotation.
-    const net: Devnet = await startDevnet(rotating ? { bus, standby: 1 } : { bus })
+    const net: Devnet = await startDevnet({
+      bus,
+      ...(rotating ? { standby: 1 } : {}),
+      ...(metrics === undefined ? {} : { metrics }),
+    })
     let interrupted = false
     const onSignal = () => {
       interrupted = true
@@ -127,6 +136,9 @@ export const devnet: Command = {
         )
       }
       view(`  config ${net.configPath}   devnet ${net.devnetPath}   service logs ${net.dataDir}/services.log`)
+      if (net.metricsAddress !== undefined) {
+        view(`  metrics http://${net.metricsAddress}/metrics   health /healthz, /readyz`)
+      }
       const openHint = `npx chorus devnet open-recipients --data-dir ${net.dataDir}`
       if (reverting > 0)
         view(

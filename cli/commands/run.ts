@@ -1,10 +1,13 @@
 import type { BusPort } from "../../bus/port.ts"
+import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
+import { parseListen } from "../../metrics/server.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
 import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
 import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
 import { type Command, requireString, UsageError } from "../command.ts"
+import { openMetricsEndpoint, parseMetricsFlag } from "../metrics-flag.ts"
 import {
   BUS_DETAILS,
   busFlagsOrConfig,
@@ -24,7 +27,7 @@ const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 export const run: Command = {
   path: ["run"],
   summary: "run a relay service (or all of them) from a config file",
-  usage: `run <${[...SERVICE_NAMES, "all"].join("|")}> --config <file> [--instance <id>] [--brokers … | --data-dir …] [--log-level info]`,
+  usage: `run <${[...SERVICE_NAMES, "all"].join("|")}> --config <file> [--instance <id>] [--brokers … | --data-dir …] [--metrics <host:port>] [--log-level info]`,
   details: [
     "  <service>             chain-watcher, proof-builder, operator, attestation-collector, submitter, auditor,",
     "                        or all (the auditor keeps the audit index that `chorus trace` and `messages` read)",
@@ -34,6 +37,8 @@ export const run: Command = {
     "                        every configured instance when absent",
     BUS_DETAILS,
     "                        (default: the config's `bus` section)",
+    "  --metrics <host:port> serve /metrics (Prometheus), /healthz and /readyz there (default: the config's",
+    "                        `metrics.listen`; none when neither is given). docs/operations.md lists every metric",
     "  --log-level <level>   debug, info, warn or error (JSON lines on stderr). Default info",
     "  --index <file>        the auditor's index file (default: beside the embedded log, or in ~/.cache/chorus/audit)",
   ].join("\n"),
@@ -43,6 +48,7 @@ export const run: Command = {
     instance: { type: "string" },
     "log-level": { type: "string" },
     index: { type: "string" },
+    metrics: { type: "string" },
   },
   positionals: ["service"],
   async run({ values, positionals, out, err }) {
@@ -55,6 +61,9 @@ export const run: Command = {
     }
     const level = (values["log-level"] ?? "info") as LogLevel
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(", ")}`)
+    const listenText = typeof values.metrics === "string" ? values.metrics : undefined
+    // Checked before the config is even read: a typo here must not cost a start.
+    const listenFlag = listenText === undefined ? undefined : parseMetricsFlag(listenText)
     const file = requireString(values, "config")
     let config: ChorusConfig
     try {
@@ -70,9 +79,11 @@ export const run: Command = {
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsOrConfig(values, config)
     // A service may start a new embedded log.
-    const bus: BusPort = await openBusFromFlags(busFlags, { create: true })
+    const opened: BusPort = await openBusFromFlags(busFlags, { create: true })
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
     let services: Awaited<ReturnType<typeof startServices>>
+    let endpoint: ProcessEndpoint | undefined
+    let bus: BusPort = opened
     // Whatever fails from here to a running service closes the bus first: a Kafka client left open keeps the
     // process alive, and a process that failed to start must exit (for its supervisor to start it again).
     try {
@@ -81,6 +92,20 @@ export const run: Command = {
         ...(busFlags["data-dir"] !== undefined ? { dataDir: embeddedDataDir(busFlags["data-dir"]) } : {}),
         ...(busFlags.brokers !== undefined ? { brokers: parseBrokers(busFlags.brokers) } : {}),
       })
+      const listen =
+        listenFlag ?? (config.metrics === undefined ? undefined : parseListen(config.metrics.listen))
+      if (listen !== undefined) {
+        endpoint = await openMetricsEndpoint(
+          listen,
+          listenFlag === undefined ? "metrics.listen" : "--metrics",
+          {
+            bus: opened,
+            config,
+          },
+        )
+        bus = endpoint.bus
+        out(`metrics on http://${endpoint.address}/metrics (health: /healthz, /readyz)`)
+      }
       await bus.ensureTopics(ALL_TOPICS)
       services = await startServices({
         bus,
@@ -91,6 +116,7 @@ export const run: Command = {
         ...(typeof values.instance === "string" ? { instance: values.instance } : {}),
       })
     } catch (error) {
+      await endpoint?.close()
       await bus.close().catch(() => {
         // The error that stopped the start says more than a failed close would.
       })
@@ -103,7 +129,9 @@ export const run: Command = {
     out(`running ${services.map((s) => s.name).join(", ")} on the ${bus.kind} bus; Ctrl-C stops`)
     let stopping: Promise<void> | undefined
     const stopAll = () => {
-      stopping ??= Promise.allSettled(services.map((s) => s.stop())).then(() => bus.close())
+      stopping ??= Promise.allSettled(services.map((s) => s.stop()))
+        .then(() => endpoint?.close())
+        .then(() => bus.close())
       return stopping
     }
     // SIGINT/SIGTERM: stop every service gracefully (work in flight finishes and is committed), then exit 0.

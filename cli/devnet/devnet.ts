@@ -7,6 +7,7 @@
  *
  * @module
  */
+
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,6 +15,8 @@ import { authenticatedBus } from "../../bus/authentication/index.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import type { BusPort } from "../../bus/port.ts"
 import { ChorusError } from "../../errors/index.ts"
+import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
+import type { ListenAddress } from "../../metrics/server.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
 import {
   consumerPolicy,
@@ -23,6 +26,7 @@ import {
 } from "../../services/registry.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
+import { openMetricsEndpoint } from "../metrics-flag.ts"
 import { describeDevnet, writeDevnetFile } from "./devnet-file.ts"
 import { tailTopics, type UnreadableRecord } from "./tail-topics.ts"
 import { Tracker } from "./tracker.ts"
@@ -42,6 +46,8 @@ export interface DevnetOptions {
   readonly blockTime?: number
   /** Operators that run but are not in the registry at start, for a rotation to add (`DevnetWorldOptions`). */
   readonly standby?: number
+  /** Serve the metrics and health of the services it runs here (opened before the chains start). */
+  readonly metrics?: ListenAddress
 }
 
 /** One started service instance the devnet can stop and start again. */
@@ -60,6 +66,8 @@ export interface Devnet {
   /** `<dataDir>/devnet.json`: chains, contracts and the GatedRecipients' owner (see devnet-file.ts). */
   readonly devnetPath: string
   readonly dataDir: string
+  /** `host:port` of `/metrics`, `/healthz` and `/readyz`, when asked for. */
+  readonly metricsAddress?: string
   readonly tracker: Tracker
   readonly units: ReadonlyArray<DevnetUnit>
   /**
@@ -173,7 +181,18 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
   const ownDir = options.bus.dataDir === undefined
   const dataDir = options.bus.dataDir ?? mkdtempSync(join(tmpdir(), "chorus-devnet-"))
   mkdirSync(dataDir, { recursive: true })
-  const bus = await openBus(options.bus, dataDir)
+  const opened = await openBus(options.bus, dataDir)
+  let endpoint: ProcessEndpoint | undefined
+  try {
+    endpoint =
+      options.metrics === undefined
+        ? undefined
+        : await openMetricsEndpoint(options.metrics, "--metrics", { bus: opened })
+  } catch (error) {
+    await opened.close().catch(() => undefined)
+    throw error
+  }
+  const bus: BusPort = endpoint?.bus ?? opened
   let world: DevnetWorld | undefined
   const units: DevnetUnit[] = []
   const logStream =
@@ -196,6 +215,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     const configPath = join(dataDir, "config.json")
     writeFileSync(configPath, `${JSON.stringify(configJson, null, 2)}\n`)
     const config = decodeConfig(configJson, configPath)
+    endpoint?.watchChains(config)
     const devnetPath = writeDevnetFile(
       dataDir,
       describeDevnet(
@@ -244,6 +264,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
       configPath,
       devnetPath,
       dataDir,
+      ...(endpoint === undefined ? {} : { metricsAddress: endpoint.address }),
       tracker,
       units,
       poll: async () => {
@@ -261,6 +282,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
         if (stopped) return
         stopped = true
         await Promise.allSettled(units.map((u) => u.running?.stop()))
+        await endpoint?.close()
         await bus.close()
         await started.stop()
         logStream?.end()
@@ -269,6 +291,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     }
   } catch (error) {
     await Promise.allSettled(units.map((u) => u.running?.stop()))
+    await endpoint?.close()
     await bus.close().catch(() => undefined)
     await world?.stop()
     logStream?.end()

@@ -178,6 +178,16 @@ export class SetWatcherConfig extends Schema.Class<SetWatcherConfig>("SetWatcher
   reannounceAfterMs: withDefault(between(100, 3_600_000), 30_000),
 }) {}
 
+/** Where a service process serves `/metrics`, `/healthz` and `/readyz` (`chorus run --metrics` overrides it). */
+export class MetricsConfig extends Schema.Class<MetricsConfig>("MetricsConfig")({
+  /** `host:port`, e.g. `0.0.0.0:9464` in a container, `127.0.0.1:9464` on a shared host. */
+  listen: Schema.String.check(
+    Schema.isPattern(/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/, {
+      message: "expected host:port, e.g. 127.0.0.1:9464",
+    }),
+  ),
+}) {}
+
 export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   network: NetworkConfig,
   chains: Schema.Array(ChainConfig).check(Schema.isMinLength(1, { message: "expected at least one chain" })),
@@ -190,6 +200,8 @@ export class ChorusConfig extends Schema.Class<ChorusConfig>("ChorusConfig")({
   submitters: withDefault(Schema.Array(SubmitterConfig), []),
   /** How RPC faults are logged and when one is recorded as a stall. */
   rpc: withDefault(RpcFaultsConfig, {}),
+  /** Serve metrics and health from each service process; none when absent (unless `--metrics` is given). */
+  metrics: Schema.optionalKey(MetricsConfig),
 }) {}
 
 /** Hex re-exported for callers that build configs in code. */

@@ -8,6 +8,7 @@
  * @module
  */
 export * from "./fold.ts"
+export * from "./pending.ts"
 export * from "./planner.ts"
 export * from "./proofs.ts"
 export * from "./refusals.ts"

@@ -53,6 +53,7 @@ const tickerOver = (group: { standby: boolean; fence: () => Promise<void> }) => 
     }),
     receipt: track("receipt", async () => null),
     sentTransaction: track("sentTransaction", async () => null),
+    balance: track("balance", async () => 10n ** 18n),
     blockNumber: track("blockNumber", async () => 100),
     simulate: track("simulate", async () => null),
   }

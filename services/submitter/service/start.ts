@@ -24,6 +24,7 @@ import { publishEvents } from "../../../bus/events/index.ts"
 import type { BusPort } from "../../../bus/port.ts"
 import { makeChainAccess } from "../../../chains/index.ts"
 import { ChorusError } from "../../../errors/index.ts"
+import { processMetrics } from "../../../metrics/process-metrics.ts"
 import { type ChorusEvent, type Envelope, type EventId, makeEnvelope } from "../../../schemas/index.ts"
 import { type ChorusConfig, chainOf, resolvePrivateKey, type SubmitterConfig } from "../../config/index.ts"
 import {
@@ -35,7 +36,7 @@ import {
   type ServiceLogger,
   startLaneService,
 } from "../../runtime/index.ts"
-import { makeSubmitterCore, type SubmitterState } from "../core/index.ts"
+import { makeSubmitterCore, pendingByLane, type SubmitterState } from "../core/index.ts"
 import { submitter as submitterDefinition } from "../definition.ts"
 import type { TickKind, TickResult } from "./tick-result.ts"
 import { makeTicker } from "./ticker.ts"
@@ -158,6 +159,15 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
     ...(deps.onOutput === undefined ? {} : { onOutput: deps.onOutput }),
   })
   logger.info("submitter started", { chainId, account: writer.sender, inbox: chain.inbox })
+  const metrics = processMetrics()
+  const unscrape = metrics?.onScrape(async () => {
+    for (const [lane, count] of pendingByLane(service.heldStates().values())) {
+      metrics.setGauge("pendingMessages", { lane }, count)
+    }
+    // A balance that cannot be read keeps its last value: the failed RPC has its own metric.
+    const balance = await writer.balance()
+    metrics.setGauge("balance", { chain: String(chainId), account: writer.sender }, Number(balance))
+  })
 
   let timer: NodeJS.Timeout | undefined
   let looping = deps.autoStart !== false
@@ -198,6 +208,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
   const running = service
   const halt = async () => {
     looping = false
+    unscrape?.()
     if (timer !== undefined) clearTimeout(timer)
     await ticker.stop()
     await running.stop()

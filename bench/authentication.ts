@@ -35,8 +35,14 @@ import {
 } from "../schemas/index.ts"
 import { producerOf } from "../services/runtime/producer.ts"
 import { ALL_TOPICS, TOPICS } from "../topology/index.ts"
+import { announce } from "./announce.ts"
 
 const { values } = parseArgs({ options: { records: { type: "string", default: "20000" } } })
+announce(
+  "bench:authentication",
+  "signs and checks records: Ed25519 against secp256k1, plain against authenticated",
+  "about 30 seconds",
+)
 const records = Number(values.records)
 if (!Number.isSafeInteger(records) || records < 1)
   throw new Error(`--records: ${values.records} is not a count`)

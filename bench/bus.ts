@@ -24,6 +24,7 @@ import { Kafka, logLevel, Partitioners } from "kafkajs"
 import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { openKafkaBus } from "../bus/kafka/index.ts"
 import type { BusPort, OutgoingRecord } from "../bus/port.ts"
+import { announce } from "./announce.ts"
 import { startLocalBroker } from "./chaos/kafka-broker.ts"
 import { positiveFlag } from "./positive-flag.ts"
 
@@ -37,6 +38,11 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "bench:bus",
+  "starts its own Kafka broker, then times raw kafkajs, the Chorus Kafka adapter and the embedded log",
+  "about 2 to 3 minutes",
+)
 const positive = (name: string, raw: string) => positiveFlag("bench:bus", name, raw)
 const RECORDS = positive("records", values.records)
 const SIZE = positive("size", values.size)

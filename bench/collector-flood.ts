@@ -44,6 +44,7 @@ import { makeCollectorCore } from "../services/attestation-collector/core.ts"
 import { checkpointDigest } from "../services/attestation-collector/verify-signature.ts"
 import { toTypedCheckpoint } from "../services/operator/sign-checkpoint.ts"
 import { type LaneCore, producerOf, stampOutputs } from "../services/runtime/index.ts"
+import { announce } from "./announce.ts"
 
 /** The epoch every signature of the mixed log names: the destinations' first set's. */
 const SIGNED_EPOCH = 1
@@ -58,6 +59,11 @@ const { values } = parseArgs({
     "no-before": { type: "boolean" },
   },
 })
+announce(
+  "bench:collector-flood",
+  "floods the collector with proposals, old core against new, up to 50,000",
+  "about 1 to 2 minutes",
+)
 const SIZES = (values.sizes ?? "1000,10000,50000").split(",").map(Number)
 const TTL = 300_000
 const T0 = Date.parse("2026-01-01T00:00:00.000Z")

@@ -23,6 +23,7 @@ import { deployOutbox } from "../contracts/deploy/index.ts"
 import { operatorRegistryAbi, outboxAbi } from "../contracts/out/index.ts"
 import { createWorld, makeOperators, type World } from "../contracts/test/world.ts"
 import { appendLeaf, createMerkleTree, getRangeProof } from "../services/proof-builder/merkle/index.ts"
+import { announce } from "./announce.ts"
 
 const BATCHES = [1, 8, 32, 64, 256]
 const OPERATOR_SETS = [4, 16]
@@ -185,6 +186,11 @@ async function measure(w: World, prefill: number, log: (line: string) => void): 
 
 async function main() {
   const { json, prefill } = parseArgs(process.argv.slice(2))
+  announce(
+    "bench:gas",
+    "deploys the contracts on anvil and measures the gas of every Inbox and registry call",
+    "about 1 minute",
+  )
   const log = json ? (_: string) => {} : console.log
   const rows: Row[] = []
   const sets: SetRow[] = []

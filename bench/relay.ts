@@ -25,6 +25,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { announce } from "./announce.ts"
 import { startLocalBroker } from "./chaos/kafka-broker.ts"
 import { positiveFlag } from "./positive-flag.ts"
 import { runScaleOut } from "./relay-scale-out.ts"
@@ -43,6 +44,13 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "bench:relay",
+  values["scale-out"]
+    ? "runs the relay with 1, then 2 processes per lane service on a 3-broker cluster, and kills a broker"
+    : "runs the devnet relay on the embedded log and on Kafka (its own broker) and times every hop",
+  values["scale-out"] ? "about 15 to 20 minutes" : "about 3 to 5 minutes",
+)
 const positive = (name: string, raw: string) => positiveFlag("bench:relay", name, raw)
 const MESSAGES = positive("messages", values.messages)
 const RATE = positive("rate", values.rate)

@@ -52,6 +52,7 @@ import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
 import { busIdentitiesOf } from "../services/registry.ts"
 import { REPLAYABLE_SERVICES, replay, replayTargets } from "../services/replay/index.ts"
 import { ALL_TOPICS, TOPICS } from "../topology/index.ts"
+import { announce } from "./announce.ts"
 import { positiveFlag } from "./positive-flag.ts"
 
 const { values } = parseArgs({
@@ -67,6 +68,11 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "bench:replay",
+  "relays a devnet log, then replays every replayable service over it",
+  "about 2 to 3 minutes",
+)
 const EVENTS = positiveFlag("bench:replay", "events", values.events)
 const RATE = positiveFlag("bench:replay", "rate", values.rate)
 /** Replay threads; 0 replays in this thread, one service after the other (as `chorus replay` does today). */

@@ -20,6 +20,7 @@ import { startDevnet } from "../cli/devnet/devnet.ts"
 import { receivedPayloads } from "../cli/devnet/recipients.ts"
 import { describeRotation, rotate } from "../cli/devnet/rotation.ts"
 import { quietLogger } from "../services/runtime/index.ts"
+import { announce } from "./announce.ts"
 import { positiveFlag } from "./positive-flag.ts"
 
 const { values } = parseArgs({
@@ -29,6 +30,11 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "bench:rotation",
+  "rotates the operator set on the hub mid-traffic on a devnet and follows each change to every Inbox",
+  "about 2 minutes",
+)
 const MESSAGES = positiveFlag("bench:rotation", "messages", values.messages)
 const RATE = positiveFlag("bench:rotation", "rate", values.rate)
 const log = values.json ? (line: string) => console.error(line) : console.log

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { announce } from "./announce.ts"
 import { positiveFlag } from "./positive-flag.ts"
 
 const { values } = parseArgs({
@@ -34,6 +35,11 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "soak",
+  `runs a devnet with traffic for ${values.minutes} minute(s) and samples each service's memory`,
+  `about ${values.minutes} minutes, plus 1 to start`,
+)
 const MINUTES = positiveFlag("soak", "minutes", values.minutes)
 const RATE = positiveFlag("soak", "rate", values.rate)
 const SAMPLE_S = positiveFlag("soak", "sample-s", values["sample-s"])

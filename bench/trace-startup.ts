@@ -30,6 +30,7 @@ import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { percentile } from "../cli/devnet/tracker.ts"
 import { AuditStore, auditIndexPath, catchUp } from "../services/auditor/index.ts"
 import { ALL_TOPICS } from "../topology/index.ts"
+import { announce } from "./announce.ts"
 import { positiveFlag } from "./positive-flag.ts"
 import { LANES, writeRelayLog } from "./synthetic-relay-log.ts"
 
@@ -42,6 +43,11 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 })
+announce(
+  "bench:trace-startup",
+  "times `chorus trace` as a process, start-up included, on a synthetic log",
+  "about 1 minute",
+)
 const MESSAGES = positiveFlag("bench:trace-startup", "messages", values.messages)
 const RUNS = positiveFlag("bench:trace-startup", "runs", values.runs)
 const GOAL_MS = 300

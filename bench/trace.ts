@@ -31,12 +31,18 @@ import { openEmbeddedBus } from "../bus/embedded/index.ts"
 import { percentile } from "../cli/devnet/tracker.ts"
 import { AuditStore, catchUp, listMessages, traceMessage } from "../services/auditor/index.ts"
 import { ALL_TOPICS } from "../topology/index.ts"
+import { announce } from "./announce.ts"
 import { positiveFlag } from "./positive-flag.ts"
 import { LANES, PER_CHECKPOINT, writeRelayLog } from "./synthetic-relay-log.ts"
 
 const { values } = parseArgs({
   options: { messages: { type: "string", default: "100000" }, json: { type: "boolean", default: false } },
 })
+announce(
+  "bench:trace",
+  `writes a ${Number(values.messages).toLocaleString("en")}-message log, builds its audit index and times traces and lists on it`,
+  values.messages === "100000" ? "about 3 minutes" : "about 3 minutes per 100,000 messages",
+)
 const MESSAGES = positiveFlag("bench:trace", "messages", values.messages)
 const log = (line: string) => {
   if (!values.json) console.log(line)

@@ -75,6 +75,31 @@ describe("chorus CLI", () => {
     }
   })
 
+  it("given a bad flag, then devnet names the flag the user typed and exits 2 before any chain starts", async () => {
+    const file = join(tmpdir(), `chorus-not-a-dir-${process.pid}`)
+    writeFileSync(file, "")
+    try {
+      for (const [args, message] of [
+        [["devnet", "--kafka", "notahost"], '--kafka: "notahost" is not host:port'],
+        [["devnet", "--data-dir", file], `--data-dir ${file}: a file, not a directory`],
+        [
+          ["devnet", "--data-dir", "/proc/chorus-nope/x"],
+          "--data-dir /proc/chorus-nope/x: cannot create or write to it",
+        ],
+        [["devnet", "--metrics", "9464"], '--metrics: expected host:port (e.g. 127.0.0.1:9464), got "9464"'],
+        [["run", "all", "--config", file, "--metrics", "localhost"], "--metrics: expected host:port"],
+        [["messages", "--data-dir", file], `--data-dir ${file}: a file, not a directory`],
+      ] as const) {
+        const { code, err, out } = await run(...args)
+        expect(code, args.join(" ")).toBe(2)
+        expect(err, args.join(" ")).toContain(message)
+        expect(out + err).not.toContain("starting 3 anvil chains")
+      }
+    } finally {
+      rmSync(file, { force: true })
+    }
+  })
+
   it("names an unknown command and exits 2", async () => {
     const { code, err } = await run("teleport")
     expect(code).toBe(2)

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs"
-import { join } from "node:path"
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import type { KafkaSecurity } from "../bus/kafka/security.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { ChorusConfig } from "../services/config/index.ts"
@@ -64,14 +64,15 @@ export const kafkaConnectionFromFlags = async (
  * @example
  * ```ts
  * parseBrokers("127.0.0.1:9092,kafka:9093") // ["127.0.0.1:9092", "kafka:9093"]
+ * parseBrokers("notahost", "--kafka")       // throws UsageError: --kafka: "notahost" is not host:port …
  * ```
  */
-export const parseBrokers = (raw: string): string[] => {
+export const parseBrokers = (raw: string, flag = "--brokers"): string[] => {
   const brokers = raw.split(",").map((b) => b.trim())
   for (const broker of brokers) {
     const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker)
     if (match === null || Number(match[2]) < 1 || Number(match[2]) > 65535) {
-      throw new UsageError(`--brokers: ${JSON.stringify(broker)} is not host:port (e.g. 127.0.0.1:9092)`)
+      throw new UsageError(`${flag}: ${JSON.stringify(broker)} is not host:port (e.g. 127.0.0.1:9092)`)
     }
   }
   return brokers
@@ -95,6 +96,40 @@ export const embeddedDataDir = (dir: string): string => {
     existsSync(join(log, "topics")) &&
     !existsSync(join(dir, "topics"))
   return isDevnetRoot ? log : dir
+}
+
+/**
+ * Makes sure `dir` is a directory this process can write to, creating it if it is missing, before anything
+ * else starts: a path that cannot be one fails here, naming the flag and why, not later with a bare errno.
+ *
+ * @example
+ * ```ts
+ * makeDataDir(".devnet")            // creates it (and its parents) when missing
+ * makeDataDir("/etc/passwd")        // throws UsageError: --data-dir /etc/passwd: a file, not a directory
+ * ```
+ */
+export const makeDataDir = (dir: string, flag = "--data-dir"): void => {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UsageError(`${flag} ${dir}: a file, not a directory`)
+  }
+  try {
+    // One level at a time: Node's recursive mkdir loops forever under some paths (/proc/…).
+    const missing: string[] = []
+    for (let at = resolve(dir); !existsSync(at); at = dirname(at)) missing.unshift(at)
+    for (const level of missing) mkdirSync(level)
+    accessSync(dir, constants.W_OK)
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException
+    const why =
+      code === "EACCES" || code === "EPERM"
+        ? "permission denied"
+        : code === "ENOTDIR"
+          ? "a part of the path is a file"
+          : code === "EROFS"
+            ? "a read-only file system"
+            : (error as Error).message
+    throw new UsageError(`${flag} ${dir}: cannot create or write to it (${why})`)
+  }
 }
 
 /**
@@ -137,10 +172,13 @@ export const openBusFromFlags = async (
     })
   }
   if (typeof dataDir === "string") {
-    if (options.create !== true && !existsSync(dataDir)) {
+    if (options.create === true) makeDataDir(dataDir)
+    else if (!existsSync(dataDir)) {
       throw new UsageError(
         `--data-dir ${dataDir}: no such directory. Give the data directory of an existing embedded log, or the one \`chorus devnet --data-dir\` was run with`,
       )
+    } else if (!statSync(dataDir).isDirectory()) {
+      throw new UsageError(`--data-dir ${dataDir}: a file, not a directory`)
     }
     const { openEmbeddedBusShared } = await import("../bus/embedded/shared.ts")
     // If this process ends up owning the log, another chorus process may be using it through this one

@@ -13,6 +13,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest)
 }) as typeof process.emitWarning
 
+import { announce } from "../announce.ts"
 import { ChaosUsageError, HELP, parseChaosArgs, USAGE } from "./options.ts"
 import { runChaos } from "./run.ts"
 
@@ -31,6 +32,11 @@ const main = async (): Promise<number> => {
     console.log(HELP)
     return 0
   }
+  announce(
+    "chaos",
+    "runs the relay under seeded faults (killed processes, broker and RPC faults, garbage records), then checks every message against the chains",
+    "about 6 minutes for 500 messages",
+  )
   try {
     return await runChaos(options, (line) => console.log(line))
   } catch (error) {

@@ -6,7 +6,7 @@ import type { RotationReport } from "../devnet/rotation.ts"
 import { describeUnreadable, type UnreadableRecord } from "../devnet/tail-topics.ts"
 import type { Summary, TrackedMessage } from "../devnet/tracker.ts"
 import { parseMetricsFlag } from "../metrics-flag.ts"
-import { parseBrokers } from "../open-bus.ts"
+import { makeDataDir, parseBrokers } from "../open-bus.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -107,9 +107,11 @@ export const devnet: Command = {
     const view = json ? err : out
     const tty = !json && process.stdout.isTTY === true
     const dataDir = typeof values["data-dir"] === "string" ? { dataDir: values["data-dir"] } : {}
+    // Checked before a chain starts: a path that cannot be a directory names the flag, not an errno.
+    if (dataDir.dataDir !== undefined) makeDataDir(dataDir.dataDir)
     const bus =
       typeof values.kafka === "string"
-        ? { kind: "kafka" as const, brokers: parseBrokers(values.kafka), ...dataDir }
+        ? { kind: "kafka" as const, brokers: parseBrokers(values.kafka, "--kafka"), ...dataDir }
         : { kind: "embedded" as const, ...dataDir }
 
     const metrics = typeof values.metrics === "string" ? parseMetricsFlag(values.metrics) : undefined

@@ -55,6 +55,52 @@ describe("decodeConfig", () => {
     expect((error as ConfigError).message).toContain("bad.json")
     expect((error as ConfigError).message).toContain("submitters[0].privateKey")
   })
+
+  const issuesOf = (input: unknown) => {
+    try {
+      decodeConfig(input, "chorus.json")
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues
+      throw error
+    }
+    throw new Error("decoded")
+  }
+
+  it("given a misspelt key anywhere, then it names it instead of dropping it and using the default", () => {
+    expect(
+      issuesOf({
+        ...valid,
+        chainWatchr: {},
+        submitters: [{ chainId: 901, privateKey: `0x${"11".repeat(32)}`, batchSise: 8 }],
+      }),
+    ).toEqual([
+      { path: "chainWatchr", message: expect.stringMatching(/^unknown key/) },
+      { path: "submitters[0].batchSise", message: expect.stringMatching(/^unknown key/) },
+    ])
+  })
+
+  it("given a wrong finality, then it names the forms it takes once, with what the file holds", () => {
+    expect(issuesOf({ ...valid, chains: [{ ...valid.chains[0]!, finality: { tag: "latest" } }] })).toEqual([
+      {
+        path: "chains[0].finality",
+        message:
+          'expected {"tag": "finalized"}, {"tag": "safe"} or {"confirmations": <0 to 10000>}, got {"tag":"latest"}',
+      },
+    ])
+  })
+
+  it("takes a checksummed address, and names a wrong one without claiming only lowercase is accepted", () => {
+    const checksummed = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    expect(
+      decodeConfig({ ...valid, network: { ...valid.network, registry: checksummed } }).network.registry,
+    ).toBe(checksummed.toLowerCase())
+    expect(issuesOf({ ...valid, network: { ...valid.network, registry: "0x5FbDB23" } })).toEqual([
+      {
+        path: "network.registry",
+        message: 'expected an address: 0x and 40 hex digits (checksummed or not), got "0x5FbDB23"',
+      },
+    ])
+  })
 })
 
 describe("resolvePrivateKey", () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 import { Exit, Schema } from "effect"
-import { issuesOf } from "../../schemas/index.ts"
+import { type FieldIssue, issuesOf } from "../../schemas/index.ts"
 import { ConfigError } from "./config-error.ts"
 import { ChorusConfig } from "./schema.ts"
 
@@ -29,11 +29,61 @@ const lowercaseAddresses = (input: unknown): unknown => {
  * ```
  */
 export const decodeConfig = (input: unknown, file = "<inline>"): ChorusConfig => {
-  const exit = Schema.decodeUnknownExit(ChorusConfig)(lowercaseAddresses(input), { errors: "all" })
+  const exit = Schema.decodeUnknownExit(ChorusConfig)(lowercaseAddresses(input), {
+    errors: "all",
+    // A misspelt key would otherwise be dropped, and the default it stood for used in silence.
+    onExcessProperty: "error",
+  })
   if (Exit.isSuccess(exit)) return exit.value
   const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
   if (failure === undefined || !Schema.isSchemaError(failure.error)) throw failure?.error ?? exit.cause
-  throw new ConfigError(file, issuesOf(failure.error))
+  throw new ConfigError(file, plainIssues(issuesOf(failure.error), input))
+}
+
+/** The value at a formatted issue path (`chains[0].finality`) of the file's JSON. */
+const valueAt = (input: unknown, path: string): unknown => {
+  let at: unknown = input
+  for (const part of path.match(/[^.[\]]+/g) ?? []) {
+    if (at === null || typeof at !== "object") return undefined
+    at = (at as Record<string, unknown>)[part]
+  }
+  return at
+}
+
+const shown = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value))
+
+const FINALITY_FORMS = '{"tag": "finalized"}, {"tag": "safe"} or {"confirmations": <0 to 10000>}'
+
+/**
+ * The decoder's issues, said for a config file: a union's failure once, as the forms it takes (not one
+ * "missing key" per form it is not); an address as the file may write it (any case, lowercased here); an
+ * unknown key as one; each with the value the file holds.
+ */
+const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIssue[] => {
+  const out: FieldIssue[] = []
+  const finalities = new Set<string>()
+  for (const issue of issues) {
+    const finality = /^(.*\.finality)(\.|$)/.exec(issue.path)?.[1]
+    if (finality !== undefined) {
+      if (finalities.has(finality)) continue
+      finalities.add(finality)
+      out.push({
+        path: finality,
+        message: `expected ${FINALITY_FORMS}, got ${shown(valueAt(input, finality))}`,
+      })
+    } else if (/^expected an address/.test(issue.message)) {
+      out.push({
+        path: issue.path,
+        message: `expected an address: 0x and 40 hex digits (checksummed or not), got ${shown(valueAt(input, issue.path))}`,
+      })
+    } else if (/excess property|^Unexpected key/.test(issue.message)) {
+      out.push({
+        path: issue.path,
+        message: "unknown key (misspelt, or not in this version: services/config/schema.ts lists every key)",
+      })
+    } else out.push(issue)
+  }
+  return out
 }
 
 /**

@@ -100,6 +100,36 @@ describe("chorus CLI", () => {
     }
   })
 
+  it("given a config with a private key written in it, then run refuses it, naming the field and the ways out, and starts nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chorus-plaintext-"))
+    try {
+      const address = (n: number) => `0x${n.toString(16).padStart(40, "0")}`
+      writeFileSync(
+        join(dir, "chorus.json"),
+        JSON.stringify({
+          network: { registryChainId: 901, registry: address(1) },
+          chains: [{ chainId: 901, rpcUrls: ["http://127.0.0.1:9"], outbox: address(2), inbox: address(3) }],
+          submitters: [{ chainId: 901, privateKey: `0x${"42".repeat(32)}` }],
+        }),
+      )
+      const { code, err, out } = await run(
+        "run",
+        "auditor",
+        "--config",
+        join(dir, "chorus.json"),
+        "--data-dir",
+        dir,
+      )
+      expect(code).toBe(2)
+      expect(err).toContain("submitters[0].privateKey: a private key written in the file")
+      expect(err).toContain("--allow-plaintext-keys")
+      expect(err).not.toContain("4242")
+      expect(out).not.toContain("running")
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("names an unknown command and exits 2", async () => {
     const { code, err } = await run("teleport")
     expect(code).toBe(2)

@@ -74,6 +74,8 @@ const unitSpec = (unit: string, config: string, level: string, heapMb: number | 
       ...(instance === null ? [] : ["--instance", instance[2]!]),
       "--log-level",
       level,
+      // The chaos run's keys are anvil's, written in its configs.
+      "--allow-plaintext-keys",
     ],
     ...(heapMb === undefined ? {} : { nodeArgs: [`--max-old-space-size=${heapMb}`] }),
   }

@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
 import type { BusPort } from "../../bus/port.ts"
 import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
 import { parseListen } from "../../metrics/server.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
-import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
+import { type ChorusConfig, ConfigError, loadConfig, plaintextKeysOf } from "../../services/config/index.ts"
 import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
@@ -18,6 +20,23 @@ import {
 } from "../open-bus.ts"
 
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
+
+/**
+ * Refuses a config that writes private keys in the file itself, unless told to take them or the file is the
+ * one a devnet wrote (beside its devnet.json): a key in a file is a key in every backup and every copy of it.
+ */
+const refusePlaintextKeys = (config: ChorusConfig, file: string, allowed: boolean) => {
+  const plaintext = plaintextKeysOf(config)
+  if (plaintext.length === 0 || allowed || existsSync(join(dirname(file), "devnet.json"))) return
+  throw new ConfigError(
+    file,
+    plaintext.map((path) => ({
+      path,
+      message:
+        'a private key written in the file; give env:NAME or {"keystore": "<file>", "passphrase": "env:NAME" | "file:<path>"}, or run with --allow-plaintext-keys (tests only)',
+    })),
+  )
+}
 
 /**
  * `chorus run <service> --config <file>`: runs one service (or `all`) until
@@ -39,6 +58,9 @@ export const run: Command = {
     "                        (default: the config's `bus` section)",
     "  --metrics <host:port> serve /metrics (Prometheus), /healthz and /readyz there (default: the config's",
     "                        `metrics.listen`; none when neither is given). docs/operations.md lists every metric",
+    "  --allow-plaintext-keys  take private keys written in the config file as hex (refused otherwise, except in",
+    "                        the config `chorus devnet` writes): for tests. Use env:NAME or an encrypted keystore",
+    '                        ({"keystore": "<file>", "passphrase": "env:NAME" | "file:<path>"}) in production',
     "  --log-level <level>   debug, info, warn or error (JSON lines on stderr). Default info",
     "  --index <file>        the auditor's index file (default: beside the embedded log, or in ~/.cache/chorus/audit)",
   ].join("\n"),
@@ -49,6 +71,7 @@ export const run: Command = {
     "log-level": { type: "string" },
     index: { type: "string" },
     metrics: { type: "string" },
+    "allow-plaintext-keys": { type: "boolean" },
   },
   positionals: ["service"],
   async run({ values, positionals, out, err }) {
@@ -68,6 +91,7 @@ export const run: Command = {
     let config: ChorusConfig
     try {
       config = loadConfig(file)
+      refusePlaintextKeys(config, file, values["allow-plaintext-keys"] === true)
     } catch (error) {
       if (error instanceof ConfigError) {
         err(error.message)

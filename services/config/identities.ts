@@ -9,6 +9,7 @@ import type { Hex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { getCheckpointDomain } from "../../contracts/index.ts"
 import { resolvePrivateKey } from "./load-config.ts"
+import type { PrivateKey } from "./private-key.ts"
 import type { ChorusConfig, OperatorConfig, SubmitterConfig } from "./schema.ts"
 
 /**
@@ -35,7 +36,7 @@ export interface KeyIdentity {
   readonly address: `0x${string}`
 }
 
-const identityOf = (value: string, path: string): KeyIdentity => {
+const identityOf = (value: PrivateKey, path: string): KeyIdentity => {
   const privateKey = resolvePrivateKey(value, path)
   return { path, privateKey, address: privateKeyToAccount(privateKey).address }
 }

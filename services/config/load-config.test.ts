@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
-import { ConfigError, decodeConfig, resolvePrivateKey } from "./load-config.ts"
+import { operatorIdentity } from "./identities.ts"
+import { encryptKeystore } from "./keystore.ts"
+import { ConfigError, decodeConfig, loadConfig, plaintextKeysOf, resolvePrivateKey } from "./load-config.ts"
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, "0")}`
 const valid = {
@@ -112,5 +118,83 @@ describe("resolvePrivateKey", () => {
     expect(() => resolvePrivateKey("env:K", "operators[0].privateKey", {})).toThrow(
       /operators\[0\]\.privateKey: K is not set/,
     )
+  })
+})
+
+describe("keys from a keystore", () => {
+  const key = `0x${"42".repeat(32)}` as const
+  const withDir = (use: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), "chorus-keys-"))
+    try {
+      use(dir)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it("given a keystore beside the config and its passphrase in a file, then the operator signs as the key's address", () => {
+    withDir((dir) => {
+      writeFileSync(join(dir, "operator.json"), JSON.stringify(encryptKeystore(key, "s3cret", { n: 1024 })))
+      writeFileSync(join(dir, "passphrase.txt"), "s3cret\n")
+      writeFileSync(
+        join(dir, "chorus.json"),
+        JSON.stringify({
+          ...valid,
+          operators: [{ privateKey: { keystore: "operator.json", passphrase: "file:passphrase.txt" } }],
+        }),
+      )
+      const config = loadConfig(join(dir, "chorus.json"))
+      expect(plaintextKeysOf(config)).toEqual([])
+      const identity = operatorIdentity(config, config.operators[0]!)
+      expect(identity.address).toBe(privateKeyToAccount(key).address)
+    })
+  })
+
+  it("names the config path and the variable when the passphrase is not set, and the file when it is wrong", () => {
+    withDir((dir) => {
+      const file = join(dir, "k.json")
+      writeFileSync(file, JSON.stringify(encryptKeystore(key, "right", { n: 1024 })))
+      expect(() =>
+        resolvePrivateKey({ keystore: file, passphrase: "env:NO_SUCH_PASS" }, "submitters[0].privateKey", {}),
+      ).toThrow(/submitters\[0\]\.privateKey\.passphrase: NO_SUCH_PASS is not set/)
+      let message = ""
+      try {
+        resolvePrivateKey({ keystore: file, passphrase: "env:P" }, "submitters[0].privateKey", { P: "wrong" })
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toContain(
+        `submitters[0].privateKey.keystore: keystore ${file}: the passphrase does not open it`,
+      )
+      expect(message).not.toContain("wrong")
+      expect(() =>
+        resolvePrivateKey(
+          { keystore: join(dir, "missing.json"), passphrase: "env:P" },
+          "operators[0].privateKey",
+          {
+            P: "x",
+          },
+        ),
+      ).toThrow(/operators\[0\]\.privateKey\.keystore: cannot read .*missing\.json: ENOENT/)
+    })
+  })
+
+  it("lists every key written in the file, and never shows a mistyped one", () => {
+    const config = decodeConfig({
+      ...valid,
+      operators: [{ privateKey: key }, { privateKey: "env:OP_KEY" }],
+      submitters: [{ chainId: 901, privateKey: key }],
+    })
+    expect(plaintextKeysOf(config)).toEqual(["operators[0].privateKey", "submitters[0].privateKey"])
+    const typo = `0x${"42".repeat(31)}4`
+    let message = ""
+    try {
+      decodeConfig({ ...valid, operators: [{ privateKey: typo }] })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain("operators[0].privateKey: expected 0x + 64 hex digits, env:VARIABLE, or")
+    expect(message).toContain("got a 65-character string")
+    expect(message).not.toContain("4242")
   })
 })

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import { Exit, Schema } from "effect"
 import { type FieldIssue, issuesOf } from "../../schemas/index.ts"
 import { ConfigError } from "./config-error.ts"
+import { decryptKeystore, KeystoreError } from "./keystore.ts"
+import { isPlaintextKey, PRIVATE_KEY_FORMS, type PrivateKey } from "./private-key.ts"
 import { ChorusConfig } from "./schema.ts"
 
 export { ConfigError }
@@ -71,6 +74,20 @@ const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIs
         path: finality,
         message: `expected ${FINALITY_FORMS}, got ${shown(valueAt(input, finality))}`,
       })
+    } else if (/\.privateKey$/.test(issue.path) || /\.privateKey\./.test(issue.path)) {
+      // A key field is a union: say its forms once for a string, and only the keystore's own fields for an object.
+      const field = /^(.*\.privateKey)/.exec(issue.path)![1]!
+      const value = valueAt(input, field)
+      if (typeof value === "object" && value !== null) {
+        if (issue.path !== field) out.push(issue)
+      } else if (!finalities.has(field)) {
+        finalities.add(field)
+        out.push({
+          path: field,
+          // Never the value: a key mistyped is still most of a key.
+          message: `expected ${PRIVATE_KEY_FORMS}, got ${typeof value === "string" ? `a ${value.length}-character string` : value === undefined ? "nothing" : Array.isArray(value) ? "an array" : typeof value}`,
+        })
+      }
     } else if (/^expected an address/.test(issue.message)) {
       out.push({
         path: issue.path,
@@ -107,22 +124,88 @@ export const loadConfig = (file: string): ChorusConfig => {
   } catch (error) {
     throw new ConfigError(file, [{ path: "", message: `not valid JSON: ${(error as Error).message}` }])
   }
-  return decodeConfig(json, file)
+  return decodeConfig(keyPathsFrom(json, dirname(resolve(file))), file)
+}
+
+/** Keystore and passphrase files named relative to the config file, made absolute: a key file sits beside its config. */
+const keyPathsFrom = (input: unknown, dir: string): unknown => {
+  if (Array.isArray(input)) return input.map((item) => keyPathsFrom(item, dir))
+  if (input === null || typeof input !== "object") return input
+  const entries = Object.entries(input).map(([k, v]) => [k, keyPathsFrom(v, dir)] as const)
+  const object = Object.fromEntries(entries) as Record<string, unknown>
+  if (typeof object.keystore === "string" && typeof object.passphrase === "string") {
+    object.keystore = resolve(dir, object.keystore)
+    if (object.passphrase.startsWith("file:"))
+      object.passphrase = `file:${resolve(dir, object.passphrase.slice(5))}`
+  }
+  return object
+}
+
+/** Keys opened from keystores in this process, by file and passphrase source: a key is decrypted once. */
+const opened = new Map<string, `0x${string}`>()
+
+const passphraseOf = (source: string, path: string, env: NodeJS.ProcessEnv): string => {
+  if (source.startsWith("env:")) {
+    const value = env[source.slice(4)]
+    if (value === undefined || value === "") {
+      throw new ConfigError("<environment>", [
+        { path: `${path}.passphrase`, message: `${source.slice(4)} is not set` },
+      ])
+    }
+    return value
+  }
+  const file = source.slice(5)
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "")
+  } catch (error) {
+    throw new ConfigError("<config>", [
+      {
+        path: `${path}.passphrase`,
+        message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      },
+    ])
+  }
 }
 
 /**
- * Resolves a configured private key: the hex itself, or `env:NAME` from the environment.
+ * Resolves a configured private key: the hex itself, `env:NAME` from the environment, or a keystore opened
+ * with its passphrase. Errors name the config path and the file or variable, never the key or passphrase.
  *
  * @example
  * ```ts
  * resolvePrivateKey("env:OPERATOR_KEY", "operators[0].privateKey")
+ * resolvePrivateKey({ keystore: "/keys/operator.json", passphrase: "file:/run/secrets/operator" }, "operators[0].privateKey")
  * ```
  */
 export const resolvePrivateKey = (
-  value: string,
+  value: PrivateKey,
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): `0x${string}` => {
+  if (typeof value !== "string") {
+    const cacheKey = `${value.keystore}\u0000${value.passphrase}`
+    const known = opened.get(cacheKey)
+    if (known !== undefined) return known
+    let json: unknown
+    try {
+      json = JSON.parse(readFileSync(value.keystore, "utf8"))
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new ConfigError("<config>", [
+        { path: `${path}.keystore`, message: `cannot read ${value.keystore}: ${code ?? "not JSON"}` },
+      ])
+    }
+    try {
+      const key = decryptKeystore(json, passphraseOf(value.passphrase, path, env), value.keystore)
+      opened.set(cacheKey, key)
+      return key
+    } catch (error) {
+      if (error instanceof KeystoreError) {
+        throw new ConfigError("<config>", [{ path: `${path}.keystore`, message: error.shortMessage }])
+      }
+      throw error
+    }
+  }
   if (!value.startsWith("env:")) return value as `0x${string}`
   const name = value.slice(4)
   const resolved = env[name]
@@ -136,6 +219,27 @@ export const resolvePrivateKey = (
   }
   return resolved as `0x${string}`
 }
+
+/**
+ * Every key the config writes in the file itself, by path: what a production process refuses unless told
+ * `--allow-plaintext-keys`.
+ *
+ * @example
+ * ```ts
+ * plaintextKeysOf(devnetConfig) // ["operators[0].privateKey", …, "submitters[2].privateKey"]
+ * ```
+ */
+export const plaintextKeysOf = (config: ChorusConfig): ReadonlyArray<string> => [
+  ...config.operators.flatMap((o, i) => (isPlaintextKey(o.privateKey) ? [`operators[${i}].privateKey`] : [])),
+  ...config.submitters.flatMap((s, i) =>
+    isPlaintextKey(s.privateKey) ? [`submitters[${i}].privateKey`] : [],
+  ),
+  ...(config.bus?.authentication?.producers ?? []).flatMap((p, i) =>
+    p.privateKey !== undefined && isPlaintextKey(p.privateKey)
+      ? [`bus.authentication.producers[${i}].privateKey`]
+      : [],
+  ),
+]
 
 /**
  * The configuration of one chain, or a clear error naming the known ones.

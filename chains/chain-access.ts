@@ -197,6 +197,8 @@ export interface ChainReader {
    * select it), checked as `outboxLogs` checks its logs and against its block's header.
    */
   outboxMessage(request: OutboxMessageRequest): Promise<OutboxMessageRead>
+  /** Whether a contract is deployed at `address` (at the latest block). */
+  hasCode(address: Address): Promise<boolean>
   inbox(address: Address): InboxReader
   /** The operator registry at `address` (on the hub chain). */
   registry(address: Address): RegistryReader

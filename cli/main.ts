@@ -86,6 +86,12 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
     load: async () => (await import("./commands/chain-resume.ts")).chainResume,
   },
   {
+    path: ["config", "check"],
+    summary:
+      "check a config against the live chains: RPCs, chain ids, finality tags, contracts, operator set, keys, balances",
+    load: async () => (await import("./commands/config-check.ts")).configCheck,
+  },
+  {
     path: ["replay"],
     summary: "run a service's core over a window of its input log into shadow topics (never production)",
     load: async () => (await import("./commands/replay.ts")).replay,

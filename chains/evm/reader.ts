@@ -67,6 +67,11 @@ export const makeEvmReader = (client: EvmClient, settings: EvmReaderSettings): C
         `reading the Outbox message of lane ${chainId} → ${request.dstChainId}, nonce ${request.nonce}`,
         () => readOutboxMessage(client, { ...request, chainId }),
       ),
+    hasCode: (address) =>
+      rpcCall(client, `reading the code at ${address}`, async () => {
+        const code = await client.viem.getCode({ address: address as `0x${string}` })
+        return code !== undefined && code !== "0x"
+      }),
     registry: (address) => makeRegistryReader(client, address),
     inbox: (address) => {
       let inbox = inboxes.get(address)

@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs"
-import { dirname, join } from "node:path"
 import type { BusPort } from "../../bus/port.ts"
 import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
 import { parseListen } from "../../metrics/server.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
-import { type ChorusConfig, ConfigError, loadConfig, plaintextKeysOf } from "../../services/config/index.ts"
+import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
 import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
@@ -18,25 +16,9 @@ import {
   openBusFromFlags,
   parseBrokers,
 } from "../open-bus.ts"
+import { plaintextKeyIssues } from "../plaintext-keys.ts"
 
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
-
-/**
- * Refuses a config that writes private keys in the file itself, unless told to take them or the file is the
- * one a devnet wrote (beside its devnet.json): a key in a file is a key in every backup and every copy of it.
- */
-const refusePlaintextKeys = (config: ChorusConfig, file: string, allowed: boolean) => {
-  const plaintext = plaintextKeysOf(config)
-  if (plaintext.length === 0 || allowed || existsSync(join(dirname(file), "devnet.json"))) return
-  throw new ConfigError(
-    file,
-    plaintext.map((path) => ({
-      path,
-      message:
-        'a private key written in the file; give env:NAME or {"keystore": "<file>", "passphrase": "env:NAME" | "file:<path>"}, or run with --allow-plaintext-keys (tests only)',
-    })),
-  )
-}
 
 /**
  * `chorus run <service> --config <file>`: runs one service (or `all`) until
@@ -91,7 +73,8 @@ export const run: Command = {
     let config: ChorusConfig
     try {
       config = loadConfig(file)
-      refusePlaintextKeys(config, file, values["allow-plaintext-keys"] === true)
+      const plaintext = plaintextKeyIssues(config, file, values["allow-plaintext-keys"] === true)
+      if (plaintext.length > 0) throw new ConfigError(file, plaintext)
     } catch (error) {
       if (error instanceof ConfigError) {
         err(error.message)

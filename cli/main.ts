@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { ConfigError } from "../services/config/config-error.ts"
 import { type Command, parseCommandArgs, UsageError } from "./command.ts"
 
 /**
@@ -84,6 +85,17 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
     summary:
       "lift a halted source chain's quarantine from a trusted block below the rewrite, recorded on the log with who ran it",
     load: async () => (await import("./commands/chain-resume.ts")).chainResume,
+  },
+  {
+    path: ["cluster", "up"],
+    summary:
+      "run the whole cluster a config describes as processes on this machine (one `chorus run` per unit)",
+    load: async () => (await import("./commands/cluster.ts")).clusterUp,
+  },
+  {
+    path: ["cluster", "down"],
+    summary: "stop the cluster `chorus cluster up` started: SIGTERM to each process, SIGKILL after --timeout",
+    load: async () => (await import("./commands/cluster.ts")).clusterDown,
   },
   {
     path: ["config", "check"],
@@ -186,6 +198,11 @@ export const main = async (
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`chorus ${command.path.join(" ")}: ${error.message}\n\n${usageOf(command)}`)
+      return 2
+    }
+    // A config that does not decode, or that a command refuses: every problem, by path.
+    if (error instanceof ConfigError) {
+      io.err(error.message)
       return 2
     }
     io.err(`chorus ${command.path.join(" ")}: ${(error as Error).message}`)

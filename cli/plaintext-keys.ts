@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type { FieldIssue } from "../schemas/index.ts"
-import { type ChorusConfig, plaintextKeysOf } from "../services/config/index.ts"
+import { type ChorusConfig, ConfigError, loadConfig, plaintextKeysOf } from "../services/config/index.ts"
 
 /**
  * One issue per key written in `file`, or none when they are allowed.
@@ -28,4 +28,20 @@ export const plaintextKeyIssues = (config: ChorusConfig, file: string, allowed: 
     message:
       'a private key written in the file; give env:NAME or {"keystore": "<file>", "passphrase": "env:NAME" | "file:<path>"}, or run with --allow-plaintext-keys (tests only)',
   }))
+}
+
+/**
+ * The config a process runs on: decoded, and refused when it writes keys in the file and they are not allowed.
+ * Throws `ConfigError` naming every problem.
+ *
+ * @example
+ * ```ts
+ * const config = loadRunConfig("chorus.json", values["allow-plaintext-keys"] === true)
+ * ```
+ */
+export const loadRunConfig = (file: string, allowPlaintextKeys: boolean): ChorusConfig => {
+  const config = loadConfig(file)
+  const plaintext = plaintextKeyIssues(config, file, allowPlaintextKeys)
+  if (plaintext.length > 0) throw new ConfigError(file, plaintext)
+  return config
 }

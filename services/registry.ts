@@ -41,6 +41,47 @@ export const SERVICE_NAMES: ReadonlyArray<ServiceName> = SERVICE_DEFINITIONS.map
 
 export type ServiceSelection = ServiceName | "all"
 
+/** One process of a cluster: a service's instance, as `chorus run <service> [--instance <id>]` starts it. */
+export interface ClusterUnit {
+  /** Unique in the plan: `submitter-902`, `proof-builder`, `proof-builder-2` (a second member of its group). */
+  readonly name: string
+  readonly service: ServiceName
+  /** The `--instance` to give; undefined for a service with a single instance. */
+  readonly instance: string | undefined
+  /** The consumer group it joins (null for a service that joins none). */
+  readonly group: string | null
+}
+
+/**
+ * Every process of a cluster for `config`: one per instance of every service that writes to the bus (the
+ * auditor only reads, and runs where the audit tools run), and `members` processes of a service whose
+ * instances share a group to spread its partitions (extra members of the proof-builder by default). What
+ * `chorus cluster up`, `chorus devnet` and `docker-compose.yml` run.
+ *
+ * @example
+ * ```ts
+ * clusterPlan(config).map((u) => u.name) // ["chain-watcher-901", …, "proof-builder", "proof-builder-2", "operator-0", …]
+ * ```
+ */
+export const clusterPlan = (
+  config: ChorusConfig,
+  options: { readonly members?: Partial<Record<ServiceName, number>>; readonly auditor?: boolean } = {},
+): ReadonlyArray<ClusterUnit> =>
+  SERVICE_DEFINITIONS.filter(
+    (d) => d.writes.length > 0 || (options.auditor === true && d.name === "auditor"),
+  ).flatMap((definition) =>
+    definition.instances(config).flatMap((instance) => {
+      const base = definition.single ? definition.name : `${definition.name}-${instance.id}`
+      const members = Math.max(1, options.members?.[definition.name] ?? 1)
+      return Array.from({ length: members }, (_, m) => ({
+        name: m === 0 ? base : `${base}-${m + 1}`,
+        service: definition.name,
+        instance: definition.single ? undefined : instance.id,
+        group: groupOf(definition, instance.groupFields),
+      }))
+    }),
+  )
+
 /**
  * The config's bus identities over every writer the topology declares: the services and the tools.
  *

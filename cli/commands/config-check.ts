@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../../services/config/index.ts"
+import { loadConfig } from "../../services/config/index.ts"
 import { type Command, flags, intFlag, requireString } from "../command.ts"
 import { plaintextKeyIssues } from "../plaintext-keys.ts"
 
@@ -23,19 +23,10 @@ export const configCheck: Command = {
     "Exit status: 0 when nothing is wrong, 1 when a live check failed, 2 when the file itself is wrong.",
   ].join("\n"),
   options: flags({ values: ["config", "timeout"], switches: ["json"] }),
-  async run({ values, out, err }) {
+  async run({ values, out }) {
     const file = requireString(values, "config")
     const timeoutMs = intFlag(values, "timeout", 10, 1) * 1_000
-    let config: ReturnType<typeof loadConfig>
-    try {
-      config = loadConfig(file)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        err(error.message)
-        return 2
-      }
-      throw error
-    }
+    const config = loadConfig(file)
     const { checkConfigLive } = await import("../config-check/live-checks.ts")
     const findings = [
       ...plaintextKeyIssues(config, file, false).map((issue) => ({ ...issue, ok: false })),

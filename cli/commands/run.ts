@@ -2,7 +2,7 @@ import type { BusPort } from "../../bus/port.ts"
 import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
 import { parseListen } from "../../metrics/server.ts"
 import { auditIndexPath } from "../../services/auditor/index-path.ts"
-import { type ChorusConfig, ConfigError, loadConfig } from "../../services/config/index.ts"
+import { ConfigError } from "../../services/config/index.ts"
 import { SERVICE_NAMES, type ServiceSelection, startServices } from "../../services/registry.ts"
 import type { LogLevel } from "../../services/runtime/logger.ts"
 import { ALL_TOPICS } from "../../topology/index.ts"
@@ -16,7 +16,7 @@ import {
   openBusFromFlags,
   parseBrokers,
 } from "../open-bus.ts"
-import { plaintextKeyIssues } from "../plaintext-keys.ts"
+import { loadRunConfig } from "../plaintext-keys.ts"
 
 const LEVELS: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
 
@@ -70,18 +70,7 @@ export const run: Command = {
     // Checked before the config is even read: a typo here must not cost a start.
     const listenFlag = listenText === undefined ? undefined : parseMetricsFlag(listenText)
     const file = requireString(values, "config")
-    let config: ChorusConfig
-    try {
-      config = loadConfig(file)
-      const plaintext = plaintextKeyIssues(config, file, values["allow-plaintext-keys"] === true)
-      if (plaintext.length > 0) throw new ConfigError(file, plaintext)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        err(error.message)
-        return 2
-      }
-      throw error
-    }
+    const config = loadRunConfig(file, values["allow-plaintext-keys"] === true)
     const { jsonLogger } = await import("../../services/runtime/logger.ts")
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsOrConfig(values, config)

@@ -18,12 +18,7 @@ import { ChorusError } from "../../errors/index.ts"
 import type { ProcessEndpoint } from "../../metrics/process-endpoint.ts"
 import type { ListenAddress } from "../../metrics/server.ts"
 import { type ChorusConfig, decodeConfig } from "../../services/config/index.ts"
-import {
-  consumerPolicy,
-  SERVICE_DEFINITIONS,
-  type ServiceSelection,
-  startServices,
-} from "../../services/registry.ts"
+import { clusterPlan, consumerPolicy, type ServiceSelection, startServices } from "../../services/registry.ts"
 import { jsonLogger, type RunningService, type ServiceLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
 import { openMetricsEndpoint } from "../metrics-flag.ts"
@@ -239,13 +234,11 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
     if (options.runServices !== false) {
       // One unit per instance of every service that writes to the bus, so each can be restarted alone;
       // the devnet's tools index the log themselves.
-      const plan: DevnetUnit[] = SERVICE_DEFINITIONS.filter((d) => d.writes.length > 0).flatMap((d) =>
-        d.instances(config).map((instance) => ({
-          service: d.name,
-          instance: d.single ? undefined : instance.id,
-          running: undefined,
-        })),
-      )
+      const plan: DevnetUnit[] = clusterPlan(config).map((unit) => ({
+        service: unit.service,
+        instance: unit.instance,
+        running: undefined,
+      }))
       for (const unit of plan) {
         await start(unit)
         units.push(unit)

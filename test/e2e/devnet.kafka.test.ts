@@ -14,12 +14,11 @@
 
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { deleteChorusLog } from "../../bus/kafka/index.ts"
-import { type Devnet, KAFKA_CONSUMER_TUNING, startDevnet } from "../../cli/devnet/devnet.ts"
-import { quietLogger } from "../../services/runtime/index.ts"
+import { type Devnet, KAFKA_CONSUMER_TUNING } from "../../cli/devnet/devnet.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
 import { runCli } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
+import { startKafkaDevnet } from "./kafka-devnet.ts"
 
 const MESSAGES = 45
 const SERVICES = ["chain-watcher", "proof-builder", "operator", "attestation-collector", "submitter"] as const
@@ -43,14 +42,7 @@ describe("devnet on Kafka, services as processes", () => {
     ])
 
   beforeAll(async () => {
-    // A devnet needs an empty log: another file of this run (the adversarial suite on Kafka) or an earlier
-    // local run may have used the broker.
-    await deleteChorusLog(brokers.split(","))
-    devnet = await startDevnet({
-      bus: { kind: "kafka", brokers: brokers.split(",") },
-      runServices: false,
-      logger: quietLogger(),
-    })
+    devnet = await startKafkaDevnet(brokers)
   }, 180_000)
 
   afterAll(async () => {

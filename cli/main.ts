@@ -98,6 +98,12 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
     load: async () => (await import("./commands/cluster.ts")).clusterDown,
   },
   {
+    path: ["deploy"],
+    summary:
+      "deploy or reuse the contracts on each configured chain, register sources and the operator set, write back",
+    load: async () => (await import("./commands/deploy.ts")).deploy,
+  },
+  {
     path: ["config", "check"],
     summary:
       "check a config against the live chains: RPCs, chain ids, finality tags, contracts, operator set, keys, balances",

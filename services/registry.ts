@@ -71,12 +71,14 @@ export const clusterPlan = (
     (d) => d.writes.length > 0 || (options.auditor === true && d.name === "auditor"),
   ).flatMap((definition) =>
     definition.instances(config).flatMap((instance) => {
-      const base = definition.single ? definition.name : `${definition.name}-${instance.id}`
+      // An operator is named by its index (`operator-0`), which `--instance` takes as well as its address.
+      const label = instance.aliases[0] ?? instance.id
+      const base = definition.single ? definition.name : `${definition.name}-${label}`
       const members = Math.max(1, options.members?.[definition.name] ?? 1)
       return Array.from({ length: members }, (_, m) => ({
         name: m === 0 ? base : `${base}-${m + 1}`,
         service: definition.name,
-        instance: definition.single ? undefined : instance.id,
+        instance: definition.single ? undefined : label,
         group: groupOf(definition, instance.groupFields),
       }))
     }),

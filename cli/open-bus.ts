@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
+import type { KafkaBusLogger } from "../bus/kafka/logger.ts"
 import type { KafkaSecurity } from "../bus/kafka/security.ts"
 import type { BusPort } from "../bus/port.ts"
 import type { ChorusConfig } from "../services/config/index.ts"
@@ -151,7 +152,11 @@ export const makeDataDir = (dir: string, flag = "--data-dir"): void => {
  */
 export const openBusFromFlags = async (
   values: CommandInput["values"],
-  options: { readonly create?: boolean } = {},
+  options: {
+    readonly create?: boolean
+    /** Where the Kafka client's own lines go (a service's JSON logger); stderr text lines when absent. */
+    readonly logger?: KafkaBusLogger
+  } = {},
 ): Promise<BusPort> => {
   const brokers = values.brokers
   const dataDir = values["data-dir"]
@@ -169,6 +174,7 @@ export const openBusFromFlags = async (
       consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
       // Resolved above, environment included: nothing is read twice.
       security: security ?? {},
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     })
   }
   if (typeof dataDir === "string") {

@@ -241,7 +241,7 @@ export const startServices = async (
             config,
             instance: chosen,
             group: groupOf(definition, chosen.groupFields),
-            logger: logger.child({ service: definition.name }),
+            logger: logger.child({ service: definition.name, instance: chosen.id }),
             ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
             ...(options.auditIndex === undefined ? {} : { auditIndex: options.auditIndex }),
           }),

@@ -80,30 +80,81 @@ export const stderrLogger = (level: KafkaLogLevel = "warn"): KafkaBusLogger => {
  * ```
  */
 export const kafkajsLogCreator =
-  (logger: KafkaBusLogger, muted: () => boolean = () => false) =>
-  () =>
-  (entry: LogEntry): void => {
-    if (muted()) return
-    const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
-    const text = `kafkajs ${entry.namespace}: ${message}`
-    // kafkajs logs every error answer of a broker at ERROR, including the
-    // retriable ones it then retries ("coordinator is loading"); failures
-    // that matter surface as the adapter's errors, so these are debug.
-    if (entry.namespace === "Connection" && message.startsWith("Response ")) {
-      logger.debug(text, fields)
-      return
-    }
-    switch (entry.level) {
-      case logLevel.ERROR:
-        logger.error(text, fields)
-        return
-      case logLevel.WARN:
-        logger.warn(text, fields)
-        return
-      case logLevel.INFO:
-        logger.info(text, fields)
-        return
-      default:
-        logger.debug(text, fields)
+  (
+    logger: KafkaBusLogger,
+    muted: () => boolean = () => false,
+    options: { readonly repeatEveryMs?: number; readonly now?: () => number } = {},
+  ) =>
+  () => {
+    const limiter = repeatLimiter(options.repeatEveryMs ?? REPEAT_EVERY_MS, options.now ?? Date.now)
+    return (entry: LogEntry): void => {
+      if (muted()) return
+      // A stack says where in kafkajs, which no operator acts on; the message says what failed.
+      const {
+        message,
+        timestamp: _timestamp,
+        logger: _logger,
+        stack: _stack,
+        ...rest
+      } = entry.log as LogEntry["log"] & {
+        readonly stack?: unknown
+      }
+      const repeats = limiter(`${entry.level}:${entry.namespace}:${message}`)
+      if (repeats === "drop") return
+      const fields = repeats === 0 ? rest : { ...rest, repeated: repeats }
+      forward(logger, entry, `kafkajs ${entry.namespace}: ${message}`, fields)
     }
   }
+
+/** How often one kafkajs line that repeats (a broker down, retried every second) is logged again, with its count. */
+export const REPEAT_EVERY_MS = 60_000
+
+/**
+ * Whether a line is logged: its first time at once, then at most once per `everyMs`, saying how many times it
+ * came in between (`repeated`). Lines are told apart by their text with numbers masked (a retry count, a port).
+ */
+const repeatLimiter = (everyMs: number, now: () => number) => {
+  const seen = new Map<string, { at: number; dropped: number }>()
+  return (line: string): number | "drop" => {
+    const key = line.replace(/\d+/g, "#")
+    const at = now()
+    const last = seen.get(key)
+    if (last !== undefined && at - last.at < everyMs) {
+      last.dropped++
+      return "drop"
+    }
+    // Bounded: a flood of distinct lines cannot grow the map without end.
+    if (seen.size >= 1_000) seen.clear()
+    seen.set(key, { at, dropped: 0 })
+    return last?.dropped ?? 0
+  }
+}
+
+const forward = (
+  logger: KafkaBusLogger,
+  entry: LogEntry,
+  text: string,
+  fields: Readonly<Record<string, unknown>>,
+): void => {
+  const { message } = entry.log
+  // kafkajs logs every error answer of a broker at ERROR, including the
+  // retriable ones it then retries ("coordinator is loading"); failures
+  // that matter surface as the adapter's errors, so these are debug.
+  if (entry.namespace === "Connection" && message.startsWith("Response ")) {
+    logger.debug(text, fields)
+    return
+  }
+  switch (entry.level) {
+    case logLevel.ERROR:
+      logger.error(text, fields)
+      return
+    case logLevel.WARN:
+      logger.warn(text, fields)
+      return
+    case logLevel.INFO:
+      logger.info(text, fields)
+      return
+    default:
+      logger.debug(text, fields)
+  }
+}

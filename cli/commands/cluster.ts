@@ -16,6 +16,7 @@
 import { spawn } from "node:child_process"
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { clusterPlan } from "../../services/registry.ts"
 import {
   alive,
@@ -28,7 +29,7 @@ import { type Command, flags, intFlag, requireString, UsageError } from "../comm
 import { parseBrokers } from "../open-bus.ts"
 import { loadRunConfig } from "../plaintext-keys.ts"
 
-const CHORUS = resolve(import.meta.dirname, "..", "..", "bin", "chorus.js")
+const CHORUS = fileURLToPath(new URL("../../bin/chorus.js", import.meta.url))
 const DEFAULT_STATE_DIR = ".chorus-cluster"
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -75,8 +75,12 @@ export const run: Command = {
     const { installShutdownHandlers } = await import("../../bus/kafka/shutdown.ts")
     const busFlags = busFlagsOrConfig(values, config)
     // A service may start a new embedded log.
-    const opened: BusPort = await openBusFromFlags(busFlags, { create: true })
     const logger = jsonLogger(process.stderr, level).child({ pid: process.pid })
+    // The Kafka client's own lines go to the same JSON log, each repeat at most once a minute.
+    const opened: BusPort = await openBusFromFlags(busFlags, {
+      create: true,
+      logger: logger.child({ component: "kafka" }),
+    })
     let services: Awaited<ReturnType<typeof startServices>>
     let endpoint: ProcessEndpoint | undefined
     let bus: BusPort = opened

@@ -17,12 +17,20 @@
  * @module
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from "prom-client"
+import { DEAD_LETTER_REASONS } from "../bus/dead-letter.ts"
 import type { Envelope } from "../schemas/index.ts"
+import { ALL_TOPICS } from "../topology/index.ts"
 import { METRIC_PREFIX, METRICS, type MetricKey } from "./catalog.ts"
 import { incrementsOf } from "./event-metrics.ts"
 
 /** Distinct values a bus-fed label takes before the rest count as `other`. */
 export const MAX_LABEL_VALUES = 256
+
+/** The longest label value kept whole: a record key can be as long as a record. */
+export const MAX_LABEL_LENGTH = 64
+
+/** How long what the sources read stays fresh: a scrape within it serves the last read. */
+export const SOURCES_FRESH_MS = 5_000
 
 /** How long a scrape waits for a source (a balance read, the bus's offsets) before serving what it has. */
 export const SCRAPE_SOURCE_TIMEOUT_MS = 2_000
@@ -42,6 +50,8 @@ export class ChorusMetrics {
   private readonly metrics = new Map<MetricKey, Metric>()
   private readonly sources = new Set<() => Promise<void>>()
   private readonly labelValues = new Map<string, Set<string>>()
+  private reading: Promise<void> | undefined
+  private readAt = Number.NEGATIVE_INFINITY
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     for (const [key, declaration] of Object.entries(METRICS) as Array<
@@ -64,6 +74,17 @@ export class ChorusMetrics {
     }
     if (options.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX })
+    // Every series an alert counts with increase() exists from the start, at 0: a first dead letter is a step.
+    for (const topic of ALL_TOPICS) {
+      for (const reason of DEAD_LETTER_REASONS)
+        this.counter("deadLetters").inc({ topic: topic.name, reason }, 0)
+    }
+  }
+
+  /** A submitter's chain: its transaction outcomes exist from the start, at 0, for `increase()` to see the first. */
+  submitterChain(chainId: number): void {
+    for (const outcome of TRANSACTION_OUTCOMES)
+      this.counter("transactions").inc({ chain: String(chainId), outcome }, 0)
   }
 
   private counter(key: MetricKey): Counter {
@@ -78,8 +99,9 @@ export class ChorusMetrics {
     return this.metrics.get(key) as Histogram
   }
 
-  /** `value`, or `other` once the label has taken `MAX_LABEL_VALUES` others. */
-  bounded(label: string, value: string): string {
+  /** `value` (cut to `MAX_LABEL_LENGTH`), or `other` once the label has taken `MAX_LABEL_VALUES` others. */
+  bounded(label: string, full: string): string {
+    const value = full.length > MAX_LABEL_LENGTH ? `${full.slice(0, MAX_LABEL_LENGTH)}…` : full
     let values = this.labelValues.get(label)
     if (values === undefined) {
       values = new Set()
@@ -94,7 +116,11 @@ export class ChorusMetrics {
   /** Counts what the events this process published add (`incrementsOf`). */
   published(envelopes: ReadonlyArray<Envelope>): void {
     for (const envelope of envelopes) {
-      for (const { metric, labels, by } of incrementsOf(envelope)) this.counter(metric).inc(labels, by)
+      for (const { metric, labels, by } of incrementsOf(envelope)) {
+        // A lane names any destination a sender chose (Outbox.send takes any), an operator any signer.
+        const kept = Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, this.bounded(k, v)]))
+        this.counter(metric).inc(kept, by)
+      }
     }
   }
 
@@ -148,16 +174,25 @@ export class ChorusMetrics {
     return () => this.sources.delete(source)
   }
 
-  /** The exposition text, after every source was read (or timed out). */
+  /**
+   * The exposition text, after every source was read (or timed out). Sources are read at most once per
+   * `SOURCES_FRESH_MS`, and one read at a time: scrapers polling fast cost the RPCs and the bus no more.
+   */
   async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
-    await Promise.allSettled(
-      [...this.sources].map((source) =>
-        Promise.race([
-          source(),
-          new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_SOURCE_TIMEOUT_MS).unref()),
-        ]),
-      ),
-    )
+    if (this.reading === undefined && Date.now() - this.readAt >= SOURCES_FRESH_MS) {
+      this.reading = Promise.allSettled(
+        [...this.sources].map((source) =>
+          Promise.race([
+            source(),
+            new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_SOURCE_TIMEOUT_MS).unref()),
+          ]),
+        ),
+      ).then(() => {
+        this.readAt = Date.now()
+        this.reading = undefined
+      })
+    }
+    await this.reading
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }
 }

@@ -29,6 +29,7 @@ const embedded = async (): Promise<EmbeddedBus> => {
 const open = async (bus: EmbeddedBus): Promise<ProcessEndpoint> => {
   const endpoint = await openProcessEndpoint({ listen: parseListen("127.0.0.1:0"), bus })
   cleanup.push(() => endpoint.close())
+  endpoint.markStarted()
   return endpoint
 }
 
@@ -112,6 +113,20 @@ describe("a process's metrics endpoint", () => {
     )
   })
 
+  it("is not ready before its services started, whatever else holds", async () => {
+    const endpoint = await openProcessEndpoint({ listen: parseListen("127.0.0.1:0"), bus: await embedded() })
+    cleanup.push(() => endpoint.close())
+    const before = await get(endpoint, "/readyz")
+    expect(before.status).toBe(503)
+    expect(JSON.parse(before.body).checks).toContainEqual({
+      name: "started",
+      ok: false,
+      problem: "the services are starting",
+    })
+    endpoint.markStarted()
+    await waitFor("ready", async () => (await get(endpoint, "/readyz")).status === 200, { timeoutMs: 15_000 })
+  })
+
   it("is installed as the process's while open, and every name it serves starts with chorus_", async () => {
     const endpoint = await open(await embedded())
     expect(processMetrics()).toBe(endpoint.metrics)
@@ -129,7 +144,10 @@ describe("a process's metrics endpoint", () => {
 
   it("answers liveness, refuses writes and names what it serves on an unknown path", async () => {
     const endpoint = await open(await embedded())
-    expect(await get(endpoint, "/healthz")).toEqual({ status: 200, body: '{"status":"ok"}\n' })
+    expect(await get(endpoint, "/healthz")).toEqual({
+      status: 200,
+      body: `{"status":"ok","pid":${process.pid}}\n`,
+    })
     expect(await get(endpoint, "/metrics", "POST")).toEqual({
       status: 405,
       body: '{"error":"POST is not served; use GET"}\n',

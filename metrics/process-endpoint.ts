@@ -26,6 +26,8 @@ export interface ProcessEndpoint {
   readonly address: string
   /** Adds the RPC of each of the config's chains to `/readyz` (for a process that opened before it had a config). */
   watchChains(config: ChorusConfig): void
+  /** Says the services started: until then `/readyz` answers 503 (`started`), whatever else holds. */
+  markStarted(): void
   /** Stops serving and uninstalls the metrics (the bus is the caller's to close). */
   close(): Promise<void>
 }
@@ -39,6 +41,27 @@ export interface ProcessEndpoint {
  * await startServices({ bus: endpoint.bus, … })
  * ```
  */
+/** Probes fresh for this long are served again: a fast poller costs the RPCs and the bus no more. */
+const READY_FRESH_MS = 1_000
+
+/** `probe`, run one at a time, its answer served again while fresh. */
+const oneAtATime = <T>(probe: () => Promise<T>): (() => Promise<T>) => {
+  let last: { readonly at: number; readonly answer: T } | undefined
+  let running: Promise<T> | undefined
+  return () => {
+    if (last !== undefined && Date.now() - last.at < READY_FRESH_MS) return Promise.resolve(last.answer)
+    running ??= probe()
+      .then((answer) => {
+        last = { at: Date.now(), answer }
+        return answer
+      })
+      .finally(() => {
+        running = undefined
+      })
+    return running
+  }
+}
+
 export const openProcessEndpoint = async (options: {
   readonly listen: ListenAddress
   readonly bus: BusPort
@@ -48,7 +71,12 @@ export const openProcessEndpoint = async (options: {
   const metrics = new ChorusMetrics()
   const uninstall = installProcessMetrics(metrics)
   const bus = meteredBus(options.bus, metrics)
-  const checks: ReadinessCheck[] = [busAnswers(bus), caughtUp(bus)]
+  let started = false
+  const checks: ReadinessCheck[] = [
+    { name: "started", probe: async () => (started ? null : "the services are starting") },
+    busAnswers(bus),
+    caughtUp(bus),
+  ]
   const watchChains = (config: ChorusConfig) => {
     checks.push(
       ...rpcAnswers(
@@ -60,7 +88,11 @@ export const openProcessEndpoint = async (options: {
   if (options.config !== undefined) watchChains(options.config)
   let server: Awaited<ReturnType<typeof serveMetrics>>
   try {
-    server = await serveMetrics({ listen: options.listen, metrics, ready: () => readiness(checks) })
+    server = await serveMetrics({
+      listen: options.listen,
+      metrics,
+      ready: oneAtATime(() => readiness(checks)),
+    })
   } catch (error) {
     uninstall()
     throw error
@@ -70,6 +102,9 @@ export const openProcessEndpoint = async (options: {
     metrics,
     address: server.address,
     watchChains,
+    markStarted: () => {
+      started = true
+    },
     close: async () => {
       await server.close()
       uninstall()

@@ -1,7 +1,8 @@
 /**
  * The HTTP endpoint of a process's metrics and health:
  * - `GET /metrics`: the Prometheus exposition (text format 0.0.4);
- * - `GET /healthz`: liveness, 200 while the process's event loop answers;
+ * - `GET /healthz`: liveness, 200 while the process's event loop answers (with its pid, so a supervisor
+ *   knows which process answered the port);
  * - `GET /readyz`: 200 when every readiness check passes, 503 otherwise, with
  *   each check's result as JSON.
  *
@@ -87,7 +88,7 @@ export const serveMetrics = async (options: {
           return send(response, 200, contentType, body)
         }
         case "/healthz":
-          return send(response, 200, JSON_TYPE, `${JSON.stringify({ status: "ok" })}\n`)
+          return send(response, 200, JSON_TYPE, `${JSON.stringify({ status: "ok", pid: process.pid })}\n`)
         case "/readyz": {
           const report = await options.ready()
           return send(response, report.ready ? 200 : 503, JSON_TYPE, `${JSON.stringify(report)}\n`)

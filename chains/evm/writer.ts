@@ -74,6 +74,7 @@ export const makeEvmWriter = (
   const account = withFastTransactionSigning(privateKeyToAccount(options.privateKey), options.privateKey)
   const inbox = options.inbox as ViemAddress
   const { chainId, viem } = client
+  processMetrics()?.submitterChain(chainId)
   /** Receipts already counted in the metrics: a submitter reads one receipt again until it is deep enough. */
   const counted = new Set<string>()
   const countIncluded = (receipt: InboxReceipt, effectiveGasPrice: bigint | undefined) => {

@@ -29,13 +29,22 @@ export interface ClusterState {
 
 export const stateFileOf = (stateDir: string) => join(stateDir, "cluster.json")
 
-/** Whether a process with this pid is alive (and ours to signal). */
+/**
+ * Whether `pid` is alive and still a `chorus` process: a pid the system gave to something else since (after a
+ * crash or a reboot) is not ours, and is never signalled. Pids 0 and 1, and negatives, are never ours.
+ */
 export const alive = (pid: number): boolean => {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return false
   try {
     process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("bin/chorus.js")
+  } catch {
+    // No /proc (not Linux): the pid answering is all there is to go on.
     return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 

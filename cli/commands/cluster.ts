@@ -44,10 +44,11 @@ const tail = (file: string, lines = 8) => {
   }
 }
 
-const answersHealth = async (address: string): Promise<boolean> => {
+/** Whether the process `pid` answers `/healthz` on `address`: another process on the port (an orphan) does not count. */
+const answersHealth = async (address: string, pid: number): Promise<boolean> => {
   try {
     const response = await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(1_000) })
-    return response.status === 200
+    return response.status === 200 && ((await response.json()) as { pid?: unknown }).pid === pid
   } catch {
     return false
   }
@@ -59,6 +60,8 @@ const stopProcesses = async (
   timeoutMs: number,
 ): Promise<string[]> => {
   const signal = (pid: number, name: NodeJS.Signals) => {
+    // Only a live chorus process of ours (`alive` checks), never pid 0 or 1, whose groups are everyone's.
+    if (!alive(pid)) return
     try {
       process.kill(-pid, name)
     } catch {
@@ -148,8 +151,10 @@ export const clusterUp: Command = {
       const fd = openSync(log, "a")
       const child = spawn(process.execPath, [CHORUS, ...args], { detached: true, stdio: ["ignore", fd, fd] })
       closeSync(fd)
+      // A spawn that fails (a process limit) has no pid; it is reported below, as a process that did not start.
+      child.on("error", () => undefined)
       child.unref()
-      return { name: unit.name, pid: child.pid ?? -1, metrics, log, args }
+      return { name: unit.name, pid: child.pid ?? 0, metrics, log, args }
     })
     writeClusterState(stateDir, { config: file, startedAt: new Date().toISOString(), processes })
     const deadline = Date.now() + timeoutMs
@@ -162,7 +167,7 @@ export const clusterUp: Command = {
           removeClusterState(stateDir)
           return 1
         }
-        if (await answersHealth(p.metrics)) pending.delete(p)
+        if (await answersHealth(p.metrics, p.pid)) pending.delete(p)
       }
       if (pending.size === 0) break
       if (Date.now() > deadline) {

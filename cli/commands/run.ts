@@ -126,6 +126,7 @@ export const run: Command = {
       }
       throw error
     }
+    endpoint?.markStarted()
     out(`running ${services.map((s) => s.name).join(", ")} on the ${bus.kind} bus; Ctrl-C stops`)
     let stopping: Promise<void> | undefined
     const stopAll = () => {

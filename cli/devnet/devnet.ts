@@ -244,6 +244,7 @@ export const startDevnet = async (options: DevnetOptions): Promise<Devnet> => {
         units.push(unit)
       }
     }
+    endpoint?.markStarted()
     const tracker = new Tracker()
     // The devnet's own tally trusts what its services would: a forged DeliveryConfirmed is not a delivery.
     const policy = await consumerPolicy(config, bus)

@@ -77,6 +77,9 @@ describe("a version-3 keystore", () => {
       "not a power of 2",
     )
     expect(
+      failure(() => decryptKeystore(withParams({ n: 2 ** 20, r: 16, p: 16 }), "x", "k.json")).message,
+    ).toContain("crypto.kdfparams ask too much work")
+    expect(
       failure(() => decryptKeystore(withParams({ c: 1e12, prf: "hmac-sha256" }, "pbkdf2"), "x", "k.json"))
         .message,
     ).toContain("crypto.kdfparams.c must be an integer")

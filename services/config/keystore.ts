@@ -43,9 +43,15 @@ export class KeystoreError extends ChorusError {
   }
 }
 
-/** The most work a keystore may ask: scrypt n ≤ 2^20 (1 GiB at r = 8), r, p ≤ 16; pbkdf2 ≤ 10^7 rounds. */
+/**
+ * The most work a keystore may ask. scrypt: n ≤ 2^20, r, p ≤ 16, and memory (128 n r bytes) ≤ 256 MiB, time
+ * (n r p) ≤ 2^22: geth's standard keystore (n 2^18, r 8, p 1) and the specification's (n 2^18, r 1, p 8) are
+ * within, at a few seconds at most. pbkdf2: ≤ 10^7 rounds.
+ */
 const MAX_SCRYPT_N = 2 ** 20
 const MAX_SCRYPT_RP = 16
+const MAX_SCRYPT_NR = 2 ** 21
+const MAX_SCRYPT_NRP = 2 ** 22
 const MAX_PBKDF2_ROUNDS = 10_000_000
 
 const hexField = (where: string, field: string, value: unknown, bytes?: number): Buffer => {
@@ -88,6 +94,12 @@ const derive = (where: string, crypto: Record<string, unknown>, passphrase: stri
       if ((n & (n - 1)) !== 0) throw new KeystoreError(where, `crypto.kdfparams.n is ${n}, not a power of 2`)
       const r = intField(where, "crypto.kdfparams.r", params.r, MAX_SCRYPT_RP)
       const p = intField(where, "crypto.kdfparams.p", params.p, MAX_SCRYPT_RP)
+      if (n * r > MAX_SCRYPT_NR || n * r * p > MAX_SCRYPT_NRP) {
+        throw new KeystoreError(
+          where,
+          `crypto.kdfparams ask too much work (n ${n}, r ${r}, p ${p}: at most n·r = 2^21, n·r·p = 2^22)`,
+        )
+      }
       // OpenSSL takes n < 2^(16 r) only (RFC 7914's bound); keystores written with r = 1 exceed it.
       if (n >= 2 ** (16 * r)) {
         return Buffer.from(

@@ -179,6 +179,21 @@ describe("keys from a keystore", () => {
     })
   })
 
+  it("given a keystore entry with the passphrase written in place, names the fields and never shows it", () => {
+    let message = ""
+    try {
+      decodeConfig({
+        ...valid,
+        operators: [{ privateKey: { keystore: "k.json", passphrase: "hunter2", password: "hunter3" } }],
+      })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain("operators[0].privateKey.passphrase: expected env:VARIABLE or file:<path>")
+    expect(message).toContain("operators[0].privateKey.password: unknown key")
+    expect(message).not.toMatch(/hunter/)
+  })
+
   it("lists every key written in the file, and never shows a mistyped one", () => {
     const config = decodeConfig({
       ...valid,

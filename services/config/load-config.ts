@@ -79,7 +79,16 @@ const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIs
       const field = /^(.*\.privateKey)/.exec(issue.path)![1]!
       const value = valueAt(input, field)
       if (typeof value === "object" && value !== null) {
-        if (issue.path !== field) out.push(issue)
+        // A keystore's own fields, in words of ours: the decoder's may quote a passphrase written in place.
+        const part = issue.path.slice(field.length + 1)
+        if (part === "keystore") out.push({ path: issue.path, message: "expected the keystore file's path" })
+        else if (part === "passphrase") {
+          out.push({
+            path: issue.path,
+            message: "expected env:VARIABLE or file:<path> (never the passphrase itself)",
+          })
+        } else if (part === "") out.push({ path: issue.path, message: `expected ${PRIVATE_KEY_FORMS}` })
+        else out.push({ path: issue.path, message: "unknown key" })
       } else if (!finalities.has(field)) {
         finalities.add(field)
         out.push({
@@ -88,15 +97,16 @@ const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIs
           message: `expected ${PRIVATE_KEY_FORMS}, got ${typeof value === "string" ? `a ${value.length}-character string` : value === undefined ? "nothing" : Array.isArray(value) ? "an array" : typeof value}`,
         })
       }
+    } else if (/excess property|^Unexpected key/.test(issue.message)) {
+      // In words of ours: the decoder's may quote the value.
+      out.push({
+        path: issue.path,
+        message: "unknown key (misspelt, or not in this version: services/config/schema.ts lists every key)",
+      })
     } else if (/^expected an address/.test(issue.message)) {
       out.push({
         path: issue.path,
         message: `expected an address: 0x and 40 hex digits (checksummed or not), got ${shown(valueAt(input, issue.path))}`,
-      })
-    } else if (/excess property|^Unexpected key/.test(issue.message)) {
-      out.push({
-        path: issue.path,
-        message: "unknown key (misspelt, or not in this version: services/config/schema.ts lists every key)",
       })
     } else out.push(issue)
   }

@@ -111,12 +111,13 @@ export const REPEAT_EVERY_MS = 60_000
 
 /**
  * Whether a line is logged: its first time at once, then at most once per `everyMs`, saying how many times it
- * came in between (`repeated`). Lines are told apart by their text with numbers masked (a retry count, a port).
+ * came in between (`repeated`). Lines are told apart by their text with counts masked, addresses kept.
  */
 const repeatLimiter = (everyMs: number, now: () => number) => {
   const seen = new Map<string, { at: number; dropped: number }>()
   return (line: string): number | "drop" => {
-    const key = line.replace(/\d+/g, "#")
+    // Counts and retry numbers masked; an address (127.0.0.1:9092) kept, so one broker's error hides no other's.
+    const key = line.replace(/(?<![\d.:])\d+(?![\d.:])/g, "#")
     const at = now()
     const last = seen.get(key)
     if (last !== undefined && at - last.at < everyMs) {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { getAddress } from "viem"
 import { ConfigError, loadConfig, operatorIdentity, resolvePrivateKey } from "../../services/config/index.ts"
 import { type Command, flags, intFlag, requireString, UsageError } from "../command.ts"
@@ -105,17 +105,47 @@ export const deploy: Command = {
     }
     const deployerKey = resolvePrivateKey(keyText, "--deployer-key")
     const { deployNetwork } = await import("../deploy/deploy-network.ts")
-    const result = await deployNetwork({ config, operators, thresholdBps, deployerKey })
-    for (const step of result.steps) out(step)
-    let written = 0
-    for (const target of [file, ...synced]) {
-      const { text, changed } = withAddresses(target, result)
-      if (!changed) continue
-      writeFileSync(target, text)
-      written++
-      out(`wrote the addresses into ${target}`)
+    // Each deployment is written at once (atomically): a run that fails later keeps what it deployed.
+    const addresses = {
+      registry: config.network.registry as string,
+      chains: config.chains.map((c) => ({
+        chainId: c.chainId,
+        outbox: c.outbox as string,
+        inbox: c.inbox as string,
+      })),
     }
-    if (!result.changed && written === 0)
+    const written = new Set<string>()
+    const writeBack = () => {
+      for (const target of [file, ...synced]) {
+        const { text, changed } = withAddresses(target, addresses)
+        if (!changed) continue
+        writeFileSync(`${target}.tmp`, text)
+        renameSync(`${target}.tmp`, target)
+        written.add(target)
+      }
+    }
+    const result = await deployNetwork({
+      config,
+      operators,
+      thresholdBps,
+      deployerKey,
+      deployed: (update) => {
+        if (update.kind === "registry") addresses.registry = update.address
+        else {
+          const chain = addresses.chains.find((c) => c.chainId === update.chainId)!
+          chain[update.kind] = update.address
+        }
+        writeBack()
+      },
+    })
+    // What it found already deployed but the config did not say (an address in another case is the same).
+    addresses.registry = result.registry
+    for (const chain of result.chains)
+      Object.assign(addresses.chains.find((c) => c.chainId === chain.chainId)!, chain)
+    writeBack()
+    for (const step of result.steps) out(step)
+    for (const target of written) out(`wrote the addresses into ${target}`)
+    if (!result.changed && written.size === 0)
       out("nothing to do: every contract is deployed and configured, and the config says so")
     return 0
   },

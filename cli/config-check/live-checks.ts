@@ -100,6 +100,16 @@ export const checkConfigLive = async (
     }
   })
 
+  ;(config.bus?.authentication?.producers ?? []).forEach((producer, index) => {
+    if (producer.privateKey === undefined) return
+    const path = `bus.authentication.producers[${index}].privateKey`
+    try {
+      resolvePrivateKey(producer.privateKey, path, env)
+    } catch (error) {
+      problem(path, reasonOf(error))
+    }
+  })
+
   // Every RPC URL on its own: a fallback URL that serves another chain is found too.
   const endpoints = [
     ...config.chains.flatMap((chain, i) =>

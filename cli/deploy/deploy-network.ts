@@ -29,16 +29,39 @@ import {
   deployOperatorRegistry,
   deployOutbox,
   inboxAbi,
+  operatorRegistryAbi,
+  outboxAbi,
   readOperatorSet,
 } from "../../contracts/index.ts"
+import { ChorusError } from "../../errors/index.ts"
 import type { ChorusConfig } from "../../services/config/index.ts"
 
 export interface DeployRequest {
   readonly config: ChorusConfig
+  /**
+   * Called at once with each contract deployed, before the next step: a run that fails halfway has written
+   * what it deployed, and the next run reuses it instead of deploying it again.
+   */
+  readonly deployed?: (update: DeployedUpdate) => void
   /** Every operator of the network, with its stake weight. */
   readonly operators: ReadonlyArray<{ readonly address: Address; readonly weight: bigint }>
   readonly thresholdBps: number
   readonly deployerKey: Hex
+}
+
+export type DeployedUpdate =
+  | { readonly kind: "registry"; readonly address: Address }
+  | { readonly kind: "outbox" | "inbox"; readonly chainId: number; readonly address: Address }
+
+/** A contract at a configured address that is not the Chorus contract the config says it is. */
+export class NotAChorusContractError extends ChorusError {
+  override readonly name = "NotAChorusContractError"
+  constructor(what: string, chainId: number, address: string, why: string) {
+    super(`the contract at ${address} on chain ${chainId} is not ${what}: ${why}`, {
+      details: { chainId, address },
+      hint: "fix the address in the config, or write 0x0000000000000000000000000000000000000000 to deploy a new one",
+    })
+  }
 }
 
 /** What a deployment found and did; `changed` is false when it sent nothing. */
@@ -83,6 +106,11 @@ export const deployNetwork = async (request: DeployRequest): Promise<DeployResul
   const hubClients = clientsOf(hub)
   let registry = config.network.registry as Address
   if (await hasCode(hubClients.publicClient, registry)) {
+    await hubClients.publicClient
+      .readContract({ address: registry, abi: operatorRegistryAbi, functionName: "epoch" })
+      .catch(() => {
+        throw new NotAChorusContractError("an OperatorRegistry", hub, registry, "it does not answer epoch()")
+      })
     steps.push(`reused the OperatorRegistry on ${hub} at ${registry}`)
   } else {
     const was = registry
@@ -90,6 +118,7 @@ export const deployNetwork = async (request: DeployRequest): Promise<DeployResul
       operators: request.operators,
       thresholdBps: request.thresholdBps,
     })
+    request.deployed?.({ kind: "registry", address: registry })
     steps.push(
       `deployed the OperatorRegistry (and its CheckpointFraudProofs) on ${hub} at ${registry}${
         was.toLowerCase() === zeroAddress ? "" : ` (nothing was at ${was})`
@@ -114,17 +143,49 @@ export const deployNetwork = async (request: DeployRequest): Promise<DeployResul
   for (const chain of config.chains) {
     const clients = clientsOf(chain.chainId)
     let outbox = chain.outbox as Address
-    if (await hasCode(clients.publicClient, outbox))
+    if (await hasCode(clients.publicClient, outbox)) {
+      await clients.publicClient
+        .readContract({
+          address: outbox,
+          abi: outboxAbi,
+          functionName: "count",
+          args: [BigInt(chain.chainId)],
+        })
+        .catch(() => {
+          throw new NotAChorusContractError(
+            "an Outbox",
+            chain.chainId,
+            outbox,
+            "it does not answer count(uint64)",
+          )
+        })
       steps.push(`reused the Outbox on ${chain.chainId} at ${outbox}`)
-    else {
+    } else {
       outbox = await deployOutbox(clients)
+      request.deployed?.({ kind: "outbox", chainId: chain.chainId, address: outbox })
       steps.push(`deployed the Outbox on ${chain.chainId} at ${outbox}`)
     }
     let inbox = chain.inbox as Address
-    if (await hasCode(clients.publicClient, inbox))
+    if (await hasCode(clients.publicClient, inbox)) {
+      // An Inbox is bound to one registry for good: one bound to another network's would never take this one's set.
+      const [boundChain, boundRegistry] = await Promise.all([
+        clients.publicClient.readContract({ address: inbox, abi: inboxAbi, functionName: "registryChainId" }),
+        clients.publicClient.readContract({ address: inbox, abi: inboxAbi, functionName: "registry" }),
+      ]).catch(() => {
+        throw new NotAChorusContractError("an Inbox", chain.chainId, inbox, "it does not answer registry()")
+      })
+      if (Number(boundChain) !== hub || boundRegistry.toLowerCase() !== registry.toLowerCase()) {
+        throw new NotAChorusContractError(
+          "an Inbox of this network",
+          chain.chainId,
+          inbox,
+          `it is bound to the registry ${boundRegistry} on chain ${boundChain}, not ${registry} on ${hub}`,
+        )
+      }
       steps.push(`reused the Inbox on ${chain.chainId} at ${inbox}`)
-    else {
+    } else {
       inbox = await deployInbox(clients, { registryChainId: hub, registry })
+      request.deployed?.({ kind: "inbox", chainId: chain.chainId, address: inbox })
       steps.push(`deployed the Inbox on ${chain.chainId} at ${inbox}`)
     }
     chains.push({ chainId: chain.chainId, outbox, inbox, clients })

@@ -115,6 +115,26 @@ describe("chorus deploy", () => {
     ).toEqual([])
   }, 180_000)
 
+  it("refuses to reuse a configured address that holds another contract, naming it", async () => {
+    const written = JSON.parse(readFileSync(config, "utf8"))
+    const wrong = join(dir, "wrong.json")
+    // The Inbox address of chain 902 names its Outbox: code, but no Inbox.
+    written.chains[1].inbox = written.chains[1].outbox
+    writeFileSync(wrong, JSON.stringify(written))
+    const { code, text } = await runCli([
+      "deploy",
+      "--config",
+      wrong,
+      "--deployer-key",
+      "env:CHORUS_TEST_DEPLOYER",
+    ])
+    expect(code).toBe(1)
+    expect(text).toContain(
+      `the contract at ${written.chains[1].outbox.toLowerCase()} on chain 902 is not an Inbox`,
+    )
+    expect(JSON.parse(readFileSync(wrong, "utf8")).chains[1].inbox).toBe(written.chains[1].outbox)
+  })
+
   it("refuses a deployer key written on the command line, and names it", async () => {
     const { code, text } = await runCli([
       "deploy",

@@ -303,6 +303,22 @@ export interface InboxReceipt {
   readonly committed: Checkpoint | null
 }
 
+/**
+ * A remote signer holding an account's key: Web3Signer's signing API (`POST <url>/api/v1/eth1/sign/<publicKey>`
+ * with `{"data": <bytes>}`, answering the signature of their keccak256). The key never enters the process.
+ */
+export interface RemoteSignerRef {
+  readonly kind: "web3signer"
+  readonly url: string
+  /** The key's identifier on the signer: its public key, as the signer lists it. */
+  readonly publicKey: HexString
+  /** The account it signs as (derived from the public key). */
+  readonly address: HexString
+}
+
+/** How a writer signs: a private key in this process, or a remote signer. */
+export type TransactionKey = HexString | RemoteSignerRef
+
 /** One account writing to one chain's Inbox: the submitter's side of its destination. */
 export interface ChainWriter {
   readonly chainId: number
@@ -337,7 +353,7 @@ export interface ChainWriter {
 /** The chains a service reaches, each connected once, on first use. */
 export interface ChainAccess {
   reader(chainId: number): ChainReader
-  writer(chainId: number, privateKey: HexString): ChainWriter
+  writer(chainId: number, key: TransactionKey): ChainWriter
 }
 
 /** How a service wants its chains reached. */
@@ -362,7 +378,7 @@ export interface ChainEndpoint {
 /** One chain, connected: its reader, and writers over the same connection. */
 export interface ChainConnection {
   readonly reader: ChainReader
-  writer(inbox: Address, privateKey: HexString): ChainWriter
+  writer(inbox: Address, key: TransactionKey): ChainWriter
 }
 
 /** What a chain kind implements. */

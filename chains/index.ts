@@ -60,11 +60,11 @@ export const makeChainAccess = (config: ChorusConfig, options: ChainAccessOption
 
   return {
     reader: (chainId) => connect(chainId).reader,
-    writer: (chainId, privateKey) => {
-      const key = `${chainId}/${privateKey}`
+    writer: (chainId, signer) => {
+      const key = `${chainId}/${typeof signer === "string" ? signer : `${signer.url}/${signer.publicKey}`}`
       let writer = writers.get(key)
       if (writer === undefined) {
-        writer = connect(chainId).writer(chainOf(config, chainId).inbox, privateKey)
+        writer = connect(chainId).writer(chainOf(config, chainId).inbox, signer)
         writers.set(key, writer)
       }
       return writer

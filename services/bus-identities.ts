@@ -98,7 +98,16 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   })
   config.submitters.forEach((submitter) => {
     const identity = submitterIdentity(config, submitter)
-    const signer = signerFromSeed(deriveSigningKey(identity.privateKey))
+    if (typeof identity.key !== "string") {
+      throw new ConfigError("<config>", [
+        {
+          path: identity.path,
+          message:
+            "a submitter's bus key is derived from its private key, and a remote signer keeps it: run this submitter with a keystore or env:NAME key while bus.authentication is on",
+        },
+      ])
+    }
+    const signer = signerFromSeed(deriveSigningKey(identity.key))
     grants.push({
       service: "submitter",
       instance: String(submitter.chainId),

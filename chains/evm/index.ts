@@ -34,7 +34,7 @@ export const evmChainKind: ChainKind = {
     })
     return {
       reader: makeEvmReader(client, { finality: endpoint.finality, logRange: endpoint.logRange }),
-      writer: (inbox, privateKey) => makeEvmWriter(client, { inbox, privateKey }),
+      writer: (inbox, key) => makeEvmWriter(client, { inbox, key }),
     }
   },
 }

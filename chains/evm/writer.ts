@@ -29,16 +29,17 @@ import { processMetrics } from "../../metrics/process-metrics.ts"
 import { type Address, TxHash } from "../../schemas/index.ts"
 import type {
   ChainWriter,
-  HexString,
   InboxReceipt,
   SendVerdict,
   SentTransaction,
   SignedTransaction,
+  TransactionKey,
 } from "../chain-access.ts"
 import { asChainError, type EvmClient, rpcCall } from "./client.ts"
 import { WrongChainError } from "./errors.ts"
 import { abiCallOf, calldataOf } from "./inbox-calls.ts"
 import { inboxReceiptOf } from "./inbox-receipt.ts"
+import { web3signerAccount } from "./remote-signer.ts"
 import { classifySendError, describeRevert } from "./revert.ts"
 
 /**
@@ -46,7 +47,7 @@ import { classifySendError, describeRevert } from "./revert.ts"
  *
  * @example
  * ```ts
- * const writer = makeEvmWriter(client, { inbox, privateKey })
+ * const writer = makeEvmWriter(client, { inbox, key: privateKey })
  * const estimate = await writer.estimate({ kind: "commit", checkpoint, epoch: 1, signatures })
  * ```
  */
@@ -69,9 +70,13 @@ const inboxFunctionOf = (data: ViemHex): SentTransaction["inboxFunction"] => {
 
 export const makeEvmWriter = (
   client: EvmClient,
-  options: { readonly inbox: Address; readonly privateKey: HexString },
+  options: { readonly inbox: Address; readonly key: TransactionKey },
 ): ChainWriter => {
-  const account = withFastTransactionSigning(privateKeyToAccount(options.privateKey), options.privateKey)
+  const { key } = options
+  const account =
+    typeof key === "string"
+      ? withFastTransactionSigning(privateKeyToAccount(key), key)
+      : web3signerAccount(key)
   const inbox = options.inbox as ViemAddress
   const { chainId, viem } = client
   processMetrics()?.submitterChain(chainId)

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { makeChainAccess } from "../../chains/index.ts"
+import { makeChainAccess, type TransactionKey } from "../../chains/index.ts"
 import type { Address } from "../../schemas/index.ts"
 import {
   type ChorusConfig,
@@ -87,14 +87,10 @@ export const checkConfigLive = async (
       problem(`operators[${index}].privateKey`, reasonOf(error))
     }
   })
-  const submitters: Array<{ readonly index: number; readonly key: `0x${string}` }> = []
+  const submitters: Array<{ readonly index: number; readonly key: TransactionKey }> = []
   config.submitters.forEach((submitter, index) => {
     try {
-      submitterIdentity(config, submitter)
-      submitters.push({
-        index,
-        key: resolvePrivateKey(submitter.privateKey, `submitters[${index}].privateKey`, env),
-      })
+      submitters.push({ index, key: submitterIdentity(config, submitter).key })
     } catch (error) {
       problem(`submitters[${index}].privateKey`, reasonOf(error))
     }

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import type { Hex } from "viem"
+import { getAddress, type Hex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
+import type { TransactionKey } from "../../chains/chain-access.ts"
 import { getCheckpointDomain } from "../../contracts/index.ts"
-import { resolvePrivateKey } from "./load-config.ts"
+import { resolvePrivateKey, resolveTransactionKey } from "./load-config.ts"
 import type { PrivateKey } from "./private-key.ts"
 import type { ChorusConfig, OperatorConfig, SubmitterConfig } from "./schema.ts"
 
@@ -57,18 +58,29 @@ export const operatorIdentity = (config: ChorusConfig, operator: OperatorConfig)
   )
 }
 
+/** A submitter's account: how it signs (a key here, or a remote signer) and the address it sends from. */
+export interface SubmitterIdentity {
+  readonly path: string
+  readonly key: TransactionKey
+  /** Checksummed. */
+  readonly address: `0x${string}`
+}
+
 /**
- * A submitter's key and address.
+ * A submitter's key (or remote signer) and address.
  *
  * @example
  * ```ts
  * submitterIdentity(config, config.submitters[0]!).address
  * ```
  */
-export const submitterIdentity = (config: ChorusConfig, submitter: SubmitterConfig): KeyIdentity => {
+export const submitterIdentity = (config: ChorusConfig, submitter: SubmitterConfig): SubmitterIdentity => {
   const index = config.submitters.indexOf(submitter)
-  return identityOf(
-    submitter.privateKey,
-    index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
-  )
+  const path = index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey"
+  const key = resolveTransactionKey(submitter.privateKey, path)
+  return {
+    path,
+    key,
+    address: typeof key === "string" ? privateKeyToAccount(key).address : getAddress(key.address),
+  }
 }

@@ -208,8 +208,31 @@ describe("keys from a keystore", () => {
     } catch (error) {
       message = (error as Error).message
     }
-    expect(message).toContain("operators[0].privateKey: expected 0x + 64 hex digits, env:VARIABLE, or")
+    expect(message).toContain("operators[0].privateKey: expected 0x + 64 hex digits, env:VARIABLE, {")
     expect(message).toContain("got a 65-character string")
     expect(message).not.toContain("4242")
+  })
+})
+
+describe("a submitter's remote signer", () => {
+  const publicKey = `0x04${"ab".repeat(64)}`
+  it("decodes a web3signer key for a submitter, and names what is wrong in one without the other form's noise", () => {
+    const config = decodeConfig({
+      ...valid,
+      submitters: [{ chainId: 901, privateKey: { web3signer: "https://signer:9000", publicKey } }],
+    })
+    expect(config.submitters[0]!.privateKey).toMatchObject({ web3signer: "https://signer:9000", publicKey })
+    let message = ""
+    try {
+      decodeConfig({
+        ...valid,
+        submitters: [{ chainId: 901, privateKey: { web3signer: "signer", publicKey: "0x12" } }],
+      })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain("submitters[0].privateKey.web3signer: expected the signer's http(s) URL")
+    expect(message).toContain("submitters[0].privateKey.publicKey: expected the uncompressed public key")
+    expect(message).not.toMatch(/keystore|passphrase/)
   })
 })

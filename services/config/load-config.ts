@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { Exit, Schema } from "effect"
+import { publicKeyToAddress } from "viem/accounts"
+import type { TransactionKey } from "../../chains/chain-access.ts"
 import { type FieldIssue, issuesOf } from "../../schemas/index.ts"
 import { ConfigError } from "./config-error.ts"
 import { decryptKeystore, KeystoreError } from "./keystore.ts"
@@ -79,16 +81,27 @@ const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIs
       const field = /^(.*\.privateKey)/.exec(issue.path)![1]!
       const value = valueAt(input, field)
       if (typeof value === "object" && value !== null) {
-        // A keystore's own fields, in words of ours: the decoder's may quote a passphrase written in place.
+        // A keystore's or a signer's own fields, in words of ours: the decoder's may quote a passphrase written
+        // in place. The union reports every member's failures; only the member the object means is said.
         const part = issue.path.slice(field.length + 1)
-        if (part === "keystore") out.push({ path: issue.path, message: "expected the keystore file's path" })
-        else if (part === "passphrase") {
-          out.push({
-            path: issue.path,
-            message: "expected env:VARIABLE or file:<path> (never the passphrase itself)",
-          })
-        } else if (part === "") out.push({ path: issue.path, message: `expected ${PRIVATE_KEY_FORMS}` })
-        else out.push({ path: issue.path, message: "unknown key" })
+        const remote = "web3signer" in value
+        const fields: Readonly<Record<string, string>> = remote
+          ? {
+              web3signer: "expected the signer's http(s) URL",
+              publicKey: "expected the uncompressed public key: 0x, optionally 04, then 128 hex digits",
+            }
+          : {
+              keystore: "expected the keystore file's path",
+              passphrase: "expected env:VARIABLE or file:<path> (never the passphrase itself)",
+            }
+        const said = `${issue.path}\u0000${fields[part] ?? part}`
+        if (finalities.has(said)) continue
+        finalities.add(said)
+        if (fields[part] !== undefined) out.push({ path: issue.path, message: fields[part] })
+        else if (part === "") out.push({ path: issue.path, message: `expected ${PRIVATE_KEY_FORMS}` })
+        else if (!(remote ? ["keystore", "passphrase"] : ["web3signer", "publicKey"]).includes(part)) {
+          out.push({ path: issue.path, message: "unknown key" })
+        }
       } else if (!finalities.has(field)) {
         finalities.add(field)
         out.push({
@@ -192,6 +205,15 @@ export const resolvePrivateKey = (
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): `0x${string}` => {
+  if (typeof value !== "string" && "web3signer" in value) {
+    throw new ConfigError("<config>", [
+      {
+        path,
+        message:
+          "a remote signer signs a submitter's transactions only; this key signs here, in this process: give env:NAME or a keystore",
+      },
+    ])
+  }
   if (typeof value !== "string") {
     const cacheKey = `${value.keystore}\u0000${value.passphrase}`
     const known = opened.get(cacheKey)
@@ -228,6 +250,31 @@ export const resolvePrivateKey = (
     ])
   }
   return resolved as `0x${string}`
+}
+
+/**
+ * How a submitter signs its transactions: its private key, resolved as `resolvePrivateKey` does, or its remote
+ * signer, with the account its public key is.
+ *
+ * @example
+ * ```ts
+ * resolveTransactionKey({ web3signer: "https://signer:9000", publicKey: "0x04…" }, "submitters[0].privateKey")
+ * // { kind: "web3signer", url: "https://signer:9000", publicKey: "0x04…", address: "0x…" }
+ * ```
+ */
+export const resolveTransactionKey = (
+  value: PrivateKey,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): TransactionKey => {
+  if (typeof value === "string" || !("web3signer" in value)) return resolvePrivateKey(value, path, env)
+  const uncompressed = value.publicKey.length === 130 ? `0x04${value.publicKey.slice(2)}` : value.publicKey
+  return {
+    kind: "web3signer",
+    url: value.web3signer,
+    publicKey: value.publicKey as `0x${string}`,
+    address: publicKeyToAddress(uncompressed as `0x${string}`),
+  }
 }
 
 /**

@@ -22,7 +22,27 @@ export class KeystoreKey extends Schema.Class<KeystoreKey>("KeystoreKey")({
   ),
 }) {}
 
-/** A 32-byte private key: `0x` + 64 hex digits, `env:NAME`, or `{ "keystore": …, "passphrase": … }`. */
+/**
+ * A key held by a remote signer speaking Web3Signer's signing API: a submitter's transactions are signed there
+ * and the key never enters the process.
+ */
+export class RemoteSignerKey extends Schema.Class<RemoteSignerKey>("RemoteSignerKey")({
+  /** The signer's base URL, e.g. `https://web3signer:9000`. */
+  web3signer: Schema.String.check(
+    Schema.isPattern(/^https?:\/\/[^\s]+$/, { message: "expected the signer's http(s) URL" }),
+  ),
+  /** The key's uncompressed public key, as the signer lists it (`GET /api/v1/eth1/publicKeys`). */
+  publicKey: Schema.String.check(
+    Schema.isPattern(/^0x(04)?[0-9a-fA-F]{128}$/, {
+      message: "expected the uncompressed public key: 0x, optionally 04, then 128 hex digits",
+    }),
+  ),
+}) {}
+
+/**
+ * A 32-byte private key: `0x` + 64 hex digits, `env:NAME`, `{ "keystore": …, "passphrase": … }`, or (a
+ * submitter's) `{ "web3signer": …, "publicKey": … }`.
+ */
 export const PrivateKey = Schema.Union([
   Schema.String.check(
     Schema.isPattern(HEX_OR_ENV, {
@@ -30,12 +50,13 @@ export const PrivateKey = Schema.Union([
     }),
   ),
   KeystoreKey,
+  RemoteSignerKey,
 ])
 export type PrivateKey = typeof PrivateKey.Type
 
 /** How a key field may be written, for errors. */
 export const PRIVATE_KEY_FORMS =
-  '0x + 64 hex digits, env:VARIABLE, or {"keystore": "<file>", "passphrase": "env:VARIABLE" | "file:<path>"}'
+  '0x + 64 hex digits, env:VARIABLE, {"keystore": "<file>", "passphrase": "env:VARIABLE" | "file:<path>"}, or (a submitter\'s) {"web3signer": "<url>", "publicKey": "0x…"}'
 
 /** Is this key written in the file itself? */
 export const isPlaintextKey = (key: PrivateKey): boolean => typeof key === "string" && key.startsWith("0x")

@@ -146,7 +146,7 @@ describe.each(["embedded", "kafka"] as const)(
       const target = forged[0]!.event as DeliveryConfirmed
       const otherSubmitter = devnet.config.submitters.find((s) => s.chainId !== target.lane.dstChainId)!
       const otherKey = signerFromSeed(
-        deriveSigningKey(submitterIdentity(devnet.config, otherSubmitter).privateKey),
+        deriveSigningKey(submitterIdentity(devnet.config, otherSubmitter).key as `0x${string}`),
       )
       const crossChain = makeEnvelope(target, {
         producer: producerOf("submitter", String(otherSubmitter.chainId)),

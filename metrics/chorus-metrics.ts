@@ -22,6 +22,7 @@ import type { Envelope } from "../schemas/index.ts"
 import { ALL_TOPICS } from "../topology/index.ts"
 import { METRIC_PREFIX, METRICS, type MetricKey } from "./catalog.ts"
 import { incrementsOf } from "./event-metrics.ts"
+import { freshOnce } from "./fresh-once.ts"
 
 /** Distinct values a bus-fed label takes before the rest count as `other`. */
 export const MAX_LABEL_VALUES = 256
@@ -50,8 +51,16 @@ export class ChorusMetrics {
   private readonly metrics = new Map<MetricKey, Metric>()
   private readonly sources = new Set<() => Promise<void>>()
   private readonly labelValues = new Map<string, Set<string>>()
-  private reading: Promise<void> | undefined
-  private readAt = Number.NEGATIVE_INFINITY
+  private readonly readSources = freshOnce(SOURCES_FRESH_MS, async () => {
+    await Promise.allSettled(
+      [...this.sources].map((source) =>
+        Promise.race([
+          source(),
+          new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_SOURCE_TIMEOUT_MS).unref()),
+        ]),
+      ),
+    )
+  })
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     for (const [key, declaration] of Object.entries(METRICS) as Array<
@@ -179,20 +188,7 @@ export class ChorusMetrics {
    * `SOURCES_FRESH_MS`, and one read at a time: scrapers polling fast cost the RPCs and the bus no more.
    */
   async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
-    if (this.reading === undefined && Date.now() - this.readAt >= SOURCES_FRESH_MS) {
-      this.reading = Promise.allSettled(
-        [...this.sources].map((source) =>
-          Promise.race([
-            source(),
-            new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_SOURCE_TIMEOUT_MS).unref()),
-          ]),
-        ),
-      ).then(() => {
-        this.readAt = Date.now()
-        this.reading = undefined
-      })
-    }
-    await this.reading
+    await this.readSources()
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }
 }

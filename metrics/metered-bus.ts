@@ -56,19 +56,27 @@ const topicsOf = (assignment: ReadonlyArray<TopicPartition>) => [...new Set(assi
 export const meteredBus = (inner: BusPort, metrics: ChorusMetrics): MeteredBus => {
   const followed = new Set<Followed>()
 
+  /** Each partition of `topic`: its watermarks, and the group's committed offset (undefined: never committed). */
+  const positionsOf = async (groupId: string, topic: string) => {
+    const [watermarks, committed] = await Promise.all([
+      inner.watermarks(topic),
+      inner.committedOffsets(groupId, topic),
+    ])
+    return watermarks.map((marks) => ({
+      ...marks,
+      committed: committed.find((c) => c.partition === marks.partition)?.offset,
+    }))
+  }
+
   const readTargets = async (entry: Followed, assignment: ReadonlyArray<TopicPartition>) => {
     const generation = ++entry.generation
     entry.targets.clear()
     for (const topic of topicsOf(assignment)) {
-      const [watermarks, committed] = await Promise.all([
-        inner.watermarks(topic),
-        inner.committedOffsets(entry.groupId, topic),
-      ])
+      const positions = await positionsOf(entry.groupId, topic)
       if (generation !== entry.generation) return
-      for (const { partition, high } of watermarks) {
+      for (const { partition, high, committed } of positions) {
         const key = place(topic, partition)
-        const at = committed.find((c) => c.partition === partition)?.offset ?? 0
-        entry.reached.set(key, Math.max(entry.reached.get(key) ?? 0, at))
+        entry.reached.set(key, Math.max(entry.reached.get(key) ?? 0, committed ?? 0))
         entry.targets.set(key, high)
       }
     }
@@ -91,17 +99,13 @@ export const meteredBus = (inner: BusPort, metrics: ChorusMetrics): MeteredBus =
     for (const entry of followed) {
       const assignment = entry.subscription?.assignment() ?? []
       for (const topic of topicsOf(assignment)) {
-        const [watermarks, committed] = await Promise.all([
-          inner.watermarks(topic),
-          inner.committedOffsets(entry.groupId, topic),
-        ])
+        const positions = await positionsOf(entry.groupId, topic)
         for (const { partition } of assignment.filter((a) => a.topic === topic)) {
-          const marks = watermarks.find((w) => w.partition === partition)
+          const marks = positions.find((p) => p.partition === partition)
           if (marks === undefined) continue
-          const at = committed.find((c) => c.partition === partition)?.offset ?? marks.low
           rows.push([
             { group: entry.groupId, topic, partition: String(partition) },
-            Math.max(0, marks.high - at),
+            Math.max(0, marks.high - (marks.committed ?? marks.low)),
           ])
         }
       }

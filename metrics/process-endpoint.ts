@@ -13,6 +13,7 @@ import type { BusPort } from "../bus/port.ts"
 import { makeChainAccess } from "../chains/index.ts"
 import type { ChorusConfig } from "../services/config/index.ts"
 import { ChorusMetrics } from "./chorus-metrics.ts"
+import { freshOnce } from "./fresh-once.ts"
 import { type MeteredBus, meteredBus } from "./metered-bus.ts"
 import { installProcessMetrics } from "./process-metrics.ts"
 import { busAnswers, caughtUp, type ReadinessCheck, readiness, rpcAnswers } from "./readiness.ts"
@@ -44,24 +45,6 @@ export interface ProcessEndpoint {
 /** Probes fresh for this long are served again: a fast poller costs the RPCs and the bus no more. */
 const READY_FRESH_MS = 1_000
 
-/** `probe`, run one at a time, its answer served again while fresh. */
-const oneAtATime = <T>(probe: () => Promise<T>): (() => Promise<T>) => {
-  let last: { readonly at: number; readonly answer: T } | undefined
-  let running: Promise<T> | undefined
-  return () => {
-    if (last !== undefined && Date.now() - last.at < READY_FRESH_MS) return Promise.resolve(last.answer)
-    running ??= probe()
-      .then((answer) => {
-        last = { at: Date.now(), answer }
-        return answer
-      })
-      .finally(() => {
-        running = undefined
-      })
-    return running
-  }
-}
-
 export const openProcessEndpoint = async (options: {
   readonly listen: ListenAddress
   readonly bus: BusPort
@@ -91,7 +74,7 @@ export const openProcessEndpoint = async (options: {
     server = await serveMetrics({
       listen: options.listen,
       metrics,
-      ready: oneAtATime(() => readiness(checks)),
+      ready: freshOnce(READY_FRESH_MS, () => readiness(checks)),
     })
   } catch (error) {
     uninstall()

@@ -26,20 +26,15 @@ import {
   toAddress,
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
-import type { ServiceLogger } from "../runtime/index.ts"
+import type { ChainObserverOptions } from "../runtime/chain-observer-options.ts"
 import { CollectorStoppedError } from "./observe-operator-set.ts"
 import { type SetUpdates, setSignatureProblem } from "./set-updates.ts"
 
-export interface InboxSetsObserverOptions {
+export interface InboxSetsObserverOptions extends ChainObserverOptions {
   readonly chains: ReadonlyArray<ChainConfig>
   readonly readerFor: (chainId: number) => ChainReader
   /** The network's EIP-712 domain: a signature the core could not count is read for nothing. */
   readonly domain: CheckpointDomain
-  readonly logger: ServiceLogger
-  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
-  readonly signal: AbortSignal
-  /** The first pause after a failed read. Default 250 ms. */
-  readonly pollIntervalMs?: number
 }
 
 /**

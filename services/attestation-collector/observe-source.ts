@@ -33,7 +33,7 @@ import {
   type RefusalReason,
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
-import type { ServiceLogger } from "../runtime/index.ts"
+import type { ChainObserverOptions } from "../runtime/chain-observer-options.ts"
 import { checkpointKey } from "./checkpoint-record.ts"
 import type { CollectorState } from "./core.ts"
 import { CollectorStoppedError } from "./observe-operator-set.ts"
@@ -52,15 +52,10 @@ export const CONTRADICTING: ReadonlySet<RefusalReason> = new Set([
 /** The reader of the collector's own source reads. */
 export const COLLECTOR_READER = "attestation-collector"
 
-export interface SourceObserverOptions {
+export interface SourceObserverOptions extends ChainObserverOptions {
   readonly chains: ReadonlyArray<Pick<ChainConfig, "chainId">>
   readonly readerFor: (chainId: number) => ChainReader
   readonly domain: CheckpointDomain
-  readonly logger: ServiceLogger
-  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
-  readonly signal: AbortSignal
-  /** The first pause after a failed read. Default 250 ms. */
-  readonly pollIntervalMs?: number
 }
 
 /**

@@ -33,11 +33,11 @@ import {
 } from "../../chains/index.ts"
 import { type Address, type ChorusEvent, InboxEpochRead, Lane, toAddress } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
-import type { ServiceLogger } from "../runtime/index.ts"
+import type { ChainObserverOptions } from "../runtime/chain-observer-options.ts"
 import { OperatorStoppedError } from "./errors.ts"
 import type { ToSign } from "./verify-proposal.ts"
 
-export interface InboxEpochObserverOptions {
+export interface InboxEpochObserverOptions extends ChainObserverOptions {
   /** The operator that reads (lowercase): it owns the reads. */
   readonly operator: Address
   /** The configured chains: where each Inbox is. */
@@ -45,11 +45,6 @@ export interface InboxEpochObserverOptions {
   /** The operator's own reader of a chain. */
   readonly readerFor: (chainId: number) => ChainReader
   readonly finalityWaitMs: number
-  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
-  readonly logger: ServiceLogger
-  readonly signal: AbortSignal
-  /** Between polls for a requested epoch, and the first pause after a failed read. Default 250 ms. */
-  readonly pollIntervalMs?: number
 }
 
 /**

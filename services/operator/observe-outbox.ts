@@ -109,12 +109,13 @@ import {
   ResumeSeen,
 } from "../../schemas/index.ts"
 import type { ChainConfig } from "../config/index.ts"
-import type { ChainHaltsView, ServiceLogger } from "../runtime/index.ts"
+import type { ChainObserverOptions } from "../runtime/chain-observer-options.ts"
+import type { ChainHaltsView } from "../runtime/index.ts"
 import type { OperatorState } from "./core.ts"
 import { OperatorStoppedError } from "./errors.ts"
 import { asToSign, laneProblem, type ToSign, verifyProposal } from "./verify-proposal.ts"
 
-export interface OutboxObserverOptions {
+export interface OutboxObserverOptions extends ChainObserverOptions {
   /** The operator's wire-form address: the `reader` of its reads. */
   readonly operator: string
   /** The configured chains: where each Outbox is. */
@@ -124,13 +125,6 @@ export interface OutboxObserverOptions {
   readonly finalityWaitMs: number
   /** How far past its own latest block a proposal's block may be for it to wait at all. */
   readonly maxBlocksAhead: number
-  readonly logger: ServiceLogger
-  /** Aborted when the operator stops: a wait in progress ends and the proposal is retried later. */
-  readonly signal: AbortSignal
-  /** Between finality polls, and how long a head read is reused. Default 250 ms. */
-  readonly pollIntervalMs?: number
-  /** When a failing RPC is recorded as stalled, and how often its failures are logged (`config.rpc`). */
-  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
   /**
    * Puts a read of its own on the log at once, caused by `input`: the stall of an RPC (and its recovery),
    * which happens while the proposal is held, before its reads are returned.

@@ -33,10 +33,10 @@ import {
   type Envelope,
   RegistrySetRead,
 } from "../../schemas/index.ts"
-import type { ServiceLogger } from "../runtime/index.ts"
+import type { ChainObserverOptions } from "../runtime/chain-observer-options.ts"
 import { OperatorStoppedError } from "./errors.ts"
 
-export interface RegistryObserverOptions {
+export interface RegistryObserverOptions extends ChainObserverOptions {
   /** The operator that reads (lowercase): it owns the reads. */
   readonly operator: Address
   /** The network's hub chain and registry (lowercase). */
@@ -44,11 +44,6 @@ export interface RegistryObserverOptions {
   /** The operator's own reader of the hub chain. */
   readonly reader: ChainReader
   readonly finalityWaitMs: number
-  readonly rpcFaults: { readonly unreachableAfterMs: number; readonly logEveryMs: number }
-  readonly logger: ServiceLogger
-  readonly signal: AbortSignal
-  /** Between polls of a head that has not reached the record's epoch (default 250 ms). */
-  readonly pollIntervalMs?: number
 }
 
 /**

@@ -317,7 +317,7 @@ export interface RemoteSignerRef {
 }
 
 /** How a writer signs: a private key in this process, or a remote signer. */
-export type TransactionKey = HexString | RemoteSignerRef
+export type SigningKey = HexString | RemoteSignerRef
 
 /** One account writing to one chain's Inbox: the submitter's side of its destination. */
 export interface ChainWriter {
@@ -353,7 +353,7 @@ export interface ChainWriter {
 /** The chains a service reaches, each connected once, on first use. */
 export interface ChainAccess {
   reader(chainId: number): ChainReader
-  writer(chainId: number, key: TransactionKey): ChainWriter
+  writer(chainId: number, key: SigningKey): ChainWriter
 }
 
 /** How a service wants its chains reached. */
@@ -378,7 +378,7 @@ export interface ChainEndpoint {
 /** One chain, connected: its reader, and writers over the same connection. */
 export interface ChainConnection {
   readonly reader: ChainReader
-  writer(inbox: Address, key: TransactionKey): ChainWriter
+  writer(inbox: Address, key: SigningKey): ChainWriter
 }
 
 /** What a chain kind implements. */

@@ -82,5 +82,6 @@ export {
   redactUrl,
   WrongChainError,
 } from "./evm/errors.ts"
+export { RemoteSignerError, remoteDigestSignature, remoteSignerProblem } from "./evm/remote-signer.ts"
 export { describeRevertsIn, describeSolidityRevert } from "./evm/solidity-revert.ts"
 export * from "./rpc-faults.ts"

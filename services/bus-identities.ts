@@ -5,9 +5,10 @@
  *
  * The topics a key may write are never configured: they are the writes its
  * service (or tool) declares in its definition, so the topology and the
- * policy cannot drift apart. Operators and submitters sign with keys derived
- * from their chain keys, bound to their own instance (an operator's address,
- * a submitter's chain id), so one operator can never write as another.
+ * policy cannot drift apart. Operators and submitters sign with their
+ * `busKey`, or one derived from their chain key when it is here (not in a
+ * remote signer), bound to their own instance (an operator's address, a
+ * submitter's chain id), so one operator can never write as another.
  *
  * @module
  */
@@ -21,8 +22,16 @@ import {
   signerFromSeed,
 } from "../bus/authentication/index.ts"
 import { DEAD_LETTER_TOPIC } from "../bus/dead-letter.ts"
-import { type ChorusConfig, ConfigError, operatorIdentity, submitterIdentity } from "./config/index.ts"
+import {
+  type ChorusConfig,
+  ConfigError,
+  type KeyIdentity,
+  localKeyOf,
+  operatorIdentity,
+  submitterIdentity,
+} from "./config/index.ts"
 import { resolvePrivateKey } from "./config/load-config.ts"
+import type { PrivateKey } from "./config/private-key.ts"
 
 /** What a process needs to sign and to check, derived once from its config. */
 export interface BusIdentities {
@@ -84,9 +93,26 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
     return { enabled: false, enforced: false, policy: undefined, grants: [], signerFor: () => undefined }
   }
   const grants: KeyedGrant[] = []
-  config.operators.forEach((operator) => {
+  // An operator's or a submitter's bus key: its busKey, or one derived from its chain key, bound to its instance.
+  const instanceSigner = (
+    identity: KeyIdentity,
+    busKey: PrivateKey | undefined,
+    section: string,
+    index: number,
+  ) =>
+    signerFromSeed(
+      busKey !== undefined
+        ? resolvePrivateKey(busKey, `${section}[${index}].busKey`)
+        : deriveSigningKey(
+            localKeyOf(
+              identity,
+              `to derive its bus key from it: give ${section}[${index}].busKey (env:NAME or a keystore)`,
+            ),
+          ),
+    )
+  config.operators.forEach((operator, index) => {
     const identity = operatorIdentity(config, operator)
-    const signer = signerFromSeed(deriveSigningKey(identity.privateKey))
+    const signer = instanceSigner(identity, operator.busKey, "operators", index)
     grants.push({
       service: "operator",
       instance: identity.address,
@@ -96,18 +122,9 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
       signer,
     })
   })
-  config.submitters.forEach((submitter) => {
+  config.submitters.forEach((submitter, index) => {
     const identity = submitterIdentity(config, submitter)
-    if (typeof identity.key !== "string") {
-      throw new ConfigError("<config>", [
-        {
-          path: identity.path,
-          message:
-            "a submitter's bus key is derived from its private key, and a remote signer keeps it: run this submitter with a keystore or env:NAME key while bus.authentication is on",
-        },
-      ])
-    }
-    const signer = signerFromSeed(deriveSigningKey(identity.key))
+    const signer = instanceSigner(identity, submitter.busKey, "submitters", index)
     grants.push({
       service: "submitter",
       instance: String(submitter.chainId),
@@ -125,7 +142,7 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
       // would be one more, or one for every instance.
       issues.push({
         path: `${path}.service`,
-        message: `${entry.service}s sign with keys derived from their ${entry.service}s[].privateKey; list no key for them here`,
+        message: `${entry.service}s sign with their ${entry.service}s[].busKey, or one derived from their privateKey; list no key for them here`,
       })
       return
     }

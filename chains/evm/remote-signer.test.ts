@@ -6,13 +6,11 @@
  * signed, sent from its account; a signer that answers for another key, or
  * does not answer, is refused by name.
  */
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
-import { type Hex, keccak256, serializeSignature } from "viem"
-import { privateKeyToAccount, sign } from "viem/accounts"
+import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ANVIL_DEFAULT_KEYS, type Anvil, startAnvil } from "../../contracts/index.ts"
-import { resolvePrivateKey, resolveTransactionKey } from "../../services/config/index.ts"
+import { resolvePrivateKey, resolveSigningKey } from "../../services/config/index.ts"
+import { fakeWeb3Signer } from "../../test/fixtures/web3signer.ts"
 import type { RemoteSignerRef } from "../chain-access.ts"
 import { makeEvmClient } from "./client.ts"
 import { makeEvmWriter } from "./writer.ts"
@@ -20,30 +18,6 @@ import { makeEvmWriter } from "./writer.ts"
 const KEY = ANVIL_DEFAULT_KEYS[1]
 const account = privateKeyToAccount(KEY)
 const OTHER = ANVIL_DEFAULT_KEYS[2]
-
-/** A Web3Signer stand-in: signs keccak256(data) with `key` for any identifier, and records what it was asked. */
-const fakeSigner = async (key: Hex) => {
-  const asked: Array<{ path: string; data: Hex }> = []
-  const server: Server = createServer((request, response) => {
-    let body = ""
-    request.on("data", (chunk) => {
-      body += chunk
-    })
-    request.on("end", async () => {
-      const { data } = JSON.parse(body) as { data: Hex }
-      asked.push({ path: request.url ?? "", data })
-      const signature = await sign({ hash: keccak256(data), privateKey: key })
-      response.writeHead(200, { "content-type": "text/plain" })
-      response.end(serializeSignature(signature))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    asked,
-    close: () => server.close(),
-  }
-}
 
 describe("a remote signer (Web3Signer's API) signing a submitter's transactions", () => {
   let anvil: Anvil
@@ -73,9 +47,9 @@ describe("a remote signer (Web3Signer's API) signing a submitter's transactions"
   }
 
   it("given the config's web3signer and public key, sends from the key's account, and the chain includes it", async () => {
-    const signer = await fakeSigner(KEY)
+    const signer = await fakeWeb3Signer(KEY)
     try {
-      const ref = resolveTransactionKey(
+      const ref = resolveSigningKey(
         { web3signer: signer.url, publicKey: account.publicKey } as never,
         "submitters[0].privateKey",
       ) as RemoteSignerRef
@@ -96,12 +70,12 @@ describe("a remote signer (Web3Signer's API) signing a submitter's transactions"
         account.address.toLowerCase(),
       )
     } finally {
-      signer.close()
+      await signer.close()
     }
   })
 
   it("refuses a signature of another key, and a signer that does not answer, naming the signer", async () => {
-    const wrong = await fakeSigner(OTHER)
+    const wrong = await fakeWeb3Signer(OTHER)
     try {
       const writer = writerFor({
         kind: "web3signer",
@@ -115,7 +89,7 @@ describe("a remote signer (Web3Signer's API) signing a submitter's transactions"
         ),
       )
     } finally {
-      wrong.close()
+      await wrong.close()
     }
     const down = writerFor({
       kind: "web3signer",
@@ -126,12 +100,12 @@ describe("a remote signer (Web3Signer's API) signing a submitter's transactions"
     await expect(transfer(down)).rejects.toThrow(/remote signer http:\/\/127\.0\.0\.1:9 .*: no answer/)
   })
 
-  it("refuses a remote signer where the key signs in the process (an operator's)", () => {
+  it("refuses a remote signer where the key signs in the process (a bus key)", () => {
     expect(() =>
       resolvePrivateKey(
         { web3signer: "http://signer:9000", publicKey: account.publicKey } as never,
-        "operators[0].privateKey",
+        "operators[0].busKey",
       ),
-    ).toThrow(/operators\[0\]\.privateKey: a remote signer signs a submitter's transactions only/)
+    ).toThrow(/operators\[0\]\.busKey: a remote signer holds an operator's or a submitter's chain key/)
   })
 })

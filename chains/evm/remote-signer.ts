@@ -1,7 +1,7 @@
 /**
  * An account whose key is held by a remote signer speaking Web3Signer's
- * signing API: the transaction's signing payload (its unsigned serialized
- * form) goes to `POST <url>/api/v1/eth1/sign/<publicKey>` as `{"data": …}`,
+ * signing API: a submitter's transaction signing payload (its unsigned
+ * serialized form), or the EIP-712 preimage of what an operator signs, goes to `POST <url>/api/v1/eth1/sign/<publicKey>` as `{"data": …}`,
  * and the signer answers the 65-byte signature of its keccak256.
  *
  * The signer is trusted with the key, not with the answer: a signature that
@@ -13,10 +13,13 @@
  */
 import {
   type Hex,
+  hexToBigInt,
   keccak256,
+  numberToHex,
   parseSignature,
   recoverAddress,
   type Signature,
+  serializeSignature,
   serializeTransaction,
   type TransactionSerializable,
 } from "viem"
@@ -83,6 +86,66 @@ export const remoteSign = async (signer: RemoteSignerRef, data: Hex): Promise<Si
     throw new RemoteSignerError(signer, `signed as ${recovered}, not as the configured account`)
   }
   return signature
+}
+
+/**
+ * Whether the signer holds the key: its `GET /api/v1/eth1/publicKeys` lists it. Resolves to null when it does,
+ * or to what is wrong (no answer, not a list, the key not in it), for `chorus config check`.
+ *
+ * @example
+ * ```ts
+ * const problem = await remoteSignerProblem(signer) // null, or "lists 2 key(s), not 0x04ab…"
+ * ```
+ */
+export const remoteSignerProblem = async (
+  signer: RemoteSignerRef,
+  timeoutMs = SIGN_TIMEOUT_MS,
+): Promise<string | null> => {
+  const url = `${signer.url.replace(/\/+$/, "")}/api/v1/eth1/publicKeys`
+  let listed: unknown
+  try {
+    const response = await fetch(url, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    const text = (await response.text()).slice(0, MAX_LIST_CHARS)
+    if (!response.ok) return `${redactUrl(url)} answered HTTP ${response.status}`
+    listed = JSON.parse(text)
+  } catch (error) {
+    return `${redactUrl(url)} gave no list of keys (${error instanceof Error ? error.message : String(error)})`
+  }
+  if (!Array.isArray(listed)) return `${redactUrl(url)} answered something that is not a list of keys`
+  // Listed with or without the 04 prefix of an uncompressed key; the last 128 digits are the key.
+  const bare = (key: unknown) => (typeof key === "string" ? key.toLowerCase().slice(-128) : "")
+  return listed.some((key) => bare(key) === bare(signer.publicKey))
+    ? null
+    : `the signer lists ${listed.length} key(s), and not ${signer.publicKey.slice(0, 12)}…; load the key into it, or fix publicKey`
+}
+
+/** The most a list of keys may hold here: a few thousand keys. */
+const MAX_LIST_CHARS = 1_000_000
+
+/** secp256k1's group order: a signature's `s` above half of it is the malleable twin of `n - s`. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
+/**
+ * The 65-byte `r ‖ s ‖ v` signature (v 27/28, low `s`, as Inboxes and the collector take it) of keccak256(`preimage`),
+ * from the signer, checked against the account. A signer answering the high-`s` twin is taken and normalized:
+ * both recover to the same key, and only the low one is accepted on chain.
+ *
+ * @example
+ * ```ts
+ * const signature = await remoteDigestSignature(signer, preimageForInbox({ domain, typed }))
+ * ```
+ */
+export const remoteDigestSignature = async (signer: RemoteSignerRef, preimage: Hex): Promise<Hex> => {
+  const { r, s, yParity } = await remoteSign(signer, preimage)
+  const high = hexToBigInt(s) > SECP256K1_N / 2n
+  return serializeSignature({
+    r,
+    s: high ? numberToHex(SECP256K1_N - hexToBigInt(s), { size: 32 }) : s,
+    yParity: high ? 1 - (yParity ?? 0) : (yParity ?? 0),
+  })
 }
 
 /**

@@ -33,7 +33,7 @@ import type {
   SendVerdict,
   SentTransaction,
   SignedTransaction,
-  TransactionKey,
+  SigningKey,
 } from "../chain-access.ts"
 import { asChainError, type EvmClient, rpcCall } from "./client.ts"
 import { WrongChainError } from "./errors.ts"
@@ -70,7 +70,7 @@ const inboxFunctionOf = (data: ViemHex): SentTransaction["inboxFunction"] => {
 
 export const makeEvmWriter = (
   client: EvmClient,
-  options: { readonly inbox: Address; readonly key: TransactionKey },
+  options: { readonly inbox: Address; readonly key: SigningKey },
 ): ChainWriter => {
   const { key } = options
   const account =

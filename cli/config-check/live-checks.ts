@@ -15,15 +15,17 @@
  *
  * @module
  */
-import { makeChainAccess, type TransactionKey } from "../../chains/index.ts"
+import { makeChainAccess, remoteSignerProblem, type SigningKey } from "../../chains/index.ts"
 import type { Address } from "../../schemas/index.ts"
 import {
   type ChorusConfig,
   ConfigError,
+  type KeyIdentity,
   operatorIdentity,
   resolvePrivateKey,
   submitterIdentity,
 } from "../../services/config/index.ts"
+import type { PrivateKey } from "../../services/config/private-key.ts"
 
 export interface Finding {
   /** The config path it is about, e.g. `chains[1].rpcUrls[0]`. */
@@ -78,22 +80,55 @@ export const checkConfigLive = async (
   const chains = makeChainAccess(config)
   const chainIndex = new Map<number, number>(config.chains.map((c, i) => [c.chainId, i]))
 
-  // Keys: each must open before anything can be said of its account.
+  // Keys: each must open (or its signer hold it) before anything can be said of its account.
+  const checks: Array<Promise<void>> = []
+  const keyOf = (
+    section: "operators" | "submitters",
+    index: number,
+    identity: () => KeyIdentity,
+    busKey: PrivateKey | undefined,
+  ) => {
+    let opened: KeyIdentity
+    try {
+      opened = identity()
+    } catch (error) {
+      problem(`${section}[${index}].privateKey`, reasonOf(error))
+      return undefined
+    }
+    const { key } = opened
+    if (typeof key !== "string") {
+      checks.push(
+        (async () => {
+          const wrong = await remoteSignerProblem(key, timeoutMs)
+          if (wrong === null)
+            ok(`${section}[${index}].privateKey`, `the remote signer holds the key of ${opened.address}`)
+          else problem(`${section}[${index}].privateKey`, wrong)
+        })(),
+      )
+    }
+    if (busKey !== undefined) {
+      try {
+        resolvePrivateKey(busKey, `${section}[${index}].busKey`, env)
+      } catch (error) {
+        problem(`${section}[${index}].busKey`, reasonOf(error))
+      }
+    } else if (typeof key !== "string" && config.bus?.authentication !== undefined) {
+      problem(
+        `${section}[${index}].busKey`,
+        "bus.authentication is on and the key is in a remote signer, so no bus key can be derived from it: give a busKey (env:NAME or a keystore)",
+      )
+    }
+    return opened
+  }
   const operators: Array<{ readonly index: number; readonly address: string }> = []
   config.operators.forEach((operator, index) => {
-    try {
-      operators.push({ index, address: operatorIdentity(config, operator).address })
-    } catch (error) {
-      problem(`operators[${index}].privateKey`, reasonOf(error))
-    }
+    const opened = keyOf("operators", index, () => operatorIdentity(config, operator), operator.busKey)
+    if (opened !== undefined) operators.push({ index, address: opened.address })
   })
-  const submitters: Array<{ readonly index: number; readonly key: TransactionKey }> = []
+  const submitters: Array<{ readonly index: number; readonly key: SigningKey }> = []
   config.submitters.forEach((submitter, index) => {
-    try {
-      submitters.push({ index, key: submitterIdentity(config, submitter).key })
-    } catch (error) {
-      problem(`submitters[${index}].privateKey`, reasonOf(error))
-    }
+    const opened = keyOf("submitters", index, () => submitterIdentity(config, submitter), submitter.busKey)
+    if (opened !== undefined) submitters.push({ index, key: opened.key })
   })
 
   ;(config.bus?.authentication?.producers ?? []).forEach((producer, index) => {
@@ -121,7 +156,6 @@ export const checkConfigLive = async (
       ),
     ),
   ]
-  const checks: Array<Promise<void>> = []
   for (const endpoint of endpoints) {
     if (!chainIndex.has(endpoint.chainId)) {
       problem(endpoint.path, `chain ${endpoint.chainId} is not in chains[]`)

@@ -11,7 +11,7 @@ import { publishEvents, readEvents } from "../../bus/events/index.ts"
 import { signCheckpoint } from "../../contracts/index.ts"
 import { AttestationSigned, Bytes32, Checkpoint, Hex, makeEnvelope, toAddress } from "../../schemas/index.ts"
 import { checkpointDigest } from "../../services/attestation-collector/verify-signature.ts"
-import { checkpointDomainOf, operatorIdentity } from "../../services/config/index.ts"
+import { checkpointDomainOf, localKeyOf, operatorIdentity } from "../../services/config/index.ts"
 import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
 import { producerOf } from "../../services/runtime/index.ts"
 import { TOPICS } from "../../topology/index.ts"
@@ -29,7 +29,9 @@ export const EQUIVOCATED_ROOT = Bytes32.make(`0x${"e0".repeat(32)}`)
  */
 export const equivocate = async (devnet: Devnet, index: number) => {
   const operator = devnet.config.operators[index]!
-  const { privateKey, address } = operatorIdentity(devnet.config, operator)
+  const identity = operatorIdentity(devnet.config, operator)
+  const { address } = identity
+  const privateKey = localKeyOf(identity, "to sign a rival checkpoint")
   let honest: Checkpoint | undefined
   let epoch = 0
   await waitFor(

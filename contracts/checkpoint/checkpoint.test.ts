@@ -1,4 +1,4 @@
-import { keccak256, parseSignature, size, stringToHex } from "viem"
+import { hashTypedData, keccak256, parseSignature, size, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { describe, expect, it } from "vitest"
 import {
@@ -6,7 +6,10 @@ import {
   DuplicateSignerError,
   getCheckpointDomain,
   hashCheckpoint,
+  hashOperatorSetUpdate,
+  inboxTypes,
   packSignatures,
+  preimageForInbox,
   recoverCheckpointSigner,
   SignatureLengthError,
   signCheckpoint,
@@ -83,5 +86,26 @@ describe("checkpoint signing", () => {
     expect(() => packSignatures([{ signer: accounts[0]!.address, signature: "0x1234" }])).toThrow(
       SignatureLengthError,
     )
+  })
+})
+
+describe("the EIP-712 preimage a remote signer is given", () => {
+  it("hashes to viem's typed-data digest, for a checkpoint and for an operator-set update", () => {
+    const update = {
+      epoch: 2n,
+      operators: accounts.map((a) => a.address),
+      weights: [1n, 2n, 3n],
+      thresholdBps: 6667,
+    }
+    const reference = (primaryType: "Checkpoint" | "OperatorSetUpdate", message: object) =>
+      hashTypedData({ domain, types: inboxTypes, primaryType, message } as never)
+    const forCheckpoint = preimageForInbox({ domain, typed: { primaryType: "Checkpoint", message: checkpoint } })
+    expect(forCheckpoint.startsWith("0x1901")).toBe(true)
+    expect(size(forCheckpoint)).toBe(66)
+    expect(keccak256(forCheckpoint)).toBe(reference("Checkpoint", checkpoint))
+    expect(hashCheckpoint({ domain, checkpoint })).toBe(reference("Checkpoint", checkpoint))
+    const forUpdate = preimageForInbox({ domain, typed: { primaryType: "OperatorSetUpdate", message: update } })
+    expect(keccak256(forUpdate)).toBe(reference("OperatorSetUpdate", update))
+    expect(hashOperatorSetUpdate({ domain, update })).toBe(reference("OperatorSetUpdate", update))
   })
 })

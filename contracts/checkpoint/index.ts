@@ -1,5 +1,5 @@
 export { getCheckpointDomain } from "./getCheckpointDomain.ts"
-export { hashCheckpoint, hashForInbox, hashOperatorSetUpdate } from "./hashCheckpoint.ts"
+export { hashCheckpoint, hashForInbox, hashOperatorSetUpdate, preimageForInbox } from "./hashCheckpoint.ts"
 export { packSignatures, SignatureLengthError } from "./packSignatures.ts"
 export { recoverCheckpointSigner } from "./recoverCheckpointSigner.ts"
 export { signCheckpoint, signForInbox, signOperatorSetUpdate } from "./signCheckpoint.ts"

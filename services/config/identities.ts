@@ -7,9 +7,9 @@
  */
 import { getAddress, type Hex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
-import type { TransactionKey } from "../../chains/chain-access.ts"
+import type { SigningKey } from "../../chains/chain-access.ts"
 import { getCheckpointDomain } from "../../contracts/index.ts"
-import { resolvePrivateKey, resolveTransactionKey } from "./load-config.ts"
+import { ConfigError, resolveSigningKey } from "./load-config.ts"
 import type { PrivateKey } from "./private-key.ts"
 import type { ChorusConfig, OperatorConfig, SubmitterConfig } from "./schema.ts"
 
@@ -28,22 +28,46 @@ export const checkpointDomainOf = (config: ChorusConfig) =>
     registry: config.network.registry as Hex,
   })
 
-/** A configured key with the address it signs as. */
+/** A configured key (here, or in a remote signer) with the address it signs as. */
 export interface KeyIdentity {
   /** Where the key sits in the config, for errors. */
   readonly path: string
-  readonly privateKey: Hex
+  readonly key: SigningKey
   /** Checksummed. */
   readonly address: `0x${string}`
 }
 
 const identityOf = (value: PrivateKey, path: string): KeyIdentity => {
-  const privateKey = resolvePrivateKey(value, path)
-  return { path, privateKey, address: privateKeyToAccount(privateKey).address }
+  const key = resolveSigningKey(value, path)
+  return {
+    path,
+    key,
+    address: typeof key === "string" ? privateKeyToAccount(key).address : getAddress(key.address),
+  }
 }
 
 /**
- * An operator's key and address; `operator` may be one of `config.operators` or one built in code.
+ * The key itself, for what must hold it in this process (deriving a bus key, a devnet's tools); a key kept in a
+ * remote signer is refused by its config path.
+ *
+ * @example
+ * ```ts
+ * deriveSigningKey(localKeyOf(operatorIdentity(config, operator), "to derive its bus key; give operators[0].busKey"))
+ * ```
+ */
+export const localKeyOf = (identity: KeyIdentity, why: string): Hex => {
+  if (typeof identity.key === "string") return identity.key
+  throw new ConfigError("<config>", [
+    {
+      path: identity.path,
+      message: `is kept in a remote signer, and this process needs the key itself ${why}`,
+    },
+  ])
+}
+
+/**
+ * An operator's key (or remote signer) and address; `operator` may be one of `config.operators` or one built in
+ * code.
  *
  * @example
  * ```ts
@@ -58,14 +82,6 @@ export const operatorIdentity = (config: ChorusConfig, operator: OperatorConfig)
   )
 }
 
-/** A submitter's account: how it signs (a key here, or a remote signer) and the address it sends from. */
-export interface SubmitterIdentity {
-  readonly path: string
-  readonly key: TransactionKey
-  /** Checksummed. */
-  readonly address: `0x${string}`
-}
-
 /**
  * A submitter's key (or remote signer) and address.
  *
@@ -74,13 +90,10 @@ export interface SubmitterIdentity {
  * submitterIdentity(config, config.submitters[0]!).address
  * ```
  */
-export const submitterIdentity = (config: ChorusConfig, submitter: SubmitterConfig): SubmitterIdentity => {
+export const submitterIdentity = (config: ChorusConfig, submitter: SubmitterConfig): KeyIdentity => {
   const index = config.submitters.indexOf(submitter)
-  const path = index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey"
-  const key = resolveTransactionKey(submitter.privateKey, path)
-  return {
-    path,
-    key,
-    address: typeof key === "string" ? privateKeyToAccount(key).address : getAddress(key.address),
-  }
+  return identityOf(
+    submitter.privateKey,
+    index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
+  )
 }

@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { Exit, Schema } from "effect"
 import { publicKeyToAddress } from "viem/accounts"
-import type { TransactionKey } from "../../chains/chain-access.ts"
+import type { SigningKey } from "../../chains/chain-access.ts"
 import { type FieldIssue, issuesOf } from "../../schemas/index.ts"
 import { ConfigError } from "./config-error.ts"
 import { decryptKeystore, KeystoreError } from "./keystore.ts"
 import { isPlaintextKey, PRIVATE_KEY_FORMS, type PrivateKey } from "./private-key.ts"
 import { ChorusConfig } from "./schema.ts"
+
+/** A key field's path (`operators[0].privateKey`, `submitters[1].busKey`), and what follows it in an issue's. */
+const KEY_FIELD = /^(.*\.(?:privateKey|busKey))(?:\.|$)/
 
 export { ConfigError }
 
@@ -76,9 +79,9 @@ const plainIssues = (issues: ReadonlyArray<FieldIssue>, input: unknown): FieldIs
         path: finality,
         message: `expected ${FINALITY_FORMS}, got ${shown(valueAt(input, finality))}`,
       })
-    } else if (/\.privateKey$/.test(issue.path) || /\.privateKey\./.test(issue.path)) {
+    } else if (KEY_FIELD.test(issue.path)) {
       // A key field is a union: say its forms once for a string, and only the keystore's own fields for an object.
-      const field = /^(.*\.privateKey)/.exec(issue.path)![1]!
+      const field = KEY_FIELD.exec(issue.path)![1]!
       const value = valueAt(input, field)
       if (typeof value === "object" && value !== null) {
         // A keystore's or a signer's own fields, in words of ours: the decoder's may quote a passphrase written
@@ -210,7 +213,7 @@ export const resolvePrivateKey = (
       {
         path,
         message:
-          "a remote signer signs a submitter's transactions only; this key signs here, in this process: give env:NAME or a keystore",
+          "a remote signer holds an operator's or a submitter's chain key (privateKey); this key signs here, in this process: give env:NAME or a keystore",
       },
     ])
   }
@@ -258,15 +261,15 @@ export const resolvePrivateKey = (
  *
  * @example
  * ```ts
- * resolveTransactionKey({ web3signer: "https://signer:9000", publicKey: "0x04…" }, "submitters[0].privateKey")
+ * resolveSigningKey({ web3signer: "https://signer:9000", publicKey: "0x04…" }, "submitters[0].privateKey")
  * // { kind: "web3signer", url: "https://signer:9000", publicKey: "0x04…", address: "0x…" }
  * ```
  */
-export const resolveTransactionKey = (
+export const resolveSigningKey = (
   value: PrivateKey,
   path: string,
   env: NodeJS.ProcessEnv = process.env,
-): TransactionKey => {
+): SigningKey => {
   if (typeof value === "string" || !("web3signer" in value)) return resolvePrivateKey(value, path, env)
   const uncompressed = value.publicKey.length === 130 ? `0x04${value.publicKey.slice(2)}` : value.publicKey
   return {
@@ -287,9 +290,13 @@ export const resolveTransactionKey = (
  * ```
  */
 export const plaintextKeysOf = (config: ChorusConfig): ReadonlyArray<string> => [
-  ...config.operators.flatMap((o, i) => (isPlaintextKey(o.privateKey) ? [`operators[${i}].privateKey`] : [])),
-  ...config.submitters.flatMap((s, i) =>
-    isPlaintextKey(s.privateKey) ? [`submitters[${i}].privateKey`] : [],
+  ...(["operators", "submitters"] as const).flatMap((section) =>
+    config[section].flatMap((entry, i) =>
+      (["privateKey", "busKey"] as const).flatMap((field) => {
+        const key = entry[field]
+        return key !== undefined && isPlaintextKey(key) ? [`${section}[${i}].${field}`] : []
+      }),
+    ),
   ),
   ...(config.bus?.authentication?.producers ?? []).flatMap((p, i) =>
     p.privateKey !== undefined && isPlaintextKey(p.privateKey)

@@ -23,8 +23,8 @@ export class KeystoreKey extends Schema.Class<KeystoreKey>("KeystoreKey")({
 }) {}
 
 /**
- * A key held by a remote signer speaking Web3Signer's signing API: a submitter's transactions are signed there
- * and the key never enters the process.
+ * A key held by a remote signer speaking Web3Signer's signing API: an operator's checkpoints and set updates, or a
+ * submitter's transactions, are signed there, and the key never enters the process.
  */
 export class RemoteSignerKey extends Schema.Class<RemoteSignerKey>("RemoteSignerKey")({
   /** The signer's base URL, e.g. `https://web3signer:9000`. */
@@ -40,8 +40,8 @@ export class RemoteSignerKey extends Schema.Class<RemoteSignerKey>("RemoteSigner
 }) {}
 
 /**
- * A 32-byte private key: `0x` + 64 hex digits, `env:NAME`, `{ "keystore": …, "passphrase": … }`, or (a
- * submitter's) `{ "web3signer": …, "publicKey": … }`.
+ * A 32-byte private key: `0x` + 64 hex digits, `env:NAME`, `{ "keystore": …, "passphrase": … }`, or (an
+ * operator's or a submitter's privateKey) `{ "web3signer": …, "publicKey": … }`.
  */
 export const PrivateKey = Schema.Union([
   Schema.String.check(
@@ -56,7 +56,7 @@ export type PrivateKey = typeof PrivateKey.Type
 
 /** How a key field may be written, for errors. */
 export const PRIVATE_KEY_FORMS =
-  '0x + 64 hex digits, env:VARIABLE, {"keystore": "<file>", "passphrase": "env:VARIABLE" | "file:<path>"}, or (a submitter\'s) {"web3signer": "<url>", "publicKey": "0x…"}'
+  '0x + 64 hex digits, env:VARIABLE, {"keystore": "<file>", "passphrase": "env:VARIABLE" | "file:<path>"}, or (an operator\'s or a submitter\'s privateKey) {"web3signer": "<url>", "publicKey": "0x…"}'
 
 /** Is this key written in the file itself? */
 export const isPlaintextKey = (key: PrivateKey): boolean => typeof key === "string" && key.startsWith("0x")

@@ -86,6 +86,12 @@ export class ProofBuilderConfig extends Schema.Class<ProofBuilderConfig>("ProofB
 
 export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig")({
   privateKey: PrivateKey,
+  /**
+   * The key this operator signs its bus records with under \`bus.authentication\` (an Ed25519 seed, in any form
+   * privateKey takes but a remote signer's). Absent: derived from privateKey, which then must be here, not in a
+   * remote signer.
+   */
+  busKey: Schema.optionalKey(PrivateKey),
   /** The operator's own RPCs, by source chain id; the chain's `rpcUrls` when absent. */
   rpcUrls: Schema.optionalKey(Schema.Record(Schema.String, RpcUrls)),
   /** How long to wait for its own RPC to finalize a proposal's block before refusing. */
@@ -119,6 +125,12 @@ export const MAX_IN_FLIGHT = 64
 export class SubmitterConfig extends Schema.Class<SubmitterConfig>("SubmitterConfig")({
   chainId: ChainId,
   privateKey: PrivateKey,
+  /**
+   * The key this submitter signs its bus records with under \`bus.authentication\` (an Ed25519 seed, in any form
+   * privateKey takes but a remote signer's). Absent: derived from privateKey, which then must be here, not in a
+   * remote signer.
+   */
+  busKey: Schema.optionalKey(PrivateKey),
   /** Close a delivery batch at this many messages… */
   batchSize: withDefault(between(1, MAX_BATCH_SIZE), 64),
   /** …or when its oldest message has waited this long. */

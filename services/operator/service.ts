@@ -24,6 +24,7 @@ import { OperatorConfigError } from "./errors.ts"
 import { makeInboxEpochObserver } from "./observe-inbox-epoch.ts"
 import { makeOutboxObserver } from "./observe-outbox.ts"
 import { makeRegistryObserver } from "./observe-registry.ts"
+import { remoteSignatures } from "./remote-signatures.ts"
 import { asToSign, verifyProposal } from "./verify-proposal.ts"
 
 export interface StartOperatorDeps {
@@ -56,7 +57,9 @@ export const SHADOW_SIGNING_KEY = keccak256(
 
 /**
  * The core an operator runs; a replay's (`shadow`) decides as the same
- * operator but signs with {@link SHADOW_SIGNING_KEY}.
+ * operator but signs with {@link SHADOW_SIGNING_KEY}, and so does the core of
+ * an operator whose key is in a remote signer, whose signatures are made
+ * after the decision (`remoteSignatures`).
  *
  * @example
  * ```ts
@@ -70,8 +73,10 @@ export const operatorCoreFor = (
   options: { readonly shadow?: boolean } = {},
 ): LaneCore<OperatorState> => {
   const identity = operatorIdentity(config, operator)
+  // A key in a remote signer signs after the decision (remote-signatures.ts); the core's own signatures are thrown away.
+  const local = options.shadow !== true && typeof identity.key === "string"
   return makeOperatorCore({
-    privateKey: options.shadow === true ? SHADOW_SIGNING_KEY : identity.privateKey,
+    privateKey: local ? (identity.key as `0x${string}`) : SHADOW_SIGNING_KEY,
     operator: identity.address,
     domain: checkpointDomainOf(config),
     chains: config.chains,
@@ -94,7 +99,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
   const { bus, config, operator } = deps
   const index = config.operators.indexOf(operator)
   checkRpcUrls(config, operator, index >= 0 ? `operators[${index}]` : "operator")
-  const { address } = operatorIdentity(config, operator)
+  const { address, key } = operatorIdentity(config, operator)
   const logger = deps.logger.child({ operator: address })
 
   const chains = makeChainAccess(config, { rpcUrlsOverride: operator.rpcUrls ?? {} })
@@ -161,6 +166,7 @@ export const startOperator = async (deps: StartOperatorDeps): Promise<RunningSer
     groupId: laneGroup(definition, { operator: address }),
     inputs: definition.consumes,
     core: operatorCoreFor(config, operator),
+    ...(typeof key === "string" ? {} : { seal: remoteSignatures(key, checkpointDomainOf(config)) }),
     observe: (state, input) =>
       input.event._tag === "OperatorSetObserved" ? observeRegistry(input) : observeToSign(state, input),
     logger,

@@ -22,7 +22,7 @@
  * @module
  */
 import type { Hex as ViemHex } from "viem"
-import { type CheckpointDomain, hashOperatorSetUpdate } from "../../contracts/index.ts"
+import { type CheckpointDomain, hashOperatorSetUpdate, type OperatorSet } from "../../contracts/index.ts"
 import {
   type Address,
   Bytes32,
@@ -79,17 +79,22 @@ export interface SetSigningContext {
  * ```
  */
 export const operatorSetDigest = (domain: CheckpointDomain, set: OperatorSetFields): Bytes32 =>
-  Bytes32.make(
-    hashOperatorSetUpdate({
-      domain,
-      update: {
-        epoch: BigInt(set.epoch),
-        operators: set.operators.map((o) => asViemHex(o.address)),
-        weights: set.operators.map((o) => BigInt(o.weight)),
-        thresholdBps: set.thresholdBps,
-      },
-    }).toLowerCase(),
-  )
+  Bytes32.make(hashOperatorSetUpdate({ domain, update: toTypedOperatorSet(set) }).toLowerCase())
+
+/**
+ * An operator set's fields in the shape the EIP-712 helpers take.
+ *
+ * @example
+ * ```ts
+ * hashOperatorSetUpdate({ domain, update: toTypedOperatorSet(observed) })
+ * ```
+ */
+export const toTypedOperatorSet = (set: OperatorSetFields): OperatorSet => ({
+  epoch: BigInt(set.epoch),
+  operators: set.operators.map((o) => asViemHex(o.address)),
+  weights: set.operators.map((o) => BigInt(o.weight)),
+  thresholdBps: set.thresholdBps,
+})
 
 const describe = (set: OperatorSetFields) =>
   `epoch ${set.epoch}: ${set.operators.map((o) => `${o.address}=${o.weight}`).join(", ")}, threshold ${set.thresholdBps} bps`

@@ -10,8 +10,10 @@
  *   3. reuse the reads this shard made for it (a publish that failed after
  *      them), or make them (`observe`) and publish them on
  *      `chorus.lane.reads` before anything else;
- *   4. `decide`, publish the outputs, and only then update the state — so a
- *      failed publish leaves the state untouched and the bus redelivers.
+ *   4. `decide`, `seal` the outputs when the service completes them with I/O
+ *      (a remote signature), publish them, and only then update the state —
+ *      so a failed seal or publish leaves the state untouched and the bus
+ *      redelivers.
  *
  * Invariants:
  * - State is sharded by partition number. Every lane topic has the same
@@ -69,6 +71,12 @@ export interface LaneServiceOptions<S> {
   readonly core: LaneCore<S>
   /** Makes the chain reads an input needs, as events; called only for inputs with none recorded. */
   readonly observe?: (state: S, input: Envelope) => Promise<ReadonlyArray<ChorusEvent>>
+  /**
+   * Completes the core's outputs with I/O after the decision, before they are published: an operator's remote
+   * signer signs what its core decided to sign. A failure is a failed publish: the shard is discarded and the
+   * input handled again.
+   */
+  readonly seal?: (outputs: ReadonlyArray<ChorusEvent>) => Promise<ReadonlyArray<ChorusEvent>>
   readonly logger: ServiceLogger
   /** Called with every output after it was published (live only, not during rebuilds). */
   readonly onOutput?: (envelope: Envelope) => void
@@ -297,7 +305,12 @@ export const startLaneService = async <S>(options: LaneServiceOptions<S>): Promi
     if (!shard.alive) throw new ShardDiscardedError(options.service, partition)
     try {
       decision = core.decide(shard.state, envelope, reads)
-      outputs = stampOutputs(producer, stampSourceOf(envelope, decision), decision.outputs)
+      let events = decision.outputs
+      if (options.seal !== undefined && events.length > 0) {
+        events = await options.seal(events)
+        if (!shard.alive) throw new ShardDiscardedError(options.service, partition)
+      }
+      outputs = stampOutputs(producer, stampSourceOf(envelope, decision), events)
       await publishEvents(bus, outputs)
     } catch (error) {
       discard(partition)

@@ -49,7 +49,7 @@ import {
   TxHash,
   U256,
 } from "../../schemas/index.ts"
-import { operatorIdentity, submitterIdentity } from "../../services/config/index.ts"
+import { localKeyOf, operatorIdentity, submitterIdentity } from "../../services/config/index.ts"
 import { busIdentitiesOf } from "../../services/registry.ts"
 import { producerOf, quietLogger } from "../../services/runtime/index.ts"
 import { ALL_TOPICS, TOPICS } from "../../topology/index.ts"
@@ -100,7 +100,7 @@ describe.each(["embedded", "kafka"] as const)(
       const stranger = authenticatedBus(devnet.bus, { signer: signerFromSeed(`0x${"77".repeat(32)}`) })
       const operator = devnet.config.operators[0]!
       const operatorKey = signerFromSeed(
-        deriveSigningKey(operatorIdentity(devnet.config, operator).privateKey),
+        deriveSigningKey(localKeyOf(operatorIdentity(devnet.config, operator), "to write as it")),
       )
       const asOperator = authenticatedBus(devnet.bus, { signer: operatorKey })
       const forged: Envelope[] = []
@@ -146,7 +146,7 @@ describe.each(["embedded", "kafka"] as const)(
       const target = forged[0]!.event as DeliveryConfirmed
       const otherSubmitter = devnet.config.submitters.find((s) => s.chainId !== target.lane.dstChainId)!
       const otherKey = signerFromSeed(
-        deriveSigningKey(submitterIdentity(devnet.config, otherSubmitter).key as `0x${string}`),
+        deriveSigningKey(localKeyOf(submitterIdentity(devnet.config, otherSubmitter), "to write as it")),
       )
       const crossChain = makeEnvelope(target, {
         producer: producerOf("submitter", String(otherSubmitter.chainId)),

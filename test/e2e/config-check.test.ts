@@ -8,8 +8,10 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, describe, expect, it } from "vitest"
 import { main } from "../../cli/main.ts"
+import { fakeWeb3Signer } from "../fixtures/web3signer.ts"
 import { useEmbeddedDevnet } from "./embedded-devnet.ts"
 
 const net = useEmbeddedDevnet("config-check")
@@ -45,11 +47,30 @@ describe("chorus config check", () => {
     config.operators[0].privateKey = "env:CHORUS_TEST_NO_SUCH_KEY"
     config.operators.push({ privateKey: `0x${"77".repeat(32)}` })
     config.submitters[2].privateKey = `0x${"78".repeat(32)}`
+    // Operator 1's signer holds another key; operator 2's holds its own, but has no bus key under authentication;
+    // operator 3's holds its own, with a bus key.
+    const stranger = await fakeWeb3Signer(`0x${"79".repeat(32)}`)
+    const signers = [
+      stranger,
+      await fakeWeb3Signer(config.operators[2].privateKey),
+      await fakeWeb3Signer(config.operators[3].privateKey),
+    ]
+    const remote = (index: number, signer: { url: string }) => ({
+      web3signer: signer.url,
+      publicKey: privateKeyToAccount(config.operators[index].privateKey).publicKey,
+    })
+    process.env.CHORUS_TEST_BUS_KEY_3 = `0x${"7a".repeat(32)}`
+    config.operators[3].busKey = "env:CHORUS_TEST_BUS_KEY_3"
+    config.operators[1].privateKey = remote(1, stranger)
+    config.operators[2].privateKey = remote(2, signers[1]!)
+    config.operators[3].privateKey = remote(3, signers[2]!)
     // Not beside devnet.json: a production config, whose hex keys are a problem too.
     const file = join(net.dir, "..", `chorus-config-check-${process.pid}.json`)
     written.push(file)
     writeFileSync(file, JSON.stringify(config))
-    const { code, lines } = await check(file)
+    const { code, lines } = await check(file).finally(() =>
+      Promise.all(signers.map((signer) => signer.close())),
+    )
     const problems = lines.filter((l) => l.startsWith("PROBLEM")).join("\n")
     for (const expected of [
       /chains\[0\]\.rpcUrls\[1\]: .*http:\/\/127\.0\.0\.1:1/,
@@ -59,10 +80,14 @@ describe("chorus config check", () => {
       /operators\[4\]: 0x[0-9a-fA-F]{40} is not in the hub registry's set/,
       /submitters\[2\]: 0x[0-9a-fA-F]{40} holds nothing on chain 903/,
       /submitters\[0\]\.privateKey: a private key written in the file/,
+      /operators\[1\]\.privateKey: the signer lists 1 key\(s\), and not 0x/,
+      /operators\[2\]\.busKey: bus\.authentication is on and the key is in a remote signer/,
     ]) {
       expect(problems).toMatch(expected)
     }
     expect(problems).not.toContain("77".repeat(8))
+    expect(problems).not.toMatch(/operators\[3\]/)
+    expect(lines.join("\n")).toMatch(/operators\[3\]\.privateKey: the remote signer holds the key of 0x/)
     expect(code).toBe(1)
   }, 60_000)
 

@@ -35,7 +35,7 @@ import {
   toAddress,
 } from "../../schemas/index.ts"
 import { checkpointDigest } from "../../services/attestation-collector/verify-signature.ts"
-import { checkpointDomainOf, operatorIdentity } from "../../services/config/index.ts"
+import { checkpointDomainOf, localKeyOf, operatorIdentity } from "../../services/config/index.ts"
 import { toTypedCheckpoint } from "../../services/operator/sign-checkpoint.ts"
 import { appendLeaf, createMerkleTree, getRangeProof } from "../../services/proof-builder/merkle/index.ts"
 import { busIdentitiesOf } from "../../services/registry.ts"
@@ -188,7 +188,9 @@ describe("evidence of equivocation and of invalid attestations, from the bus to 
     ])
     // …which a member signs with its real key, under the epoch the destination trusts, while its peers refuse it.
     const rogue = devnet.config.operators[1]!
-    const { privateKey, address } = operatorIdentity(devnet.config, rogue)
+    const identity = operatorIdentity(devnet.config, rogue)
+    const { address } = identity
+    const privateKey = localKeyOf(identity, "to sign a forged root")
     const epoch = Number(
       await dst.client.readContract({ address: dst.inbox, abi: inboxAbi, functionName: "epoch" }),
     )

@@ -26,12 +26,7 @@ import { makeChainAccess } from "../../../chains/index.ts"
 import { ChorusError } from "../../../errors/index.ts"
 import { processMetrics } from "../../../metrics/process-metrics.ts"
 import { type ChorusEvent, type Envelope, type EventId, makeEnvelope } from "../../../schemas/index.ts"
-import {
-  type ChorusConfig,
-  chainOf,
-  resolveTransactionKey,
-  type SubmitterConfig,
-} from "../../config/index.ts"
+import { type ChorusConfig, chainOf, resolveSigningKey, type SubmitterConfig } from "../../config/index.ts"
 import {
   chainHaltsView,
   type LaneService,
@@ -114,7 +109,7 @@ export const startSubmitter = async (deps: SubmitterDeps): Promise<Submitter> =>
   const chainId = settings.chainId
   const chain = chainOf(config, chainId)
   const index = config.submitters.findIndex((s) => s.chainId === chainId)
-  const privateKey = resolveTransactionKey(
+  const privateKey = resolveSigningKey(
     settings.privateKey,
     index >= 0 ? `submitters[${index}].privateKey` : "submitter.privateKey",
   )

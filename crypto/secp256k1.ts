@@ -61,6 +61,18 @@ export const recoverPublicKeyBytes = (
   }
 }
 
+/**
+ * Whether `compact` (`r ‖ s`, low `s` only) signs `digest` under the 65-byte uncompressed `publicKey`. A key that
+ * is not a point of the curve throws.
+ *
+ * @example
+ * ```ts
+ * verifyDigestBytes(digest, publicKey, compact) // true
+ * ```
+ */
+export const verifyDigestBytes = (digest: Uint8Array, publicKey: Uint8Array, compact: Uint8Array): boolean =>
+  ecc.verify(digest, publicKey, compact, true)
+
 const hexOf = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString("hex")}`
 
 /**

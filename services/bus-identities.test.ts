@@ -74,12 +74,12 @@ describe("bus identities of operators and submitters", () => {
     ).toThrow(/submitters\[0\]\.privateKey: is kept in a remote signer.*give submitters\[0\]\.busKey/)
   })
 
-  it("given a busKey in a remote signer, then it is refused: a bus key signs here", () => {
-    expect(() =>
-      busIdentities(
-        configWith({ privateKey: remote(OPERATOR), busKey: remote(OPERATOR) }, { privateKey: SUBMITTER }),
-        SERVICE_DEFINITIONS,
-      ),
-    ).toThrow(/operators\[0\]\.busKey: a remote signer holds an operator's or a submitter's chain key/)
+  it("given a busKey in a remote signer, then the instance signs records with the signer's secp256k1 key", () => {
+    const identities = busIdentities(
+      configWith({ privateKey: remote(OPERATOR), busKey: remote(SUBMITTER) }, { privateKey: SUBMITTER }),
+      SERVICE_DEFINITIONS,
+    )
+    const operator = identities.grants.find((g) => g.service === "operator")!
+    expect(operator.publicKey).toBe(privateKeyToAccount(SUBMITTER).publicKey.toLowerCase())
   })
 })

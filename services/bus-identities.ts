@@ -18,9 +18,11 @@ import {
   type ProducerPolicy,
   producerPolicy,
   type RecordSigner,
+  remoteRecordSigner,
   type SignerKey,
   signerFromSeed,
 } from "../bus/authentication/index.ts"
+import { remoteDigestSignature } from "../chains/index.ts"
 import { DEAD_LETTER_TOPIC } from "../bus/dead-letter.ts"
 import {
   type ChorusConfig,
@@ -30,7 +32,7 @@ import {
   operatorIdentity,
   submitterIdentity,
 } from "./config/index.ts"
-import { resolvePrivateKey } from "./config/load-config.ts"
+import { resolveSigningKey } from "./config/load-config.ts"
 import type { PrivateKey } from "./config/private-key.ts"
 
 /** What a process needs to sign and to check, derived once from its config. */
@@ -48,6 +50,17 @@ export interface BusIdentities {
   readonly grants: ReadonlyArray<ProducerGrant>
   /** The key an instance signs with; throws `ConfigError` naming the config path when it has none. */
   signerFor(service: string, instance: string): RecordSigner | undefined
+}
+
+/**
+ * The signer of a configured bus key: an Ed25519 seed held here, or a secp256k1 key in a remote signer
+ * (`remoteRecordSigner`), each record's signature checked to recover to it.
+ */
+const recordSignerOf = (value: PrivateKey, path: string): RecordSigner => {
+  const key = resolveSigningKey(value, path)
+  return typeof key === "string"
+    ? signerFromSeed(key)
+    : remoteRecordSigner(key.publicKey, (preimage) => remoteDigestSignature(key, preimage))
 }
 
 /** What an unsigned record is taken as while authentication is not enforced: a grant for nothing in particular. */
@@ -94,22 +107,17 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   }
   const grants: KeyedGrant[] = []
   // An operator's or a submitter's bus key: its busKey, or one derived from its chain key, bound to its instance.
-  const instanceSigner = (
-    identity: KeyIdentity,
-    busKey: PrivateKey | undefined,
-    section: string,
-    index: number,
-  ) =>
-    signerFromSeed(
-      busKey !== undefined
-        ? resolvePrivateKey(busKey, `${section}[${index}].busKey`)
-        : deriveSigningKey(
+  const instanceSigner = (identity: KeyIdentity, busKey: PrivateKey | undefined, section: string, index: number) =>
+    busKey !== undefined
+      ? recordSignerOf(busKey, `${section}[${index}].busKey`)
+      : signerFromSeed(
+          deriveSigningKey(
             localKeyOf(
               identity,
-              `to derive its bus key from it: give ${section}[${index}].busKey (env:NAME or a keystore)`,
+              `to derive its bus key from it: give ${section}[${index}].busKey (env:NAME, a keystore, or a remote signer)`,
             ),
           ),
-    )
+        )
   config.operators.forEach((operator, index) => {
     const identity = operatorIdentity(config, operator)
     const signer = instanceSigner(identity, operator.busKey, "operators", index)
@@ -154,10 +162,7 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
       })
       return
     }
-    const signer =
-      entry.privateKey === undefined
-        ? undefined
-        : signerFromSeed(resolvePrivateKey(entry.privateKey, `${path}.privateKey`))
+    const signer = entry.privateKey === undefined ? undefined : recordSignerOf(entry.privateKey, `${path}.privateKey`)
     const publicKey = (entry.publicKey?.toLowerCase() ?? signer?.publicKey) as SignerKey | undefined
     if (publicKey === undefined) {
       issues.push({

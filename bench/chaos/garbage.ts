@@ -130,8 +130,12 @@ export const publishGarbage = async (
       record: { topic: home, key, value, headers, ...changed },
     })
     /** The real record signed again by `signer`. */
-    const resigned = (signer: RecordSigner) =>
-      copy({ headers: { ...withoutSignature(headers), ...signer.sign(home, key, value) } })
+    const resigned = (signer: RecordSigner) => {
+      const signature = signer.sign(home, key, value)
+      // The devnet's producers hold their keys here; a remote signer's answer would not be this record's garbage.
+      if (signature instanceof Promise) throw new Error("chaos re-signs records with keys held here only")
+      return copy({ headers: { ...withoutSignature(headers), ...signature } })
+    }
     switch (kind) {
       case "truncated-json":
         return copy({ value: value.slice(0, random.int(1, value.length - 1)) })

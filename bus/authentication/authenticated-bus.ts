@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { BusPort, BusRecord } from "../port.ts"
+import type { BusPort, BusRecord, OutgoingRecord } from "../port.ts"
 import { RecordMemo } from "../record-memo.ts"
 import type { AuthenticationResult, ProducerPolicy } from "./producer-policy.ts"
 import type { RecordSigner, SignatureMemory } from "./record-signature.ts"
@@ -61,15 +61,19 @@ export const authenticatedBus = (bus: BusPort, authentication: Authentication): 
     kind: bus.kind,
     ensureTopics: (topics) => bus.ensureTopics(topics),
     partitions: (topic) => bus.partitions(topic),
-    publish: (records) =>
-      bus.publish(
-        signer === undefined
-          ? records
-          : records.map((record) => ({
-              ...record,
-              headers: { ...record.headers, ...signer.sign(record.topic, record.key, record.value) },
-            })),
-      ),
+    publish: async (records) => {
+      if (signer === undefined) return bus.publish(records)
+      const signed: OutgoingRecord[] = []
+      // One at a time: a remote signer answers each record in turn; a local one signs at once.
+      for (const record of records) {
+        const headers = signer.sign(record.topic, record.key, record.value)
+        signed.push({
+          ...record,
+          headers: { ...record.headers, ...(headers instanceof Promise ? await headers : headers) },
+        })
+      }
+      return bus.publish(signed)
+    },
     subscribe: (options) => bus.subscribe(options),
     read: (options) => bus.read(options),
     watermarks: (topic) => bus.watermarks(topic),

@@ -16,6 +16,7 @@ import { HEADERS } from "../../schemas/record-codec.ts"
 import { partitionForKey } from "../partitioner/index.ts"
 import {
   checkSignature,
+  isSignerKey,
   SIGNATURE_HEADERS,
   type SignatureFailure,
   type SignatureMemory,
@@ -111,7 +112,7 @@ export const producerPolicy = (
       // A key no grant lists is refused before its signature is checked: a flood of records under fresh keys
       // costs a map lookup each, not a key import and a verification.
       const named = record.headers[SIGNATURE_HEADERS.signer]
-      if (named !== undefined && /^0x[0-9a-f]{64}$/.test(named) && !byKey.has(named as SignerKey)) {
+      if (named !== undefined && isSignerKey(named) && !byKey.has(named)) {
         return {
           ok: false,
           reason: "unknown-signer",

@@ -17,6 +17,15 @@
  * bottleneck. An operator's or a submitter's bus key is derived from its
  * chain key (see {@link deriveSigningKey}), so it has no second secret.
  *
+ * A producer whose key stays in a remote signer (Web3Signer's API, which
+ * signs secp256k1 and BLS, never Ed25519) signs with secp256k1 instead
+ * (`remoteRecordSigner`): `chorus-signer` is then its uncompressed public
+ * key (0x04 + 128 hex digits) and `chorus-signature` the 65 bytes
+ * `r ‖ s ‖ v` (low `s`, v 27/28) of keccak256 over the same signed bytes.
+ * The length of the signer header says which scheme a record uses; a
+ * grant names one key, so a record can never pick its scheme against a
+ * grant. Each record it writes is then one round trip to the signer.
+ *
  * @module
  */
 import {
@@ -27,6 +36,8 @@ import {
   verify as nodeVerify,
 } from "node:crypto"
 import { keccak256, stringToBytes, toBytes } from "viem"
+import { keccak256 as keccak256Fast } from "../../crypto/keccak.ts"
+import { verifyDigestBytes } from "../../crypto/secp256k1.ts"
 import { rememberSignedHere, signedHere } from "./signed-here.ts"
 
 /** The headers a signed record carries. */
@@ -35,7 +46,7 @@ export const SIGNATURE_HEADERS = {
   signature: "chorus-signature",
 } as const
 
-/** An Ed25519 public key: 0x and 64 lowercase hex digits. */
+/** An Ed25519 public key (0x and 64 lowercase hex digits), or a remote signer's secp256k1 one (0x04 and 128). */
 export type SignerKey = `0x${string}`
 
 const DOMAIN = "chorus/record/v1"
@@ -43,6 +54,18 @@ const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 const HEX_KEY = /^0x[0-9a-f]{64}$/
 const HEX_SIGNATURE = /^0x[0-9a-f]{128}$/
+const SECP_KEY = /^0x04[0-9a-f]{128}$/
+const SECP_SIGNATURE = /^0x[0-9a-f]{128}(1b|1c)$/
+
+/**
+ * Whether a `chorus-signer` header is written as a key of either scheme.
+ *
+ * @example
+ * ```ts
+ * isSignerKey(record.headers["chorus-signer"]) // true
+ * ```
+ */
+export const isSignerKey = (text: string): text is SignerKey => HEX_KEY.test(text) || SECP_KEY.test(text)
 
 const lengthPrefixed = (text: string): Buffer => {
   const bytes = Buffer.from(text, "utf8")
@@ -85,11 +108,19 @@ const signedBytes = (topic: string, key: string | null, value: Uint8Array): Buff
   return bytes
 }
 
+/** The two signature headers of a record. */
+export type SignatureHeaders = Readonly<Record<string, string>>
+
 /** A key that signs records, with the public key verifiers know it by. */
 export interface RecordSigner {
   readonly publicKey: SignerKey
-  /** The two signature headers for a record. */
-  sign(topic: string, key: string | null, value: Uint8Array): Readonly<Record<string, string>>
+  /** The two signature headers for a record: at once for a key held here, once it answered for a remote signer. */
+  sign(topic: string, key: string | null, value: Uint8Array): SignatureHeaders | Promise<SignatureHeaders>
+}
+
+/** A key held in this process: it signs at once. */
+export interface LocalRecordSigner extends RecordSigner {
+  sign(topic: string, key: string | null, value: Uint8Array): SignatureHeaders
 }
 
 /**
@@ -101,7 +132,7 @@ export interface RecordSigner {
  * const headers = signer.sign("chorus.deliveries", "902/901:0x…", value)
  * ```
  */
-export const signerFromSeed = (seed: `0x${string}`): RecordSigner => {
+export const signerFromSeed = (seed: `0x${string}`): LocalRecordSigner => {
   const privateKey = createPrivateKey({
     key: Buffer.concat([PKCS8_PREFIX, Buffer.from(toBytes(seed))]),
     format: "der",
@@ -119,6 +150,34 @@ export const signerFromSeed = (seed: `0x${string}`): RecordSigner => {
         [SIGNATURE_HEADERS.signer]: publicKey,
         [SIGNATURE_HEADERS.signature]: `0x${signature.toString("hex")}`,
       }
+    },
+  }
+}
+
+/**
+ * A signer whose secp256k1 key stays in a remote signer: `signDigestOf(preimage)` asks it for the 65-byte
+ * signature of keccak256(preimage), low `s`, checked to recover to the key's account
+ * (`remoteDigestSignature` in `chains/evm/remote-signer.ts`).
+ *
+ * @example
+ * ```ts
+ * const signer = remoteRecordSigner("0x04…", (preimage) => remoteDigestSignature(ref, preimage))
+ * ```
+ */
+export const remoteRecordSigner = (
+  publicKey: `0x${string}`,
+  signDigestOf: (preimage: `0x${string}`) => Promise<`0x${string}`>,
+): RecordSigner => {
+  const key = (publicKey.length === 130 ? `0x04${publicKey.slice(2)}` : publicKey).toLowerCase() as SignerKey
+  if (!SECP_KEY.test(key))
+    throw new TypeError(`not an uncompressed secp256k1 public key: ${publicKey.slice(0, 20)}…`)
+  return {
+    publicKey: key,
+    sign: async (topic, recordKey, value) => {
+      const signed = signedBytes(topic, recordKey, value)
+      const signature = (await signDigestOf(`0x${signed.toString("hex")}`)).toLowerCase()
+      rememberSignedHere(key, Buffer.from(signature.slice(2), "hex"), signed)
+      return { [SIGNATURE_HEADERS.signer]: key, [SIGNATURE_HEADERS.signature]: signature }
     },
   }
 }
@@ -204,18 +263,19 @@ export const checkSignature = (
       detail: "the record carries no chorus-signer/chorus-signature headers",
     }
   }
-  if (signer === undefined || !HEX_KEY.test(signer)) {
+  if (signer === undefined || !isSignerKey(signer)) {
     return {
       ok: false,
       reason: "malformed-signature",
-      detail: `chorus-signer must be an Ed25519 public key (0x + 64 lowercase hex digits), got ${JSON.stringify(signer?.slice(0, 80) ?? null)}`,
+      detail: `chorus-signer must be an Ed25519 public key (0x + 64 lowercase hex digits) or a secp256k1 one (0x04 + 128), got ${JSON.stringify(signer?.slice(0, 80) ?? null)}`,
     }
   }
-  if (signature === undefined || !HEX_SIGNATURE.test(signature)) {
+  const secp = SECP_KEY.test(signer)
+  if (signature === undefined || !(secp ? SECP_SIGNATURE : HEX_SIGNATURE).test(signature)) {
     return {
       ok: false,
       reason: "malformed-signature",
-      detail: `chorus-signature must be 0x + 128 lowercase hex digits, got ${JSON.stringify(signature?.slice(0, 80) ?? null)}`,
+      detail: `chorus-signature must be 0x + ${secp ? "128 lowercase hex digits then 1b or 1c (r ‖ s ‖ v)" : "128 lowercase hex digits"}, got ${JSON.stringify(signature?.slice(0, 80) ?? null)}`,
     }
   }
   const signed = signedBytes(record.topic, record.key, record.value)
@@ -229,7 +289,13 @@ export const checkSignature = (
   try {
     valid =
       signedHere(signer, signatureBytes, signed) ||
-      nodeVerify(null, signed, publicKeyOf(signer as SignerKey), signatureBytes)
+      (secp
+        ? verifyDigestBytes(
+            keccak256Fast(signed, "bytes"),
+            Buffer.from(signer.slice(2), "hex"),
+            signatureBytes.subarray(0, 64),
+          )
+        : nodeVerify(null, signed, publicKeyOf(signer as SignerKey), signatureBytes))
   } catch (cause) {
     return {
       ok: false,

@@ -100,12 +100,12 @@ describe("a remote signer (Web3Signer's API) signing a submitter's transactions"
     await expect(transfer(down)).rejects.toThrow(/remote signer http:\/\/127\.0\.0\.1:9 .*: no answer/)
   })
 
-  it("refuses a remote signer where the key signs in the process (a bus key)", () => {
+  it("refuses a remote signer where the key must sign in the process", () => {
     expect(() =>
       resolvePrivateKey(
         { web3signer: "http://signer:9000", publicKey: account.publicKey } as never,
-        "operators[0].busKey",
+        "--deployer-key",
       ),
-    ).toThrow(/operators\[0\]\.busKey: a remote signer holds an operator's or a submitter's chain key/)
+    ).toThrow(/--deployer-key: this key signs here, in this process, so a remote signer cannot hold it/)
   })
 })

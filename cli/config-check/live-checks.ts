@@ -20,10 +20,8 @@ import type { Address } from "../../schemas/index.ts"
 import {
   type ChorusConfig,
   ConfigError,
-  type KeyIdentity,
   operatorIdentity,
-  resolvePrivateKey,
-  submitterIdentity,
+  resolveSigningKey,
 } from "../../services/config/index.ts"
 import type { PrivateKey } from "../../services/config/private-key.ts"
 
@@ -82,63 +80,55 @@ export const checkConfigLive = async (
 
   // Keys: each must open (or its signer hold it) before anything can be said of its account.
   const checks: Array<Promise<void>> = []
-  const keyOf = (
-    section: "operators" | "submitters",
-    index: number,
-    identity: () => KeyIdentity,
-    busKey: PrivateKey | undefined,
-  ) => {
-    let opened: KeyIdentity
+  /** A key opened here, or asked of its remote signer; undefined when it does not open. */
+  const openKey = (path: string, value: PrivateKey): SigningKey | undefined => {
+    let key: SigningKey
     try {
-      opened = identity()
+      key = resolveSigningKey(value, path, env)
     } catch (error) {
-      problem(`${section}[${index}].privateKey`, reasonOf(error))
+      problem(path, reasonOf(error))
       return undefined
     }
-    const { key } = opened
     if (typeof key !== "string") {
+      const signer = key
       checks.push(
         (async () => {
-          const wrong = await remoteSignerProblem(key, timeoutMs)
-          if (wrong === null)
-            ok(`${section}[${index}].privateKey`, `the remote signer holds the key of ${opened.address}`)
-          else problem(`${section}[${index}].privateKey`, wrong)
+          const wrong = await remoteSignerProblem(signer, timeoutMs)
+          if (wrong === null) ok(path, `the remote signer holds the key of ${signer.address}`)
+          else problem(path, wrong)
         })(),
       )
     }
-    if (busKey !== undefined) {
-      try {
-        resolvePrivateKey(busKey, `${section}[${index}].busKey`, env)
-      } catch (error) {
-        problem(`${section}[${index}].busKey`, reasonOf(error))
-      }
-    } else if (typeof key !== "string" && config.bus?.authentication !== undefined) {
+    return key
+  }
+  const instanceKey = (
+    section: "operators" | "submitters",
+    index: number,
+    entry: { readonly privateKey: PrivateKey; readonly busKey?: PrivateKey | undefined },
+  ) => {
+    const key = openKey(`${section}[${index}].privateKey`, entry.privateKey)
+    if (entry.busKey !== undefined) openKey(`${section}[${index}].busKey`, entry.busKey)
+    else if (key !== undefined && typeof key !== "string" && config.bus?.authentication !== undefined) {
       problem(
         `${section}[${index}].busKey`,
-        "bus.authentication is on and the key is in a remote signer, so no bus key can be derived from it: give a busKey (env:NAME or a keystore)",
+        "bus.authentication is on and the key is in a remote signer, so no bus key can be derived from it: give a busKey",
       )
     }
-    return opened
+    return key
   }
   const operators: Array<{ readonly index: number; readonly address: string }> = []
   config.operators.forEach((operator, index) => {
-    const opened = keyOf("operators", index, () => operatorIdentity(config, operator), operator.busKey)
-    if (opened !== undefined) operators.push({ index, address: opened.address })
+    if (instanceKey("operators", index, operator) !== undefined)
+      operators.push({ index, address: operatorIdentity(config, operator).address })
   })
   const submitters: Array<{ readonly index: number; readonly key: SigningKey }> = []
   config.submitters.forEach((submitter, index) => {
-    const opened = keyOf("submitters", index, () => submitterIdentity(config, submitter), submitter.busKey)
-    if (opened !== undefined) submitters.push({ index, key: opened.key })
+    const key = instanceKey("submitters", index, submitter)
+    if (key !== undefined) submitters.push({ index, key })
   })
-
   ;(config.bus?.authentication?.producers ?? []).forEach((producer, index) => {
-    if (producer.privateKey === undefined) return
-    const path = `bus.authentication.producers[${index}].privateKey`
-    try {
-      resolvePrivateKey(producer.privateKey, path, env)
-    } catch (error) {
-      problem(path, reasonOf(error))
-    }
+    if (producer.privateKey !== undefined)
+      openKey(`bus.authentication.producers[${index}].privateKey`, producer.privateKey)
   })
 
   // Every RPC URL on its own: a fallback URL that serves another chain is found too.

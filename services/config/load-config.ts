@@ -213,7 +213,7 @@ export const resolvePrivateKey = (
       {
         path,
         message:
-          "a remote signer holds an operator's or a submitter's chain key (privateKey); this key signs here, in this process: give env:NAME or a keystore",
+          "this key signs here, in this process, so a remote signer cannot hold it: give env:NAME or a keystore",
       },
     ])
   }

@@ -5,7 +5,7 @@
  */
 import { keccak256, parseSignature, recoverAddress, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { recoverCheckpointSigner } from "../../contracts/index.ts"
 import {
   Address,
@@ -19,7 +19,7 @@ import {
   Uint,
 } from "../../schemas/index.ts"
 import { TEST_DOMAIN, testCheckpoint } from "../../test/fixtures/checkpoint.ts"
-import { fakeWeb3Signer } from "../../test/fixtures/web3signer.ts"
+import { SECP256K1_N, useFakeWeb3Signers } from "../../test/fixtures/web3signer.ts"
 import { remoteSignatures } from "./remote-signatures.ts"
 import { SHADOW_SIGNING_KEY } from "./service.ts"
 import { checkpointDigest, signDigest, toTypedCheckpoint } from "./sign-checkpoint.ts"
@@ -29,25 +29,10 @@ const KEY = keccak256(stringToHex("remote-operator"))
 const account = privateKeyToAccount(KEY)
 const ME = toAddress(account.address)
 const OTHER_KEY = keccak256(stringToHex("someone else"))
-const N_HALF = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n / 2n
+const N_HALF = SECP256K1_N / 2n
 
-const signers: Array<{ close(): Promise<void> }> = []
-const started = async (key = KEY) => {
-  const signer = await fakeWeb3Signer(key)
-  signers.push(signer)
-  return {
-    signer,
-    ref: {
-      kind: "web3signer" as const,
-      url: signer.url,
-      publicKey: account.publicKey,
-      address: account.address,
-    },
-  }
-}
-afterEach(async () => {
-  await Promise.all(signers.splice(0).map((s) => s.close()))
-})
+const startSigner = useFakeWeb3Signers(account)
+const started = (key = KEY) => startSigner(key)
 
 /** What the core outputs for a checkpoint it decided to sign, signed with the throwaway key. */
 const decided = (epoch = 3) => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import {
   type ProducerGrant,
   producerPolicy,
-  type RecordSigner,
+  type LocalRecordSigner,
   signerFromSeed,
 } from "../../bus/authentication/index.ts"
 import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"
@@ -60,7 +60,7 @@ const record = (
 const signed = (
   chainId: number,
   n: number,
-  signer: RecordSigner,
+  signer: LocalRecordSigner,
   topic: string = TOPICS.watcherCursors.name,
 ) => {
   const { key, value, headers } = encodeEnvelope(cursor(chainId, n))

@@ -1,8 +1,10 @@
 /**
- * Operators whose keys stay in remote signers (Web3Signer's API) end to end
- * (issue 15): the devnet's chains and services on the embedded bus, but every
- * operator runs with `privateKey: { web3signer, publicKey }` and a `busKey`
- * of its own, and each signer is a stand-in holding that operator's key.
+ * Keys that stay in remote signers (Web3Signer's API) end to end (issue 15):
+ * the devnet's chains and services on the embedded bus, but every operator
+ * runs with `privateKey: { web3signer, publicKey }` and a `busKey` of its
+ * own, and the proof-builder's bus key is in a signer too (a secp256k1 key:
+ * Web3Signer signs no Ed25519), so every record it writes is signed there.
+ * Each signer is a stand-in holding its key.
  *
  * Every operator's key must stay out of its process, and the Inboxes must
  * still take what they sign: judged from the chains (every message delivered
@@ -13,10 +15,11 @@
  * sign what it held, losing nothing.
  */
 import { readFileSync } from "node:fs"
-import { type Hex, recoverAddress } from "viem"
+import { type Hex, keccak256, recoverAddress, stringToHex } from "viem"
 import { privateKeyToAccount } from "viem/accounts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deriveSigningKey } from "../../bus/authentication/index.ts"
+import { collect } from "../../bus/contract/support.ts"
 import { readEvents } from "../../bus/events/index.ts"
 import { type Devnet, startDevnet } from "../../cli/devnet/devnet.ts"
 import type { AttestationSigned, SignatureVerdict } from "../../schemas/index.ts"
@@ -28,11 +31,13 @@ import { fakeWeb3Signer } from "../fixtures/web3signer.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
 
 const MESSAGES = 12
+const PROOF_BUILDER_KEY = keccak256(stringToHex("proof-builder in a remote signer"))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe("operators signing through remote signers", () => {
+describe("operators and a bus producer signing through remote signers", () => {
   let devnet: Devnet
   let keys: Hex[]
+  let proofBuilderSigner: Awaited<ReturnType<typeof fakeWeb3Signer>>
   const signers: Array<Awaited<ReturnType<typeof fakeWeb3Signer>>> = []
   const running: RunningService[] = []
 
@@ -40,9 +45,11 @@ describe("operators signing through remote signers", () => {
     devnet = await startDevnet({ bus: { kind: "embedded" }, logger: quietLogger(), runServices: false })
     const json = JSON.parse(readFileSync(devnet.configPath, "utf8")) as {
       operators: Array<{ privateKey: Hex }>
+      bus: { authentication: { producers: Array<{ service: string; privateKey?: unknown }> } }
     }
     keys = json.operators.map((o) => o.privateKey)
     for (const key of keys) signers.push(await fakeWeb3Signer(key))
+    proofBuilderSigner = await fakeWeb3Signer(PROOF_BUILDER_KEY)
     // The smallest operator's signer holds a stranger's key at first.
     signers[3]!.useKey(`0x${"42".repeat(32)}`)
     const remote = decodeConfig(
@@ -54,19 +61,38 @@ describe("operators signing through remote signers", () => {
           // The bus identity the rest of the devnet knows each operator by.
           busKey: deriveSigningKey(keys[i]!),
         })),
+        bus: {
+          ...json.bus,
+          authentication: {
+            ...json.bus.authentication,
+            producers: json.bus.authentication.producers.map((producer) =>
+              producer.service === "proof-builder"
+                ? {
+                    service: "proof-builder",
+                    privateKey: {
+                      web3signer: proofBuilderSigner.url,
+                      publicKey: privateKeyToAccount(PROOF_BUILDER_KEY).publicKey,
+                    },
+                  }
+                : producer,
+            ),
+          },
+        },
       },
       `${devnet.configPath} (operators' keys in remote signers)`,
     )
+    // Every service holds every producer to the same config: the proof-builder's grant names the signer's key.
     const logger = quietLogger()
     for (const definition of SERVICE_DEFINITIONS.filter((d) => d.writes.length > 0)) {
-      const config = definition.name === "operator" ? remote : devnet.config
-      running.push(...(await startServices({ bus: devnet.bus, config, logger, service: definition.name })))
+      running.push(
+        ...(await startServices({ bus: devnet.bus, config: remote, logger, service: definition.name })),
+      )
     }
   }, 180_000)
 
   afterAll(async () => {
     await Promise.allSettled(running.map((service) => service.stop()))
-    await Promise.allSettled(signers.map((signer) => signer.close()))
+    await Promise.allSettled([...signers, proofBuilderSigner].map((signer) => signer?.close()))
     await devnet?.stop()
   }, 60_000)
 
@@ -99,6 +125,15 @@ describe("operators signing through remote signers", () => {
       })
       expect(recovered.toLowerCase()).toBe(attestation.operator)
     }
+    // Every proof the proof-builder wrote was signed by its signer, under its secp256k1 key.
+    const proven = await collect(devnet.bus.read({ topic: TOPICS.messagesProven.name, from: "earliest" }))
+    expect(proven.length).toBeGreaterThanOrEqual(MESSAGES)
+    for (const record of proven) {
+      expect(record.headers["chorus-signer"]).toBe(
+        privateKeyToAccount(PROOF_BUILDER_KEY).publicKey.toLowerCase(),
+      )
+    }
+    expect(proofBuilderSigner.asked.length).toBeGreaterThanOrEqual(proven.length)
     const by = (i: number) => signed.filter((a) => a.operator === addresses[i])
     expect(by(0).length).toBeGreaterThan(0)
     expect(by(3), "the operator with the hostile signer published a signature").toHaveLength(0)

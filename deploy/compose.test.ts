@@ -3,7 +3,9 @@
  * engine runs here: every process of the cluster plan (`clusterPlan`, what
  * `chorus cluster up` runs) is a container whose command the CLI's own parser
  * takes as a valid `chorus run` of that unit, with a config that decodes and
- * only its own key; every other Chorus container runs a real command;
+ * only its own key, logging in to Kafka as its service's principal; Kafka
+ * authenticates every client and authorizes by the topology's ACLs; every
+ * other Chorus container runs a real command;
  * Prometheus scrapes every process; Kafka keeps its data in a volume; the
  * image is multi-stage, on the pinned Node, without dev dependencies.
  */
@@ -14,7 +16,9 @@ import { parse } from "yaml"
 import { parseCommandArgs } from "../cli/command.ts"
 import { COMMANDS } from "../cli/main.ts"
 import { type ChorusConfig, loadConfig } from "../services/config/index.ts"
-import { clusterPlan } from "../services/registry.ts"
+import { clusterPlan, SERVICE_DEFINITIONS } from "../services/registry.ts"
+import { aclPrincipals, DEFAULT_PRINCIPAL_PREFIX } from "../topology/acls.ts"
+import { ALL_TOPICS, TOOLS } from "../topology/index.ts"
 
 const ROOT = join(import.meta.dirname, "..")
 const COMPOSE_DIR = join(ROOT, "deploy", "compose")
@@ -64,6 +68,42 @@ const chorusServices = Object.entries(compose.services).filter(
   ([, s]) => s.image?.startsWith("chorus:") === true,
 )
 
+/** The two variables every Chorus container logs in to Kafka with. */
+const KAFKA_LOGIN = ["CHORUS_KAFKA_SASL_USERNAME", "CHORUS_KAFKA_SASL_PASSWORD"]
+const principals = aclPrincipals({ services: SERVICE_DEFINITIONS, tools: TOOLS, topics: ALL_TOPICS })
+/** The SASL user the topology's ACLs give a service's rights to. */
+const userOf = (service: string): string => {
+  const principal = principals.find(
+    (p) => p.kind === "service" && p.principal === `${DEFAULT_PRINCIPAL_PREFIX}${service}`,
+  )
+  expect(principal, `no principal for ${service}`).toBeDefined()
+  return principal!.user
+}
+/** Where the compose file takes a user's password from. */
+const passwordVariable = (user: string) =>
+  `CHORUS_KAFKA_PASSWORD_${user
+    .replace(/^chorus-/, "")
+    .toUpperCase()
+    .replaceAll("-", "_")}`
+
+/** A Kafka container's environment as the apache/kafka image writes it into server.properties. */
+const kafkaProperties = (environment: Readonly<Record<string, string | number>>): Map<string, string> =>
+  new Map(
+    Object.entries(environment)
+      .filter(([name]) => name.startsWith("KAFKA_"))
+      .map(([name, value]) => [
+        name
+          .slice("KAFKA_".length)
+          .toLowerCase()
+          .replaceAll("___", "\u0000")
+          .replaceAll("__", "\u0001")
+          .replaceAll("_", ".")
+          .replaceAll("\u0000", "-")
+          .replaceAll("\u0001", "_"),
+        String(value),
+      ]),
+  )
+
 describe("docker-compose.yml", () => {
   it("runs every process of the cluster plan as its own container, each a valid chorus run of its unit", async () => {
     // The whole network's view: the shared config, with every operator's own entry.
@@ -93,17 +133,25 @@ describe("docker-compose.yml", () => {
           expect(config.operators, path).toHaveLength(1)
           const key = config.operators[0]!.privateKey
           expect(typeof key === "string" && key.startsWith("env:"), path).toBe(true)
-          expect(Object.keys(service!.environment ?? {})).toEqual([(key as string).slice(4)])
+          expect(Object.keys(service!.environment ?? {})).toEqual([...KAFKA_LOGIN, (key as string).slice(4)])
           expect(parsed.values.instance).toBeUndefined()
         } else {
           expect(parsed.values.instance, unit.name).toBe(unit.instance)
           expect(config.operators, `${unit.name}: no operator key beside other services`).toEqual([])
         }
         if (unit.service === "submitter") {
-          expect(Object.keys(service!.environment ?? {})).toEqual([`CHORUS_SUBMITTER_${unit.instance}_KEY`])
+          expect(Object.keys(service!.environment ?? {})).toEqual([
+            ...KAFKA_LOGIN,
+            `CHORUS_SUBMITTER_${unit.instance}_KEY`,
+          ])
         } else if (unit.service !== "operator") {
-          expect(service!.environment, `${unit.name} gets no key`).toBeUndefined()
+          expect(Object.keys(service!.environment ?? {}), `${unit.name} gets no key`).toEqual(KAFKA_LOGIN)
         }
+        // It logs in to Kafka as its service's principal, the one the ACLs grant its service's rights.
+        expect(service!.environment!.CHORUS_KAFKA_SASL_USERNAME, unit.name).toBe(userOf(unit.service))
+        expect(service!.environment!.CHORUS_KAFKA_SASL_PASSWORD, unit.name).toMatch(
+          new RegExp(`^\\$\\{${passwordVariable(userOf(unit.service))}:\\?`),
+        )
         expect(parsed.values.metrics, unit.name).toBe("0.0.0.0:9464")
         expect(service!.healthcheck, unit.name).toBeDefined()
       }
@@ -111,9 +159,71 @@ describe("docker-compose.yml", () => {
       const planned = new Set(plan.map((u) => u.name))
       const tools = chorusServices.map(([n]) => n).filter((n) => !planned.has(n))
       expect(tools.sort()).toEqual(["deploy", "topics"])
+      expect(compose.services["kafka-users"]!.image).toMatch(/^apache\/kafka:/)
     } finally {
       process.env = saved
     }
+  })
+
+  it("secures Kafka: every client logs in with SCRAM, nothing is allowed without an ACL, and the topics step creates the topology's ACLs as admin", async () => {
+    const kafka = kafkaProperties(compose.services.kafka!.environment!)
+    expect(kafka.get("authorizer.class.name")).toBe("org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+    expect(kafka.get("allow.everyone.if.no.acl.found")).toBe("false")
+    expect(kafka.get("sasl.enabled.mechanisms")).toBe("SCRAM-SHA-512")
+    expect(kafka.get("super.users")!.split(";").sort()).toEqual(["User:ANONYMOUS", "User:admin"])
+    // Every listener another container or the host reaches logs clients in; the unauthenticated ones (whose
+    // principal, ANONYMOUS, is a super user) are bound to the node's own loopback.
+    const protocols = new Map(
+      kafka
+        .get("listener.security.protocol.map")!
+        .split(",")
+        .map((pair) => pair.split(":") as [string, string]),
+    )
+    const listeners = kafka.get("listeners")!.split(",")
+    expect(listeners.length).toBeGreaterThan(2)
+    for (const listener of listeners) {
+      const [name, host] = listener.split("://") as [string, string]
+      const protocol = protocols.get(name)
+      if (protocol === "PLAINTEXT") expect(host, listener).toMatch(/^127\.0\.0\.1:/)
+      else {
+        expect(protocol, listener).toBe("SASL_PLAINTEXT")
+        expect(
+          kafka.get(`listener.name.${name.toLowerCase()}.scram-sha-512.sasl.jaas.config`),
+          listener,
+        ).toMatch(/ScramLoginModule required;$/)
+      }
+    }
+    expect(kafka.get("controller.quorum.voters")).toBe("1@127.0.0.1:9093")
+    // Clients reach the broker on its SASL listener.
+    for (const [name, service] of chorusServices) {
+      const brokers = service.command?.includes("--brokers")
+        ? service.command[service.command.indexOf("--brokers") + 1]
+        : name === "deploy"
+          ? undefined
+          : loadConfig(join(COMPOSE_DIR, "chorus.json")).bus?.brokers?.join(",")
+      if (brokers !== undefined) expect(brokers, name).toBe("kafka:19092")
+    }
+    expect(listeners).toContain("CLIENTS://0.0.0.0:19092")
+    expect(protocols.get("CLIENTS")).toBe("SASL_PLAINTEXT")
+
+    // Every principal the ACLs name gets a password, and every password comes from the env file.
+    const users = compose.services["kafka-users"]!
+    expect(users.environment!.CHORUS_KAFKA_USERS!.split(" ")).toEqual([
+      "admin",
+      ...principals.map((p) => p.user),
+    ])
+    for (const user of ["admin", ...principals.map((p) => p.user)]) {
+      const variable = passwordVariable(user)
+      expect(users.environment![variable], variable).toBe(
+        `\${${variable}:?set it: deploy/compose/devnet.env for the devnet profile}`,
+      )
+      expect(devnetEnv[variable], `devnet.env has no ${variable}`).toBeDefined()
+    }
+    expect((users as { network_mode?: string }).network_mode).toBe("service:kafka")
+
+    const topics = await parseChorus(compose.services.topics!.command!)
+    expect(topics.values.acls).toBe(true)
+    expect(compose.services.topics!.environment!.CHORUS_KAFKA_SASL_USERNAME).toBe("admin")
   })
 
   it("runs the tools as real commands: the topics, and the devnet profile's deployment of the contracts", async () => {

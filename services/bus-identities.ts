@@ -22,8 +22,8 @@ import {
   type SignerKey,
   signerFromSeed,
 } from "../bus/authentication/index.ts"
-import { remoteDigestSignature } from "../chains/index.ts"
 import { DEAD_LETTER_TOPIC } from "../bus/dead-letter.ts"
+import { remoteDigestSignature } from "../chains/index.ts"
 import {
   type ChorusConfig,
   ConfigError,
@@ -107,7 +107,12 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
   }
   const grants: KeyedGrant[] = []
   // An operator's or a submitter's bus key: its busKey, or one derived from its chain key, bound to its instance.
-  const instanceSigner = (identity: KeyIdentity, busKey: PrivateKey | undefined, section: string, index: number) =>
+  const instanceSigner = (
+    identity: KeyIdentity,
+    busKey: PrivateKey | undefined,
+    section: string,
+    index: number,
+  ) =>
     busKey !== undefined
       ? recordSignerOf(busKey, `${section}[${index}].busKey`)
       : signerFromSeed(
@@ -162,7 +167,8 @@ export const busIdentities = (config: ChorusConfig, writers: ReadonlyArray<Write
       })
       return
     }
-    const signer = entry.privateKey === undefined ? undefined : recordSignerOf(entry.privateKey, `${path}.privateKey`)
+    const signer =
+      entry.privateKey === undefined ? undefined : recordSignerOf(entry.privateKey, `${path}.privateKey`)
     const publicKey = (entry.publicKey?.toLowerCase() ?? signer?.publicKey) as SignerKey | undefined
     if (publicKey === undefined) {
       issues.push({

@@ -99,12 +99,18 @@ describe("the EIP-712 preimage a remote signer is given", () => {
     }
     const reference = (primaryType: "Checkpoint" | "OperatorSetUpdate", message: object) =>
       hashTypedData({ domain, types: inboxTypes, primaryType, message } as never)
-    const forCheckpoint = preimageForInbox({ domain, typed: { primaryType: "Checkpoint", message: checkpoint } })
+    const forCheckpoint = preimageForInbox({
+      domain,
+      typed: { primaryType: "Checkpoint", message: checkpoint },
+    })
     expect(forCheckpoint.startsWith("0x1901")).toBe(true)
     expect(size(forCheckpoint)).toBe(66)
     expect(keccak256(forCheckpoint)).toBe(reference("Checkpoint", checkpoint))
     expect(hashCheckpoint({ domain, checkpoint })).toBe(reference("Checkpoint", checkpoint))
-    const forUpdate = preimageForInbox({ domain, typed: { primaryType: "OperatorSetUpdate", message: update } })
+    const forUpdate = preimageForInbox({
+      domain,
+      typed: { primaryType: "OperatorSetUpdate", message: update },
+    })
     expect(keccak256(forUpdate)).toBe(reference("OperatorSetUpdate", update))
     expect(hashOperatorSetUpdate({ domain, update })).toBe(reference("OperatorSetUpdate", update))
   })

@@ -4,9 +4,9 @@
 // write, stating another chain's fact, or no event at all.
 import { describe, expect, it } from "vitest"
 import {
+  type LocalRecordSigner,
   type ProducerGrant,
   producerPolicy,
-  type LocalRecordSigner,
   signerFromSeed,
 } from "../../bus/authentication/index.ts"
 import { decodeAuthenticated } from "../../bus/events/decode-authenticated.ts"

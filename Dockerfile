@@ -33,6 +33,7 @@ COPY contracts ./contracts
 COPY --from=contracts /build/contracts/out ./contracts/out
 COPY crypto ./crypto
 COPY errors ./errors
+COPY explorer ./explorer
 COPY metrics ./metrics
 COPY schemas ./schemas
 COPY services ./services

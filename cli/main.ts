@@ -59,6 +59,11 @@ export const COMMANDS: ReadonlyArray<CommandEntry> = [
     load: async () => (await import("./commands/topology.ts")).topology,
   },
   {
+    path: ["explorer"],
+    summary: "serve a read-only status API and a web page of every message's story, from the log",
+    load: async () => (await import("./commands/explorer.ts")).explorer,
+  },
+  {
     path: ["trace"],
     summary: "show a message's whole timeline across every topic, or where it is stuck and why",
     load: async () => (await import("./commands/trace.ts")).trace,

@@ -114,10 +114,26 @@ export const serveMetrics = async (options: {
     })
   })
   // A scrape holds nothing open: a stopping process must not wait on an idle keep-alive socket.
+  return listenOn(server, options.listen)
+}
+
+/**
+ * Starts `server` on `listen` and gives its address (`host:port`, the port the system chose when asked for 0)
+ * and a `close` that drops idle keep-alive connections rather than waiting on them.
+ *
+ * @example
+ * ```ts
+ * const { address, close } = await listenOn(createServer(handler), { host: "127.0.0.1", port: 0 })
+ * ```
+ */
+export const listenOn = async (
+  server: Server,
+  listen: ListenAddress,
+): Promise<{ readonly address: string; close(): Promise<void> }> => {
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
-    server.listen(options.listen.port, options.listen.host, () => {
+    server.listen(listen.port, listen.host, () => {
       server.off("error", reject)
       resolve()
     })

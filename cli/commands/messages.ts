@@ -2,14 +2,14 @@ import {
   describeStall,
   listMessages,
   type MessageFilter,
-  parseDuration,
+  STATUS_FILTERS,
+  type StatusFilter,
+  timeOrAgo,
 } from "../../services/auditor/index.ts"
 import { type Command, flags, UsageError } from "../command.ts"
 import { AUDIT_DETAILS, auditOptions, openAudit, unreadableWarning } from "../open-audit.ts"
 import { BUS_DETAILS, BUS_USAGE } from "../open-bus.ts"
 import { stuckAfterOf } from "./trace.ts"
-
-const STATUSES = ["stuck", "failed", "delivered", "in-flight", "rejected", "quarantined", "all"] as const
 
 const chainOf = (flag: string, value: unknown): number | undefined => {
   if (value === undefined) return undefined
@@ -21,12 +21,9 @@ const chainOf = (flag: string, value: unknown): number | undefined => {
 
 const sinceOf = (value: unknown, now: number): number | undefined => {
   if (value === undefined) return undefined
-  const text = String(value)
-  const ago = parseDuration(text)
-  if (ago !== undefined) return now - ago
-  const at = Date.parse(text)
-  if (Number.isNaN(at))
-    throw new UsageError(`--since: ${JSON.stringify(text)} is neither an ISO time nor a duration such as 1h`)
+  const at = timeOrAgo(String(value), now)
+  if (at === undefined)
+    throw new UsageError(`--since: ${JSON.stringify(value)} is neither an ISO time nor a duration such as 1h`)
   return at
 }
 
@@ -70,8 +67,10 @@ export const messages: Command = {
   },
   async run({ values, out, err }) {
     const status = (values.status ?? "all") as MessageFilter["status"]
-    if (!STATUSES.includes(status as (typeof STATUSES)[number]))
-      throw new UsageError(`--status: ${JSON.stringify(values.status)} is not one of ${STATUSES.join(", ")}`)
+    if (!STATUS_FILTERS.includes(status as StatusFilter))
+      throw new UsageError(
+        `--status: ${JSON.stringify(values.status)} is not one of ${STATUS_FILTERS.join(", ")}`,
+      )
     const limit = values.limit === undefined ? 100 : Number(values.limit)
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new UsageError(`--limit: ${JSON.stringify(values.limit)} is not a count`)

@@ -2,7 +2,7 @@ import {
   DEFAULT_STUCK_AFTER_MS,
   describeFailure,
   parseDuration,
-  statusOf,
+  retryVerdict,
 } from "../../services/auditor/index.ts"
 import {
   answersFrom,
@@ -59,20 +59,12 @@ export const retry: Command = {
     // Signed as the `retry` producer when the deployment authenticates its bus, or the submitter refuses it.
     const audit = await openAudit(values, err, { service: "retry", instance: requestedBy })
     try {
-      const message = audit.store.message(id)
-      if (message === undefined) {
-        err(
-          `refused: message ${id.toLowerCase()} is not in the log (no chain-watcher observed it), so there is nothing to retry. Check the id with \`chorus messages\`.`,
-        )
+      const verdict = retryVerdict(audit.store, id, { now: Date.now(), stuckAfterMs: DEFAULT_STUCK_AFTER_MS })
+      if (verdict.kind === "refused") {
+        err(`refused: ${verdict.reason}`)
         return 1
       }
-      if (statusOf(message, { now: Date.now(), stuckAfterMs: DEFAULT_STUCK_AFTER_MS }) === "delivered") {
-        const delivered = audit.store.steps(message.id).find((s) => s.stage === "delivered")
-        err(
-          `refused: message ${message.id} was already delivered on chain ${message.dstChainId}${delivered ? ` in tx ${String(delivered.detail.transactionHash)}` : ""}; the Inbox never runs a message twice.`,
-        )
-        return 1
-      }
+      const { message } = verdict
       const fromOffset = await answersFrom(audit.bus, message)
       const request = await requestRetry(audit.bus, {
         messageId: message.id,

@@ -13,6 +13,15 @@ export interface MessageFilter {
   readonly stuckAfterMs: number
   /** At most this many rows (0: no limit); `total` still counts every match. */
   readonly limit: number
+  /** Only this lane (`laneKey`: `901-902`). */
+  readonly lane?: string
+  /** Newest first (the explorer's order); oldest first when absent. */
+  readonly newestFirst?: boolean
+  /**
+   * Only the rows after this one in the order (the last row of the page before): keyset paging, so a page costs
+   * the same however deep it is, and rows indexed meanwhile do not shift it. `total` ignores it.
+   */
+  readonly after?: { readonly observedAt: number; readonly id: string }
 }
 
 export interface ListedMessage extends MessageRow {
@@ -50,6 +59,10 @@ export const listMessages = (
   if (filter.since !== undefined) {
     where.push("observed_at >= ?")
     params.push(filter.since)
+  }
+  if (filter.lane !== undefined) {
+    where.push("lane = ?")
+    params.push(filter.lane)
   }
   const failed = rankOf("failed")
   const delivered = rankOf("delivered")
@@ -100,10 +113,20 @@ export const listMessages = (
     store.db.prepare(`SELECT COUNT(*) AS n FROM messages ${clause}`).get(...params) as { n: number }
   ).n
   const limit = filter.limit > 0 ? ` LIMIT ${Math.trunc(filter.limit)}` : ""
+  const direction = filter.newestFirst === true ? "DESC" : "ASC"
+  const page =
+    filter.after === undefined
+      ? { clause, params }
+      : {
+          clause: `${clause === "" ? "WHERE" : `${clause} AND`} (observed_at, id) ${filter.newestFirst === true ? "<" : ">"} (?, ?)`,
+          params: [...params, filter.after.observedAt, filter.after.id],
+        }
   const rows = (
     store.db
-      .prepare(`SELECT * FROM messages ${clause} ORDER BY observed_at, id${limit}`)
-      .all(...params) as unknown as RawMessage[]
+      .prepare(
+        `SELECT * FROM messages ${page.clause} ORDER BY observed_at ${direction}, id ${direction}${limit}`,
+      )
+      .all(...page.params) as unknown as RawMessage[]
   ).map((raw) => {
     const row = toMessageRow(raw)
     const status = statusOf(row, { ...filter, halted })

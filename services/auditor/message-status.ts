@@ -8,6 +8,18 @@ import type { MessageRow } from "./index-store.ts"
  */
 export type MessageStatus = "delivered" | "failed" | "in-flight" | "stuck" | "rejected" | "quarantined"
 
+/** Every status a message list filters by, and `all`: what `chorus messages --status` and the explorer take. */
+export const STATUS_FILTERS = [
+  "stuck",
+  "failed",
+  "delivered",
+  "in-flight",
+  "rejected",
+  "quarantined",
+  "all",
+] as const
+export type StatusFilter = (typeof STATUS_FILTERS)[number]
+
 /**
  * How long a message may go without moving forward before it counts as stuck.
  *

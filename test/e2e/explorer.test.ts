@@ -5,11 +5,12 @@
  * filter to the failed messages, open one and read the recipient's decoded revert, open a delivered one and
  * find every stage, and a screenshot under the test's output folder.
  */
-import { existsSync, mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningExplorer, runExplorer } from "../../explorer/run-explorer.ts"
 import { STAGES } from "../../services/lifecycle/index.ts"
+import { schemaProblems } from "../fixtures/json-schema.ts"
 import { useEmbeddedDevnet } from "./embedded-devnet.ts"
 import { untilSettled } from "./exactly-once.ts"
 
@@ -120,6 +121,61 @@ describe("the explorer's API", () => {
     const latency = await get("/api/latency?window=1h&buckets=12")
     const hops = latency.body.lanes.flatMap((l: { hops: Array<{ hop: string }> }) => l.hops.map((h) => h.hop))
     expect(hops).toContain("observed→proven")
+  })
+})
+
+describe("explorer/openapi.json", () => {
+  const openapi = JSON.parse(
+    readFileSync(join(import.meta.dirname, "..", "..", "explorer", "openapi.json"), "utf8"),
+  )
+  it("holds every route's real answers, each documented status, to its schema", async () => {
+    const [failed] = (await get("/api/messages?status=failed&limit=1")).body.messages
+    const { lanes } = (await get("/api/lanes")).body
+    // For each documented path, requests that give each status it documents.
+    const samples: Record<string, Record<string, string>> = {
+      "/api/summary": { "200": "/api/summary", "400": "/api/summary?x=1" },
+      "/api/messages": { "200": "/api/messages?status=failed&limit=3", "400": "/api/messages?limit=-1" },
+      "/api/messages/{id}": {
+        "200": `/api/messages/${failed.id}`,
+        "400": "/api/messages/0x12",
+        "404": `/api/messages/0x${"cd".repeat(32)}`,
+      },
+      "/api/lanes": { "200": "/api/lanes", "400": "/api/lanes?x=1" },
+      "/api/lanes/{lane}": {
+        "200": `/api/lanes/${lanes[0].lane}?limit=5`,
+        "400": `/api/lanes/${lanes[0].lane}?limit=x`,
+        "404": `/api/lanes/1:0x${"00".repeat(20)}:2`,
+      },
+      "/api/operators": { "200": "/api/operators", "400": "/api/operators?x=1" },
+      "/api/dead-letters": { "200": "/api/dead-letters?limit=5", "400": "/api/dead-letters?limit=0" },
+      "/api/latency": { "200": "/api/latency?window=2h&buckets=6", "400": "/api/latency?buckets=0" },
+    }
+    expect(Object.keys(openapi.paths).sort()).toEqual(Object.keys(samples).sort())
+    for (const [path, operations] of Object.entries(openapi.paths) as Array<[string, Json]>) {
+      const responses = operations.get.responses as Record<string, Json>
+      expect(Object.keys(responses).sort(), path).toEqual(Object.keys(samples[path]!).sort())
+      for (const [status, response] of Object.entries(responses)) {
+        const answer = await get(samples[path]![status]!)
+        expect(answer.status, `${samples[path]![status]}`).toBe(Number(status))
+        const schema = response.content["application/json"].schema
+        expect(schemaProblems(answer.body, schema, openapi), `${samples[path]![status]}`).toEqual([])
+      }
+    }
+  })
+
+  it("documents every parameter a route takes, and no other", async () => {
+    for (const [path, operations] of Object.entries(openapi.paths) as Array<[string, Json]>) {
+      const documented = ((operations.get.parameters ?? []) as Array<{ name: string; in: string }>)
+        .filter((p) => p.in === "query")
+        .map((p) => p.name)
+      const concrete = path
+        .replace("{id}", `0x${"cd".repeat(32)}`)
+        .replace("{lane}", `1:0x${"00".repeat(20)}:2`)
+      const refusal = (await get(`${concrete}?undocumented=1`)).body.error.message as string
+      // The API names what the route takes when it refuses a parameter it does not.
+      const taken = /it takes (.*)$/.exec(refusal)![1]!
+      expect(taken === "none" ? [] : taken.split(", ").sort(), path).toEqual([...documented].sort())
+    }
   })
 })
 

@@ -56,7 +56,7 @@ import type { HaltEvent } from "../runtime/chain-halts.ts"
  * (`message_stages`; `messages` is a view), lane events are keyed by lane and count, and a lane's reach per
  * rank is kept (`lane_reach`), so a cold build is linear in the log.
  */
-export const INDEX_VERSION = 9
+export const INDEX_VERSION = 10
 
 /** Where a record sits in the log; every indexed fact keeps it, so a reader can go back to the source. */
 export interface LogPlace {
@@ -245,6 +245,8 @@ CREATE VIEW IF NOT EXISTS messages AS
 -- A lane event moves the lane's messages between two nonces (see lane_reach): this index visits just those.
 CREATE INDEX IF NOT EXISTS messages_lane_nonce ON messages_observed (lane, nonce);
 CREATE INDEX IF NOT EXISTS messages_stage ON message_stages (stage_rank, last_at);
+-- Lists newest first a page at a time (the explorer's keyset paging, and --since) without sorting the table.
+CREATE INDEX IF NOT EXISTS messages_observed_at ON messages_observed (observed_at, id);
 -- Found by message through their unique key: one index to write per step, not two.
 CREATE TABLE IF NOT EXISTS steps (
   message_id TEXT NOT NULL, message_seq INTEGER NOT NULL, stage TEXT NOT NULL, at INTEGER NOT NULL,
@@ -258,6 +260,9 @@ CREATE TABLE IF NOT EXISTS lane_events (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_id TEXT NOT NULL,
   rank INTEGER NOT NULL, detail TEXT NOT NULL, UNIQUE (lane, count, event_id)
 );
+-- A message's checkpoints are found by stage: the first attested and the first committed past its nonce, and
+-- the lane's stalls, without reading the lane's every later event.
+CREATE INDEX IF NOT EXISTS lane_events_stage ON lane_events (lane, stage, count);
 -- Per lane and rank, the largest count of an indexed lane event of that rank: every message of the lane below
 -- it is at that rank or beyond, so a lane event need only look from the reach of its rank up to its count.
 CREATE TABLE IF NOT EXISTS lane_reach (

@@ -3,6 +3,8 @@ import { type AuditStore, type MessageRow, type RawMessage, toMessageRow } from 
 import { describeHalt, type MessageStatus, stageOf, statusOf } from "./message-status.ts"
 import { describeStakeGap, describeStall, holdsBack, stakeGapOf } from "./waiting-on.ts"
 
+const DELIVERED_CLAUSE = "stage_rank >= ?"
+
 export interface MessageFilter {
   readonly status: MessageStatus | "all"
   readonly srcChainId?: number
@@ -74,7 +76,7 @@ export const listMessages = (
   const notHalted = halted.size === 0 ? "" : ` AND src NOT IN (${[...halted.keys()].map(Number).join(", ")})`
   switch (filter.status) {
     case "delivered":
-      where.push("stage_rank >= ?")
+      where.push(DELIVERED_CLAUSE)
       params.push(delivered)
       break
     case "failed":
@@ -109,16 +111,24 @@ export const listMessages = (
     open ??= store.openStalls()
     return open
   }
+  // With no status, the count needs no stage: the observations alone, without the view's join.
   const total = (
-    store.db.prepare(`SELECT COUNT(*) AS n FROM messages ${clause}`).get(...params) as { n: number }
+    store.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM ${filter.status === "all" ? "messages_observed" : "messages"} ${clause}`,
+      )
+      .get(...params) as { n: number }
   ).n
   const limit = filter.limit > 0 ? ` LIMIT ${Math.trunc(filter.limit)}` : ""
   const direction = filter.newestFirst === true ? "DESC" : "ASC"
+  // Delivered is most messages: its page is read in observation order, stopping at the page's end, rather
+  // than through the stage index and then sorted whole (272 ms at 100,000 messages, against a few).
+  const rowClause = clause.replace(DELIVERED_CLAUSE, "+stage_rank >= ?")
   const page =
     filter.after === undefined
-      ? { clause, params }
+      ? { clause: rowClause, params }
       : {
-          clause: `${clause === "" ? "WHERE" : `${clause} AND`} (observed_at, id) ${filter.newestFirst === true ? "<" : ">"} (?, ?)`,
+          clause: `${rowClause === "" ? "WHERE" : `${rowClause} AND`} (observed_at, id) ${filter.newestFirst === true ? "<" : ">"} (?, ?)`,
           params: [...params, filter.after.observedAt, filter.after.id],
         }
   const rows = (

@@ -63,7 +63,7 @@ export interface ApiAnswer {
 
 const MESSAGE_ID = /^0x[0-9a-fA-F]{64}$/
 const LANE = /^\d+:0x[0-9a-fA-F]{40}:\d+$/
-const CHAIN_ID = /^\d{1,19}$/
+const CHAIN_ID = /^\d{1,15}$/
 const MAX_PAGE = 500
 
 const notFound = (message: string, hint: string): ApiAnswer => ({
@@ -187,20 +187,26 @@ const summary = (context: ApiContext, query: Query): ApiAnswer => {
 const deadLetters = async (context: ApiContext, query: Query): Promise<ApiAnswer> => {
   const limit = query.integer("limit", 1, MAX_PAGE) ?? 50
   query.done()
-  const letters: unknown[] = []
+  const topic = TOPICS.deadLetters.name
+  // Only each partition's last `limit` records are read: a request costs the same however long the topic is.
+  const letters: Array<{ partition: number; offset: number; at: number; letter: unknown }> = []
   let total = 0
-  for await (const record of context.bus.read({ topic: TOPICS.deadLetters.name, from: "earliest" })) {
-    total++
-    let letter: unknown
-    try {
-      letter = Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value)))
-    } catch (error) {
-      letter = { problem: `not a dead letter: ${(error as Error).message.slice(0, 200)}` }
+  for (const { partition, low, high } of await context.bus.watermarks(topic)) {
+    total += high - low
+    if (high <= low) continue
+    const from = Math.max(low, high - limit)
+    for await (const record of context.bus.read({ topic, partitions: [partition], from: { offset: from } })) {
+      let letter: unknown
+      try {
+        letter = Schema.decodeUnknownSync(DeadLetter)(JSON.parse(new TextDecoder().decode(record.value)))
+      } catch (error) {
+        letter = { problem: `not a dead letter: ${(error as Error).message.slice(0, 200)}` }
+      }
+      letters.push({ partition, offset: record.offset, at: record.timestamp, letter })
     }
-    letters.push({ partition: record.partition, offset: record.offset, letter })
-    if (letters.length > limit) letters.shift()
   }
-  return { status: 200, body: { deadLetters: letters.reverse(), total } }
+  const newest = letters.sort((a, b) => b.at - a.at).slice(0, limit)
+  return { status: 200, body: { deadLetters: newest, total } }
 }
 
 /**
@@ -215,10 +221,20 @@ export const answerApi = async (context: ApiContext, method: string, url: URL): 
   if (method !== "GET" && method !== "HEAD")
     return { status: 405, body: { error: { message: `${method} is not allowed: the API only reads (GET)` } } }
   const query = new Query(url.searchParams)
-  const parts = url.pathname
-    .split("/")
-    .filter((p) => p !== "")
-    .map(decodeURIComponent)
+  let parts: string[]
+  try {
+    parts = url.pathname
+      .split("/")
+      .filter((p) => p !== "")
+      .map(decodeURIComponent)
+  } catch {
+    return {
+      status: 400,
+      body: {
+        error: { parameter: "path", message: `path: ${url.pathname.slice(0, 200)} has a bad %-escape` },
+      },
+    }
+  }
   try {
     switch (parts[1]) {
       case "summary":
@@ -236,7 +252,12 @@ export const answerApi = async (context: ApiContext, method: string, url: URL): 
         if (parts.length === 3) {
           const limit = query.integer("limit", 1, MAX_PAGE) ?? 50
           query.done()
-          const lane = lanes(context.store).find((l) => l.lane === parts[2]!.toLowerCase())
+          if (!LANE.test(parts[2]!))
+            throw new QueryError(
+              "lane",
+              `${JSON.stringify(parts[2]!.slice(0, 80))} is not a lane (<source chain>:<outbox>:<destination chain>)`,
+            )
+          const [lane] = lanes(context.store, parts[2]!.toLowerCase())
           if (lane === undefined)
             return notFound(`lane ${parts[2]} has no message in the index`, "list them at /api/lanes")
           return {
@@ -259,10 +280,11 @@ export const answerApi = async (context: ApiContext, method: string, url: URL): 
         if (parts.length === 2) {
           const windowText = query.text("window") ?? "1h"
           const windowMs = parseDuration(windowText)
-          if (windowMs === undefined || windowMs <= 0 || windowMs > 30 * 86_400_000)
+          // Bounded: every message of the window is read, and a request holds the index while it does.
+          if (windowMs === undefined || windowMs < 1_000 || windowMs > 7 * 86_400_000)
             throw new QueryError(
               "window",
-              `${JSON.stringify(windowText)} is not a duration from 1s to 30d, such as 1h`,
+              `${JSON.stringify(windowText)} is not a duration from 1s to 7d, such as 1h`,
             )
           const lane = query.matching("lane", LANE, "a lane (<source chain>:<outbox>:<destination chain>)")
           const buckets = query.integer("buckets", 1, 200) ?? 24

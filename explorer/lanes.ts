@@ -56,21 +56,21 @@ const latest = (store: AuditStore, lane: string, stage: string) =>
     .get(lane, stage) as { count: number; at: number; detail: string } | undefined
 
 /**
- * Every lane the log has a message of, by source then destination.
+ * Every lane the log has a message of (or only `only`), by source then destination.
  *
  * @example
  * ```ts
  * lanes(store)[0] // { lane: "901:0x…:902", messages: 12, delivered: 9, committed: { count: 12, root: "0x…", … }, … }
  * ```
  */
-export const lanes = (store: AuditStore): LaneSummary[] => {
+export const lanes = (store: AuditStore, only?: string): LaneSummary[] => {
   const rows = store.db
     .prepare(
       `SELECT lane, src, dst, COUNT(*) AS messages,
          SUM(stage_rank >= ?) AS delivered, SUM(stage_rank = ?) AS failed, MAX(observed_at) AS last
-       FROM messages GROUP BY lane ORDER BY src, dst, lane`,
+       FROM messages ${only === undefined ? "" : "WHERE lane = ?"} GROUP BY lane ORDER BY src, dst, lane`,
     )
-    .all(rankOf("delivered"), rankOf("failed")) as unknown as RawLane[]
+    .all(rankOf("delivered"), rankOf("failed"), ...(only === undefined ? [] : [only])) as unknown as RawLane[]
   const stalls = store.openStalls()
   const halts = store.halts()
   return rows.map((row) => {

@@ -47,7 +47,7 @@ export const latency = (
       `SELECT o.lane AS lane, o.seq AS seq, o.observed_at AS observedAt, s.stage AS stage, MIN(s.at) AS at
        FROM messages_observed o JOIN steps s ON s.message_seq = o.seq
        WHERE o.observed_at >= ? AND o.observed_at <= ?${window.lane === undefined ? "" : " AND o.lane = ?"}
-       GROUP BY o.seq, s.stage`,
+       GROUP BY o.seq, s.stage ORDER BY o.seq`,
     )
     .all(window.from, window.to, ...(window.lane === undefined ? [] : [window.lane])) as Array<{
     lane: string

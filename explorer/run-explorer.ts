@@ -17,6 +17,10 @@ export interface RunningExplorer extends ExplorerServer {
   readonly url: string
 }
 
+/** A word as a POSIX shell reads it back unchanged: bare when it is plain, else single-quoted. */
+const shellWord = (word: string): string =>
+  /^[A-Za-z0-9_./:,=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+
 /** How often the index catches up with the log while the explorer serves. */
 const REFRESH_MS = 1_000
 
@@ -32,32 +36,40 @@ export const runExplorer = async (
   values: CommandInput["values"],
   listen: ListenAddress,
   warn: (line: string) => void,
-  stuckAfterMs?: number,
+  options: { readonly stuckAfterMs?: number; readonly public?: boolean } = {},
 ): Promise<RunningExplorer> => {
+  const { stuckAfterMs } = options
   const audit = await openAudit(values, warn)
   const bus = readOnlyBus(audit.bus)
   let freshness: Freshness = { caughtUpAt: Date.now(), records: audit.caughtUp.records, error: null }
   let stopped = false
-  let round: Promise<void> = Promise.resolve()
+  let round: Promise<void> | undefined
   const timer = setInterval(() => {
-    round = round.then(async () => {
-      if (stopped) return
+    // One catch-up at a time: a slow or hung one (a broker gone) is not stacked on every second.
+    if (stopped || round !== undefined) return
+    round = (async () => {
       try {
         const result = await catchUp(bus, audit.store)
         freshness = { caughtUpAt: Date.now(), records: freshness.records + result.records, error: null }
       } catch (error) {
         freshness = { ...freshness, error: error instanceof Error ? error.message : String(error) }
+      } finally {
+        round = undefined
       }
-    })
+    })()
   }, REFRESH_MS)
-  const busFlags =
-    typeof values["data-dir"] === "string"
-      ? `--data-dir ${values["data-dir"]}`
-      : `--brokers ${String(values.brokers)}${typeof values.config === "string" ? ` --config ${values.config}` : ""}`
+  const busFlags = [
+    ...(typeof values["data-dir"] === "string" ? ["--data-dir", values["data-dir"]] : []),
+    ...(typeof values.brokers === "string" ? ["--brokers", values.brokers] : []),
+    ...(typeof values.config === "string" ? ["--config", values.config] : []),
+  ]
+    .map(shellWord)
+    .join(" ")
   let server: ExplorerServer
   try {
     server = await serveExplorer({
       listen,
+      ...(options.public === true ? { public: true } : {}),
       context: {
         store: audit.store,
         bus,
@@ -82,7 +94,8 @@ export const runExplorer = async (
     close: async () => {
       stopped = true
       clearInterval(timer)
-      await round
+      // A catch-up in flight gets a few seconds to end; a hung one (a broker gone) does not hold Ctrl-C.
+      await Promise.race([round, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
       await server.close()
       await audit.close()
     },

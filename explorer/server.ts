@@ -15,6 +15,7 @@ import { join } from "node:path"
 import type { BusPort } from "../bus/port.ts"
 import { type ListenAddress, listenOn } from "../metrics/server.ts"
 import { type ApiContext, answerApi } from "./api.ts"
+import { isLoopbackHost } from "./listen.ts"
 
 const PAGE_DIR = join(import.meta.dirname, "page")
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
@@ -36,13 +37,38 @@ export interface ExplorerServer {
   close(): Promise<void>
 }
 
-/** A bus that reads and never writes: what the explorer holds. */
-export const readOnlyBus = (bus: BusPort): BusPort => ({
-  ...bus,
-  publish: async () => {
+/**
+ * A bus that reads and never writes: what the explorer holds. Each reading method is forwarded (an adapter's
+ * methods live on its prototype, which a spread would drop); anything that writes, creates or joins throws.
+ */
+export const readOnlyBus = (bus: BusPort): BusPort => {
+  const refuse = async (): Promise<never> => {
     throw new Error("the explorer is read-only: it never writes to the bus (retry with `chorus retry`)")
-  },
-})
+  }
+  return {
+    kind: bus.kind,
+    ensureTopics: refuse,
+    partitions: (topic) => bus.partitions(topic),
+    publish: refuse,
+    subscribe: refuse,
+    read: (options) => bus.read(options),
+    watermarks: (topic) => bus.watermarks(topic),
+    offsetsForTimestamp: (topic, timestamp) => bus.offsetsForTimestamp(topic, timestamp),
+    committedOffsets: (groupId, topic) => bus.committedOffsets(groupId, topic),
+    close: () => bus.close(),
+    ...(bus.authenticate === undefined ? {} : { authenticate: bus.authenticate }),
+  }
+}
+
+/**
+ * Whether a request's `Host` names this machine's loopback: a page elsewhere that rebinds its own name to
+ * 127.0.0.1 (DNS rebinding) sends its own host name, and is refused unless the explorer was made public.
+ */
+const loopbackHost = (host: string | undefined): boolean => {
+  if (host === undefined) return false
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "")
+  return isLoopbackHost(name.toLowerCase())
+}
 
 const send = (
   response: ServerResponse,
@@ -66,6 +92,8 @@ const send = (
 export const serveExplorer = async (options: {
   readonly listen: ListenAddress
   readonly context: ApiContext
+  /** Answer requests naming any host (`--public`); otherwise only requests for a loopback name. */
+  readonly public?: boolean
 }): Promise<ExplorerServer> => {
   const assets = new Map(
     Object.entries(ASSETS).map(([path, asset]) => [
@@ -76,6 +104,21 @@ export const serveExplorer = async (options: {
   const server = createServer((request, response) => {
     const method = request.method ?? "GET"
     const head = method === "HEAD"
+    if (options.public !== true && !loopbackHost(request.headers.host)) {
+      send(
+        response,
+        403,
+        "application/json; charset=utf-8",
+        JSON.stringify({
+          error: {
+            message: `host ${JSON.stringify(request.headers.host ?? "")} is not this machine's loopback`,
+            hint: "open the explorer as http://127.0.0.1:<port>/ or http://localhost:<port>/, or start it with --public",
+          },
+        }),
+        head,
+      )
+      return
+    }
     let url: URL
     try {
       url = new URL(request.url ?? "/", "http://explorer")

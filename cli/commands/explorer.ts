@@ -37,7 +37,10 @@ export const explorer: Command = {
         `--listen: ${listen.host} is beyond this machine's loopback, and the explorer shows every message to whoever reaches it; add --public to mean it`,
       )
     const stuckAfterMs = values["stuck-after"] === undefined ? undefined : stuckAfterOf(values["stuck-after"])
-    const running = await runExplorer(values, listen, err, stuckAfterMs)
+    const running = await runExplorer(values, listen, err, {
+      ...(stuckAfterMs === undefined ? {} : { stuckAfterMs }),
+      ...(values.public === true ? { public: true } : {}),
+    })
     out(`explorer on ${running.url} (API under ${running.url}api/); Ctrl-C stops`)
     await new Promise<void>((resolve) => {
       const stop = () => {

@@ -36,15 +36,30 @@ const api = async (path) => {
   if (!response.ok) throw new Error(body.error?.message ?? `HTTP ${response.status}`)
   return body
 }
-const time = (ms) => new Date(ms).toISOString().replace("T", " ").replace("Z", "")
+const time = (ms) => {
+  // A producer chooses a record's timestamp: one out of range is said, not thrown.
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime())
+    ? `invalid time (${ms})`
+    : date.toISOString().replace("T", " ").replace("Z", "")
+}
 const delay = (ms) => (ms === null ? "" : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(1)} s`)
 const short = (id) => `${id.slice(0, 10)}…${id.slice(-4)}`
 const route = () => {
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?")
-  return {
-    parts: path.split("/").filter(Boolean).map(decodeURIComponent),
-    params: new URLSearchParams(query),
+  let parts
+  try {
+    parts = path.split("/").filter(Boolean).map(decodeURIComponent)
+  } catch {
+    parts = ["invalid"]
   }
+  return { parts, params: new URLSearchParams(query) }
+}
+// Each render takes a number; a view shows what it fetched only while no later render began, so a slow answer
+// never replaces the page the user moved on to.
+let generation = 0
+const showIf = (token, ...nodes) => {
+  if (token === generation) $view.replaceChildren(...nodes)
 }
 
 async function refreshSummary() {
@@ -76,7 +91,7 @@ async function refreshSummary() {
   }
 }
 
-async function listView(params) {
+async function listView(params, token) {
   const query = new URLSearchParams()
   for (const name of ["status", "lane", "source", "destination", "since", "cursor"]) {
     if (params.get(name)) query.set(name, params.get(name))
@@ -124,7 +139,7 @@ async function listView(params) {
   try {
     page = await api(`/api/messages?${query}`)
   } catch (error) {
-    $view.replaceChildren(form, el("p", { class: "error", "data-testid": "error" }, error.message))
+    showIf(token, form, el("p", { class: "error", "data-testid": "error" }, error.message))
     return
   }
   const rows = page.messages.map((m) =>
@@ -146,7 +161,8 @@ async function listView(params) {
   )
   const next = new URLSearchParams(params)
   if (page.next) next.set("cursor", page.next)
-  $view.replaceChildren(
+  showIf(
+    token,
     form,
     el(
       "p",
@@ -162,12 +178,19 @@ async function listView(params) {
   )
 }
 
-async function messageView(id) {
+async function messageView(id, token) {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id)) {
+    showIf(
+      token,
+      el("p", { class: "error", "data-testid": "error" }, `${id.slice(0, 80)} is not a message id`),
+    )
+    return
+  }
   let trace
   try {
-    trace = await api(`/api/messages/${id}`)
+    trace = await api(`/api/messages/${encodeURIComponent(id)}`)
   } catch (error) {
-    $view.replaceChildren(el("p", { class: "error", "data-testid": "error" }, error.message))
+    showIf(token, el("p", { class: "error", "data-testid": "error" }, error.message))
     return
   }
   const m = trace.message
@@ -186,7 +209,8 @@ async function messageView(id) {
       ),
     ),
   )
-  $view.replaceChildren(
+  showIf(
+    token,
     el("h2", { class: "mono" }, m.id),
     el(
       "div",
@@ -281,7 +305,7 @@ const chart = (series, buckets) => {
   return el("div", {}, svg, legend)
 }
 
-async function laneView(lane) {
+async function laneView(lane, token) {
   let detail
   let latency
   try {
@@ -290,11 +314,12 @@ async function laneView(lane) {
       api(`/api/latency?window=1h&buckets=24&lane=${encodeURIComponent(lane)}`),
     ])
   } catch (error) {
-    $view.replaceChildren(el("p", { class: "error", "data-testid": "error" }, error.message))
+    showIf(token, el("p", { class: "error", "data-testid": "error" }, error.message))
     return
   }
   const hops = latency.lanes[0]?.hops ?? []
-  $view.replaceChildren(
+  showIf(
+    token,
     el(
       "h2",
       {},
@@ -355,9 +380,10 @@ async function laneView(lane) {
   )
 }
 
-async function lanesView() {
+async function lanesView(token) {
   const { lanes } = await api("/api/lanes")
-  $view.replaceChildren(
+  showIf(
+    token,
     table(
       ["lane", "messages", "delivered", "failed", "committed", "stalled"],
       {},
@@ -386,11 +412,12 @@ async function lanesView() {
 }
 
 async function render() {
+  const token = ++generation
   const { parts, params } = route()
-  if (parts[0] === "message" && parts[1]) await messageView(parts[1])
-  else if (parts[0] === "lane" && parts[1]) await laneView(parts[1])
-  else if (parts[0] === "lanes") await lanesView()
-  else await listView(params)
+  if (parts[0] === "message" && parts[1]) await messageView(parts[1], token)
+  else if (parts[0] === "lane" && parts[1]) await laneView(parts[1], token)
+  else if (parts[0] === "lanes") await lanesView(token)
+  else await listView(params, token)
   await refreshSummary()
   if (!document.body.dataset.firstRenderMs)
     document.body.dataset.firstRenderMs = String(Math.round(performance.now() - started))
@@ -398,9 +425,17 @@ async function render() {
 }
 
 window.addEventListener("hashchange", render)
-setInterval(() => {
-  refreshSummary()
-  const { parts } = route()
-  if (parts[0] === undefined && !document.activeElement?.closest("form")) listView(route().params)
+let refreshing = false
+setInterval(async () => {
+  // One refresh at a time: a slow server is not sent a new one every 3 s on top.
+  if (refreshing) return
+  refreshing = true
+  try {
+    await refreshSummary()
+    const { parts, params } = route()
+    if (parts[0] === undefined && !document.activeElement?.closest("form")) await listView(params, generation)
+  } finally {
+    refreshing = false
+  }
 }, 3000)
 render()

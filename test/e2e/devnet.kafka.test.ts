@@ -15,6 +15,7 @@
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { type Devnet, KAFKA_CONSUMER_TUNING } from "../../cli/devnet/devnet.ts"
+import { runExplorer } from "../../explorer/run-explorer.ts"
 import { type ChorusProcess, spawnChorus } from "../fixtures/chorus-process.ts"
 import { runCli } from "../fixtures/run-cli.ts"
 import { expectDeliveredExactlyOnce } from "./exactly-once.ts"
@@ -91,6 +92,30 @@ describe("devnet on Kafka, services as processes", () => {
       expect(stages).toContain(stage)
     const listed = await cli(["messages", ...flags, "--status", "delivered"])
     expect(listed.out.at(-1)).toBe(`${MESSAGES} message(s) match`)
+    // The explorer over the same log from Kafka: its API counts and traces what the CLI does.
+    const explorer = await runExplorer(
+      { brokers, index: join(devnet.dataDir, "kafka-audit.sqlite"), config: devnet.configPath },
+      { host: "127.0.0.1", port: 0 },
+      () => undefined,
+    )
+    try {
+      const summary = (await (await fetch(new URL("/api/summary", explorer.url))).json()) as {
+        counts: { delivered: number }
+        freshness: { error: string | null }
+      }
+      expect(summary.counts.delivered).toBe(MESSAGES)
+      expect(summary.freshness.error).toBeNull()
+      const timeline = (await (await fetch(new URL(`/api/messages/${id}`, explorer.url))).json()) as {
+        steps: Array<{ stage: string }>
+        retry: { command: string }
+      }
+      expect(timeline.steps.map((s) => s.stage)).toEqual(stages)
+      expect(timeline.retry.command).toBe(
+        `chorus retry ${id.toLowerCase()} --brokers ${brokers} --config ${devnet.configPath}`,
+      )
+    } finally {
+      await explorer.close()
+    }
     const replayed = await cli([
       "replay",
       "proof-builder",

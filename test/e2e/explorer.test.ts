@@ -6,6 +6,7 @@
  * find every stage, and a screenshot under the test's output folder.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs"
+import { request } from "node:http"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningExplorer, runExplorer } from "../../explorer/run-explorer.ts"
@@ -102,6 +103,24 @@ describe("the explorer's API", () => {
     expect((await get("/api/messages/not-an-id")).status).toBe(400)
     expect((await get(`/api/lanes/1:0x${"00".repeat(20)}:2`)).status).toBe(404)
     expect((await get("/api/nothing-here")).status).toBe(404)
+    const badEscape = await get("/api/messages/%E0")
+    expect([badEscape.status, badEscape.body.error.parameter]).toEqual([400, "path"])
+    const notALane = await get("/api/lanes/901-902")
+    expect([notALane.status, notALane.body.error.parameter]).toEqual([400, "lane"])
+    // A page elsewhere that rebinds its name to 127.0.0.1 sends its own Host: refused (DNS rebinding).
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const url = new URL("/api/summary", explorer.url)
+      request(
+        { host: url.hostname, port: url.port, path: url.pathname, headers: { host: "evil.example:8080" } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+        .on("error", reject)
+        .end()
+    })
+    expect(rebound).toBe(403)
     const post = await fetch(new URL("/api/messages", explorer.url), { method: "POST", body: "{}" })
     expect(post.status).toBe(405)
     expect(post.headers.get("allow")).toBe("GET, HEAD")
